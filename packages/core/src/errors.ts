@@ -1,0 +1,72 @@
+/**
+ * Stable error codes. Identity codes (`/api/auth/*`) are UPPER_SNAKE; RBAC codes (the pylon-cli
+ * contract) are snake_case, exactly as the wire shows them. Adding a code here is the only way to
+ * introduce a new one, so the compiler catches typos in handlers.
+ */
+export const AUTH_ERROR_CODES = [
+  'BAD_REQUEST',
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'INTERNAL_ERROR',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'CSRF_FAILED',
+  'RATE_LIMITED',
+] as const;
+
+export const RBAC_ERROR_CODES = [
+  'bad_request',
+  'validation_failed',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'server_error',
+  'unauthorized',
+  'forbidden',
+  'org_not_found',
+] as const;
+
+export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
+export type RbacErrorCode = (typeof RBAC_ERROR_CODES)[number];
+export type ErrorCode = AuthErrorCode | RbacErrorCode;
+
+export interface PylonErrorOptions {
+  hint?: string;
+  /** Extra headers the boundary sets on the response (e.g. `Retry-After`). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * The one error type every layer throws on purpose. The HTTP boundary renders it in the surface's
+ * shape; anything that is not a PylonError becomes a 500 whose details stay in the log.
+ */
+export class PylonError extends Error {
+  override readonly name = 'PylonError';
+  readonly hint: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    options: PylonErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** The code with the same meaning on the other surface, so shared middleware can throw one error. */
+export function toRbacCode(code: ErrorCode): string {
+  return code.toLowerCase();
+}
+
+export function toAuthCode(code: ErrorCode): string {
+  return code.toUpperCase();
+}

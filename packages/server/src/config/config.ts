@@ -1,0 +1,191 @@
+import { DEFAULTS } from './defaults.js';
+
+export type PylonEnv = 'development' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SameSite = 'lax' | 'strict' | 'none';
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly url: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface Config {
+  readonly env: PylonEnv;
+  readonly port: number;
+  readonly host: string;
+  readonly publicURL: string;
+  readonly database: DatabaseConfig;
+  /** 32 bytes as 64 hex characters; null only until the development secret is loaded (see secret-file.ts). */
+  readonly secret: string | null;
+  readonly adminToken: string | null;
+  readonly orgId: string;
+  readonly trustedOrigins: readonly string[];
+  readonly trustedProxies: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly dataDir: string;
+  readonly sessionTTLSeconds: number;
+  readonly cliSessionTTLSeconds: number;
+  readonly cookieSameSite: SameSite;
+  readonly cookieDomain: string | null;
+  readonly bootstrapAdminEmail: string | null;
+  readonly bodyLimitBytes: number;
+  readonly shutdownGraceMs: number;
+}
+
+/** A configuration value Pylon refuses; the message always names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+const HEX64 = /^[0-9a-f]{64}$/i;
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function origin(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `"${value}" must be http or https`);
+  }
+  return url.origin;
+}
+
+function parseDatabase(raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError('PYLON_DATABASE_URL', 'sqlite: needs a file path');
+    return { kind: 'sqlite', path, url: raw };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('PYLON_DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError('PYLON_DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+}
+
+/**
+ * Parse every PYLON_* variable once into a frozen, typed config. Throws ConfigError naming the
+ * first bad variable. Production refuses insecure settings here so a misconfigured deployment
+ * never starts (STYLE habit 7).
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const pylonEnv = oneOf<PylonEnv>(env, 'PYLON_ENV', ['development', 'production'], DEFAULTS.env);
+  const port = integer(env, 'PYLON_PORT', DEFAULTS.port, 0, 65535);
+  const host = read(env, 'PYLON_HOST') ?? DEFAULTS.host;
+
+  const publicRaw = read(env, 'PYLON_PUBLIC_URL');
+  // Kept without a trailing slash so `${publicURL}/o/${org}` never doubles it.
+  const publicURL = publicRaw
+    ? origin('PYLON_PUBLIC_URL', publicRaw) + new URL(publicRaw).pathname.replace(/\/$/, '')
+    : `http://localhost:${port}`;
+
+  const secret = read(env, 'PYLON_SECRET') ?? null;
+  if (secret !== null && !HEX64.test(secret)) {
+    throw new ConfigError('PYLON_SECRET', 'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`');
+  }
+
+  const adminToken = read(env, 'PYLON_ADMIN_TOKEN') ?? null;
+  const orgId = read(env, 'PYLON_ORG_ID') ?? DEFAULTS.orgId;
+  if (!ORG_ID_PATTERN.test(orgId)) {
+    throw new ConfigError('PYLON_ORG_ID', `"${orgId}" must match ${ORG_ID_PATTERN.source}`);
+  }
+
+  const list = (name: string): string[] =>
+    (read(env, name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+
+  const trustedOrigins = list('PYLON_TRUSTED_ORIGINS').map((item) => origin('PYLON_TRUSTED_ORIGINS', item));
+  const cookieSameSite = oneOf<SameSite>(env, 'PYLON_COOKIE_SAMESITE', ['lax', 'strict', 'none'], DEFAULTS.cookieSameSite);
+
+  if (pylonEnv === 'production') {
+    if (secret === null) {
+      throw new ConfigError('PYLON_SECRET', 'is required in production (64 hex characters)');
+    }
+    if (!publicRaw || new URL(publicURL).protocol !== 'https:') {
+      throw new ConfigError('PYLON_PUBLIC_URL', 'must be an https:// URL in production');
+    }
+    if (adminToken !== null && !/^[0-9a-f]{64,}$/i.test(adminToken)) {
+      throw new ConfigError('PYLON_ADMIN_TOKEN', 'must be at least 64 hex characters in production');
+    }
+  }
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new ConfigError('PYLON_ADMIN_TOKEN', 'is too short (at least 16 characters; 64 hex in production)');
+  }
+
+  const config: Config = {
+    env: pylonEnv,
+    port,
+    host,
+    publicURL,
+    database: parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL),
+    secret: secret?.toLowerCase() ?? null,
+    adminToken,
+    orgId,
+    trustedOrigins: Object.freeze([...new Set([new URL(publicURL).origin, ...trustedOrigins])]),
+    trustedProxies: Object.freeze(list('PYLON_TRUSTED_PROXIES')),
+    logLevel: oneOf<LogLevel>(env, 'PYLON_LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+    dataDir: read(env, 'PYLON_DATA_DIR') ?? DEFAULTS.dataDir,
+    sessionTTLSeconds: integer(env, 'PYLON_SESSION_TTL', DEFAULTS.sessionTTLSeconds, 60, 365 * 24 * 3600),
+    cliSessionTTLSeconds: integer(env, 'PYLON_CLI_SESSION_TTL', DEFAULTS.cliSessionTTLSeconds, 60, 30 * 24 * 3600),
+    cookieSameSite,
+    cookieDomain: read(env, 'PYLON_COOKIE_DOMAIN') ?? null,
+    bootstrapAdminEmail: read(env, 'PYLON_BOOTSTRAP_ADMIN_EMAIL')?.toLowerCase() ?? null,
+    bodyLimitBytes: integer(env, 'PYLON_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
+    shutdownGraceMs: integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
+  };
+  return Object.freeze(config);
+}
+
+/** Whether cookies may omit `Secure`: only development served on a loopback host. */
+export function isInsecureLocalDevelopment(config: Config): boolean {
+  return config.env === 'development' && isLoopbackHost(new URL(config.publicURL).hostname);
+}
+
+/** The same config with a secret filled in (the development secret file supplies it). */
+export function withSecret(config: Config, secret: string): Config {
+  return Object.freeze({ ...config, secret });
+}

@@ -1,0 +1,31 @@
+/**
+ * Every default Pylon uses, in one place, each with the reason it has that value.
+ * Config parsing (config.ts) reads these; nothing else hard-codes them.
+ */
+export const DEFAULTS = {
+  /** The port the README promises a newcomer. */
+  port: 4000,
+  /** Loopback-only by default: a development server must not be reachable from the network. */
+  host: 'localhost',
+  /** Embedded SQLite next to the working directory, so `npm start` needs nothing installed. */
+  databaseURL: 'sqlite:./data/pylon.db',
+  env: 'development',
+  /** The org created at first start; its RBAC surface is also served at the root. */
+  orgId: 'default',
+  logLevel: 'info',
+  /** 30 days, CONTRACT §1. */
+  sessionTTLSeconds: 30 * 24 * 3600,
+  /** 24 h for sessions minted by device login, CONTRACT §4 / DESIGN "Tokens". */
+  cliSessionTTLSeconds: 24 * 3600,
+  cookieSameSite: 'lax',
+  /** 1 MiB: far above any legitimate JSON body (a prepared schema is the largest), far below abuse. */
+  bodyLimitBytes: 1024 * 1024,
+  /** How long graceful shutdown waits for in-flight requests before closing anyway. */
+  shutdownGraceMs: 10_000,
+  /** `Cache-Control: max-age` of the key set (CONTRACT §3); rotation waits this long before signing. */
+  keySetMaxAgeSeconds: 300,
+  /** Scoped token lifetime (DESIGN "Tokens"); a retired key is kept until its last token expired. */
+  scopedTokenTTLSeconds: 30,
+  /** Where the development secret is generated when PYLON_SECRET is unset. */
+  dataDir: './data',
+} as const;

@@ -1,0 +1,21 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { defineRoute } from '../../http/route-table.js';
+import { orgAPIURL } from './org-directory.js';
+
+const discovery = z.object({ id: z.string(), name: z.string(), api_url: z.string() });
+
+export const discoverRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/discover',
+    summary: "The org this base URL serves and its canonical api_url",
+    tags: ['rbac'],
+    responses: { 200: { description: 'The org', schema: discovery }, 404: { description: 'Unknown org' } },
+    handler: async (c, _input, { config, orgs }) => {
+      const org = await orgs.find(c.get('orgId'));
+      if (!org) throw new PylonError(404, 'org_not_found', 'No such org');
+      return c.json({ id: org.id, name: org.name, api_url: orgAPIURL(config.publicURL, org.id) });
+    },
+  }),
+];

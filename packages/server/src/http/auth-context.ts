@@ -1,0 +1,60 @@
+/**
+ * Who is calling. Both surfaces resolve the caller into this one shape (DESIGN "Two HTTP
+ * surfaces"); identity, API keys and external JWTs add resolvers, routes only read the result.
+ */
+export type AuthMethod = 'anonymous' | 'admin_token' | 'session' | 'api_key' | 'external_jwt';
+
+export interface AuthContext {
+  userId: string | null;
+  email: string | null;
+  emailVerified: boolean;
+  isAdmin: boolean;
+  isGuest: boolean;
+  /** Role in the active org plus global roles. */
+  roles: string[];
+  /** The active org. */
+  tenantId: string | null;
+  authMethod: AuthMethod;
+  /** Set when the caller authenticated with a session. */
+  sessionId?: string;
+}
+
+export const ANONYMOUS: AuthContext = Object.freeze({
+  userId: null,
+  email: null,
+  emailVerified: false,
+  isAdmin: false,
+  isGuest: false,
+  roles: [],
+  tenantId: null,
+  authMethod: 'anonymous',
+}) as AuthContext;
+
+/** What a resolver sees of the request: only credentials, already extracted. */
+export interface Credentials {
+  bearer: string | null;
+  cookies: Readonly<Record<string, string>>;
+}
+
+/**
+ * One step of caller resolution (CONTRACT §1, first match wins). Returns null when the
+ * credentials are not its kind; throws a PylonError when they are its kind but invalid.
+ */
+export interface CallerResolver {
+  readonly name: string;
+  resolve(credentials: Credentials): Promise<AuthContext | null>;
+}
+
+export async function resolveCaller(resolvers: readonly CallerResolver[], credentials: Credentials): Promise<AuthContext> {
+  for (const resolver of resolvers) {
+    const context = await resolver.resolve(credentials);
+    if (context) return context;
+  }
+  return ANONYMOUS;
+}
+
+export function bearerFrom(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}

@@ -1,0 +1,20 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Random } from '../../crypto/random.js';
+import { toHex } from '../../crypto/random.js';
+import type { AppEnv } from '../context.js';
+
+const INCOMING_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Give every request an id: a well-formed incoming `X-Request-Id` (from a proxy) is kept, anything
+ * else is replaced. The id is echoed in the response and in every log line and 500 body.
+ */
+export function requestId(random: Random): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && INCOMING_ID.test(incoming) ? incoming : toHex(random.bytes(8));
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    await next();
+  };
+}

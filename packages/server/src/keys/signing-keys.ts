@@ -1,0 +1,143 @@
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import type { Clock } from '../clock.js';
+import type { Sealer } from '../crypto/seal.js';
+import { toBase64URL, type Random } from '../crypto/random.js';
+import type { DB } from '../storage/database.js';
+import type { SigningKeysTable } from '../storage/schema.js';
+import { scheduleKeys, type KeySchedulePolicy } from './key-schedule.js';
+
+export const SIGNING_ALG = 'EdDSA';
+
+export interface PublicJWK {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+  alg: 'EdDSA';
+  use: 'sig';
+}
+
+export interface KeyRingOptions {
+  db: DB;
+  sealer: Sealer;
+  clock: Clock;
+  random: Random;
+  policy: KeySchedulePolicy;
+  /** How long the in-memory view is trusted before re-reading the (small) keys table. */
+  refreshMs?: number;
+}
+
+interface LoadedView {
+  loadedAt: number;
+  published: PublicJWK[];
+  signing: { kid: string; key: CryptoKey } | null;
+}
+
+const location = (kid: string) => ({ table: 'signing_keys', column: 'private_jwk_sealed', row: kid });
+
+async function createKeyRow(options: KeyRingOptions, activatesAt: number): Promise<SigningKeysTable> {
+  const kid = toBase64URL(options.random.bytes(12));
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+  const publicJWK = await exportJWK(publicKey);
+  const privateJWK = await exportJWK(privateKey);
+  const now = options.clock.now();
+  return {
+    kid,
+    alg: SIGNING_ALG,
+    public_jwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: publicJWK.x, kid, alg: SIGNING_ALG, use: 'sig' }),
+    private_jwk_sealed: options.sealer.seal(JSON.stringify(privateJWK), location(kid)),
+    created_at: now,
+    activates_at: activatesAt,
+  };
+}
+
+/**
+ * The deployment's Ed25519 signing keys. Reads hit an in-memory view refreshed every `refreshMs`
+ * (the table holds a handful of rows), so signing never touches the database on the hot path,
+ * while a rotation done by another process is picked up within that interval.
+ */
+export class KeyRing {
+  private view: LoadedView | null = null;
+  private loading: Promise<LoadedView> | null = null;
+  private readonly refreshMs: number;
+
+  constructor(private readonly options: KeyRingOptions) {
+    this.refreshMs = options.refreshMs ?? 30_000;
+  }
+
+  /** Create the first key if there is none. Safe to call from every starting process. */
+  async ensureKey(): Promise<void> {
+    const existing = await this.options.db.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
+    if (existing) return;
+    const row = await createKeyRow(this.options, this.options.clock.now());
+    await this.options.db.insertInto('signing_keys').values(row).execute();
+    this.view = null;
+  }
+
+  /**
+   * Publish a new key now; it starts signing after `delaySeconds` (the key-set cache lifetime),
+   * when every verifier has had a chance to fetch it. Retired keys past their grace are deleted.
+   */
+  async rotate(delaySeconds: number): Promise<{ kid: string; activates_at: number; removed: string[] }> {
+    const now = this.options.clock.now();
+    const row = await createKeyRow(this.options, now + delaySeconds * 1000);
+    const removed = await this.options.db.transaction().execute(async (trx) => {
+      await trx.insertInto('signing_keys').values(row).execute();
+      const keys = await trx.selectFrom('signing_keys').select(['kid', 'activates_at']).execute();
+      const { expired } = scheduleKeys(keys, now, this.options.policy);
+      if (expired.length > 0) {
+        await trx.deleteFrom('signing_keys').where('kid', 'in', expired.map((key) => key.kid)).execute();
+      }
+      return expired.map((key) => key.kid);
+    });
+    this.view = null;
+    return { kid: row.kid, activates_at: row.activates_at, removed };
+  }
+
+  /** The key set verifiers fetch: every key that is about to sign, signs, or signed a live token. */
+  async publicKeys(): Promise<PublicJWK[]> {
+    return (await this.current()).published;
+  }
+
+  async hasSigningKey(): Promise<boolean> {
+    return (await this.current()).signing !== null;
+  }
+
+  /** Sign a JWT with the newest active key (the only one that signs). */
+  async sign(claims: JWTPayload): Promise<string> {
+    const { signing } = await this.current();
+    if (!signing) throw new Error('no active signing key');
+    return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' }).sign(signing.key);
+  }
+
+  /** Forget the in-memory view (after a rotation elsewhere, or in tests). */
+  invalidate(): void {
+    this.view = null;
+  }
+
+  private async current(): Promise<LoadedView> {
+    const now = this.options.clock.now();
+    if (this.view && now - this.view.loadedAt < this.refreshMs) return this.view;
+    // Single-flight: concurrent callers share one load.
+    this.loading ??= this.load(now).finally(() => {
+      this.loading = null;
+    });
+    this.view = await this.loading;
+    return this.view;
+  }
+
+  private async load(now: number): Promise<LoadedView> {
+    const rows = await this.options.db.selectFrom('signing_keys').selectAll().execute();
+    const { signing, published } = scheduleKeys(rows, now, this.options.policy);
+    let signingKey: LoadedView['signing'] = null;
+    if (signing) {
+      const jwk = JSON.parse(this.options.sealer.open(signing.private_jwk_sealed, location(signing.kid))) as JWK;
+      signingKey = { kid: signing.kid, key: (await importJWK(jwk, SIGNING_ALG)) as CryptoKey };
+    }
+    return {
+      loadedAt: now,
+      published: published.map((row) => JSON.parse(row.public_jwk) as PublicJWK),
+      signing: signingKey,
+    };
+  }
+}

@@ -1,0 +1,177 @@
+import { PylonError } from '@pylon/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/config.js';
+import { DEFAULTS } from './config/defaults.js';
+import { type Random, secureRandom } from './crypto/random.js';
+import { createSealer } from './crypto/seal.js';
+import { healthRoutes } from './features/health/routes.js';
+import { keyRoutes } from './features/keys/routes.js';
+import { OrgDirectory } from './features/orgs/org-directory.js';
+import { discoverRoutes } from './features/orgs/routes.js';
+import { adminTokenResolver } from './http/admin-token.js';
+import { type AuthContext, bearerFrom, type CallerResolver, resolveCaller } from './http/auth-context.js';
+import type { AppContext, AppEnv, Services } from './http/context.js';
+import { renderError } from './http/errors.js';
+import { buildOpenAPIDocument, type OpenAPIMount } from './http/openapi.js';
+import { accessLog } from './http/middleware/access-log.js';
+import { requestId } from './http/middleware/request-id.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { type AnyRoute, mountRoutes, type RouteGroup } from './http/route-table.js';
+import { KeyRing } from './keys/signing-keys.js';
+import type { Logger } from './logger.js';
+import { createConsoleMailer, type Mailer } from './mailer.js';
+import type { Storage } from './storage/database.js';
+import { getCookie } from 'hono/cookie';
+
+export const PYLON_VERSION = '0.1.0';
+
+export interface ServerDeps {
+  storage: Storage;
+  logger: Logger;
+  clock?: Clock;
+  random?: Random;
+  mailer?: Mailer;
+  fetch?: typeof fetch;
+}
+
+/** A feature's contribution: routes on either surface and caller resolvers (in CONTRACT §1 order). */
+export interface Feature {
+  authRoutes?: AnyRoute[];
+  rbacRoutes?: AnyRoute[];
+  resolvers?: CallerResolver[];
+}
+
+export interface PylonServer {
+  app: Hono<AppEnv>;
+  services: Services;
+  fetch(request: Request): Promise<Response>;
+  /** Create what must exist before serving: the default org and a signing key. */
+  prepare(): Promise<void>;
+}
+
+const RBAC_ORG_PREFIX = '/o/:orgId';
+
+/** The authenticated caller of this request, resolved once and remembered on the context. */
+export async function getAuth(c: AppContext, services: Services): Promise<AuthContext> {
+  const cached = c.get('auth');
+  if (cached) return cached;
+  const auth = await resolveCaller(services.resolvers, {
+    bearer: bearerFrom(c.req.header('authorization')),
+    cookies: getCookie(c),
+  });
+  c.set('auth', auth);
+  return auth;
+}
+
+/**
+ * Build the Pylon HTTP application. Everything stateful comes from `deps`; two servers built in
+ * one process share nothing.
+ */
+export function createServer(config: Config, deps: ServerDeps, features: Feature[] = []): PylonServer {
+  if (config.secret === null) throw new Error('createServer needs config.secret (see loadDevelopmentSecret)');
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? secureRandom;
+  const sealer = createSealer(config.secret, random);
+  const services: Services = {
+    config,
+    storage: deps.storage,
+    clock,
+    random,
+    logger: deps.logger,
+    mailer: deps.mailer ?? createConsoleMailer(deps.logger),
+    fetch: deps.fetch ?? globalThis.fetch,
+    sealer,
+    keys: new KeyRing({
+      db: deps.storage.db,
+      sealer,
+      clock,
+      random,
+      policy: { tokenTTLSeconds: DEFAULTS.scopedTokenTTLSeconds, skewSeconds: 60 },
+    }),
+    orgs: new OrgDirectory(deps.storage.db, clock),
+    resolvers: [adminTokenResolver(config.adminToken, config.orgId), ...features.flatMap((f) => f.resolvers ?? [])],
+  };
+
+  const authGroup: RouteGroup = { surface: 'auth', routes: features.flatMap((f) => f.authRoutes ?? []) };
+  const rbacGroup: RouteGroup = {
+    surface: 'rbac',
+    routes: [...healthRoutes, ...keyRoutes, ...discoverRoutes, ...features.flatMap((f) => f.rbacRoutes ?? [])],
+  };
+
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId(random));
+  app.use('*', async (c, next) => {
+    c.set('surface', c.req.path === '/api/auth' || c.req.path.startsWith('/api/auth/') ? 'auth' : 'rbac');
+    c.set('orgId', config.orgId);
+    await next();
+  });
+  app.use('*', accessLog(deps.logger, clock));
+  app.use('*', securityHeaders({ https: config.publicURL.startsWith('https:') }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: (c) =>
+        renderError(
+          c as AppContext,
+          new PylonError(413, (c as AppContext).get('surface') === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE', `Bodies are limited to ${config.bodyLimitBytes} bytes`),
+        ),
+    }),
+  );
+
+  // RBAC routes for a non-default org: resolve the org once, before any route runs.
+  app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
+    const orgId = c.req.param('orgId') ?? '';
+    if (!(await services.orgs.find(orgId))) throw new PylonError(404, 'org_not_found', 'No such org');
+    c.set('orgId', orgId);
+    await next();
+  });
+
+  const auth = new Hono<AppEnv>();
+  mountRoutes(auth, authGroup, services);
+  app.route('/api/auth', auth);
+
+  const rbac = new Hono<AppEnv>();
+  mountRoutes(rbac, rbacGroup, services);
+  app.route('/', rbac);
+  app.route(RBAC_ORG_PREFIX, rbac);
+
+  const openAPIRoute: AnyRoute = {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    tags: ['operations'],
+    responses: { 200: { description: 'The document' } },
+    handler: (c) => c.json(document as object),
+  };
+  const mounts: OpenAPIMount[] = [
+    { prefix: '', routes: [openAPIRoute] },
+    { prefix: '/api/auth', routes: authGroup.routes },
+    { prefix: '', routes: rbacGroup.routes },
+    { prefix: '/o/{orgId}', routes: rbacGroup.routes, prefixParameters: ['orgId'] },
+  ];
+  const document = buildOpenAPIDocument({ title: 'Pylon', version: PYLON_VERSION, serverURL: config.publicURL }, mounts);
+  mountRoutes(app, { surface: 'rbac', routes: [openAPIRoute] }, services);
+
+  app.notFound((c) =>
+    renderError(c, new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route')),
+  );
+  app.onError((error, c) => {
+    if (!(error instanceof PylonError)) {
+      deps.logger.error({ requestId: c.get('requestId'), err: error }, 'unhandled error');
+    }
+    return renderError(c, error);
+  });
+
+  return {
+    app,
+    services,
+    fetch: async (request) => app.fetch(request),
+    async prepare() {
+      await services.orgs.ensureDefault(config.orgId, config.orgId === 'default' ? 'Default' : config.orgId);
+      await services.keys.ensureKey();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import * as platform from './0001-platform.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface MigrationContext {
+  dialect: Dialect;
+}
+
+interface VersionedMigration {
+  up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+  down?(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+}
+
+/**
+ * Every migration, in order. Names sort lexically (Kysely applies them in name order); a new
+ * migration gets the next number and is never edited once released.
+ */
+const MIGRATIONS: Record<string, VersionedMigration> = {
+  '0001-platform': platform,
+};
+
+export class CodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly context: MigrationContext) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const entries = Object.entries(MIGRATIONS).map(([name, migration]): [string, Migration] => [
+      name,
+      {
+        up: (db) => migration.up(db, this.context),
+        down: migration.down ? (db) => migration.down!(db, this.context) : undefined,
+      },
+    ]);
+    return Object.fromEntries(entries);
+  }
+}
