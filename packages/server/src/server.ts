@@ -109,17 +109,21 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
   });
   app.use('*', accessLog(deps.logger, clock));
   app.use('*', securityHeaders({ https: config.publicURL.startsWith('https:') }));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: (c) =>
-        renderError(
-          c as AppContext,
-          new PylonError(413, (c as AppContext).get('surface') === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE', `Bodies are limited to ${config.bodyLimitBytes} bytes`),
+  const limitBody = bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: (c) =>
+      renderError(
+        c as AppContext,
+        new PylonError(
+          413,
+          (c as AppContext).get('surface') === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE',
+          `Bodies are limited to ${config.bodyLimitBytes} bytes`,
         ),
-    }),
-  );
+      ),
+  });
+  // Only requests that may carry a body: inspecting a GET's body would make the node adapter
+  // build a full Request object and lose its fast path.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
   app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {

@@ -26,12 +26,16 @@ export function listen(fetch: (request: Request) => Promise<Response> | Response
         close(graceMs) {
           return new Promise((done) => {
             const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            // Keep-alive sockets with no request in flight would hold close() open, and a socket
+            // becomes idle again when its in-flight request finishes: sweep until closed.
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
             force.unref();
+            sweep.unref();
             server.close(() => {
               clearTimeout(force);
+              clearInterval(sweep);
               done();
             });
-            // Keep-alive sockets with no request in flight would hold close() open.
             server.closeIdleConnections();
           });
         },

@@ -16,5 +16,8 @@ export function createPostgresDialect(url: string, maxConnections = 10): Postgre
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle client can be cut off by the server (restart, failover, admin command). pg emits that
+  // on the pool; unhandled it would crash the process, and the pool already replaces the client.
+  pool.on('error', () => {});
   return new PostgresDialect({ pool });
 }

@@ -1,7 +1,29 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { type DialectAdapter, type Kysely, type MigrationLockOptions, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+
+/**
+ * SQLite runs DDL inside transactions, so migrations can too; and taking the write lock as the
+ * transaction's first statement makes concurrent migrators (several processes on one file) wait
+ * for each other, as the advisory lock does on PostgreSQL. Kysely's stock adapter does neither,
+ * because it assumes a single connection.
+ */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
+  override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+  }
+}
+
+class PylonSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+}
 
 /** better-sqlite3 with the settings Pylon relies on: WAL, foreign keys, a busy timeout. */
 export function createSqliteDialect(path: string): SqliteDialect {
@@ -11,5 +33,5 @@ export function createSqliteDialect(path: string): SqliteDialect {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database });
+  return new PylonSqliteDialect({ database });
 }

@@ -32,6 +32,7 @@ export function openStorage(config: DatabaseConfig): Storage {
     dialect: config.kind,
     description: describe(config),
     async ping() {
+      if (closed) return false;
       try {
         await sql`select 1`.execute(db);
         return true;

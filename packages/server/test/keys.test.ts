@@ -1,0 +1,106 @@
+import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secureRandom } from '../src/crypto/random.js';
+import { createSealer } from '../src/crypto/seal.js';
+import { scheduleKeys } from '../src/keys/key-schedule.js';
+import { KeyRing } from '../src/keys/signing-keys.js';
+import { manualClock } from '../src/clock.js';
+import { testDatabases } from './support/databases.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const policy = { tokenTTLSeconds: 30, skewSeconds: 60 };
+
+describe('scheduleKeys', () => {
+  const a = { kid: 'a', activates_at: 0 };
+  const b = { kid: 'b', activates_at: 300_000 };
+
+  it('a single active key signs and is published', () => {
+    expect(scheduleKeys([a], 1, policy)).toEqual({ signing: a, published: [a], expired: [] });
+  });
+
+  it('a rotated-in key is published before it signs', () => {
+    expect(scheduleKeys([a, b], 100_000, policy)).toEqual({ signing: a, published: [a, b], expired: [] });
+  });
+
+  it('once the new key signs, the old one stays published for token lifetime plus skew', () => {
+    expect(scheduleKeys([b, a], 300_000, policy).signing).toEqual(b);
+    expect(scheduleKeys([a, b], 300_000 + 89_999, policy).published).toEqual([a, b]);
+    expect(scheduleKeys([a, b], 300_000 + 90_000, policy)).toEqual({ signing: b, published: [b], expired: [a] });
+  });
+
+  it('no key yet means nothing signs', () => {
+    expect(scheduleKeys([b], 0, policy).signing).toBeNull();
+  });
+});
+
+describe.each(testDatabases)('signing keys on $kind', (database) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(database);
+  });
+  afterAll(() => t.close());
+
+  async function keySet() {
+    const response = await t.request('/.well-known/pylon-keys');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    return (await response.json()) as { keys: Array<Record<string, string>> };
+  }
+
+  it('serves one Ed25519 JWK with a kid at both well-known paths, never the private part', async () => {
+    const { keys } = await keySet();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: expect.any(String), alg: 'EdDSA', use: 'sig' });
+    const alias = await (await t.request('/.well-known/jwks.json')).json();
+    expect(alias).toEqual({ keys });
+    expect(await (await t.request('/o/default/.well-known/pylon-keys')).json()).toEqual({ keys });
+  });
+
+  it('stores the private key sealed, bound to its row', async () => {
+    const rows = await t.storage.db.selectFrom('signing_keys').selectAll().execute();
+    expect(rows[0]!.private_jwk_sealed.startsWith('v1.')).toBe(true);
+    expect(rows[0]!.private_jwk_sealed).not.toContain('"d"');
+  });
+
+  it('rotation publishes the next key, signs with it after the cache time, and keeps the old one for live tokens', async () => {
+    const keys = t.server.services.keys;
+    const before = await keys.sign({ sub: 'alice@example.com', exp: Math.floor(t.clock.now() / 1000) + 30 });
+    const oldKid = decodeProtectedHeader(before).kid;
+
+    const rotated = await keys.rotate(300);
+    const published = await keySet();
+    expect(published.keys.map((k) => k.kid).sort()).toEqual([oldKid, rotated.kid].sort());
+
+    // Until the new key activates, the old key keeps signing.
+    expect(decodeProtectedHeader(await keys.sign({ sub: 'x' })).kid).toBe(oldKid);
+
+    // A token signed before the rotation verifies against the published set.
+    const jwks = createLocalJWKSet(published as never);
+    const { payload } = await jwtVerify(before, jwks, { currentDate: new Date(t.clock.now()) });
+    expect(payload.sub).toBe('alice@example.com');
+
+    t.clock.advance(300_000);
+    keys.invalidate();
+    const after = await keys.sign({ sub: 'bob@example.com' });
+    expect(decodeProtectedHeader(after).kid).toBe(rotated.kid);
+    expect((await keySet()).keys).toHaveLength(2);
+
+    // After the last token signed by the old key expired, the old key is dropped.
+    t.clock.advance(90_000);
+    keys.invalidate();
+    expect((await keySet()).keys.map((k) => k.kid)).toEqual([rotated.kid]);
+    const next = await keys.rotate(300);
+    expect(next.removed).toEqual([oldKid]);
+  });
+
+  it('a key sealed under another secret cannot be used to sign', async () => {
+    const ring = new KeyRing({
+      db: t.storage.db,
+      sealer: createSealer('33'.repeat(32), secureRandom),
+      clock: manualClock(t.clock.now() + 10_000_000),
+      random: secureRandom,
+      policy,
+    });
+    await expect(ring.sign({ sub: 'x' })).rejects.toThrow();
+  });
+});

@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSecret } from '../src/boot.js';
+import { loadConfig } from '../src/config/config.js';
+import { defineRoute } from '../src/http/route-table.js';
+import { listen } from '../src/platform/listen.js';
+import { loadOrCreateDevelopmentSecret } from '../src/platform/secret-file.js';
+import { testDatabases } from './support/databases.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+describe('graceful shutdown', () => {
+  let t: TestServer;
+  let release: () => void = () => {};
+  const started: Array<() => void> = [];
+  beforeAll(async () => {
+    t = await startTestServer(testDatabases[0]!, {
+      features: () => [
+        {
+          authRoutes: [
+            defineRoute({
+              method: 'get',
+              path: '/probe/slow',
+              summary: 'waits until released',
+              responses: { 200: { description: 'done' } },
+              handler: async (c) => {
+                started.shift()?.();
+                await new Promise<void>((resolve) => {
+                  release = resolve;
+                });
+                return c.json({ finished: true });
+              },
+            }),
+          ],
+        },
+      ],
+    });
+  });
+  afterAll(() => t.close());
+
+  it('stops accepting, finishes the in-flight request, then closes', async () => {
+    const listening = await listen(t.server.fetch, 0, '127.0.0.1');
+    const inFlightStarted = new Promise<void>((resolve) => started.push(resolve));
+    const inFlight = fetch(`${listening.url}/api/auth/probe/slow`);
+    await inFlightStarted;
+
+    let closed = false;
+    const closing = listening.close(10_000).then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false);
+    await expect(fetch(`${listening.url}/health`)).rejects.toThrow();
+
+    release();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ finished: true });
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('drops requests still running after the grace period', async () => {
+    const listening = await listen(t.server.fetch, 0, '127.0.0.1');
+    const inFlightStarted = new Promise<void>((resolve) => started.push(resolve));
+    const inFlight = fetch(`${listening.url}/api/auth/probe/slow`).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await inFlightStarted;
+    await listening.close(50);
+    expect(await inFlight).toBe('dropped');
+    release();
+  });
+});
+
+describe('development secret', () => {
+  it('is generated once with mode 0600 and reused', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pylon-secret-')), 'data');
+    const first = loadOrCreateDevelopmentSecret(dir, () => 'c'.repeat(64));
+    expect(first).toMatchObject({ created: true, secret: 'c'.repeat(64) });
+    expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    const second = loadOrCreateDevelopmentSecret(dir, () => 'd'.repeat(64));
+    expect(second).toMatchObject({ created: false, secret: 'c'.repeat(64) });
+  });
+
+  it('resolveSecret warns once and fills the config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-secret-'));
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const config = loadConfig({ PYLON_DATA_DIR: dir });
+    const filled = resolveSecret(config, logger);
+    expect(filled.secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(join(dir, 'secret'), 'utf8').trim()).toBe(filled.secret);
+    expect(resolveSecret(config, logger).secret).toBe(filled.secret);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('PYLON_SECRET');
+    expect(warnings[0]).not.toContain(filled.secret!);
+  });
+
+  it('a corrupted secret file stops start-up', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-secret-'));
+    loadOrCreateDevelopmentSecret(dir, () => 'not hex at all');
+    expect(() => loadOrCreateDevelopmentSecret(dir, () => 'e'.repeat(64))).toThrow(/64 hex/);
+  });
+});
+
+const bin = fileURLToPath(new URL('../dist/bin/pylon-server.js', import.meta.url));
+
+// Runs the built binary (npm test builds first); skipped only when run without a build.
+describe.runIf(existsSync(bin))('pylon-server binary', () => {
+  it('refuses to start in production without PYLON_SECRET, naming it', () => {
+    const result = spawnSync(process.execPath, [bin, 'serve'], {
+      env: { PATH: process.env.PATH, PYLON_ENV: 'production', PYLON_PUBLIC_URL: 'https://auth.example.com' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('PYLON_SECRET');
+  });
+
+  it('rejects an unknown command with usage and exit 2', () => {
+    const result = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: pylon-server');
+  });
+
+  it('migrate applies the migrations to a fresh database and exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-migrate-'));
+    const result = spawnSync(process.execPath, [bin, 'migrate'], {
+      env: { PATH: process.env.PATH, PYLON_DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, PYLON_LOG_LEVEL: 'info' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('0001-platform');
+    expect(existsSync(join(dir, 'p.db'))).toBe(true);
+  });
+});

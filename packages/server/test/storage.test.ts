@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, decodeCursor, InvalidCursorError, queryAudit } from '../src/audit/audit-log.js';
+import { manualClock } from '../src/clock.js';
+import { OrgDirectory } from '../src/features/orgs/org-directory.js';
+import { migrateToLatest, openStorage, type Storage } from '../src/storage/database.js';
+import { type ScratchDatabase, testDatabases } from './support/databases.js';
+
+// The same cases against every real database (STYLE: one conformance suite, no mocks).
+describe.each(testDatabases)('storage on $kind', (database) => {
+  let scratch: ScratchDatabase;
+  let storage: Storage;
+
+  beforeAll(async () => {
+    scratch = await database.create();
+    storage = await scratch.openMigrated();
+  });
+  afterAll(async () => {
+    await storage.close();
+    await scratch.drop();
+  });
+
+  it('reports its dialect and answers a ping', async () => {
+    expect(storage.dialect).toBe(database.kind);
+    expect(await storage.ping()).toBe(true);
+  });
+
+  it('a second connection opening a migrated database applies nothing', async () => {
+    const other = scratch.open();
+    try {
+      expect(await migrateToLatest(other)).toEqual({ error: undefined, results: [] });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('migrating again applies nothing', async () => {
+    const { error, results } = await migrateToLatest(storage);
+    expect(error).toBeUndefined();
+    expect(results).toEqual([]);
+  });
+
+  // PostgreSQL only: in-process SQLite connections share one thread, so one blocked on the write
+  // lock (busy_timeout is a synchronous wait) stalls the holder; separate processes do not.
+  it.runIf(database.kind === 'postgres')('several processes migrating a fresh database together apply each migration once', async () => {
+    const fresh = await database.create();
+    const processes = [fresh.open(), fresh.open(), fresh.open()];
+    try {
+      const outcomes = await Promise.all(processes.map((p) => migrateToLatest(p)));
+      for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
+      const applied = outcomes.flatMap((o) => o.results ?? []).filter((r) => r.status === 'Success');
+      expect(applied.map((r) => r.migrationName)).toEqual(['0001-platform']);
+    } finally {
+      await Promise.all(processes.map((p) => p.close()));
+      await fresh.drop();
+    }
+  });
+
+  it('a closed storage fails its ping instead of throwing', async () => {
+    const other = scratch.open();
+    expect(await other.ping()).toBe(true);
+    await other.close();
+    expect(await other.ping()).toBe(false);
+  });
+
+  describe('audit log', () => {
+    const org = `audit-${database.kind}`;
+    beforeAll(async () => {
+      for (let i = 0; i < 25; i++) {
+        await appendAudit(storage.db, 1_000 + Math.floor(i / 5), {
+          org,
+          action: i % 2 === 0 ? 'role.granted' : 'app.registered',
+          actor: i % 3 === 0 ? 'admin' : 'alice@example.com',
+          target: `t${i}`,
+          detail: { i },
+          ip: '127.0.0.1',
+          requestId: `r${i}`,
+        });
+      }
+      await appendAudit(storage.db, 1_000, { org: 'another-org', action: 'role.granted', actor: 'admin' });
+    });
+
+    it('pages through one org in (ts, id) order without gaps or repeats', async () => {
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await queryAudit(storage.db, { org, limit: 7, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.entries.map((e) => e.detail!.i as number));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor && pages < 10);
+      expect(seen).toEqual([...Array(25).keys()]);
+      expect(pages).toBe(4);
+    });
+
+    it('filters by action, actor and since, and never leaks another org', async () => {
+      const granted = await queryAudit(storage.db, { org, action: 'role.granted' });
+      expect(granted.entries.map((e) => e.detail!.i)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
+      const byAdmin = await queryAudit(storage.db, { org, actor: 'admin' });
+      expect(byAdmin.entries.every((e) => e.actor === 'admin')).toBe(true);
+      expect(byAdmin.entries).toHaveLength(9);
+      const recent = await queryAudit(storage.db, { org, since: 1_004 });
+      expect(recent.entries.map((e) => e.detail!.i)).toEqual([20, 21, 22, 23, 24]);
+      const all = await queryAudit(storage.db, { org, limit: 1000 });
+      expect(all.entries.every((e) => e.org === org)).toBe(true);
+      expect(all.nextCursor).toBeUndefined();
+    });
+
+    it('returns entries with their recorded fields', async () => {
+      const { entries } = await queryAudit(storage.db, { org, limit: 1 });
+      expect(entries[0]).toMatchObject({
+        ts: 1_000,
+        org,
+        action: 'role.granted',
+        actor: 'admin',
+        target: 't0',
+        detail: { i: 0 },
+        ip: '127.0.0.1',
+        request_id: 'r0',
+      });
+      expect(typeof entries[0]!.id).toBe('number');
+    });
+
+    it('clamps the limit to 1..1000', async () => {
+      expect((await queryAudit(storage.db, { org, limit: 0 })).entries).toHaveLength(1);
+      expect((await queryAudit(storage.db, { org, limit: 5000 })).entries).toHaveLength(25);
+    });
+
+    it('rejects a malformed cursor', async () => {
+      await expect(queryAudit(storage.db, { org, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+      expect(() => decodeCursor(Buffer.from('1.2.3').toString('base64url'))).toThrow(InvalidCursorError);
+    });
+
+    it('an append inside a rolled-back transaction leaves no entry', async () => {
+      await expect(
+        storage.db.transaction().execute(async (trx) => {
+          await appendAudit(trx, 2_000, { org, action: 'org.created', actor: 'admin' });
+          throw new Error('the change failed');
+        }),
+      ).rejects.toThrow('the change failed');
+      expect((await queryAudit(storage.db, { org, action: 'org.created' })).entries).toEqual([]);
+    });
+  });
+
+  describe('orgs', () => {
+    it('creating the default org is idempotent across processes', async () => {
+      const clock = manualClock();
+      const a = new OrgDirectory(storage.db, clock);
+      const other = scratch.open();
+      try {
+        const b = new OrgDirectory(other.db, clock);
+        await Promise.all([a.ensureDefault('default', 'Default'), b.ensureDefault('default', 'Default')]);
+        expect(await a.find('default')).toEqual({ id: 'default', name: 'Default' });
+        expect(await b.find('nope')).toBeNull();
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('caches look-ups briefly, then sees a new org', async () => {
+      const clock = manualClock();
+      const directory = new OrgDirectory(storage.db, clock, 5_000);
+      expect(await directory.find('later')).toBeNull();
+      await storage.db.insertInto('orgs').values({ id: 'later', name: 'Later', created_at: 1 }).execute();
+      expect(await directory.find('later')).toBeNull();
+      clock.advance(5_000);
+      expect(await directory.find('later')).toEqual({ id: 'later', name: 'Later' });
+    });
+  });
+});
+
+describe('an unreachable database', () => {
+  it('fails its ping instead of throwing', async () => {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    const storage = openStorage({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
+    try {
+      expect(await storage.ping()).toBe(false);
+    } finally {
+      await storage.close();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import pino from 'pino';
+import { type Config, loadConfig } from '../../src/config/config.js';
+import { manualClock } from '../../src/clock.js';
+import type { MailMessage, Mailer } from '../../src/mailer.js';
+import { createServer, type Feature, type PylonServer } from '../../src/server.js';
+import type { Storage } from '../../src/storage/database.js';
+import type { ScratchDatabase, TestDatabase } from './databases.js';
+
+export const TEST_SECRET = 'a'.repeat(64);
+
+export interface TestServer {
+  server: PylonServer;
+  storage: Storage;
+  scratch: ScratchDatabase;
+  config: Config;
+  clock: ReturnType<typeof manualClock>;
+  mail: MailMessage[];
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** An in-memory mailer that records what was sent (tests read codes from it). */
+export function recordingMailer(sent: MailMessage[]): Mailer {
+  return {
+    provider: 'recording',
+    async send(message) {
+      sent.push(message);
+    },
+  };
+}
+
+/** A migrated, prepared server on a fresh database, with a frozen clock, driven in-process. */
+export async function startTestServer(
+  database: TestDatabase,
+  options: { env?: Record<string, string>; features?: (config: Config) => Feature[] } = {},
+): Promise<TestServer> {
+  const scratch = await database.create();
+  const config = loadConfig({
+    PYLON_SECRET: TEST_SECRET,
+    PYLON_DATABASE_URL: scratch.config.url,
+    PYLON_LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const storage = await scratch.openMigrated();
+  const clock = manualClock(Date.UTC(2026, 10, 25, 12));
+  const mail: MailMessage[] = [];
+  const server = createServer(
+    config,
+    { storage, logger: pino({ level: 'silent' }), clock, mailer: recordingMailer(mail) },
+    options.features?.(config) ?? [],
+  );
+  await server.prepare();
+  return {
+    server,
+    storage,
+    scratch,
+    config,
+    clock,
+    mail,
+    request: (path, init) => Promise.resolve(server.app.request(path, init)),
+    async close() {
+      await storage.close();
+      await scratch.drop();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+// One runner for every package: tests import workspace packages from source, so `npm test`
+// needs no build step beyond the type check it runs first.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@pylon/core': src('core'),
+      '@pylon/server': src('server'),
+      '@pylon/sdk': src('sdk'),
+      '@pylon/cli': src('cli'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    globalSetup: ['./test/global-setup.ts'],
+  },
+});
