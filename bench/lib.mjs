@@ -13,7 +13,9 @@ export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 export function startBaseline() {
   return new Promise((resolve, reject) => {
     const child = fork(join(root, 'bench/servers/hello.mjs'), { stdio: 'ignore' });
-    child.once('message', ({ port }) => resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }));
+    child.once('message', ({ port }) =>
+      resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }),
+    );
     child.once('error', reject);
   });
 }

@@ -1,7 +1,7 @@
 // Benchmark runner: `npm run bench [case…]`. Each case measures Pylon and the hello-world
 // baseline in the same run and prints the ratio, so numbers compare across noisy machines.
 import { readdirSync } from 'node:fs';
-import { DURATION_SECONDS, CONNECTIONS, startBaseline, startPylon } from './lib.mjs';
+import { CONNECTIONS, DURATION_SECONDS, startBaseline, startPylon } from './lib.mjs';
 
 const wanted = process.argv.slice(2);
 const cases = readdirSync(new URL('./cases/', import.meta.url))
@@ -9,7 +9,9 @@ const cases = readdirSync(new URL('./cases/', import.meta.url))
   .map((file) => file.replace(/\.mjs$/, ''))
   .filter((name) => wanted.length === 0 || wanted.includes(name));
 
-console.log(`pylon bench: ${cases.join(', ')} — ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, loopback only`);
+console.log(
+  `pylon bench: ${cases.join(', ')} — ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, loopback only`,
+);
 const baseline = await startBaseline();
 const pylon = await startPylon();
 try {

@@ -4,7 +4,11 @@ import pg from 'pg';
  * Decides once, before any test file runs, whether the PostgreSQL suite runs. Under CI=true an
  * unreachable PostgreSQL fails the run; on a laptop without one the suite is skipped, loudly.
  */
-export default async function setup({ provide }: { provide: (key: string, value: unknown) => void }): Promise<void> {
+export default async function setup({
+  provide,
+}: {
+  provide: (key: string, value: unknown) => void;
+}): Promise<void> {
   const url = process.env.PYLON_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   try {

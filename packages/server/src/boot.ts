@@ -12,7 +12,9 @@ export function resolveSecret(config: Config, logger: Logger): Config {
   if (config.secret !== null) return config;
   const result = loadOrCreateDevelopmentSecret(config.dataDir, () => toHex(secureRandom.bytes(32)));
   if (result.created) {
-    logger.warn(`PYLON_SECRET is not set: generated a development secret in ${result.path} (mode 0600). Set PYLON_SECRET in production.`);
+    logger.warn(
+      `PYLON_SECRET is not set: generated a development secret in ${result.path} (mode 0600). Set PYLON_SECRET in production.`,
+    );
   }
   return withSecret(config, result.secret);
 }

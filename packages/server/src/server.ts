@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { DEFAULTS } from './config/defaults.js';
@@ -14,16 +15,15 @@ import { adminTokenResolver } from './http/admin-token.js';
 import { type AuthContext, bearerFrom, type CallerResolver, resolveCaller } from './http/auth-context.js';
 import type { AppContext, AppEnv, Services } from './http/context.js';
 import { renderError } from './http/errors.js';
-import { buildOpenAPIDocument, type OpenAPIMount } from './http/openapi.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { buildOpenAPIDocument, type OpenAPIMount } from './http/openapi.js';
 import { type AnyRoute, mountRoutes, type RouteGroup } from './http/route-table.js';
 import { KeyRing } from './keys/signing-keys.js';
 import type { Logger } from './logger.js';
 import { createConsoleMailer, type Mailer } from './mailer.js';
 import type { Storage } from './storage/database.js';
-import { getCookie } from 'hono/cookie';
 
 export const PYLON_VERSION = '0.1.0';
 
@@ -91,13 +91,21 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
       policy: { tokenTTLSeconds: DEFAULTS.scopedTokenTTLSeconds, skewSeconds: 60 },
     }),
     orgs: new OrgDirectory(deps.storage.db, clock),
-    resolvers: [adminTokenResolver(config.adminToken, config.orgId), ...features.flatMap((f) => f.resolvers ?? [])],
+    resolvers: [
+      adminTokenResolver(config.adminToken, config.orgId),
+      ...features.flatMap((f) => f.resolvers ?? []),
+    ],
   };
 
   const authGroup: RouteGroup = { surface: 'auth', routes: features.flatMap((f) => f.authRoutes ?? []) };
   const rbacGroup: RouteGroup = {
     surface: 'rbac',
-    routes: [...healthRoutes, ...keyRoutes, ...discoverRoutes, ...features.flatMap((f) => f.rbacRoutes ?? [])],
+    routes: [
+      ...healthRoutes,
+      ...keyRoutes,
+      ...discoverRoutes,
+      ...features.flatMap((f) => f.rbacRoutes ?? []),
+    ],
   };
 
   const app = new Hono<AppEnv>();
@@ -123,7 +131,9 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
   });
   // Only requests that may carry a body: inspecting a GET's body would make the node adapter
   // build a full Request object and lose its fast path.
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  app.use('*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
+  );
 
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
   app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
@@ -156,11 +166,17 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
     { prefix: '', routes: rbacGroup.routes },
     { prefix: '/o/{orgId}', routes: rbacGroup.routes, prefixParameters: ['orgId'] },
   ];
-  const document = buildOpenAPIDocument({ title: 'Pylon', version: PYLON_VERSION, serverURL: config.publicURL }, mounts);
+  const document = buildOpenAPIDocument(
+    { title: 'Pylon', version: PYLON_VERSION, serverURL: config.publicURL },
+    mounts,
+  );
   mountRoutes(app, { surface: 'rbac', routes: [openAPIRoute] }, services);
 
   app.notFound((c) =>
-    renderError(c, new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route')),
+    renderError(
+      c,
+      new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route'),
+    ),
   );
   app.onError((error, c) => {
     if (!(error instanceof PylonError)) {

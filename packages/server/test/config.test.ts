@@ -79,7 +79,11 @@ describe('loadConfig', () => {
   });
 
   describe('production refuses insecure settings', () => {
-    const secure = { PYLON_ENV: 'production', PYLON_SECRET: SECRET, PYLON_PUBLIC_URL: 'https://auth.example.com' };
+    const secure = {
+      PYLON_ENV: 'production',
+      PYLON_SECRET: SECRET,
+      PYLON_PUBLIC_URL: 'https://auth.example.com',
+    };
 
     it('accepts a secure production config', () => {
       expect(loadConfig(secure).env).toBe('production');
@@ -91,7 +95,9 @@ describe('loadConfig', () => {
     });
 
     it('with a non-https public URL', () => {
-      expect(failure({ ...secure, PYLON_PUBLIC_URL: 'http://auth.example.com' }).variable).toBe('PYLON_PUBLIC_URL');
+      expect(failure({ ...secure, PYLON_PUBLIC_URL: 'http://auth.example.com' }).variable).toBe(
+        'PYLON_PUBLIC_URL',
+      );
     });
 
     it('without a public URL', () => {

@@ -35,7 +35,10 @@ const probe: Feature = {
       summary: 'rate limited',
       responses: { 429: { description: 'always' } },
       handler: () => {
-        throw new PylonError(429, 'RATE_LIMITED', 'Slow down', { hint: 'try again in 60 s', headers: { 'Retry-After': '60' } });
+        throw new PylonError(429, 'RATE_LIMITED', 'Slow down', {
+          hint: 'try again in 60 s',
+          headers: { 'Retry-After': '60' },
+        });
       },
     }),
   ],
@@ -72,7 +75,11 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
       const response = await t.request(path);
       expect(response.status, path).toBe(200);
     }
-    expect(await (await t.request('/ready')).json()).toEqual({ status: 'ready', database: 'ok', signing_key: 'ok' });
+    expect(await (await t.request('/ready')).json()).toEqual({
+      status: 'ready',
+      database: 'ok',
+      signing_key: 'ok',
+    });
   });
 
   it('an unexpected throw is a 500 naming only the request id', async () => {
@@ -80,7 +87,9 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     expect(response.status).toBe(500);
     const id = response.headers.get('x-request-id');
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL_ERROR', message: `Internal error (request id ${id})` } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'INTERNAL_ERROR', message: `Internal error (request id ${id})` },
+    });
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('/srv');
     expect(text).not.toMatch(/at .*\.ts/);
@@ -99,7 +108,9 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     const response = await t.request('/api/auth/probe/limited');
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('60');
-    expect(await response.json()).toEqual({ error: { code: 'RATE_LIMITED', message: 'Slow down', hint: 'try again in 60 s' } });
+    expect(await response.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: 'Slow down', hint: 'try again in 60 s' },
+    });
   });
 
   it('validates bodies: good, missing field, wrong type, not JSON, wrong media type', async () => {
@@ -177,12 +188,17 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
   });
 
   it('/openapi.json is a valid OpenAPI 3.1 document listing every route', async () => {
-    const document = (await (await t.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, object> };
+    const document = (await (await t.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, object>;
+    };
     const result = await new Validator().validate(document);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document.openapi).toBe('3.1.0');
-    const listed = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    const listed = Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
     const served = t.server.app.routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
@@ -196,7 +212,11 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     await other.storage.close();
     const response = await other.request('/ready');
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'not_ready', database: 'unreachable', signing_key: 'missing' });
+    expect(await response.json()).toEqual({
+      status: 'not_ready',
+      database: 'unreachable',
+      signing_key: 'missing',
+    });
     await other.scratch.drop();
   });
 });

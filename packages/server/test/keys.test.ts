@@ -1,10 +1,10 @@
-import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../src/clock.js';
 import { secureRandom } from '../src/crypto/random.js';
 import { createSealer } from '../src/crypto/seal.js';
 import { scheduleKeys } from '../src/keys/key-schedule.js';
 import { KeyRing } from '../src/keys/signing-keys.js';
-import { manualClock } from '../src/clock.js';
 import { testDatabases } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -25,7 +25,11 @@ describe('scheduleKeys', () => {
   it('once the new key signs, the old one stays published for token lifetime plus skew', () => {
     expect(scheduleKeys([b, a], 300_000, policy).signing).toEqual(b);
     expect(scheduleKeys([a, b], 300_000 + 89_999, policy).published).toEqual([a, b]);
-    expect(scheduleKeys([a, b], 300_000 + 90_000, policy)).toEqual({ signing: b, published: [b], expired: [a] });
+    expect(scheduleKeys([a, b], 300_000 + 90_000, policy)).toEqual({
+      signing: b,
+      published: [b],
+      expired: [a],
+    });
   });
 
   it('no key yet means nothing signs', () => {
@@ -50,7 +54,14 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
   it('serves one Ed25519 JWK with a kid at both well-known paths, never the private part', async () => {
     const { keys } = await keySet();
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: expect.any(String), alg: 'EdDSA', use: 'sig' });
+    expect(keys[0]).toEqual({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: expect.any(String),
+      kid: expect.any(String),
+      alg: 'EdDSA',
+      use: 'sig',
+    });
     const alias = await (await t.request('/.well-known/jwks.json')).json();
     expect(alias).toEqual({ keys });
     expect(await (await t.request('/o/default/.well-known/pylon-keys')).json()).toEqual({ keys });

@@ -132,7 +132,11 @@ describe.runIf(existsSync(bin))('pylon-server binary', () => {
   it('migrate applies the migrations to a fresh database and exits 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pylon-migrate-'));
     const result = spawnSync(process.execPath, [bin, 'migrate'], {
-      env: { PATH: process.env.PATH, PYLON_DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, PYLON_LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env.PATH,
+        PYLON_DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
+        PYLON_LOG_LEVEL: 'info',
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });

@@ -25,14 +25,17 @@ describe('ChaCha20-Poly1305', () => {
   it('RFC 8439 §2.8.2 test vector: seal', () => {
     const v = RFC8439_2_8_2;
     const sealed = chacha20Poly1305Seal(v.key, v.nonce, v.aad, v.plaintext);
-    expect(Buffer.from(sealed).toString('hex')).toBe(
-      Buffer.concat([v.ciphertext, v.tag]).toString('hex'),
-    );
+    expect(Buffer.from(sealed).toString('hex')).toBe(Buffer.concat([v.ciphertext, v.tag]).toString('hex'));
   });
 
   it('RFC 8439 §2.8.2 test vector: open', () => {
     const v = RFC8439_2_8_2;
-    const opened = chacha20Poly1305Open(v.key, v.nonce, v.aad, new Uint8Array(Buffer.concat([v.ciphertext, v.tag])));
+    const opened = chacha20Poly1305Open(
+      v.key,
+      v.nonce,
+      v.aad,
+      new Uint8Array(Buffer.concat([v.ciphertext, v.tag])),
+    );
     expect(new TextDecoder().decode(opened)).toBe(new TextDecoder().decode(v.plaintext));
   });
 

@@ -41,19 +41,22 @@ describe.each(testDatabases)('storage on $kind', (database) => {
 
   // PostgreSQL only: in-process SQLite connections share one thread, so one blocked on the write
   // lock (busy_timeout is a synchronous wait) stalls the holder; separate processes do not.
-  it.runIf(database.kind === 'postgres')('several processes migrating a fresh database together apply each migration once', async () => {
-    const fresh = await database.create();
-    const processes = [fresh.open(), fresh.open(), fresh.open()];
-    try {
-      const outcomes = await Promise.all(processes.map((p) => migrateToLatest(p)));
-      for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
-      const applied = outcomes.flatMap((o) => o.results ?? []).filter((r) => r.status === 'Success');
-      expect(applied.map((r) => r.migrationName)).toEqual(['0001-platform']);
-    } finally {
-      await Promise.all(processes.map((p) => p.close()));
-      await fresh.drop();
-    }
-  });
+  it.runIf(database.kind === 'postgres')(
+    'several processes migrating a fresh database together apply each migration once',
+    async () => {
+      const fresh = await database.create();
+      const processes = [fresh.open(), fresh.open(), fresh.open()];
+      try {
+        const outcomes = await Promise.all(processes.map((p) => migrateToLatest(p)));
+        for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
+        const applied = outcomes.flatMap((o) => o.results ?? []).filter((r) => r.status === 'Success');
+        expect(applied.map((r) => r.migrationName)).toEqual(['0001-platform']);
+      } finally {
+        await Promise.all(processes.map((p) => p.close()));
+        await fresh.drop();
+      }
+    },
+  );
 
   it('a closed storage fails its ping instead of throwing', async () => {
     const other = scratch.open();
@@ -95,7 +98,9 @@ describe.each(testDatabases)('storage on $kind', (database) => {
 
     it('filters by action, actor and since, and never leaks another org', async () => {
       const granted = await queryAudit(storage.db, { org, action: 'role.granted' });
-      expect(granted.entries.map((e) => e.detail!.i)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
+      expect(granted.entries.map((e) => e.detail!.i)).toEqual([
+        0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+      ]);
       const byAdmin = await queryAudit(storage.db, { org, actor: 'admin' });
       expect(byAdmin.entries.every((e) => e.actor === 'admin')).toBe(true);
       expect(byAdmin.entries).toHaveLength(9);
@@ -127,7 +132,9 @@ describe.each(testDatabases)('storage on $kind', (database) => {
     });
 
     it('rejects a malformed cursor', async () => {
-      await expect(queryAudit(storage.db, { org, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(queryAudit(storage.db, { org, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
       expect(() => decodeCursor(Buffer.from('1.2.3').toString('base64url'))).toThrow(InvalidCursorError);
     });
 

@@ -2,10 +2,10 @@
 import { openMigratedStorage, resolveSecret } from '../boot.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { features } from '../features/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
-import { features } from '../features/index.js';
 
 const USAGE = `usage: pylon-server [serve]      start the server (default)
        pylon-server migrate      apply database migrations and exit

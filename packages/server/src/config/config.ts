@@ -123,7 +123,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const secret = read(env, 'PYLON_SECRET') ?? null;
   if (secret !== null && !HEX64.test(secret)) {
-    throw new ConfigError('PYLON_SECRET', 'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`');
+    throw new ConfigError(
+      'PYLON_SECRET',
+      'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`',
+    );
   }
 
   const adminToken = read(env, 'PYLON_ADMIN_TOKEN') ?? null;
@@ -139,7 +142,12 @@ export function loadConfig(env: Env = process.env): Config {
       .filter((item) => item !== '');
 
   const trustedOrigins = list('PYLON_TRUSTED_ORIGINS').map((item) => origin('PYLON_TRUSTED_ORIGINS', item));
-  const cookieSameSite = oneOf<SameSite>(env, 'PYLON_COOKIE_SAMESITE', ['lax', 'strict', 'none'], DEFAULTS.cookieSameSite);
+  const cookieSameSite = oneOf<SameSite>(
+    env,
+    'PYLON_COOKIE_SAMESITE',
+    ['lax', 'strict', 'none'],
+    DEFAULTS.cookieSameSite,
+  );
 
   if (pylonEnv === 'production') {
     if (secret === null) {
@@ -170,7 +178,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf<LogLevel>(env, 'PYLON_LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
     dataDir: read(env, 'PYLON_DATA_DIR') ?? DEFAULTS.dataDir,
     sessionTTLSeconds: integer(env, 'PYLON_SESSION_TTL', DEFAULTS.sessionTTLSeconds, 60, 365 * 24 * 3600),
-    cliSessionTTLSeconds: integer(env, 'PYLON_CLI_SESSION_TTL', DEFAULTS.cliSessionTTLSeconds, 60, 30 * 24 * 3600),
+    cliSessionTTLSeconds: integer(
+      env,
+      'PYLON_CLI_SESSION_TTL',
+      DEFAULTS.cliSessionTTLSeconds,
+      60,
+      30 * 24 * 3600,
+    ),
     cookieSameSite,
     cookieDomain: read(env, 'PYLON_COOKIE_DOMAIN') ?? null,
     bootstrapAdminEmail: read(env, 'PYLON_BOOTSTRAP_ADMIN_EMAIL')?.toLowerCase() ?? null,

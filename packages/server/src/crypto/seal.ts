@@ -1,4 +1,9 @@
-import { chacha20Poly1305Open, chacha20Poly1305Seal, hkdfSha256, sha256Hex } from '../platform/node-crypto.js';
+import {
+  chacha20Poly1305Open,
+  chacha20Poly1305Seal,
+  hkdfSha256,
+  sha256Hex,
+} from '../platform/node-crypto.js';
 import { fromBase64URL, type Random, toBase64URL } from './random.js';
 
 /**
@@ -43,7 +48,12 @@ export function createSealer(secretHex: string, random: Random): Sealer {
     keyId,
     seal(plaintext, location) {
       const nonce = random.bytes(NONCE_BYTES);
-      const sealed = chacha20Poly1305Seal(key, nonce, associatedData(location), new TextEncoder().encode(plaintext));
+      const sealed = chacha20Poly1305Seal(
+        key,
+        nonce,
+        associatedData(location),
+        new TextEncoder().encode(plaintext),
+      );
       return [VERSION, keyId, toBase64URL(nonce), toBase64URL(sealed)].join('.');
     },
     open(envelope, location) {
@@ -53,7 +63,12 @@ export function createSealer(secretHex: string, random: Random): Sealer {
       const nonce = fromBase64URL(parts[2]!);
       if (nonce.length !== NONCE_BYTES) throw new SealError('bad nonce');
       try {
-        const plaintext = chacha20Poly1305Open(key, nonce, associatedData(location), fromBase64URL(parts[3]!));
+        const plaintext = chacha20Poly1305Open(
+          key,
+          nonce,
+          associatedData(location),
+          fromBase64URL(parts[3]!),
+        );
         return new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
       } catch {
         throw new SealError('sealed value failed to authenticate');

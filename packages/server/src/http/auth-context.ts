@@ -45,7 +45,10 @@ export interface CallerResolver {
   resolve(credentials: Credentials): Promise<AuthContext | null>;
 }
 
-export async function resolveCaller(resolvers: readonly CallerResolver[], credentials: Credentials): Promise<AuthContext> {
+export async function resolveCaller(
+  resolvers: readonly CallerResolver[],
+  credentials: Credentials,
+): Promise<AuthContext> {
   for (const resolver of resolvers) {
     const context = await resolver.resolve(credentials);
     if (context) return context;

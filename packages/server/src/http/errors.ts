@@ -19,7 +19,11 @@ export function renderError(c: AppContext, error: unknown): Response {
     return c.json(errorBody(surface, error.code, error.message, error.hint) as object, error.status as 400);
   }
   return c.json(
-    errorBody(surface, surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR', `Internal error (request id ${requestId})`) as object,
+    errorBody(
+      surface,
+      surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR',
+      `Internal error (request id ${requestId})`,
+    ) as object,
     500,
   );
 }

@@ -44,7 +44,10 @@ function queryParameters(schema: z.ZodType | undefined): unknown[] {
  * The OpenAPI 3.1 document, built from the same route table (and zod schemas) that serve and
  * validate requests, so it cannot drift from what the server does.
  */
-export function buildOpenAPIDocument(info: { title: string; version: string; serverURL: string }, mounts: OpenAPIMount[]): unknown {
+export function buildOpenAPIDocument(
+  info: { title: string; version: string; serverURL: string },
+  mounts: OpenAPIMount[],
+): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const mount of mounts) {
     for (const route of mount.routes) {

@@ -27,7 +27,11 @@ export interface Route<Body = unknown, Query = unknown> {
   /** The security scheme names this route accepts, for the OpenAPI document. */
   security?: string[];
   responses: Record<number, RouteResponse>;
-  handler(c: AppContext, input: { body: Body; query: Query }, services: Services): Promise<Response> | Response;
+  handler(
+    c: AppContext,
+    input: { body: Body; query: Query },
+    services: Services,
+  ): Promise<Response> | Response;
 }
 
 /** Preserve the generic parameters of a route literal (inference helper). */
@@ -47,7 +51,11 @@ export interface RouteGroup {
 function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonError {
   const first = issues[0];
   const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
-  return new PylonError(400, surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED', `${where}${first?.message ?? 'invalid input'}`);
+  return new PylonError(
+    400,
+    surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED',
+    `${where}${first?.message ?? 'invalid input'}`,
+  );
 }
 
 async function readBody(c: AppContext, route: AnyRoute, surface: Surface): Promise<unknown> {
@@ -67,7 +75,11 @@ async function readBody(c: AppContext, route: AnyRoute, surface: Surface): Promi
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    throw new PylonError(400, surface === 'rbac' ? 'bad_request' : 'BAD_REQUEST', 'The body is not valid JSON');
+    throw new PylonError(
+      400,
+      surface === 'rbac' ? 'bad_request' : 'BAD_REQUEST',
+      'The body is not valid JSON',
+    );
   }
 }
 

@@ -21,7 +21,11 @@ export interface KeySchedule<K extends ScheduledKey> {
   expired: K[];
 }
 
-export function scheduleKeys<K extends ScheduledKey>(keys: readonly K[], now: number, policy: KeySchedulePolicy): KeySchedule<K> {
+export function scheduleKeys<K extends ScheduledKey>(
+  keys: readonly K[],
+  now: number,
+  policy: KeySchedulePolicy,
+): KeySchedule<K> {
   const ordered = [...keys].sort((a, b) => a.activates_at - b.activates_at || a.kid.localeCompare(b.kid));
   const active = ordered.filter((key) => key.activates_at <= now);
   const signing = active.at(-1) ?? null;

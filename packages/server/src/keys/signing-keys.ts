@@ -1,10 +1,10 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { Clock } from '../clock.js';
+import { type Random, toBase64URL } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
-import { toBase64URL, type Random } from '../crypto/random.js';
 import type { DB } from '../storage/database.js';
 import type { SigningKeysTable } from '../storage/schema.js';
-import { scheduleKeys, type KeySchedulePolicy } from './key-schedule.js';
+import { type KeySchedulePolicy, scheduleKeys } from './key-schedule.js';
 
 export const SIGNING_ALG = 'EdDSA';
 
@@ -44,7 +44,14 @@ async function createKeyRow(options: KeyRingOptions, activatesAt: number): Promi
   return {
     kid,
     alg: SIGNING_ALG,
-    public_jwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: publicJWK.x, kid, alg: SIGNING_ALG, use: 'sig' }),
+    public_jwk: JSON.stringify({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: publicJWK.x,
+      kid,
+      alg: SIGNING_ALG,
+      use: 'sig',
+    }),
     private_jwk_sealed: options.sealer.seal(JSON.stringify(privateJWK), location(kid)),
     created_at: now,
     activates_at: activatesAt,
@@ -67,7 +74,11 @@ export class KeyRing {
 
   /** Create the first key if there is none. Safe to call from every starting process. */
   async ensureKey(): Promise<void> {
-    const existing = await this.options.db.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
+    const existing = await this.options.db
+      .selectFrom('signing_keys')
+      .select('kid')
+      .limit(1)
+      .executeTakeFirst();
     if (existing) return;
     const row = await createKeyRow(this.options, this.options.clock.now());
     await this.options.db.insertInto('signing_keys').values(row).execute();
@@ -86,7 +97,14 @@ export class KeyRing {
       const keys = await trx.selectFrom('signing_keys').select(['kid', 'activates_at']).execute();
       const { expired } = scheduleKeys(keys, now, this.options.policy);
       if (expired.length > 0) {
-        await trx.deleteFrom('signing_keys').where('kid', 'in', expired.map((key) => key.kid)).execute();
+        await trx
+          .deleteFrom('signing_keys')
+          .where(
+            'kid',
+            'in',
+            expired.map((key) => key.kid),
+          )
+          .execute();
       }
       return expired.map((key) => key.kid);
     });
@@ -107,7 +125,9 @@ export class KeyRing {
   async sign(claims: JWTPayload): Promise<string> {
     const { signing } = await this.current();
     if (!signing) throw new Error('no active signing key');
-    return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' }).sign(signing.key);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' })
+      .sign(signing.key);
   }
 
   /** Forget the in-memory view (after a rotation elsewhere, or in tests). */
@@ -131,7 +151,9 @@ export class KeyRing {
     const { signing, published } = scheduleKeys(rows, now, this.options.policy);
     let signingKey: LoadedView['signing'] = null;
     if (signing) {
-      const jwk = JSON.parse(this.options.sealer.open(signing.private_jwk_sealed, location(signing.kid))) as JWK;
+      const jwk = JSON.parse(
+        this.options.sealer.open(signing.private_jwk_sealed, location(signing.kid)),
+      ) as JWK;
       signingKey = { kid: signing.kid, key: (await importJWK(jwk, SIGNING_ALG)) as CryptoKey };
     }
     return {

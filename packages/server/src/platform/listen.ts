@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
 export interface Listening {
@@ -13,7 +13,11 @@ export interface Listening {
   close(graceMs: number): Promise<void>;
 }
 
-export function listen(fetch: (request: Request) => Promise<Response> | Response, port: number, host: string): Promise<Listening> {
+export function listen(
+  fetch: (request: Request) => Promise<Response> | Response,
+  port: number,
+  host: string,
+): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname: host }) as Server;
     server.once('error', reject);

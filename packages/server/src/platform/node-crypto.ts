@@ -2,7 +2,14 @@
  * The node:crypto operations WebCrypto cannot do (synchronous hashing, ChaCha20-Poly1305,
  * timing-safe compare). Kept here so another runtime can supply its own (DESIGN "Runtimes").
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  timingSafeEqual,
+} from 'node:crypto';
 
 export function sha256Hex(input: string | Uint8Array): string {
   return createHash('sha256').update(input).digest('hex');
@@ -34,7 +41,12 @@ export function constantTimeEqual(a: string, b: string): boolean {
 const TAG_BYTES = 16;
 
 /** RFC 8439 §2.8 AEAD_CHACHA20_POLY1305: returns ciphertext with the 16-byte tag appended. */
-export function chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+export function chacha20Poly1305Seal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Uint8Array {
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -42,7 +54,12 @@ export function chacha20Poly1305Seal(key: Uint8Array, nonce: Uint8Array, aad: Ui
 }
 
 /** Inverse of chacha20Poly1305Seal; throws when the tag does not authenticate. */
-export function chacha20Poly1305Open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+export function chacha20Poly1305Open(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array {
   if (sealed.length < TAG_BYTES) throw new Error('sealed value too short');
   const body = sealed.subarray(0, sealed.length - TAG_BYTES);
   const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });

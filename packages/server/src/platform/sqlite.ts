@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { type DialectAdapter, type Kysely, type MigrationLockOptions, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+import {
+  type DialectAdapter,
+  type Kysely,
+  type MigrationLockOptions,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
 
 /**
  * SQLite runs DDL inside transactions, so migrations can too; and taking the write lock as the
@@ -15,7 +22,9 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
   }
 
   override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
-    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(
+      db,
+    );
   }
 }
 

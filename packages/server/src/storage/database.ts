@@ -1,4 +1,4 @@
-import { Kysely, Migrator, type MigrationResultSet, sql } from 'kysely';
+import { Kysely, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import { createPostgresDialect } from '../platform/postgres.js';
 import { createSqliteDialect } from '../platform/sqlite.js';
@@ -24,7 +24,8 @@ function describe(config: DatabaseConfig): string {
 }
 
 export function openStorage(config: DatabaseConfig): Storage {
-  const dialect = config.kind === 'sqlite' ? createSqliteDialect(config.path) : createPostgresDialect(config.url);
+  const dialect =
+    config.kind === 'sqlite' ? createSqliteDialect(config.path) : createPostgresDialect(config.url);
   const db = new Kysely<Database>({ dialect });
   let closed = false;
   return {

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { type Config, loadConfig } from '../../src/config/config.js';
 import { manualClock } from '../../src/clock.js';
-import type { MailMessage, Mailer } from '../../src/mailer.js';
+import { type Config, loadConfig } from '../../src/config/config.js';
+import type { Mailer, MailMessage } from '../../src/mailer.js';
 import { createServer, type Feature, type PylonServer } from '../../src/server.js';
 import type { Storage } from '../../src/storage/database.js';
 import type { ScratchDatabase, TestDatabase } from './databases.js';

@@ -24,7 +24,9 @@ export class OrgDirectory {
     const now = this.clock.now();
     const hit = this.cache.get(id);
     if (hit && now - hit.at < this.ttlMs) return hit.org;
-    const org = (await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', id).executeTakeFirst()) ?? null;
+    const org =
+      (await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', id).executeTakeFirst()) ??
+      null;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(id, { org, at: now });
     return org;

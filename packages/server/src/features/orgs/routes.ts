@@ -9,7 +9,7 @@ export const discoverRoutes = [
   defineRoute({
     method: 'get',
     path: '/discover',
-    summary: "The org this base URL serves and its canonical api_url",
+    summary: 'The org this base URL serves and its canonical api_url',
     tags: ['rbac'],
     responses: { 200: { description: 'The org', schema: discovery }, 404: { description: 'Unknown org' } },
     handler: async (c, _input, { config, orgs }) => {

@@ -36,7 +36,11 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .execute();
   // Keyset pagination runs on (ts, id) within one org, optionally narrowed by action or actor;
   // each filter combination has an index that serves it in order without a sort.
-  await db.schema.createIndex('audit_events_org_ts').on('audit_events').columns(['org', 'ts', 'id']).execute();
+  await db.schema
+    .createIndex('audit_events_org_ts')
+    .on('audit_events')
+    .columns(['org', 'ts', 'id'])
+    .execute();
   await db.schema
     .createIndex('audit_events_org_action_ts')
     .on('audit_events')
