@@ -1,0 +1,28 @@
+export type { Mailer, MailMessage } from '../mailer.js';
+export { isEmailAddress, type Mailbox, parseMailbox } from './address.js';
+export { createMailer, type MailerDeps } from './create-mailer.js';
+export { MAIL_DEFAULTS, PROVIDER_ENDPOINTS } from './defaults.js';
+export { escapeHTML, type RenderedEmail } from './email-layout.js';
+export {
+  MailAddressError,
+  MailDeliveryError,
+  type MailDeliveryFailure,
+  MailError,
+  type MailErrorCode,
+  MailHeaderInjectionError,
+} from './errors.js';
+export type { Fetch } from './http-delivery.js';
+export { parseMailConfig } from './mail-config.js';
+export {
+  MAIL_PROVIDERS,
+  MAIL_VARIABLES,
+  type MailOptions,
+  type MailPolicy,
+  type MailProvider,
+} from './mail-options.js';
+export {
+  renderEmailVerificationEmail,
+  renderInviteEmail,
+  renderMagicCodeEmail,
+  renderPasswordResetEmail,
+} from './templates.js';
