@@ -9,3 +9,14 @@ export function normalizeEmail(email: string): string {
 export function hashEmail(email: string): string {
   return createHash('sha256').update(normalizeEmail(email), 'utf8').digest('hex');
 }
+
+const EMAIL_PATTERN = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/**
+ * A plausible single mailbox (RFC 5321 length limits, no whitespace, CR/LF or display names),
+ * checked on the normalised form. Deliverability is proven by the emailed code, not here.
+ */
+export function isValidEmail(email: string): boolean {
+  const normalized = normalizeEmail(email);
+  return normalized.length <= 254 && normalized.split('@')[0]!.length <= 64 && EMAIL_PATTERN.test(normalized);
+}

@@ -9,4 +9,33 @@ export {
   toAuthCode,
   toRbacCode,
 } from './errors.js';
-export { hashEmail, normalizeEmail } from './email.js';
+export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
+export { canonicalJSON } from './schema/canonical-json.js';
+export {
+  diffSchemas,
+  isDestructiveChange,
+  type SchemaChange,
+  type SchemaChangeType,
+  type SchemaDiff,
+} from './schema/diff.js';
+export { type ExpandedArchetypes, expandAllArchetypes, expandArchetype } from './schema/expand.js';
+export { stripNamespace } from './schema/namespace.js';
+export { parseSchemaSource } from './schema/parse-source.js';
+export {
+  buildPreparedBody,
+  hashSchemaContent,
+  type PrepareOptions,
+  prepareSchema,
+} from './schema/prepare.js';
+export { SCHEMA_ERROR_CODES, SchemaError, type SchemaErrorCode } from './schema/schema-error.js';
+export type {
+  BareSchema,
+  PreparedMarker,
+  PreparedSchema,
+  SchemaArchetype,
+  SchemaArchetypeView,
+  SchemaCapability,
+  SchemaGraph,
+} from './schema/types.js';
+export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
+export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
