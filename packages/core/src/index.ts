@@ -1,3 +1,4 @@
+export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export {
   AUTH_ERROR_CODES,
   type AuthErrorCode,
@@ -9,7 +10,6 @@ export {
   toAuthCode,
   toRbacCode,
 } from './errors.js';
-export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export { canonicalJSON } from './schema/canonical-json.js';
 export {
   diffSchemas,

@@ -10,7 +10,14 @@ export { openMigratedStorage, resolveSecret } from './boot.js';
 export { type Clock, manualClock, systemClock } from './clock.js';
 export { type Config, ConfigError, loadConfig } from './config/config.js';
 export type { AuthContext, CallerResolver } from './http/auth-context.js';
+export { getAuth } from './http/get-auth.js';
 export { createLogger, type Logger } from './logger.js';
 export { type Listening, listen } from './platform/listen.js';
-export { createServer, type Feature, getAuth, type PylonServer, type ServerDeps } from './server.js';
+export {
+  createServer,
+  type Feature,
+  type FeatureFactory,
+  type PylonServer,
+  type ServerDeps,
+} from './server.js';
 export { migrateToLatest, openStorage, type Storage } from './storage/database.js';

@@ -1,7 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { getCookie } from 'hono/cookie';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { DEFAULTS } from './config/defaults.js';
@@ -12,7 +11,7 @@ import { keyRoutes } from './features/keys/routes.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { discoverRoutes } from './features/orgs/routes.js';
 import { adminTokenResolver } from './http/admin-token.js';
-import { type AuthContext, bearerFrom, type CallerResolver, resolveCaller } from './http/auth-context.js';
+import type { CallerResolver } from './http/auth-context.js';
 import type { AppContext, AppEnv, Services } from './http/context.js';
 import { renderError } from './http/errors.js';
 import { accessLog } from './http/middleware/access-log.js';
@@ -43,33 +42,30 @@ export interface Feature {
   resolvers?: CallerResolver[];
 }
 
+/** Builds a feature from the server's services (stores need the database, clock, randomness). */
+export type FeatureFactory = (services: Services) => Feature;
+
 export interface PylonServer {
   app: Hono<AppEnv>;
   services: Services;
   fetch(request: Request): Promise<Response>;
   /** Create what must exist before serving: the default org and a signing key. */
   prepare(): Promise<void>;
+  /** Finish background work (queued writes); call before closing the storage. */
+  close(): Promise<void>;
 }
 
 const RBAC_ORG_PREFIX = '/o/:orgId';
-
-/** The authenticated caller of this request, resolved once and remembered on the context. */
-export async function getAuth(c: AppContext, services: Services): Promise<AuthContext> {
-  const cached = c.get('auth');
-  if (cached) return cached;
-  const auth = await resolveCaller(services.resolvers, {
-    bearer: bearerFrom(c.req.header('authorization')),
-    cookies: getCookie(c),
-  });
-  c.set('auth', auth);
-  return auth;
-}
 
 /**
  * Build the Pylon HTTP application. Everything stateful comes from `deps`; two servers built in
  * one process share nothing.
  */
-export function createServer(config: Config, deps: ServerDeps, features: Feature[] = []): PylonServer {
+export function createServer(
+  config: Config,
+  deps: ServerDeps,
+  factories: FeatureFactory[] = [],
+): PylonServer {
   if (config.secret === null) throw new Error('createServer needs config.secret (see loadDevelopmentSecret)');
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? secureRandom;
@@ -91,11 +87,11 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
       policy: { tokenTTLSeconds: DEFAULTS.scopedTokenTTLSeconds, skewSeconds: 60 },
     }),
     orgs: new OrgDirectory(deps.storage.db, clock),
-    resolvers: [
-      adminTokenResolver(config.adminToken, config.orgId),
-      ...features.flatMap((f) => f.resolvers ?? []),
-    ],
+    resolvers: [adminTokenResolver(config.adminToken, config.orgId)],
+    onClose: [],
   };
+  const features = factories.map((factory) => factory(services));
+  services.resolvers.push(...features.flatMap((f) => f.resolvers ?? []));
 
   const authGroup: RouteGroup = { surface: 'auth', routes: features.flatMap((f) => f.authRoutes ?? []) };
   const rbacGroup: RouteGroup = {
@@ -189,6 +185,9 @@ export function createServer(config: Config, deps: ServerDeps, features: Feature
     app,
     services,
     fetch: async (request) => app.fetch(request),
+    async close() {
+      for (const hook of services.onClose) await hook();
+    },
     async prepare() {
       await services.orgs.ensureDefault(config.orgId, config.orgId === 'default' ? 'Default' : config.orgId);
       await services.keys.ensureKey();

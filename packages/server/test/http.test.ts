@@ -234,7 +234,7 @@ describe('access log', () => {
     const storage = await scratch.openMigrated();
     const { loadConfig } = await import('../src/config/config.js');
     const config = loadConfig({ PYLON_SECRET: '1'.repeat(64), PYLON_ADMIN_TOKEN: 'admin-token-0123456789' });
-    const server = createServer(config, { storage, logger: pino({ level: 'info' }, sink) }, [probe]);
+    const server = createServer(config, { storage, logger: pino({ level: 'info' }, sink) }, [() => probe]);
     await server.prepare();
     const secret = 'pylon_' + 'f'.repeat(64);
     await server.app.request(`/health?device_code=${secret}`, {

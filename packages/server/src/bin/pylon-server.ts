@@ -5,6 +5,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import { features } from '../features/index.js';
 import { createLogger, type Logger } from '../logger.js';
 import { listen } from '../platform/listen.js';
+import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
 import { createServer } from '../server.js';
 
 const USAGE = `usage: pylon-server [serve]      start the server (default)
@@ -12,10 +13,11 @@ const USAGE = `usage: pylon-server [serve]      start the server (default)
        pylon-server keys rotate  publish a new signing key; it signs after ${DEFAULTS.keySetMaxAgeSeconds}s
 Configuration comes from PYLON_* environment variables (see docs/CONFIGURATION.md).`;
 
-async function serve(loaded: Config, logger: Logger): Promise<void> {
+async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise<void> {
   const config = resolveSecret(loaded, logger);
   const storage = await openMigratedStorage(config, logger);
-  const server = createServer(config, { storage, logger }, features(config));
+  const mailer = createMailer(mail, { logger });
+  const server = createServer(config, { storage, logger, mailer }, features(config));
   await server.prepare();
   const listening = await listen(server.fetch, config.port, config.host);
   logger.info(`Pylon ${config.env} server listening on ${listening.url} (public URL ${config.publicURL})`);
@@ -32,6 +34,7 @@ async function serve(loaded: Config, logger: Logger): Promise<void> {
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests (up to ${config.shutdownGraceMs} ms)`);
     await listening.close(config.shutdownGraceMs);
+    await server.close();
     await storage.close();
     logger.info('stopped');
     process.exit(0);
@@ -69,8 +72,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let config: Config;
+  let mail: MailOptions;
   try {
     config = loadConfig();
+    mail = parseMailConfig(process.env, { production: config.env === 'production' });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`pylon-server: invalid configuration: ${error.message}\n`);
@@ -80,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        await serve(config, logger);
+        await serve(config, mail, logger);
         return -1;
       case 'migrate':
         await migrate(config, logger);

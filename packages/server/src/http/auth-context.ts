@@ -17,6 +17,7 @@ export interface AuthContext {
   authMethod: AuthMethod;
   /** Set when the caller authenticated with a session. */
   sessionId?: string;
+  sessionExpiresAt?: number;
 }
 
 export const ANONYMOUS: AuthContext = Object.freeze({
@@ -34,6 +35,11 @@ export const ANONYMOUS: AuthContext = Object.freeze({
 export interface Credentials {
   bearer: string | null;
   cookies: Readonly<Record<string, string>>;
+  /** For checks that depend on the request (CSRF on cookie-authenticated writes). */
+  method: string;
+  origin: string | null;
+  referer: string | null;
+  userAgent: string | null;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface Services {
   keys: KeyRing;
   orgs: OrgDirectory;
   resolvers: CallerResolver[];
+  /** Background work to finish on shutdown, run in order by PylonServer.close(). */
+  onClose: Array<() => Promise<void>>;
 }
 
 export type Surface = 'auth' | 'rbac';

@@ -5,6 +5,57 @@ export interface Database {
   orgs: OrgsTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  one_time_codes: OneTimeCodesTable;
+  rate_limits: RateLimitsTable;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string | null;
+  email_verified_at: number | null;
+  display_name: string | null;
+  /** Argon2id PHC string; null for users who never set a password. */
+  password_hash: string | null;
+  is_guest: Generated<number>;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export type SessionKind = 'browser' | 'cli' | 'guest' | 'admin-minted';
+
+export interface SessionsTable {
+  /** Public id (shown in session lists); the token itself is never stored. */
+  id: string;
+  token_hash: string;
+  user_id: string;
+  active_org: string | null;
+  kind: SessionKind;
+  device: string | null;
+  ip: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export type CodePurpose = 'magic' | 'verify_email' | 'password_reset';
+
+export interface OneTimeCodesTable {
+  id: string;
+  purpose: CodePurpose;
+  email: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
 }
 
 export interface OrgsTable {

@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { manualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
+import { features as productionFeatures } from '../../src/features/index.js';
+import type { Logger } from '../../src/logger.js';
 import type { Mailer, MailMessage } from '../../src/mailer.js';
 import { createServer, type Feature, type PylonServer } from '../../src/server.js';
 import type { Storage } from '../../src/storage/database.js';
@@ -32,7 +34,13 @@ export function recordingMailer(sent: MailMessage[]): Mailer {
 /** A migrated, prepared server on a fresh database, with a frozen clock, driven in-process. */
 export async function startTestServer(
   database: TestDatabase,
-  options: { env?: Record<string, string>; features?: (config: Config) => Feature[] } = {},
+  options: {
+    env?: Record<string, string>;
+    /** Extra features (test-only routes) added to the production ones. */
+    features?: (config: Config) => Feature[];
+    mailer?: Mailer;
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const scratch = await database.create();
   const config = loadConfig({
@@ -44,10 +52,16 @@ export async function startTestServer(
   const storage = await scratch.openMigrated();
   const clock = manualClock(Date.UTC(2026, 10, 25, 12));
   const mail: MailMessage[] = [];
+  const extra = (options.features?.(config) ?? []).map((feature) => () => feature);
   const server = createServer(
     config,
-    { storage, logger: pino({ level: 'silent' }), clock, mailer: recordingMailer(mail) },
-    options.features?.(config) ?? [],
+    {
+      storage,
+      logger: options.logger ?? pino({ level: 'silent' }),
+      clock,
+      mailer: options.mailer ?? recordingMailer(mail),
+    },
+    [...productionFeatures(config), ...extra],
   );
   await server.prepare();
   return {
@@ -59,6 +73,7 @@ export async function startTestServer(
     mail,
     request: (path, init) => Promise.resolve(server.app.request(path, init)),
     async close() {
+      await server.close();
       await storage.close();
       await scratch.drop();
     },

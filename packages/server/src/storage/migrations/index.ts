@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as platform from './0001-platform.js';
+import * as identity from './0002-identity.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -18,6 +19,7 @@ interface VersionedMigration {
  */
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '0001-platform': platform,
+  '0002-identity': identity,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

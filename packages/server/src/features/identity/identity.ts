@@ -1,0 +1,125 @@
+import { PylonError } from '@pylon/core';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AuthContext } from '../../http/auth-context.js';
+import type { AppContext, Services } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
+import { hkdfSha256 } from '../../platform/node-crypto.js';
+import { createPasswordHasher, type PasswordHasher } from '../../platform/password.js';
+import { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import type { DB } from '../../storage/database.js';
+import type { SessionKind } from '../../storage/schema.js';
+import { CodeStore } from './code-store.js';
+import { SessionActivity } from './session-activity.js';
+import { setSessionCookie } from './session-cookie.js';
+import { SessionStore } from './session-store.js';
+import { UserStore } from './user-store.js';
+
+/** The identity feature's stores and helpers, built once per server from its services. */
+export interface Identity {
+  services: Services;
+  users: UserStore;
+  sessions: SessionStore;
+  codes: CodeStore;
+  limiter: RateLimiter;
+  hasher: PasswordHasher;
+  activity: SessionActivity;
+}
+
+export function createIdentity(
+  services: Services,
+  hasher: PasswordHasher = createPasswordHasher(),
+): Identity {
+  const { db } = services.storage;
+  const sessions = new SessionStore(db, services.random);
+  return {
+    services,
+    users: new UserStore(db, services.random),
+    sessions,
+    codes: new CodeStore(
+      db,
+      services.random,
+      hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/codes/v1'),
+    ),
+    limiter: new RateLimiter(db),
+    hasher,
+    activity: new SessionActivity(sessions, services.clock, services.logger),
+  };
+}
+
+/** The client's address: the socket's, or X-Forwarded-For's first hop only from a trusted proxy. */
+export function clientIP(c: AppContext, services: Services): string | null {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const socket = env?.incoming?.socket?.remoteAddress ?? null;
+  const forwarded = c.req.header('x-forwarded-for');
+  if (forwarded && socket && services.config.trustedProxies.includes(socket)) {
+    return forwarded.split(',')[0]!.trim() || socket;
+  }
+  return socket;
+}
+
+export interface SignInResult {
+  token: string;
+  user_id: string;
+  expires_at: number;
+}
+
+/**
+ * Every successful sign-in ends here: one transaction creates the session and records
+ * `auth.sign_in` with its method; then the cookie is set. `prepare` runs in the same transaction
+ * first (creating the user, consuming state), so nothing is half-done if any step fails.
+ */
+export async function signIn(
+  c: AppContext,
+  identity: Identity,
+  input: { method: string; kind?: SessionKind; prepare: (trx: DB, now: number) => Promise<string> },
+): Promise<SignInResult> {
+  const { services } = identity;
+  const now = services.clock.now();
+  const ip = clientIP(c, services);
+  const ttl = input.kind === 'cli' ? services.config.cliSessionTTLSeconds : services.config.sessionTTLSeconds;
+  const { token, session } = await services.storage.db.transaction().execute(async (trx) => {
+    const userId = await input.prepare(trx, now);
+    const created = await identity.sessions.create(
+      now,
+      {
+        userId,
+        kind: input.kind ?? 'browser',
+        ttlSeconds: ttl,
+        device: c.req.header('user-agent') ?? null,
+        ip,
+      },
+      trx,
+    );
+    await appendAudit(trx, now, {
+      org: services.config.orgId,
+      action: 'auth.sign_in',
+      actor: userId,
+      target: userId,
+      detail: { method: input.method, session_id: created.session.id },
+      ip,
+      requestId: c.get('requestId'),
+    });
+    return created;
+  });
+  setSessionCookie(c, services.config, token, session.expiresAt);
+  return { token, user_id: session.userId, expires_at: Math.floor(session.expiresAt / 1000) };
+}
+
+/** The caller's session, or 401. */
+export async function requireSession(
+  c: AppContext,
+  services: Services,
+): Promise<AuthContext & { userId: string; sessionId: string }> {
+  const auth = await getAuth(c, services);
+  if (auth.authMethod !== 'session' || auth.userId === null || auth.sessionId === undefined) {
+    throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session as a bearer token or cookie');
+  }
+  return auth as AuthContext & { userId: string; sessionId: string };
+}
+
+export function rateLimited(retryAfterSeconds: number, hint: string): PylonError {
+  return new PylonError(429, 'RATE_LIMITED', 'Too many requests', {
+    hint,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}

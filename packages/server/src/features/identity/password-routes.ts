@@ -1,0 +1,178 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { defineRoute } from '../../http/route-table.js';
+import { checkPasswordPolicy } from '../../platform/password.js';
+import { clientIP, type Identity, rateLimited, requireSession, signIn } from './identity.js';
+import { auditUserCreated, requireEmail } from './magic-routes.js';
+import { signInResponse } from './schemas.js';
+import { EmailTakenError } from './user-store.js';
+
+const FAILED_LOGIN_RULE = { name: 'password_fail_ip_account', limit: 5, windowSeconds: 15 * 60 };
+const FAILED_LOGIN_ACCOUNT_RULE = { name: 'password_fail_account', limit: 30, windowSeconds: 3600 };
+
+/** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
+function requireStrongPassword(password: unknown, field = 'password'): string {
+  if (typeof password !== 'string') throw new PylonError(400, 'WEAK_PASSWORD', `${field} is required`);
+  const verdict = checkPasswordPolicy(password);
+  if (verdict === 'too_short')
+    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at least 10 characters`);
+  if (verdict === 'too_long')
+    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at most 256 characters`);
+  return password;
+}
+
+const INVALID_CREDENTIALS = () =>
+  new PylonError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect');
+
+export function passwordRoutes(identity: Identity) {
+  const { services } = identity;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/password/register',
+      summary: 'Create an account with a password and sign in',
+      tags: ['identity'],
+      body: z.object({
+        email: z.unknown().optional(),
+        password: z.unknown().optional(),
+        displayName: z.string().max(200).optional(),
+      }),
+      responses: {
+        200: { description: 'Registered and signed in', schema: signInResponse },
+        400: { description: 'MISSING_EMAIL, INVALID_EMAIL or WEAK_PASSWORD (10–256 characters)' },
+        409: { description: 'EMAIL_TAKEN' },
+      },
+      handler: async (c, { body }) => {
+        const email = requireEmail(body.email);
+        const password = requireStrongPassword(body.password);
+        if (await identity.users.findByEmail(email))
+          throw new PylonError(409, 'EMAIL_TAKEN', 'An account with this email exists; sign in instead');
+        const passwordHash = await identity.hasher.hash(password);
+        try {
+          const result = await signIn(c, identity, {
+            method: 'password',
+            prepare: async (trx, now) => {
+              const user = await identity.users.create(trx, now, {
+                email,
+                passwordHash,
+                displayName: body.displayName ?? null,
+              });
+              await auditUserCreated(identity, trx, now, user.id, 'password', c.get('requestId'));
+              return user.id;
+            },
+          });
+          return c.json(result);
+        } catch (error) {
+          if (error instanceof EmailTakenError)
+            throw new PylonError(409, 'EMAIL_TAKEN', 'An account with this email exists; sign in instead');
+          throw error;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/password/login',
+      summary: 'Sign in with email and password',
+      tags: ['identity'],
+      body: z.object({ email: z.unknown().optional(), password: z.unknown().optional() }),
+      responses: {
+        200: { description: 'Signed in', schema: signInResponse },
+        400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
+        401: { description: 'INVALID_CREDENTIALS, for an unknown email and a wrong password alike' },
+        429: {
+          description:
+            'RATE_LIMITED after 5 failures per (IP, account) in 15 minutes or 30 an hour per account',
+        },
+      },
+      handler: async (c, { body }) => {
+        const email = requireEmail(body.email);
+        const password = typeof body.password === 'string' ? body.password : '';
+        const ip = clientIP(c, services) ?? 'unknown';
+        const now = services.clock.now();
+        const user = await identity.users.findByEmail(email);
+        // Same work for every outcome: an unknown email verifies against a dummy hash, an
+        // over-long password is never hashed for anyone.
+        const acceptable = checkPasswordPolicy(password) !== 'too_long';
+        const verified =
+          acceptable && user?.passwordHash && user.disabledAt === null
+            ? await identity.hasher.verify(user.passwordHash, password)
+            : acceptable
+              ? await identity.hasher.verifyDummy(password)
+              : false;
+        if (!verified || !user) {
+          await appendAudit(services.storage.db, now, {
+            org: services.config.orgId,
+            action: 'auth.sign_in_failed',
+            actor: 'anonymous',
+            detail: { method: 'password' },
+            ip,
+            requestId: c.get('requestId'),
+          });
+          const pair = await identity.limiter.hit(FAILED_LOGIN_RULE, `${ip}|${email}`, now);
+          const account = await identity.limiter.hit(FAILED_LOGIN_ACCOUNT_RULE, email, now);
+          if (!pair.allowed || !account.allowed) {
+            throw rateLimited(
+              Math.max(pair.retryAfterSeconds, account.retryAfterSeconds),
+              'Too many failed attempts: wait, or sign in with an emailed code',
+            );
+          }
+          throw INVALID_CREDENTIALS();
+        }
+        const result = await signIn(c, identity, {
+          method: 'password',
+          prepare: async (trx) => {
+            if (identity.hasher.needsRehash(user.passwordHash!)) {
+              await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
+            }
+            return user.id;
+          },
+        });
+        return c.json(result);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/password/change',
+      summary: "Change the caller's password; signs out their other sessions",
+      tags: ['identity'],
+      security: ['session'],
+      body: z.object({ currentPassword: z.string(), newPassword: z.unknown() }),
+      responses: {
+        200: {
+          description: 'Changed',
+          schema: z.object({ changed: z.literal(true), revoked_count: z.number() }),
+        },
+        400: { description: 'WEAK_PASSWORD' },
+        401: { description: 'UNAUTHORIZED or WRONG_PASSWORD' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await requireSession(c, services);
+        const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
+        const user = await identity.users.findById(auth.userId);
+        const ok =
+          user?.passwordHash && checkPasswordPolicy(body.currentPassword) !== 'too_long'
+            ? await identity.hasher.verify(user.passwordHash, body.currentPassword)
+            : false;
+        if (!ok || !user) throw new PylonError(401, 'WRONG_PASSWORD', 'The current password is incorrect');
+        const hash = await identity.hasher.hash(newPassword);
+        const now = services.clock.now();
+        const revoked = await services.storage.db.transaction().execute(async (trx) => {
+          await identity.users.setPasswordHash(trx, user.id, hash);
+          const count = await identity.sessions.revokeAll(user.id, { except: auth.sessionId }, trx);
+          await appendAudit(trx, now, {
+            org: services.config.orgId,
+            action: 'password.changed',
+            actor: user.id,
+            target: user.id,
+            detail: { revoked_sessions: count },
+            ip: clientIP(c, services),
+            requestId: c.get('requestId'),
+          });
+          return count;
+        });
+        return c.json({ changed: true as const, revoked_count: revoked });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,54 @@
+import { PylonError } from '@pylon/core';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/config.js';
+import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
+import type { SessionActivity } from './session-activity.js';
+import { passesCSRFCheck, SESSION_COOKIE } from './session-cookie.js';
+import type { SessionStore } from './session-store.js';
+
+/**
+ * Session tokens, from the bearer header and then the `pylon_session` cookie (CONTRACT §1). An
+ * unknown or expired token is simply not a caller (anonymous), so `/me` answers 200.
+ */
+export function sessionResolver(
+  config: Config,
+  sessions: SessionStore,
+  activity: SessionActivity,
+  clock: Clock,
+): CallerResolver {
+  return {
+    name: 'session',
+    async resolve(credentials) {
+      const fromBearer = credentials.bearer?.startsWith('pylon_') ? credentials.bearer : null;
+      const token = fromBearer ?? credentials.cookies[SESSION_COOKIE] ?? null;
+      if (token === null) return null;
+      const now = clock.now();
+      const session = await sessions.resolve(token, now);
+      if (!session) return null;
+      if (
+        fromBearer === null &&
+        !passesCSRFCheck(credentials.method, credentials.origin, credentials.referer, config.trustedOrigins)
+      ) {
+        throw new PylonError(
+          403,
+          'CSRF_FAILED',
+          'Cross-site request refused: send it from a trusted origin or with a bearer token',
+        );
+      }
+      activity.seen(session.id, session.lastSeenAt, now);
+      const context: AuthContext = {
+        userId: session.userId,
+        email: session.email,
+        emailVerified: session.emailVerifiedAt !== null,
+        isAdmin: false,
+        isGuest: session.isGuest,
+        roles: [],
+        tenantId: session.activeOrg ?? config.orgId,
+        authMethod: 'session',
+        sessionId: session.id,
+        sessionExpiresAt: session.expiresAt,
+      };
+      return context;
+    },
+  };
+}

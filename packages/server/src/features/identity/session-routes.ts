@@ -1,0 +1,236 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { getAuth } from '../../http/get-auth.js';
+import { defineRoute } from '../../http/route-table.js';
+import { clientIP, type Identity, requireSession, signIn } from './identity.js';
+import { signInResponse } from './schemas.js';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+
+const meResponse = z.object({
+  userId: z.string().nullable(),
+  email: z.string().nullable(),
+  emailVerified: z.boolean(),
+  isAdmin: z.boolean(),
+  isGuest: z.boolean(),
+  roles: z.array(z.string()),
+  tenantId: z.string().nullable(),
+  authMethod: z.string(),
+});
+
+export function sessionRoutes(identity: Identity) {
+  const { services } = identity;
+  const audit = (
+    c: Parameters<typeof clientIP>[0],
+    action: string,
+    actor: string,
+    detail: Record<string, unknown>,
+  ) =>
+    appendAudit(services.storage.db, services.clock.now(), {
+      org: services.config.orgId,
+      action,
+      actor,
+      target: actor,
+      detail,
+      ip: clientIP(c, services),
+      requestId: c.get('requestId'),
+    });
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/me',
+      summary: 'The caller (userId null when anonymous — 200, not 401)',
+      tags: ['identity'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: { 200: { description: 'The AuthContext', schema: meResponse } },
+      handler: async (c) => {
+        const auth = await getAuth(c, services);
+        return c.json({
+          userId: auth.userId,
+          email: auth.email,
+          emailVerified: auth.emailVerified,
+          isAdmin: auth.isAdmin,
+          isGuest: auth.isGuest,
+          roles: auth.roles,
+          tenantId: auth.tenantId,
+          authMethod: auth.authMethod,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/refresh',
+      summary: 'Rotate the session token: a new token, the old one dead at once',
+      tags: ['sessions'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'The new session', schema: signInResponse },
+        401: { description: 'SESSION_EXPIRED' },
+      },
+      handler: async (c) => {
+        const auth = await getAuth(c, services);
+        if (auth.authMethod !== 'session' || !auth.sessionId || !auth.userId) {
+          throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
+        }
+        const old = { id: auth.sessionId, userId: auth.userId };
+        const now = services.clock.now();
+        const current = (await identity.sessions.listForUser(old.userId, now)).find((s) => s.id === old.id);
+        const rotated = await services.storage.db.transaction().execute(async (trx) => {
+          // Deleting first and checking the count makes rotation single-use under races: two
+          // refreshes of one token cannot both succeed.
+          if (!(await identity.sessions.revoke(old.userId, old.id, trx))) return null;
+          return identity.sessions.create(
+            now,
+            {
+              userId: old.userId,
+              kind: current?.kind ?? 'browser',
+              activeOrg: current?.activeOrg ?? null,
+              ttlSeconds:
+                current?.kind === 'cli'
+                  ? services.config.cliSessionTTLSeconds
+                  : services.config.sessionTTLSeconds,
+              device: c.req.header('user-agent') ?? null,
+              ip: clientIP(c, services),
+            },
+            trx,
+          );
+        });
+        if (!rotated)
+          throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
+        setSessionCookie(c, services.config, rotated.token, rotated.session.expiresAt);
+        return c.json({
+          token: rotated.token,
+          user_id: old.userId,
+          expires_at: Math.floor(rotated.session.expiresAt / 1000),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/sessions',
+      summary: "The caller's live sessions",
+      tags: ['sessions'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: {
+          description: 'Sessions, newest first',
+          schema: z.array(
+            z.object({
+              id: z.string(),
+              kind: z.string(),
+              device: z.string().nullable(),
+              ip: z.string().nullable(),
+              created_at: z.number(),
+              last_seen_at: z.number(),
+              expires_at: z.number(),
+              current: z.boolean(),
+            }),
+          ),
+        },
+        401: { description: 'UNAUTHORIZED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        const sessions = await identity.sessions.listForUser(auth.userId, services.clock.now());
+        const seconds = (ms: number) => Math.floor(ms / 1000);
+        return c.json(
+          sessions.map((s) => ({
+            id: s.id,
+            kind: s.kind,
+            device: s.device,
+            ip: s.ip,
+            created_at: seconds(s.createdAt),
+            last_seen_at: seconds(s.lastSeenAt),
+            expires_at: seconds(s.expiresAt),
+            current: s.id === auth.sessionId,
+          })),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/sessions',
+      summary: "Revoke all the caller's sessions",
+      tags: ['sessions'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Revoked', schema: z.object({ revoked_count: z.number() }) },
+        401: { description: 'UNAUTHORIZED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        const count = await identity.sessions.revokeAll(auth.userId);
+        await audit(c, 'session.revoked', auth.userId, { scope: 'all', count });
+        clearSessionCookie(c, services.config);
+        return c.json({ revoked_count: count });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/session',
+      summary: 'Sign out: revoke the current session',
+      tags: ['sessions'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Signed out', schema: z.object({ revoked: z.literal(true) }) },
+        401: { description: 'UNAUTHORIZED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        await identity.sessions.revoke(auth.userId, auth.sessionId);
+        await audit(c, 'auth.sign_out', auth.userId, { session_id: auth.sessionId });
+        clearSessionCookie(c, services.config);
+        return c.json({ revoked: true as const });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/sessions/:id',
+      summary: "Revoke one of the caller's sessions",
+      tags: ['sessions'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Revoked', schema: z.object({ revoked: z.literal(true) }) },
+        401: { description: 'UNAUTHORIZED' },
+        404: { description: "SESSION_NOT_FOUND (also for another user's session)" },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        const id = c.req.param('id') ?? '';
+        if (!(await identity.sessions.revoke(auth.userId, id)))
+          throw new PylonError(404, 'SESSION_NOT_FOUND', 'No such session');
+        await audit(c, 'session.revoked', auth.userId, { session_id: id });
+        return c.json({ revoked: true as const });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/session',
+      summary: 'Mint a session for a user (admin token, or development mode)',
+      tags: ['sessions'],
+      security: ['adminToken'],
+      body: z.object({ user_id: z.string().min(1) }),
+      responses: {
+        200: { description: 'A session for that user', schema: signInResponse },
+        403: { description: 'FORBIDDEN' },
+        404: { description: 'NOT_FOUND: no such user' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await getAuth(c, services);
+        if (!auth.isAdmin && services.config.env !== 'development') {
+          throw new PylonError(403, 'FORBIDDEN', 'Only the admin token may mint sessions');
+        }
+        const user = await identity.users.findById(body.user_id);
+        if (!user || user.disabledAt !== null) throw new PylonError(404, 'NOT_FOUND', 'No such user');
+        return c.json(
+          await signIn(c, identity, {
+            method: 'admin_minted',
+            kind: 'admin-minted',
+            prepare: async () => user.id,
+          }),
+        );
+      },
+    }),
+  ];
+}

@@ -1,0 +1,192 @@
+import { type Random, toHex } from '../../crypto/random.js';
+import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
+import type { DB } from '../../storage/database.js';
+import type { SessionKind } from '../../storage/schema.js';
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  activeOrg: string | null;
+  kind: SessionKind;
+  device: string | null;
+  ip: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+/** A session joined with the fields of its user that caller resolution needs. */
+export interface ResolvedSession extends SessionRecord {
+  email: string | null;
+  emailVerifiedAt: number | null;
+  isGuest: boolean;
+}
+
+export interface NewSession {
+  userId: string;
+  kind: SessionKind;
+  ttlSeconds: number;
+  activeOrg?: string | null;
+  device?: string | null;
+  ip?: string | null;
+}
+
+/** Only the public prefix of a token is ever shown back (session lists), never the rest. */
+export function tokenPrefix(token: string): string {
+  return token.slice(0, 'pylon_'.length + 4);
+}
+
+const DEVICE_MAX = 256;
+
+/**
+ * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored
+ * (CONTRACT §1). Every method is one statement, so rotation and revocation hold on every process
+ * at once: the next look-up by hash simply finds nothing.
+ */
+export class SessionStore {
+  constructor(
+    private readonly db: DB,
+    private readonly random: Random,
+  ) {}
+
+  async create(
+    now: number,
+    input: NewSession,
+    db: DB = this.db,
+  ): Promise<{ token: string; session: SessionRecord }> {
+    const token = generateSessionToken(this.random);
+    const session: SessionRecord = {
+      id: toHex(this.random.bytes(12)),
+      userId: input.userId,
+      activeOrg: input.activeOrg ?? null,
+      kind: input.kind,
+      device: input.device?.slice(0, DEVICE_MAX) ?? null,
+      ip: input.ip ?? null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + input.ttlSeconds * 1000,
+    };
+    await db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        token_hash: hashToken(token),
+        user_id: session.userId,
+        active_org: session.activeOrg,
+        kind: session.kind,
+        device: session.device,
+        ip: session.ip,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: session.expiresAt,
+      })
+      .execute();
+    return { token, session };
+  }
+
+  /** One indexed read by token hash; never writes. Expired sessions and disabled users resolve to null. */
+  async resolve(token: string, now: number): Promise<ResolvedSession | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.id',
+        'sessions.user_id',
+        'sessions.active_org',
+        'sessions.kind',
+        'sessions.device',
+        'sessions.ip',
+        'sessions.created_at',
+        'sessions.last_seen_at',
+        'sessions.expires_at',
+        'users.email',
+        'users.email_verified_at',
+        'users.is_guest',
+      ])
+      .where('sessions.token_hash', '=', hashToken(token))
+      .where('sessions.expires_at', '>', now)
+      .where('users.disabled_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      activeOrg: row.active_org,
+      kind: row.kind,
+      device: row.device,
+      ip: row.ip,
+      createdAt: Number(row.created_at),
+      lastSeenAt: Number(row.last_seen_at),
+      expiresAt: Number(row.expires_at),
+      email: row.email,
+      emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
+      isGuest: Number(row.is_guest) === 1,
+    };
+  }
+
+  listForUser(userId: string, now: number): Promise<SessionRecord[]> {
+    return this.db
+      .selectFrom('sessions')
+      .select([
+        'id',
+        'user_id',
+        'active_org',
+        'kind',
+        'device',
+        'ip',
+        'created_at',
+        'last_seen_at',
+        'expires_at',
+      ])
+      .where('user_id', '=', userId)
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .execute()
+      .then((rows) =>
+        rows.map((row) => ({
+          id: row.id,
+          userId: row.user_id,
+          activeOrg: row.active_org,
+          kind: row.kind,
+          device: row.device,
+          ip: row.ip,
+          createdAt: Number(row.created_at),
+          lastSeenAt: Number(row.last_seen_at),
+          expiresAt: Number(row.expires_at),
+        })),
+      );
+  }
+
+  /** Revoke one session of a user; false when it is not theirs or already gone. */
+  async revoke(userId: string, sessionId: string, db: DB = this.db): Promise<boolean> {
+    const result = await db
+      .deleteFrom('sessions')
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Revoke every session of a user, optionally keeping one (password change keeps the caller's). */
+  async revokeAll(userId: string, options: { except?: string } = {}, db: DB = this.db): Promise<number> {
+    let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+    if (options.except) query = query.where('id', '!=', options.except);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Record activity for sessions seen since the last flush (batched, off the request path). */
+  async touch(sessionIds: readonly string[], now: number): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now })
+      .where('id', 'in', [...sessionIds])
+      .execute();
+  }
+
+  async sweepExpired(now: number): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

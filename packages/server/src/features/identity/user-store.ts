@@ -1,0 +1,114 @@
+import { normalizeEmail } from '@pylon/core';
+import { type Random, toHex } from '../../crypto/random.js';
+import type { DB } from '../../storage/database.js';
+
+export interface User {
+  id: string;
+  email: string | null;
+  emailVerifiedAt: number | null;
+  displayName: string | null;
+  passwordHash: string | null;
+  isGuest: boolean;
+  createdAt: number;
+  disabledAt: number | null;
+}
+
+type Row = {
+  id: string;
+  email: string | null;
+  email_verified_at: number | null;
+  display_name: string | null;
+  password_hash: string | null;
+  is_guest: number;
+  created_at: number;
+  disabled_at: number | null;
+};
+
+function toUser(row: Row): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
+    displayName: row.display_name,
+    passwordHash: row.password_hash,
+    isGuest: Number(row.is_guest) === 1,
+    createdAt: Number(row.created_at),
+    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+  };
+}
+
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+}
+
+/** Users, looked up by id or by their normalised email. */
+export class UserStore {
+  constructor(
+    private readonly db: DB,
+    private readonly random: Random,
+  ) {}
+
+  newUserId(prefix = 'usr_'): string {
+    return `${prefix}${toHex(this.random.bytes(12))}`;
+  }
+
+  async findById(id: string, db: DB = this.db): Promise<User | null> {
+    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toUser(row as Row) : null;
+  }
+
+  async findByEmail(email: string, db: DB = this.db): Promise<User | null> {
+    const row = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', normalizeEmail(email))
+      .executeTakeFirst();
+    return row ? toUser(row as Row) : null;
+  }
+
+  /** Insert a user; a concurrent insert of the same email surfaces as EmailTakenError. */
+  async create(
+    db: DB,
+    now: number,
+    input: {
+      email: string | null;
+      passwordHash?: string | null;
+      displayName?: string | null;
+      verified?: boolean;
+      guest?: boolean;
+      id?: string;
+    },
+  ): Promise<User> {
+    const row: Row = {
+      id: input.id ?? this.newUserId(input.guest ? 'guest_' : 'usr_'),
+      email: input.email === null ? null : normalizeEmail(input.email),
+      email_verified_at: input.verified ? now : null,
+      display_name: input.displayName ?? null,
+      password_hash: input.passwordHash ?? null,
+      is_guest: input.guest ? 1 : 0,
+      created_at: now,
+      disabled_at: null,
+    };
+    try {
+      await db.insertInto('users').values(row).execute();
+    } catch (error) {
+      if (input.email !== null && (await this.findByEmail(input.email, db)))
+        throw new EmailTakenError('email taken');
+      throw error;
+    }
+    return toUser(row);
+  }
+
+  async markEmailVerified(db: DB, userId: string, now: number): Promise<void> {
+    await db
+      .updateTable('users')
+      .set({ email_verified_at: now })
+      .where('id', '=', userId)
+      .where('email_verified_at', 'is', null)
+      .execute();
+  }
+
+  async setPasswordHash(db: DB, userId: string, passwordHash: string): Promise<void> {
+    await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  }
+}

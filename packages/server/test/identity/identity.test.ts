@@ -1,0 +1,386 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryAudit } from '../../src/audit/audit-log.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers: { 'content-type': 'application/json', ...headers },
+});
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+type Body = Record<string, unknown> & { error?: { code: string; message: string } };
+
+describe.each(testDatabases)('identity on $kind', (database) => {
+  let t: TestServer;
+  let n = 0;
+  const fresh = () => `person${++n}-${database.kind}@example.com`;
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await t.request(`/api/auth${path}`, init);
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
+  };
+  const register = async (email = fresh(), password = 'correct horse battery') => {
+    const result = await call('/password/register', json({ email, password }));
+    expect(result.status).toBe(200);
+    return { email, password, token: result.body.token as string, userId: result.body.user_id as string };
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: 'admin-token-for-tests-0123456789' } });
+  });
+  afterAll(() => t.close());
+
+  describe('magic codes', () => {
+    it('send → verify creates a verified user and a session; the code is single use', async () => {
+      const email = fresh();
+      const sent = await call('/magic/send', json({ email: `  ${email.toUpperCase()} ` }));
+      expect(sent.status).toBe(200);
+      expect(sent.body).toEqual({ sent: true, email, dev_code: expect.stringMatching(/^\d{6}$/) });
+      expect(t.mail.at(-1)?.to).toBe(email);
+      expect(t.mail.at(-1)?.text).toContain(sent.body.dev_code as string);
+
+      const verified = await call('/magic/verify', json({ email, code: sent.body.dev_code }));
+      expect(verified.status).toBe(200);
+      expect(verified.body.token).toMatch(/^pylon_[0-9a-f]{64}$/);
+      expect(verified.headers.get('set-cookie')).toMatch(/pylon_session=pylon_[0-9a-f]{64}; .*HttpOnly/);
+
+      const me = await call('/me', { headers: bearer(verified.body.token as string) });
+      expect(me.body).toMatchObject({
+        userId: verified.body.user_id,
+        email,
+        emailVerified: true,
+        authMethod: 'session',
+      });
+
+      const again = await call('/magic/verify', json({ email, code: sent.body.dev_code }));
+      expect(again.status).toBe(401);
+      expect(again.body.error?.code).toBe('INVALID_CODE');
+    });
+
+    it('answers the same for unknown and existing accounts, and throttles a second send within 60 s', async () => {
+      const { email } = await register();
+      const known = await call('/magic/send', json({ email }));
+      const unknown = await call('/magic/send', json({ email: fresh() }));
+      expect(Object.keys(known.body).sort()).toEqual(Object.keys(unknown.body).sort());
+      const second = await call('/magic/send', json({ email }));
+      expect(second.status).toBe(429);
+      expect(second.body.error).toMatchObject({ code: 'RATE_LIMITED', hint: expect.any(String) });
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+      t.clock.advance(60_000);
+      expect((await call('/magic/send', json({ email }))).status).toBe(200);
+    });
+
+    it('expired codes are refused', async () => {
+      const email = fresh();
+      const { body } = await call('/magic/send', json({ email }));
+      t.clock.advance(10 * 60_000 + 1);
+      const late = await call('/magic/verify', json({ email, code: body.dev_code }));
+      expect(late.status).toBe(401);
+      expect(late.body.error?.code).toBe('INVALID_CODE');
+    });
+
+    it('five wrong attempts burn the code: the sixth fails even when correct', async () => {
+      const email = fresh();
+      const { body } = await call('/magic/send', json({ email }));
+      const wrong = body.dev_code === '000000' ? '000001' : '000000';
+      for (let i = 0; i < 5; i++) {
+        expect((await call('/magic/verify', json({ email, code: wrong }))).body.error?.code).toBe(
+          'INVALID_CODE',
+        );
+      }
+      const sixth = await call('/magic/verify', json({ email, code: body.dev_code }));
+      expect(sixth.status).toBe(429);
+      expect(sixth.body.error?.code).toBe('RATE_LIMITED');
+    });
+
+    it('50 parallel wrong guesses are evaluated at most 5 times', async () => {
+      const email = fresh();
+      const { body } = await call('/magic/send', json({ email }));
+      const wrong = body.dev_code === '999999' ? '999998' : '999999';
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => call('/magic/verify', json({ email, code: wrong }))),
+      );
+      const evaluated = results.filter((r) => r.body.error?.code === 'INVALID_CODE').length;
+      expect(evaluated).toBeLessThanOrEqual(5);
+      expect(results.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(45);
+      const row = await t.storage.db
+        .selectFrom('one_time_codes')
+        .select('attempts')
+        .where('email', '=', email)
+        .executeTakeFirstOrThrow();
+      expect(Number(row.attempts)).toBe(5);
+    });
+
+    it('validates input: MISSING_EMAIL, INVALID_EMAIL, MISSING_CODE, header injection', async () => {
+      expect((await call('/magic/send', json({}))).body.error?.code).toBe('MISSING_EMAIL');
+      expect((await call('/magic/send', json({ email: 'not-an-email' }))).body.error?.code).toBe(
+        'INVALID_EMAIL',
+      );
+      expect(
+        (await call('/magic/send', json({ email: 'a@example.com\r\nBcc: x@evil.test' }))).body.error?.code,
+      ).toBe('INVALID_EMAIL');
+      expect((await call('/magic/verify', json({ email: fresh() }))).body.error?.code).toBe('MISSING_CODE');
+    });
+
+    it('a failed send answers EMAIL_SEND_FAILED and leaves no usable code', async () => {
+      const failing = await startTestServer(database, {
+        mailer: {
+          provider: 'broken',
+          async send() {
+            throw new Error('smtp down');
+          },
+        },
+      });
+      try {
+        const email = fresh();
+        const response = await failing.request('/api/auth/magic/send', json({ email }));
+        expect(response.status).toBe(500);
+        expect(((await response.json()) as Body).error?.code).toBe('EMAIL_SEND_FAILED');
+        const live = await failing.storage.db
+          .selectFrom('one_time_codes')
+          .select('id')
+          .where('email', '=', email)
+          .where('consumed_at', 'is', null)
+          .execute();
+        expect(live).toEqual([]);
+      } finally {
+        await failing.close();
+      }
+    });
+  });
+
+  describe('password', () => {
+    it('register, log in, and refuse a taken email', async () => {
+      const { email, password, userId } = await register();
+      const login = await call('/password/login', json({ email: email.toUpperCase(), password }));
+      expect(login.status).toBe(200);
+      expect(login.body.user_id).toBe(userId);
+      const taken = await call('/password/register', json({ email, password }));
+      expect(taken.status).toBe(409);
+      expect(taken.body.error?.code).toBe('EMAIL_TAKEN');
+    });
+
+    it('unknown email and wrong password give byte-identical answers', async () => {
+      const { email } = await register();
+      const wrong = await t.request(
+        '/api/auth/password/login',
+        json({ email, password: 'not the password!' }),
+      );
+      const unknown = await t.request(
+        '/api/auth/password/login',
+        json({ email: fresh(), password: 'not the password!' }),
+      );
+      expect(wrong.status).toBe(401);
+      expect(unknown.status).toBe(401);
+      expect(await wrong.text()).toBe(await unknown.text());
+    });
+
+    it('enforces length 10–256 without truncation', async () => {
+      expect(
+        (await call('/password/register', json({ email: fresh(), password: 'short' }))).body.error?.code,
+      ).toBe('WEAK_PASSWORD');
+      expect(
+        (await call('/password/register', json({ email: fresh(), password: 'x'.repeat(257) }))).body.error
+          ?.code,
+      ).toBe('WEAK_PASSWORD');
+      const long = 'y'.repeat(256);
+      const { email } = await register(fresh(), long);
+      expect((await call('/password/login', json({ email, password: `${'y'.repeat(255)}z` }))).status).toBe(
+        401,
+      );
+      expect((await call('/password/login', json({ email, password: 'y'.repeat(300) }))).status).toBe(401);
+    });
+
+    it('change needs the current password and revokes the other sessions', async () => {
+      const { email, password, token } = await register();
+      const other = (await call('/password/login', json({ email, password }))).body.token as string;
+      const denied = await call(
+        '/password/change',
+        json({ currentPassword: 'wrong password!!', newPassword: 'a brand new secret' }, bearer(token)),
+      );
+      expect(denied.body.error?.code).toBe('WRONG_PASSWORD');
+      const changed = await call(
+        '/password/change',
+        json({ currentPassword: password, newPassword: 'a brand new secret' }, bearer(token)),
+      );
+      expect(changed.body).toEqual({ changed: true, revoked_count: 1 });
+      expect((await call('/me', { headers: bearer(other) })).body.userId).toBeNull();
+      expect((await call('/me', { headers: bearer(token) })).body.email).toBe(email);
+      expect((await call('/password/login', json({ email, password: 'a brand new secret' }))).status).toBe(
+        200,
+      );
+      expect(
+        (await call('/password/change', json({ currentPassword: 'x', newPassword: 'y' }))).body.error?.code,
+      ).toBe('UNAUTHORIZED');
+    });
+
+    it('locks the (IP, account) pair after 5 failures, the same for unknown accounts', async () => {
+      const { email } = await register();
+      const ghost = fresh();
+      for (const target of [email, ghost]) {
+        for (let i = 0; i < 5; i++)
+          await call('/password/login', json({ email: target, password: 'wrong password!!' }));
+        const locked = await call('/password/login', json({ email: target, password: 'wrong password!!' }));
+        expect(locked.status).toBe(429);
+      }
+      // A lock never closes the other ways in: an emailed code still signs the person in.
+      t.clock.advance(60_000);
+      const { body } = await call('/magic/send', json({ email }));
+      expect((await call('/magic/verify', json({ email, code: body.dev_code }))).status).toBe(200);
+    });
+  });
+
+  describe('sessions', () => {
+    it('/me is anonymous (200) without a session', async () => {
+      const me = await call('/me');
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ userId: null, authMethod: 'anonymous' });
+      expect((await call('/me', { headers: bearer(`pylon_${'0'.repeat(64)}`) })).body.userId).toBeNull();
+    });
+
+    it('refresh rotates: the new token works, the old one is dead at once', async () => {
+      const { token, userId } = await register();
+      const refreshed = await call('/refresh', { method: 'POST', headers: bearer(token) });
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.body.user_id).toBe(userId);
+      expect(refreshed.body.token).not.toBe(token);
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBeNull();
+      expect((await call('/me', { headers: bearer(refreshed.body.token as string) })).body.userId).toBe(
+        userId,
+      );
+      const stale = await call('/refresh', { method: 'POST', headers: bearer(token) });
+      expect(stale.status).toBe(401);
+      expect(stale.body.error?.code).toBe('SESSION_EXPIRED');
+    });
+
+    it('lists, revokes one, revokes all, and signs out', async () => {
+      const { email, password, token } = await register();
+      const second = (await call('/password/login', json({ email, password }))).body.token as string;
+      const third = (await call('/password/login', json({ email, password }))).body.token as string;
+      const list = await call('/sessions', { headers: bearer(token) });
+      const sessions = list.body as unknown as Array<{ id: string; current: boolean }>;
+      expect(sessions).toHaveLength(3);
+      expect(sessions.filter((s) => s.current)).toHaveLength(1);
+      expect(JSON.stringify(sessions)).not.toContain(token.slice(6));
+
+      const target = sessions.find((s) => !s.current)!;
+      expect(
+        (await call(`/sessions/${target.id}`, { method: 'DELETE', headers: bearer(token) })).body,
+      ).toEqual({ revoked: true });
+      expect(
+        (await call(`/sessions/${target.id}`, { method: 'DELETE', headers: bearer(token) })).body.error?.code,
+      ).toBe('SESSION_NOT_FOUND');
+      const other = await register();
+      const othersSession = (
+        (await call('/sessions', { headers: bearer(other.token) })).body as unknown as Array<{ id: string }>
+      )[0]!;
+      expect(
+        (await call(`/sessions/${othersSession.id}`, { method: 'DELETE', headers: bearer(token) })).status,
+      ).toBe(404);
+
+      const signOut = await call('/session', { method: 'DELETE', headers: bearer(third) });
+      expect(signOut.body).toEqual({ revoked: true });
+      expect((await call('/me', { headers: bearer(third) })).body.userId).toBeNull();
+
+      const all = await call('/sessions', { method: 'DELETE', headers: bearer(token) });
+      expect(all.body.revoked_count).toBeGreaterThanOrEqual(1);
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBeNull();
+      expect((await call('/me', { headers: bearer(second) })).body.userId).toBeNull();
+      expect((await call('/sessions', { headers: bearer(token) })).body.error?.code).toBe('UNAUTHORIZED');
+    });
+
+    it('sessions expire after the TTL', async () => {
+      const { token } = await register();
+      t.clock.advance(t.config.sessionTTLSeconds * 1000);
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBeNull();
+    });
+
+    it('cookie-authenticated writes need a trusted Origin; bearer requests do not', async () => {
+      const { token } = await register();
+      const cookie = { cookie: `pylon_session=${token}` };
+      expect((await call('/me', { headers: cookie })).body.authMethod).toBe('session');
+      const forged = await call('/refresh', {
+        method: 'POST',
+        headers: { ...cookie, origin: 'https://evil.example' },
+      });
+      expect(forged.status).toBe(403);
+      expect(forged.body.error?.code).toBe('CSRF_FAILED');
+      const noOrigin = await call('/refresh', { method: 'POST', headers: cookie });
+      expect(noOrigin.body.error?.code).toBe('CSRF_FAILED');
+      const sameSite = await call('/refresh', {
+        method: 'POST',
+        headers: { ...cookie, origin: 'http://localhost:4000' },
+      });
+      expect(sameSite.status).toBe(200);
+    });
+
+    it('POST /session mints for a user with the admin token only', async () => {
+      const { userId } = await register();
+      const production = await startTestServer(database, {
+        env: {
+          PYLON_ENV: 'production',
+          PYLON_PUBLIC_URL: 'https://auth.example.com',
+          PYLON_ADMIN_TOKEN: 'ab'.repeat(32),
+        },
+      });
+      try {
+        const anonymous = await production.request('/api/auth/session', json({ user_id: userId }));
+        expect(anonymous.status).toBe(403);
+        expect(((await anonymous.json()) as Body).error?.code).toBe('FORBIDDEN');
+      } finally {
+        await production.close();
+      }
+      const minted = await call(
+        '/session',
+        json({ user_id: userId }, bearer('admin-token-for-tests-0123456789')),
+      );
+      expect(minted.status).toBe(200);
+      expect((await call('/me', { headers: bearer(minted.body.token as string) })).body.userId).toBe(userId);
+      expect(
+        (await call('/session', json({ user_id: 'usr_nope' }, bearer('admin-token-for-tests-0123456789'))))
+          .status,
+      ).toBe(404);
+    });
+  });
+
+  it('audits sign-ins with their method, failures, user creation and sign-out', async () => {
+    const { entries } = await queryAudit(t.storage.db, { org: 'default', limit: 1000 });
+    const actions = new Set(entries.map((e) => e.action));
+    for (const action of [
+      'auth.sign_in',
+      'auth.sign_in_failed',
+      'user.created',
+      'auth.sign_out',
+      'password.changed',
+      'session.revoked',
+    ]) {
+      expect(actions, action).toContain(action);
+    }
+    const methods = new Set(entries.filter((e) => e.action === 'auth.sign_in').map((e) => e.detail?.method));
+    expect(methods).toEqual(new Set(['magic_code', 'password', 'admin_minted']));
+  });
+
+  it('the database holds no session token, code or password in the clear', async () => {
+    const secrets: string[] = [];
+    const { token, password } = await register(fresh(), 'plain-text-password-marker');
+    secrets.push(token, token.slice(6), password);
+    const email = fresh();
+    const { body } = await call('/magic/send', json({ email }));
+    secrets.push(`"${body.dev_code}"`);
+    for (const table of [
+      'users',
+      'sessions',
+      'one_time_codes',
+      'rate_limits',
+      'audit_events',
+      'signing_keys',
+      'orgs',
+    ] as const) {
+      const rows = await t.storage.db.selectFrom(table).selectAll().execute();
+      const dump = JSON.stringify(
+        rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, String(v)]))),
+      );
+      for (const secret of secrets) expect(dump.includes(secret), `${table} holds a secret`).toBe(false);
+    }
+  });
+});
