@@ -1,7 +1,7 @@
 import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import type { DB } from '../../storage/database.js';
-import type { SessionKind } from '../../storage/schema.js';
+import type { SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
   id: string;
@@ -37,6 +37,22 @@ export function tokenPrefix(token: string): string {
 }
 
 const DEVICE_MAX = 256;
+
+type SessionRow = Omit<SessionsTable, 'token_hash'>;
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    activeOrg: row.active_org,
+    kind: row.kind,
+    device: row.device,
+    ip: row.ip,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
 
 /**
  * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored
@@ -109,15 +125,7 @@ export class SessionStore {
       .executeTakeFirst();
     if (!row) return null;
     return {
-      id: row.id,
-      userId: row.user_id,
-      activeOrg: row.active_org,
-      kind: row.kind,
-      device: row.device,
-      ip: row.ip,
-      createdAt: Number(row.created_at),
-      lastSeenAt: Number(row.last_seen_at),
-      expiresAt: Number(row.expires_at),
+      ...toRecord(row),
       email: row.email,
       emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
       isGuest: Number(row.is_guest) === 1,
@@ -142,19 +150,7 @@ export class SessionStore {
       .where('expires_at', '>', now)
       .orderBy('created_at', 'desc')
       .execute()
-      .then((rows) =>
-        rows.map((row) => ({
-          id: row.id,
-          userId: row.user_id,
-          activeOrg: row.active_org,
-          kind: row.kind,
-          device: row.device,
-          ip: row.ip,
-          createdAt: Number(row.created_at),
-          lastSeenAt: Number(row.last_seen_at),
-          expiresAt: Number(row.expires_at),
-        })),
-      );
+      .then((rows) => rows.map(toRecord));
   }
 
   /** Revoke one session of a user; false when it is not theirs or already gone. */
