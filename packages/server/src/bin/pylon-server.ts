@@ -4,8 +4,8 @@ import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { features } from '../features/index.js';
 import { createLogger, type Logger } from '../logger.js';
-import { listen } from '../platform/listen.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
+import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
 
 const USAGE = `usage: pylon-server [serve]      start the server (default)
