@@ -230,6 +230,46 @@ describe.each(testDatabases)('identity on $kind', (database) => {
     });
   });
 
+  describe('email verification', () => {
+    it('a password account verifies its email with an emailed code, once', async () => {
+      const { token, email } = await register();
+      expect((await call('/me', { headers: bearer(token) })).body.emailVerified).toBe(false);
+      const sent = await call('/email/send-verification', { method: 'POST', headers: bearer(token) });
+      expect(sent.body).toEqual({ sent: true, email, dev_code: expect.stringMatching(/^\d{6}$/) });
+      expect(t.mail.at(-1)?.to).toBe(email);
+      const wrong = sent.body.dev_code === '123456' ? '654321' : '123456';
+      expect((await call('/email/verify', json({ code: wrong }, bearer(token)))).body.error?.code).toBe(
+        'INVALID_CODE',
+      );
+      const verified = await call('/email/verify', json({ code: sent.body.dev_code }, bearer(token)));
+      expect(verified.body).toEqual({ verified: true, emailVerified: Math.floor(t.clock.now() / 1000) });
+      expect((await call('/me', { headers: bearer(token) })).body.emailVerified).toBe(true);
+      expect(
+        (await call('/email/verify', json({ code: sent.body.dev_code }, bearer(token)))).body.error?.code,
+      ).toBe('INVALID_CODE');
+    });
+
+    it('shares the send throttle with magic codes, needs a session and a code', async () => {
+      const { token, email } = await register();
+      expect((await call('/magic/send', json({ email }))).status).toBe(200);
+      expect(
+        (await call('/email/send-verification', { method: 'POST', headers: bearer(token) })).status,
+      ).toBe(429);
+      expect((await call('/email/send-verification', { method: 'POST' })).body.error?.code).toBe(
+        'UNAUTHORIZED',
+      );
+      expect((await call('/email/verify', json({}, bearer(token)))).body.error?.code).toBe('MISSING_CODE');
+    });
+
+    it('a magic code cannot verify an email, nor a verification code sign in', async () => {
+      const { token, email } = await register();
+      const sent = await call('/email/send-verification', { method: 'POST', headers: bearer(token) });
+      expect((await call('/magic/verify', json({ email, code: sent.body.dev_code }))).body.error?.code).toBe(
+        'INVALID_CODE',
+      );
+    });
+  });
+
   describe('sessions', () => {
     it('/me is anonymous (200) without a session', async () => {
       const me = await call('/me');

@@ -5,13 +5,19 @@ import { magicRoutes } from './magic-routes.js';
 import { passwordRoutes } from './password-routes.js';
 import { sessionResolver } from './session-resolver.js';
 import { sessionRoutes } from './session-routes.js';
+import { verificationRoutes } from './verification-routes.js';
 
 /** Identity (CONTRACT §1): users, sessions, password and magic-code sign-in. */
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.onClose.push(() => identity.activity.flush());
   return {
-    authRoutes: [...magicRoutes(identity), ...passwordRoutes(identity), ...sessionRoutes(identity)],
+    authRoutes: [
+      ...magicRoutes(identity),
+      ...passwordRoutes(identity),
+      ...sessionRoutes(identity),
+      ...verificationRoutes(identity),
+    ],
     resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
   };
 }

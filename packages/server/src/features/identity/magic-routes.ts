@@ -1,9 +1,11 @@
 import { isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { MailDeliveryError, renderMagicCodeEmail } from '../../mail/index.js';
 import type { DB } from '../../storage/database.js';
+import type { CodePurpose } from '../../storage/schema.js';
 import { generateNumericCode } from './code-store.js';
 import { type Identity, rateLimited, signIn } from './identity.js';
 import { signInResponse } from './schemas.js';
@@ -20,6 +22,54 @@ export function requireEmail(raw: unknown): string {
     throw new PylonError(400, 'MISSING_EMAIL', 'email is required');
   if (!isValidEmail(raw)) throw new PylonError(400, 'INVALID_EMAIL', 'email is not a valid address');
   return normalizeEmail(raw);
+}
+
+/**
+ * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
+ * throttle is per email and shared by every purpose (CONTRACT §1: one a minute, ten an hour).
+ * Not held in a transaction across the network (SQLite has one writer): a failed send withdraws
+ * the code instead, so nothing usable is left behind.
+ */
+export async function sendCode(
+  c: AppContext,
+  identity: Identity,
+  purpose: CodePurpose,
+  email: string,
+  render: (code: string) => { subject: string; text: string; html: string },
+): Promise<string> {
+  const { services } = identity;
+  const now = services.clock.now();
+  for (const rule of SEND_RULES) {
+    const decision = await identity.limiter.hit(rule, email, now);
+    if (!decision.allowed) {
+      throw rateLimited(
+        decision.retryAfterSeconds,
+        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
+      );
+    }
+  }
+  const code = generateNumericCode(services.random);
+  await identity.codes.issue(services.storage.db, {
+    purpose,
+    email,
+    code,
+    now,
+    ttlSeconds: CODE_TTL_SECONDS,
+  });
+  try {
+    await services.mailer.send({ to: email, ...render(code) });
+  } catch (error) {
+    await identity.codes.withdraw(purpose, email, services.clock.now());
+    services.logger.error(
+      {
+        requestId: c.get('requestId'),
+        reason: error instanceof MailDeliveryError ? error.message : String(error),
+      },
+      `${purpose} code send failed`,
+    );
+    throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The code could not be sent; try again');
+  }
+  return code;
 }
 
 const sendBody = z.object({ email: z.unknown().optional() });
@@ -45,38 +95,9 @@ export function magicRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
-        const now = services.clock.now();
-        for (const rule of SEND_RULES) {
-          const decision = await identity.limiter.hit(rule, email, now);
-          if (!decision.allowed)
-            throw rateLimited(
-              decision.retryAfterSeconds,
-              `Wait ${decision.retryAfterSeconds} s before asking for another code`,
-            );
-        }
-        const code = generateNumericCode(services.random);
-        await identity.codes.issue(services.storage.db, {
-          purpose: 'magic',
-          email,
-          code,
-          now,
-          ttlSeconds: CODE_TTL_SECONDS,
-        });
-        try {
-          await services.mailer.send({ to: email, ...renderMagicCodeEmail({ code, appName: 'Pylon' }) });
-        } catch (error) {
-          // Not held in a transaction across the network (SQLite has one writer): a failed send
-          // withdraws the code instead, so nothing usable is left behind.
-          await identity.codes.withdraw('magic', email, services.clock.now());
-          services.logger.error(
-            {
-              requestId: c.get('requestId'),
-              reason: error instanceof MailDeliveryError ? error.message : String(error),
-            },
-            'magic code send failed',
-          );
-          throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The code could not be sent; try again');
-        }
+        const code = await sendCode(c, identity, 'magic', email, (value) =>
+          renderMagicCodeEmail({ code: value, appName: 'Pylon' }),
+        );
         return c.json({
           sent: true as const,
           email,

@@ -1,0 +1,86 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { defineRoute } from '../../http/route-table.js';
+import { renderEmailVerificationEmail } from '../../mail/index.js';
+import { type Identity, rateLimited, requireSession } from './identity.js';
+import { sendCode } from './magic-routes.js';
+
+export function verificationRoutes(identity: Identity) {
+  const { services } = identity;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/email/send-verification',
+      summary: "Email a code that verifies the caller's address",
+      tags: ['identity'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: {
+          description: 'Sent',
+          schema: z.object({ sent: z.literal(true), email: z.string(), dev_code: z.string().optional() }),
+        },
+        401: { description: 'UNAUTHORIZED' },
+        429: { description: 'RATE_LIMITED: the same throttle as magic codes' },
+        500: { description: 'EMAIL_SEND_FAILED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        if (auth.email === null)
+          throw new PylonError(400, 'MISSING_EMAIL', 'This account has no email to verify');
+        const code = await sendCode(c, identity, 'verify_email', auth.email, (value) =>
+          renderEmailVerificationEmail({ code: value }),
+        );
+        return c.json({
+          sent: true as const,
+          email: auth.email,
+          ...(services.config.env === 'development' ? { dev_code: code } : {}),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/email/verify',
+      summary: "Verify the caller's email with the emailed code",
+      tags: ['identity'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({ code: z.unknown().optional() }),
+      responses: {
+        200: {
+          description: 'Verified',
+          schema: z.object({ verified: z.literal(true), emailVerified: z.number() }),
+        },
+        400: { description: 'MISSING_CODE' },
+        401: { description: 'UNAUTHORIZED or INVALID_CODE' },
+        429: { description: 'RATE_LIMITED: five wrong attempts burned the code' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await requireSession(c, services);
+        if (typeof body.code !== 'string' || body.code.trim() === '')
+          throw new PylonError(400, 'MISSING_CODE', 'code is required');
+        if (auth.email === null)
+          throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+        const now = services.clock.now();
+        const outcome = await identity.codes.consume('verify_email', auth.email, body.code.trim(), now);
+        if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
+        if (outcome !== 'ok')
+          throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+        await services.storage.db.transaction().execute(async (trx) => {
+          await identity.users.markEmailVerified(trx, auth.userId, now);
+          await appendAudit(trx, now, {
+            org: services.config.orgId,
+            action: 'user.email_verified',
+            actor: auth.userId,
+            target: auth.userId,
+            requestId: c.get('requestId'),
+          });
+        });
+        const user = await identity.users.findById(auth.userId);
+        return c.json({
+          verified: true as const,
+          emailVerified: Math.floor((user?.emailVerifiedAt ?? now) / 1000),
+        });
+      },
+    }),
+  ];
+}
