@@ -22,10 +22,9 @@ export interface RateLimitDecision {
 export class RateLimiter {
   constructor(private readonly db: DB) {}
 
+  /** Count one event against the rule and say whether it is still within the limit. */
   async hit(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
-    const key = `${rule.name}:${subject}`;
-    const windowMs = rule.windowSeconds * 1000;
-    const windowStart = now - (now % windowMs);
+    const { key, windowMs, windowStart } = window(rule, subject, now);
     const row = await this.db
       .insertInto('rate_limits')
       .values({ key, window_start: windowStart, count: 1 })
@@ -37,7 +36,37 @@ export class RateLimiter {
       )
       .returning(['count', 'window_start'])
       .executeTakeFirstOrThrow();
-    const retryAfterSeconds = Math.max(1, Math.ceil((Number(row.window_start) + windowMs - now) / 1000));
-    return { allowed: Number(row.count) <= rule.limit, retryAfterSeconds };
+    return {
+      allowed: Number(row.count) <= rule.limit,
+      retryAfterSeconds: retryAfter(windowStart, windowMs, now),
+    };
   }
+
+  /**
+   * Whether the limit is already used up in the current window, without counting anything. For
+   * failure-counted rules: a locked subject must be refused before the attempt is evaluated, or a
+   * correct guess would still get through the lock.
+   */
+  async check(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
+    const { key, windowMs, windowStart } = window(rule, subject, now);
+    const row = await this.db
+      .selectFrom('rate_limits')
+      .select('count')
+      .where('key', '=', key)
+      .where('window_start', '=', windowStart)
+      .executeTakeFirst();
+    return {
+      allowed: Number(row?.count ?? 0) < rule.limit,
+      retryAfterSeconds: retryAfter(windowStart, windowMs, now),
+    };
+  }
+}
+
+function window(rule: RateLimitRule, subject: string, now: number) {
+  const windowMs = rule.windowSeconds * 1000;
+  return { key: `${rule.name}:${subject}`, windowMs, windowStart: now - (now % windowMs) };
+}
+
+function retryAfter(windowStart: number, windowMs: number, now: number): number {
+  return Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
 }

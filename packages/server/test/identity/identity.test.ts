@@ -215,18 +215,28 @@ describe.each(testDatabases)('identity on $kind', (database) => {
     });
 
     it('locks the (IP, account) pair after 5 failures, the same for unknown accounts', async () => {
-      const { email } = await register();
+      const { email, password } = await register();
       const ghost = fresh();
       for (const target of [email, ghost]) {
-        for (let i = 0; i < 5; i++)
-          await call('/password/login', json({ email: target, password: 'wrong password!!' }));
+        for (let i = 0; i < 5; i++) {
+          expect(
+            (await call('/password/login', json({ email: target, password: 'wrong password!!' }))).status,
+          ).toBe(401);
+        }
         const locked = await call('/password/login', json({ email: target, password: 'wrong password!!' }));
         expect(locked.status).toBe(429);
+        expect(locked.body.error?.code).toBe('RATE_LIMITED');
       }
+      // While locked, even the right password is refused: the lock is no oracle for a correct guess.
+      const correct = await call('/password/login', json({ email, password }));
+      expect(correct.status).toBe(429);
+      expect(correct.body.token).toBeUndefined();
       // A lock never closes the other ways in: an emailed code still signs the person in.
-      t.clock.advance(60_000);
       const { body } = await call('/magic/send', json({ email }));
       expect((await call('/magic/verify', json({ email, code: body.dev_code }))).status).toBe(200);
+      // The window passes and the right password works again.
+      t.clock.advance(15 * 60_000);
+      expect((await call('/password/login', json({ email, password }))).status).toBe(200);
     });
   });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
+import type { RateLimitRule } from '../../rate-limit/rate-limiter.js';
 import { clientIP, type Identity, rateLimited, requireSession, signIn } from './identity.js';
 import { auditUserCreated, requireEmail } from './magic-routes.js';
 import { signInResponse } from './schemas.js';
@@ -20,6 +21,20 @@ function requireStrongPassword(password: unknown, field = 'password'): string {
   if (verdict === 'too_long')
     throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at most 256 characters`);
   return password;
+}
+
+const lockedOut = (retryAfterSeconds: number) =>
+  rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');
+
+async function refuseIfLocked(
+  identity: Identity,
+  rules: Array<[RateLimitRule, string]>,
+  now: number,
+): Promise<void> {
+  for (const [rule, subject] of rules) {
+    const decision = await identity.limiter.check(rule, subject, now);
+    if (!decision.allowed) throw lockedOut(decision.retryAfterSeconds);
+  }
 }
 
 const INVALID_CREDENTIALS = () =>
@@ -90,6 +105,16 @@ export function passwordRoutes(identity: Identity) {
         const password = typeof body.password === 'string' ? body.password : '';
         const ip = clientIP(c, services) ?? 'unknown';
         const now = services.clock.now();
+        const pairKey = `${ip}|${email}`;
+        // Checked before the password is: once locked, a correct guess is refused like a wrong one.
+        await refuseIfLocked(
+          identity,
+          [
+            [FAILED_LOGIN_RULE, pairKey],
+            [FAILED_LOGIN_ACCOUNT_RULE, email],
+          ],
+          now,
+        );
         const user = await identity.users.findByEmail(email);
         // Same work for every outcome: an unknown email verifies against a dummy hash, an
         // over-long password is never hashed for anyone.
@@ -109,13 +134,10 @@ export function passwordRoutes(identity: Identity) {
             ip,
             requestId: c.get('requestId'),
           });
-          const pair = await identity.limiter.hit(FAILED_LOGIN_RULE, `${ip}|${email}`, now);
+          const pair = await identity.limiter.hit(FAILED_LOGIN_RULE, pairKey, now);
           const account = await identity.limiter.hit(FAILED_LOGIN_ACCOUNT_RULE, email, now);
           if (!pair.allowed || !account.allowed) {
-            throw rateLimited(
-              Math.max(pair.retryAfterSeconds, account.retryAfterSeconds),
-              'Too many failed attempts: wait, or sign in with an emailed code',
-            );
+            throw lockedOut(Math.max(pair.retryAfterSeconds, account.retryAfterSeconds));
           }
           throw INVALID_CREDENTIALS();
         }
