@@ -3,6 +3,7 @@ import { appendAudit, decodeCursor, InvalidCursorError, queryAudit } from '../sr
 import { manualClock } from '../src/clock.js';
 import { OrgDirectory } from '../src/features/orgs/org-directory.js';
 import { migrateToLatest, openStorage, type Storage } from '../src/storage/database.js';
+import { isUniqueViolation } from '../src/storage/errors.js';
 import { type ScratchDatabase, testDatabases } from './support/databases.js';
 
 // The same cases against every real database (STYLE: one conformance suite, no mocks).
@@ -147,6 +148,24 @@ describe.each(testDatabases)('storage on $kind', (database) => {
       ).rejects.toThrow('the change failed');
       expect((await queryAudit(storage.db, { org, action: 'org.created' })).entries).toEqual([]);
     });
+  });
+
+  it('recognises a unique violation, and only that, from the driver error', async () => {
+    await storage.db.insertInto('orgs').values({ id: 'unique-probe', name: 'A', created_at: 1 }).execute();
+    const duplicate = await storage.db
+      .insertInto('orgs')
+      .values({ id: 'unique-probe', name: 'B', created_at: 1 })
+      .execute()
+      .catch((error: unknown) => error);
+    expect(isUniqueViolation(duplicate)).toBe(true);
+    const missingColumn = await storage.db
+      .insertInto('orgs')
+      .values({ id: 'null-name', name: null as unknown as string, created_at: 1 })
+      .execute()
+      .catch((error: unknown) => error);
+    expect(missingColumn).toBeInstanceOf(Error);
+    expect(isUniqueViolation(missingColumn)).toBe(false);
+    expect(isUniqueViolation(new Error('plain'))).toBe(false);
   });
 
   describe('orgs', () => {

@@ -1,6 +1,7 @@
 import { normalizeEmail } from '@pylon/core';
 import { type Random, toHex } from '../../crypto/random.js';
 import type { DB } from '../../storage/database.js';
+import { isUniqueViolation } from '../../storage/errors.js';
 
 export interface User {
   id: string;
@@ -92,8 +93,9 @@ export class UserStore {
     try {
       await db.insertInto('users').values(row).execute();
     } catch (error) {
-      if (input.email !== null && (await this.findByEmail(input.email, db)))
-        throw new EmailTakenError('email taken');
+      // Decided from the error itself: on PostgreSQL the failed insert has aborted the
+      // transaction, so a follow-up query to check would fail too.
+      if (row.email !== null && isUniqueViolation(error)) throw new EmailTakenError('email taken');
       throw error;
     }
     return toUser(row);
