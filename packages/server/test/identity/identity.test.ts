@@ -160,6 +160,19 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect(taken.body.error?.code).toBe('EMAIL_TAKEN');
     });
 
+    it('two registrations racing for one email: one account, the other EMAIL_TAKEN', async () => {
+      const email = fresh();
+      const results = await Promise.all(
+        [1, 2, 3].map(() => call('/password/register', json({ email, password: 'racing registrations' }))),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+      expect(results.filter((r) => r.status === 409).every((r) => r.body.error?.code === 'EMAIL_TAKEN')).toBe(
+        true,
+      );
+      const rows = await t.storage.db.selectFrom('users').select('id').where('email', '=', email).execute();
+      expect(rows).toHaveLength(1);
+    });
+
     it('unknown email and wrong password give byte-identical answers', async () => {
       const { email } = await register();
       const wrong = await t.request(
@@ -277,6 +290,11 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect((await call('/magic/verify', json({ email, code: sent.body.dev_code }))).body.error?.code).toBe(
         'INVALID_CODE',
       );
+      t.clock.advance(60_000);
+      const magic = await call('/magic/send', json({ email }));
+      const crossed = await call('/email/verify', json({ code: magic.body.dev_code }, bearer(token)));
+      expect(crossed.body.error?.code).toBe('INVALID_CODE');
+      expect((await call('/me', { headers: bearer(token) })).body.emailVerified).toBe(false);
     });
   });
 

@@ -34,29 +34,34 @@ export class CodeStore {
     return hmacSha256Hex(this.pepper, `${purpose}\n${email}\n${code}`);
   }
 
-  /** Issue a new code; earlier unused codes for the same purpose and email stop working. */
-  async issue(
-    db: DB,
-    input: { purpose: CodePurpose; email: string; code: string; now: number; ttlSeconds: number },
-  ): Promise<void> {
-    await this.withdraw(input.purpose, input.email, input.now);
-    await db
-      .insertInto('one_time_codes')
-      .values({
-        id: toHex(this.random.bytes(12)),
-        purpose: input.purpose,
-        email: input.email,
-        code_hash: this.hash(input.purpose, input.email, input.code),
-        created_at: input.now,
-        expires_at: input.now + input.ttlSeconds * 1000,
-        consumed_at: null,
-      })
-      .execute();
+  /** Issue a new code; earlier unused codes for the same purpose and email stop working, atomically. */
+  async issue(input: {
+    purpose: CodePurpose;
+    email: string;
+    code: string;
+    now: number;
+    ttlSeconds: number;
+  }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.withdraw(input.purpose, input.email, input.now, trx);
+      await trx
+        .insertInto('one_time_codes')
+        .values({
+          id: toHex(this.random.bytes(12)),
+          purpose: input.purpose,
+          email: input.email,
+          code_hash: this.hash(input.purpose, input.email, input.code),
+          created_at: input.now,
+          expires_at: input.now + input.ttlSeconds * 1000,
+          consumed_at: null,
+        })
+        .execute();
+    });
   }
 
-  /** Make every unused code for this purpose and email unusable (a failed send, a completed reset). */
-  async withdraw(purpose: CodePurpose, email: string, now: number): Promise<void> {
-    await this.db
+  /** Make every unused code for this purpose and email unusable (a new code, a failed send). */
+  async withdraw(purpose: CodePurpose, email: string, now: number, db: DB = this.db): Promise<void> {
+    await db
       .updateTable('one_time_codes')
       .set({ consumed_at: now })
       .where('purpose', '=', purpose)

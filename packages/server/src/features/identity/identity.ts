@@ -1,5 +1,6 @@
-import { PylonError } from '@pylon/core';
+import { isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
 import { appendAudit } from '../../audit/audit-log.js';
+import type { Config } from '../../config/config.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -57,6 +58,11 @@ export function clientIP(c: AppContext, services: Services): string | null {
   return socket;
 }
 
+/** Device-login sessions live 24 h (PYLON_CLI_SESSION_TTL), every other kind PYLON_SESSION_TTL. */
+export function sessionTTLSeconds(config: Config, kind: SessionKind): number {
+  return kind === 'cli' ? config.cliSessionTTLSeconds : config.sessionTTLSeconds;
+}
+
 export interface SignInResult {
   token: string;
   user_id: string;
@@ -76,7 +82,7 @@ export async function signIn(
   const { services } = identity;
   const now = services.clock.now();
   const ip = clientIP(c, services);
-  const ttl = input.kind === 'cli' ? services.config.cliSessionTTLSeconds : services.config.sessionTTLSeconds;
+  const ttl = sessionTTLSeconds(services.config, input.kind ?? 'browser');
   const { token, session } = await services.storage.db.transaction().execute(async (trx) => {
     const userId = await input.prepare(trx, now);
     const created = await identity.sessions.create(
@@ -121,5 +127,31 @@ export function rateLimited(retryAfterSeconds: number, hint: string): PylonError
   return new PylonError(429, 'RATE_LIMITED', 'Too many requests', {
     hint,
     headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
+
+/** Email checks shared by every route that takes one: MISSING_EMAIL, then INVALID_EMAIL. */
+export function requireEmail(raw: unknown): string {
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw new PylonError(400, 'MISSING_EMAIL', 'email is required');
+  if (!isValidEmail(raw)) throw new PylonError(400, 'INVALID_EMAIL', 'email is not a valid address');
+  return normalizeEmail(raw);
+}
+
+export async function auditUserCreated(
+  identity: Identity,
+  trx: DB,
+  now: number,
+  userId: string,
+  method: string,
+  requestId: string,
+): Promise<void> {
+  await appendAudit(trx, now, {
+    org: identity.services.config.orgId,
+    action: 'user.created',
+    actor: userId,
+    target: userId,
+    detail: { method },
+    requestId,
   });
 }

@@ -1,76 +1,9 @@
-import { isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
-import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
-import { MailDeliveryError, renderMagicCodeEmail } from '../../mail/index.js';
-import type { DB } from '../../storage/database.js';
-import type { CodePurpose } from '../../storage/schema.js';
-import { generateNumericCode } from './code-store.js';
-import { type Identity, rateLimited, signIn } from './identity.js';
+import { renderMagicCodeEmail } from '../../mail/index.js';
+import { auditUserCreated, type Identity, requireEmail, signIn } from './identity.js';
+import { requireValidCode, sendCode } from './one-time-code.js';
 import { signInResponse } from './schemas.js';
-
-const CODE_TTL_SECONDS = 10 * 60;
-const SEND_RULES = [
-  { name: 'code_send_minute', limit: 1, windowSeconds: 60 },
-  { name: 'code_send_hour', limit: 10, windowSeconds: 3600 },
-];
-
-/** Email checks shared by every route that takes one: MISSING_EMAIL, then INVALID_EMAIL. */
-export function requireEmail(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.trim() === '')
-    throw new PylonError(400, 'MISSING_EMAIL', 'email is required');
-  if (!isValidEmail(raw)) throw new PylonError(400, 'INVALID_EMAIL', 'email is not a valid address');
-  return normalizeEmail(raw);
-}
-
-/**
- * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
- * throttle is per email and shared by every purpose (CONTRACT §1: one a minute, ten an hour).
- * Not held in a transaction across the network (SQLite has one writer): a failed send withdraws
- * the code instead, so nothing usable is left behind.
- */
-export async function sendCode(
-  c: AppContext,
-  identity: Identity,
-  purpose: CodePurpose,
-  email: string,
-  render: (code: string) => { subject: string; text: string; html: string },
-): Promise<string> {
-  const { services } = identity;
-  const now = services.clock.now();
-  for (const rule of SEND_RULES) {
-    const decision = await identity.limiter.hit(rule, email, now);
-    if (!decision.allowed) {
-      throw rateLimited(
-        decision.retryAfterSeconds,
-        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
-      );
-    }
-  }
-  const code = generateNumericCode(services.random);
-  await identity.codes.issue(services.storage.db, {
-    purpose,
-    email,
-    code,
-    now,
-    ttlSeconds: CODE_TTL_SECONDS,
-  });
-  try {
-    await services.mailer.send({ to: email, ...render(code) });
-  } catch (error) {
-    await identity.codes.withdraw(purpose, email, services.clock.now());
-    services.logger.error(
-      {
-        requestId: c.get('requestId'),
-        reason: error instanceof MailDeliveryError ? error.message : String(error),
-      },
-      `${purpose} code send failed`,
-    );
-    throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The code could not be sent; try again');
-  }
-  return code;
-}
 
 const sendBody = z.object({ email: z.unknown().optional() });
 const verifyBody = z.object({ email: z.unknown().optional(), code: z.unknown().optional() });
@@ -119,13 +52,7 @@ export function magicRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
-        if (typeof body.code !== 'string' || body.code.trim() === '')
-          throw new PylonError(400, 'MISSING_CODE', 'code is required');
-        const now = services.clock.now();
-        const outcome = await identity.codes.consume('magic', email, body.code.trim(), now);
-        if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
-        if (outcome !== 'ok')
-          throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+        await requireValidCode(identity, 'magic', email, body.code, services.clock.now());
         const result = await signIn(c, identity, {
           method: 'magic_code',
           prepare: async (trx, at) => {
@@ -143,22 +70,4 @@ export function magicRoutes(identity: Identity) {
       },
     }),
   ];
-}
-
-export async function auditUserCreated(
-  identity: Identity,
-  trx: DB,
-  now: number,
-  userId: string,
-  method: string,
-  requestId: string,
-): Promise<void> {
-  await appendAudit(trx, now, {
-    org: identity.services.config.orgId,
-    action: 'user.created',
-    actor: userId,
-    target: userId,
-    detail: { method },
-    requestId,
-  });
 }

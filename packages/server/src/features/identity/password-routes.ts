@@ -4,8 +4,15 @@ import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import type { RateLimitRule } from '../../rate-limit/rate-limiter.js';
-import { clientIP, type Identity, rateLimited, requireSession, signIn } from './identity.js';
-import { auditUserCreated, requireEmail } from './magic-routes.js';
+import {
+  auditUserCreated,
+  clientIP,
+  type Identity,
+  rateLimited,
+  requireEmail,
+  requireSession,
+  signIn,
+} from './identity.js';
 import { signInResponse } from './schemas.js';
 import { EmailTakenError } from './user-store.js';
 

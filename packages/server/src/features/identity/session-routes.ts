@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { clientIP, type Identity, requireSession, signIn } from './identity.js';
+import { clientIP, type Identity, requireSession, sessionTTLSeconds, signIn } from './identity.js';
 import { signInResponse } from './schemas.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 
@@ -73,35 +73,18 @@ export function sessionRoutes(identity: Identity) {
         if (auth.authMethod !== 'session' || !auth.sessionId || !auth.userId) {
           throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
         }
-        const old = { id: auth.sessionId, userId: auth.userId };
-        const now = services.clock.now();
-        const current = (await identity.sessions.listForUser(old.userId, now)).find((s) => s.id === old.id);
-        const rotated = await services.storage.db.transaction().execute(async (trx) => {
-          // Deleting first and checking the count makes rotation single-use under races: two
-          // refreshes of one token cannot both succeed.
-          if (!(await identity.sessions.revoke(old.userId, old.id, trx))) return null;
-          return identity.sessions.create(
-            now,
-            {
-              userId: old.userId,
-              kind: current?.kind ?? 'browser',
-              activeOrg: current?.activeOrg ?? null,
-              ttlSeconds:
-                current?.kind === 'cli'
-                  ? services.config.cliSessionTTLSeconds
-                  : services.config.sessionTTLSeconds,
-              device: c.req.header('user-agent') ?? null,
-              ip: clientIP(c, services),
-            },
-            trx,
-          );
+        const rotated = await identity.sessions.rotate(auth.userId, auth.sessionId, services.clock.now(), {
+          ttlSeconds: (kind) => sessionTTLSeconds(services.config, kind),
+          device: c.req.header('user-agent') ?? null,
+          ip: clientIP(c, services),
         });
-        if (!rotated)
+        if (!rotated) {
           throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
+        }
         setSessionCookie(c, services.config, rotated.token, rotated.session.expiresAt);
         return c.json({
           token: rotated.token,
-          user_id: old.userId,
+          user_id: auth.userId,
           expires_at: Math.floor(rotated.session.expiresAt / 1000),
         });
       },

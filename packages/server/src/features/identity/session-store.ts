@@ -153,9 +153,40 @@ export class SessionStore {
       .then((rows) => rows.map(toRecord));
   }
 
+  /**
+   * Replace a session with a fresh token of the same kind and org. The old row is deleted with
+   * RETURNING and the new one inserted in one transaction, so two refreshes of one token cannot
+   * both succeed and the old token is dead on every process at once. Null when it was already gone.
+   */
+  async rotate(
+    userId: string,
+    sessionId: string,
+    now: number,
+    next: { ttlSeconds: (kind: SessionKind) => number; device: string | null; ip: string | null },
+  ): Promise<{ token: string; session: SessionRecord } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const old = await trx
+        .deleteFrom('sessions')
+        .where('id', '=', sessionId)
+        .where('user_id', '=', userId)
+        .returning(['kind', 'active_org'])
+        .executeTakeFirst();
+      if (!old) return null;
+      const input: NewSession = {
+        userId,
+        kind: old.kind,
+        activeOrg: old.active_org,
+        ttlSeconds: next.ttlSeconds(old.kind),
+        device: next.device,
+        ip: next.ip,
+      };
+      return this.create(now, input, trx);
+    });
+  }
+
   /** Revoke one session of a user; false when it is not theirs or already gone. */
-  async revoke(userId: string, sessionId: string, db: DB = this.db): Promise<boolean> {
-    const result = await db
+  async revoke(userId: string, sessionId: string): Promise<boolean> {
+    const result = await this.db
       .deleteFrom('sessions')
       .where('id', '=', sessionId)
       .where('user_id', '=', userId)

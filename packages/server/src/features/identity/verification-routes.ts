@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderEmailVerificationEmail } from '../../mail/index.js';
-import { type Identity, rateLimited, requireSession } from './identity.js';
-import { sendCode } from './magic-routes.js';
+import { type Identity, requireSession } from './identity.js';
+import { requireValidCode, sendCode } from './one-time-code.js';
 
 export function verificationRoutes(identity: Identity) {
   const { services } = identity;
@@ -56,15 +56,8 @@ export function verificationRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        if (typeof body.code !== 'string' || body.code.trim() === '')
-          throw new PylonError(400, 'MISSING_CODE', 'code is required');
-        if (auth.email === null)
-          throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
         const now = services.clock.now();
-        const outcome = await identity.codes.consume('verify_email', auth.email, body.code.trim(), now);
-        if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
-        if (outcome !== 'ok')
-          throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+        await requireValidCode(identity, 'verify_email', auth.email, body.code, now);
         await services.storage.db.transaction().execute(async (trx) => {
           await identity.users.markEmailVerified(trx, auth.userId, now);
           await appendAudit(trx, now, {

@@ -1,0 +1,82 @@
+import { PylonError } from '@pylon/core';
+import type { AppContext } from '../../http/context.js';
+import { MailDeliveryError } from '../../mail/index.js';
+import type { CodePurpose } from '../../storage/schema.js';
+import { generateNumericCode } from './code-store.js';
+import { type Identity, rateLimited } from './identity.js';
+
+const CODE_TTL_SECONDS = 10 * 60;
+const SEND_RULES = [
+  { name: 'code_send_minute', limit: 1, windowSeconds: 60 },
+  { name: 'code_send_hour', limit: 10, windowSeconds: 3600 },
+];
+
+/**
+ * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
+ * throttle is per email and shared by every purpose (CONTRACT §1: one a minute, ten an hour).
+ * Not held in a transaction across the network (SQLite has one writer): a failed send withdraws
+ * the code instead, so nothing usable is left behind.
+ */
+export async function sendCode(
+  c: AppContext,
+  identity: Identity,
+  purpose: CodePurpose,
+  email: string,
+  render: (code: string) => { subject: string; text: string; html: string },
+): Promise<string> {
+  const { services } = identity;
+  const now = services.clock.now();
+  for (const rule of SEND_RULES) {
+    const decision = await identity.limiter.hit(rule, email, now);
+    if (!decision.allowed) {
+      throw rateLimited(
+        decision.retryAfterSeconds,
+        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
+      );
+    }
+  }
+  const code = generateNumericCode(services.random);
+  await identity.codes.issue({
+    purpose,
+    email,
+    code,
+    now,
+    ttlSeconds: CODE_TTL_SECONDS,
+  });
+  try {
+    await services.mailer.send({ to: email, ...render(code) });
+  } catch (error) {
+    await identity.codes.withdraw(purpose, email, services.clock.now());
+    services.logger.error(
+      {
+        requestId: c.get('requestId'),
+        reason: error instanceof MailDeliveryError ? error.message : String(error),
+      },
+      `${purpose} code send failed`,
+    );
+    throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The code could not be sent; try again');
+  }
+  return code;
+}
+
+/**
+ * Check an emailed code for a purpose and email, mapping the store's verdict to the wire:
+ * MISSING_CODE, INVALID_CODE (wrong, expired, used — one answer) or RATE_LIMITED once burned.
+ * `email` null (an account without one) answers like a wrong code.
+ */
+export async function requireValidCode(
+  identity: Identity,
+  purpose: CodePurpose,
+  email: string | null,
+  rawCode: unknown,
+  now: number,
+): Promise<void> {
+  if (typeof rawCode !== 'string' || rawCode.trim() === '') {
+    throw new PylonError(400, 'MISSING_CODE', 'code is required');
+  }
+  const outcome =
+    email === null ? 'invalid' : await identity.codes.consume(purpose, email, rawCode.trim(), now);
+  if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
+  if (outcome !== 'ok')
+    throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+}
