@@ -48,7 +48,11 @@ export type FeatureFactory = (services: Services) => Feature;
 export interface PylonServer {
   app: Hono<AppEnv>;
   services: Services;
-  fetch(request: Request): Promise<Response>;
+  /**
+   * The request handler. `env` is what the runtime adapter passes (on Node, the socket via
+   * `{incoming}`): it must reach the app, or the client address is lost.
+   */
+  fetch(request: Request, env?: unknown): Promise<Response>;
   /** Create what must exist before serving: the default org and a signing key. */
   prepare(): Promise<void>;
   /** Finish background work (queued writes); call before closing the storage. */
@@ -184,7 +188,7 @@ export function createServer(
   return {
     app,
     services,
-    fetch: async (request) => app.fetch(request),
+    fetch: async (request, env) => app.fetch(request, env),
     async close() {
       for (const hook of services.onClose) await hook();
     },

@@ -14,7 +14,7 @@ export interface Listening {
 }
 
 export function listen(
-  fetch: (request: Request) => Promise<Response> | Response,
+  fetch: (request: Request, env?: unknown) => Promise<Response> | Response,
   port: number,
   host: string,
 ): Promise<Listening> {
