@@ -29,6 +29,7 @@ export interface SessionsTable {
   /** Public id (shown in session lists); the token itself is never stored. */
   id: string;
   token_hash: string;
+  token_prefix: string;
   user_id: string;
   active_org: string | null;
   kind: SessionKind;

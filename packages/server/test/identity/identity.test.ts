@@ -330,6 +330,9 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect(sessions).toHaveLength(3);
       expect(sessions.filter((s) => s.current)).toHaveLength(1);
       expect(JSON.stringify(sessions)).not.toContain(token.slice(6));
+      const current = sessions.find((s) => s.current) as unknown as { token_prefix: string };
+      expect(current.token_prefix).toBe(token.slice(0, 10));
+      expect(current.token_prefix).toMatch(/^pylon_[0-9a-f]{4}$/);
 
       const target = sessions.find((s) => !s.current)!;
       expect(

@@ -101,6 +101,7 @@ export function sessionRoutes(identity: Identity) {
           schema: z.array(
             z.object({
               id: z.string(),
+              token_prefix: z.string(),
               kind: z.string(),
               device: z.string().nullable(),
               ip: z.string().nullable(),
@@ -120,6 +121,7 @@ export function sessionRoutes(identity: Identity) {
         return c.json(
           sessions.map((s) => ({
             id: s.id,
+            token_prefix: s.tokenPrefix,
             kind: s.kind,
             device: s.device,
             ip: s.ip,

@@ -5,6 +5,8 @@ import type { SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
   id: string;
+  /** `pylon_` + the first 4 hex characters: enough to recognise a session, useless to guess one. */
+  tokenPrefix: string;
   userId: string;
   activeOrg: string | null;
   kind: SessionKind;
@@ -43,6 +45,7 @@ type SessionRow = Omit<SessionsTable, 'token_hash'>;
 function toRecord(row: SessionRow): SessionRecord {
   return {
     id: row.id,
+    tokenPrefix: row.token_prefix,
     userId: row.user_id,
     activeOrg: row.active_org,
     kind: row.kind,
@@ -73,6 +76,7 @@ export class SessionStore {
     const token = generateSessionToken(this.random);
     const session: SessionRecord = {
       id: toHex(this.random.bytes(12)),
+      tokenPrefix: tokenPrefix(token),
       userId: input.userId,
       activeOrg: input.activeOrg ?? null,
       kind: input.kind,
@@ -87,6 +91,7 @@ export class SessionStore {
       .values({
         id: session.id,
         token_hash: hashToken(token),
+        token_prefix: session.tokenPrefix,
         user_id: session.userId,
         active_org: session.activeOrg,
         kind: session.kind,
@@ -107,6 +112,7 @@ export class SessionStore {
       .innerJoin('users', 'users.id', 'sessions.user_id')
       .select([
         'sessions.id',
+        'sessions.token_prefix',
         'sessions.user_id',
         'sessions.active_org',
         'sessions.kind',
@@ -137,6 +143,7 @@ export class SessionStore {
       .selectFrom('sessions')
       .select([
         'id',
+        'token_prefix',
         'user_id',
         'active_org',
         'kind',

@@ -19,6 +19,9 @@ export async function up(db: Kysely<unknown>, _context: MigrationContext): Promi
     .createTable('sessions')
     .addColumn('id', 'text', (col) => col.primaryKey())
     .addColumn('token_hash', 'text', (col) => col.notNull().unique())
+    // The first characters of the token (`pylon_` + 4 hex = 16 bits), so a person can tell their
+    // sessions apart; far too short to help guess the other 240 bits.
+    .addColumn('token_prefix', 'text', (col) => col.notNull())
     .addColumn('user_id', 'text', (col) => col.notNull().references('users.id').onDelete('cascade'))
     .addColumn('active_org', 'text')
     .addColumn('kind', 'text', (col) => col.notNull())
