@@ -179,7 +179,11 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     const kept = await t.request('/health', { headers: { 'x-request-id': 'edge-42' } });
     expect(kept.headers.get('x-request-id')).toBe('edge-42');
     const replaced = await t.request('/health', { headers: { 'x-request-id': 'bad id with spaces' } });
-    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/);
+    const generated = replaced.headers.get('x-request-id')!;
+    expect(generated).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    const next = (await t.request('/health')).headers.get('x-request-id');
+    expect(next).not.toBe(generated);
+    expect(next!.split('-')[0]).toBe(generated.split('-')[0]);
     expect(replaced.headers.get('x-content-type-options')).toBe('nosniff');
     expect(replaced.headers.get('x-frame-options')).toBe('DENY');
     expect(replaced.headers.get('content-security-policy')).toContain("default-src 'none'");

@@ -6,7 +6,9 @@ import {
   type Kysely,
   type MigrationLockOptions,
   SqliteAdapter,
+  type SqliteDatabase,
   SqliteDialect,
+  type SqliteStatement,
   sql,
 } from 'kysely';
 
@@ -34,6 +36,33 @@ class PylonSqliteDialect extends SqliteDialect {
   }
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query afresh, and preparing costs more than running a point look-up, so
+ * statements are kept by SQL text (the query builder parameterises values, so the set of distinct
+ * texts is small and fixed). Bounded, least recently used out. Reuse is safe because Pylon never
+ * streams (`iterate`) a statement while running it again.
+ */
+export function cacheStatements(database: SqliteDatabase, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(text) {
+      const cached = statements.get(text);
+      if (cached) {
+        statements.delete(text);
+        statements.set(text, cached);
+        return cached;
+      }
+      const statement = database.prepare(text);
+      if (statements.size >= size) statements.delete(statements.keys().next().value!);
+      statements.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 /** better-sqlite3 with the settings Pylon relies on: WAL, foreign keys, a busy timeout. */
 export function createSqliteDialect(path: string): SqliteDialect {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -42,5 +71,5 @@ export function createSqliteDialect(path: string): SqliteDialect {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  return new PylonSqliteDialect({ database });
+  return new PylonSqliteDialect({ database: cacheStatements(database) });
 }

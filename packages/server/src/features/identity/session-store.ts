@@ -58,15 +58,51 @@ function toRecord(row: SessionRow): SessionRecord {
 }
 
 /**
+ * The hot-path look-up, built once per store: `resolve` runs it with fresh parameters instead of
+ * rebuilding and recompiling the query on every request. The placeholder values only fix the
+ * parameter order (token hash, then now).
+ */
+function compileResolveQuery(db: DB) {
+  const compiled = db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id',
+      'sessions.token_prefix',
+      'sessions.user_id',
+      'sessions.active_org',
+      'sessions.kind',
+      'sessions.device',
+      'sessions.ip',
+      'sessions.created_at',
+      'sessions.last_seen_at',
+      'sessions.expires_at',
+      'users.email',
+      'users.email_verified_at',
+      'users.is_guest',
+    ])
+    .where('sessions.token_hash', '=', '?token_hash')
+    .where('sessions.expires_at', '>', 0)
+    .where('users.disabled_at', 'is', null)
+    .compile();
+  if (compiled.parameters.length !== 2) throw new Error('session look-up must bind exactly (token_hash, now)');
+  return compiled;
+}
+
+/**
  * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored
  * (CONTRACT §1). Every method is one statement, so rotation and revocation hold on every process
  * at once: the next look-up by hash simply finds nothing.
  */
 export class SessionStore {
+  private readonly resolveQuery: ReturnType<typeof compileResolveQuery>;
+
   constructor(
     private readonly db: DB,
     private readonly random: Random,
-  ) {}
+  ) {
+    this.resolveQuery = compileResolveQuery(db);
+  }
 
   async create(
     now: number,
@@ -107,28 +143,8 @@ export class SessionStore {
 
   /** One indexed read by token hash; never writes. Expired sessions and disabled users resolve to null. */
   async resolve(token: string, now: number): Promise<ResolvedSession | null> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.id',
-        'sessions.token_prefix',
-        'sessions.user_id',
-        'sessions.active_org',
-        'sessions.kind',
-        'sessions.device',
-        'sessions.ip',
-        'sessions.created_at',
-        'sessions.last_seen_at',
-        'sessions.expires_at',
-        'users.email',
-        'users.email_verified_at',
-        'users.is_guest',
-      ])
-      .where('sessions.token_hash', '=', hashToken(token))
-      .where('sessions.expires_at', '>', now)
-      .where('users.disabled_at', 'is', null)
-      .executeTakeFirst();
+    const query: typeof this.resolveQuery = { ...this.resolveQuery, parameters: [hashToken(token), now] };
+    const row = (await this.db.executeQuery(query)).rows[0];
     if (!row) return null;
     return {
       ...toRecord(row),
