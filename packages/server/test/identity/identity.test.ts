@@ -360,6 +360,17 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect((await call('/sessions', { headers: bearer(token) })).body.error?.code).toBe('UNAUTHORIZED');
     });
 
+    it('a disabled user is signed out everywhere at once', async () => {
+      const { token, userId } = await register();
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBe(userId);
+      await t.storage.db
+        .updateTable('users')
+        .set({ disabled_at: t.clock.now() })
+        .where('id', '=', userId)
+        .execute();
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBeNull();
+    });
+
     it('sessions expire after the TTL', async () => {
       const { token } = await register();
       t.clock.advance(t.config.sessionTTLSeconds * 1000);
