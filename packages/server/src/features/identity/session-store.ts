@@ -85,7 +85,9 @@ function compileResolveQuery(db: DB) {
     .where('sessions.expires_at', '>', 0)
     .where('users.disabled_at', 'is', null)
     .compile();
-  if (compiled.parameters.length !== 2) throw new Error('session look-up must bind exactly (token_hash, now)');
+  if (compiled.parameters.length !== 2) {
+    throw new Error('session look-up must bind exactly (token_hash, now)');
+  }
   return compiled;
 }
 
