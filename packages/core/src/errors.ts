@@ -26,6 +26,8 @@ export const AUTH_ERROR_CODES = [
   'WRONG_PASSWORD',
   'SESSION_EXPIRED',
   'SESSION_NOT_FOUND',
+  'INVALID_TOKEN',
+  'NOT_A_GUEST',
 ] as const;
 
 export const RBAC_ERROR_CODES = [

@@ -29,7 +29,10 @@ export interface Config {
   readonly bootstrapAdminEmail: string | null;
   readonly bodyLimitBytes: number;
   readonly shutdownGraceMs: number;
+  readonly rateLimits: Readonly<RateLimits>;
 }
+
+export type RateLimits = { -readonly [K in keyof typeof DEFAULTS.rateLimits]: number };
 
 /** A configuration value Pylon refuses; the message always names the variable. */
 export class ConfigError extends Error {
@@ -190,8 +193,28 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapAdminEmail: read(env, 'PYLON_BOOTSTRAP_ADMIN_EMAIL')?.toLowerCase() ?? null,
     bodyLimitBytes: integer(env, 'PYLON_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
     shutdownGraceMs: integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
+    rateLimits: Object.freeze(parseRateLimits(env)),
   };
   return Object.freeze(config);
+}
+
+/** `PYLON_RATE_LIMIT_<NAME>` for each limit, e.g. PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE. */
+export const RATE_LIMIT_VARIABLES: Record<keyof RateLimits, string> = {
+  codeSendsPerMinute: 'PYLON_RATE_LIMIT_CODE_SENDS_PER_MINUTE',
+  codeSendsPerHour: 'PYLON_RATE_LIMIT_CODE_SENDS_PER_HOUR',
+  codeVerificationsPerHour: 'PYLON_RATE_LIMIT_CODE_VERIFICATIONS_PER_HOUR',
+  passwordFailures: 'PYLON_RATE_LIMIT_PASSWORD_FAILURES',
+  passwordFailuresPerAccountHour: 'PYLON_RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT_HOUR',
+  signInsPerIPMinute: 'PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE',
+  guestsPerIPMinute: 'PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE',
+};
+
+function parseRateLimits(env: Env): RateLimits {
+  const limits = { ...DEFAULTS.rateLimits } as RateLimits;
+  for (const name of Object.keys(limits) as Array<keyof RateLimits>) {
+    limits[name] = integer(env, RATE_LIMIT_VARIABLES[name], DEFAULTS.rateLimits[name], 1, 1_000_000);
+  }
+  return limits;
 }
 
 /** Whether cookies may omit `Secure`: only development served on a loopback host. */

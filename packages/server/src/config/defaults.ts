@@ -26,6 +26,19 @@ export const DEFAULTS = {
   keySetMaxAgeSeconds: 300,
   /** Scoped token lifetime (DESIGN "Tokens"); a retired key is kept until its last token expired. */
   scopedTokenTTLSeconds: 30,
+  /** CONTRACT §1 rate limits; each has a PYLON_RATE_LIMIT_* variable (see config.ts). */
+  rateLimits: {
+    /** Code and link sends (magic, reset, verification) per email. */
+    codeSendsPerMinute: 1,
+    codeSendsPerHour: 10,
+    /** Code checks per email, across purposes. */
+    codeVerificationsPerHour: 30,
+    /** Failed passwords per (IP, account) in 15 minutes before the doubling lock starts at 1 min. */
+    passwordFailures: 5,
+    passwordFailuresPerAccountHour: 30,
+    signInsPerIPMinute: 60,
+    guestsPerIPMinute: 10,
+  },
   /** Where the development secret is generated when PYLON_SECRET is unset. */
   dataDir: './data',
 } as const;

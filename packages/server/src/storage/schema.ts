@@ -9,6 +9,7 @@ export interface Database {
   sessions: SessionsTable;
   one_time_codes: OneTimeCodesTable;
   rate_limits: RateLimitsTable;
+  lockouts: LockoutsTable;
 }
 
 export interface UsersTable {
@@ -86,4 +87,11 @@ export interface AuditEventsTable {
   detail: string | null;
   ip: string | null;
   request_id: string | null;
+}
+
+export interface LockoutsTable {
+  key: string;
+  failures: number;
+  window_start: number;
+  locked_until: number;
 }

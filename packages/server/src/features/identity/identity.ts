@@ -6,7 +6,10 @@ import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { hkdfSha256 } from '../../platform/node-crypto.js';
 import { createPasswordHasher, type PasswordHasher } from '../../platform/password.js';
+import { ipBucket } from '../../rate-limit/ip-bucket.js';
+import { Lockouts } from '../../rate-limit/lockout.js';
 import { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import { type IdentityLimits, identityLimits } from '../../rate-limit/rules.js';
 import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
 import { CodeStore } from './code-store.js';
@@ -22,6 +25,8 @@ export interface Identity {
   sessions: SessionStore;
   codes: CodeStore;
   limiter: RateLimiter;
+  lockouts: Lockouts;
+  limits: IdentityLimits;
   hasher: PasswordHasher;
   activity: SessionActivity;
 }
@@ -42,6 +47,8 @@ export function createIdentity(
       hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/codes/v1'),
     ),
     limiter: new RateLimiter(db),
+    lockouts: new Lockouts(db),
+    limits: identityLimits(services.config.rateLimits),
     hasher,
     activity: new SessionActivity(sessions, services.clock, services.logger),
   };
@@ -121,6 +128,17 @@ export async function requireSession(
     throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session as a bearer token or cookie');
   }
   return auth as AuthContext & { userId: string; sessionId: string };
+}
+
+/** Throttle a sign-in endpoint by the caller's address, the same for every account. */
+export async function limitSignInsByIP(identity: Identity, ip: string | null, now: number): Promise<void> {
+  const decision = await identity.limiter.hit(identity.limits.signInsPerIP, ipBucket(ip), now);
+  if (!decision.allowed) {
+    throw rateLimited(
+      decision.retryAfterSeconds,
+      'Too many sign-in requests from this address: wait a minute',
+    );
+  }
 }
 
 export function rateLimited(retryAfterSeconds: number, hint: string): PylonError {

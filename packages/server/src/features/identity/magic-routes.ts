@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
 import { renderMagicCodeEmail } from '../../mail/index.js';
-import { auditUserCreated, type Identity, requireEmail, signIn } from './identity.js';
+import {
+  auditUserCreated,
+  clientIP,
+  type Identity,
+  limitSignInsByIP,
+  requireEmail,
+  signIn,
+} from './identity.js';
 import { requireValidCode, sendCode } from './one-time-code.js';
 import { signInResponse } from './schemas.js';
 
@@ -28,6 +35,7 @@ export function magicRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
+        await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
         const code = await sendCode(c, identity, 'magic', email, (value) =>
           renderMagicCodeEmail({ code: value, appName: 'Pylon' }),
         );
@@ -52,6 +60,7 @@ export function magicRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
+        await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
         await requireValidCode(identity, 'magic', email, body.code, services.clock.now());
         const result = await signIn(c, identity, {
           method: 'magic_code',

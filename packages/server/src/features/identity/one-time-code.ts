@@ -6,10 +6,6 @@ import { generateNumericCode } from './code-store.js';
 import { type Identity, rateLimited } from './identity.js';
 
 const CODE_TTL_SECONDS = 10 * 60;
-const SEND_RULES = [
-  { name: 'code_send_minute', limit: 1, windowSeconds: 60 },
-  { name: 'code_send_hour', limit: 10, windowSeconds: 3600 },
-];
 
 /**
  * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
@@ -26,7 +22,7 @@ export async function sendCode(
 ): Promise<string> {
   const { services } = identity;
   const now = services.clock.now();
-  for (const rule of SEND_RULES) {
+  for (const rule of identity.limits.codeSends) {
     const decision = await identity.limiter.hit(rule, email, now);
     if (!decision.allowed) {
       throw rateLimited(
@@ -73,6 +69,12 @@ export async function requireValidCode(
 ): Promise<void> {
   if (typeof rawCode !== 'string' || rawCode.trim() === '') {
     throw new PylonError(400, 'MISSING_CODE', 'code is required');
+  }
+  if (email !== null) {
+    const decision = await identity.limiter.hit(identity.limits.codeVerifications, email, now);
+    if (!decision.allowed) {
+      throw rateLimited(decision.retryAfterSeconds, 'Too many code checks for this email: wait');
+    }
   }
   const outcome =
     email === null ? 'invalid' : await identity.codes.consume(purpose, email, rawCode.trim(), now);

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
-import type { RateLimitRule } from '../../rate-limit/rate-limiter.js';
+import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import {
   auditUserCreated,
   clientIP,
   type Identity,
+  limitSignInsByIP,
   rateLimited,
   requireEmail,
   requireSession,
@@ -15,9 +16,6 @@ import {
 } from './identity.js';
 import { signInResponse } from './schemas.js';
 import { EmailTakenError } from './user-store.js';
-
-const FAILED_LOGIN_RULE = { name: 'password_fail_ip_account', limit: 5, windowSeconds: 15 * 60 };
-const FAILED_LOGIN_ACCOUNT_RULE = { name: 'password_fail_account', limit: 30, windowSeconds: 3600 };
 
 /** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
 function requireStrongPassword(password: unknown, field = 'password'): string {
@@ -33,15 +31,24 @@ function requireStrongPassword(password: unknown, field = 'password'): string {
 const lockedOut = (retryAfterSeconds: number) =>
   rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');
 
-async function refuseIfLocked(
-  identity: Identity,
-  rules: Array<[RateLimitRule, string]>,
-  now: number,
-): Promise<void> {
-  for (const [rule, subject] of rules) {
-    const decision = await identity.limiter.check(rule, subject, now);
-    if (!decision.allowed) throw lockedOut(decision.retryAfterSeconds);
-  }
+/**
+ * Checked before the password is: once locked, a correct guess is refused like a wrong one, or
+ * the lock would tell an attacker when they guessed right.
+ */
+async function refuseIfLocked(identity: Identity, pair: string, account: string, now: number): Promise<void> {
+  const pairLock = await identity.lockouts.lockedFor(identity.limits.passwordLockout, pair, now);
+  if (pairLock > 0) throw lockedOut(pairLock);
+  const decision = await identity.limiter.check(identity.limits.passwordFailuresPerAccount, account, now);
+  if (!decision.allowed) throw lockedOut(decision.retryAfterSeconds);
+}
+
+/**
+ * Count a failed password against the (IP, account) lockout and the account's hourly budget. The
+ * failing attempt itself still answers INVALID_CREDENTIALS; the lock refuses the next one.
+ */
+async function recordFailure(identity: Identity, pair: string, account: string, now: number): Promise<void> {
+  await identity.lockouts.fail(identity.limits.passwordLockout, pair, now);
+  await identity.limiter.hit(identity.limits.passwordFailuresPerAccount, account, now);
 }
 
 const INVALID_CREDENTIALS = () =>
@@ -110,18 +117,11 @@ export function passwordRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         const password = typeof body.password === 'string' ? body.password : '';
-        const ip = clientIP(c, services) ?? 'unknown';
+        const ip = clientIP(c, services);
         const now = services.clock.now();
-        const pairKey = `${ip}|${email}`;
-        // Checked before the password is: once locked, a correct guess is refused like a wrong one.
-        await refuseIfLocked(
-          identity,
-          [
-            [FAILED_LOGIN_RULE, pairKey],
-            [FAILED_LOGIN_ACCOUNT_RULE, email],
-          ],
-          now,
-        );
+        await limitSignInsByIP(identity, ip, now);
+        const pairKey = `${ipBucket(ip)}|${email}`;
+        await refuseIfLocked(identity, pairKey, email, now);
         const user = await identity.users.findByEmail(email);
         // Same work for every outcome: an unknown email verifies against a dummy hash, an
         // over-long password is never hashed for anyone.
@@ -141,13 +141,10 @@ export function passwordRoutes(identity: Identity) {
             ip,
             requestId: c.get('requestId'),
           });
-          const pair = await identity.limiter.hit(FAILED_LOGIN_RULE, pairKey, now);
-          const account = await identity.limiter.hit(FAILED_LOGIN_ACCOUNT_RULE, email, now);
-          if (!pair.allowed || !account.allowed) {
-            throw lockedOut(Math.max(pair.retryAfterSeconds, account.retryAfterSeconds));
-          }
+          await recordFailure(identity, pairKey, email, now);
           throw INVALID_CREDENTIALS();
         }
+        await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);
         const result = await signIn(c, identity, {
           method: 'password',
           prepare: async (trx) => {

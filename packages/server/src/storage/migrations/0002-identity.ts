@@ -53,6 +53,19 @@ export async function up(db: Kysely<unknown>, _context: MigrationContext): Promi
     .columns(['purpose', 'email', 'created_at'])
     .execute();
 
+  // Long single-use tokens (password reset links) are found by their hash alone.
+  await db.schema.createIndex('one_time_codes_hash').on('one_time_codes').column('code_hash').execute();
+
+  // Failed-attempt lockouts with doubling back-off (CONTRACT §1): failures counted in a window,
+  // and the time until which the subject is locked.
+  await db.schema
+    .createTable('lockouts')
+    .addColumn('key', 'text', (col) => col.primaryKey())
+    .addColumn('failures', 'integer', (col) => col.notNull())
+    .addColumn('window_start', 'bigint', (col) => col.notNull())
+    .addColumn('locked_until', 'bigint', (col) => col.notNull())
+    .execute();
+
   // Fixed-window counters shared by every process (CONTRACT §1 rate limits).
   await db.schema
     .createTable('rate_limits')
@@ -63,7 +76,7 @@ export async function up(db: Kysely<unknown>, _context: MigrationContext): Promi
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['rate_limits', 'one_time_codes', 'sessions', 'users']) {
+  for (const table of ['lockouts', 'rate_limits', 'one_time_codes', 'sessions', 'users']) {
     await db.schema.dropTable(table).execute();
   }
 }
