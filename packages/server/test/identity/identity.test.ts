@@ -253,6 +253,87 @@ describe.each(testDatabases)('identity on $kind', (database) => {
     });
   });
 
+  describe('password reset', () => {
+    const tokenFrom = (text: string) => /\n\s+([A-Za-z0-9_-]{43})\n/.exec(text)?.[1];
+
+    it('request → complete sets the password, verifies the email and revokes every session', async () => {
+      const { email, token } = await register();
+      const requested = await call('/password/reset/request', json({ email }));
+      expect(requested.body).toEqual({ sent: true, email });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const mail = t.mail.at(-1)!;
+      expect(mail.to).toBe(email);
+      const resetToken = tokenFrom(mail.text)!;
+      expect(resetToken).toHaveLength(43);
+
+      expect(
+        (await call('/password/reset/complete', json({ token: resetToken, newPassword: 'short' }))).body.error
+          ?.code,
+      ).toBe('WEAK_PASSWORD');
+      const done = await call(
+        '/password/reset/complete',
+        json({ token: resetToken, newPassword: 'a reset password!' }),
+      );
+      expect(done.body).toEqual({ reset: true, revoked_count: 1 });
+      expect((await call('/me', { headers: bearer(token) })).body.userId).toBeNull();
+      const login = await call('/password/login', json({ email, password: 'a reset password!' }));
+      expect(login.status).toBe(200);
+      expect((await call('/me', { headers: bearer(login.body.token as string) })).body.emailVerified).toBe(
+        true,
+      );
+
+      const replay = await call(
+        '/password/reset/complete',
+        json({ token: resetToken, newPassword: 'another password' }),
+      );
+      expect(replay.status).toBe(401);
+      expect(replay.body.error?.code).toBe('INVALID_TOKEN');
+    });
+
+    it('answers the same for unknown emails and sends nothing', async () => {
+      const before = t.mail.length;
+      const unknown = await t.request('/api/auth/password/reset/request', json({ email: fresh() }));
+      expect(unknown.status).toBe(200);
+      const { email } = await register();
+      const known = await t.request('/api/auth/password/reset/request', json({ email }));
+      expect(Object.keys((await unknown.json()) as object)).toEqual(
+        Object.keys((await known.json()) as object),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(t.mail.length).toBe(before + 1);
+    });
+
+    it('refuses expired, tampered, malformed and superseded tokens', async () => {
+      const { email } = await register();
+      await call('/password/reset/request', json({ email }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const first = tokenFrom(t.mail.at(-1)!.text)!;
+      const tampered = `${first.slice(0, -1)}${first.endsWith('A') ? 'B' : 'A'}`;
+      for (const token of [tampered, 'short', 42, `${first}x`]) {
+        const answer = await call(
+          '/password/reset/complete',
+          json({ token, newPassword: 'a reset password!' }),
+        );
+        expect(answer.body.error?.code, String(token)).toBe('INVALID_TOKEN');
+      }
+      t.clock.advance(60_000);
+      await call('/password/reset/request', json({ email }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const second = tokenFrom(t.mail.at(-1)!.text)!;
+      expect(second).not.toBe(first);
+      expect(
+        (await call('/password/reset/complete', json({ token: first, newPassword: 'a reset password!' })))
+          .status,
+      ).toBe(401);
+      t.clock.advance(30 * 60_000);
+      const expired = await call(
+        '/password/reset/complete',
+        json({ token: second, newPassword: 'a reset password!' }),
+      );
+      expect(expired.body.error?.code).toBe('INVALID_TOKEN');
+    });
+  });
+
   describe('email verification', () => {
     it('a password account verifies its email with an emailed code, once', async () => {
       const { token, email } = await register();
@@ -434,6 +515,8 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       'user.created',
       'auth.sign_out',
       'password.changed',
+      'password.reset',
+      'user.email_verified',
       'session.revoked',
     ]) {
       expect(actions, action).toContain(action);
@@ -449,11 +532,17 @@ describe.each(testDatabases)('identity on $kind', (database) => {
     const email = fresh();
     const { body } = await call('/magic/send', json({ email }));
     secrets.push(`"${body.dev_code}"`);
+    const resetFor = (await register()).email;
+    await call('/password/reset/request', json({ email: resetFor }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const resetToken = /\n\s+([A-Za-z0-9_-]{43})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    secrets.push(resetToken);
     for (const table of [
       'users',
       'sessions',
       'one_time_codes',
       'rate_limits',
+      'lockouts',
       'audit_events',
       'signing_keys',
       'orgs',

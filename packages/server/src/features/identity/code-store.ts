@@ -1,4 +1,4 @@
-import { type Random, toHex } from '../../crypto/random.js';
+import { type Random, toBase64URL, toHex } from '../../crypto/random.js';
 import { constantTimeEqual, hmacSha256Hex } from '../../platform/node-crypto.js';
 import type { DB } from '../../storage/database.js';
 import type { CodePurpose } from '../../storage/schema.js';
@@ -57,6 +57,54 @@ export class CodeStore {
         })
         .execute();
     });
+  }
+
+  /**
+   * A long single-use token (a reset link) instead of a short code: 256 random bits, so it needs
+   * no attempt counter and is found by its keyed hash alone. Earlier tokens for the email stop
+   * working.
+   */
+  async issueToken(input: {
+    purpose: CodePurpose;
+    email: string;
+    now: number;
+    ttlSeconds: number;
+  }): Promise<string> {
+    const token = toBase64URL(this.random.bytes(32));
+    await this.db.transaction().execute(async (trx) => {
+      await this.withdraw(input.purpose, input.email, input.now, trx);
+      await trx
+        .insertInto('one_time_codes')
+        .values({
+          id: toHex(this.random.bytes(12)),
+          purpose: input.purpose,
+          email: input.email,
+          code_hash: this.tokenHash(input.purpose, token),
+          created_at: input.now,
+          expires_at: input.now + input.ttlSeconds * 1000,
+          consumed_at: null,
+        })
+        .execute();
+    });
+    return token;
+  }
+
+  /** Consume a token in one conditional UPDATE; the email it was issued for, or null. */
+  async consumeToken(purpose: CodePurpose, token: string, now: number): Promise<string | null> {
+    const row = await this.db
+      .updateTable('one_time_codes')
+      .set({ consumed_at: now })
+      .where('purpose', '=', purpose)
+      .where('code_hash', '=', this.tokenHash(purpose, token))
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning('email')
+      .executeTakeFirst();
+    return row?.email ?? null;
+  }
+
+  private tokenHash(purpose: CodePurpose, token: string): string {
+    return hmacSha256Hex(this.pepper, `${purpose}\ntoken\n${token}`);
   }
 
   /** Make every unused code for this purpose and email unusable (a new code, a failed send). */

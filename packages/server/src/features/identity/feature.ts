@@ -3,6 +3,7 @@ import type { Feature } from '../../server.js';
 import { createIdentity } from './identity.js';
 import { magicRoutes } from './magic-routes.js';
 import { passwordRoutes } from './password-routes.js';
+import { resetRoutes } from './reset-routes.js';
 import { sessionResolver } from './session-resolver.js';
 import { sessionRoutes } from './session-routes.js';
 import { verificationRoutes } from './verification-routes.js';
@@ -15,6 +16,7 @@ export function identityFeature(services: Services): Feature {
     authRoutes: [
       ...magicRoutes(identity),
       ...passwordRoutes(identity),
+      ...resetRoutes(identity),
       ...sessionRoutes(identity),
       ...verificationRoutes(identity),
     ],

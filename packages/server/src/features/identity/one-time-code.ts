@@ -7,6 +7,19 @@ import { type Identity, rateLimited } from './identity.js';
 
 const CODE_TTL_SECONDS = 10 * 60;
 
+/** CONTRACT §1: one code or link a minute and ten an hour per email, shared by every purpose. */
+export async function throttleCodeSends(identity: Identity, email: string, now: number): Promise<void> {
+  for (const rule of identity.limits.codeSends) {
+    const decision = await identity.limiter.hit(rule, email, now);
+    if (!decision.allowed) {
+      throw rateLimited(
+        decision.retryAfterSeconds,
+        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
+      );
+    }
+  }
+}
+
 /**
  * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
  * throttle is per email and shared by every purpose (CONTRACT §1: one a minute, ten an hour).
@@ -22,15 +35,7 @@ export async function sendCode(
 ): Promise<string> {
   const { services } = identity;
   const now = services.clock.now();
-  for (const rule of identity.limits.codeSends) {
-    const decision = await identity.limiter.hit(rule, email, now);
-    if (!decision.allowed) {
-      throw rateLimited(
-        decision.retryAfterSeconds,
-        `Wait ${decision.retryAfterSeconds} s before asking for another code`,
-      );
-    }
-  }
+  await throttleCodeSends(identity, email, now);
   const code = generateNumericCode(services.random);
   await identity.codes.issue({
     purpose,

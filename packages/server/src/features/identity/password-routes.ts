@@ -14,19 +14,9 @@ import {
   requireSession,
   signIn,
 } from './identity.js';
+import { requireStrongPassword } from './password-policy.js';
 import { signInResponse } from './schemas.js';
 import { EmailTakenError } from './user-store.js';
-
-/** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
-function requireStrongPassword(password: unknown, field = 'password'): string {
-  if (typeof password !== 'string') throw new PylonError(400, 'WEAK_PASSWORD', `${field} is required`);
-  const verdict = checkPasswordPolicy(password);
-  if (verdict === 'too_short')
-    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at least 10 characters`);
-  if (verdict === 'too_long')
-    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at most 256 characters`);
-  return password;
-}
 
 const lockedOut = (retryAfterSeconds: number) =>
   rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');

@@ -1,0 +1,99 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { defineRoute } from '../../http/route-table.js';
+import { renderPasswordResetEmail } from '../../mail/index.js';
+import { clientIP, type Identity, limitSignInsByIP, requireEmail } from './identity.js';
+import { throttleCodeSends } from './one-time-code.js';
+import { requireStrongPassword } from './password-policy.js';
+
+const RESET_TTL_SECONDS = 30 * 60;
+
+export function resetRoutes(identity: Identity) {
+  const { services } = identity;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/password/reset/request',
+      summary: 'Email a single-use password reset token (same answer whether or not the account exists)',
+      tags: ['identity'],
+      body: z.object({ email: z.unknown().optional() }),
+      responses: {
+        200: { description: 'Accepted', schema: z.object({ sent: z.literal(true), email: z.string() }) },
+        400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
+        429: { description: 'RATE_LIMITED: the code-send throttle per email, the sign-in throttle per IP' },
+      },
+      handler: async (c, { body }) => {
+        const email = requireEmail(body.email);
+        const now = services.clock.now();
+        await limitSignInsByIP(identity, clientIP(c, services), now);
+        await throttleCodeSends(identity, email, now);
+        const user = await identity.users.findByEmail(email);
+        if (user && user.disabledAt === null) {
+          const token = await identity.codes.issueToken({
+            purpose: 'password_reset',
+            email,
+            now,
+            ttlSeconds: RESET_TTL_SECONDS,
+          });
+          // Not awaited: the answer must not take longer for an account that exists. A failed
+          // send is logged; the person can ask again.
+          services.mailer
+            .send({ to: email, ...renderPasswordResetEmail({ code: token }) })
+            .catch((error: unknown) =>
+              services.logger.error(
+                { requestId: c.get('requestId'), reason: error instanceof Error ? error.name : 'unknown' },
+                'password reset email failed',
+              ),
+            );
+        }
+        return c.json({ sent: true as const, email });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/password/reset/complete',
+      summary: 'Set a new password with a reset token; signs out every session of the account',
+      tags: ['identity'],
+      body: z.object({ token: z.unknown().optional(), newPassword: z.unknown().optional() }),
+      responses: {
+        200: {
+          description: 'Reset',
+          schema: z.object({ reset: z.literal(true), revoked_count: z.number() }),
+        },
+        400: { description: 'WEAK_PASSWORD' },
+        401: { description: 'INVALID_TOKEN: unknown, expired or used' },
+      },
+      handler: async (c, { body }) => {
+        const now = services.clock.now();
+        await limitSignInsByIP(identity, clientIP(c, services), now);
+        const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
+        const invalid = () =>
+          new PylonError(401, 'INVALID_TOKEN', 'The reset token is unknown, expired or already used');
+        if (typeof body.token !== 'string' || body.token.length < 20 || body.token.length > 200)
+          throw invalid();
+        const email = await identity.codes.consumeToken('password_reset', body.token, now);
+        const user = email === null ? null : await identity.users.findByEmail(email);
+        if (!user || user.disabledAt !== null) throw invalid();
+        const hash = await identity.hasher.hash(newPassword);
+        const revoked = await services.storage.db.transaction().execute(async (trx) => {
+          await identity.users.setPasswordHash(trx, user.id, hash);
+          // Receiving the emailed token proves the address.
+          await identity.users.markEmailVerified(trx, user.id, now);
+          const count = await identity.sessions.revokeAll(user.id, {}, trx);
+          await appendAudit(trx, now, {
+            org: services.config.orgId,
+            action: 'password.reset',
+            actor: user.id,
+            target: user.id,
+            detail: { revoked_sessions: count },
+            ip: clientIP(c, services),
+            requestId: c.get('requestId'),
+          });
+          return count;
+        });
+        return c.json({ reset: true as const, revoked_count: revoked });
+      },
+    }),
+  ];
+}
