@@ -1,14 +1,16 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
+import { guestRoutes } from './guest-routes.js';
 import { createIdentity } from './identity.js';
 import { magicRoutes } from './magic-routes.js';
 import { passwordRoutes } from './password-routes.js';
 import { resetRoutes } from './reset-routes.js';
 import { sessionResolver } from './session-resolver.js';
 import { sessionRoutes } from './session-routes.js';
+import { userAdminRoutes } from './user-admin-routes.js';
 import { verificationRoutes } from './verification-routes.js';
 
-/** Identity (CONTRACT §1): users, sessions, password and magic-code sign-in. */
+/** Identity (CONTRACT §1): users, sessions, guests, password and magic-code sign-in. */
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.onClose.push(() => identity.activity.flush());
@@ -19,6 +21,8 @@ export function identityFeature(services: Services): Feature {
       ...resetRoutes(identity),
       ...sessionRoutes(identity),
       ...verificationRoutes(identity),
+      ...guestRoutes(identity),
+      ...userAdminRoutes(identity),
     ],
     resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
   };

@@ -90,8 +90,25 @@ export async function signIn(
   const now = services.clock.now();
   const ip = clientIP(c, services);
   const ttl = sessionTTLSeconds(services.config, input.kind ?? 'browser');
+  const guest = await guestCaller(c, services);
   const { token, session } = await services.storage.db.transaction().execute(async (trx) => {
     const userId = await input.prepare(trx, now);
+    // Only reachable with proof of the account (a code, a password): saying so is no oracle.
+    if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
+      throw new PylonError(403, 'FORBIDDEN', 'This account is disabled');
+    }
+    if (guest !== null && guest !== userId && input.kind !== 'guest') {
+      await identity.users.mergeGuest(trx, guest);
+      await appendAudit(trx, now, {
+        org: services.config.orgId,
+        action: 'guest.merged',
+        actor: userId,
+        target: guest,
+        detail: { guest_id: guest, user_id: userId, method: input.method },
+        ip,
+        requestId: c.get('requestId'),
+      });
+    }
     const created = await identity.sessions.create(
       now,
       {
@@ -116,6 +133,20 @@ export async function signIn(
   });
   setSessionCookie(c, services.config, token, session.expiresAt);
   return { token, user_id: session.userId, expires_at: Math.floor(session.expiresAt / 1000) };
+}
+
+/**
+ * The guest user id when the caller signs in from a guest session (their guest is then merged
+ * into the account they sign in to), else null. A cross-site cookie is simply not a caller here.
+ */
+async function guestCaller(c: AppContext, services: Services): Promise<string | null> {
+  try {
+    const caller = await getAuth(c, services);
+    return caller.isGuest && caller.authMethod === 'session' ? caller.userId : null;
+  } catch (error) {
+    if (error instanceof PylonError) return null;
+    throw error;
+  }
 }
 
 /** The caller's session, or 401. */

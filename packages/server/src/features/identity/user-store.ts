@@ -101,6 +101,40 @@ export class UserStore {
     return toUser(row);
   }
 
+  /**
+   * Fold a guest into the account its holder signed in to. The guest's sessions go with it (FK
+   * cascade); features that attach data to users move it here as they arrive.
+   */
+  async mergeGuest(db: DB, guestId: string): Promise<void> {
+    await db.deleteFrom('users').where('id', '=', guestId).where('is_guest', '=', 1).execute();
+  }
+
+  /** Turn a guest into a real user with this email, keeping its id; false when it is not a guest. */
+  async upgradeGuest(db: DB, guestId: string, email: string): Promise<boolean> {
+    try {
+      const result = await db
+        .updateTable('users')
+        .set({ email: normalizeEmail(email), is_guest: 0 })
+        .where('id', '=', guestId)
+        .where('is_guest', '=', 1)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTakenError('email taken');
+      throw error;
+    }
+  }
+
+  /** Disable or re-enable a user; false when there is no such user. */
+  async setDisabled(db: DB, userId: string, disabledAt: number | null): Promise<boolean> {
+    const result = await db
+      .updateTable('users')
+      .set({ disabled_at: disabledAt })
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async markEmailVerified(db: DB, userId: string, now: number): Promise<void> {
     await db
       .updateTable('users')
