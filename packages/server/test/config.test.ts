@@ -78,6 +78,70 @@ describe('loadConfig', () => {
     expect(error.message).toContain(variable);
   });
 
+  describe('social sign-in providers', () => {
+    it('are configured by their credentials, with the public endpoints by default', () => {
+      const config = loadConfig({
+        PYLON_GOOGLE_CLIENT_ID: 'g',
+        PYLON_GOOGLE_CLIENT_SECRET: 'gs',
+        PYLON_GITHUB_CLIENT_ID: 'h',
+        PYLON_GITHUB_CLIENT_SECRET: 'hs',
+      });
+      expect(config.oauthProviders).toEqual([
+        {
+          id: 'google',
+          kind: 'oidc',
+          clientId: 'g',
+          clientSecret: 'gs',
+          issuer: 'https://accounts.google.com',
+        },
+        {
+          id: 'github',
+          kind: 'github',
+          clientId: 'h',
+          clientSecret: 'hs',
+          webURL: 'https://github.com',
+          apiURL: 'https://api.github.com',
+        },
+      ]);
+      expect(loadConfig({}).oauthProviders).toEqual([]);
+    });
+
+    it.each([
+      [{ PYLON_GOOGLE_CLIENT_ID: 'g' }, 'PYLON_GOOGLE_CLIENT_SECRET'],
+      [{ PYLON_GITHUB_CLIENT_SECRET: 'x' }, 'PYLON_GITHUB_CLIENT_ID'],
+      [
+        {
+          PYLON_GOOGLE_CLIENT_ID: 'g',
+          PYLON_GOOGLE_CLIENT_SECRET: 's',
+          PYLON_GOOGLE_ISSUER: 'http://idp.example.com',
+        },
+        'PYLON_GOOGLE_ISSUER',
+      ],
+      [
+        { PYLON_GITHUB_CLIENT_ID: 'g', PYLON_GITHUB_CLIENT_SECRET: 's', PYLON_GITHUB_API_URL: 'ftp://x' },
+        'PYLON_GITHUB_API_URL',
+      ],
+    ])('refuses %o naming %s', (env, variable) => {
+      expect(failure(env).variable).toBe(variable);
+    });
+
+    it('allow an http loopback issuer in development only', () => {
+      const env = {
+        PYLON_GOOGLE_CLIENT_ID: 'g',
+        PYLON_GOOGLE_CLIENT_SECRET: 's',
+        PYLON_GOOGLE_ISSUER: 'http://127.0.0.1:9999',
+      };
+      expect(loadConfig(env).oauthProviders[0]).toMatchObject({ issuer: 'http://127.0.0.1:9999' });
+      const production = {
+        ...env,
+        PYLON_ENV: 'production',
+        PYLON_SECRET: SECRET,
+        PYLON_PUBLIC_URL: 'https://a.example.com',
+      };
+      expect(failure(production).variable).toBe('PYLON_GOOGLE_ISSUER');
+    });
+  });
+
   describe('production refuses insecure settings', () => {
     const secure = {
       PYLON_ENV: 'production',

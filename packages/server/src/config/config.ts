@@ -30,7 +30,29 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly shutdownGraceMs: number;
   readonly rateLimits: Readonly<RateLimits>;
+  /** Social sign-in providers with credentials configured (CONTRACT §1 `GET /providers`). */
+  readonly oauthProviders: readonly OAuthProviderConfig[];
 }
+
+export type OAuthProviderConfig =
+  | {
+      readonly id: 'google';
+      readonly kind: 'oidc';
+      readonly clientId: string;
+      readonly clientSecret: string;
+      /** OpenID Connect issuer; its discovery document names every endpoint. */
+      readonly issuer: string;
+    }
+  | {
+      readonly id: 'github';
+      readonly kind: 'github';
+      readonly clientId: string;
+      readonly clientSecret: string;
+      /** Where `/login/oauth/authorize` and `/login/oauth/access_token` live. */
+      readonly webURL: string;
+      /** Where `/user` and `/user/emails` live. */
+      readonly apiURL: string;
+    };
 
 export type RateLimits = { -readonly [K in keyof typeof DEFAULTS.rateLimits]: number };
 
@@ -194,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'PYLON_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
     shutdownGraceMs: integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
     rateLimits: Object.freeze(parseRateLimits(env)),
+    oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv)),
   };
   return Object.freeze(config);
 }
@@ -215,6 +238,56 @@ function parseRateLimits(env: Env): RateLimits {
     limits[name] = integer(env, RATE_LIMIT_VARIABLES[name], DEFAULTS.rateLimits[name], 1, 1_000_000);
   }
   return limits;
+}
+
+/**
+ * A provider URL: https, or http only to a loopback host in development (a local test peer).
+ * Kept without a trailing slash.
+ */
+function providerURL(name: string, value: string, env: PylonEnv): string {
+  const parsed = new URL(origin(name, value));
+  if (parsed.protocol !== 'https:' && !(env === 'development' && isLoopbackHost(parsed.hostname))) {
+    throw new ConfigError(name, 'must be https (http only for a loopback host in development)');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[] {
+  const providers: OAuthProviderConfig[] = [];
+  const credentials = (prefix: string) => {
+    const clientId = read(env, `${prefix}_CLIENT_ID`);
+    const clientSecret = read(env, `${prefix}_CLIENT_SECRET`);
+    if (clientId === undefined && clientSecret === undefined) return null;
+    if (clientId === undefined)
+      throw new ConfigError(`${prefix}_CLIENT_ID`, `is required with ${prefix}_CLIENT_SECRET`);
+    if (clientSecret === undefined)
+      throw new ConfigError(`${prefix}_CLIENT_SECRET`, `is required with ${prefix}_CLIENT_ID`);
+    return { clientId, clientSecret };
+  };
+  const google = credentials('PYLON_GOOGLE');
+  if (google) {
+    const issuer = providerURL(
+      'PYLON_GOOGLE_ISSUER',
+      read(env, 'PYLON_GOOGLE_ISSUER') ?? DEFAULTS.googleIssuer,
+      pylonEnv,
+    );
+    providers.push({ id: 'google', kind: 'oidc', ...google, issuer });
+  }
+  const github = credentials('PYLON_GITHUB');
+  if (github) {
+    providers.push({
+      id: 'github',
+      kind: 'github',
+      ...github,
+      webURL: providerURL('PYLON_GITHUB_URL', read(env, 'PYLON_GITHUB_URL') ?? DEFAULTS.githubURL, pylonEnv),
+      apiURL: providerURL(
+        'PYLON_GITHUB_API_URL',
+        read(env, 'PYLON_GITHUB_API_URL') ?? DEFAULTS.githubAPIURL,
+        pylonEnv,
+      ),
+    });
+  }
+  return providers;
 }
 
 /** Whether cookies may omit `Secure`: only development served on a loopback host. */

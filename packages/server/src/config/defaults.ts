@@ -39,6 +39,12 @@ export const DEFAULTS = {
     signInsPerIPMinute: 60,
     guestsPerIPMinute: 10,
   },
+  /** Social sign-in endpoints; overridable so a deployment can point at a proxy (or tests at a peer). */
+  googleIssuer: 'https://accounts.google.com',
+  githubURL: 'https://github.com',
+  githubAPIURL: 'https://api.github.com',
+  /** How long an OAuth state (and its PKCE verifier and nonce) may wait for the callback. */
+  oauthStateTTLSeconds: 10 * 60,
   /** Where the development secret is generated when PYLON_SECRET is unset. */
   dataDir: './data',
 } as const;

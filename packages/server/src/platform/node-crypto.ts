@@ -15,6 +15,10 @@ export function sha256Hex(input: string | Uint8Array): string {
   return createHash('sha256').update(input).digest('hex');
 }
 
+export function sha256Base64URL(input: string): string {
+  return createHash('sha256').update(input, 'utf8').digest('base64url');
+}
+
 export function hmacSha256Hex(key: Uint8Array, input: string): string {
   return createHmac('sha256', key).update(input, 'utf8').digest('hex');
 }

@@ -10,6 +10,8 @@ export interface Database {
   one_time_codes: OneTimeCodesTable;
   rate_limits: RateLimitsTable;
   lockouts: LockoutsTable;
+  oauth_states: OAuthStatesTable;
+  identities: IdentitiesTable;
 }
 
 export interface UsersTable {
@@ -94,4 +96,22 @@ export interface LockoutsTable {
   failures: number;
   window_start: number;
   locked_until: number;
+}
+
+export interface OAuthStatesTable {
+  state_hash: string;
+  provider: string;
+  code_verifier_sealed: string;
+  nonce: string;
+  callback: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface IdentitiesTable {
+  provider: string;
+  subject: string;
+  user_id: string;
+  email: string | null;
+  created_at: number;
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
+import { oauthFeature } from '../oauth/feature.js';
 import { guestRoutes } from './guest-routes.js';
 import { createIdentity } from './identity.js';
 import { magicRoutes } from './magic-routes.js';
@@ -10,7 +11,7 @@ import { sessionRoutes } from './session-routes.js';
 import { userAdminRoutes } from './user-admin-routes.js';
 import { verificationRoutes } from './verification-routes.js';
 
-/** Identity (CONTRACT §1): users, sessions, guests, password and magic-code sign-in. */
+/** Identity (CONTRACT §1): users, sessions, guests, password, magic-code and social sign-in. */
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.onClose.push(() => identity.activity.flush());
@@ -23,6 +24,7 @@ export function identityFeature(services: Services): Feature {
       ...verificationRoutes(identity),
       ...guestRoutes(identity),
       ...userAdminRoutes(identity),
+      ...(oauthFeature(services, identity).authRoutes ?? []),
     ],
     resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
   };

@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as platform from './0001-platform.js';
 import * as identity from './0002-identity.js';
+import * as oauth from './0003-oauth.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -20,6 +21,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '0001-platform': platform,
   '0002-identity': identity,
+  '0003-oauth': oauth,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

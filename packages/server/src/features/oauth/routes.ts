@@ -1,0 +1,195 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { DEFAULTS } from '../../config/defaults.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import { type Identity, signIn } from '../identity/identity.js';
+import { signInResponse } from '../identity/schemas.js';
+import { resolveAccount } from './account-linking.js';
+import { OAuthProtocolError } from './protocol.js';
+import type { SocialProvider } from './social-providers.js';
+import type { OAuthStateStore } from './state-store.js';
+
+const callbackParams = z.object({
+  code: z.string().max(4096).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(256).optional(),
+});
+type CallbackParams = z.infer<typeof callbackParams>;
+
+/** A redirect target must be an absolute URL on a trusted origin (CONTRACT §1). */
+function requireTrustedCallback(raw: string | undefined, trusted: readonly string[]): string | null {
+  if (raw === undefined || raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new PylonError(403, 'UNTRUSTED_REDIRECT', 'callback must be an absolute URL on a trusted origin');
+  }
+  if (!trusted.includes(url.origin)) {
+    throw new PylonError(403, 'UNTRUSTED_REDIRECT', 'callback must be an absolute URL on a trusted origin');
+  }
+  return url.toString();
+}
+
+function withParams(target: string, params: Record<string, string>): string {
+  const url = new URL(target);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+export function oauthRoutes(
+  identity: Identity,
+  providers: ReadonlyMap<string, SocialProvider>,
+  states: OAuthStateStore,
+) {
+  const { services } = identity;
+  const redirectURI = (provider: string) => `${services.config.publicURL}/api/auth/callback/${provider}`;
+  const findProvider = (id: string | undefined) => {
+    const provider = id === undefined ? undefined : providers.get(id);
+    if (!provider) throw new PylonError(404, 'PROVIDER_NOT_FOUND', 'No such sign-in provider is configured');
+    return provider;
+  };
+
+  /**
+   * parse → consume state → exchange → find or link the account → sign in → answer. Once the
+   * state is known good, failures go back to the stored callback as `?error=CODE` when there is one.
+   */
+  async function completeSignIn(c: AppContext, params: CallbackParams): Promise<Response> {
+    const provider = findProvider(c.req.param('provider'));
+    const now = services.clock.now();
+    const pending = params.state ? await states.consume(provider.id, params.state, now) : null;
+    if (!pending)
+      throw new PylonError(
+        403,
+        'OAUTH_INVALID_STATE',
+        'The sign-in state is unknown, expired or already used',
+      );
+    try {
+      if (params.error !== undefined || params.code === undefined) {
+        throw new PylonError(400, 'OAUTH_PROVIDER_ERROR', 'The provider did not grant the sign-in');
+      }
+      const code = params.code;
+      const profile = await provider
+        .exchange({
+          code,
+          codeVerifier: pending.codeVerifier,
+          nonce: pending.nonce,
+          redirectURI: redirectURI(provider.id),
+          now,
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof OAuthProtocolError)) throw error;
+          services.logger.warn(
+            { requestId: c.get('requestId'), provider: provider.id, reason: error.message },
+            'oauth exchange failed',
+          );
+          throw new PylonError(
+            502,
+            'OAUTH_TOKEN_EXCHANGE_FAILED',
+            'The sign-in could not be completed with the provider',
+          );
+        });
+      const result = await signIn(c, identity, {
+        method: `oauth_${provider.id}`,
+        prepare: (trx, at) =>
+          resolveAccount(trx, identity, provider.id, profile, { now: at, requestId: c.get('requestId') }),
+      });
+      return pending.callback ? c.redirect(pending.callback, 302) : c.json(result);
+    } catch (error) {
+      if (pending.callback && error instanceof PylonError) {
+        return c.redirect(withParams(pending.callback, { error: error.code }), 302);
+      }
+      throw error;
+    }
+  }
+
+  const callbackResponses = {
+    200: { description: 'Signed in (no callback was given)', schema: signInResponse },
+    302: { description: 'Back to the callback, signed in (cookie set) or with `?error=CODE`' },
+    403: { description: 'OAUTH_INVALID_STATE' },
+    404: { description: 'PROVIDER_NOT_FOUND' },
+    409: { description: 'OAUTH_ACCOUNT_CONFLICT: an unverified account holds this email' },
+    502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED' },
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/providers',
+      summary: 'The configured social sign-in providers',
+      tags: ['oauth'],
+      responses: {
+        200: {
+          description: 'Providers',
+          schema: z.array(z.object({ provider: z.string(), auth_url: z.string() })),
+        },
+      },
+      handler: (c) =>
+        c.json(
+          [...providers.keys()].map((id) => ({
+            provider: id,
+            auth_url: `${services.config.publicURL}/api/auth/login/${id}`,
+          })),
+        ),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/login/:provider',
+      summary: 'Start a social sign-in: PKCE S256, a single-use state bound to the provider, a nonce',
+      tags: ['oauth'],
+      query: z.object({
+        callback: z.string().max(2048).optional(),
+        redirect: z.enum(['1', '0', 'true', 'false']).optional(),
+      }),
+      responses: {
+        200: {
+          description: 'Where to send the person',
+          schema: z.object({ redirect: z.string(), state: z.string() }),
+        },
+        302: { description: 'With `redirect=1`: straight to the provider' },
+        403: { description: 'UNTRUSTED_REDIRECT' },
+        404: { description: 'PROVIDER_NOT_FOUND' },
+        502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED: the provider’s discovery failed' },
+      },
+      handler: async (c, { query }) => {
+        const provider = findProvider(c.req.param('provider'));
+        const callback = requireTrustedCallback(query.callback, services.config.trustedOrigins);
+        const pending = await states.create({
+          provider: provider.id,
+          callback,
+          now: services.clock.now(),
+          ttlSeconds: DEFAULTS.oauthStateTTLSeconds,
+        });
+        const redirect = await provider
+          .authorizationURL({ ...pending, redirectURI: redirectURI(provider.id) })
+          .catch((error: unknown) => {
+            if (!(error instanceof OAuthProtocolError)) throw error;
+            services.logger.warn({ provider: provider.id, reason: error.message }, 'oauth discovery failed');
+            throw new PylonError(502, 'OAUTH_TOKEN_EXCHANGE_FAILED', 'The provider could not be reached');
+          });
+        if (query.redirect === '1' || query.redirect === 'true') return c.redirect(redirect, 302);
+        return c.json({ redirect, state: pending.state });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/callback/:provider',
+      summary: 'The provider returns here with `code` and `state`',
+      tags: ['oauth'],
+      query: callbackParams,
+      responses: callbackResponses,
+      handler: (c, { query }) => completeSignIn(c, query),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/callback/:provider',
+      summary: 'The same, for providers that post the response (`response_mode=form_post`)',
+      tags: ['oauth'],
+      body: callbackParams,
+      acceptsForm: true,
+      responses: callbackResponses,
+      handler: (c, { body }) => completeSignIn(c, body),
+    }),
+  ];
+}

@@ -1,0 +1,80 @@
+import { type Random, toBase64URL } from '../../crypto/random.js';
+import type { Sealer } from '../../crypto/seal.js';
+import { hashToken } from '../../crypto/tokens.js';
+import type { DB } from '../../storage/database.js';
+import { createPKCE } from './protocol.js';
+
+export interface PendingSignIn {
+  state: string;
+  nonce: string;
+  codeChallenge: string;
+}
+
+export interface ConsumedState {
+  codeVerifier: string;
+  nonce: string;
+  callback: string | null;
+}
+
+const location = (stateHash: string) => ({
+  table: 'oauth_states',
+  column: 'code_verifier_sealed',
+  row: stateHash,
+});
+
+/**
+ * Pending social sign-ins. The state value is 256 random bits stored only as its hash; it is bound
+ * to one provider, lives 10 minutes and is consumed by a single DELETE … RETURNING, so it works
+ * exactly once on every process. The PKCE verifier is sealed at rest.
+ */
+export class OAuthStateStore {
+  constructor(
+    private readonly db: DB,
+    private readonly random: Random,
+    private readonly sealer: Sealer,
+  ) {}
+
+  async create(input: {
+    provider: string;
+    callback: string | null;
+    now: number;
+    ttlSeconds: number;
+  }): Promise<PendingSignIn> {
+    const state = toBase64URL(this.random.bytes(32));
+    const nonce = toBase64URL(this.random.bytes(16));
+    const pkce = createPKCE(this.random);
+    const stateHash = hashToken(state);
+    await this.db.deleteFrom('oauth_states').where('expires_at', '<=', input.now).execute();
+    await this.db
+      .insertInto('oauth_states')
+      .values({
+        state_hash: stateHash,
+        provider: input.provider,
+        code_verifier_sealed: this.sealer.seal(pkce.verifier, location(stateHash)),
+        nonce,
+        callback: input.callback,
+        created_at: input.now,
+        expires_at: input.now + input.ttlSeconds * 1000,
+      })
+      .execute();
+    return { state, nonce, codeChallenge: pkce.challenge };
+  }
+
+  /** The pending sign-in for this state at this provider, consumed; null if unknown, used, expired or another provider's. */
+  async consume(provider: string, state: string, now: number): Promise<ConsumedState | null> {
+    const stateHash = hashToken(state);
+    const row = await this.db
+      .deleteFrom('oauth_states')
+      .where('state_hash', '=', stateHash)
+      .where('provider', '=', provider)
+      .where('expires_at', '>', now)
+      .returning(['code_verifier_sealed', 'nonce', 'callback'])
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      codeVerifier: this.sealer.open(row.code_verifier_sealed, location(stateHash)),
+      nonce: row.nonce,
+      callback: row.callback,
+    };
+  }
+}

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryAudit } from '../../src/audit/audit-log.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestGitHub, type TestGitHub } from '../support/peers/github-api.js';
+import { startTestIdP, type TestIdP } from '../support/peers/oidc-idp.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const APP = 'http://app.example.test';
+const GOOGLE_CALLBACK = 'http://localhost:4000/api/auth/callback/google';
+type Body = Record<string, unknown> & { error?: { code: string } };
+
+describe.each(testDatabases)('social sign-in on $kind', (database) => {
+  let idp: TestIdP;
+  let github: TestGitHub;
+  let t: TestServer;
+
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await t.request(`/api/auth${path}`, init);
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : {}) as Body,
+    };
+  };
+  /** /login → the IdP signs `login` in → the callback URL the IdP sent the browser to. */
+  const throughGoogle = async (login: string, query = '') => {
+    const started = await call(`/login/google${query}`);
+    expect(started.status).toBe(200);
+    return idp.authorize(started.body.redirect as string, login, GOOGLE_CALLBACK);
+  };
+  const finish = (callback: URL) => call(`/callback/google${callback.search}`);
+
+  beforeAll(async () => {
+    idp = await startTestIdP(GOOGLE_CALLBACK);
+    github = await startTestGitHub();
+    t = await startTestServer(database, {
+      env: {
+        PYLON_TRUSTED_ORIGINS: APP,
+        PYLON_GOOGLE_CLIENT_ID: idp.clientId,
+        PYLON_GOOGLE_CLIENT_SECRET: idp.clientSecret,
+        PYLON_GOOGLE_ISSUER: idp.issuer,
+        PYLON_GITHUB_CLIENT_ID: github.clientId,
+        PYLON_GITHUB_CLIENT_SECRET: github.clientSecret,
+        PYLON_GITHUB_URL: github.url,
+        PYLON_GITHUB_API_URL: github.url,
+      },
+    });
+    // The IdP signs with real time; Pylon's clock must agree for exp/iat checks.
+    t.clock.set(Date.now());
+    idp.accounts.set('alice', { email: 'alice@example.com', email_verified: true });
+  });
+  afterAll(async () => {
+    await t.close();
+    await idp.close();
+    await github.close();
+  });
+
+  it('lists the configured providers', async () => {
+    expect((await call('/providers')).body).toEqual([
+      { provider: 'google', auth_url: 'http://localhost:4000/api/auth/login/google' },
+      { provider: 'github', auth_url: 'http://localhost:4000/api/auth/login/github' },
+    ]);
+  });
+
+  it('/login refuses an unknown provider and an untrusted callback', async () => {
+    expect((await call('/login/facebook')).body.error?.code).toBe('PROVIDER_NOT_FOUND');
+    expect((await call(`/callback/facebook?code=x&state=y`)).status).toBe(404);
+    for (const callback of ['https://evil.example/cb', 'not a url', 'javascript:alert(1)']) {
+      const refused = await call(`/login/google?callback=${encodeURIComponent(callback)}`);
+      expect(refused.status, callback).toBe(403);
+      expect(refused.body.error?.code).toBe('UNTRUSTED_REDIRECT');
+    }
+  });
+
+  it('sends the person to the IdP with PKCE S256, a state and a nonce', async () => {
+    const started = await call('/login/google');
+    const url = new URL(started.body.redirect as string);
+    expect(url.origin).toBe(idp.issuer);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: idp.clientId,
+      redirect_uri: GOOGLE_CALLBACK,
+      scope: 'openid email profile',
+      state: started.body.state,
+      code_challenge_method: 'S256',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+    });
+    const redirected = await t.request('/api/auth/login/google?redirect=1');
+    expect(redirected.status).toBe(302);
+    expect(redirected.headers.get('location')).toMatch(new RegExp(`^${idp.issuer}/auth\\?`));
+  });
+
+  it('a first Google sign-in creates a verified account; the state then cannot be replayed', async () => {
+    const callback = await throughGoogle('alice');
+    const signedIn = await finish(callback);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.headers.get('set-cookie')).toContain('pylon_session=');
+    const me = await call('/me', { headers: { authorization: `Bearer ${signedIn.body.token}` } });
+    expect(me.body).toMatchObject({ email: 'alice@example.com', emailVerified: true });
+
+    const replay = await finish(callback);
+    expect(replay.status).toBe(403);
+    expect(replay.body.error?.code).toBe('OAUTH_INVALID_STATE');
+
+    const again = await finish(await throughGoogle('alice'));
+    expect(again.body.user_id).toBe(signedIn.body.user_id);
+    const { entries } = await queryAudit(t.storage.db, {
+      org: 'default',
+      action: 'auth.sign_in',
+      limit: 1000,
+    });
+    expect(entries.filter((e) => e.detail?.method === 'oauth_google').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('redirects to a trusted callback with the session cookie set', async () => {
+    const callback = await throughGoogle('alice', `?callback=${encodeURIComponent(`${APP}/done?x=1`)}`);
+    const response = await t.request(`/api/auth/callback/google${callback.search}`);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${APP}/done?x=1`);
+    expect(response.headers.get('set-cookie')).toMatch(/pylon_session=pylon_[0-9a-f]{64};/);
+  });
+
+  it('refuses a state from another provider, a missing state, an expired state', async () => {
+    const callback = await throughGoogle('alice');
+    const crossed = await call(`/callback/github${callback.search}`);
+    expect(crossed.body.error?.code).toBe('OAUTH_INVALID_STATE');
+    expect((await call('/callback/google?code=abc')).body.error?.code).toBe('OAUTH_INVALID_STATE');
+    const late = await throughGoogle('alice');
+    t.clock.advance(10 * 60_000 + 1);
+    expect((await finish(late)).body.error?.code).toBe('OAUTH_INVALID_STATE');
+    t.clock.set(Date.now());
+  });
+
+  it('a tampered code or a nonce that does not match fails the exchange with 502', async () => {
+    const callback = await throughGoogle('alice');
+    callback.searchParams.set('code', `${callback.searchParams.get('code')}x`);
+    const tampered = await finish(callback);
+    expect(tampered.status).toBe(502);
+    expect(tampered.body.error?.code).toBe('OAUTH_TOKEN_EXCHANGE_FAILED');
+
+    const honest = await throughGoogle('alice');
+    await t.storage.db.updateTable('oauth_states').set({ nonce: 'someone-elses-nonce' }).execute();
+    const wrongNonce = await finish(honest);
+    expect(wrongNonce.status).toBe(502);
+    expect(wrongNonce.body.error?.code).toBe('OAUTH_TOKEN_EXCHANGE_FAILED');
+  });
+
+  it('the IdP refusing sends the person back to the callback with the error', async () => {
+    const started = await call(`/login/google?callback=${encodeURIComponent(`${APP}/done`)}`);
+    const response = await t.request(
+      `/api/auth/callback/google?error=access_denied&state=${started.body.state}`,
+    );
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${APP}/done?error=OAUTH_PROVIDER_ERROR`);
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('links to an existing account only when both sides have verified the email', async () => {
+    // bob has a verified account (magic code) → Google with a verified email links to it.
+    t.clock.advance(60_000);
+    const sent = await call('/magic/send', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'bob@example.com' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const bob = await call('/magic/verify', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'bob@example.com', code: sent.body.dev_code }),
+      headers: { 'content-type': 'application/json' },
+    });
+    idp.accounts.set('bob-at-google', { email: 'bob@example.com', email_verified: true });
+    expect((await finish(await throughGoogle('bob-at-google'))).body.user_id).toBe(bob.body.user_id);
+
+    // carol registered with a password and never verified → no takeover through Google.
+    await call('/password/register', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'carol@example.com', password: 'carol unverified' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    idp.accounts.set('carol-at-google', { email: 'carol@example.com', email_verified: true });
+    const conflict = await finish(await throughGoogle('carol-at-google'));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error?.code).toBe('OAUTH_ACCOUNT_CONFLICT');
+
+    // An IdP that does not vouch for the email never links nor claims the address.
+    idp.accounts.set('mallory', { email: 'bob@example.com', email_verified: false });
+    const mallory = await finish(await throughGoogle('mallory'));
+    expect(mallory.status).toBe(200);
+    expect(mallory.body.user_id).not.toBe(bob.body.user_id);
+    const me = await call('/me', { headers: { authorization: `Bearer ${mallory.body.token}` } });
+    expect(me.body.email).toBeNull();
+  });
+
+  it('GitHub: code → token (PKCE) → /user and the primary verified email', async () => {
+    const started = await call('/login/github');
+    const redirect = new URL(started.body.redirect as string);
+    expect(redirect.origin + redirect.pathname).toBe(`${github.url}/login/oauth/authorize`);
+    expect(redirect.searchParams.get('scope')).toBe('read:user user:email');
+    const code = github.approve(
+      {
+        id: 4242,
+        login: 'octo',
+        emails: [
+          { email: 'old@example.com', primary: false, verified: true },
+          { email: 'octo@example.com', primary: true, verified: true },
+        ],
+      },
+      redirect.toString(),
+    );
+    const signedIn = await call(`/callback/github?code=${code}&state=${started.body.state}`);
+    expect(signedIn.status).toBe(200);
+    const me = await call('/me', { headers: { authorization: `Bearer ${signedIn.body.token}` } });
+    expect(me.body).toMatchObject({ email: 'octo@example.com', emailVerified: true });
+    const identities = await t.storage.db
+      .selectFrom('identities')
+      .selectAll()
+      .where('provider', '=', 'github')
+      .execute();
+    expect(identities).toMatchObject([{ subject: '4242', user_id: signedIn.body.user_id }]);
+
+    const reused = await call(`/callback/github?code=${code}&state=${started.body.state}`);
+    expect(reused.body.error?.code).toBe('OAUTH_INVALID_STATE');
+    const second = await call('/login/github');
+    const badCode = await call(`/callback/github?code=not-issued&state=${second.body.state}`);
+    expect(badCode.status).toBe(502);
+  });
+
+  it('stores the PKCE verifier sealed and the state only as a hash', async () => {
+    const started = await call('/login/google');
+    const rows = await t.storage.db.selectFrom('oauth_states').selectAll().execute();
+    const dump = JSON.stringify(rows);
+    expect(dump).not.toContain(started.body.state as string);
+    expect(rows.every((row) => row.code_verifier_sealed.startsWith('v1.'))).toBe(true);
+  });
+});
