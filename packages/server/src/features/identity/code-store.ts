@@ -16,6 +16,13 @@ export function generateNumericCode(random: Random, digits = 6): string {
   }
 }
 
+interface IssueInput {
+  purpose: CodePurpose;
+  email: string;
+  now: number;
+  ttlSeconds: number;
+}
+
 export type ConsumeResult = 'ok' | 'invalid' | 'burned';
 
 /**
@@ -35,28 +42,8 @@ export class CodeStore {
   }
 
   /** Issue a new code; earlier unused codes for the same purpose and email stop working, atomically. */
-  async issue(input: {
-    purpose: CodePurpose;
-    email: string;
-    code: string;
-    now: number;
-    ttlSeconds: number;
-  }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await this.withdraw(input.purpose, input.email, input.now, trx);
-      await trx
-        .insertInto('one_time_codes')
-        .values({
-          id: toHex(this.random.bytes(12)),
-          purpose: input.purpose,
-          email: input.email,
-          code_hash: this.hash(input.purpose, input.email, input.code),
-          created_at: input.now,
-          expires_at: input.now + input.ttlSeconds * 1000,
-          consumed_at: null,
-        })
-        .execute();
-    });
+  async issue(input: IssueInput & { code: string }): Promise<void> {
+    await this.store(input, this.hash(input.purpose, input.email, input.code));
   }
 
   /**
@@ -64,13 +51,14 @@ export class CodeStore {
    * no attempt counter and is found by its keyed hash alone. Earlier tokens for the email stop
    * working.
    */
-  async issueToken(input: {
-    purpose: CodePurpose;
-    email: string;
-    now: number;
-    ttlSeconds: number;
-  }): Promise<string> {
+  async issueToken(input: IssueInput): Promise<string> {
     const token = toBase64URL(this.random.bytes(32));
+    await this.store(input, this.tokenHash(input.purpose, token));
+    return token;
+  }
+
+  /** Withdraw the earlier codes and store the new hash, in one transaction. */
+  private async store(input: IssueInput, codeHash: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await this.withdraw(input.purpose, input.email, input.now, trx);
       await trx
@@ -79,14 +67,13 @@ export class CodeStore {
           id: toHex(this.random.bytes(12)),
           purpose: input.purpose,
           email: input.email,
-          code_hash: this.tokenHash(input.purpose, token),
+          code_hash: codeHash,
           created_at: input.now,
           expires_at: input.now + input.ttlSeconds * 1000,
           consumed_at: null,
         })
         .execute();
     });
-    return token;
   }
 
   /** Consume a token in one conditional UPDATE; the email it was issued for, or null. */

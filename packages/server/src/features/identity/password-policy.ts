@@ -1,5 +1,8 @@
 import { PylonError } from '@pylon/core';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
+import { clientIP, type Identity } from './identity.js';
 
 /** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
 export function requireStrongPassword(password: unknown, field = 'password'): string {
@@ -10,4 +13,43 @@ export function requireStrongPassword(password: unknown, field = 'password'): st
   if (verdict === 'too_long')
     throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at most 256 characters`);
   return password;
+}
+
+/**
+ * Store a new password hash and sign the account out, in one transaction with its audit entry:
+ * everywhere (reset), or everywhere but the caller's session (change).
+ */
+export async function replacePassword(
+  c: AppContext,
+  identity: Identity,
+  input: {
+    userId: string;
+    hash: string;
+    action: 'password.changed' | 'password.reset';
+    keepSession?: string;
+    /** A reset proves the address: the token came by email. */
+    verifyEmail?: boolean;
+  },
+): Promise<number> {
+  const { services } = identity;
+  const now = services.clock.now();
+  return services.storage.db.transaction().execute(async (trx) => {
+    await identity.users.setPasswordHash(trx, input.userId, input.hash);
+    if (input.verifyEmail) await identity.users.markEmailVerified(trx, input.userId, now);
+    const count = await identity.sessions.revokeAll(
+      input.userId,
+      input.keepSession ? { except: input.keepSession } : {},
+      trx,
+    );
+    await appendAudit(trx, now, {
+      org: services.config.orgId,
+      action: input.action,
+      actor: input.userId,
+      target: input.userId,
+      detail: { revoked_sessions: count },
+      ip: clientIP(c, services),
+      requestId: c.get('requestId'),
+    });
+    return count;
+  });
 }

@@ -14,7 +14,7 @@ import {
   requireSession,
   signIn,
 } from './identity.js';
-import { requireStrongPassword } from './password-policy.js';
+import { replacePassword, requireStrongPassword } from './password-policy.js';
 import { signInResponse } from './schemas.js';
 import { EmailTakenError } from './user-store.js';
 
@@ -172,20 +172,11 @@ export function passwordRoutes(identity: Identity) {
             : false;
         if (!ok || !user) throw new PylonError(401, 'WRONG_PASSWORD', 'The current password is incorrect');
         const hash = await identity.hasher.hash(newPassword);
-        const now = services.clock.now();
-        const revoked = await services.storage.db.transaction().execute(async (trx) => {
-          await identity.users.setPasswordHash(trx, user.id, hash);
-          const count = await identity.sessions.revokeAll(user.id, { except: auth.sessionId }, trx);
-          await appendAudit(trx, now, {
-            org: services.config.orgId,
-            action: 'password.changed',
-            actor: user.id,
-            target: user.id,
-            detail: { revoked_sessions: count },
-            ip: clientIP(c, services),
-            requestId: c.get('requestId'),
-          });
-          return count;
+        const revoked = await replacePassword(c, identity, {
+          userId: user.id,
+          hash,
+          action: 'password.changed',
+          keepSession: auth.sessionId,
         });
         return c.json({ changed: true as const, revoked_count: revoked });
       },

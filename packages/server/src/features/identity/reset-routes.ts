@@ -1,11 +1,10 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderPasswordResetEmail } from '../../mail/index.js';
 import { clientIP, type Identity, limitSignInsByIP, requireEmail } from './identity.js';
 import { throttleCodeSends } from './one-time-code.js';
-import { requireStrongPassword } from './password-policy.js';
+import { replacePassword, requireStrongPassword } from './password-policy.js';
 
 const RESET_TTL_SECONDS = 30 * 60;
 
@@ -76,21 +75,11 @@ export function resetRoutes(identity: Identity) {
         const user = email === null ? null : await identity.users.findByEmail(email);
         if (!user || user.disabledAt !== null) throw invalid();
         const hash = await identity.hasher.hash(newPassword);
-        const revoked = await services.storage.db.transaction().execute(async (trx) => {
-          await identity.users.setPasswordHash(trx, user.id, hash);
-          // Receiving the emailed token proves the address.
-          await identity.users.markEmailVerified(trx, user.id, now);
-          const count = await identity.sessions.revokeAll(user.id, {}, trx);
-          await appendAudit(trx, now, {
-            org: services.config.orgId,
-            action: 'password.reset',
-            actor: user.id,
-            target: user.id,
-            detail: { revoked_sessions: count },
-            ip: clientIP(c, services),
-            requestId: c.get('requestId'),
-          });
-          return count;
+        const revoked = await replacePassword(c, identity, {
+          userId: user.id,
+          hash,
+          action: 'password.reset',
+          verifyEmail: true,
         });
         return c.json({ reset: true as const, revoked_count: revoked });
       },
