@@ -51,7 +51,12 @@ describe.each(testDatabases)('storage on $kind', (database) => {
         const outcomes = await Promise.all(processes.map((p) => migrateToLatest(p)));
         for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
         const applied = outcomes.flatMap((o) => o.results ?? []).filter((r) => r.status === 'Success');
-        expect(applied.map((r) => r.migrationName)).toEqual(['0001-platform', '0002-identity', '0003-oauth']);
+        expect(applied.map((r) => r.migrationName)).toEqual([
+          '0001-platform',
+          '0002-identity',
+          '0003-oauth',
+          '0004-orgs',
+        ]);
       } finally {
         await Promise.all(processes.map((p) => p.close()));
         await fresh.drop();

@@ -12,6 +12,8 @@ export interface Database {
   lockouts: LockoutsTable;
   oauth_states: OAuthStatesTable;
   identities: IdentitiesTable;
+  org_members: OrgMembersTable;
+  org_invites: OrgInvitesTable;
 }
 
 export interface UsersTable {
@@ -114,4 +116,26 @@ export interface IdentitiesTable {
   user_id: string;
   email: string | null;
   created_at: number;
+}
+
+export type OrgRole = 'owner' | 'admin' | 'member';
+
+export interface OrgMembersTable {
+  org_id: string;
+  user_id: string;
+  role: OrgRole;
+  joined_at: number;
+}
+
+export interface OrgInvitesTable {
+  id: string;
+  org_id: string;
+  email: string;
+  role: OrgRole;
+  token_hash: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  accepted_by: string | null;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as platform from './0001-platform.js';
 import * as identity from './0002-identity.js';
 import * as oauth from './0003-oauth.js';
+import * as orgs from './0004-orgs.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0001-platform': platform,
   '0002-identity': identity,
   '0003-oauth': oauth,
+  '0004-orgs': orgs,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

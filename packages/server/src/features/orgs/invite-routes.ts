@@ -1,0 +1,197 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { defineRoute } from '../../http/route-table.js';
+import { renderInviteEmail } from '../../mail/index.js';
+import { clientIP, requireEmail, requireSession } from '../identity/identity.js';
+import type { OrgsContext } from './feature.js';
+import { actorName, orgActor } from './org-access.js';
+import { checkInvite, requireManager, requireOrgRole } from './policy.js';
+
+const INVITE_TTL_SECONDS = 7 * 24 * 3600;
+const seconds = (ms: number) => Math.floor(ms / 1000);
+const inviteBody = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: z.string(),
+  expires_at: z.number(),
+  accept_url: z.string().optional(),
+  token: z.string().optional(),
+});
+
+export function inviteRoutes(context: OrgsContext) {
+  const { services, orgs, invites } = context;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/orgs/:id/invites',
+      summary: 'Invite someone by email (7 days, single use); the accept link is emailed',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      body: z.object({ email: z.unknown().optional(), role: z.unknown().optional() }),
+      responses: {
+        201: { description: 'Invited', schema: inviteBody },
+        400: { description: 'MISSING_EMAIL, INVALID_EMAIL or BAD_ROLE' },
+        403: { description: 'FORBIDDEN: members cannot invite; only owners invite owners' },
+        404: { description: 'ORG_NOT_FOUND' },
+        500: { description: 'EMAIL_SEND_FAILED; the invite was withdrawn' },
+      },
+      handler: async (c, { body }) => {
+        const orgId = c.req.param('id') ?? '';
+        const email = requireEmail(body.email);
+        const role = requireOrgRole(body.role ?? 'member');
+        const actor = await orgActor(c, services, orgs, orgId);
+        checkInvite(actor, role);
+        const org = (await orgs.find(orgId))!;
+        const now = services.clock.now();
+        const { token, invite } = await invites.create({
+          orgId,
+          email,
+          role,
+          invitedBy: actorName(actor),
+          now,
+          ttlSeconds: INVITE_TTL_SECONDS,
+        });
+        const acceptURL = `${services.config.publicURL}/api/auth/invites/${token}/accept`;
+        try {
+          await services.mailer.send({
+            to: email,
+            ...renderInviteEmail({ orgName: org.name, acceptURL, role }),
+          });
+        } catch {
+          await invites.revoke(orgId, invite.id);
+          throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The invite could not be sent; try again');
+        }
+        await appendAudit(services.storage.db, now, {
+          org: orgId,
+          action: 'org.invite_sent',
+          actor: actorName(actor),
+          target: email,
+          detail: { invite_id: invite.id, role },
+          ip: clientIP(c, services),
+          requestId: c.get('requestId'),
+        });
+        return c.json(
+          {
+            id: invite.id,
+            email,
+            role,
+            expires_at: seconds(invite.expiresAt),
+            accept_url: acceptURL,
+            ...(services.config.env === 'development' ? { token } : {}),
+          },
+          201,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orgs/:id/invites',
+      summary: 'Pending invites (owners and admins)',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: {
+          description: 'Pending invites',
+          schema: z.array(inviteBody.omit({ accept_url: true, token: true })),
+        },
+        403: { description: 'FORBIDDEN' },
+        404: { description: 'ORG_NOT_FOUND' },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        requireManager(await orgActor(c, services, orgs, orgId));
+        const pending = await invites.listPending(orgId, services.clock.now());
+        return c.json(
+          pending.map((i) => ({ id: i.id, email: i.email, role: i.role, expires_at: seconds(i.expiresAt) })),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/orgs/:id/invites/:invite_id',
+      summary: 'Withdraw a pending invite (owners and admins)',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: { description: 'Withdrawn', schema: z.object({ id: z.string(), revoked: z.literal(true) }) },
+        403: { description: 'FORBIDDEN' },
+        404: { description: 'ORG_NOT_FOUND or INVITE_NOT_FOUND' },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        const inviteId = c.req.param('invite_id') ?? '';
+        requireManager(await orgActor(c, services, orgs, orgId));
+        if (!(await invites.revoke(orgId, inviteId)))
+          throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such pending invite');
+        return c.json({ id: inviteId, revoked: true as const });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/invites/:token/accept',
+      summary: 'Accept an invite as the signed-in person whose verified email it was sent to',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Joined', schema: z.object({ org_id: z.string(), role: z.string() }) },
+        401: { description: 'UNAUTHORIZED' },
+        403: { description: 'WRONG_EMAIL, or EMAIL_NOT_VERIFIED' },
+        404: { description: 'INVITE_NOT_FOUND (also when withdrawn or its org deleted)' },
+        409: { description: 'ALREADY_ACCEPTED or ALREADY_MEMBER' },
+        410: { description: 'INVITE_EXPIRED' },
+      },
+      handler: async (c) => {
+        const session = await requireSession(c, services);
+        const token = c.req.param('token') ?? '';
+        const now = services.clock.now();
+        const accepted = await services.storage.db.transaction().execute(async (trx) => {
+          const invite = await invites.findByToken(trx, token);
+          if (!invite) throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such invite');
+          if (invite.acceptedAt !== null)
+            throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
+          if (invite.expiresAt <= now)
+            throw new PylonError(410, 'INVITE_EXPIRED', 'This invite has expired; ask for a new one');
+          if (session.email !== invite.email) {
+            throw new PylonError(403, 'WRONG_EMAIL', 'This invite was sent to another email address');
+          }
+          // Otherwise anyone could register the invited address with a password and take the seat.
+          if (!session.emailVerified) {
+            throw new PylonError(
+              403,
+              'EMAIL_NOT_VERIFIED',
+              'Verify your email address first, then accept the invite',
+            );
+          }
+          await orgs.lock(trx, invite.orgId);
+          if ((await orgs.roleOf(invite.orgId, session.userId, trx)) !== null) {
+            throw new PylonError(409, 'ALREADY_MEMBER', 'You are already a member of this org');
+          }
+          if (!(await invites.markAccepted(trx, invite.id, session.userId, now))) {
+            throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
+          }
+          await orgs.addMember(trx, invite.orgId, session.userId, invite.role, now);
+          const base = {
+            org: invite.orgId,
+            actor: session.userId,
+            target: session.userId,
+            ip: clientIP(c, services),
+            requestId: c.get('requestId'),
+          };
+          await appendAudit(trx, now, {
+            ...base,
+            action: 'org.invite_accepted',
+            detail: { invite_id: invite.id },
+          });
+          await appendAudit(trx, now, {
+            ...base,
+            action: 'org.member_added',
+            detail: { role: invite.role, via: 'invite' },
+          });
+          return invite;
+        });
+        return c.json({ org_id: accepted.orgId, role: accepted.role });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,257 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { toHex } from '../../crypto/random.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import { clientIP, requireSession } from '../identity/identity.js';
+import type { OrgsContext } from './feature.js';
+import { actorName, orgActor, relockActor } from './org-access.js';
+import {
+  checkRemoval,
+  checkRoleChange,
+  isOrgId,
+  orgIdFromName,
+  requireOrgRole,
+  requireOwner,
+} from './policy.js';
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+const orgBody = z.object({ id: z.string(), name: z.string(), created_at: z.number(), role: z.string() });
+const memberBody = z.object({
+  user_id: z.string(),
+  email: z.string().nullable(),
+  role: z.string(),
+  joined_at: z.number(),
+});
+
+export function orgRoutes(context: OrgsContext) {
+  const { services, orgs } = context;
+  const audit = (
+    c: AppContext,
+    orgId: string,
+    action: string,
+    actor: string,
+    target: string | null,
+    detail: Record<string, unknown> | null,
+  ) => ({
+    org: orgId,
+    action,
+    actor,
+    target,
+    detail,
+    ip: clientIP(c, services),
+    requestId: c.get('requestId'),
+  });
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/orgs',
+      summary: 'Create an org; the caller becomes its owner',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({ name: z.string().trim().min(1).max(200), id: z.string().optional() }),
+      responses: {
+        201: { description: 'Created', schema: orgBody },
+        400: { description: 'BAD_ORG_ID' },
+        401: { description: 'UNAUTHORIZED' },
+        409: { description: 'ORG_EXISTS' },
+      },
+      handler: async (c, { body }) => {
+        const session = await requireSession(c, services);
+        const id = body.id ?? orgIdFromName(body.name, toHex(services.random.bytes(3)));
+        if (!isOrgId(id))
+          throw new PylonError(400, 'BAD_ORG_ID', 'id must match ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$');
+        const now = services.clock.now();
+        try {
+          await services.storage.db.transaction().execute(async (trx) => {
+            await trx.insertInto('orgs').values({ id, name: body.name, created_at: now }).execute();
+            await orgs.addMember(trx, id, session.userId, 'owner', now);
+            await appendAudit(trx, now, audit(c, id, 'org.created', session.userId, id, { name: body.name }));
+          });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new PylonError(409, 'ORG_EXISTS', 'An org with this id exists');
+          throw error;
+        }
+        services.orgs.forget(id);
+        return c.json({ id, name: body.name, created_at: seconds(now), role: 'owner' }, 201);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orgs',
+      summary: "The caller's orgs with their role in each",
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Orgs', schema: z.array(orgBody) },
+        401: { description: 'UNAUTHORIZED' },
+      },
+      handler: async (c) => {
+        const session = await requireSession(c, services);
+        const list = await orgs.listForUser(session.userId);
+        return c.json(
+          list.map((org) => ({
+            id: org.id,
+            name: org.name,
+            created_at: seconds(org.createdAt),
+            role: org.role,
+          })),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orgs/:id',
+      summary: 'An org the caller belongs to',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: { description: 'The org', schema: orgBody.extend({ role: z.string().nullable() }) },
+        404: { description: 'ORG_NOT_FOUND (also for non-members)' },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        const actor = await orgActor(c, services, orgs, orgId);
+        const org = (await orgs.find(orgId))!;
+        return c.json({
+          id: org.id,
+          name: org.name,
+          created_at: seconds(org.createdAt),
+          role: actor.kind === 'member' ? actor.role : null,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/orgs/:id',
+      summary: 'Delete an org with its memberships and invites (owners only)',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) },
+        403: { description: 'FORBIDDEN: not an owner' },
+        404: { description: 'ORG_NOT_FOUND' },
+        409: { description: "DEFAULT_ORG: the deployment's default org stays" },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        const actor = await orgActor(c, services, orgs, orgId);
+        requireOwner(actor, 'delete the org');
+        if (orgId === services.config.orgId)
+          throw new PylonError(409, 'DEFAULT_ORG', "The deployment's default org cannot be deleted");
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          await orgs.delete(trx, orgId);
+          await appendAudit(trx, now, audit(c, orgId, 'org.deleted', actorName(actor), orgId, null));
+        });
+        services.orgs.forget(orgId);
+        return c.json({ id: orgId, deleted: true as const });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orgs/:id/members',
+      summary: "An org's members (any member may read)",
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: { description: 'Members', schema: z.array(memberBody) },
+        404: { description: 'ORG_NOT_FOUND' },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        await orgActor(c, services, orgs, orgId);
+        const members = await orgs.members(orgId);
+        return c.json(
+          members.map((m) => ({
+            user_id: m.userId,
+            email: m.email,
+            role: m.role,
+            joined_at: seconds(m.joinedAt),
+          })),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/orgs/:id/members/:user_id',
+      summary: "Change a member's role (owners and admins; only owners grant or change owner)",
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      body: z.object({ role: z.unknown() }),
+      responses: {
+        200: { description: 'Changed', schema: memberBody.omit({ email: true, joined_at: true }) },
+        400: { description: 'BAD_ROLE' },
+        403: { description: 'FORBIDDEN' },
+        404: { description: 'ORG_NOT_FOUND or MEMBER_NOT_FOUND' },
+        409: { description: 'LAST_OWNER: the last owner cannot be demoted' },
+      },
+      handler: async (c, { body }) => {
+        const orgId = c.req.param('id') ?? '';
+        const userId = c.req.param('user_id') ?? '';
+        const role = requireOrgRole(body.role);
+        const outer = await orgActor(c, services, orgs, orgId);
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          const actor = await relockActor(trx, orgs, orgId, outer);
+          const current = await orgs.roleOf(orgId, userId, trx);
+          if (current === null) throw new PylonError(404, 'MEMBER_NOT_FOUND', 'No such member');
+          checkRoleChange(actor, current, role);
+          if (current === role) return;
+          if (current === 'owner' && (await orgs.owners(trx, orgId)) <= 1) {
+            throw new PylonError(
+              409,
+              'LAST_OWNER',
+              'The last owner cannot be demoted; make someone else owner first',
+            );
+          }
+          await orgs.setRole(trx, orgId, userId, role);
+          await appendAudit(
+            trx,
+            now,
+            audit(c, orgId, 'org.role_changed', actorName(actor), userId, { from: current, to: role }),
+          );
+        });
+        return c.json({ user_id: userId, role });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/orgs/:id/members/:user_id',
+      summary: 'Remove a member, or leave (the last owner can do neither)',
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie', 'adminToken'],
+      responses: {
+        200: { description: 'Removed', schema: z.object({ user_id: z.string(), removed: z.literal(true) }) },
+        403: { description: 'FORBIDDEN' },
+        404: { description: 'ORG_NOT_FOUND or MEMBER_NOT_FOUND' },
+        409: { description: 'LAST_OWNER' },
+      },
+      handler: async (c) => {
+        const orgId = c.req.param('id') ?? '';
+        const userId = c.req.param('user_id') ?? '';
+        const outer = await orgActor(c, services, orgs, orgId);
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          const actor = await relockActor(trx, orgs, orgId, outer);
+          const current = await orgs.roleOf(orgId, userId, trx);
+          if (current === null) throw new PylonError(404, 'MEMBER_NOT_FOUND', 'No such member');
+          checkRemoval(actor, userId, current);
+          if (current === 'owner' && (await orgs.owners(trx, orgId)) <= 1) {
+            throw new PylonError(409, 'LAST_OWNER', 'The last owner cannot leave or be removed');
+          }
+          await orgs.removeMember(trx, orgId, userId);
+          await appendAudit(
+            trx,
+            now,
+            audit(c, orgId, 'org.member_removed', actorName(actor), userId, { role: current }),
+          );
+        });
+        return c.json({ user_id: userId, removed: true as const });
+      },
+    }),
+  ];
+}

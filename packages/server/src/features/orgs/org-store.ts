@@ -1,0 +1,132 @@
+import type { DB } from '../../storage/database.js';
+import type { Dialect } from '../../storage/migrations/index.js';
+import type { OrgRole } from '../../storage/schema.js';
+
+export interface Org {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface Member {
+  userId: string;
+  email: string | null;
+  role: OrgRole;
+  joinedAt: number;
+}
+
+/**
+ * Orgs and their members. Membership changes that must keep an owner run inside a transaction
+ * that first locks the org row (PostgreSQL `FOR UPDATE`; SQLite has a single writer anyway), so
+ * two owners demoting each other at once cannot leave the org without one.
+ */
+export class OrgStore {
+  constructor(
+    private readonly db: DB,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async lock(trx: DB, orgId: string): Promise<Org | null> {
+    let query = trx.selectFrom('orgs').select(['id', 'name', 'created_at']).where('id', '=', orgId);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? { id: row.id, name: row.name, createdAt: Number(row.created_at) } : null;
+  }
+
+  async find(orgId: string): Promise<Org | null> {
+    const row = await this.db
+      .selectFrom('orgs')
+      .select(['id', 'name', 'created_at'])
+      .where('id', '=', orgId)
+      .executeTakeFirst();
+    return row ? { id: row.id, name: row.name, createdAt: Number(row.created_at) } : null;
+  }
+
+  async roleOf(orgId: string, userId: string, db: DB = this.db): Promise<OrgRole | null> {
+    const row = await db
+      .selectFrom('org_members')
+      .select('role')
+      .where('org_id', '=', orgId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.role ?? null;
+  }
+
+  async listForUser(userId: string): Promise<Array<Org & { role: OrgRole }>> {
+    const rows = await this.db
+      .selectFrom('org_members')
+      .innerJoin('orgs', 'orgs.id', 'org_members.org_id')
+      .select(['orgs.id', 'orgs.name', 'orgs.created_at', 'org_members.role'])
+      .where('org_members.user_id', '=', userId)
+      .orderBy('orgs.created_at', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      createdAt: Number(row.created_at),
+      role: row.role,
+    }));
+  }
+
+  async members(orgId: string): Promise<Member[]> {
+    const rows = await this.db
+      .selectFrom('org_members')
+      .innerJoin('users', 'users.id', 'org_members.user_id')
+      .select(['org_members.user_id', 'users.email', 'org_members.role', 'org_members.joined_at'])
+      .where('org_members.org_id', '=', orgId)
+      .orderBy('org_members.joined_at', 'asc')
+      .orderBy('org_members.user_id', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      userId: row.user_id,
+      email: row.email,
+      role: row.role,
+      joinedAt: Number(row.joined_at),
+    }));
+  }
+
+  async owners(trx: DB, orgId: string): Promise<number> {
+    const row = await trx
+      .selectFrom('org_members')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('org_id', '=', orgId)
+      .where('role', '=', 'owner')
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async addMember(trx: DB, orgId: string, userId: string, role: OrgRole, now: number): Promise<void> {
+    await trx
+      .insertInto('org_members')
+      .values({ org_id: orgId, user_id: userId, role, joined_at: now })
+      .execute();
+  }
+
+  async setRole(trx: DB, orgId: string, userId: string, role: OrgRole): Promise<void> {
+    await trx
+      .updateTable('org_members')
+      .set({ role })
+      .where('org_id', '=', orgId)
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  /** Remove a membership; the member's sessions stop pointing at the org. */
+  async removeMember(trx: DB, orgId: string, userId: string): Promise<void> {
+    await trx.deleteFrom('org_members').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+    await trx
+      .updateTable('sessions')
+      .set({ active_org: null })
+      .where('active_org', '=', orgId)
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  /** Delete an org with its memberships and invites; every session pointing at it is cleared. */
+  async delete(trx: DB, orgId: string): Promise<void> {
+    await trx.updateTable('sessions').set({ active_org: null }).where('active_org', '=', orgId).execute();
+    await trx.deleteFrom('org_invites').where('org_id', '=', orgId).execute();
+    await trx.deleteFrom('org_members').where('org_id', '=', orgId).execute();
+    await trx.deleteFrom('orgs').where('id', '=', orgId).execute();
+  }
+}

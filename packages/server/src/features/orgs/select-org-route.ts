@@ -1,0 +1,36 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { defineRoute } from '../../http/route-table.js';
+import { requireSession } from '../identity/identity.js';
+import type { OrgsContext } from './feature.js';
+
+export function selectOrgRoutes(context: OrgsContext) {
+  const { services, orgs } = context;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/select-org',
+      summary: "Choose the session's active org (null clears it); reflected in /me as tenantId and roles",
+      tags: ['orgs'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({ orgId: z.string().nullable() }),
+      responses: {
+        200: { description: 'Selected', schema: z.object({ tenantId: z.string().nullable() }) },
+        401: { description: 'UNAUTHORIZED' },
+        403: { description: 'NOT_A_MEMBER' },
+      },
+      handler: async (c, { body }) => {
+        const session = await requireSession(c, services);
+        if (body.orgId !== null && (await orgs.roleOf(body.orgId, session.userId)) === null) {
+          throw new PylonError(403, 'NOT_A_MEMBER', 'You are not a member of this org');
+        }
+        await services.storage.db
+          .updateTable('sessions')
+          .set({ active_org: body.orgId })
+          .where('id', '=', session.sessionId)
+          .execute();
+        return c.json({ tenantId: body.orgId });
+      },
+    }),
+  ];
+}
