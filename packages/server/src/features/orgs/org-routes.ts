@@ -70,6 +70,14 @@ export function orgRoutes(context: OrgsContext) {
             await trx.insertInto('orgs').values({ id, name: body.name, created_at: now }).execute();
             await orgs.addMember(trx, id, session.userId, 'owner', now);
             await appendAudit(trx, now, audit(c, id, 'org.created', session.userId, id, { name: body.name }));
+            await appendAudit(
+              trx,
+              now,
+              audit(c, id, 'org.member_added', session.userId, session.userId, {
+                role: 'owner',
+                via: 'create',
+              }),
+            );
           });
         } catch (error) {
           if (isUniqueViolation(error)) throw new PylonError(409, 'ORG_EXISTS', 'An org with this id exists');
