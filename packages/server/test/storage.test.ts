@@ -4,6 +4,7 @@ import { manualClock } from '../src/clock.js';
 import { OrgDirectory } from '../src/features/orgs/org-directory.js';
 import { migrateToLatest, openStorage, type Storage } from '../src/storage/database.js';
 import { isUniqueViolation } from '../src/storage/errors.js';
+import { MIGRATION_NAMES } from '../src/storage/migrations/index.js';
 import { type ScratchDatabase, testDatabases } from './support/databases.js';
 
 // The same cases against every real database (STYLE: one conformance suite, no mocks).
@@ -51,12 +52,7 @@ describe.each(testDatabases)('storage on $kind', (database) => {
         const outcomes = await Promise.all(processes.map((p) => migrateToLatest(p)));
         for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
         const applied = outcomes.flatMap((o) => o.results ?? []).filter((r) => r.status === 'Success');
-        expect(applied.map((r) => r.migrationName)).toEqual([
-          '0001-platform',
-          '0002-identity',
-          '0003-oauth',
-          '0004-orgs',
-        ]);
+        expect(applied.map((r) => r.migrationName)).toEqual(MIGRATION_NAMES);
       } finally {
         await Promise.all(processes.map((p) => p.close()));
         await fresh.drop();

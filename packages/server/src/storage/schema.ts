@@ -14,6 +14,10 @@ export interface Database {
   identities: IdentitiesTable;
   org_members: OrgMembersTable;
   org_invites: OrgInvitesTable;
+  apps: AppsTable;
+  schema_versions: SchemaVersionsTable;
+  grants: GrantsTable;
+  bootstrap_claims: BootstrapClaimsTable;
 }
 
 export interface UsersTable {
@@ -138,4 +142,51 @@ export interface OrgInvitesTable {
   expires_at: number;
   accepted_at: number | null;
   accepted_by: string | null;
+}
+
+export type AppStatus = 'active' | 'disabled';
+
+export interface AppsTable {
+  org_id: string;
+  id: string;
+  name: string;
+  owner: string;
+  description: string | null;
+  status: AppStatus;
+  token_hash: string;
+  current_version: number | null;
+  pending_version: number | null;
+  created_at: number;
+  token_rotated_at: number;
+}
+
+export interface SchemaVersionsTable {
+  org_id: string;
+  app_id: string;
+  version: number;
+  version_tag: string;
+  /** The prepared schema as pushed (canonical JSON). */
+  prepared: string;
+  /** JSON object: archetype name → its sorted capabilities, inherits resolved. */
+  expanded: string;
+  pushed_by: string;
+  pushed_at: number;
+}
+
+export interface GrantsTable {
+  org_id: string;
+  app_id: string;
+  email_hash: string;
+  email: string | null;
+  archetype: string;
+  /** JSON array of extra capabilities. */
+  capabilities: string;
+  granted_at: number;
+  granted_by: string;
+}
+
+export interface BootstrapClaimsTable {
+  org_id: string;
+  email: string;
+  claimed_at: number;
 }

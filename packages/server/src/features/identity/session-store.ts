@@ -166,6 +166,17 @@ export class SessionStore {
     };
   }
 
+  /** Whether this token belongs to a session that has expired (to tell `expired` from unknown). */
+  async isExpired(token: string, now: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('token_hash', '=', hashToken(token))
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   listForUser(userId: string, now: number): Promise<SessionRecord[]> {
     return this.db
       .selectFrom('sessions')

@@ -3,6 +3,7 @@ import * as platform from './0001-platform.js';
 import * as identity from './0002-identity.js';
 import * as oauth from './0003-oauth.js';
 import * as orgs from './0004-orgs.js';
+import * as rbac from './0005-rbac.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,7 +25,11 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0002-identity': identity,
   '0003-oauth': oauth,
   '0004-orgs': orgs,
+  '0005-rbac': rbac,
 };
+
+/** Every migration's name, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
 
 export class CodeMigrationProvider implements MigrationProvider {
   constructor(private readonly context: MigrationContext) {}

@@ -1,0 +1,177 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
+import { callerName, requireCapability } from './caller.js';
+import type { RBACContext } from './context.js';
+
+const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+
+const appSummary = z.object({
+  app_id: z.string(),
+  name: z.string(),
+  owner: z.string(),
+  description: z.string().optional(),
+  status: z.enum(['active', 'disabled']),
+  created_at: z.number(),
+});
+
+export function appRoutes(context: RBACContext) {
+  const { services, apps } = context;
+  const requireApp = async (c: AppContext) => {
+    const app = await apps.find(c.get('orgId'), c.req.param('appId') ?? '');
+    if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+    return app;
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/apps',
+      summary: "The org's registered apps",
+      tags: ['apps'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: { description: 'Apps', schema: z.object({ apps: z.array(appSummary) }) },
+        403: { description: 'insufficient_capability' },
+      },
+      handler: async (c) => {
+        await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
+        const list = await apps.list(c.get('orgId'));
+        return c.json({
+          apps: list.map((app) => ({
+            app_id: app.id,
+            name: app.name,
+            owner: app.owner,
+            ...(app.description === null ? {} : { description: app.description }),
+            status: app.status,
+            created_at: app.created_at,
+          })),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/apps',
+      summary: 'Register an app; its id is its name (a slug) and its token is shown once',
+      tags: ['apps'],
+      security: ['session', 'adminToken'],
+      body: z.object({
+        name: z.string(),
+        owner: z.string().min(1).max(320),
+        description: z.string().max(1000).optional(),
+      }),
+      responses: {
+        201: { description: 'Registered', schema: z.object({ app_id: z.string(), app_token: z.string() }) },
+        400: { description: 'invalid_app_id (not a slug, or the reserved `pylon`)' },
+        403: { description: 'insufficient_capability' },
+        409: { description: 'app_exists' },
+      },
+      handler: async (c, { body }) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
+        if (!APP_ID.test(body.name))
+          throw new PylonError(
+            400,
+            'invalid_app_id',
+            'name must be a slug: ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$',
+          );
+        if (body.name === PYLON_APP_ID)
+          throw new PylonError(400, 'invalid_app_id', '`pylon` is reserved for the built-in app');
+        const orgId = c.get('orgId');
+        const now = services.clock.now();
+        try {
+          const token = await services.storage.db.transaction().execute(async (trx) => {
+            const created = await apps.create(trx, {
+              orgId,
+              id: body.name,
+              name: body.name,
+              owner: body.owner,
+              description: body.description ?? null,
+              now,
+            });
+            await appendAudit(trx, now, {
+              org: orgId,
+              action: 'app.registered',
+              actor: callerName(caller),
+              target: body.name,
+              detail: { owner: body.owner },
+              requestId: c.get('requestId'),
+            });
+            return created;
+          });
+          return c.json({ app_id: body.name, app_token: token }, 201);
+        } catch (error) {
+          if (isUniqueViolation(error))
+            throw new PylonError(409, 'app_exists', 'An app with this name exists in this org');
+          throw error;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/apps/:appId',
+      summary: 'Disable an app: its tokens can no longer be minted',
+      tags: ['apps'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: {
+          description: 'Disabled',
+          schema: z.object({ app_id: z.string(), status: z.literal('disabled') }),
+        },
+        403: { description: 'insufficient_capability' },
+        404: { description: 'app_not_found' },
+      },
+      handler: async (c) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
+        const app = await requireApp(c);
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          await apps.disable(trx, app.org_id, app.id);
+          await appendAudit(trx, now, {
+            org: app.org_id,
+            action: 'app.disabled',
+            actor: callerName(caller),
+            target: app.id,
+            requestId: c.get('requestId'),
+          });
+        });
+        return c.json({ app_id: app.id, status: 'disabled' as const });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/apps/:appId/token/rotate',
+      summary: 'A new app token; the old one stops working at once',
+      tags: ['apps'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: {
+          description: 'Rotated',
+          schema: z.object({ app_id: z.string(), app_token: z.string(), rotated_at: z.number() }),
+        },
+        403: { description: 'insufficient_capability' },
+        404: { description: 'app_not_found' },
+      },
+      handler: async (c) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
+        const app = await requireApp(c);
+        const now = services.clock.now();
+        const token = await services.storage.db.transaction().execute(async (trx) => {
+          const rotated = (await apps.rotateToken(trx, app.org_id, app.id, now))!;
+          await appendAudit(trx, now, {
+            org: app.org_id,
+            action: 'app.token_rotated',
+            actor: callerName(caller),
+            target: app.id,
+            requestId: c.get('requestId'),
+          });
+          return rotated;
+        });
+        return c.json({ app_id: app.id, app_token: token, rotated_at: now });
+      },
+    }),
+  ];
+}

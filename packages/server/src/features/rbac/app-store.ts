@@ -1,0 +1,146 @@
+import type { Random } from '../../crypto/random.js';
+import { generateAppToken, hashToken } from '../../crypto/tokens.js';
+import type { DB } from '../../storage/database.js';
+import type { Dialect } from '../../storage/migrations/index.js';
+import type { AppsTable } from '../../storage/schema.js';
+
+export type App = Omit<AppsTable, 'token_hash'>;
+
+const COLUMNS = [
+  'org_id',
+  'id',
+  'name',
+  'owner',
+  'description',
+  'status',
+  'current_version',
+  'pending_version',
+  'created_at',
+  'token_rotated_at',
+] as const;
+
+function toApp(row: App): App {
+  return {
+    ...row,
+    created_at: Number(row.created_at),
+    token_rotated_at: Number(row.token_rotated_at),
+    current_version: row.current_version === null ? null : Number(row.current_version),
+    pending_version: row.pending_version === null ? null : Number(row.pending_version),
+  };
+}
+
+/** Registered apps of an org. The app token (`pyat_…`) is shown once and stored as SHA-256. */
+export class AppStore {
+  constructor(
+    private readonly db: DB,
+    private readonly dialect: Dialect,
+    private readonly random: Random,
+  ) {}
+
+  async create(
+    trx: DB,
+    input: {
+      orgId: string;
+      id: string;
+      name: string;
+      owner: string;
+      description: string | null;
+      now: number;
+    },
+  ): Promise<string> {
+    const token = generateAppToken(this.random);
+    await trx
+      .insertInto('apps')
+      .values({
+        org_id: input.orgId,
+        id: input.id,
+        name: input.name,
+        owner: input.owner,
+        description: input.description,
+        status: 'active',
+        token_hash: hashToken(token),
+        current_version: null,
+        pending_version: null,
+        created_at: input.now,
+        token_rotated_at: input.now,
+      })
+      .execute();
+    return token;
+  }
+
+  async find(orgId: string, appId: string, db: DB = this.db): Promise<App | null> {
+    const row = await db
+      .selectFrom('apps')
+      .select(COLUMNS)
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .executeTakeFirst();
+    return row ? toApp(row) : null;
+  }
+
+  /** The app for a schema push: found by org, id and the hash of the presented token at once. */
+  async findByToken(orgId: string, appId: string, token: string): Promise<App | null> {
+    const row = await this.db
+      .selectFrom('apps')
+      .select(COLUMNS)
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    return row ? toApp(row) : null;
+  }
+
+  /** Read the app inside a transaction, locking its row on PostgreSQL (version pointers change under it). */
+  async lock(trx: DB, orgId: string, appId: string): Promise<App | null> {
+    let query = trx.selectFrom('apps').select(COLUMNS).where('org_id', '=', orgId).where('id', '=', appId);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? toApp(row) : null;
+  }
+
+  async list(orgId: string): Promise<App[]> {
+    const rows = await this.db
+      .selectFrom('apps')
+      .select(COLUMNS)
+      .where('org_id', '=', orgId)
+      .orderBy('created_at', 'asc')
+      .execute();
+    return rows.map(toApp);
+  }
+
+  async disable(trx: DB, orgId: string, appId: string): Promise<boolean> {
+    const result = await trx
+      .updateTable('apps')
+      .set({ status: 'disabled' })
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** A new token; the old one stops matching at once on every process (only the new hash is stored). */
+  async rotateToken(trx: DB, orgId: string, appId: string, now: number): Promise<string | null> {
+    const token = generateAppToken(this.random);
+    const result = await trx
+      .updateTable('apps')
+      .set({ token_hash: hashToken(token), token_rotated_at: now })
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? token : null;
+  }
+
+  async setVersions(
+    trx: DB,
+    orgId: string,
+    appId: string,
+    versions: { current: number | null; pending: number | null },
+  ): Promise<void> {
+    await trx
+      .updateTable('apps')
+      .set({ current_version: versions.current, pending_version: versions.pending })
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .execute();
+  }
+}

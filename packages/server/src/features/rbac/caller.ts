@@ -1,0 +1,67 @@
+import { hashEmail, PylonError } from '@pylon/core';
+import { bearerFrom } from '../../http/auth-context.js';
+import type { AppContext } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
+import { PYLON_APP_ID, type PylonCapability } from './builtin-schema.js';
+import type { RBACContext } from './context.js';
+
+/** Who calls the RBAC surface: the deployment admin (admin token) or a signed-in person. */
+export type RBACCaller =
+  | { kind: 'admin' }
+  | { kind: 'person'; userId: string; email: string; emailHash: string; sessionExpiresAt: number };
+
+/** The name an RBAC change is audited under (CONTRACT §3: the admin token is `admin`). */
+export function callerName(caller: RBACCaller): string {
+  return caller.kind === 'admin' ? 'admin' : caller.email;
+}
+
+/**
+ * The caller of an RBAC route on the org `c.get('orgId')`. A session must carry an email (guests
+ * cannot), must not have expired (`expired`, told apart from an unknown token with one read on
+ * the failure path only), and must not be bound to another org (`org_mismatch`).
+ */
+export async function rbacCaller(c: AppContext, context: RBACContext): Promise<RBACCaller> {
+  const { services } = context;
+  const auth = await getAuth(c, services);
+  if (auth.isAdmin) return { kind: 'admin' };
+  if (auth.authMethod !== 'session' || auth.userId === null) {
+    const bearer = bearerFrom(c.req.header('authorization'));
+    if (bearer?.startsWith('pylon_') && (await context.sessions.isExpired(bearer, services.clock.now()))) {
+      throw new PylonError(401, 'expired', 'The session has expired; sign in again');
+    }
+    throw new PylonError(401, 'no_session', 'Send a session: Authorization: Bearer pylon_…');
+  }
+  if (auth.tenantId !== null && auth.tenantId !== c.get('orgId')) {
+    throw new PylonError(401, 'org_mismatch', 'This session belongs to another org');
+  }
+  if (auth.email === null)
+    throw new PylonError(401, 'no_session', 'A session without an email cannot use the RBAC service');
+  return {
+    kind: 'person',
+    userId: auth.userId,
+    email: auth.email,
+    emailHash: hashEmail(auth.email),
+    sessionExpiresAt: auth.sessionExpiresAt ?? 0,
+  };
+}
+
+/**
+ * The caller, if they hold `capability` in the org's built-in `pylon` app — computed by the same
+ * resolver that mints scoped tokens. The admin token holds every `pylon:*` capability.
+ */
+export async function requireCapability(
+  c: AppContext,
+  context: RBACContext,
+  capability: PylonCapability,
+): Promise<RBACCaller> {
+  const caller = await rbacCaller(c, context);
+  if (caller.kind === 'admin') return caller;
+  const answer = await context.capabilities.resolve(c.get('orgId'), PYLON_APP_ID, {
+    emailHash: caller.emailHash,
+    userId: caller.userId,
+  });
+  if (answer.kind !== 'ok' || !answer.caps.includes(capability)) {
+    throw new PylonError(403, 'insufficient_capability', `This needs ${capability}`);
+  }
+  return caller;
+}

@@ -1,0 +1,39 @@
+import type { Services } from '../../http/context.js';
+import type { Feature } from '../../server.js';
+import { SessionStore } from '../identity/session-store.js';
+import { OrgStore } from '../orgs/org-store.js';
+import { appRoutes } from './app-routes.js';
+import { AppStore } from './app-store.js';
+import { auditRoutes } from './audit-routes.js';
+import { CapabilityResolver } from './capabilities.js';
+import type { RBACContext } from './context.js';
+import { GrantStore } from './grant-store.js';
+import { roleRoutes } from './role-routes.js';
+import { schemaRoutes } from './schema-routes.js';
+import { SchemaStore } from './schema-store.js';
+import { tokenRoutes } from './token-routes.js';
+
+/** The RBAC service (CONTRACT §3), mounted at the root and under every org's base. */
+export function rbacFeature(services: Services): Feature {
+  const { db, dialect } = services.storage;
+  const schemas = new SchemaStore(db);
+  const orgs = new OrgStore(db, dialect);
+  const context: RBACContext = {
+    services,
+    apps: new AppStore(db, dialect, services.random),
+    schemas,
+    grants: new GrantStore(db),
+    orgs,
+    sessions: new SessionStore(db, services.random),
+    capabilities: new CapabilityResolver(db, schemas, orgs),
+  };
+  return {
+    rbacRoutes: [
+      ...tokenRoutes(context),
+      ...appRoutes(context),
+      ...roleRoutes(context),
+      ...schemaRoutes(context),
+      ...auditRoutes(context),
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+import type { DB } from '../../storage/database.js';
+
+export interface Grant {
+  orgId: string;
+  appId: string;
+  emailHash: string;
+  email: string | null;
+  archetype: string;
+  capabilities: string[];
+  grantedAt: number;
+  grantedBy: string;
+}
+
+type Row = {
+  org_id: string;
+  app_id: string;
+  email_hash: string;
+  email: string | null;
+  archetype: string;
+  capabilities: string;
+  granted_at: number;
+  granted_by: string;
+};
+
+function toGrant(row: Row): Grant {
+  return {
+    orgId: row.org_id,
+    appId: row.app_id,
+    emailHash: row.email_hash,
+    email: row.email,
+    archetype: row.archetype,
+    capabilities: JSON.parse(row.capabilities) as string[],
+    grantedAt: Number(row.granted_at),
+    grantedBy: row.granted_by,
+  };
+}
+
+/** Grants, keyed by (org, app, sha256 of the normalised email). */
+export class GrantStore {
+  constructor(private readonly db: DB) {}
+
+  /** Insert or replace the grant for this (org, app, email hash) in one statement. */
+  async upsert(trx: DB, grant: Grant): Promise<void> {
+    const values = {
+      org_id: grant.orgId,
+      app_id: grant.appId,
+      email_hash: grant.emailHash,
+      email: grant.email,
+      archetype: grant.archetype,
+      capabilities: JSON.stringify(grant.capabilities),
+      granted_at: grant.grantedAt,
+      granted_by: grant.grantedBy,
+    };
+    await trx
+      .insertInto('grants')
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(['org_id', 'app_id', 'email_hash']).doUpdateSet({
+          email: (eb) => eb.fn.coalesce(eb.ref('excluded.email'), eb.ref('grants.email')),
+          archetype: values.archetype,
+          capabilities: values.capabilities,
+          granted_at: values.granted_at,
+          granted_by: values.granted_by,
+        }),
+      )
+      .execute();
+  }
+
+  async find(orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
+    const row = await this.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('app_id', '=', appId)
+      .where('email_hash', '=', emailHash)
+      .executeTakeFirst();
+    return row ? toGrant(row) : null;
+  }
+
+  async list(orgId: string, appId?: string): Promise<Grant[]> {
+    let query = this.db.selectFrom('grants').selectAll().where('org_id', '=', orgId);
+    if (appId !== undefined) query = query.where('app_id', '=', appId);
+    const rows = await query.orderBy('app_id').orderBy('granted_at').execute();
+    return rows.map(toGrant);
+  }
+
+  async revoke(trx: DB, orgId: string, appId: string, emailHash: string): Promise<boolean> {
+    const result = await trx
+      .deleteFrom('grants')
+      .where('org_id', '=', orgId)
+      .where('app_id', '=', appId)
+      .where('email_hash', '=', emailHash)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  /** Remove the app's grants whose archetype is not among `kept`; returns them. */
+  async revokeArchetypesNotIn(
+    trx: DB,
+    orgId: string,
+    appId: string,
+    kept: readonly string[],
+  ): Promise<Grant[]> {
+    let query = trx.deleteFrom('grants').where('org_id', '=', orgId).where('app_id', '=', appId);
+    if (kept.length > 0) query = query.where('archetype', 'not in', [...kept]);
+    const rows = await query.returningAll().execute();
+    return rows.map(toGrant);
+  }
+}

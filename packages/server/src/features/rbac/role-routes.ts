@@ -1,0 +1,169 @@
+import { hashEmail, isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { defineRoute } from '../../http/route-table.js';
+import { PYLON_APP_ID, PYLON_CAPABILITIES, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
+import { callerName, requireCapability } from './caller.js';
+import type { RBACContext } from './context.js';
+
+const grantBody = z.object({
+  email_hash: z.string(),
+  email: z.string().optional(),
+  app_id: z.string(),
+  archetype: z.string(),
+  capabilities: z.array(z.string()).optional(),
+  granted_at: z.number(),
+  granted_by: z.string(),
+});
+
+export function roleRoutes(context: RBACContext) {
+  const { services, apps, grants, schemas } = context;
+
+  /** The archetypes and capabilities an app's grants may name: its current schema (or the built-in one). */
+  async function grantable(
+    orgId: string,
+    appId: string,
+  ): Promise<{ archetypes: Set<string>; capabilities: ReadonlySet<string> }> {
+    if (appId === PYLON_APP_ID)
+      return { archetypes: new Set(PYLON_EXPANSION.keys()), capabilities: PYLON_CAPABILITY_SET };
+    const app = await apps.find(orgId, appId);
+    if (!app) throw new PylonError(400, 'invalid_app_id', 'No such app in this org');
+    const version =
+      app.current_version === null ? null : await schemas.load(orgId, appId, app.current_version);
+    if (!version) return { archetypes: new Set(), capabilities: new Set() };
+    return { archetypes: new Set(version.archetypes.keys()), capabilities: version.capabilities };
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/roles',
+      summary: 'Grant an email an archetype (plus extra capabilities) in an app; replaces an earlier grant',
+      tags: ['roles'],
+      security: ['session', 'adminToken'],
+      body: z.object({
+        email: z.string(),
+        app_id: z.string(),
+        archetype: z.string(),
+        capabilities: z.array(z.string()).max(200).optional(),
+      }),
+      responses: {
+        200: {
+          description: 'Granted',
+          schema: z.object({ email_hash: z.string(), app_id: z.string(), archetype: z.string() }),
+        },
+        400: { description: 'invalid_email, invalid_app_id, invalid_archetype or invalid_capability' },
+        403: { description: 'insufficient_capability' },
+      },
+      handler: async (c, { body }) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
+        if (!isValidEmail(body.email))
+          throw new PylonError(400, 'invalid_email', 'email is not a valid address');
+        const orgId = c.get('orgId');
+        const allowed = await grantable(orgId, body.app_id);
+        if (!allowed.archetypes.has(body.archetype)) {
+          throw new PylonError(
+            400,
+            'invalid_archetype',
+            `${body.archetype} is not an archetype of ${body.app_id}'s current schema`,
+          );
+        }
+        const unknown = (body.capabilities ?? []).filter((cap) => !allowed.capabilities.has(cap));
+        if (unknown.length > 0) {
+          throw new PylonError(
+            400,
+            'invalid_capability',
+            `not in ${body.app_id}'s current schema: ${unknown.join(', ')}`,
+          );
+        }
+        const email = normalizeEmail(body.email);
+        const emailHash = hashEmail(email);
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          await grants.upsert(trx, {
+            orgId,
+            appId: body.app_id,
+            emailHash,
+            email,
+            archetype: body.archetype,
+            capabilities: [...new Set(body.capabilities ?? [])].sort(),
+            grantedAt: now,
+            grantedBy: callerName(caller),
+          });
+          await appendAudit(trx, now, {
+            org: orgId,
+            action: 'role.granted',
+            actor: callerName(caller),
+            target: email,
+            detail: { app_id: body.app_id, archetype: body.archetype, capabilities: body.capabilities ?? [] },
+            requestId: c.get('requestId'),
+          });
+        });
+        return c.json({ email_hash: emailHash, app_id: body.app_id, archetype: body.archetype });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/roles',
+      summary: "The org's grants, optionally for one app",
+      tags: ['roles'],
+      security: ['session', 'adminToken'],
+      query: z.object({ app_id: z.string().optional() }),
+      responses: {
+        200: { description: 'Grants', schema: z.object({ roles: z.array(grantBody) }) },
+        403: { description: 'insufficient_capability' },
+      },
+      handler: async (c, { query }) => {
+        await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
+        const list = await grants.list(c.get('orgId'), query.app_id);
+        return c.json({
+          roles: list.map((grant) => ({
+            email_hash: grant.emailHash,
+            ...(grant.email === null ? {} : { email: grant.email }),
+            app_id: grant.appId,
+            archetype: grant.archetype,
+            ...(grant.capabilities.length > 0 ? { capabilities: grant.capabilities } : {}),
+            granted_at: grant.grantedAt,
+            granted_by: grant.grantedBy,
+          })),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/roles/:appId/:emailHash',
+      summary: 'Revoke a grant',
+      tags: ['roles'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: {
+          description: 'Revoked',
+          schema: z.object({ app_id: z.string(), email_hash: z.string(), revoked: z.literal(true) }),
+        },
+        403: { description: 'insufficient_capability' },
+        404: { description: 'grant_not_found' },
+      },
+      handler: async (c) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
+        const orgId = c.get('orgId');
+        const appId = c.req.param('appId') ?? '';
+        const emailHash = c.req.param('emailHash') ?? '';
+        const now = services.clock.now();
+        await services.storage.db.transaction().execute(async (trx) => {
+          if (!(await grants.revoke(trx, orgId, appId, emailHash))) {
+            throw new PylonError(404, 'grant_not_found', 'No such grant');
+          }
+          await appendAudit(trx, now, {
+            org: orgId,
+            action: 'role.revoked',
+            actor: callerName(caller),
+            target: emailHash,
+            detail: { app_id: appId },
+            requestId: c.get('requestId'),
+          });
+        });
+        return c.json({ app_id: appId, email_hash: emailHash, revoked: true as const });
+      },
+    }),
+  ];
+}

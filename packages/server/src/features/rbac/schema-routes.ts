@@ -1,0 +1,315 @@
+import {
+  diffSchemas,
+  expandAllArchetypes,
+  type PreparedSchema,
+  PylonError,
+  type SchemaDiff,
+  SchemaError,
+  verifyPreparedSchema,
+} from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import type { App } from './app-store.js';
+import { PYLON_CAPABILITIES } from './builtin-schema.js';
+import { callerName, rbacCaller, requireCapability } from './caller.js';
+import type { RBACContext } from './context.js';
+import type { SchemaVersion } from './schema-store.js';
+
+const APP_TOKEN_HEADER = 'x-pylon-app-token';
+
+const diffBody = z.object({
+  kind: z.enum(['additive', 'destructive']),
+  changes: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** CONTRACT §3 codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
+function schemaFailure(error: unknown): never {
+  if (error instanceof SchemaError) {
+    if (error.code === 'namespace_violation') throw new PylonError(422, 'namespace_violation', error.message);
+    throw new PylonError(400, 'invalid_schema', error.message);
+  }
+  throw error;
+}
+
+function verify(body: unknown, appId: string): PreparedSchema {
+  try {
+    return verifyPreparedSchema(body, { appId });
+  } catch (error) {
+    schemaFailure(error);
+  }
+}
+
+function expansionOf(schema: PreparedSchema): Record<string, string[]> {
+  return Object.fromEntries([...expandAllArchetypes(schema)].map(([name, caps]) => [name, [...caps]]));
+}
+
+function versionSummary(version: SchemaVersion, withPrepared: boolean) {
+  return {
+    version: version.version,
+    version_tag: version.versionTag,
+    pushed_by: version.pushedBy,
+    pushed_at: version.pushedAt,
+    ...(withPrepared ? { prepared: version.prepared } : {}),
+  };
+}
+
+export function schemaRoutes(context: RBACContext) {
+  const { services, apps, schemas, grants } = context;
+
+  /** The app whose token is presented in X-Pylon-App-Token (app_token_invalid otherwise). */
+  async function appByToken(c: AppContext): Promise<App> {
+    const token = c.req.header(APP_TOKEN_HEADER);
+    const app = token ? await apps.findByToken(c.get('orgId'), c.req.param('appId') ?? '', token) : null;
+    if (!app)
+      throw new PylonError(401, 'app_token_invalid', 'X-Pylon-App-Token is missing or not this app’s token');
+    if (app.status !== 'active') throw new PylonError(403, 'app_disabled', 'This app is disabled');
+    return app;
+  }
+
+  async function appForReader(c: AppContext): Promise<App> {
+    await rbacCaller(c, context);
+    const app = await apps.find(c.get('orgId'), c.req.param('appId') ?? '');
+    if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+    return app;
+  }
+
+  async function diffAgainstCurrent(app: App, next: PreparedSchema): Promise<SchemaDiff> {
+    const current =
+      app.current_version === null ? null : await schemas.get(app.org_id, app.id, app.current_version);
+    return diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, next);
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/apps/:appId/schema',
+      summary: 'Push a prepared schema: additive changes become current, destructive ones wait for approval',
+      tags: ['schemas'],
+      security: ['appToken'],
+      body: z.unknown(),
+      responses: {
+        200: {
+          description: 'Accepted, or pending approval',
+          schema: z.object({
+            status: z.enum(['accepted', 'pending_approval']),
+            version: z.number(),
+            current_version: z.number().nullable().optional(),
+            diff: diffBody.optional(),
+          }),
+        },
+        400: { description: 'invalid_schema' },
+        401: { description: 'app_token_invalid' },
+        403: { description: 'app_disabled' },
+        409: { description: 'schema_pending: another version already waits for approval' },
+        422: { description: 'namespace_violation' },
+      },
+      handler: async (c, { body }) => {
+        const app = await appByToken(c);
+        const prepared = verify(body, app.id);
+        const now = services.clock.now();
+        const actor = `app:${app.id}`;
+        const result = await services.storage.db.transaction().execute(async (trx) => {
+          const locked = (await apps.lock(trx, app.org_id, app.id))!;
+          if (locked.pending_version !== null) {
+            throw new PylonError(
+              409,
+              'schema_pending',
+              `Version ${locked.pending_version} is waiting for approval`,
+            );
+          }
+          const current =
+            locked.current_version === null
+              ? null
+              : await schemas.get(app.org_id, app.id, locked.current_version, trx);
+          if (current && current.prepared._prepared.content_sha256 === prepared._prepared.content_sha256) {
+            return { status: 'accepted' as const, version: current.version };
+          }
+          const diff = diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, prepared);
+          const version = await schemas.nextVersion(trx, app.org_id, app.id);
+          await schemas.insert(trx, app.org_id, app.id, {
+            version,
+            versionTag: prepared.version_tag,
+            prepared,
+            expanded: expansionOf(prepared),
+            pushedBy: actor,
+            pushedAt: now,
+          });
+          const destructive = current !== null && diff.kind === 'destructive';
+          await apps.setVersions(trx, app.org_id, app.id, {
+            current: destructive ? locked.current_version : version,
+            pending: destructive ? version : null,
+          });
+          await appendAudit(trx, now, {
+            org: app.org_id,
+            action: 'schema.pushed',
+            actor,
+            target: app.id,
+            detail: {
+              version,
+              version_tag: prepared.version_tag,
+              status: destructive ? 'pending_approval' : 'accepted',
+              kind: diff.kind,
+            },
+            requestId: c.get('requestId'),
+          });
+          return destructive
+            ? { status: 'pending_approval' as const, version, current_version: locked.current_version, diff }
+            : { status: 'accepted' as const, version };
+        });
+        return c.json(result);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/apps/:appId/schema/diff',
+      summary: 'Dry run of a push: the diff against the current version, nothing stored',
+      tags: ['schemas'],
+      security: ['appToken', 'session'],
+      body: z.unknown(),
+      responses: {
+        200: {
+          description: 'What a push would do',
+          schema: z.object({
+            current_version: z.number().nullable(),
+            would: z.enum(['accepted', 'pending_approval']),
+            diff: diffBody,
+          }),
+        },
+        400: { description: 'invalid_schema' },
+        401: { description: 'app_token_invalid or no_session' },
+        404: { description: 'app_not_found' },
+        422: { description: 'namespace_violation' },
+      },
+      handler: async (c, { body }) => {
+        const app = c.req.header(APP_TOKEN_HEADER) ? await appByToken(c) : await appForReader(c);
+        const prepared = verify(body, app.id);
+        const diff = await diffAgainstCurrent(app, prepared);
+        return c.json({
+          current_version: app.current_version,
+          would:
+            app.current_version !== null && diff.kind === 'destructive'
+              ? ('pending_approval' as const)
+              : ('accepted' as const),
+          diff,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/apps/:appId/schema',
+      summary: "An app's schema versions with the current and pending ones",
+      tags: ['schemas'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: {
+          description: 'Versions',
+          schema: z.object({
+            versions: z.array(z.record(z.string(), z.unknown())),
+            current_version: z.number().nullable(),
+            pending_version: z.number().nullable(),
+          }),
+        },
+        404: { description: 'app_not_found' },
+      },
+      handler: async (c) => {
+        const app = await appForReader(c);
+        const versions = await schemas.list(app.org_id, app.id);
+        return c.json({
+          versions: versions.map((version) => versionSummary(version, true)),
+          current_version: app.current_version,
+          pending_version: app.pending_version,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/apps/:appId/schema/current',
+      summary: 'The version that serves tokens now',
+      tags: ['schemas'],
+      security: ['session', 'adminToken'],
+      responses: {
+        200: { description: 'The current version', schema: z.record(z.string(), z.unknown()) },
+        404: { description: 'app_not_found, or not_found when nothing was pushed yet' },
+      },
+      handler: async (c) => {
+        const app = await appForReader(c);
+        const current =
+          app.current_version === null ? null : await schemas.get(app.org_id, app.id, app.current_version);
+        if (!current) throw new PylonError(404, 'not_found', 'No schema has been pushed for this app');
+        return c.json({
+          ...versionSummary(current, true),
+          capabilities: current.prepared.capabilities,
+          archetypes: current.prepared.archetypes,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/apps/:appId/schema/approve-migration',
+      summary: 'Make the pending version current; grants of archetypes it removed are revoked',
+      tags: ['schemas'],
+      security: ['session', 'adminToken'],
+      body: z.object({ version: z.number().int().positive() }),
+      responses: {
+        200: {
+          description: 'Approved',
+          schema: z.object({
+            status: z.literal('approved'),
+            version: z.number(),
+            roles_migrated: z.number(),
+          }),
+        },
+        403: { description: 'insufficient_capability' },
+        404: { description: 'app_not_found, or nothing_pending (no pending version with that number)' },
+      },
+      handler: async (c, { body }) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.approveMigration);
+        const orgId = c.get('orgId');
+        const appId = c.req.param('appId') ?? '';
+        const now = services.clock.now();
+        const migrated = await services.storage.db.transaction().execute(async (trx) => {
+          const app = await apps.lock(trx, orgId, appId);
+          if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+          if (app.pending_version !== body.version) {
+            throw new PylonError(
+              404,
+              'nothing_pending',
+              `Version ${body.version} is not waiting for approval`,
+            );
+          }
+          const next = (await schemas.get(orgId, appId, body.version, trx))!;
+          await apps.setVersions(trx, orgId, appId, { current: body.version, pending: null });
+          const revoked = await grants.revokeArchetypesNotIn(trx, orgId, appId, Object.keys(next.expanded));
+          const entry = { org: orgId, actor: callerName(caller), requestId: c.get('requestId') };
+          for (const grant of revoked) {
+            await appendAudit(trx, now, {
+              ...entry,
+              action: 'role.revoked',
+              target: grant.email ?? grant.emailHash,
+              detail: {
+                app_id: appId,
+                archetype: grant.archetype,
+                reason: 'archetype removed by schema migration',
+                version: body.version,
+              },
+            });
+          }
+          await appendAudit(trx, now, {
+            ...entry,
+            action: 'schema.approved',
+            target: appId,
+            detail: {
+              version: body.version,
+              previous_version: app.current_version,
+              roles_migrated: revoked.length,
+            },
+          });
+          return revoked.length;
+        });
+        return c.json({ status: 'approved' as const, version: body.version, roles_migrated: migrated });
+      },
+    }),
+  ];
+}

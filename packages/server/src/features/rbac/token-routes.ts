@@ -1,0 +1,184 @@
+import { hashEmail, PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { toBase64URL } from '../../crypto/random.js';
+import { defineRoute } from '../../http/route-table.js';
+import { isUniqueViolation } from '../../storage/errors.js';
+import { orgAPIURL } from '../orgs/org-directory.js';
+import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
+import { rbacCaller } from './caller.js';
+import type { RBACContext } from './context.js';
+
+const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+
+export function tokenRoutes(context: RBACContext) {
+  const { services } = context;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/token',
+      summary:
+        "Exchange the caller's session for a 30-second scoped token listing their capabilities in an app",
+      tags: ['rbac'],
+      security: ['session'],
+      body: z.object({ app_id: z.unknown().optional() }),
+      responses: {
+        200: {
+          description: 'A scoped token (EdDSA JWT)',
+          schema: z.object({ scoped_token: z.string(), ttl: z.literal(30), expires_at: z.number() }),
+        },
+        400: { description: 'invalid_app_id' },
+        401: { description: 'no_session, expired or org_mismatch' },
+        403: { description: 'app_disabled' },
+      },
+      handler: async (c, { body }) => {
+        const appId = body.app_id;
+        if (typeof appId !== 'string' || !APP_ID.test(appId))
+          throw new PylonError(400, 'invalid_app_id', 'app_id is required');
+        const caller = await rbacCaller(c, context);
+        if (caller.kind === 'admin')
+          throw new PylonError(401, 'no_session', 'Scoped tokens are minted for a person’s session');
+        const orgId = c.get('orgId');
+        const answer = await context.capabilities.resolve(orgId, appId, {
+          emailHash: caller.emailHash,
+          userId: caller.userId,
+        });
+        if (answer.kind === 'unknown_app')
+          throw new PylonError(400, 'invalid_app_id', 'No such app in this org');
+        if (answer.kind === 'disabled') throw new PylonError(403, 'app_disabled', 'This app is disabled');
+        const iat = Math.floor(services.clock.now() / 1000);
+        const exp = iat + DEFAULTS.scopedTokenTTLSeconds;
+        // DESIGN "Tokens": exactly these claims, caps sorted, one signature.
+        const token = await services.keys.sign({
+          iss: orgAPIURL(services.config.publicURL, orgId),
+          aud: appId,
+          sub: caller.email,
+          org: orgId,
+          app: appId,
+          caps: answer.caps,
+          iat,
+          nbf: iat,
+          exp,
+          jti: toBase64URL(services.random.bytes(16)),
+        });
+        return c.json({ scoped_token: token, ttl: 30 as const, expires_at: exp * 1000 });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/whoami',
+      summary: "The caller's email, org, archetype in the pylon app and session expiry",
+      tags: ['rbac'],
+      security: ['session'],
+      responses: {
+        200: {
+          description: 'Who the session is',
+          schema: z.object({
+            email: z.string(),
+            org_id: z.string(),
+            archetype: z.string().nullable(),
+            session_expires_at: z.number(),
+          }),
+        },
+        401: { description: 'no_session, expired or org_mismatch' },
+      },
+      handler: async (c) => {
+        const caller = await rbacCaller(c, context);
+        if (caller.kind === 'admin')
+          throw new PylonError(401, 'no_session', 'whoami describes a person’s session');
+        const orgId = c.get('orgId');
+        const held = await context.capabilities.pylonArchetypes(orgId, {
+          emailHash: caller.emailHash,
+          userId: caller.userId,
+        });
+        return c.json({
+          email: caller.email,
+          org_id: orgId,
+          archetype: strongestPylonArchetype(held),
+          session_expires_at: caller.sessionExpiresAt,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/bootstrap',
+      summary: 'One-time self-grant of pylon-admin to PYLON_BOOTSTRAP_ADMIN_EMAIL',
+      tags: ['rbac'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: {
+          description: 'Granted',
+          schema: z.object({ email: z.string(), archetype: z.literal('pylon-admin') }),
+        },
+        401: { description: 'no_session' },
+        403: { description: 'not_bootstrap_email (or the email is not verified)' },
+        409: { description: 'bootstrap_consumed' },
+      },
+      handler: async (c) => {
+        const caller = await rbacCaller(c, context);
+        const expected = services.config.bootstrapAdminEmail;
+        const auth = c.get('auth');
+        if (
+          caller.kind !== 'person' ||
+          expected === null ||
+          caller.email !== expected ||
+          !auth?.emailVerified
+        ) {
+          throw new PylonError(
+            403,
+            'not_bootstrap_email',
+            'Only the verified PYLON_BOOTSTRAP_ADMIN_EMAIL may bootstrap',
+          );
+        }
+        const orgId = c.get('orgId');
+        // The deployment's own org only: other orgs have owners of their own, and the bootstrap
+        // email must not become an admin of every org created later.
+        if (orgId !== services.config.orgId) {
+          throw new PylonError(
+            403,
+            'not_bootstrap_email',
+            "Bootstrap applies to the deployment's default org only",
+          );
+        }
+        const now = services.clock.now();
+        try {
+          await services.storage.db.transaction().execute(async (trx) => {
+            // The primary key makes the claim single-use per org, on every process.
+            await trx
+              .insertInto('bootstrap_claims')
+              .values({ org_id: orgId, email: caller.email, claimed_at: now })
+              .execute();
+            await context.grants.upsert(trx, {
+              orgId,
+              appId: PYLON_APP_ID,
+              emailHash: hashEmail(caller.email),
+              email: caller.email,
+              archetype: 'pylon-admin',
+              capabilities: [],
+              grantedAt: now,
+              grantedBy: 'bootstrap',
+            });
+            const entry = {
+              org: orgId,
+              actor: caller.email,
+              target: caller.email,
+              requestId: c.get('requestId'),
+            };
+            await appendAudit(trx, now, { ...entry, action: 'bootstrap.consumed' });
+            await appendAudit(trx, now, {
+              ...entry,
+              action: 'role.granted',
+              detail: { app_id: PYLON_APP_ID, archetype: 'pylon-admin', via: 'bootstrap' },
+            });
+          });
+        } catch (error) {
+          if (isUniqueViolation(error))
+            throw new PylonError(409, 'bootstrap_consumed', 'Bootstrap was already used in this org');
+          throw error;
+        }
+        return c.json({ email: caller.email, archetype: 'pylon-admin' as const });
+      },
+    }),
+  ];
+}
