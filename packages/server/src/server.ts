@@ -1,10 +1,9 @@
 import { PylonError } from '@pylon/core';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { DEFAULTS } from './config/defaults.js';
-import { type Random, secureRandom } from './crypto/random.js';
+import { pooledSecureRandom, type Random } from './crypto/random.js';
 import { createSealer } from './crypto/seal.js';
 import { healthRoutes } from './features/health/routes.js';
 import { keyRoutes } from './features/keys/routes.js';
@@ -72,7 +71,7 @@ export function createServer(
 ): PylonServer {
   if (config.secret === null) throw new Error('createServer needs config.secret (see loadDevelopmentSecret)');
   const clock = deps.clock ?? systemClock;
-  const random = deps.random ?? secureRandom;
+  const random = deps.random ?? pooledSecureRandom();
   const sealer = createSealer(config.secret, random);
   const services: Services = {
     config,
@@ -117,24 +116,6 @@ export function createServer(
   });
   app.use('*', accessLog(deps.logger, clock));
   app.use('*', securityHeaders({ https: config.publicURL.startsWith('https:') }));
-  const limitBody = bodyLimit({
-    maxSize: config.bodyLimitBytes,
-    onError: (c) =>
-      renderError(
-        c as AppContext,
-        new PylonError(
-          413,
-          (c as AppContext).get('surface') === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE',
-          `Bodies are limited to ${config.bodyLimitBytes} bytes`,
-        ),
-      ),
-  });
-  // Only requests that may carry a body: inspecting a GET's body would make the node adapter
-  // build a full Request object and lose its fast path.
-  app.use('*', (c, next) =>
-    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next),
-  );
-
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
   app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
     const orgId = c.req.param('orgId') ?? '';

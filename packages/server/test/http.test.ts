@@ -258,3 +258,41 @@ describe('access log', () => {
     await scratch.drop();
   });
 });
+
+describe('request bodies over a real socket', () => {
+  it('are read from the Node stream, limited before parsing, declared or chunked', async () => {
+    const { listen } = await import('../src/platform/listen.js');
+    const t = await startTestServer(testDatabases[0]!, {
+      features: () => [probe],
+      env: { PYLON_BODY_LIMIT: '2048' },
+    });
+    const listening = await listen(t.server.fetch, 0, '127.0.0.1');
+    try {
+      const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+        fetch(`${listening.url}/api/auth/probe/echo`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...headers },
+          ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+        } as RequestInit);
+      const ok = await post(JSON.stringify({ name: 'über' }));
+      expect(await ok.json()).toEqual({ hello: 'über' });
+      const declared = await post(JSON.stringify({ name: 'x'.repeat(4096) }));
+      expect(declared.status).toBe(413);
+      expect(((await declared.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+      const chunked = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 8; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(512)));
+          controller.close();
+        },
+      });
+      const streamed = await post(chunked);
+      expect(streamed.status).toBe(413);
+      const broken = await post('{"name":');
+      expect(((await broken.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    } finally {
+      await listening.close(1000);
+      await t.close();
+    }
+  });
+});

@@ -96,3 +96,21 @@ describe('Sealer', () => {
     expect(() => sealer.open(other.seal('secret', here), here)).toThrow(SealError);
   });
 });
+
+describe('pooledSecureRandom', () => {
+  it('hands out fresh bytes of the asked length, across pool refills, never the same twice', async () => {
+    const { pooledSecureRandom } = await import('../src/crypto/random.js');
+    const random = pooledSecureRandom();
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const bytes = random.bytes(16);
+      expect(bytes).toHaveLength(16);
+      seen.add(Buffer.from(bytes).toString('hex'));
+    }
+    expect(seen.size).toBe(1000);
+    expect(random.bytes(5000)).toHaveLength(5000);
+    const a = random.bytes(32);
+    a.fill(0);
+    expect(random.bytes(32).some((byte) => byte !== 0)).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
+import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -58,9 +59,33 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
   );
 }
 
-async function readBody(c: AppContext, route: AnyRoute, surface: Surface): Promise<unknown> {
+/**
+ * The body as text, at most `limit` bytes (413 otherwise, before anything is parsed). Read from
+ * the Node socket when there is one (see platform/node-body.ts), else from the Web Request.
+ */
+async function readText(c: AppContext, limit: number, surface: Surface): Promise<string> {
+  const tooLarge = () =>
+    new PylonError(
+      413,
+      surface === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE',
+      `Bodies are limited to ${limit} bytes`,
+    );
+  try {
+    const fromNode = readNodeBody(c.env, limit);
+    if (fromNode) return await fromNode;
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw tooLarge();
+    throw error;
+  }
+  if (Number(c.req.header('content-length') ?? 0) > limit) throw tooLarge();
+  const text = await c.req.text();
+  if (new TextEncoder().encode(text).length > limit) throw tooLarge();
+  return text;
+}
+
+async function readBody(c: AppContext, route: AnyRoute, surface: Surface, limit: number): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const raw = await c.req.text();
+  const raw = await readText(c, limit, surface);
   if (raw === '') return {};
   if (route.acceptsForm && type === 'application/x-www-form-urlencoded') {
     return Object.fromEntries(new URLSearchParams(raw));
@@ -89,7 +114,9 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       let body: unknown;
       if (route.body) {
-        const parsed = route.body.safeParse(await readBody(c, route, group.surface));
+        const parsed = route.body.safeParse(
+          await readBody(c, route, group.surface, services.config.bodyLimitBytes),
+        );
         if (!parsed.success) throw validationError(group.surface, parsed.error.issues);
         body = parsed.data;
       }

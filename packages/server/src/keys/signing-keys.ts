@@ -1,7 +1,8 @@
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import { type Random, toBase64URL } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
+import { ed25519Signer } from '../platform/ed25519.js';
 import type { DB } from '../storage/database.js';
 import type { SigningKeysTable } from '../storage/schema.js';
 import { type KeySchedulePolicy, scheduleKeys } from './key-schedule.js';
@@ -30,7 +31,7 @@ export interface KeyRingOptions {
 interface LoadedView {
   loadedAt: number;
   published: PublicJWK[];
-  signing: { kid: string; key: CryptoKey } | null;
+  signing: { kid: string; sign: (data: Uint8Array) => Uint8Array; header: string } | null;
 }
 
 const location = (kid: string) => ({ table: 'signing_keys', column: 'private_jwk_sealed', row: kid });
@@ -125,9 +126,9 @@ export class KeyRing {
   async sign(claims: JWTPayload): Promise<string> {
     const { signing } = await this.current();
     if (!signing) throw new Error('no active signing key');
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' })
-      .sign(signing.key);
+    // RFC 7515 §7.1 compact serialisation; the header is encoded once per key.
+    const input = `${signing.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${input}.${Buffer.from(signing.sign(Buffer.from(input))).toString('base64url')}`;
   }
 
   /** Forget the in-memory view (after a rotation elsewhere, or in tests). */
@@ -153,8 +154,11 @@ export class KeyRing {
     if (signing) {
       const jwk = JSON.parse(
         this.options.sealer.open(signing.private_jwk_sealed, location(signing.kid)),
-      ) as JWK;
-      signingKey = { kid: signing.kid, key: (await importJWK(jwk, SIGNING_ALG)) as CryptoKey };
+      ) as Parameters<typeof ed25519Signer>[0];
+      const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' })).toString(
+        'base64url',
+      );
+      signingKey = { kid: signing.kid, sign: ed25519Signer(jwk), header };
     }
     return {
       loadedAt: now,
