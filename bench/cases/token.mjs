@@ -1,14 +1,18 @@
 // POST /token on a small and a large database, each as a ratio to the hello-world baseline.
 // The large one holds 1 000 apps and 100 000 grants: minting must cost the same there (indexed
 // reads only, expansion from memory).
-import { readFileSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expandAllArchetypes } from '../../packages/core/dist/index.js';
 import { measure, report, startPylon } from '../lib.mjs';
 
-const PREPARED = readFileSync(new URL('../../../shared/conformance/schema-prepare/reference.prepared.json', import.meta.url), 'utf8');
+const PREPARED = readFileSync(
+  new URL('../../../shared/conformance/schema-prepare/reference.prepared.json', import.meta.url),
+  'utf8',
+);
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 /** A signed-in person on a fresh server, with the `example` app and its schema, plus filler data. */
@@ -25,7 +29,9 @@ async function seededServer({ apps, grantsPerApp }) {
   const db = new Database(join(server.dir, 'pylon.db'));
   db.pragma('busy_timeout = 5000');
   const prepared = JSON.parse(PREPARED);
-  const expanded = Object.fromEntries([...expandAllArchetypes(prepared)].map(([name, caps]) => [name, [...caps]]));
+  const expanded = Object.fromEntries(
+    [...expandAllArchetypes(prepared)].map(([name, caps]) => [name, [...caps]]),
+  );
   const insertApp = db.prepare(
     `insert into apps (org_id, id, name, owner, description, status, token_hash, current_version, pending_version, created_at, token_rotated_at)
      values ('default', ?, ?, 'bench', null, 'active', ?, 1, null, 0, 0)`,
@@ -46,10 +52,12 @@ async function seededServer({ apps, grantsPerApp }) {
       const appId = `filler-${a}`;
       insertApp.run(appId, appId, sha256(`token-${a}`));
       insertVersion.run(appId, PREPARED, JSON.stringify(expanded));
-      for (let g = 0; g < grantsPerApp; g++) insertGrant.run(appId, sha256(`user-${a}-${g}@example.com`), 'example:user');
+      for (let g = 0; g < grantsPerApp; g++)
+        insertGrant.run(appId, sha256(`user-${a}-${g}@example.com`), 'example:user');
     }
     // Grants of other people in the measured app too, so its own index range is not trivially small.
-    for (let g = 0; g < grantsPerApp; g++) insertGrant.run('example', sha256(`other-${g}@example.com`), 'example:user');
+    for (let g = 0; g < grantsPerApp; g++)
+      insertGrant.run('example', sha256(`other-${g}@example.com`), 'example:user');
   })();
   db.close();
   return { server, token };
@@ -65,9 +73,19 @@ export async function run({ baseline }) {
   const large = await seededServer({ apps: 1000, grantsPerApp: 100 });
   try {
     const base = await measure(`${baseline.url}/hello`);
-    const smallRatio = report('POST /token (100 grants)', base, await measure(`${small.server.url}/token`, request(small.token)));
-    const largeRatio = report('POST /token (100 000 grants)', base, await measure(`${large.server.url}/token`, request(large.token)));
-    console.log(`${''.padEnd(28)} large/small ${(largeRatio / smallRatio).toFixed(2)} (1.00 = cost does not grow with the data)`);
+    const smallRatio = report(
+      'POST /token (100 grants)',
+      base,
+      await measure(`${small.server.url}/token`, request(small.token)),
+    );
+    const largeRatio = report(
+      'POST /token (100 000 grants)',
+      base,
+      await measure(`${large.server.url}/token`, request(large.token)),
+    );
+    console.log(
+      `${''.padEnd(28)} large/small ${(largeRatio / smallRatio).toFixed(2)} (1.00 = cost does not grow with the data)`,
+    );
   } finally {
     small.server.stop();
     large.server.stop();
