@@ -18,6 +18,10 @@ export interface Database {
   schema_versions: SchemaVersionsTable;
   grants: GrantsTable;
   bootstrap_claims: BootstrapClaimsTable;
+  totp_factors: TOTPFactorsTable;
+  backup_codes: BackupCodesTable;
+  mfa_challenges: MFAChallengesTable;
+  api_keys: APIKeysTable;
 }
 
 export interface UsersTable {
@@ -189,4 +193,42 @@ export interface BootstrapClaimsTable {
   org_id: string;
   email: string;
   claimed_at: number;
+}
+
+export interface TOTPFactorsTable {
+  user_id: string;
+  secret_sealed: string;
+  enabled_at: number | null;
+  last_step: Generated<number>;
+  created_at: number;
+}
+
+export interface BackupCodesTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface MFAChallengesTable {
+  token_hash: string;
+  user_id: string;
+  /** The first factor that succeeded (audited with the session it leads to). */
+  method: string;
+  kind: SessionKind;
+  attempts: Generated<number>;
+  expires_at: number;
+}
+
+export interface APIKeysTable {
+  id: string;
+  user_id: string;
+  name: string | null;
+  /** HMAC-SHA256 of the secret under the API key pepper. */
+  secret_hash: string;
+  /** JSON array; empty means the owner's full rights. */
+  scopes: string;
+  expires_at: number | null;
+  created_at: number;
+  last_used_at: number | null;
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
+import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
 import { guestRoutes } from './guest-routes.js';
 import { createIdentity } from './identity.js';
@@ -24,6 +25,7 @@ export function identityFeature(services: Services): Feature {
       ...verificationRoutes(identity),
       ...guestRoutes(identity),
       ...userAdminRoutes(identity),
+      ...mfaRoutes(identity),
       ...(oauthFeature(services, identity).authRoutes ?? []),
     ],
     resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],

@@ -12,6 +12,7 @@ import { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import { type IdentityLimits, identityLimits } from '../../rate-limit/rules.js';
 import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
+import { MFAStore } from '../mfa/mfa-store.js';
 import { CodeStore } from './code-store.js';
 import { SessionActivity } from './session-activity.js';
 import { setSessionCookie } from './session-cookie.js';
@@ -25,6 +26,7 @@ export interface Identity {
   sessions: SessionStore;
   codes: CodeStore;
   limiter: RateLimiter;
+  mfa: MFAStore;
   lockouts: Lockouts;
   limits: IdentityLimits;
   hasher: PasswordHasher;
@@ -37,16 +39,14 @@ export function createIdentity(
 ): Identity {
   const { db } = services.storage;
   const sessions = new SessionStore(db, services.random);
+  const secret = Buffer.from(services.config.secret!, 'hex');
   return {
     services,
     users: new UserStore(db, services.random),
     sessions,
-    codes: new CodeStore(
-      db,
-      services.random,
-      hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/codes/v1'),
-    ),
+    codes: new CodeStore(db, services.random, hkdfSha256(secret, 'pylon/codes/v1')),
     limiter: new RateLimiter(db),
+    mfa: new MFAStore(db, services.random, services.sealer, hkdfSha256(secret, 'pylon/mfa/v1')),
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
     hasher,
@@ -70,6 +70,14 @@ export function sessionTTLSeconds(config: Config, kind: SessionKind): number {
   return kind === 'cli' ? config.cliSessionTTLSeconds : config.sessionTTLSeconds;
 }
 
+/** A first factor passed for an account with TOTP: `POST /totp/challenge` finishes the sign-in. */
+export interface MFARequired {
+  mfa_required: true;
+  mfa_token: string;
+}
+
+export type SignInOutcome = SignInResult | MFARequired;
+
 export interface SignInResult {
   token: string;
   user_id: string;
@@ -84,18 +92,33 @@ export interface SignInResult {
 export async function signIn(
   c: AppContext,
   identity: Identity,
-  input: { method: string; kind?: SessionKind; prepare: (trx: DB, now: number) => Promise<string> },
-): Promise<SignInResult> {
+  input: {
+    method: string;
+    kind?: SessionKind;
+    prepare: (trx: DB, now: number) => Promise<string>;
+    /**
+     * Only where a second factor does not apply: the TOTP challenge itself (it was just checked)
+     * and sessions the deployment admin mints (impersonation is the admin's decision).
+     */
+    skipSecondFactor?: boolean;
+  },
+): Promise<SignInOutcome> {
   const { services } = identity;
   const now = services.clock.now();
   const ip = clientIP(c, services);
   const ttl = sessionTTLSeconds(services.config, input.kind ?? 'browser');
   const guest = await guestCaller(c, services);
-  const { token, session } = await services.storage.db.transaction().execute(async (trx) => {
+  const outcome = await services.storage.db.transaction().execute(async (trx) => {
     const userId = await input.prepare(trx, now);
     // Only reachable with proof of the account (a code, a password): saying so is no oracle.
     if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
       throw new PylonError(403, 'FORBIDDEN', 'This account is disabled');
+    }
+    // CONTRACT §1: with TOTP on, every first factor ends in a challenge, not a session.
+    if (!input.skipSecondFactor && (await identity.mfa.isEnabled(userId, trx))) {
+      const kind = input.kind ?? 'browser';
+      const mfaToken = await identity.mfa.createChallenge(trx, { userId, method: input.method, kind, now });
+      return { mfa_required: true as const, mfa_token: mfaToken };
     }
     if (guest !== null && guest !== userId && input.kind !== 'guest') {
       await identity.users.mergeGuest(trx, guest);
@@ -131,8 +154,13 @@ export async function signIn(
     });
     return created;
   });
-  setSessionCookie(c, services.config, token, session.expiresAt);
-  return { token, user_id: session.userId, expires_at: Math.floor(session.expiresAt / 1000) };
+  if ('mfa_required' in outcome) return outcome;
+  setSessionCookie(c, services.config, outcome.token, outcome.session.expiresAt);
+  return {
+    token: outcome.token,
+    user_id: outcome.session.userId,
+    expires_at: Math.floor(outcome.session.expiresAt / 1000),
+  };
 }
 
 /**

@@ -212,6 +212,7 @@ export function sessionRoutes(identity: Identity) {
           await signIn(c, identity, {
             method: 'admin_minted',
             kind: 'admin-minted',
+            skipSecondFactor: true,
             prepare: async () => user.id,
           }),
         );

@@ -95,7 +95,14 @@ export function oauthRoutes(
         prepare: (trx, at) =>
           resolveAccount(trx, identity, provider.id, profile, { now: at, requestId: c.get('requestId') }),
       });
-      return pending.callback ? c.redirect(pending.callback, 302) : c.json(result);
+      if (!pending.callback) return c.json(result);
+      // A second factor is still due: the callback's page posts it to /totp/challenge.
+      return c.redirect(
+        'mfa_required' in result
+          ? withParams(pending.callback, { mfa_token: result.mfa_token })
+          : pending.callback,
+        302,
+      );
     } catch (error) {
       if (pending.callback && error instanceof PylonError) {
         return c.redirect(withParams(pending.callback, { error: error.code }), 302);

@@ -4,6 +4,7 @@ import * as identity from './0002-identity.js';
 import * as oauth from './0003-oauth.js';
 import * as orgs from './0004-orgs.js';
 import * as rbac from './0005-rbac.js';
+import * as mfaKeys from './0006-mfa-keys.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0003-oauth': oauth,
   '0004-orgs': orgs,
   '0005-rbac': rbac,
+  '0006-mfa-keys': mfaKeys,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -1,0 +1,198 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import { clientIP, type Identity, rateLimited, requireSession, signIn } from '../identity/identity.js';
+import { base32Encode, otpauthURL } from './totp.js';
+
+const ISSUER = 'Pylon';
+
+export function mfaRoutes(identity: Identity) {
+  const { services, mfa } = identity;
+  const lockout = identity.limits.passwordLockout;
+  const audit = (c: AppContext, action: string, userId: string) =>
+    appendAudit(services.storage.db, services.clock.now(), {
+      org: services.config.orgId,
+      action,
+      actor: userId,
+      target: userId,
+      ip: clientIP(c, services),
+      requestId: c.get('requestId'),
+    });
+
+  /**
+   * Check a second factor for a user, under the same (account) lockout as passwords: CONTRACT §1
+   * counts failed TOTP attempts with failed passwords.
+   */
+  async function requireSecondFactor(userId: string, code: unknown): Promise<void> {
+    if (typeof code !== 'string' || code.trim() === '')
+      throw new PylonError(400, 'MISSING_CODE', 'code is required');
+    const now = services.clock.now();
+    const locked = await identity.lockouts.lockedFor(lockout, `totp|${userId}`, now);
+    if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
+    if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
+      await identity.lockouts.fail(lockout, `totp|${userId}`, now);
+      throw new PylonError(401, 'INVALID_CODE', 'The code is wrong or was already used');
+    }
+    await identity.lockouts.clear(lockout, `totp|${userId}`);
+  }
+
+  /** parse → claim an attempt on the challenge → check the code → spend the challenge → session. */
+  async function completeChallenge(c: AppContext, body: { mfa_token?: unknown; code?: unknown }) {
+    if (typeof body.mfa_token !== 'string')
+      throw new PylonError(401, 'INVALID_MFA_TOKEN', 'mfa_token is required');
+    const mfaToken = body.mfa_token;
+    const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
+    if (!challenge)
+      throw new PylonError(
+        401,
+        'INVALID_MFA_TOKEN',
+        'The sign-in expired or had too many wrong codes; sign in again',
+      );
+    await requireSecondFactor(challenge.userId, body.code);
+    return signIn(c, identity, {
+      method: `${challenge.method}+totp`,
+      kind: challenge.kind,
+      skipSecondFactor: true,
+      prepare: async (trx) => {
+        if (!(await mfa.finishChallenge(trx, mfaToken))) {
+          throw new PylonError(401, 'INVALID_MFA_TOKEN', 'This sign-in was already completed');
+        }
+        return challenge.userId;
+      },
+    });
+  }
+
+  const challengeBody = z.object({ mfa_token: z.unknown().optional(), code: z.unknown().optional() });
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/totp/enroll',
+      summary: 'Start TOTP enrolment: a new secret, shown once, enabled by the first code',
+      tags: ['totp'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: {
+          description: 'The secret for an authenticator app',
+          schema: z.object({ secret: z.string(), url: z.string(), issuer: z.string(), account: z.string() }),
+        },
+        401: { description: 'UNAUTHORIZED' },
+        403: { description: 'API_KEY_AUTH_FORBIDDEN' },
+        409: { description: 'TOTP_ALREADY_ENABLED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        const secret = await mfa.enrol(auth.userId, services.clock.now());
+        if (!secret)
+          throw new PylonError(
+            409,
+            'TOTP_ALREADY_ENABLED',
+            'Disable TOTP first to enrol a new authenticator',
+          );
+        const account = auth.email ?? auth.userId;
+        return c.json({
+          secret: base32Encode(secret),
+          url: otpauthURL(secret, ISSUER, account),
+          issuer: ISSUER,
+          account,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/totp/verify',
+      summary: 'Confirm enrolment with a first code (answers backup codes), or answer a sign-in challenge',
+      tags: ['totp'],
+      security: ['session', 'sessionCookie'],
+      body: challengeBody,
+      responses: {
+        200: { description: 'Enabled (with backup codes), verified, or signed in' },
+        400: { description: 'MISSING_CODE or TOTP_NOT_ENROLLED' },
+        401: { description: 'INVALID_CODE or INVALID_MFA_TOKEN' },
+        429: { description: 'RATE_LIMITED' },
+      },
+      handler: async (c, { body }) => {
+        if (body.mfa_token !== undefined) return c.json(await completeChallenge(c, body));
+        const auth = await requireSession(c, services);
+        const factor = await mfa.factor(auth.userId);
+        if (!factor) throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'Enrol first: POST /totp/enroll');
+        await requireSecondFactor(auth.userId, body.code);
+        if (factor.enabled) return c.json({ verified: true as const });
+        const now = services.clock.now();
+        const codes = await services.storage.db.transaction().execute(async (trx) => {
+          await mfa.confirm(trx, auth.userId, now);
+          const fresh = await mfa.regenerateBackupCodes(trx, auth.userId, now);
+          await appendAudit(trx, now, {
+            org: services.config.orgId,
+            action: 'totp.enrolled',
+            actor: auth.userId,
+            target: auth.userId,
+            ip: clientIP(c, services),
+            requestId: c.get('requestId'),
+          });
+          return fresh;
+        });
+        return c.json({ enabled: true as const, backup_codes: codes });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/totp/challenge',
+      summary: 'Finish a sign-in that answered mfa_required, with a TOTP or backup code',
+      tags: ['totp'],
+      body: challengeBody,
+      responses: {
+        200: { description: 'Signed in' },
+        400: { description: 'MISSING_CODE' },
+        401: { description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE' },
+        429: { description: 'RATE_LIMITED' },
+      },
+      handler: async (c, { body }) => c.json(await completeChallenge(c, body)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/totp/disable',
+      summary: 'Turn TOTP off (needs a current TOTP or backup code)',
+      tags: ['totp'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({ code: z.unknown().optional() }),
+      responses: {
+        200: { description: 'Disabled', schema: z.object({ disabled: z.literal(true) }) },
+        400: { description: 'MISSING_CODE or TOTP_NOT_ENROLLED' },
+        401: { description: 'INVALID_CODE' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await requireSession(c, services);
+        if (!(await mfa.isEnabled(auth.userId)))
+          throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'TOTP is not enabled');
+        await requireSecondFactor(auth.userId, body.code);
+        await services.storage.db.transaction().execute((trx) => mfa.disable(trx, auth.userId));
+        await audit(c, 'totp.disabled', auth.userId);
+        return c.json({ disabled: true as const });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/totp/backup-codes/regenerate',
+      summary: 'Ten new single-use backup codes (XXXX-XXXX); the old ones stop working',
+      tags: ['totp'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'The codes, shown once', schema: z.object({ codes: z.array(z.string()) }) },
+        400: { description: 'TOTP_NOT_ENROLLED' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        if (!(await mfa.isEnabled(auth.userId)))
+          throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'TOTP is not enabled');
+        const now = services.clock.now();
+        const codes = await services.storage.db
+          .transaction()
+          .execute((trx) => mfa.regenerateBackupCodes(trx, auth.userId, now));
+        return c.json({ codes });
+      },
+    }),
+  ];
+}
