@@ -72,6 +72,7 @@ describe('loadConfig', () => {
     [{ PYLON_LOG_LEVEL: 'loud' }, 'PYLON_LOG_LEVEL'],
     [{ PYLON_PUBLIC_URL: 'auth.example.com' }, 'PYLON_PUBLIC_URL'],
     [{ PYLON_ADMIN_TOKEN: 'short' }, 'PYLON_ADMIN_TOKEN'],
+    [{ PYLON_API_KEY_PEPPER: 'too-short' }, 'PYLON_API_KEY_PEPPER'],
   ])('refuses %o naming %s', (env, variable) => {
     const error = failure(env);
     expect(error.variable).toBe(variable);

@@ -32,6 +32,8 @@ export interface Config {
   readonly rateLimits: Readonly<RateLimits>;
   /** Social sign-in providers with credentials configured (CONTRACT §1 `GET /providers`). */
   readonly oauthProviders: readonly OAuthProviderConfig[];
+  /** Keys API key hashes; derived from PYLON_SECRET when unset. */
+  readonly apiKeyPepper: string | null;
 }
 
 export type OAuthProviderConfig =
@@ -217,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
     rateLimits: Object.freeze(parseRateLimits(env)),
     oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv)),
+    apiKeyPepper: parseAPIKeyPepper(env),
   };
   return Object.freeze(config);
 }
@@ -288,6 +291,13 @@ function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[
     });
   }
   return providers;
+}
+
+function parseAPIKeyPepper(env: Env): string | null {
+  const pepper = read(env, 'PYLON_API_KEY_PEPPER');
+  if (pepper !== undefined && pepper.length < 32)
+    throw new ConfigError('PYLON_API_KEY_PEPPER', 'must be at least 32 characters');
+  return pepper ?? null;
 }
 
 /** Whether cookies may omit `Secure`: only development served on a loopback host. */

@@ -18,6 +18,8 @@ export interface AuthContext {
   /** Set when the caller authenticated with a session. */
   sessionId?: string;
   sessionExpiresAt?: number;
+  /** Set when the caller authenticated with an API key: what it may do (empty: all the owner may). */
+  apiKey?: { id: string; scopes: string[] };
 }
 
 export const ANONYMOUS: AuthContext = Object.freeze({
@@ -40,6 +42,10 @@ export interface Credentials {
   origin: string | null;
   referer: string | null;
   userAgent: string | null;
+  /** Any request header, for resolvers configured to read one (an identity-aware proxy's JWT). */
+  header(name: string): string | null;
+  /** The query string: credentials there are refused, never used. */
+  query: URLSearchParams;
 }
 
 /**

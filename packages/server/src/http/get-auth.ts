@@ -13,6 +13,8 @@ export async function getAuth(c: AppContext, services: Services): Promise<AuthCo
     origin: c.req.header('origin') ?? null,
     referer: c.req.header('referer') ?? null,
     userAgent: c.req.header('user-agent') ?? null,
+    header: (name) => c.req.header(name) ?? null,
+    query: new URL(c.req.url).searchParams,
   });
   c.set('auth', auth);
   return auth;

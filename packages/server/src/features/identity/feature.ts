@@ -1,5 +1,6 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
+import { apiKeysFeature } from '../api-keys/feature.js';
 import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
 import { guestRoutes } from './guest-routes.js';
@@ -16,6 +17,7 @@ import { verificationRoutes } from './verification-routes.js';
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.onClose.push(() => identity.activity.flush());
+  const apiKeys = apiKeysFeature(services, identity);
   return {
     authRoutes: [
       ...magicRoutes(identity),
@@ -26,8 +28,13 @@ export function identityFeature(services: Services): Feature {
       ...guestRoutes(identity),
       ...userAdminRoutes(identity),
       ...mfaRoutes(identity),
+      ...(apiKeys.authRoutes ?? []),
       ...(oauthFeature(services, identity).authRoutes ?? []),
     ],
-    resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
+    // CONTRACT §1 order after the admin token: API key, external JWT, then session.
+    resolvers: [
+      ...(apiKeys.resolvers ?? []),
+      sessionResolver(services.config, identity.sessions, identity.activity, services.clock),
+    ],
   };
 }

@@ -1,4 +1,5 @@
 import { isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
+import { ActivityRecorder } from '../../activity/activity-recorder.js';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { Config } from '../../config/config.js';
 import type { AuthContext } from '../../http/auth-context.js';
@@ -14,7 +15,6 @@ import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
 import { MFAStore } from '../mfa/mfa-store.js';
 import { CodeStore } from './code-store.js';
-import { SessionActivity } from './session-activity.js';
 import { setSessionCookie } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
 import { UserStore } from './user-store.js';
@@ -30,7 +30,7 @@ export interface Identity {
   lockouts: Lockouts;
   limits: IdentityLimits;
   hasher: PasswordHasher;
-  activity: SessionActivity;
+  activity: ActivityRecorder;
 }
 
 export function createIdentity(
@@ -50,7 +50,15 @@ export function createIdentity(
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
     hasher,
-    activity: new SessionActivity(sessions, services.clock, services.logger),
+    activity: new ActivityRecorder(
+      {
+        name: 'sessions',
+        touch: (ids, now) => sessions.touch(ids, now),
+        sweep: (now) => sessions.sweepExpired(now),
+      },
+      services.clock,
+      services.logger,
+    ),
   };
 }
 
@@ -183,6 +191,13 @@ export async function requireSession(
   services: Services,
 ): Promise<AuthContext & { userId: string; sessionId: string }> {
   const auth = await getAuth(c, services);
+  if (auth.authMethod === 'api_key') {
+    throw new PylonError(
+      403,
+      'API_KEY_AUTH_FORBIDDEN',
+      'API keys cannot manage keys, TOTP, sessions or orgs; use a session',
+    );
+  }
   if (auth.authMethod !== 'session' || auth.userId === null || auth.sessionId === undefined) {
     throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session as a bearer token or cookie');
   }

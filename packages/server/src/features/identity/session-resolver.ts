@@ -1,8 +1,8 @@
 import { PylonError } from '@pylon/core';
+import type { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
 import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
-import type { SessionActivity } from './session-activity.js';
 import { passesCSRFCheck, SESSION_COOKIE } from './session-cookie.js';
 import type { SessionStore } from './session-store.js';
 
@@ -13,7 +13,7 @@ import type { SessionStore } from './session-store.js';
 export function sessionResolver(
   config: Config,
   sessions: SessionStore,
-  activity: SessionActivity,
+  activity: ActivityRecorder,
   clock: Clock,
 ): CallerResolver {
   return {

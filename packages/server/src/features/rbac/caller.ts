@@ -8,7 +8,15 @@ import type { RBACContext } from './context.js';
 /** Who calls the RBAC surface: the deployment admin (admin token) or a signed-in person. */
 export type RBACCaller =
   | { kind: 'admin' }
-  | { kind: 'person'; userId: string; email: string; emailHash: string; sessionExpiresAt: number };
+  | {
+      kind: 'person';
+      userId: string;
+      email: string;
+      emailHash: string;
+      sessionExpiresAt: number;
+      /** An API key's scopes: when non-empty, nothing outside them is allowed or minted. */
+      scopes: string[];
+    };
 
 /** The name an RBAC change is audited under (CONTRACT §3: the admin token is `admin`). */
 export function callerName(caller: RBACCaller): string {
@@ -24,6 +32,17 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   const { services } = context;
   const auth = await getAuth(c, services);
   if (auth.isAdmin) return { kind: 'admin' };
+  // CONTRACT §3: an API key of a person is accepted wherever a session is, within its scopes.
+  if (auth.authMethod === 'api_key' && auth.userId !== null && auth.email !== null) {
+    return {
+      kind: 'person',
+      userId: auth.userId,
+      email: auth.email,
+      emailHash: hashEmail(auth.email),
+      sessionExpiresAt: 0,
+      scopes: auth.apiKey?.scopes ?? [],
+    };
+  }
   if (auth.authMethod !== 'session' || auth.userId === null) {
     const bearer = bearerFrom(c.req.header('authorization'));
     if (bearer?.startsWith('pylon_') && (await context.sessions.isExpired(bearer, services.clock.now()))) {
@@ -42,6 +61,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
     email: auth.email,
     emailHash: hashEmail(auth.email),
     sessionExpiresAt: auth.sessionExpiresAt ?? 0,
+    scopes: [],
   };
 }
 
@@ -60,7 +80,8 @@ export async function requireCapability(
     emailHash: caller.emailHash,
     userId: caller.userId,
   });
-  if (answer.kind !== 'ok' || !answer.caps.includes(capability)) {
+  const scoped = caller.scopes.length === 0 || caller.scopes.includes(capability);
+  if (answer.kind !== 'ok' || !answer.caps.includes(capability) || !scoped) {
     throw new PylonError(403, 'insufficient_capability', `This needs ${capability}`);
   }
   return caller;

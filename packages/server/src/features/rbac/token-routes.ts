@@ -50,13 +50,15 @@ export function tokenRoutes(context: RBACContext) {
         const iat = Math.floor(services.clock.now() / 1000);
         const exp = iat + DEFAULTS.scopedTokenTTLSeconds;
         // DESIGN "Tokens": exactly these claims, caps sorted, one signature.
+        const caps =
+          caller.scopes.length === 0 ? answer.caps : answer.caps.filter((cap) => caller.scopes.includes(cap));
         const token = await services.keys.sign({
           iss: orgAPIURL(services.config.publicURL, orgId),
           aud: appId,
           sub: caller.email,
           org: orgId,
           app: appId,
-          caps: answer.caps,
+          caps,
           iat,
           nbf: iat,
           exp,

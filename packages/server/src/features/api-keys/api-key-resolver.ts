@@ -1,0 +1,48 @@
+import { PylonError } from '@pylon/core';
+import type { ActivityRecorder } from '../../activity/activity-recorder.js';
+import type { Clock } from '../../clock.js';
+import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
+import type { APIKeyStore } from './api-key-store.js';
+
+/**
+ * `Authorization: Bearer pk.…` (CONTRACT §1, second in line after the admin token): the key's
+ * owner, limited to the key's scopes. A key in the query string is refused outright: URLs end up
+ * in logs and browser history.
+ */
+export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, clock: Clock): CallerResolver {
+  return {
+    name: 'api_key',
+    async resolve(credentials) {
+      for (const value of credentials.query.values()) {
+        if (value.startsWith('pk.')) {
+          throw new PylonError(
+            401,
+            'INVALID_API_KEY',
+            'Send API keys in the Authorization header, never in the URL',
+          );
+        }
+      }
+      if (!credentials.bearer?.startsWith('pk.')) return null;
+      const now = clock.now();
+      const checked = await keys.check(credentials.bearer, now);
+      if (checked.kind === 'expired')
+        throw new PylonError(401, 'API_KEY_EXPIRED', 'This API key has expired');
+      if (checked.kind === 'invalid')
+        throw new PylonError(401, 'INVALID_API_KEY', 'This API key is not valid');
+      const { key, email, emailVerified } = checked.owner;
+      activity.seen(key.id, key.lastUsedAt, now);
+      const context: AuthContext = {
+        userId: key.userId,
+        email,
+        emailVerified,
+        isAdmin: false,
+        isGuest: false,
+        roles: [],
+        tenantId: null,
+        authMethod: 'api_key',
+        apiKey: { id: key.id, scopes: key.scopes },
+      };
+      return context;
+    },
+  };
+}

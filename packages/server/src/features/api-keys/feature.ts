@@ -1,0 +1,26 @@
+import { ActivityRecorder } from '../../activity/activity-recorder.js';
+import type { Services } from '../../http/context.js';
+import { hkdfSha256 } from '../../platform/node-crypto.js';
+import type { Feature } from '../../server.js';
+import type { Identity } from '../identity/identity.js';
+import { apiKeyResolver } from './api-key-resolver.js';
+import { APIKeyStore } from './api-key-store.js';
+import { apiKeyRoutes } from './routes.js';
+
+/** API keys (CONTRACT §1): routes, and the resolver that turns `Bearer pk.…` into its owner. */
+export function apiKeysFeature(services: Services, identity: Identity): Feature {
+  const pepper = services.config.apiKeyPepper
+    ? Buffer.from(services.config.apiKeyPepper, 'utf8')
+    : hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/api-keys/v1');
+  const keys = new APIKeyStore(services.storage.db, services.random, pepper);
+  const activity = new ActivityRecorder(
+    { name: 'api_keys', touch: (ids, now) => keys.touch(ids, now) },
+    services.clock,
+    services.logger,
+  );
+  services.onClose.push(() => activity.flush());
+  return {
+    authRoutes: apiKeyRoutes(identity, keys),
+    resolvers: [apiKeyResolver(keys, activity, services.clock)],
+  };
+}

@@ -1,0 +1,107 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import { clientIP, type Identity, requireSession } from '../identity/identity.js';
+import type { APIKey, APIKeyStore } from './api-key-store.js';
+
+const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+
+function describeKey(key: APIKey) {
+  return {
+    id: key.id,
+    prefix: `pk.${key.id}`,
+    name: key.name,
+    scopes: key.scopes,
+    expires_at: seconds(key.expiresAt),
+    created_at: seconds(key.createdAt),
+    last_used_at: seconds(key.lastUsedAt),
+  };
+}
+
+export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
+  const { services } = identity;
+  const audit = (c: AppContext, action: string, userId: string, keyId: string) =>
+    appendAudit(services.storage.db, services.clock.now(), {
+      org: services.config.orgId,
+      action,
+      actor: userId,
+      target: keyId,
+      ip: clientIP(c, services),
+      requestId: c.get('requestId'),
+    });
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api-keys',
+      summary: 'Create an API key acting as the caller, limited to its scopes; the key is shown once',
+      tags: ['api-keys'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({
+        name: z.string().max(200).optional(),
+        scopes: z.array(z.string().min(1).max(200)).max(100).optional(),
+        expires_at: z.number().int().positive().optional(),
+      }),
+      responses: {
+        201: { description: 'Created: `key` appears only in this answer' },
+        400: { description: 'VALIDATION_FAILED (expires_at in the past)' },
+        401: { description: 'UNAUTHORIZED' },
+        403: { description: 'API_KEY_AUTH_FORBIDDEN: keys cannot make keys' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await requireSession(c, services);
+        const now = services.clock.now();
+        const expiresAt = body.expires_at === undefined ? null : body.expires_at * 1000;
+        if (expiresAt !== null && expiresAt <= now)
+          throw new PylonError(400, 'VALIDATION_FAILED', 'expires_at must be in the future');
+        const created = await keys.create({
+          userId: auth.userId,
+          name: body.name ?? null,
+          scopes: [...new Set(body.scopes ?? [])].sort(),
+          expiresAt,
+          now,
+        });
+        await audit(c, 'api_key.created', auth.userId, created.record.id);
+        const { last_used_at: _unused, ...shown } = describeKey(created.record);
+        return c.json({ key: created.key, ...shown }, 201);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api-keys',
+      summary: "The caller's API keys (never the secret)",
+      tags: ['api-keys'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Keys' },
+        401: { description: 'UNAUTHORIZED' },
+        403: { description: 'API_KEY_AUTH_FORBIDDEN' },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        return c.json((await keys.list(auth.userId)).map(describeKey));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api-keys/:id',
+      summary: 'Revoke one of the caller’s API keys; it stops working at once',
+      tags: ['api-keys'],
+      security: ['session', 'sessionCookie'],
+      responses: {
+        200: { description: 'Revoked', schema: z.object({ id: z.string(), revoked: z.literal(true) }) },
+        404: { description: "API_KEY_NOT_FOUND (also for another user's key)" },
+      },
+      handler: async (c) => {
+        const auth = await requireSession(c, services);
+        const id = c.req.param('id') ?? '';
+        if (!(await keys.revoke(auth.userId, id)))
+          throw new PylonError(404, 'API_KEY_NOT_FOUND', 'No such API key');
+        await audit(c, 'api_key.revoked', auth.userId, id);
+        return c.json({ id, revoked: true as const });
+      },
+    }),
+  ];
+}
