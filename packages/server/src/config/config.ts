@@ -34,6 +34,19 @@ export interface Config {
   readonly oauthProviders: readonly OAuthProviderConfig[];
   /** Keys API key hashes; derived from PYLON_SECRET when unset. */
   readonly apiKeyPepper: string | null;
+  /** External JWT issuers whose tokens are accepted as callers (PYLON_JWT_ISSUERS). */
+  readonly jwtIssuers: readonly JWTIssuerConfig[];
+}
+
+export interface JWTIssuerConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksURL: string;
+  readonly userIdClaim: string;
+  readonly emailClaim: string;
+  readonly rolesClaim: string | null;
+  /** Also read the token from this header (an identity-aware proxy's, e.g. Cf-Access-Jwt-Assertion). */
+  readonly header: string | null;
 }
 
 export type OAuthProviderConfig =
@@ -220,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: Object.freeze(parseRateLimits(env)),
     oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv)),
     apiKeyPepper: parseAPIKeyPepper(env),
+    jwtIssuers: Object.freeze(parseJWTIssuers(env, pylonEnv)),
   };
   return Object.freeze(config);
 }
@@ -291,6 +305,40 @@ function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[
     });
   }
   return providers;
+}
+
+/** PYLON_JWT_ISSUERS: a JSON list of `{issuer, audience, jwks_url, user_id_claim?, email_claim?, roles_claim?, header?}`. */
+function parseJWTIssuers(env: Env, pylonEnv: PylonEnv): JWTIssuerConfig[] {
+  const raw = read(env, 'PYLON_JWT_ISSUERS');
+  if (raw === undefined) return [];
+  const name = 'PYLON_JWT_ISSUERS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'is not valid JSON');
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON list of issuers');
+  const text = (entry: Record<string, unknown>, key: string, fallback?: string): string => {
+    const value = entry[key] ?? fallback;
+    if (typeof value !== 'string' || value === '')
+      throw new ConfigError(name, `every issuer needs a string "${key}"`);
+    return value;
+  };
+  return parsed.map((item: unknown) => {
+    if (typeof item !== 'object' || item === null)
+      throw new ConfigError(name, 'every issuer must be an object');
+    const entry = item as Record<string, unknown>;
+    return {
+      issuer: text(entry, 'issuer'),
+      audience: text(entry, 'audience'),
+      jwksURL: providerURL(name, text(entry, 'jwks_url'), pylonEnv),
+      userIdClaim: text(entry, 'user_id_claim', 'sub'),
+      emailClaim: text(entry, 'email_claim', 'email'),
+      rolesClaim: entry.roles_claim === undefined ? null : text(entry, 'roles_claim'),
+      header: entry.header === undefined ? null : text(entry, 'header').toLowerCase(),
+    };
+  });
 }
 
 function parseAPIKeyPepper(env: Env): string | null {

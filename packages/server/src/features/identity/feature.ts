@@ -1,6 +1,7 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
 import { apiKeysFeature } from '../api-keys/feature.js';
+import { externalJWTResolver } from '../external-jwt/resolver.js';
 import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
 import { guestRoutes } from './guest-routes.js';
@@ -34,6 +35,7 @@ export function identityFeature(services: Services): Feature {
     // CONTRACT §1 order after the admin token: API key, external JWT, then session.
     resolvers: [
       ...(apiKeys.resolvers ?? []),
+      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock),
       sessionResolver(services.config, identity.sessions, identity.activity, services.clock),
     ],
   };

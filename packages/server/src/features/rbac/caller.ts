@@ -32,8 +32,13 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   const { services } = context;
   const auth = await getAuth(c, services);
   if (auth.isAdmin) return { kind: 'admin' };
-  // CONTRACT §3: an API key of a person is accepted wherever a session is, within its scopes.
-  if (auth.authMethod === 'api_key' && auth.userId !== null && auth.email !== null) {
+  // CONTRACT §3: an API key of a person is accepted wherever a session is, within its scopes; a
+  // token from a configured external issuer stands for the person it names.
+  if (
+    (auth.authMethod === 'api_key' || auth.authMethod === 'external_jwt') &&
+    auth.userId !== null &&
+    auth.email !== null
+  ) {
     return {
       kind: 'person',
       userId: auth.userId,

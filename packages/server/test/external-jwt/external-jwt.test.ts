@@ -1,0 +1,186 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const ISSUER = 'https://access.example.com';
+const AUDIENCE = 'pylon-deployment';
+const ADMIN = 'admin-token-for-jwt-tests-0123456789';
+
+/** A loopback listener counting requests: the key set server, or a trap no request may reach. */
+async function listener(handler: (path: string) => { status: number; body: unknown }) {
+  const requests: string[] = [];
+  const server: Server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    const answer = handler(request.url ?? '');
+    response.writeHead(answer.status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
+  let t: TestServer;
+  let jwks: Awaited<ReturnType<typeof listener>>;
+  let trap: Awaited<ReturnType<typeof listener>>;
+  let signing: CryptoKey;
+  let publicJWK: JWK;
+  const other = { key: null as unknown as CryptoKey };
+
+  const token = (
+    claims: Record<string, unknown>,
+    header: Record<string, unknown> = {},
+    key: CryptoKey = signing,
+  ) =>
+    new SignJWT({ email: 'pat@example.com', roles: ['viewer'], ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...header })
+      .setIssuer((claims.iss as string) ?? ISSUER)
+      .setAudience((claims.aud as string) ?? AUDIENCE)
+      .setSubject('pat-123')
+      .setIssuedAt(Math.floor(t.clock.now() / 1000))
+      .setExpirationTime((claims.exp as number) ?? Math.floor(t.clock.now() / 1000) + 300)
+      .sign(key);
+  const me = async (headers: Record<string, string>) => {
+    const response = await t.request('/api/auth/me', { headers });
+    return {
+      status: response.status,
+      body: (await response.json()) as Record<string, unknown> & { error?: { code: string } },
+    };
+  };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    signing = pair.privateKey;
+    publicJWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    other.key = (await generateKeyPair('ES256')).privateKey;
+    jwks = await listener(() => ({ status: 200, body: { keys: [publicJWK] } }));
+    trap = await listener(() => ({ status: 200, body: { keys: [] } }));
+    t = await startTestServer(database, {
+      env: {
+        PYLON_ADMIN_TOKEN: ADMIN,
+        PYLON_JWT_ISSUERS: JSON.stringify([
+          {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            jwks_url: `${jwks.url}/certs`,
+            roles_claim: 'roles',
+            header: 'Cf-Access-Jwt-Assertion',
+          },
+        ]),
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await jwks.close();
+    await trap.close();
+  });
+
+  it('a valid token resolves /me as the external identity, from the bearer or the configured header', async () => {
+    const valid = await token({});
+    const viaBearer = await me({ authorization: `Bearer ${valid}` });
+    expect(viaBearer.body).toMatchObject({
+      userId: 'pat-123',
+      email: 'pat@example.com',
+      roles: ['viewer'],
+      authMethod: 'external_jwt',
+    });
+    const viaHeader = await me({ 'cf-access-jwt-assertion': valid });
+    expect(viaHeader.body.authMethod).toBe('external_jwt');
+  });
+
+  it.each([
+    [
+      'alg none',
+      async () =>
+        `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'k1' })).toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'x', exp: 9999999999 })).toString('base64url')}.`,
+    ],
+    [
+      'HS256 signed with the public key',
+      async () =>
+        new SignJWT({ sub: 'x' })
+          .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(JSON.stringify(publicJWK))),
+    ],
+    ['an unknown kid', async () => token({}, { kid: 'k2' })],
+    ['another key', async () => token({}, {}, other.key)],
+    ['a wrong issuer', async () => token({ iss: 'https://evil.example.com' })],
+    ['a wrong audience', async () => token({ aud: 'someone-else' })],
+    ['an expired token', async () => token({ exp: Math.floor(t.clock.now() / 1000) - 61 })],
+    ['a token not yet valid', async () => token({ nbf: Math.floor(t.clock.now() / 1000) + 120 })],
+    ['garbage shaped like a JWT', async () => 'abc.def.ghi'],
+  ])('refuses %s with 401 INVALID_JWT', async (_label, make) => {
+    const answer = await me({ authorization: `Bearer ${await make()}` });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error?.code).toBe('INVALID_JWT');
+  });
+
+  it('refetches the key set for an unknown kid at most once a minute', async () => {
+    const before = jwks.requests.length;
+    for (const kid of ['u1', 'u2', 'u3']) await me({ authorization: `Bearer ${await token({}, { kid })}` });
+    expect(jwks.requests.length - before).toBeLessThanOrEqual(1);
+  });
+
+  it('never follows jku, x5u or an embedded jwk', async () => {
+    const attacker = await generateKeyPair('ES256', { extractable: true });
+    const embedded = await exportJWK(attacker.publicKey);
+    const forged = await new SignJWT({ email: 'mallory@example.com' })
+      .setProtectedHeader({
+        alg: 'ES256',
+        kid: 'evil',
+        jku: `${trap.url}/jwks`,
+        x5u: `${trap.url}/x5u`,
+        jwk: embedded,
+      })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('mallory')
+      .setExpirationTime(Math.floor(t.clock.now() / 1000) + 300)
+      .sign(attacker.privateKey);
+    expect((await me({ authorization: `Bearer ${forged}` })).body.error?.code).toBe('INVALID_JWT');
+    expect(trap.requests).toEqual([]);
+  });
+
+  it('acts on the RBAC surface for the email it names', async () => {
+    await t.request('/roles', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ email: 'pat@example.com', app_id: 'pylon', archetype: 'pylon-auditor' }),
+    });
+    const answer = await t.request('/audit?limit=1', {
+      headers: { authorization: `Bearer ${await token({})}` },
+    });
+    expect(answer.status).toBe(200);
+  });
+
+  it('is not a session: cannot manage sessions', async () => {
+    const answer = await t.request('/api/auth/sessions', {
+      headers: { authorization: `Bearer ${await token({})}` },
+    });
+    expect(answer.status).toBe(401);
+  });
+});
+
+describe('PYLON_JWT_ISSUERS configuration', () => {
+  it('names the variable when it is malformed', async () => {
+    const { loadConfig } = await import('../../src/config/config.js');
+    for (const value of [
+      'not json',
+      '{}',
+      '[{"issuer":"x"}]',
+      '[{"issuer":"x","audience":"y","jwks_url":"http://example.com/k"}]',
+    ]) {
+      expect(() => loadConfig({ PYLON_JWT_ISSUERS: value }), value).toThrow('PYLON_JWT_ISSUERS');
+    }
+  });
+});
