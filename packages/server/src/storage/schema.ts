@@ -22,6 +22,7 @@ export interface Database {
   backup_codes: BackupCodesTable;
   mfa_challenges: MFAChallengesTable;
   api_keys: APIKeysTable;
+  device_authorizations: DeviceAuthorizationsTable;
 }
 
 export interface UsersTable {
@@ -231,4 +232,20 @@ export interface APIKeysTable {
   expires_at: number | null;
   created_at: number;
   last_used_at: number | null;
+}
+
+export type DeviceStatus = 'pending' | 'approved' | 'denied' | 'consumed';
+
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  /** Normalised: 8 letters, no dash. */
+  user_code: string;
+  client: string;
+  org_id: string;
+  status: DeviceStatus;
+  user_id: string | null;
+  interval_seconds: number;
+  last_poll_at: number | null;
+  created_at: number;
+  expires_at: number;
 }

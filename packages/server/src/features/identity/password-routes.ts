@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
@@ -12,6 +13,7 @@ import {
   rateLimited,
   requireEmail,
   requireSession,
+  type SignInOutcome,
   signIn,
 } from './identity.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
@@ -104,48 +106,7 @@ export function passwordRoutes(identity: Identity) {
             'RATE_LIMITED after 5 failures per (IP, account) in 15 minutes or 30 an hour per account',
         },
       },
-      handler: async (c, { body }) => {
-        const email = requireEmail(body.email);
-        const password = typeof body.password === 'string' ? body.password : '';
-        const ip = clientIP(c, services);
-        const now = services.clock.now();
-        await limitSignInsByIP(identity, ip, now);
-        const pairKey = `${ipBucket(ip)}|${email}`;
-        await refuseIfLocked(identity, pairKey, email, now);
-        const user = await identity.users.findByEmail(email);
-        // Same work for every outcome: an unknown email verifies against a dummy hash, an
-        // over-long password is never hashed for anyone.
-        const acceptable = checkPasswordPolicy(password) !== 'too_long';
-        const verified =
-          acceptable && user?.passwordHash && user.disabledAt === null
-            ? await identity.hasher.verify(user.passwordHash, password)
-            : acceptable
-              ? await identity.hasher.verifyDummy(password)
-              : false;
-        if (!verified || !user) {
-          await appendAudit(services.storage.db, now, {
-            org: services.config.orgId,
-            action: 'auth.sign_in_failed',
-            actor: 'anonymous',
-            detail: { method: 'password' },
-            ip,
-            requestId: c.get('requestId'),
-          });
-          await recordFailure(identity, pairKey, email, now);
-          throw INVALID_CREDENTIALS();
-        }
-        await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);
-        const result = await signIn(c, identity, {
-          method: 'password',
-          prepare: async (trx) => {
-            if (identity.hasher.needsRehash(user.passwordHash!)) {
-              await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
-            }
-            return user.id;
-          },
-        });
-        return c.json(result);
-      },
+      handler: async (c, { body }) => c.json(await passwordSignIn(c, identity, body)),
     }),
     defineRoute({
       method: 'post',
@@ -182,4 +143,55 @@ export function passwordRoutes(identity: Identity) {
       },
     }),
   ];
+}
+
+/**
+ * Email and password → a sign-in (or a TOTP challenge). Shared by the JSON route and the hosted
+ * login page: parse → rate limits → lockout → verify (a dummy hash for unknown emails) → sign in.
+ */
+export async function passwordSignIn(
+  c: AppContext,
+  identity: Identity,
+  body: { email?: unknown; password?: unknown },
+): Promise<SignInOutcome> {
+  const { services } = identity;
+  const email = requireEmail(body.email);
+  const password = typeof body.password === 'string' ? body.password : '';
+  const ip = clientIP(c, services);
+  const now = services.clock.now();
+  await limitSignInsByIP(identity, ip, now);
+  const pairKey = `${ipBucket(ip)}|${email}`;
+  await refuseIfLocked(identity, pairKey, email, now);
+  const user = await identity.users.findByEmail(email);
+  // Same work for every outcome: an unknown email verifies against a dummy hash, an
+  // over-long password is never hashed for anyone.
+  const acceptable = checkPasswordPolicy(password) !== 'too_long';
+  const verified =
+    acceptable && user?.passwordHash && user.disabledAt === null
+      ? await identity.hasher.verify(user.passwordHash, password)
+      : acceptable
+        ? await identity.hasher.verifyDummy(password)
+        : false;
+  if (!verified || !user) {
+    await appendAudit(services.storage.db, now, {
+      org: services.config.orgId,
+      action: 'auth.sign_in_failed',
+      actor: 'anonymous',
+      detail: { method: 'password' },
+      ip,
+      requestId: c.get('requestId'),
+    });
+    await recordFailure(identity, pairKey, email, now);
+    throw INVALID_CREDENTIALS();
+  }
+  await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);
+  return signIn(c, identity, {
+    method: 'password',
+    prepare: async (trx) => {
+      if (identity.hasher.needsRehash(user.passwordHash!)) {
+        await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
+      }
+      return user.id;
+    },
+  });
 }

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
-import { clientIP, type Identity, rateLimited, requireSession, signIn } from '../identity/identity.js';
+import { clientIP, type Identity, requireSession } from '../identity/identity.js';
+import { completeTOTPChallenge, requireSecondFactor } from './challenge.js';
 import { base32Encode, otpauthURL } from './totp.js';
 
 const ISSUER = 'Pylon';
 
 export function mfaRoutes(identity: Identity) {
   const { services, mfa } = identity;
-  const lockout = identity.limits.passwordLockout;
   const audit = (c: AppContext, action: string, userId: string) =>
     appendAudit(services.storage.db, services.clock.now(), {
       org: services.config.orgId,
@@ -20,49 +20,6 @@ export function mfaRoutes(identity: Identity) {
       ip: clientIP(c, services),
       requestId: c.get('requestId'),
     });
-
-  /**
-   * Check a second factor for a user, under the same (account) lockout as passwords: CONTRACT §1
-   * counts failed TOTP attempts with failed passwords.
-   */
-  async function requireSecondFactor(userId: string, code: unknown): Promise<void> {
-    if (typeof code !== 'string' || code.trim() === '')
-      throw new PylonError(400, 'MISSING_CODE', 'code is required');
-    const now = services.clock.now();
-    const locked = await identity.lockouts.lockedFor(lockout, `totp|${userId}`, now);
-    if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
-    if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
-      await identity.lockouts.fail(lockout, `totp|${userId}`, now);
-      throw new PylonError(401, 'INVALID_CODE', 'The code is wrong or was already used');
-    }
-    await identity.lockouts.clear(lockout, `totp|${userId}`);
-  }
-
-  /** parse → claim an attempt on the challenge → check the code → spend the challenge → session. */
-  async function completeChallenge(c: AppContext, body: { mfa_token?: unknown; code?: unknown }) {
-    if (typeof body.mfa_token !== 'string')
-      throw new PylonError(401, 'INVALID_MFA_TOKEN', 'mfa_token is required');
-    const mfaToken = body.mfa_token;
-    const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
-    if (!challenge)
-      throw new PylonError(
-        401,
-        'INVALID_MFA_TOKEN',
-        'The sign-in expired or had too many wrong codes; sign in again',
-      );
-    await requireSecondFactor(challenge.userId, body.code);
-    return signIn(c, identity, {
-      method: `${challenge.method}+totp`,
-      kind: challenge.kind,
-      skipSecondFactor: true,
-      prepare: async (trx) => {
-        if (!(await mfa.finishChallenge(trx, mfaToken))) {
-          throw new PylonError(401, 'INVALID_MFA_TOKEN', 'This sign-in was already completed');
-        }
-        return challenge.userId;
-      },
-    });
-  }
 
   const challengeBody = z.object({ mfa_token: z.unknown().optional(), code: z.unknown().optional() });
 
@@ -114,11 +71,11 @@ export function mfaRoutes(identity: Identity) {
         429: { description: 'RATE_LIMITED' },
       },
       handler: async (c, { body }) => {
-        if (body.mfa_token !== undefined) return c.json(await completeChallenge(c, body));
+        if (body.mfa_token !== undefined) return c.json(await completeTOTPChallenge(c, identity, body));
         const auth = await requireSession(c, services);
         const factor = await mfa.factor(auth.userId);
         if (!factor) throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'Enrol first: POST /totp/enroll');
-        await requireSecondFactor(auth.userId, body.code);
+        await requireSecondFactor(identity, auth.userId, body.code);
         if (factor.enabled) return c.json({ verified: true as const });
         const now = services.clock.now();
         const codes = await services.storage.db.transaction().execute(async (trx) => {
@@ -149,7 +106,7 @@ export function mfaRoutes(identity: Identity) {
         401: { description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE' },
         429: { description: 'RATE_LIMITED' },
       },
-      handler: async (c, { body }) => c.json(await completeChallenge(c, body)),
+      handler: async (c, { body }) => c.json(await completeTOTPChallenge(c, identity, body)),
     }),
     defineRoute({
       method: 'post',
@@ -167,7 +124,7 @@ export function mfaRoutes(identity: Identity) {
         const auth = await requireSession(c, services);
         if (!(await mfa.isEnabled(auth.userId)))
           throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'TOTP is not enabled');
-        await requireSecondFactor(auth.userId, body.code);
+        await requireSecondFactor(identity, auth.userId, body.code);
         await services.storage.db.transaction().execute((trx) => mfa.disable(trx, auth.userId));
         await audit(c, 'totp.disabled', auth.userId);
         return c.json({ disabled: true as const });

@@ -5,6 +5,7 @@ import * as oauth from './0003-oauth.js';
 import * as orgs from './0004-orgs.js';
 import * as rbac from './0005-rbac.js';
 import * as mfaKeys from './0006-mfa-keys.js';
+import * as device from './0007-device.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0004-orgs': orgs,
   '0005-rbac': rbac,
   '0006-mfa-keys': mfaKeys,
+  '0007-device': device,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -1,0 +1,53 @@
+import { PylonError } from '@pylon/core';
+import type { AppContext } from '../../http/context.js';
+import { type Identity, rateLimited, type SignInOutcome, signIn } from '../identity/identity.js';
+
+/**
+ * Check a second factor for a user, under the same (account) lockout as passwords: CONTRACT §1
+ * counts failed TOTP attempts with failed passwords.
+ */
+export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
+  const { services, mfa } = identity;
+  const lockout = identity.limits.passwordLockout;
+  if (typeof code !== 'string' || code.trim() === '')
+    throw new PylonError(400, 'MISSING_CODE', 'code is required');
+  const now = services.clock.now();
+  const locked = await identity.lockouts.lockedFor(lockout, `totp|${userId}`, now);
+  if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
+  if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
+    await identity.lockouts.fail(lockout, `totp|${userId}`, now);
+    throw new PylonError(401, 'INVALID_CODE', 'The code is wrong or was already used');
+  }
+  await identity.lockouts.clear(lockout, `totp|${userId}`);
+}
+
+/** parse → claim an attempt on the challenge → check the code → spend the challenge → session. */
+export async function completeTOTPChallenge(
+  c: AppContext,
+  identity: Identity,
+  body: { mfa_token?: unknown; code?: unknown },
+): Promise<SignInOutcome> {
+  const { services, mfa } = identity;
+  if (typeof body.mfa_token !== 'string')
+    throw new PylonError(401, 'INVALID_MFA_TOKEN', 'mfa_token is required');
+  const mfaToken = body.mfa_token;
+  const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
+  if (!challenge)
+    throw new PylonError(
+      401,
+      'INVALID_MFA_TOKEN',
+      'The sign-in expired or had too many wrong codes; sign in again',
+    );
+  await requireSecondFactor(identity, challenge.userId, body.code);
+  return signIn(c, identity, {
+    method: `${challenge.method}+totp`,
+    kind: challenge.kind,
+    skipSecondFactor: true,
+    prepare: async (trx) => {
+      if (!(await mfa.finishChallenge(trx, mfaToken))) {
+        throw new PylonError(401, 'INVALID_MFA_TOKEN', 'This sign-in was already completed');
+      }
+      return challenge.userId;
+    },
+  });
+}
