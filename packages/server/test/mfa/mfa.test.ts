@@ -88,7 +88,9 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
     expect(login.body).toEqual({ mfa_required: true, mfa_token: expect.stringMatching(/^mfa_/) });
     expect(login.cookie).toBeNull();
     // The mfa_token grants nothing but the challenge.
-    const asBearer = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${login.body.mfa_token}` } });
+    const asBearer = await t.request('/api/auth/me', {
+      headers: { authorization: `Bearer ${login.body.mfa_token}` },
+    });
     expect(((await asBearer.json()) as { userId: string | null }).userId).toBeNull();
     expect(
       (await call('/totp/challenge', { mfa_token: login.body.mfa_token, code: '000000' })).body.error?.code,
