@@ -89,6 +89,8 @@ export const RBAC_ERROR_CODES = [
   'invalid_cursor',
   'not_bootstrap_email',
   'bootstrap_consumed',
+  'unknown_user_code',
+  'slow_down',
 ] as const;
 
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];

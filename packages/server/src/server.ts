@@ -11,7 +11,7 @@ import { OrgDirectory } from './features/orgs/org-directory.js';
 import { discoverRoutes } from './features/orgs/routes.js';
 import { adminTokenResolver } from './http/admin-token.js';
 import type { CallerResolver } from './http/auth-context.js';
-import type { AppContext, AppEnv, Services } from './http/context.js';
+import type { AppEnv, Services } from './http/context.js';
 import { renderError } from './http/errors.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId } from './http/middleware/request-id.js';

@@ -1,6 +1,7 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
 import { apiKeysFeature } from '../api-keys/feature.js';
+import { deviceAndPageRoutes } from '../device/feature.js';
 import { externalJWTResolver } from '../external-jwt/resolver.js';
 import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
@@ -32,6 +33,7 @@ export function identityFeature(services: Services): Feature {
       ...(apiKeys.authRoutes ?? []),
       ...(oauthFeature(services, identity).authRoutes ?? []),
     ],
+    rbacRoutes: deviceAndPageRoutes(identity),
     // CONTRACT §1 order after the admin token: API key, external JWT, then session.
     resolvers: [
       ...(apiKeys.resolvers ?? []),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderMagicCodeEmail } from '../../mail/index.js';
 import {
@@ -7,6 +8,7 @@ import {
   type Identity,
   limitSignInsByIP,
   requireEmail,
+  type SignInOutcome,
   signIn,
 } from './identity.js';
 import { requireValidCode, sendCode } from './one-time-code.js';
@@ -61,22 +63,35 @@ export function magicRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
-        await requireValidCode(identity, 'magic', email, body.code, services.clock.now());
-        const result = await signIn(c, identity, {
-          method: 'magic_code',
-          prepare: async (trx, at) => {
-            const existing = await identity.users.findByEmail(email, trx);
-            if (existing) {
-              await identity.users.markEmailVerified(trx, existing.id, at);
-              return existing.id;
-            }
-            const user = await identity.users.create(trx, at, { email, verified: true });
-            await auditUserCreated(identity, trx, at, user.id, 'magic_code', c.get('requestId'));
-            return user.id;
-          },
-        });
+        const result = await magicCodeSignIn(c, identity, email, body.code);
         return c.json(result);
       },
     }),
   ];
+}
+
+/**
+ * An emailed code → a sign-in (or a TOTP challenge): the account is created on first use and its
+ * email marked verified, since receiving the code proves the address. Shared with the login page.
+ */
+export async function magicCodeSignIn(
+  c: AppContext,
+  identity: Identity,
+  email: string,
+  code: unknown,
+): Promise<SignInOutcome> {
+  await requireValidCode(identity, 'magic', email, code, identity.services.clock.now());
+  return signIn(c, identity, {
+    method: 'magic_code',
+    prepare: async (trx, at) => {
+      const existing = await identity.users.findByEmail(email, trx);
+      if (existing) {
+        await identity.users.markEmailVerified(trx, existing.id, at);
+        return existing.id;
+      }
+      const user = await identity.users.create(trx, at, { email, verified: true });
+      await auditUserCreated(identity, trx, at, user.id, 'magic_code', c.get('requestId'));
+      return user.id;
+    },
+  });
 }

@@ -1,0 +1,171 @@
+import { PylonError } from '@pylon/core';
+import { getCookie } from 'hono/cookie';
+import { z } from 'zod';
+import type { AppContext } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
+import { defineRoute } from '../../http/route-table.js';
+import { pageBase } from '../../pages/page-context.js';
+import { constantTimeEqual } from '../../platform/node-crypto.js';
+import { ipBucket } from '../../rate-limit/ip-bucket.js';
+import { clientIP, type Identity } from '../identity/identity.js';
+import { orgAPIURL } from '../orgs/org-directory.js';
+import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
+import { mintDeviceSession } from './device-session.js';
+import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
+import { displayUserCode, normalizeUserCode } from './user-code.js';
+
+const WRONG_CODE_RULES = {
+  ip: { name: 'device_code_ip', limit: 20, windowSeconds: 60 },
+  user: { name: 'device_code_user', limit: 10, windowSeconds: 60 },
+};
+
+export function deviceRoutes(identity: Identity, devices: DeviceStore) {
+  const { services } = identity;
+  const apiURL = (c: AppContext) => orgAPIURL(services.config.publicURL, c.get('orgId'));
+
+  /**
+   * Approve or deny by user code for the signed-in person. A wrong code counts against the
+   * address and the person (RFC 8628 §5.1: user codes are short, so guessing must be throttled);
+   * unknown, expired and used codes answer alike.
+   */
+  async function decide(c: AppContext, rawCode: unknown, approve: boolean, userId: string) {
+    const now = services.clock.now();
+    const code = typeof rawCode === 'string' ? normalizeUserCode(rawCode) : null;
+    const decided =
+      code === null ? null : await devices.decide(code, c.get('orgId'), { approve, userId }, now);
+    if (!decided) {
+      const byIP = await identity.limiter.hit(WRONG_CODE_RULES.ip, ipBucket(clientIP(c, services)), now);
+      const byUser = await identity.limiter.hit(WRONG_CODE_RULES.user, userId, now);
+      if (!byIP.allowed || !byUser.allowed)
+        throw new PylonError(429, 'slow_down', 'Too many wrong codes; wait a minute');
+      throw new PylonError(404, 'unknown_user_code', 'No pending request has this code');
+    }
+    return decided;
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/device/init',
+      summary: 'Start a device login (pylon-cli): a device code to poll with and a user code to show',
+      tags: ['device'],
+      body: z.object({ client: z.string().min(1).max(200), org_id: z.string().max(64) }),
+      responses: {
+        200: {
+          description: 'Started',
+          schema: z.object({
+            device_code: z.string(),
+            user_code: z.string(),
+            verification_url: z.string(),
+            verification_url_complete: z.string(),
+            expires_in: z.number(),
+            interval: z.number(),
+          }),
+        },
+        400: { description: 'org_mismatch: org_id is not the org of this base URL' },
+      },
+      handler: async (c, { body }) => {
+        if (body.org_id !== c.get('orgId'))
+          throw new PylonError(400, 'org_mismatch', 'org_id is not the org this URL serves');
+        const { deviceCode, userCode } = await devices.create({
+          client: body.client,
+          orgId: c.get('orgId'),
+          now: services.clock.now(),
+        });
+        const shown = displayUserCode(userCode);
+        return c.json({
+          device_code: deviceCode,
+          user_code: shown,
+          verification_url: `${apiURL(c)}/device`,
+          verification_url_complete: `${apiURL(c)}/device?user_code=${shown}`,
+          expires_in: DEVICE_TTL_SECONDS,
+          interval: POLL_INTERVAL_SECONDS,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/device/poll',
+      summary: 'Poll a device login: pending, authorised (with the session, once), denied or expired',
+      tags: ['device'],
+      query: z.object({ device_code: z.string().min(1).max(200) }),
+      responses: {
+        200: {
+          description: 'The state',
+          schema: z.object({
+            status: z.enum(['pending', 'authorised', 'denied', 'expired']),
+            session_jwt: z.string().optional(),
+            session_expires_at: z.number().optional(),
+          }),
+        },
+        429: { description: 'slow_down: polled faster than the interval (which grows by 5 s)' },
+      },
+      handler: async (c, { query }) => {
+        const result = await devices.poll(query.device_code, c.get('orgId'), services.clock.now());
+        switch (result.kind) {
+          case 'slow_down':
+            throw new PylonError(429, 'slow_down', `Poll at most every ${result.interval} s`, {
+              headers: { 'Retry-After': String(result.interval) },
+            });
+          case 'pending':
+          case 'denied':
+            return c.json({ status: result.kind });
+          case 'unknown':
+          case 'expired':
+            return c.json({ status: 'expired' as const });
+          case 'approved': {
+            const session = await mintDeviceSession(c, identity, result);
+            // `session_jwt` carries the opaque session token: the field name is pylon-cli's.
+            return c.json({
+              status: 'authorised' as const,
+              session_jwt: session.token,
+              session_expires_at: session.expiresAt,
+            });
+          }
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/device/complete',
+      summary: 'Approve or deny a device login by its user code (session: cookie + CSRF token, or bearer)',
+      tags: ['device'],
+      security: ['session', 'sessionCookie'],
+      body: z.object({
+        user_code: z.string().max(32),
+        approve: z.union([z.boolean(), z.enum(['true', 'false'])]),
+        csrf: z.string().max(100).optional(),
+      }),
+      acceptsForm: true,
+      responses: {
+        200: {
+          description: 'Decided',
+          schema: z.object({ status: z.enum(['approved', 'denied']), client: z.string() }),
+        },
+        401: { description: 'no_session' },
+        403: { description: 'csrf_failed: a cookie-authenticated form without the page’s CSRF token' },
+        404: { description: 'unknown_user_code (unknown, expired or used alike)' },
+        429: { description: 'slow_down: too many wrong codes' },
+      },
+      handler: async (c, { body }) => {
+        const auth = await getAuth(c, services);
+        if (auth.authMethod !== 'session' || auth.userId === null)
+          throw new PylonError(401, 'no_session', 'Sign in first');
+        const viaCookie = c.req.header('authorization') === undefined;
+        if (viaCookie) {
+          const expected = getCookie(c, CSRF_COOKIE) ?? '';
+          if (expected === '' || !constantTimeEqual(expected, body.csrf ?? '')) {
+            throw new PylonError(403, 'forbidden', 'The form is missing its CSRF token; reload the page');
+          }
+        }
+        const approve = body.approve === true || body.approve === 'true';
+        const decided = await decide(c, body.user_code, approve, auth.userId);
+        const status = approve ? ('approved' as const) : ('denied' as const);
+        const wantsHTML = (c.req.header('accept') ?? '').includes('text/html');
+        if (wantsHTML) return c.redirect(`${pageBase(c)}/device/done?status=${status}`, 303);
+        return c.json({ status, client: decided.client });
+      },
+    }),
+    ...devicePageRoutes(identity, devices),
+  ];
+}

@@ -1,0 +1,42 @@
+import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { clientIP, type Identity, sessionTTLSeconds } from '../identity/identity.js';
+
+/**
+ * The session an approved device receives: kind `cli`, 24 h (PYLON_CLI_SESSION_TTL), bound to the
+ * org it was requested for. The person approved it from a full browser session (second factor
+ * included), so no further challenge applies here.
+ */
+export async function mintDeviceSession(
+  c: AppContext,
+  identity: Identity,
+  approved: { userId: string; orgId: string; client: string },
+): Promise<{ token: string; expiresAt: number }> {
+  const { services } = identity;
+  const now = services.clock.now();
+  const ip = clientIP(c, services);
+  return services.storage.db.transaction().execute(async (trx) => {
+    const { token, session } = await identity.sessions.create(
+      now,
+      {
+        userId: approved.userId,
+        kind: 'cli',
+        ttlSeconds: sessionTTLSeconds(services.config, 'cli'),
+        activeOrg: approved.orgId,
+        device: approved.client,
+        ip,
+      },
+      trx,
+    );
+    await appendAudit(trx, now, {
+      org: approved.orgId,
+      action: 'auth.sign_in',
+      actor: approved.userId,
+      target: approved.userId,
+      detail: { method: 'device', client: approved.client, session_id: session.id },
+      ip,
+      requestId: c.get('requestId'),
+    });
+    return { token, expiresAt: session.expiresAt };
+  });
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute } from '../../http/route-table.js';
+import type { Identity } from '../identity/identity.js';
+import { orgAPIURL } from '../orgs/org-directory.js';
+import { mintDeviceSession } from './device-session.js';
+import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
+import { displayUserCode } from './user-code.js';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** RFC 6749 §5.2 error body (these endpoints speak OAuth, not Pylon's error shape). */
+function oauthError(c: AppContext, error: string, description: string, status = 400): Response {
+  c.header('Cache-Control', 'no-store');
+  return c.json({ error, error_description: description }, status as 400);
+}
+
+/**
+ * The standard RFC 8628 pair over the same device store as pylon-cli's routes, so any OAuth
+ * device-flow client can sign in: device authorisation, the token endpoint's device grant, and
+ * RFC 8414 metadata.
+ */
+export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
+  const { services } = identity;
+  const issuer = (c: AppContext) => orgAPIURL(services.config.publicURL, c.get('orgId'));
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/.well-known/oauth-authorization-server',
+      summary: 'RFC 8414 authorization server metadata (device flow)',
+      tags: ['device'],
+      responses: { 200: { description: 'Metadata' } },
+      handler: (c) =>
+        c.json({
+          issuer: issuer(c),
+          device_authorization_endpoint: `${issuer(c)}/oauth/device_authorization`,
+          token_endpoint: `${issuer(c)}/oauth/token`,
+          grant_types_supported: [DEVICE_GRANT],
+          token_endpoint_auth_methods_supported: ['none'],
+          response_types_supported: [],
+        }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/oauth/device_authorization',
+      summary: 'RFC 8628 §3.1 device authorisation request',
+      tags: ['device'],
+      body: z.object({ client_id: z.string().max(200).optional(), scope: z.string().max(1000).optional() }),
+      acceptsForm: true,
+      responses: { 200: { description: 'RFC 8628 §3.2 response' }, 400: { description: 'invalid_request' } },
+      handler: async (c, { body }) => {
+        if (!body.client_id) return oauthError(c, 'invalid_request', 'client_id is required');
+        const { deviceCode, userCode } = await devices.create({
+          client: body.client_id,
+          orgId: c.get('orgId'),
+          now: services.clock.now(),
+        });
+        const shown = displayUserCode(userCode);
+        c.header('Cache-Control', 'no-store');
+        return c.json({
+          device_code: deviceCode,
+          user_code: shown,
+          verification_uri: `${issuer(c)}/device`,
+          verification_uri_complete: `${issuer(c)}/device?user_code=${shown}`,
+          expires_in: DEVICE_TTL_SECONDS,
+          interval: POLL_INTERVAL_SECONDS,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/oauth/token',
+      summary: 'RFC 8628 §3.4 device access token request (the only grant this endpoint takes)',
+      tags: ['device'],
+      body: z.object({
+        grant_type: z.string().max(200).optional(),
+        device_code: z.string().max(200).optional(),
+      }),
+      acceptsForm: true,
+      responses: {
+        200: { description: 'A session as a bearer access token' },
+        400: {
+          description:
+            'authorization_pending, slow_down, access_denied, expired_token, unsupported_grant_type',
+        },
+      },
+      handler: async (c, { body }) => {
+        if (body.grant_type !== DEVICE_GRANT)
+          return oauthError(c, 'unsupported_grant_type', 'Only the device code grant is supported');
+        if (!body.device_code) return oauthError(c, 'invalid_request', 'device_code is required');
+        const result = await devices.poll(body.device_code, c.get('orgId'), services.clock.now());
+        switch (result.kind) {
+          case 'pending':
+            return oauthError(c, 'authorization_pending', 'The user has not decided yet');
+          case 'slow_down':
+            // RFC 8628 §3.5: the client adds 5 seconds to its interval.
+            return oauthError(c, 'slow_down', `Poll at most every ${result.interval} s`);
+          case 'denied':
+            return oauthError(c, 'access_denied', 'The user denied the request');
+          case 'expired':
+          case 'unknown':
+            return oauthError(c, 'expired_token', 'The device code expired or was already used');
+          case 'approved': {
+            const session = await mintDeviceSession(c, identity, result);
+            c.header('Cache-Control', 'no-store');
+            return c.json({
+              access_token: session.token,
+              token_type: 'Bearer',
+              expires_in: Math.floor((session.expiresAt - services.clock.now()) / 1000),
+            });
+          }
+        }
+      },
+    }),
+  ];
+}

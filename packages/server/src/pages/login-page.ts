@@ -1,0 +1,199 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import { type Identity, requireEmail, type SignInOutcome } from '../features/identity/identity.js';
+import { magicCodeSignIn } from '../features/identity/magic-routes.js';
+import { sendCode } from '../features/identity/one-time-code.js';
+import { passwordSignIn } from '../features/identity/password-routes.js';
+import { passesCSRFCheck } from '../features/identity/session-cookie.js';
+import { completeTOTPChallenge } from '../features/mfa/challenge.js';
+import type { AppContext } from '../http/context.js';
+import { defineRoute } from '../http/route-table.js';
+import { renderMagicCodeEmail } from '../mail/index.js';
+import { html, type SafeHTML, safeReturnPath } from './html.js';
+import { pageBase, renderPage } from './page-context.js';
+
+const form = z.object({
+  email: z.string().max(320).optional(),
+  code: z.string().max(64).optional(),
+  password: z.string().max(1024).optional(),
+  mfa_token: z.string().max(200).optional(),
+  return_to: z.string().max(2048).optional(),
+});
+type Form = z.infer<typeof form>;
+
+/** Sign-in failures shown on the page: the code's meaning, never whether an account exists. */
+const MESSAGES: Record<string, string> = {
+  INVALID_CREDENTIALS: 'That email and password do not match.',
+  INVALID_CODE: 'That code is wrong, expired or already used.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  MISSING_EMAIL: 'Enter your email address.',
+  INVALID_EMAIL: 'Enter a valid email address.',
+  MISSING_CODE: 'Enter the code.',
+  EMAIL_SEND_FAILED: 'The email could not be sent. Try again.',
+  INVALID_MFA_TOKEN: 'This sign-in expired. Start again.',
+  FORBIDDEN: 'This account is disabled.',
+};
+
+function messageFor(error: unknown): string {
+  if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
+  throw error;
+}
+
+const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
+
+function emailForm(base: string, returnTo: string, error?: string): SafeHTML {
+  return html`<h1>Sign in</h1>
+<p>We will email you a one-time code.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${base}/login/code">
+${hidden('return_to', returnTo)}
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="email" required autofocus>
+<button type="submit">Email me a code</button>
+</form>
+<details class="divider"><summary>Use a password instead</summary>
+<form method="post" action="${base}/login/password">
+${hidden('return_to', returnTo)}
+<label for="pw-email">Email</label>
+<input id="pw-email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+</details>`;
+}
+
+function codeForm(base: string, email: string, returnTo: string, error?: string): SafeHTML {
+  return html`<h1>Check your email</h1>
+<p>Enter the 6-digit code we sent to <strong>${email}</strong>.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${base}/login/verify">
+${hidden('return_to', returnTo)}${hidden('email', email)}
+<label for="code">Code</label>
+<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
+<button type="submit">Sign in</button>
+</form>`;
+}
+
+function totpForm(base: string, mfaToken: string, returnTo: string, error?: string): SafeHTML {
+  return html`<h1>Two-factor authentication</h1>
+<p>Enter the code from your authenticator app, or a backup code.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="${base}/login/totp">
+${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
+<label for="totp">Code</label>
+<input id="totp" name="code" class="code" type="text" autocomplete="one-time-code" maxlength="9" required autofocus>
+<button type="submit">Verify</button>
+</form>`;
+}
+
+/**
+ * The hosted sign-in page (no JavaScript): email → magic code, or password, then TOTP when the
+ * account has it; on success the session cookie is set and the browser goes back to `return_to`,
+ * which may only be a path on this origin.
+ */
+export function loginPageRoutes(identity: Identity) {
+  const { services } = identity;
+  const returnTo = (c: AppContext, raw: unknown) => safeReturnPath(raw, `${pageBase(c)}/login/done`);
+  const finish = (c: AppContext, outcome: SignInOutcome, back: string) =>
+    'mfa_required' in outcome
+      ? renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfa_token, back))
+      : c.redirect(back, 303);
+  /** A page POST must come from this origin (login CSRF would sign a victim into our account). */
+  const sameOrigin = (c: AppContext) =>
+    passesCSRFCheck(
+      'POST',
+      c.req.header('origin') ?? null,
+      c.req.header('referer') ?? null,
+      services.config.trustedOrigins,
+    );
+  const refused = (c: AppContext) =>
+    renderPage(
+      c,
+      'Refused',
+      html`<h1>Refused</h1><p class="error">This form was sent from another site.</p>`,
+      403,
+    );
+  const post = (
+    path: string,
+    summary: string,
+    run: (c: AppContext, body: Form, back: string) => Promise<Response>,
+  ) =>
+    defineRoute({
+      method: 'post',
+      path,
+      summary,
+      tags: ['pages'],
+      body: form,
+      acceptsForm: true,
+      responses: {
+        200: { description: 'A page' },
+        303: { description: 'Signed in: back to return_to' },
+        403: { description: 'Cross-site form' },
+      },
+      handler: async (c, { body }) =>
+        sameOrigin(c) ? run(c, body, returnTo(c, body.return_to)) : refused(c),
+    });
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/login',
+      summary: 'The hosted sign-in page',
+      tags: ['pages'],
+      query: z.object({ return_to: z.string().max(2048).optional() }),
+      responses: { 200: { description: 'HTML' } },
+      handler: (c, { query }) =>
+        renderPage(c, 'Sign in', emailForm(pageBase(c), returnTo(c, query.return_to))),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/login/done',
+      summary: 'Where a sign-in without return_to lands',
+      tags: ['pages'],
+      responses: { 200: { description: 'HTML' } },
+      handler: (c) =>
+        renderPage(c, 'Signed in', html`<h1>You are signed in</h1><p class="ok">You can close this tab.</p>`),
+    }),
+    post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
+      try {
+        const email = requireEmail(body.email);
+        await sendCode(c, identity, 'magic', email, (code) =>
+          renderMagicCodeEmail({ code, appName: 'Pylon' }),
+        );
+        return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
+      } catch (error) {
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, messageFor(error)), 400);
+      }
+    }),
+    post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
+      const email = typeof body.email === 'string' ? body.email : '';
+      try {
+        const normalized = requireEmail(email);
+        const outcome = await magicCodeSignIn(c, identity, normalized, body.code);
+        return finish(c, outcome, back);
+      } catch (error) {
+        return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back, messageFor(error)), 400);
+      }
+    }),
+    post('/login/password', 'Hosted page: sign in with a password', async (c, body, back) => {
+      try {
+        return finish(c, await passwordSignIn(c, identity, body), back);
+      } catch (error) {
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, messageFor(error)), 400);
+      }
+    }),
+    post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {
+      try {
+        return finish(c, await completeTOTPChallenge(c, identity, body), back);
+      } catch (error) {
+        return renderPage(
+          c,
+          'Two-factor authentication',
+          totpForm(pageBase(c), body.mfa_token ?? '', back, messageFor(error)),
+          400,
+        );
+      }
+    }),
+  ];
+}
