@@ -1,4 +1,5 @@
 import type { DB } from '../../storage/database.js';
+import type { GrantsTable } from '../../storage/schema.js';
 
 export interface Grant {
   orgId: string;
@@ -11,16 +12,7 @@ export interface Grant {
   grantedBy: string;
 }
 
-type Row = {
-  org_id: string;
-  app_id: string;
-  email_hash: string;
-  email: string | null;
-  archetype: string;
-  capabilities: string;
-  granted_at: number;
-  granted_by: string;
-};
+type Row = GrantsTable;
 
 function toGrant(row: Row): Grant {
   return {
