@@ -10,6 +10,9 @@ export default defineConfig({
     alias: {
       '@pylon/core': src('core'),
       '@pylon/server': src('server'),
+      // Subpaths first: a string alias also matches `@pylon/sdk/…`, and the first match wins.
+      '@pylon/sdk/verify': fileURLToPath(new URL('./packages/sdk/src/verify.ts', import.meta.url)),
+      '@pylon/sdk/schema': fileURLToPath(new URL('./packages/sdk/src/schema.ts', import.meta.url)),
       '@pylon/sdk': src('sdk'),
       '@pylon/cli': src('cli'),
     },

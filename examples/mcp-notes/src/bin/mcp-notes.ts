@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { serve } from '@hono/node-server';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { pylonClient } from '@pylon/sdk/verify';
+import { loadNotesConfig } from '../config.js';
+import { createNotesHTTPApp } from '../http.js';
+import { createNotesServer, NOTES_APP_ID } from '../notes-server.js';
+import { createNotesStore } from '../notes-store.js';
+
+const USAGE =
+  'usage: mcp-notes stdio | mcp-notes http   (env: PYLON_ORG_URL, PYLON_ORG_ID, NOTES_PORT, NOTES_HOST)';
+
+async function main(mode: string | undefined): Promise<void> {
+  if (mode !== 'stdio' && mode !== 'http') throw new Error(USAGE);
+  const config = loadNotesConfig(process.env);
+  const client = pylonClient({
+    orgUrl: config.orgUrl,
+    appId: NOTES_APP_ID,
+    expectedOrgId: config.orgId,
+    // stdout carries the MCP protocol in stdio mode: diagnostics go to stderr.
+    onEvent: (name, detail) => process.stderr.write(`pylon: ${name} ${JSON.stringify(detail)}\n`),
+  });
+  const store = createNotesStore();
+
+  if (mode === 'stdio') {
+    // One person runs this process: tools act as the holder of PYLON_SESSION_TOKEN.
+    const server = createNotesServer({ client, store, identity: 'session' });
+    await server.connect(new StdioServerTransport());
+    return;
+  }
+  const app = createNotesHTTPApp({ client, store });
+  serve({ fetch: app.fetch, port: config.port, hostname: config.host }, ({ port }) => {
+    process.stderr.write(`mcp-notes: MCP Streamable HTTP on http://${config.host}:${port}/mcp\n`);
+  });
+}
+
+main(process.argv[2]).catch((error: unknown) => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,21 @@
+export interface NotesConfig {
+  orgUrl: string;
+  orgId: string;
+  port: number;
+  host: string;
+}
+
+/**
+ * Read once at start-up; a missing or bad variable stops the process with a message naming it.
+ * `PYLON_ORG_ID` defaults to the `{orgId}` of an `…/o/{orgId}` URL.
+ */
+export function loadNotesConfig(env: Record<string, string | undefined>): NotesConfig {
+  const orgUrl = env.PYLON_ORG_URL;
+  if (!orgUrl) throw new Error('PYLON_ORG_URL is required, e.g. http://127.0.0.1:4000/o/default');
+  const orgId = env.PYLON_ORG_ID ?? /\/o\/([a-z0-9-]+)\/?$/.exec(orgUrl)?.[1];
+  if (!orgId) throw new Error('PYLON_ORG_ID is required when PYLON_ORG_URL does not end in /o/{orgId}');
+  const port = Number(env.NOTES_PORT ?? 3333);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error('NOTES_PORT must be a port number');
+  return { orgUrl, orgId, port, host: env.NOTES_HOST ?? '127.0.0.1' };
+}

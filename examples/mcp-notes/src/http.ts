@@ -1,0 +1,31 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { type Actor, type PylonClient, pylonGuard } from '@pylon/sdk/verify';
+import { Hono } from 'hono';
+import { createNotesServer } from './notes-server.js';
+import type { NotesStore } from './notes-store.js';
+
+/**
+ * The notes server over MCP Streamable HTTP at `/mcp`. Every request must carry a scoped token of
+ * the `notes` app (`Authorization: Bearer …`): without one it is refused with 401 before MCP sees
+ * it; each tool then checks its own capability.
+ */
+export function createNotesHTTPApp(options: { client: PylonClient; store: NotesStore }) {
+  const app = new Hono<{ Variables: { pylonActor: Actor } }>();
+  app.use('/mcp', pylonGuard(options.client).hono);
+  app.all('/mcp', async (c) => {
+    // Stateless mode (no MCP session id): any process behind a load balancer can answer any
+    // request, and the person is re-established from the token every time.
+    const server = createNotesServer({ client: options.client, store: options.store, identity: 'bearer' });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(c.req.raw);
+    } finally {
+      await server.close();
+    }
+  });
+  return app;
+}

@@ -1,0 +1,24 @@
+/** Headers as Web `Request`, Node `IncomingMessage` and the MCP SDK's `requestInfo` carry them. */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** What `resolve` accepts: a request-like object with headers, or the bearer itself. */
+export type BearerSource = { headers: HeadersLike } | { bearer: string | null | undefined };
+
+// RFC 6750 §2.1: `Bearer` (case-insensitive scheme) then one token68.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** The bearer token of a request, or undefined when there is none (or it is not a bearer). */
+export function readBearer(source: BearerSource): string | undefined {
+  if ('bearer' in source) return source.bearer || undefined;
+  const header = readHeader(source.headers, 'authorization');
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+function readHeader(headers: HeadersLike, name: string): string | undefined {
+  if (typeof headers.get === 'function') return headers.get(name) ?? undefined;
+  const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
+  // Two Authorization headers are ambiguous: refuse rather than pick one.
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,115 @@
+import { type BearerSource, readBearer } from './bearer.js';
+import { CapabilityDeniedError, TokenInvalidError } from './errors.js';
+import { type OnEvent, safeEmitter } from './events.js';
+import { createKeySet } from './key-set.js';
+import { createMinter } from './mint.js';
+import { normalizeOrgURL } from './org-url.js';
+import { type Actor, type Clock, type FetchLike, type JWKSCache, systemClock } from './types.js';
+import { createVerifier } from './verify-token.js';
+
+/** App and org ids are slugs (DESIGN "Organisations, apps, grants"). */
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+
+export interface PylonClientOptions {
+  /** The org's `api_url`, e.g. `https://pylon.example.com/o/acme`; tokens' `iss` must equal it. */
+  orgUrl: string;
+  /** This app's id: the `aud` and `app` of the tokens it accepts, and what it mints for. */
+  appId: string;
+  /** The org this app serves: tokens whose `org` claim differs are refused. */
+  expectedOrgId: string;
+  /** A session to mint with; otherwise `PYLON_SESSION_TOKEN`, read at each mint. */
+  sessionToken?: string;
+  fetch?: FetchLike;
+  clock?: Clock;
+  /** Shares the key set between processes (see docs/SDK.md "Caches"). */
+  jwksCache?: JWKSCache;
+  onEvent?: OnEvent;
+  /** Verified tokens kept (LRU); each entry lives at most until its token's `exp`. */
+  tokenCacheSize?: number;
+  /** Accept a plain-http `orgUrl` off loopback. Only for a private network you trust. */
+  allowInsecureHTTP?: boolean;
+}
+
+export interface PylonClient {
+  readonly orgUrl: string;
+  readonly appId: string;
+  readonly orgId: string;
+  /** The actor of a request's bearer token; `null` when there is none or it is not valid. */
+  resolve(source: BearerSource): Promise<Actor | null>;
+  /** The actor of a token; throws `TokenInvalidError` (the reason goes to `onEvent` only). */
+  verify(token: string): Promise<Actor>;
+  /** Capabilities may be given bare (`notes.read`) or namespaced (`notes:notes.read`). */
+  hasCapability(actor: Actor, capability: string): boolean;
+  requireCapability(actor: Actor, capability: string): void;
+  /** A scoped token for this app from the process's own session (single-flight, cached). */
+  mintScopedToken(): Promise<string>;
+}
+
+export const CLIENT_DEFAULTS = {
+  /** CONTRACT §5: tolerance on `nbf` and `exp`. */
+  skewSeconds: 2,
+  tokenCacheSize: 10_000,
+} as const;
+
+export function pylonClient(options: PylonClientOptions): PylonClient {
+  const orgUrl = normalizeOrgURL(options.orgUrl, { allowInsecureHTTP: options.allowInsecureHTTP === true });
+  const { appId, expectedOrgId: orgId } = options;
+  if (!SLUG.test(appId)) throw new TypeError('appId must be an app id slug, e.g. "notes"');
+  if (!SLUG.test(orgId)) throw new TypeError('expectedOrgId must be an org id slug, e.g. "default"');
+  const clock = options.clock ?? systemClock;
+  // Looked up at each call, so a fetch patched after construction (tests, tracing) is used.
+  const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const emit = safeEmitter(options.onEvent);
+
+  const keySet = createKeySet({
+    url: `${orgUrl}/.well-known/pylon-keys`,
+    fetch,
+    clock,
+    emit,
+    external: options.jwksCache,
+  });
+  const verify = createVerifier({
+    keySet,
+    expected: { issuer: orgUrl, appId, orgId, skewSeconds: CLIENT_DEFAULTS.skewSeconds },
+    clock,
+    emit,
+    tokenCacheSize: options.tokenCacheSize ?? CLIENT_DEFAULTS.tokenCacheSize,
+  });
+  const mintScopedToken = createMinter({
+    orgUrl,
+    appId,
+    fetch,
+    clock,
+    session: () => options.sessionToken ?? readEnvironmentSession(),
+  });
+  const qualify = (capability: string) => (capability.includes(':') ? capability : `${appId}:${capability}`);
+  const hasCapability = (actor: Actor, capability: string) =>
+    actor.app === appId && actor.caps.includes(qualify(capability));
+
+  return {
+    orgUrl,
+    appId,
+    orgId,
+    verify,
+    async resolve(source) {
+      const token = readBearer(source);
+      if (token === undefined) return null;
+      try {
+        return await verify(token);
+      } catch (error) {
+        if (error instanceof TokenInvalidError) return null;
+        throw error;
+      }
+    },
+    hasCapability,
+    requireCapability(actor, capability) {
+      if (!hasCapability(actor, capability)) throw new CapabilityDeniedError(qualify(capability));
+    },
+    mintScopedToken,
+  };
+}
+
+// Guarded so the module also loads where there is no `process` (workers, browsers).
+function readEnvironmentSession(): string | undefined {
+  return globalThis.process?.env?.PYLON_SESSION_TOKEN || undefined;
+}

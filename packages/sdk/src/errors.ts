@@ -1,0 +1,111 @@
+/**
+ * One base class with a stable `code`, as jose's `JOSEError`: callers branch on `code`, never on
+ * the message. Messages never carry a token, and never say why a token failed (that reason goes
+ * to `onEvent('token.verify.failed')` only).
+ */
+export const SDK_ERROR_CODES = [
+  'no_session',
+  'token_invalid',
+  'org_mismatch',
+  'insufficient_capability',
+  'key_set_unavailable',
+  'request_failed',
+  'schema_push_failed',
+  'namespace_violation',
+  'invalid_schema',
+  'app_token_invalid',
+] as const;
+
+export type SDKErrorCode = (typeof SDK_ERROR_CODES)[number];
+
+export class PylonSDKError extends Error {
+  override name = 'PylonSDKError';
+  readonly code: SDKErrorCode;
+  /** HTTP status Pylon answered with, when the error came from a response. */
+  readonly status: number | undefined;
+  /** Pylon's own `error` field, when it sent one (e.g. `app_disabled`, `schema_pending`). */
+  readonly serverCode: string | undefined;
+
+  constructor(code: SDKErrorCode, message: string, details: { status?: number; serverCode?: string } = {}) {
+    super(message);
+    this.code = code;
+    this.status = details.status;
+    this.serverCode = details.serverCode;
+  }
+}
+
+/** No session to mint with: none configured, or Pylon refused it (`no_session`, `expired`). */
+export class NoSessionError extends PylonSDKError {
+  override name = 'NoSessionError';
+  constructor(message = 'No Pylon session: set PYLON_SESSION_TOKEN or pass sessionToken', details = {}) {
+    super('no_session', message, details);
+  }
+}
+
+export class TokenInvalidError extends PylonSDKError {
+  override name = 'TokenInvalidError';
+  constructor() {
+    super('token_invalid', 'The scoped token is not valid');
+  }
+}
+
+/** The session belongs to another org than the one this client serves. */
+export class OrgMismatchError extends PylonSDKError {
+  override name = 'OrgMismatchError';
+  constructor(details: { status?: number; serverCode?: string } = {}) {
+    super('org_mismatch', 'The session is active in another org than this app’s', details);
+  }
+}
+
+export class CapabilityDeniedError extends PylonSDKError {
+  override name = 'CapabilityDeniedError';
+  readonly capability: string;
+  constructor(capability: string) {
+    super('insufficient_capability', `This action needs the capability ${capability}`);
+    this.capability = capability;
+  }
+}
+
+/** No key set was ever loaded (Pylon unreachable since start-up): nothing can be verified. */
+export class KeySetUnavailableError extends PylonSDKError {
+  override name = 'KeySetUnavailableError';
+  constructor() {
+    super('key_set_unavailable', 'The Pylon key set could not be loaded');
+  }
+}
+
+/** Pylon answered something the SDK has no narrower error for (or could not be reached). */
+export class PylonRequestError extends PylonSDKError {
+  override name = 'PylonRequestError';
+  constructor(message: string, details: { status?: number; serverCode?: string } = {}) {
+    super('request_failed', message, details);
+  }
+}
+
+export class SchemaPushFailedError extends PylonSDKError {
+  override name = 'SchemaPushFailedError';
+  constructor(message: string, details: { status?: number; serverCode?: string } = {}) {
+    super('schema_push_failed', message, details);
+  }
+}
+
+export class NamespaceViolationError extends PylonSDKError {
+  override name = 'NamespaceViolationError';
+  constructor(message: string, details: { status?: number; serverCode?: string } = {}) {
+    super('namespace_violation', message, details);
+  }
+}
+
+export class InvalidSchemaError extends PylonSDKError {
+  override name = 'InvalidSchemaError';
+  constructor(message: string, details: { status?: number; serverCode?: string } = {}) {
+    super('invalid_schema', message, details);
+  }
+}
+
+export class AppTokenInvalidError extends PylonSDKError {
+  override name = 'AppTokenInvalidError';
+  constructor(details: { status?: number; serverCode?: string } = {}) {
+    super('app_token_invalid', 'Pylon refused the app token (wrong, rotated, or for another app)', details);
+  }
+}

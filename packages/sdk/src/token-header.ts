@@ -1,0 +1,53 @@
+import { base64url } from 'jose';
+import { VerifyFailure } from './verify-failure.js';
+
+/** CONTRACT §5: larger tokens are refused before any parsing, so a huge header costs nothing. */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+// Empty allowed here so that an unsecured (`alg: none`) token is reported as the algorithm it is.
+const SIGNATURE = /^[A-Za-z0-9_-]*$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export interface TokenHeader {
+  kid: string;
+  /** The third segment: the token cache's key. */
+  signature: string;
+}
+
+/**
+ * Reads just enough of a compact JWS to pick a key: its size, its shape, `alg` and `kid`. Only
+ * EdDSA is accepted, so `none`, HS256 signed with the public key (RFC 8725 §2.1, algorithm
+ * confusion) and any other algorithm are refused before a key is even looked up.
+ */
+export function readTokenHeader(token: string): TokenHeader {
+  if (token.length > MAX_TOKEN_LENGTH) throw new VerifyFailure('oversized');
+  const parts = token.split('.');
+  const [header64, payload64, signature] = parts;
+  if (
+    parts.length !== 3 ||
+    !SEGMENT.test(header64!) ||
+    !SEGMENT.test(payload64!) ||
+    !SIGNATURE.test(signature!)
+  ) {
+    throw new VerifyFailure('malformed');
+  }
+  const header = decodeJSON(header64!);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new VerifyFailure('malformed');
+  }
+  const { alg, kid } = header as { alg?: unknown; kid?: unknown };
+  if (alg !== 'EdDSA') throw new VerifyFailure('alg_not_allowed');
+  if (typeof kid !== 'string' || kid === '') throw new VerifyFailure('unknown_kid');
+  return { kid, signature: signature! };
+}
+
+/** The JSON a base64url segment holds; `malformed` for anything that is not. */
+export function decodeJSON(segment: string | Uint8Array): unknown {
+  try {
+    const bytes = typeof segment === 'string' ? base64url.decode(segment) : segment;
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new VerifyFailure('malformed');
+  }
+}

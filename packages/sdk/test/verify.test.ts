@@ -1,0 +1,159 @@
+import { base64url, CompactSign, SignJWT } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { pylonClient } from '../src/client.js';
+import { TokenInvalidError } from '../src/errors.js';
+import type { VerifyFailureReason } from '../src/events.js';
+import { fakePylon, manualClock } from './support/fake-pylon.js';
+import {
+  APP_ID,
+  NOW,
+  NOW_MS,
+  ORG_ID,
+  ORG_URL,
+  type SigningKey,
+  scopedClaims,
+  sign,
+  signingKey,
+} from './support/keys.js';
+
+const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+
+describe('scoped-token verification: every failure has its own reason, and only onEvent hears it', () => {
+  let key: SigningKey;
+  let stranger: SigningKey;
+  let reasons: VerifyFailureReason[];
+  let pylon: ReturnType<typeof fakePylon>;
+  let client: ReturnType<typeof pylonClient>;
+
+  beforeEach(async () => {
+    key = await signingKey('k1');
+    stranger = await signingKey('k1');
+    reasons = [];
+    pylon = fakePylon([key]);
+    client = pylonClient({
+      orgUrl: `${ORG_URL}/`,
+      appId: APP_ID,
+      expectedOrgId: ORG_ID,
+      fetch: pylon.fetch,
+      clock: manualClock(NOW_MS),
+      onEvent: (name, detail) => {
+        if (name === 'token.verify.failed') reasons.push(detail.reason);
+      },
+    });
+  });
+
+  /** Refused with exactly `reason`, through both entry points, with a message that does not say why. */
+  async function expectRefused(token: string, reason: VerifyFailureReason) {
+    const error = await client.verify(token).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TokenInvalidError);
+    expect((error as TokenInvalidError).code).toBe('token_invalid');
+    expect((error as Error).message).not.toContain(reason);
+    expect(await client.resolve({ bearer: token })).toBeNull();
+    expect(reasons).toEqual([reason, reason]);
+  }
+
+  it('accepts a token as Pylon mints it and resolves its actor from a request', async () => {
+    const token = await sign(key);
+    const request = new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${token}` } });
+    expect(await client.resolve(request)).toEqual({
+      sub: 'alice@example.com',
+      org: ORG_ID,
+      app: APP_ID,
+      caps: ['notes:notes.read', 'notes:notes.write'],
+    });
+    expect(await client.resolve({ headers: { authorization: `bearer ${token}` } })).not.toBeNull();
+    expect(await client.resolve({ headers: {} })).toBeNull();
+    expect(await client.resolve({ headers: { authorization: `Basic ${token}` } })).toBeNull();
+    expect(reasons).toEqual([]);
+  });
+
+  it('malformed: not three segments, not JSON, not an object, a signed non-JSON payload, missing claims', async () => {
+    await expectRefused('not-a-token', 'malformed');
+    reasons = [];
+    await expectRefused('a.b.c', 'malformed');
+    reasons = [];
+    await expectRefused(`${encode(['EdDSA'])}.${encode({})}.sig`, 'malformed');
+    reasons = [];
+    const garbage = await new CompactSign(new TextEncoder().encode('not json'))
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .sign(key.privateKey);
+    await expectRefused(garbage, 'malformed');
+    reasons = [];
+    const { sub: _sub, ...withoutSub } = scopedClaims();
+    await expectRefused(await sign(key, withoutSub), 'malformed');
+    reasons = [];
+    await expectRefused(await sign(key, scopedClaims({ caps: 'notes:notes.read' })), 'malformed');
+  });
+
+  it('oversized: over 8 KB is refused before parsing (no key-set fetch)', async () => {
+    await expectRefused('a'.repeat(8 * 1024 + 1), 'oversized');
+    reasons = [];
+    await expectRefused(await sign(key, scopedClaims({ padding: 'x'.repeat(8 * 1024) })), 'oversized');
+    expect(pylon.keySetFetches()).toBe(0);
+  });
+
+  it('alg_not_allowed: none, HS256 keyed with the public key (RFC 8725 §2.1), ES256, Ed25519', async () => {
+    await expectRefused(
+      `${encode({ alg: 'none', kid: 'k1' })}.${encode(scopedClaims())}.`,
+      'alg_not_allowed',
+    );
+    reasons = [];
+    const confused = await new SignJWT(scopedClaims())
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .sign(base64url.decode(key.jwk.x));
+    await expectRefused(confused, 'alg_not_allowed');
+    for (const alg of ['ES256', 'Ed25519', 'EDDSA']) {
+      reasons = [];
+      await expectRefused(`${encode({ alg, kid: 'k1' })}.${encode(scopedClaims())}.c2ln`, 'alg_not_allowed');
+    }
+    expect(pylon.keySetFetches()).toBe(0);
+  });
+
+  it('unknown_kid: a kid Pylon does not publish, even after one refresh; a missing kid', async () => {
+    await expectRefused(await sign(stranger, scopedClaims(), 'ghost'), 'unknown_kid');
+    reasons = [];
+    await expectRefused(`${encode({ alg: 'EdDSA' })}.${encode(scopedClaims())}.c2ln`, 'unknown_kid');
+  });
+
+  it('bad_signature: another key under a published kid; a payload edited after signing', async () => {
+    await expectRefused(await sign(stranger), 'bad_signature');
+    reasons = [];
+    const [header, , signature] = (await sign(key)).split('.');
+    const elevated = encode(scopedClaims({ caps: ['notes:notes.delete'] }));
+    await expectRefused(`${header}.${elevated}.${signature}`, 'bad_signature');
+  });
+
+  it('expired and not_yet_valid, with 2 s of skew either way', async () => {
+    expect(await client.resolve({ bearer: await sign(key, scopedClaims({ exp: NOW - 1 })) })).not.toBeNull();
+    await expectRefused(await sign(key, scopedClaims({ exp: NOW - 2 })), 'expired');
+    reasons = [];
+    expect(await client.resolve({ bearer: await sign(key, scopedClaims({ nbf: NOW + 2 })) })).not.toBeNull();
+    await expectRefused(await sign(key, scopedClaims({ nbf: NOW + 3 })), 'not_yet_valid');
+  });
+
+  it('wrong_issuer, wrong_audience, wrong_org, wrong_app', async () => {
+    const cases: Array<[Record<string, unknown>, VerifyFailureReason]> = [
+      [{ iss: 'http://127.0.0.1:4000/o/other' }, 'wrong_issuer'],
+      [{ iss: `${ORG_URL}/` }, 'wrong_issuer'],
+      [{ aud: 'other-app' }, 'wrong_audience'],
+      [{ org: 'other' }, 'wrong_org'],
+      [{ app: 'other-app' }, 'wrong_app'],
+    ];
+    for (const [claims, reason] of cases) {
+      reasons = [];
+      await expectRefused(await sign(key, scopedClaims(claims)), reason);
+    }
+  });
+
+  it('capabilities: bare or namespaced names; requireCapability throws CapabilityDeniedError', async () => {
+    const actor = (await client.resolve({ bearer: await sign(key) }))!;
+    expect(client.hasCapability(actor, 'notes.read')).toBe(true);
+    expect(client.hasCapability(actor, 'notes:notes.write')).toBe(true);
+    expect(client.hasCapability(actor, 'notes.delete')).toBe(false);
+    expect(client.hasCapability(actor, 'other:notes.read')).toBe(false);
+    expect(() => client.requireCapability(actor, 'notes.read')).not.toThrow();
+    expect(() => client.requireCapability(actor, 'notes.delete')).toThrowError(
+      expect.objectContaining({ code: 'insufficient_capability', capability: 'notes:notes.delete' }),
+    );
+  });
+});

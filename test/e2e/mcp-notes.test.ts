@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHTTPServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { hashEmail, prepareSchema } from '@pylon/core';
+import { pylonClient, pylonSchemaClient, type VerifyFailureReason } from '@pylon/sdk';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  createNotesHTTPApp,
+  createNotesServer,
+  createNotesStore,
+  prepareNotesSchema,
+  SCHEMA_PREPARED,
+  SCHEMA_SOURCE,
+} from '../../examples/mcp-notes/src/index.js';
+import { type Listening, listen } from '../../packages/server/src/platform/listen.js';
+import { testDatabases } from '../../packages/server/test/support/databases.js';
+import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
+
+const ADMIN = 'admin-token-for-the-mcp-notes-e2e-0123456789';
+
+/** A free loopback port, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it before Pylon listens. */
+async function freePort(): Promise<number> {
+  const probe = createHTTPServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+type ToolResult = { content: Array<{ type: string; text: string }>; isError?: boolean };
+const parsed = (result: unknown) =>
+  JSON.parse((result as ToolResult).content[0]!.text) as Record<string, unknown>;
+
+describe('the mcp-notes example against a real Pylon', () => {
+  let t: TestServer;
+  let pylon: Listening;
+  let notes: Listening;
+  let orgUrl: string;
+  const reasons: VerifyFailureReason[] = [];
+  const open: Client[] = [];
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await t.request(`/o/default${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const signIn = async (email: string) => {
+    const send = await t.request('/api/auth/magic/send', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    const { dev_code } = (await send.json()) as { dev_code: string };
+    const verify = await t.request('/api/auth/magic/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, code: dev_code }),
+    });
+    return ((await verify.json()) as { token: string }).token;
+  };
+  /** What a person's own tooling does: mint a scoped token for an app from their session. */
+  const mintFor = (session: string, appId = 'notes') =>
+    pylonClient({
+      orgUrl,
+      appId,
+      expectedOrgId: 'default',
+      sessionToken: session,
+      clock: t.clock,
+    }).mintScopedToken();
+  const connect = async (token: string) => {
+    const client = new Client({ name: 'e2e', version: '0.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${notes.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    open.push(client);
+    return client;
+  };
+
+  let alice: string;
+  let bob: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const pylonURL = `http://127.0.0.1:${port}`;
+    t = await startTestServer(testDatabases[0]!, {
+      env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: pylonURL },
+    });
+    pylon = await listen(t.server.fetch, port, '127.0.0.1');
+    orgUrl = `${pylonURL}/o/default`;
+
+    const registered = await admin('POST', '/apps', { name: 'notes', owner: 'owner@example.com' });
+    const pushed = await pylonSchemaClient({
+      orgUrl,
+      appId: 'notes',
+      appToken: registered.app_token as string,
+    }).push(readFileSync(SCHEMA_PREPARED, 'utf8'));
+    expect(pushed).toEqual({ status: 'accepted', version: 1 });
+
+    alice = await signIn('alice@example.com');
+    bob = await signIn('bob@example.com');
+    await admin('POST', '/roles', { email: 'alice@example.com', app_id: 'notes', archetype: 'notes:editor' });
+    await admin('POST', '/roles', { email: 'bob@example.com', app_id: 'notes', archetype: 'notes:reader' });
+
+    const client = pylonClient({
+      orgUrl,
+      appId: 'notes',
+      expectedOrgId: 'default',
+      clock: t.clock,
+      onEvent: (name, detail) => {
+        if (name === 'token.verify.failed') reasons.push(detail.reason);
+      },
+    });
+    notes = await listen(
+      createNotesHTTPApp({ client, store: createNotesStore(t.clock) }).fetch,
+      0,
+      '127.0.0.1',
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all(open.map((client) => client.close()));
+    await notes?.close(1000);
+    await pylon?.close(1000);
+    await t?.close();
+  });
+
+  it('lists the four tools to a caller with a valid token', async () => {
+    const client = await connect(await mintFor(bob));
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'delete_note',
+      'list_notes',
+      'read_note',
+      'write_note',
+    ]);
+  });
+
+  it('allows a tool to a holder of its capability and refuses it to others', async () => {
+    const asAlice = await connect(await mintFor(alice));
+    const written = parsed(
+      await asAlice.callTool({ name: 'write_note', arguments: { title: 'Plan', body: 'Ship it' } }),
+    );
+    expect(written).toMatchObject({ id: 'n1', title: 'Plan', author: 'alice@example.com' });
+    expect(parsed(await asAlice.callTool({ name: 'read_note', arguments: { id: 'n1' } }))).toMatchObject({
+      body: 'Ship it',
+    });
+    const aliceDelete = await asAlice.callTool({ name: 'delete_note', arguments: { id: 'n1' } });
+    expect(aliceDelete.isError).toBe(true);
+    expect(parsed(aliceDelete)).toMatchObject({ error: 'insufficient_capability' });
+
+    const asBob = await connect(await mintFor(bob));
+    expect(parsed(await asBob.callTool({ name: 'list_notes', arguments: {} }))).toEqual([
+      expect.objectContaining({ id: 'n1', title: 'Plan' }),
+    ]);
+    const bobWrite = await asBob.callTool({ name: 'write_note', arguments: { title: 'Mine', body: '' } });
+    expect(bobWrite.isError).toBe(true);
+    expect(parsed(bobWrite)).toMatchObject({ error: 'insufficient_capability' });
+  });
+
+  it('refuses a caller without a token at the HTTP layer (401 no_session)', async () => {
+    const response = await fetch(`${notes.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'no_session' });
+  });
+
+  it('after a grant is revoked, the old token works until it expires; then nothing is allowed', async () => {
+    const asAlice = await connect(await mintFor(alice));
+    const revoked = await admin('DELETE', `/roles/notes/${hashEmail('alice@example.com')}`);
+    expect(revoked).toMatchObject({ revoked: true });
+    // Scoped tokens are 30-second bearer tokens: revocation takes effect at the next mint.
+    expect((await asAlice.callTool({ name: 'list_notes', arguments: {} })).isError).toBeFalsy();
+
+    reasons.length = 0;
+    t.clock.advance(32_000); // exp + the 2 s of skew
+    const expired = await asAlice
+      .callTool({ name: 'list_notes', arguments: {} })
+      .catch((error: unknown) => error);
+    expect(expired).toMatchObject({ code: 401 });
+    expect(String((expired as Error).message)).toContain('token_invalid');
+    expect(String((expired as Error).message)).not.toContain('expired');
+    expect(reasons).toContain('expired');
+
+    const remintedClient = await connect(await mintFor(alice));
+    const refused = await remintedClient.callTool({ name: 'list_notes', arguments: {} });
+    expect(parsed(refused)).toMatchObject({ error: 'insufficient_capability' });
+  });
+
+  it('refuses a token minted for another app (wrong audience), saying only token_invalid', async () => {
+    const other = await admin('POST', '/apps', { name: 'other', owner: 'owner@example.com' });
+    await pylonSchemaClient({ orgUrl, appId: 'other', appToken: other.app_token as string }).push(
+      prepareSchema(readFileSync(SCHEMA_SOURCE), 'other', { cliVersion: '0.1.0' }),
+    );
+    await admin('POST', '/roles', { email: 'bob@example.com', app_id: 'other', archetype: 'other:admin' });
+    reasons.length = 0;
+    const failure = await connect(await mintFor(bob, 'other')).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 401 });
+    expect(String((failure as Error).message)).toContain('token_invalid');
+    expect(reasons).toEqual(['wrong_audience']);
+  });
+
+  it('stdio mode: the server factory acts as the holder of its own session', async () => {
+    const store = createNotesStore(t.clock);
+    const asSession = (session: string | undefined) => {
+      const client = pylonClient({
+        orgUrl,
+        appId: 'notes',
+        expectedOrgId: 'default',
+        clock: t.clock,
+        ...(session === undefined ? {} : { sessionToken: session }),
+      });
+      return createNotesServer({ client, store, identity: 'session' });
+    };
+    const connectInMemory = async (server: ReturnType<typeof createNotesServer>) => {
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const client = new Client({ name: 'e2e-stdio', version: '0.0.0' });
+      await client.connect(clientSide);
+      open.push(client);
+      return client;
+    };
+
+    const asBob = await connectInMemory(asSession(bob));
+    expect(parsed(await asBob.callTool({ name: 'list_notes', arguments: {} }))).toEqual([]);
+    const write = await asBob.callTool({ name: 'write_note', arguments: { title: 'x', body: 'y' } });
+    expect(parsed(write)).toMatchObject({ error: 'insufficient_capability' });
+
+    vi.stubEnv('PYLON_SESSION_TOKEN', ''); // so a developer's own session cannot leak in
+    const nobody = await connectInMemory(asSession(undefined));
+    expect(parsed(await nobody.callTool({ name: 'list_notes', arguments: {} }))).toMatchObject({
+      error: 'no_session',
+    });
+    vi.unstubAllEnvs();
+  });
+});
+
+describe('the example’s committed schema', () => {
+  it('schema.prepared.json is exactly what schema.yaml prepares to', () => {
+    expect(readFileSync(SCHEMA_PREPARED, 'utf8')).toBe(prepareNotesSchema());
+  });
+});
