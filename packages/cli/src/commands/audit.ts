@@ -1,0 +1,143 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { type AuditEntry, type AuditPage, AuditPosition } from '../audit/audit-position.js';
+import { parseSince } from '../audit/since.js';
+import { CLIError } from '../cli-error.js';
+import { EXIT } from '../exit-codes.js';
+import { formatCell, formatTime } from '../output/format.js';
+import { renderTable } from '../output/table.js';
+import { stripControlCharacters } from '../text.js';
+import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
+
+interface TailOptions {
+  org?: string;
+  orgUrl?: string;
+  json?: boolean;
+  limit?: number;
+  since?: string;
+  action?: string;
+  cursor?: string;
+  follow?: boolean;
+  interval: number;
+}
+
+const DEFAULT_FOLLOW_INTERVAL_SECONDS = 2;
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new InvalidArgumentError('a whole number from 1 to 1000');
+  }
+  return limit;
+}
+
+function parseInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) {
+    throw new InvalidArgumentError('seconds between 0.1 and 3600');
+  }
+  return seconds;
+}
+
+export function registerAuditCommands(program: Command, context: CommandContext): void {
+  const audit = program.command('audit').description("read the org's audit log");
+  withJSONOption(
+    withOrgOptions(
+      audit
+        .command('tail')
+        .description('print audit entries, oldest first; --follow keeps printing new ones until Ctrl-C')
+        .option('--limit <n>', 'entries per page, 1–1000 (server default 100)', parseLimit)
+        .option(
+          '--since <when>',
+          'from this time: ms since the epoch, ISO-8601, or back from now (15m, 2h, 7d)',
+        )
+        .option('--action <action>', 'only this action, e.g. role.granted')
+        .option('--cursor <cursor>', 'go on after the cursor a previous page ended with')
+        .option('--follow', 'keep polling for new entries until interrupted')
+        .option(
+          '--interval <seconds>',
+          'seconds between polls with --follow',
+          parseInterval,
+          DEFAULT_FOLLOW_INTERVAL_SECONDS,
+        ),
+    ),
+  ).action((options: TailOptions) => tail(context, options));
+}
+
+async function tail(context: CommandContext, options: TailOptions): Promise<void> {
+  const { environment, printer } = context;
+  let since: number | undefined;
+  if (options.since !== undefined) {
+    since = parseSince(options.since, environment.now());
+    if (since === undefined) {
+      throw new CLIError(EXIT.usage, `--since ${options.since}: expected ms, an ISO-8601 time or 15m/2h/7d`);
+    }
+  }
+  const { client, session } = await context.connect(options);
+  const fetchPage = (position: { since?: number; cursor?: string }): Promise<AuditPage> =>
+    client.call<AuditPage>({
+      method: 'GET',
+      path: '/audit',
+      bearer: session.token,
+      query: {
+        since: position.since?.toString(),
+        cursor: position.cursor,
+        limit: options.limit?.toString(),
+        action: options.action,
+      },
+    });
+
+  if (!options.follow) {
+    const page = await fetchPage({ since, ...(options.cursor ? { cursor: options.cursor } : {}) });
+    if (options.json) return printer.json(page);
+    if (page.entries.length === 0) printer.note('no audit entries');
+    else printer.raw(renderEntries(page.entries));
+    if (page.next_cursor) printer.note(`more entries: pylon audit tail --cursor ${page.next_cursor}`);
+    return;
+  }
+  await follow(context, fetchPage, new AuditPosition({ since, cursor: options.cursor }), options);
+}
+
+/** Pages until caught up, then polls every `interval` seconds until Ctrl-C (which exits 0). */
+async function follow(
+  context: CommandContext,
+  fetchPage: (position: { since?: number; cursor?: string }) => Promise<AuditPage>,
+  position: AuditPosition,
+  options: TailOptions,
+): Promise<void> {
+  const { environment, printer } = context;
+  const signal = environment.interrupt;
+  while (!signal.aborted) {
+    let page: AuditPage;
+    try {
+      page = await fetchPage(position.query());
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    }
+    for (const entry of position.advance(page)) {
+      if (options.json) printer.jsonLine(entry);
+      else printer.raw(`${entryLine(entry)}\n`);
+    }
+    if (!position.hasMore) await environment.sleep(options.interval * 1000, signal);
+  }
+}
+
+function renderEntries(entries: readonly AuditEntry[]): string {
+  return renderTable(
+    ['TIME', 'ACTION', 'ACTOR', 'TARGET', 'DETAIL'],
+    entries.map((entry) => [
+      formatTime(entry.ts),
+      entry.action,
+      entry.actor,
+      entry.target ?? '',
+      entry.detail ? formatCell(entry.detail) : '',
+    ]),
+  );
+}
+
+function entryLine(entry: AuditEntry): string {
+  const parts = [formatTime(entry.ts), entry.action, entry.actor];
+  if (entry.target) parts.push(`→ ${entry.target}`);
+  if (entry.detail) parts.push(formatCell(entry.detail));
+  return stripControlCharacters(parts.join('  '));
+}

@@ -1,0 +1,184 @@
+import { CLIError } from '../cli-error.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { sanitizeText } from '../text.js';
+import { joinURL } from './url-policy.js';
+
+export interface HTTPRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the base URL, starting with `/`. Shown in errors (never the query). */
+  path: string;
+  query?: Record<string, string | undefined>;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is, with a JSON content type (a prepared schema file, byte for byte). */
+  rawJSON?: string;
+  bearer?: string;
+  headers?: Record<string, string>;
+}
+
+export interface HTTPResponse {
+  status: number;
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  body: unknown;
+}
+
+export interface HTTPClientOptions {
+  fetch: typeof globalThis.fetch;
+  baseURL: string;
+  userAgent: string;
+  /** Aborts in-flight requests (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Exit code for an unreachable server or a redirect: 3 while discovering, else 1 and 6. */
+  failureExitCode?: ExitCode;
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The one way the CLI talks to Pylon. Redirects are never followed (CONTRACT §4): Pylon's RBAC
+ * surface never redirects, so a 3xx means something in between (an SSO gateway, a captive portal)
+ * answered instead, and following it could hand the session to that something.
+ */
+export class HTTPClient {
+  constructor(private readonly options: HTTPClientOptions) {}
+
+  get baseURL(): string {
+    return this.options.baseURL;
+  }
+
+  /** Sends and returns whatever status came back, except a redirect or a network failure. */
+  async send(request: HTTPRequest): Promise<HTTPResponse> {
+    const url = joinURL(this.options.baseURL, request.path, request.query);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.options.userAgent,
+      ...request.headers,
+    };
+    if (request.bearer !== undefined) headers['authorization'] = `Bearer ${request.bearer}`;
+    let body: string | undefined;
+    if (request.rawJSON !== undefined) body = request.rawJSON;
+    else if (request.json !== undefined) body = JSON.stringify(request.json);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: Response;
+    try {
+      response = await this.options.fetch(url, {
+        method: request.method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        redirect: 'manual',
+        signal: this.requestSignal(),
+      });
+    } catch (error) {
+      if (this.options.signal?.aborted) throw new CLIError(EXIT.interrupted, 'interrupted');
+      throw new CLIError(
+        this.options.failureExitCode ?? EXIT.generic,
+        `cannot reach ${url.split('?')[0]}: ${describeNetworkError(error)}`,
+      );
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw gatewayError(request, response, this.options.failureExitCode ?? EXIT.server);
+    }
+    return { status: response.status, body: await readJSON(response) };
+  }
+
+  /** Sends and returns the JSON body of a 2xx answer; any other status exits 6. */
+  async call<T = Record<string, unknown>>(request: HTTPRequest): Promise<T> {
+    const response = await this.send(request);
+    if (response.status < 200 || response.status > 299) throw serverError(request, response);
+    if (!isRecord(response.body)) {
+      throw new CLIError(
+        EXIT.generic,
+        `Pylon answered ${request.method} ${request.path} with something that is not a JSON object`,
+      );
+    }
+    return response.body as T;
+  }
+
+  private requestSignal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
+  }
+}
+
+/** CONTRACT §4: `Pylon returned <status>: <METHOD> <path> → <error>`, exit 6. */
+export function serverError(request: Pick<HTTPRequest, 'method' | 'path'>, response: HTTPResponse): CLIError {
+  return new CLIError(
+    EXIT.server,
+    `Pylon returned ${response.status}: ${request.method} ${request.path} → ${describeErrorBody(response.body)}`,
+    hintFor(errorCode(response.body)),
+  );
+}
+
+/** The error code of either surface: RBAC `{error:"code"}` or identity `{error:{code}}`. */
+export function errorCode(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  const error = body['error'];
+  if (typeof error === 'string') return error;
+  if (isRecord(error) && typeof error['code'] === 'string') return error['code'];
+  return undefined;
+}
+
+function describeErrorBody(body: unknown): string {
+  if (!isRecord(body)) return 'no JSON error body';
+  const error = body['error'];
+  const code = errorCode(body);
+  const message =
+    typeof body['message'] === 'string'
+      ? body['message']
+      : isRecord(error) && typeof error['message'] === 'string'
+        ? error['message']
+        : undefined;
+  const text = code && message ? `${code}: ${message}` : (code ?? message ?? 'no error code');
+  return sanitizeText(text);
+}
+
+function hintFor(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'no_session':
+    case 'expired':
+      return 'sign in again with `pylon login --replace`';
+    case 'org_mismatch':
+      return 'this session belongs to another org; pick the org with --org or `pylon use`';
+    case 'insufficient_capability':
+      return 'ask an admin of this org for the capability named above';
+    default:
+      return undefined;
+  }
+}
+
+function gatewayError(request: HTTPRequest, response: Response, exitCode: ExitCode): CLIError {
+  const location = response.headers.get('location');
+  const where = location ? ` to ${sanitizeText(location, 200)}` : '';
+  return new CLIError(
+    exitCode,
+    `a gateway intercepted the request: ${request.method} ${request.path} was answered with a ${response.status} redirect${where}, which Pylon never sends`,
+    'the URL may point at a login proxy or an SSO gateway in front of Pylon rather than at Pylon itself; redirects are not followed so a session never leaves for another host',
+  );
+}
+
+async function readJSON(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'timed out';
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error) return sanitizeText(cause.message, 200);
+    return sanitizeText(error.message, 200);
+  }
+  return 'network error';
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

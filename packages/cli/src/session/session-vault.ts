@@ -1,0 +1,140 @@
+import { CLIError } from '../cli-error.js';
+import type { CLIEnvironment } from '../environment.js';
+import { EXIT } from '../exit-codes.js';
+import { sessionsDir } from '../paths.js';
+import { FileSessionStore } from './file-session-store.js';
+import type { KeyringPort } from './keyring.js';
+
+/** CONTRACT §4: keyring service and account of an org's session. */
+export const KEYRING_SERVICE = 'pylon-cli';
+export const sessionAccount = (orgId: string): string => `session:${orgId}`;
+
+export type SessionSource = 'env' | 'keyring' | 'file';
+
+export interface Session {
+  token: string;
+  source: SessionSource;
+  /** Where it lives, for `whoami`: the variable, the keyring entry or the file. */
+  location: string;
+}
+
+/**
+ * `PYLON_KEYRING`: `auto` (default) uses the OS keyring and falls back to a 0600 file when no
+ * keyring service answers; `keyring` insists on the keyring (a failure exits 5); `file` never
+ * touches the keyring (headless machines, containers, tests).
+ */
+export type KeyringMode = 'auto' | 'keyring' | 'file';
+
+export function keyringMode(env: Readonly<Record<string, string | undefined>>): KeyringMode {
+  const raw = env['PYLON_KEYRING'];
+  if (raw === undefined || raw === '') return 'auto';
+  if (raw === 'auto' || raw === 'keyring' || raw === 'file') return raw;
+  throw new CLIError(EXIT.usage, `PYLON_KEYRING must be auto, keyring or file (got ${JSON.stringify(raw)})`);
+}
+
+/**
+ * Where an org's session is found and kept. `PYLON_SESSION_TOKEN` wins over every store (headless
+ * runs and CI); otherwise the keyring, with the session file as its fallback.
+ */
+export class SessionVault {
+  private readonly mode: KeyringMode;
+  private readonly files: FileSessionStore;
+  private keyring: Promise<KeyringPort | null> | undefined;
+
+  constructor(private readonly environment: CLIEnvironment) {
+    this.mode = keyringMode(environment.env);
+    this.files = new FileSessionStore(sessionsDir(environment.homeDir));
+  }
+
+  /** The session commands use: the environment variable, else the stored one. */
+  async find(orgId: string): Promise<Session | null> {
+    const fromEnv = this.environment.env['PYLON_SESSION_TOKEN']?.trim();
+    if (fromEnv) return { token: fromEnv, source: 'env', location: 'PYLON_SESSION_TOKEN' };
+    return this.findStored(orgId);
+  }
+
+  async findStored(orgId: string): Promise<Session | null> {
+    if (this.mode !== 'file') {
+      const keyring = await this.openKeyring();
+      if (keyring) {
+        try {
+          const token = keyring.get(KEYRING_SERVICE, sessionAccount(orgId));
+          if (token) return { token, source: 'keyring', location: this.keyringLocation(orgId) };
+        } catch (error) {
+          // No keyring service here (the failing call is how we learn it): use the file instead.
+          if (this.mode === 'keyring') throw keyringFailure('read', error);
+        }
+      } else if (this.mode === 'keyring') {
+        throw keyringFailure('read', new Error('the keyring module is not available on this platform'));
+      }
+      if (this.mode === 'keyring') return null;
+    }
+    const token = await this.fileOperation('read', () => this.files.get(orgId));
+    return token ? { token, source: 'file', location: this.files.location(orgId) } : null;
+  }
+
+  async save(orgId: string, token: string): Promise<Session> {
+    if (this.mode !== 'file') {
+      const keyring = await this.openKeyring();
+      try {
+        if (!keyring) throw new Error('the keyring module is not available on this platform');
+        keyring.set(KEYRING_SERVICE, sessionAccount(orgId), token);
+        // An older session left in the file store would otherwise outlive a logout.
+        await this.files.delete(orgId).catch(() => false);
+        return { token, source: 'keyring', location: this.keyringLocation(orgId) };
+      } catch (error) {
+        if (this.mode === 'keyring') throw keyringFailure('store', error);
+      }
+    }
+    await this.fileOperation('store', () => this.files.set(orgId, token));
+    return { token, source: 'file', location: this.files.location(orgId) };
+  }
+
+  /** Removes the org's session from every store; returns where one was found. */
+  async remove(orgId: string): Promise<SessionSource[]> {
+    const removed: SessionSource[] = [];
+    if (this.mode !== 'file') {
+      const keyring = await this.openKeyring();
+      try {
+        if (keyring?.delete(KEYRING_SERVICE, sessionAccount(orgId))) removed.push('keyring');
+      } catch (error) {
+        if (this.mode === 'keyring' && !isNoEntry(error)) throw keyringFailure('delete', error);
+      }
+    }
+    // Also in keyring mode: a file left from a run without a keyring must not outlive a logout.
+    if (await this.fileOperation('delete', () => this.files.delete(orgId))) removed.push('file');
+    return removed;
+  }
+
+  private keyringLocation(orgId: string): string {
+    return `OS keyring (service ${KEYRING_SERVICE}, account ${sessionAccount(orgId)})`;
+  }
+
+  private openKeyring(): Promise<KeyringPort | null> {
+    this.keyring ??= this.environment.loadKeyring().catch(() => null);
+    return this.keyring;
+  }
+
+  private async fileOperation<T>(verb: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw keyringFailure(verb, error, 'session file');
+    }
+  }
+}
+
+function isNoEntry(error: unknown): boolean {
+  return error instanceof Error && /no (matching )?entry/i.test(error.message);
+}
+
+function keyringFailure(verb: string, error: unknown, store = 'OS keyring'): CLIError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new CLIError(
+    EXIT.keyring,
+    `could not ${verb} the session in the ${store}: ${reason}`,
+    store === 'OS keyring'
+      ? 'set PYLON_KEYRING=file to keep sessions in ~/.pylon/sessions/ instead'
+      : undefined,
+  );
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isLoopbackHost,
+  isSameOrigin,
+  joinURL,
+  normalizeBaseURL,
+  URLPolicyError,
+} from '../../src/net/url-policy.js';
+
+describe('https except loopback (CONTRACT §4)', () => {
+  it.each([
+    'https://pylon.example.com',
+    'https://pylon.example.com:8443/o/acme',
+    'http://127.0.0.1:4000',
+    'http://127.10.20.30',
+    'http://localhost:4000/o/default',
+    'http://[::1]:4000',
+    'http://[::ffff:127.0.0.1]:4000',
+  ])('allows %s', (url) => {
+    expect(() => normalizeBaseURL(url)).not.toThrow();
+  });
+
+  it.each([
+    ['plain http to a public host', 'http://pylon.example.com'],
+    ['plain http to a private address', 'http://10.0.0.5:4000'],
+    ['a host that merely starts like loopback', 'http://127.0.0.1.nip.io'],
+    ['a host that merely starts with localhost', 'http://localhost.evil.test'],
+    ['another scheme', 'ftp://pylon.example.com'],
+    ['a relative URL', '/o/acme'],
+    ['credentials', 'https://user:secret@pylon.example.com'],
+    ['a query', 'https://pylon.example.com/?next=x'],
+    ['a fragment', 'https://pylon.example.com/#x'],
+  ])('refuses %s', (_name, url) => {
+    expect(() => normalizeBaseURL(url)).toThrow(URLPolicyError);
+  });
+
+  it('normalises: lowercase host, no trailing slash', () => {
+    expect(normalizeBaseURL('https://Pylon.Example.COM/o/acme/')).toBe('https://pylon.example.com/o/acme');
+    expect(normalizeBaseURL('http://127.0.0.1:4000/')).toBe('http://127.0.0.1:4000');
+  });
+
+  it('recognises loopback hosts as the URL parser spells them', () => {
+    expect(isLoopbackHost(new URL('http://127.1').hostname)).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('128.0.0.1')).toBe(false);
+    expect(isLoopbackHost('[::2]')).toBe(false);
+  });
+});
+
+describe('same origin', () => {
+  it('compares scheme, host and port', () => {
+    expect(isSameOrigin('https://a.test/o/x', 'https://a.test')).toBe(true);
+    expect(isSameOrigin('https://a.test:443/x', 'https://a.test')).toBe(true);
+    expect(isSameOrigin('https://a.test:8443', 'https://a.test')).toBe(false);
+    expect(isSameOrigin('http://a.test', 'https://a.test')).toBe(false);
+    expect(isSameOrigin('https://evil.test/a.test', 'https://a.test')).toBe(false);
+    expect(isSameOrigin('https://a.test.evil.test', 'https://a.test')).toBe(false);
+    expect(isSameOrigin('not a url', 'https://a.test')).toBe(false);
+  });
+
+  it('joins paths and queries onto a base', () => {
+    expect(joinURL('https://a.test/o/x', '/apps', { app_id: 'n&b', skip: undefined })).toBe(
+      'https://a.test/o/x/apps?app_id=n%26b',
+    );
+  });
+});
