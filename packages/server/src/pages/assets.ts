@@ -11,7 +11,7 @@ label{display:block;font-weight:600;margin:16px 0 6px}
 input[type=email],input[type=password],input[type=text]{width:100%;padding:10px 12px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
 input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .code{font:600 20px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.2em;text-transform:uppercase;text-align:center}
-button{width:100%;margin-top:16px;padding:10px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font:600 15px/1.4 inherit;cursor:pointer}
+button{width:100%;margin-top:16px;padding:10px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font-family:inherit;font-size:15px;font-weight:600;line-height:1.4;cursor:pointer}
 button.secondary{background:transparent;color:var(--text);border:1px solid var(--border)}
 .row{display:flex;gap:12px}.row button{flex:1}
 .error{color:var(--danger);font-weight:600}.ok{color:var(--ok);font-weight:600}
