@@ -9,5 +9,8 @@ export function pageBase(c: AppContext): string {
 /** An HTML page with the hosted pages' CSP (no script, our stylesheet, forms to us only). */
 export function renderPage(c: AppContext, title: string, body: SafeHTML, status = 200): Response {
   c.header('Content-Security-Policy', PAGE_CSP);
+  // With `no-referrer` (the API default) browsers send `Origin: null` on form posts, and the
+  // same-origin check of our own forms would refuse them.
+  c.header('Referrer-Policy', 'same-origin');
   return c.html(page({ title, base: pageBase(c), body }), status as 200);
 }
