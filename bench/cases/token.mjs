@@ -10,7 +10,7 @@ import { expandAllArchetypes } from '../../packages/core/dist/index.js';
 import { measure, report, startPylon } from '../lib.mjs';
 
 const PREPARED = readFileSync(
-  new URL('../../../shared/conformance/schema-prepare/reference.prepared.json', import.meta.url),
+  new URL('../../packages/core/test/fixtures/schema-prepare/reference.prepared.json', import.meta.url),
   'utf8',
 );
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');

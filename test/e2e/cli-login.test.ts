@@ -10,7 +10,9 @@ import { testDatabases } from '../../packages/server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin/pylon.js', import.meta.url));
-const CONFORMANCE = fileURLToPath(new URL('../../../shared/conformance/schema-prepare/', import.meta.url));
+const CONFORMANCE = fileURLToPath(
+  new URL('../../packages/core/test/fixtures/schema-prepare/', import.meta.url),
+);
 const ADMIN = 'admin-token-for-the-cli-e2e-0123456789';
 
 async function freePort(): Promise<number> {

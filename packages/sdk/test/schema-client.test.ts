@@ -5,7 +5,7 @@ import { pylonSchemaClient } from '../src/schema-client.js';
 import { fakePylon } from './support/fake-pylon.js';
 import { ORG_URL } from './support/keys.js';
 
-const conformance = new URL('../../../../shared/conformance/schema-prepare/', import.meta.url);
+const conformance = new URL('../../core/test/fixtures/schema-prepare/', import.meta.url);
 const PREPARED = readFileSync(new URL('reference.prepared.json', conformance), 'utf8');
 const BARE = readFileSync(new URL('reference.bare.yaml', conformance), 'utf8');
 const APP_TOKEN = `pyat_${'x'.repeat(43)}`;

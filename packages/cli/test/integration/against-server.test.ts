@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hashEmail, parseSchemaSource } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -20,8 +21,8 @@ import { freePort } from '../support/loopback-server.js';
 const ADMIN = 'admin-token-for-cli-tests-0123456789';
 const BOSS = 'boss@example.com';
 const ALICE = 'alice@example.com';
-const conformance = new URL('../../../../../shared/conformance/schema-prepare/', import.meta.url);
-const BARE_PATH = new URL('reference.bare.yaml', conformance).pathname;
+const conformance = new URL('../../../core/test/fixtures/schema-prepare/', import.meta.url);
+const BARE_PATH = fileURLToPath(new URL('reference.bare.yaml', conformance));
 const BARE = readFileSync(BARE_PATH, 'utf8');
 const PIN = { PYLON_CLI_VERSION_OVERRIDE: '0.0.0-test' };
 

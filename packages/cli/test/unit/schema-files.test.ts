@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, temporaryHome } from '../support/environment.js';
 
-// The pylon-cli 0.3.1 reference pair (CONTRACT §3, conformance/schema-prepare/README.md).
-const conformance = new URL('../../../../../shared/conformance/schema-prepare/', import.meta.url);
-const BARE = new URL('reference.bare.yaml', conformance).pathname;
+// The pylon-cli 0.3.1 reference pair, vendored byte for byte in packages/core/test/fixtures/.
+const conformance = new URL('../../../core/test/fixtures/schema-prepare/', import.meta.url);
+const BARE = fileURLToPath(new URL('reference.bare.yaml', conformance));
 const PREPARED = readFileSync(new URL('reference.prepared.json', conformance), 'utf8');
 const PIN = { PYLON_CLI_VERSION_OVERRIDE: '0.0.0-test' };
 

@@ -5,8 +5,8 @@ import { canonicalJSON } from '../../src/schema/canonical-json.js';
 import { prepareSchema } from '../../src/schema/prepare.js';
 import { verifyPreparedSchema } from '../../src/schema/verify.js';
 
-// The pylon-cli 0.3.1 reference pair (CONTRACT §3, conformance/schema-prepare/README.md).
-const fixtures = new URL('../../../../../shared/conformance/schema-prepare/', import.meta.url);
+// The pylon-cli 0.3.1 reference pair, vendored byte for byte (see test/fixtures/README.md).
+const fixtures = new URL('../fixtures/schema-prepare/', import.meta.url);
 const bareBytes = readFileSync(new URL('reference.bare.yaml', fixtures));
 const preparedText = readFileSync(new URL('reference.prepared.json', fixtures), 'utf8');
 const options = { cliVersion: '0.0.0-test' };

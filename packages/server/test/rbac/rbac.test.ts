@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const ADMIN = 'admin-token-for-rbac-tests-0123456789';
 const BOSS = 'boss@example.com';
-const conformance = new URL('../../../../../shared/conformance/schema-prepare/', import.meta.url);
+const conformance = new URL('../../../core/test/fixtures/schema-prepare/', import.meta.url);
 const REFERENCE_PREPARED = readFileSync(new URL('reference.prepared.json', conformance), 'utf8');
 const REFERENCE_BARE = readFileSync(new URL('reference.bare.yaml', conformance), 'utf8');
 
