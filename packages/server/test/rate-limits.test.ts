@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { ipBucket } from '../src/rate-limit/ip-bucket.js';
 import { lockSeconds } from '../src/rate-limit/lockout.js';
+import { gcraHit, RateLimiter, type RateLimitRule } from '../src/rate-limit/rate-limiter.js';
 import { identityLimits } from '../src/rate-limit/rules.js';
-import { testDatabases } from './support/databases.js';
+import type { Storage } from '../src/storage/database.js';
+import { type ScratchDatabase, testDatabases } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const json = (body: unknown) => ({
@@ -38,6 +40,94 @@ describe('lockSeconds', () => {
     expect([1, 4].map((n) => lockSeconds(policy, n))).toEqual([0, 0]);
     expect([5, 6, 7, 8].map((n) => lockSeconds(policy, n))).toEqual([60, 120, 240, 480]);
     expect(lockSeconds(policy, 500)).toBe(24 * 3600);
+  });
+});
+
+describe.each(testDatabases)('RateLimiter (GCRA) on $kind', (database) => {
+  let scratch: ScratchDatabase;
+  let first: Storage;
+  let second: Storage;
+  let limiter: RateLimiter;
+  let subject = 0;
+  const fresh = () => `subject-${++subject}`;
+  const perMinute: RateLimitRule = { name: 'test_minute', limit: 1, windowSeconds: 60 };
+  const threePerMinute: RateLimitRule = { name: 'test_three', limit: 3, windowSeconds: 60 };
+  // A minute boundary: a fixed window starts here.
+  const edge = Date.UTC(2026, 10, 25, 12, 1);
+
+  beforeAll(async () => {
+    scratch = await database.create();
+    first = await scratch.openMigrated();
+    second = scratch.open();
+    limiter = new RateLimiter(first.db);
+  });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+    await scratch.drop();
+  });
+
+  it('one per minute refuses a second hit 28 s later across a fixed-window edge', async () => {
+    const who = fresh();
+    expect((await limiter.hit(perMinute, who, edge - 14_000)).allowed).toBe(true);
+    const refused = await limiter.hit(perMinute, who, edge + 14_000);
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 32 });
+    // Refused hits do not push the wait further out.
+    expect((await limiter.hit(perMinute, who, edge + 45_000)).allowed).toBe(false);
+    expect((await limiter.hit(perMinute, who, edge + 45_999)).retryAfterSeconds).toBe(1);
+    expect((await limiter.hit(perMinute, who, edge + 46_000)).allowed).toBe(true);
+    expect((await limiter.hit(perMinute, fresh(), edge + 46_000)).allowed).toBe(true);
+  });
+
+  it('allows a burst of the limit, then one per window / limit', async () => {
+    const who = fresh();
+    const at = (offset: number) => limiter.hit(threePerMinute, who, edge + offset);
+    for (let i = 0; i < 3; i++) expect((await at(0)).allowed).toBe(true);
+    expect(await at(0)).toEqual({ allowed: false, retryAfterSeconds: 20 });
+    expect((await at(19_999)).allowed).toBe(false);
+    expect((await at(20_000)).allowed).toBe(true);
+    expect((await at(20_000)).allowed).toBe(false);
+    expect((await at(40_000)).allowed).toBe(true);
+  });
+
+  it('check answers without counting', async () => {
+    const who = fresh();
+    expect((await limiter.check(perMinute, who, edge)).allowed).toBe(true);
+    expect((await limiter.check(perMinute, who, edge)).allowed).toBe(true);
+    await limiter.hit(perMinute, who, edge);
+    expect(await limiter.check(perMinute, who, edge + 1_000)).toEqual({
+      allowed: false,
+      retryAfterSeconds: 59,
+    });
+    expect((await limiter.check(perMinute, who, edge + 60_000)).allowed).toBe(true);
+  });
+
+  it('the SQL decides as the pure GCRA step does, over an irregular sequence', async () => {
+    const who = fresh();
+    const rule: RateLimitRule = { name: 'test_seven', limit: 7, windowSeconds: 60 };
+    let tat: number | null = null;
+    let now = edge;
+    for (let i = 0; i < 60; i++) {
+      now += [0, 1, 500, 3_000, 8_571, 9_000, 30_000][(i * 5) % 7]!;
+      const expected = gcraHit(rule, tat, now);
+      tat = expected.tat;
+      expect(await limiter.hit(rule, who, now), `hit ${i}`).toEqual({
+        allowed: expected.allowed,
+        retryAfterSeconds: expected.retryAfterSeconds,
+      });
+    }
+  });
+
+  it('concurrent hits from two connections never exceed the limit', async () => {
+    const other = new RateLimiter(second.db);
+    const rule: RateLimitRule = { name: 'test_concurrent', limit: 5, windowSeconds: 3600 };
+    for (let round = 0; round < 3; round++) {
+      const who = fresh();
+      const decisions = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? limiter : other).hit(rule, who, edge)),
+      );
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+    }
   });
 });
 

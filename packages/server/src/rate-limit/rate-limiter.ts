@@ -10,63 +10,91 @@ export interface RateLimitRule {
 
 export interface RateLimitDecision {
   allowed: boolean;
-  /** Seconds until the window resets (for `Retry-After`). */
+  /** Seconds until the next hit would be allowed (for `Retry-After`); at least 1. */
   retryAfterSeconds: number;
 }
 
 /**
- * Fixed-window counters in the database, so limits hold across every Pylon process (CONTRACT §1).
- * One upsert per check: it starts a new window when the old one has passed, otherwise adds one,
- * and returns the count, atomically on both SQLite and PostgreSQL.
+ * The GCRA schedule of a rule at `now`. Each allowed hit pushes the subject's theoretical arrival
+ * time (TAT) one emission interval (window / limit) further; a hit is allowed while the TAT it
+ * finds is at most `window - interval` ahead of now, i.e. while it would leave the TAT no more than
+ * one window ahead. So `limit` hits may come at once, and then one per interval: no edge of a fixed
+ * window lets a second burst straight through.
+ */
+export function gcraSchedule(rule: RateLimitRule, now: number) {
+  const windowMs = rule.windowSeconds * 1000;
+  const interval = windowMs / rule.limit;
+  return { interval, horizon: now + windowMs - interval };
+}
+
+/** Pure GCRA step: the decision and the TAT to store for a hit at `now` that finds `tat`. */
+export function gcraHit(
+  rule: RateLimitRule,
+  tat: number | null,
+  now: number,
+): { allowed: boolean; tat: number; retryAfterSeconds: number } {
+  const { interval, horizon } = gcraSchedule(rule, now);
+  const allowed = tat === null || tat <= horizon;
+  const next = allowed ? Math.max(tat ?? now, now) + interval : tat!;
+  return { allowed, tat: next, retryAfterSeconds: retryAfter(next, horizon) };
+}
+
+/**
+ * GCRA rate limits in the database, so they hold across every Pylon process (CONTRACT §1). A hit
+ * is one upsert whose update reads the stored TAT and writes the new TAT and the decision in the
+ * same statement, so it is atomic on both SQLite (one writer) and PostgreSQL (the conflicting row
+ * is locked for the update; a concurrent hit on the same key waits and then sees the new TAT).
+ * The SQL mirrors `gcraHit`.
  */
 export class RateLimiter {
   constructor(private readonly db: DB) {}
 
   /** Count one event against the rule and say whether it is still within the limit. */
   async hit(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
-    const { key, windowMs, windowStart } = window(rule, subject, now);
+    const { interval, horizon } = gcraSchedule(rule, now);
     const row = await this.db
-      .insertInto('rate_limits')
-      .values({ key, window_start: windowStart, count: 1 })
+      .insertInto('rate_limit_gcra')
+      .values({ key: keyOf(rule, subject), tat: now + interval, allowed: 1 })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({
-          count: sql`case when rate_limits.window_start = ${windowStart} then rate_limits.count + 1 else 1 end`,
-          window_start: sql`${windowStart}`,
+          // Refused hits leave the TAT alone: retrying while refused does not push the wait further.
+          tat: sql<number>`case
+            when rate_limit_gcra.tat > ${horizon} then rate_limit_gcra.tat
+            when rate_limit_gcra.tat > ${now} then rate_limit_gcra.tat + ${interval}
+            else ${now + interval} end`,
+          allowed: sql<number>`case when rate_limit_gcra.tat > ${horizon} then 0 else 1 end`,
         }),
       )
-      .returning(['count', 'window_start'])
+      .returning(['tat', 'allowed'])
       .executeTakeFirstOrThrow();
-    return {
-      allowed: Number(row.count) <= rule.limit,
-      retryAfterSeconds: retryAfter(windowStart, windowMs, now),
-    };
+    return { allowed: Number(row.allowed) === 1, retryAfterSeconds: retryAfter(Number(row.tat), horizon) };
   }
 
   /**
-   * Whether the limit is already used up in the current window, without counting anything. For
-   * failure-counted rules: a locked subject must be refused before the attempt is evaluated, or a
-   * correct guess would still get through the lock.
+   * Whether a hit would be allowed now, without counting anything. For failure-counted rules: a
+   * locked subject must be refused before the attempt is evaluated, or a correct guess would still
+   * get through the lock.
    */
   async check(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
-    const { key, windowMs, windowStart } = window(rule, subject, now);
     const row = await this.db
-      .selectFrom('rate_limits')
-      .select('count')
-      .where('key', '=', key)
-      .where('window_start', '=', windowStart)
+      .selectFrom('rate_limit_gcra')
+      .select('tat')
+      .where('key', '=', keyOf(rule, subject))
       .executeTakeFirst();
+    const { horizon } = gcraSchedule(rule, now);
+    const tat = row === undefined ? null : Number(row.tat);
     return {
-      allowed: Number(row?.count ?? 0) < rule.limit,
-      retryAfterSeconds: retryAfter(windowStart, windowMs, now),
+      allowed: tat === null || tat <= horizon,
+      retryAfterSeconds: retryAfter(tat ?? now, horizon),
     };
   }
 }
 
-function window(rule: RateLimitRule, subject: string, now: number) {
-  const windowMs = rule.windowSeconds * 1000;
-  return { key: `${rule.name}:${subject}`, windowMs, windowStart: now - (now % windowMs) };
+function keyOf(rule: RateLimitRule, subject: string): string {
+  return `${rule.name}:${subject}`;
 }
 
-function retryAfter(windowStart: number, windowMs: number, now: number): number {
-  return Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
+/** When a hit finding `tat` would next conform: once `horizon` (now + window - interval) reaches it. */
+function retryAfter(tat: number, horizon: number): number {
+  return Math.max(1, Math.ceil((tat - horizon) / 1000));
 }

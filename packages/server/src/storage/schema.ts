@@ -9,6 +9,7 @@ export interface Database {
   sessions: SessionsTable;
   one_time_codes: OneTimeCodesTable;
   rate_limits: RateLimitsTable;
+  rate_limit_gcra: RateLimitGCRATable;
   lockouts: LockoutsTable;
   oauth_states: OAuthStatesTable;
   identities: IdentitiesTable;
@@ -67,10 +68,19 @@ export interface OneTimeCodesTable {
   consumed_at: number | null;
 }
 
+/** The previous fixed-window counters: no longer written (see migration 0008). */
 export interface RateLimitsTable {
   key: string;
   window_start: number;
   count: number;
+}
+
+export interface RateLimitGCRATable {
+  key: string;
+  /** Theoretical arrival time, ms since the epoch (fractional). */
+  tat: number;
+  /** 1 when the last hit conformed, 0 when it was refused. */
+  allowed: number;
 }
 
 export interface OrgsTable {

@@ -6,6 +6,7 @@ import * as orgs from './0004-orgs.js';
 import * as rbac from './0005-rbac.js';
 import * as mfaKeys from './0006-mfa-keys.js';
 import * as device from './0007-device.js';
+import * as rateLimitGCRA from './0008-rate-limit-gcra.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0005-rbac': rbac,
   '0006-mfa-keys': mfaKeys,
   '0007-device': device,
+  '0008-rate-limit-gcra': rateLimitGCRA,
 };
 
 /** Every migration's name, in the order they apply. */
