@@ -1,4 +1,4 @@
-// SDK verification (DESIGN "Performance principles"): a cached verify must cost a map look-up, and an
+// SDK verification (a hot path): a cached verify must cost a map look-up, and an
 // uncached one about what raw jose costs. Both are printed as ratios to `jose.jwtVerify` on the same
 // token in the same run. In-process only: the key set comes from a fake fetch, nothing is contacted.
 

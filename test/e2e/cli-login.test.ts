@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * CONTRACT §4 end to end: `pylon login --org-url …` runs as a child process while this test plays
+ * Device login end to end: `pylon login --org-url …` runs as a child process while this test plays
  * the person's browser over HTTP (hosted /login with an emailed code, then /device: enter the
  * code, approve). The stored session then drives the rest of the commands, each checked by its
  * output and exit code.

@@ -1,5 +1,6 @@
 /**
- * The `pylon` exit codes (CONTRACT §4). Scripts branch on these, so a number never changes meaning.
+ * The `pylon` exit codes, as pylon-cli defines them (docs/CLI.md "Errors and exit codes"). Scripts
+ * branch on these, so a number never changes meaning.
  */
 export const EXIT = {
   ok: 0,

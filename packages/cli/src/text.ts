@@ -1,4 +1,4 @@
-/** CONTRACT §4: server text shown to a person is cut to this many characters. */
+/** Server text shown to a person is cut to this many characters (docs/CLI.md "Errors and exit codes"). */
 export const MAX_SERVER_TEXT = 512;
 
 // C0 and C1 control characters (escape sequences start with ESC or CSI) and the bidirectional

@@ -5,7 +5,7 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** `sha256(lowercase(trim(email)))` in hex — the key grants are stored under (CONTRACT §3). */
+/** `sha256(lowercase(trim(email)))` in hex — the key grants are stored under (`POST /roles`). */
 export function hashEmail(email: string): string {
   return createHash('sha256').update(normalizeEmail(email), 'utf8').digest('hex');
 }

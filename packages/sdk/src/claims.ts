@@ -1,12 +1,12 @@
 import type { Actor } from './types.js';
 import { VerifyFailure } from './verify-failure.js';
 
-/** What a scoped token must say to be accepted by this app (DESIGN "Tokens"). */
+/** What a scoped token must say to be accepted by this app (docs/SDK.md "Verify"). */
 export interface ClaimExpectations {
   issuer: string;
   appId: string;
   orgId: string;
-  /** CONTRACT §5: 2 s either way on `nbf` and `exp`. */
+  /** 2 s either way on `nbf` and `exp` (docs/SDK.md "Verify"). */
   skewSeconds: number;
 }
 

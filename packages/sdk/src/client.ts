@@ -7,7 +7,7 @@ import { normalizeOrgURL } from './org-url.js';
 import { type Actor, type Clock, type FetchLike, type JWKSCache, systemClock } from './types.js';
 import { createVerifier } from './verify-token.js';
 
-/** App and org ids are slugs (DESIGN "Organisations, apps, grants"). */
+/** App and org ids are slugs, as Pylon mints them. */
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
 
 export interface PylonClientOptions {
@@ -46,7 +46,7 @@ export interface PylonClient {
 }
 
 export const CLIENT_DEFAULTS = {
-  /** CONTRACT §5: tolerance on `nbf` and `exp`. */
+  /** Tolerance on `nbf` and `exp` (docs/SDK.md "Verify"). */
   skewSeconds: 2,
   tokenCacheSize: 10_000,
 } as const;

@@ -3,7 +3,7 @@ import type { PylonClient } from './client.js';
 import { KeySetUnavailableError, PylonSDKError, TokenInvalidError } from './errors.js';
 import type { Actor } from './types.js';
 
-/** What a guard refuses with (CONTRACT §5). The message never says why a token failed. */
+/** What a guard refuses with (docs/SDK.md "Guard"). The message never says why a token failed. */
 export interface GuardFailure {
   status: 401 | 403 | 503;
   code: 'no_session' | 'token_invalid' | 'insufficient_capability' | 'key_set_unavailable';

@@ -1,6 +1,6 @@
 import { importJWK } from 'jose';
 
-/** One public key as `/.well-known/pylon-keys` publishes it (CONTRACT §3). */
+/** One public key as `/.well-known/pylon-keys` publishes it (docs/API.md "Routes so far"). */
 export interface PublishedKey {
   kty: 'OKP';
   crv: 'Ed25519';
@@ -13,7 +13,7 @@ export interface PublishedKey {
 /**
  * The keys of a key-set document that can verify a scoped token; anything else in it (another key
  * type, an encryption key) is skipped rather than failing the whole set. Stays `unknown` until
- * narrowed (STYLE habit 6).
+ * narrowed: it comes from the network.
  */
 export function readPublishedKeys(document: unknown): PublishedKey[] {
   const keys = (document as { keys?: unknown } | null)?.keys;

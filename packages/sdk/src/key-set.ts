@@ -3,7 +3,7 @@ import type { OnEvent } from './events.js';
 import { importPublishedKeys, type PublishedKey, readPublishedKeys } from './key-set-document.js';
 import type { Clock, FetchLike, JWKSCache } from './types.js';
 
-/** Every timing of the key-set cache, in one place (CONTRACT §5). */
+/** Every timing of the key-set cache, in one place (docs/SDK.md "Caches"). */
 export const KEY_SET_DEFAULTS = {
   /** Matches the server's `Cache-Control: max-age=300`. */
   maxAgeMs: 5 * 60_000,

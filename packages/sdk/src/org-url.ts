@@ -3,7 +3,7 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 /**
  * The org's `api_url` as Pylon writes it into `iss`: no trailing slash, no query or fragment. The
  * same string is the base of every RBAC route, so the issuer check and the requests agree.
- * https is required except on loopback (as the CLI requires, CONTRACT §4), unless opted out.
+ * https is required except on loopback (as the CLI requires), unless opted out.
  */
 export function normalizeOrgURL(orgUrl: string, options: { allowInsecureHTTP?: boolean } = {}): string {
   let url: URL;

@@ -1,4 +1,4 @@
-/** Pylon's RBAC error body, `{"error":"snake_code","message"?}` (CONTRACT §3), read defensively. */
+/** Pylon's RBAC error body, `{"error":"snake_code","message"?}` (docs/API.md), read defensively. */
 export interface ServerError {
   status: number;
   code: string | undefined;

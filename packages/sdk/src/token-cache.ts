@@ -5,7 +5,7 @@ interface Entry extends VerifiedClaims {
 }
 
 /**
- * Verified tokens by signature, until `exp` (DESIGN "Performance principles": a hit is a map
+ * Verified tokens by signature, until `exp` (verification is a hot path: a hit is a map
  * look-up). Bounded LRU: a Map keeps insertion order, so re-inserting on a hit makes the first
  * key the least recently used.
  */

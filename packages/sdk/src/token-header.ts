@@ -1,7 +1,7 @@
 import { base64url } from 'jose';
 import { VerifyFailure } from './verify-failure.js';
 
-/** CONTRACT §5: larger tokens are refused before any parsing, so a huge header costs nothing. */
+/** Larger tokens are refused before any parsing, so a huge header costs nothing (docs/SDK.md). */
 export const MAX_TOKEN_LENGTH = 8 * 1024;
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;

@@ -43,7 +43,7 @@ describe('the key-set cache', () => {
     const pylon = fakePylon([k1]);
     const { client, clock, tokenFrom } = clientFor(pylon);
     expect(await client.resolve({ bearer: await tokenFrom(k1) })).not.toBeNull();
-    // Rotation publishes the next key before it signs (DESIGN "Tokens").
+    // Rotation publishes the next key before it signs (docs/OPERATIONS.md "Signing keys").
     pylon.state.keys = [k1, k2];
     clock.advance(2000);
     expect(await client.resolve({ bearer: await tokenFrom(k2) })).not.toBeNull();

@@ -5,7 +5,7 @@ export type { Logger };
 
 /**
  * Paths pino blanks wherever they appear in a logged object: a last line of defence, since
- * nothing should log these in the first place (STYLE habit 5).
+ * nothing should log these in the first place (no secret in a log line).
  */
 const REDACT = [
   'token',

@@ -34,7 +34,7 @@ export interface ServerDeps {
   fetch?: typeof fetch;
 }
 
-/** A feature's contribution: routes on either surface and caller resolvers (in CONTRACT §1 order). */
+/** A feature's contribution: routes on either surface and caller resolvers (in caller-resolution order). */
 export interface Feature {
   authRoutes?: AnyRoute[];
   rbacRoutes?: AnyRoute[];

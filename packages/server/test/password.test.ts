@@ -32,7 +32,7 @@ beforeEach(() => {
   verifySpy.mockClear();
 });
 
-describe('createPasswordHasher with CONTRACT §1 defaults', () => {
+describe('createPasswordHasher with the documented defaults', () => {
   it('exposes the contract parameters', () => {
     expect(DEFAULT_ARGON2_PARAMS).toEqual({
       memoryKiB: 19456,
@@ -239,7 +239,7 @@ describe('verifyDummy', () => {
   });
 });
 
-describe('checkPasswordPolicy (CONTRACT §1: 10–256 code points)', () => {
+describe('checkPasswordPolicy (10–256 code points)', () => {
   it.each([
     ['empty', '', 'too_short'],
     ['9 characters', 'a'.repeat(9), 'too_short'],

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../src/storage/errors.js';
 import { MIGRATION_NAMES } from '../src/storage/migrations/index.js';
 import { type ScratchDatabase, testDatabases } from './support/databases.js';
 
-// The same cases against every real database (STYLE: one conformance suite, no mocks).
+// The same cases against every real database: one conformance suite, no mocks.
 describe.each(testDatabases)('storage on $kind', (database) => {
   let scratch: ScratchDatabase;
   let storage: Storage;

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { prepareNotesSchema, SCHEMA_PREPARED } from '../schema-file.js';
 
 // `prepare-schema` writes schema.prepared.json from schema.yaml; `--check` only compares them and
-// exits 12 on drift (the CLI's `schema prepare --check` code, CONTRACT §4).
+// exits 12 on drift (the CLI's `schema prepare --check` code, docs/CLI.md).
 const prepared = prepareNotesSchema();
 if (process.argv.includes('--check')) {
   const committed = readFileSync(SCHEMA_PREPARED, 'utf8');

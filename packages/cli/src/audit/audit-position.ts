@@ -1,4 +1,4 @@
-/** One audit entry as `GET /audit` returns it (CONTRACT §3). */
+/** One audit entry as `GET /audit` returns it (docs/API.md "RBAC service"). */
 export interface AuditEntry {
   ts: number;
   action: string;

@@ -27,7 +27,7 @@ const PYLON_APP = 'pylon';
 
 /**
  * A name as the server stores it. People type bare names (`--archetype admin`); schemas are
- * namespaced `<app>:<name>` (CONTRACT §3), so a bare name is prefixed. The built-in `pylon` app's
+ * namespaced `<app>:<name>` (pylon-cli's form), so a bare name is prefixed. The built-in `pylon` app's
  * archetypes are the exception: they are bare on the wire.
  */
 export function qualifyArchetype(app: string, name: string): string {

@@ -10,7 +10,7 @@ export interface OrgEntry {
 }
 
 /**
- * `~/.pylon/config.yaml` (CONTRACT §4). It holds no secret: sessions live in the keyring or in
+ * `~/.pylon/config.yaml` (docs/CLI.md). It holds no secret: sessions live in the keyring or in
  * `~/.pylon/sessions/`, so the file can be shared or committed to dotfiles safely.
  */
 export interface PylonConfig {

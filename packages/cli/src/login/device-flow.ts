@@ -4,7 +4,7 @@ import { errorCode, type HTTPResponse, isRecord } from '../net/http-client.js';
 import { isSameOrigin, normalizeBaseURL, URLPolicyError } from '../net/url-policy.js';
 import { sanitizeText } from '../text.js';
 
-/** `POST /device/init` (CONTRACT §3), checked. */
+/** `POST /device/init` (docs/API.md "Device login and hosted pages"), checked. */
 export interface DeviceAuthorization {
   device_code: string;
   user_code: string;
@@ -74,7 +74,7 @@ export type PollOutcome =
   | { kind: 'unexpected' };
 
 /**
- * What one `GET /device/poll` answer means. Pylon answers `{status}` (CONTRACT §3); the RFC 8628
+ * What one `GET /device/poll` answer means. Pylon answers `{status}` (docs/API.md); the RFC 8628
  * §3.5 error codes are understood too, so a standard device endpoint behaves the same.
  */
 export function classifyPoll(response: HTTPResponse): PollOutcome {

@@ -36,7 +36,7 @@ export interface HTTPClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
- * The one way the CLI talks to Pylon. Redirects are never followed (CONTRACT §4): Pylon's RBAC
+ * The one way the CLI talks to Pylon. Redirects are never followed (exit 6): Pylon's RBAC
  * surface never redirects, so a 3xx means something in between (an SSO gateway, a captive portal)
  * answered instead, and following it could hand the session to that something.
  */
@@ -103,7 +103,7 @@ export class HTTPClient {
   }
 }
 
-/** CONTRACT §4: `Pylon returned <status>: <METHOD> <path> → <error>`, exit 6. */
+/** pylon-cli's wording, `Pylon returned <status>: <METHOD> <path> → <error>`, exit 6 (docs/CLI.md). */
 export function serverError(request: Pick<HTTPRequest, 'method' | 'path'>, response: HTTPResponse): CLIError {
   return new CLIError(
     EXIT.server,

@@ -1,5 +1,5 @@
 /**
- * Which URLs the CLI will talk to (CONTRACT §4): https, or http to a loopback address only, and
+ * Which URLs the CLI will talk to (docs/CLI.md): https, or http to a loopback address only, and
  * URLs a server hands back must stay on the origin that was reached. Pure: no I/O.
  */
 

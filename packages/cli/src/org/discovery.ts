@@ -5,7 +5,7 @@ import { isSameOrigin, normalizeBaseURL, URLPolicyError } from '../net/url-polic
 import { sanitizeText } from '../text.js';
 import { isOrgId } from './org-id.js';
 
-/** `GET <url>/discover` (CONTRACT §3). */
+/** `GET <url>/discover` (docs/API.md "Routes so far"). */
 export interface DiscoveredOrg {
   id: string;
   name: string;

@@ -31,7 +31,7 @@ export interface OrgResolutionDeps {
 const LOGIN_HINT = 'log in with `pylon login --org-url https://…`, or pass --org / set PYLON_ORG_ID';
 
 /**
- * CONTRACT §4 org resolution, first match wins: `--org`, `--org-url` (via `/discover`),
+ * Org resolution (docs/CLI.md "Choosing the org"), first match wins: `--org`, `--org-url` (via `/discover`),
  * `PYLON_ORG_ID`, `PYLON_ORG_URL`, `default_org`, a prompt on a TTY, else exit 2.
  *
  * An id and a URL given together must agree: the URL is discovered and must serve that id

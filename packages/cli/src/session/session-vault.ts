@@ -5,7 +5,7 @@ import { sessionsDir } from '../paths.js';
 import { FileSessionStore } from './file-session-store.js';
 import type { KeyringPort } from './keyring.js';
 
-/** CONTRACT §4: keyring service and account of an org's session. */
+/** Keyring service and account of an org's session, as pylon-cli names them (docs/CLI.md "Sessions"). */
 export const KEYRING_SERVICE = 'pylon-cli';
 export const sessionAccount = (orgId: string): string => `session:${orgId}`;
 

@@ -12,7 +12,7 @@ const SESSION = `pylon_${'ab'.repeat(32)}`;
 const VALID_OLD_SESSION = 'pylon_still_valid';
 
 /**
- * A fake device-login peer on loopback (CONTRACT §3 shapes): /discover, /device/init, /device/poll
+ * A fake device-login peer on loopback (docs/API.md shapes): /discover, /device/init, /device/poll
  * with RFC 8628 slow_down, /whoami. It reads the test's clock, so polling is checked in fake time.
  */
 interface DeviceScenario {

@@ -31,7 +31,7 @@ async function exitOf(promise: Promise<unknown>): Promise<number> {
 
 const GAMMA_URL = 'https://gamma.test';
 
-describe('org resolution order (CONTRACT §4)', () => {
+describe('org resolution order (docs/CLI.md "Choosing the org")', () => {
   const everything = {
     PYLON_ORG_ID: 'beta',
     PYLON_ORG_URL: GAMMA_URL,

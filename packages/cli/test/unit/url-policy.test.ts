@@ -7,7 +7,7 @@ import {
   URLPolicyError,
 } from '../../src/net/url-policy.js';
 
-describe('https except loopback (CONTRACT §4)', () => {
+describe('https except loopback', () => {
   it.each([
     'https://pylon.example.com',
     'https://pylon.example.com:8443/o/acme',

@@ -16,7 +16,7 @@ import type { SchemaArchetypeView, SchemaGraph } from './types.js';
  *   inherits_added           archetype, inherits    additive
  *   description_changed      name | archetype       additive (set, changed or removed)
  *
- * A rename is a removal plus an addition (CONTRACT §3). A removed or added archetype is reported
+ * A rename is a removal plus an addition (as in pylon-cli). A removed or added archetype is reported
  * once, not also as capability or inherits changes; an archetype that stays and lists a removed
  * capability is also reported as `archetype_caps_removed`, because its grants shrink.
  */
@@ -31,7 +31,7 @@ export type SchemaChange =
 export type SchemaChangeType = SchemaChange['type'];
 
 export interface SchemaDiff {
-  /** `destructive` if any change is; such a version waits for approval (CONTRACT §3). */
+  /** `destructive` if any change is; such a version waits for approval (docs/API.md). */
   kind: 'additive' | 'destructive';
   changes: SchemaChange[];
 }

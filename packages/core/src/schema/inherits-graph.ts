@@ -50,7 +50,7 @@ export function orderArchetypesByInherits(archetypes: readonly SchemaArchetypeVi
   return { order };
 }
 
-/** `a -> b -> a`, the form CONTRACT §3 asks cycle messages to use. */
+/** `a -> b -> a`, the form the pylon-cli RBAC contract gives cycle messages. */
 export function formatCycle(cycle: readonly string[]): string {
   return cycle.join(' -> ');
 }

@@ -1,6 +1,6 @@
 /**
  * Codes a schema can fail with. `invalid_schema` and `namespace_violation` are the wire codes of
- * CONTRACT §3 (400 and 422); `invalid_app_id` is the wire code for a malformed app id; `tampered`
+ * the RBAC surface (400 and 422); `invalid_app_id` is the wire code for a malformed app id; `tampered`
  * is the CLI's "unprepared or tampered" case (exit 10) — the server may fold it into
  * `invalid_schema`, since a hash that does not match is just a bad body to it.
  */

@@ -32,7 +32,7 @@ const markerShape = z.strictObject({
 
 const preparedShape = bareShape.extend({ _prepared: markerShape });
 
-/** The marker key; every other top-level key starting with `_` is reserved and refused (CONTRACT §3). */
+/** The marker key; every other top-level key starting with `_` is reserved and refused (as in pylon-cli). */
 export const PREPARED_MARKER_KEY = '_prepared';
 
 /** Narrows parsed source to a BareSchema; shape only, names and references are checked later. */

@@ -1,4 +1,4 @@
-/** One capability as a schema declares it (CONTRACT §3). */
+/** One capability as a schema declares it (the pylon-cli schema format). */
 export interface SchemaCapability {
   name: string;
   description?: string;

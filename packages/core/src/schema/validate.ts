@@ -3,7 +3,10 @@ import { SchemaError } from './schema-error.js';
 import { narrowBareSchema } from './shape.js';
 import type { BareSchema } from './types.js';
 
-/** Bare capability and archetype names (CONTRACT §3). No `:`, which is what keeps namespacing unambiguous. */
+/**
+ * Bare capability and archetype names, as pylon-cli accepts them. No `:`, which is what keeps
+ * namespacing unambiguous.
+ */
 export const BARE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
 /**

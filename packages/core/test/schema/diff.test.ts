@@ -38,7 +38,7 @@ describe('diffSchemas', () => {
     expect(diffSchemas(base, reordered).changes).toEqual([]);
   });
 
-  describe('additive (CONTRACT §3)', () => {
+  describe('additive (accepted at once)', () => {
     it('new capability → capability_added', () => {
       const next = edit((schema) => schema.capabilities.push({ name: 'world.delete' }));
       expect(diffSchemas(base, next)).toEqual({
@@ -104,7 +104,7 @@ describe('diffSchemas', () => {
     });
   });
 
-  describe('destructive (CONTRACT §3)', () => {
+  describe('destructive (waits for approval)', () => {
     it('removing a capability → capability_removed, plus the archetypes whose grants shrink', () => {
       const next = edit((schema) => {
         schema.capabilities = schema.capabilities.filter((capability) => capability.name !== 'world.read');

@@ -19,7 +19,7 @@ export async function signingKey(kid: string): Promise<SigningKey> {
   return { kid, privateKey, jwk: { kty: 'OKP', crv: 'Ed25519', x: x!, kid, alg: 'EdDSA', use: 'sig' } };
 }
 
-/** Claims exactly as Pylon mints them (DESIGN "Tokens"), overridable one by one. */
+/** Claims exactly as Pylon mints them (docs/API.md `POST /token`), overridable one by one. */
 export function scopedClaims(overrides: JWTPayload = {}): JWTPayload {
   return {
     iss: ORG_URL,

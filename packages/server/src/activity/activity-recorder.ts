@@ -15,7 +15,7 @@ export interface ActivityTarget {
 /**
  * Keeps a `last_used_at`-style column roughly current without writing on the request path: an id
  * seen more than a minute after its last recorded use is queued, and the queue is written in one
- * statement after the response (CONTRACT §1: reads never write; "at most once a minute"). A
+ * statement after the response (reads never write; "at most once a minute"). A
  * sweep, when the target has one, runs at most once an hour on the same background turn.
  */
 export class ActivityRecorder {

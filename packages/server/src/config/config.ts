@@ -30,7 +30,7 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly shutdownGraceMs: number;
   readonly rateLimits: Readonly<RateLimits>;
-  /** Social sign-in providers with credentials configured (CONTRACT §1 `GET /providers`). */
+  /** Social sign-in providers with credentials configured (`GET /providers`). */
   readonly oauthProviders: readonly OAuthProviderConfig[];
   /** Keys API key hashes; derived from PYLON_SECRET when unset. */
   readonly apiKeyPepper: string | null;
@@ -148,7 +148,7 @@ function isLoopbackHost(hostname: string): boolean {
 /**
  * Parse every PYLON_* variable once into a frozen, typed config. Throws ConfigError naming the
  * first bad variable. Production refuses insecure settings here so a misconfigured deployment
- * never starts (STYLE habit 7).
+ * never starts rather than failing on its first request.
  */
 export function loadConfig(env: Env = process.env): Config {
   const pylonEnv = oneOf<PylonEnv>(env, 'PYLON_ENV', ['development', 'production'], DEFAULTS.env);

@@ -13,20 +13,20 @@ export const DEFAULTS = {
   /** The org created at first start; its RBAC surface is also served at the root. */
   orgId: 'default',
   logLevel: 'info',
-  /** 30 days, CONTRACT §1. */
+  /** 30 days for browser sessions. */
   sessionTTLSeconds: 30 * 24 * 3600,
-  /** 24 h for sessions minted by device login, CONTRACT §4 / DESIGN "Tokens". */
+  /** 24 h for sessions minted by device login (docs/API.md `GET /device/poll`). */
   cliSessionTTLSeconds: 24 * 3600,
   cookieSameSite: 'lax',
   /** 1 MiB: far above any legitimate JSON body (a prepared schema is the largest), far below abuse. */
   bodyLimitBytes: 1024 * 1024,
   /** How long graceful shutdown waits for in-flight requests before closing anyway. */
   shutdownGraceMs: 10_000,
-  /** `Cache-Control: max-age` of the key set (CONTRACT §3); rotation waits this long before signing. */
+  /** Key set `Cache-Control: max-age` (docs/OPERATIONS.md); rotation waits this long before signing. */
   keySetMaxAgeSeconds: 300,
-  /** Scoped token lifetime (DESIGN "Tokens"); a retired key is kept until its last token expired. */
+  /** Scoped token lifetime (`exp` = `iat` + 30); a retired key is kept until its last token expired. */
   scopedTokenTTLSeconds: 30,
-  /** CONTRACT §1 rate limits; each has a PYLON_RATE_LIMIT_* variable (see config.ts). */
+  /** Identity rate limits (docs/API.md); each has a PYLON_RATE_LIMIT_* variable (see config.ts). */
   rateLimits: {
     /** Code and link sends (magic, reset, verification) per email. */
     codeSendsPerMinute: 1,

@@ -1,12 +1,12 @@
 import { sha256Hex } from '../platform/node-crypto.js';
 import { type Random, toBase64URL, toHex } from './random.js';
 
-/** Session tokens: `pylon_` + 64 hex = 256 bits from the CSPRNG (CONTRACT §1). */
+/** Session tokens: `pylon_` + 64 hex = 256 bits from the CSPRNG. */
 export function generateSessionToken(random: Random): string {
   return `pylon_${toHex(random.bytes(32))}`;
 }
 
-/** App tokens: `pyat_` + 43 base64url characters = 256 bits (DESIGN "Tokens"). */
+/** App tokens: `pyat_` + 43 base64url characters = 256 bits. */
 export function generateAppToken(random: Random): string {
   return `pyat_${toBase64URL(random.bytes(32))}`;
 }

@@ -5,7 +5,7 @@ import { orgsFeature } from './orgs/feature.js';
 import { rbacFeature } from './rbac/feature.js';
 
 /**
- * The features a production server runs, in caller-resolution order (CONTRACT §1: admin token,
+ * The features a production server runs, in caller-resolution order (admin token,
  * API key, external JWT, session). Orgs, RBAC and SSO register here as they land.
  */
 export function features(_config: Config): FeatureFactory[] {

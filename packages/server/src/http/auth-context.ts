@@ -1,6 +1,6 @@
 /**
- * Who is calling. Both surfaces resolve the caller into this one shape (DESIGN "Two HTTP
- * surfaces"); identity, API keys and external JWTs add resolvers, routes only read the result.
+ * Who is calling. Both surfaces resolve the caller into this one shape; identity, API keys and
+ * external JWTs add resolvers, routes only read the result.
  */
 export type AuthMethod = 'anonymous' | 'admin_token' | 'session' | 'api_key' | 'external_jwt';
 
@@ -49,7 +49,7 @@ export interface Credentials {
 }
 
 /**
- * One step of caller resolution (CONTRACT §1, first match wins). Returns null when the
+ * One step of caller resolution (first match wins). Returns null when the
  * credentials are not its kind; throws a PylonError when they are its kind but invalid.
  */
 export interface CallerResolver {

@@ -1,14 +1,14 @@
 import { type ErrorCode, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
 import type { AppContext, Surface } from './context.js';
 
-/** The error body on each surface: CONTRACT §1 (nested, UPPER_SNAKE) and §3 (flat, snake_case). */
+/** The error body on each surface: identity (nested, UPPER_SNAKE) and RBAC (flat, snake_case). */
 export function errorBody(surface: Surface, code: ErrorCode, message: string, hint?: string): unknown {
   if (surface === 'rbac') return { error: toRbacCode(code), message };
   return { error: { code: toAuthCode(code), message, ...(hint ? { hint } : {}) } };
 }
 
 /**
- * The one error boundary (STYLE habit 4). A PylonError renders as itself; anything else is a 500
+ * The one error boundary, so codes stay stable. A PylonError renders as itself; anything else is a 500
  * whose body names only the request id, with the details in the log.
  */
 export function renderError(c: AppContext, error: unknown): Response {

@@ -1,9 +1,9 @@
 /**
  * Mail failures. Each carries a stable `code` the HTTP layer maps to the wire: a refused message is
- * the caller's fault (400), a failed delivery is ours (500 `EMAIL_SEND_FAILED`, CONTRACT §1).
+ * the caller's fault (400), a failed delivery is ours (500 `EMAIL_SEND_FAILED`).
  *
  * No message here ever includes the email body, the recipient's code or link, a provider's response
- * body or an API key: these errors end up in logs (STYLE habit 5).
+ * body or an API key: these errors end up in logs.
  */
 export type MailErrorCode = 'EMAIL_SEND_FAILED' | 'MAIL_HEADER_INJECTION' | 'INVALID_EMAIL';
 

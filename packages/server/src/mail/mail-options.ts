@@ -62,8 +62,9 @@ export interface MailPolicy {
 }
 
 /**
- * Check options once, at start-up (STYLE habit 7). Messages never echo a value that may hold a
- * secret: API keys, and URLs, which can carry credentials in userinfo or query.
+ * Check options once, at start-up, so a bad setting stops the server before it serves. Messages
+ * never echo a value that may hold a secret: API keys, and URLs, which can carry credentials in
+ * userinfo or query.
  */
 export function resolveMailOptions(options: MailOptions, policy: MailPolicy = {}): ResolvedMailOptions {
   const production = policy.production === true;

@@ -1,7 +1,7 @@
 import { assertWebURL, type RenderedEmail, renderEmail } from './email-layout.js';
 
 /**
- * The emails Pylon sends. Lifetimes default to CONTRACT §1 (magic code 10 min, reset 30 min,
+ * The emails Pylon sends. Lifetimes default to the server's (magic code 10 min, reset 30 min,
  * invite 7 days); pass the configured value when it differs, so the email never promises more
  * time than the server gives.
  */

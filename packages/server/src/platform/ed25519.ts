@@ -3,7 +3,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 /**
  * An Ed25519 signing function for a private JWK. node:crypto signs synchronously in ~50 µs;
  * WebCrypto's `subtle.sign` hops to the thread pool and costs several times that on the
- * `POST /token` hot path. Another runtime supplies its own (DESIGN "Runtimes").
+ * `POST /token` hot path. Kept in `platform/`: another runtime supplies its own.
  */
 export function ed25519Signer(privateJWK: {
   kty: string;

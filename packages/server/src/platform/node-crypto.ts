@@ -1,6 +1,6 @@
 /**
  * The node:crypto operations WebCrypto cannot do (synchronous hashing, ChaCha20-Poly1305,
- * timing-safe compare). Kept here so another runtime can supply its own (DESIGN "Runtimes").
+ * timing-safe compare). Kept in `platform/` so another runtime can supply its own.
  */
 import {
   createCipheriv,

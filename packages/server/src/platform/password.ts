@@ -1,7 +1,7 @@
 /**
- * Password hashing (CONTRACT §1 `/password/*`): Argon2id stored as a PHC string, so the cost can be
+ * Password hashing (`/password/*`): Argon2id stored as a PHC string, so the cost can be
  * raised later and old hashes upgraded on the next successful login (`needsRehash`). The native
- * binding lives here so another runtime can supply its own (DESIGN "Runtimes").
+ * binding lives here so another runtime can supply its own (WASM instead of the native binding).
  */
 
 import type { Algorithm, Options, Version } from '@node-rs/argon2';
@@ -19,7 +19,7 @@ export interface Argon2Params {
 }
 
 /**
- * CONTRACT §1, which matches the OWASP Password Storage Cheat Sheet's first Argon2id row
+ * The documented parameters, which match the OWASP Password Storage Cheat Sheet's first Argon2id row
  * (19 MiB, 2 passes, 1 lane) and RFC 9106 §3.1's 128-bit salt and 256-bit tag.
  */
 export const DEFAULT_ARGON2_PARAMS: Readonly<Argon2Params> = Object.freeze({
@@ -36,7 +36,7 @@ export const PASSWORD_MAX_LENGTH = 256;
 export type PasswordPolicyResult = 'ok' | 'too_short' | 'too_long';
 
 /**
- * CONTRACT §1: 10 to 256 characters. Characters are Unicode code points, not UTF-16 units, so an
+ * 10 to 256 characters (docs/API.md). Characters are Unicode code points, not UTF-16 units, so an
  * emoji outside the BMP counts once rather than twice; a multi-code-point sequence (a ZWJ family,
  * a flag) counts each of its code points. Nothing is truncated: an over-long password is refused,
  * and callers check this before hashing so a megabyte "password" never reaches Argon2.
@@ -67,7 +67,7 @@ export interface PasswordHasher {
   needsRehash(phc: string): boolean;
   /**
    * The same Argon2 work as `verify` against a hash no password matches, so "no such account"
-   * costs what "wrong password" costs (STYLE "Give attackers no oracle"). Always false.
+   * costs what "wrong password" costs (no account-enumeration oracle). Always false.
    */
   verifyDummy(password: string): Promise<false>;
 }
@@ -97,7 +97,7 @@ export function createPasswordHasher(overrides: Partial<Argon2Params> = {}): Pas
     if (checkPasswordPolicy(password) === 'too_long') {
       throw new RangeError('password exceeds the policy maximum; check the policy before hashing');
     }
-    // The salt is drawn here rather than left to the binding so its length is ours (CONTRACT §1).
+    // The salt is drawn here rather than left to the binding so its length is ours (RFC 9106 §3.1: 128 bits).
     const salt = crypto.getRandomValues(new Uint8Array(params.saltBytes));
     return argon2Hash(password, options(salt));
   }

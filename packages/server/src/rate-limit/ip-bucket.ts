@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * The unit an address is counted in (CONTRACT §1): an IPv4 address as it is, an IPv6 address by
+ * The unit an address is counted in: an IPv4 address as it is, an IPv6 address by
  * its /64 (one subscriber usually holds a whole /64), an IPv4-mapped IPv6 address as IPv4.
  */
 export function ipBucket(ip: string | null): string {

@@ -40,7 +40,7 @@ export function gcraHit(
 }
 
 /**
- * GCRA rate limits in the database, so they hold across every Pylon process (CONTRACT §1). A hit
+ * GCRA rate limits in the database, so they hold across every Pylon process. A hit
  * is one upsert whose update reads the stored TAT and writes the new TAT and the decision in the
  * same statement, so it is atomic on both SQLite (one writer) and PostgreSQL (the conflicting row
  * is locked for the update; a concurrent hit on the same key waits and then sees the new TAT).

@@ -2,7 +2,7 @@ import type { RateLimits } from '../config/config.js';
 import type { LockoutPolicy } from './lockout.js';
 import type { RateLimitRule } from './rate-limiter.js';
 
-/** Every identity limit of CONTRACT §1, built once from the configured numbers. */
+/** Every identity rate limit (docs/API.md "Identity"), built once from the configured numbers. */
 export interface IdentityLimits {
   codeSends: RateLimitRule[];
   codeVerifications: RateLimitRule;

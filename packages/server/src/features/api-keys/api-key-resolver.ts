@@ -5,7 +5,7 @@ import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
 import type { APIKeyStore } from './api-key-store.js';
 
 /**
- * `Authorization: Bearer pk.…` (CONTRACT §1, second in line after the admin token): the key's
+ * `Authorization: Bearer pk.…` (second in caller resolution, after the admin token): the key's
  * owner, limited to the key's scopes. A key in the query string is refused outright: URLs end up
  * in logs and browser history.
  */

@@ -46,7 +46,7 @@ function toKey(row: Row): APIKey {
 }
 
 /**
- * API keys (CONTRACT §1): the secret is shown once and stored as HMAC-SHA256 under a server
+ * API keys (`/api/auth/api-keys`): the secret is shown once and stored as HMAC-SHA256 under a server
  * pepper, so a stolen table cannot be checked offline without the pepper. Checking a key is one
  * indexed read by id and a constant-time compare.
  */

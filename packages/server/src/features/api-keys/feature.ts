@@ -7,7 +7,7 @@ import { apiKeyResolver } from './api-key-resolver.js';
 import { APIKeyStore } from './api-key-store.js';
 import { apiKeyRoutes } from './routes.js';
 
-/** API keys (CONTRACT §1): routes, and the resolver that turns `Bearer pk.…` into its owner. */
+/** API keys (`/api/auth/api-keys`): routes, and the resolver that turns `Bearer pk.…` into its owner. */
 export function apiKeysFeature(services: Services, identity: Identity): Feature {
   const pepper = services.config.apiKeyPepper
     ? Buffer.from(services.config.apiKeyPepper, 'utf8')

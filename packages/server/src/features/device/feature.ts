@@ -6,7 +6,7 @@ import { deviceRoutes } from './device-routes.js';
 import { DeviceStore } from './device-store.js';
 import { oauthDeviceRoutes } from './oauth-device-routes.js';
 
-/** Device login (CONTRACT §3, RFC 8628) and the hosted pages it needs, on every org's base. */
+/** Device login (pylon-cli's `/device/*`, RFC 8628) and the hosted pages it needs, on every org's base. */
 export function deviceAndPageRoutes(identity: Identity): AnyRoute[] {
   const devices = new DeviceStore(identity.services.storage.db, identity.services.random);
   return [

@@ -12,7 +12,7 @@ const invalid = () =>
   new PylonError(401, 'INVALID_JWT', 'The bearer JWT is not valid for any configured issuer');
 
 /**
- * Bearer JWTs from configured issuers (CONTRACT §1 "External JWTs"): verified against that
+ * Bearer JWTs from configured issuers (docs/API.md "TOTP, API keys, external JWTs"): verified against that
  * issuer's key set only — the configured URL, cached, refetched on an unknown `kid` at most once
  * a minute; `jku`, `x5u` and embedded `jwk` headers are never followed — with exact `iss` and
  * `aud` and ≤ 60 s of skew. The caller is then the token's subject, mapped by the issuer's claims.

@@ -15,7 +15,7 @@ import { sessionRoutes } from './session-routes.js';
 import { userAdminRoutes } from './user-admin-routes.js';
 import { verificationRoutes } from './verification-routes.js';
 
-/** Identity (CONTRACT §1): users, sessions, guests, password, magic-code and social sign-in. */
+/** Identity (`/api/auth/*`): users, sessions, guests, password, magic-code and social sign-in. */
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.onClose.push(() => identity.activity.flush());
@@ -34,7 +34,7 @@ export function identityFeature(services: Services): Feature {
       ...(oauthFeature(services, identity).authRoutes ?? []),
     ],
     rbacRoutes: deviceAndPageRoutes(identity),
-    // CONTRACT §1 order after the admin token: API key, external JWT, then session.
+    // Caller-resolution order after the admin token: API key, external JWT, then session.
     resolvers: [
       ...(apiKeys.resolvers ?? []),
       externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock),

@@ -122,7 +122,7 @@ export async function signIn(
     if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
       throw new PylonError(403, 'FORBIDDEN', 'This account is disabled');
     }
-    // CONTRACT §1: with TOTP on, every first factor ends in a challenge, not a session.
+    // With TOTP on, every first factor ends in a challenge, not a session.
     if (!input.skipSecondFactor && (await identity.mfa.isEnabled(userId, trx))) {
       const kind = input.kind ?? 'browser';
       const mfaToken = await identity.mfa.createChallenge(trx, { userId, method: input.method, kind, now });

@@ -7,7 +7,7 @@ import { type Identity, rateLimited } from './identity.js';
 
 const CODE_TTL_SECONDS = 10 * 60;
 
-/** CONTRACT §1: one code or link a minute and ten an hour per email, shared by every purpose. */
+/** One code or link a minute and ten an hour per email, shared by every purpose. */
 export async function throttleCodeSends(identity: Identity, email: string, now: number): Promise<void> {
   for (const rule of identity.limits.codeSends) {
     const decision = await identity.limiter.hit(rule, email, now);
@@ -22,7 +22,7 @@ export async function throttleCodeSends(identity: Identity, email: string, now: 
 
 /**
  * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
- * throttle is per email and shared by every purpose (CONTRACT §1: one a minute, ten an hour).
+ * throttle is per email and shared by every purpose (one a minute, ten an hour).
  * Not held in a transaction across the network (SQLite has one writer): a failed send withdraws
  * the code instead, so nothing usable is left behind.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Every sign-in answers this (CONTRACT §1); `expires_at` is seconds since the epoch. */
+/** Every sign-in answers this; `expires_at` is seconds since the epoch. */
 export const signInResponse = z.object({
   token: z.string(),
   user_id: z.string(),

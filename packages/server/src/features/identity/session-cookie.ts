@@ -4,7 +4,7 @@ import { type Config, isInsecureLocalDevelopment } from '../../config/config.js'
 
 export const SESSION_COOKIE = 'pylon_session';
 
-/** CONTRACT §1: HttpOnly, SameSite from config, Secure except development on localhost. */
+/** HttpOnly, SameSite from config, Secure except development on localhost (docs/API.md "Identity"). */
 export function setSessionCookie(c: Context, config: Config, token: string, expiresAt: number): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,

@@ -7,7 +7,7 @@ import { passesCSRFCheck, SESSION_COOKIE } from './session-cookie.js';
 import type { SessionStore } from './session-store.js';
 
 /**
- * Session tokens, from the bearer header and then the `pylon_session` cookie (CONTRACT §1). An
+ * Session tokens, from the bearer header and then the `pylon_session` cookie. An
  * unknown or expired token is simply not a caller (anonymous), so `/me` answers 200.
  */
 export function sessionResolver(

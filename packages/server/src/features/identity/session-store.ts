@@ -101,8 +101,8 @@ function compileResolveQuery(db: DB) {
 }
 
 /**
- * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored
- * (CONTRACT §1). Every method is one statement, so rotation and revocation hold on every process
+ * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored.
+ * Every method is one statement, so rotation and revocation hold on every process
  * at once: the next look-up by hash simply finds nothing.
  */
 export class SessionStore {

@@ -3,8 +3,8 @@ import type { AppContext } from '../../http/context.js';
 import { type Identity, rateLimited, type SignInOutcome, signIn } from '../identity/identity.js';
 
 /**
- * Check a second factor for a user, under the same (account) lockout as passwords: CONTRACT §1
- * counts failed TOTP attempts with failed passwords.
+ * Check a second factor for a user, under the same (account) lockout as passwords: failed TOTP
+ * attempts count with failed passwords.
  */
 export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
   const { services, mfa } = identity;

@@ -5,7 +5,7 @@ import { oauthRoutes } from './routes.js';
 import { createSocialProvider } from './social-providers.js';
 import { OAuthStateStore } from './state-store.js';
 
-/** Social sign-in (CONTRACT §1 providers, login, callback) on top of the identity feature. */
+/** Social sign-in (`/providers`, `/login/:provider`, `/callback/:provider`), on the identity feature. */
 export function oauthFeature(services: Services, identity: Identity): Feature {
   const providers = new Map(
     services.config.oauthProviders.map(

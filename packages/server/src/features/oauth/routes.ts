@@ -17,7 +17,7 @@ const callbackParams = z.object({
 });
 type CallbackParams = z.infer<typeof callbackParams>;
 
-/** A redirect target must be an absolute URL on a trusted origin (CONTRACT §1). */
+/** A redirect target must be an absolute URL on a trusted origin: anything else is an open redirect. */
 function requireTrustedCallback(raw: string | undefined, trusted: readonly string[]): string | null {
   if (raw === undefined || raw === '') return null;
   let url: URL;

@@ -14,7 +14,7 @@ export interface OrgsContext {
   invites: InviteStore;
 }
 
-/** Organisations (CONTRACT §1): orgs, members and roles, invites, the session's active org. */
+/** Organisations (`/api/auth/orgs*`): orgs, members and roles, invites, the session's active org. */
 export function orgsFeature(services: Services): Feature {
   const context: OrgsContext = {
     services,

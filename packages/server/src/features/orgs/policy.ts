@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import type { OrgRole } from '../../storage/schema.js';
 
 /**
- * Who may do what in an org (CONTRACT §1 Organisations). Pure: takes roles, returns or throws.
+ * Who may do what in an org (docs/API.md "Organisations"). Pure: takes roles, returns or throws.
  * Owners do everything; admins manage members and invites but never touch owners; members read.
  */
 export const ORG_ROLES: readonly OrgRole[] = ['owner', 'admin', 'member'];
@@ -16,7 +16,7 @@ export function requireOrgRole(value: unknown): OrgRole {
   return value;
 }
 
-/** The built-in `pylon` app's archetype an org role carries (DESIGN "Organisations, apps, grants"). */
+/** The built-in `pylon` app's archetype an org role carries (docs/API.md "RBAC service"). */
 export function archetypeForRole(role: OrgRole): 'pylon-admin' | 'pylon-user' {
   return role === 'member' ? 'pylon-user' : 'pylon-admin';
 }

@@ -1,6 +1,6 @@
 import { expandAllArchetypes, type SchemaGraph } from '@pylon/core';
 
-/** The built-in app every org has: it governs Pylon itself (DESIGN "Organisations, apps, grants"). */
+/** The built-in app every org has: it governs Pylon itself (docs/API.md "RBAC service"). */
 export const PYLON_APP_ID = 'pylon';
 
 export const PYLON_CAPABILITIES = {

@@ -18,7 +18,7 @@ export type RBACCaller =
       scopes: string[];
     };
 
-/** The name an RBAC change is audited under (CONTRACT §3: the admin token is `admin`). */
+/** The name an RBAC change is audited under (the admin token is `admin`). */
 export function callerName(caller: RBACCaller): string {
   return caller.kind === 'admin' ? 'admin' : caller.email;
 }
@@ -32,7 +32,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   const { services } = context;
   const auth = await getAuth(c, services);
   if (auth.isAdmin) return { kind: 'admin' };
-  // CONTRACT §3: an API key of a person is accepted wherever a session is, within its scopes; a
+  // An API key of a person is accepted wherever a session is, within its scopes; a
   // token from a configured external issuer stands for the person it names.
   if (
     (auth.authMethod === 'api_key' || auth.authMethod === 'external_jwt') &&

@@ -13,7 +13,7 @@ import { schemaRoutes } from './schema-routes.js';
 import { SchemaStore } from './schema-store.js';
 import { tokenRoutes } from './token-routes.js';
 
-/** The RBAC service (CONTRACT §3), mounted at the root and under every org's base. */
+/** The RBAC service (the pylon-cli contract), mounted at the root and under every org's base. */
 export function rbacFeature(services: Services): Feature {
   const { db, dialect } = services.storage;
   const schemas = new SchemaStore(db);

@@ -24,7 +24,7 @@ const diffBody = z.object({
   changes: z.array(z.record(z.string(), z.unknown())),
 });
 
-/** CONTRACT §3 codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
+/** The wire codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
 function schemaFailure(error: unknown): never {
   if (error instanceof SchemaError) {
     if (error.code === 'namespace_violation') throw new PylonError(422, 'namespace_violation', error.message);

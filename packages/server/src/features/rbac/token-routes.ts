@@ -49,7 +49,7 @@ export function tokenRoutes(context: RBACContext) {
         if (answer.kind === 'disabled') throw new PylonError(403, 'app_disabled', 'This app is disabled');
         const iat = Math.floor(services.clock.now() / 1000);
         const exp = iat + DEFAULTS.scopedTokenTTLSeconds;
-        // DESIGN "Tokens": exactly these claims, caps sorted, one signature.
+        // Exactly the claims docs/API.md lists for `POST /token`, caps sorted, one signature.
         const caps =
           caller.scopes.length === 0 ? answer.caps : answer.caps.filter((cap) => caller.scopes.includes(cap));
         const token = await services.keys.sign({

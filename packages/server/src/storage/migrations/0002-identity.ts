@@ -56,7 +56,7 @@ export async function up(db: Kysely<unknown>, _context: MigrationContext): Promi
   // Long single-use tokens (password reset links) are found by their hash alone.
   await db.schema.createIndex('one_time_codes_hash').on('one_time_codes').column('code_hash').execute();
 
-  // Failed-attempt lockouts with doubling back-off (CONTRACT §1): failures counted in a window,
+  // Failed-attempt lockouts with doubling back-off: failures counted in a window,
   // and the time until which the subject is locked.
   await db.schema
     .createTable('lockouts')
@@ -66,7 +66,7 @@ export async function up(db: Kysely<unknown>, _context: MigrationContext): Promi
     .addColumn('locked_until', 'bigint', (col) => col.notNull())
     .execute();
 
-  // Fixed-window counters shared by every process (CONTRACT §1 rate limits).
+  // Fixed-window counters shared by every process (the identity rate limits).
   await db.schema
     .createTable('rate_limits')
     .addColumn('key', 'text', (col) => col.primaryKey())
