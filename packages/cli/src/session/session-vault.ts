@@ -19,8 +19,9 @@ export interface Session {
 }
 
 /**
- * `PYLON_KEYRING`: `auto` (default) uses the OS keyring and falls back to a 0600 file when no
- * keyring service answers; `keyring` insists on the keyring (a failure exits 5); `file` never
+ * `PYLON_KEYRING`: `auto` (default) uses the OS keyring where it keeps secrets across processes
+ * (macOS Keychain, Windows Credential Manager, a Secret Service on D-Bus) and a 0600 file
+ * otherwise; `keyring` insists on the keyring (a failure exits 5); `file` never
  * touches the keyring (headless machines, containers, tests).
  */
 export type KeyringMode = 'auto' | 'keyring' | 'file';
@@ -73,16 +74,38 @@ export class SessionVault {
     return token ? { token, source: 'file', location: this.files.location(orgId) } : null;
   }
 
+  /**
+   * Stores the session where the next process will find it. A keyring that accepts the write is
+   * not enough: on Linux without a Secret Service the write lands in the kernel's session keyring,
+   * which can die with this process. So `auto` uses the keyring only when a durable backend
+   * answers, and every keyring write is read back here and from a new process before it counts.
+   */
   async save(orgId: string, token: string): Promise<Session> {
     if (this.mode !== 'file') {
       const keyring = await this.openKeyring();
+      const account = sessionAccount(orgId);
       try {
         if (!keyring) throw new Error('the keyring module is not available on this platform');
-        keyring.set(KEYRING_SERVICE, sessionAccount(orgId), token);
+        if (this.mode === 'auto' && !(await keyring.hasDurableBackend())) {
+          throw new Error('no Secret Service answers on D-Bus');
+        }
+        keyring.set(KEYRING_SERVICE, account, token);
+        if (keyring.get(KEYRING_SERVICE, account) !== token) {
+          throw new Error('the keyring accepted the session but does not give it back');
+        }
+        if (!(await keyring.readableByAnotherProcess(KEYRING_SERVICE, account, token))) {
+          throw new Error('the keyring accepted the session but a new process cannot read it');
+        }
         // An older session left in the file store would otherwise outlive a logout.
         await this.files.delete(orgId).catch(() => false);
         return { token, source: 'keyring', location: this.keyringLocation(orgId) };
       } catch (error) {
+        // A copy that later processes may or may not see must not shadow the file.
+        try {
+          keyring?.delete(KEYRING_SERVICE, account);
+        } catch {
+          // Nothing was there, or there is no keyring service at all.
+        }
         if (this.mode === 'keyring') throw keyringFailure('store', error);
       }
     }

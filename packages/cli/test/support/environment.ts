@@ -16,6 +16,8 @@ export const absentKeyring: KeyringPort = {
   delete() {
     throw new Error('Platform secure storage failure: no Secret Service');
   },
+  hasDurableBackend: async () => false,
+  readableByAnotherProcess: async () => false,
 };
 
 /** A working keyring, in memory, that records what it holds. */
@@ -26,6 +28,21 @@ export function memoryKeyring(): KeyringPort & { entries: Map<string, string> } 
     get: (service, account) => entries.get(`${service}/${account}`) ?? null,
     set: (service, account, secret) => void entries.set(`${service}/${account}`, secret),
     delete: (service, account) => entries.delete(`${service}/${account}`),
+    hasDurableBackend: async () => true,
+    readableByAnotherProcess: async (service, account, secret) =>
+      entries.get(`${service}/${account}`) === secret,
+  };
+}
+
+/**
+ * Linux without a Secret Service: `@napi-rs/keyring` falls back to the kernel's session keyring,
+ * which takes the write and reads it back in this process, but the next process starts without it.
+ */
+export function kernelSessionKeyring(): KeyringPort & { entries: Map<string, string> } {
+  return {
+    ...memoryKeyring(),
+    hasDurableBackend: async () => false,
+    readableByAnotherProcess: async () => false,
   };
 }
 

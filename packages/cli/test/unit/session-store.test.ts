@@ -4,7 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { saveConfig } from '../../src/config/config-store.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
 import { SessionVault } from '../../src/session/session-vault.js';
-import { memoryKeyring, run, temporaryHome, testEnvironment } from '../support/environment.js';
+import {
+  kernelSessionKeyring,
+  memoryKeyring,
+  run,
+  temporaryHome,
+  testEnvironment,
+} from '../support/environment.js';
 
 describe('session stores', () => {
   let home: ReturnType<typeof temporaryHome>;
@@ -56,6 +62,43 @@ describe('session stores', () => {
     expect(await vault.find('acme')).toMatchObject({ token: 'pylon_k', source: 'keyring' });
     expect(await vault.remove('acme')).toEqual(['keyring']);
     expect(await vault.find('acme')).toBeNull();
+  });
+
+  it('auto on Linux without a Secret Service: the kernel keyring is skipped for the 0600 file', async () => {
+    const keyring = kernelSessionKeyring();
+    keyring.entries.set('pylon-cli/session:acme', 'pylon_stale');
+    const vault = new SessionVault(testEnvironment({ home: home.home, keyring }));
+    expect(await vault.save('acme', 'pylon_k')).toMatchObject({ source: 'file', location: sessionFile() });
+    expect(readFileSync(sessionFile(), 'utf8')).toBe('pylon_k\n');
+    // A stale kernel-keyring copy would shadow the file for this process only.
+    expect(keyring.entries.size).toBe(0);
+  });
+
+  it('auto: a keyring write that a new process cannot read falls back to the file', async () => {
+    const keyring = { ...memoryKeyring(), readableByAnotherProcess: async () => false };
+    const vault = new SessionVault(testEnvironment({ home: home.home, keyring }));
+    expect(await vault.save('acme', 'pylon_k')).toMatchObject({ source: 'file' });
+    expect(keyring.entries.size).toBe(0);
+    expect(await vault.find('acme')).toMatchObject({ token: 'pylon_k', source: 'file' });
+  });
+
+  it('auto: a keyring that does not give the secret back falls back to the file', async () => {
+    const keyring = { ...memoryKeyring(), get: () => null };
+    const vault = new SessionVault(testEnvironment({ home: home.home, keyring }));
+    expect(await vault.save('acme', 'pylon_k')).toMatchObject({ source: 'file' });
+  });
+
+  it('PYLON_KEYRING=keyring with a keyring a new process cannot read exits 5 and keeps nothing', async () => {
+    const keyring = kernelSessionKeyring();
+    const vault = new SessionVault(
+      testEnvironment({ home: home.home, keyring, env: { PYLON_KEYRING: 'keyring' } }),
+    );
+    await expect(vault.save('acme', 'x')).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining('a new process cannot read it'),
+    });
+    expect(keyring.entries.size).toBe(0);
+    expect(existsSync(sessionFile())).toBe(false);
   });
 
   it('PYLON_KEYRING=file never touches the keyring', async () => {
