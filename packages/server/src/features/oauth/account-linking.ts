@@ -4,7 +4,7 @@ import { auditUserCreated, type Identity } from '../identity/identity.js';
 import type { ProviderProfile } from './social-providers.js';
 
 /**
- * The account a provider identity signs in to (CONTRACT §1). Identities are keyed by
+ * The account a provider identity signs in to (docs/API.md `/callback/:provider`). Identities are keyed by
  * (provider, subject), never by email alone. A first sign-in links to an existing account only
  * when the provider asserts the email verified AND that account's email is verified too; an
  * unverified provider email is never stored, so it cannot claim an address ahead of its owner.
