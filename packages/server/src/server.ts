@@ -8,6 +8,7 @@ import { createSealer } from './crypto/seal.js';
 import { healthRoutes } from './features/health/routes.js';
 import { keyRoutes } from './features/keys/routes.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
+import { orgHostRouting } from './features/orgs/org-hosts.js';
 import { discoverRoutes } from './features/orgs/routes.js';
 import { adminTokenResolver } from './http/admin-token.js';
 import type { CallerResolver } from './http/auth-context.js';
@@ -116,6 +117,8 @@ export function createServer(
   });
   app.use('*', accessLog(deps.logger, clock));
   app.use('*', securityHeaders({ https: config.publicURL.startsWith('https:') }));
+  // An org at a host of its own (PYLON_ORG_HOSTS, PYLON_ORG_HOST_TEMPLATE) answers at that host's root.
+  app.use('*', orgHostRouting(config, services.orgs));
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
   app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
     const orgId = c.req.param('orgId') ?? '';

@@ -36,6 +36,10 @@ export interface Config {
   readonly apiKeyPepper: string | null;
   /** External JWT issuers whose tokens are accepted as callers (PYLON_JWT_ISSUERS). */
   readonly jwtIssuers: readonly JWTIssuerConfig[];
+  /** Orgs served at a host of their own (PYLON_ORG_HOSTS): `host[:port]` → org id. */
+  readonly orgHosts: Readonly<Record<string, string>>;
+  /** A host per org from its id (PYLON_ORG_HOST_TEMPLATE, e.g. `{org}.pylon.example.com`). */
+  readonly orgHostTemplate: string | null;
 }
 
 export interface JWTIssuerConfig {
@@ -234,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
     oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv)),
     apiKeyPepper: parseAPIKeyPepper(env),
     jwtIssuers: Object.freeze(parseJWTIssuers(env, pylonEnv)),
+    orgHosts: Object.freeze(parseOrgHosts(env)),
+    orgHostTemplate: parseOrgHostTemplate(env),
   };
   return Object.freeze(config);
 }
@@ -349,6 +355,42 @@ function parseAPIKeyPepper(env: Env): string | null {
 }
 
 /** Whether cookies may omit `Secure`: only development served on a loopback host. */
+// A Host header value as browsers and the CLI send it: lower-case name, optional port.
+const HOST_PATTERN = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/;
+
+/** PYLON_ORG_HOSTS=`acme=acme.pylon.test:4000,beta=beta.example.com` → host → org id. */
+function parseOrgHosts(env: Env): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  for (const item of (read(env, 'PYLON_ORG_HOSTS') ?? '').split(',')) {
+    if (item.trim() === '') continue;
+    const [org = '', host = '', ...rest] = item.split('=').map((part) => part.trim());
+    const name = host.toLowerCase();
+    if (rest.length > 0 || !ORG_ID_PATTERN.test(org) || !HOST_PATTERN.test(name)) {
+      throw new ConfigError('PYLON_ORG_HOSTS', `"${item.trim()}" must be <org id>=<host>[:<port>]`);
+    }
+    if (hosts[name] !== undefined) throw new ConfigError('PYLON_ORG_HOSTS', `${name} is listed twice`);
+    hosts[name] = org;
+  }
+  return hosts;
+}
+
+/** PYLON_ORG_HOST_TEMPLATE: a host with exactly one `{org}`, e.g. `{org}.pylon.example.com`. */
+function parseOrgHostTemplate(env: Env): string | null {
+  const raw = read(env, 'PYLON_ORG_HOST_TEMPLATE')?.toLowerCase();
+  if (raw === undefined) return null;
+  if (raw.split('{org}').length !== 2 || !HOST_PATTERN.test(raw.replace('{org}', 'org'))) {
+    throw new ConfigError(
+      'PYLON_ORG_HOST_TEMPLATE',
+      'must be a host with one {org}, e.g. {org}.pylon.example.com',
+    );
+  }
+  return raw;
+}
+
+/**
+ * Whether cookies may omit `Secure`: development served on a loopback host, unless
+ * PYLON_COOKIE_SECURE says otherwise (`false` is refused outside development).
+ */
 export function isInsecureLocalDevelopment(config: Config): boolean {
   return config.env === 'development' && isLoopbackHost(new URL(config.publicURL).hostname);
 }

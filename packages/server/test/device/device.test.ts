@@ -126,7 +126,10 @@ describe.each(testDatabases)('device login on $kind', (database) => {
       token: bob.token,
       body: { user_code: denied.user_code, approve: false },
     });
-    expect((await poll(denied.device_code as string)).body).toEqual({ status: 'denied' });
+    // pylon-cli knows pending, authorised and expired only: a denial must stop it like an expiry.
+    expect((await poll(denied.device_code as string)).body).toEqual({ status: 'expired' });
+    t.clock.advance(6_000);
+    expect((await poll(denied.device_code as string)).body).toEqual({ status: 'expired' });
 
     const late = await start();
     t.clock.advance(600_000);
@@ -192,7 +195,20 @@ describe.each(testDatabases)('device login on $kind', (database) => {
         expires_in: 86400,
       });
       t.clock.advance(20_000);
-      expect((await json('POST', '/oauth/token', { form: grant })).body.error).toBe('expired_token');
+      // RFC 6749 §5.2: a used or never-issued code is an invalid grant, not an expired one.
+      const used = await json('POST', '/oauth/token', { form: grant });
+      expect(used.status).toBe(400);
+      expect(used.body.error).toBe('invalid_grant');
+      const unknown = await json('POST', '/oauth/token', {
+        form: { grant_type: grant.grant_type, device_code: 'never-issued' },
+      });
+      expect(unknown.body.error).toBe('invalid_grant');
+      const lapsed = await json('POST', '/oauth/device_authorization', { form: { client_id: 'some-tool' } });
+      t.clock.advance(600_000);
+      const expired = await json('POST', '/oauth/token', {
+        form: { grant_type: grant.grant_type, device_code: lapsed.body.device_code as string },
+      });
+      expect(expired.body.error).toBe('expired_token');
       expect((await json('POST', '/oauth/token', { form: { grant_type: 'password' } })).body.error).toBe(
         'unsupported_grant_type',
       );

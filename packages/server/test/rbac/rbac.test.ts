@@ -160,7 +160,7 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
     const accepted = await push(REFERENCE_PREPARED);
     expect(accepted.body).toEqual({ status: 'accepted', version: 1 });
     expect((await push(REFERENCE_PREPARED)).body).toEqual({ status: 'accepted', version: 1 });
-    const current = await call('GET', '/apps/example/schema/current', { token: alice.token });
+    const current = await call('GET', '/apps/example/schema/current', { token: boss.token });
     expect(current.body).toMatchObject({ version: 1, version_tag: '0.1.0', pushed_by: 'app:example' });
     expect((current.body.archetypes as Array<{ name: string }>).map((a) => a.name)).toEqual([
       'example:admin',
@@ -325,7 +325,7 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
     // world.delete is gone from version 3, so the extra capability no longer counts.
     expect(await capsOf(alice.token, 'example')).toEqual(['example:world.read']);
     expect(await capsOf(bob.token, 'example')).toEqual([]);
-    const listing = await call('GET', '/apps/example/schema', { token: alice.token });
+    const listing = await call('GET', '/apps/example/schema', { token: boss.token });
     expect(listing.body).toMatchObject({ current_version: 3, pending_version: null });
     expect((listing.body.versions as unknown[]).length).toBe(3);
     expect(

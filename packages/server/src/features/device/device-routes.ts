@@ -8,7 +8,7 @@ import { pageBase } from '../../pages/page-context.js';
 import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import { clientIP, type Identity } from '../identity/identity.js';
-import { orgAPIURL } from '../orgs/org-directory.js';
+import { requestAPIURL } from '../orgs/org-hosts.js';
 import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
@@ -21,7 +21,7 @@ const WRONG_CODE_RULES = {
 
 export function deviceRoutes(identity: Identity, devices: DeviceStore) {
   const { services } = identity;
-  const apiURL = (c: AppContext) => orgAPIURL(services.config.publicURL, c.get('orgId'));
+  const apiURL = (c: AppContext) => requestAPIURL(c, services.config);
 
   /**
    * Approve or deny by user code for the signed-in person. A wrong code counts against the
@@ -86,14 +86,15 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
     defineRoute({
       method: 'get',
       path: '/device/poll',
-      summary: 'Poll a device login: pending, authorised (with the session, once), denied or expired',
+      summary:
+        'Poll a device login: pending, authorised (with the session, once), or expired (also when denied)',
       tags: ['device'],
       query: z.object({ device_code: z.string().min(1).max(200) }),
       responses: {
         200: {
           description: 'The state',
           schema: z.object({
-            status: z.enum(['pending', 'authorised', 'denied', 'expired']),
+            status: z.enum(['pending', 'authorised', 'expired']),
             session_jwt: z.string().optional(),
             session_expires_at: z.number().optional(),
           }),
@@ -108,8 +109,11 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
               headers: { 'Retry-After': String(result.interval) },
             });
           case 'pending':
+            return c.json({ status: 'pending' as const });
+          // pylon-cli knows pending, authorised and expired only; any other status keeps it polling
+          // until the code times out. A denial ends the request like an expiry, so it stops at once
+          // (standard clients get RFC 8628's `access_denied` from /oauth/token).
           case 'denied':
-            return c.json({ status: result.kind });
           case 'unknown':
           case 'expired':
             return c.json({ status: 'expired' as const });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
-import { orgAPIURL } from '../orgs/org-directory.js';
+import { requestAPIURL } from '../orgs/org-hosts.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
 import { displayUserCode } from './user-code.js';
@@ -22,7 +22,7 @@ function oauthError(c: AppContext, error: string, description: string, status = 
  */
 export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
   const { services } = identity;
-  const issuer = (c: AppContext) => orgAPIURL(services.config.publicURL, c.get('orgId'));
+  const issuer = (c: AppContext) => requestAPIURL(c, services.config);
   return [
     defineRoute({
       method: 'get',
@@ -81,7 +81,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
         200: { description: 'A session as a bearer access token' },
         400: {
           description:
-            'authorization_pending, slow_down, access_denied, expired_token, unsupported_grant_type',
+            'authorization_pending, slow_down, access_denied, expired_token, invalid_grant (unknown or used device_code), unsupported_grant_type',
         },
       },
       handler: async (c, { body }) => {
@@ -98,8 +98,11 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
           case 'denied':
             return oauthError(c, 'access_denied', 'The user denied the request');
           case 'expired':
+            return oauthError(c, 'expired_token', 'The device code expired');
+          // RFC 6749 §5.2: a grant that is invalid, expired or revoked; a code never issued here (or
+          // already exchanged) is not one that expired.
           case 'unknown':
-            return oauthError(c, 'expired_token', 'The device code expired or was already used');
+            return oauthError(c, 'invalid_grant', 'The device code is not valid');
           case 'approved': {
             const session = await mintDeviceSession(c, identity, result);
             c.header('Cache-Control', 'no-store');

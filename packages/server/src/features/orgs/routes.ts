@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
-import { orgAPIURL } from './org-directory.js';
+import { requestAPIURL } from './org-hosts.js';
 
 const discovery = z.object({ id: z.string(), name: z.string(), api_url: z.string() });
 
@@ -15,7 +15,7 @@ export const discoverRoutes = [
     handler: async (c, _input, { config, orgs }) => {
       const org = await orgs.find(c.get('orgId'));
       if (!org) throw new PylonError(404, 'org_not_found', 'No such org');
-      return c.json({ id: org.id, name: org.name, api_url: orgAPIURL(config.publicURL, org.id) });
+      return c.json({ id: org.id, name: org.name, api_url: requestAPIURL(c, config) });
     },
   }),
 ];

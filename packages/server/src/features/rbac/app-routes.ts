@@ -56,7 +56,8 @@ export function appRoutes(context: RBACContext) {
     defineRoute({
       method: 'post',
       path: '/apps',
-      summary: 'Register an app; its id is its name (a slug) and its token is shown once',
+      summary:
+        'Register an app; its id is its name (a slug) and its token is shown once. Registering a disabled app again re-enables it with a new token',
       tags: ['apps'],
       security: ['session', 'adminToken'],
       body: z.object({
@@ -65,10 +66,14 @@ export function appRoutes(context: RBACContext) {
         description: z.string().max(1000).optional(),
       }),
       responses: {
+        200: {
+          description: 'A disabled app re-enabled with a new token',
+          schema: z.object({ app_id: z.string(), app_token: z.string() }),
+        },
         201: { description: 'Registered', schema: z.object({ app_id: z.string(), app_token: z.string() }) },
         400: { description: 'invalid_app_id (not a slug, or the reserved `pylon`)' },
         403: { description: 'insufficient_capability' },
-        409: { description: 'app_exists' },
+        409: { description: 'app_exists: an active app has this name' },
       },
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
@@ -104,10 +109,30 @@ export function appRoutes(context: RBACContext) {
           });
           return c.json({ app_id: body.name, app_token: token }, 201);
         } catch (error) {
-          if (isUniqueViolation(error))
-            throw new PylonError(409, 'app_exists', 'An app with this name exists in this org');
-          throw error;
+          if (!isUniqueViolation(error)) throw error;
         }
+        // The name is taken. A disabled app comes back through registration (pylon-cli's documented
+        // rotation path): new token, active again. An active one keeps its token.
+        const token = await services.storage.db.transaction().execute(async (trx) => {
+          const rotated = await apps.reenable(trx, orgId, body.name, now);
+          if (rotated === null) return null;
+          const entry = {
+            org: orgId,
+            actor: callerName(caller),
+            target: body.name,
+            requestId: c.get('requestId'),
+          };
+          await appendAudit(trx, now, { ...entry, action: 'app.enabled', detail: { via: 'register' } });
+          await appendAudit(trx, now, {
+            ...entry,
+            action: 'app.token_rotated',
+            detail: { via: 'register', re_enabled: true },
+          });
+          return rotated;
+        });
+        if (token === null)
+          throw new PylonError(409, 'app_exists', 'An app with this name exists in this org');
+        return c.json({ app_id: body.name, app_token: token }, 200);
       },
     }),
     defineRoute({

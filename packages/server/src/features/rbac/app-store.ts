@@ -130,6 +130,22 @@ export class AppStore {
     return Number(result.numUpdatedRows) === 1 ? token : null;
   }
 
+  /**
+   * Re-registration of a disabled app: a new token and active again, in one statement that only
+   * matches a disabled row (an active app keeps its token; two racing calls cannot both win).
+   */
+  async reenable(trx: DB, orgId: string, appId: string, now: number): Promise<string | null> {
+    const token = generateAppToken(this.random);
+    const result = await trx
+      .updateTable('apps')
+      .set({ token_hash: hashToken(token), token_rotated_at: now, status: 'active' })
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .where('status', '=', 'disabled')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? token : null;
+  }
+
   async setVersions(
     trx: DB,
     orgId: string,

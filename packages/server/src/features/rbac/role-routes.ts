@@ -16,6 +16,15 @@ const grantBody = z.object({
   granted_by: z.string(),
 });
 
+/**
+ * A bare name in a grant (`admin`, as `pylon role grant --archetype admin` sends it) means the
+ * app's own (`<appId>:admin`): a registered app's names are always namespaced by its id. The
+ * built-in `pylon` app's names (`pylon-admin`, `pylon:app.manage`) are used as they are.
+ */
+function qualify(appId: string, name: string): string {
+  return appId === PYLON_APP_ID || name.includes(':') ? name : `${appId}:${name}`;
+}
+
 export function roleRoutes(context: RBACContext) {
   const { services, apps, grants, schemas } = context;
 
@@ -38,7 +47,8 @@ export function roleRoutes(context: RBACContext) {
     defineRoute({
       method: 'post',
       path: '/roles',
-      summary: 'Grant an email an archetype (plus extra capabilities) in an app; replaces an earlier grant',
+      summary:
+        "Grant an email an archetype (plus extra capabilities) in an app; replaces an earlier grant. Bare names mean the app's own",
       tags: ['roles'],
       security: ['session', 'adminToken'],
       body: z.object({
@@ -61,14 +71,16 @@ export function roleRoutes(context: RBACContext) {
           throw new PylonError(400, 'invalid_email', 'email is not a valid address');
         const orgId = c.get('orgId');
         const allowed = await grantable(orgId, body.app_id);
-        if (!allowed.archetypes.has(body.archetype)) {
+        const archetype = qualify(body.app_id, body.archetype);
+        const capabilities = (body.capabilities ?? []).map((cap) => qualify(body.app_id, cap));
+        if (!allowed.archetypes.has(archetype)) {
           throw new PylonError(
             400,
             'invalid_archetype',
-            `${body.archetype} is not an archetype of ${body.app_id}'s current schema`,
+            `${archetype} is not an archetype of ${body.app_id}'s current schema`,
           );
         }
-        const unknown = (body.capabilities ?? []).filter((cap) => !allowed.capabilities.has(cap));
+        const unknown = capabilities.filter((cap) => !allowed.capabilities.has(cap));
         if (unknown.length > 0) {
           throw new PylonError(
             400,
@@ -85,8 +97,8 @@ export function roleRoutes(context: RBACContext) {
             appId: body.app_id,
             emailHash,
             email,
-            archetype: body.archetype,
-            capabilities: [...new Set(body.capabilities ?? [])].sort(),
+            archetype,
+            capabilities: [...new Set(capabilities)].sort(),
             grantedAt: now,
             grantedBy: callerName(caller),
           });
@@ -95,11 +107,11 @@ export function roleRoutes(context: RBACContext) {
             action: 'role.granted',
             actor: callerName(caller),
             target: email,
-            detail: { app_id: body.app_id, archetype: body.archetype, capabilities: body.capabilities ?? [] },
+            detail: { app_id: body.app_id, archetype, capabilities },
             requestId: c.get('requestId'),
           });
         });
-        return c.json({ email_hash: emailHash, app_id: body.app_id, archetype: body.archetype });
+        return c.json({ email_hash: emailHash, app_id: body.app_id, archetype });
       },
     }),
     defineRoute({

@@ -1,20 +1,13 @@
-import {
-  diffSchemas,
-  expandAllArchetypes,
-  type PreparedSchema,
-  PylonError,
-  type SchemaDiff,
-  SchemaError,
-  verifyPreparedSchema,
-} from '@pylon/core';
+import { diffSchemas, expandAllArchetypes, PylonError, type SchemaDiff, SchemaError } from '@pylon/core';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { App } from './app-store.js';
-import { PYLON_CAPABILITIES } from './builtin-schema.js';
-import { callerName, rbacCaller, requireCapability } from './caller.js';
+import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
+import { callerName, type RBACCaller, rbacCaller, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
+import { contentHashOf, SchemaInputError, type StoredSchema, verifyPushedSchema } from './schema-input.js';
 import type { SchemaVersion } from './schema-store.js';
 
 const APP_TOKEN_HEADER = 'x-pylon-app-token';
@@ -26,6 +19,7 @@ const diffBody = z.object({
 
 /** The wire codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
 function schemaFailure(error: unknown): never {
+  if (error instanceof SchemaInputError) throw new PylonError(400, 'invalid_schema', error.message);
   if (error instanceof SchemaError) {
     if (error.code === 'namespace_violation') throw new PylonError(422, 'namespace_violation', error.message);
     throw new PylonError(400, 'invalid_schema', error.message);
@@ -33,25 +27,38 @@ function schemaFailure(error: unknown): never {
   throw error;
 }
 
-function verify(body: unknown, appId: string): PreparedSchema {
+function verify(body: unknown, appId: string) {
   try {
-    return verifyPreparedSchema(body, { appId });
+    return verifyPushedSchema(body, appId);
   } catch (error) {
     schemaFailure(error);
   }
 }
 
-function expansionOf(schema: PreparedSchema): Record<string, string[]> {
+function expansionOf(schema: StoredSchema): Record<string, string[]> {
   return Object.fromEntries([...expandAllArchetypes(schema)].map(([name, caps]) => [name, [...caps]]));
 }
 
-function versionSummary(version: SchemaVersion, withPrepared: boolean) {
+/**
+ * A version as listings show it. `prepared` is the CLI's marker alone ({cli_version,
+ * source_sha256, content_sha256}), which pylon-cli prints as such; absent for a push without one.
+ */
+function versionSummary(version: SchemaVersion) {
+  const marker = version.prepared._prepared;
   return {
     version: version.version,
     version_tag: version.versionTag,
     pushed_by: version.pushedBy,
     pushed_at: version.pushedAt,
-    ...(withPrepared ? { prepared: version.prepared } : {}),
+    ...(marker === undefined
+      ? {}
+      : {
+          prepared: {
+            cli_version: marker.cli_version,
+            source_sha256: marker.source_sha256,
+            content_sha256: marker.content_sha256,
+          },
+        }),
   };
 }
 
@@ -68,14 +75,32 @@ export function schemaRoutes(context: RBACContext) {
     return app;
   }
 
+  /**
+   * Schemas describe an org's apps: readable by its members, by holders of any `pylon:*`
+   * capability there (a grant without membership) and by the admin token, not by any signed-in
+   * person.
+   */
+  async function requireReader(c: AppContext): Promise<RBACCaller> {
+    const caller = await rbacCaller(c, context);
+    if (caller.kind === 'admin') return caller;
+    const orgId = c.get('orgId');
+    if ((await context.orgs.roleOf(orgId, caller.userId)) !== null) return caller;
+    const pylon = await context.capabilities.resolve(orgId, PYLON_APP_ID, {
+      emailHash: caller.emailHash,
+      userId: caller.userId,
+    });
+    if (pylon.kind === 'ok' && pylon.caps.length > 0) return caller;
+    throw new PylonError(403, 'insufficient_capability', 'Reading schemas needs membership of this org');
+  }
+
   async function appForReader(c: AppContext): Promise<App> {
-    await rbacCaller(c, context);
+    await requireReader(c);
     const app = await apps.find(c.get('orgId'), c.req.param('appId') ?? '');
     if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
     return app;
   }
 
-  async function diffAgainstCurrent(app: App, next: PreparedSchema): Promise<SchemaDiff> {
+  async function diffAgainstCurrent(app: App, next: StoredSchema): Promise<SchemaDiff> {
     const current =
       app.current_version === null ? null : await schemas.get(app.org_id, app.id, app.current_version);
     return diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, next);
@@ -107,7 +132,7 @@ export function schemaRoutes(context: RBACContext) {
       },
       handler: async (c, { body }) => {
         const app = await appByToken(c);
-        const prepared = verify(body, app.id);
+        const { schema: prepared, contentSHA256 } = verify(body, app.id);
         const now = services.clock.now();
         const actor = `app:${app.id}`;
         const result = await services.storage.db.transaction().execute(async (trx) => {
@@ -123,7 +148,7 @@ export function schemaRoutes(context: RBACContext) {
             locked.current_version === null
               ? null
               : await schemas.get(app.org_id, app.id, locked.current_version, trx);
-          if (current && current.prepared._prepared.content_sha256 === prepared._prepared.content_sha256) {
+          if (current && contentHashOf(current.prepared) === contentSHA256) {
             return { status: 'accepted' as const, version: current.version };
           }
           const diff = diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, prepared);
@@ -179,12 +204,13 @@ export function schemaRoutes(context: RBACContext) {
         },
         400: { description: 'invalid_schema' },
         401: { description: 'app_token_invalid or no_session' },
+        403: { description: 'insufficient_capability: a session of someone outside the org' },
         404: { description: 'app_not_found' },
         422: { description: 'namespace_violation' },
       },
       handler: async (c, { body }) => {
         const app = c.req.header(APP_TOKEN_HEADER) ? await appByToken(c) : await appForReader(c);
-        const prepared = verify(body, app.id);
+        const { schema: prepared } = verify(body, app.id);
         const diff = await diffAgainstCurrent(app, prepared);
         return c.json({
           current_version: app.current_version,
@@ -211,13 +237,14 @@ export function schemaRoutes(context: RBACContext) {
             pending_version: z.number().nullable(),
           }),
         },
+        403: { description: 'insufficient_capability: not a member of the org' },
         404: { description: 'app_not_found' },
       },
       handler: async (c) => {
         const app = await appForReader(c);
         const versions = await schemas.list(app.org_id, app.id);
         return c.json({
-          versions: versions.map((version) => versionSummary(version, true)),
+          versions: versions.map(versionSummary),
           current_version: app.current_version,
           pending_version: app.pending_version,
         });
@@ -231,6 +258,7 @@ export function schemaRoutes(context: RBACContext) {
       security: ['session', 'adminToken'],
       responses: {
         200: { description: 'The current version', schema: z.record(z.string(), z.unknown()) },
+        403: { description: 'insufficient_capability: not a member of the org' },
         404: { description: 'app_not_found, or not_found when nothing was pushed yet' },
       },
       handler: async (c) => {
@@ -239,7 +267,7 @@ export function schemaRoutes(context: RBACContext) {
           app.current_version === null ? null : await schemas.get(app.org_id, app.id, app.current_version);
         if (!current) throw new PylonError(404, 'not_found', 'No schema has been pushed for this app');
         return c.json({
-          ...versionSummary(current, true),
+          ...versionSummary(current),
           capabilities: current.prepared.capabilities,
           archetypes: current.prepared.archetypes,
         });
@@ -309,6 +337,58 @@ export function schemaRoutes(context: RBACContext) {
           return revoked.length;
         });
         return c.json({ status: 'approved' as const, version: body.version, roles_migrated: migrated });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/apps/:appId/schema/pending',
+      summary: 'Withdraw the pending version: it never becomes current, and later pushes are taken again',
+      tags: ['schemas'],
+      security: ['session', 'adminToken', 'appToken'],
+      responses: {
+        200: {
+          description: 'Withdrawn',
+          schema: z.object({
+            status: z.literal('withdrawn'),
+            version: z.number(),
+            current_version: z.number().nullable(),
+          }),
+        },
+        401: { description: 'app_token_invalid, or no_session' },
+        403: { description: 'insufficient_capability or app_disabled' },
+        404: { description: 'app_not_found, or nothing_pending' },
+      },
+      handler: async (c) => {
+        // The app's own token may take back what it pushed; a person needs the approver's capability.
+        const actor = c.req.header(APP_TOKEN_HEADER)
+          ? `app:${(await appByToken(c)).id}`
+          : callerName(await requireCapability(c, context, PYLON_CAPABILITIES.approveMigration));
+        const orgId = c.get('orgId');
+        const appId = c.req.param('appId') ?? '';
+        const now = services.clock.now();
+        const withdrawn = await services.storage.db.transaction().execute(async (trx) => {
+          const app = await apps.lock(trx, orgId, appId);
+          if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+          if (app.pending_version === null)
+            throw new PylonError(404, 'nothing_pending', 'No version is waiting for approval');
+          // The row stays: versions are immutable and their numbers are never reused.
+          const pending = (await schemas.get(orgId, appId, app.pending_version, trx))!;
+          await apps.setVersions(trx, orgId, appId, { current: app.current_version, pending: null });
+          await appendAudit(trx, now, {
+            org: orgId,
+            action: 'schema.withdrawn',
+            actor,
+            target: appId,
+            detail: { version: pending.version, version_tag: pending.versionTag },
+            requestId: c.get('requestId'),
+          });
+          return { version: pending.version, current: app.current_version };
+        });
+        return c.json({
+          status: 'withdrawn' as const,
+          version: withdrawn.version,
+          current_version: withdrawn.current,
+        });
       },
     }),
   ];

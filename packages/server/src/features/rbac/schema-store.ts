@@ -1,10 +1,11 @@
-import type { PreparedSchema } from '@pylon/core';
 import type { DB } from '../../storage/database.js';
+import type { StoredSchema } from './schema-input.js';
 
 export interface SchemaVersion {
   version: number;
   versionTag: string;
-  prepared: PreparedSchema;
+  /** The pushed schema; `_prepared` only when the pusher sent the CLI's marker. */
+  prepared: StoredSchema;
   /** archetype → its capabilities, inherits resolved (computed once, at push). */
   expanded: Record<string, string[]>;
   pushedBy: string;
@@ -108,7 +109,7 @@ function toVersion(row: {
   return {
     version: Number(row.version),
     versionTag: row.version_tag,
-    prepared: JSON.parse(row.prepared) as PreparedSchema,
+    prepared: JSON.parse(row.prepared) as StoredSchema,
     expanded: JSON.parse(row.expanded) as Record<string, string[]>,
     pushedBy: row.pushed_by,
     pushedAt: Number(row.pushed_at),

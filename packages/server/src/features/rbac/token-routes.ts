@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
 import { defineRoute } from '../../http/route-table.js';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { orgAPIURL } from '../orgs/org-directory.js';
+import { requestAPIURL } from '../orgs/org-hosts.js';
 import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
 import { rbacCaller } from './caller.js';
 import type { RBACContext } from './context.js';
@@ -53,7 +53,8 @@ export function tokenRoutes(context: RBACContext) {
         const caps =
           caller.scopes.length === 0 ? answer.caps : answer.caps.filter((cap) => caller.scopes.includes(cap));
         const token = await services.keys.sign({
-          iss: orgAPIURL(services.config.publicURL, orgId),
+          // The api_url the client discovered at the host it called, so SDKs match it as the issuer.
+          iss: requestAPIURL(c, services.config),
           aud: appId,
           sub: caller.email,
           org: orgId,
