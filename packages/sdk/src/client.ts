@@ -3,6 +3,7 @@ import { CapabilityDeniedError, TokenInvalidError } from './errors.js';
 import { type OnEvent, safeEmitter } from './events.js';
 import { createKeySet } from './key-set.js';
 import { createMinter } from './mint.js';
+import { createOrgResolver, type DiscoveredOrg } from './org-discovery.js';
 import { normalizeOrgURL } from './org-url.js';
 import { type Actor, type Clock, type FetchLike, type JWKSCache, systemClock } from './types.js';
 import { createVerifier } from './verify-token.js';
@@ -11,7 +12,11 @@ import { createVerifier } from './verify-token.js';
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
 
 export interface PylonClientOptions {
-  /** The org's `api_url`, e.g. `https://pylon.example.com/o/acme`; tokens' `iss` must equal it. */
+  /**
+   * Where this Pylon is reached: the deployment's URL (`http://127.0.0.1:4000`) or the org's
+   * `api_url` (`https://pylon.example.com/o/acme`). One `GET {orgUrl}/discover` finds the org's
+   * `api_url` (the tokens' `iss`); it must be on the same origin and serve `expectedOrgId`.
+   */
   orgUrl: string;
   /** This app's id: the `aud` and `app` of the tokens it accepts, and what it mints for. */
   appId: string;
@@ -28,6 +33,13 @@ export interface PylonClientOptions {
   tokenCacheSize?: number;
   /** Accept a plain-http `orgUrl` off loopback. Only for a private network you trust. */
   allowInsecureHTTP?: boolean;
+  /** Longest token life accepted (`exp − iat` and `exp − now`), in seconds; default 32. */
+  maxTokenLifetimeSeconds?: number;
+  /**
+   * Where configuration warnings go (a discovery that failed, tokens issued for another URL):
+   * default `console`; `null` silences them (they still reach `onEvent`).
+   */
+  logger?: { warn(message: string): void } | null;
 }
 
 export interface PylonClient {
@@ -43,11 +55,19 @@ export interface PylonClient {
   requireCapability(actor: Actor, capability: string): void;
   /** A scoped token for this app from the process's own session (single-flight, cached). */
   mintScopedToken(): Promise<string>;
+  /**
+   * The org `orgUrl` serves, from its `/discover` (made once, on first use of the client, or
+   * now): call it at start-up to fail fast on a wrong `orgUrl` or `expectedOrgId`. Throws
+   * `OrgDiscoveryError`.
+   */
+  discover(): Promise<DiscoveredOrg>;
 }
 
 export const CLIENT_DEFAULTS = {
   /** Tolerance on `nbf` and `exp` (docs/SDK.md "Verify"). */
   skewSeconds: 2,
+  /** Longest token life accepted: Pylon's scoped tokens live 30 s, plus the skew. */
+  maxTokenLifetimeSeconds: 30 + 2,
   tokenCacheSize: 10_000,
 } as const;
 
@@ -59,10 +79,29 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
   const clock = options.clock ?? systemClock;
   // Looked up at each call, so a fetch patched after construction (tests, tracing) is used.
   const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? CLIENT_DEFAULTS.maxTokenLifetimeSeconds;
+  if (!Number.isFinite(maxLifetimeSeconds) || maxLifetimeSeconds <= 0) {
+    throw new TypeError('maxTokenLifetimeSeconds must be a positive number of seconds');
+  }
   const emit = safeEmitter(options.onEvent);
+  const logger = options.logger === undefined ? globalThis.console : options.logger;
+  const warn = (message: string) => {
+    try {
+      logger?.warn(message);
+    } catch {}
+  };
 
+  const resolveOrg = createOrgResolver({
+    orgUrl,
+    expectedOrgId: orgId,
+    allowInsecureHTTP: options.allowInsecureHTTP === true,
+    fetch,
+    clock,
+    emit,
+    warn,
+  });
   const keySet = createKeySet({
-    url: `${orgUrl}/.well-known/pylon-keys`,
+    url: async () => `${(await resolveOrg()).baseURL}/.well-known/pylon-keys`,
     fetch,
     clock,
     emit,
@@ -70,13 +109,15 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
   });
   const verify = createVerifier({
     keySet,
-    expected: { issuer: orgUrl, appId, orgId, skewSeconds: CLIENT_DEFAULTS.skewSeconds },
+    resolveOrg,
+    expected: { appId, orgId, skewSeconds: CLIENT_DEFAULTS.skewSeconds, maxLifetimeSeconds },
     clock,
     emit,
+    warn,
     tokenCacheSize: options.tokenCacheSize ?? CLIENT_DEFAULTS.tokenCacheSize,
   });
   const mintScopedToken = createMinter({
-    orgUrl,
+    baseURL: async () => (await resolveOrg()).baseURL,
     appId,
     fetch,
     clock,
@@ -106,6 +147,10 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
       if (!hasCapability(actor, capability)) throw new CapabilityDeniedError(qualify(capability));
     },
     mintScopedToken,
+    async discover() {
+      const { id, name, api_url } = await resolveOrg();
+      return { id, name, api_url };
+    },
   };
 }
 

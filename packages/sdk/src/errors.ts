@@ -9,6 +9,7 @@ export const SDK_ERROR_CODES = [
   'org_mismatch',
   'insufficient_capability',
   'key_set_unavailable',
+  'org_discovery_failed',
   'request_failed',
   'schema_push_failed',
   'namespace_violation',
@@ -71,6 +72,17 @@ export class KeySetUnavailableError extends PylonSDKError {
   override name = 'KeySetUnavailableError';
   constructor() {
     super('key_set_unavailable', 'The Pylon key set could not be loaded');
+  }
+}
+
+/**
+ * `GET {orgUrl}/discover` failed or answered something this client must not trust (an `api_url`
+ * on another origin, another org than `expectedOrgId`): nothing can be verified or minted.
+ */
+export class OrgDiscoveryError extends PylonSDKError {
+  override name = 'OrgDiscoveryError';
+  constructor(message: string, details: { status?: number } = {}) {
+    super('org_discovery_failed', message, details);
   }
 }
 

@@ -1,6 +1,6 @@
 import { type HeadersLike, readBearer } from './bearer.js';
 import type { PylonClient } from './client.js';
-import { KeySetUnavailableError, PylonSDKError, TokenInvalidError } from './errors.js';
+import { KeySetUnavailableError, OrgDiscoveryError, PylonSDKError, TokenInvalidError } from './errors.js';
 import type { Actor } from './types.js';
 
 /** What a guard refuses with (docs/SDK.md "Guard"). The message never says why a token failed. */
@@ -103,7 +103,10 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
       actor = await client.verify(token);
     } catch (error) {
       if (error instanceof TokenInvalidError) return { failure: FAILURES.token_invalid };
-      if (error instanceof KeySetUnavailableError) return { failure: FAILURES.key_set_unavailable };
+      // Discovery failed (the detail went to onEvent and the logger): nothing can be verified.
+      if (error instanceof KeySetUnavailableError || error instanceof OrgDiscoveryError) {
+        return { failure: FAILURES.key_set_unavailable };
+      }
       throw error;
     }
     if (requiredCapability !== undefined && !client.hasCapability(actor, requiredCapability)) {

@@ -9,6 +9,7 @@ export {
   KeySetUnavailableError,
   NamespaceViolationError,
   NoSessionError,
+  OrgDiscoveryError,
   OrgMismatchError,
   PylonRequestError,
   PylonSDKError,
@@ -31,6 +32,7 @@ export {
 } from './guard.js';
 export { KEY_SET_DEFAULTS } from './key-set.js';
 export { MINT_REFRESH_MARGIN_MS } from './mint.js';
+export { DISCOVERY_DEFAULTS, type DiscoveredOrg } from './org-discovery.js';
 export {
   type CurrentSchema,
   type PylonSchemaClient,

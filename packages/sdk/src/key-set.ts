@@ -15,12 +15,14 @@ export const KEY_SET_DEFAULTS = {
 } as const;
 
 interface Loaded {
-  keys: Map<string, CryptoKey>;
+  /** null: published, but not for verifying signatures (`use`/`key_ops`). */
+  keys: Map<string, CryptoKey | null>;
   fetchedAt: number;
 }
 
 export interface KeySetOptions {
-  url: string;
+  /** Asked at each fetch: the org's base is known only once `/discover` has answered. */
+  url: () => Promise<string>;
   fetch: FetchLike;
   clock: Clock;
   emit: OnEvent;
@@ -28,8 +30,11 @@ export interface KeySetOptions {
 }
 
 export interface KeySet {
-  /** The key for `kid`, or undefined when Pylon does not publish it even after a refresh. */
-  getKey(kid: string): Promise<CryptoKey | undefined>;
+  /**
+   * The key for `kid`; null when Pylon publishes it but not for signatures; undefined when Pylon
+   * does not publish it even after a refresh.
+   */
+  getKey(kid: string): Promise<CryptoKey | null | undefined>;
 }
 
 /**
@@ -59,7 +64,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
     lastAttemptAt = clock.now();
     let status: number | undefined;
     try {
-      const response = await options.fetch(options.url, {
+      const response = await options.fetch(await options.url(), {
         headers: { accept: 'application/json' },
         redirect: 'error',
         signal: AbortSignal.timeout(KEY_SET_DEFAULTS.requestTimeoutMs),
@@ -70,7 +75,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       loaded = { keys: await importPublishedKeys(published), fetchedAt: clock.now() };
       failures = 0;
       retryAt = Number.NEGATIVE_INFINITY;
-      emit('key_set.refreshed', { kids: loaded.keys.size });
+      emit('key_set.refreshed', { kids: [...loaded.keys.values()].filter(Boolean).length });
       await writeExternal(published, loaded.fetchedAt);
     } catch {
       failures += 1;

@@ -6,7 +6,8 @@ import type { Clock, FetchLike } from './types.js';
 export const MINT_REFRESH_MARGIN_MS = 5000;
 
 export interface MinterOptions {
-  orgUrl: string;
+  /** The org's base, once `/discover` has answered. */
+  baseURL: () => Promise<string>;
   appId: string;
   fetch: FetchLike;
   clock: Clock;
@@ -21,7 +22,7 @@ interface Minted {
 }
 
 /**
- * `POST {orgUrl}/token` for a process that holds a session (CLI, stdio MCP server). Single-flight:
+ * `POST {api_url}/token` for a process that holds a session (CLI, stdio MCP server). Single-flight:
  * concurrent callers share one request; the answer is cached until shortly before `expires_at`.
  */
 export function createMinter(options: MinterOptions): () => Promise<string> {
@@ -29,9 +30,10 @@ export function createMinter(options: MinterOptions): () => Promise<string> {
   let inflight: { session: string; promise: Promise<string> } | undefined;
 
   async function request(session: string): Promise<string> {
+    const base = await options.baseURL();
     let response: Response;
     try {
-      response = await options.fetch(`${options.orgUrl}/token`, {
+      response = await options.fetch(`${base}/token`, {
         method: 'POST',
         headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
         body: JSON.stringify({ app_id: options.appId }),

@@ -1,4 +1,7 @@
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+// The names one machine answers to for itself, as the URL parser writes them. Only these three:
+// another 127/8 address can be another process, so it stays a different host.
+const SAME_LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/i;
 
 /**
  * The org's `api_url` as Pylon writes it into `iss`: no trailing slash, no query or fragment. The
@@ -21,4 +24,23 @@ export function normalizeOrgURL(orgUrl: string, options: { allowInsecureHTTP?: b
     throw new TypeError('orgUrl must use https (http is allowed on loopback, or with allowInsecureHTTP)');
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * The form two issuers are compared in: the string itself, except that `localhost`, `127.0.0.1`
+ * and `[::1]` are one host (a server whose public URL says `localhost` is reached as 127.0.0.1).
+ * Scheme, port and path must still match exactly. Pure string work: `iss` is not re-normalised,
+ * so `…/o/acme/` stays a different issuer from `…/o/acme` (RFC 7519 §4.1.1 compares strings).
+ */
+export function canonicalIssuer(issuer: string): string {
+  const match = /^(https?:\/\/)(\[[^\]]*\]|[^/:]+)(.*)$/i.exec(issuer);
+  if (match === null || !SAME_LOOPBACK.test(match[2]!)) return issuer;
+  return `${match[1]!.toLowerCase()}loopback${match[3]}`;
+}
+
+/** The same origin, loopback spellings treated as one host (RFC 6454 §5 otherwise). */
+export function isSameOrigin(a: string, b: string): boolean {
+  const [x, y] = [new URL(a), new URL(b)];
+  const host = (url: URL) => (SAME_LOOPBACK.test(url.hostname) ? 'loopback' : url.hostname);
+  return x.protocol === y.protocol && x.port === y.port && host(x) === host(y);
 }

@@ -1,4 +1,5 @@
 import { base64url } from 'jose';
+import { hasDuplicateMemberNames } from './duplicate-members.js';
 import { VerifyFailure } from './verify-failure.js';
 
 /** Larger tokens are refused before any parsing, so a huge header costs nothing (docs/SDK.md). */
@@ -16,7 +17,8 @@ export interface TokenHeader {
 }
 
 /**
- * Reads just enough of a compact JWS to pick a key: its size, its shape, `alg` and `kid`. Only
+ * Reads just enough of a compact JWS to pick a key: its size, its shape, `alg` and `kid`; a header
+ * naming any parameter twice is refused first (RFC 7515 §5.2: which `alg` would count?). Only
  * EdDSA is accepted, so `none`, HS256 signed with the public key (RFC 8725 §2.1, algorithm
  * confusion) and any other algorithm are refused before a key is even looked up.
  */
@@ -32,10 +34,12 @@ export function readTokenHeader(token: string): TokenHeader {
   ) {
     throw new VerifyFailure('malformed');
   }
-  const header = decodeJSON(header64!);
+  const text = decodeText(header64!);
+  const header = parseJSON(text);
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new VerifyFailure('malformed');
   }
+  if (hasDuplicateMemberNames(text)) throw new VerifyFailure('duplicate_header_parameter');
   const { alg, kid } = header as { alg?: unknown; kid?: unknown };
   if (alg !== 'EdDSA') throw new VerifyFailure('alg_not_allowed');
   if (typeof kid !== 'string' || kid === '') throw new VerifyFailure('unknown_kid');
@@ -44,9 +48,20 @@ export function readTokenHeader(token: string): TokenHeader {
 
 /** The JSON a base64url segment holds; `malformed` for anything that is not. */
 export function decodeJSON(segment: string | Uint8Array): unknown {
+  return parseJSON(decodeText(segment));
+}
+
+function decodeText(segment: string | Uint8Array): string {
   try {
-    const bytes = typeof segment === 'string' ? base64url.decode(segment) : segment;
-    return JSON.parse(utf8.decode(bytes));
+    return utf8.decode(typeof segment === 'string' ? base64url.decode(segment) : segment);
+  } catch {
+    throw new VerifyFailure('malformed');
+  }
+}
+
+function parseJSON(text: string): unknown {
+  try {
+    return JSON.parse(text);
   } catch {
     throw new VerifyFailure('malformed');
   }

@@ -3,6 +3,7 @@ import { type ClaimExpectations, checkClaims, type VerifiedClaims } from './clai
 import { TokenInvalidError } from './errors.js';
 import type { OnEvent } from './events.js';
 import type { KeySet } from './key-set.js';
+import type { ResolvedOrg } from './org-discovery.js';
 import { createTokenCache } from './token-cache.js';
 import { decodeJSON, MAX_TOKEN_LENGTH, readTokenHeader } from './token-header.js';
 import type { Actor, Clock } from './types.js';
@@ -10,24 +11,32 @@ import { VerifyFailure } from './verify-failure.js';
 
 export interface VerifierOptions {
   keySet: KeySet;
-  expected: ClaimExpectations;
+  /** The org this client serves, once discovered: its `api_url` is the expected `iss`. */
+  resolveOrg: () => Promise<ResolvedOrg>;
+  expected: Omit<ClaimExpectations, 'issuer'>;
   clock: Clock;
   emit: OnEvent;
+  warn: (message: string) => void;
   tokenCacheSize: number;
 }
 
 /**
- * Scoped-token verification: size, header, key, signature, claims, in that order, each failure a
- * stable reason reported once through `emit`. The caller only ever sees `TokenInvalidError`.
+ * Scoped-token verification: size, header, org, key, signature, claims, in that order, each
+ * failure a stable reason reported once through `emit`. The caller only ever sees
+ * `TokenInvalidError` (or, when nothing can be verified at all, the key-set or discovery error).
  */
 export function createVerifier(options: VerifierOptions): (token: string) => Promise<Actor> {
-  const { keySet, expected, clock, emit } = options;
+  const { keySet, clock, emit } = options;
   const cache = createTokenCache(options.tokenCacheSize);
+  let verifiedOnce = false;
+  let warnedIssuer = false;
 
   async function verifyUncached(token: string, nowSeconds: number): Promise<VerifiedClaims> {
     const { kid, signature } = readTokenHeader(token);
+    const org = await options.resolveOrg();
     const key = await keySet.getKey(kid);
     if (key === undefined) throw new VerifyFailure('unknown_kid');
+    if (key === null) throw new VerifyFailure('key_not_for_verification');
     let payload: Uint8Array;
     try {
       ({ payload } = await compactVerify(token, key, { algorithms: ['EdDSA'] }));
@@ -36,9 +45,26 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
         error instanceof errors.JWSSignatureVerificationFailed ? 'bad_signature' : 'malformed',
       );
     }
+    const expected = { ...options.expected, issuer: org.api_url };
     const verified = checkClaims(decodeJSON(payload), expected, nowSeconds);
     cache.set(signature, token, verified);
     return verified;
+  }
+
+  /**
+   * A token Pylon signed whose `iss` is not ours, before any token verified, is almost always
+   * this client's configuration (or the server's public URL), not an attack: say so, once.
+   */
+  async function warnIssuerOnce(tokenIssuer: string | undefined): Promise<void> {
+    if (warnedIssuer || verifiedOnce || tokenIssuer === undefined) return;
+    warnedIssuer = true;
+    const expected = (await options.resolveOrg()).api_url;
+    const shown = printable(tokenIssuer);
+    const message =
+      `@pylon/sdk: tokens are issued by ${shown} but this client expects ${expected}: ` +
+      `set orgUrl to ${shown} (or, if that is not where this Pylon is reached, set PYLON_PUBLIC_URL on the server)`;
+    emit('org.issuer_mismatch', { token_issuer: shown, expected_issuer: expected, message });
+    options.warn(message);
   }
 
   return async function verify(token) {
@@ -46,12 +72,21 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
     try {
       if (token.length > MAX_TOKEN_LENGTH) throw new VerifyFailure('oversized');
       const signature = token.slice(token.lastIndexOf('.') + 1);
-      const hit = cache.get(signature, token, nowSeconds, expected.skewSeconds);
-      return (hit ?? (await verifyUncached(token, nowSeconds))).actor;
+      const hit = cache.get(signature, token, nowSeconds, options.expected.skewSeconds);
+      const { actor } = hit ?? (await verifyUncached(token, nowSeconds));
+      verifiedOnce = true;
+      return actor;
     } catch (error) {
       if (!(error instanceof VerifyFailure)) throw error;
       emit('token.verify.failed', { reason: error.reason });
+      if (error.reason === 'wrong_issuer') await warnIssuerOnce(error.detail.issuer);
       throw new TokenInvalidError();
     }
   };
+}
+
+// The `iss` comes from a signed token, but still goes into a log line: no control characters.
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

@@ -6,6 +6,7 @@ export {
   CapabilityDeniedError,
   KeySetUnavailableError,
   NoSessionError,
+  OrgDiscoveryError,
   OrgMismatchError,
   PylonRequestError,
   PylonSDKError,
@@ -27,5 +28,6 @@ export {
 } from './guard.js';
 export { KEY_SET_DEFAULTS } from './key-set.js';
 export { MINT_REFRESH_MARGIN_MS } from './mint.js';
+export { DISCOVERY_DEFAULTS, type DiscoveredOrg } from './org-discovery.js';
 export { MAX_TOKEN_LENGTH } from './token-header.js';
 export type { Actor, Clock, FetchLike, JWKSCache } from './types.js';

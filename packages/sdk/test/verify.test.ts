@@ -39,6 +39,7 @@ describe('scoped-token verification: every failure has its own reason, and only 
       onEvent: (name, detail) => {
         if (name === 'token.verify.failed') reasons.push(detail.reason);
       },
+      logger: null,
     });
   });
 
@@ -129,6 +130,102 @@ describe('scoped-token verification: every failure has its own reason, and only 
     reasons = [];
     expect(await client.resolve({ bearer: await sign(key, scopedClaims({ nbf: NOW + 2 })) })).not.toBeNull();
     await expectRefused(await sign(key, scopedClaims({ nbf: NOW + 3 })), 'not_yet_valid');
+  });
+
+  it('missing_exp: a token without exp would never stop working', async () => {
+    const { exp: _exp, ...withoutExp } = scopedClaims();
+    await expectRefused(await sign(key, withoutExp), 'missing_exp');
+    reasons = [];
+    await expectRefused(
+      await sign(key, scopedClaims({ exp: String(NOW + 30) as unknown as number })),
+      'malformed',
+    );
+  });
+
+  it('iat_in_future: issued more than 2 s from now', async () => {
+    expect(await client.resolve({ bearer: await sign(key, scopedClaims({ iat: NOW + 2 })) })).not.toBeNull();
+    await expectRefused(await sign(key, scopedClaims({ iat: NOW + 3 })), 'iat_in_future');
+    reasons = [];
+    await expectRefused(await sign(key, scopedClaims({ iat: 'now' as unknown as number })), 'malformed');
+  });
+
+  it('lifetime_too_long: exp − iat or exp − now over 32 s (30 s + skew) by default', async () => {
+    expect(await client.resolve({ bearer: await sign(key, scopedClaims({ exp: NOW + 32 })) })).not.toBeNull();
+    await expectRefused(await sign(key, scopedClaims({ exp: NOW + 33 })), 'lifetime_too_long');
+    reasons = [];
+    // Still 30 s to live, but issued 100 s ago: no Pylon token lives 130 s.
+    await expectRefused(
+      await sign(key, scopedClaims({ iat: NOW - 100, exp: NOW + 30 })),
+      'lifetime_too_long',
+    );
+    reasons = [];
+    const { iat: _iat, ...withoutIat } = scopedClaims({ exp: NOW + 3600 });
+    await expectRefused(await sign(key, withoutIat), 'lifetime_too_long');
+  });
+
+  it('maxTokenLifetimeSeconds raises (or lowers) the limit; a nonsensical one fails at construction', async () => {
+    const events: VerifyFailureReason[] = [];
+    const options = {
+      orgUrl: ORG_URL,
+      appId: APP_ID,
+      expectedOrgId: ORG_ID,
+      fetch: pylon.fetch,
+      clock: manualClock(NOW_MS),
+      onEvent: (name: string, detail: unknown) => {
+        if (name === 'token.verify.failed') events.push((detail as { reason: VerifyFailureReason }).reason);
+      },
+    };
+    const hour = pylonClient({ ...options, maxTokenLifetimeSeconds: 3600 });
+    expect(await hour.resolve({ bearer: await sign(key, scopedClaims({ exp: NOW + 3600 })) })).not.toBeNull();
+    expect(await hour.resolve({ bearer: await sign(key, scopedClaims({ exp: NOW + 3601 })) })).toBeNull();
+    const strict = pylonClient({ ...options, maxTokenLifetimeSeconds: 10 });
+    expect(await strict.resolve({ bearer: await sign(key) })).toBeNull();
+    expect(events).toEqual(['lifetime_too_long', 'lifetime_too_long']);
+    expect(() => pylonClient({ ...options, maxTokenLifetimeSeconds: 0 })).toThrow(TypeError);
+    expect(() => pylonClient({ ...options, maxTokenLifetimeSeconds: Number.NaN })).toThrow(TypeError);
+  });
+
+  it('duplicate_header_parameter: a header naming alg twice, whichever comes last (RFC 7515 §5.2)', async () => {
+    const payload = encode(scopedClaims());
+    const signed = async (headerJSON: string) => {
+      const header = base64url.encode(headerJSON);
+      const input = new TextEncoder().encode(`${header}.${payload}`);
+      const signature = await crypto.subtle.sign('Ed25519', key.privateKey, input);
+      return `${header}.${payload}.${base64url.encode(new Uint8Array(signature))}`;
+    };
+    // The same bytes with one alg verify: the refusal is the duplicate, not the signature.
+    expect(await client.resolve({ bearer: await signed('{"alg":"EdDSA","kid":"k1"}') })).not.toBeNull();
+    for (const header of [
+      '{"alg":"none","alg":"EdDSA","kid":"k1"}',
+      '{"alg":"EdDSA","alg":"none","kid":"k1"}',
+      // `\u0061lg` is `alg`: names are compared after unescaping.
+      '{"alg":"EdDSA","kid":"k1","\\u0061lg":"EdDSA"}',
+      '{"alg":"EdDSA","kid":"k1","kid":"k1"}',
+    ]) {
+      reasons = [];
+      await expectRefused(await signed(header), 'duplicate_header_parameter');
+    }
+  });
+
+  it('key_not_for_verification: the kid names a key published with use:enc, or key_ops without verify', async () => {
+    const withJWK = (extra: Record<string, unknown>, kid: string) =>
+      ({ ...key, kid, jwk: { ...key.jwk, kid, use: undefined, ...extra } }) as unknown as SigningKey;
+    pylon.state.keys = [
+      withJWK({ use: 'enc' }, 'enc'),
+      withJWK({ key_ops: ['encrypt'] }, 'ops'),
+      withJWK({ key_ops: 'verify' }, 'ops-string'),
+      withJWK({ use: 'sig', key_ops: ['sign', 'verify'] }, 'both'),
+      withJWK({ key_ops: ['verify'] }, 'verify-only'),
+    ];
+    for (const kid of ['enc', 'ops', 'ops-string']) {
+      reasons = [];
+      await expectRefused(await sign(key, scopedClaims(), kid), 'key_not_for_verification');
+    }
+    // Known but unusable: not an unknown kid, so no forced refresh.
+    expect(pylon.keySetFetches()).toBe(1);
+    for (const kid of ['both', 'verify-only']) {
+      expect(await client.resolve({ bearer: await sign(key, scopedClaims(), kid) })).not.toBeNull();
+    }
   });
 
   it('wrong_issuer, wrong_audience, wrong_org, wrong_app', async () => {

@@ -1,5 +1,5 @@
 import type { FetchLike } from '../../src/types.js';
-import { ORG_URL, type SigningKey } from './keys.js';
+import { ORG_ID, ORG_URL, type SigningKey } from './keys.js';
 
 type Handler = (init: RequestInit | undefined) => Response | Promise<Response>;
 
@@ -12,6 +12,9 @@ export function fakePylon(keys: SigningKey[] = []) {
     keys: [...keys],
     /** When set, the key-set endpoint answers this status instead. */
     keySetStatus: undefined as number | undefined,
+    /** What `GET {ORG_URL}/discover` answers: by default, that this URL is the org's api_url. */
+    discovery: { id: ORG_ID, name: 'Acme', api_url: ORG_URL } as unknown,
+    discoveryStatus: 200,
     calls: [] as Array<{ url: string; init: RequestInit | undefined }>,
     routes: new Map<string, Handler>(),
   };
@@ -22,12 +25,21 @@ export function fakePylon(keys: SigningKey[] = []) {
         return Response.json({ error: 'down' }, { status: state.keySetStatus });
       return Response.json({ keys: state.keys.map((key) => key.jwk) });
     }
+    if (url === `${ORG_URL}/discover`) {
+      return Response.json(state.discovery, { status: state.discoveryStatus });
+    }
     const handler = state.routes.get(`${init?.method ?? 'GET'} ${url}`);
     if (handler) return handler(init);
     throw new TypeError(`blocked: ${url}`);
   };
   const count = (path: string) => state.calls.filter((call) => call.url === `${ORG_URL}${path}`).length;
-  return { state, fetch, keySetFetches: () => count('/.well-known/pylon-keys'), count };
+  return {
+    state,
+    fetch,
+    keySetFetches: () => count('/.well-known/pylon-keys'),
+    discoveries: () => count('/discover'),
+    count,
+  };
 }
 
 export function manualClock(start: number) {
