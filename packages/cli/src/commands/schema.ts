@@ -90,6 +90,16 @@ export function registerSchemaCommands(program: Command, context: CommandContext
         .requiredOption('--version <n>', 'the pending version', parseVersion),
     ),
   ).action((options: OrgOptions & { app: string; version: number }) => approve(context, options));
+
+  withJSONOption(
+    withOrgOptions(
+      schema
+        .command('withdraw')
+        .description('withdraw the pending version: it never becomes current, and pushes are taken again')
+        .requiredOption('--app <app>', 'the app id')
+        .option('--app-token <token>', 'use the app token (or - for standard input) instead of the session'),
+    ),
+  ).action((options: OrgOptions & { app: string; appToken?: string }) => withdraw(context, options));
 }
 
 async function prepare(
@@ -275,6 +285,31 @@ async function approve(
   if (options.json) return context.printer.json(answer);
   context.printer.out(
     `approved: version ${answer.version} of ${options.app} is current; ${answer.roles_migrated} grant${answer.roles_migrated === 1 ? '' : 's'} of removed archetypes revoked`,
+  );
+}
+
+async function withdraw(
+  context: CommandContext,
+  options: OrgOptions & { app: string; appToken?: string },
+): Promise<void> {
+  const token = await appToken(context, options.appToken);
+  const org = await context.resolveOrg(options);
+  const auth =
+    token !== undefined
+      ? { headers: { [APP_TOKEN_HEADER]: token } }
+      : { bearer: (await context.requireSession(org)).token };
+  const answer = await context.client(org).call<{
+    status: string;
+    version: number;
+    current_version: number | null;
+  }>({
+    method: 'DELETE',
+    path: `/apps/${encodeURIComponent(options.app)}/schema/pending`,
+    ...auth,
+  });
+  if (options.json) return context.printer.json(answer);
+  context.printer.out(
+    `withdrawn: version ${answer.version} of ${options.app} will not become current; version ${answer.current_version ?? '-'} keeps serving`,
   );
 }
 
