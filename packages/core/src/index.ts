@@ -10,6 +10,13 @@ export {
   toAuthCode,
   toRbacCode,
 } from './errors.js';
+export {
+  checkTimeClaims,
+  decodeProtectedHeader,
+  hasDuplicateMemberNames,
+  type TimeClaimOptions,
+  type TimeClaimProblem,
+} from './jwt-checks.js';
 export { canonicalJSON } from './schema/canonical-json.js';
 export {
   diffSchemas,

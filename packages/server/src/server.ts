@@ -1,5 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { Hono } from 'hono';
+import { BackgroundWork } from './background.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { DEFAULTS } from './config/defaults.js';
@@ -22,6 +23,7 @@ import { type AnyRoute, mountRoutes, type RouteGroup } from './http/route-table.
 import { KeyRing } from './keys/signing-keys.js';
 import type { Logger } from './logger.js';
 import { createConsoleMailer, type Mailer } from './mailer.js';
+import { browserNotFound, wantsHTML } from './pages/not-found-page.js';
 import type { Storage } from './storage/database.js';
 
 export const PYLON_VERSION = '0.1.0';
@@ -57,6 +59,8 @@ export interface PylonServer {
   prepare(): Promise<void>;
   /** Finish background work (queued writes); call before closing the storage. */
   close(): Promise<void>;
+  /** Resolves when no background work is pending (mail sent, activity written). */
+  idle(): Promise<void>;
 }
 
 const RBAC_ORG_PREFIX = '/o/:orgId';
@@ -93,6 +97,7 @@ export function createServer(
     orgs: new OrgDirectory(deps.storage.db, clock),
     resolvers: [adminTokenResolver(config.adminToken, config.orgId)],
     onClose: [],
+    background: new BackgroundWork(),
   };
   const features = factories.map((factory) => factory(services));
   services.resolvers.push(...features.flatMap((f) => f.resolvers ?? []));
@@ -157,10 +162,12 @@ export function createServer(
   mountRoutes(app, { surface: 'rbac', routes: [openAPIRoute] }, services);
 
   app.notFound((c) =>
-    renderError(
-      c,
-      new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route'),
-    ),
+    wantsHTML(c)
+      ? browserNotFound(c)
+      : renderError(
+          c,
+          new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route'),
+        ),
   );
   app.onError((error, c) => {
     if (!(error instanceof PylonError)) {
@@ -174,8 +181,10 @@ export function createServer(
     services,
     fetch: async (request, env) => app.fetch(request, env),
     async close() {
+      await services.background.idle();
       for (const hook of services.onClose) await hook();
     },
+    idle: () => services.background.idle(),
     async prepare() {
       await services.orgs.ensureDefault(config.orgId, config.orgId === 'default' ? 'Default' : config.orgId);
       await services.keys.ensureKey();

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { DEFAULTS } from './defaults.js';
+import { VARIABLE_ALIASES } from './variables.js';
 
 export type PylonEnv = 'development' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -26,6 +28,10 @@ export interface Config {
   readonly cliSessionTTLSeconds: number;
   readonly cookieSameSite: SameSite;
   readonly cookieDomain: string | null;
+  /** The session cookie's base name (PYLON_COOKIE_NAME); a `__Host-`/`__Secure-` prefix is added where Secure. */
+  readonly cookieName: string;
+  /** PYLON_COOKIE_SECURE: null decides by itself (Secure except development on loopback). */
+  readonly cookieSecure: boolean | null;
   readonly bootstrapAdminEmail: string | null;
   readonly bodyLimitBytes: number;
   readonly shutdownGraceMs: number;
@@ -51,6 +57,14 @@ export interface JWTIssuerConfig {
   readonly rolesClaim: string | null;
   /** Also read the token from this header (an identity-aware proxy's, e.g. Cf-Access-Jwt-Assertion). */
   readonly header: string | null;
+  /**
+   * Whether this issuer's email claim counts as proof of the address (with `email_verified: true`
+   * in the token). Off by default: an issuer that lets anyone sign up would otherwise let anyone
+   * claim any address, and with it that address's grants.
+   */
+  readonly trustEmail: boolean;
+  /** The longest lifetime a token may claim (`exp - iat`), in seconds. */
+  readonly maxLifetimeSeconds: number;
 }
 
 export type OAuthProviderConfig =
@@ -61,6 +75,8 @@ export type OAuthProviderConfig =
       readonly clientSecret: string;
       /** OpenID Connect issuer; its discovery document names every endpoint. */
       readonly issuer: string;
+      /** The `scope` requested (RFC 6749 §3.3); always holds `openid` and `email`. */
+      readonly scopes: readonly string[];
     }
   | {
       readonly id: 'github';
@@ -71,6 +87,8 @@ export type OAuthProviderConfig =
       readonly webURL: string;
       /** Where `/user` and `/user/emails` live. */
       readonly apiURL: string;
+      /** The `scope` requested; always grants `/user/emails` (`user:email` or `user`). */
+      readonly scopes: readonly string[];
     };
 
 export type RateLimits = { -readonly [K in keyof typeof DEFAULTS.rateLimits]: number };
@@ -83,6 +101,49 @@ export class ConfigError extends Error {
     message: string,
   ) {
     super(`${variable}: ${message}`);
+  }
+}
+
+/**
+ * Every refused value at once, so one restart fixes them all. `variable` is the first one's, and
+ * the message lists each on its own line.
+ */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors[0]!.variable, '');
+    this.message = errors.map((error) => error.message).join('\n');
+  }
+}
+
+/** Collects ConfigErrors (the first per variable) while the rest of the config is still parsed. */
+class ErrorCollector {
+  readonly errors: ConfigError[] = [];
+
+  add(error: ConfigError): void {
+    const all = error instanceof ConfigErrors ? error.errors : [error];
+    for (const one of all) {
+      if (!this.errors.some((seen) => seen.variable === one.variable)) this.errors.push(one);
+    }
+  }
+
+  /** The parsed value, or `fallback` with the error recorded. */
+  take<T>(parse: () => T, fallback: T): T {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.add(error);
+      return fallback;
+    }
+  }
+
+  has(variable: string): boolean {
+    return this.errors.some((error) => error.variable === variable);
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length === 1) throw this.errors[0]!;
+    if (this.errors.length > 1) throw new ConfigErrors(this.errors);
   }
 }
 
@@ -145,8 +206,86 @@ function parseDatabase(raw: string): DatabaseConfig {
   throw new ConfigError('PYLON_DATABASE_URL', 'must start with sqlite: or postgres://');
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+/** localhost, 127.0.0.0/8 or ::1 (a URL's `[::1]` too); not names that merely start with "127.". */
+export function isLoopbackHost(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost') return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  return isIP(name) === 6 && new URL(`http://[${name}]`).hostname === '[::1]';
+}
+
+/**
+ * Earlier variable names read as the current ones (VARIABLE_ALIASES), and PYLON_DEV_MODE as
+ * PYLON_ENV. Both names set to different values is an error: neither silently wins.
+ */
+function resolveAliases(env: Env, errors: ErrorCollector): Env {
+  const resolved: Record<string, string | undefined> = { ...env };
+  const adopt = (alias: string, primary: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const current = read(env, primary);
+    if (current === undefined) resolved[primary] = value;
+    else if (current.toLowerCase() !== value.toLowerCase())
+      errors.add(new ConfigError(alias, `conflicts with ${primary}; set only one of them`));
+  };
+  for (const [alias, primary] of Object.entries(VARIABLE_ALIASES)) adopt(alias, primary, read(env, alias));
+  const devMode = read(env, 'PYLON_DEV_MODE')?.toLowerCase();
+  if (devMode !== undefined) {
+    if (TRUE.includes(devMode)) adopt('PYLON_DEV_MODE', 'PYLON_ENV', 'development');
+    else if (FALSE.includes(devMode)) adopt('PYLON_DEV_MODE', 'PYLON_ENV', 'production');
+    else errors.add(new ConfigError('PYLON_DEV_MODE', 'must be true or false'));
+  }
+  return resolved;
+}
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+
+function flag(env: Env, name: string): boolean | null {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return null;
+  if (TRUE.includes(raw)) return true;
+  if (FALSE.includes(raw)) return false;
+  throw new ConfigError(name, 'must be true or false');
+}
+
+/** RFC 6265 §4.1.1: a cookie name is a token. The Secure prefixes are Pylon's to add. */
+function cookieName(env: Env): string {
+  const name = read(env, 'PYLON_COOKIE_NAME') ?? DEFAULTS.cookieName;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(name))
+    throw new ConfigError(
+      'PYLON_COOKIE_NAME',
+      'must be 1–64 cookie-name characters (letters, digits, - _ .)',
+    );
+  if (/^__(host|secure)-/i.test(name))
+    throw new ConfigError('PYLON_COOKIE_NAME', 'must not carry a __Host-/__Secure- prefix: Pylon adds it');
+  return name;
+}
+
+/**
+ * Development mode hands out sessions for any user and returns sign-in codes in responses, so it
+ * only listens on, and only advertises, loopback, unless the operator opts in by name.
+ */
+function checkDevelopmentStaysLocal(
+  env: Env,
+  host: string,
+  publicURL: string | null,
+  errors: ErrorCollector,
+) {
+  const optIn = read(env, 'PYLON_ALLOW_DEV_ON_NETWORK');
+  if (optIn !== undefined && optIn !== '1' && optIn.toLowerCase() !== 'true') {
+    errors.add(new ConfigError('PYLON_ALLOW_DEV_ON_NETWORK', 'must be 1 (or unset)'));
+    return;
+  }
+  if (optIn !== undefined) return;
+  const why =
+    'development mode lets anyone sign in as any user and shows sign-in codes in responses; ' +
+    'set PYLON_ENV=production, or PYLON_ALLOW_DEV_ON_NETWORK=1 to accept that on a trusted network';
+  if (!isLoopbackHost(host)) {
+    errors.add(new ConfigError('PYLON_HOST', `"${host}" is not a loopback address: ${why}`));
+  }
+  if (publicURL !== null && !isLoopbackHost(new URL(publicURL).hostname)) {
+    errors.add(new ConfigError('PYLON_PUBLIC_URL', `"${publicURL}" is not a loopback URL: ${why}`));
+  }
 }
 
 /**
@@ -154,30 +293,47 @@ function isLoopbackHost(hostname: string): boolean {
  * first bad variable. Production refuses insecure settings here so a misconfigured deployment
  * never starts rather than failing on its first request.
  */
-export function loadConfig(env: Env = process.env): Config {
-  const pylonEnv = oneOf<PylonEnv>(env, 'PYLON_ENV', ['development', 'production'], DEFAULTS.env);
-  const port = integer(env, 'PYLON_PORT', DEFAULTS.port, 0, 65535);
+export function loadConfig(rawEnv: Env = process.env): Config {
+  const errors = new ErrorCollector();
+  const take = <T>(parse: () => T, fallback: T): T => errors.take(parse, fallback);
+  const env = resolveAliases(rawEnv, errors);
+  const pylonEnv = take(
+    () => oneOf<PylonEnv>(env, 'PYLON_ENV', ['development', 'production'], DEFAULTS.env),
+    DEFAULTS.env,
+  );
+  const port = take(() => integer(env, 'PYLON_PORT', DEFAULTS.port, 0, 65535), DEFAULTS.port);
   const host = read(env, 'PYLON_HOST') ?? DEFAULTS.host;
 
   const publicRaw = read(env, 'PYLON_PUBLIC_URL');
   // Kept without a trailing slash so `${publicURL}/o/${org}` never doubles it.
-  const publicURL = publicRaw
-    ? origin('PYLON_PUBLIC_URL', publicRaw) + new URL(publicRaw).pathname.replace(/\/$/, '')
-    : `http://localhost:${port}`;
+  const publicParsed = take(
+    () =>
+      publicRaw
+        ? origin('PYLON_PUBLIC_URL', publicRaw) + new URL(publicRaw).pathname.replace(/\/$/, '')
+        : null,
+    null,
+  );
+  const publicURL = publicParsed ?? `http://localhost:${port}`;
 
-  const secret = read(env, 'PYLON_SECRET') ?? null;
-  if (secret !== null && !HEX64.test(secret)) {
-    throw new ConfigError(
-      'PYLON_SECRET',
-      'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`',
-    );
-  }
+  const secret = take(() => {
+    const value = read(env, 'PYLON_SECRET') ?? null;
+    if (value !== null && !HEX64.test(value)) {
+      throw new ConfigError(
+        'PYLON_SECRET',
+        'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`',
+      );
+    }
+    return value;
+  }, null);
 
   const adminToken = read(env, 'PYLON_ADMIN_TOKEN') ?? null;
-  const orgId = read(env, 'PYLON_ORG_ID') ?? DEFAULTS.orgId;
-  if (!ORG_ID_PATTERN.test(orgId)) {
-    throw new ConfigError('PYLON_ORG_ID', `"${orgId}" must match ${ORG_ID_PATTERN.source}`);
-  }
+  const orgId = take(() => {
+    const value = read(env, 'PYLON_ORG_ID') ?? DEFAULTS.orgId;
+    if (!ORG_ID_PATTERN.test(value)) {
+      throw new ConfigError('PYLON_ORG_ID', `"${value}" must match ${ORG_ID_PATTERN.source}`);
+    }
+    return value;
+  }, DEFAULTS.orgId);
 
   const list = (name: string): string[] =>
     (read(env, name) ?? '')
@@ -185,63 +341,118 @@ export function loadConfig(env: Env = process.env): Config {
       .map((item) => item.trim())
       .filter((item) => item !== '');
 
-  const trustedOrigins = list('PYLON_TRUSTED_ORIGINS').map((item) => origin('PYLON_TRUSTED_ORIGINS', item));
-  const cookieSameSite = oneOf<SameSite>(
-    env,
-    'PYLON_COOKIE_SAMESITE',
-    ['lax', 'strict', 'none'],
+  const trustedOrigins = take(
+    () => list('PYLON_TRUSTED_ORIGINS').map((item) => origin('PYLON_TRUSTED_ORIGINS', item)),
+    [],
+  );
+  const cookieSameSite = take(
+    () => oneOf<SameSite>(env, 'PYLON_COOKIE_SAMESITE', ['lax', 'strict', 'none'], DEFAULTS.cookieSameSite),
     DEFAULTS.cookieSameSite,
   );
+  const cookieSecure = take(() => flag(env, 'PYLON_COOKIE_SECURE'), null);
 
   if (pylonEnv === 'production') {
-    if (secret === null) {
-      throw new ConfigError('PYLON_SECRET', 'is required in production (64 hex characters)');
+    if (secret === null && !errors.has('PYLON_SECRET')) {
+      errors.add(new ConfigError('PYLON_SECRET', 'is required in production (64 hex characters)'));
     }
     if (!publicRaw || new URL(publicURL).protocol !== 'https:') {
-      throw new ConfigError('PYLON_PUBLIC_URL', 'must be an https:// URL in production');
+      errors.add(new ConfigError('PYLON_PUBLIC_URL', 'must be an https:// URL in production'));
     }
     if (adminToken !== null && !/^[0-9a-f]{64,}$/i.test(adminToken)) {
-      throw new ConfigError('PYLON_ADMIN_TOKEN', 'must be at least 64 hex characters in production');
+      errors.add(new ConfigError('PYLON_ADMIN_TOKEN', 'must be at least 64 hex characters in production'));
     }
+    if (cookieSecure === false) {
+      errors.add(
+        new ConfigError('PYLON_COOKIE_SECURE', 'false is refused in production: cookies must be Secure'),
+      );
+    }
+  } else {
+    checkDevelopmentStaysLocal(env, host, publicParsed, errors);
   }
   if (adminToken !== null && adminToken.length < 16) {
-    throw new ConfigError('PYLON_ADMIN_TOKEN', 'is too short (at least 16 characters; 64 hex in production)');
+    errors.add(
+      new ConfigError('PYLON_ADMIN_TOKEN', 'is too short (at least 16 characters; 64 hex in production)'),
+    );
   }
+  if (publicParsed !== null || publicRaw === undefined) checkRedirectAliases(env, publicURL, errors);
 
   const config: Config = {
     env: pylonEnv,
     port,
     host,
     publicURL,
-    database: parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL),
+    database: take(
+      () => parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL),
+      parseDatabase(DEFAULTS.databaseURL),
+    ),
     secret: secret?.toLowerCase() ?? null,
     adminToken,
     orgId,
     trustedOrigins: Object.freeze([...new Set([new URL(publicURL).origin, ...trustedOrigins])]),
     trustedProxies: Object.freeze(list('PYLON_TRUSTED_PROXIES')),
-    logLevel: oneOf<LogLevel>(env, 'PYLON_LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+    logLevel: take(
+      () => oneOf<LogLevel>(env, 'PYLON_LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+      DEFAULTS.logLevel,
+    ),
     dataDir: read(env, 'PYLON_DATA_DIR') ?? DEFAULTS.dataDir,
-    sessionTTLSeconds: integer(env, 'PYLON_SESSION_TTL', DEFAULTS.sessionTTLSeconds, 60, 365 * 24 * 3600),
-    cliSessionTTLSeconds: integer(
-      env,
-      'PYLON_CLI_SESSION_TTL',
+    sessionTTLSeconds: take(
+      () => integer(env, 'PYLON_SESSION_TTL', DEFAULTS.sessionTTLSeconds, 60, 365 * 24 * 3600),
+      DEFAULTS.sessionTTLSeconds,
+    ),
+    cliSessionTTLSeconds: take(
+      () => integer(env, 'PYLON_CLI_SESSION_TTL', DEFAULTS.cliSessionTTLSeconds, 60, 30 * 24 * 3600),
       DEFAULTS.cliSessionTTLSeconds,
-      60,
-      30 * 24 * 3600,
     ),
     cookieSameSite,
     cookieDomain: read(env, 'PYLON_COOKIE_DOMAIN') ?? null,
+    cookieName: take(() => cookieName(env), DEFAULTS.cookieName),
+    cookieSecure,
     bootstrapAdminEmail: read(env, 'PYLON_BOOTSTRAP_ADMIN_EMAIL')?.toLowerCase() ?? null,
-    bodyLimitBytes: integer(env, 'PYLON_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
-    shutdownGraceMs: integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
-    rateLimits: Object.freeze(parseRateLimits(env)),
-    oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv)),
-    apiKeyPepper: parseAPIKeyPepper(env),
-    jwtIssuers: Object.freeze(parseJWTIssuers(env, pylonEnv)),
-    orgHosts: Object.freeze(parseOrgHosts(env)),
-    orgHostTemplate: parseOrgHostTemplate(env),
+    bodyLimitBytes: take(
+      () => integer(env, 'PYLON_BODY_LIMIT', DEFAULTS.bodyLimitBytes, 1024, 64 * 1024 * 1024),
+      DEFAULTS.bodyLimitBytes,
+    ),
+    shutdownGraceMs: take(
+      () => integer(env, 'PYLON_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 600_000),
+      DEFAULTS.shutdownGraceMs,
+    ),
+    rateLimits: Object.freeze(parseRateLimits(env, errors)),
+    oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv, errors)),
+    apiKeyPepper: take(() => parseAPIKeyPepper(env), null),
+    jwtIssuers: Object.freeze(take(() => parseJWTIssuers(env, pylonEnv), [])),
+    orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),
+    orgHostTemplate: take(() => parseOrgHostTemplate(env), null),
   };
+  errors.throwIfAny();
   return Object.freeze(config);
+}
+
+/**
+ * PYLON_OAUTH_<PROVIDER>_REDIRECT (earlier docs): Pylon derives each callback from PYLON_PUBLIC_URL,
+ * so the old variable is accepted when it names that same URI and refused when it would not work.
+ */
+function checkRedirectAliases(env: Env, publicURL: string, errors: ErrorCollector): void {
+  for (const provider of ['google', 'github']) {
+    const name = `PYLON_OAUTH_${provider.toUpperCase()}_REDIRECT`;
+    const value = read(env, name)?.replace(/\/+$/, '');
+    const expected = `${publicURL}/api/auth/callback/${provider}`;
+    if (value !== undefined && value !== expected) {
+      errors.add(
+        new ConfigError(
+          name,
+          `Pylon's callback is ${expected} (from PYLON_PUBLIC_URL): set PYLON_PUBLIC_URL to match, or unset ${name}`,
+        ),
+      );
+    }
+  }
+  if (read(env, 'PYLON_OAUTH_GITHUB_OIDC_ISSUER') !== undefined) {
+    errors.add(
+      new ConfigError(
+        'PYLON_OAUTH_GITHUB_OIDC_ISSUER',
+        'GitHub sign-in is OAuth 2.0 without an OpenID issuer: use PYLON_GITHUB_URL and PYLON_GITHUB_API_URL',
+      ),
+    );
+  }
 }
 
 /** `PYLON_RATE_LIMIT_<NAME>` for each limit, e.g. PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE. */
@@ -253,12 +464,16 @@ export const RATE_LIMIT_VARIABLES: Record<keyof RateLimits, string> = {
   passwordFailuresPerAccountHour: 'PYLON_RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT_HOUR',
   signInsPerIPMinute: 'PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE',
   guestsPerIPMinute: 'PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE',
+  registrationsPerIPHour: 'PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR',
 };
 
-function parseRateLimits(env: Env): RateLimits {
+function parseRateLimits(env: Env, errors: ErrorCollector): RateLimits {
   const limits = { ...DEFAULTS.rateLimits } as RateLimits;
   for (const name of Object.keys(limits) as Array<keyof RateLimits>) {
-    limits[name] = integer(env, RATE_LIMIT_VARIABLES[name], DEFAULTS.rateLimits[name], 1, 1_000_000);
+    limits[name] = errors.take(
+      () => integer(env, RATE_LIMIT_VARIABLES[name], DEFAULTS.rateLimits[name], 1, 1_000_000),
+      DEFAULTS.rateLimits[name],
+    );
   }
   return limits;
 }
@@ -275,7 +490,27 @@ function providerURL(name: string, value: string, env: PylonEnv): string {
   return value.replace(/\/+$/, '');
 }
 
-function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[] {
+/**
+ * A provider's `scope` (RFC 6749 §3.3: space-separated scope-tokens; commas accepted too), which
+ * must keep what sign-in itself needs.
+ */
+function scopes(
+  env: Env,
+  name: string,
+  fallback: string,
+  required: readonly (readonly string[])[],
+): string[] {
+  const list = (read(env, name) ?? fallback).split(/[\s,]+/).filter((item) => item !== '');
+  if (list.some((item) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(item)))
+    throw new ConfigError(name, 'must be scope names separated by spaces (RFC 6749 §3.3)');
+  for (const anyOf of required) {
+    if (!anyOf.some((scope) => list.includes(scope)))
+      throw new ConfigError(name, `must include ${anyOf.join(' or ')}: sign-in needs it`);
+  }
+  return [...new Set(list)];
+}
+
+function parseOAuthProviders(env: Env, pylonEnv: PylonEnv, errors: ErrorCollector): OAuthProviderConfig[] {
   const providers: OAuthProviderConfig[] = [];
   const credentials = (prefix: string) => {
     const clientId = read(env, `${prefix}_CLIENT_ID`);
@@ -287,17 +522,20 @@ function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[
       throw new ConfigError(`${prefix}_CLIENT_SECRET`, `is required with ${prefix}_CLIENT_ID`);
     return { clientId, clientSecret };
   };
-  const google = credentials('PYLON_GOOGLE');
-  if (google) {
+  errors.take(() => {
+    const google = credentials('PYLON_GOOGLE');
+    if (!google) return;
     const issuer = providerURL(
       'PYLON_GOOGLE_ISSUER',
       read(env, 'PYLON_GOOGLE_ISSUER') ?? DEFAULTS.googleIssuer,
       pylonEnv,
     );
-    providers.push({ id: 'google', kind: 'oidc', ...google, issuer });
-  }
-  const github = credentials('PYLON_GITHUB');
-  if (github) {
+    const requested = scopes(env, 'PYLON_GOOGLE_SCOPES', DEFAULTS.googleScopes, [['openid'], ['email']]);
+    providers.push({ id: 'google', kind: 'oidc', ...google, issuer, scopes: requested });
+  }, undefined);
+  errors.take(() => {
+    const github = credentials('PYLON_GITHUB');
+    if (!github) return;
     providers.push({
       id: 'github',
       kind: 'github',
@@ -308,12 +546,16 @@ function parseOAuthProviders(env: Env, pylonEnv: PylonEnv): OAuthProviderConfig[
         read(env, 'PYLON_GITHUB_API_URL') ?? DEFAULTS.githubAPIURL,
         pylonEnv,
       ),
+      scopes: scopes(env, 'PYLON_GITHUB_SCOPES', DEFAULTS.githubScopes, [['user:email', 'user']]),
     });
-  }
+  }, undefined);
   return providers;
 }
 
-/** PYLON_JWT_ISSUERS: a JSON list of `{issuer, audience, jwks_url, user_id_claim?, email_claim?, roles_claim?, header?}`. */
+/**
+ * PYLON_JWT_ISSUERS: a JSON list of `{issuer, audience, jwks_url, user_id_claim?, email_claim?,
+ * roles_claim?, header?, trust_email?, max_lifetime_seconds?}`.
+ */
 function parseJWTIssuers(env: Env, pylonEnv: PylonEnv): JWTIssuerConfig[] {
   const raw = read(env, 'PYLON_JWT_ISSUERS');
   if (raw === undefined) return [];
@@ -331,6 +573,17 @@ function parseJWTIssuers(env: Env, pylonEnv: PylonEnv): JWTIssuerConfig[] {
       throw new ConfigError(name, `every issuer needs a string "${key}"`);
     return value;
   };
+  const flag = (entry: Record<string, unknown>, key: string): boolean => {
+    const value = entry[key] ?? false;
+    if (typeof value !== 'boolean') throw new ConfigError(name, `"${key}" must be true or false`);
+    return value;
+  };
+  const lifetime = (entry: Record<string, unknown>): number => {
+    const value = entry.max_lifetime_seconds ?? DEFAULTS.externalJWTMaxLifetimeSeconds;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new ConfigError(name, '"max_lifetime_seconds" must be a positive whole number');
+    return value;
+  };
   return parsed.map((item: unknown) => {
     if (typeof item !== 'object' || item === null)
       throw new ConfigError(name, 'every issuer must be an object');
@@ -343,6 +596,8 @@ function parseJWTIssuers(env: Env, pylonEnv: PylonEnv): JWTIssuerConfig[] {
       emailClaim: text(entry, 'email_claim', 'email'),
       rolesClaim: entry.roles_claim === undefined ? null : text(entry, 'roles_claim'),
       header: entry.header === undefined ? null : text(entry, 'header').toLowerCase(),
+      trustEmail: flag(entry, 'trust_email'),
+      maxLifetimeSeconds: lifetime(entry),
     };
   });
 }
@@ -392,7 +647,14 @@ function parseOrgHostTemplate(env: Env): string | null {
  * PYLON_COOKIE_SECURE says otherwise (`false` is refused outside development).
  */
 export function isInsecureLocalDevelopment(config: Config): boolean {
+  if (config.cookieSecure !== null) return !config.cookieSecure;
   return config.env === 'development' && isLoopbackHost(new URL(config.publicURL).hostname);
+}
+
+/** PYLON_ENV as declared (PYLON_DEV_MODE counted), for reading other settings when config failed. */
+export function declaredEnvironment(env: Env): PylonEnv {
+  const resolved = resolveAliases(env, new ErrorCollector());
+  return read(resolved, 'PYLON_ENV')?.toLowerCase() === 'production' ? 'production' : 'development';
 }
 
 /** The same config with a secret filled in (the development secret file supplies it). */

@@ -18,6 +18,8 @@ export const DEFAULTS = {
   /** 24 h for sessions minted by device login (docs/API.md `GET /device/poll`). */
   cliSessionTTLSeconds: 24 * 3600,
   cookieSameSite: 'lax',
+  /** The session cookie's base name; where it is Secure a `__Host-`/`__Secure-` prefix is added. */
+  cookieName: 'pylon_session',
   /** 1 MiB: far above any legitimate JSON body (a prepared schema is the largest), far below abuse. */
   bodyLimitBytes: 1024 * 1024,
   /** How long graceful shutdown waits for in-flight requests before closing anyway. */
@@ -38,13 +40,30 @@ export const DEFAULTS = {
     passwordFailuresPerAccountHour: 30,
     signInsPerIPMinute: 60,
     guestsPerIPMinute: 10,
+    /**
+     * Password registrations per IP: `EMAIL_TAKEN` tells whether an address has an account (the
+     * pylonsync contract's clients rely on it), so probing for accounts is what this budget limits.
+     */
+    registrationsPerIPHour: 30,
   },
   /** Social sign-in endpoints; overridable so a deployment can point at a proxy (or tests at a peer). */
   googleIssuer: 'https://accounts.google.com',
+  /** The OpenID Connect scopes sign-in needs: the subject, a verified email, and a display name. */
+  googleScopes: 'openid email profile',
+  /** Profile and the `/user/emails` list (the primary verified address). */
+  githubScopes: 'read:user user:email',
   githubURL: 'https://github.com',
   githubAPIURL: 'https://api.github.com',
   /** How long an OAuth state (and its PKCE verifier and nonce) may wait for the callback. */
   oauthStateTTLSeconds: 10 * 60,
+  /**
+   * The longest lifetime accepted from an external issuer's token. A day covers identity-aware
+   * proxies (Cloudflare Access assertions live as long as the Access session, 24 h by default);
+   * tighten it per issuer with `max_lifetime_seconds`.
+   */
+  externalJWTMaxLifetimeSeconds: 24 * 60 * 60,
+  /** Clock difference tolerated on external issuers' tokens, in seconds. */
+  externalJWTSkewSeconds: 60,
   /** Where the development secret is generated when PYLON_SECRET is unset. */
   dataDir: './data',
 } as const;

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { BackgroundWork } from '../background.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { Random } from '../crypto/random.js';
@@ -23,8 +24,10 @@ export interface Services {
   keys: KeyRing;
   orgs: OrgDirectory;
   resolvers: CallerResolver[];
-  /** Background work to finish on shutdown, run in order by PylonServer.close(). */
+  /** Hooks run in order by PylonServer.close(), after background work has settled. */
   onClose: Array<() => Promise<void>>;
+  /** Work off the request path; `PylonServer.idle()` and `close()` wait for it. */
+  background: BackgroundWork;
 }
 
 export type Surface = 'auth' | 'rbac';

@@ -10,6 +10,7 @@ export interface IdentityLimits {
   passwordFailuresPerAccount: RateLimitRule;
   signInsPerIP: RateLimitRule;
   guestsPerIP: RateLimitRule;
+  registrationsPerIP: RateLimitRule;
 }
 
 export function identityLimits(limits: RateLimits): IdentityLimits {
@@ -37,5 +38,10 @@ export function identityLimits(limits: RateLimits): IdentityLimits {
     },
     signInsPerIP: { name: 'sign_in_ip', limit: limits.signInsPerIPMinute, windowSeconds: 60 },
     guestsPerIP: { name: 'guest_ip', limit: limits.guestsPerIPMinute, windowSeconds: 60 },
+    registrationsPerIP: {
+      name: 'register_ip',
+      limit: limits.registrationsPerIPHour,
+      windowSeconds: 3600,
+    },
   };
 }

@@ -6,6 +6,8 @@ import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const ISSUER = 'https://access.example.com';
+/** An issuer not trusted for email: its `email` claims never count. */
+const OPEN_ISSUER = 'https://signup.example.com';
 const AUDIENCE = 'pylon-deployment';
 const ADMIN = 'admin-token-for-jwt-tests-0123456789';
 
@@ -33,17 +35,19 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
   let signing: CryptoKey;
   let publicJWK: JWK;
   const other = { key: null as unknown as CryptoKey };
+  /** Keys published for encryption only: a token signed with one must not verify. */
+  const encryptionOnly = { use: null as unknown as CryptoKey, keyOps: null as unknown as CryptoKey };
 
   const token = (
     claims: Record<string, unknown>,
     header: Record<string, unknown> = {},
     key: CryptoKey = signing,
   ) =>
-    new SignJWT({ email: 'pat@example.com', roles: ['viewer'], ...claims })
+    new SignJWT({ email: 'pat@example.com', email_verified: true, roles: ['viewer'], ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...header })
       .setIssuer((claims.iss as string) ?? ISSUER)
       .setAudience((claims.aud as string) ?? AUDIENCE)
-      .setSubject('pat-123')
+      .setSubject((claims.sub as string) ?? 'pat-123')
       .setIssuedAt(Math.floor(t.clock.now() / 1000))
       .setExpirationTime((claims.exp as number) ?? Math.floor(t.clock.now() / 1000) + 300)
       .sign(key);
@@ -55,12 +59,53 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     };
   };
 
+  const withoutExp = () =>
+    new SignJWT({ email: 'pat@example.com' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('pat-123')
+      .setIssuedAt(Math.floor(t.clock.now() / 1000))
+      .sign(signing);
+  const futureIat = () =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('pat-123')
+      .setIssuedAt(Math.floor(t.clock.now() / 1000) + 600)
+      .setExpirationTime(Math.floor(t.clock.now() / 1000) + 900)
+      .sign(signing);
+  /** Signed by hand: jose will not write a header with a member twice. */
+  const duplicateHeader = async () => {
+    const now = Math.floor(t.clock.now() / 1000);
+    const header = Buffer.from('{"alg":"none","kid":"k1","alg":"ES256"}').toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'pat-123', iat: now, exp: now + 60 }),
+    ).toString('base64url');
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      signing,
+      new TextEncoder().encode(`${header}.${payload}`),
+    );
+    return `${header}.${payload}.${Buffer.from(signature).toString('base64url')}`;
+  };
+
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     signing = pair.privateKey;
     publicJWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     other.key = (await generateKeyPair('ES256')).privateKey;
-    jwks = await listener(() => ({ status: 200, body: { keys: [publicJWK] } }));
+    const encUse = await generateKeyPair('ES256', { extractable: true });
+    const encOps = await generateKeyPair('ES256', { extractable: true });
+    encryptionOnly.use = encUse.privateKey;
+    encryptionOnly.keyOps = encOps.privateKey;
+    const published = [
+      publicJWK,
+      { ...(await exportJWK(encUse.publicKey)), kid: 'k-enc', alg: 'ES256', use: 'enc' },
+      { ...(await exportJWK(encOps.publicKey)), kid: 'k-ops', alg: 'ES256', key_ops: ['encrypt'] },
+    ];
+    jwks = await listener(() => ({ status: 200, body: { keys: published } }));
     trap = await listener(() => ({ status: 200, body: { keys: [] } }));
     t = await startTestServer(database, {
       env: {
@@ -72,7 +117,10 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
             jwks_url: `${jwks.url}/certs`,
             roles_claim: 'roles',
             header: 'Cf-Access-Jwt-Assertion',
+            trust_email: true,
+            max_lifetime_seconds: 3600,
           },
+          { issuer: OPEN_ISSUER, audience: AUDIENCE, jwks_url: `${jwks.url}/certs` },
         ]),
       },
     });
@@ -87,8 +135,9 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     const valid = await token({});
     const viaBearer = await me({ authorization: `Bearer ${valid}` });
     expect(viaBearer.body).toMatchObject({
-      userId: 'pat-123',
+      userId: expect.stringMatching(/^ext_[0-9a-f]{32}$/),
       email: 'pat@example.com',
+      emailVerified: true,
       roles: ['viewer'],
       authMethod: 'external_jwt',
     });
@@ -119,6 +168,18 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     ['an expired token', async () => token({ exp: Math.floor(t.clock.now() / 1000) - 61 })],
     ['a token not yet valid', async () => token({ nbf: Math.floor(t.clock.now() / 1000) + 120 })],
     ['garbage shaped like a JWT', async () => 'abc.def.ghi'],
+    ['a token without exp', async () => withoutExp()],
+    ['a token issued in the future', async () => futureIat()],
+    [
+      'a lifetime over the issuer maximum',
+      async () => token({ exp: Math.floor(t.clock.now() / 1000) + 2 * 3600 }),
+    ],
+    ['a header with alg twice', async () => duplicateHeader()],
+    [
+      'a key published for encryption (use: enc)',
+      async () => token({}, { kid: 'k-enc' }, encryptionOnly.use),
+    ],
+    ['a key whose key_ops forbid verify', async () => token({}, { kid: 'k-ops' }, encryptionOnly.keyOps)],
   ])('refuses %s with 401 INVALID_JWT', async (_label, make) => {
     const answer = await me({ authorization: `Bearer ${await make()}` });
     expect(answer.status).toBe(401);
@@ -161,6 +222,91 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
       headers: { authorization: `Bearer ${await token({})}` },
     });
     expect(answer.status).toBe(200);
+  });
+
+  it('an email the issuer is not trusted for, or does not say is verified, carries no grants', async () => {
+    await t.request('/roles', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ email: 'boss@example.com', app_id: 'pylon', archetype: 'pylon-admin' }),
+    });
+    const claims = { email: 'boss@example.com', sub: 'anyone-can-sign-up' };
+    const cases = [
+      await token({ ...claims, email_verified: false }),
+      await token({ ...claims, email_verified: undefined }),
+      await token({ ...claims, email_verified: 'true' }),
+      await token({ ...claims, iss: OPEN_ISSUER }),
+    ];
+    for (const jwt of cases) {
+      const who = await me({ authorization: `Bearer ${jwt}` });
+      expect(who.status).toBe(200);
+      expect(who.body).toMatchObject({ email: null, emailVerified: false, authMethod: 'external_jwt' });
+      const audit = await t.request('/audit?limit=1', { headers: { authorization: `Bearer ${jwt}` } });
+      expect(audit.status).toBe(401);
+      const apps = await t.request('/apps', { headers: { authorization: `Bearer ${jwt}` } });
+      expect(apps.status).toBe(401);
+    }
+    // The same address, verified, from the trusted issuer: the grant applies.
+    const proven = await token(claims);
+    expect((await t.request('/apps', { headers: { authorization: `Bearer ${proven}` } })).status).toBe(200);
+  });
+
+  it("a sub equal to a local user's id gets nothing of that user; an explicit link does", async () => {
+    t.clock.advance(120_000);
+    const sent = await t.request('/api/auth/magic/send', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'local@example.com' }),
+    });
+    const code = ((await sent.json()) as { dev_code: string }).dev_code;
+    const signedIn = (await (
+      await t.request('/api/auth/magic/verify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'local@example.com', code }),
+      })
+    ).json()) as { token: string; user_id: string };
+    const created = await t.request('/api/auth/orgs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${signedIn.token}` },
+      body: JSON.stringify({ name: 'Local Org', id: 'local-org' }),
+    });
+    expect(created.status).toBeLessThan(300);
+
+    for (const iss of [ISSUER, OPEN_ISSUER]) {
+      const impostor = await token({ sub: signedIn.user_id, email: 'other@example.com', iss });
+      const who = await me({ authorization: `Bearer ${impostor}` });
+      expect(who.body.userId).not.toBe(signedIn.user_id);
+      expect(who.body.userId).toMatch(/^ext_/);
+      const orgs = await t.request('/api/auth/orgs', { headers: { authorization: `Bearer ${impostor}` } });
+      expect(JSON.stringify(await orgs.json())).not.toContain('local-org');
+      const org = await t.request('/api/auth/orgs/local-org/members', {
+        headers: { authorization: `Bearer ${impostor}` },
+      });
+      expect(org.status).toBeGreaterThanOrEqual(400);
+    }
+    // Different issuers never share an identity for the same subject.
+    const a = await me({ authorization: `Bearer ${await token({ sub: 'same' })}` });
+    const b = await me({ authorization: `Bearer ${await token({ sub: 'same', iss: OPEN_ISSUER })}` });
+    expect(a.body.userId).not.toBe(b.body.userId);
+
+    // A link recorded for (issuer, subject) is what maps an outside identity onto a local account.
+    await t.storage.db
+      .insertInto('identities')
+      .values({
+        provider: `jwt:${ISSUER}`,
+        subject: 'linked-subject',
+        user_id: signedIn.user_id,
+        email: null,
+        created_at: t.clock.now(),
+      })
+      .execute();
+    const linked = await me({ authorization: `Bearer ${await token({ sub: 'linked-subject' })}` });
+    expect(linked.body.userId).toBe(signedIn.user_id);
+    const notLinked = await me({
+      authorization: `Bearer ${await token({ sub: 'linked-subject', iss: OPEN_ISSUER })}`,
+    });
+    expect(notLinked.body.userId).not.toBe(signedIn.user_id);
   });
 
   it('is not a session: cannot manage sessions', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryAudit } from '../../src/audit/audit-log.js';
+import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestGitHub, type TestGitHub } from '../support/peers/github-api.js';
 import { startTestIdP, type TestIdP } from '../support/peers/oidc-idp.js';
@@ -14,8 +15,11 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
   let github: TestGitHub;
   let t: TestServer;
 
-  const call = async (path: string, init?: RequestInit) => {
-    const response = await t.request(`/api/auth${path}`, init);
+  /** The person's browser: it keeps the sign-in flow cookie between /login and the callback. */
+  const browser = new CookieJar((name) => name.endsWith('_flow'));
+  const call = async (path: string, init?: RequestInit, jar: CookieJar = browser) => {
+    const response = await t.request(`/api/auth${path}`, jar.apply(init));
+    jar.store(response);
     const text = await response.text();
     return {
       status: response.status,
@@ -29,7 +33,8 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     expect(started.status).toBe(200);
     return idp.authorize(started.body.redirect as string, login, GOOGLE_CALLBACK);
   };
-  const finish = (callback: URL) => call(`/callback/google${callback.search}`);
+  const finish = (callback: URL, jar: CookieJar = browser) =>
+    call(`/callback/google${callback.search}`, {}, jar);
 
   beforeAll(async () => {
     idp = await startTestIdP(GOOGLE_CALLBACK);
@@ -87,20 +92,24 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
       code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       nonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
     });
-    const redirected = await t.request('/api/auth/login/google?redirect=1');
+    const redirected = await t.request('/api/auth/login/google?redirect=1', browser.apply());
     expect(redirected.status).toBe(302);
     expect(redirected.headers.get('location')).toMatch(new RegExp(`^${idp.issuer}/auth\\?`));
   });
 
   it('a first Google sign-in creates a verified account; the state then cannot be replayed', async () => {
     const callback = await throughGoogle('alice');
+    const binding = browser.get('pylon_oauth_flow')!;
     const signedIn = await finish(callback);
     expect(signedIn.status).toBe(200);
     expect(signedIn.headers.get('set-cookie')).toContain('pylon_session=');
     const me = await call('/me', { headers: { authorization: `Bearer ${signedIn.body.token}` } });
     expect(me.body).toMatchObject({ email: 'alice@example.com', emailVerified: true });
 
-    const replay = await finish(callback);
+    // Replayed from the same browser, flow cookie and all: the state was consumed.
+    const sameBrowser = new CookieJar();
+    sameBrowser.set('pylon_oauth_flow', binding);
+    const replay = await finish(callback, sameBrowser);
     expect(replay.status).toBe(403);
     expect(replay.body.error?.code).toBe('OAUTH_INVALID_STATE');
 
@@ -116,7 +125,7 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
 
   it('redirects to a trusted callback with the session cookie set', async () => {
     const callback = await throughGoogle('alice', `?callback=${encodeURIComponent(`${APP}/done?x=1`)}`);
-    const response = await t.request(`/api/auth/callback/google${callback.search}`);
+    const response = await t.request(`/api/auth/callback/google${callback.search}`, browser.apply());
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${APP}/done?x=1`);
     expect(response.headers.get('set-cookie')).toMatch(/pylon_session=pylon_[0-9a-f]{64};/);
@@ -151,10 +160,11 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     const started = await call(`/login/google?callback=${encodeURIComponent(`${APP}/done`)}`);
     const response = await t.request(
       `/api/auth/callback/google?error=access_denied&state=${started.body.state}`,
+      browser.apply(),
     );
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${APP}/done?error=OAUTH_PROVIDER_ERROR`);
-    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(response.headers.get('set-cookie')).not.toContain('pylon_session=');
   });
 
   it('links to an existing account only when both sides have verified the email', async () => {
@@ -173,16 +183,25 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     idp.accounts.set('bob-at-google', { email: 'bob@example.com', email_verified: true });
     expect((await finish(await throughGoogle('bob-at-google'))).body.user_id).toBe(bob.body.user_id);
 
-    // carol registered with a password and never verified → no takeover through Google.
-    await call('/password/register', {
+    // Someone registered carol's address with a password and never proved it. Google vouching for
+    // it is the first proof: carol gets the account, the earlier registrant keeps nothing.
+    const squatter = await call('/password/register', {
       method: 'POST',
       body: JSON.stringify({ email: 'carol@example.com', password: 'carol unverified' }),
       headers: { 'content-type': 'application/json' },
     });
     idp.accounts.set('carol-at-google', { email: 'carol@example.com', email_verified: true });
-    const conflict = await finish(await throughGoogle('carol-at-google'));
-    expect(conflict.status).toBe(409);
-    expect(conflict.body.error?.code).toBe('OAUTH_ACCOUNT_CONFLICT');
+    const carol = await finish(await throughGoogle('carol-at-google'));
+    expect(carol.status).toBe(200);
+    expect(carol.body.user_id).toBe(squatter.body.user_id);
+    const squatterMe = await call('/me', { headers: { authorization: `Bearer ${squatter.body.token}` } });
+    expect(squatterMe.body.userId).toBeNull();
+    const squatterLogin = await call('/password/login', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'carol@example.com', password: 'carol unverified' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(squatterLogin.body.error?.code).toBe('INVALID_CREDENTIALS');
 
     // An IdP that does not vouch for the email never links nor claims the address.
     idp.accounts.set('mallory', { email: 'bob@example.com', email_verified: false });
@@ -191,6 +210,31 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     expect(mallory.body.user_id).not.toBe(bob.body.user_id);
     const me = await call('/me', { headers: { authorization: `Bearer ${mallory.body.token}` } });
     expect(me.body.email).toBeNull();
+  });
+
+  it('a callback opened in another browser is refused (login CSRF) and stays usable in the first', async () => {
+    // The attacker starts a sign-in with their own IdP account and sends the victim the callback.
+    idp.accounts.set('attacker', { email: 'attacker@example.com', email_verified: true });
+    const attackerBrowser = new CookieJar((name) => name.endsWith('_flow'));
+    const started = await call('/login/google', {}, attackerBrowser);
+    expect(attackerBrowser.get('pylon_oauth_flow')).toBeDefined();
+    expect(started.body.state).not.toBe(attackerBrowser.get('pylon_oauth_flow'));
+    const callback = await idp.authorize(started.body.redirect as string, 'attacker', GOOGLE_CALLBACK);
+
+    const victimBrowser = new CookieJar();
+    const victim = await finish(callback, victimBrowser);
+    expect(victim.status).toBe(403);
+    expect(victim.body.error?.code).toBe('OAUTH_INVALID_STATE');
+    expect(victim.headers.get('set-cookie') ?? '').not.toContain('pylon_session=');
+
+    // A browser with a flow cookie of its own, but for another flow, is refused the same way.
+    await call('/login/google', {}, victimBrowser);
+    expect((await finish(callback, victimBrowser)).body.error?.code).toBe('OAUTH_INVALID_STATE');
+
+    // The state was not burned by the refusals: the browser that started it still finishes.
+    const own = await finish(callback, attackerBrowser);
+    expect(own.status).toBe(200);
+    expect(attackerBrowser.get('pylon_oauth_flow')).toBeUndefined();
   });
 
   it('GitHub: code → token (PKCE) → /user and the primary verified email', async () => {

@@ -51,6 +51,7 @@ export async function startTestServer(
     // per-IP limits set their own value.
     PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000000',
     PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE: '1000000',
+    PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR: '1000000',
     ...options.env,
   });
   const storage = await scratch.openMigrated();

@@ -134,6 +134,12 @@ export class APIKeyStore {
     return Number(result.numDeletedRows) === 1;
   }
 
+  /** Revoke every key of a user (the first proof of their address drops keys set before it). */
+  async revokeAllOf(db: DB, userId: string): Promise<number> {
+    const result = await db.deleteFrom('api_keys').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async touch(ids: readonly string[], now: number): Promise<void> {
     await this.db
       .updateTable('api_keys')

@@ -18,7 +18,11 @@ export function apiKeysFeature(services: Services, identity: Identity): Feature 
     services.clock,
     services.logger,
   );
-  services.onClose.push(() => activity.flush());
+  services.background.onFlush(() => activity.flush());
+  identity.credentialDroppers.push({
+    name: 'api_keys',
+    drop: (trx, userId) => keys.revokeAllOf(trx, userId),
+  });
   return {
     authRoutes: apiKeyRoutes(identity, keys),
     resolvers: [apiKeyResolver(keys, activity, services.clock)],

@@ -1,8 +1,10 @@
-import { PylonError } from '@pylon/core';
+import { checkTimeClaims, decodeProtectedHeader, PylonError } from '@pylon/core';
 import { createRemoteJWKSet, customFetch, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import type { Clock } from '../../clock.js';
 import type { JWTIssuerConfig } from '../../config/config.js';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
+import { sha256Hex } from '../../platform/node-crypto.js';
 
 // Asymmetric only: with a symmetric algorithm, a public key could be used as an HMAC secret.
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -12,15 +14,37 @@ const invalid = () =>
   new PylonError(401, 'INVALID_JWT', 'The bearer JWT is not valid for any configured issuer');
 
 /**
- * Bearer JWTs from configured issuers (docs/API.md "TOTP, API keys, external JWTs"): verified against that
+ * The identity-provider name under which an issuer's subjects are linked to local accounts in the
+ * `identities` table: (`jwt:<issuer>`, `sub`), the same (issuer, subject) key as social sign-in.
+ */
+export const externalProvider = (issuer: string) => `jwt:${issuer}`;
+
+/**
+ * The user id an unlinked external subject acts as. Derived from (issuer, subject), so it is
+ * stable, differs between issuers, and can never equal a local `usr_`/`guest_` id: a token whose
+ * `sub` is a local user's id gets nothing of that user.
+ */
+export function externalUserId(issuer: string, subject: string): string {
+  return `ext_${sha256Hex(`${issuer}\n${subject}`).slice(0, 32)}`;
+}
+
+/** The local account an (issuer, subject) was explicitly linked to, if any. */
+export type FindLinkedUser = (provider: string, subject: string) => Promise<string | null>;
+
+/**
+ * Bearer JWTs from configured issuers (docs/API.md "External JWTs"): verified against that
  * issuer's key set only — the configured URL, cached, refetched on an unknown `kid` at most once
- * a minute; `jku`, `x5u` and embedded `jwk` headers are never followed — with exact `iss` and
- * `aud` and ≤ 60 s of skew. The caller is then the token's subject, mapped by the issuer's claims.
+ * a minute; `jku`, `x5u` and embedded `jwk` headers are never followed, keys whose `use`/`key_ops`
+ * forbid verifying are never chosen — with exact `iss` and `aud`, a required `exp`, no `iat` in
+ * the future, no lifetime over the issuer's maximum, ≤ 60 s of skew, and a header without
+ * duplicate members. The caller is the (issuer, subject) identity; its email counts only when the
+ * issuer is trusted for email and the token says the address is verified.
  */
 export function externalJWTResolver(
   issuers: readonly JWTIssuerConfig[],
   fetchImpl: typeof fetch,
   clock: Clock,
+  findLinkedUser: FindLinkedUser,
 ): CallerResolver {
   const keySets = new Map(
     issuers.map((config) => [
@@ -45,6 +69,8 @@ export function externalJWTResolver(
       if (issuers.length === 0) return null;
       const token = presented(credentials);
       if (token === null) return null;
+      // RFC 7515 §5.2: a header with a member twice means different things to different parsers.
+      if (decodeProtectedHeader(token) === null) throw invalid();
       let claimedIssuer: unknown;
       try {
         claimedIssuer = decodeJwt(token).iss;
@@ -59,21 +85,36 @@ export function externalJWTResolver(
           issuer: config.issuer,
           audience: config.audience,
           algorithms: ALGORITHMS,
-          clockTolerance: 60,
+          clockTolerance: DEFAULTS.externalJWTSkewSeconds,
+          requiredClaims: ['exp'],
           currentDate: new Date(clock.now()),
         }));
       } catch {
         throw invalid();
       }
+      const problem = checkTimeClaims(payload, {
+        now: Math.floor(clock.now() / 1000),
+        skewSeconds: DEFAULTS.externalJWTSkewSeconds,
+        maxLifetimeSeconds: config.maxLifetimeSeconds,
+      });
+      if (problem !== null) throw invalid();
       const subject = payload[config.userIdClaim];
       if (typeof subject !== 'string' || subject === '') throw invalid();
       const email = payload[config.emailClaim];
+      const provenEmail =
+        config.trustEmail &&
+        payload.email_verified === true &&
+        typeof email === 'string' &&
+        email.trim() !== ''
+          ? email.trim().toLowerCase()
+          : null;
       const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
+      const linked = await findLinkedUser(externalProvider(config.issuer), subject);
       const context: AuthContext = {
-        userId: subject,
-        email: typeof email === 'string' ? email.trim().toLowerCase() : null,
-        // The issuer vouches for the identity it signed; there is no verification flow here.
-        emailVerified: typeof email === 'string',
+        userId: linked ?? externalUserId(config.issuer, subject),
+        // Without proof there is no email: no email-keyed grant, no bootstrap address, no org.
+        email: provenEmail,
+        emailVerified: provenEmail !== null,
         isAdmin: false,
         isGuest: false,
         roles: Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],

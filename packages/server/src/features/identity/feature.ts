@@ -18,7 +18,7 @@ import { verificationRoutes } from './verification-routes.js';
 /** Identity (`/api/auth/*`): users, sessions, guests, password, magic-code and social sign-in. */
 export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
-  services.onClose.push(() => identity.activity.flush());
+  services.background.onFlush(() => identity.activity.flush());
   const apiKeys = apiKeysFeature(services, identity);
   return {
     authRoutes: [
@@ -37,7 +37,9 @@ export function identityFeature(services: Services): Feature {
     // Caller-resolution order after the admin token: API key, external JWT, then session.
     resolvers: [
       ...(apiKeys.resolvers ?? []),
-      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock),
+      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock, (provider, subject) =>
+        identity.users.findLinkedUser(provider, subject),
+      ),
       sessionResolver(services.config, identity.sessions, identity.activity, services.clock),
     ],
   };

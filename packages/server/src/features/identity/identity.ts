@@ -15,6 +15,12 @@ import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
 import { MFAStore } from '../mfa/mfa-store.js';
 import { CodeStore } from './code-store.js';
+import {
+  type CredentialDropper,
+  type EmailProof,
+  type EmailProofInput,
+  recordEmailProof,
+} from './email-proof.js';
 import { setSessionCookie } from './session-cookie.js';
 import { SessionStore } from './session-store.js';
 import { UserStore } from './user-store.js';
@@ -31,6 +37,11 @@ export interface Identity {
   limits: IdentityLimits;
   hasher: PasswordHasher;
   activity: ActivityRecorder;
+  /**
+   * Credentials that the first proof of an address drops. Identity registers the password and
+   * TOTP; features with credentials of their own (API keys, passkeys) add theirs when built.
+   */
+  credentialDroppers: CredentialDropper[];
 }
 
 export function createIdentity(
@@ -40,13 +51,19 @@ export function createIdentity(
   const { db } = services.storage;
   const sessions = new SessionStore(db, services.random);
   const secret = Buffer.from(services.config.secret!, 'hex');
+  const users = new UserStore(db, services.random);
+  const mfa = new MFAStore(db, services.random, services.sealer, hkdfSha256(secret, 'pylon/mfa/v1'));
   return {
     services,
-    users: new UserStore(db, services.random),
+    users,
     sessions,
     codes: new CodeStore(db, services.random, hkdfSha256(secret, 'pylon/codes/v1')),
     limiter: new RateLimiter(db),
-    mfa: new MFAStore(db, services.random, services.sealer, hkdfSha256(secret, 'pylon/mfa/v1')),
+    mfa,
+    credentialDroppers: [
+      { name: 'password', drop: (trx, userId) => users.clearPassword(trx, userId) },
+      { name: 'totp', drop: (trx, userId) => mfa.disable(trx, userId) },
+    ],
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
     hasher,
@@ -60,6 +77,27 @@ export function createIdentity(
       services.logger,
     ),
   };
+}
+
+/**
+ * Record that the account's address was proven (see email-proof.ts): on the first proof, revoke
+ * the sessions and drop the credentials an earlier, unproven holder of the address could have set.
+ */
+export function proveEmail(
+  trx: DB,
+  identity: Identity,
+  input: Omit<EmailProofInput, 'org'>,
+): Promise<EmailProof> {
+  return recordEmailProof(
+    trx,
+    {
+      users: identity.users,
+      revokeSessions: (db, userId, except) =>
+        identity.sessions.revokeAll(userId, except === undefined ? {} : { except }, db),
+      droppers: identity.credentialDroppers,
+    },
+    { ...input, org: identity.services.config.orgId },
+  );
 }
 
 /** The client's address: the socket's, or X-Forwarded-For's first hop only from a trusted proxy. */

@@ -7,6 +7,7 @@ import {
   clientIP,
   type Identity,
   limitSignInsByIP,
+  proveEmail,
   requireEmail,
   type SignInOutcome,
   signIn,
@@ -86,7 +87,14 @@ export async function magicCodeSignIn(
     prepare: async (trx, at) => {
       const existing = await identity.users.findByEmail(email, trx);
       if (existing) {
-        await identity.users.markEmailVerified(trx, existing.id, at);
+        // The code proves the address: whoever registered it before its owner keeps nothing.
+        await proveEmail(trx, identity, {
+          userId: existing.id,
+          now: at,
+          method: 'magic_code',
+          ip: clientIP(c, identity.services),
+          requestId: c.get('requestId'),
+        });
         return existing.id;
       }
       const user = await identity.users.create(trx, at, { email, verified: true });

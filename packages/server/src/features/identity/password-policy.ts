@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
-import { clientIP, type Identity } from './identity.js';
+import { clientIP, type Identity, proveEmail } from './identity.js';
 
 /** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
 export function requireStrongPassword(password: unknown, field = 'password'): string {
@@ -34,13 +34,25 @@ export async function replacePassword(
   const { services } = identity;
   const now = services.clock.now();
   return services.storage.db.transaction().execute(async (trx) => {
+    // Proven first, so the credentials it drops are the old ones, never the password set here.
+    let revokedByProof = 0;
+    if (input.verifyEmail) {
+      ({ revokedSessions: revokedByProof } = await proveEmail(trx, identity, {
+        userId: input.userId,
+        now,
+        method: 'password_reset',
+        ip: clientIP(c, services),
+        requestId: c.get('requestId'),
+      }));
+    }
     await identity.users.setPasswordHash(trx, input.userId, input.hash);
-    if (input.verifyEmail) await identity.users.markEmailVerified(trx, input.userId, now);
-    const count = await identity.sessions.revokeAll(
-      input.userId,
-      input.keepSession ? { except: input.keepSession } : {},
-      trx,
-    );
+    const count =
+      revokedByProof +
+      (await identity.sessions.revokeAll(
+        input.userId,
+        input.keepSession ? { except: input.keepSession } : {},
+        trx,
+      ));
     await appendAudit(trx, now, {
       org: services.config.orgId,
       action: input.action,

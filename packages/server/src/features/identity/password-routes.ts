@@ -43,6 +43,19 @@ async function recordFailure(identity: Identity, pair: string, account: string, 
   await identity.limiter.hit(identity.limits.passwordFailuresPerAccount, account, now);
 }
 
+/**
+ * Registration answers EMAIL_TAKEN for an address with an account, as the pylonsync contract's
+ * clients expect, so each attempt is an account probe: they are budgeted per IP on top of the
+ * sign-in limit. (Magic codes and password resets answer the same for every address.)
+ */
+async function limitRegistrations(identity: Identity, ip: string | null, now: number): Promise<void> {
+  await limitSignInsByIP(identity, ip, now);
+  const decision = await identity.limiter.hit(identity.limits.registrationsPerIP, ipBucket(ip), now);
+  if (!decision.allowed) {
+    throw rateLimited(decision.retryAfterSeconds, 'Too many registrations from this address: wait an hour');
+  }
+}
+
 const INVALID_CREDENTIALS = () =>
   new PylonError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect');
 
@@ -63,10 +76,14 @@ export function passwordRoutes(identity: Identity) {
         200: { description: 'Registered and signed in', schema: signInResponse },
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or WEAK_PASSWORD (10–256 characters)' },
         409: { description: 'EMAIL_TAKEN' },
+        429: {
+          description: 'RATE_LIMITED: registrations per IP (PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR)',
+        },
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         const password = requireStrongPassword(body.password);
+        await limitRegistrations(identity, clientIP(c, services), services.clock.now());
         if (await identity.users.findByEmail(email))
           throw new PylonError(409, 'EMAIL_TAKEN', 'An account with this email exists; sign in instead');
         const passwordHash = await identity.hasher.hash(password);
@@ -99,7 +116,9 @@ export function passwordRoutes(identity: Identity) {
       body: z.object({ email: z.unknown().optional(), password: z.unknown().optional() }),
       responses: {
         200: { description: 'Signed in', schema: signInResponse },
-        400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
+        400: {
+          description: 'MISSING_EMAIL, INVALID_EMAIL, or WEAK_PASSWORD for a password over 256 characters',
+        },
         401: { description: 'INVALID_CREDENTIALS, for an unknown email and a wrong password alike' },
         429: {
           description:
@@ -157,21 +176,21 @@ export async function passwordSignIn(
   const { services } = identity;
   const email = requireEmail(body.email);
   const password = typeof body.password === 'string' ? body.password : '';
+  // Oversized input is a malformed request, told apart from a wrong password before any account
+  // is looked at: the answer is the same for every address, so it reveals nothing.
+  if (checkPasswordPolicy(password) === 'too_long')
+    throw new PylonError(400, 'WEAK_PASSWORD', 'password must be at most 256 characters');
   const ip = clientIP(c, services);
   const now = services.clock.now();
   await limitSignInsByIP(identity, ip, now);
   const pairKey = `${ipBucket(ip)}|${email}`;
   await refuseIfLocked(identity, pairKey, email, now);
   const user = await identity.users.findByEmail(email);
-  // Same work for every outcome: an unknown email verifies against a dummy hash, an
-  // over-long password is never hashed for anyone.
-  const acceptable = checkPasswordPolicy(password) !== 'too_long';
+  // Same work for every outcome: an unknown email verifies against a dummy hash.
   const verified =
-    acceptable && user?.passwordHash && user.disabledAt === null
+    user?.passwordHash && user.disabledAt === null
       ? await identity.hasher.verify(user.passwordHash, password)
-      : acceptable
-        ? await identity.hasher.verifyDummy(password)
-        : false;
+      : await identity.hasher.verifyDummy(password);
   if (!verified || !user) {
     await appendAudit(services.storage.db, now, {
       org: services.config.orgId,

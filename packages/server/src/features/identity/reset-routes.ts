@@ -37,14 +37,16 @@ export function resetRoutes(identity: Identity) {
           });
           // Not awaited: the answer must not take longer for an account that exists. A failed
           // send is logged; the person can ask again.
-          services.mailer
-            .send({ to: email, ...renderPasswordResetEmail({ code: token }) })
-            .catch((error: unknown) =>
-              services.logger.error(
-                { requestId: c.get('requestId'), reason: error instanceof Error ? error.name : 'unknown' },
-                'password reset email failed',
+          services.background.run(
+            services.mailer
+              .send({ to: email, ...renderPasswordResetEmail({ code: token }) })
+              .catch((error: unknown) =>
+                services.logger.error(
+                  { requestId: c.get('requestId'), reason: error instanceof Error ? error.name : 'unknown' },
+                  'password reset email failed',
+                ),
               ),
-            );
+          );
         }
         return c.json({ sent: true as const, email });
       },

@@ -1,12 +1,31 @@
 import type { Context } from 'hono';
-import { deleteCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { type Config, isInsecureLocalDevelopment } from '../../config/config.js';
 
+/** The cookie's base name, and the name it had before the prefixed one (still read for a release). */
 export const SESSION_COOKIE = 'pylon_session';
 
-/** HttpOnly, SameSite from config, Secure except development on localhost (docs/API.md "Identity"). */
+/**
+ * The session cookie's name. Wherever it is Secure it carries a prefix that browsers enforce
+ * (RFC 6265bis §4.1.3): `__Host-` (Secure, Path=/, no Domain: no subdomain can set or shadow it),
+ * or `__Secure-` when PYLON_COOKIE_DOMAIN shares it with subdomains. Plain over http on localhost.
+ */
+export function sessionCookieName(config: Config): string {
+  if (isInsecureLocalDevelopment(config)) return SESSION_COOKIE;
+  return config.cookieDomain ? `__Secure-${SESSION_COOKIE}` : `__Host-${SESSION_COOKIE}`;
+}
+
+/** The session token a request's cookies carry: the current name first, then the unprefixed one. */
+export function sessionTokenFromCookies(
+  config: Config,
+  cookies: Readonly<Record<string, string>>,
+): string | null {
+  return cookies[sessionCookieName(config)] ?? cookies[SESSION_COOKIE] ?? null;
+}
+
+/** HttpOnly, SameSite from config, Secure except development on localhost. */
 export function setSessionCookie(c: Context, config: Config, token: string, expiresAt: number): void {
-  setCookie(c, SESSION_COOKIE, token, {
+  setCookie(c, sessionCookieName(config), token, {
     httpOnly: true,
     secure: !isInsecureLocalDevelopment(config),
     sameSite:
@@ -18,10 +37,18 @@ export function setSessionCookie(c: Context, config: Config, token: string, expi
 }
 
 export function clearSessionCookie(c: Context, config: Config): void {
-  deleteCookie(c, SESSION_COOKIE, {
+  const name = sessionCookieName(config);
+  deleteCookie(c, name, {
     path: '/',
+    secure: name.startsWith('__'),
     ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
   });
+  if (name !== SESSION_COOKIE && getCookie(c, SESSION_COOKIE) !== undefined) {
+    deleteCookie(c, SESSION_COOKIE, {
+      path: '/',
+      ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+    });
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

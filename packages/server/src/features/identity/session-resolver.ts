@@ -3,11 +3,11 @@ import type { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
 import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
-import { passesCSRFCheck, SESSION_COOKIE } from './session-cookie.js';
+import { passesCSRFCheck, sessionTokenFromCookies } from './session-cookie.js';
 import type { SessionStore } from './session-store.js';
 
 /**
- * Session tokens, from the bearer header and then the `pylon_session` cookie. An
+ * Session tokens, from the bearer header and then the session cookie (session-cookie.ts). An
  * unknown or expired token is simply not a caller (anonymous), so `/me` answers 200.
  */
 export function sessionResolver(
@@ -20,7 +20,7 @@ export function sessionResolver(
     name: 'session',
     async resolve(credentials) {
       const fromBearer = credentials.bearer?.startsWith('pylon_') ? credentials.bearer : null;
-      const token = fromBearer ?? credentials.cookies[SESSION_COOKIE] ?? null;
+      const token = fromBearer ?? sessionTokenFromCookies(config, credentials.cookies);
       if (token === null) return null;
       const now = clock.now();
       const session = await sessions.resolve(token, now);

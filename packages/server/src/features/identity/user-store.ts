@@ -1,4 +1,5 @@
 import { normalizeEmail } from '@pylon/core';
+import { sql } from 'kysely';
 import { type Random, toHex } from '../../crypto/random.js';
 import type { DB } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
@@ -65,6 +66,17 @@ export class UserStore {
       .where('email', '=', normalizeEmail(email))
       .executeTakeFirst();
     return row ? toUser(row as Row) : null;
+  }
+
+  /** The local account an outside identity (provider or issuer, subject) was linked to, if any. */
+  async findLinkedUser(provider: string, subject: string, db: DB = this.db): Promise<string | null> {
+    const row = await db
+      .selectFrom('identities')
+      .select('user_id')
+      .where('provider', '=', provider)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return row?.user_id ?? null;
   }
 
   /** Insert a user; a concurrent insert of the same email surfaces as EmailTakenError. */
@@ -135,16 +147,58 @@ export class UserStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async markEmailVerified(db: DB, userId: string, now: number): Promise<void> {
-    await db
+  /** Mark the address verified; true only for the call that proved it first (one atomic UPDATE). */
+  async markEmailVerified(db: DB, userId: string, now: number): Promise<boolean> {
+    const result = await db
       .updateTable('users')
       .set({ email_verified_at: now })
       .where('id', '=', userId)
       .where('email_verified_at', 'is', null)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Remove the password; the count of accounts that had one (0 or 1). */
+  async clearPassword(db: DB, userId: string): Promise<number> {
+    const result = await db
+      .updateTable('users')
+      .set({ password_hash: null })
+      .where('id', '=', userId)
+      .where('password_hash', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async setPasswordHash(db: DB, userId: string, passwordHash: string): Promise<void> {
     await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  }
+
+  /**
+   * A page of real users (guests excluded), oldest first, by keyset on (created_at, id) so pages
+   * neither skip nor repeat while users sign up. `emailContains` matches a substring of the email
+   * literally: LIKE's `%`, `_` and the escape character are escaped (`!` works the same on SQLite
+   * and PostgreSQL, unlike a backslash).
+   */
+  async list(query: {
+    emailContains?: string;
+    limit: number;
+    after?: { createdAt: number; id: string };
+  }): Promise<User[]> {
+    let select = this.db.selectFrom('users').selectAll().where('is_guest', '=', 0);
+    if (query.emailContains !== undefined && query.emailContains !== '') {
+      const pattern = `%${query.emailContains.toLowerCase().replace(/[!%_]/g, (ch) => `!${ch}`)}%`;
+      select = select.where(sql<boolean>`lower(${sql.ref('email')}) like ${pattern} escape '!'`);
+    }
+    const after = query.after;
+    if (after !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await select.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(query.limit).execute();
+    return rows.map((row) => toUser(row as Row));
   }
 }

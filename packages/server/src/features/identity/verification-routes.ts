@@ -1,9 +1,8 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderEmailVerificationEmail } from '../../mail/index.js';
-import { type Identity, requireSession } from './identity.js';
+import { clientIP, type Identity, proveEmail, requireSession } from './identity.js';
 import { requireValidCode, sendCode } from './one-time-code.js';
 
 export function verificationRoutes(identity: Identity) {
@@ -58,16 +57,16 @@ export function verificationRoutes(identity: Identity) {
         const auth = await requireSession(c, services);
         const now = services.clock.now();
         await requireValidCode(identity, 'verify_email', auth.email, body.code, now);
-        await services.storage.db.transaction().execute(async (trx) => {
-          await identity.users.markEmailVerified(trx, auth.userId, now);
-          await appendAudit(trx, now, {
-            org: services.config.orgId,
-            action: 'user.email_verified',
-            actor: auth.userId,
-            target: auth.userId,
+        await services.storage.db.transaction().execute((trx) =>
+          proveEmail(trx, identity, {
+            userId: auth.userId,
+            now,
+            method: 'email_verification',
+            proverSessionId: auth.sessionId,
+            ip: clientIP(c, services),
             requestId: c.get('requestId'),
-          });
-        });
+          }),
+        );
         const user = await identity.users.findById(auth.userId);
         return c.json({
           verified: true as const,

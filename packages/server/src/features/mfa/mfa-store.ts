@@ -104,9 +104,11 @@ export class MFAStore {
     await trx.updateTable('totp_factors').set({ enabled_at: now }).where('user_id', '=', userId).execute();
   }
 
-  async disable(trx: DB, userId: string): Promise<void> {
+  /** Remove the factor and its backup codes; 1 when there was a factor. */
+  async disable(trx: DB, userId: string): Promise<number> {
     await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('totp_factors').where('user_id', '=', userId).execute();
+    const result = await trx.deleteFrom('totp_factors').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** Ten fresh backup codes; the old ones stop working. Shown once, stored as keyed hashes. */

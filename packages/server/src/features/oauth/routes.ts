@@ -2,13 +2,22 @@ import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { AppContext } from '../../http/context.js';
+import {
+  bindingMatchesState,
+  clearFlowCookie,
+  readFlowCookie,
+  setFlowCookie,
+} from '../../http/flow-binding.js';
 import { defineRoute } from '../../http/route-table.js';
-import { type Identity, signIn } from '../identity/identity.js';
+import { clientIP, type Identity, signIn } from '../identity/identity.js';
 import { signInResponse } from '../identity/schemas.js';
 import { resolveAccount } from './account-linking.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
 import type { OAuthStateStore } from './state-store.js';
+
+/** The flow cookie's kind (http/flow-binding.ts). */
+const FLOW = 'oauth';
 
 const callbackParams = z.object({
   code: z.string().max(4096).optional(),
@@ -58,13 +67,19 @@ export function oauthRoutes(
   async function completeSignIn(c: AppContext, params: CallbackParams): Promise<Response> {
     const provider = findProvider(c.req.param('provider'));
     const now = services.clock.now();
-    const pending = params.state ? await states.consume(provider.id, params.state, now) : null;
+    // Bound to the browser that started the flow: a callback URL opened anywhere else is refused
+    // before the state is even looked up (and stays usable by the browser it belongs to).
+    const bound =
+      params.state !== undefined &&
+      bindingMatchesState(readFlowCookie(c, services.config, FLOW), params.state);
+    const pending = bound ? await states.consume(provider.id, params.state!, now) : null;
     if (!pending)
       throw new PylonError(
         403,
         'OAUTH_INVALID_STATE',
-        'The sign-in state is unknown, expired or already used',
+        'The sign-in state is unknown, expired, already used or was started in another browser',
       );
+    clearFlowCookie(c, services.config, FLOW);
     try {
       if (params.error !== undefined || params.code === undefined) {
         throw new PylonError(400, 'OAUTH_PROVIDER_ERROR', 'The provider did not grant the sign-in');
@@ -93,7 +108,11 @@ export function oauthRoutes(
       const result = await signIn(c, identity, {
         method: `oauth_${provider.id}`,
         prepare: (trx, at) =>
-          resolveAccount(trx, identity, provider.id, profile, { now: at, requestId: c.get('requestId') }),
+          resolveAccount(trx, identity, provider.id, profile, {
+            now: at,
+            requestId: c.get('requestId'),
+            ip: clientIP(c, services),
+          }),
       });
       if (!pending.callback) return c.json(result);
       // A second factor is still due: the callback's page posts it to /totp/challenge.
@@ -114,9 +133,10 @@ export function oauthRoutes(
   const callbackResponses = {
     200: { description: 'Signed in (no callback was given)', schema: signInResponse },
     302: { description: 'Back to the callback, signed in (cookie set) or with `?error=CODE`' },
-    403: { description: 'OAUTH_INVALID_STATE' },
+    403: {
+      description: 'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser',
+    },
     404: { description: 'PROVIDER_NOT_FOUND' },
-    409: { description: 'OAUTH_ACCOUNT_CONFLICT: an unverified account holds this email' },
     502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED' },
   };
 
@@ -175,6 +195,7 @@ export function oauthRoutes(
             services.logger.warn({ provider: provider.id, reason: error.message }, 'oauth discovery failed');
             throw new PylonError(502, 'OAUTH_TOKEN_EXCHANGE_FAILED', 'The provider could not be reached');
           });
+        setFlowCookie(c, services.config, FLOW, pending.binding, DEFAULTS.oauthStateTTLSeconds);
         if (query.redirect === '1' || query.redirect === 'true') return c.redirect(redirect, 302);
         return c.json({ redirect, state: pending.state });
       },

@@ -119,7 +119,7 @@ function createOIDCProvider(
       return buildAuthorizationURL(document.authorization_endpoint, {
         clientId: config.clientId,
         redirectURI: input.redirectURI,
-        scope: 'openid email profile',
+        scope: config.scopes.join(' '),
         state: input.state,
         codeChallenge: input.codeChallenge,
         nonce: input.nonce,
@@ -197,7 +197,7 @@ function createGitHubProvider(
       return buildAuthorizationURL(`${config.webURL}/login/oauth/authorize`, {
         clientId: config.clientId,
         redirectURI: input.redirectURI,
-        scope: 'read:user user:email',
+        scope: config.scopes.join(' '),
         state: input.state,
         codeChallenge: input.codeChallenge,
       });

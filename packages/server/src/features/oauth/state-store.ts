@@ -1,11 +1,14 @@
 import { type Random, toBase64URL } from '../../crypto/random.js';
 import type { Sealer } from '../../crypto/seal.js';
 import { hashToken } from '../../crypto/tokens.js';
+import { createFlowBinding } from '../../http/flow-binding.js';
 import type { DB } from '../../storage/database.js';
 import { createPKCE } from './protocol.js';
 
 export interface PendingSignIn {
   state: string;
+  /** For the browser's flow cookie: the state is its hash (http/flow-binding.ts). */
+  binding: string;
   nonce: string;
   codeChallenge: string;
 }
@@ -23,8 +26,8 @@ const location = (stateHash: string) => ({
 });
 
 /**
- * Pending social sign-ins. The state value is 256 random bits stored only as its hash; it is bound
- * to one provider, lives 10 minutes and is consumed by a single DELETE … RETURNING, so it works
+ * Pending social sign-ins. The state is the hash of 256 random bits the starting browser keeps in
+ * a cookie (http/flow-binding.ts) and is stored only as its own hash; it is bound to one provider, lives 10 minutes and is consumed by a single DELETE … RETURNING, so it works
  * exactly once on every process. The PKCE verifier is sealed at rest.
  */
 export class OAuthStateStore {
@@ -40,7 +43,7 @@ export class OAuthStateStore {
     now: number;
     ttlSeconds: number;
   }): Promise<PendingSignIn> {
-    const state = toBase64URL(this.random.bytes(32));
+    const { state, binding } = createFlowBinding(this.random);
     const nonce = toBase64URL(this.random.bytes(16));
     const pkce = createPKCE(this.random);
     const stateHash = hashToken(state);
@@ -57,7 +60,7 @@ export class OAuthStateStore {
         expires_at: input.now + input.ttlSeconds * 1000,
       })
       .execute();
-    return { state, nonce, codeChallenge: pkce.challenge };
+    return { state, binding, nonce, codeChallenge: pkce.challenge };
   }
 
   /** The pending sign-in for this state at this provider, consumed; null if unknown, used, expired or another provider's. */

@@ -1,0 +1,166 @@
+/**
+ * Checks on a JWT that signature libraries leave to the caller. Pure: the caller passes the time.
+ * Used by the server (tokens of external issuers) and the SDK (scoped tokens).
+ */
+
+/** Why a token's times are refused; null when they are acceptable. */
+export type TimeClaimProblem =
+  | 'missing_exp'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'lifetime_too_long';
+
+export interface TimeClaimOptions {
+  /** Seconds since the epoch. */
+  now: number;
+  /** Tolerated clock difference, in seconds. */
+  skewSeconds: number;
+  /** The longest life a token may claim (`exp - iat`, and `exp - now`), in seconds. */
+  maxLifetimeSeconds: number;
+}
+
+const isNumericDate = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * RFC 7519 §4.1.4–4.1.6 with the stricter rules an auth server wants: `exp` is required (a token
+ * without one would be valid forever), `iat` may not lie in the future beyond the skew, and no
+ * token may claim to live longer than `maxLifetimeSeconds` — counted from `iat` when present and
+ * from now in any case, so a far-future `exp` cannot hide behind a missing `iat`.
+ */
+export function checkTimeClaims(
+  payload: Readonly<Record<string, unknown>>,
+  options: TimeClaimOptions,
+): TimeClaimProblem | null {
+  const { now, skewSeconds, maxLifetimeSeconds } = options;
+  const { exp, iat, nbf } = payload;
+  if (!isNumericDate(exp)) return 'missing_exp';
+  if (exp <= now - skewSeconds) return 'expired';
+  if (nbf !== undefined && (!isNumericDate(nbf) || nbf > now + skewSeconds)) return 'not_yet_valid';
+  if (iat !== undefined) {
+    if (!isNumericDate(iat) || iat > now + skewSeconds) return 'issued_in_future';
+    if (exp - iat > maxLifetimeSeconds + skewSeconds) return 'lifetime_too_long';
+  }
+  if (exp - now > maxLifetimeSeconds + skewSeconds) return 'lifetime_too_long';
+  return null;
+}
+
+/**
+ * True when the JSON text has an object with the same member name twice, at any depth
+ * (names compared after unescaping, so `"al\u0067"` and `"alg"` collide). RFC 7515 §5.2 step 4
+ * requires refusing such a JWS header: `JSON.parse` keeps the last duplicate, another parser the
+ * first, so `{"alg":"none","alg":"EdDSA"}` would mean different things to different readers.
+ * Malformed JSON also answers true: the caller refuses it either way.
+ */
+export function hasDuplicateMemberNames(json: string): boolean {
+  let position = 0;
+  const fail = () => {
+    throw new SyntaxError('malformed JSON');
+  };
+  const skipSpace = () => {
+    while (position < json.length && ' \t\n\r'.includes(json[position]!)) position++;
+  };
+  const readString = (): string => {
+    const start = position;
+    if (json[position] !== '"') fail();
+    position++;
+    while (position < json.length && json[position] !== '"') {
+      if (json[position] === '\\') position++;
+      position++;
+    }
+    if (position >= json.length) fail();
+    position++;
+    return JSON.parse(json.slice(start, position)) as string;
+  };
+  // Returns true as soon as a duplicate is found anywhere inside the value.
+  const readValue = (): boolean => {
+    skipSpace();
+    const char = json[position];
+    if (char === '{') {
+      position++;
+      const names = new Set<string>();
+      skipSpace();
+      if (json[position] === '}') {
+        position++;
+        return false;
+      }
+      for (;;) {
+        skipSpace();
+        const name = readString();
+        if (names.has(name)) return true;
+        names.add(name);
+        skipSpace();
+        if (json[position] !== ':') fail();
+        position++;
+        if (readValue()) return true;
+        skipSpace();
+        if (json[position] === ',') {
+          position++;
+          continue;
+        }
+        if (json[position] !== '}') fail();
+        position++;
+        return false;
+      }
+    }
+    if (char === '[') {
+      position++;
+      skipSpace();
+      if (json[position] === ']') {
+        position++;
+        return false;
+      }
+      for (;;) {
+        if (readValue()) return true;
+        skipSpace();
+        if (json[position] === ',') {
+          position++;
+          continue;
+        }
+        if (json[position] !== ']') fail();
+        position++;
+        return false;
+      }
+    }
+    if (char === '"') {
+      readString();
+      return false;
+    }
+    const literal = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(json.slice(position));
+    if (!literal) fail();
+    position += literal![0].length;
+    return false;
+  };
+  try {
+    JSON.parse(json);
+    if (readValue()) return true;
+    skipSpace();
+    return position !== json.length;
+  } catch {
+    return true;
+  }
+}
+
+/** The decoded protected header of a compact JWS, refusing duplicate member names; null if malformed. */
+export function decodeProtectedHeader(token: string): Record<string, unknown> | null {
+  const segment = token.split('.', 1)[0] ?? '';
+  if (!/^[A-Za-z0-9_-]+$/.test(segment)) return null;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(base64URLDecode(segment));
+  } catch {
+    return null;
+  }
+  if (hasDuplicateMemberNames(text)) return null;
+  const header: unknown = JSON.parse(text);
+  return typeof header === 'object' && header !== null && !Array.isArray(header)
+    ? (header as Record<string, unknown>)
+    : null;
+}
+
+function base64URLDecode(segment: string): Uint8Array {
+  const base64 = segment.replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
