@@ -7,6 +7,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { hashEmail, prepareSchema } from '@pylon/core';
 import { pylonClient, pylonSchemaClient, type VerifyFailureReason } from '@pylon/sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadNotesConfig } from '../../examples/mcp-notes/src/config.js';
 import {
   createNotesHTTPApp,
   createNotesServer,
@@ -109,10 +110,12 @@ describe('the mcp-notes example against a real Pylon', () => {
     await admin('POST', '/roles', { email: 'alice@example.com', app_id: 'notes', archetype: 'notes:editor' });
     await admin('POST', '/roles', { email: 'bob@example.com', app_id: 'notes', archetype: 'notes:reader' });
 
+    // The server is configured as its README says: PYLON_ORG_URL is the deployment's URL.
+    const config = loadNotesConfig({ PYLON_ORG_URL: pylonURL });
     const client = pylonClient({
-      orgUrl,
+      orgUrl: config.orgUrl,
       appId: 'notes',
-      expectedOrgId: 'default',
+      expectedOrgId: config.orgId,
       clock: t.clock,
       onEvent: (name, detail) => {
         if (name === 'token.verify.failed') reasons.push(detail.reason);
@@ -242,6 +245,17 @@ describe('the mcp-notes example against a real Pylon', () => {
       error: 'no_session',
     });
     vi.unstubAllEnvs();
+  });
+});
+
+describe('the example’s configuration', () => {
+  it('takes the org id from …/o/{orgId}, else PYLON_ORG_ID, else default', () => {
+    expect(loadNotesConfig({ PYLON_ORG_URL: 'http://localhost:4000' }).orgId).toBe('default');
+    expect(loadNotesConfig({ PYLON_ORG_URL: 'http://localhost:4000/o/acme/' }).orgId).toBe('acme');
+    expect(loadNotesConfig({ PYLON_ORG_URL: 'http://localhost:4000', PYLON_ORG_ID: 'acme' }).orgId).toBe(
+      'acme',
+    );
+    expect(() => loadNotesConfig({})).toThrow(/PYLON_ORG_URL is required/);
   });
 });
 

@@ -7,13 +7,13 @@ export interface NotesConfig {
 
 /**
  * Read once at start-up; a missing or bad variable stops the process with a message naming it.
- * `PYLON_ORG_ID` defaults to the `{orgId}` of an `…/o/{orgId}` URL.
+ * `PYLON_ORG_ID` defaults to the `{orgId}` of an `…/o/{orgId}` URL, else to `default`: the org a
+ * deployment's own URL serves. The SDK's `/discover` check refuses a wrong guess by name.
  */
 export function loadNotesConfig(env: Record<string, string | undefined>): NotesConfig {
   const orgUrl = env.PYLON_ORG_URL;
-  if (!orgUrl) throw new Error('PYLON_ORG_URL is required, e.g. http://127.0.0.1:4000/o/default');
-  const orgId = env.PYLON_ORG_ID ?? /\/o\/([a-z0-9-]+)\/?$/.exec(orgUrl)?.[1];
-  if (!orgId) throw new Error('PYLON_ORG_ID is required when PYLON_ORG_URL does not end in /o/{orgId}');
+  if (!orgUrl) throw new Error('PYLON_ORG_URL is required, e.g. http://localhost:4000');
+  const orgId = env.PYLON_ORG_ID || (/\/o\/([a-z0-9-]+)\/?$/.exec(orgUrl)?.[1] ?? 'default');
   const port = Number(env.NOTES_PORT ?? 3333);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error('NOTES_PORT must be a port number');

@@ -20,6 +20,9 @@ async function main(mode: string | undefined): Promise<void> {
     // stdout carries the MCP protocol in stdio mode: diagnostics go to stderr.
     onEvent: (name, detail) => process.stderr.write(`pylon: ${name} ${JSON.stringify(detail)}\n`),
   });
+  // Discover the org now rather than at the first request, so a wrong PYLON_ORG_URL or
+  // PYLON_ORG_ID is reported (by the SDK, on stderr) at start-up; it is retried at each request.
+  client.discover().catch(() => {});
   const store = createNotesStore();
 
   if (mode === 'stdio') {
