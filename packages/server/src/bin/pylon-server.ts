@@ -3,6 +3,7 @@ import { openMigratedStorage, resolveSecret } from '../boot.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { features } from '../features/index.js';
+import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
 import { listen } from '../platform/listen.js';
@@ -22,6 +23,8 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const listening = await listen(server.fetch, config.port, config.host);
   logger.info(`Pylon ${config.env} server listening on ${listening.url} (public URL ${config.publicURL})`);
   logger.info(`Database: ${storage.description}`);
+  const adminHint = await firstAdminHint(server.services);
+  if (adminHint !== null) logger.info(adminHint);
   if (config.env === 'development') {
     logger.info(
       `Sign in: curl -X POST ${listening.url}/api/auth/magic/send -H 'content-type: application/json' -d '{"email":"you@example.com"}' — the code is printed in this log`,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { deploymentAdmins } from '../rbac/deployment-admin.js';
 import { clientIP, type Identity, requireSession, sessionTTLSeconds, signIn } from './identity.js';
 import { signInResponse } from './schemas.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
@@ -20,6 +21,7 @@ const meResponse = z.object({
 
 export function sessionRoutes(identity: Identity) {
   const { services } = identity;
+  const admins = deploymentAdmins(services);
   const audit = (
     c: Parameters<typeof clientIP>[0],
     action: string,
@@ -46,13 +48,17 @@ export function sessionRoutes(identity: Identity) {
       responses: { 200: { description: 'The AuthContext', schema: meResponse } },
       handler: async (c) => {
         const auth = await getAuth(c, services);
+        // One answer with `GET /whoami` (see rbac/deployment-admin.ts). Without an active org a
+        // session acts in the default org (as the RBAC root does), so its role there is reported.
+        const standing = await admins.standing(auth);
+        const noActiveOrg = auth.tenantId === null && auth.roles.length === 0;
         return c.json({
           userId: auth.userId,
           email: auth.email,
           emailVerified: auth.emailVerified,
-          isAdmin: auth.isAdmin,
+          isAdmin: standing.isAdmin,
           isGuest: auth.isGuest,
-          roles: auth.roles,
+          roles: noActiveOrg && standing.defaultOrgRole !== null ? [standing.defaultOrgRole] : auth.roles,
           tenantId: auth.tenantId,
           authMethod: auth.authMethod,
         });

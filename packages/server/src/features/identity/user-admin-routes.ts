@@ -4,7 +4,35 @@ import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { deploymentAdmins } from '../rbac/deployment-admin.js';
 import { clientIP, type Identity } from './identity.js';
+import type { User } from './user-store.js';
+
+const LIST_LIMIT_DEFAULT = 50;
+
+const listedUser = z.object({
+  user_id: z.string(),
+  /** Null for a social account whose provider shared no address. */
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
+  display_name: z.string().nullable(),
+  /** Seconds since the epoch, like every `*_at` on `/api/auth/*`. */
+  created_at: z.number(),
+  disabled: z.boolean(),
+});
+
+/** Opaque to clients: the last row's (created_at, id), so the next page starts right after it. */
+function encodeCursor(user: User): string {
+  return Buffer.from(`${user.createdAt}.${user.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  const match = /^(\d{1,16})\.([A-Za-z0-9_-]{1,128})$/.exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match) throw new PylonError(400, 'VALIDATION_FAILED', 'cursor: not one this server gave out');
+  return { createdAt: Number(match[1]), id: match[2]! };
+}
 
 /**
  * Disabling a user signs them out everywhere at once (their sessions are deleted in the same
@@ -44,7 +72,56 @@ export function userAdminRoutes(identity: Identity) {
     403: { description: 'FORBIDDEN: admin token only' },
     404: { description: 'NOT_FOUND' },
   };
+  const admins = deploymentAdmins(services);
   return [
+    defineRoute({
+      method: 'get',
+      path: '/users',
+      summary: 'List and search users, oldest first (deployment admins: the admin token or pylon-admin)',
+      tags: ['admin'],
+      security: ['adminToken', 'session', 'sessionCookie'],
+      query: z.object({
+        q: z.string().max(320).optional(),
+        limit: z.coerce.number().int().min(1).max(200).optional(),
+        cursor: z.string().max(400).optional(),
+      }),
+      responses: {
+        200: {
+          description: 'A page of users; `next_cursor` when more follow',
+          schema: z.object({ users: z.array(listedUser), next_cursor: z.string().optional() }),
+        },
+        400: { description: 'VALIDATION_FAILED (limit 1–200, or a cursor this server did not give out)' },
+        401: { description: 'UNAUTHORIZED: signed out' },
+        403: { description: 'FORBIDDEN: not a deployment admin' },
+      },
+      handler: async (c, { query }) => {
+        const auth = await getAuth(c, services);
+        if (auth.authMethod === 'anonymous')
+          throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session or the admin token');
+        if (!(await admins.standing(auth)).isAdmin)
+          throw new PylonError(403, 'FORBIDDEN', 'Only deployment admins may list users');
+        const limit = query.limit ?? LIST_LIMIT_DEFAULT;
+        // One row beyond the page tells whether another page follows.
+        const rows = await identity.users.list({
+          limit: limit + 1,
+          ...(query.q === undefined ? {} : { emailContains: query.q }),
+          ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return c.json({
+          users: page.map((user) => ({
+            user_id: user.id,
+            email: user.email,
+            email_verified: user.emailVerifiedAt !== null,
+            display_name: user.displayName,
+            created_at: Math.floor(user.createdAt / 1000),
+            disabled: user.disabledAt !== null,
+          })),
+          ...(rows.length > limit && last ? { next_cursor: encodeCursor(last) } : {}),
+        });
+      },
+    }),
     defineRoute({
       method: 'post',
       path: '/users/:id/disable',

@@ -5,6 +5,7 @@ import { OrgStore } from '../orgs/org-store.js';
 import { appRoutes } from './app-routes.js';
 import { AppStore } from './app-store.js';
 import { auditRoutes } from './audit-routes.js';
+import { bootstrapRoutes } from './bootstrap-routes.js';
 import { CapabilityResolver } from './capabilities.js';
 import type { RBACContext } from './context.js';
 import { GrantStore } from './grant-store.js';
@@ -34,6 +35,7 @@ export function rbacFeature(services: Services): Feature {
       ...roleRoutes(context),
       ...schemaRoutes(context),
       ...auditRoutes(context),
+      ...bootstrapRoutes(context),
     ],
   };
 }

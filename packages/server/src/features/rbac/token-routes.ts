@@ -1,12 +1,10 @@
-import { hashEmail, PylonError } from '@pylon/core';
+import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
 import { defineRoute } from '../../http/route-table.js';
-import { isUniqueViolation } from '../../storage/errors.js';
 import { requestAPIURL } from '../orgs/org-hosts.js';
-import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
+import { strongestPylonArchetype } from './builtin-schema.js';
 import { rbacCaller } from './caller.js';
 import type { RBACContext } from './context.js';
 
@@ -101,86 +99,6 @@ export function tokenRoutes(context: RBACContext) {
           archetype: strongestPylonArchetype(held),
           session_expires_at: caller.sessionExpiresAt,
         });
-      },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/bootstrap',
-      summary: 'One-time self-grant of pylon-admin to PYLON_BOOTSTRAP_ADMIN_EMAIL',
-      tags: ['rbac'],
-      security: ['session', 'sessionCookie'],
-      responses: {
-        200: {
-          description: 'Granted',
-          schema: z.object({ email: z.string(), archetype: z.literal('pylon-admin') }),
-        },
-        401: { description: 'no_session' },
-        403: { description: 'not_bootstrap_email (or the email is not verified)' },
-        409: { description: 'bootstrap_consumed' },
-      },
-      handler: async (c) => {
-        const caller = await rbacCaller(c, context);
-        const expected = services.config.bootstrapAdminEmail;
-        const auth = c.get('auth');
-        if (
-          caller.kind !== 'person' ||
-          expected === null ||
-          caller.email !== expected ||
-          !auth?.emailVerified
-        ) {
-          throw new PylonError(
-            403,
-            'not_bootstrap_email',
-            'Only the verified PYLON_BOOTSTRAP_ADMIN_EMAIL may bootstrap',
-          );
-        }
-        const orgId = c.get('orgId');
-        // The deployment's own org only: other orgs have owners of their own, and the bootstrap
-        // email must not become an admin of every org created later.
-        if (orgId !== services.config.orgId) {
-          throw new PylonError(
-            403,
-            'not_bootstrap_email',
-            "Bootstrap applies to the deployment's default org only",
-          );
-        }
-        const now = services.clock.now();
-        try {
-          await services.storage.db.transaction().execute(async (trx) => {
-            // The primary key makes the claim single-use per org, on every process.
-            await trx
-              .insertInto('bootstrap_claims')
-              .values({ org_id: orgId, email: caller.email, claimed_at: now })
-              .execute();
-            await context.grants.upsert(trx, {
-              orgId,
-              appId: PYLON_APP_ID,
-              emailHash: hashEmail(caller.email),
-              email: caller.email,
-              archetype: 'pylon-admin',
-              capabilities: [],
-              grantedAt: now,
-              grantedBy: 'bootstrap',
-            });
-            const entry = {
-              org: orgId,
-              actor: caller.email,
-              target: caller.email,
-              requestId: c.get('requestId'),
-            };
-            await appendAudit(trx, now, { ...entry, action: 'bootstrap.consumed' });
-            await appendAudit(trx, now, {
-              ...entry,
-              action: 'role.granted',
-              detail: { app_id: PYLON_APP_ID, archetype: 'pylon-admin', via: 'bootstrap' },
-            });
-          });
-        } catch (error) {
-          if (isUniqueViolation(error))
-            throw new PylonError(409, 'bootstrap_consumed', 'Bootstrap was already used in this org');
-          throw error;
-        }
-        return c.json({ email: caller.email, archetype: 'pylon-admin' as const });
       },
     }),
   ];

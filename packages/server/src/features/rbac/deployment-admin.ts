@@ -1,0 +1,86 @@
+import { hashEmail } from '@pylon/core';
+import type { AuthContext } from '../../http/auth-context.js';
+import type { Services } from '../../http/context.js';
+import type { OrgRole } from '../../storage/schema.js';
+import { OrgStore } from '../orgs/org-store.js';
+import { archetypeForRole } from '../orgs/policy.js';
+import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
+import { CapabilityResolver } from './capabilities.js';
+import { SchemaStore } from './schema-store.js';
+
+/** Where a caller stands in the deployment: the answer `/api/auth/me` gives. */
+export interface DeploymentStanding {
+  /** The admin token, or `pylon-admin` in the default org's `pylon` app (see `deploymentAdmins`). */
+  isAdmin: boolean;
+  /** The caller's role in the deployment's default org, when they are a member of it. */
+  defaultOrgRole: OrgRole | null;
+}
+
+export interface DeploymentAdmins {
+  standing(auth: AuthContext): Promise<DeploymentStanding>;
+  /** Whether anyone can administer the deployment yet (a bootstrap claim, an owner/admin, a grant). */
+  exist(): Promise<boolean>;
+  /** Whether the one-time bootstrap of the default org was used. */
+  claimed(): Promise<boolean>;
+}
+
+const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRole: null });
+
+/**
+ * Deployment admins, decided once for both surfaces: a person is one exactly when `GET /whoami`
+ * at the root (the default org) answers `pylon-admin` for them, i.e. they are an owner or admin
+ * member of the default org or hold a `pylon-admin` grant in its `pylon` app. The same
+ * CapabilityResolver reads both. One deliberate narrowing: a grant names an address, so it
+ * counts only once that address is verified (listing every user must not go to whoever
+ * registered the address first). A scoped API key never stands for an admin: it may do only
+ * what its scopes list.
+ */
+export function deploymentAdmins(services: Services): DeploymentAdmins {
+  const { db, dialect } = services.storage;
+  const orgs = new OrgStore(db, dialect);
+  const capabilities = new CapabilityResolver(db, new SchemaStore(db), orgs);
+  const orgId = services.config.orgId;
+  return {
+    async standing(auth) {
+      if (auth.authMethod === 'admin_token') return { isAdmin: true, defaultOrgRole: null };
+      if (auth.userId === null || auth.isGuest || auth.authMethod === 'anonymous') return NOBODY;
+      const role = await orgs.roleOf(orgId, auth.userId);
+      const byGrant =
+        auth.email !== null && auth.emailVerified
+          ? await capabilities.pylonArchetypes(orgId, { emailHash: hashEmail(auth.email), userId: null })
+          : [];
+      const held = [...byGrant, ...(role === null ? [] : [archetypeForRole(role)])];
+      const scoped = (auth.apiKey?.scopes.length ?? 0) > 0;
+      return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
+    },
+    async exist() {
+      const [claim, member, grant] = await Promise.all([
+        db.selectFrom('bootstrap_claims').select('org_id').where('org_id', '=', orgId).executeTakeFirst(),
+        db
+          .selectFrom('org_members')
+          .select('user_id')
+          .where('org_id', '=', orgId)
+          .where('role', 'in', ['owner', 'admin'])
+          .limit(1)
+          .executeTakeFirst(),
+        db
+          .selectFrom('grants')
+          .select('email_hash')
+          .where('org_id', '=', orgId)
+          .where('app_id', '=', PYLON_APP_ID)
+          .where('archetype', '=', 'pylon-admin')
+          .limit(1)
+          .executeTakeFirst(),
+      ]);
+      return claim !== undefined || member !== undefined || grant !== undefined;
+    },
+    async claimed() {
+      const row = await db
+        .selectFrom('bootstrap_claims')
+        .select('org_id')
+        .where('org_id', '=', orgId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+  };
+}
