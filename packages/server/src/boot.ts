@@ -1,6 +1,7 @@
 import { type Config, withSecret } from './config/config.js';
 import { secureRandom, toHex } from './crypto/random.js';
 import type { Logger } from './logger.js';
+import { explainPostgresStartupError } from './platform/postgres.js';
 import { loadOrCreateDevelopmentSecret } from './platform/secret-file.js';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.js';
 
@@ -19,7 +20,15 @@ export function resolveSecret(config: Config, logger: Logger): Config {
   return withSecret(config, result.secret);
 }
 
-/** Open the configured database and apply every pending migration; throws on a failed migration. */
+/** A start-up failure with a message that says what to do; printed without a stack trace. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/**
+ * Open the configured database and apply every pending migration; throws on a failed migration,
+ * a StartupError when the cause is one a person fixes outside Pylon (a missing database).
+ */
 export async function openMigratedStorage(config: Config, logger: Logger): Promise<Storage> {
   const storage = openStorage(config.database);
   try {
@@ -32,6 +41,8 @@ export async function openMigratedStorage(config: Config, logger: Logger): Promi
     return storage;
   } catch (error) {
     await storage.close();
-    throw error;
+    const explained =
+      config.database.kind === 'postgres' ? explainPostgresStartupError(error, config.database.url) : null;
+    throw explained === null ? error : new StartupError(explained, { cause: error });
   }
 }

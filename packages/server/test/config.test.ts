@@ -1,5 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isInsecureLocalDevelopment, loadConfig } from '../src/config/config.js';
+import {
+  ConfigError,
+  ConfigErrors,
+  declaredEnvironment,
+  isInsecureLocalDevelopment,
+  isLoopbackHost,
+  loadConfig,
+} from '../src/config/config.js';
+import { KNOWN_VARIABLES, unknownVariables, VARIABLE_ALIASES } from '../src/config/variables.js';
 
 const SECRET = 'ab'.repeat(32);
 
@@ -94,6 +106,7 @@ describe('loadConfig', () => {
           clientId: 'g',
           clientSecret: 'gs',
           issuer: 'https://accounts.google.com',
+          scopes: ['openid', 'email', 'profile'],
         },
         {
           id: 'github',
@@ -102,6 +115,7 @@ describe('loadConfig', () => {
           clientSecret: 'hs',
           webURL: 'https://github.com',
           apiURL: 'https://api.github.com',
+          scopes: ['read:user', 'user:email'],
         },
       ]);
       expect(loadConfig({}).oauthProviders).toEqual([]);
@@ -174,5 +188,261 @@ describe('loadConfig', () => {
       expect(failure({ ...secure, PYLON_ADMIN_TOKEN: 'f'.repeat(63) }).variable).toBe('PYLON_ADMIN_TOKEN');
       expect(failure({ ...secure, PYLON_ADMIN_TOKEN: 'g'.repeat(64) }).variable).toBe('PYLON_ADMIN_TOKEN');
     });
+  });
+});
+
+describe('development mode stays on loopback', () => {
+  it.each([['localhost'], ['127.0.0.1'], ['127.8.9.10'], ['::1'], ['[::1]'], ['0:0:0:0:0:0:0:1']])(
+    '%s is loopback',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(true);
+      expect(loadConfig({ PYLON_HOST: host }).host).toBe(host);
+    },
+  );
+
+  it.each([['0.0.0.0'], ['::'], ['192.168.1.20'], ['127.evil.example'], ['auth.example.com']])(
+    'refuses PYLON_HOST=%s, naming the opt-in',
+    (host) => {
+      const error = failure({ PYLON_HOST: host });
+      expect(error.variable).toBe('PYLON_HOST');
+      expect(error.message).toContain('PYLON_ALLOW_DEV_ON_NETWORK=1');
+    },
+  );
+
+  it.each([['https://auth.example.com'], ['http://192.168.1.20:4000'], ['http://127.0.0.1.nip.io']])(
+    'refuses PYLON_PUBLIC_URL=%s',
+    (url) => {
+      expect(failure({ PYLON_PUBLIC_URL: url }).variable).toBe('PYLON_PUBLIC_URL');
+    },
+  );
+
+  it('accepts a loopback public URL, and the network with the explicit opt-in', () => {
+    expect(loadConfig({ PYLON_PUBLIC_URL: 'http://[::1]:4000' }).publicURL).toBe('http://[::1]:4000');
+    const onNetwork = loadConfig({
+      PYLON_HOST: '0.0.0.0',
+      PYLON_PUBLIC_URL: 'http://192.168.1.20:4000',
+      PYLON_ALLOW_DEV_ON_NETWORK: '1',
+    });
+    expect(onNetwork).toMatchObject({ env: 'development', host: '0.0.0.0' });
+    expect(failure({ PYLON_HOST: '0.0.0.0', PYLON_ALLOW_DEV_ON_NETWORK: 'maybe' }).variable).toBe(
+      'PYLON_ALLOW_DEV_ON_NETWORK',
+    );
+  });
+
+  it('production on any interface is unaffected', () => {
+    const env = { PYLON_ENV: 'production', PYLON_SECRET: SECRET, PYLON_PUBLIC_URL: 'https://a.example.com' };
+    expect(loadConfig({ ...env, PYLON_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+});
+
+describe('every configuration error at once', () => {
+  const broken = {
+    PYLON_ENV: 'production',
+    PYLON_PORT: 'eighty',
+    PYLON_SECRET: 'abc',
+    PYLON_LOG_LEVEL: 'loud',
+    PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE: '0',
+    PYLON_GOOGLE_CLIENT_ID: 'g',
+  };
+
+  it('lists each refused variable once, the first as `variable`', () => {
+    const error = failure(broken);
+    expect(error).toBeInstanceOf(ConfigErrors);
+    const variables = (error as ConfigErrors).errors.map((e) => e.variable);
+    expect(variables).toEqual([
+      'PYLON_PORT',
+      'PYLON_SECRET',
+      'PYLON_PUBLIC_URL',
+      'PYLON_LOG_LEVEL',
+      'PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE',
+      'PYLON_GOOGLE_CLIENT_SECRET',
+    ]);
+    expect(error.variable).toBe('PYLON_PORT');
+    for (const variable of variables) expect(error.message).toContain(`${variable}: `);
+    expect(error.message.split('\n')).toHaveLength(variables.length);
+  });
+
+  it('a single error stays a plain ConfigError', () => {
+    const error = failure({ PYLON_PORT: 'eighty' });
+    expect(error).not.toBeInstanceOf(ConfigErrors);
+    expect(error.message).toBe('PYLON_PORT: expected an integer, got "eighty"');
+  });
+
+  const bin = fileURLToPath(new URL('../dist/bin/pylon-server.js', import.meta.url));
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [bin, 'migrate'], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+  it('pylon-server prints them all and exits 78', () => {
+    const result = run({ ...broken, PYLON_EMAIL_PROVIDER: 'carrier-pigeon' });
+    expect(result.status).toBe(78);
+    for (const variable of ['PYLON_PORT', 'PYLON_SECRET', 'PYLON_LOG_LEVEL', 'PYLON_EMAIL_PROVIDER']) {
+      expect(result.stderr).toContain(`${variable}: `);
+    }
+  });
+
+  it('pylon-server refuses development on 0.0.0.0 with exit 78', () => {
+    const result = run({ PYLON_HOST: '0.0.0.0' });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('PYLON_HOST');
+    expect(result.stderr).toContain('PYLON_ALLOW_DEV_ON_NETWORK');
+  });
+});
+
+describe('earlier variable names', () => {
+  it('read each alias as the variable it stands for', () => {
+    const config = loadConfig({
+      PYLON_OAUTH_GOOGLE_CLIENT_ID: 'g',
+      PYLON_OAUTH_GOOGLE_CLIENT_SECRET: 'gs',
+      PYLON_OAUTH_GOOGLE_OIDC_ISSUER: 'http://127.0.0.1:9999',
+      PYLON_OAUTH_GOOGLE_SCOPES: 'openid email',
+      PYLON_OAUTH_GITHUB_CLIENT_ID: 'h',
+      PYLON_OAUTH_GITHUB_CLIENT_SECRET: 'hs',
+      PYLON_OAUTH_GITHUB_SCOPES: 'user',
+      PYLON_OAUTH_GOOGLE_REDIRECT: 'http://localhost:4000/api/auth/callback/google',
+      PYLON_OAUTH_GITHUB_REDIRECT: 'http://localhost:4000/api/auth/callback/github/',
+    });
+    expect(config.oauthProviders).toMatchObject([
+      {
+        id: 'google',
+        clientId: 'g',
+        clientSecret: 'gs',
+        issuer: 'http://127.0.0.1:9999',
+        scopes: ['openid', 'email'],
+      },
+      { id: 'github', clientId: 'h', clientSecret: 'hs', scopes: ['user'] },
+    ]);
+  });
+
+  it('the same value under both names is fine; different values are refused', () => {
+    expect(
+      loadConfig({
+        PYLON_GOOGLE_CLIENT_ID: 'g',
+        PYLON_OAUTH_GOOGLE_CLIENT_ID: 'g',
+        PYLON_GOOGLE_CLIENT_SECRET: 's',
+      }).oauthProviders,
+    ).toHaveLength(1);
+    const error = failure({
+      PYLON_GOOGLE_CLIENT_ID: 'g',
+      PYLON_OAUTH_GOOGLE_CLIENT_ID: 'other',
+      PYLON_GOOGLE_CLIENT_SECRET: 's',
+    });
+    expect(error.variable).toBe('PYLON_OAUTH_GOOGLE_CLIENT_ID');
+    expect(error.message).toContain('PYLON_GOOGLE_CLIENT_ID');
+    expect(error.message).not.toContain('other');
+  });
+
+  it('PYLON_DEV_MODE chooses the environment, and must agree with PYLON_ENV', () => {
+    const production = { PYLON_SECRET: SECRET, PYLON_PUBLIC_URL: 'https://a.example.com' };
+    expect(loadConfig({ ...production, PYLON_DEV_MODE: 'false' }).env).toBe('production');
+    expect(loadConfig({ PYLON_DEV_MODE: 'true' }).env).toBe('development');
+    expect(loadConfig({ PYLON_DEV_MODE: '1', PYLON_ENV: 'development' }).env).toBe('development');
+    expect(failure({ ...production, PYLON_DEV_MODE: 'true', PYLON_ENV: 'production' }).variable).toBe(
+      'PYLON_DEV_MODE',
+    );
+    expect(failure({ PYLON_DEV_MODE: 'sometimes' }).variable).toBe('PYLON_DEV_MODE');
+    expect(declaredEnvironment({ PYLON_DEV_MODE: 'false' })).toBe('production');
+    expect(declaredEnvironment({})).toBe('development');
+  });
+
+  it('a redirect other than the one derived from PYLON_PUBLIC_URL is refused, naming the right one', () => {
+    const error = failure({ PYLON_OAUTH_GITHUB_REDIRECT: 'https://yourapp.com/api/auth/callback/github' });
+    expect(error.variable).toBe('PYLON_OAUTH_GITHUB_REDIRECT');
+    expect(error.message).toContain('http://localhost:4000/api/auth/callback/github');
+  });
+
+  it('GitHub has no OIDC issuer', () => {
+    expect(failure({ PYLON_OAUTH_GITHUB_OIDC_ISSUER: 'https://github.com' }).variable).toBe(
+      'PYLON_OAUTH_GITHUB_OIDC_ISSUER',
+    );
+  });
+
+  it.each([
+    [{ PYLON_GOOGLE_SCOPES: 'email profile' }, 'PYLON_GOOGLE_SCOPES'],
+    [{ PYLON_GOOGLE_SCOPES: 'openid "email"' }, 'PYLON_GOOGLE_SCOPES'],
+    [{ PYLON_OAUTH_GOOGLE_SCOPES: 'openid profile' }, 'PYLON_GOOGLE_SCOPES'],
+  ])('scopes that sign-in cannot work with are refused: %o', (env, variable) => {
+    expect(failure({ PYLON_GOOGLE_CLIENT_ID: 'g', PYLON_GOOGLE_CLIENT_SECRET: 's', ...env }).variable).toBe(
+      variable,
+    );
+  });
+
+  it('GitHub scopes must reach /user/emails', () => {
+    const env = { PYLON_GITHUB_CLIENT_ID: 'g', PYLON_GITHUB_CLIENT_SECRET: 's' };
+    expect(failure({ ...env, PYLON_GITHUB_SCOPES: 'read:user' }).variable).toBe('PYLON_GITHUB_SCOPES');
+    expect(
+      loadConfig({ ...env, PYLON_GITHUB_SCOPES: 'read:user,user:email,read:org' }).oauthProviders[0],
+    ).toMatchObject({ scopes: ['read:user', 'user:email', 'read:org'] });
+  });
+
+  it('PYLON_COOKIE_NAME names the session cookie; prefixes and separators are refused', () => {
+    expect(loadConfig({}).cookieName).toBe('pylon_session');
+    expect(loadConfig({ PYLON_COOKIE_NAME: 'acme.sid' }).cookieName).toBe('acme.sid');
+    for (const name of ['__Host-sid', '__secure-sid', 'a b', 'a;b', 'a=b', 'x'.repeat(65)]) {
+      expect(failure({ PYLON_COOKIE_NAME: name }).variable, name).toBe('PYLON_COOKIE_NAME');
+    }
+  });
+
+  it('PYLON_COOKIE_SECURE=false only in development; true forces Secure on localhost', () => {
+    const production = {
+      PYLON_ENV: 'production',
+      PYLON_SECRET: SECRET,
+      PYLON_PUBLIC_URL: 'https://a.example.com',
+    };
+    expect(failure({ ...production, PYLON_COOKIE_SECURE: 'false' }).variable).toBe('PYLON_COOKIE_SECURE');
+    expect(isInsecureLocalDevelopment(loadConfig({ ...production, PYLON_COOKIE_SECURE: 'true' }))).toBe(
+      false,
+    );
+    expect(isInsecureLocalDevelopment(loadConfig({ PYLON_COOKIE_SECURE: 'true' }))).toBe(false);
+    const lan = { PYLON_ALLOW_DEV_ON_NETWORK: '1', PYLON_PUBLIC_URL: 'http://192.168.1.20:4000' };
+    expect(isInsecureLocalDevelopment(loadConfig(lan))).toBe(false);
+    expect(isInsecureLocalDevelopment(loadConfig({ ...lan, PYLON_COOKIE_SECURE: 'false' }))).toBe(true);
+    expect(failure({ PYLON_COOKIE_SECURE: 'sometimes' }).variable).toBe('PYLON_COOKIE_SECURE');
+  });
+});
+
+describe('unknown PYLON_* variables', () => {
+  it('are listed by name, sorted; known names and other variables are not', () => {
+    expect(
+      unknownVariables({
+        PYLON_SECERT: 'x',
+        PYLON_PORT: '1',
+        PYLON_OAUTH_GOOGLE_CLIENT_ID: 'g',
+        PYLON_ADMIN_TOKNE: 'y',
+        HOME: '/root',
+      }),
+    ).toEqual(['PYLON_ADMIN_TOKNE', 'PYLON_SECERT']);
+  });
+
+  it('the known list holds every PYLON_* name the repository reads', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const sources = [
+      'packages/server/src',
+      'packages/cli/src',
+      'packages/sdk/src',
+      'examples/mcp-notes/src',
+      'test',
+    ];
+    const files = sources.flatMap((dir) =>
+      (readdirSync(join(root, dir), { recursive: true }) as string[])
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => join(root, dir, name)),
+    );
+    const found = new Set<string>();
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/['"`](PYLON_[A-Z0-9_]+)['"`]/g)) {
+        found.add(match[1]!);
+      }
+    }
+    // `PYLON_GOOGLE` / `PYLON_GITHUB` are prefixes the provider variables are built from.
+    const names = [...found].filter(
+      (name) => ![...KNOWN_VARIABLES].some((known) => known.startsWith(`${name}_`)),
+    );
+    expect(names.length).toBeGreaterThan(30);
+    expect(names.filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
+    for (const primary of Object.values(VARIABLE_ALIASES)) expect(KNOWN_VARIABLES.has(primary)).toBe(true);
   });
 });

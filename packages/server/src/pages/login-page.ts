@@ -41,23 +41,34 @@ function messageFor(error: unknown): string {
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
-function emailForm(base: string, returnTo: string, error?: string): SafeHTML {
+/**
+ * The first step. After a failed attempt the address typed is kept (only ever the visitor's own
+ * input, escaped) and the form that failed is the one shown open.
+ */
+function emailForm(
+  base: string,
+  returnTo: string,
+  failed?: { error: string; email: string; form: 'code' | 'password' },
+): SafeHTML {
+  const error = failed?.error;
+  const email = failed?.email ?? '';
+  const passwordFailed = failed?.form === 'password';
   return html`<h1>Sign in</h1>
 <p>We will email you a one-time code.</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${base}/login/code">
 ${hidden('return_to', returnTo)}
 <label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="email" required autofocus>
+<input id="email" name="email" type="email" autocomplete="email" value="${email}" required${passwordFailed ? '' : html` autofocus`}>
 <button type="submit">Email me a code</button>
 </form>
-<details class="divider"><summary>Use a password instead</summary>
+<details class="divider"${passwordFailed ? html` open` : ''}><summary>Use a password instead</summary>
 <form method="post" action="${base}/login/password">
 ${hidden('return_to', returnTo)}
 <label for="pw-email">Email</label>
-<input id="pw-email" name="email" type="email" autocomplete="username" required>
+<input id="pw-email" name="email" type="email" autocomplete="username" value="${email}" required>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required${passwordFailed ? html` autofocus` : ''}>
 <button type="submit">Sign in</button>
 </form>
 </details>`;
@@ -163,7 +174,8 @@ export function loginPageRoutes(identity: Identity) {
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, messageFor(error)), 400);
+        const failed = { error: messageFor(error), email: body.email ?? '', form: 'code' as const };
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed), 400);
       }
     }),
     post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
@@ -180,7 +192,8 @@ export function loginPageRoutes(identity: Identity) {
       try {
         return finish(c, await passwordSignIn(c, identity, body), back);
       } catch (error) {
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, messageFor(error)), 400);
+        const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed), 400);
       }
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {

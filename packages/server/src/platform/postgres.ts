@@ -23,3 +23,25 @@ export function createPostgresDialect(url: string, maxConnections = 10): Postgre
   pool.on('error', () => {});
   return new PostgresDialect({ pool });
 }
+
+/**
+ * A start-up failure a person can act on, from pg's error: the database missing (SQLSTATE 3D000,
+ * invalid_catalog_name) or the server unreachable. Null for anything else. Never includes the
+ * password from the URL.
+ */
+export function explainPostgresStartupError(error: unknown, url: string): string | null {
+  const parsed = new URL(url);
+  const host = parsed.hostname || 'localhost';
+  const port = parsed.port || '5432';
+  const name = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === '3D000') {
+    const user = parsed.username ? ` -U ${decodeURIComponent(parsed.username)}` : '';
+    const portFlag = port === '5432' ? '' : ` -p ${port}`;
+    return `database "${name}" does not exist: create it with \`createdb -h ${host}${portFlag}${user} ${name}\``;
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `cannot reach PostgreSQL at ${host}:${port} (${String(code)}): is it running, and is PYLON_DATABASE_URL right?`;
+  }
+  return null;
+}

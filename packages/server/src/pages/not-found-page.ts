@@ -1,0 +1,31 @@
+import type { AppContext } from '../http/context.js';
+import { html } from './html.js';
+import { pageBase, renderPage } from './page-context.js';
+
+/**
+ * Whether a person's browser asked, rather than an API client: a GET or HEAD whose Accept names
+ * HTML. Browsers send `text/html` first on navigation; fetch, curl and the SDK do not.
+ */
+export function wantsHTML(c: AppContext): boolean {
+  const method = c.req.method;
+  return (method === 'GET' || method === 'HEAD') && /\btext\/html\b/i.test(c.req.header('accept') ?? '');
+}
+
+/**
+ * What a browser gets for a path with no route: the base (`/`, `/o/{org}/`) leads to the sign-in
+ * page; anything else is an HTML 404 with a way back. API clients keep the JSON 404.
+ */
+export function browserNotFound(c: AppContext): Response {
+  const base = pageBase(c);
+  if (c.req.path === '/' || c.req.path === base || c.req.path === `${base}/`) {
+    return c.redirect(`${base}/login`, 302);
+  }
+  return renderPage(
+    c,
+    'Not found',
+    html`<h1>Not found</h1>
+<p>There is no page at this address.</p>
+<p><a href="${base}/login">Go to sign-in</a></p>`,
+    404,
+  );
+}
