@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -281,6 +282,28 @@ describe('every configuration error at once', () => {
     expect(result.status).toBe(78);
     for (const variable of ['PYLON_PORT', 'PYLON_SECRET', 'PYLON_LOG_LEVEL', 'PYLON_EMAIL_PROVIDER']) {
       expect(result.stderr).toContain(`${variable}: `);
+    }
+  });
+
+  it('pylon-server warns once about unknown PYLON_* names, without their values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-config-'));
+    try {
+      const result = run({
+        PYLON_DATABASE_URL: `sqlite:${join(dir, 'pylon.db')}`,
+        PYLON_DATA_DIR: dir,
+        PYLON_SECERT: 'value-that-must-not-be-logged',
+        PYLON_OAUTH_GOOGLE_CLIENT_ID: 'known-alias',
+        PYLON_OAUTH_GOOGLE_CLIENT_SECRET: 'known-alias',
+      });
+      expect(result.status).toBe(0);
+      const warnings = result.stdout.split('\n').filter((line) => line.includes('unknown variables'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40 });
+      expect(warnings[0]).toContain('PYLON_SECERT');
+      expect(warnings[0]).not.toContain('PYLON_OAUTH_GOOGLE');
+      expect(result.stdout).not.toContain('value-that-must-not-be-logged');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

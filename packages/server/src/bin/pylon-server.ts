@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { openMigratedStorage, resolveSecret } from '../boot.js';
-import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import { openMigratedStorage, resolveSecret, StartupError } from '../boot.js';
+import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { unknownVariables } from '../config/variables.js';
 import { features } from '../features/index.js';
 import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
-import { createLogger, type Logger } from '../logger.js';
+import { chooseLogFormat, createLogger, type Logger, prettyDestination } from '../logger.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
@@ -74,17 +75,40 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let config: Config;
-  let mail: MailOptions;
-  try {
-    config = loadConfig();
-    mail = parseMailConfig(process.env, { production: config.env === 'production' });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`pylon-server: invalid configuration: ${error.message}\n`);
+  // Every refused value at once (server and mail settings), so one restart fixes them all.
+  const refused: ConfigError[] = [];
+  const attempt = <T>(parse: () => T): T | null => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      refused.push(...(error instanceof ConfigErrors ? error.errors : [error]));
+      return null;
+    }
+  };
+  const config = attempt(() => loadConfig());
+  const production = (config?.env ?? declaredEnvironment(process.env)) === 'production';
+  const mail = attempt(() => parseMailConfig(process.env, { production }));
+  if (config === null || mail === null) {
+    const lines = refused.map((error) => error.message);
+    process.stderr.write(
+      lines.length === 1
+        ? `pylon-server: invalid configuration: ${lines[0]}\n`
+        : `pylon-server: invalid configuration (${lines.length} problems):\n${lines.map((line) => `  ${line}\n`).join('')}`,
+    );
     return 78;
   }
-  const logger = createLogger(config.logLevel);
+  const pretty = chooseLogFormat(config.env, process.stdout.isTTY) === 'pretty';
+  const logger = createLogger(config.logLevel, pretty ? prettyDestination(process.stdout) : undefined);
+  const unknown = unknownVariables(process.env);
+  if (unknown.length > 0) {
+    logger.warn(`Ignoring unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`);
+  }
+  if (config.env === 'development' && process.env.PYLON_ALLOW_DEV_ON_NETWORK) {
+    logger.warn(
+      'PYLON_ALLOW_DEV_ON_NETWORK: development mode is reachable beyond loopback; anyone who reaches it can sign in as any user',
+    );
+  }
   try {
     switch (command) {
       case 'serve':
@@ -101,6 +125,10 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    if (error instanceof StartupError) {
+      process.stderr.write(`pylon-server: ${error.message}\n`);
+      return 1;
+    }
     logger.fatal({ err: error }, 'pylon-server failed');
     return 1;
   }
