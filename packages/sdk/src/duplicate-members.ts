@@ -14,7 +14,9 @@ export function hasDuplicateMemberNames(text: string): boolean {
     const char = text[i];
     if (char === '"') {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      // Bounded even if the precondition is broken: never loop past the end.
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) return true;
       if (expectName) {
         const name = JSON.parse(text.slice(i, end + 1)) as string;
         const names = open[open.length - 1]!;

@@ -29,4 +29,9 @@ describe('hasDuplicateMemberNames (RFC 7515 §5.2 step 4, RFC 7519 §4)', () => 
       expect(hasDuplicateMemberNames(text), text).toBe(false);
     }
   });
+
+  it('fails closed (and terminates) on text that breaks the precondition', () => {
+    expect(hasDuplicateMemberNames('{"a')).toBe(true);
+    expect(hasDuplicateMemberNames('{"a\\')).toBe(true);
+  });
 });
