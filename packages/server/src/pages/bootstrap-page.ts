@@ -10,7 +10,7 @@ export type BootstrapPageState =
   | { kind: 'unverified'; email: string }
   | { kind: 'not_configured' }
   | { kind: 'wrong_email'; email: string }
-  | { kind: 'other_org'; orgId: string }
+  | { kind: 'other_org'; orgId: string; defaultPage: string }
   | { kind: 'you_are_admin'; email: string }
   | { kind: 'taken' };
 
@@ -45,7 +45,7 @@ ${state.devMode ? html`<p>Development mode: the first verified sign-in may claim
 <p>You are signed in as <strong>${state.email}</strong>, which is not the address this deployment names in <code>PYLON_BOOTSTRAP_ADMIN_EMAIL</code>. Sign in as that address to claim admin.</p>`;
     case 'other_org':
       return html`${heading}
-<p>The first admin is claimed in the deployment's default org, not in <strong>${state.orgId}</strong>. Open <a href="/bootstrap">/bootstrap</a> instead.</p>`;
+<p>The first admin is claimed in the deployment's default org, not in <strong>${state.orgId}</strong>. Open <a href="${state.defaultPage}">${state.defaultPage}</a> instead.</p>`;
     case 'you_are_admin':
       return html`<h1>You are an admin</h1>
 <p class="ok"><strong>${state.email}</strong> administers this deployment.</p>

@@ -311,6 +311,7 @@ describe.each(testDatabases)('the first admin on $kind', (database) => {
       expect(org.status).toBe(201);
       const elsewhere = await page('/o/side/bootstrap', `pylon_session=${stranger.token}`);
       expect(elsewhere.text).toContain('default org');
+      expect(elsewhere.text).toContain(`href="${t.config.publicURL}/bootstrap"`);
       expect(elsewhere.text).not.toContain('Claim admin');
     });
   });

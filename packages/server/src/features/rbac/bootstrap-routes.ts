@@ -144,7 +144,9 @@ export function bootstrapRoutes(context: RBACContext) {
 
   async function pageState(c: AppContext): Promise<BootstrapPageState> {
     const orgId = c.get('orgId');
-    if (orgId !== config.orgId) return { kind: 'other_org', orgId };
+    // An org's own host answers at its root too, so the way back is the deployment's public URL.
+    if (orgId !== config.orgId)
+      return { kind: 'other_org', orgId, defaultPage: `${config.publicURL}/bootstrap` };
     const auth = await getAuth(c, services);
     const open = await claimIsOpen(services, admins);
     if (auth.authMethod !== 'session' || auth.email === null || auth.userId === null)
