@@ -2,12 +2,17 @@ import { Command, CommanderError } from 'commander';
 import { CLIError } from './cli-error.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBootstrapCommand } from './commands/bootstrap.js';
 import { CommandContext } from './commands/context.js';
+import { registerInviteCommands } from './commands/invite.js';
 import { registerLogin } from './commands/login.js';
+import { registerMemberCommands } from './commands/member.js';
+import { registerOrgAdminCommands } from './commands/org-admin.js';
 import { registerOrgCommands } from './commands/orgs.js';
 import { registerRoleCommands } from './commands/role.js';
 import { registerSchemaCommands } from './commands/schema.js';
 import { registerSessionCommands } from './commands/session.js';
+import { registerUserCommands } from './commands/user.js';
 import type { CLIEnvironment } from './environment.js';
 import { EXIT } from './exit-codes.js';
 import { sanitizeText } from './text.js';
@@ -44,6 +49,11 @@ export function buildProgram(environment: CLIEnvironment): Command {
   registerRoleCommands(program, context);
   registerAuditCommands(program, context);
   registerSchemaCommands(program, context);
+  registerBootstrapCommand(program, context);
+  registerOrgAdminCommands(program, context);
+  registerMemberCommands(program, context);
+  registerInviteCommands(program, context);
+  registerUserCommands(program, context);
   return program;
 }
 

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { isValidEmail } from '@pylon/core';
+import { type Command, InvalidArgumentError } from 'commander';
 import { formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -18,6 +19,14 @@ interface AppSummary {
   created_at: number;
 }
 
+/** The owner is a person to reach about the app, so an email (exit 2 otherwise). */
+function parseOwner(value: string): string {
+  if (!isValidEmail(value)) {
+    throw new InvalidArgumentError('the owner must be an email address, e.g. --owner ada@example.com');
+  }
+  return value;
+}
+
 export function registerAppCommands(program: Command, context: CommandContext): void {
   const app = program.command('app').description('register and manage the apps of an org');
 
@@ -27,7 +36,7 @@ export function registerAppCommands(program: Command, context: CommandContext): 
         .command('register')
         .description('register an app; prints its app token, which is shown only once')
         .requiredOption('--name <id>', 'the app id: a slug such as notes-mcp')
-        .requiredOption('--owner <email>', 'who owns the app')
+        .requiredOption('--owner <email>', 'who owns the app: an email address', parseOwner)
         .option('--description <text>', 'what the app is'),
     ),
   ).action(async (options: OrgOptions & { name: string; owner: string; description?: string }) => {

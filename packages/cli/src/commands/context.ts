@@ -69,6 +69,22 @@ export class CommandContext {
     return new HTTPClient({ ...this.httpOptions(), baseURL: org.api_url });
   }
 
+  /**
+   * A client for the identity surface (`/api/auth/*`), which sits at the deployment's root: an
+   * org's api_url is `<root>/o/<org>`, else the root is taken to be its origin.
+   */
+  identityClient(org: Pick<ResolvedOrg, 'id' | 'api_url'>, timeoutMs?: number): HTTPClient {
+    const suffix = `/o/${org.id}`;
+    const root = org.api_url.endsWith(suffix)
+      ? org.api_url.slice(0, -suffix.length)
+      : new URL(org.api_url).origin;
+    return new HTTPClient({
+      ...this.httpOptions(),
+      baseURL: root,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  }
+
   /** The org's session, or exit 7. */
   async requireSession(org: Pick<ResolvedOrg, 'id'>): Promise<Session> {
     const session = await this.vault.find(org.id);

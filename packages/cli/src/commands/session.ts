@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { HTTPClient } from '../net/http-client.js';
 import type { ResolvedOrg } from '../org/resolve-org.js';
 import { formatTime } from '../output/format.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -75,20 +74,11 @@ async function logout(context: CommandContext, options: OrgOptions): Promise<voi
 }
 
 /**
- * Best effort: `DELETE /api/auth/session` on the identity surface, which sits at the deployment's
- * root; an org's api_url is `<root>/o/<org>`. A failure never keeps the local copy alive.
+ * Best effort: `DELETE /api/auth/session` on the identity surface at the deployment's root. A
+ * failure never keeps the local copy alive.
  */
 async function revokeOnServer(context: CommandContext, org: ResolvedOrg, token: string): Promise<boolean> {
-  const suffix = `/o/${org.id}`;
-  const root = org.api_url.endsWith(suffix)
-    ? org.api_url.slice(0, -suffix.length)
-    : new URL(org.api_url).origin;
-  const client = new HTTPClient({
-    fetch: context.environment.fetch,
-    baseURL: root,
-    userAgent: context.userAgent,
-    timeoutMs: 10_000,
-  });
+  const client = context.identityClient(org, 10_000);
   try {
     const response = await client.send({ method: 'DELETE', path: '/api/auth/session', bearer: token });
     return (response.status >= 200 && response.status < 300) || response.status === 401;

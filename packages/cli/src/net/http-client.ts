@@ -4,7 +4,7 @@ import { sanitizeText } from '../text.js';
 import { joinURL } from './url-policy.js';
 
 export interface HTTPRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Relative to the base URL, starting with `/`. Shown in errors (never the query). */
   path: string;
   query?: Record<string, string | undefined>;
@@ -97,6 +97,19 @@ export class HTTPClient {
     return response.body as T;
   }
 
+  /** Like `call`, for the identity surface's list answers: a 2xx JSON array. */
+  async callList<T>(request: HTTPRequest): Promise<T[]> {
+    const response = await this.send(request);
+    if (response.status < 200 || response.status > 299) throw serverError(request, response);
+    if (!Array.isArray(response.body)) {
+      throw new CLIError(
+        EXIT.generic,
+        `Pylon answered ${request.method} ${request.path} with something that is not a JSON array`,
+      );
+    }
+    return response.body as T[];
+  }
+
   private requestSignal(): AbortSignal {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     return this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
@@ -144,6 +157,12 @@ function hintFor(code: string | undefined): string | undefined {
       return 'this session belongs to another org; pick the org with --org or `pylon use`';
     case 'insufficient_capability':
       return 'ask an admin of this org for the capability named above';
+    case 'not_bootstrap_email':
+      return "only the verified PYLON_BOOTSTRAP_ADMIN_EMAIL may bootstrap, in the deployment's default org";
+    case 'bootstrap_consumed':
+      return 'an admin exists already: ask them for `pylon role grant --app pylon --archetype pylon-admin`';
+    case 'FORBIDDEN':
+      return 'this needs a deployment admin, or an owner or admin of the org';
     default:
       return undefined;
   }

@@ -21,6 +21,10 @@ export class URLPolicyError extends Error {
  * credentials, query or fragment. Returned without a trailing slash, so `${base}/path` is exact.
  */
 export function normalizeBaseURL(raw: string, what = 'URL'): string {
+  const missingScheme = suggestScheme(raw);
+  if (missingScheme !== undefined) {
+    throw new URLPolicyError(`${what} ${JSON.stringify(raw)} has no scheme: did you mean ${missingScheme}?`);
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -44,6 +48,19 @@ export function normalizeBaseURL(raw: string, what = 'URL'): string {
     throw new URLPolicyError(`${what} ${url.href} must not carry a query or fragment`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * `host:port` typed without a scheme. The URL parser reads `localhost:4000` as the scheme
+ * `localhost:` and refuses `127.0.0.1:4000`, so neither error would say what is missing.
+ * Returns what the person probably meant: https, or also http for a loopback host.
+ */
+function suggestScheme(raw: string): string | undefined {
+  const trimmed = raw.trim();
+  if (trimmed.includes('://')) return undefined;
+  const match = /^([a-z0-9.-]+|\[[0-9a-f:.]+\]):(\d{1,5})(\/.*)?$/i.exec(trimmed);
+  if (!match) return undefined;
+  return isLoopbackHost(match[1]!) ? `http://${trimmed} or https://${trimmed}` : `https://${trimmed}`;
 }
 
 export function isSameOrigin(a: string, b: string): boolean {

@@ -36,7 +36,22 @@ describe.skipIf(!existsSync(BIN))('the built pylon binary', () => {
     const result = await pylon(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: pylon');
-    for (const command of ['login', 'logout', 'forget', 'whoami', 'use', 'app', 'role', 'audit', 'schema']) {
+    for (const command of [
+      'login',
+      'logout',
+      'forget',
+      'whoami',
+      'use',
+      'app',
+      'role',
+      'audit',
+      'schema',
+      'bootstrap',
+      'org',
+      'member',
+      'invite',
+      'user',
+    ]) {
       expect(result.stdout).toContain(`  ${command}`);
     }
   });

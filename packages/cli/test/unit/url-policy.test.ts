@@ -64,3 +64,24 @@ describe('same origin', () => {
     );
   });
 });
+
+describe('host:port without a scheme', () => {
+  it.each([
+    ['localhost:4000', 'did you mean http://localhost:4000 or https://localhost:4000?'],
+    [
+      '127.0.0.1:4000/o/default',
+      'did you mean http://127.0.0.1:4000/o/default or https://127.0.0.1:4000/o/default?',
+    ],
+    ['[::1]:4000', 'did you mean http://[::1]:4000 or https://[::1]:4000?'],
+    ['pylon.example.com:8443', 'did you mean https://pylon.example.com:8443?'],
+  ])('%s names the URL it probably meant', (raw, suggestion) => {
+    expect(() => normalizeBaseURL(raw, '--org-url')).toThrow(
+      new URLPolicyError(`--org-url ${JSON.stringify(raw)} has no scheme: ${suggestion}`),
+    );
+  });
+
+  it('a URL with a scheme is not second-guessed', () => {
+    expect(() => normalizeBaseURL('ftp://localhost:4000')).toThrow(/must use https/);
+    expect(normalizeBaseURL('http://localhost:4000')).toBe('http://localhost:4000');
+  });
+});
