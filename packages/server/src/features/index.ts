@@ -1,7 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { FeatureFactory } from '../server.js';
 import { identityFeature } from './identity/feature.js';
-import { orgsFeature } from './orgs/feature.js';
 import { rbacFeature } from './rbac/feature.js';
 
 /**
@@ -9,5 +8,6 @@ import { rbacFeature } from './rbac/feature.js';
  * API key, external JWT, session). Orgs, RBAC and SSO register here as they land.
  */
 export function features(_config: Config): FeatureFactory[] {
-  return [identityFeature, orgsFeature, rbacFeature];
+  // Orgs are built inside the identity feature, whose stores they share.
+  return [identityFeature, rbacFeature];
 }

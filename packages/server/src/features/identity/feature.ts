@@ -5,6 +5,8 @@ import { deviceAndPageRoutes } from '../device/feature.js';
 import { externalJWTResolver } from '../external-jwt/resolver.js';
 import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
+import { orgsFeature } from '../orgs/feature.js';
+import { deploymentAuditRoutes } from './deployment-audit-routes.js';
 import { guestRoutes } from './guest-routes.js';
 import { createIdentity } from './identity.js';
 import { magicRoutes } from './magic-routes.js';
@@ -20,6 +22,8 @@ export function identityFeature(services: Services): Feature {
   const identity = createIdentity(services);
   services.background.onFlush(() => identity.activity.flush());
   const apiKeys = apiKeysFeature(services, identity);
+  // Orgs share this identity: accepting an emailed invite link proves the address.
+  const orgs = orgsFeature(identity);
   return {
     authRoutes: [
       ...magicRoutes(identity),
@@ -29,11 +33,13 @@ export function identityFeature(services: Services): Feature {
       ...verificationRoutes(identity),
       ...guestRoutes(identity),
       ...userAdminRoutes(identity),
+      ...deploymentAuditRoutes(services),
       ...mfaRoutes(identity),
       ...(apiKeys.authRoutes ?? []),
       ...(oauthFeature(services, identity).authRoutes ?? []),
+      ...(orgs.authRoutes ?? []),
     ],
-    rbacRoutes: deviceAndPageRoutes(identity),
+    rbacRoutes: [...deviceAndPageRoutes(identity), ...(orgs.rbacRoutes ?? [])],
     // Caller-resolution order after the admin token: API key, external JWT, then session.
     resolvers: [
       ...(apiKeys.resolvers ?? []),

@@ -1,6 +1,9 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
 import type { OrgRole } from '../../storage/schema.js';
+import type { Identity } from '../identity/identity.js';
+import { InviteLinks } from './invite-link.js';
+import { invitePageRoutes } from './invite-page.js';
 import { inviteRoutes } from './invite-routes.js';
 import { InviteStore } from './invite-store.js';
 import { orgRoutes } from './org-routes.js';
@@ -10,18 +13,31 @@ import { selectOrgRoutes } from './select-org-route.js';
 
 export interface OrgsContext {
   services: Services;
+  /** Accepting through the emailed link proves the address (identity's first-proof mechanism). */
+  identity: Identity;
   orgs: OrgStore;
   invites: InviteStore;
+  links: InviteLinks;
 }
 
-/** Organisations (`/api/auth/orgs*`): orgs, members and roles, invites, the session's active org. */
-export function orgsFeature(services: Services): Feature {
+/**
+ * Organisations (`/api/auth/orgs*`): orgs, members and roles, invites, the session's active org;
+ * and the hosted invite page (`/invite/{token}`). Built by the identity feature, whose stores
+ * accepting an invite shares.
+ */
+export function orgsFeature(identity: Identity): Feature {
+  const { services } = identity;
   const context: OrgsContext = {
     services,
+    identity,
     orgs: new OrgStore(services.storage.db, services.storage.dialect),
     invites: new InviteStore(services.storage.db, services.random),
+    links: new InviteLinks(services.config.secret!),
   };
-  return { authRoutes: [...orgRoutes(context), ...inviteRoutes(context), ...selectOrgRoutes(context)] };
+  return {
+    authRoutes: [...orgRoutes(context), ...inviteRoutes(context), ...selectOrgRoutes(context)],
+    rbacRoutes: invitePageRoutes(context),
+  };
 }
 
 /**

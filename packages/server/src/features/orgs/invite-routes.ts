@@ -1,10 +1,12 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderInviteEmail } from '../../mail/index.js';
-import { clientIP, requireEmail, requireSession } from '../identity/identity.js';
+import { clientIP, proveEmail, requireEmail, requireSession } from '../identity/identity.js';
 import type { OrgsContext } from './feature.js';
+import type { Invite } from './invite-store.js';
 import { actorName, orgActor } from './org-access.js';
 import { checkInvite, requireManager, requireOrgRole } from './policy.js';
 
@@ -20,12 +22,12 @@ const inviteBody = z.object({
 });
 
 export function inviteRoutes(context: OrgsContext) {
-  const { services, orgs, invites } = context;
+  const { services, orgs, invites, links } = context;
   return [
     defineRoute({
       method: 'post',
       path: '/orgs/:id/invites',
-      summary: 'Invite someone by email (7 days, single use); the accept link is emailed',
+      summary: 'Invite someone by email (7 days, single use); the link to the hosted accept page is emailed',
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       body: z.object({ email: z.unknown().optional(), role: z.unknown().optional() }),
@@ -52,11 +54,14 @@ export function inviteRoutes(context: OrgsContext) {
           now,
           ttlSeconds: INVITE_TTL_SECONDS,
         });
-        const acceptURL = `${services.config.publicURL}/api/auth/invites/${token}/accept`;
+        // The answer's link opens the hosted page; only the emailed one also proves the address
+        // (invite-link.ts), since the inviter sees this answer.
+        const acceptURL = `${services.config.publicURL}/invite/${token}`;
+        const emailedURL = `${services.config.publicURL}/invite/${links.emailedSegment(token)}`;
         try {
           await services.mailer.send({
             to: email,
-            ...renderInviteEmail({ orgName: org.name, acceptURL, role }),
+            ...renderInviteEmail({ orgName: org.name, acceptURL: emailedURL, role }),
           });
         } catch {
           await invites.revoke(orgId, invite.id);
@@ -128,70 +133,128 @@ export function inviteRoutes(context: OrgsContext) {
       },
     }),
     defineRoute({
+      method: 'get',
+      path: '/invites/:token/accept',
+      summary: 'A link emailed before the hosted invite page: to that page',
+      tags: ['orgs'],
+      responses: { 303: { description: 'To `GET /invite/{token}`' } },
+      handler: (c) => c.redirect(`/invite/${encodeURIComponent(c.req.param('token') ?? '')}`, 303),
+    }),
+    defineRoute({
       method: 'post',
       path: '/invites/:token/accept',
-      summary: 'Accept an invite as the signed-in person whose verified email it was sent to',
+      summary:
+        'Accept an invite as the signed-in person it was sent to; with the emailed link this proves the address',
       tags: ['orgs'],
       security: ['session', 'sessionCookie'],
       responses: {
         200: { description: 'Joined', schema: z.object({ org_id: z.string(), role: z.string() }) },
         401: { description: 'UNAUTHORIZED' },
-        403: { description: 'WRONG_EMAIL, or EMAIL_NOT_VERIFIED' },
-        404: { description: 'INVITE_NOT_FOUND (also when withdrawn or its org deleted)' },
+        403: {
+          description:
+            'WRONG_EMAIL, or EMAIL_NOT_VERIFIED (an unverified account accepting with the bare token rather than the emailed link)',
+        },
+        404: { description: 'INVITE_NOT_FOUND (also when withdrawn, its org deleted or the link altered)' },
         409: { description: 'ALREADY_ACCEPTED or ALREADY_MEMBER' },
         410: { description: 'INVITE_EXPIRED' },
       },
       handler: async (c) => {
         const session = await requireSession(c, services);
-        const token = c.req.param('token') ?? '';
-        const now = services.clock.now();
-        const accepted = await services.storage.db.transaction().execute(async (trx) => {
-          const invite = await invites.findByToken(trx, token);
-          if (!invite) throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such invite');
-          if (invite.acceptedAt !== null)
-            throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
-          if (invite.expiresAt <= now)
-            throw new PylonError(410, 'INVITE_EXPIRED', 'This invite has expired; ask for a new one');
-          if (session.email !== invite.email) {
-            throw new PylonError(403, 'WRONG_EMAIL', 'This invite was sent to another email address');
-          }
-          // Otherwise anyone could register the invited address with a password and take the seat.
-          if (!session.emailVerified) {
-            throw new PylonError(
-              403,
-              'EMAIL_NOT_VERIFIED',
-              'Verify your email address first, then accept the invite',
-            );
-          }
-          await orgs.lock(trx, invite.orgId);
-          if ((await orgs.roleOf(invite.orgId, session.userId, trx)) !== null) {
-            throw new PylonError(409, 'ALREADY_MEMBER', 'You are already a member of this org');
-          }
-          if (!(await invites.markAccepted(trx, invite.id, session.userId, now))) {
-            throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
-          }
-          await orgs.addMember(trx, invite.orgId, session.userId, invite.role, now);
-          const base = {
-            org: invite.orgId,
-            actor: session.userId,
-            target: session.userId,
-            ip: clientIP(c, services),
-            requestId: c.get('requestId'),
-          };
-          await appendAudit(trx, now, {
-            ...base,
-            action: 'org.invite_accepted',
-            detail: { invite_id: invite.id },
-          });
-          await appendAudit(trx, now, {
-            ...base,
-            action: 'org.member_added',
-            detail: { role: invite.role, via: 'invite' },
-          });
-          return invite;
-        });
+        const accepted = await acceptInvite(c, context, c.req.param('token') ?? '', session);
         return c.json({ org_id: accepted.orgId, role: accepted.role });
       },
     }),
   ];
+}
+
+/** The person accepting: a session of theirs (never an API key, the admin token or a JWT). */
+export interface InviteAcceptor {
+  userId: string;
+  sessionId: string;
+  email: string | null;
+  emailVerified: boolean;
+}
+
+/** An invite that can still be accepted, or the error saying why not (shared with the page). */
+export function requireUsableInvite(invite: Invite | null, now: number): Invite {
+  if (!invite) throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such invite');
+  if (invite.acceptedAt !== null)
+    throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
+  if (invite.expiresAt <= now)
+    throw new PylonError(410, 'INVITE_EXPIRED', 'This invite has expired; ask for a new one');
+  return invite;
+}
+
+/**
+ * Accept an invite from a link segment (bare token or the emailed link), for the JSON route and
+ * the hosted page alike: one transaction checks it, proves the address when the emailed link is
+ * used, adds the member and marks the invite used (once, on any process).
+ */
+export async function acceptInvite(
+  c: AppContext,
+  context: OrgsContext,
+  segment: string,
+  acceptor: InviteAcceptor,
+): Promise<Invite> {
+  const { services, identity, orgs, invites, links } = context;
+  const now = services.clock.now();
+  const ip = clientIP(c, services);
+  const link = links.parse(segment);
+  return services.storage.db.transaction().execute(async (trx) => {
+    const invite = requireUsableInvite(link && (await invites.findByToken(trx, link.token)), now);
+    if (acceptor.email !== invite.email) {
+      throw new PylonError(403, 'WRONG_EMAIL', 'This invite was sent to another email address');
+    }
+    if (link!.fromEmail) {
+      // The emailed link proves the address (invite-link.ts). It is redeemed from a session of
+      // this very account, like `POST /email/verify`: whoever holds that session signed in with
+      // the account's credentials and also holds the mail, so that session and the credentials
+      // stay and only the other sessions end. Without `proverSessionId` the invitee who signed up
+      // with a password would lose it, and the session they just accepted from, at the moment
+      // of joining. A squatter's planted session would need login CSRF, which the sign-in forms
+      // refuse (same-origin check).
+      await proveEmail(trx, identity, {
+        userId: acceptor.userId,
+        now,
+        method: 'invite',
+        proverSessionId: acceptor.sessionId,
+        ip,
+        requestId: c.get('requestId'),
+      });
+    } else if (!acceptor.emailVerified) {
+      // The bare token was also shown to the inviter: without the emailed link anyone could
+      // register the invited address with a password and take the seat.
+      throw new PylonError(
+        403,
+        'EMAIL_NOT_VERIFIED',
+        'Open the link in the invitation email, or verify your email address first',
+      );
+    }
+    await orgs.lock(trx, invite.orgId);
+    if ((await orgs.roleOf(invite.orgId, acceptor.userId, trx)) !== null) {
+      throw new PylonError(409, 'ALREADY_MEMBER', 'You are already a member of this org');
+    }
+    if (!(await invites.markAccepted(trx, invite.id, acceptor.userId, now))) {
+      throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
+    }
+    await orgs.addMember(trx, invite.orgId, acceptor.userId, invite.role, now);
+    const base = {
+      org: invite.orgId,
+      actor: acceptor.userId,
+      target: acceptor.userId,
+      ip,
+      requestId: c.get('requestId'),
+    };
+    await appendAudit(trx, now, {
+      ...base,
+      action: 'org.invite_accepted',
+      detail: { invite_id: invite.id, via: link!.fromEmail ? 'email_link' : 'token' },
+    });
+    await appendAudit(trx, now, {
+      ...base,
+      action: 'org.member_added',
+      detail: { role: invite.role, via: 'invite' },
+    });
+    return invite;
+  });
 }

@@ -12,6 +12,8 @@ export interface Invite {
   createdAt: number;
   expiresAt: number;
   acceptedAt: number | null;
+  /** The user who accepted it (null while pending). */
+  acceptedBy: string | null;
 }
 
 function toInvite(row: OrgInvitesTable): Invite {
@@ -24,6 +26,7 @@ function toInvite(row: OrgInvitesTable): Invite {
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
     acceptedAt: row.accepted_at === null ? null : Number(row.accepted_at),
+    acceptedBy: row.accepted_by,
   };
 }
 

@@ -1,11 +1,91 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import type { AppEnv } from '../context.js';
+import type { AppContext, AppEnv } from '../context.js';
+
+const REDACTED = '[redacted]';
 
 /**
- * One structured line per request. Only the path is logged, never the query string (device codes
- * and OAuth codes travel there) nor any header, so no token can reach the log.
+ * Path segments that are secrets, as route templates where `*` marks the secret segment. A
+ * template matches anywhere in the path, so it covers every prefix a route is mounted under
+ * (`/api/auth`, `/o/{org}`). A route that puts a secret in its path adds its template here.
+ */
+export const SECRET_PATH_TEMPLATES: readonly string[] = [
+  // Invite tokens: the JSON accept endpoint and the hosted page the email links to.
+  '/invites/*/accept',
+  '/invite/*',
+];
+
+/**
+ * Query parameters whose values are secrets or personal data, redacted wherever they appear. A
+ * route that takes one in its query adds its name here.
+ */
+export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
+  'token',
+  'code', // OAuth authorization codes (RFC 6749 §4.1.2)
+  'state', // OAuth state binds the browser's flow (RFC 6749 §10.12)
+  'device_code', // RFC 8628 §3.2: the poller's secret
+  'user_code', // RFC 8628 §3.3: short, and approves a device
+  'mfa_token',
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'client_secret',
+  'password',
+  'q', // the admin user search: an email address
+  'email',
+]);
+
+/** Pylon's own secret formats (sessions, app tokens, invites), redacted wherever they still turn up. */
+const SECRET_SHAPES = /\b(?:pylon|pyat|pyinv)_[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?/g;
+
+const compiled = SECRET_PATH_TEMPLATES.map((template) => template.split('/').filter(Boolean));
+
+/** The path with every secret segment (per SECRET_PATH_TEMPLATES, or shaped like our tokens) replaced. */
+export function redactPath(path: string): string {
+  const segments = path.split('/');
+  for (const template of compiled) {
+    for (let start = 0; start + template.length <= segments.length; start++) {
+      const fits = template.every(
+        (part, i) => segments[start + i] !== '' && (part === '*' || part === segments[start + i]),
+      );
+      if (!fits) continue;
+      template.forEach((part, i) => {
+        if (part === '*') segments[start + i] = REDACTED;
+      });
+    }
+  }
+  return segments.join('/').replace(SECRET_SHAPES, REDACTED);
+}
+
+/** Percent-encoding, but keeping `/` and the redaction marker legible. */
+const readable = (value: string) =>
+  encodeURIComponent(value).replace(/%2F/gi, '/').replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+
+/**
+ * The query string with secret parameters' values replaced, and paths in the rest (`return_to`)
+ * redacted like the request path; '' without a query.
+ */
+export function redactQuery(search: string): string {
+  const params = new URLSearchParams(search);
+  const out: string[] = [];
+  for (const [name, value] of params) {
+    const shown = SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) ? REDACTED : redactPath(value);
+    out.push(`${readable(name)}=${shown === REDACTED ? REDACTED : readable(shown)}`);
+  }
+  return out.length === 0 ? '' : `?${out.join('&')}`;
+}
+
+function loggedTarget(c: AppContext): { path: string; query?: string } {
+  const url = new URL(c.req.url);
+  const query = redactQuery(url.search);
+  return { path: redactPath(c.req.path), ...(query ? { query } : {}) };
+}
+
+/**
+ * One structured line per request: the path and query with their secrets redacted (invite
+ * tokens, device and OAuth codes; see the tables above), never a header, so no token reaches the
+ * log.
  */
 export function accessLog(logger: Logger, clock: Clock): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -15,7 +95,7 @@ export function accessLog(logger: Logger, clock: Clock): MiddlewareHandler<AppEn
       {
         requestId: c.get('requestId'),
         method: c.req.method,
-        path: c.req.path,
+        ...loggedTarget(c),
         status: c.res.status,
         ms: clock.now() - started,
       },
