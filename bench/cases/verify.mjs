@@ -45,9 +45,19 @@ export async function run() {
     .setNotBefore(now)
     .setExpirationTime(now + 3600)
     .sign(privateKey);
-  const fetch = async () => Response.json({ keys: [jwk] });
+  const fetch = async (url) =>
+    String(url).endsWith('/discover')
+      ? Response.json({ id: 'bench', name: 'Bench', api_url: ORG_URL })
+      : Response.json({ keys: [jwk] });
   const client = (tokenCacheSize) =>
-    pylonClient({ orgUrl: ORG_URL, appId: APP_ID, expectedOrgId: 'bench', fetch, tokenCacheSize });
+    pylonClient({
+      orgUrl: ORG_URL,
+      appId: APP_ID,
+      expectedOrgId: 'bench',
+      fetch,
+      tokenCacheSize,
+      maxTokenLifetimeSeconds: 3600,
+    });
   const cached = client(10_000);
   const uncached = client(0); // every call verifies the signature again; the key set stays cached
 

@@ -91,6 +91,7 @@ export const RBAC_ERROR_CODES = [
   'bootstrap_consumed',
   'unknown_user_code',
   'slow_down',
+  'email_not_verified',
 ] as const;
 
 export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];

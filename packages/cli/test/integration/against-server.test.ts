@@ -334,8 +334,11 @@ describe('pylon against a running Pylon server', () => {
     expect(granted.code).toBe(0);
     expect(granted.stdout.split('\n')[0]).toMatch(/^TIME +ACTION +ACTOR +TARGET +DETAIL$/);
     expect(granted.stdout).not.toContain('app.registered');
-    const paged = await pylon(['audit', 'tail', '--limit', '2']);
+    // From a starting point the log pages; without one the server answers the latest entries.
+    const paged = await pylon(['audit', 'tail', '--limit', '2', '--since', '0']);
     expect(paged.stderr).toMatch(/more entries: pylon audit tail --cursor \S+/);
+    const latest = await pylon(['audit', 'tail', '--limit', '2', '--json']);
+    expect(JSON.parse(latest.stdout).entries).toEqual(json.entries.slice(-2));
   });
 
   it('audit tail --follow pages to the end, prints each new entry once, and stops on interrupt', async () => {
@@ -362,7 +365,10 @@ describe('pylon against a running Pylon server', () => {
         if (waits === 3) controller.abort();
       },
     });
-    const code = await runCLI(['audit', 'tail', '--follow', '--json', '--limit', '5'], environment);
+    const code = await runCLI(
+      ['audit', 'tail', '--follow', '--json', '--limit', '5', '--since', '0'],
+      environment,
+    );
     expect(code).toBe(0);
     const lines = environment
       .stdoutText()

@@ -1,13 +1,40 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import { hashEmail } from '@pylon/core';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditEventsTable, Database } from '../storage/schema.js';
+
+/**
+ * The audit scope of deployment-wide events: a person's sign-ins, sign-ups and credentials belong
+ * to no org, so no org's audit shows them; deployment admins read them (`GET
+ * /api/auth/audit/deployment`). Not a valid org id (org ids are slugs), so it can never collide.
+ */
+export const DEPLOYMENT_AUDIT = '*';
+
+/** Who acted. A person is named by id and, where known, email (looked up when not given). */
+export type AuditActor =
+  | { type: 'user'; id: string; email?: string | null }
+  | { type: 'external'; id: string; email?: string | null }
+  | { type: 'app'; id: string }
+  | { type: 'admin' }
+  | { type: 'system' }
+  | { type: 'anonymous' };
+
+/** What the event is about: an id (user, app, org, key), an email, an email hash — whichever are known. */
+export interface AuditTarget {
+  id?: string | null;
+  email?: string | null;
+  emailHash?: string | null;
+}
 
 /** One thing that happened. `detail` is JSON-serialisable and never holds a secret. */
 export interface AuditEvent {
   org: string;
   action: string;
-  /** Who did it: a user id, an email, `admin`, `system`, or `app:<id>`. */
-  actor: string;
-  target?: string | null;
+  /**
+   * Who did it. A plain string is still accepted and classified (`admin`, `system`, `anonymous`,
+   * `app:<id>`, an email, else a user id); new code passes an AuditActor.
+   */
+  actor: AuditActor | string;
+  target?: AuditTarget | string | null;
   detail?: Record<string, unknown> | null;
   ip?: string | null;
   requestId?: string | null;
@@ -18,8 +45,14 @@ export interface AuditEntry {
   ts: number;
   org: string;
   action: string;
+  /** The wire name of the actor: the email where there is one, `app:<id>` for an app, else the id, else the type. */
   actor: string;
+  actor_type: string;
+  actor_id: string | null;
+  /** The wire name of the target: its email, else its id, else its email hash. */
   target: string | null;
+  target_email: string | null;
+  target_hash: string | null;
   detail: Record<string, unknown> | null;
   ip: string | null;
   request_id: string | null;
@@ -29,6 +62,8 @@ export interface AuditQuery {
   org: string;
   action?: string;
   actor?: string;
+  /** Only entries whose actor has this id (a user id, an app id). */
+  actorId?: string;
   /** Only entries at or after this time (ms). */
   since?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
@@ -52,19 +87,56 @@ export class InvalidCursorError extends Error {
  * entry commit or roll back together. There is deliberately no update or delete.
  */
 export async function appendAudit(db: Kysely<Database>, ts: number, event: AuditEvent): Promise<void> {
+  const actor = typeof event.actor === 'string' ? classifyActor(event.actor) : event.actor;
+  const actorEmail =
+    'email' in actor && actor.email !== undefined
+      ? actor.email
+      : actor.type === 'user'
+        ? await emailOfUser(db, actor.id)
+        : null;
+  const target = typeof event.target === 'string' ? classifyTarget(event.target) : (event.target ?? null);
+  const targetEmail = target?.email ?? null;
+  const targetHash = target?.emailHash ?? (targetEmail === null ? null : hashEmail(targetEmail));
   await db
     .insertInto('audit_events')
     .values({
       ts,
       org: event.org,
       action: event.action,
-      actor: event.actor,
-      target: event.target ?? null,
+      actor: actorEmail ?? (actor.type === 'app' ? `app:${actor.id}` : 'id' in actor ? actor.id : actor.type),
+      actor_type: actor.type,
+      actor_id: 'id' in actor ? actor.id : null,
+      target: target === null ? null : (targetEmail ?? target.id ?? targetHash),
+      target_email: targetEmail,
+      target_hash: targetHash,
       detail: event.detail ? JSON.stringify(event.detail) : null,
       ip: event.ip ?? null,
       request_id: event.requestId ?? null,
     })
     .execute();
+}
+
+const EMAIL_HASH = /^[0-9a-f]{64}$/;
+
+/** A legacy actor string as an AuditActor. */
+export function classifyActor(actor: string): AuditActor {
+  if (actor === 'admin' || actor === 'system' || actor === 'anonymous') return { type: actor };
+  if (actor.startsWith('app:')) return { type: 'app', id: actor.slice(4) };
+  if (actor.includes('@')) return { type: 'user', id: '', email: actor };
+  if (actor.startsWith('ext_')) return { type: 'external', id: actor, email: null };
+  return { type: 'user', id: actor };
+}
+
+function classifyTarget(target: string): AuditTarget {
+  if (target.includes('@')) return { email: target };
+  if (EMAIL_HASH.test(target)) return { emailHash: target };
+  return { id: target };
+}
+
+async function emailOfUser(db: Kysely<Database>, userId: string): Promise<string | null> {
+  if (userId === '') return null;
+  const row = await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
+  return row?.email ?? null;
 }
 
 interface CursorPosition {
@@ -95,6 +167,7 @@ export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promi
   let select = db.selectFrom('audit_events').selectAll().where('org', '=', query.org);
   if (query.action !== undefined) select = select.where('action', '=', query.action);
   if (query.actor !== undefined) select = select.where('actor', '=', query.actor);
+  if (query.actorId !== undefined) select = select.where('actor_id', '=', query.actorId);
   if (query.since !== undefined) select = select.where('ts', '>=', query.since);
   if (query.cursor !== undefined) {
     const after = decodeCursor(query.cursor);
@@ -103,12 +176,49 @@ export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promi
     );
   }
   const rows = await select.orderBy('ts', 'asc').orderBy('id', 'asc').limit(limit).execute();
-  const entries = rows.map((row) => ({
+  const entries = rows.map(toEntry);
+  const last = entries.at(-1);
+  return last && entries.length === limit ? { entries, nextCursor: encodeCursor(last) } : { entries };
+}
+
+/**
+ * The newest `limit` entries, still oldest first: `pylon audit tail` prints a page in the order it
+ * comes and shows the latest activity when asked for no `since`. Read newest first by (ts, id), a
+ * backwards range scan of the same index as the paged query.
+ */
+export async function latestAudit(
+  db: Kysely<Database>,
+  query: Pick<AuditQuery, 'org' | 'action' | 'limit'>,
+): Promise<AuditEntry[]> {
+  const limit = Math.min(Math.max(query.limit ?? AUDIT_PAGE_DEFAULT, 1), AUDIT_PAGE_MAX);
+  let select = db.selectFrom('audit_events').selectAll().where('org', '=', query.org);
+  if (query.action !== undefined) select = select.where('action', '=', query.action);
+  const rows = await select.orderBy('ts', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.reverse().map(toEntry);
+}
+
+function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
+  return {
     ...row,
     id: Number(row.id),
     ts: Number(row.ts),
+    actor_type: row.actor_type ?? classifyActor(row.actor).type,
     detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
-  }));
-  const last = entries.at(-1);
-  return last && entries.length === limit ? { entries, nextCursor: encodeCursor(last) } : { entries };
+  };
+}
+
+/** An entry as both audit surfaces answer it: the pylon-cli fields plus the common shape. */
+export function auditEntryBody(entry: AuditEntry) {
+  return {
+    ts: entry.ts,
+    action: entry.action,
+    actor: entry.actor,
+    actor_type: entry.actor_type,
+    actor_id: entry.actor_id,
+    ...(entry.target === null ? {} : { target: entry.target }),
+    ...(entry.target_email === null ? {} : { target_email: entry.target_email }),
+    ...(entry.target_hash === null ? {} : { target_hash: entry.target_hash }),
+    ...(entry.detail === null ? {} : { detail: entry.detail }),
+    org: entry.org,
+  };
 }

@@ -106,7 +106,12 @@ export interface AuditEventsTable {
   org: string;
   action: string;
   actor: string;
+  /** `user`, `admin`, `system`, `anonymous`, `app`, `external` (migration 0009). */
+  actor_type: string | null;
+  actor_id: string | null;
   target: string | null;
+  target_email: string | null;
+  target_hash: string | null;
   detail: string | null;
   ip: string | null;
   request_id: string | null;

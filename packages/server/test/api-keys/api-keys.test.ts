@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -97,7 +97,7 @@ describe.each(testDatabases)('API keys on $kind', (database) => {
       'VALIDATION_FAILED',
     );
     const actions = (
-      await queryAudit(t.storage.db, { org: 'default', actor: owner.userId, limit: 1000 })
+      await queryAudit(t.storage.db, { org: DEPLOYMENT_AUDIT, actorId: owner.userId, limit: 1000 })
     ).entries.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['api_key.created', 'api_key.revoked']));
   });

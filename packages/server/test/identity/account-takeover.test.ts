@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { base32Decode, hotp, timeStep } from '../../src/features/mfa/totp.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 type Body = Record<string, unknown> & { error?: { code: string } };
+const ADMIN = 'admin-token-for-takeover-tests-0123456789';
 
 /**
  * Account pre-hijacking (an attacker registers the victim's address before the victim does) and
@@ -58,7 +59,7 @@ describe.each(testDatabases)('account takeover defences on $kind', (database) =>
   };
 
   beforeAll(async () => {
-    t = await startTestServer(database);
+    t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN } });
   });
   afterAll(() => t.close());
 
@@ -78,13 +79,45 @@ describe.each(testDatabases)('account takeover defences on $kind', (database) =>
       password: 'INVALID_CREDENTIALS',
       apiKey: 401,
     });
-    const { entries } = await queryAudit(t.storage.db, { org: 'default', action: 'user.email_verified' });
+    const { entries } = await queryAudit(t.storage.db, {
+      org: DEPLOYMENT_AUDIT,
+      action: 'user.email_verified',
+    });
     const proof = entries.find((entry) => entry.target === attacker.userId);
     expect(proof?.detail).toEqual({
       method: 'magic_code',
       revoked_sessions: 1,
       dropped_credentials: ['password', 'totp', 'api_keys'],
     });
+  });
+
+  it('a granted address gives nothing on the RBAC surface until it is proven', async () => {
+    const email = fresh();
+    const granted = await t.request('/roles', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ email, app_id: 'pylon', archetype: 'pylon-admin' }),
+    });
+    expect(granted.status).toBe(200);
+    const squatter = await call('/password/register', { email, password: 'squatting the grant' });
+    const rbac = (method: string, path: string, token: string, body?: unknown) =>
+      t.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    for (const [method, path, body] of [
+      ['GET', '/apps', undefined],
+      ['GET', '/whoami', undefined],
+      ['POST', '/token', { app_id: 'pylon' }],
+    ] as const) {
+      const refused = await rbac(method, path, squatter.body.token as string, body);
+      expect(refused.status, path).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toBe('email_not_verified');
+    }
+    // Once the owner proves the address (and the squatter is gone), the grant is theirs.
+    const owner = await magicSignIn(email);
+    expect((await rbac('GET', '/apps', owner.body.token as string)).status).toBe(200);
   });
 
   it('a later proof changes nothing: the owner’s own sessions and credentials stay', async () => {
@@ -157,42 +190,49 @@ describe.each(testDatabases)('account takeover defences on $kind', (database) =>
     }
   });
 
-  it('production names the session cookie __Host- and still reads the old name', async () => {
-    const production = await startTestServer(database, {
-      env: {
-        PYLON_ENV: 'production',
-        PYLON_PUBLIC_URL: 'https://auth.example.com',
-        PYLON_ADMIN_TOKEN: 'cd'.repeat(32),
-      },
-    });
-    try {
-      const email = 'cookie@example.com';
-      const sent = await production.request('/api/auth/magic/send', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email }),
+  it.each([
+    ['pylon_session', {}],
+    ['acme_session', { PYLON_COOKIE_NAME: 'acme_session' }],
+  ])(
+    'production names the session cookie __Host-%s and still reads the unprefixed name',
+    async (name, extra) => {
+      const production = await startTestServer(database, {
+        env: {
+          PYLON_ENV: 'production',
+          PYLON_PUBLIC_URL: 'https://auth.example.com',
+          PYLON_ADMIN_TOKEN: 'cd'.repeat(32),
+          ...extra,
+        },
       });
-      expect(sent.status).toBe(200);
-      await production.server.idle();
-      const code = /\b(\d{6})\b/.exec(production.mail.at(-1)?.text ?? '')?.[1];
-      const signedIn = await production.request('/api/auth/magic/verify', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, code }),
-      });
-      const setCookie = signedIn.headers.get('set-cookie') ?? '';
-      expect(setCookie).toMatch(/^__Host-pylon_session=pylon_[0-9a-f]{64};/);
-      expect(setCookie).toContain('Secure');
-      expect(setCookie).not.toContain('Domain=');
-      const jar = new CookieJar();
-      jar.store(signedIn);
-      const token = jar.get('__Host-pylon_session')!;
-      for (const cookie of [`__Host-pylon_session=${token}`, `pylon_session=${token}`]) {
-        const who = await production.request('/api/auth/me', { headers: { cookie } });
-        expect(((await who.json()) as Body).email, cookie.split('=')[0]).toBe(email);
+      try {
+        const email = 'cookie@example.com';
+        const sent = await production.request('/api/auth/magic/send', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email }),
+        });
+        expect(sent.status).toBe(200);
+        await production.server.idle();
+        const code = /\b(\d{6})\b/.exec(production.mail.at(-1)?.text ?? '')?.[1];
+        const signedIn = await production.request('/api/auth/magic/verify', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, code }),
+        });
+        const setCookie = signedIn.headers.get('set-cookie') ?? '';
+        expect(setCookie).toMatch(new RegExp(`^__Host-${name}=pylon_[0-9a-f]{64};`));
+        expect(setCookie).toContain('Secure');
+        expect(setCookie).not.toContain('Domain=');
+        const jar = new CookieJar();
+        jar.store(signedIn);
+        const token = jar.get(`__Host-${name}`)!;
+        for (const cookie of [`__Host-${name}=${token}`, `${name}=${token}`]) {
+          const who = await production.request('/api/auth/me', { headers: { cookie } });
+          expect(((await who.json()) as Body).email, cookie.split('=')[0]).toBe(email);
+        }
+      } finally {
+        await production.close();
       }
-    } finally {
-      await production.close();
-    }
-  });
+    },
+  );
 });

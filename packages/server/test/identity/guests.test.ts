@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -66,12 +66,13 @@ describe.each(testDatabases)('guests and user administration on $kind', (databas
     const gone = await t.storage.db.selectFrom('users').select('id').where('id', '=', g.user_id).execute();
     expect(gone).toEqual([]);
     const { entries } = await queryAudit(t.storage.db, {
-      org: 'default',
+      org: DEPLOYMENT_AUDIT,
       action: 'guest.merged',
       limit: 1000,
     });
     expect(entries.find((e) => e.target === g.user_id)).toMatchObject({
-      actor: registered.body.user_id,
+      actor: email,
+      actor_id: registered.body.user_id,
       detail: { guest_id: g.user_id, user_id: registered.body.user_id, method: 'password' },
     });
   });
@@ -167,7 +168,7 @@ describe.each(testDatabases)('guests and user administration on $kind', (databas
     expect(enabled.body).toEqual({ user_id: userId, disabled: false, revoked_count: 0 });
     expect((await call('/password/login', json({ email, password }))).status).toBe(200);
     const actions = (
-      await queryAudit(t.storage.db, { org: 'default', actor: 'admin', limit: 1000 })
+      await queryAudit(t.storage.db, { org: DEPLOYMENT_AUDIT, actor: 'admin', limit: 1000 })
     ).entries.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['user.disabled', 'user.enabled', 'guest.upgraded']));
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -519,7 +519,7 @@ describe.each(testDatabases)('identity on $kind', (database) => {
   });
 
   it('audits sign-ins with their method, failures, user creation and sign-out', async () => {
-    const { entries } = await queryAudit(t.storage.db, { org: 'default', limit: 1000 });
+    const { entries } = await queryAudit(t.storage.db, { org: DEPLOYMENT_AUDIT, limit: 1000 });
     const actions = new Set(entries.map((e) => e.action));
     for (const action of [
       'auth.sign_in',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestGitHub, type TestGitHub } from '../support/peers/github-api.js';
@@ -116,7 +116,7 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     const again = await finish(await throughGoogle('alice'));
     expect(again.body.user_id).toBe(signedIn.body.user_id);
     const { entries } = await queryAudit(t.storage.db, {
-      org: 'default',
+      org: DEPLOYMENT_AUDIT,
       action: 'auth.sign_in',
       limit: 1000,
     });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryAudit } from '../../src/audit/audit-log.js';
+import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { base32Decode, hotp, timeStep } from '../../src/features/mfa/totp.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -114,9 +114,9 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
     const magic = await call('/magic/verify', { email: user.email, code: sent.body.dev_code });
     expect(magic.body.mfa_required).toBe(true);
     const { entries } = await queryAudit(t.storage.db, {
-      org: 'default',
+      org: DEPLOYMENT_AUDIT,
       action: 'auth.sign_in',
-      actor: user.userId,
+      actorId: user.userId,
       limit: 1000,
     });
     expect(entries.map((e) => e.detail?.method)).toContain('password+totp');
@@ -199,7 +199,7 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
       'TOTP_NOT_ENROLLED',
     );
     const actions = (
-      await queryAudit(t.storage.db, { org: 'default', actor: user.userId, limit: 1000 })
+      await queryAudit(t.storage.db, { org: DEPLOYMENT_AUDIT, actorId: user.userId, limit: 1000 })
     ).entries.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['totp.enrolled', 'totp.disabled']));
   });

@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { clientIP, type Identity, requireSession } from '../identity/identity.js';
@@ -24,7 +24,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
   const { services } = identity;
   const audit = (c: AppContext, action: string, userId: string, keyId: string) =>
     appendAudit(services.storage.db, services.clock.now(), {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action,
       actor: userId,
       target: keyId,

@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
@@ -77,7 +77,7 @@ export function guestRoutes(identity: Identity) {
               throw new PylonError(409, 'NOT_A_GUEST', 'No guest with this id');
             }
             await appendAudit(trx, now, {
-              org: services.config.orgId,
+              org: DEPLOYMENT_AUDIT,
               action: 'guest.upgraded',
               actor: auth.isAdmin ? 'admin' : (auth.userId ?? 'anonymous'),
               target: body.user_id,

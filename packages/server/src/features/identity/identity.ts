@@ -1,6 +1,6 @@
 import { isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
 import { ActivityRecorder } from '../../activity/activity-recorder.js';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Config } from '../../config/config.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext, Services } from '../../http/context.js';
@@ -96,7 +96,7 @@ export function proveEmail(
         identity.sessions.revokeAll(userId, except === undefined ? {} : { except }, db),
       droppers: identity.credentialDroppers,
     },
-    { ...input, org: identity.services.config.orgId },
+    { ...input, org: DEPLOYMENT_AUDIT },
   );
 }
 
@@ -169,7 +169,7 @@ export async function signIn(
     if (guest !== null && guest !== userId && input.kind !== 'guest') {
       await identity.users.mergeGuest(trx, guest);
       await appendAudit(trx, now, {
-        org: services.config.orgId,
+        org: DEPLOYMENT_AUDIT,
         action: 'guest.merged',
         actor: userId,
         target: guest,
@@ -190,7 +190,7 @@ export async function signIn(
       trx,
     );
     await appendAudit(trx, now, {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action: 'auth.sign_in',
       actor: userId,
       target: userId,
@@ -277,7 +277,7 @@ export async function auditUserCreated(
   requestId: string,
 ): Promise<void> {
   await appendAudit(trx, now, {
-    org: identity.services.config.orgId,
+    org: DEPLOYMENT_AUDIT,
     action: 'user.created',
     actor: userId,
     target: userId,

@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import { clientIP, type Identity, proveEmail } from './identity.js';
@@ -54,7 +54,7 @@ export async function replacePassword(
         trx,
       ));
     await appendAudit(trx, now, {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action: input.action,
       actor: input.userId,
       target: input.userId,

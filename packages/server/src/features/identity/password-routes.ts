@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
@@ -193,7 +193,7 @@ export async function passwordSignIn(
       : await identity.hasher.verifyDummy(password);
   if (!verified || !user) {
     await appendAudit(services.storage.db, now, {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action: 'auth.sign_in_failed',
       actor: 'anonymous',
       detail: { method: 'password' },

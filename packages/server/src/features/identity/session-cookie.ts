@@ -2,25 +2,23 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { type Config, isInsecureLocalDevelopment } from '../../config/config.js';
 
-/** The cookie's base name, and the name it had before the prefixed one (still read for a release). */
-export const SESSION_COOKIE = 'pylon_session';
-
 /**
- * The session cookie's name. Wherever it is Secure it carries a prefix that browsers enforce
- * (RFC 6265bis §4.1.3): `__Host-` (Secure, Path=/, no Domain: no subdomain can set or shadow it),
- * or `__Secure-` when PYLON_COOKIE_DOMAIN shares it with subdomains. Plain over http on localhost.
+ * The session cookie's name: PYLON_COOKIE_NAME (default `pylon_session`), prefixed wherever it is
+ * Secure with what browsers enforce (RFC 6265bis §4.1.3): `__Host-` (Secure, Path=/, no Domain: no
+ * subdomain can set or shadow it), or `__Secure-` when PYLON_COOKIE_DOMAIN shares it with
+ * subdomains. Unprefixed over http on localhost.
  */
 export function sessionCookieName(config: Config): string {
-  if (isInsecureLocalDevelopment(config)) return SESSION_COOKIE;
-  return config.cookieDomain ? `__Secure-${SESSION_COOKIE}` : `__Host-${SESSION_COOKIE}`;
+  if (isInsecureLocalDevelopment(config)) return config.cookieName;
+  return config.cookieDomain ? `__Secure-${config.cookieName}` : `__Host-${config.cookieName}`;
 }
 
-/** The session token a request's cookies carry: the current name first, then the unprefixed one. */
+/** The session token a request's cookies carry: the current name first, then the unprefixed one (read for a release). */
 export function sessionTokenFromCookies(
   config: Config,
   cookies: Readonly<Record<string, string>>,
 ): string | null {
-  return cookies[sessionCookieName(config)] ?? cookies[SESSION_COOKIE] ?? null;
+  return cookies[sessionCookieName(config)] ?? cookies[config.cookieName] ?? null;
 }
 
 /** HttpOnly, SameSite from config, Secure except development on localhost. */
@@ -43,8 +41,8 @@ export function clearSessionCookie(c: Context, config: Config): void {
     secure: name.startsWith('__'),
     ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
   });
-  if (name !== SESSION_COOKIE && getCookie(c, SESSION_COOKIE) !== undefined) {
-    deleteCookie(c, SESSION_COOKIE, {
+  if (name !== config.cookieName && getCookie(c, config.cookieName) !== undefined) {
+    deleteCookie(c, config.cookieName, {
       path: '/',
       ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
     });

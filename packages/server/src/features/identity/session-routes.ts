@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
@@ -29,7 +29,7 @@ export function sessionRoutes(identity: Identity) {
     detail: Record<string, unknown>,
   ) =>
     appendAudit(services.storage.db, services.clock.now(), {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action,
       actor,
       target: actor,

@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -52,7 +52,7 @@ export function userAdminRoutes(identity: Identity) {
       }
       const count = disabled ? await identity.sessions.revokeAll(userId, {}, trx) : 0;
       await appendAudit(trx, now, {
-        org: services.config.orgId,
+        org: DEPLOYMENT_AUDIT,
         action: disabled ? 'user.disabled' : 'user.enabled',
         actor: 'admin',
         target: userId,

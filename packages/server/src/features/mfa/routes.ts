@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { clientIP, type Identity, requireSession } from '../identity/identity.js';
@@ -13,7 +13,7 @@ export function mfaRoutes(identity: Identity) {
   const { services, mfa } = identity;
   const audit = (c: AppContext, action: string, userId: string) =>
     appendAudit(services.storage.db, services.clock.now(), {
-      org: services.config.orgId,
+      org: DEPLOYMENT_AUDIT,
       action,
       actor: userId,
       target: userId,
@@ -82,7 +82,7 @@ export function mfaRoutes(identity: Identity) {
           await mfa.confirm(trx, auth.userId, now);
           const fresh = await mfa.regenerateBackupCodes(trx, auth.userId, now);
           await appendAudit(trx, now, {
-            org: services.config.orgId,
+            org: DEPLOYMENT_AUDIT,
             action: 'totp.enrolled',
             actor: auth.userId,
             target: auth.userId,

@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { isInsecureLocalDevelopment } from '../../config/config.js';
 import { toBase64URL } from '../../crypto/random.js';
 import type { AuthContext } from '../../http/auth-context.js';
@@ -262,7 +262,7 @@ export function invitePageRoutes(context: OrgsContext) {
         if (session !== null) {
           await identity.sessions.revoke(session.userId, session.sessionId);
           await appendAudit(services.storage.db, services.clock.now(), {
-            org: services.config.orgId,
+            org: DEPLOYMENT_AUDIT,
             action: 'auth.sign_out',
             actor: session.userId,
             target: session.userId,

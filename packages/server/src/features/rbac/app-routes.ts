@@ -5,7 +5,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
-import { callerName, requireCapability } from './caller.js';
+import { auditActor, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
@@ -100,7 +100,7 @@ export function appRoutes(context: RBACContext) {
             await appendAudit(trx, now, {
               org: orgId,
               action: 'app.registered',
-              actor: callerName(caller),
+              actor: auditActor(caller),
               target: body.name,
               detail: { owner: body.owner },
               requestId: c.get('requestId'),
@@ -118,7 +118,7 @@ export function appRoutes(context: RBACContext) {
           if (rotated === null) return null;
           const entry = {
             org: orgId,
-            actor: callerName(caller),
+            actor: auditActor(caller),
             target: body.name,
             requestId: c.get('requestId'),
           };
@@ -158,7 +158,7 @@ export function appRoutes(context: RBACContext) {
           await appendAudit(trx, now, {
             org: app.org_id,
             action: 'app.disabled',
-            actor: callerName(caller),
+            actor: auditActor(caller),
             target: app.id,
             requestId: c.get('requestId'),
           });
@@ -189,7 +189,7 @@ export function appRoutes(context: RBACContext) {
           await appendAudit(trx, now, {
             org: app.org_id,
             action: 'app.token_rotated',
-            actor: callerName(caller),
+            actor: auditActor(caller),
             target: app.id,
             requestId: c.get('requestId'),
           });

@@ -1,40 +1,10 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import {
-  AUDIT_PAGE_DEFAULT,
-  type AuditEntry,
-  InvalidCursorError,
-  queryAudit,
-} from '../../audit/audit-log.js';
+import { auditEntryBody, InvalidCursorError, latestAudit, queryAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
-import type { DB } from '../../storage/database.js';
 import { PYLON_CAPABILITIES } from './builtin-schema.js';
 import { requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
-
-/**
- * The newest `limit` entries, still oldest first: `pylon audit tail` prints a page in the order it
- * comes and shows the latest activity when asked for no `since`. Newest first by (ts, id) so the
- * read is a backwards range scan of the same index as the paged query.
- */
-async function latestAudit(
-  db: DB,
-  query: { org: string; limit?: number; action?: string },
-): Promise<AuditEntry[]> {
-  let select = db.selectFrom('audit_events').selectAll().where('org', '=', query.org);
-  if (query.action !== undefined) select = select.where('action', '=', query.action);
-  const rows = await select
-    .orderBy('ts', 'desc')
-    .orderBy('id', 'desc')
-    .limit(query.limit ?? AUDIT_PAGE_DEFAULT)
-    .execute();
-  return rows.reverse().map((row) => ({
-    ...row,
-    id: Number(row.id),
-    ts: Number(row.ts),
-    detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
-  }));
-}
 
 export function auditRoutes(context: RBACContext) {
   return [
@@ -60,7 +30,11 @@ export function auditRoutes(context: RBACContext) {
                 ts: z.number(),
                 action: z.string(),
                 actor: z.string(),
+                actor_type: z.string(),
+                actor_id: z.string().nullable(),
                 target: z.string().optional(),
+                target_email: z.string().optional(),
+                target_hash: z.string().optional(),
                 detail: z.record(z.string(), z.unknown()).optional(),
                 org: z.string(),
               }),
@@ -93,14 +67,7 @@ export function auditRoutes(context: RBACContext) {
                 }),
               };
           return c.json({
-            entries: page.entries.map((entry) => ({
-              ts: entry.ts,
-              action: entry.action,
-              actor: entry.actor,
-              ...(entry.target === null ? {} : { target: entry.target }),
-              ...(entry.detail === null ? {} : { detail: entry.detail }),
-              org: entry.org,
-            })),
+            entries: page.entries.map(auditEntryBody),
             ...('nextCursor' in page && page.nextCursor ? { next_cursor: page.nextCursor } : {}),
           });
         } catch (error) {

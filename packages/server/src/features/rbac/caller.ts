@@ -1,4 +1,5 @@
 import { hashEmail, PylonError } from '@pylon/core';
+import type { AuditActor } from '../../audit/audit-log.js';
 import { bearerFrom } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -17,6 +18,14 @@ export type RBACCaller =
       /** An API key's scopes: when non-empty, nothing outside them is allowed or minted. */
       scopes: string[];
     };
+
+/** Who an RBAC change is audited as: the admin token, or the person by id and email. */
+export function auditActor(caller: RBACCaller): AuditActor {
+  if (caller.kind === 'admin') return { type: 'admin' };
+  // An external issuer's subject acts under its derived `ext_` id (features/external-jwt).
+  const type = caller.userId.startsWith('ext_') ? 'external' : 'user';
+  return { type, id: caller.userId, email: caller.email };
+}
 
 /** The name an RBAC change is audited under (the admin token is `admin`). */
 export function callerName(caller: RBACCaller): string {
@@ -39,6 +48,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
     auth.userId !== null &&
     auth.email !== null
   ) {
+    requireProvenEmail(auth.emailVerified);
     return {
       kind: 'person',
       userId: auth.userId,
@@ -60,6 +70,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   }
   if (auth.email === null)
     throw new PylonError(401, 'no_session', 'A session without an email cannot use the RBAC service');
+  requireProvenEmail(auth.emailVerified);
   return {
     kind: 'person',
     userId: auth.userId,
@@ -68,6 +79,20 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
     sessionExpiresAt: auth.sessionExpiresAt ?? 0,
     scopes: [],
   };
+}
+
+/**
+ * Grants name email addresses, and scoped tokens carry the email as `sub`: an address counts only
+ * once proven, or whoever registered a granted address first would hold its grants.
+ */
+function requireProvenEmail(emailVerified: boolean): void {
+  if (!emailVerified) {
+    throw new PylonError(
+      403,
+      'email_not_verified',
+      'Verify your email address first (an emailed code proves it): grants are given to addresses',
+    );
+  }
 }
 
 /**

@@ -76,14 +76,16 @@ export class GrantStore {
     return rows.map(toGrant);
   }
 
-  async revoke(trx: DB, orgId: string, appId: string, emailHash: string): Promise<boolean> {
-    const result = await trx
+  /** Remove one grant; the revoked grant (its email, where known, names it in the audit), or null. */
+  async revoke(trx: DB, orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
+    const row = await trx
       .deleteFrom('grants')
       .where('org_id', '=', orgId)
       .where('app_id', '=', appId)
       .where('email_hash', '=', emailHash)
+      .returningAll()
       .executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return row ? toGrant(row) : null;
   }
 
   /** Remove the app's grants whose archetype is not among `kept`; returns them. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
-import { callerName, requireCapability } from './caller.js';
+import { auditActor, callerName, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
 
 const grantBody = z.object({
@@ -105,8 +105,8 @@ export function roleRoutes(context: RBACContext) {
           await appendAudit(trx, now, {
             org: orgId,
             action: 'role.granted',
-            actor: callerName(caller),
-            target: email,
+            actor: auditActor(caller),
+            target: { email, emailHash },
             detail: { app_id: body.app_id, archetype, capabilities },
             requestId: c.get('requestId'),
           });
@@ -162,14 +162,13 @@ export function roleRoutes(context: RBACContext) {
         const emailHash = c.req.param('emailHash') ?? '';
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
-          if (!(await grants.revoke(trx, orgId, appId, emailHash))) {
-            throw new PylonError(404, 'grant_not_found', 'No such grant');
-          }
+          const revoked = await grants.revoke(trx, orgId, appId, emailHash);
+          if (!revoked) throw new PylonError(404, 'grant_not_found', 'No such grant');
           await appendAudit(trx, now, {
             org: orgId,
             action: 'role.revoked',
-            actor: callerName(caller),
-            target: emailHash,
+            actor: auditActor(caller),
+            target: { email: revoked.email, emailHash },
             detail: { app_id: appId },
             requestId: c.get('requestId'),
           });

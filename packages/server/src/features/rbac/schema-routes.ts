@@ -5,7 +5,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { App } from './app-store.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
-import { callerName, type RBACCaller, rbacCaller, requireCapability } from './caller.js';
+import { auditActor, callerName, type RBACCaller, rbacCaller, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
 import { contentHashOf, SchemaInputError, type StoredSchema, verifyPushedSchema } from './schema-input.js';
 import type { SchemaVersion } from './schema-store.js';
@@ -310,7 +310,7 @@ export function schemaRoutes(context: RBACContext) {
           const next = (await schemas.get(orgId, appId, body.version, trx))!;
           await apps.setVersions(trx, orgId, appId, { current: body.version, pending: null });
           const revoked = await grants.revokeArchetypesNotIn(trx, orgId, appId, Object.keys(next.expanded));
-          const entry = { org: orgId, actor: callerName(caller), requestId: c.get('requestId') };
+          const entry = { org: orgId, actor: auditActor(caller), requestId: c.get('requestId') };
           for (const grant of revoked) {
             await appendAudit(trx, now, {
               ...entry,

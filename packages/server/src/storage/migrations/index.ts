@@ -7,6 +7,7 @@ import * as rbac from './0005-rbac.js';
 import * as mfaKeys from './0006-mfa-keys.js';
 import * as device from './0007-device.js';
 import * as rateLimitGCRA from './0008-rate-limit-gcra.js';
+import * as auditShape from './0009-audit-shape.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0006-mfa-keys': mfaKeys,
   '0007-device': device,
   '0008-rate-limit-gcra': rateLimitGCRA,
+  '0009-audit-shape': auditShape,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -1,0 +1,92 @@
+import { PylonError } from '@pylon/core';
+import { z } from 'zod';
+import {
+  AUDIT_PAGE_MAX,
+  auditEntryBody,
+  DEPLOYMENT_AUDIT,
+  InvalidCursorError,
+  latestAudit,
+  queryAudit,
+} from '../../audit/audit-log.js';
+import type { Services } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
+import { defineRoute } from '../../http/route-table.js';
+import { deploymentAdmins } from '../rbac/deployment-admin.js';
+
+const entry = z.object({
+  ts: z.number(),
+  action: z.string(),
+  actor: z.string(),
+  actor_type: z.string(),
+  actor_id: z.string().nullable(),
+  target: z.string().optional(),
+  target_email: z.string().optional(),
+  target_hash: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  org: z.string(),
+});
+
+/**
+ * The deployment's own audit: events that belong to no org (sign-ins, sign-ups, credentials,
+ * sessions), which therefore no org's `/audit` shows. Deployment admins only. Same entries,
+ * paging and "latest first page" rule as the RBAC `GET /audit`.
+ */
+export function deploymentAuditRoutes(services: Services) {
+  const admins = deploymentAdmins(services);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/audit/deployment',
+      summary: 'Deployment-wide audit events (sign-ins, sign-ups, credentials): deployment admins only',
+      tags: ['admin'],
+      security: ['adminToken', 'session', 'sessionCookie'],
+      query: z.object({
+        since: z.coerce.number().int().min(0).optional(),
+        limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
+        action: z.string().max(100).optional(),
+        cursor: z.string().max(200).optional(),
+      }),
+      responses: {
+        200: {
+          description:
+            'Entries oldest first (`ts` in milliseconds); without `since` or `cursor`, the latest `limit`',
+          schema: z.object({ entries: z.array(entry), next_cursor: z.string().optional() }),
+        },
+        400: { description: 'VALIDATION_FAILED (limit 1–1000, or a cursor this server did not give out)' },
+        401: { description: 'UNAUTHORIZED: signed out' },
+        403: { description: 'FORBIDDEN: not a deployment admin' },
+      },
+      handler: async (c, { query }) => {
+        const auth = await getAuth(c, services);
+        if (auth.authMethod === 'anonymous')
+          throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session or the admin token');
+        if (!(await admins.standing(auth)).isAdmin)
+          throw new PylonError(403, 'FORBIDDEN', 'Only deployment admins may read the deployment audit');
+        const { db } = services.storage;
+        const filters = {
+          org: DEPLOYMENT_AUDIT,
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          ...(query.action === undefined ? {} : { action: query.action }),
+        };
+        try {
+          const page =
+            query.since === undefined && query.cursor === undefined
+              ? { entries: await latestAudit(db, filters) }
+              : await queryAudit(db, {
+                  ...filters,
+                  ...(query.since === undefined ? {} : { since: query.since }),
+                  ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+                });
+          return c.json({
+            entries: page.entries.map(auditEntryBody),
+            ...('nextCursor' in page && page.nextCursor ? { next_cursor: page.nextCursor } : {}),
+          });
+        } catch (error) {
+          if (error instanceof InvalidCursorError)
+            throw new PylonError(400, 'VALIDATION_FAILED', 'cursor is not one this server gave out');
+          throw error;
+        }
+      },
+    }),
+  ];
+}
