@@ -2,7 +2,7 @@
  * Every PYLON_* variable something in this repository reads: the server (config.ts, mail/), the
  * `pylon` CLI, the SDK and the examples (an operator's shell often holds those too), and the test
  * suite. A name outside this list is most likely a typo, which would otherwise be ignored in
- * silence; `pylon-server` warns about it at start-up. test/config.test.ts checks the list against
+ * silence; `pylon-server` warns about it at start-up. test/config/config.test.ts checks the list against
  * the sources, so a new variable must be added here.
  */
 const SERVER_VARIABLES = [

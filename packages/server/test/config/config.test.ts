@@ -11,8 +11,8 @@ import {
   isInsecureLocalDevelopment,
   isLoopbackHost,
   loadConfig,
-} from '../src/config/config.js';
-import { KNOWN_VARIABLES, unknownVariables, VARIABLE_ALIASES } from '../src/config/variables.js';
+} from '../../src/config/config.js';
+import { KNOWN_VARIABLES, unknownVariables, VARIABLE_ALIASES } from '../../src/config/variables.js';
 
 const SECRET = 'ab'.repeat(32);
 
@@ -269,7 +269,7 @@ describe('every configuration error at once', () => {
     expect(error.message).toBe('PYLON_PORT: expected an integer, got "eighty"');
   });
 
-  const bin = fileURLToPath(new URL('../dist/bin/pylon-server.js', import.meta.url));
+  const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
   const run = (env: Record<string, string>) =>
     spawnSync(process.execPath, [bin, 'migrate'], {
       env: { PATH: process.env.PATH, ...env },
@@ -441,7 +441,7 @@ describe('unknown PYLON_* variables', () => {
   });
 
   it('the known list holds every PYLON_* name the repository reads', () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const root = fileURLToPath(new URL('../../../../', import.meta.url));
     const sources = [
       'packages/server/src',
       'packages/cli/src',
