@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { secureRandom } from '../src/crypto/random.js';
-import { createSealer, SealError } from '../src/crypto/seal.js';
-import { chacha20Poly1305Open, chacha20Poly1305Seal } from '../src/platform/node-crypto.js';
+import { secureRandom } from '../../src/crypto/random.js';
+import { createSealer, SealError } from '../../src/crypto/seal.js';
+import { chacha20Poly1305Open, chacha20Poly1305Seal } from '../../src/platform/node-crypto.js';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
@@ -99,7 +99,7 @@ describe('Sealer', () => {
 
 describe('pooledSecureRandom', () => {
   it('hands out fresh bytes of the asked length, across pool refills, never the same twice', async () => {
-    const { pooledSecureRandom } = await import('../src/crypto/random.js');
+    const { pooledSecureRandom } = await import('../../src/crypto/random.js');
     const random = pooledSecureRandom();
     const seen = new Set<string>();
     for (let i = 0; i < 1000; i++) {
