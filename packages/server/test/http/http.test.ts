@@ -4,10 +4,10 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineRoute } from '../src/http/route-table.js';
-import { createServer, type Feature } from '../src/server.js';
-import { testDatabases } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { defineRoute } from '../../src/http/route-table.js';
+import { createServer, type Feature } from '../../src/server.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Routes that exist only in this test, to drive the boundary and the validators. */
 const probe: Feature = {
@@ -236,7 +236,7 @@ describe('access log', () => {
     });
     const scratch = await testDatabases[0]!.create();
     const storage = await scratch.openMigrated();
-    const { loadConfig } = await import('../src/config/config.js');
+    const { loadConfig } = await import('../../src/config/config.js');
     const config = loadConfig({ PYLON_SECRET: '1'.repeat(64), PYLON_ADMIN_TOKEN: 'admin-token-0123456789' });
     const server = createServer(config, { storage, logger: pino({ level: 'info' }, sink) }, [() => probe]);
     await server.prepare();
@@ -261,7 +261,7 @@ describe('access log', () => {
 
 describe('request bodies over a real socket', () => {
   it('are read from the Node stream, limited before parsing, declared or chunked', async () => {
-    const { listen } = await import('../src/platform/listen.js');
+    const { listen } = await import('../../src/platform/listen.js');
     const t = await startTestServer(testDatabases[0]!, {
       features: () => [probe],
       env: { PYLON_BODY_LIMIT: '2048' },
