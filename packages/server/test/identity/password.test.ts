@@ -4,7 +4,7 @@ import {
   checkPasswordPolicy,
   createPasswordHasher,
   DEFAULT_ARGON2_PARAMS,
-} from '../src/platform/password.js';
+} from '../../src/platform/password.js';
 
 // Pass-through spies: the real binding still runs, the tests can see that it did.
 vi.mock('@node-rs/argon2', async (importOriginal) => {
