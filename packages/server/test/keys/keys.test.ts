@@ -1,12 +1,12 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '../src/clock.js';
-import { secureRandom } from '../src/crypto/random.js';
-import { createSealer } from '../src/crypto/seal.js';
-import { scheduleKeys } from '../src/keys/key-schedule.js';
-import { KeyRing } from '../src/keys/signing-keys.js';
-import { testDatabases } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { manualClock } from '../../src/clock.js';
+import { secureRandom } from '../../src/crypto/random.js';
+import { createSealer } from '../../src/crypto/seal.js';
+import { scheduleKeys } from '../../src/keys/key-schedule.js';
+import { KeyRing } from '../../src/keys/signing-keys.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 const policy = { tokenTTLSeconds: 30, skewSeconds: 60 };
 
