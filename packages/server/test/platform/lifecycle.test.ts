@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveSecret } from '../src/boot.js';
-import { loadConfig } from '../src/config/config.js';
-import { defineRoute } from '../src/http/route-table.js';
-import { listen } from '../src/platform/listen.js';
-import { loadOrCreateDevelopmentSecret } from '../src/platform/secret-file.js';
-import { testDatabases } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { resolveSecret } from '../../src/boot.js';
+import { loadConfig } from '../../src/config/config.js';
+import { defineRoute } from '../../src/http/route-table.js';
+import { listen } from '../../src/platform/listen.js';
+import { loadOrCreateDevelopmentSecret } from '../../src/platform/secret-file.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 describe('graceful shutdown', () => {
   let t: TestServer;
@@ -109,7 +109,7 @@ describe('development secret', () => {
   });
 });
 
-const bin = fileURLToPath(new URL('../dist/bin/pylon-server.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
 
 // Runs the built binary (npm test builds first); skipped only when run without a build.
 describe.runIf(existsSync(bin))('pylon-server binary', () => {

@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openMigratedStorage, StartupError } from '../src/boot.js';
-import { loadConfig } from '../src/config/config.js';
-import { chooseLogFormat, createLogger, formatPrettyLine, prettyDestination } from '../src/logger.js';
-import { explainPostgresStartupError } from '../src/platform/postgres.js';
-import { testDatabases } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { openMigratedStorage, StartupError } from '../../src/boot.js';
+import { loadConfig } from '../../src/config/config.js';
+import { chooseLogFormat, createLogger, formatPrettyLine, prettyDestination } from '../../src/logger.js';
+import { explainPostgresStartupError } from '../../src/platform/postgres.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 const postgresURL = inject('postgresURL');
-const bin = fileURLToPath(new URL('../dist/bin/pylon-server.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
 
 describe('log format', () => {
   it.each([

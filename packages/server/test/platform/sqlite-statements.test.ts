@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cacheStatements } from '../src/platform/sqlite.js';
+import { cacheStatements } from '../../src/platform/sqlite.js';
 
 describe('cacheStatements', () => {
   it('reuses a prepared statement per SQL text and evicts the least recently used', () => {
