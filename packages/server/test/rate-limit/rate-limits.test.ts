@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { ipBucket } from '../src/rate-limit/ip-bucket.js';
-import { lockSeconds } from '../src/rate-limit/lockout.js';
-import { gcraHit, RateLimiter, type RateLimitRule } from '../src/rate-limit/rate-limiter.js';
-import { identityLimits } from '../src/rate-limit/rules.js';
-import type { Storage } from '../src/storage/database.js';
-import { type ScratchDatabase, testDatabases } from './support/databases.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { loadConfig } from '../../src/config/config.js';
+import { ipBucket } from '../../src/rate-limit/ip-bucket.js';
+import { lockSeconds } from '../../src/rate-limit/lockout.js';
+import { gcraHit, RateLimiter, type RateLimitRule } from '../../src/rate-limit/rate-limiter.js';
+import { identityLimits } from '../../src/rate-limit/rules.js';
+import type { Storage } from '../../src/storage/database.js';
+import { type ScratchDatabase, testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 const json = (body: unknown) => ({
   method: 'POST',
