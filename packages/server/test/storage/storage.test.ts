@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, decodeCursor, InvalidCursorError, queryAudit } from '../src/audit/audit-log.js';
-import { manualClock } from '../src/clock.js';
-import { OrgDirectory } from '../src/features/orgs/org-directory.js';
-import { migrateToLatest, openStorage, type Storage } from '../src/storage/database.js';
-import { isUniqueViolation } from '../src/storage/errors.js';
-import { MIGRATION_NAMES } from '../src/storage/migrations/index.js';
-import { type ScratchDatabase, testDatabases } from './support/databases.js';
+import { appendAudit, decodeCursor, InvalidCursorError, queryAudit } from '../../src/audit/audit-log.js';
+import { manualClock } from '../../src/clock.js';
+import { OrgDirectory } from '../../src/features/orgs/org-directory.js';
+import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.js';
+import { isUniqueViolation } from '../../src/storage/errors.js';
+import { MIGRATION_NAMES } from '../../src/storage/migrations/index.js';
+import { type ScratchDatabase, testDatabases } from '../support/databases.js';
 
 // The same cases against every real database: one conformance suite, no mocks.
 describe.each(testDatabases)('storage on $kind', (database) => {
