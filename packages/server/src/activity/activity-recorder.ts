@@ -22,6 +22,8 @@ export class ActivityRecorder {
   private readonly pending = new Set<string>();
   private scheduled = false;
   private lastSweep = 0;
+  /** The write in progress: flushes run one after another, so a flush never overtakes one begun before it. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly target: ActivityTarget,
@@ -37,8 +39,16 @@ export class ActivityRecorder {
     setTimeout(() => void this.flush(), 0).unref?.();
   }
 
-  /** Write queued activity and sweep if due; safe to call at any time (tests, shutdown). */
-  async flush(): Promise<void> {
+  /**
+   * Write queued activity and sweep if due; safe to call at any time (`PylonServer.idle()`,
+   * shutdown). Resolves once this write and every one begun before it (the timer's) is done.
+   */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.write());
+    return this.writing;
+  }
+
+  private async write(): Promise<void> {
     this.scheduled = false;
     const ids = [...this.pending];
     this.pending.clear();
