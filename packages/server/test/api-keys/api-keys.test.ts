@@ -143,14 +143,14 @@ describe.each(testDatabases)('API keys on $kind', (database) => {
     const owner = await person();
     const created = await call('POST', '/api/auth/api-keys', owner.token, {});
     await call('GET', '/api/auth/me', created.body.key as string);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.server.idle();
     const first = (await call('GET', '/api/auth/api-keys', owner.token)).body as unknown as Array<{
       last_used_at: number;
     }>;
     expect(first[0]!.last_used_at).toBe(Math.floor(t.clock.now() / 1000));
     t.clock.advance(30_000);
     await call('GET', '/api/auth/me', created.body.key as string);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.server.idle();
     const second = (await call('GET', '/api/auth/api-keys', owner.token)).body as unknown as Array<{
       last_used_at: number;
     }>;

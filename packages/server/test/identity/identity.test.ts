@@ -272,7 +272,7 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       const { email, token } = await register();
       const requested = await call('/password/reset/request', json({ email }));
       expect(requested.body).toEqual({ sent: true, email });
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await t.server.idle();
       const mail = t.mail.at(-1)!;
       expect(mail.to).toBe(email);
       const resetToken = tokenFrom(mail.text)!;
@@ -311,14 +311,14 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect(Object.keys((await unknown.json()) as object)).toEqual(
         Object.keys((await known.json()) as object),
       );
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await t.server.idle();
       expect(t.mail.length).toBe(before + 1);
     });
 
     it('refuses expired, tampered, malformed and superseded tokens', async () => {
       const { email } = await register();
       await call('/password/reset/request', json({ email }));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await t.server.idle();
       const first = tokenFrom(t.mail.at(-1)!.text)!;
       const tampered = `${first.slice(0, -1)}${first.endsWith('A') ? 'B' : 'A'}`;
       for (const token of [tampered, 'short', 42, `${first}x`]) {
@@ -330,7 +330,7 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       }
       t.clock.advance(60_000);
       await call('/password/reset/request', json({ email }));
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await t.server.idle();
       const second = tokenFrom(t.mail.at(-1)!.text)!;
       expect(second).not.toBe(first);
       expect(
@@ -546,7 +546,7 @@ describe.each(testDatabases)('identity on $kind', (database) => {
     secrets.push(`"${body.dev_code}"`);
     const resetFor = (await register()).email;
     await call('/password/reset/request', json({ email: resetFor }));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await t.server.idle();
     const resetToken = /\n\s+([A-Za-z0-9_-]{43})\n/.exec(t.mail.at(-1)!.text)![1]!;
     secrets.push(resetToken);
     for (const table of [

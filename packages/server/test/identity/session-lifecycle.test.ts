@@ -15,8 +15,6 @@ const register = (t: TestServer, email: string) =>
       body: (await response.json()) as { token: string; user_id: string },
     }));
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-
 describe.each(testDatabases)('session lifecycle on $kind', (database) => {
   let t: TestServer;
   beforeAll(async () => {
@@ -40,11 +38,11 @@ describe.each(testDatabases)('session lifecycle on $kind', (database) => {
     const created = await lastSeen(body.user_id);
     t.clock.advance(30_000);
     await t.request('/api/auth/me', { headers: { authorization: `Bearer ${body.token}` } });
-    await settle();
+    await t.server.idle();
     expect(await lastSeen(body.user_id)).toBe(created);
     t.clock.advance(31_000);
     await t.request('/api/auth/me', { headers: { authorization: `Bearer ${body.token}` } });
-    await settle();
+    await t.server.idle();
     expect(await lastSeen(body.user_id)).toBe(t.clock.now());
   });
 

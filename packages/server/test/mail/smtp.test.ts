@@ -125,13 +125,11 @@ describe('smtp provider against a real SMTP server on loopback', () => {
         { provider: 'smtp', smtpURL: `smtp://127.0.0.1:${silent.port}` },
         { logger: silentLogger, timeoutMs: 300 },
       );
-      const started = Date.now();
 
       const error = await rejection(() => mailer.send(message));
 
       expect(error).toBeInstanceOf(MailDeliveryError);
       expect(error).toMatchObject({ provider: 'smtp', failure: 'timeout' });
-      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await silent.close();
     }
