@@ -11,4 +11,12 @@ process.once('SIGINT', () => {
   setTimeout(() => process.exit(130), 2000).unref();
 });
 
+// `pylon … | head` closes the pipe early: that is the reader being done, not an error to crash on.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await runCLI(process.argv.slice(2), nodeEnvironment(interrupt.signal));

@@ -56,6 +56,24 @@ describe.skipIf(!existsSync(BIN))('the built pylon binary', () => {
     }
   });
 
+  it('a reader that closes the pipe early (`pylon --help | head -1`) ends it quietly, not with EPIPE', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, '--help'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    // Read one chunk, then close our end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+
   it('exits 2 with `error: …` on stderr when no org can be resolved', async () => {
     const result = await pylon(['app', 'list']);
     expect(result.code).toBe(2);
