@@ -8,6 +8,8 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     alias: {
+      // Subpaths first: a string alias also matches `@pylon/core/…`, and the first match wins.
+      '@pylon/core/jwt-checks': fileURLToPath(new URL('./packages/core/src/jwt-checks.ts', import.meta.url)),
       '@pylon/core': src('core'),
       '@pylon/server': src('server'),
       // Subpaths first: a string alias also matches `@pylon/sdk/…`, and the first match wins.

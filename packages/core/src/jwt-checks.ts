@@ -47,99 +47,50 @@ export function checkTimeClaims(
 }
 
 /**
- * True when the JSON text has an object with the same member name twice, at any depth
- * (names compared after unescaping, so `"al\u0067"` and `"alg"` collide). RFC 7515 §5.2 step 4
- * requires refusing such a JWS header: `JSON.parse` keeps the last duplicate, another parser the
- * first, so `{"alg":"none","alg":"EdDSA"}` would mean different things to different readers.
- * Malformed JSON also answers true: the caller refuses it either way.
+ * True when the JSON text has an object with the same member name twice, at any depth (names
+ * compared after unescaping, so `"al\u0067"` and `"alg"` collide). RFC 7515 §5.2 step 4 requires
+ * refusing such a JWS header: `JSON.parse` keeps the last duplicate, another parser the first, so
+ * `{"alg":"none","alg":"EdDSA"}` would mean different things to different readers. Malformed JSON
+ * also answers true: the caller refuses it either way. No imports, so the SDK's verifier can take
+ * this module alone (`@pylon/core/jwt-checks`) without the rest of core.
  */
-export function hasDuplicateMemberNames(json: string): boolean {
-  let position = 0;
-  const fail = () => {
-    throw new SyntaxError('malformed JSON');
-  };
-  const skipSpace = () => {
-    while (position < json.length && ' \t\n\r'.includes(json[position]!)) position++;
-  };
-  const readString = (): string => {
-    const start = position;
-    if (json[position] !== '"') fail();
-    position++;
-    while (position < json.length && json[position] !== '"') {
-      if (json[position] === '\\') position++;
-      position++;
-    }
-    if (position >= json.length) fail();
-    position++;
-    return JSON.parse(json.slice(start, position)) as string;
-  };
-  // Returns true as soon as a duplicate is found anywhere inside the value.
-  const readValue = (): boolean => {
-    skipSpace();
-    const char = json[position];
-    if (char === '{') {
-      position++;
-      const names = new Set<string>();
-      skipSpace();
-      if (json[position] === '}') {
-        position++;
-        return false;
-      }
-      for (;;) {
-        skipSpace();
-        const name = readString();
-        if (names.has(name)) return true;
-        names.add(name);
-        skipSpace();
-        if (json[position] !== ':') fail();
-        position++;
-        if (readValue()) return true;
-        skipSpace();
-        if (json[position] === ',') {
-          position++;
-          continue;
-        }
-        if (json[position] !== '}') fail();
-        position++;
-        return false;
-      }
-    }
-    if (char === '[') {
-      position++;
-      skipSpace();
-      if (json[position] === ']') {
-        position++;
-        return false;
-      }
-      for (;;) {
-        if (readValue()) return true;
-        skipSpace();
-        if (json[position] === ',') {
-          position++;
-          continue;
-        }
-        if (json[position] !== ']') fail();
-        position++;
-        return false;
-      }
-    }
-    if (char === '"') {
-      readString();
-      return false;
-    }
-    const literal = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(json.slice(position));
-    if (!literal) fail();
-    position += literal![0].length;
-    return false;
-  };
+export function hasDuplicateMemberNames(text: string): boolean {
   try {
-    JSON.parse(json);
-    if (readValue()) return true;
-    skipSpace();
-    return position !== json.length;
+    JSON.parse(text);
   } catch {
     return true;
   }
+  // Once the text is known to be JSON, the scan only has to tell a member name from a value.
+  // One entry per open container: the names seen so far in an object, null for an array.
+  const open: Array<Set<string> | null> = [];
+  let expectName = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) return true;
+      if (expectName) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        const names = open[open.length - 1]!;
+        if (names.has(name)) return true;
+        names.add(name);
+        expectName = false;
+      }
+      i = end;
+    } else if (char === '{') {
+      open.push(new Set());
+      expectName = true;
+    } else if (char === '[') {
+      open.push(null);
+    } else if (char === '}' || char === ']') {
+      open.pop();
+      expectName = false;
+    } else if (char === ',') {
+      expectName = open[open.length - 1] instanceof Set;
+    }
+  }
+  return false;
 }
 
 /** The decoded protected header of a compact JWS, refusing duplicate member names; null if malformed. */

@@ -1,5 +1,6 @@
+// The one module of core the verifier takes: it has no imports, so the bundle stays small.
+import { hasDuplicateMemberNames } from '@pylon/core/jwt-checks';
 import { base64url } from 'jose';
-import { hasDuplicateMemberNames } from './duplicate-members.js';
 import { VerifyFailure } from './verify-failure.js';
 
 /** Larger tokens are refused before any parsing, so a huge header costs nothing (docs/SDK.md). */

@@ -1,5 +1,5 @@
+import { hasDuplicateMemberNames } from '@pylon/core/jwt-checks';
 import { describe, expect, it } from 'vitest';
-import { hasDuplicateMemberNames } from '../src/duplicate-members.js';
 
 describe('hasDuplicateMemberNames (RFC 7515 §5.2 step 4, RFC 7519 §4)', () => {
   it('finds a name given twice in any object, after unescaping', () => {
