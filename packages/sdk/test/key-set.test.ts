@@ -9,21 +9,31 @@ import { APP_ID, NOW_MS, ORG_ID, ORG_URL, scopedClaims, sign, signingKey } from 
 function clientFor(pylon: ReturnType<typeof fakePylon>, options: { jwksCache?: JWKSCache } = {}) {
   const clock = manualClock(NOW_MS);
   const events: Array<[string, unknown]> = [];
+  const waiters: Array<{ name: string; resolve: () => void }> = [];
   const client = pylonClient({
     orgUrl: ORG_URL,
     appId: APP_ID,
     expectedOrgId: ORG_ID,
     fetch: pylon.fetch,
     clock,
-    onEvent: (name, detail) => events.push([name, detail]),
+    onEvent: (name, detail) => {
+      events.push([name, detail]);
+      for (const waiter of waiters.filter((w) => w.name === name)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    },
     ...options,
   });
+  /** Resolves at the next `name` event: ask before the call that starts the background refresh. */
+  const nextEvent = (name: keyof PylonEvents) =>
+    new Promise<void>((resolve) => waiters.push({ name, resolve }));
   /** A fresh token (new jti, so never a token-cache hit) signed at the clock's current time. */
   const tokenFrom = (key: Awaited<ReturnType<typeof signingKey>>) => {
     const now = Math.floor(clock.now() / 1000);
     return sign(key, scopedClaims({ iat: now, nbf: now, exp: now + 30 }));
   };
-  return { client, clock, events, tokenFrom };
+  return { client, clock, events, nextEvent, tokenFrom };
 }
 
 describe('the key-set cache', () => {
@@ -98,13 +108,14 @@ describe('the key-set cache', () => {
   it('serves stale keys while revalidating, and through an outage with back-off 1 s → 30 s', async () => {
     const k1 = await signingKey('k1');
     const pylon = fakePylon([k1]);
-    const { client, clock, events, tokenFrom } = clientFor(pylon);
+    const { client, clock, events, nextEvent, tokenFrom } = clientFor(pylon);
     await client.resolve({ bearer: await tokenFrom(k1) });
     pylon.state.keySetStatus = 503;
     clock.advance(5 * 60_000);
     // Stale: answered from the old keys at once; the refresh runs behind it and fails.
+    const firstFailure = nextEvent('key_set.refresh_failed');
     expect(await client.resolve({ bearer: await tokenFrom(k1) })).not.toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await firstFailure;
     expect(pylon.keySetFetches()).toBe(2);
     const delays: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -115,8 +126,9 @@ describe('the key-set cache', () => {
       expect(await client.resolve({ bearer: await tokenFrom(k1) })).not.toBeNull();
       expect(pylon.keySetFetches()).toBe(2 + i); // still backing off: no request
       clock.advance(1);
+      const failed = nextEvent('key_set.refresh_failed');
       expect(await client.resolve({ bearer: await tokenFrom(k1) })).not.toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await failed;
       expect(pylon.keySetFetches()).toBe(3 + i);
     }
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
@@ -127,8 +139,9 @@ describe('the key-set cache', () => {
 
     pylon.state.keySetStatus = undefined;
     clock.advance(30_000);
+    const refreshed = nextEvent('key_set.refreshed');
     await client.resolve({ bearer: await tokenFrom(k1) });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await refreshed;
     const fetches = pylon.keySetFetches();
     clock.advance(60_000);
     await client.resolve({ bearer: await tokenFrom(k1) });

@@ -9,10 +9,13 @@ function minting(options: { sessionToken?: string } = {}) {
   const pylon = fakePylon();
   const clock = manualClock(NOW_MS);
   let minted = 0;
+  let held: { waiting: () => void; answer: Promise<void> } | undefined;
   pylon.state.routes.set(`POST ${ORG_URL}/token`, async (init) => {
     minted += 1;
-    // Answer late, so concurrent callers really overlap.
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    if (held) {
+      held.waiting();
+      await held.answer;
+    }
     const auth = new Headers(init?.headers).get('authorization');
     if (auth !== `Bearer ${SESSION}`) return Response.json({ error: 'no_session' }, { status: 401 });
     expect(JSON.parse(String(init?.body))).toEqual({ app_id: APP_ID });
@@ -26,15 +29,33 @@ function minting(options: { sessionToken?: string } = {}) {
     clock,
     ...options,
   });
-  return { client, clock, pylon, mints: () => minted };
+  /** Hold Pylon's answers until `release()`; `waiting` resolves once a request is held. */
+  const hold = () => {
+    let waiting!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const answer = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    held = { waiting, answer };
+    return { waiting: reached, release };
+  };
+  return { client, clock, pylon, mints: () => minted, hold };
 }
 
 describe('mintScopedToken', () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it('is single-flight: 50 concurrent callers share one POST /token', async () => {
-    const { client, mints } = minting({ sessionToken: SESSION });
-    const tokens = await Promise.all(Array.from({ length: 50 }, () => client.mintScopedToken()));
+    const { client, mints, hold } = minting({ sessionToken: SESSION });
+    // Pylon answers only once every caller has asked, so the callers really overlap.
+    const answer = hold();
+    const calls = Array.from({ length: 50 }, () => client.mintScopedToken());
+    await answer.waiting;
+    answer.release();
+    const tokens = await Promise.all(calls);
     expect(new Set(tokens)).toEqual(new Set(['token-1']));
     expect(mints()).toBe(1);
   });
