@@ -94,7 +94,7 @@ export function createServer(
       random,
       policy: { tokenTTLSeconds: DEFAULTS.scopedTokenTTLSeconds, skewSeconds: 60 },
     }),
-    orgs: new OrgDirectory(deps.storage.db, clock),
+    orgs: new OrgDirectory(deps.storage, clock),
     resolvers: [adminTokenResolver(config.adminToken, config.orgId)],
     onClose: [],
     background: new BackgroundWork(),

@@ -172,10 +172,10 @@ describe.each(testDatabases)('storage on $kind', (database) => {
   describe('orgs', () => {
     it('creating the default org is idempotent across processes', async () => {
       const clock = manualClock();
-      const a = new OrgDirectory(storage.db, clock);
+      const a = new OrgDirectory(storage, clock);
       const other = scratch.open();
       try {
-        const b = new OrgDirectory(other.db, clock);
+        const b = new OrgDirectory(other, clock);
         await Promise.all([a.ensureDefault('default', 'Default'), b.ensureDefault('default', 'Default')]);
         expect(await a.find('default')).toEqual({ id: 'default', name: 'Default' });
         expect(await b.find('nope')).toBeNull();
@@ -186,7 +186,7 @@ describe.each(testDatabases)('storage on $kind', (database) => {
 
     it('caches look-ups briefly, then sees a new org', async () => {
       const clock = manualClock();
-      const directory = new OrgDirectory(storage.db, clock, 5_000);
+      const directory = new OrgDirectory(storage, clock, 5_000);
       expect(await directory.find('later')).toBeNull();
       await storage.db.insertInto('orgs').values({ id: 'later', name: 'Later', created_at: 1 }).execute();
       expect(await directory.find('later')).toBeNull();

@@ -248,6 +248,21 @@ export class SessionStore {
     return Number(result.numDeletedRows);
   }
 
+  /** Point one session at an org (null clears it); the caller has checked the membership. */
+  async setActiveOrg(sessionId: string, orgId: string | null): Promise<void> {
+    await this.db.updateTable('sessions').set({ active_org: orgId }).where('id', '=', sessionId).execute();
+  }
+
+  /**
+   * Stop sessions pointing at an org the user left (or, without a user, an org that is gone), in
+   * the caller's transaction so the membership and the sessions change together.
+   */
+  async clearActiveOrg(trx: DB, orgId: string, userId?: string): Promise<void> {
+    let query = trx.updateTable('sessions').set({ active_org: null }).where('active_org', '=', orgId);
+    if (userId !== undefined) query = query.where('user_id', '=', userId);
+    await query.execute();
+  }
+
   /** Record activity for sessions seen since the last flush (batched, off the request path). */
   async touch(sessionIds: readonly string[], now: number): Promise<void> {
     if (sessionIds.length === 0) return;

@@ -79,6 +79,23 @@ export class UserStore {
     return row?.user_id ?? null;
   }
 
+  /** Link an outside identity to a local account; a second link of the same (provider, subject) is a unique violation. */
+  async linkIdentity(
+    db: DB,
+    link: { provider: string; subject: string; userId: string; email: string | null; now: number },
+  ): Promise<void> {
+    await db
+      .insertInto('identities')
+      .values({
+        provider: link.provider,
+        subject: link.subject,
+        user_id: link.userId,
+        email: link.email,
+        created_at: link.now,
+      })
+      .execute();
+  }
+
   /** Insert a user; a concurrent insert of the same email surfaces as EmailTakenError. */
   async create(
     db: DB,

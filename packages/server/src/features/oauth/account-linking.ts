@@ -37,9 +37,12 @@ export async function resolveAccount(
     userId = (await identity.users.create(trx, context.now, { email, verified: email !== null })).id;
     await auditUserCreated(identity, trx, context.now, userId, `oauth_${provider}`, context.requestId);
   }
-  await trx
-    .insertInto('identities')
-    .values({ provider, subject: profile.subject, user_id: userId, email, created_at: context.now })
-    .execute();
+  await identity.users.linkIdentity(trx, {
+    provider,
+    subject: profile.subject,
+    userId,
+    email,
+    now: context.now,
+  });
   return userId;
 }

@@ -94,6 +94,11 @@ export class InviteStore {
     return row ? toInvite(row) : null;
   }
 
+  /** Drop every invite of an org that is being deleted, in the caller's transaction. */
+  async deleteForOrg(trx: DB, orgId: string): Promise<void> {
+    await trx.deleteFrom('org_invites').where('org_id', '=', orgId).execute();
+  }
+
   /** Mark accepted with one conditional UPDATE: an invite is accepted at most once, on any process. */
   async markAccepted(trx: DB, inviteId: string, userId: string, now: number): Promise<boolean> {
     const result = await trx

@@ -67,7 +67,7 @@ export function orgRoutes(context: OrgsContext) {
         const now = services.clock.now();
         try {
           await services.storage.db.transaction().execute(async (trx) => {
-            await trx.insertInto('orgs').values({ id, name: body.name, created_at: now }).execute();
+            await orgs.create(trx, { id, name: body.name, now });
             await orgs.addMember(trx, id, session.userId, 'owner', now);
             await appendAudit(trx, now, audit(c, id, 'org.created', session.userId, id, { name: body.name }));
             await appendAudit(
@@ -152,6 +152,8 @@ export function orgRoutes(context: OrgsContext) {
           throw new PylonError(409, 'DEFAULT_ORG', "The deployment's default org cannot be deleted");
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
+          await context.identity.sessions.clearActiveOrg(trx, orgId);
+          await context.invites.deleteForOrg(trx, orgId);
           await orgs.delete(trx, orgId);
           await appendAudit(trx, now, audit(c, orgId, 'org.deleted', actorName(actor), orgId, null));
         });
@@ -252,6 +254,7 @@ export function orgRoutes(context: OrgsContext) {
             throw new PylonError(409, 'LAST_OWNER', 'The last owner cannot leave or be removed');
           }
           await orgs.removeMember(trx, orgId, userId);
+          await context.identity.sessions.clearActiveOrg(trx, orgId, userId);
           await appendAudit(
             trx,
             now,

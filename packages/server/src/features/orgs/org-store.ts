@@ -16,9 +16,13 @@ export interface Member {
 }
 
 /**
- * Orgs and their members. Membership changes that must keep an owner run inside a transaction
- * that first locks the org row (PostgreSQL `FOR UPDATE`; SQLite has a single writer anyway), so
- * two owners demoting each other at once cannot leave the org without one.
+ * Orgs and their members: the one store that reads and writes the `orgs` and `org_members`
+ * tables. Membership changes that must keep an owner run inside a transaction that first locks
+ * the org row (PostgreSQL `FOR UPDATE`; SQLite has a single writer anyway), so two owners
+ * demoting each other at once cannot leave the org without one. The request path's cached
+ * look-up (`OrgDirectory`, org-directory.ts) is a thin wrapper over `find` and `ensure`, not a
+ * second reader of the tables. Other features' rows that follow an org (sessions' active org,
+ * invites) are the caller's to change, through their own stores, in the same transaction.
  */
 export class OrgStore {
   constructor(
@@ -31,6 +35,20 @@ export class OrgStore {
     if (this.dialect === 'postgres') query = query.forUpdate();
     const row = await query.executeTakeFirst();
     return row ? { id: row.id, name: row.name, createdAt: Number(row.created_at) } : null;
+  }
+
+  /** Insert a new org; a taken id surfaces as the database's unique violation. */
+  async create(trx: DB, input: { id: string; name: string; now: number }): Promise<void> {
+    await trx.insertInto('orgs').values({ id: input.id, name: input.name, created_at: input.now }).execute();
+  }
+
+  /** Create the org unless it exists (idempotent across processes racing at first start). */
+  async ensure(input: { id: string; name: string; now: number }): Promise<void> {
+    await this.db
+      .insertInto('orgs')
+      .values({ id: input.id, name: input.name, created_at: input.now })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   }
 
   async find(orgId: string): Promise<Org | null> {
@@ -85,6 +103,18 @@ export class OrgStore {
     }));
   }
 
+  /** Whether any member of the org holds one of these roles (one indexed read, stops at the first). */
+  async hasMemberWithRole(orgId: string, roles: readonly OrgRole[]): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('org_members')
+      .select('user_id')
+      .where('org_id', '=', orgId)
+      .where('role', 'in', [...roles])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async owners(trx: DB, orgId: string): Promise<number> {
     const row = await trx
       .selectFrom('org_members')
@@ -111,21 +141,13 @@ export class OrgStore {
       .execute();
   }
 
-  /** Remove a membership; the member's sessions stop pointing at the org. */
+  /** Remove a membership (the caller clears the member's sessions' active org in the same transaction). */
   async removeMember(trx: DB, orgId: string, userId: string): Promise<void> {
     await trx.deleteFrom('org_members').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
-    await trx
-      .updateTable('sessions')
-      .set({ active_org: null })
-      .where('active_org', '=', orgId)
-      .where('user_id', '=', userId)
-      .execute();
   }
 
-  /** Delete an org with its memberships and invites; every session pointing at it is cleared. */
+  /** Delete an org with its memberships (the caller first drops its invites and clears sessions). */
   async delete(trx: DB, orgId: string): Promise<void> {
-    await trx.updateTable('sessions').set({ active_org: null }).where('active_org', '=', orgId).execute();
-    await trx.deleteFrom('org_invites').where('org_id', '=', orgId).execute();
     await trx.deleteFrom('org_members').where('org_id', '=', orgId).execute();
     await trx.deleteFrom('orgs').where('id', '=', orgId).execute();
   }

@@ -24,11 +24,7 @@ export function selectOrgRoutes(context: OrgsContext) {
         if (body.orgId !== null && (await orgs.roleOf(body.orgId, session.userId)) === null) {
           throw new PylonError(403, 'NOT_A_MEMBER', 'You are not a member of this org');
         }
-        await services.storage.db
-          .updateTable('sessions')
-          .set({ active_org: body.orgId })
-          .where('id', '=', session.sessionId)
-          .execute();
+        await context.identity.sessions.setActiveOrg(session.sessionId, body.orgId);
         return c.json({ tenantId: body.orgId });
       },
     }),

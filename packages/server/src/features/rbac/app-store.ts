@@ -6,6 +6,14 @@ import type { AppsTable } from '../../storage/schema.js';
 
 export type App = Omit<AppsTable, 'token_hash'>;
 
+/** An app as minting sees it, with the subject's grant in it (null fields when there is none). */
+export interface AppAccess {
+  status: App['status'];
+  currentVersion: number | null;
+  archetype: string | null;
+  capabilities: string[];
+}
+
 const COLUMNS = [
   'org_id',
   'id',
@@ -88,6 +96,33 @@ export class AppStore {
       .where('token_hash', '=', hashToken(token))
       .executeTakeFirst();
     return row ? toApp(row) : null;
+  }
+
+  /**
+   * The `POST /token` hot path: the app and the subject's grant in it, in ONE indexed read (the
+   * grant is left-joined on the grants primary key), so minting never pays a second round trip.
+   * It reads the `grants` table beside `apps` deliberately; GrantStore owns every write to it.
+   */
+  async accessFor(orgId: string, appId: string, emailHash: string): Promise<AppAccess | null> {
+    const row = await this.db
+      .selectFrom('apps')
+      .leftJoin('grants', (join) =>
+        join
+          .onRef('grants.org_id', '=', 'apps.org_id')
+          .onRef('grants.app_id', '=', 'apps.id')
+          .on('grants.email_hash', '=', emailHash),
+      )
+      .select(['apps.status', 'apps.current_version', 'grants.archetype', 'grants.capabilities'])
+      .where('apps.org_id', '=', orgId)
+      .where('apps.id', '=', appId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      status: row.status,
+      currentVersion: row.current_version === null ? null : Number(row.current_version),
+      archetype: row.archetype,
+      capabilities: JSON.parse(row.capabilities ?? '[]') as string[],
+    };
   }
 
   /** Read the app inside a transaction, locking its row on PostgreSQL (version pointers change under it). */

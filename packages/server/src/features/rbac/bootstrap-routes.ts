@@ -15,6 +15,7 @@ import {
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { BootstrapClaimStore } from './bootstrap-store.js';
 import { PYLON_APP_ID } from './builtin-schema.js';
 import { rbacCaller } from './caller.js';
 import type { RBACContext } from './context.js';
@@ -83,10 +84,7 @@ async function consumeBootstrap(
   const now = services.clock.now();
   const entry = { org: orgId, actor: claimant.email, requestId: c.get('requestId') };
   await services.storage.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('bootstrap_claims')
-      .values({ org_id: orgId, email: claimant.email, claimed_at: now })
-      .execute();
+    await new BootstrapClaimStore(services.storage.db).claim(trx, { orgId, email: claimant.email, now });
     await context.grants.upsert(trx, {
       orgId,
       appId: PYLON_APP_ID,

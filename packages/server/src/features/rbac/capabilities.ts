@@ -1,7 +1,8 @@
-import type { DB } from '../../storage/database.js';
 import type { OrgStore } from '../orgs/org-store.js';
 import { archetypeForRole } from '../orgs/policy.js';
+import type { AppStore } from './app-store.js';
 import { PYLON_APP_ID, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
+import type { GrantStore } from './grant-store.js';
 import type { SchemaStore } from './schema-store.js';
 
 export type CapabilityAnswer =
@@ -23,7 +24,8 @@ export interface Subject {
  */
 export class CapabilityResolver {
   constructor(
-    private readonly db: DB,
+    private readonly apps: AppStore,
+    private readonly grants: GrantStore,
     private readonly schemas: SchemaStore,
     private readonly orgs: OrgStore,
   ) {}
@@ -34,27 +36,14 @@ export class CapabilityResolver {
 
   /** Registered apps: one indexed read (the app with the subject's grant joined), then the cache. */
   private async app(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
-    const row = await this.db
-      .selectFrom('apps')
-      .leftJoin('grants', (join) =>
-        join
-          .onRef('grants.org_id', '=', 'apps.org_id')
-          .onRef('grants.app_id', '=', 'apps.id')
-          .on('grants.email_hash', '=', subject.emailHash),
-      )
-      .select(['apps.status', 'apps.current_version', 'grants.archetype', 'grants.capabilities'])
-      .where('apps.org_id', '=', orgId)
-      .where('apps.id', '=', appId)
-      .executeTakeFirst();
-    if (!row) return { kind: 'unknown_app' };
-    if (row.status !== 'active') return { kind: 'disabled' };
-    if (row.archetype === null || row.current_version === null) return { kind: 'ok', caps: [] };
-    const version = await this.schemas.load(orgId, appId, Number(row.current_version));
+    const access = await this.apps.accessFor(orgId, appId, subject.emailHash);
+    if (!access) return { kind: 'unknown_app' };
+    if (access.status !== 'active') return { kind: 'disabled' };
+    if (access.archetype === null || access.currentVersion === null) return { kind: 'ok', caps: [] };
+    const version = await this.schemas.load(orgId, appId, access.currentVersion);
     if (!version) return { kind: 'ok', caps: [] };
-    const extra = (JSON.parse(row.capabilities ?? '[]') as string[]).filter((cap) =>
-      version.capabilities.has(cap),
-    );
-    return { kind: 'ok', caps: union(version.archetypes.get(row.archetype) ?? [], extra) };
+    const extra = access.capabilities.filter((cap) => version.capabilities.has(cap));
+    return { kind: 'ok', caps: union(version.archetypes.get(access.archetype) ?? [], extra) };
   }
 
   private async pylon(orgId: string, subject: Subject): Promise<CapabilityAnswer> {
@@ -75,18 +64,10 @@ export class CapabilityResolver {
     subject: Subject,
   ): Promise<{ archetypes: string[]; extra: string[] }> {
     const role = subject.userId === null ? null : await this.orgs.roleOf(orgId, subject.userId);
-    const grant = await this.db
-      .selectFrom('grants')
-      .select(['archetype', 'capabilities'])
-      .where('org_id', '=', orgId)
-      .where('app_id', '=', PYLON_APP_ID)
-      .where('email_hash', '=', subject.emailHash)
-      .executeTakeFirst();
+    const grant = await this.grants.find(orgId, PYLON_APP_ID, subject.emailHash);
     return {
       archetypes: [...(role ? [archetypeForRole(role)] : []), ...(grant ? [grant.archetype] : [])],
-      extra: (JSON.parse(grant?.capabilities ?? '[]') as string[]).filter((cap) =>
-        PYLON_CAPABILITY_SET.has(cap),
-      ),
+      extra: (grant?.capabilities ?? []).filter((cap) => PYLON_CAPABILITY_SET.has(cap)),
     };
   }
 }

@@ -4,8 +4,11 @@ import type { Services } from '../../http/context.js';
 import type { OrgRole } from '../../storage/schema.js';
 import { OrgStore } from '../orgs/org-store.js';
 import { archetypeForRole } from '../orgs/policy.js';
+import { AppStore } from './app-store.js';
+import { BootstrapClaimStore } from './bootstrap-store.js';
 import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
 import { CapabilityResolver } from './capabilities.js';
+import { GrantStore } from './grant-store.js';
 import { SchemaStore } from './schema-store.js';
 
 /** Where a caller stands in the deployment: the answer `/api/auth/me` gives. */
@@ -38,7 +41,14 @@ const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRol
 export function deploymentAdmins(services: Services): DeploymentAdmins {
   const { db, dialect } = services.storage;
   const orgs = new OrgStore(db, dialect);
-  const capabilities = new CapabilityResolver(db, new SchemaStore(db), orgs);
+  const grants = new GrantStore(db);
+  const claims = new BootstrapClaimStore(db);
+  const capabilities = new CapabilityResolver(
+    new AppStore(db, dialect, services.random),
+    grants,
+    new SchemaStore(db),
+    orgs,
+  );
   const orgId = services.config.orgId;
   return {
     async standing(auth) {
@@ -54,33 +64,15 @@ export function deploymentAdmins(services: Services): DeploymentAdmins {
       return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
     },
     async exist() {
-      const [claim, member, grant] = await Promise.all([
-        db.selectFrom('bootstrap_claims').select('org_id').where('org_id', '=', orgId).executeTakeFirst(),
-        db
-          .selectFrom('org_members')
-          .select('user_id')
-          .where('org_id', '=', orgId)
-          .where('role', 'in', ['owner', 'admin'])
-          .limit(1)
-          .executeTakeFirst(),
-        db
-          .selectFrom('grants')
-          .select('email_hash')
-          .where('org_id', '=', orgId)
-          .where('app_id', '=', PYLON_APP_ID)
-          .where('archetype', '=', 'pylon-admin')
-          .limit(1)
-          .executeTakeFirst(),
+      const answers = await Promise.all([
+        claims.isClaimed(orgId),
+        orgs.hasMemberWithRole(orgId, ['owner', 'admin']),
+        grants.anyHolds(orgId, PYLON_APP_ID, 'pylon-admin'),
       ]);
-      return claim !== undefined || member !== undefined || grant !== undefined;
+      return answers.includes(true);
     },
-    async claimed() {
-      const row = await db
-        .selectFrom('bootstrap_claims')
-        .select('org_id')
-        .where('org_id', '=', orgId)
-        .executeTakeFirst();
-      return row !== undefined;
+    claimed() {
+      return claims.isClaimed(orgId);
     },
   };
 }

@@ -19,14 +19,16 @@ export function rbacFeature(services: Services): Feature {
   const { db, dialect } = services.storage;
   const schemas = new SchemaStore(db);
   const orgs = new OrgStore(db, dialect);
+  const apps = new AppStore(db, dialect, services.random);
+  const grants = new GrantStore(db);
   const context: RBACContext = {
     services,
-    apps: new AppStore(db, dialect, services.random),
+    apps,
     schemas,
-    grants: new GrantStore(db),
+    grants,
     orgs,
     sessions: new SessionStore(db, services.random),
-    capabilities: new CapabilityResolver(db, schemas, orgs),
+    capabilities: new CapabilityResolver(apps, grants, schemas, orgs),
   };
   return {
     rbacRoutes: [

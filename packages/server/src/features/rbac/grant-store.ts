@@ -69,6 +69,19 @@ export class GrantStore {
     return row ? toGrant(row) : null;
   }
 
+  /** Whether anyone holds this archetype in the app (one indexed read, stops at the first). */
+  async anyHolds(orgId: string, appId: string, archetype: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('grants')
+      .select('email_hash')
+      .where('org_id', '=', orgId)
+      .where('app_id', '=', appId)
+      .where('archetype', '=', archetype)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async list(orgId: string, appId?: string): Promise<Grant[]> {
     let query = this.db.selectFrom('grants').selectAll().where('org_id', '=', orgId);
     if (appId !== undefined) query = query.where('app_id', '=', appId);

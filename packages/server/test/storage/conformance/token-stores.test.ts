@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import { secureRandom } from '../../../src/crypto/random.js';
+import { createSealer } from '../../../src/crypto/seal.js';
+import { APIKeyStore } from '../../../src/features/api-keys/api-key-store.js';
+import { DeviceStore, POLL_INTERVAL_SECONDS } from '../../../src/features/device/device-store.js';
+import { MFAStore } from '../../../src/features/mfa/mfa-store.js';
+import { hotp, timeStep } from '../../../src/features/mfa/totp.js';
+import { OAuthStateStore } from '../../../src/features/oauth/state-store.js';
+import { type LockoutPolicy, Lockouts } from '../../../src/rate-limit/lockout.js';
+import { RateLimiter } from '../../../src/rate-limit/rate-limiter.js';
+import type { Storage } from '../../../src/storage/database.js';
+import { type Backend, onEveryDatabase, pepper, seedOrg, seedUser, T0, unique } from './harness.js';
+
+const sealer = createSealer('ab'.repeat(32), secureRandom);
+
+export function describeMFAStoreConformance(backend: Backend, makeStore: (storage: Storage) => MFAStore) {
+  describe('MFAStore', () => {
+    const store = () => makeStore(backend.storage());
+    const db = () => backend.storage().db;
+
+    it('a TOTP step is accepted once, racing or not; enrolment is refused once enabled', async () => {
+      const userId = await seedUser(backend.storage());
+      const secret = (await store().enrol(userId, T0))!;
+      expect(await store().factor(userId)).toEqual({ enabled: false });
+      await store().confirm(db(), userId, T0);
+      expect(await store().isEnabled(userId)).toBe(true);
+      expect(await store().enrol(userId, T0)).toBeNull();
+      const code = hotp(secret, timeStep(T0));
+      expect(await store().acceptTOTP(userId, '000000', T0)).toBe(code === '000000');
+      const results = await Promise.all([
+        store().acceptSecondFactor(userId, code, T0),
+        makeStore(backend.other()).acceptSecondFactor(userId, code, T0),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store().acceptTOTP(userId, code, T0)).toBe(false);
+    });
+
+    it('a backup code is spent once; regenerating voids the old set; disable removes all', async () => {
+      const userId = await seedUser(backend.storage());
+      await store().enrol(userId, T0);
+      const codes = await store().regenerateBackupCodes(db(), userId, T0);
+      expect(codes).toHaveLength(10);
+      const results = await Promise.all([
+        store().acceptSecondFactor(userId, codes[0]!.toLowerCase(), T0),
+        makeStore(backend.other()).useBackupCode(userId, codes[0]!, T0),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store().useBackupCode(userId, 'not-a-code', T0)).toBe(false);
+      const fresh = await store().regenerateBackupCodes(db(), userId, T0);
+      expect(await store().useBackupCode(userId, codes[1]!, T0)).toBe(false);
+      expect(await store().disable(db(), userId)).toBe(1);
+      expect(await store().useBackupCode(userId, fresh[0]!, T0)).toBe(false);
+      expect(await store().factor(userId)).toBeNull();
+    });
+
+    it('a challenge allows five attempts however many race, expires, and finishes once', async () => {
+      const userId = await seedUser(backend.storage());
+      const token = await store().createChallenge(db(), {
+        userId,
+        method: 'password',
+        kind: 'browser',
+        now: T0,
+      });
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? makeStore(backend.other()) : store()).claimChallengeAttempt(token, T0),
+        ),
+      );
+      expect(claims.filter((c) => c !== null)).toHaveLength(5);
+      expect(claims.find((c) => c !== null)).toEqual({ userId, method: 'password', kind: 'browser' });
+      const late = await store().createChallenge(db(), { userId, method: 'magic', kind: 'cli', now: T0 });
+      expect(await store().claimChallengeAttempt(late, T0 + 5 * 60_000)).toBeNull();
+      expect(await store().finishChallenge(db(), late)).toBe(true);
+      expect(await store().finishChallenge(db(), late)).toBe(false);
+    });
+  });
+}
+
+export function describeAPIKeyStoreConformance(
+  backend: Backend,
+  makeStore: (storage: Storage) => APIKeyStore,
+) {
+  describe('APIKeyStore', () => {
+    const store = () => makeStore(backend.storage());
+
+    it('checks a key by id and secret, tells expired from invalid, lists, touches and revokes', async () => {
+      const userId = await seedUser(backend.storage(), `${unique('k')}@example.com`);
+      const { key, record } = await store().create({
+        userId,
+        name: 'ci',
+        scopes: ['read'],
+        expiresAt: T0 + 1000,
+        now: T0,
+      });
+      const ok = await store().check(key, T0);
+      expect(ok).toMatchObject({
+        kind: 'ok',
+        owner: { key: { id: record.id, scopes: ['read'] }, emailVerified: false },
+      });
+      expect(await store().check(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, T0)).toEqual({
+        kind: 'invalid',
+      });
+      expect(await store().check('pk.nope', T0)).toEqual({ kind: 'invalid' });
+      expect(await store().check(key, T0 + 1000)).toEqual({ kind: 'expired' });
+      await store().touch([record.id], T0 + 5);
+      expect((await store().list(userId))[0]!.lastUsedAt).toBe(T0 + 5);
+      expect(await store().revoke('usr_other', record.id)).toBe(false);
+      expect(await store().revoke(userId, record.id)).toBe(true);
+      expect(await store().check(key, T0)).toEqual({ kind: 'invalid' });
+      await store().create({ userId, name: null, scopes: [], expiresAt: null, now: T0 });
+      expect(await store().revokeAllOf(backend.storage().db, userId)).toBe(1);
+    });
+  });
+}
+
+export function describeDeviceStoreConformance(
+  backend: Backend,
+  makeStore: (storage: Storage) => DeviceStore,
+) {
+  describe('DeviceStore', () => {
+    const store = () => makeStore(backend.storage());
+    const interval = POLL_INTERVAL_SECONDS * 1000;
+
+    it('pending, slow_down, approval handed out exactly once, then unknown', async () => {
+      const orgId = await seedOrg(backend.storage());
+      const userId = await seedUser(backend.storage());
+      const { deviceCode, userCode } = await store().create({ client: 'cli', orgId, now: T0 });
+      expect(await store().findPending(userCode, T0)).toMatchObject({
+        client: 'cli',
+        orgId,
+        status: 'pending',
+      });
+      expect(await store().poll(deviceCode, orgId, T0)).toEqual({ kind: 'pending' });
+      expect(await store().poll(deviceCode, orgId, T0 + 1)).toEqual({ kind: 'slow_down', interval: 10 });
+      expect(await store().poll(deviceCode, 'other-org', T0 + interval)).toEqual({ kind: 'unknown' });
+      expect(await store().decide(userCode, 'other-org', { approve: true, userId }, T0)).toBeNull();
+      expect(await store().decide(userCode, orgId, { approve: true, userId }, T0)).toMatchObject({
+        status: 'approved',
+      });
+      expect(await store().decide(userCode, orgId, { approve: false, userId }, T0)).toBeNull();
+      const polls = await Promise.all([
+        store().poll(deviceCode, orgId, T0 + 60_000),
+        makeStore(backend.other()).poll(deviceCode, orgId, T0 + 60_000),
+      ]);
+      expect(polls.filter((p) => p.kind === 'approved')).toEqual([
+        { kind: 'approved', userId, orgId, client: 'cli' },
+      ]);
+      expect(await store().poll(deviceCode, orgId, T0 + 120_000)).toEqual({ kind: 'unknown' });
+    });
+
+    it('a denial is reported; an expired code is expired and no longer pending', async () => {
+      const orgId = await seedOrg(backend.storage());
+      const userId = await seedUser(backend.storage());
+      const denied = await store().create({ client: 'cli', orgId, now: T0 });
+      await store().decide(denied.userCode, orgId, { approve: false, userId }, T0);
+      expect(await store().poll(denied.deviceCode, orgId, T0)).toEqual({ kind: 'denied' });
+      const late = await store().create({ client: 'cli', orgId, now: T0 });
+      const end = T0 + 10 * 60_000;
+      expect(await store().findPending(late.userCode, end)).toBeNull();
+      expect(await store().poll(late.deviceCode, orgId, end)).toEqual({ kind: 'expired' });
+    });
+  });
+}
+
+export function describeOAuthStateStoreConformance(
+  backend: Backend,
+  makeStore: (storage: Storage) => OAuthStateStore,
+) {
+  describe('OAuthStateStore', () => {
+    const store = () => makeStore(backend.storage());
+
+    it('a state is consumed once, by its provider only, before it expires', async () => {
+      const pending = await store().create({
+        provider: 'github',
+        callback: '/done',
+        now: T0,
+        ttlSeconds: 600,
+      });
+      expect(await store().consume('google', pending.state, T0)).toBeNull();
+      const results = await Promise.all([
+        store().consume('github', pending.state, T0),
+        makeStore(backend.other()).consume('github', pending.state, T0),
+      ]);
+      const won = results.filter((r) => r !== null);
+      expect(won).toHaveLength(1);
+      expect(won[0]).toMatchObject({ nonce: pending.nonce, callback: '/done' });
+      const late = await store().create({ provider: 'github', callback: null, now: T0, ttlSeconds: 600 });
+      expect(await store().consume('github', late.state, T0 + 600_000)).toBeNull();
+    });
+  });
+}
+
+const policy: LockoutPolicy = {
+  name: unique('lock'),
+  threshold: 3,
+  windowSeconds: 60,
+  baseLockSeconds: 10,
+  maxLockSeconds: 40,
+};
+
+export function describeLimiterConformance(backend: Backend) {
+  describe('RateLimiter and Lockouts', () => {
+    it('GCRA: limit hits at once, refused hits do not push the wait, then one per interval', async () => {
+      const limiter = new RateLimiter(backend.storage().db);
+      const rule = { name: unique('rule'), limit: 4, windowSeconds: 60 };
+      const racers = [limiter, new RateLimiter(backend.other().db)];
+      const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => racers[i % 2]!.hit(rule, 's', T0)));
+      expect(burst.filter((d) => d.allowed)).toHaveLength(4);
+      expect(await limiter.check(rule, 's', T0)).toEqual({ allowed: false, retryAfterSeconds: 15 });
+      expect(await limiter.hit(rule, 's', T0 + 14_999)).toMatchObject({ allowed: false });
+      expect(await limiter.hit(rule, 's', T0 + 15_000)).toMatchObject({ allowed: true });
+      expect(await limiter.check(rule, 'other', T0)).toMatchObject({ allowed: true });
+    });
+
+    it('lockouts: free under the threshold, then locked, doubling to the cap; clear frees', async () => {
+      const lockouts = new Lockouts(backend.storage().db);
+      const failures = [];
+      for (let i = 0; i < 6; i++) failures.push(await lockouts.fail(policy, 'alice', T0));
+      expect(failures).toEqual([0, 0, 10, 20, 40, 40]);
+      expect(await lockouts.lockedFor(policy, 'alice', T0)).toBe(40);
+      expect(await lockouts.lockedFor(policy, 'bob', T0)).toBe(0);
+      await lockouts.clear(policy, 'alice');
+      expect(await lockouts.lockedFor(policy, 'alice', T0)).toBe(0);
+    });
+
+    it('racing failures are all counted, and a new window restarts the count', async () => {
+      const lockouts = [new Lockouts(backend.storage().db), new Lockouts(backend.other().db)];
+      const subject = unique('s');
+      await Promise.all(Array.from({ length: 2 }, (_, i) => lockouts[i % 2]!.fail(policy, subject, T0)));
+      expect(await lockouts[0]!.fail(policy, subject, T0)).toBe(10);
+      expect(await lockouts[0]!.fail(policy, subject, T0 + 120_000)).toBe(0);
+    });
+  });
+}
+
+onEveryDatabase('token stores', (backend) => {
+  describeMFAStoreConformance(backend, (storage) => new MFAStore(storage.db, secureRandom, sealer, pepper));
+  describeAPIKeyStoreConformance(backend, (storage) => new APIKeyStore(storage.db, secureRandom, pepper));
+  describeDeviceStoreConformance(backend, (storage) => new DeviceStore(storage.db, secureRandom));
+  describeOAuthStateStoreConformance(
+    backend,
+    (storage) => new OAuthStateStore(storage.db, secureRandom, sealer),
+  );
+  describeLimiterConformance(backend);
+});
