@@ -99,9 +99,16 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
       stderr += String(chunk);
     });
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    for (let i = 0; i < 100 && !/[B-Z]{4}-[B-Z]{4}/.test(stderr); i++)
-      await new Promise((r) => setTimeout(r, 50));
-    const userCode = /([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})/.exec(stderr)![1]!;
+    // The user code arrives on stderr: read it as it comes, not on a timer.
+    const userCode = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', () => {
+        const shown = /([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})/.exec(stderr);
+        if (shown) resolve(shown[1]!);
+      });
+      child.on('exit', (code) =>
+        reject(new Error(`pylon login exited ${code} before showing a code: ${stderr}`)),
+      );
+    });
 
     // The browser: sign in on the hosted page with an emailed code…
     expect((await form('/login/code', { email, return_to: '/device' })).status).toBe(200);
