@@ -1,104 +1,146 @@
 /**
- * Stable error codes. Identity codes (`/api/auth/*`) are UPPER_SNAKE; RBAC codes (the pylon-cli
- * contract) are snake_case, exactly as the wire shows them. Adding a code here is the only way to
- * introduce a new one, so the compiler catches typos in handlers.
+ * The one catalogue of error codes: each code's HTTP status and the default message a person reads.
+ * Identity codes (`/api/auth/*`) are UPPER_SNAKE; RBAC codes (the pylon-cli contract) are snake_case,
+ * exactly as the wire shows them. Adding a code here is the only way to introduce a new one, so the
+ * compiler catches typos in handlers, and a code has one status wherever it is thrown.
  */
-export const AUTH_ERROR_CODES = [
-  'BAD_REQUEST',
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'INTERNAL_ERROR',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'CSRF_FAILED',
-  'RATE_LIMITED',
-  'MISSING_EMAIL',
-  'INVALID_EMAIL',
-  'EMAIL_SEND_FAILED',
-  'MISSING_CODE',
-  'INVALID_CODE',
-  'WEAK_PASSWORD',
-  'EMAIL_TAKEN',
-  'INVALID_CREDENTIALS',
-  'WRONG_PASSWORD',
-  'SESSION_EXPIRED',
-  'SESSION_NOT_FOUND',
-  'INVALID_TOKEN',
-  'NOT_A_GUEST',
-  'PROVIDER_NOT_FOUND',
-  'UNTRUSTED_REDIRECT',
-  'OAUTH_INVALID_STATE',
-  'OAUTH_PROVIDER_ERROR',
-  'OAUTH_TOKEN_EXCHANGE_FAILED',
-  'OAUTH_ACCOUNT_CONFLICT',
-  'ORG_NOT_FOUND',
-  'ORG_EXISTS',
-  'BAD_ORG_ID',
-  'DEFAULT_ORG',
-  'NOT_A_MEMBER',
-  'BAD_ROLE',
-  'LAST_OWNER',
-  'MEMBER_NOT_FOUND',
-  'INVITE_NOT_FOUND',
-  'INVITE_EXPIRED',
-  'ALREADY_ACCEPTED',
-  'WRONG_EMAIL',
-  'EMAIL_NOT_VERIFIED',
-  'ALREADY_MEMBER',
-  'TOTP_ALREADY_ENABLED',
-  'TOTP_NOT_ENROLLED',
-  'INVALID_MFA_TOKEN',
-  'API_KEY_AUTH_FORBIDDEN',
-  'INVALID_API_KEY',
-  'API_KEY_EXPIRED',
-  'API_KEY_NOT_FOUND',
-  'INVALID_JWT',
-] as const;
+export interface ErrorSpec {
+  /** The HTTP status every answer with this code carries (4xx or 5xx). */
+  readonly status: number;
+  /** The default message; a throw site may give a more specific one. */
+  readonly message: string;
+}
 
-export const RBAC_ERROR_CODES = [
-  'bad_request',
-  'validation_failed',
-  'not_found',
-  'method_not_allowed',
-  'payload_too_large',
-  'unsupported_media_type',
-  'server_error',
-  'unauthorized',
-  'forbidden',
-  'org_not_found',
-  'invalid_app_id',
-  'no_session',
-  'expired',
-  'org_mismatch',
-  'app_disabled',
-  'app_exists',
-  'app_not_found',
-  'app_token_invalid',
-  'namespace_violation',
-  'invalid_schema',
-  'schema_pending',
-  'nothing_pending',
-  'insufficient_capability',
-  'invalid_archetype',
-  'invalid_capability',
-  'invalid_email',
-  'grant_not_found',
-  'invalid_cursor',
-  'not_bootstrap_email',
-  'bootstrap_consumed',
-  'unknown_user_code',
-  'slow_down',
-  'email_not_verified',
-] as const;
+export const AUTH_ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, message: 'invalid input' },
+  NOT_FOUND: { status: 404, message: 'No such resource' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
+  INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+  UNAUTHORIZED: { status: 401, message: 'Sign in first: send a session or the admin token' },
+  FORBIDDEN: { status: 403, message: 'You may not do this' },
+  CSRF_FAILED: {
+    status: 403,
+    message: 'Cross-site request refused: send it from a trusted origin or with a bearer token',
+  },
+  RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  MISSING_EMAIL: { status: 400, message: 'email is required' },
+  INVALID_EMAIL: { status: 400, message: 'email is not a valid address' },
+  EMAIL_SEND_FAILED: { status: 500, message: 'The email could not be sent; try again' },
+  MISSING_CODE: { status: 400, message: 'code is required' },
+  INVALID_CODE: { status: 401, message: 'The code is wrong, expired or already used' },
+  WEAK_PASSWORD: { status: 400, message: 'password must be 10–256 characters' },
+  EMAIL_TAKEN: { status: 409, message: 'An account with this email exists; sign in instead' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Email or password is incorrect' },
+  WRONG_PASSWORD: { status: 401, message: 'The current password is incorrect' },
+  SESSION_EXPIRED: { status: 401, message: 'The session is expired or revoked; sign in again' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
+  INVALID_TOKEN: { status: 401, message: 'The reset token is unknown, expired or already used' },
+  NOT_A_GUEST: { status: 409, message: 'No guest with this id' },
+  PROVIDER_NOT_FOUND: { status: 404, message: 'No such sign-in provider is configured' },
+  UNTRUSTED_REDIRECT: { status: 403, message: 'callback must be an absolute URL on a trusted origin' },
+  OAUTH_INVALID_STATE: {
+    status: 403,
+    message: 'The sign-in state is unknown, expired, already used or was started in another browser',
+  },
+  OAUTH_PROVIDER_ERROR: { status: 400, message: 'The provider did not grant the sign-in' },
+  OAUTH_TOKEN_EXCHANGE_FAILED: {
+    status: 502,
+    message: 'The sign-in could not be completed with the provider',
+  },
+  OAUTH_ACCOUNT_CONFLICT: { status: 409, message: 'Another account has this email; sign in to it first' },
+  ORG_NOT_FOUND: { status: 404, message: 'No such org' },
+  ORG_EXISTS: { status: 409, message: 'An org with this id exists' },
+  BAD_ORG_ID: { status: 400, message: 'id must match ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$' },
+  DEFAULT_ORG: { status: 409, message: "The deployment's default org cannot be deleted" },
+  NOT_A_MEMBER: { status: 403, message: 'You are not a member of this org' },
+  BAD_ROLE: { status: 400, message: 'role must be owner, admin or member' },
+  LAST_OWNER: { status: 409, message: 'The last owner cannot leave or be removed' },
+  MEMBER_NOT_FOUND: { status: 404, message: 'No such member' },
+  INVITE_NOT_FOUND: { status: 404, message: 'No such invite' },
+  INVITE_EXPIRED: { status: 410, message: 'This invite has expired; ask for a new one' },
+  ALREADY_ACCEPTED: { status: 409, message: 'This invite was already used' },
+  WRONG_EMAIL: { status: 403, message: 'This invite was sent to another email address' },
+  EMAIL_NOT_VERIFIED: {
+    status: 403,
+    message: 'Open the link in the invitation email, or verify your email address first',
+  },
+  ALREADY_MEMBER: { status: 409, message: 'You are already a member of this org' },
+  TOTP_ALREADY_ENABLED: { status: 409, message: 'Disable TOTP first to enrol a new authenticator' },
+  TOTP_NOT_ENROLLED: { status: 400, message: 'TOTP is not enabled' },
+  INVALID_MFA_TOKEN: {
+    status: 401,
+    message: 'The sign-in expired or had too many wrong codes; sign in again',
+  },
+  API_KEY_AUTH_FORBIDDEN: {
+    status: 403,
+    message: 'API keys cannot manage keys, TOTP, sessions or orgs; use a session',
+  },
+  INVALID_API_KEY: { status: 401, message: 'This API key is not valid' },
+  API_KEY_EXPIRED: { status: 401, message: 'This API key has expired' },
+  API_KEY_NOT_FOUND: { status: 404, message: 'No such API key' },
+  INVALID_JWT: { status: 401, message: 'The bearer JWT is not valid for any configured issuer' },
+} as const satisfies Record<string, ErrorSpec>;
 
-export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
-export type RbacErrorCode = (typeof RBAC_ERROR_CODES)[number];
+export const RBAC_ERRORS = {
+  bad_request: { status: 400, message: 'The request is malformed' },
+  validation_failed: { status: 400, message: 'invalid input' },
+  not_found: { status: 404, message: 'No such resource' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed here' },
+  payload_too_large: { status: 413, message: 'The body is too large' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
+  server_error: { status: 500, message: 'Internal error' },
+  unauthorized: { status: 401, message: 'Sign in first' },
+  forbidden: { status: 403, message: 'You may not do this' },
+  org_not_found: { status: 404, message: 'No such org' },
+  invalid_app_id: { status: 400, message: 'No such app in this org' },
+  no_session: { status: 401, message: 'Send a session: Authorization: Bearer pylon_…' },
+  expired: { status: 401, message: 'The session has expired; sign in again' },
+  // 401 as for `POST /token`: the session is valid but bound to another org than this URL's.
+  org_mismatch: { status: 401, message: 'This session belongs to another org' },
+  app_disabled: { status: 403, message: 'This app is disabled' },
+  app_exists: { status: 409, message: 'An app with this name exists in this org' },
+  app_not_found: { status: 404, message: 'No such app in this org' },
+  app_token_invalid: { status: 401, message: 'X-Pylon-App-Token is missing or not this app’s token' },
+  namespace_violation: { status: 422, message: 'The schema names something outside its app’s namespace' },
+  invalid_schema: { status: 400, message: 'The schema is not valid' },
+  schema_pending: { status: 409, message: 'Another version is waiting for approval' },
+  nothing_pending: { status: 404, message: 'No version is waiting for approval' },
+  insufficient_capability: { status: 403, message: 'This needs a capability the caller does not hold' },
+  invalid_archetype: { status: 400, message: 'Not an archetype of the app’s current schema' },
+  invalid_capability: { status: 400, message: 'Not a capability of the app’s current schema' },
+  invalid_email: { status: 400, message: 'email is not a valid address' },
+  grant_not_found: { status: 404, message: 'No such grant' },
+  invalid_cursor: { status: 400, message: 'cursor is not one this server gave out' },
+  not_bootstrap_email: { status: 403, message: 'Only the bootstrap admin email may bootstrap' },
+  bootstrap_consumed: { status: 409, message: 'Bootstrap was already used in this org' },
+  unknown_user_code: { status: 404, message: 'No pending request has this code' },
+  slow_down: { status: 429, message: 'Too many requests; slow down' },
+  email_not_verified: {
+    status: 403,
+    message: 'Verify your email address first (an emailed code proves it): grants are given to addresses',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type AuthErrorCode = keyof typeof AUTH_ERRORS;
+export type RbacErrorCode = keyof typeof RBAC_ERRORS;
 export type ErrorCode = AuthErrorCode | RbacErrorCode;
 
+export const AUTH_ERROR_CODES = Object.keys(AUTH_ERRORS) as readonly AuthErrorCode[];
+export const RBAC_ERROR_CODES = Object.keys(RBAC_ERRORS) as readonly RbacErrorCode[];
+
+const CATALOGUE: Readonly<Record<string, ErrorSpec>> = { ...AUTH_ERRORS, ...RBAC_ERRORS };
+
+/** The catalogue entry of a code, or undefined for a string that is not one. */
+export function errorSpec(code: string): ErrorSpec | undefined {
+  return Object.hasOwn(CATALOGUE, code) ? CATALOGUE[code] : undefined;
+}
+
 export interface PylonErrorOptions {
+  /** A more specific message than the catalogue's default for this code. */
+  message?: string;
   hint?: string;
   /** Extra headers the boundary sets on the response (e.g. `Retry-After`). */
   headers?: Record<string, string>;
@@ -106,21 +148,27 @@ export interface PylonErrorOptions {
 }
 
 /**
- * The one error type every layer throws on purpose. The HTTP boundary renders it in the surface's
- * shape; anything that is not a PylonError becomes a 500 whose details stay in the log.
+ * The one error type every layer throws on purpose. A throw site names a code; the status (and,
+ * unless the site says more, the message) comes from the catalogue. The HTTP boundary renders it in
+ * the surface's shape; anything that is not a PylonError becomes a 500 whose details stay in the log.
  */
 export class PylonError extends Error {
   override readonly name = 'PylonError';
+  readonly status: number;
   readonly hint: string | undefined;
   readonly headers: Record<string, string>;
 
   constructor(
-    readonly status: number,
     readonly code: ErrorCode,
-    message: string,
     options: PylonErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec = errorSpec(code);
+    if (!spec) throw new TypeError(`Unknown error code: ${code}`);
+    super(
+      options.message ?? spec.message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.status = spec.status;
     this.hint = options.hint;
     this.headers = options.headers ?? {};
   }

@@ -1,11 +1,15 @@
 export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export {
   AUTH_ERROR_CODES,
+  AUTH_ERRORS,
   type AuthErrorCode,
   type ErrorCode,
+  type ErrorSpec,
+  errorSpec,
   PylonError,
   type PylonErrorOptions,
   RBAC_ERROR_CODES,
+  RBAC_ERRORS,
   type RbacErrorCode,
   toAuthCode,
   toRbacCode,

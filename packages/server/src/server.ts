@@ -127,7 +127,7 @@ export function createServer(
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
   app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
     const orgId = c.req.param('orgId') ?? '';
-    if (!(await services.orgs.find(orgId))) throw new PylonError(404, 'org_not_found', 'No such org');
+    if (!(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
     c.set('orgId', orgId);
     await next();
   });
@@ -166,7 +166,9 @@ export function createServer(
       ? browserNotFound(c)
       : renderError(
           c,
-          new PylonError(404, c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', 'No such route'),
+          new PylonError(c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', {
+            message: 'No such route',
+          }),
         ),
   );
   app.onError((error, c) => {

@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { AUTH_ERRORS, PylonError, RBAC_ERRORS } from '@pylon/core';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
@@ -28,6 +28,12 @@ export interface Route<Body = unknown, Query = unknown> {
   /** The security scheme names this route accepts, for the OpenAPI document. */
   security?: string[];
   responses: Record<number, RouteResponse>;
+  /**
+   * `oauth` for endpoints that answer errors in RFC 6749 §5.2's shape with OAuth's own codes
+   * (`invalid_grant`, and RFC 8628's `slow_down` as a 400): those codes are not the catalogue's, so
+   * their descriptions are not checked against it. Default `pylon`.
+   */
+  errorShape?: 'pylon' | 'oauth';
   handler(
     c: AppContext,
     input: { body: Body; query: Query },
@@ -52,11 +58,9 @@ export interface RouteGroup {
 function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonError {
   const first = issues[0];
   const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
-  return new PylonError(
-    400,
-    surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED',
-    `${where}${first?.message ?? 'invalid input'}`,
-  );
+  return new PylonError(surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED', {
+    message: `${where}${first?.message ?? 'invalid input'}`,
+  });
 }
 
 /**
@@ -65,11 +69,9 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
  */
 async function readText(c: AppContext, limit: number, surface: Surface): Promise<string> {
   const tooLarge = () =>
-    new PylonError(
-      413,
-      surface === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE',
-      `Bodies are limited to ${limit} bytes`,
-    );
+    new PylonError(surface === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE', {
+      message: `Bodies are limited to ${limit} bytes`,
+    });
   try {
     const fromNode = readNodeBody(c.env, limit);
     if (fromNode) return await fromNode;
@@ -91,25 +93,88 @@ async function readBody(c: AppContext, route: AnyRoute, surface: Surface, limit:
     return Object.fromEntries(new URLSearchParams(raw));
   }
   if (type !== 'application/json' && type !== '') {
-    throw new PylonError(
-      415,
-      surface === 'rbac' ? 'unsupported_media_type' : 'UNSUPPORTED_MEDIA_TYPE',
-      'Send the body as application/json',
-    );
+    throw new PylonError(surface === 'rbac' ? 'unsupported_media_type' : 'UNSUPPORTED_MEDIA_TYPE');
   }
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    throw new PylonError(
-      400,
-      surface === 'rbac' ? 'bad_request' : 'BAD_REQUEST',
-      'The body is not valid JSON',
-    );
+    throw new PylonError(surface === 'rbac' ? 'bad_request' : 'BAD_REQUEST', {
+      message: 'The body is not valid JSON',
+    });
+  }
+}
+
+const CATALOGUES: Record<Surface, Readonly<Record<string, { status: number }>>> = {
+  auth: AUTH_ERRORS,
+  rbac: RBAC_ERRORS,
+};
+/**
+ * A code as the surface's wire can show it. Shared middleware (the session resolver's CSRF check,
+ * the rate limiter) throws identity codes, which the RBAC surface renders in snake_case
+ * (http/errors.ts), so `csrf_failed` is a real RBAC answer though only CSRF_FAILED is catalogued.
+ */
+export function catalogued(surface: Surface, code: string): { status: number } | undefined {
+  if (Object.hasOwn(CATALOGUES[surface], code)) return CATALOGUES[surface][code];
+  const upper = code.toUpperCase();
+  return surface === 'rbac' && Object.hasOwn(AUTH_ERRORS, upper) ? CATALOGUES.auth[upper] : undefined;
+}
+const CODE_SHAPE: Record<Surface, RegExp> = {
+  auth: /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/,
+  rbac: /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/,
+};
+
+/**
+ * The error codes a route declares, read from its 4xx/5xx response descriptions. The OpenAPI
+ * document already names them there for people (`404: { description: 'app_not_found, or
+ * nothing_pending' }`), so reading them back keeps those descriptions as they are and avoids a second,
+ * typed list that could drift from the text. A description starts with its codes: the words before
+ * the first `:`, `;` or `—`, parentheses removed, split at commas and "or"/"and"; each piece's first
+ * word is a code when it has the surface's shape (UPPER_SNAKE on identity, snake_case on RBAC) and
+ * either contains an underscore or is a one-word code of that surface's catalogue. The first piece
+ * that does not start with one ends the list, so prose ("HTML: expired", "A page: …") declares nothing.
+ */
+export function declaredErrors(
+  surface: Surface,
+  route: Pick<AnyRoute, 'responses'>,
+): { status: number; code: string }[] {
+  const declared: { status: number; code: string }[] = [];
+  for (const [key, response] of Object.entries(route.responses)) {
+    const status = Number(key);
+    if (status < 400) continue;
+    const head = response.description.replace(/\([^)]*\)/g, ' ').split(/[:;—]/)[0] ?? '';
+    for (const piece of head.split(/\s*,\s*(?:(?:or|and)\s+)?|\s+(?:or|and)\s+/)) {
+      const word = piece.trim().split(/\s+/)[0] ?? '';
+      const isCode = CODE_SHAPE[surface].test(word) && (word.includes('_') || catalogued(surface, word));
+      if (!isCode) break;
+      declared.push({ status, code: word });
+    }
+  }
+  return declared;
+}
+
+/**
+ * Start-up check: every code a route declares exists in its surface's catalogue and is listed under
+ * the status the catalogue gives it, so the OpenAPI document cannot promise an answer the server
+ * never sends. Throws (and so stops the server from starting) on the first mismatch.
+ */
+export function checkDeclaredErrors(surface: Surface, route: AnyRoute): void {
+  if (route.errorShape === 'oauth') return;
+  const where = `${route.method.toUpperCase()} ${route.path}`;
+  for (const { status, code } of declaredErrors(surface, route)) {
+    const spec = catalogued(surface, code);
+    if (!spec)
+      throw new Error(`${where} declares ${code} under ${status}, which is no ${surface} error code`);
+    if (spec.status !== status) {
+      throw new Error(
+        `${where} declares ${code} under ${status}, but ${code} is answered with ${spec.status}`,
+      );
+    }
   }
 }
 
 /** Register a group's routes on a Hono app: parse → validate → handler. */
 export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Services): void {
+  for (const route of group.routes) checkDeclaredErrors(group.surface, route);
   for (const route of group.routes) {
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       let body: unknown;

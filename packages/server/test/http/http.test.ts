@@ -35,7 +35,8 @@ const probe: Feature = {
       summary: 'rate limited',
       responses: { 429: { description: 'always' } },
       handler: () => {
-        throw new PylonError(429, 'RATE_LIMITED', 'Slow down', {
+        throw new PylonError('RATE_LIMITED', {
+          message: 'Slow down',
           hint: 'try again in 60 s',
           headers: { 'Retry-After': '60' },
         });

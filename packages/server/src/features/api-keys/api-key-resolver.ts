@@ -15,20 +15,16 @@ export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, cl
     async resolve(credentials) {
       for (const value of credentials.query.values()) {
         if (value.startsWith('pk.')) {
-          throw new PylonError(
-            401,
-            'INVALID_API_KEY',
-            'Send API keys in the Authorization header, never in the URL',
-          );
+          throw new PylonError('INVALID_API_KEY', {
+            message: 'Send API keys in the Authorization header, never in the URL',
+          });
         }
       }
       if (!credentials.bearer?.startsWith('pk.')) return null;
       const now = clock.now();
       const checked = await keys.check(credentials.bearer, now);
-      if (checked.kind === 'expired')
-        throw new PylonError(401, 'API_KEY_EXPIRED', 'This API key has expired');
-      if (checked.kind === 'invalid')
-        throw new PylonError(401, 'INVALID_API_KEY', 'This API key is not valid');
+      if (checked.kind === 'expired') throw new PylonError('API_KEY_EXPIRED');
+      if (checked.kind === 'invalid') throw new PylonError('INVALID_API_KEY');
       const { key, email, emailVerified } = checked.owner;
       activity.seen(key.id, key.lastUsedAt, now);
       const context: AuthContext = {

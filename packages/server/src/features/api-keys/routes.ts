@@ -55,7 +55,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
         const now = services.clock.now();
         const expiresAt = body.expires_at === undefined ? null : body.expires_at * 1000;
         if (expiresAt !== null && expiresAt <= now)
-          throw new PylonError(400, 'VALIDATION_FAILED', 'expires_at must be in the future');
+          throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
         const created = await keys.create({
           userId: auth.userId,
           name: body.name ?? null,
@@ -97,8 +97,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const id = c.req.param('id') ?? '';
-        if (!(await keys.revoke(auth.userId, id)))
-          throw new PylonError(404, 'API_KEY_NOT_FOUND', 'No such API key');
+        if (!(await keys.revoke(auth.userId, id))) throw new PylonError('API_KEY_NOT_FOUND');
         await audit(c, 'api_key.revoked', auth.userId, id);
         return c.json({ id, revoked: true as const });
       },

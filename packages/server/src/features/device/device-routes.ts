@@ -37,8 +37,8 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
       const byIP = await identity.limiter.hit(WRONG_CODE_RULES.ip, ipBucket(clientIP(c, services)), now);
       const byUser = await identity.limiter.hit(WRONG_CODE_RULES.user, userId, now);
       if (!byIP.allowed || !byUser.allowed)
-        throw new PylonError(429, 'slow_down', 'Too many wrong codes; wait a minute');
-      throw new PylonError(404, 'unknown_user_code', 'No pending request has this code');
+        throw new PylonError('slow_down', { message: 'Too many wrong codes; wait a minute' });
+      throw new PylonError('unknown_user_code');
     }
     return decided;
   }
@@ -62,11 +62,11 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
             interval: z.number(),
           }),
         },
-        400: { description: 'org_mismatch: org_id is not the org of this base URL' },
+        401: { description: 'org_mismatch: org_id is not the org of this base URL' },
       },
       handler: async (c, { body }) => {
         if (body.org_id !== c.get('orgId'))
-          throw new PylonError(400, 'org_mismatch', 'org_id is not the org this URL serves');
+          throw new PylonError('org_mismatch', { message: 'org_id is not the org this URL serves' });
         const { deviceCode, userCode } = await devices.create({
           client: body.client,
           orgId: c.get('orgId'),
@@ -105,7 +105,8 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
         const result = await devices.poll(query.device_code, c.get('orgId'), services.clock.now());
         switch (result.kind) {
           case 'slow_down':
-            throw new PylonError(429, 'slow_down', `Poll at most every ${result.interval} s`, {
+            throw new PylonError('slow_down', {
+              message: `Poll at most every ${result.interval} s`,
               headers: { 'Retry-After': String(result.interval) },
             });
           case 'pending':
@@ -154,12 +155,14 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
       handler: async (c, { body }) => {
         const auth = await getAuth(c, services);
         if (auth.authMethod !== 'session' || auth.userId === null)
-          throw new PylonError(401, 'no_session', 'Sign in first');
+          throw new PylonError('no_session', { message: 'Sign in first' });
         const viaCookie = c.req.header('authorization') === undefined;
         if (viaCookie) {
           const expected = getCookie(c, CSRF_COOKIE) ?? '';
           if (expected === '' || !constantTimeEqual(expected, body.csrf ?? '')) {
-            throw new PylonError(403, 'forbidden', 'The form is missing its CSRF token; reload the page');
+            throw new PylonError('forbidden', {
+              message: 'The form is missing its CSRF token; reload the page',
+            });
           }
         }
         const approve = body.approve === true || body.approve === 'true';

@@ -47,6 +47,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
       tags: ['device'],
       body: z.object({ client_id: z.string().max(200).optional(), scope: z.string().max(1000).optional() }),
       acceptsForm: true,
+      errorShape: 'oauth',
       responses: { 200: { description: 'RFC 8628 §3.2 response' }, 400: { description: 'invalid_request' } },
       handler: async (c, { body }) => {
         if (!body.client_id) return oauthError(c, 'invalid_request', 'client_id is required');
@@ -77,6 +78,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
         device_code: z.string().max(200).optional(),
       }),
       acceptsForm: true,
+      errorShape: 'oauth',
       responses: {
         200: { description: 'A session as a bearer access token' },
         400: {

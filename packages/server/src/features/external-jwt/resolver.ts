@@ -10,8 +10,7 @@ import { sha256Hex } from '../../platform/node-crypto.js';
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-const invalid = () =>
-  new PylonError(401, 'INVALID_JWT', 'The bearer JWT is not valid for any configured issuer');
+const invalid = () => new PylonError('INVALID_JWT');
 
 /**
  * The identity-provider name under which an issuer's subjects are linked to local accounts in the

@@ -58,10 +58,11 @@ export function deploymentAuditRoutes(services: Services) {
       },
       handler: async (c, { query }) => {
         const auth = await getAuth(c, services);
-        if (auth.authMethod === 'anonymous')
-          throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session or the admin token');
+        if (auth.authMethod === 'anonymous') throw new PylonError('UNAUTHORIZED');
         if (!(await admins.standing(auth)).isAdmin)
-          throw new PylonError(403, 'FORBIDDEN', 'Only deployment admins may read the deployment audit');
+          throw new PylonError('FORBIDDEN', {
+            message: 'Only deployment admins may read the deployment audit',
+          });
         const { db } = services.storage;
         const filters = {
           org: DEPLOYMENT_AUDIT,
@@ -83,7 +84,7 @@ export function deploymentAuditRoutes(services: Services) {
           });
         } catch (error) {
           if (error instanceof InvalidCursorError)
-            throw new PylonError(400, 'VALIDATION_FAILED', 'cursor is not one this server gave out');
+            throw new PylonError('VALIDATION_FAILED', { message: 'cursor is not one this server gave out' });
           throw error;
         }
       },

@@ -67,14 +67,14 @@ export function guestRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const auth = await getAuth(c, services);
         if (!auth.isAdmin && services.config.env !== 'development') {
-          throw new PylonError(403, 'FORBIDDEN', 'Only the admin token may upgrade guests');
+          throw new PylonError('FORBIDDEN', { message: 'Only the admin token may upgrade guests' });
         }
         const email = requireEmail(body.email);
         const now = services.clock.now();
         try {
           await services.storage.db.transaction().execute(async (trx) => {
             if (!(await identity.users.upgradeGuest(trx, body.user_id, email))) {
-              throw new PylonError(409, 'NOT_A_GUEST', 'No guest with this id');
+              throw new PylonError('NOT_A_GUEST');
             }
             await appendAudit(trx, now, {
               org: DEPLOYMENT_AUDIT,
@@ -86,7 +86,7 @@ export function guestRoutes(identity: Identity) {
           });
         } catch (error) {
           if (error instanceof EmailTakenError)
-            throw new PylonError(409, 'EMAIL_TAKEN', 'Another account has this email');
+            throw new PylonError('EMAIL_TAKEN', { message: 'Another account has this email' });
           throw error;
         }
         return c.json({ user_id: body.user_id, email, guest: false as const });

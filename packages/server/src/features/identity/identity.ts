@@ -158,7 +158,7 @@ export async function signIn(
     const userId = await input.prepare(trx, now);
     // Only reachable with proof of the account (a code, a password): saying so is no oracle.
     if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
-      throw new PylonError(403, 'FORBIDDEN', 'This account is disabled');
+      throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
     }
     // With TOTP on, every first factor ends in a challenge, not a session.
     if (!input.skipSecondFactor && (await identity.mfa.isEnabled(userId, trx))) {
@@ -230,14 +230,12 @@ export async function requireSession(
 ): Promise<AuthContext & { userId: string; sessionId: string }> {
   const auth = await getAuth(c, services);
   if (auth.authMethod === 'api_key') {
-    throw new PylonError(
-      403,
-      'API_KEY_AUTH_FORBIDDEN',
-      'API keys cannot manage keys, TOTP, sessions or orgs; use a session',
-    );
+    throw new PylonError('API_KEY_AUTH_FORBIDDEN');
   }
   if (auth.authMethod !== 'session' || auth.userId === null || auth.sessionId === undefined) {
-    throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session as a bearer token or cookie');
+    throw new PylonError('UNAUTHORIZED', {
+      message: 'Sign in first: send a session as a bearer token or cookie',
+    });
   }
   return auth as AuthContext & { userId: string; sessionId: string };
 }
@@ -254,7 +252,7 @@ export async function limitSignInsByIP(identity: Identity, ip: string | null, no
 }
 
 export function rateLimited(retryAfterSeconds: number, hint: string): PylonError {
-  return new PylonError(429, 'RATE_LIMITED', 'Too many requests', {
+  return new PylonError('RATE_LIMITED', {
     hint,
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
@@ -262,9 +260,8 @@ export function rateLimited(retryAfterSeconds: number, hint: string): PylonError
 
 /** Email checks shared by every route that takes one: MISSING_EMAIL, then INVALID_EMAIL. */
 export function requireEmail(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.trim() === '')
-    throw new PylonError(400, 'MISSING_EMAIL', 'email is required');
-  if (!isValidEmail(raw)) throw new PylonError(400, 'INVALID_EMAIL', 'email is not a valid address');
+  if (typeof raw !== 'string' || raw.trim() === '') throw new PylonError('MISSING_EMAIL');
+  if (!isValidEmail(raw)) throw new PylonError('INVALID_EMAIL');
   return normalizeEmail(raw);
 }
 

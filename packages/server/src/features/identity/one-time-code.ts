@@ -55,7 +55,7 @@ export async function sendCode(
       },
       `${purpose} code send failed`,
     );
-    throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The code could not be sent; try again');
+    throw new PylonError('EMAIL_SEND_FAILED', { message: 'The code could not be sent; try again' });
   }
   return code;
 }
@@ -73,7 +73,7 @@ export async function requireValidCode(
   now: number,
 ): Promise<void> {
   if (typeof rawCode !== 'string' || rawCode.trim() === '') {
-    throw new PylonError(400, 'MISSING_CODE', 'code is required');
+    throw new PylonError('MISSING_CODE');
   }
   if (email !== null) {
     const decision = await identity.limiter.hit(identity.limits.codeVerifications, email, now);
@@ -84,6 +84,5 @@ export async function requireValidCode(
   const outcome =
     email === null ? 'invalid' : await identity.codes.consume(purpose, email, rawCode.trim(), now);
   if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
-  if (outcome !== 'ok')
-    throw new PylonError(401, 'INVALID_CODE', 'The code is wrong, expired or already used');
+  if (outcome !== 'ok') throw new PylonError('INVALID_CODE');
 }

@@ -6,12 +6,13 @@ import { clientIP, type Identity, proveEmail } from './identity.js';
 
 /** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
 export function requireStrongPassword(password: unknown, field = 'password'): string {
-  if (typeof password !== 'string') throw new PylonError(400, 'WEAK_PASSWORD', `${field} is required`);
+  if (typeof password !== 'string')
+    throw new PylonError('WEAK_PASSWORD', { message: `${field} is required` });
   const verdict = checkPasswordPolicy(password);
   if (verdict === 'too_short')
-    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at least 10 characters`);
+    throw new PylonError('WEAK_PASSWORD', { message: `${field} must be at least 10 characters` });
   if (verdict === 'too_long')
-    throw new PylonError(400, 'WEAK_PASSWORD', `${field} must be at most 256 characters`);
+    throw new PylonError('WEAK_PASSWORD', { message: `${field} must be at most 256 characters` });
   return password;
 }
 

@@ -56,8 +56,7 @@ async function limitRegistrations(identity: Identity, ip: string | null, now: nu
   }
 }
 
-const INVALID_CREDENTIALS = () =>
-  new PylonError(401, 'INVALID_CREDENTIALS', 'Email or password is incorrect');
+const INVALID_CREDENTIALS = () => new PylonError('INVALID_CREDENTIALS');
 
 export function passwordRoutes(identity: Identity) {
   const { services } = identity;
@@ -84,8 +83,7 @@ export function passwordRoutes(identity: Identity) {
         const email = requireEmail(body.email);
         const password = requireStrongPassword(body.password);
         await limitRegistrations(identity, clientIP(c, services), services.clock.now());
-        if (await identity.users.findByEmail(email))
-          throw new PylonError(409, 'EMAIL_TAKEN', 'An account with this email exists; sign in instead');
+        if (await identity.users.findByEmail(email)) throw new PylonError('EMAIL_TAKEN');
         const passwordHash = await identity.hasher.hash(password);
         try {
           const result = await signIn(c, identity, {
@@ -102,8 +100,7 @@ export function passwordRoutes(identity: Identity) {
           });
           return c.json(result);
         } catch (error) {
-          if (error instanceof EmailTakenError)
-            throw new PylonError(409, 'EMAIL_TAKEN', 'An account with this email exists; sign in instead');
+          if (error instanceof EmailTakenError) throw new PylonError('EMAIL_TAKEN');
           throw error;
         }
       },
@@ -150,7 +147,7 @@ export function passwordRoutes(identity: Identity) {
           user?.passwordHash && checkPasswordPolicy(body.currentPassword) !== 'too_long'
             ? await identity.hasher.verify(user.passwordHash, body.currentPassword)
             : false;
-        if (!ok || !user) throw new PylonError(401, 'WRONG_PASSWORD', 'The current password is incorrect');
+        if (!ok || !user) throw new PylonError('WRONG_PASSWORD');
         const hash = await identity.hasher.hash(newPassword);
         const revoked = await replacePassword(c, identity, {
           userId: user.id,
@@ -179,7 +176,7 @@ export async function passwordSignIn(
   // Oversized input is a malformed request, told apart from a wrong password before any account
   // is looked at: the answer is the same for every address, so it reveals nothing.
   if (checkPasswordPolicy(password) === 'too_long')
-    throw new PylonError(400, 'WEAK_PASSWORD', 'password must be at most 256 characters');
+    throw new PylonError('WEAK_PASSWORD', { message: 'password must be at most 256 characters' });
   const ip = clientIP(c, services);
   const now = services.clock.now();
   await limitSignInsByIP(identity, ip, now);

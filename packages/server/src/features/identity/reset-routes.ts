@@ -69,8 +69,7 @@ export function resetRoutes(identity: Identity) {
         const now = services.clock.now();
         await limitSignInsByIP(identity, clientIP(c, services), now);
         const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
-        const invalid = () =>
-          new PylonError(401, 'INVALID_TOKEN', 'The reset token is unknown, expired or already used');
+        const invalid = () => new PylonError('INVALID_TOKEN');
         if (typeof body.token !== 'string' || body.token.length < 20 || body.token.length > 200)
           throw invalid();
         const email = await identity.codes.consumeToken('password_reset', body.token, now);

@@ -29,11 +29,7 @@ export function sessionResolver(
         fromBearer === null &&
         !passesCSRFCheck(credentials.method, credentials.origin, credentials.referer, config.trustedOrigins)
       ) {
-        throw new PylonError(
-          403,
-          'CSRF_FAILED',
-          'Cross-site request refused: send it from a trusted origin or with a bearer token',
-        );
+        throw new PylonError('CSRF_FAILED');
       }
       activity.seen(session.id, session.lastSeenAt, now);
       const context: AuthContext = {

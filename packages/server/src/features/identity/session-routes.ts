@@ -77,7 +77,7 @@ export function sessionRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await getAuth(c, services);
         if (auth.authMethod !== 'session' || !auth.sessionId || !auth.userId) {
-          throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
+          throw new PylonError('SESSION_EXPIRED');
         }
         const rotated = await identity.sessions.rotate(auth.userId, auth.sessionId, services.clock.now(), {
           ttlSeconds: (kind) => sessionTTLSeconds(services.config, kind),
@@ -85,7 +85,7 @@ export function sessionRoutes(identity: Identity) {
           ip: clientIP(c, services),
         });
         if (!rotated) {
-          throw new PylonError(401, 'SESSION_EXPIRED', 'The session is expired or revoked; sign in again');
+          throw new PylonError('SESSION_EXPIRED');
         }
         setSessionCookie(c, services.config, rotated.token, rotated.session.expiresAt);
         return c.json({
@@ -189,8 +189,7 @@ export function sessionRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const id = c.req.param('id') ?? '';
-        if (!(await identity.sessions.revoke(auth.userId, id)))
-          throw new PylonError(404, 'SESSION_NOT_FOUND', 'No such session');
+        if (!(await identity.sessions.revoke(auth.userId, id))) throw new PylonError('SESSION_NOT_FOUND');
         await audit(c, 'session.revoked', auth.userId, { session_id: id });
         return c.json({ revoked: true as const });
       },
@@ -210,10 +209,10 @@ export function sessionRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const auth = await getAuth(c, services);
         if (!auth.isAdmin && services.config.env !== 'development') {
-          throw new PylonError(403, 'FORBIDDEN', 'Only the admin token may mint sessions');
+          throw new PylonError('FORBIDDEN', { message: 'Only the admin token may mint sessions' });
         }
         const user = await identity.users.findById(body.user_id);
-        if (!user || user.disabledAt !== null) throw new PylonError(404, 'NOT_FOUND', 'No such user');
+        if (!user || user.disabledAt !== null) throw new PylonError('NOT_FOUND', { message: 'No such user' });
         return c.json(
           await signIn(c, identity, {
             method: 'admin_minted',

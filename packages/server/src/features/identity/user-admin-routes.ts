@@ -30,7 +30,7 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
   const match = /^(\d{1,16})\.([A-Za-z0-9_-]{1,128})$/.exec(
     Buffer.from(cursor, 'base64url').toString('utf8'),
   );
-  if (!match) throw new PylonError(400, 'VALIDATION_FAILED', 'cursor: not one this server gave out');
+  if (!match) throw new PylonError('VALIDATION_FAILED', { message: 'cursor: not one this server gave out' });
   return { createdAt: Number(match[1]), id: match[2]! };
 }
 
@@ -43,12 +43,13 @@ export function userAdminRoutes(identity: Identity) {
   const { services } = identity;
   const setDisabled = async (c: AppContext, disabled: boolean) => {
     const auth = await getAuth(c, services);
-    if (!auth.isAdmin) throw new PylonError(403, 'FORBIDDEN', 'Only the admin token may disable users');
+    if (!auth.isAdmin)
+      throw new PylonError('FORBIDDEN', { message: 'Only the admin token may disable users' });
     const userId = c.req.param('id') ?? '';
     const now = services.clock.now();
     const revoked = await services.storage.db.transaction().execute(async (trx) => {
       if (!(await identity.users.setDisabled(trx, userId, disabled ? now : null))) {
-        throw new PylonError(404, 'NOT_FOUND', 'No such user');
+        throw new PylonError('NOT_FOUND', { message: 'No such user' });
       }
       const count = disabled ? await identity.sessions.revokeAll(userId, {}, trx) : 0;
       await appendAudit(trx, now, {
@@ -96,10 +97,9 @@ export function userAdminRoutes(identity: Identity) {
       },
       handler: async (c, { query }) => {
         const auth = await getAuth(c, services);
-        if (auth.authMethod === 'anonymous')
-          throw new PylonError(401, 'UNAUTHORIZED', 'Sign in first: send a session or the admin token');
+        if (auth.authMethod === 'anonymous') throw new PylonError('UNAUTHORIZED');
         if (!(await admins.standing(auth)).isAdmin)
-          throw new PylonError(403, 'FORBIDDEN', 'Only deployment admins may list users');
+          throw new PylonError('FORBIDDEN', { message: 'Only deployment admins may list users' });
         const limit = query.limit ?? LIST_LIMIT_DEFAULT;
         // One row beyond the page tells whether another page follows.
         const rows = await identity.users.list({

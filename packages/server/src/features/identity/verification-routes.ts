@@ -26,7 +26,7 @@ export function verificationRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         if (auth.email === null)
-          throw new PylonError(400, 'MISSING_EMAIL', 'This account has no email to verify');
+          throw new PylonError('MISSING_EMAIL', { message: 'This account has no email to verify' });
         const code = await sendCode(c, identity, 'verify_email', auth.email, (value) =>
           renderEmailVerificationEmail({ code: value }),
         );

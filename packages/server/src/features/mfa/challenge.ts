@@ -9,14 +9,13 @@ import { type Identity, rateLimited, type SignInOutcome, signIn } from '../ident
 export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
   const { services, mfa } = identity;
   const lockout = identity.limits.passwordLockout;
-  if (typeof code !== 'string' || code.trim() === '')
-    throw new PylonError(400, 'MISSING_CODE', 'code is required');
+  if (typeof code !== 'string' || code.trim() === '') throw new PylonError('MISSING_CODE');
   const now = services.clock.now();
   const locked = await identity.lockouts.lockedFor(lockout, `totp|${userId}`, now);
   if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
   if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
     await identity.lockouts.fail(lockout, `totp|${userId}`, now);
-    throw new PylonError(401, 'INVALID_CODE', 'The code is wrong or was already used');
+    throw new PylonError('INVALID_CODE', { message: 'The code is wrong or was already used' });
   }
   await identity.lockouts.clear(lockout, `totp|${userId}`);
 }
@@ -29,15 +28,10 @@ export async function completeTOTPChallenge(
 ): Promise<SignInOutcome> {
   const { services, mfa } = identity;
   if (typeof body.mfa_token !== 'string')
-    throw new PylonError(401, 'INVALID_MFA_TOKEN', 'mfa_token is required');
+    throw new PylonError('INVALID_MFA_TOKEN', { message: 'mfa_token is required' });
   const mfaToken = body.mfa_token;
   const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
-  if (!challenge)
-    throw new PylonError(
-      401,
-      'INVALID_MFA_TOKEN',
-      'The sign-in expired or had too many wrong codes; sign in again',
-    );
+  if (!challenge) throw new PylonError('INVALID_MFA_TOKEN');
   await requireSecondFactor(identity, challenge.userId, body.code);
   return signIn(c, identity, {
     method: `${challenge.method}+totp`,
@@ -45,7 +39,7 @@ export async function completeTOTPChallenge(
     skipSecondFactor: true,
     prepare: async (trx) => {
       if (!(await mfa.finishChallenge(trx, mfaToken))) {
-        throw new PylonError(401, 'INVALID_MFA_TOKEN', 'This sign-in was already completed');
+        throw new PylonError('INVALID_MFA_TOKEN', { message: 'This sign-in was already completed' });
       }
       return challenge.userId;
     },

@@ -42,12 +42,7 @@ export function mfaRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const secret = await mfa.enrol(auth.userId, services.clock.now());
-        if (!secret)
-          throw new PylonError(
-            409,
-            'TOTP_ALREADY_ENABLED',
-            'Disable TOTP first to enrol a new authenticator',
-          );
+        if (!secret) throw new PylonError('TOTP_ALREADY_ENABLED');
         const account = auth.email ?? auth.userId;
         return c.json({
           secret: base32Encode(secret),
@@ -74,7 +69,7 @@ export function mfaRoutes(identity: Identity) {
         if (body.mfa_token !== undefined) return c.json(await completeTOTPChallenge(c, identity, body));
         const auth = await requireSession(c, services);
         const factor = await mfa.factor(auth.userId);
-        if (!factor) throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'Enrol first: POST /totp/enroll');
+        if (!factor) throw new PylonError('TOTP_NOT_ENROLLED', { message: 'Enrol first: POST /totp/enroll' });
         await requireSecondFactor(identity, auth.userId, body.code);
         if (factor.enabled) return c.json({ verified: true as const });
         const now = services.clock.now();
@@ -122,8 +117,7 @@ export function mfaRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        if (!(await mfa.isEnabled(auth.userId)))
-          throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'TOTP is not enabled');
+        if (!(await mfa.isEnabled(auth.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
         await requireSecondFactor(identity, auth.userId, body.code);
         await services.storage.db.transaction().execute((trx) => mfa.disable(trx, auth.userId));
         await audit(c, 'totp.disabled', auth.userId);
@@ -142,8 +136,7 @@ export function mfaRoutes(identity: Identity) {
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
-        if (!(await mfa.isEnabled(auth.userId)))
-          throw new PylonError(400, 'TOTP_NOT_ENROLLED', 'TOTP is not enabled');
+        if (!(await mfa.isEnabled(auth.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
         const now = services.clock.now();
         const codes = await services.storage.db
           .transaction()

@@ -33,10 +33,10 @@ function requireTrustedCallback(raw: string | undefined, trusted: readonly strin
   try {
     url = new URL(raw);
   } catch {
-    throw new PylonError(403, 'UNTRUSTED_REDIRECT', 'callback must be an absolute URL on a trusted origin');
+    throw new PylonError('UNTRUSTED_REDIRECT');
   }
   if (!trusted.includes(url.origin)) {
-    throw new PylonError(403, 'UNTRUSTED_REDIRECT', 'callback must be an absolute URL on a trusted origin');
+    throw new PylonError('UNTRUSTED_REDIRECT');
   }
   return url.toString();
 }
@@ -56,7 +56,7 @@ export function oauthRoutes(
   const redirectURI = (provider: string) => `${services.config.publicURL}/api/auth/callback/${provider}`;
   const findProvider = (id: string | undefined) => {
     const provider = id === undefined ? undefined : providers.get(id);
-    if (!provider) throw new PylonError(404, 'PROVIDER_NOT_FOUND', 'No such sign-in provider is configured');
+    if (!provider) throw new PylonError('PROVIDER_NOT_FOUND');
     return provider;
   };
 
@@ -73,16 +73,11 @@ export function oauthRoutes(
       params.state !== undefined &&
       bindingMatchesState(readFlowCookie(c, services.config, FLOW), params.state);
     const pending = bound ? await states.consume(provider.id, params.state!, now) : null;
-    if (!pending)
-      throw new PylonError(
-        403,
-        'OAUTH_INVALID_STATE',
-        'The sign-in state is unknown, expired, already used or was started in another browser',
-      );
+    if (!pending) throw new PylonError('OAUTH_INVALID_STATE');
     clearFlowCookie(c, services.config, FLOW);
     try {
       if (params.error !== undefined || params.code === undefined) {
-        throw new PylonError(400, 'OAUTH_PROVIDER_ERROR', 'The provider did not grant the sign-in');
+        throw new PylonError('OAUTH_PROVIDER_ERROR');
       }
       const code = params.code;
       const profile = await provider
@@ -99,11 +94,7 @@ export function oauthRoutes(
             { requestId: c.get('requestId'), provider: provider.id, reason: error.message },
             'oauth exchange failed',
           );
-          throw new PylonError(
-            502,
-            'OAUTH_TOKEN_EXCHANGE_FAILED',
-            'The sign-in could not be completed with the provider',
-          );
+          throw new PylonError('OAUTH_TOKEN_EXCHANGE_FAILED');
         });
       const result = await signIn(c, identity, {
         method: `oauth_${provider.id}`,
@@ -193,7 +184,9 @@ export function oauthRoutes(
           .catch((error: unknown) => {
             if (!(error instanceof OAuthProtocolError)) throw error;
             services.logger.warn({ provider: provider.id, reason: error.message }, 'oauth discovery failed');
-            throw new PylonError(502, 'OAUTH_TOKEN_EXCHANGE_FAILED', 'The provider could not be reached');
+            throw new PylonError('OAUTH_TOKEN_EXCHANGE_FAILED', {
+              message: 'The provider could not be reached',
+            });
           });
         setFlowCookie(c, services.config, FLOW, pending.binding, DEFAULTS.oauthStateTTLSeconds);
         if (query.redirect === '1' || query.redirect === 'true') return c.redirect(redirect, 302);

@@ -65,7 +65,7 @@ export function inviteRoutes(context: OrgsContext) {
           });
         } catch {
           await invites.revoke(orgId, invite.id);
-          throw new PylonError(500, 'EMAIL_SEND_FAILED', 'The invite could not be sent; try again');
+          throw new PylonError('EMAIL_SEND_FAILED', { message: 'The invite could not be sent; try again' });
         }
         await appendAudit(services.storage.db, now, {
           org: orgId,
@@ -128,7 +128,7 @@ export function inviteRoutes(context: OrgsContext) {
         const inviteId = c.req.param('invite_id') ?? '';
         requireManager(await orgActor(c, services, orgs, orgId));
         if (!(await invites.revoke(orgId, inviteId)))
-          throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such pending invite');
+          throw new PylonError('INVITE_NOT_FOUND', { message: 'No such pending invite' });
         return c.json({ id: inviteId, revoked: true as const });
       },
     }),
@@ -177,11 +177,9 @@ export interface InviteAcceptor {
 
 /** An invite that can still be accepted, or the error saying why not (shared with the page). */
 export function requireUsableInvite(invite: Invite | null, now: number): Invite {
-  if (!invite) throw new PylonError(404, 'INVITE_NOT_FOUND', 'No such invite');
-  if (invite.acceptedAt !== null)
-    throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
-  if (invite.expiresAt <= now)
-    throw new PylonError(410, 'INVITE_EXPIRED', 'This invite has expired; ask for a new one');
+  if (!invite) throw new PylonError('INVITE_NOT_FOUND');
+  if (invite.acceptedAt !== null) throw new PylonError('ALREADY_ACCEPTED');
+  if (invite.expiresAt <= now) throw new PylonError('INVITE_EXPIRED');
   return invite;
 }
 
@@ -203,7 +201,7 @@ export async function acceptInvite(
   return services.storage.db.transaction().execute(async (trx) => {
     const invite = requireUsableInvite(link && (await invites.findByToken(trx, link.token)), now);
     if (acceptor.email !== invite.email) {
-      throw new PylonError(403, 'WRONG_EMAIL', 'This invite was sent to another email address');
+      throw new PylonError('WRONG_EMAIL');
     }
     if (link!.fromEmail) {
       // The emailed link proves the address (invite-link.ts). It is redeemed from a session of
@@ -224,18 +222,14 @@ export async function acceptInvite(
     } else if (!acceptor.emailVerified) {
       // The bare token was also shown to the inviter: without the emailed link anyone could
       // register the invited address with a password and take the seat.
-      throw new PylonError(
-        403,
-        'EMAIL_NOT_VERIFIED',
-        'Open the link in the invitation email, or verify your email address first',
-      );
+      throw new PylonError('EMAIL_NOT_VERIFIED');
     }
     await orgs.lock(trx, invite.orgId);
     if ((await orgs.roleOf(invite.orgId, acceptor.userId, trx)) !== null) {
-      throw new PylonError(409, 'ALREADY_MEMBER', 'You are already a member of this org');
+      throw new PylonError('ALREADY_MEMBER');
     }
     if (!(await invites.markAccepted(trx, invite.id, acceptor.userId, now))) {
-      throw new PylonError(409, 'ALREADY_ACCEPTED', 'This invite was already used');
+      throw new PylonError('ALREADY_ACCEPTED');
     }
     await orgs.addMember(trx, invite.orgId, acceptor.userId, invite.role, now);
     const base = {

@@ -18,12 +18,12 @@ export async function orgActor(
 ): Promise<Actor> {
   const auth = await getAuth(c, services);
   if (auth.isAdmin) {
-    if (!(await orgs.find(orgId))) throw new PylonError(404, 'ORG_NOT_FOUND', 'No such org');
+    if (!(await orgs.find(orgId))) throw new PylonError('ORG_NOT_FOUND');
     return { kind: 'admin' };
   }
   const session = await requireSession(c, services);
   const role = await orgs.roleOf(orgId, session.userId);
-  if (role === null) throw new PylonError(404, 'ORG_NOT_FOUND', 'No such org');
+  if (role === null) throw new PylonError('ORG_NOT_FOUND');
   return { kind: 'member', role, userId: session.userId };
 }
 
@@ -35,7 +35,7 @@ export async function relockActor(trx: DB, orgs: OrgStore, orgId: string, actor:
   await orgs.lock(trx, orgId);
   if (actor.kind === 'admin') return actor;
   const role = await orgs.roleOf(orgId, actor.userId, trx);
-  if (role === null) throw new PylonError(404, 'ORG_NOT_FOUND', 'No such org');
+  if (role === null) throw new PylonError('ORG_NOT_FOUND');
   return { ...actor, role };
 }
 

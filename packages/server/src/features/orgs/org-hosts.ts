@@ -58,7 +58,7 @@ export function orgHostRouting(config: HostConfig, orgs: OrgDirectory): Middlewa
   return async (c, next) => {
     const target = enabled && atRoot(c) ? orgForHost(config, hostOf(c)) : null;
     if (target) {
-      if (!(await orgs.find(target.orgId))) throw new PylonError(404, 'org_not_found', 'No such org');
+      if (!(await orgs.find(target.orgId))) throw new PylonError('org_not_found');
       c.set('orgId', target.orgId);
     }
     await next();

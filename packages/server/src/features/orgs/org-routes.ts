@@ -62,8 +62,7 @@ export function orgRoutes(context: OrgsContext) {
       handler: async (c, { body }) => {
         const session = await requireSession(c, services);
         const id = body.id ?? orgIdFromName(body.name, toHex(services.random.bytes(3)));
-        if (!isOrgId(id))
-          throw new PylonError(400, 'BAD_ORG_ID', 'id must match ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$');
+        if (!isOrgId(id)) throw new PylonError('BAD_ORG_ID');
         const now = services.clock.now();
         try {
           await services.storage.db.transaction().execute(async (trx) => {
@@ -80,7 +79,7 @@ export function orgRoutes(context: OrgsContext) {
             );
           });
         } catch (error) {
-          if (isUniqueViolation(error)) throw new PylonError(409, 'ORG_EXISTS', 'An org with this id exists');
+          if (isUniqueViolation(error)) throw new PylonError('ORG_EXISTS');
           throw error;
         }
         services.orgs.forget(id);
@@ -148,8 +147,7 @@ export function orgRoutes(context: OrgsContext) {
         const orgId = c.req.param('id') ?? '';
         const actor = await orgActor(c, services, orgs, orgId);
         requireOwner(actor, 'delete the org');
-        if (orgId === services.config.orgId)
-          throw new PylonError(409, 'DEFAULT_ORG', "The deployment's default org cannot be deleted");
+        if (orgId === services.config.orgId) throw new PylonError('DEFAULT_ORG');
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
           await context.identity.sessions.clearActiveOrg(trx, orgId);
@@ -208,15 +206,13 @@ export function orgRoutes(context: OrgsContext) {
         await services.storage.db.transaction().execute(async (trx) => {
           const actor = await relockActor(trx, orgs, orgId, outer);
           const current = await orgs.roleOf(orgId, userId, trx);
-          if (current === null) throw new PylonError(404, 'MEMBER_NOT_FOUND', 'No such member');
+          if (current === null) throw new PylonError('MEMBER_NOT_FOUND');
           checkRoleChange(actor, current, role);
           if (current === role) return;
           if (current === 'owner' && (await orgs.owners(trx, orgId)) <= 1) {
-            throw new PylonError(
-              409,
-              'LAST_OWNER',
-              'The last owner cannot be demoted; make someone else owner first',
-            );
+            throw new PylonError('LAST_OWNER', {
+              message: 'The last owner cannot be demoted; make someone else owner first',
+            });
           }
           await orgs.setRole(trx, orgId, userId, role);
           await appendAudit(
@@ -248,10 +244,10 @@ export function orgRoutes(context: OrgsContext) {
         await services.storage.db.transaction().execute(async (trx) => {
           const actor = await relockActor(trx, orgs, orgId, outer);
           const current = await orgs.roleOf(orgId, userId, trx);
-          if (current === null) throw new PylonError(404, 'MEMBER_NOT_FOUND', 'No such member');
+          if (current === null) throw new PylonError('MEMBER_NOT_FOUND');
           checkRemoval(actor, userId, current);
           if (current === 'owner' && (await orgs.owners(trx, orgId)) <= 1) {
-            throw new PylonError(409, 'LAST_OWNER', 'The last owner cannot leave or be removed');
+            throw new PylonError('LAST_OWNER');
           }
           await orgs.removeMember(trx, orgId, userId);
           await context.identity.sessions.clearActiveOrg(trx, orgId, userId);

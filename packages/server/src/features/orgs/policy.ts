@@ -12,7 +12,7 @@ export function isOrgRole(value: unknown): value is OrgRole {
 }
 
 export function requireOrgRole(value: unknown): OrgRole {
-  if (!isOrgRole(value)) throw new PylonError(400, 'BAD_ROLE', 'role must be owner, admin or member');
+  if (!isOrgRole(value)) throw new PylonError('BAD_ROLE');
   return value;
 }
 
@@ -24,7 +24,7 @@ export function archetypeForRole(role: OrgRole): 'pylon-admin' | 'pylon-user' {
 /** An actor: a member's role, or the deployment admin (the admin token), who may do anything. */
 export type Actor = { kind: 'member'; role: OrgRole; userId: string } | { kind: 'admin' };
 
-const forbidden = (message: string) => new PylonError(403, 'FORBIDDEN', message);
+const forbidden = (message: string) => new PylonError('FORBIDDEN', { message: message });
 
 export function requireManager(actor: Actor): void {
   if (actor.kind === 'member' && actor.role === 'member')

@@ -14,7 +14,7 @@ export const discoverRoutes = [
     responses: { 200: { description: 'The org', schema: discovery }, 404: { description: 'Unknown org' } },
     handler: async (c, _input, { config, orgs }) => {
       const org = await orgs.find(c.get('orgId'));
-      if (!org) throw new PylonError(404, 'org_not_found', 'No such org');
+      if (!org) throw new PylonError('org_not_found');
       return c.json({ id: org.id, name: org.name, api_url: requestAPIURL(c, config) });
     },
   }),

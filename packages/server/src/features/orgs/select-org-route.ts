@@ -22,7 +22,7 @@ export function selectOrgRoutes(context: OrgsContext) {
       handler: async (c, { body }) => {
         const session = await requireSession(c, services);
         if (body.orgId !== null && (await orgs.roleOf(body.orgId, session.userId)) === null) {
-          throw new PylonError(403, 'NOT_A_MEMBER', 'You are not a member of this org');
+          throw new PylonError('NOT_A_MEMBER');
         }
         await context.identity.sessions.setActiveOrg(session.sessionId, body.orgId);
         return c.json({ tenantId: body.orgId });

@@ -23,7 +23,7 @@ export function appRoutes(context: RBACContext) {
   const { services, apps } = context;
   const requireApp = async (c: AppContext) => {
     const app = await apps.find(c.get('orgId'), c.req.param('appId') ?? '');
-    if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+    if (!app) throw new PylonError('app_not_found');
     return app;
   };
 
@@ -78,13 +78,11 @@ export function appRoutes(context: RBACContext) {
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
         if (!APP_ID.test(body.name))
-          throw new PylonError(
-            400,
-            'invalid_app_id',
-            'name must be a slug: ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$',
-          );
+          throw new PylonError('invalid_app_id', {
+            message: 'name must be a slug: ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$',
+          });
         if (body.name === PYLON_APP_ID)
-          throw new PylonError(400, 'invalid_app_id', '`pylon` is reserved for the built-in app');
+          throw new PylonError('invalid_app_id', { message: '`pylon` is reserved for the built-in app' });
         const orgId = c.get('orgId');
         const now = services.clock.now();
         try {
@@ -130,8 +128,7 @@ export function appRoutes(context: RBACContext) {
           });
           return rotated;
         });
-        if (token === null)
-          throw new PylonError(409, 'app_exists', 'An app with this name exists in this org');
+        if (token === null) throw new PylonError('app_exists');
         return c.json({ app_id: body.name, app_token: token }, 200);
       },
     }),

@@ -71,8 +71,7 @@ export function auditRoutes(context: RBACContext) {
             ...('nextCursor' in page && page.nextCursor ? { next_cursor: page.nextCursor } : {}),
           });
         } catch (error) {
-          if (error instanceof InvalidCursorError)
-            throw new PylonError(400, 'invalid_cursor', 'cursor is not one this server gave out');
+          if (error instanceof InvalidCursorError) throw new PylonError('invalid_cursor');
           throw error;
         }
       },

@@ -212,12 +212,16 @@ export function bootstrapRoutes(context: RBACContext) {
         // Memberships are keyed by Pylon user ids: a session or an API key names one, the admin
         // token and an external issuer's subject do not.
         if (caller.kind !== 'person' || (auth.authMethod !== 'session' && auth.authMethod !== 'api_key')) {
-          throw new PylonError(403, 'not_bootstrap_email', 'Bootstrap is claimed by a signed-in person');
+          throw new PylonError('not_bootstrap_email', {
+            message: 'Bootstrap is claimed by a signed-in person',
+          });
         }
         if (auth.authMethod === 'session' && c.req.header('authorization') === undefined) {
           const expected = getCookie(c, CSRF_COOKIE) ?? '';
           if (expected === '' || !constantTimeEqual(expected, body.csrf ?? '')) {
-            throw new PylonError(403, 'forbidden', 'The form is missing its CSRF token; reload the page');
+            throw new PylonError('forbidden', {
+              message: 'The form is missing its CSRF token; reload the page',
+            });
           }
         }
         const decision = decideBootstrap({
@@ -230,9 +234,8 @@ export function bootstrapRoutes(context: RBACContext) {
           open: await claimIsOpen(services, admins),
         });
         if (decision.kind === 'refuse')
-          throw new PylonError(403, 'not_bootstrap_email', REFUSALS[decision.reason]);
-        const consumed = () =>
-          new PylonError(409, 'bootstrap_consumed', 'Bootstrap was already used in this org');
+          throw new PylonError('not_bootstrap_email', { message: REFUSALS[decision.reason] });
+        const consumed = () => new PylonError('bootstrap_consumed');
         if (decision.kind === 'consumed') throw consumed();
         try {
           await consumeBootstrap(c, context, { userId: caller.userId, email: caller.email });

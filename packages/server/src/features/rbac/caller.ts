@@ -61,15 +61,15 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   if (auth.authMethod !== 'session' || auth.userId === null) {
     const bearer = bearerFrom(c.req.header('authorization'));
     if (bearer?.startsWith('pylon_') && (await context.sessions.isExpired(bearer, services.clock.now()))) {
-      throw new PylonError(401, 'expired', 'The session has expired; sign in again');
+      throw new PylonError('expired');
     }
-    throw new PylonError(401, 'no_session', 'Send a session: Authorization: Bearer pylon_…');
+    throw new PylonError('no_session');
   }
   if (auth.tenantId !== null && auth.tenantId !== c.get('orgId')) {
-    throw new PylonError(401, 'org_mismatch', 'This session belongs to another org');
+    throw new PylonError('org_mismatch');
   }
   if (auth.email === null)
-    throw new PylonError(401, 'no_session', 'A session without an email cannot use the RBAC service');
+    throw new PylonError('no_session', { message: 'A session without an email cannot use the RBAC service' });
   requireProvenEmail(auth.emailVerified);
   return {
     kind: 'person',
@@ -87,11 +87,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
  */
 function requireProvenEmail(emailVerified: boolean): void {
   if (!emailVerified) {
-    throw new PylonError(
-      403,
-      'email_not_verified',
-      'Verify your email address first (an emailed code proves it): grants are given to addresses',
-    );
+    throw new PylonError('email_not_verified');
   }
 }
 
@@ -112,7 +108,7 @@ export async function requireCapability(
   });
   const scoped = caller.scopes.length === 0 || caller.scopes.includes(capability);
   if (answer.kind !== 'ok' || !answer.caps.includes(capability) || !scoped) {
-    throw new PylonError(403, 'insufficient_capability', `This needs ${capability}`);
+    throw new PylonError('insufficient_capability', { message: `This needs ${capability}` });
   }
   return caller;
 }

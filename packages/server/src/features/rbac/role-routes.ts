@@ -36,7 +36,7 @@ export function roleRoutes(context: RBACContext) {
     if (appId === PYLON_APP_ID)
       return { archetypes: new Set(PYLON_EXPANSION.keys()), capabilities: PYLON_CAPABILITY_SET };
     const app = await apps.find(orgId, appId);
-    if (!app) throw new PylonError(400, 'invalid_app_id', 'No such app in this org');
+    if (!app) throw new PylonError('invalid_app_id');
     const version =
       app.current_version === null ? null : await schemas.load(orgId, appId, app.current_version);
     if (!version) return { archetypes: new Set(), capabilities: new Set() };
@@ -67,26 +67,21 @@ export function roleRoutes(context: RBACContext) {
       },
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
-        if (!isValidEmail(body.email))
-          throw new PylonError(400, 'invalid_email', 'email is not a valid address');
+        if (!isValidEmail(body.email)) throw new PylonError('invalid_email');
         const orgId = c.get('orgId');
         const allowed = await grantable(orgId, body.app_id);
         const archetype = qualify(body.app_id, body.archetype);
         const capabilities = (body.capabilities ?? []).map((cap) => qualify(body.app_id, cap));
         if (!allowed.archetypes.has(archetype)) {
-          throw new PylonError(
-            400,
-            'invalid_archetype',
-            `${archetype} is not an archetype of ${body.app_id}'s current schema`,
-          );
+          throw new PylonError('invalid_archetype', {
+            message: `${archetype} is not an archetype of ${body.app_id}'s current schema`,
+          });
         }
         const unknown = capabilities.filter((cap) => !allowed.capabilities.has(cap));
         if (unknown.length > 0) {
-          throw new PylonError(
-            400,
-            'invalid_capability',
-            `not in ${body.app_id}'s current schema: ${unknown.join(', ')}`,
-          );
+          throw new PylonError('invalid_capability', {
+            message: `not in ${body.app_id}'s current schema: ${unknown.join(', ')}`,
+          });
         }
         const email = normalizeEmail(body.email);
         const emailHash = hashEmail(email);
@@ -163,7 +158,7 @@ export function roleRoutes(context: RBACContext) {
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
           const revoked = await grants.revoke(trx, orgId, appId, emailHash);
-          if (!revoked) throw new PylonError(404, 'grant_not_found', 'No such grant');
+          if (!revoked) throw new PylonError('grant_not_found');
           await appendAudit(trx, now, {
             org: orgId,
             action: 'role.revoked',

@@ -19,10 +19,11 @@ const diffBody = z.object({
 
 /** The wire codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
 function schemaFailure(error: unknown): never {
-  if (error instanceof SchemaInputError) throw new PylonError(400, 'invalid_schema', error.message);
+  if (error instanceof SchemaInputError) throw new PylonError('invalid_schema', { message: error.message });
   if (error instanceof SchemaError) {
-    if (error.code === 'namespace_violation') throw new PylonError(422, 'namespace_violation', error.message);
-    throw new PylonError(400, 'invalid_schema', error.message);
+    if (error.code === 'namespace_violation')
+      throw new PylonError('namespace_violation', { message: error.message });
+    throw new PylonError('invalid_schema', { message: error.message });
   }
   throw error;
 }
@@ -69,9 +70,8 @@ export function schemaRoutes(context: RBACContext) {
   async function appByToken(c: AppContext): Promise<App> {
     const token = c.req.header(APP_TOKEN_HEADER);
     const app = token ? await apps.findByToken(c.get('orgId'), c.req.param('appId') ?? '', token) : null;
-    if (!app)
-      throw new PylonError(401, 'app_token_invalid', 'X-Pylon-App-Token is missing or not this app’s token');
-    if (app.status !== 'active') throw new PylonError(403, 'app_disabled', 'This app is disabled');
+    if (!app) throw new PylonError('app_token_invalid');
+    if (app.status !== 'active') throw new PylonError('app_disabled');
     return app;
   }
 
@@ -90,13 +90,15 @@ export function schemaRoutes(context: RBACContext) {
       userId: caller.userId,
     });
     if (pylon.kind === 'ok' && pylon.caps.length > 0) return caller;
-    throw new PylonError(403, 'insufficient_capability', 'Reading schemas needs membership of this org');
+    throw new PylonError('insufficient_capability', {
+      message: 'Reading schemas needs membership of this org',
+    });
   }
 
   async function appForReader(c: AppContext): Promise<App> {
     await requireReader(c);
     const app = await apps.find(c.get('orgId'), c.req.param('appId') ?? '');
-    if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+    if (!app) throw new PylonError('app_not_found');
     return app;
   }
 
@@ -138,11 +140,9 @@ export function schemaRoutes(context: RBACContext) {
         const result = await services.storage.db.transaction().execute(async (trx) => {
           const locked = (await apps.lock(trx, app.org_id, app.id))!;
           if (locked.pending_version !== null) {
-            throw new PylonError(
-              409,
-              'schema_pending',
-              `Version ${locked.pending_version} is waiting for approval`,
-            );
+            throw new PylonError('schema_pending', {
+              message: `Version ${locked.pending_version} is waiting for approval`,
+            });
           }
           const current =
             locked.current_version === null
@@ -265,7 +265,8 @@ export function schemaRoutes(context: RBACContext) {
         const app = await appForReader(c);
         const current =
           app.current_version === null ? null : await schemas.get(app.org_id, app.id, app.current_version);
-        if (!current) throw new PylonError(404, 'not_found', 'No schema has been pushed for this app');
+        if (!current)
+          throw new PylonError('not_found', { message: 'No schema has been pushed for this app' });
         return c.json({
           ...versionSummary(current),
           capabilities: current.prepared.capabilities,
@@ -299,13 +300,11 @@ export function schemaRoutes(context: RBACContext) {
         const now = services.clock.now();
         const migrated = await services.storage.db.transaction().execute(async (trx) => {
           const app = await apps.lock(trx, orgId, appId);
-          if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
+          if (!app) throw new PylonError('app_not_found');
           if (app.pending_version !== body.version) {
-            throw new PylonError(
-              404,
-              'nothing_pending',
-              `Version ${body.version} is not waiting for approval`,
-            );
+            throw new PylonError('nothing_pending', {
+              message: `Version ${body.version} is not waiting for approval`,
+            });
           }
           const next = (await schemas.get(orgId, appId, body.version, trx))!;
           await apps.setVersions(trx, orgId, appId, { current: body.version, pending: null });
@@ -368,9 +367,8 @@ export function schemaRoutes(context: RBACContext) {
         const now = services.clock.now();
         const withdrawn = await services.storage.db.transaction().execute(async (trx) => {
           const app = await apps.lock(trx, orgId, appId);
-          if (!app) throw new PylonError(404, 'app_not_found', 'No such app in this org');
-          if (app.pending_version === null)
-            throw new PylonError(404, 'nothing_pending', 'No version is waiting for approval');
+          if (!app) throw new PylonError('app_not_found');
+          if (app.pending_version === null) throw new PylonError('nothing_pending');
           // The row stays: versions are immutable and their numbers are never reused.
           const pending = (await schemas.get(orgId, appId, app.pending_version, trx))!;
           await apps.setVersions(trx, orgId, appId, { current: app.current_version, pending: null });

@@ -33,18 +33,17 @@ export function tokenRoutes(context: RBACContext) {
       handler: async (c, { body }) => {
         const appId = body.app_id;
         if (typeof appId !== 'string' || !APP_ID.test(appId))
-          throw new PylonError(400, 'invalid_app_id', 'app_id is required');
+          throw new PylonError('invalid_app_id', { message: 'app_id is required' });
         const caller = await rbacCaller(c, context);
         if (caller.kind === 'admin')
-          throw new PylonError(401, 'no_session', 'Scoped tokens are minted for a person’s session');
+          throw new PylonError('no_session', { message: 'Scoped tokens are minted for a person’s session' });
         const orgId = c.get('orgId');
         const answer = await context.capabilities.resolve(orgId, appId, {
           emailHash: caller.emailHash,
           userId: caller.userId,
         });
-        if (answer.kind === 'unknown_app')
-          throw new PylonError(400, 'invalid_app_id', 'No such app in this org');
-        if (answer.kind === 'disabled') throw new PylonError(403, 'app_disabled', 'This app is disabled');
+        if (answer.kind === 'unknown_app') throw new PylonError('invalid_app_id');
+        if (answer.kind === 'disabled') throw new PylonError('app_disabled');
         const iat = Math.floor(services.clock.now() / 1000);
         const exp = iat + DEFAULTS.scopedTokenTTLSeconds;
         // Exactly the claims docs/API.md lists for `POST /token`, caps sorted, one signature.
@@ -87,7 +86,7 @@ export function tokenRoutes(context: RBACContext) {
       handler: async (c) => {
         const caller = await rbacCaller(c, context);
         if (caller.kind === 'admin')
-          throw new PylonError(401, 'no_session', 'whoami describes a person’s session');
+          throw new PylonError('no_session', { message: 'whoami describes a person’s session' });
         const orgId = c.get('orgId');
         const held = await context.capabilities.pylonArchetypes(orgId, {
           emailHash: caller.emailHash,

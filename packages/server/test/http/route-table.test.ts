@@ -1,0 +1,133 @@
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEnv, Services, Surface } from '../../src/http/context.js';
+import {
+  type AnyRoute,
+  catalogued,
+  declaredErrors,
+  defineRoute,
+  mountRoutes,
+} from '../../src/http/route-table.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+function route(responses: AnyRoute['responses']): AnyRoute {
+  return defineRoute({
+    method: 'get',
+    path: '/probe',
+    summary: 'probe',
+    responses: { 200: { description: 'ok' }, ...responses },
+    handler: (c) => c.json({}),
+  });
+}
+
+/** Mounting only reads the table; the services are reached by handlers, which never run here. */
+const mount = (surface: Surface, probe: AnyRoute) =>
+  mountRoutes(new Hono<AppEnv>(), { surface, routes: [probe] }, {} as Services);
+
+describe('route table: the error codes a route declares', () => {
+  it('reads the codes that lead each 4xx/5xx description, and stops at prose', () => {
+    expect(
+      declaredErrors(
+        'auth',
+        route({
+          400: {
+            description: 'MISSING_EMAIL, INVALID_EMAIL, or WEAK_PASSWORD for a password over 256 characters',
+          },
+          401: {
+            description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE',
+          },
+          403: { description: 'HTML: signed in as another address' },
+          429: {
+            description: 'RATE_LIMITED: registrations per IP (PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR)',
+          },
+        }),
+      ),
+    ).toEqual([
+      { status: 400, code: 'MISSING_EMAIL' },
+      { status: 400, code: 'INVALID_EMAIL' },
+      { status: 400, code: 'WEAK_PASSWORD' },
+      { status: 401, code: 'INVALID_MFA_TOKEN' },
+      { status: 401, code: 'INVALID_CODE' },
+      { status: 429, code: 'RATE_LIMITED' },
+    ]);
+    expect(
+      declaredErrors(
+        'rbac',
+        route({
+          401: { description: 'no_session, expired or org_mismatch' },
+          404: { description: 'app_not_found, or not_found when nothing was pushed yet' },
+          410: { description: 'The link expired' },
+        }),
+      ),
+    ).toEqual([
+      { status: 401, code: 'no_session' },
+      { status: 401, code: 'expired' },
+      { status: 401, code: 'org_mismatch' },
+      { status: 404, code: 'app_not_found' },
+      { status: 404, code: 'not_found' },
+    ]);
+  });
+
+  it('mounts a route whose codes exist and sit under their catalogue status', () => {
+    expect(() => mount('rbac', route({ 401: { description: 'no_session or org_mismatch' } }))).not.toThrow();
+  });
+
+  it('refuses to mount a route that declares an unknown code', () => {
+    expect(() => mount('rbac', route({ 404: { description: 'app_not_fund' } }))).toThrow(
+      'GET /probe declares app_not_fund under 404, which is no rbac error code',
+    );
+    // An unknown code later in the list is caught as well as a first one.
+    expect(() => mount('auth', route({ 404: { description: 'ORG_NOT_FOUND or APP_NOT_FOUND' } }))).toThrow(
+      'APP_NOT_FOUND under 404, which is no auth error code',
+    );
+  });
+
+  it('refuses to mount a route that lists a code under another status than the catalogue’s', () => {
+    expect(() =>
+      mount('rbac', route({ 400: { description: 'org_mismatch: org_id is not this org' } })),
+    ).toThrow('GET /probe declares org_mismatch under 400, but org_mismatch is answered with 401');
+    expect(() => mount('auth', route({ 401: { description: 'UNAUTHORIZED or FORBIDDEN' } }))).toThrow(
+      'FORBIDDEN under 401, but FORBIDDEN is answered with 403',
+    );
+  });
+});
+
+describe.each(testDatabases)('route table: the production routes ($kind)', (database) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(database);
+  });
+  afterAll(() => t.close());
+
+  it('mount (so every declared code passed the check) and declare their codes in the OpenAPI document', async () => {
+    const document = (await (await t.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    const declared: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      // The RFC 8628 endpoints answer OAuth's own codes (errorShape 'oauth'), not the catalogue's.
+      if (/^(?:\/o\/\{orgId\})?\/oauth\//.test(path)) continue;
+      const surface: Surface = path.startsWith('/api/auth') ? 'auth' : 'rbac';
+      for (const operation of Object.values(operations)) {
+        const responses = Object.fromEntries(
+          Object.entries(operation.responses).map(([status, response]) => [Number(status), response]),
+        );
+        for (const { status, code } of declaredErrors(surface, { responses })) {
+          expect(catalogued(surface, code)?.status, `${path} ${code}`).toBe(status);
+          declared.push(code);
+        }
+      }
+    }
+    // The descriptions really are read: the codes of the contract's best-known answers are there.
+    expect(declared).toEqual(
+      expect.arrayContaining([
+        'org_mismatch',
+        'no_session',
+        'app_not_found',
+        'INVALID_CODE',
+        'WEAK_PASSWORD',
+      ]),
+    );
+  });
+});
