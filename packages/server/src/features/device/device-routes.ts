@@ -148,7 +148,10 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
           schema: z.object({ status: z.enum(['approved', 'denied']), client: z.string() }),
         },
         401: { description: 'no_session' },
-        403: { description: 'csrf_failed: a cookie-authenticated form without the page’s CSRF token' },
+        403: {
+          description:
+            'forbidden: a cookie-authenticated form without the page’s CSRF token; csrf_failed: a cookie from another origin',
+        },
         404: { description: 'unknown_user_code (unknown, expired or used alike)' },
         429: { description: 'slow_down: too many wrong codes' },
       },
