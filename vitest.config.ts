@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       // Subpaths first: a string alias also matches `@pylon/core/…`, and the first match wins.
       '@pylon/core/jwt-checks': fileURLToPath(new URL('./packages/core/src/jwt-checks.ts', import.meta.url)),
+      '@pylon/core/wire': fileURLToPath(new URL('./packages/core/src/wire/index.ts', import.meta.url)),
       '@pylon/core': src('core'),
       '@pylon/server': src('server'),
       // Subpaths first: a string alias also matches `@pylon/sdk/…`, and the first match wins.

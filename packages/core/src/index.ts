@@ -50,3 +50,4 @@ export type {
 } from './schema/types.js';
 export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
 export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
+export * from './wire/index.js';

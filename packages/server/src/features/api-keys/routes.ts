@@ -1,5 +1,10 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  APIKeyList,
+  CreateAPIKeyRequest,
+  CreateAPIKeyResponse,
+  RevokeAPIKeyResponse,
+} from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -39,13 +44,9 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       summary: 'Create an API key acting as the caller, limited to its scopes; the key is shown once',
       tags: ['api-keys'],
       security: ['session', 'sessionCookie'],
-      body: z.object({
-        name: z.string().max(200).optional(),
-        scopes: z.array(z.string().min(1).max(200)).max(100).optional(),
-        expires_at: z.number().int().positive().optional(),
-      }),
+      body: CreateAPIKeyRequest,
       responses: {
-        201: { description: 'Created: `key` appears only in this answer' },
+        201: { description: 'Created: `key` appears only in this answer', schema: CreateAPIKeyResponse },
         400: { description: 'VALIDATION_FAILED (expires_at in the past)' },
         401: { description: 'UNAUTHORIZED' },
         403: { description: 'API_KEY_AUTH_FORBIDDEN: keys cannot make keys' },
@@ -75,7 +76,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       tags: ['api-keys'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Keys' },
+        200: { description: 'Keys', schema: APIKeyList },
         401: { description: 'UNAUTHORIZED' },
         403: { description: 'API_KEY_AUTH_FORBIDDEN' },
       },
@@ -91,7 +92,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       tags: ['api-keys'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Revoked', schema: z.object({ id: z.string(), revoked: z.literal(true) }) },
+        200: { description: 'Revoked', schema: RevokeAPIKeyResponse },
         404: { description: "API_KEY_NOT_FOUND (also for another user's key)" },
       },
       handler: async (c) => {

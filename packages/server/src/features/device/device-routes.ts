@@ -1,6 +1,13 @@
 import { PylonError } from '@pylon/core';
+import {
+  DeviceCompleteRequest,
+  DeviceCompleteResponse,
+  DeviceInitRequest,
+  DeviceInitResponse,
+  DevicePollQuery,
+  DevicePollResponse,
+} from '@pylon/core/wire';
 import { getCookie } from 'hono/cookie';
-import { z } from 'zod';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -49,18 +56,11 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
       path: '/device/init',
       summary: 'Start a device login (pylon-cli): a device code to poll with and a user code to show',
       tags: ['device'],
-      body: z.object({ client: z.string().min(1).max(200), org_id: z.string().max(64) }),
+      body: DeviceInitRequest,
       responses: {
         200: {
           description: 'Started',
-          schema: z.object({
-            device_code: z.string(),
-            user_code: z.string(),
-            verification_url: z.string(),
-            verification_url_complete: z.string(),
-            expires_in: z.number(),
-            interval: z.number(),
-          }),
+          schema: DeviceInitResponse,
         },
         401: { description: 'org_mismatch: org_id is not the org of this base URL' },
       },
@@ -89,15 +89,11 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
       summary:
         'Poll a device login: pending, authorised (with the session, once), or expired (also when denied)',
       tags: ['device'],
-      query: z.object({ device_code: z.string().min(1).max(200) }),
+      query: DevicePollQuery,
       responses: {
         200: {
           description: 'The state',
-          schema: z.object({
-            status: z.enum(['pending', 'authorised', 'expired']),
-            session_jwt: z.string().optional(),
-            session_expires_at: z.number().optional(),
-          }),
+          schema: DevicePollResponse,
         },
         429: { description: 'slow_down: polled faster than the interval (which grows by 5 s)' },
       },
@@ -136,16 +132,12 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
       summary: 'Approve or deny a device login by its user code (session: cookie + CSRF token, or bearer)',
       tags: ['device'],
       security: ['session', 'sessionCookie'],
-      body: z.object({
-        user_code: z.string().max(32),
-        approve: z.union([z.boolean(), z.enum(['true', 'false'])]),
-        csrf: z.string().max(100).optional(),
-      }),
+      body: DeviceCompleteRequest,
       acceptsForm: true,
       responses: {
         200: {
           description: 'Decided',
-          schema: z.object({ status: z.enum(['approved', 'denied']), client: z.string() }),
+          schema: DeviceCompleteResponse,
         },
         401: { description: 'no_session' },
         403: {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { OAuthDeviceAuthorizationRequest, OAuthDeviceTokenRequest } from '@pylon/core/wire';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
@@ -45,7 +45,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
       path: '/oauth/device_authorization',
       summary: 'RFC 8628 §3.1 device authorisation request',
       tags: ['device'],
-      body: z.object({ client_id: z.string().max(200).optional(), scope: z.string().max(1000).optional() }),
+      body: OAuthDeviceAuthorizationRequest,
       acceptsForm: true,
       errorShape: 'oauth',
       responses: { 200: { description: 'RFC 8628 §3.2 response' }, 400: { description: 'invalid_request' } },
@@ -73,10 +73,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
       path: '/oauth/token',
       summary: 'RFC 8628 §3.4 device access token request (the only grant this endpoint takes)',
       tags: ['device'],
-      body: z.object({
-        grant_type: z.string().max(200).optional(),
-        device_code: z.string().max(200).optional(),
-      }),
+      body: OAuthDeviceTokenRequest,
       acceptsForm: true,
       errorShape: 'oauth',
       responses: {

@@ -1,12 +1,5 @@
-import { z } from 'zod';
+import { HealthResponse, ReadyResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
-
-const health = z.object({ status: z.literal('ok') });
-const ready = z.object({
-  status: z.enum(['ready', 'not_ready']),
-  database: z.enum(['ok', 'unreachable']),
-  signing_key: z.enum(['ok', 'missing']),
-});
 
 export const healthRoutes = [
   defineRoute({
@@ -14,7 +7,7 @@ export const healthRoutes = [
     path: '/health',
     summary: 'Liveness: the process answers',
     tags: ['operations'],
-    responses: { 200: { description: 'Alive', schema: health } },
+    responses: { 200: { description: 'Alive', schema: HealthResponse } },
     handler: (c) => c.json({ status: 'ok' as const }),
   }),
   defineRoute({
@@ -23,8 +16,8 @@ export const healthRoutes = [
     summary: 'Readiness: the database answers and a signing key is present',
     tags: ['operations'],
     responses: {
-      200: { description: 'Ready to serve', schema: ready },
-      503: { description: 'Not ready', schema: ready },
+      200: { description: 'Ready to serve', schema: ReadyResponse },
+      503: { description: 'Not ready', schema: ReadyResponse },
     },
     handler: async (c, _input, { storage, keys }) => {
       const databaseOK = await storage.ping();

@@ -1,7 +1,6 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { DeploymentAuditPage, DeploymentAuditQuery } from '@pylon/core/wire';
 import {
-  AUDIT_PAGE_MAX,
   auditEntryBody,
   DEPLOYMENT_AUDIT,
   InvalidCursorError,
@@ -12,19 +11,6 @@ import type { Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
-
-const entry = z.object({
-  ts: z.number(),
-  action: z.string(),
-  actor: z.string(),
-  actor_type: z.string(),
-  actor_id: z.string().nullable(),
-  target: z.string().optional(),
-  target_email: z.string().optional(),
-  target_hash: z.string().optional(),
-  detail: z.record(z.string(), z.unknown()).optional(),
-  org: z.string(),
-});
 
 /**
  * The deployment's own audit: events that belong to no org (sign-ins, sign-ups, credentials,
@@ -40,17 +26,12 @@ export function deploymentAuditRoutes(services: Services) {
       summary: 'Deployment-wide audit events (sign-ins, sign-ups, credentials): deployment admins only',
       tags: ['admin'],
       security: ['adminToken', 'session', 'sessionCookie'],
-      query: z.object({
-        since: z.coerce.number().int().min(0).optional(),
-        limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
-        action: z.string().max(100).optional(),
-        cursor: z.string().max(200).optional(),
-      }),
+      query: DeploymentAuditQuery,
       responses: {
         200: {
           description:
             'Entries oldest first (`ts` in milliseconds); without `since` or `cursor`, the latest `limit`',
-          schema: z.object({ entries: z.array(entry), next_cursor: z.string().optional() }),
+          schema: DeploymentAuditPage,
         },
         400: { description: 'VALIDATION_FAILED (limit 1–1000, or a cursor this server did not give out)' },
         401: { description: 'UNAUTHORIZED: signed out' },

@@ -1,7 +1,8 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { GuestResponse, GuestUpgradeRequest, GuestUpgradeResponse } from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import { clientIP, type Identity, rateLimited, requireEmail, signIn } from './identity.js';
@@ -18,12 +19,7 @@ export function guestRoutes(identity: Identity) {
       responses: {
         201: {
           description: 'A guest session',
-          schema: z.object({
-            token: z.string(),
-            user_id: z.string(),
-            expires_at: z.number(),
-            guest: z.literal(true),
-          }),
+          schema: GuestResponse,
         },
         429: { description: 'RATE_LIMITED: 10 guest sessions a minute per address' },
       },
@@ -54,11 +50,11 @@ export function guestRoutes(identity: Identity) {
       summary: 'Turn a guest into a real user with an email, keeping its id (admin token or development)',
       tags: ['identity'],
       security: ['adminToken'],
-      body: z.object({ user_id: z.string().min(1), email: z.unknown().optional() }),
+      body: handChecked(GuestUpgradeRequest, ['email']),
       responses: {
         200: {
           description: 'Upgraded',
-          schema: z.object({ user_id: z.string(), email: z.string(), guest: z.literal(false) }),
+          schema: GuestUpgradeResponse,
         },
         400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
         403: { description: 'FORBIDDEN' },

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { MagicSendRequest, MagicSendResponse, MagicVerifyRequest, SignInResponse } from '@pylon/core/wire';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderMagicCodeEmail } from '../../mail/index.js';
 import {
@@ -13,10 +14,6 @@ import {
   signIn,
 } from './identity.js';
 import { requireValidCode, sendCode } from './one-time-code.js';
-import { signInResponse } from './schemas.js';
-
-const sendBody = z.object({ email: z.unknown().optional() });
-const verifyBody = z.object({ email: z.unknown().optional(), code: z.unknown().optional() });
 
 export function magicRoutes(identity: Identity) {
   const { services } = identity;
@@ -26,11 +23,11 @@ export function magicRoutes(identity: Identity) {
       path: '/magic/send',
       summary: 'Email a 6-digit sign-in code (same answer whether or not the account exists)',
       tags: ['identity'],
-      body: sendBody,
+      body: handChecked(MagicSendRequest, ['email']),
       responses: {
         200: {
           description: 'Sent',
-          schema: z.object({ sent: z.literal(true), email: z.string(), dev_code: z.string().optional() }),
+          schema: MagicSendResponse,
         },
         400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
         429: { description: 'RATE_LIMITED: one code a minute and ten an hour per email' },
@@ -54,9 +51,9 @@ export function magicRoutes(identity: Identity) {
       path: '/magic/verify',
       summary: 'Exchange an emailed code for a session (creates the account if new)',
       tags: ['identity'],
-      body: verifyBody,
+      body: handChecked(MagicVerifyRequest, ['email', 'code']),
       responses: {
-        200: { description: 'Signed in', schema: signInResponse },
+        200: { description: 'Signed in', schema: SignInResponse },
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or MISSING_CODE' },
         401: { description: 'INVALID_CODE: wrong, expired or used' },
         429: { description: 'RATE_LIMITED: five wrong attempts burned the code' },

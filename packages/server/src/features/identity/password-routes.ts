@@ -1,7 +1,14 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  PasswordChangeRequest,
+  PasswordChangeResponse,
+  PasswordLoginRequest,
+  PasswordRegisterRequest,
+  SignInResponse,
+} from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
@@ -17,7 +24,6 @@ import {
   signIn,
 } from './identity.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
-import { signInResponse } from './schemas.js';
 import { EmailTakenError } from './user-store.js';
 
 const lockedOut = (retryAfterSeconds: number) =>
@@ -66,13 +72,9 @@ export function passwordRoutes(identity: Identity) {
       path: '/password/register',
       summary: 'Create an account with a password and sign in',
       tags: ['identity'],
-      body: z.object({
-        email: z.unknown().optional(),
-        password: z.unknown().optional(),
-        displayName: z.string().max(200).optional(),
-      }),
+      body: handChecked(PasswordRegisterRequest, ['email', 'password']),
       responses: {
-        200: { description: 'Registered and signed in', schema: signInResponse },
+        200: { description: 'Registered and signed in', schema: SignInResponse },
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or WEAK_PASSWORD (10–256 characters)' },
         409: { description: 'EMAIL_TAKEN' },
         429: {
@@ -110,9 +112,9 @@ export function passwordRoutes(identity: Identity) {
       path: '/password/login',
       summary: 'Sign in with email and password',
       tags: ['identity'],
-      body: z.object({ email: z.unknown().optional(), password: z.unknown().optional() }),
+      body: handChecked(PasswordLoginRequest, ['email', 'password']),
       responses: {
-        200: { description: 'Signed in', schema: signInResponse },
+        200: { description: 'Signed in', schema: SignInResponse },
         400: {
           description: 'MISSING_EMAIL, INVALID_EMAIL, or WEAK_PASSWORD for a password over 256 characters',
         },
@@ -130,11 +132,11 @@ export function passwordRoutes(identity: Identity) {
       summary: "Change the caller's password; signs out their other sessions",
       tags: ['identity'],
       security: ['session'],
-      body: z.object({ currentPassword: z.string(), newPassword: z.unknown() }),
+      body: handChecked(PasswordChangeRequest, ['newPassword']),
       responses: {
         200: {
           description: 'Changed',
-          schema: z.object({ changed: z.literal(true), revoked_count: z.number() }),
+          schema: PasswordChangeResponse,
         },
         400: { description: 'WEAK_PASSWORD' },
         401: { description: 'UNAUTHORIZED or WRONG_PASSWORD' },

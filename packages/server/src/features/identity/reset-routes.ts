@@ -1,5 +1,11 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  PasswordResetCompleteRequest,
+  PasswordResetCompleteResponse,
+  PasswordResetRequest,
+  PasswordResetRequestResponse,
+} from '@pylon/core/wire';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderPasswordResetEmail } from '../../mail/index.js';
 import { clientIP, type Identity, limitSignInsByIP, requireEmail } from './identity.js';
@@ -16,9 +22,9 @@ export function resetRoutes(identity: Identity) {
       path: '/password/reset/request',
       summary: 'Email a single-use password reset token (same answer whether or not the account exists)',
       tags: ['identity'],
-      body: z.object({ email: z.unknown().optional() }),
+      body: handChecked(PasswordResetRequest, ['email']),
       responses: {
-        200: { description: 'Accepted', schema: z.object({ sent: z.literal(true), email: z.string() }) },
+        200: { description: 'Accepted', schema: PasswordResetRequestResponse },
         400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
         429: { description: 'RATE_LIMITED: the code-send throttle per email, the sign-in throttle per IP' },
       },
@@ -56,11 +62,11 @@ export function resetRoutes(identity: Identity) {
       path: '/password/reset/complete',
       summary: 'Set a new password with a reset token; signs out every session of the account',
       tags: ['identity'],
-      body: z.object({ token: z.unknown().optional(), newPassword: z.unknown().optional() }),
+      body: handChecked(PasswordResetCompleteRequest, ['token', 'newPassword']),
       responses: {
         200: {
           description: 'Reset',
-          schema: z.object({ reset: z.literal(true), revoked_count: z.number() }),
+          schema: PasswordResetCompleteResponse,
         },
         400: { description: 'WEAK_PASSWORD' },
         401: { description: 'INVALID_TOKEN: unknown, expired or used' },

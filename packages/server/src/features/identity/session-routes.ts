@@ -1,23 +1,18 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  MeResponse,
+  MintSessionRequest,
+  RevokeSessionResponse,
+  RevokeSessionsResponse,
+  SessionList,
+  SignInResponse,
+} from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
 import { clientIP, type Identity, requireSession, sessionTTLSeconds, signIn } from './identity.js';
-import { signInResponse } from './schemas.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
-
-const meResponse = z.object({
-  userId: z.string().nullable(),
-  email: z.string().nullable(),
-  emailVerified: z.boolean(),
-  isAdmin: z.boolean(),
-  isGuest: z.boolean(),
-  roles: z.array(z.string()),
-  tenantId: z.string().nullable(),
-  authMethod: z.string(),
-});
 
 export function sessionRoutes(identity: Identity) {
   const { services } = identity;
@@ -45,7 +40,7 @@ export function sessionRoutes(identity: Identity) {
       summary: 'The caller (userId null when anonymous — 200, not 401)',
       tags: ['identity'],
       security: ['session', 'sessionCookie', 'adminToken'],
-      responses: { 200: { description: 'The AuthContext', schema: meResponse } },
+      responses: { 200: { description: 'The AuthContext', schema: MeResponse } },
       handler: async (c) => {
         const auth = await getAuth(c, services);
         // One answer with `GET /whoami` (see rbac/deployment-admin.ts). Without an active org a
@@ -71,7 +66,7 @@ export function sessionRoutes(identity: Identity) {
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'The new session', schema: signInResponse },
+        200: { description: 'The new session', schema: SignInResponse },
         401: { description: 'SESSION_EXPIRED' },
       },
       handler: async (c) => {
@@ -104,19 +99,7 @@ export function sessionRoutes(identity: Identity) {
       responses: {
         200: {
           description: 'Sessions, newest first',
-          schema: z.array(
-            z.object({
-              id: z.string(),
-              token_prefix: z.string(),
-              kind: z.string(),
-              device: z.string().nullable(),
-              ip: z.string().nullable(),
-              created_at: z.number(),
-              last_seen_at: z.number(),
-              expires_at: z.number(),
-              current: z.boolean(),
-            }),
-          ),
+          schema: SessionList,
         },
         401: { description: 'UNAUTHORIZED' },
       },
@@ -146,7 +129,7 @@ export function sessionRoutes(identity: Identity) {
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Revoked', schema: z.object({ revoked_count: z.number() }) },
+        200: { description: 'Revoked', schema: RevokeSessionsResponse },
         401: { description: 'UNAUTHORIZED' },
       },
       handler: async (c) => {
@@ -164,7 +147,7 @@ export function sessionRoutes(identity: Identity) {
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Signed out', schema: z.object({ revoked: z.literal(true) }) },
+        200: { description: 'Signed out', schema: RevokeSessionResponse },
         401: { description: 'UNAUTHORIZED' },
       },
       handler: async (c) => {
@@ -182,7 +165,7 @@ export function sessionRoutes(identity: Identity) {
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Revoked', schema: z.object({ revoked: z.literal(true) }) },
+        200: { description: 'Revoked', schema: RevokeSessionResponse },
         401: { description: 'UNAUTHORIZED' },
         404: { description: "SESSION_NOT_FOUND (also for another user's session)" },
       },
@@ -200,9 +183,9 @@ export function sessionRoutes(identity: Identity) {
       summary: 'Mint a session for a user (admin token, or development mode)',
       tags: ['sessions'],
       security: ['adminToken'],
-      body: z.object({ user_id: z.string().min(1) }),
+      body: MintSessionRequest,
       responses: {
-        200: { description: 'A session for that user', schema: signInResponse },
+        200: { description: 'A session for that user', schema: SignInResponse },
         403: { description: 'FORBIDDEN' },
         404: { description: 'NOT_FOUND: no such user' },
       },

@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { SetUserDisabledResponse, UserListQuery, UserPage } from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -9,17 +9,6 @@ import { clientIP, type Identity } from './identity.js';
 import type { User } from './user-store.js';
 
 const LIST_LIMIT_DEFAULT = 50;
-
-const listedUser = z.object({
-  user_id: z.string(),
-  /** Null for a social account whose provider shared no address. */
-  email: z.string().nullable(),
-  email_verified: z.boolean(),
-  display_name: z.string().nullable(),
-  /** Seconds since the epoch, like every `*_at` on `/api/auth/*`. */
-  created_at: z.number(),
-  disabled: z.boolean(),
-});
 
 /** Opaque to clients: the last row's (created_at, id), so the next page starts right after it. */
 function encodeCursor(user: User): string {
@@ -68,7 +57,7 @@ export function userAdminRoutes(identity: Identity) {
   const responses = {
     200: {
       description: 'Done',
-      schema: z.object({ user_id: z.string(), disabled: z.boolean(), revoked_count: z.number() }),
+      schema: SetUserDisabledResponse,
     },
     403: { description: 'FORBIDDEN: admin token only' },
     404: { description: 'NOT_FOUND' },
@@ -81,15 +70,11 @@ export function userAdminRoutes(identity: Identity) {
       summary: 'List and search users, oldest first (deployment admins: the admin token or pylon-admin)',
       tags: ['admin'],
       security: ['adminToken', 'session', 'sessionCookie'],
-      query: z.object({
-        q: z.string().max(320).optional(),
-        limit: z.coerce.number().int().min(1).max(200).optional(),
-        cursor: z.string().max(400).optional(),
-      }),
+      query: UserListQuery,
       responses: {
         200: {
           description: 'A page of users; `next_cursor` when more follow',
-          schema: z.object({ users: z.array(listedUser), next_cursor: z.string().optional() }),
+          schema: UserPage,
         },
         400: { description: 'VALIDATION_FAILED (limit 1–200, or a cursor this server did not give out)' },
         401: { description: 'UNAUTHORIZED: signed out' },

@@ -1,5 +1,6 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { EmailVerifyRequest, EmailVerifyResponse, SendVerificationResponse } from '@pylon/core/wire';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderEmailVerificationEmail } from '../../mail/index.js';
 import { clientIP, type Identity, proveEmail, requireSession } from './identity.js';
@@ -17,7 +18,7 @@ export function verificationRoutes(identity: Identity) {
       responses: {
         200: {
           description: 'Sent',
-          schema: z.object({ sent: z.literal(true), email: z.string(), dev_code: z.string().optional() }),
+          schema: SendVerificationResponse,
         },
         401: { description: 'UNAUTHORIZED' },
         429: { description: 'RATE_LIMITED: the same throttle as magic codes' },
@@ -43,11 +44,11 @@ export function verificationRoutes(identity: Identity) {
       summary: "Verify the caller's email with the emailed code",
       tags: ['identity'],
       security: ['session', 'sessionCookie'],
-      body: z.object({ code: z.unknown().optional() }),
+      body: handChecked(EmailVerifyRequest, ['code']),
       responses: {
         200: {
           description: 'Verified',
-          schema: z.object({ verified: z.literal(true), emailVerified: z.number() }),
+          schema: EmailVerifyResponse,
         },
         400: { description: 'MISSING_CODE' },
         401: { description: 'UNAUTHORIZED or INVALID_CODE' },

@@ -1,20 +1,7 @@
-import { z } from 'zod';
+import { KeySet } from '@pylon/core/wire';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
-
-const keySet = z.object({
-  keys: z.array(
-    z.object({
-      kty: z.literal('OKP'),
-      crv: z.literal('Ed25519'),
-      x: z.string(),
-      kid: z.string(),
-      alg: z.literal('EdDSA'),
-      use: z.literal('sig'),
-    }),
-  ),
-});
 
 async function serveKeySet(c: AppContext, _input: unknown, { keys }: Services): Promise<Response> {
   c.header('Cache-Control', `public, max-age=${DEFAULTS.keySetMaxAgeSeconds}`);
@@ -22,7 +9,7 @@ async function serveKeySet(c: AppContext, _input: unknown, { keys }: Services): 
 }
 
 const responses = {
-  200: { description: 'The Ed25519 public keys that verify scoped tokens', schema: keySet },
+  200: { description: 'The Ed25519 public keys that verify scoped tokens', schema: KeySet },
 };
 
 export const keyRoutes = [

@@ -1,7 +1,16 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  BackupCodesResponse,
+  SignInResponse,
+  TOTPCodeRequest,
+  TOTPDisableRequest,
+  TOTPDisableResponse,
+  TOTPEnrollResponse,
+  TOTPVerifyResponse,
+} from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { clientIP, type Identity, requireSession } from '../identity/identity.js';
 import { completeTOTPChallenge, requireSecondFactor } from './challenge.js';
@@ -21,7 +30,7 @@ export function mfaRoutes(identity: Identity) {
       requestId: c.get('requestId'),
     });
 
-  const challengeBody = z.object({ mfa_token: z.unknown().optional(), code: z.unknown().optional() });
+  const challengeBody = handChecked(TOTPCodeRequest, ['mfa_token', 'code']);
 
   return [
     defineRoute({
@@ -33,7 +42,7 @@ export function mfaRoutes(identity: Identity) {
       responses: {
         200: {
           description: 'The secret for an authenticator app',
-          schema: z.object({ secret: z.string(), url: z.string(), issuer: z.string(), account: z.string() }),
+          schema: TOTPEnrollResponse,
         },
         401: { description: 'UNAUTHORIZED' },
         403: { description: 'API_KEY_AUTH_FORBIDDEN' },
@@ -60,7 +69,10 @@ export function mfaRoutes(identity: Identity) {
       security: ['session', 'sessionCookie'],
       body: challengeBody,
       responses: {
-        200: { description: 'Enabled (with backup codes), verified, or signed in' },
+        200: {
+          description: 'Enabled (with backup codes), verified, or signed in',
+          schema: TOTPVerifyResponse,
+        },
         400: { description: 'MISSING_CODE or TOTP_NOT_ENROLLED' },
         401: { description: 'INVALID_CODE or INVALID_MFA_TOKEN' },
         429: { description: 'RATE_LIMITED' },
@@ -96,7 +108,7 @@ export function mfaRoutes(identity: Identity) {
       tags: ['totp'],
       body: challengeBody,
       responses: {
-        200: { description: 'Signed in' },
+        200: { description: 'Signed in', schema: SignInResponse },
         400: { description: 'MISSING_CODE' },
         401: { description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE' },
         429: { description: 'RATE_LIMITED' },
@@ -109,9 +121,9 @@ export function mfaRoutes(identity: Identity) {
       summary: 'Turn TOTP off (needs a current TOTP or backup code)',
       tags: ['totp'],
       security: ['session', 'sessionCookie'],
-      body: z.object({ code: z.unknown().optional() }),
+      body: handChecked(TOTPDisableRequest, ['code']),
       responses: {
-        200: { description: 'Disabled', schema: z.object({ disabled: z.literal(true) }) },
+        200: { description: 'Disabled', schema: TOTPDisableResponse },
         400: { description: 'MISSING_CODE or TOTP_NOT_ENROLLED' },
         401: { description: 'INVALID_CODE' },
       },
@@ -131,7 +143,7 @@ export function mfaRoutes(identity: Identity) {
       tags: ['totp'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'The codes, shown once', schema: z.object({ codes: z.array(z.string()) }) },
+        200: { description: 'The codes, shown once', schema: BackupCodesResponse },
         400: { description: 'TOTP_NOT_ENROLLED' },
       },
       handler: async (c) => {

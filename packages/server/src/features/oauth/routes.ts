@@ -1,5 +1,11 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  OAuthCallbackParams,
+  OAuthLoginQuery,
+  OAuthLoginResponse,
+  OAuthProvidersResponse,
+  SignInResponse,
+} from '@pylon/core/wire';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { AppContext } from '../../http/context.js';
 import {
@@ -10,7 +16,6 @@ import {
 } from '../../http/flow-binding.js';
 import { defineRoute } from '../../http/route-table.js';
 import { clientIP, type Identity, signIn } from '../identity/identity.js';
-import { signInResponse } from '../identity/schemas.js';
 import { resolveAccount } from './account-linking.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
@@ -19,12 +24,7 @@ import type { OAuthStateStore } from './state-store.js';
 /** The flow cookie's kind (http/flow-binding.ts). */
 const FLOW = 'oauth';
 
-const callbackParams = z.object({
-  code: z.string().max(4096).optional(),
-  state: z.string().max(512).optional(),
-  error: z.string().max(256).optional(),
-});
-type CallbackParams = z.infer<typeof callbackParams>;
+type CallbackParams = OAuthCallbackParams;
 
 /** A redirect target must be an absolute URL on a trusted origin: anything else is an open redirect. */
 function requireTrustedCallback(raw: string | undefined, trusted: readonly string[]): string | null {
@@ -122,7 +122,7 @@ export function oauthRoutes(
   }
 
   const callbackResponses = {
-    200: { description: 'Signed in (no callback was given)', schema: signInResponse },
+    200: { description: 'Signed in (no callback was given)', schema: SignInResponse },
     302: { description: 'Back to the callback, signed in (cookie set) or with `?error=CODE`' },
     403: {
       description: 'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser',
@@ -140,7 +140,7 @@ export function oauthRoutes(
       responses: {
         200: {
           description: 'Providers',
-          schema: z.array(z.object({ provider: z.string(), auth_url: z.string() })),
+          schema: OAuthProvidersResponse,
         },
       },
       handler: (c) =>
@@ -156,14 +156,11 @@ export function oauthRoutes(
       path: '/login/:provider',
       summary: 'Start a social sign-in: PKCE S256, a single-use state bound to the provider, a nonce',
       tags: ['oauth'],
-      query: z.object({
-        callback: z.string().max(2048).optional(),
-        redirect: z.enum(['1', '0', 'true', 'false']).optional(),
-      }),
+      query: OAuthLoginQuery,
       responses: {
         200: {
           description: 'Where to send the person',
-          schema: z.object({ redirect: z.string(), state: z.string() }),
+          schema: OAuthLoginResponse,
         },
         302: { description: 'With `redirect=1`: straight to the provider' },
         403: { description: 'UNTRUSTED_REDIRECT' },
@@ -198,7 +195,7 @@ export function oauthRoutes(
       path: '/callback/:provider',
       summary: 'The provider returns here with `code` and `state`',
       tags: ['oauth'],
-      query: callbackParams,
+      query: OAuthCallbackParams,
       responses: callbackResponses,
       handler: (c, { query }) => completeSignIn(c, query),
     }),
@@ -207,7 +204,7 @@ export function oauthRoutes(
       path: '/callback/:provider',
       summary: 'The same, for providers that post the response (`response_mode=form_post`)',
       tags: ['oauth'],
-      body: callbackParams,
+      body: OAuthCallbackParams,
       acceptsForm: true,
       responses: callbackResponses,
       handler: (c, { body }) => completeSignIn(c, body),

@@ -1,7 +1,14 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  AcceptInviteResponse,
+  CreateInviteRequest,
+  InviteList,
+  InviteResponse,
+  WithdrawInviteResponse,
+} from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderInviteEmail } from '../../mail/index.js';
 import { clientIP, proveEmail, requireEmail, requireSession } from '../identity/identity.js';
@@ -12,14 +19,6 @@ import { checkInvite, requireManager, requireOrgRole } from './policy.js';
 
 const INVITE_TTL_SECONDS = 7 * 24 * 3600;
 const seconds = (ms: number) => Math.floor(ms / 1000);
-const inviteBody = z.object({
-  id: z.string(),
-  email: z.string(),
-  role: z.string(),
-  expires_at: z.number(),
-  accept_url: z.string().optional(),
-  token: z.string().optional(),
-});
 
 export function inviteRoutes(context: OrgsContext) {
   const { services, orgs, invites, links } = context;
@@ -30,9 +29,9 @@ export function inviteRoutes(context: OrgsContext) {
       summary: 'Invite someone by email (7 days, single use); the link to the hosted accept page is emailed',
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
-      body: z.object({ email: z.unknown().optional(), role: z.unknown().optional() }),
+      body: handChecked(CreateInviteRequest, ['email', 'role']),
       responses: {
-        201: { description: 'Invited', schema: inviteBody },
+        201: { description: 'Invited', schema: InviteResponse },
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or BAD_ROLE' },
         403: { description: 'FORBIDDEN: members cannot invite; only owners invite owners' },
         404: { description: 'ORG_NOT_FOUND' },
@@ -98,7 +97,7 @@ export function inviteRoutes(context: OrgsContext) {
       responses: {
         200: {
           description: 'Pending invites',
-          schema: z.array(inviteBody.omit({ accept_url: true, token: true })),
+          schema: InviteList,
         },
         403: { description: 'FORBIDDEN' },
         404: { description: 'ORG_NOT_FOUND' },
@@ -119,7 +118,7 @@ export function inviteRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: {
-        200: { description: 'Withdrawn', schema: z.object({ id: z.string(), revoked: z.literal(true) }) },
+        200: { description: 'Withdrawn', schema: WithdrawInviteResponse },
         403: { description: 'FORBIDDEN' },
         404: { description: 'ORG_NOT_FOUND or INVITE_NOT_FOUND' },
       },
@@ -148,7 +147,7 @@ export function inviteRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Joined', schema: z.object({ org_id: z.string(), role: z.string() }) },
+        200: { description: 'Joined', schema: AcceptInviteResponse },
         401: { description: 'UNAUTHORIZED' },
         403: {
           description:

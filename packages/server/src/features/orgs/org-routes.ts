@@ -1,8 +1,19 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  ChangeMemberRoleRequest,
+  ChangeMemberRoleResponse,
+  CreateOrgRequest,
+  DeleteOrgResponse,
+  MemberList,
+  Org,
+  OrgList,
+  OrgView,
+  RemoveMemberResponse,
+} from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import { toHex } from '../../crypto/random.js';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { clientIP, requireSession } from '../identity/identity.js';
@@ -18,13 +29,6 @@ import {
 } from './policy.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
-const orgBody = z.object({ id: z.string(), name: z.string(), created_at: z.number(), role: z.string() });
-const memberBody = z.object({
-  user_id: z.string(),
-  email: z.string().nullable(),
-  role: z.string(),
-  joined_at: z.number(),
-});
 
 export function orgRoutes(context: OrgsContext) {
   const { services, orgs } = context;
@@ -52,9 +56,9 @@ export function orgRoutes(context: OrgsContext) {
       summary: 'Create an org; the caller becomes its owner',
       tags: ['orgs'],
       security: ['session', 'sessionCookie'],
-      body: z.object({ name: z.string().trim().min(1).max(200), id: z.string().optional() }),
+      body: CreateOrgRequest,
       responses: {
-        201: { description: 'Created', schema: orgBody },
+        201: { description: 'Created', schema: Org },
         400: { description: 'BAD_ORG_ID' },
         401: { description: 'UNAUTHORIZED' },
         409: { description: 'ORG_EXISTS' },
@@ -93,7 +97,7 @@ export function orgRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie'],
       responses: {
-        200: { description: 'Orgs', schema: z.array(orgBody) },
+        200: { description: 'Orgs', schema: OrgList },
         401: { description: 'UNAUTHORIZED' },
       },
       handler: async (c) => {
@@ -116,7 +120,7 @@ export function orgRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: {
-        200: { description: 'The org', schema: orgBody.extend({ role: z.string().nullable() }) },
+        200: { description: 'The org', schema: OrgView },
         404: { description: 'ORG_NOT_FOUND (also for non-members)' },
       },
       handler: async (c) => {
@@ -138,7 +142,7 @@ export function orgRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: {
-        200: { description: 'Deleted', schema: z.object({ id: z.string(), deleted: z.literal(true) }) },
+        200: { description: 'Deleted', schema: DeleteOrgResponse },
         403: { description: 'FORBIDDEN: not an owner' },
         404: { description: 'ORG_NOT_FOUND' },
         409: { description: "DEFAULT_ORG: the deployment's default org stays" },
@@ -166,7 +170,7 @@ export function orgRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: {
-        200: { description: 'Members', schema: z.array(memberBody) },
+        200: { description: 'Members', schema: MemberList },
         404: { description: 'ORG_NOT_FOUND' },
       },
       handler: async (c) => {
@@ -189,9 +193,9 @@ export function orgRoutes(context: OrgsContext) {
       summary: "Change a member's role (owners and admins; only owners grant or change owner)",
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
-      body: z.object({ role: z.unknown() }),
+      body: handChecked(ChangeMemberRoleRequest, ['role']),
       responses: {
-        200: { description: 'Changed', schema: memberBody.omit({ email: true, joined_at: true }) },
+        200: { description: 'Changed', schema: ChangeMemberRoleResponse },
         400: { description: 'BAD_ROLE' },
         403: { description: 'FORBIDDEN' },
         404: { description: 'ORG_NOT_FOUND or MEMBER_NOT_FOUND' },
@@ -231,7 +235,7 @@ export function orgRoutes(context: OrgsContext) {
       tags: ['orgs'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: {
-        200: { description: 'Removed', schema: z.object({ user_id: z.string(), removed: z.literal(true) }) },
+        200: { description: 'Removed', schema: RemoveMemberResponse },
         403: { description: 'FORBIDDEN' },
         404: { description: 'ORG_NOT_FOUND or MEMBER_NOT_FOUND' },
         409: { description: 'LAST_OWNER' },

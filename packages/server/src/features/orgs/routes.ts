@@ -1,9 +1,7 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { DiscoverResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
 import { requestAPIURL } from './org-hosts.js';
-
-const discovery = z.object({ id: z.string(), name: z.string(), api_url: z.string() });
 
 export const discoverRoutes = [
   defineRoute({
@@ -11,7 +9,10 @@ export const discoverRoutes = [
     path: '/discover',
     summary: 'The org this base URL serves and its canonical api_url',
     tags: ['rbac'],
-    responses: { 200: { description: 'The org', schema: discovery }, 404: { description: 'Unknown org' } },
+    responses: {
+      200: { description: 'The org', schema: DiscoverResponse },
+      404: { description: 'Unknown org' },
+    },
     handler: async (c, _input, { config, orgs }) => {
       const org = await orgs.find(c.get('orgId'));
       if (!org) throw new PylonError('org_not_found');

@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { SelectOrgRequest, SelectOrgResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
 import { requireSession } from '../identity/identity.js';
 import type { OrgsContext } from './feature.js';
@@ -13,9 +13,9 @@ export function selectOrgRoutes(context: OrgsContext) {
       summary: "Choose the session's active org (null clears it); reflected in /me as tenantId and roles",
       tags: ['orgs'],
       security: ['session', 'sessionCookie'],
-      body: z.object({ orgId: z.string().nullable() }),
+      body: SelectOrgRequest,
       responses: {
-        200: { description: 'Selected', schema: z.object({ tenantId: z.string().nullable() }) },
+        200: { description: 'Selected', schema: SelectOrgResponse },
         401: { description: 'UNAUTHORIZED' },
         403: { description: 'NOT_A_MEMBER' },
       },

@@ -1,5 +1,11 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  AppList,
+  DisableAppResponse,
+  RegisterAppRequest,
+  RegisterAppResponse,
+  RotateAppTokenResponse,
+} from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -9,15 +15,6 @@ import { auditActor, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
-
-const appSummary = z.object({
-  app_id: z.string(),
-  name: z.string(),
-  owner: z.string(),
-  description: z.string().optional(),
-  status: z.enum(['active', 'disabled']),
-  created_at: z.number(),
-});
 
 export function appRoutes(context: RBACContext) {
   const { services, apps } = context;
@@ -35,7 +32,7 @@ export function appRoutes(context: RBACContext) {
       tags: ['apps'],
       security: ['session', 'adminToken'],
       responses: {
-        200: { description: 'Apps', schema: z.object({ apps: z.array(appSummary) }) },
+        200: { description: 'Apps', schema: AppList },
         403: { description: 'insufficient_capability' },
       },
       handler: async (c) => {
@@ -60,17 +57,13 @@ export function appRoutes(context: RBACContext) {
         'Register an app; its id is its name (a slug) and its token is shown once. Registering a disabled app again re-enables it with a new token',
       tags: ['apps'],
       security: ['session', 'adminToken'],
-      body: z.object({
-        name: z.string(),
-        owner: z.string().min(1).max(320),
-        description: z.string().max(1000).optional(),
-      }),
+      body: RegisterAppRequest,
       responses: {
         200: {
           description: 'A disabled app re-enabled with a new token',
-          schema: z.object({ app_id: z.string(), app_token: z.string() }),
+          schema: RegisterAppResponse,
         },
-        201: { description: 'Registered', schema: z.object({ app_id: z.string(), app_token: z.string() }) },
+        201: { description: 'Registered', schema: RegisterAppResponse },
         400: { description: 'invalid_app_id (not a slug, or the reserved `pylon`)' },
         403: { description: 'insufficient_capability' },
         409: { description: 'app_exists: an active app has this name' },
@@ -141,7 +134,7 @@ export function appRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Disabled',
-          schema: z.object({ app_id: z.string(), status: z.literal('disabled') }),
+          schema: DisableAppResponse,
         },
         403: { description: 'insufficient_capability' },
         404: { description: 'app_not_found' },
@@ -172,7 +165,7 @@ export function appRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Rotated',
-          schema: z.object({ app_id: z.string(), app_token: z.string(), rotated_at: z.number() }),
+          schema: RotateAppTokenResponse,
         },
         403: { description: 'insufficient_capability' },
         404: { description: 'app_not_found' },

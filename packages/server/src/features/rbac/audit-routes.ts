@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { AuditPage, AuditQuery } from '@pylon/core/wire';
 import { auditEntryBody, InvalidCursorError, latestAudit, queryAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { PYLON_CAPABILITIES } from './builtin-schema.js';
@@ -15,32 +15,11 @@ export function auditRoutes(context: RBACContext) {
         "The org's audit log, oldest first: the latest `limit` entries, or from `since` on, continued with `cursor`",
       tags: ['audit'],
       security: ['session', 'adminToken'],
-      query: z.object({
-        since: z.coerce.number().int().nonnegative().optional(),
-        limit: z.coerce.number().int().min(1).max(1000).optional(),
-        action: z.string().max(100).optional(),
-        cursor: z.string().max(200).optional(),
-      }),
+      query: AuditQuery,
       responses: {
         200: {
           description: 'A page of entries',
-          schema: z.object({
-            entries: z.array(
-              z.object({
-                ts: z.number(),
-                action: z.string(),
-                actor: z.string(),
-                actor_type: z.string(),
-                actor_id: z.string().nullable(),
-                target: z.string().optional(),
-                target_email: z.string().optional(),
-                target_hash: z.string().optional(),
-                detail: z.record(z.string(), z.unknown()).optional(),
-                org: z.string(),
-              }),
-            ),
-            next_cursor: z.string().optional(),
-          }),
+          schema: AuditPage,
         },
         400: { description: 'validation_failed (limit 1–1000) or invalid_cursor' },
         403: { description: 'insufficient_capability' },

@@ -1,6 +1,6 @@
 import { hashEmail, PylonError } from '@pylon/core';
+import { BootstrapRequest, BootstrapResponse } from '@pylon/core/wire';
 import { getCookie, setCookie } from 'hono/cookie';
-import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import { isInsecureLocalDevelopment, type PylonEnv } from '../../config/config.js';
 import { toBase64URL } from '../../crypto/random.js';
@@ -191,12 +191,12 @@ export function bootstrapRoutes(context: RBACContext) {
         'One-time claim of the deployment: pylon-admin and owner of the default org for PYLON_BOOTSTRAP_ADMIN_EMAIL (or, in development without it, the first verified sign-in)',
       tags: ['rbac'],
       security: ['session', 'sessionCookie'],
-      body: z.object({ csrf: z.string().max(100).optional() }),
+      body: BootstrapRequest,
       acceptsForm: true,
       responses: {
         200: {
           description: 'Granted',
-          schema: z.object({ email: z.string(), archetype: z.literal('pylon-admin') }),
+          schema: BootstrapResponse,
         },
         303: { description: 'A form post from the page: back to the page' },
         401: { description: 'no_session' },

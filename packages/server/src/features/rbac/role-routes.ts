@@ -1,20 +1,16 @@
 import { hashEmail, isValidEmail, normalizeEmail, PylonError } from '@pylon/core';
-import { z } from 'zod';
+import {
+  GrantList,
+  GrantRoleRequest,
+  GrantRoleResponse,
+  ListRolesQuery,
+  RevokeRoleResponse,
+} from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
 import { auditActor, callerName, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
-
-const grantBody = z.object({
-  email_hash: z.string(),
-  email: z.string().optional(),
-  app_id: z.string(),
-  archetype: z.string(),
-  capabilities: z.array(z.string()).optional(),
-  granted_at: z.number(),
-  granted_by: z.string(),
-});
 
 /**
  * A bare name in a grant (`admin`, as `pylon role grant --archetype admin` sends it) means the
@@ -51,16 +47,11 @@ export function roleRoutes(context: RBACContext) {
         "Grant an email an archetype (plus extra capabilities) in an app; replaces an earlier grant. Bare names mean the app's own",
       tags: ['roles'],
       security: ['session', 'adminToken'],
-      body: z.object({
-        email: z.string(),
-        app_id: z.string(),
-        archetype: z.string(),
-        capabilities: z.array(z.string()).max(200).optional(),
-      }),
+      body: GrantRoleRequest,
       responses: {
         200: {
           description: 'Granted',
-          schema: z.object({ email_hash: z.string(), app_id: z.string(), archetype: z.string() }),
+          schema: GrantRoleResponse,
         },
         400: { description: 'invalid_email, invalid_app_id, invalid_archetype or invalid_capability' },
         403: { description: 'insufficient_capability' },
@@ -115,9 +106,9 @@ export function roleRoutes(context: RBACContext) {
       summary: "The org's grants, optionally for one app",
       tags: ['roles'],
       security: ['session', 'adminToken'],
-      query: z.object({ app_id: z.string().optional() }),
+      query: ListRolesQuery,
       responses: {
-        200: { description: 'Grants', schema: z.object({ roles: z.array(grantBody) }) },
+        200: { description: 'Grants', schema: GrantList },
         403: { description: 'insufficient_capability' },
       },
       handler: async (c, { query }) => {
@@ -145,7 +136,7 @@ export function roleRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Revoked',
-          schema: z.object({ app_id: z.string(), email_hash: z.string(), revoked: z.literal(true) }),
+          schema: RevokeRoleResponse,
         },
         403: { description: 'insufficient_capability' },
         404: { description: 'grant_not_found' },

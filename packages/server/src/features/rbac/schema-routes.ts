@@ -1,4 +1,13 @@
 import { diffSchemas, expandAllArchetypes, PylonError, type SchemaDiff, SchemaError } from '@pylon/core';
+import {
+  ApproveMigrationRequest,
+  ApproveMigrationResponse,
+  CurrentSchema,
+  SchemaDiffResponse,
+  SchemaPushResponse,
+  SchemaVersions,
+  WithdrawPendingResponse,
+} from '@pylon/core/wire';
 import { z } from 'zod';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
@@ -11,11 +20,6 @@ import { contentHashOf, SchemaInputError, type StoredSchema, verifyPushedSchema 
 import type { SchemaVersion } from './schema-store.js';
 
 const APP_TOKEN_HEADER = 'x-pylon-app-token';
-
-const diffBody = z.object({
-  kind: z.enum(['additive', 'destructive']),
-  changes: z.array(z.record(z.string(), z.unknown())),
-});
 
 /** The wire codes for a bad prepared schema: 422 for foreign names, 400 for anything else. */
 function schemaFailure(error: unknown): never {
@@ -119,12 +123,7 @@ export function schemaRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Accepted, or pending approval',
-          schema: z.object({
-            status: z.enum(['accepted', 'pending_approval']),
-            version: z.number(),
-            current_version: z.number().nullable().optional(),
-            diff: diffBody.optional(),
-          }),
+          schema: SchemaPushResponse,
         },
         400: { description: 'invalid_schema' },
         401: { description: 'app_token_invalid' },
@@ -196,11 +195,7 @@ export function schemaRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'What a push would do',
-          schema: z.object({
-            current_version: z.number().nullable(),
-            would: z.enum(['accepted', 'pending_approval']),
-            diff: diffBody,
-          }),
+          schema: SchemaDiffResponse,
         },
         400: { description: 'invalid_schema' },
         401: { description: 'app_token_invalid or no_session' },
@@ -231,11 +226,7 @@ export function schemaRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Versions',
-          schema: z.object({
-            versions: z.array(z.record(z.string(), z.unknown())),
-            current_version: z.number().nullable(),
-            pending_version: z.number().nullable(),
-          }),
+          schema: SchemaVersions,
         },
         403: { description: 'insufficient_capability: not a member of the org' },
         404: { description: 'app_not_found' },
@@ -257,7 +248,7 @@ export function schemaRoutes(context: RBACContext) {
       tags: ['schemas'],
       security: ['session', 'adminToken'],
       responses: {
-        200: { description: 'The current version', schema: z.record(z.string(), z.unknown()) },
+        200: { description: 'The current version', schema: CurrentSchema },
         403: { description: 'insufficient_capability: not a member of the org' },
         404: { description: 'app_not_found, or not_found when nothing was pushed yet' },
       },
@@ -280,15 +271,11 @@ export function schemaRoutes(context: RBACContext) {
       summary: 'Make the pending version current; grants of archetypes it removed are revoked',
       tags: ['schemas'],
       security: ['session', 'adminToken'],
-      body: z.object({ version: z.number().int().positive() }),
+      body: ApproveMigrationRequest,
       responses: {
         200: {
           description: 'Approved',
-          schema: z.object({
-            status: z.literal('approved'),
-            version: z.number(),
-            roles_migrated: z.number(),
-          }),
+          schema: ApproveMigrationResponse,
         },
         403: { description: 'insufficient_capability' },
         404: { description: 'app_not_found, or nothing_pending (no pending version with that number)' },
@@ -347,11 +334,7 @@ export function schemaRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Withdrawn',
-          schema: z.object({
-            status: z.literal('withdrawn'),
-            version: z.number(),
-            current_version: z.number().nullable(),
-          }),
+          schema: WithdrawPendingResponse,
         },
         401: { description: 'app_token_invalid, or no_session' },
         403: { description: 'insufficient_capability or app_disabled' },

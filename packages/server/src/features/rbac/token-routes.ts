@@ -1,7 +1,8 @@
 import { PylonError } from '@pylon/core';
-import { z } from 'zod';
+import { TokenRequest, TokenResponse, WhoamiResponse } from '@pylon/core/wire';
 import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { requestAPIURL } from '../orgs/org-hosts.js';
 import { strongestPylonArchetype } from './builtin-schema.js';
@@ -20,11 +21,11 @@ export function tokenRoutes(context: RBACContext) {
         "Exchange the caller's session for a 30-second scoped token listing their capabilities in an app",
       tags: ['rbac'],
       security: ['session'],
-      body: z.object({ app_id: z.unknown().optional() }),
+      body: handChecked(TokenRequest, ['app_id']),
       responses: {
         200: {
           description: 'A scoped token (EdDSA JWT)',
-          schema: z.object({ scoped_token: z.string(), ttl: z.literal(30), expires_at: z.number() }),
+          schema: TokenResponse,
         },
         400: { description: 'invalid_app_id' },
         401: { description: 'no_session, expired or org_mismatch' },
@@ -74,12 +75,7 @@ export function tokenRoutes(context: RBACContext) {
       responses: {
         200: {
           description: 'Who the session is',
-          schema: z.object({
-            email: z.string(),
-            org_id: z.string(),
-            archetype: z.string().nullable(),
-            session_expires_at: z.number(),
-          }),
+          schema: WhoamiResponse,
         },
         401: { description: 'no_session, expired or org_mismatch' },
       },

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** The most entries one page of an audit log holds (the server's AUDIT_PAGE_MAX). */
+export const AUDIT_PAGE_MAX = 1000;
+
+/** `since` in milliseconds; without `since` or `cursor`, the latest `limit` entries. */
+export const AuditQuery = z.object({
+  since: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
+  action: z.string().max(100).optional(),
+  cursor: z.string().max(200).optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+/**
+ * One audit entry, on `GET /audit` (an org's, `ts` in milliseconds) and `GET /api/auth/audit/deployment`
+ * (deployment-wide). The `target_email` or `target_hash` names an email target (the hash for revoked grants).
+ */
+export const AuditEntry = z.object({
+  ts: z.number(),
+  action: z.string(),
+  actor: z.string(),
+  actor_type: z.string(),
+  actor_id: z.string().nullable(),
+  target: z.string().optional(),
+  target_email: z.string().optional(),
+  target_hash: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  org: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** A page of entries, oldest first; `next_cursor` when more follow. */
+export const AuditPage = z.object({ entries: z.array(AuditEntry), next_cursor: z.string().optional() });
+export type AuditPage = z.infer<typeof AuditPage>;
