@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENT_AUDIT, queryAudit } from '../../src/audit/audit-log.js';
 import { base32Decode, hotp, timeStep } from '../../src/features/mfa/totp.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
@@ -79,10 +78,10 @@ describe.each(testDatabases)('account takeover defences on $kind', (database) =>
       password: 'INVALID_CREDENTIALS',
       apiKey: 401,
     });
-    const { entries } = await queryAudit(t.storage.db, {
-      org: DEPLOYMENT_AUDIT,
-      action: 'user.email_verified',
+    const audit = await t.request('/api/auth/audit/deployment?action=user.email_verified&limit=1000', {
+      headers: { authorization: `Bearer ${ADMIN}` },
     });
+    const { entries } = (await audit.json()) as { entries: Body[] };
     const proof = entries.find((entry) => entry.target === attacker.userId);
     expect(proof?.detail).toEqual({
       method: 'magic_code',
