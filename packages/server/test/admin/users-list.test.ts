@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../src/features/identity/user-store.js';
+import { OrgStore } from '../../src/features/orgs/org-store.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -59,10 +60,8 @@ describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
     memberToken = member.token;
     strangerToken = (await signIn('stranger@example.com')).token;
     await t.request('/bootstrap', { method: 'POST', headers: { authorization: `Bearer ${bossToken}` } });
-    await t.storage.db
-      .insertInto('org_members')
-      .values({ org_id: 'default', user_id: member.user_id, role: 'member', joined_at: t.clock.now() })
-      .execute();
+    const orgs = new OrgStore(t.storage.db, t.storage.dialect);
+    await orgs.addMember(t.storage.db, 'default', member.user_id, 'member', t.clock.now());
     const guest = await t.request('/api/auth/guest', { method: 'POST' });
     guestToken = ((await guest.json()) as { token: string }).token;
 
