@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserStore } from '../../src/features/identity/user-store.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -291,16 +292,13 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     expect(a.body.userId).not.toBe(b.body.userId);
 
     // A link recorded for (issuer, subject) is what maps an outside identity onto a local account.
-    await t.storage.db
-      .insertInto('identities')
-      .values({
-        provider: `jwt:${ISSUER}`,
-        subject: 'linked-subject',
-        user_id: signedIn.user_id,
-        email: null,
-        created_at: t.clock.now(),
-      })
-      .execute();
+    await new UserStore(t.storage.db, t.server.services.random).linkIdentity(t.storage.db, {
+      provider: `jwt:${ISSUER}`,
+      subject: 'linked-subject',
+      userId: signedIn.user_id,
+      email: null,
+      now: t.clock.now(),
+    });
     const linked = await me({ authorization: `Bearer ${await token({ sub: 'linked-subject' })}` });
     expect(linked.body.userId).toBe(signedIn.user_id);
     const notLinked = await me({

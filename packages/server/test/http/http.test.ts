@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { OrgStore } from '../../src/features/orgs/org-store.js';
 import { defineRoute } from '../../src/http/route-table.js';
 import { createServer, type Feature } from '../../src/server.js';
 import { testDatabases } from '../support/databases.js';
@@ -159,7 +160,11 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
   });
 
   it('routes the org base: the default org at the root and under /o/{id}; an unknown org is 404', async () => {
-    await t.storage.db.insertInto('orgs').values({ id: 'acme', name: 'Acme', created_at: 1 }).execute();
+    await new OrgStore(t.storage.db, t.storage.dialect).create(t.storage.db, {
+      id: 'acme',
+      name: 'Acme',
+      now: 1,
+    });
     expect(await (await t.request('/o/acme/probe/org')).json()).toEqual({ org: 'acme', n: null });
     expect(await (await t.request('/o/acme/discover')).json()).toEqual({
       id: 'acme',
