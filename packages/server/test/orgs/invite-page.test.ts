@@ -4,6 +4,8 @@ import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
+const ADMIN = 'admin-token-for-invite-page-tests-0123456789';
+
 const ORIGIN = 'http://localhost:4000';
 type Body = Record<string, unknown> & { error?: { code: string } };
 
@@ -77,6 +79,7 @@ describe.each(testDatabases)('the hosted invite page on $kind', (database) => {
 
   beforeAll(async () => {
     t = await startTestServer(database, {
+      env: { PYLON_ADMIN_TOKEN: ADMIN },
       logger: createLogger('info', { write: (line: string) => void logLines.push(line) }),
     });
   });
@@ -145,14 +148,13 @@ describe.each(testDatabases)('the hosted invite page on $kind', (database) => {
     expect(members.body).toEqual(
       expect.arrayContaining([expect.objectContaining({ email, role: 'member' })]),
     );
-    // Read from the table: whichever audit scope identity events are filed under.
-    const proofs = await t.storage.db
-      .selectFrom('audit_events')
-      .select('detail')
-      .where('action', '=', 'user.email_verified')
-      .where('detail', 'like', '%"method":"invite"%')
-      .execute();
-    expect(proofs.map((e) => JSON.parse(e.detail!))).toEqual([
+    // Identity events belong to the deployment, not the org: its admins read them.
+    const audit = await t.request('/api/auth/audit/deployment?action=user.email_verified&limit=1000', {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    const { entries } = (await audit.json()) as { entries: Array<{ detail?: { method?: string } }> };
+    const proofs = entries.filter((e) => e.detail?.method === 'invite');
+    expect(proofs.map((e) => e.detail)).toEqual([
       { method: 'invite', revoked_sessions: 1, dropped_credentials: [] },
     ]);
   });
