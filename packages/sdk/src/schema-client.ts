@@ -1,4 +1,10 @@
-import { canonicalJSON, type PreparedSchema, SchemaError, verifyPreparedSchema } from '@pylon/core';
+import {
+  canonicalJSON,
+  type PreparedSchema,
+  SchemaError,
+  SchemaPushResponse,
+  verifyPreparedSchema,
+} from '@pylon/core';
 import {
   AppTokenInvalidError,
   InvalidSchemaError,
@@ -81,13 +87,14 @@ export function pylonSchemaClient(options: PylonSchemaClientOptions): PylonSchem
         throw new SchemaPushFailedError(error.message);
       });
       if (!response.ok) throw pushError(await readServerError(response));
-      const result = (await response.json().catch(() => undefined)) as SchemaPushResult | undefined;
-      if (result?.status !== 'accepted' && result?.status !== 'pending_approval') {
+      const result = SchemaPushResponse.safeParse(await response.json().catch(() => undefined));
+      if (!result.success) {
         throw new SchemaPushFailedError('Schema push failed: Pylon answered an unexpected body', {
           status: response.status,
         });
       }
-      return result;
+      // The contract's shape, read; the public type names which fields go with which status.
+      return result.data as SchemaPushResult;
     },
 
     async current() {

@@ -1,4 +1,10 @@
-import { isValidEmail } from '@pylon/core';
+import {
+  AppList,
+  DisableAppResponse,
+  isValidEmail,
+  RegisterAppResponse,
+  RotateAppTokenResponse,
+} from '@pylon/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
@@ -8,15 +14,6 @@ interface OrgOptions {
   org?: string;
   orgUrl?: string;
   json?: boolean;
-}
-
-interface AppSummary {
-  app_id: string;
-  name: string;
-  owner: string;
-  description?: string;
-  status: string;
-  created_at: number;
 }
 
 /** The owner is a person to reach about the app, so an email (exit 2 otherwise). */
@@ -41,27 +38,33 @@ export function registerAppCommands(program: Command, context: CommandContext): 
     ),
   ).action(async (options: OrgOptions & { name: string; owner: string; description?: string }) => {
     const { client, session } = await context.connect(options);
-    const answer = await client.call<{ app_id: string; app_token: string }>({
-      method: 'POST',
-      path: '/apps',
-      bearer: session.token,
-      json: {
-        name: options.name,
-        owner: options.owner,
-        ...(options.description === undefined ? {} : { description: options.description }),
+    const answer = await client.call(
+      {
+        method: 'POST',
+        path: '/apps',
+        bearer: session.token,
+        json: {
+          name: options.name,
+          owner: options.owner,
+          ...(options.description === undefined ? {} : { description: options.description }),
+        },
       },
-    });
+      RegisterAppResponse,
+    );
     printToken(context, options, answer, `registered app ${answer.app_id}`);
   });
 
   withJSONOption(withOrgOptions(app.command('list').description("list the org's apps"))).action(
     async (options: OrgOptions) => {
       const { client, session } = await context.connect(options);
-      const answer = await client.call<{ apps: AppSummary[] }>({
-        method: 'GET',
-        path: '/apps',
-        bearer: session.token,
-      });
+      const answer = await client.call(
+        {
+          method: 'GET',
+          path: '/apps',
+          bearer: session.token,
+        },
+        AppList,
+      );
       if (options.json) return context.printer.json(answer);
       if (answer.apps.length === 0) return context.printer.note('no apps registered');
       context.printer.raw(
@@ -88,11 +91,14 @@ export function registerAppCommands(program: Command, context: CommandContext): 
     ),
   ).action(async (options: OrgOptions & { id: string }) => {
     const { client, session } = await context.connect(options);
-    const answer = await client.call<{ app_id: string; status: string }>({
-      method: 'DELETE',
-      path: `/apps/${encodeURIComponent(options.id)}`,
-      bearer: session.token,
-    });
+    const answer = await client.call(
+      {
+        method: 'DELETE',
+        path: `/apps/${encodeURIComponent(options.id)}`,
+        bearer: session.token,
+      },
+      DisableAppResponse,
+    );
     if (options.json) return context.printer.json(answer);
     context.printer.note(`app ${answer.app_id} is ${answer.status}`);
   });
@@ -106,11 +112,14 @@ export function registerAppCommands(program: Command, context: CommandContext): 
     ),
   ).action(async (options: OrgOptions & { id: string }) => {
     const { client, session } = await context.connect(options);
-    const answer = await client.call<{ app_id: string; app_token: string; rotated_at: number }>({
-      method: 'POST',
-      path: `/apps/${encodeURIComponent(options.id)}/token/rotate`,
-      bearer: session.token,
-    });
+    const answer = await client.call(
+      {
+        method: 'POST',
+        path: `/apps/${encodeURIComponent(options.id)}/token/rotate`,
+        bearer: session.token,
+      },
+      RotateAppTokenResponse,
+    );
     printToken(
       context,
       options,

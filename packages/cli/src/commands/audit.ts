@@ -1,3 +1,4 @@
+import { AuditPage as AuditPageSchema } from '@pylon/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type AuditEntry, type AuditPage, AuditPosition } from '../audit/audit-position.js';
 import { parseSince } from '../audit/since.js';
@@ -74,17 +75,20 @@ async function tail(context: CommandContext, options: TailOptions): Promise<void
   }
   const { client, session } = await context.connect(options);
   const fetchPage = (position: { since?: number; cursor?: string }): Promise<AuditPage> =>
-    client.call<AuditPage>({
-      method: 'GET',
-      path: '/audit',
-      bearer: session.token,
-      query: {
-        since: position.since?.toString(),
-        cursor: position.cursor,
-        limit: options.limit?.toString(),
-        action: options.action,
+    client.call(
+      {
+        method: 'GET',
+        path: '/audit',
+        bearer: session.token,
+        query: {
+          since: position.since?.toString(),
+          cursor: position.cursor,
+          limit: options.limit?.toString(),
+          action: options.action,
+        },
       },
-    });
+      AuditPageSchema,
+    );
 
   if (!options.follow) {
     const page = await fetchPage({ since, ...(options.cursor ? { cursor: options.cursor } : {}) });

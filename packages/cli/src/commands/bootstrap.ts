@@ -1,3 +1,4 @@
+import { BootstrapResponse } from '@pylon/core';
 import type { Command } from 'commander';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
 import type { IdentityOptions } from './identity-admin.js';
@@ -17,11 +18,14 @@ export function registerBootstrapCommand(program: Command, context: CommandConte
     ),
   ).action(async (options: IdentityOptions) => {
     const { org, client, session } = await context.connect(options);
-    const answer = await client.call<{ email: string; archetype: string }>({
-      method: 'POST',
-      path: '/bootstrap',
-      bearer: session.token,
-    });
+    const answer = await client.call(
+      {
+        method: 'POST',
+        path: '/bootstrap',
+        bearer: session.token,
+      },
+      BootstrapResponse,
+    );
     if (options.json) return context.printer.json(answer);
     context.printer.out(`granted ${answer.archetype} to ${answer.email} in ${org.id}`);
   });

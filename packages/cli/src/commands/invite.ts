@@ -1,3 +1,4 @@
+import { InviteList, InviteResponse, WithdrawInviteResponse } from '@pylon/core';
 import type { Command } from 'commander';
 import { renderTable } from '../output/table.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -10,14 +11,6 @@ import {
   segment,
   withOrgIdOption,
 } from './identity-admin.js';
-
-interface Invite {
-  id: string;
-  email: string;
-  role: string;
-  expires_at: number;
-  accept_url?: string;
-}
 
 type InviteOptions = IdentityOptions & { orgId: string };
 
@@ -34,12 +27,15 @@ export function registerInviteCommands(program: Command, context: CommandContext
     .addOption(roleOption('the role the invite grants', 'member'))
     .action(async (options: InviteOptions & { email: string; role: string }) => {
       const { client, session } = await connectIdentity(context, options);
-      const created = await client.call<Invite>({
-        method: 'POST',
-        path: `/api/auth/orgs/${segment(options.orgId)}/invites`,
-        bearer: session.token,
-        json: { email: options.email, role: options.role },
-      });
+      const created = await client.call(
+        {
+          method: 'POST',
+          path: `/api/auth/orgs/${segment(options.orgId)}/invites`,
+          bearer: session.token,
+          json: { email: options.email, role: options.role },
+        },
+        InviteResponse,
+      );
       // The answer as the server gave it: it carries a bare token only in development mode.
       if (options.json) return context.printer.json(created);
       context.printer.note(
@@ -50,11 +46,14 @@ export function registerInviteCommands(program: Command, context: CommandContext
 
   command('list', 'pending invites (owners and admins)').action(async (options: InviteOptions) => {
     const { client, session } = await connectIdentity(context, options);
-    const invites = await client.callList<Invite>({
-      method: 'GET',
-      path: `/api/auth/orgs/${segment(options.orgId)}/invites`,
-      bearer: session.token,
-    });
+    const invites = await client.callList(
+      {
+        method: 'GET',
+        path: `/api/auth/orgs/${segment(options.orgId)}/invites`,
+        bearer: session.token,
+      },
+      InviteList,
+    );
     if (options.json) return context.printer.json(invites);
     if (invites.length === 0) return context.printer.note(`no pending invites in ${options.orgId}`);
     context.printer.raw(
@@ -69,11 +68,14 @@ export function registerInviteCommands(program: Command, context: CommandContext
     .requiredOption('--id <invite>', 'the invite id, as `invite list` shows it')
     .action(async (options: InviteOptions & { id: string }) => {
       const { client, session } = await connectIdentity(context, options);
-      const revoked = await client.call<{ id: string; revoked: boolean }>({
-        method: 'DELETE',
-        path: `/api/auth/orgs/${segment(options.orgId)}/invites/${segment(options.id)}`,
-        bearer: session.token,
-      });
+      const revoked = await client.call(
+        {
+          method: 'DELETE',
+          path: `/api/auth/orgs/${segment(options.orgId)}/invites/${segment(options.id)}`,
+          bearer: session.token,
+        },
+        WithdrawInviteResponse,
+      );
       if (options.json) return context.printer.json(revoked);
       context.printer.note(`withdrew invite ${revoked.id}`);
     });

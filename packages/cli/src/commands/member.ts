@@ -1,3 +1,4 @@
+import { ChangeMemberRoleResponse, MemberList, RemoveMemberResponse } from '@pylon/core';
 import type { Command } from 'commander';
 import { renderTable } from '../output/table.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -9,13 +10,6 @@ import {
   segment,
   withOrgIdOption,
 } from './identity-admin.js';
-
-interface Member {
-  user_id: string;
-  email: string | null;
-  role: string;
-  joined_at: number;
-}
 
 type MemberOptions = IdentityOptions & { orgId: string };
 
@@ -29,11 +23,14 @@ export function registerMemberCommands(program: Command, context: CommandContext
 
   command('list', "the org's members (any member may read)").action(async (options: MemberOptions) => {
     const { client, session } = await connectIdentity(context, options);
-    const members = await client.callList<Member>({
-      method: 'GET',
-      path: `/api/auth/orgs/${segment(options.orgId)}/members`,
-      bearer: session.token,
-    });
+    const members = await client.callList(
+      {
+        method: 'GET',
+        path: `/api/auth/orgs/${segment(options.orgId)}/members`,
+        bearer: session.token,
+      },
+      MemberList,
+    );
     if (options.json) return context.printer.json(members);
     context.printer.raw(
       renderTable(
@@ -53,12 +50,15 @@ export function registerMemberCommands(program: Command, context: CommandContext
     .addOption(roleOption('the new role'))
     .action(async (options: MemberOptions & { userId: string; role: string }) => {
       const { client, session } = await connectIdentity(context, options);
-      const changed = await client.call<{ user_id: string; role: string }>({
-        method: 'PUT',
-        path: `/api/auth/orgs/${segment(options.orgId)}/members/${segment(options.userId)}`,
-        bearer: session.token,
-        json: { role: options.role },
-      });
+      const changed = await client.call(
+        {
+          method: 'PUT',
+          path: `/api/auth/orgs/${segment(options.orgId)}/members/${segment(options.userId)}`,
+          bearer: session.token,
+          json: { role: options.role },
+        },
+        ChangeMemberRoleResponse,
+      );
       if (options.json) return context.printer.json(changed);
       context.printer.note(`${changed.user_id} is now ${changed.role} in ${options.orgId}`);
     });
@@ -67,11 +67,14 @@ export function registerMemberCommands(program: Command, context: CommandContext
     .requiredOption('--user-id <id>', 'the member, as `member list` shows them')
     .action(async (options: MemberOptions & { userId: string }) => {
       const { client, session } = await connectIdentity(context, options);
-      const removed = await client.call<{ user_id: string; removed: boolean }>({
-        method: 'DELETE',
-        path: `/api/auth/orgs/${segment(options.orgId)}/members/${segment(options.userId)}`,
-        bearer: session.token,
-      });
+      const removed = await client.call(
+        {
+          method: 'DELETE',
+          path: `/api/auth/orgs/${segment(options.orgId)}/members/${segment(options.userId)}`,
+          bearer: session.token,
+        },
+        RemoveMemberResponse,
+      );
       if (options.json) return context.printer.json(removed);
       context.printer.note(`removed ${removed.user_id} from ${options.orgId}`);
     });

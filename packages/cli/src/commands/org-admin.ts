@@ -1,3 +1,4 @@
+import { DeleteOrgResponse, Org, OrgList, OrgView } from '@pylon/core';
 import type { Command } from 'commander';
 import { renderTable } from '../output/table.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -9,13 +10,6 @@ import {
   segment,
 } from './identity-admin.js';
 
-interface OrgSummary {
-  id: string;
-  name: string;
-  created_at: number;
-  role: string | null;
-}
-
 /** `pylon org …`: the orgs of the deployment, on the identity surface (`/api/auth/orgs`). */
 export function registerOrgAdminCommands(program: Command, context: CommandContext): void {
   const org = program
@@ -26,11 +20,14 @@ export function registerOrgAdminCommands(program: Command, context: CommandConte
     withOrgOptions(org.command('list').description('the orgs you belong to, with your role')),
   ).action(async (options: IdentityOptions) => {
     const { client, session } = await connectIdentity(context, options);
-    const orgs = await client.callList<OrgSummary>({
-      method: 'GET',
-      path: '/api/auth/orgs',
-      bearer: session.token,
-    });
+    const orgs = await client.callList(
+      {
+        method: 'GET',
+        path: '/api/auth/orgs',
+        bearer: session.token,
+      },
+      OrgList,
+    );
     if (options.json) return context.printer.json(orgs);
     if (orgs.length === 0) return context.printer.note('you belong to no org');
     context.printer.raw(
@@ -51,12 +48,15 @@ export function registerOrgAdminCommands(program: Command, context: CommandConte
     ),
   ).action(async (options: IdentityOptions & { name: string; id?: string }) => {
     const { client, session } = await connectIdentity(context, options);
-    const created = await client.call<OrgSummary>({
-      method: 'POST',
-      path: '/api/auth/orgs',
-      bearer: session.token,
-      json: { name: options.name, ...(options.id === undefined ? {} : { id: options.id }) },
-    });
+    const created = await client.call(
+      {
+        method: 'POST',
+        path: '/api/auth/orgs',
+        bearer: session.token,
+        json: { name: options.name, ...(options.id === undefined ? {} : { id: options.id }) },
+      },
+      Org,
+    );
     if (options.json) return context.printer.json(created);
     context.printer.out(`created org ${created.id} (${created.name}); you are its ${created.role}`);
   });
@@ -70,11 +70,14 @@ export function registerOrgAdminCommands(program: Command, context: CommandConte
     ),
   ).action(async (options: IdentityOptions & { id: string }) => {
     const { client, session } = await connectIdentity(context, options);
-    const shown = await client.call<OrgSummary>({
-      method: 'GET',
-      path: `/api/auth/orgs/${segment(options.id)}`,
-      bearer: session.token,
-    });
+    const shown = await client.call(
+      {
+        method: 'GET',
+        path: `/api/auth/orgs/${segment(options.id)}`,
+        bearer: session.token,
+      },
+      OrgView,
+    );
     if (options.json) return context.printer.json(shown);
     context.printer.out(
       [
@@ -95,11 +98,14 @@ export function registerOrgAdminCommands(program: Command, context: CommandConte
     ),
   ).action(async (options: IdentityOptions & { id: string }) => {
     const { client, session } = await connectIdentity(context, options);
-    const deleted = await client.call<{ id: string; deleted: boolean }>({
-      method: 'DELETE',
-      path: `/api/auth/orgs/${segment(options.id)}`,
-      bearer: session.token,
-    });
+    const deleted = await client.call(
+      {
+        method: 'DELETE',
+        path: `/api/auth/orgs/${segment(options.id)}`,
+        bearer: session.token,
+      },
+      DeleteOrgResponse,
+    );
     if (options.json) return context.printer.json(deleted);
     context.printer.note(`deleted org ${deleted.id}`);
   });

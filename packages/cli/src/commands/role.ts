@@ -1,4 +1,4 @@
-import { hashEmail, isValidEmail } from '@pylon/core';
+import { GrantList, GrantRoleResponse, hashEmail, isValidEmail, RevokeRoleResponse } from '@pylon/core';
 import type { Command } from 'commander';
 import { CLIError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
@@ -10,16 +10,6 @@ interface OrgOptions {
   org?: string;
   orgUrl?: string;
   json?: boolean;
-}
-
-interface Grant {
-  email_hash: string;
-  email?: string;
-  app_id: string;
-  archetype: string;
-  capabilities?: string[];
-  granted_at: number;
-  granted_by: string;
 }
 
 /** The built-in app: its archetypes are bare (`pylon-admin`), its capabilities `pylon:…`. */
@@ -73,17 +63,20 @@ export function registerRoleCommands(program: Command, context: CommandContext):
         throw new CLIError(EXIT.usage, `--email ${options.email} is not an email address`);
       const { client, session } = await context.connect(options);
       const capabilities = options.capability?.map((name) => qualifyCapability(options.app, name));
-      const answer = await client.call<{ email_hash: string; app_id: string; archetype: string }>({
-        method: 'POST',
-        path: '/roles',
-        bearer: session.token,
-        json: {
-          email: options.email,
-          app_id: options.app,
-          archetype: qualifyArchetype(options.app, options.archetype),
-          ...(capabilities === undefined ? {} : { capabilities }),
+      const answer = await client.call(
+        {
+          method: 'POST',
+          path: '/roles',
+          bearer: session.token,
+          json: {
+            email: options.email,
+            app_id: options.app,
+            archetype: qualifyArchetype(options.app, options.archetype),
+            ...(capabilities === undefined ? {} : { capabilities }),
+          },
         },
-      });
+        GrantRoleResponse,
+      );
       if (options.json) return context.printer.json(answer);
       context.printer.note(
         `granted ${answer.archetype} in ${answer.app_id} to ${options.email.trim().toLowerCase()}`,
@@ -100,12 +93,15 @@ export function registerRoleCommands(program: Command, context: CommandContext):
     ),
   ).action(async (options: OrgOptions & { app: string }) => {
     const { client, session } = await context.connect(options);
-    const answer = await client.call<{ roles: Grant[] }>({
-      method: 'GET',
-      path: '/roles',
-      query: { app_id: options.app },
-      bearer: session.token,
-    });
+    const answer = await client.call(
+      {
+        method: 'GET',
+        path: '/roles',
+        query: { app_id: options.app },
+        bearer: session.token,
+      },
+      GrantList,
+    );
     if (options.json) return context.printer.json(answer);
     if (answer.roles.length === 0) return context.printer.note(`no grants in ${options.app}`);
     context.printer.raw(
@@ -134,11 +130,14 @@ export function registerRoleCommands(program: Command, context: CommandContext):
   ).action(async (options: OrgOptions & { app: string; email?: string; emailHash?: string }) => {
     const emailHash = grantKey(options);
     const { client, session } = await context.connect(options);
-    const answer = await client.call<{ app_id: string; email_hash: string; revoked: boolean }>({
-      method: 'DELETE',
-      path: `/roles/${encodeURIComponent(options.app)}/${emailHash}`,
-      bearer: session.token,
-    });
+    const answer = await client.call(
+      {
+        method: 'DELETE',
+        path: `/roles/${encodeURIComponent(options.app)}/${emailHash}`,
+        bearer: session.token,
+      },
+      RevokeRoleResponse,
+    );
     if (options.json) return context.printer.json(answer);
     context.printer.note(`revoked the grant of ${options.email ?? emailHash} in ${answer.app_id}`);
   });

@@ -1,4 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import {
+  ApproveMigrationResponse,
+  SchemaDiffResponse,
+  SchemaPushResponse,
+  WithdrawPendingResponse,
+} from '@pylon/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CLIError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
@@ -149,12 +155,15 @@ async function push(context: CommandContext, options: PushOptions): Promise<void
   const text = await readText(options.file);
   verifyPreparedFile(text, options.app);
   const org = await context.resolveOrg(options);
-  const answer = await context.client(org).call<PushAnswer>({
-    method: 'POST',
-    path: `/apps/${encodeURIComponent(options.app)}/schema`,
-    headers: { [APP_TOKEN_HEADER]: token },
-    rawJSON: text,
-  });
+  const answer = await context.client(org).call(
+    {
+      method: 'POST',
+      path: `/apps/${encodeURIComponent(options.app)}/schema`,
+      headers: { [APP_TOKEN_HEADER]: token },
+      rawJSON: text,
+    },
+    SchemaPushResponse,
+  );
   if (options.json) return context.printer.json(answer);
   if (answer.status === 'pending_approval') {
     context.printer.out(
@@ -170,13 +179,6 @@ async function push(context: CommandContext, options: PushOptions): Promise<void
   context.printer.out(`accepted: version ${answer.version} is current`);
 }
 
-interface PushAnswer {
-  status: 'accepted' | 'pending_approval';
-  version: number;
-  current_version?: number | null;
-  diff?: { kind: string; changes: unknown[] };
-}
-
 async function diff(context: CommandContext, options: PushOptions): Promise<void> {
   const text = await readText(options.file);
   verifyPreparedFile(text, options.app);
@@ -186,16 +188,15 @@ async function diff(context: CommandContext, options: PushOptions): Promise<void
     token !== undefined
       ? { headers: { [APP_TOKEN_HEADER]: token } }
       : { bearer: (await context.requireSession(org)).token };
-  const answer = await context.client(org).call<{
-    current_version: number | null;
-    would: string;
-    diff: { kind: string; changes: unknown[] };
-  }>({
-    method: 'POST',
-    path: `/apps/${encodeURIComponent(options.app)}/schema/diff`,
-    rawJSON: text,
-    ...auth,
-  });
+  const answer = await context.client(org).call(
+    {
+      method: 'POST',
+      path: `/apps/${encodeURIComponent(options.app)}/schema/diff`,
+      rawJSON: text,
+      ...auth,
+    },
+    SchemaDiffResponse,
+  );
   if (options.json) return context.printer.json(answer);
   const would = answer.would === 'pending_approval' ? 'wait for approval' : 'be accepted';
   context.printer.out(
@@ -276,12 +277,15 @@ async function approve(
   options: OrgOptions & { app: string; version: number },
 ): Promise<void> {
   const { client, session } = await context.connect(options);
-  const answer = await client.call<{ status: string; version: number; roles_migrated: number }>({
-    method: 'POST',
-    path: `/apps/${encodeURIComponent(options.app)}/schema/approve-migration`,
-    bearer: session.token,
-    json: { version: options.version },
-  });
+  const answer = await client.call(
+    {
+      method: 'POST',
+      path: `/apps/${encodeURIComponent(options.app)}/schema/approve-migration`,
+      bearer: session.token,
+      json: { version: options.version },
+    },
+    ApproveMigrationResponse,
+  );
   if (options.json) return context.printer.json(answer);
   context.printer.out(
     `approved: version ${answer.version} of ${options.app} is current; ${answer.roles_migrated} grant${answer.roles_migrated === 1 ? '' : 's'} of removed archetypes revoked`,
@@ -298,15 +302,14 @@ async function withdraw(
     token !== undefined
       ? { headers: { [APP_TOKEN_HEADER]: token } }
       : { bearer: (await context.requireSession(org)).token };
-  const answer = await context.client(org).call<{
-    status: string;
-    version: number;
-    current_version: number | null;
-  }>({
-    method: 'DELETE',
-    path: `/apps/${encodeURIComponent(options.app)}/schema/pending`,
-    ...auth,
-  });
+  const answer = await context.client(org).call(
+    {
+      method: 'DELETE',
+      path: `/apps/${encodeURIComponent(options.app)}/schema/pending`,
+      ...auth,
+    },
+    WithdrawPendingResponse,
+  );
   if (options.json) return context.printer.json(answer);
   context.printer.out(
     `withdrawn: version ${answer.version} of ${options.app} will not become current; version ${answer.current_version ?? '-'} keeps serving`,

@@ -1,3 +1,4 @@
+import { WhoamiResponse } from '@pylon/core';
 import type { Command } from 'commander';
 import type { ResolvedOrg } from '../org/resolve-org.js';
 import { formatTime } from '../output/format.js';
@@ -7,13 +8,6 @@ interface OrgOptions {
   org?: string;
   orgUrl?: string;
   json?: boolean;
-}
-
-interface WhoamiAnswer {
-  email: string;
-  org_id: string;
-  archetype: string | null;
-  session_expires_at: number;
 }
 
 export function registerSessionCommands(program: Command, context: CommandContext): void {
@@ -32,7 +26,7 @@ export function registerSessionCommands(program: Command, context: CommandContex
 
 async function whoami(context: CommandContext, options: OrgOptions): Promise<void> {
   const { org, client, session } = await context.connect(options);
-  const answer = await client.call<WhoamiAnswer>({ method: 'GET', path: '/whoami', bearer: session.token });
+  const answer = await client.call({ method: 'GET', path: '/whoami', bearer: session.token }, WhoamiResponse);
   const store = { source: session.source, location: session.location };
   if (options.json) {
     context.printer.json({ ...answer, api_url: org.api_url, session_store: store });

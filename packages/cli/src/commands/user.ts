@@ -1,16 +1,8 @@
+import { UserPage } from '@pylon/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { renderTable } from '../output/table.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
 import { connectIdentity, formatSeconds, type IdentityOptions } from './identity-admin.js';
-
-interface ListedUser {
-  user_id: string;
-  email: string | null;
-  email_verified: boolean;
-  display_name: string | null;
-  created_at: number;
-  disabled: boolean;
-}
 
 interface UserListOptions extends IdentityOptions {
   query?: string;
@@ -44,12 +36,15 @@ export function registerUserCommands(program: Command, context: CommandContext):
     ),
   ).action(async (options: UserListOptions) => {
     const { client, session } = await connectIdentity(context, options);
-    const page = await client.call<{ users: ListedUser[]; next_cursor?: string }>({
-      method: 'GET',
-      path: '/api/auth/users',
-      query: { q: options.query, limit: options.limit?.toString(), cursor: options.cursor },
-      bearer: session.token,
-    });
+    const page = await client.call(
+      {
+        method: 'GET',
+        path: '/api/auth/users',
+        query: { q: options.query, limit: options.limit?.toString(), cursor: options.cursor },
+        bearer: session.token,
+      },
+      UserPage,
+    );
     if (options.json) return context.printer.json(page);
     if (page.users.length === 0) context.printer.note('no users');
     else {

@@ -84,8 +84,11 @@ export class HTTPClient {
     return { status: response.status, body: await readJSON(response) };
   }
 
-  /** Sends and returns the JSON body of a 2xx answer; any other status exits 6. */
-  async call<T = Record<string, unknown>>(request: HTTPRequest): Promise<T> {
+  /**
+   * Sends and returns the JSON body of a 2xx answer, read with `schema` (the contract's, from
+   * @pylon/core) when one is given; any other status exits 6, a body of another shape exits 1.
+   */
+  async call<T = Record<string, unknown>>(request: HTTPRequest, schema?: ResponseSchema<T>): Promise<T> {
     const response = await this.send(request);
     if (response.status < 200 || response.status > 299) throw serverError(request, response);
     if (!isRecord(response.body)) {
@@ -94,11 +97,11 @@ export class HTTPClient {
         `Pylon answered ${request.method} ${request.path} with something that is not a JSON object`,
       );
     }
-    return response.body as T;
+    return schema ? readAnswer(request, schema, response.body) : (response.body as T);
   }
 
   /** Like `call`, for the identity surface's list answers: a 2xx JSON array. */
-  async callList<T>(request: HTTPRequest): Promise<T[]> {
+  async callList<T>(request: HTTPRequest, schema: ResponseSchema<T[]>): Promise<T[]> {
     const response = await this.send(request);
     if (response.status < 200 || response.status > 299) throw serverError(request, response);
     if (!Array.isArray(response.body)) {
@@ -107,13 +110,34 @@ export class HTTPClient {
         `Pylon answered ${request.method} ${request.path} with something that is not a JSON array`,
       );
     }
-    return response.body as T[];
+    return readAnswer(request, schema, response.body);
   }
 
   private requestSignal(): AbortSignal {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     return this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
   }
+}
+
+/** What `call` reads an answer with: a zod schema of @pylon/core's wire contract. */
+export interface ResponseSchema<T> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+/** The answer as the contract describes it, or exit 1 naming the first field that differs. */
+function readAnswer<T>(request: HTTPRequest, schema: ResponseSchema<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const where = first && first.path.length > 0 ? `${first.path.map(String).join('.')}: ` : '';
+  throw new CLIError(
+    EXIT.generic,
+    `Pylon answered ${request.method} ${request.path} with an unexpected body (${sanitizeText(`${where}${first?.message ?? 'invalid'}`, 200)})`,
+  );
 }
 
 /** pylon-cli's wording, `Pylon returned <status>: <METHOD> <path> → <error>`, exit 6 (docs/CLI.md). */
