@@ -73,6 +73,7 @@ describe.each(testDatabases)('device login on $kind', (database) => {
     expect(started.verification_url_complete).toBe(
       `http://localhost:4000/o/default/device?user_code=${started.user_code}`,
     );
+    // Only the raw rows show what is at rest.
     const stored = JSON.stringify(
       await t.storage.db.selectFrom('device_authorizations').selectAll().execute(),
     );

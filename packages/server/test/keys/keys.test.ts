@@ -68,6 +68,7 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
   });
 
   it('stores the private key sealed, bound to its row', async () => {
+    // Only the raw rows show what is at rest.
     const rows = await t.storage.db.selectFrom('signing_keys').selectAll().execute();
     expect(rows[0]!.private_jwk_sealed.startsWith('v1.')).toBe(true);
     expect(rows[0]!.private_jwk_sealed).not.toContain('"d"');

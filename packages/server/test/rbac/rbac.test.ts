@@ -138,6 +138,7 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
         created_at: t.clock.now(),
       },
     ]);
+    // Only the raw rows show what is at rest.
     const stored = JSON.stringify(await t.storage.db.selectFrom('apps').selectAll().execute());
     expect(stored).not.toContain(appToken.slice(5));
   });
