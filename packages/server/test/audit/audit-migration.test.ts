@@ -24,6 +24,7 @@ describe.each(testDatabases)('migration 0009 (audit shape) on $kind', (database)
         ['pat@example.com', 'app.registered', 'notes'],
         ['anonymous', 'auth.sign_in_failed', null],
       ] as const;
+      // A migration test: rows in the shape of the time go in, and the raw rows after show the migration.
       for (const [actor, action, target] of legacy) {
         // Written with the columns of the time: the new ones do not exist yet.
         await storage.db

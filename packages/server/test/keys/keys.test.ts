@@ -106,6 +106,7 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
   });
 
   it('a key sealed under another secret cannot be used to sign', async () => {
+    // A second key ring on the same database, sealing under another secret: a state no client can reach.
     const ring = new KeyRing({
       db: t.storage.db,
       sealer: createSealer('33'.repeat(32), secureRandom),
