@@ -18,6 +18,11 @@ export interface AuthContext {
   /** Set when the caller authenticated with a session. */
   sessionId?: string;
   sessionExpiresAt?: number;
+  /**
+   * Set on an anonymous caller whose bearer token names a session that has expired: the RBAC
+   * surface answers `expired` instead of `no_session` without reading the token again.
+   */
+  sessionLookup?: 'expired';
   /** Set when the caller authenticated with an API key: what it may do (empty: all the owner may). */
   apiKey?: { id: string; scopes: string[] };
 }

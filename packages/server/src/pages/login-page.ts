@@ -1,10 +1,12 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { type Identity, requireEmail, type SignInOutcome } from '../features/identity/identity.js';
-import { magicCodeSignIn } from '../features/identity/magic-routes.js';
+import { type Identity, requireEmail } from '../features/identity/identity.js';
+import { magicCodeSignIn } from '../features/identity/magic-code-sign-in.js';
 import { sendCode } from '../features/identity/one-time-code.js';
-import { passwordSignIn } from '../features/identity/password-routes.js';
-import { passesCSRFCheck } from '../features/identity/session-cookie.js';
+import { passwordSignIn } from '../features/identity/password-sign-in.js';
+import { requestFacts } from '../features/identity/route-helpers.js';
+import { passesCSRFCheck, setSessionCookie } from '../features/identity/session-cookie.js';
+import type { SignInOutcome } from '../features/identity/sign-in.js';
 import { completeTOTPChallenge } from '../features/mfa/challenge.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
@@ -106,10 +108,13 @@ ${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
 export function loginPageRoutes(identity: Identity) {
   const { services } = identity;
   const returnTo = (c: AppContext, raw: unknown) => safeReturnPath(raw, `${pageBase(c)}/login/done`);
-  const finish = (c: AppContext, outcome: SignInOutcome, back: string) =>
-    'mfa_required' in outcome
-      ? renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfa_token, back))
-      : c.redirect(back, 303);
+  const finish = (c: AppContext, outcome: SignInOutcome, back: string) => {
+    if (outcome.kind === 'mfa_required') {
+      return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfaToken, back));
+    }
+    setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
+    return c.redirect(back, 303);
+  };
   /** A page POST must come from this origin (login CSRF would sign a victim into our account). */
   const sameOrigin = (c: AppContext) =>
     passesCSRFCheck(
@@ -169,7 +174,7 @@ export function loginPageRoutes(identity: Identity) {
     post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
       try {
         const email = requireEmail(body.email);
-        await sendCode(c, identity, 'magic', email, (code) =>
+        await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
           renderMagicCodeEmail({ code, appName: 'Pylon' }),
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
@@ -182,7 +187,8 @@ export function loginPageRoutes(identity: Identity) {
       const email = typeof body.email === 'string' ? body.email : '';
       try {
         const normalized = requireEmail(email);
-        const outcome = await magicCodeSignIn(c, identity, normalized, body.code);
+        const facts = await requestFacts(c, services);
+        const outcome = await magicCodeSignIn(identity, facts, { email: normalized, code: body.code });
         return finish(c, outcome, back);
       } catch (error) {
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back, messageFor(error)), 400);
@@ -190,7 +196,7 @@ export function loginPageRoutes(identity: Identity) {
     }),
     post('/login/password', 'Hosted page: sign in with a password', async (c, body, back) => {
       try {
-        return finish(c, await passwordSignIn(c, identity, body), back);
+        return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
         return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed), 400);
@@ -198,7 +204,7 @@ export function loginPageRoutes(identity: Identity) {
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {
       try {
-        return finish(c, await completeTOTPChallenge(c, identity, body), back);
+        return finish(c, await completeTOTPChallenge(identity, await requestFacts(c, services), body), back);
       } catch (error) {
         return renderPage(
           c,

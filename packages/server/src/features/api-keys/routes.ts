@@ -8,7 +8,8 @@ import {
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
-import { clientIP, type Identity, requireSession } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { clientIP, requireSession } from '../identity/route-helpers.js';
 import type { APIKey, APIKeyStore } from './api-key-store.js';
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));

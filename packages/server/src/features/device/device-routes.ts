@@ -14,7 +14,8 @@ import { defineRoute } from '../../http/route-table.js';
 import { pageBase } from '../../pages/page-context.js';
 import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
-import { clientIP, type Identity } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { requestAPIURL } from '../orgs/org-hosts.js';
 import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
 import { mintDeviceSession } from './device-session.js';
@@ -115,7 +116,7 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
           case 'expired':
             return c.json({ status: 'expired' as const });
           case 'approved': {
-            const session = await mintDeviceSession(c, identity, result);
+            const session = await mintDeviceSession(identity, await requestFacts(c, services), result);
             // `session_jwt` carries the opaque session token: the field name is pylon-cli's.
             return c.json({
               status: 'authorised' as const,

@@ -1,6 +1,6 @@
 import { appendAudit } from '../../audit/audit-log.js';
-import type { AppContext } from '../../http/context.js';
-import { clientIP, type Identity, sessionTTLSeconds } from '../identity/identity.js';
+import { type Identity, sessionTTLSeconds } from '../identity/identity.js';
+import type { RequestFacts } from '../identity/sign-in.js';
 
 /**
  * The session an approved device receives: kind `cli`, 24 h (PYLON_CLI_SESSION_TTL), bound to the
@@ -8,13 +8,13 @@ import { clientIP, type Identity, sessionTTLSeconds } from '../identity/identity
  * included), so no further challenge applies here.
  */
 export async function mintDeviceSession(
-  c: AppContext,
   identity: Identity,
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
   approved: { userId: string; orgId: string; client: string },
 ): Promise<{ token: string; expiresAt: number }> {
   const { services } = identity;
   const now = services.clock.now();
-  const ip = clientIP(c, services);
+  const { ip } = facts;
   return services.storage.db.transaction().execute(async (trx) => {
     const { token, session } = await identity.sessions.create(
       now,
@@ -35,7 +35,7 @@ export async function mintDeviceSession(
       target: approved.userId,
       detail: { method: 'device', client: approved.client, session_id: session.id },
       ip,
-      requestId: c.get('requestId'),
+      requestId: facts.requestId,
     });
     return { token, expiresAt: session.expiresAt };
   });

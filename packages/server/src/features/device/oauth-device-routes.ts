@@ -2,6 +2,7 @@ import { OAuthDeviceAuthorizationRequest, OAuthDeviceTokenRequest } from '@pylon
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
+import { requestFacts } from '../identity/route-helpers.js';
 import { requestAPIURL } from '../orgs/org-hosts.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
@@ -103,7 +104,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
           case 'unknown':
             return oauthError(c, 'invalid_grant', 'The device code is not valid');
           case 'approved': {
-            const session = await mintDeviceSession(c, identity, result);
+            const session = await mintDeviceSession(identity, await requestFacts(c, services), result);
             c.header('Cache-Control', 'no-store');
             return c.json({
               access_token: session.token,

@@ -5,7 +5,9 @@ import { getAuth } from '../../http/get-auth.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
-import { clientIP, type Identity, rateLimited, requireEmail, signIn } from './identity.js';
+import { type Identity, rateLimited, requireEmail } from './identity.js';
+import { answerSignIn, clientIP, requestFacts } from './route-helpers.js';
+import { signIn } from './sign-in.js';
 import { EmailTakenError } from './user-store.js';
 
 export function guestRoutes(identity: Identity) {
@@ -36,12 +38,12 @@ export function guestRoutes(identity: Identity) {
             'Too many guest sessions from this address: wait a minute',
           );
         }
-        const result = await signIn(c, identity, {
+        const outcome = await signIn(identity, await requestFacts(c, services), {
           method: 'guest',
           kind: 'guest',
           prepare: async (trx, at) => (await identity.users.create(trx, at, { email: null, guest: true })).id,
         });
-        return c.json({ ...result, guest: true as const }, 201);
+        return c.json({ ...answerSignIn(c, services, outcome), guest: true as const }, 201);
       },
     }),
     defineRoute({

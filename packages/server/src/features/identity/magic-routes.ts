@@ -1,19 +1,11 @@
 import { MagicSendRequest, MagicSendResponse, MagicVerifyRequest, SignInResponse } from '@pylon/core/wire';
-import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderMagicCodeEmail } from '../../mail/index.js';
-import {
-  auditUserCreated,
-  clientIP,
-  type Identity,
-  limitSignInsByIP,
-  proveEmail,
-  requireEmail,
-  type SignInOutcome,
-  signIn,
-} from './identity.js';
-import { requireValidCode, sendCode } from './one-time-code.js';
+import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
+import { magicCodeSignIn } from './magic-code-sign-in.js';
+import { sendCode } from './one-time-code.js';
+import { answerSignIn, clientIP, requestFacts } from './route-helpers.js';
 
 export function magicRoutes(identity: Identity) {
   const { services } = identity;
@@ -36,7 +28,7 @@ export function magicRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
-        const code = await sendCode(c, identity, 'magic', email, (value) =>
+        const code = await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (value) =>
           renderMagicCodeEmail({ code: value, appName: 'Pylon' }),
         );
         return c.json({
@@ -60,43 +52,11 @@ export function magicRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
-        await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
-        const result = await magicCodeSignIn(c, identity, email, body.code);
-        return c.json(result);
+        const facts = await requestFacts(c, services);
+        await limitSignInsByIP(identity, facts.ip, services.clock.now());
+        const outcome = await magicCodeSignIn(identity, facts, { email, code: body.code });
+        return c.json(answerSignIn(c, services, outcome));
       },
     }),
   ];
-}
-
-/**
- * An emailed code → a sign-in (or a TOTP challenge): the account is created on first use and its
- * email marked verified, since receiving the code proves the address. Shared with the login page.
- */
-export async function magicCodeSignIn(
-  c: AppContext,
-  identity: Identity,
-  email: string,
-  code: unknown,
-): Promise<SignInOutcome> {
-  await requireValidCode(identity, 'magic', email, code, identity.services.clock.now());
-  return signIn(c, identity, {
-    method: 'magic_code',
-    prepare: async (trx, at) => {
-      const existing = await identity.users.findByEmail(email, trx);
-      if (existing) {
-        // The code proves the address: whoever registered it before its owner keeps nothing.
-        await proveEmail(trx, identity, {
-          userId: existing.id,
-          now: at,
-          method: 'magic_code',
-          ip: clientIP(c, identity.services),
-          requestId: c.get('requestId'),
-        });
-        return existing.id;
-      }
-      const user = await identity.users.create(trx, at, { email, verified: true });
-      await auditUserCreated(identity, trx, at, user.id, 'magic_code', c.get('requestId'));
-      return user.id;
-    },
-  });
 }

@@ -1,9 +1,9 @@
 import { PylonError } from '@pylon/core';
-import type { AppContext } from '../../http/context.js';
 import { MailDeliveryError } from '../../mail/index.js';
 import type { CodePurpose } from '../../storage/schema.js';
 import { generateNumericCode } from './code-store.js';
 import { type Identity, rateLimited } from './identity.js';
+import type { RequestFacts } from './sign-in.js';
 
 const CODE_TTL_SECONDS = 10 * 60;
 
@@ -27,8 +27,8 @@ export async function throttleCodeSends(identity: Identity, email: string, now: 
  * the code instead, so nothing usable is left behind.
  */
 export async function sendCode(
-  c: AppContext,
   identity: Identity,
+  facts: Pick<RequestFacts, 'requestId'>,
   purpose: CodePurpose,
   email: string,
   render: (code: string) => { subject: string; text: string; html: string },
@@ -50,7 +50,7 @@ export async function sendCode(
     await identity.codes.withdraw(purpose, email, services.clock.now());
     services.logger.error(
       {
-        requestId: c.get('requestId'),
+        requestId: facts.requestId,
         reason: error instanceof MailDeliveryError ? error.message : String(error),
       },
       `${purpose} code send failed`,

@@ -1,8 +1,8 @@
 import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
-import type { AppContext } from '../../http/context.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
-import { clientIP, type Identity, proveEmail } from './identity.js';
+import { type Identity, proveEmail } from './identity.js';
+import type { RequestFacts } from './sign-in.js';
 
 /** WEAK_PASSWORD before any hashing: an over-long password is refused without spending Argon2 on it. */
 export function requireStrongPassword(password: unknown, field = 'password'): string {
@@ -21,8 +21,8 @@ export function requireStrongPassword(password: unknown, field = 'password'): st
  * everywhere (reset), or everywhere but the caller's session (change).
  */
 export async function replacePassword(
-  c: AppContext,
   identity: Identity,
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
   input: {
     userId: string;
     hash: string;
@@ -42,8 +42,8 @@ export async function replacePassword(
         userId: input.userId,
         now,
         method: 'password_reset',
-        ip: clientIP(c, services),
-        requestId: c.get('requestId'),
+        ip: facts.ip,
+        requestId: facts.requestId,
       }));
     }
     await identity.users.setPasswordHash(trx, input.userId, input.hash);
@@ -60,8 +60,8 @@ export async function replacePassword(
       actor: input.userId,
       target: input.userId,
       detail: { revoked_sessions: count },
-      ip: clientIP(c, services),
-      requestId: c.get('requestId'),
+      ip: facts.ip,
+      requestId: facts.requestId,
     });
     return count;
   });

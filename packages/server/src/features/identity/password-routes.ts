@@ -6,63 +6,13 @@ import {
   PasswordRegisterRequest,
   SignInResponse,
 } from '@pylon/core/wire';
-import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
-import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
-import { ipBucket } from '../../rate-limit/ip-bucket.js';
-import {
-  auditUserCreated,
-  clientIP,
-  type Identity,
-  limitSignInsByIP,
-  rateLimited,
-  requireEmail,
-  requireSession,
-  type SignInOutcome,
-  signIn,
-} from './identity.js';
+import type { Identity } from './identity.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
-import { EmailTakenError } from './user-store.js';
-
-const lockedOut = (retryAfterSeconds: number) =>
-  rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');
-
-/**
- * Checked before the password is: once locked, a correct guess is refused like a wrong one, or
- * the lock would tell an attacker when they guessed right.
- */
-async function refuseIfLocked(identity: Identity, pair: string, account: string, now: number): Promise<void> {
-  const pairLock = await identity.lockouts.lockedFor(identity.limits.passwordLockout, pair, now);
-  if (pairLock > 0) throw lockedOut(pairLock);
-  const decision = await identity.limiter.check(identity.limits.passwordFailuresPerAccount, account, now);
-  if (!decision.allowed) throw lockedOut(decision.retryAfterSeconds);
-}
-
-/**
- * Count a failed password against the (IP, account) lockout and the account's hourly budget. The
- * failing attempt itself still answers INVALID_CREDENTIALS; the lock refuses the next one.
- */
-async function recordFailure(identity: Identity, pair: string, account: string, now: number): Promise<void> {
-  await identity.lockouts.fail(identity.limits.passwordLockout, pair, now);
-  await identity.limiter.hit(identity.limits.passwordFailuresPerAccount, account, now);
-}
-
-/**
- * Registration answers EMAIL_TAKEN for an address with an account, as the pylonsync contract's
- * clients expect, so each attempt is an account probe: they are budgeted per IP on top of the
- * sign-in limit. (Magic codes and password resets answer the same for every address.)
- */
-async function limitRegistrations(identity: Identity, ip: string | null, now: number): Promise<void> {
-  await limitSignInsByIP(identity, ip, now);
-  const decision = await identity.limiter.hit(identity.limits.registrationsPerIP, ipBucket(ip), now);
-  if (!decision.allowed) {
-    throw rateLimited(decision.retryAfterSeconds, 'Too many registrations from this address: wait an hour');
-  }
-}
-
-const INVALID_CREDENTIALS = () => new PylonError('INVALID_CREDENTIALS');
+import { passwordRegister, passwordSignIn } from './password-sign-in.js';
+import { answerSignIn, requestFacts, requireSession } from './route-helpers.js';
 
 export function passwordRoutes(identity: Identity) {
   const { services } = identity;
@@ -82,29 +32,8 @@ export function passwordRoutes(identity: Identity) {
         },
       },
       handler: async (c, { body }) => {
-        const email = requireEmail(body.email);
-        const password = requireStrongPassword(body.password);
-        await limitRegistrations(identity, clientIP(c, services), services.clock.now());
-        if (await identity.users.findByEmail(email)) throw new PylonError('EMAIL_TAKEN');
-        const passwordHash = await identity.hasher.hash(password);
-        try {
-          const result = await signIn(c, identity, {
-            method: 'password',
-            prepare: async (trx, now) => {
-              const user = await identity.users.create(trx, now, {
-                email,
-                passwordHash,
-                displayName: body.displayName ?? null,
-              });
-              await auditUserCreated(identity, trx, now, user.id, 'password', c.get('requestId'));
-              return user.id;
-            },
-          });
-          return c.json(result);
-        } catch (error) {
-          if (error instanceof EmailTakenError) throw new PylonError('EMAIL_TAKEN');
-          throw error;
-        }
+        const outcome = await passwordRegister(identity, await requestFacts(c, services), body);
+        return c.json(answerSignIn(c, services, outcome));
       },
     }),
     defineRoute({
@@ -124,7 +53,10 @@ export function passwordRoutes(identity: Identity) {
             'RATE_LIMITED after 5 failures per (IP, account) in 15 minutes or 30 an hour per account',
         },
       },
-      handler: async (c, { body }) => c.json(await passwordSignIn(c, identity, body)),
+      handler: async (c, { body }) => {
+        const outcome = await passwordSignIn(identity, await requestFacts(c, services), body);
+        return c.json(answerSignIn(c, services, outcome));
+      },
     }),
     defineRoute({
       method: 'post',
@@ -151,7 +83,7 @@ export function passwordRoutes(identity: Identity) {
             : false;
         if (!ok || !user) throw new PylonError('WRONG_PASSWORD');
         const hash = await identity.hasher.hash(newPassword);
-        const revoked = await replacePassword(c, identity, {
+        const revoked = await replacePassword(identity, await requestFacts(c, services), {
           userId: user.id,
           hash,
           action: 'password.changed',
@@ -161,55 +93,4 @@ export function passwordRoutes(identity: Identity) {
       },
     }),
   ];
-}
-
-/**
- * Email and password → a sign-in (or a TOTP challenge). Shared by the JSON route and the hosted
- * login page: parse → rate limits → lockout → verify (a dummy hash for unknown emails) → sign in.
- */
-export async function passwordSignIn(
-  c: AppContext,
-  identity: Identity,
-  body: { email?: unknown; password?: unknown },
-): Promise<SignInOutcome> {
-  const { services } = identity;
-  const email = requireEmail(body.email);
-  const password = typeof body.password === 'string' ? body.password : '';
-  // Oversized input is a malformed request, told apart from a wrong password before any account
-  // is looked at: the answer is the same for every address, so it reveals nothing.
-  if (checkPasswordPolicy(password) === 'too_long')
-    throw new PylonError('WEAK_PASSWORD', { message: 'password must be at most 256 characters' });
-  const ip = clientIP(c, services);
-  const now = services.clock.now();
-  await limitSignInsByIP(identity, ip, now);
-  const pairKey = `${ipBucket(ip)}|${email}`;
-  await refuseIfLocked(identity, pairKey, email, now);
-  const user = await identity.users.findByEmail(email);
-  // Same work for every outcome: an unknown email verifies against a dummy hash.
-  const verified =
-    user?.passwordHash && user.disabledAt === null
-      ? await identity.hasher.verify(user.passwordHash, password)
-      : await identity.hasher.verifyDummy(password);
-  if (!verified || !user) {
-    await appendAudit(services.storage.db, now, {
-      org: DEPLOYMENT_AUDIT,
-      action: 'auth.sign_in_failed',
-      actor: 'anonymous',
-      detail: { method: 'password' },
-      ip,
-      requestId: c.get('requestId'),
-    });
-    await recordFailure(identity, pairKey, email, now);
-    throw INVALID_CREDENTIALS();
-  }
-  await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);
-  return signIn(c, identity, {
-    method: 'password',
-    prepare: async (trx) => {
-      if (identity.hasher.needsRehash(user.passwordHash!)) {
-        await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
-      }
-      return user.id;
-    },
-  });
 }

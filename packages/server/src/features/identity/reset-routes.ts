@@ -8,9 +8,10 @@ import {
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderPasswordResetEmail } from '../../mail/index.js';
-import { clientIP, type Identity, limitSignInsByIP, requireEmail } from './identity.js';
+import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
 import { throttleCodeSends } from './one-time-code.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
+import { clientIP, requestFacts } from './route-helpers.js';
 
 const RESET_TTL_SECONDS = 30 * 60;
 
@@ -82,7 +83,7 @@ export function resetRoutes(identity: Identity) {
         const user = email === null ? null : await identity.users.findByEmail(email);
         if (!user || user.disabledAt !== null) throw invalid();
         const hash = await identity.hasher.hash(newPassword);
-        const revoked = await replacePassword(c, identity, {
+        const revoked = await replacePassword(identity, await requestFacts(c, services), {
           userId: user.id,
           hash,
           action: 'password.reset',

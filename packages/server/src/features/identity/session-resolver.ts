@@ -2,13 +2,15 @@ import { PylonError } from '@pylon/core';
 import type { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
-import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
+import { ANONYMOUS, type AuthContext, type CallerResolver } from '../../http/auth-context.js';
 import { passesCSRFCheck, sessionTokenFromCookies } from './session-cookie.js';
 import type { SessionStore } from './session-store.js';
 
 /**
  * Session tokens, from the bearer header and then the session cookie (session-cookie.ts). An
- * unknown or expired token is simply not a caller (anonymous), so `/me` answers 200.
+ * unknown or expired token is simply not a caller (anonymous), so `/me` answers 200; an expired
+ * bearer token says so on the anonymous context (`sessionLookup`), from the same one read, for the
+ * RBAC surface's `expired`. The session resolver runs last, so answering for it ends nothing early.
  */
 export function sessionResolver(
   config: Config,
@@ -23,8 +25,10 @@ export function sessionResolver(
       const token = fromBearer ?? sessionTokenFromCookies(config, credentials.cookies);
       if (token === null) return null;
       const now = clock.now();
-      const session = await sessions.resolve(token, now);
-      if (!session) return null;
+      const lookup = await sessions.lookup(token, now);
+      if (lookup.kind === 'expired' && fromBearer !== null) return { ...ANONYMOUS, sessionLookup: 'expired' };
+      if (lookup.kind !== 'ok') return null;
+      const { session } = lookup;
       if (
         fromBearer === null &&
         !passesCSRFCheck(credentials.method, credentials.origin, credentials.referer, config.trustedOrigins)

@@ -11,8 +11,10 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
-import { clientIP, type Identity, requireSession, sessionTTLSeconds, signIn } from './identity.js';
+import { type Identity, sessionTTLSeconds } from './identity.js';
+import { answerSignIn, clientIP, requestFacts, requireSession } from './route-helpers.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { signIn } from './sign-in.js';
 
 export function sessionRoutes(identity: Identity) {
   const { services } = identity;
@@ -196,14 +198,13 @@ export function sessionRoutes(identity: Identity) {
         }
         const user = await identity.users.findById(body.user_id);
         if (!user || user.disabledAt !== null) throw new PylonError('NOT_FOUND', { message: 'No such user' });
-        return c.json(
-          await signIn(c, identity, {
-            method: 'admin_minted',
-            kind: 'admin-minted',
-            skipSecondFactor: true,
-            prepare: async () => user.id,
-          }),
-        );
+        const outcome = await signIn(identity, await requestFacts(c, services), {
+          method: 'admin_minted',
+          kind: 'admin-minted',
+          skipSecondFactor: true,
+          prepare: async () => user.id,
+        });
+        return c.json(answerSignIn(c, services, outcome));
       },
     }),
   ];

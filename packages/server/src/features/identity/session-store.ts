@@ -26,6 +26,16 @@ export interface ResolvedSession extends SessionRecord {
   orgRole: OrgRole | null;
 }
 
+/**
+ * What one look-up of a token found: a live session, one that has expired (told apart so the RBAC
+ * surface can answer `expired`), or nothing usable (never issued, revoked, swept, or its user
+ * disabled).
+ */
+export type SessionLookup =
+  | { kind: 'ok'; session: ResolvedSession }
+  | { kind: 'expired' }
+  | { kind: 'unknown' };
+
 export interface NewSession {
   userId: string;
   kind: SessionKind;
@@ -60,11 +70,11 @@ function toRecord(row: SessionRow): SessionRecord {
 }
 
 /**
- * The hot-path look-up, built once per store: `resolve` runs it with fresh parameters instead of
- * rebuilding and recompiling the query on every request. The placeholder values only fix the
- * parameter order (token hash, then now).
+ * The hot-path look-up, built once per store: `lookup` runs it with a fresh token hash instead of
+ * rebuilding and recompiling the query on every request. It reads the row whatever its expiry and
+ * its user's state, so one read tells a live session from an expired or a disabled one.
  */
-function compileResolveQuery(db: DB) {
+function compileLookupQuery(db: DB) {
   const compiled = db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -89,13 +99,12 @@ function compileResolveQuery(db: DB) {
       'users.email_verified_at',
       'users.is_guest',
       'org_members.role as org_role',
+      'users.disabled_at',
     ])
     .where('sessions.token_hash', '=', '?token_hash')
-    .where('sessions.expires_at', '>', 0)
-    .where('users.disabled_at', 'is', null)
     .compile();
-  if (compiled.parameters.length !== 2) {
-    throw new Error('session look-up must bind exactly (token_hash, now)');
+  if (compiled.parameters.length !== 1) {
+    throw new Error('session look-up must bind exactly the token hash');
   }
   return compiled;
 }
@@ -106,13 +115,13 @@ function compileResolveQuery(db: DB) {
  * at once: the next look-up by hash simply finds nothing.
  */
 export class SessionStore {
-  private readonly resolveQuery: ReturnType<typeof compileResolveQuery>;
+  private readonly lookupQuery: ReturnType<typeof compileLookupQuery>;
 
   constructor(
     private readonly db: DB,
     private readonly random: Random,
   ) {
-    this.resolveQuery = compileResolveQuery(db);
+    this.lookupQuery = compileLookupQuery(db);
   }
 
   async create(
@@ -152,29 +161,25 @@ export class SessionStore {
     return { token, session };
   }
 
-  /** One indexed read by token hash; never writes. Expired sessions and disabled users resolve to null. */
-  async resolve(token: string, now: number): Promise<ResolvedSession | null> {
-    const query: typeof this.resolveQuery = { ...this.resolveQuery, parameters: [hashToken(token), now] };
+  /**
+   * One indexed read by token hash; never writes. An expired session is `expired` even when its
+   * user has since been disabled (the token is dead either way); a disabled user's live session
+   * is `unknown`, as a revoked one is.
+   */
+  async lookup(token: string, now: number): Promise<SessionLookup> {
+    const query: typeof this.lookupQuery = { ...this.lookupQuery, parameters: [hashToken(token)] };
     const row = (await this.db.executeQuery(query)).rows[0];
-    if (!row) return null;
-    return {
+    if (!row) return { kind: 'unknown' };
+    if (Number(row.expires_at) <= now) return { kind: 'expired' };
+    if (row.disabled_at !== null) return { kind: 'unknown' };
+    const session: ResolvedSession = {
       ...toRecord(row),
       email: row.email,
       emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
       isGuest: Number(row.is_guest) === 1,
       orgRole: row.org_role ?? null,
     };
-  }
-
-  /** Whether this token belongs to a session that has expired (to tell `expired` from unknown). */
-  async isExpired(token: string, now: number): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .select('id')
-      .where('token_hash', '=', hashToken(token))
-      .where('expires_at', '<=', now)
-      .executeTakeFirst();
-    return row !== undefined;
+    return { kind: 'ok', session };
   }
 
   listForUser(userId: string, now: number): Promise<SessionRecord[]> {

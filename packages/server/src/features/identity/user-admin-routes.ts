@@ -5,7 +5,8 @@ import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
-import { clientIP, type Identity } from './identity.js';
+import type { Identity } from './identity.js';
+import { clientIP } from './route-helpers.js';
 import type { User } from './user-store.js';
 
 const LIST_LIMIT_DEFAULT = 50;

@@ -3,8 +3,9 @@ import { EmailVerifyRequest, EmailVerifyResponse, SendVerificationResponse } fro
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderEmailVerificationEmail } from '../../mail/index.js';
-import { clientIP, type Identity, proveEmail, requireSession } from './identity.js';
+import { type Identity, proveEmail } from './identity.js';
 import { requireValidCode, sendCode } from './one-time-code.js';
+import { clientIP, requireSession } from './route-helpers.js';
 
 export function verificationRoutes(identity: Identity) {
   const { services } = identity;
@@ -28,8 +29,12 @@ export function verificationRoutes(identity: Identity) {
         const auth = await requireSession(c, services);
         if (auth.email === null)
           throw new PylonError('MISSING_EMAIL', { message: 'This account has no email to verify' });
-        const code = await sendCode(c, identity, 'verify_email', auth.email, (value) =>
-          renderEmailVerificationEmail({ code: value }),
+        const code = await sendCode(
+          identity,
+          { requestId: c.get('requestId') },
+          'verify_email',
+          auth.email,
+          (value) => renderEmailVerificationEmail({ code: value }),
         );
         return c.json({
           sent: true as const,

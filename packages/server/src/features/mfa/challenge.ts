@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
-import type { AppContext } from '../../http/context.js';
-import { type Identity, rateLimited, type SignInOutcome, signIn } from '../identity/identity.js';
+import { type Identity, rateLimited } from '../identity/identity.js';
+import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
 
 /**
  * Check a second factor for a user, under the same (account) lockout as passwords: failed TOTP
@@ -22,8 +22,8 @@ export async function requireSecondFactor(identity: Identity, userId: string, co
 
 /** parse → claim an attempt on the challenge → check the code → spend the challenge → session. */
 export async function completeTOTPChallenge(
-  c: AppContext,
   identity: Identity,
+  facts: RequestFacts,
   body: { mfa_token?: unknown; code?: unknown },
 ): Promise<SignInOutcome> {
   const { services, mfa } = identity;
@@ -33,7 +33,7 @@ export async function completeTOTPChallenge(
   const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
   if (!challenge) throw new PylonError('INVALID_MFA_TOKEN');
   await requireSecondFactor(identity, challenge.userId, body.code);
-  return signIn(c, identity, {
+  return signIn(identity, facts, {
     method: `${challenge.method}+totp`,
     kind: challenge.kind,
     skipSecondFactor: true,

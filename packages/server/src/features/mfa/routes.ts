@@ -12,7 +12,8 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { clientIP, type Identity, requireSession } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { answerSignIn, clientIP, requestFacts, requireSession } from '../identity/route-helpers.js';
 import { completeTOTPChallenge, requireSecondFactor } from './challenge.js';
 import { base32Encode, otpauthURL } from './totp.js';
 
@@ -29,6 +30,10 @@ export function mfaRoutes(identity: Identity) {
       ip: clientIP(c, services),
       requestId: c.get('requestId'),
     });
+
+  /** Finish a sign-in's TOTP challenge: the session's cookie is set and its body returned. */
+  const challenge = async (c: AppContext, body: { mfa_token?: unknown; code?: unknown }) =>
+    answerSignIn(c, services, await completeTOTPChallenge(identity, await requestFacts(c, services), body));
 
   const challengeBody = handChecked(TOTPCodeRequest, ['mfa_token', 'code']);
 
@@ -78,7 +83,7 @@ export function mfaRoutes(identity: Identity) {
         429: { description: 'RATE_LIMITED' },
       },
       handler: async (c, { body }) => {
-        if (body.mfa_token !== undefined) return c.json(await completeTOTPChallenge(c, identity, body));
+        if (body.mfa_token !== undefined) return c.json(await challenge(c, body));
         const auth = await requireSession(c, services);
         const factor = await mfa.factor(auth.userId);
         if (!factor) throw new PylonError('TOTP_NOT_ENROLLED', { message: 'Enrol first: POST /totp/enroll' });
@@ -113,7 +118,7 @@ export function mfaRoutes(identity: Identity) {
         401: { description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE' },
         429: { description: 'RATE_LIMITED' },
       },
-      handler: async (c, { body }) => c.json(await completeTOTPChallenge(c, identity, body)),
+      handler: async (c, { body }) => c.json(await challenge(c, body)),
     }),
     defineRoute({
       method: 'post',

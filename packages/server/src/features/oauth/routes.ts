@@ -15,7 +15,9 @@ import {
   setFlowCookie,
 } from '../../http/flow-binding.js';
 import { defineRoute } from '../../http/route-table.js';
-import { clientIP, type Identity, signIn } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { answerSignIn, requestFacts } from '../identity/route-helpers.js';
+import { signIn } from '../identity/sign-in.js';
 import { resolveAccount } from './account-linking.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
@@ -96,15 +98,20 @@ export function oauthRoutes(
           );
           throw new PylonError('OAUTH_TOKEN_EXCHANGE_FAILED');
         });
-      const result = await signIn(c, identity, {
-        method: `oauth_${provider.id}`,
-        prepare: (trx, at) =>
-          resolveAccount(trx, identity, provider.id, profile, {
-            now: at,
-            requestId: c.get('requestId'),
-            ip: clientIP(c, services),
-          }),
-      });
+      const facts = await requestFacts(c, services);
+      const result = answerSignIn(
+        c,
+        services,
+        await signIn(identity, facts, {
+          method: `oauth_${provider.id}`,
+          prepare: (trx, at) =>
+            resolveAccount(trx, identity, provider.id, profile, {
+              now: at,
+              requestId: facts.requestId,
+              ip: facts.ip,
+            }),
+        }),
+      );
       if (!pending.callback) return c.json(result);
       // A second factor is still due: the callback's page posts it to /totp/challenge.
       return c.redirect(

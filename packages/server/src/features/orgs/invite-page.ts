@@ -11,7 +11,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import { constantTimeEqual } from '../../platform/node-crypto.js';
-import { clientIP } from '../identity/identity.js';
+import { clientIP } from '../identity/route-helpers.js';
 import { clearSessionCookie, passesCSRFCheck } from '../identity/session-cookie.js';
 import type { OrgsContext } from './feature.js';
 import { acceptInvite, requireUsableInvite } from './invite-routes.js';

@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import type { DB } from '../../storage/database.js';
-import { requireSession } from '../identity/identity.js';
+import { requireSession } from '../identity/route-helpers.js';
 import type { OrgStore } from './org-store.js';
 import type { Actor } from './policy.js';
 

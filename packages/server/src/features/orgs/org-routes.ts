@@ -16,7 +16,7 @@ import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { isUniqueViolation } from '../../storage/errors.js';
-import { clientIP, requireSession } from '../identity/identity.js';
+import { clientIP, requireSession } from '../identity/route-helpers.js';
 import type { OrgsContext } from './feature.js';
 import { actorName, orgActor, relockActor } from './org-access.js';
 import {

@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { SelectOrgRequest, SelectOrgResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
-import { requireSession } from '../identity/identity.js';
+import { requireSession } from '../identity/route-helpers.js';
 import type { OrgsContext } from './feature.js';
 
 export function selectOrgRoutes(context: OrgsContext) {

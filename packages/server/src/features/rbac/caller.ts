@@ -1,6 +1,5 @@
 import { hashEmail, PylonError } from '@pylon/core';
 import type { AuditActor } from '../../audit/audit-log.js';
-import { bearerFrom } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { PYLON_APP_ID, type PylonCapability } from './builtin-schema.js';
@@ -34,8 +33,8 @@ export function callerName(caller: RBACCaller): string {
 
 /**
  * The caller of an RBAC route on the org `c.get('orgId')`. A session must carry an email (guests
- * cannot), must not have expired (`expired`, told apart from an unknown token with one read on
- * the failure path only), and must not be bound to another org (`org_mismatch`).
+ * cannot), must not have expired (`expired`, told apart from an unknown token by the session
+ * resolver's one read), and must not be bound to another org (`org_mismatch`).
  */
 export async function rbacCaller(c: AppContext, context: RBACContext): Promise<RBACCaller> {
   const { services } = context;
@@ -59,11 +58,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
     };
   }
   if (auth.authMethod !== 'session' || auth.userId === null) {
-    const bearer = bearerFrom(c.req.header('authorization'));
-    if (bearer?.startsWith('pylon_') && (await context.sessions.isExpired(bearer, services.clock.now()))) {
-      throw new PylonError('expired');
-    }
-    throw new PylonError('no_session');
+    throw new PylonError(auth.sessionLookup === 'expired' ? 'expired' : 'no_session');
   }
   if (auth.tenantId !== null && auth.tenantId !== c.get('orgId')) {
     throw new PylonError('org_mismatch');

@@ -1,5 +1,4 @@
 import type { Services } from '../../http/context.js';
-import type { SessionStore } from '../identity/session-store.js';
 import type { OrgStore } from '../orgs/org-store.js';
 import type { AppStore } from './app-store.js';
 import type { CapabilityResolver } from './capabilities.js';
@@ -13,6 +12,5 @@ export interface RBACContext {
   schemas: SchemaStore;
   grants: GrantStore;
   orgs: OrgStore;
-  sessions: SessionStore;
   capabilities: CapabilityResolver;
 }

@@ -1,6 +1,5 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../server.js';
-import { SessionStore } from '../identity/session-store.js';
 import { OrgStore } from '../orgs/org-store.js';
 import { appRoutes } from './app-routes.js';
 import { AppStore } from './app-store.js';
@@ -27,7 +26,6 @@ export function rbacFeature(services: Services): Feature {
     schemas,
     grants,
     orgs,
-    sessions: new SessionStore(db, services.random),
     capabilities: new CapabilityResolver(apps, grants, schemas, orgs),
   };
   return {

@@ -103,6 +103,11 @@ export function describeSessionStoreConformance(
   describe('SessionStore', () => {
     const store = () => makeStore(backend.storage());
     const ttl = { ttlSeconds: 60 };
+    /** The live session a token names, or null when the look-up found none. */
+    const resolve = async (token: string, now: number) => {
+      const found = await store().lookup(token, now);
+      return found.kind === 'ok' ? found.session : null;
+    };
 
     it('resolves by token, with the user and the active-org role; never by an unknown token', async () => {
       const userId = await seedUser(backend.storage(), `${unique('s')}@example.com`);
@@ -119,28 +124,30 @@ export function describeSessionStoreConformance(
       });
       expect(session.device).toHaveLength(256);
       expect(token.startsWith(session.tokenPrefix)).toBe(true);
-      const resolved = await store().resolve(token, T0 + 1);
+      const resolved = await resolve(token, T0 + 1);
       expect(resolved).toMatchObject({ id: session.id, userId, orgRole: 'admin', isGuest: false });
-      expect(await store().resolve(`${token}0`, T0)).toBeNull();
+      expect(await resolve(`${token}0`, T0)).toBeNull();
     });
 
     it('an expired session does not resolve and is told apart from an unknown one, then swept', async () => {
       const userId = await seedUser(backend.storage());
       const { token } = await store().create(T0, { userId, kind: 'cli', ...ttl });
       const end = T0 + 60_000;
-      expect(await store().isExpired(token, end - 1)).toBe(false);
-      expect(await store().isExpired(token, end)).toBe(true);
-      expect(await store().isExpired('pylon_unknown', end)).toBe(false);
+      expect((await store().lookup(token, end - 1)).kind).toBe('ok');
+      expect(await store().lookup(token, end)).toEqual({ kind: 'expired' });
+      expect(await store().lookup('pylon_unknown', end)).toEqual({ kind: 'unknown' });
       expect(await store().listForUser(userId, end)).toEqual([]);
       expect(await store().sweepExpired(end)).toBeGreaterThanOrEqual(1);
-      expect(await store().isExpired(token, end)).toBe(false);
+      expect(await store().lookup(token, end)).toEqual({ kind: 'unknown' });
     });
 
     it('a disabled user’s session does not resolve', async () => {
       const userId = await seedUser(backend.storage());
       const { token } = await store().create(T0, { userId, kind: 'browser', ...ttl });
       await new UserStore(backend.storage().db, secureRandom).setDisabled(backend.storage().db, userId, T0);
-      expect(await store().resolve(token, T0)).toBeNull();
+      expect(await store().lookup(token, T0)).toEqual({ kind: 'unknown' });
+      // Once past its expiry it is `expired` like any other: the token is dead either way.
+      expect(await store().lookup(token, T0 + 60_000)).toEqual({ kind: 'expired' });
     });
 
     it('rotation succeeds once however many race, and the old token dies everywhere', async () => {
@@ -154,8 +161,8 @@ export function describeSessionStoreConformance(
       const winners = outcomes.filter((o) => o !== null);
       expect(winners).toHaveLength(1);
       expect(winners[0]!.session).toMatchObject({ kind: 'cli', device: 'new', expiresAt: T0 + 1 + 120_000 });
-      expect(await store().resolve(token, T0 + 2)).toBeNull();
-      expect(await store().resolve(winners[0]!.token, T0 + 2)).not.toBeNull();
+      expect(await resolve(token, T0 + 2)).toBeNull();
+      expect(await resolve(winners[0]!.token, T0 + 2)).not.toBeNull();
       expect(await store().rotate('usr_other', winners[0]!.session.id, T0, next)).toBeNull();
     });
 
@@ -187,12 +194,12 @@ export function describeSessionStoreConformance(
       const a = await store().create(T0, { userId: alice, kind: 'browser', ...ttl });
       const b = await store().create(T0, { userId: bob, kind: 'browser', activeOrg: orgId, ...ttl });
       await store().setActiveOrg(a.session.id, orgId);
-      expect((await store().resolve(a.token, T0))?.activeOrg).toBe(orgId);
+      expect((await resolve(a.token, T0))?.activeOrg).toBe(orgId);
       await store().clearActiveOrg(backend.storage().db, orgId, alice);
-      expect((await store().resolve(a.token, T0))?.activeOrg).toBeNull();
-      expect((await store().resolve(b.token, T0))?.activeOrg).toBe(orgId);
+      expect((await resolve(a.token, T0))?.activeOrg).toBeNull();
+      expect((await resolve(b.token, T0))?.activeOrg).toBe(orgId);
       await store().clearActiveOrg(backend.storage().db, orgId);
-      expect((await store().resolve(b.token, T0))?.activeOrg).toBeNull();
+      expect((await resolve(b.token, T0))?.activeOrg).toBeNull();
     });
   });
 }

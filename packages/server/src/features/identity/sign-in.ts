@@ -1,0 +1,95 @@
+import { PylonError } from '@pylon/core';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import type { DB } from '../../storage/database.js';
+import type { SessionKind } from '../../storage/schema.js';
+import { type Identity, sessionTTLSeconds } from './identity.js';
+
+/**
+ * What a use case needs to know about the request that asked for it, read once at the edge
+ * (route-helpers.ts `requestFacts`): use cases take this value, never the HTTP context, so they
+ * run the same from a route, a page, or a test with no server.
+ */
+export interface RequestFacts {
+  /** The client's address (X-Forwarded-For only from a trusted proxy), for audit and rate limits. */
+  ip: string | null;
+  /** Recorded as the new session's device. */
+  userAgent: string | null;
+  requestId: string;
+  /** The guest the caller is signed in as, if any: signing in to an account merges it. */
+  guestUserId: string | null;
+}
+
+/**
+ * How a sign-in ended: a session (the edge sets its cookie and answers with the token), or, for an
+ * account with TOTP, a challenge that `POST /totp/challenge` finishes.
+ */
+export type SignInOutcome =
+  | { kind: 'signed_in'; token: string; userId: string /** ms since the epoch */; expiresAt: number }
+  | { kind: 'mfa_required'; mfaToken: string };
+
+export interface SignInInput {
+  method: string;
+  kind?: SessionKind;
+  /** Runs first in the sign-in's transaction (creating the user, consuming state); returns the user id. */
+  prepare: (trx: DB, now: number) => Promise<string>;
+  /**
+   * Only where a second factor does not apply: the TOTP challenge itself (it was just checked)
+   * and sessions the deployment admin mints (impersonation is the admin's decision).
+   */
+  skipSecondFactor?: boolean;
+}
+
+/**
+ * Every successful sign-in ends here: one transaction runs `prepare`, creates the session and
+ * records `auth.sign_in` with its method, so nothing is half-done if any step fails.
+ */
+export async function signIn(
+  identity: Identity,
+  facts: RequestFacts,
+  input: SignInInput,
+): Promise<SignInOutcome> {
+  const { services } = identity;
+  const now = services.clock.now();
+  const kind = input.kind ?? 'browser';
+  const ttl = sessionTTLSeconds(services.config, kind);
+  return services.storage.db.transaction().execute(async (trx): Promise<SignInOutcome> => {
+    const userId = await input.prepare(trx, now);
+    // Only reachable with proof of the account (a code, a password): saying so is no oracle.
+    if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
+      throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
+    }
+    // With TOTP on, every first factor ends in a challenge, not a session.
+    if (!input.skipSecondFactor && (await identity.mfa.isEnabled(userId, trx))) {
+      const mfaToken = await identity.mfa.createChallenge(trx, { userId, method: input.method, kind, now });
+      return { kind: 'mfa_required', mfaToken };
+    }
+    const guest = facts.guestUserId;
+    if (guest !== null && guest !== userId && kind !== 'guest') {
+      await identity.users.mergeGuest(trx, guest);
+      await appendAudit(trx, now, {
+        org: DEPLOYMENT_AUDIT,
+        action: 'guest.merged',
+        actor: userId,
+        target: guest,
+        detail: { guest_id: guest, user_id: userId, method: input.method },
+        ip: facts.ip,
+        requestId: facts.requestId,
+      });
+    }
+    const { token, session } = await identity.sessions.create(
+      now,
+      { userId, kind, ttlSeconds: ttl, device: facts.userAgent, ip: facts.ip },
+      trx,
+    );
+    await appendAudit(trx, now, {
+      org: DEPLOYMENT_AUDIT,
+      action: 'auth.sign_in',
+      actor: userId,
+      target: userId,
+      detail: { method: input.method, session_id: session.id },
+      ip: facts.ip,
+      requestId: facts.requestId,
+    });
+    return { kind: 'signed_in', token, userId: session.userId, expiresAt: session.expiresAt };
+  });
+}
