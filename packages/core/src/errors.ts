@@ -82,6 +82,22 @@ export const AUTH_ERRORS = {
   API_KEY_EXPIRED: { status: 401, message: 'This API key has expired' },
   API_KEY_NOT_FOUND: { status: 404, message: 'No such API key' },
   INVALID_JWT: { status: 401, message: 'The bearer JWT is not valid for any configured issuer' },
+  MISSING_FIELDS: { status: 400, message: 'A required field is missing' },
+  BAD_DEFAULT_ROLE: { status: 400, message: 'default_role must be member or admin' },
+  DOMAIN_BLOCKLISTED: { status: 400, message: 'Public email domains cannot be claimed for SSO' },
+  DOMAIN_NOT_ALLOWED: { status: 400, message: 'This deployment does not allow SSO for this domain' },
+  DISCOVERY_FAILED: { status: 400, message: 'The identity provider’s discovery document could not be read' },
+  INSECURE_SSO_URL: { status: 400, message: 'Identity provider URLs must use https' },
+  DOMAIN_ALREADY_CLAIMED: { status: 409, message: 'Another org has claimed this email domain for SSO' },
+  SSO_SECRET_SEAL_FAILED: { status: 500, message: 'The client secret could not be sealed' },
+  INVALID_SSO_STATE: {
+    status: 403,
+    message: 'The SSO state is unknown, expired, already used, for another org or from another browser',
+  },
+  NO_SSO_FOR_DOMAIN: { status: 404, message: 'No org has SSO for this email domain' },
+  REDIRECT_URI_UNAVAILABLE: { status: 500, message: 'PYLON_PUBLIC_URL is needed to build the SSO redirect URI' },
+  SSO_NOT_CONFIGURED: { status: 404, message: 'This org has no SSO connection of this kind' },
+  SSO_SIGN_IN_FAILED: { status: 502, message: 'The identity provider did not complete the sign-in' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export const RBAC_ERRORS = {

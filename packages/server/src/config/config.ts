@@ -46,6 +46,8 @@ export interface Config {
   readonly orgHosts: Readonly<Record<string, string>>;
   /** A host per org from its id (PYLON_ORG_HOST_TEMPLATE, e.g. `{org}.pylon.example.com`). */
   readonly orgHostTemplate: string | null;
+  /** PYLON_SSO_ALLOWED_DOMAINS, lowercased: when set, the only email domains an org may claim for SSO. */
+  readonly ssoAllowedDomains: readonly string[] | null;
 }
 
 export interface JWTIssuerConfig {
@@ -422,6 +424,10 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     jwtIssuers: Object.freeze(take(() => parseJWTIssuers(env, pylonEnv), [])),
     orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),
     orgHostTemplate: take(() => parseOrgHostTemplate(env), null),
+    ssoAllowedDomains:
+      read(env, 'PYLON_SSO_ALLOWED_DOMAINS') === undefined
+        ? null
+        : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
   };
   errors.throwIfAny();
   return Object.freeze(config);

@@ -24,6 +24,9 @@ export interface Database {
   mfa_challenges: MFAChallengesTable;
   api_keys: APIKeysTable;
   device_authorizations: DeviceAuthorizationsTable;
+  sso_connections: SSOConnectionsTable;
+  sso_domains: SSODomainsTable;
+  sso_states: SSOStatesTable;
 }
 
 export interface UsersTable {
@@ -261,6 +264,45 @@ export interface DeviceAuthorizationsTable {
   user_id: string | null;
   interval_seconds: number;
   last_poll_at: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export type SSOKind = 'oidc' | 'saml';
+
+export interface SSOConnectionsTable {
+  org_id: string;
+  kind: SSOKind;
+  issuer_url: string | null;
+  client_id: string | null;
+  client_secret_sealed: string | null;
+  /** The IdP's discovery document as fetched when the connection was saved (JSON). */
+  discovery_json: string | null;
+  idp_entity_id: string | null;
+  idp_sso_url: string | null;
+  idp_cert_pem: string | null;
+  email_attribute: string | null;
+  name_attribute: string | null;
+  default_role: 'member' | 'admin';
+  /** JSON array of lowercased domains. */
+  email_domains: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SSODomainsTable {
+  domain: string;
+  org_id: string;
+  created_at: number;
+}
+
+export interface SSOStatesTable {
+  state_hash: string;
+  org_id: string;
+  code_verifier_sealed: string;
+  nonce: string;
+  callback: string;
+  error_callback: string;
   created_at: number;
   expires_at: number;
 }

@@ -6,6 +6,7 @@ import { externalJWTResolver } from '../external-jwt/resolver.js';
 import { mfaRoutes } from '../mfa/routes.js';
 import { oauthFeature } from '../oauth/feature.js';
 import { orgsFeature } from '../orgs/feature.js';
+import { ssoFeature } from '../sso/feature.js';
 import { deploymentAuditRoutes } from './deployment-audit-routes.js';
 import { guestRoutes } from './guest-routes.js';
 import { createIdentity } from './identity.js';
@@ -38,6 +39,8 @@ export function identityFeature(services: Services): Feature {
       ...(apiKeys.authRoutes ?? []),
       ...(oauthFeature(services, identity).authRoutes ?? []),
       ...(orgs.authRoutes ?? []),
+      // Per-org SSO ends in identity's sign-in use case, so it is built on this identity.
+      ...(ssoFeature(services, identity).authRoutes ?? []),
     ],
     rbacRoutes: [...deviceAndPageRoutes(identity), ...(orgs.rbacRoutes ?? [])],
     // Caller-resolution order after the admin token: API key, external JWT, then session.

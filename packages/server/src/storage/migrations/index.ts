@@ -8,6 +8,7 @@ import * as mfaKeys from './0006-mfa-keys.js';
 import * as device from './0007-device.js';
 import * as rateLimitGCRA from './0008-rate-limit-gcra.js';
 import * as auditShape from './0009-audit-shape.js';
+import * as sso from './0010-sso.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0007-device': device,
   '0008-rate-limit-gcra': rateLimitGCRA,
   '0009-audit-shape': auditShape,
+  '0010-sso': sso,
 };
 
 /** Every migration's name, in the order they apply. */

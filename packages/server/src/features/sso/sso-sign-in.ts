@@ -1,0 +1,131 @@
+import { normalizeEmail } from '@pylon/core';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { DB } from '../../storage/database.js';
+import { auditUserCreated, type Identity, proveEmail } from '../identity/identity.js';
+import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
+import type { OrgStore } from '../orgs/org-store.js';
+import { emailDomain, type SSODefaultRole } from './sso-rules.js';
+
+export interface SSOSignInDeps {
+  identity: Identity;
+  orgs: OrgStore;
+}
+
+/** What the protocol (OIDC or SAML) established about the person, and the connection's settings. */
+export interface SSOAssertion {
+  orgId: string;
+  /** The OIDC issuer or the SAML IdP entity id. */
+  issuer: string;
+  /** The OIDC `sub` or the SAML NameID. */
+  subject: string;
+  email: string | null;
+  /** True only when the IdP asserted it (OIDC `email_verified`; SAML: the IdP's own directory). */
+  emailVerified: boolean;
+  name: string | null;
+  defaultRole: SSODefaultRole;
+  /** The domains the org claimed for this connection: only their addresses are trusted. */
+  emailDomains: readonly string[];
+  method: 'org_sso';
+}
+
+/**
+ * The identity an org's IdP signs in: scoped by org and issuer, so an identity linked through one
+ * org's IdP can never be reached through another org's connection, even to the same issuer.
+ */
+export function ssoProvider(orgId: string, issuer: string): string {
+  return `sso:${orgId}:${issuer}`;
+}
+
+/**
+ * The email an org's IdP may speak for: asserted verified, and in a domain the org claimed. Any
+ * org owner can point Pylon at an IdP they run, which can assert any address it likes; the
+ * domain claim (one org per domain, freemail refused, the operator's allowlist) is what limits
+ * whose accounts an IdP can reach.
+ */
+export function trustedSSOEmail(
+  assertion: Pick<SSOAssertion, 'email' | 'emailVerified' | 'emailDomains'>,
+): string | null {
+  if (assertion.email === null || !assertion.emailVerified) return null;
+  const email = normalizeEmail(assertion.email);
+  const domain = emailDomain(email);
+  return domain !== null && assertion.emailDomains.includes(domain) ? email : null;
+}
+
+/**
+ * Finish an SSO sign-in, for OIDC and SAML alike, in one transaction: find the account by
+ * (issuer, subject), else link or create one, join the org with the connection's default role
+ * unless already a member (an existing role is never changed), create the session and audit
+ * `auth.sign_in` with method `org_sso`. As with social sign-in (oauth/account-linking.ts), a
+ * trusted email links to the existing account with that address; when that account's address was
+ * unproven, this is its first proof, which revokes what an earlier holder of the address set up
+ * (identity/email-proof.ts). An untrusted email is never stored, so it can claim no address.
+ */
+export function completeSSOSignIn(
+  deps: SSOSignInDeps,
+  facts: RequestFacts,
+  assertion: SSOAssertion,
+): Promise<SignInOutcome> {
+  const { identity, orgs } = deps;
+  return signIn(identity, facts, {
+    method: assertion.method,
+    prepare: async (trx, now) => {
+      const userId = await resolveSSOAccount(trx, identity, assertion, facts, now);
+      await joinOrg(trx, orgs, assertion, userId, facts, now);
+      return userId;
+    },
+  });
+}
+
+async function resolveSSOAccount(
+  trx: DB,
+  identity: Identity,
+  assertion: SSOAssertion,
+  facts: RequestFacts,
+  now: number,
+): Promise<string> {
+  const provider = ssoProvider(assertion.orgId, assertion.issuer);
+  const linked = await identity.users.findLinkedUser(provider, assertion.subject, trx);
+  if (linked !== null) return linked;
+
+  const email = trustedSSOEmail(assertion);
+  const existing = email === null ? null : await identity.users.findByEmail(email, trx);
+  let userId: string;
+  if (existing) {
+    await proveEmail(trx, identity, {
+      userId: existing.id,
+      now,
+      method: assertion.method,
+      ip: facts.ip,
+      requestId: facts.requestId,
+    });
+    userId = existing.id;
+  } else {
+    userId = (
+      await identity.users.create(trx, now, { email, verified: email !== null, displayName: assertion.name })
+    ).id;
+    await auditUserCreated(identity, trx, now, userId, assertion.method, facts.requestId);
+  }
+  await identity.users.linkIdentity(trx, { provider, subject: assertion.subject, userId, email, now });
+  return userId;
+}
+
+async function joinOrg(
+  trx: DB,
+  orgs: OrgStore,
+  assertion: SSOAssertion,
+  userId: string,
+  facts: RequestFacts,
+  now: number,
+): Promise<void> {
+  if ((await orgs.roleOf(assertion.orgId, userId, trx)) !== null) return;
+  await orgs.addMember(trx, assertion.orgId, userId, assertion.defaultRole, now);
+  await appendAudit(trx, now, {
+    org: assertion.orgId,
+    action: 'org.member_added',
+    actor: { type: 'user', id: userId },
+    target: userId,
+    detail: { role: assertion.defaultRole, via: assertion.method },
+    ip: facts.ip,
+    requestId: facts.requestId,
+  });
+}

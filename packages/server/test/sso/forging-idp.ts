@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+
+/**
+ * A minimal OpenID provider on loopback whose token endpoint answers whatever id_token the test
+ * wrote: signed by its published key, by another key, with `alg: none`, or HS256 with the client
+ * secret. It advertises `none` and HS256 in its metadata, so a refusal is Pylon's, not the
+ * metadata's. Used for the attacks a conforming IdP (oidc-provider) would never produce.
+ */
+export interface ForgingIdP {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The id_token the next token request receives. */
+  nextIdToken: string;
+  /** Claims of a well-formed id_token for this client. */
+  claims(extra: JWTPayload & { nonce: string; sub: string }): JWTPayload;
+  signWithPublishedKey(claims: JWTPayload): Promise<string>;
+  signWithOtherKey(claims: JWTPayload): Promise<string>;
+  signHS256WithClientSecret(claims: JWTPayload): Promise<string>;
+  unsigned(claims: JWTPayload): string;
+  close(): Promise<void>;
+}
+
+const KID = 'published-key';
+
+export async function startForgingIdP(): Promise<ForgingIdP> {
+  const published = await generateKeyPair('RS256');
+  const other = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(published.publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = 'forging-client';
+  const clientSecret = 'forging-client-secret-0123456789abcdef';
+  const idp: ForgingIdP = {
+    issuer,
+    clientId,
+    clientSecret,
+    nextIdToken: '',
+    claims: (extra) => {
+      const now = Math.floor(Date.now() / 1000);
+      return { iss: issuer, aud: clientId, iat: now, exp: now + 300, ...extra };
+    },
+    signWithPublishedKey: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: KID }).sign(published.privateKey),
+    // Same kid as the published key: only the signature tells them apart.
+    signWithOtherKey: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: KID }).sign(other.privateKey),
+    signHS256WithClientSecret: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(clientSecret)),
+    unsigned: (claims) =>
+      `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  server.on('request', (request, response) => {
+    const send = (body: unknown) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      response.end(JSON.stringify(body));
+    };
+    const path = new URL(request.url ?? '/', issuer).pathname;
+    if (path === '/.well-known/openid-configuration') {
+      send({
+        issuer,
+        authorization_endpoint: `${issuer}/auth`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256', 'HS256', 'none'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic'],
+      });
+    } else if (path === '/jwks') {
+      send({ keys: [jwk] });
+    } else if (path === '/token' && request.method === 'POST') {
+      request.resume();
+      request.on('end', () =>
+        send({ access_token: 'forging-access-token', token_type: 'Bearer', id_token: idp.nextIdToken }),
+      );
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return idp;
+}
