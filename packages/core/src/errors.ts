@@ -98,6 +98,8 @@ export const AUTH_ERRORS = {
   REDIRECT_URI_UNAVAILABLE: { status: 500, message: 'PYLON_PUBLIC_URL is needed to build the SSO redirect URI' },
   SSO_NOT_CONFIGURED: { status: 404, message: 'This org has no SSO connection of this kind' },
   SSO_SIGN_IN_FAILED: { status: 502, message: 'The identity provider did not complete the sign-in' },
+  INVALID_SAML_RESPONSE: { status: 400, message: 'The SAML response was refused' },
+  SAML_ASSERTION_REPLAYED: { status: 400, message: 'This SAML assertion was already used; sign in again' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export const RBAC_ERRORS = {

@@ -25,6 +25,8 @@ export interface Route<Body = unknown, Query = unknown> {
   query?: z.ZodType<Query>;
   /** Also accept `application/x-www-form-urlencoded` bodies (hosted pages post forms). */
   acceptsForm?: boolean;
+  /** A tighter body limit than the deployment's `PYLON_BODY_LIMIT` (the SAML ACS takes 256 KiB). */
+  bodyLimitBytes?: number;
   /** The security scheme names this route accepts, for the OpenAPI document. */
   security?: string[];
   responses: Record<number, RouteResponse>;
@@ -180,7 +182,12 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
       let body: unknown;
       if (route.body) {
         const parsed = route.body.safeParse(
-          await readBody(c, route, group.surface, services.config.bodyLimitBytes),
+          await readBody(
+            c,
+            route,
+            group.surface,
+            Math.min(route.bodyLimitBytes ?? Number.POSITIVE_INFINITY, services.config.bodyLimitBytes),
+          ),
         );
         if (!parsed.success) throw validationError(group.surface, parsed.error.issues);
         body = parsed.data;

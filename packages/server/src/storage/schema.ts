@@ -27,6 +27,8 @@ export interface Database {
   sso_connections: SSOConnectionsTable;
   sso_domains: SSODomainsTable;
   sso_states: SSOStatesTable;
+  saml_requests: SAMLRequestsTable;
+  saml_assertions: SAMLAssertionsTable;
 }
 
 export interface UsersTable {
@@ -304,5 +306,24 @@ export interface SSOStatesTable {
   callback: string;
   error_callback: string;
   created_at: number;
+  expires_at: number;
+}
+
+export interface SAMLRequestsTable {
+  /** SHA-256 of the RelayState sent with the AuthnRequest. */
+  relay_state_hash: string;
+  org_id: string;
+  /** The AuthnRequest's ID: the response's InResponseTo must repeat it. */
+  request_id: string;
+  callback: string;
+  error_callback: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SAMLAssertionsTable {
+  org_id: string;
+  assertion_id: string;
+  /** Milliseconds: until then, the same assertion ID is refused as a replay. */
   expires_at: number;
 }

@@ -9,6 +9,7 @@ import * as device from './0007-device.js';
 import * as rateLimitGCRA from './0008-rate-limit-gcra.js';
 import * as auditShape from './0009-audit-shape.js';
 import * as sso from './0010-sso.js';
+import * as samlReplay from './0011-saml-replay.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0008-rate-limit-gcra': rateLimitGCRA,
   '0009-audit-shape': auditShape,
   '0010-sso': sso,
+  '0011-saml-replay': samlReplay,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -356,7 +356,8 @@ function parseInstant(value: string | null): number | null {
 function readAssertion(assertion: Element, now: number, expected: SAMLExpectations): VerifiedSAMLIdentity {
   if (attribute(assertion, 'Version') !== '2.0') fail('malformed');
   const assertionID = attribute(assertion, 'ID');
-  if (!assertionID) fail('malformed');
+  // Kept in the replay table's primary key: an IdP's IDs are about 40 characters.
+  if (!assertionID || assertionID.length > 256) fail('malformed');
   const issuerElement = onlyChild(assertion, NS.assertion, 'Issuer');
   if (!issuerElement || wholeText(issuerElement) !== expected.idpEntityID) fail('issuer_mismatch');
 
