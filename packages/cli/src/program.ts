@@ -12,6 +12,7 @@ import { registerOrgCommands } from './commands/orgs.js';
 import { registerRoleCommands } from './commands/role.js';
 import { registerSchemaCommands } from './commands/schema.js';
 import { registerSessionCommands } from './commands/session.js';
+import { registerSSOCommands } from './commands/sso.js';
 import { registerUserCommands } from './commands/user.js';
 import type { CLIEnvironment } from './environment.js';
 import { EXIT } from './exit-codes.js';
@@ -54,6 +55,7 @@ export function buildProgram(environment: CLIEnvironment): Command {
   registerMemberCommands(program, context);
   registerInviteCommands(program, context);
   registerUserCommands(program, context);
+  registerSSOCommands(program, context);
   return program;
 }
 

@@ -15,4 +15,5 @@ export * from './rbac-roles.js';
 export * from './rbac-schema.js';
 export * from './rbac-token.js';
 export * from './sessions.js';
+export * from './sso.js';
 export * from './totp.js';

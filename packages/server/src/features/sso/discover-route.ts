@@ -1,9 +1,9 @@
 import { PylonError } from '@pylon/core';
+import { SSODiscoverQuery, SSODiscoverResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
 import { requireEmail } from '../identity/identity.js';
 import type { SSOContext } from './sso-context.js';
 import { emailDomain } from './sso-rules.js';
-import { SSODiscoverQuery, SSODiscoverResponse } from './sso-schemas.js';
 
 /**
  * `GET /sso/discover?email=`: which org's IdP signs in addresses of this domain. Only the domain

@@ -1,4 +1,12 @@
 import { PylonError } from '@pylon/core';
+import {
+  OIDCConnectionView,
+  PutOIDCRequest,
+  RemoveSSOResponse,
+  type SSOCallbackQuery,
+  SSOCallbackQuery as SSOCallbackQuerySchema,
+  SSOStartQuery,
+} from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import {
@@ -21,14 +29,6 @@ import {
   requireTrustedRedirect,
   ssoRedirectURI,
 } from './sso-rules.js';
-import {
-  OIDCConnectionView,
-  PutOIDCRequest,
-  RemoveSSOResponse,
-  type SSOCallbackQuery,
-  SSOCallbackQuery as SSOCallbackQuerySchema,
-  SSOStartQuery,
-} from './sso-schemas.js';
 import { completeSSOSignIn } from './sso-sign-in.js';
 import type { OIDCConnection } from './sso-store.js';
 
