@@ -8,6 +8,8 @@ import { requestFacts } from '../features/identity/route-helpers.js';
 import { passesCSRFCheck, setSessionCookie } from '../features/identity/session-cookie.js';
 import type { SignInOutcome } from '../features/identity/sign-in.js';
 import { completeTOTPChallenge } from '../features/mfa/challenge.js';
+import { ssoStartPath } from '../features/sso/discover-route.js';
+import { SSOStore } from '../features/sso/sso-store.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
 import { renderMagicCodeEmail } from '../mail/index.js';
@@ -20,6 +22,8 @@ const form = z.object({
   password: z.string().max(1024).optional(),
   mfa_token: z.string().max(200).optional(),
   return_to: z.string().max(2048).optional(),
+  /** `1`: the person chose an emailed code over their org's SSO. */
+  skip_sso: z.string().max(8).optional(),
 });
 type Form = z.infer<typeof form>;
 
@@ -88,6 +92,21 @@ ${hidden('return_to', returnTo)}${hidden('email', email)}
 </form>`;
 }
 
+/**
+ * The email's domain belongs to an org with SSO: offer its IdP first, and the emailed code still
+ * (an account may predate the org's SSO). The offer depends on the domain alone, never on whether
+ * the address has an account.
+ */
+function ssoOffer(base: string, email: string, returnTo: string, startURL: string): SafeHTML {
+  return html`<h1>Sign in</h1>
+<p>Your organisation signs in <strong>${email}</strong> through its identity provider.</p>
+<p><a href="${startURL}">Continue with SSO</a></p>
+<form method="post" action="${base}/login/code">
+${hidden('return_to', returnTo)}${hidden('email', email)}${hidden('skip_sso', '1')}
+<button type="submit" class="secondary">Email me a code instead</button>
+</form>`;
+}
+
 function totpForm(base: string, mfaToken: string, returnTo: string, error?: string): SafeHTML {
   return html`<h1>Two-factor authentication</h1>
 <p>Enter the code from your authenticator app, or a backup code.</p>
@@ -107,6 +126,17 @@ ${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
  */
 export function loginPageRoutes(identity: Identity) {
   const { services } = identity;
+  const sso = new SSOStore(services.storage.db, services.random, services.sealer);
+  /** The SSO start for this email's domain, back to `return_to` (or the page, with `sso_error`) after. */
+  const ssoStart = async (c: AppContext, email: string, back: string): Promise<string | null> => {
+    const start = await ssoStartPath(sso, email);
+    if (start === null) return null;
+    const query = new URLSearchParams({
+      callback: new URL(back, services.config.publicURL).toString(),
+      error_callback: new URL(`${pageBase(c)}/login`, services.config.publicURL).toString(),
+    });
+    return `${start}?${query}`;
+  };
   const returnTo = (c: AppContext, raw: unknown) => safeReturnPath(raw, `${pageBase(c)}/login/done`);
   const finish = (c: AppContext, outcome: SignInOutcome, back: string) => {
     if (outcome.kind === 'mfa_required') {
@@ -174,6 +204,8 @@ export function loginPageRoutes(identity: Identity) {
     post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
       try {
         const email = requireEmail(body.email);
+        const startURL = body.skip_sso === '1' ? null : await ssoStart(c, email, back);
+        if (startURL !== null) return renderPage(c, 'Sign in', ssoOffer(pageBase(c), email, back, startURL));
         await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
           renderMagicCodeEmail({ code, appName: 'Pylon' }),
         );

@@ -481,6 +481,41 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
     });
   });
 
+  describe('hosted login page', () => {
+    const postCode = (fields: Record<string, string>) =>
+      t.request('/login/code', {
+        method: 'POST',
+        headers: { origin: PUBLIC, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+
+    it('offers the org’s IdP for an email of a claimed domain, and the emailed code still', async () => {
+      const sentBefore = t.mail.length;
+      const offered = await postCode({ email: 'nobody-yet@acme.test', return_to: '/app' });
+      expect(offered.status).toBe(200);
+      const page = await offered.text();
+      expect(page).toContain('Continue with SSO');
+      const href = /href="([^"]*sso\/start[^"]*)"/.exec(page)![1]!.replaceAll('&amp;', '&');
+      const start = new URL(href, PUBLIC);
+      expect(start.pathname).toBe('/api/auth/orgs/acme/sso/start');
+      expect(start.searchParams.get('callback')).toBe(`${PUBLIC}/app`);
+      expect(start.searchParams.get('error_callback')).toBe(`${PUBLIC}/login`);
+      expect(t.mail.length).toBe(sentBefore);
+      // The link works: it starts the sign-in at acme's IdP.
+      const started = await t.request(`${start.pathname}${start.search}`);
+      expect(started.status).toBe(302);
+      expect(started.headers.get('location')).toMatch(new RegExp(`^${idp.issuer}/`));
+
+      // Choosing the code instead, and an unclaimed domain, send the code as before.
+      const skipped = await postCode({ email: 'nobody-yet@acme.test', skip_sso: '1' });
+      expect(await skipped.text()).toContain('Check your email');
+      const plain = await postCode({ email: 'someone@unclaimed.test' });
+      const plainPage = await plain.text();
+      expect(plainPage).toContain('Check your email');
+      expect(plainPage).not.toContain('Continue with SSO');
+    });
+  });
+
   describe('discovery', () => {
     it('routes an address by its domain only; OIDC wins over SAML in one org', async () => {
       const found = await call('/sso/discover?email=Someone@ACME.test');

@@ -4,6 +4,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { requireEmail } from '../identity/identity.js';
 import type { SSOContext } from './sso-context.js';
 import { emailDomain } from './sso-rules.js';
+import type { SSOStore } from './sso-store.js';
 
 /**
  * `GET /sso/discover?email=`: which org's IdP signs in addresses of this domain. Only the domain
@@ -27,13 +28,22 @@ export function discoverRoute({ store }: SSOContext) {
         const domain = emailDomain(requireEmail(query.email));
         const found = domain === null ? null : await store.discover(domain);
         if (!found) throw new PylonError('NO_SSO_FOR_DOMAIN');
-        const path = found.kind === 'oidc' ? 'sso' : 'saml';
-        return c.json({
-          org_id: found.orgId,
-          kind: found.kind,
-          start_url: `/api/auth/orgs/${encodeURIComponent(found.orgId)}/${path}/start`,
-        });
+        return c.json({ org_id: found.orgId, kind: found.kind, start_url: startPath(found) });
       },
     }),
   ];
+}
+
+/**
+ * Where a person of this email's domain starts an SSO sign-in (`/api/auth/orgs/:id/sso/start` or
+ * `/saml/start`), or null when no org claims the domain. For the hosted login page.
+ */
+export async function ssoStartPath(store: SSOStore, email: string): Promise<string | null> {
+  const domain = emailDomain(email);
+  const found = domain === null ? null : await store.discover(domain);
+  return found ? startPath(found) : null;
+}
+
+function startPath(found: { orgId: string; kind: 'oidc' | 'saml' }): string {
+  return `/api/auth/orgs/${encodeURIComponent(found.orgId)}/${found.kind === 'oidc' ? 'sso' : 'saml'}/start`;
 }
