@@ -6,24 +6,21 @@ import type { Config } from './config/config.js';
 import { DEFAULTS } from './config/defaults.js';
 import { pooledSecureRandom, type Random } from './crypto/random.js';
 import { createSealer } from './crypto/seal.js';
-import { healthRoutes } from './features/health/routes.js';
-import { keyRoutes } from './features/keys/routes.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
-import { orgHostRouting } from './features/orgs/org-hosts.js';
-import { discoverRoutes } from './features/orgs/routes.js';
 import { adminTokenResolver } from './http/admin-token.js';
-import type { CallerResolver } from './http/auth-context.js';
 import type { AppEnv, Services } from './http/context.js';
 import { renderError } from './http/errors.js';
+import type { Feature, FeatureFactory } from './http/feature.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { buildOpenAPIDocument, type OpenAPIMount } from './http/openapi.js';
+import { orgHostRouting } from './http/org-hosts.js';
 import { type AnyRoute, mountRoutes, type RouteGroup } from './http/route-table.js';
-import { KeyRing } from './keys/signing-keys.js';
 import type { Logger } from './logger.js';
-import { createConsoleMailer, type Mailer } from './mailer.js';
+import { createConsoleMailer, type Mailer } from './mail/mailer.js';
 import { browserNotFound, wantsHTML } from './pages/not-found-page.js';
+import { KeyRing } from './signing/signing-keys.js';
 import type { Storage } from './storage/database.js';
 
 export const PYLON_VERSION = '0.1.0';
@@ -37,15 +34,7 @@ export interface ServerDeps {
   fetch?: typeof fetch;
 }
 
-/** A feature's contribution: routes on either surface and caller resolvers (in caller-resolution order). */
-export interface Feature {
-  authRoutes?: AnyRoute[];
-  rbacRoutes?: AnyRoute[];
-  resolvers?: CallerResolver[];
-}
-
-/** Builds a feature from the server's services (stores need the database, clock, randomness). */
-export type FeatureFactory = (services: Services) => Feature;
+export type { Feature, FeatureFactory } from './http/feature.js';
 
 export interface PylonServer {
   app: Hono<AppEnv>;
@@ -99,18 +88,14 @@ export function createServer(
     onClose: [],
     background: new BackgroundWork(),
   };
-  const features = factories.map((factory) => factory(services));
+  const features: Feature[] = factories.map((factory) => factory(services));
   services.resolvers.push(...features.flatMap((f) => f.resolvers ?? []));
+  services.onClose.push(...features.flatMap((f) => f.onClose ?? []));
 
   const authGroup: RouteGroup = { surface: 'auth', routes: features.flatMap((f) => f.authRoutes ?? []) };
   const rbacGroup: RouteGroup = {
     surface: 'rbac',
-    routes: [
-      ...healthRoutes,
-      ...keyRoutes,
-      ...discoverRoutes,
-      ...features.flatMap((f) => f.rbacRoutes ?? []),
-    ],
+    routes: features.flatMap((f) => f.rbacRoutes ?? []),
   };
 
   const app = new Hono<AppEnv>();

@@ -4,12 +4,28 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import type { Random } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
-import type { OrgDirectory } from '../features/orgs/org-directory.js';
-import type { KeyRing } from '../keys/signing-keys.js';
 import type { Logger } from '../logger.js';
-import type { Mailer } from '../mailer.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { KeyRing } from '../signing/signing-keys.js';
 import type { Storage } from '../storage/database.js';
 import type { AuthContext, CallerResolver } from './auth-context.js';
+
+export interface OrgSummary {
+  id: string;
+  name: string;
+}
+
+/**
+ * The request path's org look-up. Declared here, not in features/orgs, so the HTTP layer depends
+ * on no feature; the orgs feature's OrgDirectory (a cache in front of OrgStore) implements it.
+ */
+export interface OrgLookup {
+  find(id: string): Promise<OrgSummary | null>;
+  /** Drop a cached answer after the org changed or was deleted. */
+  forget(id: string): void;
+  /** Create the deployment's default org on first start (idempotent across processes). */
+  ensureDefault(id: string, name: string): Promise<void>;
+}
 
 /** Everything a feature may use, built once by createServer. No module-level state. */
 export interface Services {
@@ -22,7 +38,8 @@ export interface Services {
   fetch: typeof fetch;
   sealer: Sealer;
   keys: KeyRing;
-  orgs: OrgDirectory;
+  /** Which orgs exist, for routing `/o/{orgId}` and org hosts (the orgs feature's OrgDirectory). */
+  orgs: OrgLookup;
   resolvers: CallerResolver[];
   /** Hooks run in order by PylonServer.close(), after background work has settled. */
   onClose: Array<() => Promise<void>>;

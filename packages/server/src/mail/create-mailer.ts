@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.js';
-import { createConsoleMailer, type Mailer } from '../mailer.js';
 import { MAIL_DEFAULTS } from './defaults.js';
 import type { Fetch, HTTPDelivery } from './http-delivery.js';
 import { type MailOptions, type ResolvedMailOptions, resolveMailOptions } from './mail-options.js';
+import { createConsoleMailer, type Mailer } from './mailer.js';
 import { checkOutgoingMessage } from './message-guard.js';
 import { createResendMailer } from './resend-mailer.js';
 import { createSendGridMailer } from './sendgrid-mailer.js';

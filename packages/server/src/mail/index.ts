@@ -1,4 +1,3 @@
-export type { Mailer, MailMessage } from '../mailer.js';
 export { isEmailAddress, type Mailbox, parseMailbox } from './address.js';
 export { createMailer, type MailerDeps } from './create-mailer.js';
 export { MAIL_DEFAULTS, PROVIDER_ENDPOINTS } from './defaults.js';
@@ -20,6 +19,7 @@ export {
   type MailPolicy,
   type MailProvider,
 } from './mail-options.js';
+export type { Mailer, MailMessage } from './mailer.js';
 export {
   renderEmailVerificationEmail,
   renderInviteEmail,

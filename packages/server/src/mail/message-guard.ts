@@ -1,6 +1,6 @@
-import type { MailMessage } from '../mailer.js';
 import { hasLineBreak, isEmailAddress } from './address.js';
 import { MailAddressError, MailHeaderInjectionError } from './errors.js';
+import type { MailMessage } from './mailer.js';
 
 /**
  * Refuse a message before any provider sees it: a line break in a header field would let the

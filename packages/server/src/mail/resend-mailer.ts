@@ -1,7 +1,7 @@
-import type { Mailer } from '../mailer.js';
 import { PROVIDER_ENDPOINTS } from './defaults.js';
 import { type HTTPDelivery, postJSON } from './http-delivery.js';
 import type { HTTPAPISettings } from './mail-options.js';
+import type { Mailer } from './mailer.js';
 
 /** Resend: `POST /emails`, `to` as a list (https://resend.com/docs/api-reference/emails/send-email). */
 export function createResendMailer(settings: HTTPAPISettings, delivery: HTTPDelivery): Mailer {

@@ -1,8 +1,8 @@
-import type { Mailer } from '../mailer.js';
 import { parseMailbox } from './address.js';
 import { PROVIDER_ENDPOINTS } from './defaults.js';
 import { type HTTPDelivery, postJSON } from './http-delivery.js';
 import type { HTTPAPISettings } from './mail-options.js';
+import type { Mailer } from './mailer.js';
 
 /**
  * SendGrid v3 Mail Send: recipients in `personalizations`, the sender as `{email, name?}`, parts in

@@ -1,7 +1,7 @@
 import { createTransport, type NodemailerError } from 'nodemailer';
-import type { Mailer } from '../mailer.js';
 import { MailDeliveryError, type MailDeliveryFailure } from './errors.js';
 import type { SMTPSettings } from './mail-options.js';
+import type { Mailer } from './mailer.js';
 
 /**
  * SMTP through nodemailer. `smtps://` is implicit TLS (port 465); `smtp://` upgrades with STARTTLS

@@ -1,7 +1,7 @@
-import type { Mailer } from '../mailer.js';
 import { PROVIDER_ENDPOINTS } from './defaults.js';
 import { type HTTPDelivery, postJSON } from './http-delivery.js';
 import type { HTTPAPISettings } from './mail-options.js';
+import type { Mailer } from './mailer.js';
 
 /**
  * Stack0. The path, Bearer auth and body shape are an assumption, not taken from published

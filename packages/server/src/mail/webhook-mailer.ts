@@ -1,6 +1,6 @@
-import type { Mailer } from '../mailer.js';
 import { type HTTPDelivery, postJSON } from './http-delivery.js';
 import type { WebhookSettings } from './mail-options.js';
+import type { Mailer } from './mailer.js';
 
 /**
  * A generic hook for anything else (a relay, a queue, a test sink): one JSON document

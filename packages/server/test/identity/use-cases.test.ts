@@ -10,7 +10,7 @@ import { replacePassword } from '../../src/features/identity/password-policy.js'
 import { passwordRegister, passwordSignIn } from '../../src/features/identity/password-sign-in.js';
 import { sessionResolver } from '../../src/features/identity/session-resolver.js';
 import { type RequestFacts, signIn } from '../../src/features/identity/sign-in.js';
-import type { MailMessage } from '../../src/mailer.js';
+import type { MailMessage } from '../../src/mail/mailer.js';
 import { createServer } from '../../src/server.js';
 import type { Storage } from '../../src/storage/database.js';
 import { type ScratchDatabase, testDatabases } from '../support/databases.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { orgForHost } from '../../src/features/orgs/org-hosts.js';
+import { orgForHost } from '../../src/http/org-hosts.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 

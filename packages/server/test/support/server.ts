@@ -3,7 +3,7 @@ import { manualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { features as productionFeatures } from '../../src/features/index.js';
 import type { Logger } from '../../src/logger.js';
-import type { Mailer, MailMessage } from '../../src/mailer.js';
+import type { Mailer, MailMessage } from '../../src/mail/mailer.js';
 import { createServer, type Feature, type PylonServer } from '../../src/server.js';
 import type { Storage } from '../../src/storage/database.js';
 import type { ScratchDatabase, TestDatabase } from './databases.js';

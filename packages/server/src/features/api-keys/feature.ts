@@ -1,14 +1,14 @@
 import { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Services } from '../../http/context.js';
+import type { Feature } from '../../http/feature.js';
 import { hkdfSha256 } from '../../platform/node-crypto.js';
-import type { Feature } from '../../server.js';
-import type { Identity } from '../identity/identity.js';
+import type { FeatureDeps } from '../deps.js';
 import { apiKeyResolver } from './api-key-resolver.js';
 import { APIKeyStore } from './api-key-store.js';
 import { apiKeyRoutes } from './routes.js';
 
 /** API keys (`/api/auth/api-keys`): routes, and the resolver that turns `Bearer pk.…` into its owner. */
-export function apiKeysFeature(services: Services, identity: Identity): Feature {
+export function apiKeysFeature(services: Services, { identity }: FeatureDeps): Feature {
   const pepper = services.config.apiKeyPepper
     ? Buffer.from(services.config.apiKeyPepper, 'utf8')
     : hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/api-keys/v1');

@@ -16,7 +16,7 @@ import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
-import { requestAPIURL } from '../orgs/org-hosts.js';
+import { requestAPIURL } from '../../http/org-hosts.js';
 import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';

@@ -1,15 +1,8 @@
 import type { Services } from '../../http/context.js';
-import type { Feature } from '../../server.js';
-import { apiKeysFeature } from '../api-keys/feature.js';
-import { deviceAndPageRoutes } from '../device/feature.js';
-import { externalJWTResolver } from '../external-jwt/resolver.js';
-import { mfaRoutes } from '../mfa/routes.js';
-import { oauthFeature } from '../oauth/feature.js';
-import { orgsFeature } from '../orgs/feature.js';
-import { ssoFeature } from '../sso/feature.js';
+import type { Feature } from '../../http/feature.js';
+import type { FeatureDeps } from '../deps.js';
 import { deploymentAuditRoutes } from './deployment-audit-routes.js';
 import { guestRoutes } from './guest-routes.js';
-import { createIdentity } from './identity.js';
 import { magicRoutes } from './magic-routes.js';
 import { passwordRoutes } from './password-routes.js';
 import { resetRoutes } from './reset-routes.js';
@@ -18,13 +11,13 @@ import { sessionRoutes } from './session-routes.js';
 import { userAdminRoutes } from './user-admin-routes.js';
 import { verificationRoutes } from './verification-routes.js';
 
-/** Identity (`/api/auth/*`): users, sessions, guests, password, magic-code and social sign-in. */
-export function identityFeature(services: Services): Feature {
-  const identity = createIdentity(services);
+/**
+ * Identity (`/api/auth/*`): users, sessions, guests, password and magic-code sign-in, email
+ * verification, the user list and the deployment audit; and the session caller resolver. The
+ * identity core itself is built once in features/deps.ts, as the other features act through it.
+ */
+export function identityFeature(services: Services, { identity }: FeatureDeps): Feature {
   services.background.onFlush(() => identity.activity.flush());
-  const apiKeys = apiKeysFeature(services, identity);
-  // Orgs share this identity: accepting an emailed invite link proves the address.
-  const orgs = orgsFeature(identity);
   return {
     authRoutes: [
       ...magicRoutes(identity),
@@ -35,21 +28,7 @@ export function identityFeature(services: Services): Feature {
       ...guestRoutes(identity),
       ...userAdminRoutes(identity),
       ...deploymentAuditRoutes(services),
-      ...mfaRoutes(identity),
-      ...(apiKeys.authRoutes ?? []),
-      ...(oauthFeature(services, identity).authRoutes ?? []),
-      ...(orgs.authRoutes ?? []),
-      // Per-org SSO ends in identity's sign-in use case, so it is built on this identity.
-      ...(ssoFeature(services, identity).authRoutes ?? []),
     ],
-    rbacRoutes: [...deviceAndPageRoutes(identity), ...(orgs.rbacRoutes ?? [])],
-    // Caller-resolution order after the admin token: API key, external JWT, then session.
-    resolvers: [
-      ...(apiKeys.resolvers ?? []),
-      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock, (provider, subject) =>
-        identity.users.findLinkedUser(provider, subject),
-      ),
-      sessionResolver(services.config, identity.sessions, identity.activity, services.clock),
-    ],
+    resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
   };
 }

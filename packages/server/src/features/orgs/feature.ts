@@ -1,14 +1,16 @@
 import type { Services } from '../../http/context.js';
-import type { Feature } from '../../server.js';
+import type { Feature } from '../../http/feature.js';
 import type { OrgRole } from '../../storage/schema.js';
+import type { FeatureDeps } from '../deps.js';
 import type { Identity } from '../identity/identity.js';
 import { InviteLinks } from './invite-link.js';
 import { invitePageRoutes } from './invite-page.js';
 import { inviteRoutes } from './invite-routes.js';
 import { InviteStore } from './invite-store.js';
 import { orgRoutes } from './org-routes.js';
-import { OrgStore } from './org-store.js';
+import type { OrgStore } from './org-store.js';
 import { archetypeForRole } from './policy.js';
+import { discoverRoutes } from './routes.js';
 import { selectOrgRoutes } from './select-org-route.js';
 
 export interface OrgsContext {
@@ -22,21 +24,20 @@ export interface OrgsContext {
 
 /**
  * Organisations (`/api/auth/orgs*`): orgs, members and roles, invites, the session's active org;
- * and the hosted invite page (`/invite/{token}`). Built by the identity feature, whose stores
- * accepting an invite shares.
+ * `/discover`, and the hosted invite page (`/invite/{token}`). Accepting an invite proves the
+ * address through the shared identity core.
  */
-export function orgsFeature(identity: Identity): Feature {
-  const { services } = identity;
+export function orgsFeature(services: Services, { identity, orgs }: FeatureDeps): Feature {
   const context: OrgsContext = {
     services,
     identity,
-    orgs: new OrgStore(services.storage.db, services.storage.dialect),
+    orgs,
     invites: new InviteStore(services.storage.db, services.random),
     links: new InviteLinks(services.config.secret!),
   };
   return {
     authRoutes: [...orgRoutes(context), ...inviteRoutes(context), ...selectOrgRoutes(context)],
-    rbacRoutes: invitePageRoutes(context),
+    rbacRoutes: [...discoverRoutes, ...invitePageRoutes(context)],
   };
 }
 

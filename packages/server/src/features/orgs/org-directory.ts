@@ -1,18 +1,14 @@
 import type { Clock } from '../../clock.js';
+import type { OrgLookup, OrgSummary } from '../../http/context.js';
 import type { Storage } from '../../storage/database.js';
 import { OrgStore } from './org-store.js';
-
-export interface OrgSummary {
-  id: string;
-  name: string;
-}
 
 /**
  * The request path's org look-up: a few seconds' cache in front of `OrgStore.find`, so a request
  * under `/o/{orgId}/` (including the `POST /token` hot path) does not pay a read for the org.
  * It owns no table: every read and write goes through the OrgStore it wraps.
  */
-export class OrgDirectory {
+export class OrgDirectory implements OrgLookup {
   private readonly cache = new Map<string, { org: OrgSummary | null; at: number }>();
   readonly store: OrgStore;
 
@@ -45,9 +41,4 @@ export class OrgDirectory {
     await this.store.ensure({ id, name, now: this.clock.now() });
     this.forget(id);
   }
-}
-
-/** An org's RBAC base URL (its `api_url`): `{PYLON_PUBLIC_URL}/o/{orgId}`. */
-export function orgAPIURL(publicURL: string, orgId: string): string {
-  return `${publicURL}/o/${orgId}`;
 }

@@ -1,6 +1,6 @@
 import type { Services } from '../../http/context.js';
-import type { Feature } from '../../server.js';
-import { OrgStore } from '../orgs/org-store.js';
+import type { Feature } from '../../http/feature.js';
+import type { FeatureDeps } from '../deps.js';
 import { appRoutes } from './app-routes.js';
 import { AppStore } from './app-store.js';
 import { auditRoutes } from './audit-routes.js';
@@ -14,10 +14,9 @@ import { SchemaStore } from './schema-store.js';
 import { tokenRoutes } from './token-routes.js';
 
 /** The RBAC service (the pylon-cli contract), mounted at the root and under every org's base. */
-export function rbacFeature(services: Services): Feature {
+export function rbacFeature(services: Services, { orgs }: FeatureDeps): Feature {
   const { db, dialect } = services.storage;
   const schemas = new SchemaStore(db);
-  const orgs = new OrgStore(db, dialect);
   const apps = new AppStore(db, dialect, services.random);
   const grants = new GrantStore(db);
   const context: RBACContext = {

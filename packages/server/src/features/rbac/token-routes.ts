@@ -4,7 +4,7 @@ import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { requestAPIURL } from '../orgs/org-hosts.js';
+import { requestAPIURL } from '../../http/org-hosts.js';
 import { strongestPylonArchetype } from './builtin-schema.js';
 import { rbacCaller } from './caller.js';
 import type { RBACContext } from './context.js';

@@ -1,8 +1,7 @@
 import { isLoopbackHost } from '../../config/config.js';
 import type { Services } from '../../http/context.js';
-import type { Feature } from '../../server.js';
-import type { Identity } from '../identity/identity.js';
-import { OrgStore } from '../orgs/org-store.js';
+import type { Feature } from '../../http/feature.js';
+import type { FeatureDeps } from '../deps.js';
 import { discoverRoute } from './discover-route.js';
 import { createOIDCClient } from './oidc-client.js';
 import { oidcRoutes } from './oidc-routes.js';
@@ -14,12 +13,12 @@ import { SSOStore } from './sso-store.js';
  * Per-org SSO (`/orgs/:id/sso*`, `/orgs/:id/saml*`, `/sso/discover`): each org signs its people
  * in through its own IdP. Signing in ends in identity's sign-in use case, so it shares identity.
  */
-export function ssoFeature(services: Services, identity: Identity): Feature {
-  const { db, dialect } = services.storage;
+export function ssoFeature(services: Services, { identity, orgs }: FeatureDeps): Feature {
+  const { db } = services.storage;
   const context: SSOContext = {
     services,
     identity,
-    orgs: new OrgStore(db, dialect),
+    orgs,
     store: new SSOStore(db, services.random, services.sealer),
     oidc: createOIDCClient({
       fetch: services.fetch,

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { secureRandom } from '../../src/crypto/random.js';
 import { createSealer } from '../../src/crypto/seal.js';
-import { scheduleKeys } from '../../src/keys/key-schedule.js';
-import { KeyRing } from '../../src/keys/signing-keys.js';
+import { scheduleKeys } from '../../src/signing/key-schedule.js';
+import { KeyRing } from '../../src/signing/signing-keys.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 

@@ -1,8 +1,7 @@
 import { PylonError } from '@pylon/core';
 import type { MiddlewareHandler } from 'hono';
-import type { Config } from '../../config/config.js';
-import type { AppContext, AppEnv } from '../../http/context.js';
-import { type OrgDirectory, orgAPIURL } from './org-directory.js';
+import type { Config } from '../config/config.js';
+import type { AppContext, AppEnv, OrgLookup } from './context.js';
 
 type HostConfig = Pick<Config, 'publicURL' | 'orgHosts' | 'orgHostTemplate'>;
 
@@ -53,7 +52,7 @@ function atRoot(c: AppContext): boolean {
  * Serves an org at a host of its own: a root RBAC request whose Host names an org is that org's,
  * exactly as `/o/{orgId}/…` would be. Unknown hosts pass through untouched (the default org).
  */
-export function orgHostRouting(config: HostConfig, orgs: OrgDirectory): MiddlewareHandler<AppEnv> {
+export function orgHostRouting(config: HostConfig, orgs: OrgLookup): MiddlewareHandler<AppEnv> {
   const enabled = Object.keys(config.orgHosts).length > 0 || config.orgHostTemplate !== null;
   return async (c, next) => {
     const target = enabled && atRoot(c) ? orgForHost(config, hostOf(c)) : null;
@@ -76,4 +75,9 @@ export function requestAPIURL(c: AppContext, config: HostConfig): string {
     if (target && target.orgId === c.get('orgId')) return target.apiURL;
   }
   return orgAPIURL(config.publicURL, c.get('orgId'));
+}
+
+/** An org's RBAC base URL (its `api_url`): `{PYLON_PUBLIC_URL}/o/{orgId}`. */
+export function orgAPIURL(publicURL: string, orgId: string): string {
+  return `${publicURL}/o/${orgId}`;
 }

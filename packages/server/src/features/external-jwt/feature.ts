@@ -1,0 +1,15 @@
+import type { Services } from '../../http/context.js';
+import type { Feature } from '../../http/feature.js';
+import type { FeatureDeps } from '../deps.js';
+import { externalJWTResolver } from './resolver.js';
+
+/** Callers that bring a JWT from a configured issuer (PYLON_JWT_ISSUERS); no routes of its own. */
+export function externalJWTFeature(services: Services, { identity }: FeatureDeps): Feature {
+  return {
+    resolvers: [
+      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock, (provider, subject) =>
+        identity.users.findLinkedUser(provider, subject),
+      ),
+    ],
+  };
+}
