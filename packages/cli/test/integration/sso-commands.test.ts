@@ -12,6 +12,8 @@ import { temporaryHome } from '../support/environment.js';
 import { freePort } from '../support/loopback-server.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
+/** The SAML tests' IdP certificate (test-only, committed with them). */
+const IDP_CERT = fileURLToPath(new URL('../../../server/test/fixtures/saml/idp-cert.pem', import.meta.url));
 
 interface Result {
   code: number;
@@ -163,5 +165,34 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon sso commands on $ki
     expect(again.code).toBe(6);
     expect(again.stderr).toContain('SSO_NOT_CONFIGURED');
     expect((await pylon(['sso', 'remove', '--org-id', 'acme'])).code).toBe(2);
+  });
+
+  it('set-saml reads the certificate file; show and discover see it; remove --kind saml', async () => {
+    const args = [
+      'sso',
+      'set-saml',
+      '--org-id',
+      'acme',
+      '--entity-id',
+      'https://idp.acme.test/saml',
+      '--sso-url',
+      'https://idp.acme.test/sso',
+    ];
+    const unreadable = await pylon([...args, '--cert-file', '/nonexistent/cert.pem']);
+    expect(unreadable.code).toBe(2);
+    const saved = await pylon([...args, '--cert-file', IDP_CERT, '--domain', 'saml.test', '--json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(JSON.parse(saved.stdout)).toMatchObject({
+      org_id: 'acme',
+      kind: 'saml',
+      email_domains: ['saml.test'],
+    });
+    const shown = JSON.parse((await pylon(['sso', 'show', '--org-id', 'acme', '--json'])).stdout);
+    expect(shown.oidc).toBeNull();
+    expect(shown.saml).toMatchObject({ idp_entity_id: 'https://idp.acme.test/saml' });
+    const found = await pylon(['sso', 'discover', '--email', 'a@saml.test']);
+    expect(found.stdout).toBe(`saml sign-in for org acme: ${url}/api/auth/orgs/acme/saml/start\n`);
+    const removed = await pylon(['sso', 'remove', '--org-id', 'acme', '--kind', 'saml', '--json']);
+    expect(JSON.parse(removed.stdout)).toEqual({ org_id: 'acme', kind: 'saml', removed: true });
   });
 });
