@@ -64,7 +64,9 @@ export async function startForgingIdP(): Promise<ForgingIdP> {
       response.end(JSON.stringify(body));
     };
     const path = new URL(request.url ?? '/', issuer).pathname;
-    if (path === '/.well-known/openid-configuration') {
+    // Served under any path, always naming the root as issuer: a discovery at
+    // `<issuer>/tenant` then finds a document for another issuer.
+    if (path.endsWith('/.well-known/openid-configuration')) {
       send({
         issuer,
         authorization_endpoint: `${issuer}/auth`,

@@ -561,11 +561,15 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
   });
 });
 
-describe.each(testDatabases)('PYLON_SSO_ALLOWED_DOMAINS on $kind', (database) => {
+describe.each(testDatabases)('PYLON_SSO_ALLOWED_DOMAINS and the start throttle on $kind', (database) => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer(database, {
-      env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_SSO_ALLOWED_DOMAINS: 'Allowed.test' },
+      env: {
+        PYLON_ADMIN_TOKEN: ADMIN,
+        PYLON_SSO_ALLOWED_DOMAINS: 'Allowed.test',
+        PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '2',
+      },
     });
   });
   afterAll(() => t.close());
@@ -588,5 +592,14 @@ describe.each(testDatabases)('PYLON_SSO_ALLOWED_DOMAINS on $kind', (database) =>
     // An allowed domain passes the domain rules and reaches discovery (which fails: nothing there).
     const allowed = await put(['allowed.test']);
     expect(((await allowed.json()) as Body).error?.code).toBe('DISCOVERY_FAILED');
+  });
+
+  it('throttles sign-in starts per address, as every sign-in endpoint', async () => {
+    const start = () => t.request('/api/auth/orgs/default/sso/start?callback=http://localhost:4000/done');
+    expect((await start()).status).toBe(404);
+    expect((await start()).status).toBe(404);
+    const limited = await start();
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as Body).error?.code).toBe('RATE_LIMITED');
   });
 });

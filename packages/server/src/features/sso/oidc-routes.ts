@@ -16,7 +16,8 @@ import {
   setFlowCookie,
 } from '../../http/flow-binding.js';
 import { defineRoute } from '../../http/route-table.js';
-import { requestFacts } from '../identity/route-helpers.js';
+import { limitSignInsByIP } from '../identity/identity.js';
+import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
 import { actorName, orgActor } from '../orgs/org-access.js';
 import { requireOwner } from '../orgs/policy.js';
@@ -280,10 +281,13 @@ export function oidcRoutes(context: SSOContext) {
         400: { description: 'MISSING_FIELDS: callback is required' },
         403: { description: 'UNTRUSTED_REDIRECT: callback or error_callback is not on a trusted origin' },
         404: { description: 'SSO_NOT_CONFIGURED' },
+        429: { description: 'RATE_LIMITED: too many sign-ins from this address' },
         500: { description: 'REDIRECT_URI_UNAVAILABLE: PYLON_PUBLIC_URL cannot serve as the redirect URI' },
       },
       handler: async (c, { query }) => {
         const orgId = orgIdOf(c);
+        // Each start stores a pending sign-in: throttled per address like every sign-in endpoint.
+        await limitSignInsByIP(context.identity, clientIP(c, services), services.clock.now());
         if (!query.callback) throw new PylonError('MISSING_FIELDS', { message: 'Required: callback' });
         const callbackTarget = requireTrustedRedirect(query.callback, config);
         const errorCallback = query.error_callback
