@@ -8,7 +8,7 @@ import { requestFacts } from '../features/identity/route-helpers.js';
 import { passesCSRFCheck, setSessionCookie } from '../features/identity/session-cookie.js';
 import type { SignInOutcome } from '../features/identity/sign-in.js';
 import { completeTOTPChallenge } from '../features/mfa/challenge.js';
-import { ssoStartPath } from '../features/sso/discover-route.js';
+import { ssoStartPath } from '../features/sso/sso-discovery.js';
 import { SSOStore } from '../features/sso/sso-store.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';

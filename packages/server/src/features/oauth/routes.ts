@@ -14,6 +14,7 @@ import {
   readFlowCookie,
   setFlowCookie,
 } from '../../http/flow-binding.js';
+import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { answerSignIn, requestFacts } from '../identity/route-helpers.js';
@@ -40,12 +41,6 @@ function requireTrustedCallback(raw: string | undefined, trusted: readonly strin
   if (!trusted.includes(url.origin)) {
     throw new PylonError('UNTRUSTED_REDIRECT');
   }
-  return url.toString();
-}
-
-function withParams(target: string, params: Record<string, string>): string {
-  const url = new URL(target);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url.toString();
 }
 

@@ -3,8 +3,8 @@ import { SSODiscoverQuery, SSODiscoverResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
 import { requireEmail } from '../identity/identity.js';
 import type { SSOContext } from './sso-context.js';
+import { startPath } from './sso-discovery.js';
 import { emailDomain } from './sso-rules.js';
-import type { SSOStore } from './sso-store.js';
 
 /**
  * `GET /sso/discover?email=`: which org's IdP signs in addresses of this domain. Only the domain
@@ -32,18 +32,4 @@ export function discoverRoute({ store }: SSOContext) {
       },
     }),
   ];
-}
-
-/**
- * Where a person of this email's domain starts an SSO sign-in (`/api/auth/orgs/:id/sso/start` or
- * `/saml/start`), or null when no org claims the domain. For the hosted login page.
- */
-export async function ssoStartPath(store: SSOStore, email: string): Promise<string | null> {
-  const domain = emailDomain(email);
-  const found = domain === null ? null : await store.discover(domain);
-  return found ? startPath(found) : null;
-}
-
-function startPath(found: { orgId: string; kind: 'oidc' | 'saml' }): string {
-  return `/api/auth/orgs/${encodeURIComponent(found.orgId)}/${found.kind === 'oidc' ? 'sso' : 'saml'}/start`;
 }

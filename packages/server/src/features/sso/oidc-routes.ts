@@ -15,6 +15,7 @@ import {
   readFlowCookie,
   setFlowCookie,
 } from '../../http/flow-binding.js';
+import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
 import { limitSignInsByIP } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
@@ -39,12 +40,6 @@ const FLOW = 'sso';
 const STATE_TTL_SECONDS = 10 * 60;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
-
-function withParams(target: string, params: Record<string, string>): string {
-  const url = new URL(target);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  return url.toString();
-}
 
 const stringOrNull = (value: unknown) => (typeof value === 'string' ? value : null);
 

@@ -9,6 +9,7 @@ import {
   readFlowCookie,
   setFlowCookie,
 } from '../../http/flow-binding.js';
+import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
 import { requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
@@ -18,6 +19,7 @@ import { buildAuthnRequest, redirectBindingURL } from './saml/authn-request.js';
 import { buildSPMetadata } from './saml/metadata.js';
 import { SAMLValidationError, validateSAMLResponse } from './saml/response-validation.js';
 import { NAMEID_EMAIL } from './saml/xml.js';
+import { parseCertificate, samlEndpoints } from './saml-config.js';
 import { PutSAMLRequest, SAMLACSForm, SAMLConnectionView } from './saml-schemas.js';
 import { SAMLStore } from './saml-store.js';
 import type { SSOContext } from './sso-context.js';
@@ -41,47 +43,6 @@ const REQUEST_TTL_SECONDS = 10 * 60;
  * few dozen attributes stays under 32 KiB); anything larger is refused before it is parsed.
  */
 export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
-
-/** Where this SP lives for one org: its entity ID (the metadata URL, as Okta and Entra expect) and ACS. */
-export function samlEndpoints(
-  config: Pick<Config, 'env' | 'publicURL'>,
-  orgId: string,
-): { spEntityID: string; acsURL: string } | null {
-  // The same rule as the OIDC redirect URI: an absolute https URL (http outside production).
-  if (ssoRedirectURI(config, orgId) === null) return null;
-  const base = `${config.publicURL.replace(/\/$/, '')}/api/auth/orgs/${encodeURIComponent(orgId)}/saml`;
-  return { spEntityID: `${base}/metadata`, acsURL: `${base}/acs` };
-}
-
-/**
- * The IdP's signing certificate as PEM. Consoles hand it out with or without the PEM armour
- * (Entra's "Certificate (Base64)", Okta's "X.509 Certificate"); both are accepted.
- */
-function parseCertificate(raw: string): { pem: string; certificate: X509Certificate } {
-  const body = raw.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-  if (body === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-    throw new PylonError('VALIDATION_FAILED', { message: 'idp_x509_cert_pem is not a PEM certificate' });
-  }
-  const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
-  try {
-    const certificate = new X509Certificate(pem);
-    if (certificate.publicKey.asymmetricKeyType !== 'rsa') {
-      throw new PylonError('VALIDATION_FAILED', {
-        message: 'idp_x509_cert_pem must hold an RSA key (SAML IdPs sign with RSA-SHA256)',
-      });
-    }
-    return { pem, certificate };
-  } catch (error) {
-    if (error instanceof PylonError) throw error;
-    throw new PylonError('VALIDATION_FAILED', { message: 'idp_x509_cert_pem is not a PEM certificate' });
-  }
-}
-
-function withParams(target: string, params: Record<string, string>): string {
-  const url = new URL(target);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  return url.toString();
-}
 
 /**
  * Per-org SAML 2.0 SP: configuration (`/orgs/:id/saml`), SP-initiated sign-in over HTTP-Redirect

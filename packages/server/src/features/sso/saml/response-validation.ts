@@ -1,67 +1,10 @@
-import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
+import { attribute, children, containsComment, isElement, onlyChild, parseXML, wholeText } from './dom.js';
+import { fail, type SAMLFailureReason, SAMLValidationError } from './failure.js';
 import { NAMEID_EMAIL, NAMEID_UNSPECIFIED, NS } from './xml.js';
 
-/**
- * Why a SAMLResponse was refused: stable strings for logs, tests and the error message. None of
- * them carries anything from the response itself.
- */
-export type SAMLFailureReason =
-  | 'malformed'
-  | 'doctype_forbidden'
-  | 'status_not_success'
-  | 'encrypted_assertion_unsupported'
-  | 'assertion_count'
-  | 'signature_missing'
-  | 'signature_algorithm'
-  | 'signature_invalid'
-  | 'signature_reference'
-  | 'comment_in_assertion'
-  | 'issuer_mismatch'
-  | 'destination_mismatch'
-  | 'audience_mismatch'
-  | 'recipient_mismatch'
-  | 'in_response_to_mismatch'
-  | 'not_yet_valid'
-  | 'expired'
-  | 'subject_confirmation_missing'
-  | 'authn_statement_missing'
-  | 'nameid_format_unsupported'
-  | 'missing_email';
-
-const MESSAGES: Record<SAMLFailureReason, string> = {
-  malformed: 'The SAML response is not a well-formed SAML 2.0 Response',
-  doctype_forbidden: 'The SAML response contains a DOCTYPE or entity declaration',
-  status_not_success: 'The identity provider did not authenticate the person',
-  encrypted_assertion_unsupported:
-    'Encrypted assertions are not supported; send a signed, unencrypted assertion',
-  assertion_count: 'The SAML response must contain exactly one assertion',
-  signature_missing: 'The assertion (or the response around it) is not signed',
-  signature_algorithm:
-    'The signature uses an algorithm this service provider does not accept (RSA with SHA-256 or SHA-512 only)',
-  signature_invalid: 'The signature does not verify with the configured IdP certificate',
-  signature_reference: 'The signature does not cover the element that carries it',
-  comment_in_assertion: 'The assertion contains XML comments',
-  issuer_mismatch: 'The Issuer is not the configured IdP entity ID',
-  destination_mismatch: 'The response Destination is not this service provider’s ACS URL',
-  audience_mismatch: 'The assertion’s Audience is not this service provider',
-  recipient_mismatch: 'The SubjectConfirmationData Recipient is not this service provider’s ACS URL',
-  in_response_to_mismatch: 'The response does not answer the sign-in this browser started',
-  not_yet_valid: 'The assertion is not valid yet',
-  expired: 'The assertion has expired',
-  subject_confirmation_missing: 'The assertion has no bearer SubjectConfirmation',
-  authn_statement_missing: 'The assertion has no AuthnStatement',
-  nameid_format_unsupported:
-    'The NameID format cannot identify a person (use emailAddress, or set email_attribute)',
-  missing_email: 'The assertion carries no valid email address',
-};
-
-export class SAMLValidationError extends Error {
-  override readonly name = 'SAMLValidationError';
-  constructor(readonly reason: SAMLFailureReason) {
-    super(MESSAGES[reason]);
-  }
-}
+export { type SAMLFailureReason, SAMLValidationError } from './failure.js';
 
 /** What the response must match: the org's configuration and the request this browser started. */
 export interface SAMLExpectations {
@@ -110,11 +53,6 @@ const TRANSFORMS = new Set([
   'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
 ]);
 
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const CDATA_SECTION_NODE = 4;
-const COMMENT_NODE = 8;
-
 /**
  * Validate an HTTP-POST SAMLResponse (SAML bindings §3.5.4) as the Web Browser SSO profile's SP
  * (SAML profiles §4.1.4.3). Pure: `now` is given, the key is the configured certificate. Every
@@ -153,10 +91,6 @@ export function validateSAMLResponse(
   return readAssertion(signed.assertion, now, expected);
 }
 
-function fail(reason: SAMLFailureReason): never {
-  throw new SAMLValidationError(reason);
-}
-
 function decodeResponse(samlResponse: string): string {
   const compact = samlResponse.replace(/\s+/g, '');
   if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) fail('malformed');
@@ -170,72 +104,6 @@ function decodeResponse(samlResponse: string): string {
   // refused before any parser sees the text.
   if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml)) fail('doctype_forbidden');
   return xml;
-}
-
-function parseXML(xml: string) {
-  try {
-    return new DOMParser({
-      onError: (level) => {
-        if (level !== 'warning') throw new Error('malformed XML');
-      },
-    }).parseFromString(xml, 'text/xml');
-  } catch {
-    fail('malformed');
-  }
-}
-
-function isElement(node: Node | null | undefined, ns: string, localName: string): node is Element {
-  return (
-    node !== null &&
-    node !== undefined &&
-    node.nodeType === ELEMENT_NODE &&
-    (node as Element).namespaceURI === ns &&
-    (node as Element).localName === localName
-  );
-}
-
-function children(parent: Element, ns: string, localName: string): Element[] {
-  const found: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) {
-    if (isElement(node, ns, localName)) found.push(node);
-  }
-  return found;
-}
-
-function onlyChild(parent: Element, ns: string, localName: string): Element | null {
-  const found = children(parent, ns, localName);
-  if (found.length > 1) fail('malformed');
-  return found[0] ?? null;
-}
-
-/**
- * An element's whole text: every text and CDATA child joined. A comment or element inside makes the
- * value ambiguous, so it is refused rather than read in part.
- */
-function wholeText(element: Element): string {
-  let text = '';
-  for (let node = element.firstChild; node; node = node.nextSibling) {
-    if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) {
-      text += (node as unknown as { data: string }).data;
-    } else if (node.nodeType === COMMENT_NODE) {
-      fail('comment_in_assertion');
-    } else {
-      fail('malformed');
-    }
-  }
-  return text.trim();
-}
-
-function containsComment(node: Node): boolean {
-  for (let child = node.firstChild; child; child = child.nextSibling) {
-    if (child.nodeType === COMMENT_NODE) return true;
-    if (child.nodeType === ELEMENT_NODE && containsComment(child)) return true;
-  }
-  return false;
-}
-
-function attribute(element: Element, name: string): string | null {
-  return element.hasAttribute(name) ? element.getAttribute(name) : null;
 }
 
 /** SAML core §3.2.2.2: anything but Success means the IdP did not authenticate anyone. */
