@@ -40,6 +40,36 @@ const MESSAGES: Record<string, string> = {
   FORBIDDEN: 'This account is disabled.',
 };
 
+/**
+ * Why an SSO sign-in came back here (the login page is its `error_callback`, which the SSO routes
+ * send `?sso_error=CODE&sso_error_message=…`). Anyone can link to `/login?sso_error=…`, so the
+ * headline is a fixed text per code and the message is only ever shown as escaped, capped text.
+ */
+const SSO_MESSAGES: Record<string, string> = {
+  SSO_SIGN_IN_FAILED:
+    'Your identity provider did not complete the sign-in. Try again, or use an emailed code.',
+  INVALID_SAML_RESPONSE: 'Your identity provider’s answer was refused. Try again, or use an emailed code.',
+  SAML_ASSERTION_REPLAYED: 'That sign-in was already used. Start again.',
+  SSO_NOT_CONFIGURED: 'Your organisation no longer signs in through SSO. Use an emailed code.',
+  REDIRECT_URI_UNAVAILABLE: 'SSO is not set up correctly on this server. Use an emailed code.',
+  FORBIDDEN: 'This account is disabled.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+};
+/** The IdP's own words are detail, not the message: one short line at most. */
+const SSO_DETAIL_MAX = 200;
+
+function ssoFailure(code: string | undefined, message: string | undefined) {
+  if (code === undefined || code === '') return undefined;
+  const error = SSO_MESSAGES[code] ?? 'The sign-in through your organisation did not complete. Try again.';
+  // Control characters would only garble the line; the html template escapes the rest. The cap
+  // counts code points, so it never splits a surrogate pair.
+  const chars = [...(message?.replace(/\p{Cc}+/gu, ' ').trim() ?? '')];
+  const cleaned =
+    chars.length > SSO_DETAIL_MAX ? `${chars.slice(0, SSO_DETAIL_MAX - 1).join('')}…` : chars.join('');
+  const detail = cleaned === '' ? undefined : cleaned;
+  return { error, detail, email: '', form: 'code' as const };
+}
+
 function messageFor(error: unknown): string {
   if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
   throw error;
@@ -54,14 +84,16 @@ const hidden = (name: string, value: string) => html`<input type="hidden" name="
 function emailForm(
   base: string,
   returnTo: string,
-  failed?: { error: string; email: string; form: 'code' | 'password' },
+  failed?: { error: string; detail?: string; email: string; form: 'code' | 'password' },
 ): SafeHTML {
   const error = failed?.error;
+  const detail = failed?.detail;
   const email = failed?.email ?? '';
   const passwordFailed = failed?.form === 'password';
   return html`<h1>Sign in</h1>
 <p>We will email you a one-time code.</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+${detail ? html`<p class="detail">Details: ${detail}</p>` : ''}
 <form method="post" action="${base}/login/code">
 ${hidden('return_to', returnTo)}
 <label for="email">Email</label>
@@ -187,10 +219,23 @@ export function loginPageRoutes(identity: Identity) {
       path: '/login',
       summary: 'The hosted sign-in page',
       tags: ['pages'],
-      query: z.object({ return_to: z.string().max(2048).optional() }),
+      query: z.object({
+        return_to: z.string().max(2048).optional(),
+        /** Set by a failed SSO sign-in that had this page as its error_callback. */
+        sso_error: z.string().max(64).optional(),
+        sso_error_message: z.string().max(4096).optional(),
+      }),
       responses: { 200: { description: 'HTML' } },
       handler: (c, { query }) =>
-        renderPage(c, 'Sign in', emailForm(pageBase(c), returnTo(c, query.return_to))),
+        renderPage(
+          c,
+          'Sign in',
+          emailForm(
+            pageBase(c),
+            returnTo(c, query.return_to),
+            ssoFailure(query.sso_error, query.sso_error_message),
+          ),
+        ),
     }),
     defineRoute({
       method: 'get',
