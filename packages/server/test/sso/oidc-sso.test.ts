@@ -594,12 +594,19 @@ describe.each(testDatabases)('PYLON_SSO_ALLOWED_DOMAINS and the start throttle o
     expect(((await allowed.json()) as Body).error?.code).toBe('DISCOVERY_FAILED');
   });
 
-  it('throttles sign-in starts per address, as every sign-in endpoint', async () => {
-    const start = () => t.request('/api/auth/orgs/default/sso/start?callback=http://localhost:4000/done');
-    expect((await start()).status).toBe(404);
-    expect((await start()).status).toBe(404);
-    const limited = await start();
-    expect(limited.status).toBe(429);
-    expect(((await limited.json()) as Body).error?.code).toBe('RATE_LIMITED');
-  });
+  it.each(['sso', 'saml'])(
+    'throttles %s sign-in starts per address, as every sign-in endpoint',
+    async (kind) => {
+      const start = () =>
+        t.request(`/api/auth/orgs/default/${kind}/start?callback=http://localhost:4000/done`, {
+          headers: { 'x-test-kind': kind },
+        });
+      expect((await start()).status).toBe(404);
+      expect((await start()).status).toBe(404);
+      const limited = await start();
+      expect(limited.status).toBe(429);
+      expect(((await limited.json()) as Body).error?.code).toBe('RATE_LIMITED');
+      t.clock.advance(120_000);
+    },
+  );
 });

@@ -2,12 +2,10 @@ import { PylonError } from '@pylon/core';
 import {
   OIDCConnectionView,
   PutOIDCRequest,
-  RemoveSSOResponse,
   type SSOCallbackQuery,
   SSOCallbackQuery as SSOCallbackQuerySchema,
   SSOStartQuery,
 } from '@pylon/core/wire';
-import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import {
   bindingMatchesState,
@@ -22,6 +20,7 @@ import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
 import { actorName, orgActor } from '../orgs/org-access.js';
 import { requireOwner } from '../orgs/policy.js';
+import { auditSSOChange, connectionRoutes, orgIdOf } from './connection-routes.js';
 import { SSOProtocolError } from './oidc-client.js';
 import type { SSOContext } from './sso-context.js';
 import {
@@ -77,25 +76,6 @@ export function oidcRoutes(context: SSOContext) {
     return connection;
   }
 
-  async function audit(
-    c: AppContext,
-    orgId: string,
-    action: string,
-    actor: string,
-    detail: Record<string, unknown>,
-  ) {
-    const facts = await requestFacts(c, services);
-    await appendAudit(services.storage.db, services.clock.now(), {
-      org: orgId,
-      action,
-      actor,
-      target: orgId,
-      detail,
-      ip: facts.ip,
-      requestId: facts.requestId,
-    });
-  }
-
   /** parse → check the fields → check the issuer → discover → store (domain claims) → audit → answer. */
   async function configure(c: AppContext, orgId: string, body: PutOIDCRequest): Promise<Response> {
     const actor = await orgActor(c, services, context.orgs, orgId);
@@ -123,7 +103,7 @@ export function oidcRoutes(context: SSOContext) {
       { orgId, issuerURL, clientId, clientSecret, defaultRole, emailDomains, discovery },
       now,
     );
-    await audit(c, orgId, 'sso.configured', actorName(actor), {
+    await auditSSOChange(context, c, orgId, 'sso.configured', actorName(actor), {
       kind: 'oidc',
       issuer_url: issuerURL,
       client_id: clientId,
@@ -206,9 +186,14 @@ export function oidcRoutes(context: SSOContext) {
     }
   }
 
-  const orgIdOf = (c: AppContext) => c.req.param('id') ?? '';
-
   return [
+    ...connectionRoutes(context, {
+      kind: 'oidc',
+      path: '/orgs/:id/sso',
+      readSummary: "The org's OIDC connection, redacted (any member)",
+      viewSchema: OIDCConnectionView,
+      view: async (orgId) => view(await requireConnection(orgId)),
+    }),
     defineRoute({
       method: 'put',
       path: '/orgs/:id/sso',
@@ -228,42 +213,6 @@ export function oidcRoutes(context: SSOContext) {
         500: { description: 'SSO_SECRET_SEAL_FAILED' },
       },
       handler: (c, { body }) => configure(c, orgIdOf(c), body),
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/orgs/:id/sso',
-      summary: "The org's OIDC connection, redacted (any member)",
-      tags: ['sso'],
-      security: ['session', 'sessionCookie'],
-      responses: {
-        200: { description: 'The connection, without the client secret', schema: OIDCConnectionView },
-        404: { description: 'ORG_NOT_FOUND or SSO_NOT_CONFIGURED' },
-      },
-      handler: async (c) => {
-        const orgId = orgIdOf(c);
-        await orgActor(c, services, context.orgs, orgId);
-        return c.json(view(await requireConnection(orgId)));
-      },
-    }),
-    defineRoute({
-      method: 'delete',
-      path: '/orgs/:id/sso',
-      summary: "Remove the org's OIDC connection and the domains only it claimed (owners)",
-      tags: ['sso'],
-      security: ['session', 'sessionCookie'],
-      responses: {
-        200: { description: 'Removed', schema: RemoveSSOResponse },
-        403: { description: 'FORBIDDEN: only owners configure SSO' },
-        404: { description: 'ORG_NOT_FOUND or SSO_NOT_CONFIGURED' },
-      },
-      handler: async (c) => {
-        const orgId = orgIdOf(c);
-        const actor = await orgActor(c, services, context.orgs, orgId);
-        requireOwner(actor, 'configure SSO');
-        if (!(await store.remove(orgId, 'oidc'))) throw new PylonError('SSO_NOT_CONFIGURED');
-        await audit(c, orgId, 'sso.removed', actorName(actor), { kind: 'oidc' });
-        return c.json({ org_id: orgId, kind: 'oidc' as const, removed: true as const });
-      },
     }),
     defineRoute({
       method: 'get',

@@ -1,7 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { PylonError } from '@pylon/core';
-import { appendAudit } from '../../audit/audit-log.js';
-import type { Config } from '../../config/config.js';
 import type { AppContext } from '../../http/context.js';
 import {
   bindingMatchesState,
@@ -11,10 +9,12 @@ import {
 } from '../../http/flow-binding.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
-import { requestFacts } from '../identity/route-helpers.js';
+import { limitSignInsByIP } from '../identity/identity.js';
+import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
 import { actorName, orgActor } from '../orgs/org-access.js';
 import { isOrgId, requireOwner } from '../orgs/policy.js';
+import { auditSSOChange, connectionRoutes, orgIdOf } from './connection-routes.js';
 import { buildAuthnRequest, redirectBindingURL } from './saml/authn-request.js';
 import { buildSPMetadata } from './saml/metadata.js';
 import { SAMLValidationError, validateSAMLResponse } from './saml/response-validation.js';
@@ -28,9 +28,8 @@ import {
   requireDefaultRole,
   requireSecureIdPURL,
   requireTrustedRedirect,
-  ssoRedirectURI,
 } from './sso-rules.js';
-import { RemoveSSOResponse, SSOStartQuery } from './sso-schemas.js';
+import { SSOStartQuery } from './sso-schemas.js';
 import { completeSSOSignIn } from './sso-sign-in.js';
 import type { SAMLConnection } from './sso-store.js';
 
@@ -87,25 +86,6 @@ export function samlRoutes(context: SSOContext) {
     return endpoints;
   }
 
-  async function audit(
-    c: AppContext,
-    orgId: string,
-    action: string,
-    actor: string,
-    detail: Record<string, unknown>,
-  ) {
-    const facts = await requestFacts(c, services);
-    await appendAudit(services.storage.db, services.clock.now(), {
-      org: orgId,
-      action,
-      actor,
-      target: orgId,
-      detail,
-      ip: facts.ip,
-      requestId: facts.requestId,
-    });
-  }
-
   /** parse → check the fields → store (domain claims) → audit → answer. */
   async function configure(c: AppContext, orgId: string, body: PutSAMLRequest): Promise<Response> {
     const actor = await orgActor(c, services, context.orgs, orgId);
@@ -139,7 +119,7 @@ export function samlRoutes(context: SSOContext) {
       nameAttribute: optional(body.name_attribute),
     };
     await store.putSAML(connection, services.clock.now());
-    await audit(c, orgId, 'sso.configured', actorName(actor), {
+    await auditSSOChange(context, c, orgId, 'sso.configured', actorName(actor), {
       kind: 'saml',
       idp_entity_id: entityId,
       idp_sso_url: idpSSOURL,
@@ -152,6 +132,8 @@ export function samlRoutes(context: SSOContext) {
 
   /** Check the callbacks → create the pending request → 302 to the IdP with SAMLRequest and RelayState. */
   async function start(c: AppContext, orgId: string, query: SSOStartQuery): Promise<Response> {
+    // Each start stores a pending request: throttled per address, as every sign-in start is.
+    await limitSignInsByIP(context.identity, clientIP(c, services), services.clock.now());
     if (!query.callback) throw new PylonError('MISSING_FIELDS', { message: 'Required: callback' });
     const callback = requireTrustedRedirect(query.callback, config);
     const errorCallback = query.error_callback
@@ -260,9 +242,14 @@ export function samlRoutes(context: SSOContext) {
     }
   }
 
-  const orgIdOf = (c: AppContext) => c.req.param('id') ?? '';
-
   return [
+    ...connectionRoutes(context, {
+      kind: 'saml',
+      path: '/orgs/:id/saml',
+      readSummary: "The org's SAML connection (any member; nothing in it is secret)",
+      viewSchema: SAMLConnectionView,
+      view: async (orgId) => view(await requireConnection(orgId)),
+    }),
     defineRoute({
       method: 'put',
       path: '/orgs/:id/saml',
@@ -284,42 +271,6 @@ export function samlRoutes(context: SSOContext) {
     }),
     defineRoute({
       method: 'get',
-      path: '/orgs/:id/saml',
-      summary: "The org's SAML connection (any member; nothing in it is secret)",
-      tags: ['sso'],
-      security: ['session', 'sessionCookie'],
-      responses: {
-        200: { description: 'The connection', schema: SAMLConnectionView },
-        404: { description: 'ORG_NOT_FOUND or SSO_NOT_CONFIGURED' },
-      },
-      handler: async (c) => {
-        const orgId = orgIdOf(c);
-        await orgActor(c, services, context.orgs, orgId);
-        return c.json(view(await requireConnection(orgId)));
-      },
-    }),
-    defineRoute({
-      method: 'delete',
-      path: '/orgs/:id/saml',
-      summary: "Remove the org's SAML connection and the domains only it claimed (owners)",
-      tags: ['sso'],
-      security: ['session', 'sessionCookie'],
-      responses: {
-        200: { description: 'Removed', schema: RemoveSSOResponse },
-        403: { description: 'FORBIDDEN: only owners configure SSO' },
-        404: { description: 'ORG_NOT_FOUND or SSO_NOT_CONFIGURED' },
-      },
-      handler: async (c) => {
-        const orgId = orgIdOf(c);
-        const actor = await orgActor(c, services, context.orgs, orgId);
-        requireOwner(actor, 'configure SSO');
-        if (!(await store.remove(orgId, 'saml'))) throw new PylonError('SSO_NOT_CONFIGURED');
-        await audit(c, orgId, 'sso.removed', actorName(actor), { kind: 'saml' });
-        return c.json({ org_id: orgId, kind: 'saml' as const, removed: true as const });
-      },
-    }),
-    defineRoute({
-      method: 'get',
       path: '/orgs/:id/saml/start',
       summary:
         "Begin a sign-in at the org's SAML IdP: 302 with an AuthnRequest (HTTP-Redirect) and RelayState",
@@ -330,6 +281,7 @@ export function samlRoutes(context: SSOContext) {
         400: { description: 'MISSING_FIELDS: callback is required' },
         403: { description: 'UNTRUSTED_REDIRECT: callback or error_callback is not on a trusted origin' },
         404: { description: 'SSO_NOT_CONFIGURED' },
+        429: { description: 'RATE_LIMITED: too many sign-ins from this address' },
         500: { description: 'REDIRECT_URI_UNAVAILABLE: PYLON_PUBLIC_URL cannot serve as the ACS URL' },
       },
       handler: (c, { query }) => start(c, orgIdOf(c), query),
