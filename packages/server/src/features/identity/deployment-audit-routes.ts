@@ -10,7 +10,7 @@ import {
 import type { Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { deploymentAdmins } from '../rbac/deployment-admin.js';
+import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 
 /**
  * The deployment's own audit: events that belong to no org (sign-ins, sign-ups, credentials,
@@ -38,12 +38,7 @@ export function deploymentAuditRoutes(services: Services) {
         403: { description: 'FORBIDDEN: not a deployment admin' },
       },
       handler: async (c, { query }) => {
-        const auth = await getAuth(c, services);
-        if (auth.authMethod === 'anonymous') throw new PylonError('UNAUTHORIZED');
-        if (!(await admins.standing(auth)).isAdmin)
-          throw new PylonError('FORBIDDEN', {
-            message: 'Only deployment admins may read the deployment audit',
-          });
+        await requireDeploymentAdmin(admins, await getAuth(c, services), 'read the deployment audit');
         const { db } = services.storage;
         const filters = {
           org: DEPLOYMENT_AUDIT,

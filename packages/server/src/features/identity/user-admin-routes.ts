@@ -4,7 +4,7 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { deploymentAdmins } from '../rbac/deployment-admin.js';
+import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 import type { Identity } from './identity.js';
 import { clientIP } from './route-helpers.js';
 import type { User } from './user-store.js';
@@ -82,10 +82,7 @@ export function userAdminRoutes(identity: Identity) {
         403: { description: 'FORBIDDEN: not a deployment admin' },
       },
       handler: async (c, { query }) => {
-        const auth = await getAuth(c, services);
-        if (auth.authMethod === 'anonymous') throw new PylonError('UNAUTHORIZED');
-        if (!(await admins.standing(auth)).isAdmin)
-          throw new PylonError('FORBIDDEN', { message: 'Only deployment admins may list users' });
+        await requireDeploymentAdmin(admins, await getAuth(c, services), 'list users');
         const limit = query.limit ?? LIST_LIMIT_DEFAULT;
         // One row beyond the page tells whether another page follows.
         const rows = await identity.users.list({

@@ -1,4 +1,4 @@
-import { hashEmail } from '@pylon/core';
+import { hashEmail, PylonError } from '@pylon/core';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { Services } from '../../http/context.js';
 import type { OrgRole } from '../../storage/schema.js';
@@ -25,6 +25,22 @@ export interface DeploymentAdmins {
   exist(): Promise<boolean>;
   /** Whether the one-time bootstrap of the default org was used. */
   claimed(): Promise<boolean>;
+}
+
+/**
+ * The caller of a deployment-admin route: 401 `UNAUTHORIZED` when anonymous, 403 `FORBIDDEN` (with
+ * what was refused) when not a deployment admin.
+ */
+export async function requireDeploymentAdmin(
+  admins: DeploymentAdmins,
+  auth: AuthContext,
+  refused: string,
+): Promise<AuthContext> {
+  if (auth.authMethod === 'anonymous') throw new PylonError('UNAUTHORIZED');
+  if (!(await admins.standing(auth)).isAdmin) {
+    throw new PylonError('FORBIDDEN', { message: `Only deployment admins may ${refused}` });
+  }
+  return auth;
 }
 
 const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRole: null });
