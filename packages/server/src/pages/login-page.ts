@@ -163,9 +163,12 @@ export function loginPageRoutes(identity: Identity) {
   const ssoStart = async (c: AppContext, email: string, back: string): Promise<string | null> => {
     const start = await ssoStartPath(sso, email);
     if (start === null) return null;
+    // Back through /login/continue, which asks for the second factor when the account has one;
+    // a failure comes back to this page, keeping where the person was going.
+    const keep = new URLSearchParams({ return_to: back });
     const query = new URLSearchParams({
-      callback: new URL(back, services.config.publicURL).toString(),
-      error_callback: new URL(`${pageBase(c)}/login`, services.config.publicURL).toString(),
+      callback: new URL(`${pageBase(c)}/login/continue?${keep}`, services.config.publicURL).toString(),
+      error_callback: new URL(`${pageBase(c)}/login?${keep}`, services.config.publicURL).toString(),
     });
     return `${start}?${query}`;
   };
@@ -236,6 +239,29 @@ export function loginPageRoutes(identity: Identity) {
             ssoFailure(query.sso_error, query.sso_error_message),
           ),
         ),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/login/continue',
+      summary:
+        'Where a sign-in through an IdP lands: the second factor when one is due, else on to return_to',
+      tags: ['pages'],
+      query: z.object({
+        return_to: z.string().max(2048).optional(),
+        /** Set by an SSO or social sign-in of an account with TOTP: the challenge to answer. */
+        mfa_token: z.string().max(200).optional(),
+      }),
+      responses: {
+        200: { description: 'HTML: the TOTP step' },
+        303: { description: 'Signed in: on to return_to' },
+      },
+      handler: (c, { query }) => {
+        const back = returnTo(c, query.return_to);
+        if (query.mfa_token) {
+          return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), query.mfa_token, back));
+        }
+        return c.redirect(back, 303);
+      },
     }),
     defineRoute({
       method: 'get',

@@ -27,6 +27,26 @@ describe.each(testDatabases)('the hosted login page after a failed SSO sign-in o
     await t.close();
   });
 
+  it('/login/continue asks for the second factor an IdP sign-in left due, else goes on to return_to', async () => {
+    const withChallenge = await t.request('/login/continue?return_to=%2Fapp&mfa_token=mfa_abc', {
+      headers: { accept: 'text/html' },
+    });
+    expect(withChallenge.status).toBe(200);
+    const page = await withChallenge.text();
+    expect(page).toContain('action="/login/totp"');
+    expect(page).toContain('name="mfa_token" value="mfa_abc"');
+    expect(page).toContain('name="return_to" value="/app"');
+
+    const signedIn = await t.request('/login/continue?return_to=%2Fapp');
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('location')).toBe('/app');
+    // Never onwards to another site: an unsafe return_to falls back to the page's own landing.
+    const offsite = await t.request(
+      `/login/continue?return_to=${encodeURIComponent('https://evil.example/')}`,
+    );
+    expect(offsite.headers.get('location')).toBe('/login/done');
+  });
+
   it('shows no alert without sso_error', async () => {
     const page = await login({});
     expect(alertOf(page)).toBeNull();

@@ -498,8 +498,9 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       const href = /href="([^"]*sso\/start[^"]*)"/.exec(page)![1]!.replaceAll('&amp;', '&');
       const start = new URL(href, PUBLIC);
       expect(start.pathname).toBe('/api/auth/orgs/acme/sso/start');
-      expect(start.searchParams.get('callback')).toBe(`${PUBLIC}/app`);
-      expect(start.searchParams.get('error_callback')).toBe(`${PUBLIC}/login`);
+      // Back through /login/continue (the TOTP step when one is due); a failure keeps return_to.
+      expect(start.searchParams.get('callback')).toBe(`${PUBLIC}/login/continue?return_to=%2Fapp`);
+      expect(start.searchParams.get('error_callback')).toBe(`${PUBLIC}/login?return_to=%2Fapp`);
       expect(t.mail.length).toBe(sentBefore);
       // The link works: it starts the sign-in at acme's IdP.
       const started = await t.request(`${start.pathname}${start.search}`);
