@@ -37,6 +37,11 @@ export interface SignInInput {
    * and sessions the deployment admin mints (impersonation is the admin's decision).
    */
   skipSecondFactor?: boolean;
+  /**
+   * The org the sign-in was for (an org's SSO): the session starts with it active, so `/me` shows
+   * the membership at once, and `auth.sign_in` lands in that org's audit instead of the deployment's.
+   */
+  org?: string;
 }
 
 /**
@@ -78,11 +83,11 @@ export async function signIn(
     }
     const { token, session } = await identity.sessions.create(
       now,
-      { userId, kind, ttlSeconds: ttl, device: facts.userAgent, ip: facts.ip },
+      { userId, kind, ttlSeconds: ttl, device: facts.userAgent, ip: facts.ip, activeOrg: input.org ?? null },
       trx,
     );
     await appendAudit(trx, now, {
-      org: DEPLOYMENT_AUDIT,
+      org: input.org ?? DEPLOYMENT_AUDIT,
       action: 'auth.sign_in',
       actor: userId,
       target: userId,

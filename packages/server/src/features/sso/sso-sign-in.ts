@@ -68,6 +68,7 @@ export function completeSSOSignIn(
   const { identity, orgs } = deps;
   return signIn(identity, facts, {
     method: assertion.method,
+    org: assertion.orgId,
     prepare: async (trx, now) => {
       const userId = await resolveSSOAccount(trx, identity, assertion, facts, now);
       await joinOrg(trx, orgs, assertion, userId, facts, now);
