@@ -95,7 +95,10 @@ export const AUTH_ERRORS = {
     message: 'The SSO state is unknown, expired, already used, for another org or from another browser',
   },
   NO_SSO_FOR_DOMAIN: { status: 404, message: 'No org has SSO for this email domain' },
-  REDIRECT_URI_UNAVAILABLE: { status: 500, message: 'PYLON_PUBLIC_URL is needed to build the SSO redirect URI' },
+  REDIRECT_URI_UNAVAILABLE: {
+    status: 500,
+    message: 'PYLON_PUBLIC_URL is needed to build the SSO redirect URI',
+  },
   SSO_NOT_CONFIGURED: { status: 404, message: 'This org has no SSO connection of this kind' },
   SSO_SIGN_IN_FAILED: { status: 502, message: 'The identity provider did not complete the sign-in' },
   INVALID_SAML_RESPONSE: { status: 400, message: 'The SAML response was refused' },

@@ -57,19 +57,30 @@ describe.each(testDatabases)('OpenAPI request and response bodies on $kind', (da
 
   it('POST /roles lists its real properties', () => {
     const roles = requestSchema('post', '/roles');
-    expect(Object.keys(roles.properties ?? {}).sort()).toEqual(['app_id', 'archetype', 'capabilities', 'email']);
+    expect(Object.keys(roles.properties ?? {}).sort()).toEqual([
+      'app_id',
+      'archetype',
+      'capabilities',
+      'email',
+    ]);
     expect(roles.required?.sort()).toEqual(['app_id', 'archetype', 'email']);
     expect(roles.properties?.['capabilities']?.type).toBe('array');
   });
 
   it('responses that had no schema now describe theirs (API keys, TOTP)', () => {
-    const keys = document.paths['/api/auth/api-keys']?.['get']?.responses['200']?.content?.['application/json'];
+    const keys =
+      document.paths['/api/auth/api-keys']?.['get']?.responses['200']?.content?.['application/json'];
     expect(keys?.schema.type).toBe('array');
-    const created = document.paths['/api/auth/api-keys']?.['post']?.responses['201']?.content?.['application/json'];
+    const created =
+      document.paths['/api/auth/api-keys']?.['post']?.responses['201']?.content?.['application/json'];
     expect(created?.schema.required).toContain('key');
     const challenge =
       document.paths['/api/auth/totp/challenge']?.['post']?.responses['200']?.content?.['application/json'];
-    expect(Object.keys(challenge?.schema.properties ?? {}).sort()).toEqual(['expires_at', 'token', 'user_id']);
+    expect(Object.keys(challenge?.schema.properties ?? {}).sort()).toEqual([
+      'expires_at',
+      'token',
+      'user_id',
+    ]);
   });
 
   it('a hand-checked field still answers its own code, not VALIDATION_FAILED', async () => {

@@ -10,13 +10,13 @@ import {
 import { getCookie } from 'hono/cookie';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
+import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import { pageBase } from '../../pages/page-context.js';
 import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
-import { requestAPIURL } from '../../http/org-hosts.js';
 import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';

@@ -1,9 +1,9 @@
 import { OAuthDeviceAuthorizationRequest, OAuthDeviceTokenRequest } from '@pylon/core/wire';
 import type { AppContext } from '../../http/context.js';
+import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { requestFacts } from '../identity/route-helpers.js';
-import { requestAPIURL } from '../../http/org-hosts.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
 import { displayUserCode } from './user-code.js';

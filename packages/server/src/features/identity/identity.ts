@@ -128,7 +128,6 @@ export function requireEmail(raw: unknown): string {
 }
 
 export async function auditUserCreated(
-  identity: Identity,
   trx: DB,
   now: number,
   userId: string,

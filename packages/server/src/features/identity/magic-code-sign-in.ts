@@ -30,7 +30,7 @@ export async function magicCodeSignIn(
         return existing.id;
       }
       const user = await identity.users.create(trx, at, { email, verified: true });
-      await auditUserCreated(identity, trx, at, user.id, 'magic_code', facts.requestId);
+      await auditUserCreated(trx, at, user.id, 'magic_code', facts.requestId);
       return user.id;
     },
   });

@@ -69,7 +69,7 @@ export async function passwordRegister(
           passwordHash,
           displayName: body.displayName ?? null,
         });
-        await auditUserCreated(identity, trx, now, user.id, 'password', facts.requestId);
+        await auditUserCreated(trx, now, user.id, 'password', facts.requestId);
         return user.id;
       },
     });

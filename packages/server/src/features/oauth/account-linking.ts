@@ -35,7 +35,7 @@ export async function resolveAccount(
     userId = existing.id;
   } else {
     userId = (await identity.users.create(trx, context.now, { email, verified: email !== null })).id;
-    await auditUserCreated(identity, trx, context.now, userId, `oauth_${provider}`, context.requestId);
+    await auditUserCreated(trx, context.now, userId, `oauth_${provider}`, context.requestId);
   }
   await identity.users.linkIdentity(trx, {
     provider,

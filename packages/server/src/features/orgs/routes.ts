@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { DiscoverResponse } from '@pylon/core/wire';
-import { defineRoute } from '../../http/route-table.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
+import { defineRoute } from '../../http/route-table.js';
 
 export const discoverRoutes = [
   defineRoute({

@@ -104,7 +104,7 @@ async function resolveSSOAccount(
     userId = (
       await identity.users.create(trx, now, { email, verified: email !== null, displayName: assertion.name })
     ).id;
-    await auditUserCreated(identity, trx, now, userId, assertion.method, facts.requestId);
+    await auditUserCreated(trx, now, userId, assertion.method, facts.requestId);
   }
   await identity.users.linkIdentity(trx, { provider, subject: assertion.subject, userId, email, now });
   return userId;

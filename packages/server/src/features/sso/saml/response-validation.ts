@@ -1,10 +1,11 @@
 import type { Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { attribute, children, containsComment, isElement, onlyChild, parseXML, wholeText } from './dom.js';
-import { fail, type SAMLFailureReason, SAMLValidationError } from './failure.js';
+import { fail, SAMLValidationError } from './failure.js';
 import { NAMEID_EMAIL, NAMEID_UNSPECIFIED, NS } from './xml.js';
 
-export { type SAMLFailureReason, SAMLValidationError } from './failure.js';
+export type { SAMLFailureReason } from './failure.js';
+export { SAMLValidationError };
 
 /** What the response must match: the org's configuration and the request this browser started. */
 export interface SAMLExpectations {
