@@ -81,7 +81,11 @@ export function createServer(
       sealer,
       clock,
       random,
-      policy: { tokenTTLSeconds: DEFAULTS.scopedTokenTTLSeconds, skewSeconds: 60 },
+      // A retired key stays published until the longest-lived token it signed has expired.
+      policy: {
+        tokenTTLSeconds: Math.max(DEFAULTS.scopedTokenTTLSeconds, config.jwtMinting.lifetimeSeconds),
+        skewSeconds: 60,
+      },
     }),
     orgs: new OrgDirectory(deps.storage, clock),
     resolvers: [adminTokenResolver(config.adminToken, config.orgId)],

@@ -9,6 +9,7 @@ export * from './discover.js';
 export * from './errors.js';
 export * from './identity.js';
 export * from './invites.js';
+export * from './jwt.js';
 export * from './orgs.js';
 export * from './rbac-apps.js';
 export * from './rbac-roles.js';

@@ -3,6 +3,7 @@ import { DEFAULTS } from './defaults.js';
 import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
+import { type JWTMintingConfig, parseJWTMinting } from './parse-jwt-minting.js';
 import {
   checkRedirectAliases,
   type OAuthProviderConfig,
@@ -68,6 +69,8 @@ export interface Config {
   readonly apiKeyPepper: string | null;
   /** External JWT issuers whose tokens are accepted as callers (PYLON_JWT_ISSUERS). */
   readonly jwtIssuers: readonly JWTIssuerConfig[];
+  /** Tokens this deployment mints for other services (`POST /api/auth/jwt`). */
+  readonly jwtMinting: JWTMintingConfig;
   /** Orgs served at a host of their own (PYLON_ORG_HOSTS): `host[:port]` → org id. */
   readonly orgHosts: Readonly<Record<string, string>>;
   /** A host per org from its id (PYLON_ORG_HOST_TEMPLATE, e.g. `{org}.pylon.example.com`). */
@@ -261,6 +264,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     oauthProviders: Object.freeze(parseOAuthProviders(env, pylonEnv, errors)),
     apiKeyPepper: take(() => parseAPIKeyPepper(env), null),
     jwtIssuers: Object.freeze(take(() => parseJWTIssuers(env, pylonEnv), [])),
+    jwtMinting: Object.freeze(
+      take(() => parseJWTMinting(env), {
+        issuer: null,
+        lifetimeSeconds: DEFAULTS.jwtLifetimeSeconds,
+        secret: null,
+      }),
+    ),
     orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),
     orgHostTemplate: take(() => parseOrgHostTemplate(env), null),
     ssoAllowedDomains:

@@ -28,6 +28,8 @@ export const DEFAULTS = {
   keySetMaxAgeSeconds: 300,
   /** Scoped token lifetime (`exp` = `iat` + 30); a retired key is kept until its last token expired. */
   scopedTokenTTLSeconds: 30,
+  /** `POST /api/auth/jwt` token lifetime (PYLON_JWT_LIFETIME_SECS): 15 minutes, re-minted by the caller. */
+  jwtLifetimeSeconds: 900,
   /** Identity rate limits (docs/API.md); each has a PYLON_RATE_LIMIT_* variable (see config.ts). */
   rateLimits: {
     /** Code and link sends (magic, reset, verification) per email. */

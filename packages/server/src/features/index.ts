@@ -7,6 +7,7 @@ import { deviceFeature } from './device/feature.js';
 import { externalJWTFeature } from './external-jwt/feature.js';
 import { healthFeature } from './health/feature.js';
 import { identityFeature } from './identity/feature.js';
+import { jwtFeature } from './jwt/feature.js';
 import { keySetFeature } from './key-set/feature.js';
 import { mfaFeature } from './mfa/feature.js';
 import { oauthFeature } from './oauth/feature.js';
@@ -27,6 +28,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   externalJWTFeature,
   identityFeature,
   mfaFeature,
+  jwtFeature,
   oauthFeature,
   orgsFeature,
   ssoFeature,
