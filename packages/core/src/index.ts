@@ -21,6 +21,7 @@ export {
   type TimeClaimOptions,
   type TimeClaimProblem,
 } from './jwt-checks.js';
+export * from './policy/index.js';
 export { canonicalJSON } from './schema/canonical-json.js';
 export {
   diffSchemas,
