@@ -197,6 +197,50 @@ export async function latestAudit(
   return rows.reverse().map(toEntry);
 }
 
+/** Whose events: a person by id and, where they have one, email (targets are named by email where known). */
+export interface PersonAuditQuery extends Pick<AuditQuery, 'action' | 'since' | 'cursor' | 'limit'> {
+  userId: string;
+  email: string | null;
+  /** The newest `limit` entries (still oldest first) instead of a page after `since`/`cursor`. */
+  latest?: boolean;
+}
+
+/**
+ * A person's own events, across the deployment audit and every org: those they did (`actor_id`,
+ * the `audit_events_actor_id_ts` range) and those done to them (the target is their id or their
+ * address). Keyset-paged on (ts, id) like `queryAudit`.
+ */
+export async function queryPersonAudit(db: Kysely<Database>, query: PersonAuditQuery): Promise<AuditPage> {
+  const limit = Math.min(Math.max(query.limit ?? AUDIT_PAGE_DEFAULT, 1), AUDIT_PAGE_MAX);
+  const { userId, email } = query;
+  let select = db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('actor_id', '=', userId),
+        eb('target', '=', userId),
+        ...(email === null ? [] : [eb('target_email', '=', email)]),
+      ]),
+    );
+  if (query.action !== undefined) select = select.where('action', '=', query.action);
+  if (query.since !== undefined) select = select.where('ts', '>=', query.since);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    select = select.where((eb) =>
+      eb.or([eb('ts', '>', after.ts), eb.and([eb('ts', '=', after.ts), eb('id', '>', after.id)])]),
+    );
+  }
+  if (query.latest) {
+    const rows = await select.orderBy('ts', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return { entries: rows.reverse().map(toEntry) };
+  }
+  const rows = await select.orderBy('ts', 'asc').orderBy('id', 'asc').limit(limit).execute();
+  const entries = rows.map(toEntry);
+  const last = entries.at(-1);
+  return last && entries.length === limit ? { entries, nextCursor: encodeCursor(last) } : { entries };
+}
+
 function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
   return {
     ...row,
