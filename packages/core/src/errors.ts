@@ -104,6 +104,14 @@ export const AUTH_ERRORS = {
   SSO_SIGN_IN_FAILED: { status: 502, message: 'The identity provider did not complete the sign-in' },
   INVALID_SAML_RESPONSE: { status: 400, message: 'The SAML response was refused' },
   SAML_ASSERTION_REPLAYED: { status: 400, message: 'This SAML assertion was already used; sign in again' },
+  PASSKEY_NOT_FOUND: { status: 404, message: 'No such passkey' },
+  INVALID_PASSKEY: { status: 401, message: 'The passkey could not be verified' },
+  PASSKEY_CHALLENGE_EXPIRED: {
+    status: 400,
+    message: 'The passkey challenge is unknown, expired, already used or from another browser; start again',
+  },
+  PASSKEY_ALREADY_REGISTERED: { status: 409, message: 'This passkey is already registered' },
+  INVALID_PASSKEY_REGISTRATION: { status: 400, message: 'The new passkey could not be verified' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export const RBAC_ERRORS = {

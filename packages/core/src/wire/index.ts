@@ -11,6 +11,7 @@ export * from './identity.js';
 export * from './invites.js';
 export * from './jwt.js';
 export * from './orgs.js';
+export * from './passkeys.js';
 export * from './rbac-apps.js';
 export * from './rbac-roles.js';
 export * from './rbac-schema.js';

@@ -13,6 +13,7 @@ import { mfaFeature } from './mfa/feature.js';
 import { oauthFeature } from './oauth/feature.js';
 import { orgsFeature } from './orgs/feature.js';
 import { pagesFeature } from './pages/feature.js';
+import { passkeysFeature } from './passkeys/feature.js';
 import { peopleAuditFeature } from './people-audit/feature.js';
 import { rbacFeature } from './rbac/feature.js';
 import { ssoFeature } from './sso/feature.js';
@@ -29,6 +30,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   externalJWTFeature,
   identityFeature,
   mfaFeature,
+  passkeysFeature,
   jwtFeature,
   peopleAuditFeature,
   oauthFeature,

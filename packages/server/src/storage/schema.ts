@@ -29,6 +29,8 @@ export interface Database {
   sso_states: SSOStatesTable;
   saml_requests: SAMLRequestsTable;
   saml_assertions: SAMLAssertionsTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
 }
 
 export interface UsersTable {
@@ -325,5 +327,34 @@ export interface SAMLAssertionsTable {
   org_id: string;
   assertion_id: string;
   /** Milliseconds: until then, the same assertion ID is refused as a replay. */
+  expires_at: number;
+}
+
+/** A WebAuthn credential (migration 0012). */
+export interface PasskeysTable {
+  id: string;
+  user_id: string;
+  /** base64url of the credential's rawId. */
+  credential_id: string;
+  /** base64url of the COSE public key. */
+  public_key: string;
+  counter: number;
+  /** JSON array of AuthenticatorTransport values. */
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export type PasskeyChallengePurpose = 'register' | 'login';
+
+export interface PasskeyChallengesTable {
+  /** SHA-256 (base64url) of the challenge. */
+  challenge_hash: string;
+  purpose: PasskeyChallengePurpose;
+  /** The session id (register) or the SHA-256 of the flow cookie's binding (login). */
+  bound_to: string;
+  /** The account a registration, or a sign-in by email, is for; null for a discoverable sign-in. */
+  user_id: string | null;
   expires_at: number;
 }

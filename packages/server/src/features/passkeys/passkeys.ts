@@ -1,0 +1,176 @@
+import { PylonError } from '@pylon/core';
+import type { PasskeyAuthenticationCredential, PasskeyRegistrationCredential } from '@pylon/core/wire';
+import type { z } from 'zod';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import { toBase64URL } from '../../crypto/random.js';
+import { hmacSha256Hex } from '../../platform/node-crypto.js';
+import { type Identity, limitSignInsByIP, requireEmail } from '../identity/identity.js';
+import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
+import {
+  authenticationOptions,
+  CHALLENGE_TTL_SECONDS,
+  claimedChallenge,
+  type RelyingParty,
+  registrationOptions,
+  verifyAssertion,
+  verifyRegistration,
+} from './ceremony.js';
+import type { Passkey, PasskeyStore } from './passkey-store.js';
+
+/** The passkey use cases, free of HTTP: routes read the request, call these, and answer. */
+export interface Passkeys {
+  identity: Identity;
+  store: PasskeyStore;
+  rp: RelyingParty;
+  /** Keys the stand-in credential ids shown for an address with no passkeys. */
+  decoyKey: Uint8Array;
+}
+
+const challengeExpired = () => new PylonError('PASSKEY_CHALLENGE_EXPIRED');
+
+/** Options for a new passkey of the signed-in user, the challenge bound to their session. */
+export async function startRegistration(
+  passkeys: Passkeys,
+  caller: { userId: string; sessionId: string },
+): Promise<Record<string, unknown>> {
+  const { identity, store, rp } = passkeys;
+  const { services } = identity;
+  const now = services.clock.now();
+  const user = await identity.users.findById(caller.userId);
+  const options = await registrationOptions(rp, {
+    challenge: services.random.bytes(32),
+    userId: caller.userId,
+    userName: user?.email ?? caller.userId,
+    exclude: await store.listOf(caller.userId),
+  });
+  await store.saveChallenge({
+    challenge: options.challenge,
+    purpose: 'register',
+    boundTo: caller.sessionId,
+    userId: caller.userId,
+    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    now,
+  });
+  return options as unknown as Record<string, unknown>;
+}
+
+/** Verifies the authenticator's answer and keeps the passkey; audited as `passkey.registered`. */
+export async function finishRegistration(
+  passkeys: Passkeys,
+  caller: { userId: string; sessionId: string },
+  input: { credential: z.infer<typeof PasskeyRegistrationCredential>; name?: string | undefined },
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
+): Promise<Passkey> {
+  const { identity, store, rp } = passkeys;
+  const { services } = identity;
+  const challenge = claimedChallenge(input.credential.response.clientDataJSON);
+  if (challenge === null) throw challengeExpired();
+  const consumed = await store.consumeChallenge({
+    challenge,
+    purpose: 'register',
+    boundTo: caller.sessionId,
+    now: services.clock.now(),
+  });
+  if (consumed === null || consumed.userId !== caller.userId) throw challengeExpired();
+  const verified = await verifyRegistration(rp, input.credential, challenge);
+  const now = services.clock.now();
+  const passkey = await store.create({
+    userId: caller.userId,
+    ...verified,
+    name: input.name ?? 'Passkey',
+    now,
+  });
+  if (passkey === null) throw new PylonError('PASSKEY_ALREADY_REGISTERED');
+  await appendAudit(services.storage.db, now, {
+    org: DEPLOYMENT_AUDIT,
+    action: 'passkey.registered',
+    actor: caller.userId,
+    target: passkey.id,
+    detail: { passkey_id: passkey.id, name: passkey.name },
+    ip: facts.ip,
+    requestId: facts.requestId,
+  });
+  return passkey;
+}
+
+/**
+ * Options for a sign-in, the challenge bound to the browser (`boundTo`, from its flow cookie).
+ * Without an email any discoverable passkey may answer. With one, the options list that
+ * account's passkeys — and for an unknown address, or one with none, a stand-in id derived from
+ * the address, the same on every ask, so the answer does not tell whether the account exists.
+ */
+export async function startSignIn(
+  passkeys: Passkeys,
+  input: { email?: string | undefined; boundTo: string },
+): Promise<Record<string, unknown>> {
+  const { identity, store, rp, decoyKey } = passkeys;
+  const { services } = identity;
+  const now = services.clock.now();
+  let userId: string | null = null;
+  let allow: Array<{ id: string; transports: string[] }> | null = null;
+  if (input.email !== undefined) {
+    const email = requireEmail(input.email);
+    const user = await identity.users.findByEmail(email);
+    const owned = user ? await store.listOf(user.id) : [];
+    userId = user?.id ?? null;
+    allow =
+      owned.length > 0
+        ? owned.map((p) => ({ id: p.credentialId, transports: p.transports }))
+        : [{ id: Buffer.from(hmacSha256Hex(decoyKey, email), 'hex').toString('base64url'), transports: [] }];
+  }
+  const options = await authenticationOptions(rp, { challenge: services.random.bytes(32), allow });
+  await store.saveChallenge({
+    challenge: options.challenge,
+    purpose: 'login',
+    boundTo: input.boundTo,
+    userId,
+    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    now,
+  });
+  return options as unknown as Record<string, unknown>;
+}
+
+/**
+ * Signs in with a passkey assertion (WebAuthn L3 §7.2). The challenge is consumed first, so a
+ * replayed assertion finds none; the signature counter must rise (or stay zero on authenticators
+ * without one), raised in the sign-in's transaction. No TOTP challenge follows: the assertion was
+ * made with user verification required, so it is already two factors (the device, and the
+ * biometric or PIN that unlocked it).
+ */
+export async function finishSignIn(
+  passkeys: Passkeys,
+  facts: RequestFacts,
+  input: { credential: z.infer<typeof PasskeyAuthenticationCredential>; boundTo: string | null },
+): Promise<SignInOutcome> {
+  const { identity, store, rp } = passkeys;
+  const { services } = identity;
+  await limitSignInsByIP(identity, facts.ip, services.clock.now());
+  const { credential } = input;
+  const challenge = claimedChallenge(credential.response.clientDataJSON);
+  if (challenge === null || input.boundTo === null) throw challengeExpired();
+  const consumed = await store.consumeChallenge({
+    challenge,
+    purpose: 'login',
+    boundTo: input.boundTo,
+    now: services.clock.now(),
+  });
+  if (consumed === null) throw challengeExpired();
+  const passkey = credential.id === credential.rawId ? await store.findByCredentialId(credential.id) : null;
+  if (passkey === null) throw new PylonError('INVALID_PASSKEY');
+  if (consumed.userId !== null && consumed.userId !== passkey.userId) throw new PylonError('INVALID_PASSKEY');
+  // A discoverable credential names its user (§7.2 step 6): it must be the passkey's owner.
+  const handle = credential.response.userHandle;
+  if (handle !== undefined && handle !== toBase64URL(new TextEncoder().encode(passkey.userId))) {
+    throw new PylonError('INVALID_PASSKEY');
+  }
+  const counter = await verifyAssertion(rp, credential, challenge, passkey);
+  return signIn(identity, facts, {
+    method: 'passkey',
+    skipSecondFactor: true,
+    prepare: async (trx, now) => {
+      // Another assertion with this counter won the race: one of them is a clone (§6.1.1).
+      if (!(await store.recordUse(trx, passkey.id, counter, now))) throw new PylonError('INVALID_PASSKEY');
+      return passkey.userId;
+    },
+  });
+}
