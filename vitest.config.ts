@@ -10,11 +10,13 @@ export default defineConfig({
     alias: {
       // Subpaths first: a string alias also matches `@pylon/core/…`, and the first match wins.
       '@pylon/core/jwt-checks': fileURLToPath(new URL('./packages/core/src/jwt-checks.ts', import.meta.url)),
+      '@pylon/core/policy': fileURLToPath(new URL('./packages/core/src/policy/index.ts', import.meta.url)),
       '@pylon/core/wire': fileURLToPath(new URL('./packages/core/src/wire/index.ts', import.meta.url)),
       '@pylon/core': src('core'),
       '@pylon/server': src('server'),
       // Subpaths first: a string alias also matches `@pylon/sdk/…`, and the first match wins.
       '@pylon/sdk/verify': fileURLToPath(new URL('./packages/sdk/src/verify.ts', import.meta.url)),
+      '@pylon/sdk/policies': fileURLToPath(new URL('./packages/sdk/src/policies.ts', import.meta.url)),
       '@pylon/sdk/schema': fileURLToPath(new URL('./packages/sdk/src/schema.ts', import.meta.url)),
       '@pylon/sdk': src('sdk'),
       '@pylon/cli': src('cli'),

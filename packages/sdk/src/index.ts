@@ -34,6 +34,15 @@ export { KEY_SET_DEFAULTS } from './key-set.js';
 export { MINT_REFRESH_MARGIN_MS } from './mint.js';
 export { DISCOVERY_DEFAULTS, type DiscoveredOrg } from './org-discovery.js';
 export {
+  type EntityAction,
+  type PolicyAuthContext,
+  type PolicyCheckInput,
+  type PolicyDefinition,
+  type PolicyProblem,
+  type PylonPolicies,
+  pylonPolicies,
+} from './policies.js';
+export {
   type CurrentSchema,
   type PylonSchemaClient,
   type PylonSchemaClientOptions,
