@@ -58,6 +58,16 @@ export const AUTH_ERRORS = {
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of this org' },
   BAD_ROLE: { status: 400, message: 'role must be owner, admin or member' },
   LAST_OWNER: { status: 409, message: 'The last owner cannot leave or be removed' },
+  REAUTH_REQUIRED: {
+    status: 403,
+    message: 'Sign in again (or send your current password) within 5 minutes before this',
+  },
+  LAST_SIGN_IN_METHOD: {
+    status: 409,
+    message: 'This is the last way to sign in to the account; add another one first',
+  },
+  LINKED_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such linked account' },
+  EMAIL_UNCHANGED: { status: 400, message: 'newEmail is already the address of this account' },
   MEMBER_NOT_FOUND: { status: 404, message: 'No such member' },
   INVITE_NOT_FOUND: { status: 404, message: 'No such invite' },
   INVITE_EXPIRED: { status: 410, message: 'This invite has expired; ask for a new one' },

@@ -1,6 +1,7 @@
 // The HTTP contract's bodies, one module per area: what the server validates and its OpenAPI
 // document describes, and what the CLI and SDK parse answers with. A move of the wire as it is,
 // field for field; `*_at` are seconds on `/api/auth/*` and milliseconds on the RBAC surface.
+export * from './account.js';
 export * from './admin.js';
 export * from './api-keys.js';
 export * from './audit.js';

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { Services } from '../http/context.js';
 import type { FeatureFactory } from '../http/feature.js';
+import { accountFeature } from './account/feature.js';
 import { apiKeysFeature } from './api-keys/feature.js';
 import { createFeatureDeps, type FeatureDeps, type PeerFeature } from './deps.js';
 import { deviceFeature } from './device/feature.js';
@@ -29,6 +30,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   apiKeysFeature,
   externalJWTFeature,
   identityFeature,
+  accountFeature,
   mfaFeature,
   passkeysFeature,
   jwtFeature,

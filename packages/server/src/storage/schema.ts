@@ -29,6 +29,7 @@ export interface Database {
   sso_states: SSOStatesTable;
   saml_requests: SAMLRequestsTable;
   saml_assertions: SAMLAssertionsTable;
+  pending_email_changes: PendingEmailChangesTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
 }
@@ -60,9 +61,19 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** When the holder last signed in (migration 0014); kept by refresh; null for older sessions. */
+  authenticated_at?: number | null;
 }
 
-export type CodePurpose = 'magic' | 'verify_email' | 'password_reset';
+/** An email change waiting for the code sent to the new address (migration 0014). */
+export interface PendingEmailChangesTable {
+  user_id: string;
+  new_email: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export type CodePurpose = 'magic' | 'verify_email' | 'password_reset' | 'email_change';
 
 export interface OneTimeCodesTable {
   id: string;

@@ -43,6 +43,8 @@ export interface NewSession {
   activeOrg?: string | null;
   device?: string | null;
   ip?: string | null;
+  /** When the holder signed in; `now` for a new sign-in, carried over by a refresh. */
+  authenticatedAt?: number | null;
 }
 
 /** Only the public prefix of a token is ever shown back (session lists), never the rest. */
@@ -156,6 +158,7 @@ export class SessionStore {
         created_at: now,
         last_seen_at: now,
         expires_at: session.expiresAt,
+        authenticated_at: input.authenticatedAt === undefined ? now : input.authenticatedAt,
       })
       .execute();
     return { token, session };
@@ -220,7 +223,7 @@ export class SessionStore {
         .deleteFrom('sessions')
         .where('id', '=', sessionId)
         .where('user_id', '=', userId)
-        .returning(['kind', 'active_org'])
+        .returning(['kind', 'active_org', 'authenticated_at'])
         .executeTakeFirst();
       if (!old) return null;
       const input: NewSession = {
@@ -230,9 +233,44 @@ export class SessionStore {
         ttlSeconds: next.ttlSeconds(old.kind),
         device: next.device,
         ip: next.ip,
+        // A new token is not a new sign-in: re-authentication checks read this.
+        authenticatedAt: old.authenticated_at == null ? null : Number(old.authenticated_at),
       };
       return this.create(now, input, trx);
     });
+  }
+
+  /**
+   * One live session of a user with the time its holder signed in (null when unknown: a session
+   * older than migration 0014); null when it is not theirs, gone or expired.
+   */
+  async findLive(
+    userId: string,
+    sessionId: string,
+    now: number,
+  ): Promise<(SessionRecord & { authenticatedAt: number | null }) | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select([
+        'id',
+        'token_prefix',
+        'user_id',
+        'active_org',
+        'kind',
+        'device',
+        'ip',
+        'created_at',
+        'last_seen_at',
+        'expires_at',
+        'authenticated_at',
+      ])
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (!row) return null;
+    const authenticatedAt = row.authenticated_at == null ? null : Number(row.authenticated_at);
+    return { ...toRecord(row), authenticatedAt };
   }
 
   /** Revoke one session of a user; false when it is not theirs or already gone. */

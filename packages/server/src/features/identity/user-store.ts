@@ -96,6 +96,80 @@ export class UserStore {
       .execute();
   }
 
+  /** The outside identities linked to an account, oldest first. */
+  async listIdentities(
+    userId: string,
+    db: DB = this.db,
+  ): Promise<Array<{ provider: string; subject: string; email: string | null; createdAt: number }>> {
+    const rows = await db
+      .selectFrom('identities')
+      .select(['provider', 'subject', 'email', 'created_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'asc')
+      .orderBy('provider', 'asc')
+      .orderBy('subject', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      provider: row.provider,
+      subject: row.subject,
+      email: row.email,
+      createdAt: Number(row.created_at),
+    }));
+  }
+
+  /**
+   * Hold the account's row until the transaction ends (a no-op UPDATE: a row lock on PostgreSQL,
+   * the single writer on SQLite), so checks over several of its rows cannot interleave; false when
+   * there is no such user.
+   */
+  async lock(trx: DB, userId: string): Promise<boolean> {
+    const result = await trx
+      .updateTable('users')
+      .set((eb) => ({ id: eb.ref('id') }))
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Remove one of the account's linked identities; false when it is not linked to this account. */
+  async unlinkIdentity(db: DB, userId: string, provider: string, subject: string): Promise<boolean> {
+    const result = await db
+      .deleteFrom('identities')
+      .where('user_id', '=', userId)
+      .where('provider', '=', provider)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  /**
+   * Switch the account to a proven new address (verified now). Another account taking the address
+   * first surfaces as EmailTakenError: the unique index decides the race, not a prior read.
+   */
+  async changeEmail(db: DB, userId: string, email: string, now: number): Promise<boolean> {
+    try {
+      const result = await db
+        .updateTable('users')
+        .set({ email: normalizeEmail(email), email_verified_at: now })
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTakenError('email taken');
+      throw error;
+    }
+  }
+
+  /**
+   * Delete an account and, with it, its linked identities (and, by the foreign keys, anything else
+   * that follows the user row). The caller has removed sessions, credentials and memberships first.
+   */
+  async delete(db: DB, userId: string): Promise<boolean> {
+    await db.deleteFrom('identities').where('user_id', '=', userId).execute();
+    const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
   /** Insert a user; a concurrent insert of the same email surfaces as EmailTakenError. */
   async create(
     db: DB,

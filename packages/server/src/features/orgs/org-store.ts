@@ -125,6 +125,52 @@ export class OrgStore {
     return Number(row.count);
   }
 
+  /**
+   * The orgs of which this user is the only owner: leaving them (or deleting the account) would
+   * leave them ownerless. Run it in the transaction that removes the user, after `lock`ing each
+   * org the user owns (ownedOrgs), so a concurrent demotion of the other owner waits for it.
+   */
+  async soleOwnerOf(userId: string, db: DB = this.db): Promise<string[]> {
+    const rows = await db
+      .selectFrom('org_members as mine')
+      .select('mine.org_id')
+      .where('mine.user_id', '=', userId)
+      .where('mine.role', '=', 'owner')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('org_members as other')
+              .select('other.user_id')
+              .whereRef('other.org_id', '=', 'mine.org_id')
+              .where('other.role', '=', 'owner')
+              .where('other.user_id', '!=', userId),
+          ),
+        ),
+      )
+      .orderBy('mine.org_id', 'asc')
+      .execute();
+    return rows.map((row) => row.org_id);
+  }
+
+  /** The orgs where this user is an owner, in id order (the order to lock them in). */
+  async ownedOrgs(userId: string, db: DB = this.db): Promise<string[]> {
+    const rows = await db
+      .selectFrom('org_members')
+      .select('org_id')
+      .where('user_id', '=', userId)
+      .where('role', '=', 'owner')
+      .orderBy('org_id', 'asc')
+      .execute();
+    return rows.map((row) => row.org_id);
+  }
+
+  /** Remove every membership of a user (account deletion); the count removed. */
+  async removeAllMemberships(trx: DB, userId: string): Promise<number> {
+    const result = await trx.deleteFrom('org_members').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async addMember(trx: DB, orgId: string, userId: string, role: OrgRole, now: number): Promise<void> {
     await trx
       .insertInto('org_members')

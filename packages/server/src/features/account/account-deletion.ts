@@ -1,0 +1,121 @@
+import { PylonError } from '@pylon/core';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import { sha256Hex } from '../../platform/node-crypto.js';
+import type { DB } from '../../storage/database.js';
+import type { Identity } from '../identity/identity.js';
+import type { RequestFacts } from '../identity/sign-in.js';
+import type { OrgStore } from '../orgs/org-store.js';
+
+/** A deletion needs a sign-in (or the password) this recent. */
+export const REAUTH_WINDOW_MS = 5 * 60 * 1000;
+
+/**
+ * The name a deleted account goes by in the audit log: stable per account (its entries stay
+ * linkable to each other), derived from the random user id only, so it names no address.
+ */
+export function deletedUserPseudonym(userId: string): string {
+  return `deleted-user-${sha256Hex(userId).slice(0, 16)}`;
+}
+
+/**
+ * Re-authentication for a destructive step: the session's holder signed in within the last five
+ * minutes (a refresh does not count as a sign-in), or sends the account's current password now.
+ * A wrong password is REAUTH_REQUIRED too, after a full hash check, so this is no faster oracle
+ * than the sign-in endpoint (whose per-account lockout still guards password guessing).
+ */
+export async function requireRecentAuthentication(
+  identity: Identity,
+  input: { userId: string; sessionId: string; password?: string | undefined; now: number },
+): Promise<void> {
+  const session = await identity.sessions.findLive(input.userId, input.sessionId, input.now);
+  if (session?.authenticatedAt != null && input.now - session.authenticatedAt <= REAUTH_WINDOW_MS) return;
+  if (input.password !== undefined && input.password !== '') {
+    const user = await identity.users.findById(input.userId);
+    const ok =
+      user?.passwordHash != null
+        ? await identity.hasher.verify(user.passwordHash, input.password)
+        : await identity.hasher.verifyDummy(input.password);
+    if (ok) return;
+  }
+  throw new PylonError('REAUTH_REQUIRED');
+}
+
+/**
+ * The audit log keeps its events, but not the deleted person's address: where an entry names it
+ * (as the actor's or the target's text, or the target's email), the pseudonym replaces it. Ids
+ * and email hashes stay, so entries still join to each other and to grants. This is the one
+ * rewrite of audit rows, and it erases personal data only: no event is added, removed or changed
+ * in what it records.
+ */
+async function pseudonymiseAudit(trx: DB, userId: string, email: string | null): Promise<void> {
+  const pseudonym = deletedUserPseudonym(userId);
+  await trx
+    .updateTable('audit_events')
+    .set({ actor: pseudonym })
+    .where((eb) =>
+      email === null
+        ? eb('actor_id', '=', userId)
+        : eb.or([eb('actor_id', '=', userId), eb('actor', '=', email)]),
+    )
+    .execute();
+  if (email === null) return;
+  await trx.updateTable('audit_events').set({ target: pseudonym }).where('target', '=', email).execute();
+  await trx
+    .updateTable('audit_events')
+    .set({ target_email: null })
+    .where('target_email', '=', email)
+    .execute();
+}
+
+export interface AccountDeletion {
+  revokedSessions: number;
+  droppedCredentials: string[];
+  memberships: number;
+}
+
+/**
+ * Delete the caller's account in one transaction: refuse while they are the only owner of an org
+ * (each org they own is locked first, so a concurrent demotion of its other owner waits), then
+ * revoke every session, drop every credential through the same droppers the first email proof
+ * uses (password, TOTP, API keys, passkeys…), remove memberships and linked identities, delete
+ * the user row, record `user.deleted` and pseudonymise the address in the audit log.
+ */
+export async function deleteAccount(
+  identity: Identity,
+  orgs: OrgStore,
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
+  userId: string,
+): Promise<AccountDeletion> {
+  const { services } = identity;
+  return services.storage.db.transaction().execute(async (trx) => {
+    for (const orgId of await orgs.ownedOrgs(userId, trx)) await orgs.lock(trx, orgId);
+    const sole = await orgs.soleOwnerOf(userId, trx);
+    if (sole.length > 0) {
+      throw new PylonError('LAST_OWNER', {
+        message: `You are the last owner of ${sole.join(', ')}: make someone else an owner or delete the org first`,
+      });
+    }
+    const user = await identity.users.findById(userId, trx);
+    if (!user) throw new PylonError('SESSION_EXPIRED');
+    const now = services.clock.now();
+    const revokedSessions = await identity.sessions.revokeAll(userId, {}, trx);
+    const droppedCredentials: string[] = [];
+    for (const dropper of identity.credentialDroppers) {
+      if ((await dropper.drop(trx, userId)) > 0) droppedCredentials.push(dropper.name);
+    }
+    const memberships = await orgs.removeAllMemberships(trx, userId);
+    await identity.users.delete(trx, userId);
+    const pseudonym = deletedUserPseudonym(userId);
+    await appendAudit(trx, now, {
+      org: DEPLOYMENT_AUDIT,
+      action: 'user.deleted',
+      actor: { type: 'user', id: userId, email: pseudonym },
+      target: { id: userId },
+      detail: { revoked_sessions: revokedSessions, dropped_credentials: droppedCredentials, memberships },
+      ip: facts.ip,
+      requestId: facts.requestId,
+    });
+    await pseudonymiseAudit(trx, userId, user.email);
+    return { revokedSessions, droppedCredentials, memberships };
+  });
+}
