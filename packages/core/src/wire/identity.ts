@@ -24,7 +24,10 @@ export const CodeSentResponse = z.object({
 });
 export type CodeSentResponse = z.infer<typeof CodeSentResponse>;
 
-export const MagicSendRequest = z.object({ email: z.string() });
+/** The token from the captcha widget; required where PYLON_CAPTCHA_PROVIDER is set. */
+const captchaToken = z.string().max(4096).optional();
+
+export const MagicSendRequest = z.object({ email: z.string(), captchaToken });
 export type MagicSendRequest = z.infer<typeof MagicSendRequest>;
 export const MagicSendResponse = CodeSentResponse;
 export type MagicSendResponse = CodeSentResponse;
@@ -36,6 +39,7 @@ export const PasswordRegisterRequest = z.object({
   email: z.string(),
   password: z.string(),
   displayName: z.string().max(200).optional(),
+  captchaToken,
 });
 export type PasswordRegisterRequest = z.infer<typeof PasswordRegisterRequest>;
 
@@ -47,7 +51,7 @@ export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequest>;
 export const PasswordChangeResponse = z.object({ changed: z.literal(true), revoked_count: z.number() });
 export type PasswordChangeResponse = z.infer<typeof PasswordChangeResponse>;
 
-export const PasswordResetRequest = z.object({ email: z.string() });
+export const PasswordResetRequest = z.object({ email: z.string(), captchaToken });
 export type PasswordResetRequest = z.infer<typeof PasswordResetRequest>;
 export const PasswordResetRequestResponse = z.object({ sent: z.literal(true), email: z.string() });
 export type PasswordResetRequestResponse = z.infer<typeof PasswordResetRequestResponse>;

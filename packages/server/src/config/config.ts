@@ -1,5 +1,6 @@
 import { ConfigError, type Env, ErrorCollector } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
+import { type CaptchaConfig, parseCaptcha, parseHIBP } from './parse-account-protection.js';
 import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
@@ -27,6 +28,7 @@ import { VARIABLE_ALIASES } from './variables.js';
 // Each area's parsing lives in its own parse-*.ts; this module assembles them and stays the one
 // place the rest of the server imports configuration from.
 export { ConfigError, ConfigErrors } from './config-error.js';
+export type { CaptchaConfig, CaptchaProvider } from './parse-account-protection.js';
 export type { DatabaseConfig } from './parse-database.js';
 export type { JWTIssuerConfig } from './parse-jwt-issuers.js';
 export type { OAuthProviderConfig } from './parse-oauth-providers.js';
@@ -77,6 +79,10 @@ export interface Config {
   readonly orgHostTemplate: string | null;
   /** PYLON_SSO_ALLOWED_DOMAINS, lowercased: when set, the only email domains an org may claim for SSO. */
   readonly ssoAllowedDomains: readonly string[] | null;
+  /** The Pwned Passwords range API base (PYLON_HIBP_URL); null when PYLON_DISABLE_HIBP=1. */
+  readonly hibpURL: string | null;
+  /** Captcha on sign-up, magic send and reset request (PYLON_CAPTCHA_*); null when off. */
+  readonly captcha: CaptchaConfig | null;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -277,6 +283,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       read(env, 'PYLON_SSO_ALLOWED_DOMAINS') === undefined
         ? null
         : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
+    hibpURL: parseHIBP(env, pylonEnv, errors),
+    captcha: parseCaptcha(env, pylonEnv, errors),
   };
   errors.throwIfAny();
   return Object.freeze(config);

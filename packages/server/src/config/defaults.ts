@@ -68,4 +68,13 @@ export const DEFAULTS = {
   externalJWTSkewSeconds: 60,
   /** Where the development secret is generated when PYLON_SECRET is unset. */
   dataDir: './data',
+  /** Have I Been Pwned's Pwned Passwords range API (k-anonymity: only 5 hex of the SHA-1 leave). */
+  hibpURL: 'https://api.pwnedpasswords.com',
+  /**
+   * The breached-password check fails open, so its wait is short: a sign-up never stalls for long
+   * on an unreachable service (an offline machine fails at DNS, well inside it).
+   */
+  hibpTimeoutMs: 2_000,
+  /** The captcha check fails closed: a provider slower than this refuses the request. */
+  captchaTimeoutMs: 5_000,
 } as const;

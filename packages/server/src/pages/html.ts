@@ -31,12 +31,29 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
   return new SafeHTML(out);
 }
 
+/** Third-party sources a page adds to its CSP, per directive (a captcha widget's). */
+export interface CSPSources {
+  script: readonly string[];
+  frame: readonly string[];
+  style?: readonly string[];
+  connect?: readonly string[];
+}
+
 /**
  * Hosted pages: no script at all, styles from one stylesheet on our origin, forms only to us
- * (CSP `form-action 'self'`), never framed.
+ * (CSP `form-action 'self'`), never framed. A page that carries a captcha widget adds that
+ * provider's sources, and nothing else.
  */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export function pageCSP(extra?: CSPSources): string {
+  const style = ["'self'", ...(extra?.style ?? [])].join(' ');
+  const third = extra
+    ? `; script-src ${extra.script.join(' ')}; frame-src ${extra.frame.join(' ')}` +
+      (extra.connect ? `; connect-src ${extra.connect.join(' ')}` : '')
+    : '';
+  return `default-src 'none'; style-src ${style}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'${third}`;
+}
+
+export const PAGE_CSP = pageCSP();
 
 export function page(input: { title: string; base: string; body: SafeHTML }): string {
   return html`<!doctype html>

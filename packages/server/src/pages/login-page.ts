@@ -1,10 +1,12 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
+import { requireCaptcha } from '../features/captcha/captcha.js';
+import { type CaptchaWidget, captchaWidget } from '../features/captcha/widget.js';
 import { type Identity, requireEmail } from '../features/identity/identity.js';
 import { magicCodeSignIn } from '../features/identity/magic-code-sign-in.js';
 import { sendCode } from '../features/identity/one-time-code.js';
 import { passwordSignIn } from '../features/identity/password-sign-in.js';
-import { requestFacts } from '../features/identity/route-helpers.js';
+import { clientIP, requestFacts } from '../features/identity/route-helpers.js';
 import { passesCSRFCheck, setSessionCookie } from '../features/identity/session-cookie.js';
 import type { SignInOutcome } from '../features/identity/sign-in.js';
 import { completeTOTPChallenge } from '../features/mfa/challenge.js';
@@ -13,7 +15,7 @@ import { SSOStore } from '../features/sso/sso-store.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
 import { renderMagicCodeEmail } from '../mail/index.js';
-import { html, type SafeHTML, safeReturnPath } from './html.js';
+import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from './html.js';
 import { pageBase, renderPage } from './page-context.js';
 
 const form = z.object({
@@ -24,6 +26,10 @@ const form = z.object({
   return_to: z.string().max(2048).optional(),
   /** `1`: the person chose an emailed code over their org's SSO. */
   skip_sso: z.string().max(8).optional(),
+  // The captcha widget's token, under the field name its provider's script fills in.
+  'cf-turnstile-response': z.string().max(4096).optional(),
+  'h-captcha-response': z.string().max(4096).optional(),
+  'g-recaptcha-response': z.string().max(4096).optional(),
 });
 type Form = z.infer<typeof form>;
 
@@ -38,6 +44,8 @@ const MESSAGES: Record<string, string> = {
   EMAIL_SEND_FAILED: 'The email could not be sent. Try again.',
   INVALID_MFA_TOKEN: 'This sign-in expired. Start again.',
   FORBIDDEN: 'This account is disabled.',
+  CAPTCHA_REQUIRED: 'Complete the captcha.',
+  CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
 };
 
 /**
@@ -77,6 +85,14 @@ function messageFor(error: unknown): string {
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
+/** The provider's widget, inside a form that sends an emailed code (PYLON_CAPTCHA_PROVIDER). */
+const captchaField = (widget: CaptchaWidget | null) =>
+  widget
+    ? html`<script src="${widget.scriptURL}" async defer></script>
+<div class="${widget.className}" data-sitekey="${widget.siteKey}"></div>
+`
+    : html``;
+
 /**
  * The first step. After a failed attempt the address typed is kept (only ever the visitor's own
  * input, escaped) and the form that failed is the one shown open.
@@ -85,6 +101,7 @@ function emailForm(
   base: string,
   returnTo: string,
   failed?: { error: string; detail?: string; email: string; form: 'code' | 'password' },
+  captcha: SafeHTML = html``,
 ): SafeHTML {
   const error = failed?.error;
   const detail = failed?.detail;
@@ -98,7 +115,7 @@ ${detail ? html`<p class="detail">Details: ${detail}</p>` : ''}
 ${hidden('return_to', returnTo)}
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="email" value="${email}" required${passwordFailed ? '' : html` autofocus`}>
-<button type="submit">Email me a code</button>
+${captcha}<button type="submit">Email me a code</button>
 </form>
 <details class="divider"${passwordFailed ? html` open` : ''}><summary>Use a password instead</summary>
 <form method="post" action="${base}/login/password">
@@ -129,13 +146,19 @@ ${hidden('return_to', returnTo)}${hidden('email', email)}
  * (an account may predate the org's SSO). The offer depends on the domain alone, never on whether
  * the address has an account.
  */
-function ssoOffer(base: string, email: string, returnTo: string, startURL: string): SafeHTML {
+function ssoOffer(
+  base: string,
+  email: string,
+  returnTo: string,
+  startURL: string,
+  captcha: SafeHTML,
+): SafeHTML {
   return html`<h1>Sign in</h1>
 <p>Your organisation signs in <strong>${email}</strong> through its identity provider.</p>
 <p><a href="${startURL}">Continue with SSO</a></p>
 <form method="post" action="${base}/login/code">
 ${hidden('return_to', returnTo)}${hidden('email', email)}${hidden('skip_sso', '1')}
-<button type="submit" class="secondary">Email me a code instead</button>
+${captcha}<button type="submit" class="secondary">Email me a code instead</button>
 </form>`;
 }
 
@@ -158,6 +181,10 @@ ${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
  */
 export function loginPageRoutes(identity: Identity) {
   const { services } = identity;
+  const widget = captchaWidget(services.config.captcha);
+  const captcha = captchaField(widget);
+  // Only the pages that carry the widget allow its provider's script and frames.
+  const signInCSP = widget ? pageCSP(widget.csp) : PAGE_CSP;
   const sso = new SSOStore(services.storage.db, services.random, services.sealer);
   /** The SSO start for this email's domain, back to `return_to` (or the page, with `sso_error`) after. */
   const ssoStart = async (c: AppContext, email: string, back: string): Promise<string | null> => {
@@ -237,7 +264,10 @@ export function loginPageRoutes(identity: Identity) {
             pageBase(c),
             returnTo(c, query.return_to),
             ssoFailure(query.sso_error, query.sso_error_message),
+            captcha,
           ),
+          200,
+          signInCSP,
         ),
     }),
     defineRoute({
@@ -276,14 +306,21 @@ export function loginPageRoutes(identity: Identity) {
       try {
         const email = requireEmail(body.email);
         const startURL = body.skip_sso === '1' ? null : await ssoStart(c, email, back);
-        if (startURL !== null) return renderPage(c, 'Sign in', ssoOffer(pageBase(c), email, back, startURL));
+        if (startURL !== null) {
+          const offer = ssoOffer(pageBase(c), email, back, startURL, captcha);
+          return renderPage(c, 'Sign in', offer, 200, signInCSP);
+        }
+        await requireCaptcha(services, widget ? body[widget.field] : undefined, {
+          ip: clientIP(c, services),
+          requestId: c.get('requestId'),
+        });
         await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
           renderMagicCodeEmail({ code, appName: 'Pylon' }),
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'code' as const };
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed), 400);
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed, captcha), 400, signInCSP);
       }
     }),
     post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
@@ -302,7 +339,7 @@ export function loginPageRoutes(identity: Identity) {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed), 400);
+        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed, captcha), 400, signInCSP);
       }
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {

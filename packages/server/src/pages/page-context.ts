@@ -7,8 +7,14 @@ export function pageBase(c: AppContext): string {
 }
 
 /** An HTML page with the hosted pages' CSP (no script, our stylesheet, forms to us only). */
-export function renderPage(c: AppContext, title: string, body: SafeHTML, status = 200): Response {
-  c.header('Content-Security-Policy', PAGE_CSP);
+export function renderPage(
+  c: AppContext,
+  title: string,
+  body: SafeHTML,
+  status = 200,
+  csp = PAGE_CSP,
+): Response {
+  c.header('Content-Security-Policy', csp);
   // With `no-referrer` (the API default) browsers send `Origin: null` on form posts, and the
   // same-origin check of our own forms would refuse them.
   c.header('Referrer-Policy', 'same-origin');

@@ -52,6 +52,9 @@ export async function startTestServer(
     PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000000',
     PYLON_RATE_LIMIT_GUESTS_PER_IP_MINUTE: '1000000',
     PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR: '1000000',
+    // Tests never reach the internet: the breached-password tests point PYLON_HIBP_URL at a
+    // loopback stand-in and set this back to 0.
+    PYLON_DISABLE_HIBP: '1',
     ...options.env,
   });
   const storage = await scratch.openMigrated();

@@ -2,6 +2,7 @@ import { MagicSendRequest, MagicSendResponse, MagicVerifyRequest, SignInResponse
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderMagicCodeEmail } from '../../mail/index.js';
+import { requireCaptcha } from '../captcha/captcha.js';
 import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
 import { magicCodeSignIn } from './magic-code-sign-in.js';
 import { sendCode } from './one-time-code.js';
@@ -21,13 +22,15 @@ export function magicRoutes(identity: Identity) {
           description: 'Sent',
           schema: MagicSendResponse,
         },
-        400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
+        400: { description: 'MISSING_EMAIL, INVALID_EMAIL, CAPTCHA_REQUIRED or CAPTCHA_FAILED' },
         429: { description: 'RATE_LIMITED: one code a minute and ten an hour per email' },
         500: { description: 'EMAIL_SEND_FAILED; no code was stored' },
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
-        await limitSignInsByIP(identity, clientIP(c, services), services.clock.now());
+        const ip = clientIP(c, services);
+        await limitSignInsByIP(identity, ip, services.clock.now());
+        await requireCaptcha(services, body.captchaToken, { ip, requestId: c.get('requestId') });
         const code = await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (value) =>
           renderMagicCodeEmail({ code: value, appName: 'Pylon' }),
         );

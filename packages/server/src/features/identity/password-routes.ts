@@ -9,6 +9,7 @@ import {
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
+import { refuseBreachedPassword } from './breached-passwords.js';
 import type { Identity } from './identity.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
 import { passwordRegister, passwordSignIn } from './password-sign-in.js';
@@ -25,7 +26,11 @@ export function passwordRoutes(identity: Identity) {
       body: handChecked(PasswordRegisterRequest, ['email', 'password']),
       responses: {
         200: { description: 'Registered and signed in', schema: SignInResponse },
-        400: { description: 'MISSING_EMAIL, INVALID_EMAIL or WEAK_PASSWORD (10–256 characters)' },
+        400: {
+          description:
+            'MISSING_EMAIL, INVALID_EMAIL, WEAK_PASSWORD (10–256 characters), PWNED_PASSWORD, ' +
+            'CAPTCHA_REQUIRED or CAPTCHA_FAILED',
+        },
         409: { description: 'EMAIL_TAKEN' },
         429: {
           description: 'RATE_LIMITED: registrations per IP (PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR)',
@@ -70,7 +75,7 @@ export function passwordRoutes(identity: Identity) {
           description: 'Changed',
           schema: PasswordChangeResponse,
         },
-        400: { description: 'WEAK_PASSWORD' },
+        400: { description: 'WEAK_PASSWORD or PWNED_PASSWORD' },
         401: { description: 'UNAUTHORIZED or WRONG_PASSWORD' },
       },
       handler: async (c, { body }) => {
@@ -82,6 +87,7 @@ export function passwordRoutes(identity: Identity) {
             ? await identity.hasher.verify(user.passwordHash, body.currentPassword)
             : false;
         if (!ok || !user) throw new PylonError('WRONG_PASSWORD');
+        await refuseBreachedPassword(services, newPassword, c.get('requestId'));
         const hash = await identity.hasher.hash(newPassword);
         const revoked = await replacePassword(identity, await requestFacts(c, services), {
           userId: user.id,

@@ -2,6 +2,8 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
+import { requireCaptcha } from '../captcha/captcha.js';
+import { refuseBreachedPassword } from './breached-passwords.js';
 import { auditUserCreated, type Identity, limitSignInsByIP, rateLimited, requireEmail } from './identity.js';
 import { requireStrongPassword } from './password-policy.js';
 import { type RequestFacts, type SignInOutcome, signIn } from './sign-in.js';
@@ -46,18 +48,21 @@ async function limitRegistrations(identity: Identity, ip: string | null, now: nu
 const INVALID_CREDENTIALS = () => new PylonError('INVALID_CREDENTIALS');
 
 /**
- * A new account with a password, signed in at once: parse → registration limits → EMAIL_TAKEN →
- * hash → create the user and the session in one transaction (a racing registration of the same
- * address still answers EMAIL_TAKEN).
+ * A new account with a password, signed in at once: parse → registration limits → captcha →
+ * breached-password check → EMAIL_TAKEN → hash → create the user and the session in one
+ * transaction (a racing registration of the same address still answers EMAIL_TAKEN). The limits
+ * come first so that refused callers cannot make us call the captcha or Pwned Passwords services.
  */
 export async function passwordRegister(
   identity: Identity,
   facts: RequestFacts,
-  body: { email?: unknown; password?: unknown; displayName?: string },
+  body: { email?: unknown; password?: unknown; displayName?: string; captchaToken?: unknown },
 ): Promise<SignInOutcome> {
   const email = requireEmail(body.email);
   const password = requireStrongPassword(body.password);
   await limitRegistrations(identity, facts.ip, identity.services.clock.now());
+  await requireCaptcha(identity.services, body.captchaToken, facts);
+  await refuseBreachedPassword(identity.services, password, facts.requestId);
   if (await identity.users.findByEmail(email)) throw new PylonError('EMAIL_TAKEN');
   const passwordHash = await identity.hasher.hash(password);
   try {

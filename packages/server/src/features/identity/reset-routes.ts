@@ -8,6 +8,8 @@ import {
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { renderPasswordResetEmail } from '../../mail/index.js';
+import { requireCaptcha } from '../captcha/captcha.js';
+import { refuseBreachedPassword } from './breached-passwords.js';
 import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
 import { throttleCodeSends } from './one-time-code.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
@@ -26,13 +28,15 @@ export function resetRoutes(identity: Identity) {
       body: handChecked(PasswordResetRequest, ['email']),
       responses: {
         200: { description: 'Accepted', schema: PasswordResetRequestResponse },
-        400: { description: 'MISSING_EMAIL or INVALID_EMAIL' },
+        400: { description: 'MISSING_EMAIL, INVALID_EMAIL, CAPTCHA_REQUIRED or CAPTCHA_FAILED' },
         429: { description: 'RATE_LIMITED: the code-send throttle per email, the sign-in throttle per IP' },
       },
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         const now = services.clock.now();
-        await limitSignInsByIP(identity, clientIP(c, services), now);
+        const ip = clientIP(c, services);
+        await limitSignInsByIP(identity, ip, now);
+        await requireCaptcha(services, body.captchaToken, { ip, requestId: c.get('requestId') });
         await throttleCodeSends(identity, email, now);
         const user = await identity.users.findByEmail(email);
         if (user && user.disabledAt === null) {
@@ -69,13 +73,15 @@ export function resetRoutes(identity: Identity) {
           description: 'Reset',
           schema: PasswordResetCompleteResponse,
         },
-        400: { description: 'WEAK_PASSWORD' },
+        400: { description: 'WEAK_PASSWORD or PWNED_PASSWORD' },
         401: { description: 'INVALID_TOKEN: unknown, expired or used' },
       },
       handler: async (c, { body }) => {
         const now = services.clock.now();
         await limitSignInsByIP(identity, clientIP(c, services), now);
         const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
+        // Before the token is spent: a refused password leaves the emailed link usable.
+        await refuseBreachedPassword(services, newPassword, c.get('requestId'));
         const invalid = () => new PylonError('INVALID_TOKEN');
         if (typeof body.token !== 'string' || body.token.length < 20 || body.token.length > 200)
           throw invalid();
