@@ -3,6 +3,7 @@ import { deletedUserPseudonym } from '../../src/features/account/account-deletio
 import { SessionStore } from '../../src/features/identity/session-store.js';
 import { UserStore } from '../../src/features/identity/user-store.js';
 import { OrgStore } from '../../src/features/orgs/org-store.js';
+import { PasskeyStore } from '../../src/features/passkeys/passkey-store.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -233,6 +234,22 @@ describe.each(testDatabases)('account life cycle on $kind', (database) => {
     expect(
       (await call(`/linked-accounts/github/${userId}-0`, token, { method: 'DELETE' })).body.error.code,
     ).toBe('LINKED_ACCOUNT_NOT_FOUND');
+  });
+
+  it('a passkey counts as a way in: its holder may unlink the last identity', async () => {
+    const { userId, token } = await socialOnly(1);
+    // Set up through the passkey store: the passkey ceremony itself is tested in test/passkeys.
+    const passkeys = new PasskeyStore(t.storage.db, t.server.services.random);
+    await passkeys.create({
+      userId,
+      credentialId: `cred-${userId}`,
+      publicKey: 'pQECAyYgASFYIA',
+      counter: 0,
+      transports: ['internal'],
+      name: 'laptop',
+      now: t.clock.now(),
+    });
+    expect((await call(`/linked-accounts/github/${userId}-0`, token, { method: 'DELETE' })).status).toBe(200);
   });
 
   it("cannot unlink another account's identity; a password account may drop its only identity", async () => {

@@ -39,6 +39,11 @@ export interface Identity {
    * TOTP; features with credentials of their own (API keys, passkeys) add theirs when built.
    */
   credentialDroppers: CredentialDropper[];
+  /**
+   * Ways in beyond the password, a verified address and linked identities, which identity itself
+   * knows: features that add one (passkeys) register it, so "never the last sign-in method" counts it.
+   */
+  signInMethods: Array<{ name: string; holds(trx: DB, userId: string): Promise<boolean> }>;
 }
 
 export function createIdentity(
@@ -61,6 +66,7 @@ export function createIdentity(
       { name: 'password', drop: (trx, userId) => users.clearPassword(trx, userId) },
       { name: 'totp', drop: (trx, userId) => mfa.disable(trx, userId) },
     ],
+    signInMethods: [],
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
     hasher,

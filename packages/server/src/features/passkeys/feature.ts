@@ -10,6 +10,7 @@ import { passkeyRoutes } from './routes.js';
 export function passkeysFeature(services: Services, { identity }: FeatureDeps): Feature {
   const store = new PasskeyStore(services.storage.db, services.random);
   // A passkey set before the address was proven may be an attacker's (account pre-hijacking).
+  identity.signInMethods.push({ name: 'passkey', holds: (trx, userId) => store.holdsAny(trx, userId) });
   identity.credentialDroppers.push({
     name: 'passkeys',
     drop: (trx, userId) => store.removeAllOf(trx, userId),

@@ -138,6 +138,12 @@ export class PasskeyStore {
     return row ? toPasskey(row) : null;
   }
 
+  /** Whether the user holds any passkey (read in the caller's transaction). */
+  async holdsAny(db: DB, userId: string): Promise<boolean> {
+    const row = await db.selectFrom('passkeys').select('id').where('user_id', '=', userId).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async listOf(userId: string): Promise<Passkey[]> {
     const rows = await this.db
       .selectFrom('passkeys')
