@@ -20,3 +20,4 @@ export * from './rbac-token.js';
 export * from './sessions.js';
 export * from './sso.js';
 export * from './totp.js';
+export * from './trusted-devices.js';

@@ -13,7 +13,12 @@ export type TOTPEnrollResponse = z.infer<typeof TOTPEnrollResponse>;
  * A TOTP or backup code, with the `mfa_token` of a sign-in that answered `mfa_required` (required on
  * `/totp/challenge`; on `/totp/verify` it turns enrolment confirmation into a challenge answer).
  */
-export const TOTPCodeRequest = z.object({ mfa_token: z.string().optional(), code: z.string() });
+export const TOTPCodeRequest = z.object({
+  mfa_token: z.string().optional(),
+  code: z.string(),
+  /** With `mfa_token`: remember this device for 30 days, so its next sign-ins skip the code. */
+  trust_device: z.boolean().optional(),
+});
 export type TOTPCodeRequest = z.infer<typeof TOTPCodeRequest>;
 export const TOTPVerifyResponse = z.union([
   z.object({ enabled: z.literal(true), backup_codes: z.array(z.string()) }),

@@ -18,6 +18,7 @@ import { passkeysFeature } from './passkeys/feature.js';
 import { peopleAuditFeature } from './people-audit/feature.js';
 import { rbacFeature } from './rbac/feature.js';
 import { ssoFeature } from './sso/feature.js';
+import { trustedDevicesFeature } from './trusted-devices/feature.js';
 
 /**
  * Every feature a production server runs, each an equal peer. The order is the order routes
@@ -35,6 +36,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   passkeysFeature,
   jwtFeature,
   peopleAuditFeature,
+  trustedDevicesFeature,
   oauthFeature,
   orgsFeature,
   ssoFeature,

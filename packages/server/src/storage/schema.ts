@@ -23,6 +23,7 @@ export interface Database {
   backup_codes: BackupCodesTable;
   mfa_challenges: MFAChallengesTable;
   api_keys: APIKeysTable;
+  trusted_devices: TrustedDevicesTable;
   device_authorizations: DeviceAuthorizationsTable;
   sso_connections: SSOConnectionsTable;
   sso_domains: SSODomainsTable;
@@ -265,6 +266,18 @@ export interface APIKeysTable {
   expires_at: number | null;
   created_at: number;
   last_used_at: number | null;
+}
+
+export interface TrustedDevicesTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 (hex) of the `pylon_trusted_device` cookie's token. */
+  token_hash: string;
+  /** The user agent that asked to be trusted. */
+  label: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number;
 }
 
 export type DeviceStatus = 'pending' | 'approved' | 'denied' | 'consumed';

@@ -12,6 +12,7 @@ import { type IdentityLimits, identityLimits } from '../../rate-limit/rules.js';
 import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
 import { MFAStore } from '../mfa/mfa-store.js';
+import { TrustedDeviceStore } from '../trusted-devices/trusted-device-store.js';
 import { CodeStore } from './code-store.js';
 import {
   type CredentialDropper,
@@ -30,6 +31,8 @@ export interface Identity {
   codes: CodeStore;
   limiter: RateLimiter;
   mfa: MFAStore;
+  /** Devices that skip the second factor; sign-in reads them, password and TOTP changes forget them. */
+  trustedDevices: TrustedDeviceStore;
   lockouts: Lockouts;
   limits: IdentityLimits;
   hasher: PasswordHasher;
@@ -62,6 +65,7 @@ export function createIdentity(
     codes: new CodeStore(db, services.random, hkdfSha256(secret, 'pylon/codes/v1')),
     limiter: new RateLimiter(db),
     mfa,
+    trustedDevices: new TrustedDeviceStore(db, services.random),
     credentialDroppers: [
       { name: 'password', drop: (trx, userId) => users.clearPassword(trx, userId) },
       { name: 'totp', drop: (trx, userId) => mfa.disable(trx, userId) },

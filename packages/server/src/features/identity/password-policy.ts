@@ -47,6 +47,8 @@ export async function replacePassword(
       }));
     }
     await identity.users.setPasswordHash(trx, input.userId, input.hash);
+    // A new password ends every device's exemption from the second factor too.
+    await identity.trustedDevices.revokeAll(input.userId, trx);
     const count =
       revokedByProof +
       (await identity.sessions.revokeAll(

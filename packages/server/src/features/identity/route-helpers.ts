@@ -1,7 +1,9 @@
 import { PylonError } from '@pylon/core';
+import { getCookie } from 'hono/cookie';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
+import { trustedDeviceTokenFromCookies } from '../trusted-devices/cookie.js';
 import { setSessionCookie } from './session-cookie.js';
 import type { RequestFacts, SignInOutcome } from './sign-in.js';
 
@@ -28,6 +30,7 @@ export async function requestFacts(c: AppContext, services: Services): Promise<R
     userAgent: c.req.header('user-agent') ?? null,
     requestId: c.get('requestId'),
     guestUserId: await guestCaller(c, services),
+    trustedDeviceToken: trustedDeviceTokenFromCookies(services.config, getCookie(c)),
   };
 }
 

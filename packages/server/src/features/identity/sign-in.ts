@@ -17,6 +17,11 @@ export interface RequestFacts {
   requestId: string;
   /** The guest the caller is signed in as, if any: signing in to an account merges it. */
   guestUserId: string | null;
+  /**
+   * The `pylon_trusted_device` cookie's token, if the browser has one: a sign-in to the account
+   * that device was trusted for skips the TOTP challenge (any other account's is unaffected).
+   */
+  trustedDeviceToken?: string | null;
 }
 
 /**
@@ -63,10 +68,17 @@ export async function signIn(
     if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
       throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
     }
-    // With TOTP on, every first factor ends in a challenge, not a session.
+    // With TOTP on, every first factor ends in a challenge, not a session, unless this browser
+    // was trusted by this very account at an earlier challenge.
+    let method = input.method;
     if (!input.skipSecondFactor && (await identity.mfa.isEnabled(userId, trx))) {
-      const mfaToken = await identity.mfa.createChallenge(trx, { userId, method: input.method, kind, now });
-      return { kind: 'mfa_required', mfaToken };
+      const token = facts.trustedDeviceToken ?? null;
+      if (token !== null && (await identity.trustedDevices.use(userId, token, now, trx))) {
+        method = `${input.method}+trusted_device`;
+      } else {
+        const mfaToken = await identity.mfa.createChallenge(trx, { userId, method: input.method, kind, now });
+        return { kind: 'mfa_required', mfaToken };
+      }
     }
     const guest = facts.guestUserId;
     if (guest !== null && guest !== userId && kind !== 'guest') {
@@ -91,7 +103,7 @@ export async function signIn(
       action: 'auth.sign_in',
       actor: userId,
       target: userId,
-      detail: { method: input.method, session_id: session.id },
+      detail: { method, session_id: session.id },
       ip: facts.ip,
       requestId: facts.requestId,
     });

@@ -14,6 +14,7 @@ import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { answerSignIn, clientIP, requestFacts, requireSession } from '../identity/route-helpers.js';
+import { setTrustedDeviceCookie } from '../trusted-devices/cookie.js';
 import { completeTOTPChallenge, requireSecondFactor } from './challenge.js';
 import { base32Encode, otpauthURL } from './totp.js';
 
@@ -32,8 +33,20 @@ export function mfaRoutes(identity: Identity) {
     });
 
   /** Finish a sign-in's TOTP challenge: the session's cookie is set and its body returned. */
-  const challenge = async (c: AppContext, body: { mfa_token?: unknown; code?: unknown }) =>
-    answerSignIn(c, services, await completeTOTPChallenge(identity, await requestFacts(c, services), body));
+  const challenge = async (
+    c: AppContext,
+    body: { mfa_token?: unknown; code?: unknown; trust_device?: unknown },
+  ) => {
+    const outcome = await completeTOTPChallenge(identity, await requestFacts(c, services), body);
+    if (outcome.trustedDevice)
+      setTrustedDeviceCookie(
+        c,
+        services.config,
+        outcome.trustedDevice.token,
+        outcome.trustedDevice.expiresAt,
+      );
+    return answerSignIn(c, services, outcome);
+  };
 
   const challengeBody = handChecked(TOTPCodeRequest, ['mfa_token', 'code']);
 
@@ -109,7 +122,8 @@ export function mfaRoutes(identity: Identity) {
     defineRoute({
       method: 'post',
       path: '/totp/challenge',
-      summary: 'Finish a sign-in that answered mfa_required, with a TOTP or backup code',
+      summary:
+        'Finish a sign-in that answered mfa_required, with a TOTP or backup code (trust_device: true trusts this browser for 30 days)',
       tags: ['totp'],
       body: challengeBody,
       responses: {
@@ -136,7 +150,11 @@ export function mfaRoutes(identity: Identity) {
         const auth = await requireSession(c, services);
         if (!(await mfa.isEnabled(auth.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
         await requireSecondFactor(identity, auth.userId, body.code);
-        await services.storage.db.transaction().execute((trx) => mfa.disable(trx, auth.userId));
+        // Trust was trust in this factor: with it gone, no device may skip the next one.
+        await services.storage.db.transaction().execute(async (trx) => {
+          await mfa.disable(trx, auth.userId);
+          await identity.trustedDevices.revokeAll(auth.userId, trx);
+        });
         await audit(c, 'totp.disabled', auth.userId);
         return c.json({ disabled: true as const });
       },

@@ -12,6 +12,7 @@ import * as sso from './0010-sso.js';
 import * as samlReplay from './0011-saml-replay.js';
 import * as account from './0014-account.js';
 import * as passkeys from './0012-passkeys.js';
+import * as trustedDevices from './0013-trusted-devices.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0011-saml-replay': samlReplay,
   '0014-account': account,
   '0012-passkeys': passkeys,
+  '0013-trusted-devices': trustedDevices,
 };
 
 /** Every migration's name, in the order they apply. */
