@@ -94,6 +94,22 @@ describe.each(testDatabases)('POST /api/auth/jwt on $kind', (database) => {
       await expect(jwtVerify(token, keys, { currentDate: at() })).resolves.toBeDefined();
     });
 
+    it('keeps a retired key published until the last minted JWT it signed has expired', async () => {
+      const me = await person(t, database.kind);
+      const token = (await call(t, 'POST', '/api/auth/jwt', me.token)).body.token as string;
+      const keys = t.server.services.keys;
+      await keys.rotate(300);
+      // The new key signs after the key-set cache time; the old one must outlive the JWT (600 s).
+      t.clock.advance(301_000);
+      keys.invalidate();
+      expect(decodeProtectedHeader(await keys.sign({ sub: 'x' })).kid).not.toBe(
+        decodeProtectedHeader(token).kid,
+      );
+      t.clock.advance(200_000);
+      keys.invalidate();
+      await expect(jwtVerify(token, await verifier(), { currentDate: at() })).resolves.toBeDefined();
+    });
+
     it('answers AUTH_REQUIRED to the signed out, guests, API keys and the admin token', async () => {
       expect(await call(t, 'POST', '/api/auth/jwt')).toMatchObject({
         status: 401,

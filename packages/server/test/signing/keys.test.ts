@@ -40,7 +40,9 @@ describe('scheduleKeys', () => {
 describe.each(testDatabases)('signing keys on $kind', (database) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(database);
+    // The shortest JWT lifetime, so the longest token this server signs is the 30 s scoped token
+    // and a retired key goes after 30 s + skew (test/jwt covers the longer minted JWTs).
+    t = await startTestServer(database, { env: { PYLON_JWT_LIFETIME_SECS: '30' } });
   });
   afterAll(() => t.close());
 
