@@ -99,7 +99,6 @@ export const AUTH_ERRORS = {
   API_KEY_NOT_FOUND: { status: 404, message: 'No such API key' },
   AUTH_REQUIRED: { status: 401, message: 'Sign in to an account first: send its session' },
   TRUSTED_DEVICE_NOT_FOUND: { status: 404, message: 'No such trusted device' },
-  TRUSTED_DEVICE_NOT_FOUND: { status: 404, message: 'No such trusted device' },
   INVALID_JWT: { status: 401, message: 'The bearer JWT is not valid for any configured issuer' },
   MISSING_FIELDS: { status: 400, message: 'A required field is missing' },
   BAD_DEFAULT_ROLE: { status: 400, message: 'default_role must be member or admin' },

@@ -10,9 +10,9 @@ import * as rateLimitGCRA from './0008-rate-limit-gcra.js';
 import * as auditShape from './0009-audit-shape.js';
 import * as sso from './0010-sso.js';
 import * as samlReplay from './0011-saml-replay.js';
-import * as account from './0014-account.js';
 import * as passkeys from './0012-passkeys.js';
 import * as trustedDevices from './0013-trusted-devices.js';
+import * as account from './0014-account.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,9 +41,9 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0009-audit-shape': auditShape,
   '0010-sso': sso,
   '0011-saml-replay': samlReplay,
-  '0014-account': account,
   '0012-passkeys': passkeys,
   '0013-trusted-devices': trustedDevices,
+  '0014-account': account,
 };
 
 /** Every migration's name, in the order they apply. */
