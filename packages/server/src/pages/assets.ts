@@ -17,6 +17,7 @@ button.secondary{background:transparent;color:var(--text);border:1px solid var(-
 .error{color:var(--danger);font-weight:600}.ok{color:var(--ok);font-weight:600}
 .divider{margin:24px 0 0;padding-top:16px;border-top:1px solid var(--border)}
 details summary{cursor:pointer;color:var(--muted);margin-top:16px}
+label.check{display:flex;align-items:center;gap:8px;font-weight:400;color:var(--muted)}label.check input{width:18px;height:18px;margin:0}
 `;
 
 export const assetRoutes = [

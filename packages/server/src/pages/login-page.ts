@@ -12,6 +12,7 @@ import type { SignInOutcome } from '../features/identity/sign-in.js';
 import { completeTOTPChallenge } from '../features/mfa/challenge.js';
 import { ssoStartPath } from '../features/sso/sso-discovery.js';
 import { SSOStore } from '../features/sso/sso-store.js';
+import { setTrustedDeviceCookie } from '../features/trusted-devices/cookie.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
 import { renderMagicCodeEmail } from '../mail/index.js';
@@ -23,6 +24,8 @@ const form = z.object({
   code: z.string().max(64).optional(),
   password: z.string().max(1024).optional(),
   mfa_token: z.string().max(200).optional(),
+  /** `1`: trust this browser for 30 days (the TOTP step's checkbox). */
+  trust_device: z.string().max(8).optional(),
   return_to: z.string().max(2048).optional(),
   /** `1`: the person chose an emailed code over their org's SSO. */
   skip_sso: z.string().max(8).optional(),
@@ -170,6 +173,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 ${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
 <label for="totp">Code</label>
 <input id="totp" name="code" class="code" type="text" autocomplete="one-time-code" maxlength="9" required autofocus>
+<label class="check"><input type="checkbox" name="trust_device" value="1"> Trust this browser for 30 days</label>
 <button type="submit">Verify</button>
 </form>`;
 }
@@ -344,7 +348,20 @@ export function loginPageRoutes(identity: Identity) {
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {
       try {
-        return finish(c, await completeTOTPChallenge(identity, await requestFacts(c, services), body), back);
+        const outcome = await completeTOTPChallenge(identity, await requestFacts(c, services), {
+          mfa_token: body.mfa_token,
+          code: body.code,
+          trust_device: body.trust_device === '1',
+        });
+        if (outcome.trustedDevice) {
+          setTrustedDeviceCookie(
+            c,
+            services.config,
+            outcome.trustedDevice.token,
+            outcome.trustedDevice.expiresAt,
+          );
+        }
+        return finish(c, outcome, back);
       } catch (error) {
         return renderPage(
           c,

@@ -123,6 +123,41 @@ describe.each(testDatabases)('trusted devices on $kind', (database) => {
     expect(stored).not.toContain(token);
   });
 
+  it('the hosted TOTP step offers “Trust this browser”, and ticking it sets the cookie', async () => {
+    const me = await h.enrolled();
+    const page = (path: string, fields: Record<string, string>, cookie?: string) =>
+      t.request(path, {
+        method: 'POST',
+        headers: {
+          origin: t.config.publicURL,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(cookie ? { cookie } : {}),
+        },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const step = await page('/login/password', { email: me.email, password: me.password });
+    const html = await step.text();
+    expect(html).toContain('name="trust_device" value="1"');
+    const mfaToken = /name="mfa_token" value="([^"]+)"/.exec(html)![1]!;
+    const done = await page('/login/totp', {
+      mfa_token: mfaToken,
+      code: h.codeFor(me.secret),
+      trust_device: '1',
+      return_to: '/app',
+    });
+    expect(done.status).toBe(303);
+    const cookie = trustedCookie(done.headers.getSetCookie());
+    expect(cookie).toBeDefined();
+    t.clock.advance(30_000);
+    // The trusted browser's next password sign-in on the page goes straight through.
+    const again = await page(
+      '/login/password',
+      { email: me.email, password: me.password, return_to: '/app' },
+      cookie,
+    );
+    expect(again.status).toBe(303);
+  });
+
   it("a trusted-device cookie from another user skips nobody's second factor", async () => {
     const alice = await h.enrolled();
     const mallory = await h.enrolled();
