@@ -111,6 +111,20 @@ function compileLookupQuery(db: DB) {
   return compiled;
 }
 
+/** The columns a session record is read from (listing, the live session), never the token hash. */
+const RECORD_COLUMNS = [
+  'id',
+  'token_prefix',
+  'user_id',
+  'active_org',
+  'kind',
+  'device',
+  'ip',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+] as const;
+
 /**
  * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored.
  * Every method is one statement, so rotation and revocation hold on every process
@@ -188,18 +202,7 @@ export class SessionStore {
   listForUser(userId: string, now: number): Promise<SessionRecord[]> {
     return this.db
       .selectFrom('sessions')
-      .select([
-        'id',
-        'token_prefix',
-        'user_id',
-        'active_org',
-        'kind',
-        'device',
-        'ip',
-        'created_at',
-        'last_seen_at',
-        'expires_at',
-      ])
+      .select(RECORD_COLUMNS)
       .where('user_id', '=', userId)
       .where('expires_at', '>', now)
       .orderBy('created_at', 'desc')
@@ -251,19 +254,7 @@ export class SessionStore {
   ): Promise<(SessionRecord & { authenticatedAt: number | null }) | null> {
     const row = await this.db
       .selectFrom('sessions')
-      .select([
-        'id',
-        'token_prefix',
-        'user_id',
-        'active_org',
-        'kind',
-        'device',
-        'ip',
-        'created_at',
-        'last_seen_at',
-        'expires_at',
-        'authenticated_at',
-      ])
+      .select([...RECORD_COLUMNS, 'authenticated_at'])
       .where('id', '=', sessionId)
       .where('user_id', '=', userId)
       .where('expires_at', '>', now)
