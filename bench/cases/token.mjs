@@ -19,12 +19,15 @@ const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 async function seededServer({ apps, grantsPerApp }) {
   const server = await startPylon({ PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000000' });
   const email = 'bench@example.com';
-  const registered = await fetch(`${server.url}/api/auth/password/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'benchmark password' }),
-  });
-  const { token } = await registered.json();
+  // An emailed code: the RBAC surface serves only proven addresses (development returns the code).
+  const post = (path, body) =>
+    fetch(`${server.url}/api/auth${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((response) => response.json());
+  const { dev_code: code } = await post('/magic/send', { email });
+  const { token } = await post('/magic/verify', { email, code });
 
   const db = new Database(join(server.dir, 'pylon.db'));
   db.pragma('busy_timeout = 5000');
