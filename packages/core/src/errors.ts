@@ -73,6 +73,14 @@ export const AUTH_ERRORS = {
     message: 'This is the last way to sign in to the account; add another one first',
   },
   LINKED_ACCOUNT_NOT_FOUND: { status: 404, message: 'No such linked account' },
+  IDENTITY_ALREADY_LINKED: {
+    status: 409,
+    message: 'This provider account is linked to another account; unlink it there first',
+  },
+  LINK_SESSION_MISMATCH: {
+    status: 403,
+    message: 'Finish linking in the browser and session that started it',
+  },
   EMAIL_UNCHANGED: { status: 400, message: 'newEmail is already the address of this account' },
   MEMBER_NOT_FOUND: { status: 404, message: 'No such member' },
   INVITE_NOT_FOUND: { status: 404, message: 'No such invite' },

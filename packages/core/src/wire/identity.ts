@@ -103,8 +103,13 @@ export type OAuthProvidersResponse = z.infer<typeof OAuthProvidersResponse>;
 export const OAuthLoginQuery = z.object({
   callback: z.string().max(2048).optional(),
   redirect: z.enum(['1', '0', 'true', 'false']).optional(),
+  /** Link the provider to the signed-in caller's account instead of signing in. */
+  link: z.enum(['1', '0', 'true', 'false']).optional(),
 });
 export type OAuthLoginQuery = z.infer<typeof OAuthLoginQuery>;
+/** A callback that finished a link (`/login/:provider?link=1`) without a callback URL. */
+export const OAuthLinkResponse = z.object({ linked: z.literal(true), provider: z.string() });
+export type OAuthLinkResponse = z.infer<typeof OAuthLinkResponse>;
 export const OAuthLoginResponse = z.object({ redirect: z.string(), state: z.string() });
 export type OAuthLoginResponse = z.infer<typeof OAuthLoginResponse>;
 /** What a provider sends back (query, or a form post with `response_mode=form_post`). */

@@ -151,6 +151,8 @@ export interface OAuthStatesTable {
   callback: string | null;
   created_at: number;
   expires_at: number;
+  /** The account linking the provider to itself (migration 0015); null for a sign-in. */
+  link_user_id: string | null;
 }
 
 export interface IdentitiesTable {

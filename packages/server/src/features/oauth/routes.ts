@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import {
   OAuthCallbackParams,
+  OAuthLinkResponse,
   OAuthLoginQuery,
   OAuthLoginResponse,
   OAuthProvidersResponse,
@@ -14,12 +15,14 @@ import {
   readFlowCookie,
   setFlowCookie,
 } from '../../http/flow-binding.js';
+import { getAuth } from '../../http/get-auth.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
-import { answerSignIn, requestFacts } from '../identity/route-helpers.js';
+import { answerSignIn, requestFacts, requireSession } from '../identity/route-helpers.js';
 import { signIn } from '../identity/sign-in.js';
 import { resolveAccount } from './account-linking.js';
+import { linkProviderIdentity } from './link-identity.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
 import type { OAuthStateStore } from './state-store.js';
@@ -42,6 +45,23 @@ function requireTrustedCallback(raw: string | undefined, trusted: readonly strin
     throw new PylonError('UNTRUSTED_REDIRECT');
   }
   return url.toString();
+}
+
+const yes = (flag: string | undefined) => flag === '1' || flag === 'true';
+
+/**
+ * The account a link callback may finish for: the caller's own session, read from the cookie (or
+ * bearer) this request carries. Null when there is none or it cannot be a caller here (e.g. a
+ * cross-site cookie on a form post), so a link only completes where its account is signed in.
+ */
+async function sessionUser(c: AppContext, services: Identity['services']): Promise<string | null> {
+  try {
+    const auth = await getAuth(c, services);
+    return auth.authMethod === 'session' ? auth.userId : null;
+  } catch (error) {
+    if (error instanceof PylonError) return null;
+    throw error;
+  }
 }
 
 export function oauthRoutes(
@@ -73,6 +93,11 @@ export function oauthRoutes(
     if (!pending) throw new PylonError('OAUTH_INVALID_STATE');
     clearFlowCookie(c, services.config, FLOW);
     try {
+      // A link finishes only for the session that started it: the flow cookie proves the
+      // browser, this proves the account (a shared browser may have switched accounts since).
+      if (pending.linkUserId !== null && (await sessionUser(c, services)) !== pending.linkUserId) {
+        throw new PylonError('LINK_SESSION_MISMATCH');
+      }
       if (params.error !== undefined || params.code === undefined) {
         throw new PylonError('OAUTH_PROVIDER_ERROR');
       }
@@ -94,6 +119,15 @@ export function oauthRoutes(
           throw new PylonError('OAUTH_TOKEN_EXCHANGE_FAILED');
         });
       const facts = await requestFacts(c, services);
+      if (pending.linkUserId !== null) {
+        await linkProviderIdentity(identity, facts, {
+          userId: pending.linkUserId,
+          provider: provider.id,
+          profile,
+        });
+        if (!pending.callback) return c.json({ linked: true as const, provider: provider.id });
+        return c.redirect(pending.callback, 302);
+      }
       const result = answerSignIn(
         c,
         services,
@@ -124,12 +158,17 @@ export function oauthRoutes(
   }
 
   const callbackResponses = {
-    200: { description: 'Signed in (no callback was given)', schema: SignInResponse },
-    302: { description: 'Back to the callback, signed in (cookie set) or with `?error=CODE`' },
+    200: {
+      description: 'Signed in, or linked for a `link=1` flow (no callback was given)',
+      schema: SignInResponse.or(OAuthLinkResponse),
+    },
+    302: { description: 'Back to the callback, signed in (cookie set) or linked, or with `?error=CODE`' },
     403: {
-      description: 'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser',
+      description:
+        'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser; LINK_SESSION_MISMATCH: a link finished without the session that started it',
     },
     404: { description: 'PROVIDER_NOT_FOUND' },
+    409: { description: 'IDENTITY_ALREADY_LINKED: a link of an identity another account holds' },
     502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED' },
   };
 
@@ -165,16 +204,27 @@ export function oauthRoutes(
           schema: OAuthLoginResponse,
         },
         302: { description: 'With `redirect=1`: straight to the provider' },
-        403: { description: 'UNTRUSTED_REDIRECT' },
+        401: { description: 'UNAUTHORIZED: `link=1` without a session' },
+        403: {
+          description: 'UNTRUSTED_REDIRECT; API_KEY_AUTH_FORBIDDEN or FORBIDDEN (a guest) with `link=1`',
+        },
         404: { description: 'PROVIDER_NOT_FOUND' },
         502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED: the provider’s discovery failed' },
       },
       handler: async (c, { query }) => {
         const provider = findProvider(c.req.param('provider'));
         const callback = requireTrustedCallback(query.callback, services.config.trustedOrigins);
+        let linkUserId: string | null = null;
+        if (yes(query.link)) {
+          const auth = await requireSession(c, services);
+          // A guest has no account to link to: a sign-in with the provider merges the guest instead.
+          if (auth.isGuest) throw new PylonError('FORBIDDEN', { message: 'A guest signs in instead' });
+          linkUserId = auth.userId;
+        }
         const pending = await states.create({
           provider: provider.id,
           callback,
+          linkUserId,
           now: services.clock.now(),
           ttlSeconds: DEFAULTS.oauthStateTTLSeconds,
         });
@@ -188,7 +238,7 @@ export function oauthRoutes(
             });
           });
         setFlowCookie(c, services.config, FLOW, pending.binding, DEFAULTS.oauthStateTTLSeconds);
-        if (query.redirect === '1' || query.redirect === 'true') return c.redirect(redirect, 302);
+        if (yes(query.redirect)) return c.redirect(redirect, 302);
         return c.json({ redirect, state: pending.state });
       },
     }),

@@ -17,6 +17,8 @@ export interface ConsumedState {
   codeVerifier: string;
   nonce: string;
   callback: string | null;
+  /** The signed-in account linking this provider to itself; null for a sign-in. */
+  linkUserId: string | null;
 }
 
 const location = (stateHash: string) => ({
@@ -42,6 +44,7 @@ export class OAuthStateStore {
     callback: string | null;
     now: number;
     ttlSeconds: number;
+    linkUserId?: string | null;
   }): Promise<PendingSignIn> {
     const { state, binding } = createFlowBinding(this.random);
     const nonce = toBase64URL(this.random.bytes(16));
@@ -56,6 +59,7 @@ export class OAuthStateStore {
         code_verifier_sealed: this.sealer.seal(pkce.verifier, location(stateHash)),
         nonce,
         callback: input.callback,
+        link_user_id: input.linkUserId ?? null,
         created_at: input.now,
         expires_at: input.now + input.ttlSeconds * 1000,
       })
@@ -71,13 +75,14 @@ export class OAuthStateStore {
       .where('state_hash', '=', stateHash)
       .where('provider', '=', provider)
       .where('expires_at', '>', now)
-      .returning(['code_verifier_sealed', 'nonce', 'callback'])
+      .returning(['code_verifier_sealed', 'nonce', 'callback', 'link_user_id'])
       .executeTakeFirst();
     if (!row) return null;
     return {
       codeVerifier: this.sealer.open(row.code_verifier_sealed, location(stateHash)),
       nonce: row.nonce,
       callback: row.callback,
+      linkUserId: row.link_user_id,
     };
   }
 }

@@ -13,6 +13,7 @@ import * as samlReplay from './0011-saml-replay.js';
 import * as passkeys from './0012-passkeys.js';
 import * as trustedDevices from './0013-trusted-devices.js';
 import * as account from './0014-account.js';
+import * as oauthLink from './0015-oauth-link.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0012-passkeys': passkeys,
   '0013-trusted-devices': trustedDevices,
   '0014-account': account,
+  '0015-oauth-link': oauthLink,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -183,9 +183,24 @@ export function describeOAuthStateStoreConformance(
       ]);
       const won = results.filter((r) => r !== null);
       expect(won).toHaveLength(1);
-      expect(won[0]).toMatchObject({ nonce: pending.nonce, callback: '/done' });
+      expect(won[0]).toMatchObject({ nonce: pending.nonce, callback: '/done', linkUserId: null });
       const late = await store().create({ provider: 'github', callback: null, now: T0, ttlSeconds: 600 });
       expect(await store().consume('github', late.state, T0 + 600_000)).toBeNull();
+    });
+
+    it('a link flow returns the account it was started for', async () => {
+      const userId = await seedUser(backend.storage());
+      const pending = await store().create({
+        provider: 'google',
+        callback: null,
+        now: T0,
+        ttlSeconds: 600,
+        linkUserId: userId,
+      });
+      expect(await makeStore(backend.other()).consume('google', pending.state, T0)).toMatchObject({
+        nonce: pending.nonce,
+        linkUserId: userId,
+      });
     });
   });
 }
