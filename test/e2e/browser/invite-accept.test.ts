@@ -1,29 +1,14 @@
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../packages/server/src/platform/listen.js';
-import { testDatabases } from '../../../packages/server/test/support/databases.js';
-import { startTestServer, type TestServer } from '../../../packages/server/test/support/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** Where the screenshots go, to look at by hand (`PYLON_SCREENSHOTS=/tmp/shots`). */
-const SHOTS = process.env.PYLON_SCREENSHOTS;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TestServer } from '../../../packages/server/test/support/server.js';
+import { type BrowserTarget, describeInChromium, SHOTS, startBrowserTarget } from './support.js';
 
 // The invitee of the issue, in a real browser with JavaScript off: they signed up with a password
 // (unverified), open the emailed link, sign in on the hosted page, come back and accept; they are
 // a member and their address is verified.
-describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('accepting an invite in Chromium', () => {
+describeInChromium('accepting an invite in Chromium', () => {
+  let target: BrowserTarget;
   let t: TestServer;
-  let listening: Listening;
   let browser: Browser;
   let url: string;
 
@@ -37,21 +22,10 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('accepting a
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } });
-    t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    target = await startBrowserTarget();
+    ({ t, url, browser } = target);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await listening?.close(1000);
-    await t?.close();
-  });
+  afterAll(() => target?.close());
 
   it('signs in from the emailed link with a password and accepts; the address is verified', async () => {
     const sent = await api('/magic/send', { email: 'owner@example.com' });

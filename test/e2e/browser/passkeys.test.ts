@@ -1,22 +1,6 @@
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../packages/server/src/platform/listen.js';
-import { testDatabases } from '../../../packages/server/test/support/databases.js';
-import { startTestServer, type TestServer } from '../../../packages/server/test/support/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** Where the screenshots go, to look at by hand (`PYLON_SCREENSHOTS=/tmp/shots`). */
-const SHOTS = process.env.PYLON_SCREENSHOTS;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BrowserTarget, describeInChromium, SHOTS, startBrowserTarget } from './support.js';
 
 type Answer = { status: number; body: Record<string, unknown> & { error?: { code: string } } };
 
@@ -182,9 +166,8 @@ function callInPage([method, path, body]: [string, string, unknown?]): Promise<A
 // the attestation and the assertions are made by Chromium's WebAuthn stack for the origin the page
 // is on. The relying party is PYLON_PUBLIC_URL's host: `localhost`, since Chromium refuses an IP
 // address as an RP ID, and http://localhost is a secure context.
-describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('passkeys in Chromium', () => {
-  let t: TestServer;
-  let listening: Listening;
+describeInChromium('passkeys in Chromium', () => {
+  let target: BrowserTarget;
   let browser: Browser;
   let url: string;
 
@@ -197,29 +180,14 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('passkeys in
     (await context.cookies(url)).find((cookie) => cookie.name.endsWith('pylon_passkey_flow'));
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://localhost:${port}`;
-    t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } });
-    // Chromium's authenticator signs nothing with time, but the sessions it ends in must be live now.
-    t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        // The server listens on IPv4 loopback only; `localhost` must not try ::1 first.
-        '--host-resolver-rules=MAP localhost 127.0.0.1',
-      ],
+    target = await startBrowserTarget({
+      host: 'localhost',
+      // The server listens on IPv4 loopback only; `localhost` must not try ::1 first.
+      args: ['--host-resolver-rules=MAP localhost 127.0.0.1'],
     });
+    ({ url, browser } = target);
   }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await listening?.close(1000);
-    await t?.close();
-  });
+  afterAll(() => target?.close());
 
   it('registers a passkey with the browser’s authenticator, signs in with it discoverably, and refuses the assertion replayed', async () => {
     // Pylon's own pages run no script and allow no fetch (CSP default-src 'none'); the ceremony
