@@ -33,6 +33,15 @@ export async function startTestIdP(redirectURI: string): Promise<TestIdP> {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectURI] }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     cookies: { keys: ['test-idp-cookie-key-0123456789'] },
+    // Explicit lifetimes (seconds): oidc-provider's defaults work but print a notice for each.
+    ttl: {
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+      AccessToken: 600,
+      IdToken: 600,
+      AuthorizationCode: 60,
+    },
     findAccount: (_ctx, id) => {
       const account = accounts.get(id);
       return account ? { accountId: id, claims: () => ({ sub: id, ...account }) } : undefined;
