@@ -1,6 +1,7 @@
 import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import type { DB } from '../../storage/database.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
 import type { OrgRole, SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
@@ -76,39 +77,36 @@ function toRecord(row: SessionRow): SessionRecord {
  * rebuilding and recompiling the query on every request. It reads the row whatever its expiry and
  * its user's state, so one read tells a live session from an expired or a disabled one.
  */
-function compileLookupQuery(db: DB) {
-  const compiled = db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    // The caller's role in the session's active org rides along: still one indexed read.
-    .leftJoin('org_members', (join) =>
-      join
-        .onRef('org_members.org_id', '=', 'sessions.active_org')
-        .onRef('org_members.user_id', '=', 'sessions.user_id'),
-    )
-    .select([
-      'sessions.id',
-      'sessions.token_prefix',
-      'sessions.user_id',
-      'sessions.active_org',
-      'sessions.kind',
-      'sessions.device',
-      'sessions.ip',
-      'sessions.created_at',
-      'sessions.last_seen_at',
-      'sessions.expires_at',
-      'users.email',
-      'users.email_verified_at',
-      'users.is_guest',
-      'org_members.role as org_role',
-      'users.disabled_at',
-    ])
-    .where('sessions.token_hash', '=', '?token_hash')
-    .compile();
-  if (compiled.parameters.length !== 1) {
-    throw new Error('session look-up must bind exactly the token hash');
-  }
-  return compiled;
+function prepareLookupQuery(db: DB) {
+  return prepareQuery((value: (name: 'tokenHash') => string) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      // The caller's role in the session's active org rides along: still one indexed read.
+      .leftJoin('org_members', (join) =>
+        join
+          .onRef('org_members.org_id', '=', 'sessions.active_org')
+          .onRef('org_members.user_id', '=', 'sessions.user_id'),
+      )
+      .select([
+        'sessions.id',
+        'sessions.token_prefix',
+        'sessions.user_id',
+        'sessions.active_org',
+        'sessions.kind',
+        'sessions.device',
+        'sessions.ip',
+        'sessions.created_at',
+        'sessions.last_seen_at',
+        'sessions.expires_at',
+        'users.email',
+        'users.email_verified_at',
+        'users.is_guest',
+        'org_members.role as org_role',
+        'users.disabled_at',
+      ])
+      .where('sessions.token_hash', '=', value('tokenHash')),
+  );
 }
 
 /** The columns a session record is read from (listing, the live session), never the token hash. */
@@ -131,13 +129,13 @@ const RECORD_COLUMNS = [
  * at once: the next look-up by hash simply finds nothing.
  */
 export class SessionStore {
-  private readonly lookupQuery: ReturnType<typeof compileLookupQuery>;
+  private readonly lookupQuery: ReturnType<typeof prepareLookupQuery>;
 
   constructor(
     private readonly db: DB,
     private readonly random: Random,
   ) {
-    this.lookupQuery = compileLookupQuery(db);
+    this.lookupQuery = prepareLookupQuery(db);
   }
 
   async create(
@@ -184,8 +182,7 @@ export class SessionStore {
    * is `unknown`, as a revoked one is.
    */
   async lookup(token: string, now: number): Promise<SessionLookup> {
-    const query: typeof this.lookupQuery = { ...this.lookupQuery, parameters: [hashToken(token)] };
-    const row = (await this.db.executeQuery(query)).rows[0];
+    const row = (await this.db.executeQuery(this.lookupQuery({ tokenHash: hashToken(token) }))).rows[0];
     if (!row) return { kind: 'unknown' };
     if (Number(row.expires_at) <= now) return { kind: 'expired' };
     if (row.disabled_at !== null) return { kind: 'unknown' };

@@ -1,5 +1,6 @@
 import type { DB } from '../../storage/database.js';
 import type { Dialect } from '../../storage/migrations/index.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
 import type { OrgRole } from '../../storage/schema.js';
 
 export interface Org {
@@ -25,10 +26,21 @@ export interface Member {
  * invites) are the caller's to change, through their own stores, in the same transaction.
  */
 export class OrgStore {
+  /** A member's role, compiled once: `/me` and every capability check read it. */
+  private readonly roleQuery;
+
   constructor(
     private readonly db: DB,
     private readonly dialect: Dialect,
-  ) {}
+  ) {
+    this.roleQuery = prepareQuery<{ role: OrgRole }, 'orgId' | 'userId'>((value) =>
+      db
+        .selectFrom('org_members')
+        .select('role')
+        .where('org_id', '=', value('orgId'))
+        .where('user_id', '=', value('userId')),
+    );
+  }
 
   async lock(trx: DB, orgId: string): Promise<Org | null> {
     let query = trx.selectFrom('orgs').select(['id', 'name', 'created_at']).where('id', '=', orgId);
@@ -61,12 +73,7 @@ export class OrgStore {
   }
 
   async roleOf(orgId: string, userId: string, db: DB = this.db): Promise<OrgRole | null> {
-    const row = await db
-      .selectFrom('org_members')
-      .select('role')
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = (await db.executeQuery(this.roleQuery({ orgId, userId }))).rows[0];
     return row?.role ?? null;
   }
 

@@ -2,7 +2,8 @@ import type { Random } from '../../crypto/random.js';
 import { generateAppToken, hashToken } from '../../crypto/tokens.js';
 import type { DB } from '../../storage/database.js';
 import type { Dialect } from '../../storage/migrations/index.js';
-import type { AppsTable } from '../../storage/schema.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
+import type { AppStatus, AppsTable } from '../../storage/schema.js';
 
 export type App = Omit<AppsTable, 'token_hash'>;
 
@@ -39,11 +40,36 @@ function toApp(row: App): App {
 
 /** Registered apps of an org. The app token (`pyat_…`) is shown once and stored as SHA-256. */
 export class AppStore {
+  /** `POST /token`'s one read: the app and the caller's grant in it, compiled once. */
+  private readonly accessQuery;
+
   constructor(
     private readonly db: DB,
     private readonly dialect: Dialect,
     private readonly random: Random,
-  ) {}
+  ) {
+    this.accessQuery = prepareQuery<
+      {
+        status: AppStatus;
+        current_version: number | null;
+        archetype: string | null;
+        capabilities: string | null;
+      },
+      'orgId' | 'appId' | 'emailHash'
+    >((value) =>
+      db
+        .selectFrom('apps')
+        .leftJoin('grants', (join) =>
+          join
+            .onRef('grants.org_id', '=', 'apps.org_id')
+            .onRef('grants.app_id', '=', 'apps.id')
+            .on('grants.email_hash', '=', value('emailHash')),
+        )
+        .select(['apps.status', 'apps.current_version', 'grants.archetype', 'grants.capabilities'])
+        .where('apps.org_id', '=', value('orgId'))
+        .where('apps.id', '=', value('appId')),
+    );
+  }
 
   async create(
     trx: DB,
@@ -104,18 +130,7 @@ export class AppStore {
    * It reads the `grants` table beside `apps` deliberately; GrantStore owns every write to it.
    */
   async accessFor(orgId: string, appId: string, emailHash: string): Promise<AppAccess | null> {
-    const row = await this.db
-      .selectFrom('apps')
-      .leftJoin('grants', (join) =>
-        join
-          .onRef('grants.org_id', '=', 'apps.org_id')
-          .onRef('grants.app_id', '=', 'apps.id')
-          .on('grants.email_hash', '=', emailHash),
-      )
-      .select(['apps.status', 'apps.current_version', 'grants.archetype', 'grants.capabilities'])
-      .where('apps.org_id', '=', orgId)
-      .where('apps.id', '=', appId)
-      .executeTakeFirst();
+    const row = (await this.db.executeQuery(this.accessQuery({ orgId, appId, emailHash }))).rows[0];
     if (!row) return null;
     return {
       status: row.status,

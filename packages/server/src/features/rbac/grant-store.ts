@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { DB } from '../../storage/database.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
 import type { GrantsTable } from '../../storage/schema.js';
 
 export interface Grant {
@@ -29,7 +31,19 @@ function toGrant(row: Row): Grant {
 
 /** Grants, keyed by (org, app, sha256 of the normalised email). */
 export class GrantStore {
-  constructor(private readonly db: DB) {}
+  /** One person's grant in one app, compiled once: the `pylon` app's capability checks read it. */
+  private readonly findQuery;
+
+  constructor(private readonly db: DB) {
+    this.findQuery = prepareQuery<Selectable<GrantsTable>, 'orgId' | 'appId' | 'emailHash'>((value) =>
+      db
+        .selectFrom('grants')
+        .selectAll()
+        .where('org_id', '=', value('orgId'))
+        .where('app_id', '=', value('appId'))
+        .where('email_hash', '=', value('emailHash')),
+    );
+  }
 
   /** Insert or replace the grant for this (org, app, email hash) in one statement. */
   async upsert(trx: DB, grant: Grant): Promise<void> {
@@ -59,13 +73,7 @@ export class GrantStore {
   }
 
   async find(orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
-    const row = await this.db
-      .selectFrom('grants')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('app_id', '=', appId)
-      .where('email_hash', '=', emailHash)
-      .executeTakeFirst();
+    const row = (await this.db.executeQuery(this.findQuery({ orgId, appId, emailHash }))).rows[0];
     return row ? toGrant(row) : null;
   }
 
