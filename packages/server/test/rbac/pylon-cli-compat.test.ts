@@ -2,6 +2,7 @@ import { prepareSchema } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type Body, rbacCaller } from './call.js';
 
 const ADMIN = 'admin-token-for-compat-tests-0123456789';
 
@@ -26,32 +27,11 @@ archetypes:
     capabilities: [notes.read, notes.write]
 `;
 
-type Body = Record<string, unknown> & { error?: string };
-
 /** The public client's behaviour, seen with pylon-cli 0.3.1 unmodified, against the RBAC service. */
 describe.each(testDatabases)('pylon-cli 0.3.1 against the RBAC service on $kind', (database) => {
   let t: TestServer;
   let n = 0;
-  const call = async (
-    method: string,
-    path: string,
-    options: { token?: string; appToken?: string; body?: unknown; raw?: string } = {},
-  ) => {
-    const response = await t.request(path, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.appToken ? { 'x-pylon-app-token': options.appToken } : {}),
-      },
-      ...(options.raw !== undefined
-        ? { body: options.raw }
-        : options.body === undefined
-          ? {}
-          : { body: JSON.stringify(options.body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Body };
-  };
+  const call = rbacCaller(() => t);
   const signIn = async () => {
     const email = `compat-${++n}@example.com`;
     t.clock.advance(61_000);

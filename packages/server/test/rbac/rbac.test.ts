@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { rbacCaller } from './call.js';
 
 const ADMIN = 'admin-token-for-rbac-tests-0123456789';
 const BOSS = 'boss@example.com';
@@ -31,31 +32,10 @@ function additiveEdit(): string {
   return prepareSchema(stringify(bare), 'example', { cliVersion: '0.0.0-test' });
 }
 
-type Body = Record<string, unknown> & { error?: string; message?: string };
-
 describe.each(testDatabases)('RBAC service on $kind', (database) => {
   let t: TestServer;
   let n = 0;
-  const call = async (
-    method: string,
-    path: string,
-    options: { token?: string; appToken?: string; body?: unknown; raw?: string } = {},
-  ) => {
-    const response = await t.request(path, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.appToken ? { 'x-pylon-app-token': options.appToken } : {}),
-      },
-      ...(options.raw !== undefined
-        ? { body: options.raw }
-        : options.body === undefined
-          ? {}
-          : { body: JSON.stringify(options.body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Body };
-  };
+  const call = rbacCaller(() => t);
   const signIn = async (email: string) => {
     t.clock.advance(61_000);
     const sent = await call('POST', '/api/auth/magic/send', { body: { email } });
