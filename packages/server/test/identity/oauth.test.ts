@@ -2,16 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../src/features/identity/user-store.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
-import { startTestGitHub, type TestGitHub } from '../support/peers/github-api.js';
-import { startTestIdP, type TestIdP } from '../support/peers/oidc-idp.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestGitHub } from '../support/peers/github-api.js';
+import type { TestIdP } from '../support/peers/oidc-idp.js';
+import type { TestServer } from '../support/server.js';
+import { GOOGLE_CALLBACK, type SocialServer, startSocialServer } from './social.js';
 
 const APP = 'http://app.example.test';
 const ADMIN = 'admin-token-for-oauth-tests-0123456789';
-const GOOGLE_CALLBACK = 'http://localhost:4000/api/auth/callback/google';
 type Body = Record<string, unknown> & { error?: { code: string } };
 
 describe.each(testDatabases)('social sign-in on $kind', (database) => {
+  let social: SocialServer;
   let idp: TestIdP;
   let github: TestGitHub;
   let t: TestServer;
@@ -38,30 +39,11 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     call(`/callback/google${callback.search}`, {}, jar);
 
   beforeAll(async () => {
-    idp = await startTestIdP(GOOGLE_CALLBACK);
-    github = await startTestGitHub();
-    t = await startTestServer(database, {
-      env: {
-        PYLON_ADMIN_TOKEN: ADMIN,
-        PYLON_TRUSTED_ORIGINS: APP,
-        PYLON_GOOGLE_CLIENT_ID: idp.clientId,
-        PYLON_GOOGLE_CLIENT_SECRET: idp.clientSecret,
-        PYLON_GOOGLE_ISSUER: idp.issuer,
-        PYLON_GITHUB_CLIENT_ID: github.clientId,
-        PYLON_GITHUB_CLIENT_SECRET: github.clientSecret,
-        PYLON_GITHUB_URL: github.url,
-        PYLON_GITHUB_API_URL: github.url,
-      },
-    });
-    // The IdP signs with real time; Pylon's clock must agree for exp/iat checks.
-    t.clock.set(Date.now());
+    social = await startSocialServer(database, { PYLON_ADMIN_TOKEN: ADMIN, PYLON_TRUSTED_ORIGINS: APP });
+    ({ t, idp, github } = social);
     idp.accounts.set('alice', { email: 'alice@example.com', email_verified: true });
   });
-  afterAll(async () => {
-    await t.close();
-    await idp.close();
-    await github.close();
-  });
+  afterAll(() => social?.close());
 
   it('lists the configured providers', async () => {
     expect((await call('/providers')).body).toEqual([
