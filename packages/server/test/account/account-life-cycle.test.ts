@@ -130,6 +130,15 @@ describe.each(testDatabases)('account life cycle on $kind', (database) => {
     expect((await call('/session', token)).body.user.email).toBe('racer@example.com');
   });
 
+  it('throttles asks for a taken address like a free one, so a second ask does not tell them apart', async () => {
+    const { token } = await register('prober@example.com');
+    await register('probed@example.com');
+    const ask = async (newEmail: string) =>
+      (await call('/email/change', token, { method: 'POST', body: { newEmail } })).status;
+    expect([await ask('probed@example.com'), await ask('probed@example.com')]).toEqual([200, 429]);
+    expect([await ask('unprobed@example.com'), await ask('unprobed@example.com')]).toEqual([200, 429]);
+  });
+
   it('refuses the same address, a malformed one, and a verify with nothing pending', async () => {
     const { token } = await register('same@example.com');
     expect(

@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Identity } from '../identity/identity.js';
 import { requireEmail } from '../identity/identity.js';
-import { requireValidCode, sendCode } from '../identity/one-time-code.js';
+import { requireValidCode, sendCode, throttleCodeSends } from '../identity/one-time-code.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { EmailTakenError } from '../identity/user-store.js';
 import { renderEmailChangeCodeEmail, renderEmailChangedNotice } from './account-mail.js';
@@ -23,7 +23,12 @@ export async function requestEmailChange(
   if (newEmail === input.currentEmail) throw new PylonError('EMAIL_UNCHANGED');
   const now = identity.services.clock.now();
   await changes.request(input.userId, newEmail, now);
-  if (await identity.users.findByEmail(newEmail)) return { newEmail, code: null };
+  if (await identity.users.findByEmail(newEmail)) {
+    // The send throttle counts this ask as if a code went out: otherwise a second ask within the
+    // minute would answer 429 only for a free address, and tell the two apart.
+    await throttleCodeSends(identity, newEmail, now);
+    return { newEmail, code: null };
+  }
   const code = await sendCode(identity, facts, 'email_change', newEmail, (value) =>
     renderEmailChangeCodeEmail({ code: value }),
   );
