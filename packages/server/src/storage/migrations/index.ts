@@ -14,6 +14,7 @@ import * as passkeys from './0012-passkeys.js';
 import * as trustedDevices from './0013-trusted-devices.js';
 import * as account from './0014-account.js';
 import * as oauthLink from './0015-oauth-link.js';
+import * as auditPersonIndexes from './0016-audit-person-indexes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0013-trusted-devices': trustedDevices,
   '0014-account': account,
   '0015-oauth-link': oauthLink,
+  '0016-audit-person-indexes': auditPersonIndexes,
 };
 
 /** Every migration's name, in the order they apply. */
