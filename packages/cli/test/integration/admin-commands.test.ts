@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../../../server/test/support/s
 import { FileSessionStore } from '../../src/session/file-session-store.js';
 import { temporaryHome } from '../support/environment.js';
 import { freePort } from '../support/loopback-server.js';
+import { signInByCode } from '../support/sign-in.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
 const BOSS = 'boss@example.com';
@@ -54,22 +55,7 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon admin commands on $
     return JSON.parse(result.stdout);
   };
 
-  const signIn = async (email: string): Promise<string> => {
-    t.clock.advance(61_000);
-    const call = (path: string, body: unknown) =>
-      t.request(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const sent = (await (await call('/api/auth/magic/send', { email })).json()) as { dev_code: string };
-    const verified = (await (
-      await call('/api/auth/magic/verify', { email, code: sent.dev_code })
-    ).json()) as {
-      token: string;
-    };
-    return verified.token;
-  };
+  const signIn = (email: string) => signInByCode(t, email);
 
   beforeAll(async () => {
     const port = await freePort();

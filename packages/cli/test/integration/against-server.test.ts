@@ -17,6 +17,7 @@ import {
   testEnvironment,
 } from '../support/environment.js';
 import { freePort } from '../support/loopback-server.js';
+import { signInByCode } from '../support/sign-in.js';
 
 const ADMIN = 'admin-token-for-cli-tests-0123456789';
 const BOSS = 'boss@example.com';
@@ -41,22 +42,7 @@ describe('pylon against a running Pylon server', () => {
   let appToken: string;
   const file = (name: string) => join(home.home, name);
 
-  const signIn = async (email: string): Promise<string> => {
-    t.clock.advance(61_000);
-    const call = (path: string, body: unknown) =>
-      t.request(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const sent = (await (await call('/api/auth/magic/send', { email })).json()) as { dev_code: string };
-    const verified = (await (
-      await call('/api/auth/magic/verify', { email, code: sent.dev_code })
-    ).json()) as {
-      token: string;
-    };
-    return verified.token;
-  };
+  const signIn = (email: string) => signInByCode(t, email);
 
   const pylon = (argv: string[], options: TestEnvironmentOptions = {}): Promise<RunResult> =>
     run(argv, { home: home.home, ...options, env: { ...PIN, ...options.env } });
