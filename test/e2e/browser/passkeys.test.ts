@@ -178,6 +178,34 @@ describeInChromium('passkeys in Chromium', () => {
     page.evaluate(callInPage, [method, path, body] as [string, string, unknown?]);
   const flowCookie = async (context: BrowserContext) =>
     (await context.cookies(url)).find((cookie) => cookie.name.endsWith('pylon_passkey_flow'));
+  /** A fresh browser on /login with a platform authenticator, resident keys and user verification. */
+  const withAuthenticator = async () => {
+    // Pylon's own pages run no script and allow no fetch (CSP default-src 'none'); the ceremony
+    // stands in for the app's page on this origin, so the page's CSP is set aside for it.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${url}/login`);
+    const cdp: CDPSession = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    return { context, page, cdp, authenticatorId };
+  };
+  /** Signs the page's browser in with an emailed code (the code comes back in development). */
+  const signInByCode = async (page: Page, email: string) => {
+    const sent = await call(page, 'POST', '/magic/send', { email });
+    expect(sent.status).toBe(200);
+    const verified = await call(page, 'POST', '/magic/verify', { email, code: sent.body.dev_code });
+    expect(verified.status).toBe(200);
+    return verified.body.user_id as string;
+  };
 
   beforeAll(async () => {
     target = await startBrowserTarget({
@@ -190,37 +218,17 @@ describeInChromium('passkeys in Chromium', () => {
   afterAll(() => target?.close());
 
   it('registers a passkey with the browser’s authenticator, signs in with it discoverably, and refuses the assertion replayed', async () => {
-    // Pylon's own pages run no script and allow no fetch (CSP default-src 'none'); the ceremony
-    // stands in for the app's page on this origin, so the page's CSP is set aside for it.
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
-    await page.goto(`${url}/login`);
+    const { context, page, cdp, authenticatorId } = await withAuthenticator();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await page.evaluate(() => window.isSecureContext && typeof PublicKeyCredential)).toBe('function');
-    const cdp: CDPSession = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
 
     // Signed out, there is nothing to register a passkey for.
     const anonymous = await page.evaluate(registerInPage, 'Nobody’s');
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error?.code).toBe('UNAUTHORIZED');
 
-    // Sign the browser in with an emailed code (the code comes back in development).
     const email = 'passkey-browser@example.com';
-    const sent = await call(page, 'POST', '/magic/send', { email });
-    expect(sent.status).toBe(200);
-    const verified = await call(page, 'POST', '/magic/verify', { email, code: sent.body.dev_code });
-    expect(verified.status).toBe(200);
-    const userId = verified.body.user_id as string;
+    const userId = await signInByCode(page, email);
 
     const registered = await page.evaluate(registerInPage, 'This laptop');
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
@@ -286,29 +294,13 @@ describeInChromium('passkeys in Chromium', () => {
   }, 60_000);
 
   it('runs with the browser’s own JSON helpers, as the API docs describe', async () => {
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
-    await page.goto(`${url}/login`);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
-    const email = 'passkey-json@example.com';
-    const sent = await call(page, 'POST', '/magic/send', { email });
-    const verified = await call(page, 'POST', '/magic/verify', { email, code: sent.body.dev_code });
-    expect(verified.status).toBe(200);
+    const { context, page } = await withAuthenticator();
+    const userId = await signInByCode(page, 'passkey-json@example.com');
 
     const { registered, signedIn } = await page.evaluate(registerAndAssertByJSON);
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
-    expect(signedIn.body.user_id).toBe(verified.body.user_id);
+    expect(signedIn.body.user_id).toBe(userId);
     await context.close();
   }, 60_000);
 });
