@@ -113,9 +113,11 @@ export async function startSignIn(
     const user = await identity.users.findByEmail(email);
     const owned = user ? await store.listOf(user.id) : [];
     userId = user?.id ?? null;
+    // No transports hint (WebAuthn L3 §5.8.3: optional) for real or stand-in ids alike: a real
+    // passkey's `internal` or `hybrid` next to the stand-in's nothing would tell them apart.
     allow =
       owned.length > 0
-        ? owned.map((p) => ({ id: p.credentialId, transports: p.transports }))
+        ? owned.map((p) => ({ id: p.credentialId, transports: [] }))
         : [{ id: Buffer.from(hmacSha256Hex(decoyKey, email), 'hex').toString('base64url'), transports: [] }];
   }
   const options = await authenticationOptions(rp, { challenge: services.random.bytes(32), allow });
