@@ -11,11 +11,12 @@ export function hashEmail(email: string): string {
 }
 
 const EMAIL_PATTERN =
-  /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  /^[^\s\x00-\x1f\x7f@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /**
- * A plausible single mailbox (RFC 5321 length limits, no whitespace, CR/LF or display names),
- * checked on the normalised form. Deliverability is proven by the emailed code, not here.
+ * A plausible single mailbox (RFC 5321 length limits, no whitespace, control characters, CR/LF or
+ * display names), checked on the normalised form. Deliverability is proven by the emailed code, not here.
  */
 export function isValidEmail(email: string): boolean {
   const normalized = normalizeEmail(email);

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
 import { SchemaError } from './schema-error.js';
 import { narrowBareSchema } from './shape.js';
 import type { BareSchema } from './types.js';
@@ -25,6 +25,23 @@ function parseYAML(text: string): unknown {
       document.errors.map((error) => error.message.trim()),
     );
   }
+  // A mapping key that is not a plain scalar (`? [a, b]: c`, `!!binary …: c`, `*alias: c`) has no
+  // JSON form: the yaml library would stringify it and print a process warning carrying the
+  // author's text. Refused.
+  let complexKey = false;
+  visit(document, {
+    Pair(_, pair) {
+      const key = pair.key;
+      const plain = isScalar(key) && (key.value === null || typeof key.value !== 'object');
+      if (!plain) {
+        complexKey = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (complexKey)
+    throw new SchemaError('invalid_schema', 'schema source has a mapping key that is not a string');
   let value: unknown;
   try {
     value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
