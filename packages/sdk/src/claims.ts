@@ -19,6 +19,12 @@ export interface VerifiedClaims {
   exp: number;
 }
 
+/** What an OAuth access token (RFC 9068) must say to be accepted by this resource server. */
+export interface AccessTokenExpectations extends ClaimExpectations {
+  /** This server's resource URL (RFC 8707): the `aud` Pylon writes into its access tokens. */
+  resource: string;
+}
+
 /**
  * Pure claim checks (the model is jose's `jwt_claims_set`): takes the verified payload and `now`,
  * returns the actor or throws the first failed check. Identity claims come before time claims, so
@@ -31,6 +37,42 @@ export function checkClaims(
   expected: ClaimExpectations,
   nowSeconds: number,
 ): VerifiedClaims {
+  const claims = readClaims(payload);
+  // A scoped token always has `nbf` (docs/API.md `POST /token`).
+  if (typeof claims.nbf !== 'number') throw new VerifyFailure('malformed');
+  return checkCommon(claims, expected, expected.appId, nowSeconds);
+}
+
+/**
+ * The same checks for an OAuth access token (RFC 9068 §4): `aud` is this server's resource URL
+ * instead of the app id, `client_id` and `iat` are required (§2.2), `nbf` is optional, and the
+ * lifetime bound is the access token's. The caller has already checked the header's `typ`.
+ */
+export function checkAccessTokenClaims(
+  payload: unknown,
+  expected: AccessTokenExpectations,
+  nowSeconds: number,
+): VerifiedClaims {
+  const claims = readClaims(payload);
+  const { client_id: clientId, scope, iat, nbf } = claims;
+  if (
+    typeof clientId !== 'string' ||
+    typeof iat !== 'number' ||
+    (nbf !== undefined && typeof nbf !== 'number') ||
+    (scope !== undefined && typeof scope !== 'string')
+  ) {
+    throw new VerifyFailure('malformed');
+  }
+  const verified = checkCommon(claims, expected, expected.resource, nowSeconds);
+  const actor: Actor = Object.freeze({
+    ...verified.actor,
+    client_id: clientId,
+    ...(scope === undefined ? {} : { scope }),
+  });
+  return { actor, exp: verified.exp };
+}
+
+function readClaims(payload: unknown): Record<string, unknown> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new VerifyFailure('malformed');
   }
@@ -41,32 +83,44 @@ export function checkClaims(
   if (
     typeof sub !== 'string' ||
     typeof exp !== 'number' ||
-    typeof nbf !== 'number' ||
+    (nbf !== undefined && typeof nbf !== 'number') ||
     (iat !== undefined && typeof iat !== 'number') ||
     !Array.isArray(caps) ||
     !caps.every((cap) => typeof cap === 'string')
   ) {
     throw new VerifyFailure('malformed');
   }
+  return claims;
+}
+
+function checkCommon(
+  claims: Record<string, unknown>,
+  expected: ClaimExpectations,
+  audience: string,
+  nowSeconds: number,
+): VerifiedClaims {
+  const { sub, caps } = claims as { sub: string; caps: string[] };
+  const exp = claims.exp as number;
   if (typeof claims.iss !== 'string' || canonicalIssuer(claims.iss) !== canonicalIssuer(expected.issuer)) {
     throw new VerifyFailure('wrong_issuer', {
       issuer: typeof claims.iss === 'string' ? claims.iss : undefined,
     });
   }
-  if (!hasAudience(claims.aud, expected.appId)) throw new VerifyFailure('wrong_audience');
+  if (!hasAudience(claims.aud, audience)) throw new VerifyFailure('wrong_audience');
   if (claims.org !== expected.orgId) throw new VerifyFailure('wrong_org');
   if (claims.app !== expected.appId) throw new VerifyFailure('wrong_app');
   // RFC 7519 §4.1.4: expired "on or after" exp; the skew widens both windows.
   if (nowSeconds - expected.skewSeconds >= exp) throw new VerifyFailure('expired');
-  if (nowSeconds + expected.skewSeconds < nbf) throw new VerifyFailure('not_yet_valid');
+  const nbf = claims.nbf as number | undefined;
+  if (nbf !== undefined && nowSeconds + expected.skewSeconds < nbf) throw new VerifyFailure('not_yet_valid');
   // RFC 7519 §4.1.6: a token "issued" later than now (beyond the skew) came from a wrong clock or
   // was forged ahead of time.
-  const issuedAt = iat as number | undefined;
+  const issuedAt = claims.iat as number | undefined;
   if (issuedAt !== undefined && issuedAt > nowSeconds + expected.skewSeconds) {
     throw new VerifyFailure('iat_in_future');
   }
-  // Pylon mints 30-second tokens: one that claims, or still has, a longer life was not minted for
-  // this check, and a leaked one would stay useful for as long as it says.
+  // Pylon mints short-lived tokens: one that claims, or still has, a longer life was not minted
+  // for this check, and a leaked one would stay useful for as long as it says.
   if (
     exp - nowSeconds > expected.maxLifetimeSeconds ||
     (issuedAt !== undefined && exp - issuedAt > expected.maxLifetimeSeconds)
@@ -77,12 +131,12 @@ export function checkClaims(
     sub,
     org: expected.orgId,
     app: expected.appId,
-    caps: Object.freeze([...(caps as string[])]),
+    caps: Object.freeze([...caps]),
   });
   return { actor, exp };
 }
 
 // RFC 7519 §4.1.3: `aud` may be one string or an array; this app must be in it.
-function hasAudience(aud: unknown, appId: string): boolean {
-  return aud === appId || (Array.isArray(aud) && aud.includes(appId));
+function hasAudience(aud: unknown, audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
 }

@@ -36,6 +36,14 @@ export interface PylonClientOptions {
   /** Longest token life accepted (`exp − iat` and `exp − now`), in seconds; default 32. */
   maxTokenLifetimeSeconds?: number;
   /**
+   * This server's resource URL (RFC 8707), as registered on its app in Pylon (`resource`): set it
+   * to also accept the OAuth access tokens (RFC 9068, `typ: at+jwt`) Pylon issues for it, whose
+   * `aud` it is. Without it only scoped tokens are accepted. https, or http on loopback.
+   */
+  resource?: string;
+  /** Longest access-token life accepted, in seconds; default 302 (Pylon's 5 minutes, plus the skew). */
+  maxAccessTokenLifetimeSeconds?: number;
+  /**
    * Where configuration warnings go (a discovery that failed, tokens issued for another URL):
    * default `console`; `null` silences them (they still reach `onEvent`).
    */
@@ -46,6 +54,8 @@ export interface PylonClient {
   readonly orgUrl: string;
   readonly appId: string;
   readonly orgId: string;
+  /** The `resource` option: this server's resource URL, when it accepts OAuth access tokens. */
+  readonly resource: string | undefined;
   /** The actor of a request's bearer token; `null` when there is none or it is not valid. */
   resolve(source: BearerSource): Promise<Actor | null>;
   /** The actor of a token; throws `TokenInvalidError` (the reason goes to `onEvent` only). */
@@ -68,6 +78,8 @@ export const CLIENT_DEFAULTS = {
   skewSeconds: 2,
   /** Longest token life accepted: Pylon's scoped tokens live 30 s, plus the skew. */
   maxTokenLifetimeSeconds: 30 + 2,
+  /** Longest access token accepted: Pylon's live 5 minutes, plus the skew. */
+  maxAccessTokenLifetimeSeconds: 300 + 2,
   tokenCacheSize: 10_000,
 } as const;
 
@@ -79,10 +91,24 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
   const clock = options.clock ?? systemClock;
   // Looked up at each call, so a fetch patched after construction (tests, tracing) is used.
   const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? CLIENT_DEFAULTS.maxTokenLifetimeSeconds;
-  if (!Number.isFinite(maxLifetimeSeconds) || maxLifetimeSeconds <= 0) {
-    throw new TypeError('maxTokenLifetimeSeconds must be a positive number of seconds');
-  }
+  const maxLifetimeSeconds = positiveSeconds(
+    options.maxTokenLifetimeSeconds ?? CLIENT_DEFAULTS.maxTokenLifetimeSeconds,
+    'maxTokenLifetimeSeconds',
+  );
+  const resource =
+    options.resource === undefined
+      ? undefined
+      : checkResource(options.resource, options.allowInsecureHTTP === true);
+  const accessTokens =
+    resource === undefined
+      ? undefined
+      : {
+          resource,
+          maxLifetimeSeconds: positiveSeconds(
+            options.maxAccessTokenLifetimeSeconds ?? CLIENT_DEFAULTS.maxAccessTokenLifetimeSeconds,
+            'maxAccessTokenLifetimeSeconds',
+          ),
+        };
   const emit = safeEmitter(options.onEvent);
   const logger = options.logger === undefined ? globalThis.console : options.logger;
   const warn = (message: string) => {
@@ -111,6 +137,7 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     keySet,
     resolveOrg,
     expected: { appId, orgId, skewSeconds: CLIENT_DEFAULTS.skewSeconds, maxLifetimeSeconds },
+    accessTokens,
     clock,
     emit,
     warn,
@@ -131,6 +158,7 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     orgUrl,
     appId,
     orgId,
+    resource,
     verify,
     async resolve(source) {
       const token = readBearer(source);
@@ -152,6 +180,32 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
       return { id, name, api_url };
     },
   };
+}
+
+function positiveSeconds(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`${name} must be a positive number of seconds`);
+  return value;
+}
+
+/**
+ * RFC 8707 §2: an absolute URI without a fragment. Kept exactly as given, since Pylon compares
+ * it, and writes it into `aud`, as a string; https except on loopback, as for `orgUrl`.
+ */
+function checkResource(resource: string, allowInsecureHTTP: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(resource);
+    normalizeOrgURL(`${url.origin}/`, { allowInsecureHTTP });
+  } catch {
+    throw new TypeError(
+      'resource must be an https URL (http on loopback), e.g. https://notes.example.com/mcp',
+    );
+  }
+  if (url.hash !== '' || resource.includes('#') || url.username !== '' || url.password !== '') {
+    throw new TypeError('resource must not carry a fragment or credentials');
+  }
+  return resource;
 }
 
 // Guarded so the module also loads where there is no `process` (workers, browsers).

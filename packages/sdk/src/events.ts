@@ -15,7 +15,8 @@ export type VerifyFailureReason =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'wrong_org'
-  | 'wrong_app';
+  | 'wrong_app'
+  | 'wrong_token_type';
 
 /** What the SDK reports through `onEvent`; never a token, only shapes and counts. */
 export interface PylonEvents {

@@ -1,6 +1,7 @@
 import { type HeadersLike, readBearer } from './bearer.js';
 import type { PylonClient } from './client.js';
 import { KeySetUnavailableError, OrgDiscoveryError, PylonSDKError, TokenInvalidError } from './errors.js';
+import { bearerChallenge, protectedResourceMetadataURL } from './resource-server.js';
 import type { Actor } from './types.js';
 
 /** What a guard refuses with (docs/SDK.md "Guard"). The message never says why a token failed. */
@@ -75,11 +76,13 @@ const FAILURES = {
   },
 } as const satisfies Record<string, GuardFailure>;
 
-// RFC 6750 §3: the challenge says what kind of failure, never which check failed.
-const CHALLENGES: Record<number, string> = {
-  401: 'Bearer realm="pylon"',
-  403: 'Bearer realm="pylon", error="insufficient_scope"',
-};
+// RFC 6750 §3: the challenge says what kind of failure, never which check failed; §3.1: a request
+// without a token gets no error code.
+const CHALLENGE_ERRORS = {
+  no_session: undefined,
+  token_invalid: 'invalid_token',
+  insufficient_capability: 'insufficient_scope',
+} as const;
 
 /**
  * Middleware factory (the model is Hono's `bearerAuth`): options are checked once, then one
@@ -95,6 +98,10 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
   }
   const formatError =
     options.formatError ?? ((failure) => ({ error: failure.code, message: failure.message }));
+  // RFC 9728 §5.1: a resource server names its metadata in the challenge, so an OAuth client (an
+  // MCP client) finds Pylon from a 401 alone.
+  const resourceMetadata =
+    client.resource === undefined ? undefined : protectedResourceMetadataURL(client.resource);
 
   async function decide(token: string | undefined): Promise<Decision> {
     if (token === undefined) return { failure: FAILURES.no_session };
@@ -123,8 +130,13 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
 
   function render(failure: GuardFailure): { headers: Record<string, string>; body: string } {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const challenge = CHALLENGES[failure.status];
-    if (challenge) headers['www-authenticate'] = challenge;
+    if (failure.code !== 'key_set_unavailable') {
+      headers['www-authenticate'] = bearerChallenge({
+        realm: 'pylon',
+        error: CHALLENGE_ERRORS[failure.code],
+        resource_metadata: resourceMetadata,
+      });
+    }
     return { headers, body: JSON.stringify(formatError(failure)) };
   }
 
@@ -166,11 +178,16 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
             return;
           }
           req.pylonActor = decision.actor;
+          const { actor } = decision;
           req.auth = {
             token: decision.token,
-            clientId: decision.actor.app,
-            scopes: [...decision.actor.caps],
-            extra: { sub: decision.actor.sub, org: decision.actor.org },
+            // An access token's OAuth client, else the app (a scoped token has no other client).
+            clientId: actor.client_id ?? actor.app,
+            scopes: [...actor.caps],
+            extra: { sub: actor.sub, org: actor.org },
+            ...(client.resource === undefined || actor.client_id === undefined
+              ? {}
+              : { resource: new URL(client.resource) }),
           };
           next();
         },

@@ -43,6 +43,15 @@ export {
   pylonPolicies,
 } from './policies.js';
 export {
+  type BearerChallenge,
+  bearerChallenge,
+  type ProtectedResourceMetadata,
+  type PylonResourceMetadata,
+  protectedResourceMetadataURL,
+  pylonResourceMetadata,
+  type ResourceMetadataOptions,
+} from './resource-server.js';
+export {
   type CurrentSchema,
   type PylonSchemaClient,
   type PylonSchemaClientOptions,

@@ -13,6 +13,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface TokenHeader {
   kid: string;
+  /**
+   * RFC 9068 §4: whether `typ` names an OAuth access token (`at+jwt`, or `application/at+jwt`;
+   * media types compare case-insensitively, RFC 7515 §4.1.9). Anything else is a scoped token.
+   */
+  accessToken: boolean;
   /** The third segment: the token cache's key. */
   signature: string;
 }
@@ -41,10 +46,11 @@ export function readTokenHeader(token: string): TokenHeader {
     throw new VerifyFailure('malformed');
   }
   if (hasDuplicateMemberNames(text)) throw new VerifyFailure('duplicate_header_parameter');
-  const { alg, kid } = header as { alg?: unknown; kid?: unknown };
+  const { alg, kid, typ } = header as { alg?: unknown; kid?: unknown; typ?: unknown };
   if (alg !== 'EdDSA') throw new VerifyFailure('alg_not_allowed');
   if (typeof kid !== 'string' || kid === '') throw new VerifyFailure('unknown_kid');
-  return { kid, signature: signature! };
+  const accessToken = typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
+  return { kid, accessToken, signature: signature! };
 }
 
 /** The JSON a base64url segment holds; `malformed` for anything that is not. */

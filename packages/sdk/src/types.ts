@@ -12,6 +12,12 @@ export interface Actor {
   readonly org: string;
   readonly app: string;
   readonly caps: readonly string[];
+  /**
+   * Only for an OAuth access token (RFC 9068): the OAuth client the person let act for them
+   * (`client_id`), and the scope it was granted. Absent for a scoped token.
+   */
+  readonly client_id?: string;
+  readonly scope?: string;
 }
 
 /**

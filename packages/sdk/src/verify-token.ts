@@ -1,5 +1,10 @@
 import { compactVerify, errors } from 'jose';
-import { type ClaimExpectations, checkClaims, type VerifiedClaims } from './claims.js';
+import {
+  type ClaimExpectations,
+  checkAccessTokenClaims,
+  checkClaims,
+  type VerifiedClaims,
+} from './claims.js';
 import { TokenInvalidError } from './errors.js';
 import type { OnEvent } from './events.js';
 import type { KeySet } from './key-set.js';
@@ -14,6 +19,11 @@ export interface VerifierOptions {
   /** The org this client serves, once discovered: its `api_url` is the expected `iss`. */
   resolveOrg: () => Promise<ResolvedOrg>;
   expected: Omit<ClaimExpectations, 'issuer'>;
+  /**
+   * Set when this app is an OAuth resource server: its resource URL and the longest access-token
+   * life accepted. Without it, an access token (`typ: at+jwt`) is refused as `wrong_token_type`.
+   */
+  accessTokens?: { resource: string; maxLifetimeSeconds: number } | undefined;
   clock: Clock;
   emit: OnEvent;
   warn: (message: string) => void;
@@ -21,7 +31,7 @@ export interface VerifierOptions {
 }
 
 /**
- * Scoped-token verification: size, header, org, key, signature, claims, in that order, each
+ * Token verification: size, header, org, key, signature, claims, in that order, each
  * failure a stable reason reported once through `emit`. The caller only ever sees
  * `TokenInvalidError` (or, when nothing can be verified at all, the key-set or discovery error).
  */
@@ -32,7 +42,10 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
   let warnedIssuer = false;
 
   async function verifyUncached(token: string, nowSeconds: number): Promise<VerifiedClaims> {
-    const { kid, signature } = readTokenHeader(token);
+    const { kid, accessToken, signature } = readTokenHeader(token);
+    // The header's `typ` picks the checks, and each kind has its own audience (the app id, or
+    // this server's resource URL), so neither kind can pass as the other (RFC 9068 §4, RFC 8725 §3.11).
+    if (accessToken && options.accessTokens === undefined) throw new VerifyFailure('wrong_token_type');
     const org = await options.resolveOrg();
     const key = await keySet.getKey(kid);
     if (key === undefined) throw new VerifyFailure('unknown_kid');
@@ -46,7 +59,11 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
       );
     }
     const expected = { ...options.expected, issuer: org.api_url };
-    const verified = checkClaims(decodeJSON(payload), expected, nowSeconds);
+    const claims = decodeJSON(payload);
+    const verified =
+      accessToken && options.accessTokens
+        ? checkAccessTokenClaims(claims, { ...expected, ...options.accessTokens }, nowSeconds)
+        : checkClaims(claims, expected, nowSeconds);
     cache.set(signature, token, verified);
     return verified;
   }

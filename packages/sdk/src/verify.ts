@@ -29,5 +29,14 @@ export {
 export { KEY_SET_DEFAULTS } from './key-set.js';
 export { MINT_REFRESH_MARGIN_MS } from './mint.js';
 export { DISCOVERY_DEFAULTS, type DiscoveredOrg } from './org-discovery.js';
+export {
+  type BearerChallenge,
+  bearerChallenge,
+  type ProtectedResourceMetadata,
+  type PylonResourceMetadata,
+  protectedResourceMetadataURL,
+  pylonResourceMetadata,
+  type ResourceMetadataOptions,
+} from './resource-server.js';
 export { MAX_TOKEN_LENGTH } from './token-header.js';
 export type { Actor, Clock, FetchLike, JWKSCache } from './types.js';
