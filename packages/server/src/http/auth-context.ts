@@ -73,8 +73,12 @@ export async function resolveCaller(
   return ANONYMOUS;
 }
 
+/**
+ * The bearer token of an Authorization header: RFC 6750 §2.1, the `Bearer` scheme (any case) then
+ * one token68 — the same rule the SDK applies, so quotes, commas and controls never reach a lookup.
+ */
 export function bearerFrom(header: string | undefined | null): string | null {
   if (!header) return null;
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   return match ? match[1]! : null;
 }
