@@ -3,6 +3,11 @@ export interface NotesConfig {
   orgId: string;
   port: number;
   host: string;
+  /**
+   * This server's resource URL (RFC 8707): `${NOTES_PUBLIC_URL}/mcp`, where clients reach it. The
+   * app's `resource` in Pylon must be exactly this for OAuth access tokens to name it as `aud`.
+   */
+  resource: string;
 }
 
 /**
@@ -17,5 +22,9 @@ export function loadNotesConfig(env: Record<string, string | undefined>): NotesC
   const port = Number(env.NOTES_PORT ?? 3333);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error('NOTES_PORT must be a port number');
-  return { orgUrl, orgId, port, host: env.NOTES_HOST ?? '127.0.0.1' };
+  const host = env.NOTES_HOST ?? '127.0.0.1';
+  const publicURL = (
+    env.NOTES_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  ).replace(/\/+$/, '');
+  return { orgUrl, orgId, port, host, resource: `${publicURL}/mcp` };
 }

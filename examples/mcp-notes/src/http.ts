@@ -1,16 +1,22 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { type Actor, type PylonClient, pylonGuard } from '@pylon/sdk/verify';
+import { type Actor, type PylonClient, pylonGuard, pylonResourceMetadata } from '@pylon/sdk/verify';
 import { Hono } from 'hono';
 import { createNotesServer } from './notes-server.js';
 import type { NotesStore } from './notes-store.js';
 
 /**
  * The notes server over MCP Streamable HTTP at `/mcp`. Every request must carry a scoped token of
- * the `notes` app (`Authorization: Bearer …`): without one it is refused with 401 before MCP sees
- * it; each tool then checks its own capability.
+ * the `notes` app, or (when the client was made with `resource`) an OAuth access token Pylon
+ * issued for this server (`Authorization: Bearer …`): without one it is refused with 401 before
+ * MCP sees it; each tool then checks its own capability. With `resource`, the 401 names this
+ * server's RFC 9728 metadata, served here, which points OAuth clients at Pylon.
  */
 export function createNotesHTTPApp(options: { client: PylonClient; store: NotesStore }) {
   const app = new Hono<{ Variables: { pylonActor: Actor } }>();
+  if (options.client.resource !== undefined) {
+    const metadata = pylonResourceMetadata(options.client, { resourceName: 'Pylon notes' });
+    app.get(metadata.path, metadata.hono);
+  }
   app.use('/mcp', pylonGuard(options.client).hono);
   app.all('/mcp', async (c) => {
     // Stateless mode (no MCP session id): any process behind a load balancer can answer any

@@ -8,7 +8,7 @@ import { createNotesServer, NOTES_APP_ID } from '../notes-server.js';
 import { createNotesStore } from '../notes-store.js';
 
 const USAGE =
-  'usage: mcp-notes stdio | mcp-notes http   (env: PYLON_ORG_URL, PYLON_ORG_ID, NOTES_PORT, NOTES_HOST)';
+  'usage: mcp-notes stdio | mcp-notes http   (env: PYLON_ORG_URL, PYLON_ORG_ID, NOTES_PORT, NOTES_HOST, NOTES_PUBLIC_URL)';
 
 async function main(mode: string | undefined): Promise<void> {
   if (mode !== 'stdio' && mode !== 'http') throw new Error(USAGE);
@@ -17,6 +17,9 @@ async function main(mode: string | undefined): Promise<void> {
     orgUrl: config.orgUrl,
     appId: NOTES_APP_ID,
     expectedOrgId: config.orgId,
+    // Over HTTP, also take the OAuth access tokens Pylon issues for this server (its app's
+    // `resource` must be this URL); a stdio server only ever sees its own session's tokens.
+    ...(mode === 'http' ? { resource: config.resource } : {}),
     // stdout carries the MCP protocol in stdio mode: diagnostics go to stderr.
     onEvent: (name, detail) => process.stderr.write(`pylon: ${name} ${JSON.stringify(detail)}\n`),
   });
@@ -34,6 +37,7 @@ async function main(mode: string | undefined): Promise<void> {
   const app = createNotesHTTPApp({ client, store });
   serve({ fetch: app.fetch, port: config.port, hostname: config.host }, ({ port }) => {
     process.stderr.write(`mcp-notes: MCP Streamable HTTP on http://${config.host}:${port}/mcp\n`);
+    process.stderr.write(`mcp-notes: OAuth resource ${config.resource} (register it on the app in Pylon)\n`);
   });
 }
 
