@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { openMigratedStorage, resolveSecret, StartupError } from '../boot.js';
+import { runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
+import { commandWords, parseWorkers } from '../config/parse-workers.js';
 import { unknownVariables } from '../config/variables.js';
 import { features } from '../features/index.js';
 import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
@@ -10,10 +13,29 @@ import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.j
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
 
-const USAGE = `usage: pylon-server [serve]      start the server (default)
+const USAGE = `usage: pylon-server [serve] [--workers N]
+                                 start the server (default); N worker processes share the port
+                                 (default: every core in production, 1 in development)
        pylon-server migrate      apply database migrations and exit
        pylon-server keys rotate  publish a new signing key; it signs after ${DEFAULTS.keySetMaxAgeSeconds}s
 Configuration comes from PYLON_* environment variables (see docs/CONFIGURATION.md).`;
+
+/**
+ * `serve --workers N` (N > 1), in the primary: migrate, create the default org and the first
+ * signing key once, then fork the workers (each runs `serve` below) and supervise them.
+ */
+async function servePrimary(loaded: Config, logger: Logger, workers: number): Promise<number> {
+  const config = resolveSecret(loaded, logger);
+  const storage = await openMigratedStorage(config, logger);
+  try {
+    const server = createServer(config, { storage, logger });
+    await server.prepare();
+    await server.close();
+  } finally {
+    await storage.close();
+  }
+  return runPrimary({ workers, logger, shutdownGraceMs: config.shutdownGraceMs });
+}
 
 async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise<void> {
   const config = resolveSecret(loaded, logger);
@@ -22,11 +44,13 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const server = createServer(config, { storage, logger, mailer }, features(config));
   await server.prepare();
   const listening = await listen(server.fetch, config.port, config.host);
+  // In a cluster every worker says it listens; only the first one repeats the start-up hints.
+  const first = !cluster.isWorker || cluster.worker?.id === 1;
   logger.info(`Pylon ${config.env} server listening on ${listening.url} (public URL ${config.publicURL})`);
-  logger.info(`Database: ${storage.description}`);
-  const adminHint = await firstAdminHint(server.services);
+  if (first) logger.info(`Database: ${storage.description}`);
+  const adminHint = first ? await firstAdminHint(server.services) : null;
   if (adminHint !== null) logger.info(adminHint);
-  if (config.env === 'development') {
+  if (config.env === 'development' && first) {
     logger.info(
       `Sign in: curl -X POST ${listening.url}/api/auth/magic/send -H 'content-type: application/json' -d '{"email":"you@example.com"}' — the code is printed in this log`,
     );
@@ -45,6 +69,8 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose primary is gone (killed outright) stops too rather than serving unsupervised.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
 }
 
 async function migrate(config: Config, logger: Logger): Promise<void> {
@@ -70,7 +96,12 @@ async function rotateKeys(loaded: Config, logger: Logger): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const command = argv.join(' ') || 'serve';
+  const words = commandWords(argv);
+  const command = words.join(' ') || 'serve';
+  if (words.length !== argv.length && command !== 'serve') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
   if (command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -89,7 +120,8 @@ async function main(argv: string[]): Promise<number> {
   const config = attempt(() => loadConfig());
   const production = (config?.env ?? declaredEnvironment(process.env)) === 'production';
   const mail = attempt(() => parseMailConfig(process.env, { production }));
-  if (config === null || mail === null) {
+  const workers = attempt(() => parseWorkers(argv, process.env, production));
+  if (config === null || mail === null || workers === null) {
     const lines = refused.map((error) => error.message);
     process.stderr.write(
       lines.length === 1
@@ -99,12 +131,14 @@ async function main(argv: string[]): Promise<number> {
     return 78;
   }
   const pretty = chooseLogFormat(config.env, process.stdout.isTTY) === 'pretty';
-  const logger = createLogger(config.logLevel, pretty ? prettyDestination(process.stdout) : undefined);
-  const unknown = unknownVariables(process.env);
+  const root = createLogger(config.logLevel, pretty ? prettyDestination(process.stdout) : undefined);
+  const logger = cluster.isWorker ? root.child({ worker: cluster.worker?.id }) : root;
+  // Workers inherit the primary's environment: the warnings below are logged once, by the primary.
+  const unknown = cluster.isWorker ? [] : unknownVariables(process.env);
   if (unknown.length > 0) {
     logger.warn(`Ignoring unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`);
   }
-  if (config.env === 'development' && process.env.PYLON_ALLOW_DEV_ON_NETWORK) {
+  if (config.env === 'development' && process.env.PYLON_ALLOW_DEV_ON_NETWORK && !cluster.isWorker) {
     logger.warn(
       'PYLON_ALLOW_DEV_ON_NETWORK: development mode is reachable beyond loopback; anyone who reaches it can sign in as any user',
     );
@@ -112,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
+        if (workers > 1 && cluster.isPrimary) return await servePrimary(config, logger, workers);
         await serve(config, mail, logger);
         return -1;
       case 'migrate':

@@ -1,0 +1,256 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseWorkers } from '../../src/config/parse-workers.js';
+import { type ScratchDatabase, testDatabases } from '../support/databases.js';
+
+const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
+const SECRET = 'ab'.repeat(32);
+
+describe('parseWorkers', () => {
+  it('defaults to every core in production and one process in development', () => {
+    expect(parseWorkers([], {}, true, 8)).toBe(8);
+    expect(parseWorkers([], {}, false, 8)).toBe(1);
+  });
+
+  it('takes --workers over PYLON_WORKERS, in both spellings', () => {
+    expect(parseWorkers(['serve', '--workers', '3'], { PYLON_WORKERS: '5' }, true, 8)).toBe(3);
+    expect(parseWorkers(['serve', '--workers=2'], {}, false, 8)).toBe(2);
+    expect(parseWorkers(['serve'], { PYLON_WORKERS: '5' }, false, 8)).toBe(5);
+  });
+
+  it('refuses a count that is not a whole number from 1 to 256, naming where it came from', () => {
+    for (const bad of ['0', '-1', '1.5', 'two', '257']) {
+      expect(() => parseWorkers(['serve', '--workers', bad], {}, true, 8)).toThrow(/^--workers: /);
+      expect(() => parseWorkers([], { PYLON_WORKERS: bad }, true, 8)).toThrow(/^PYLON_WORKERS: /);
+    }
+    expect(() => parseWorkers(['serve', '--workers'], {}, true, 8)).toThrow(/^--workers: /);
+    expect(() => parseWorkers(['serve', '--workers='], {}, true, 8)).toThrow(/^--workers: /);
+  });
+});
+
+interface Cluster {
+  child: ChildProcess;
+  url: string;
+  /** Every log line the processes printed so far, parsed. */
+  logs: () => Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** `pylon-server serve --workers 2` as a real process; resolves once every worker listens. */
+async function startCluster(database: ScratchDatabase, env: Record<string, string> = {}): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'pylon-cluster-'));
+  const child = spawn(process.execPath, [bin, 'serve', '--workers', '2'], {
+    env: {
+      PATH: process.env.PATH,
+      PYLON_PORT: '0',
+      PYLON_HOST: '127.0.0.1',
+      PYLON_DATABASE_URL: database.config.url,
+      PYLON_DATA_DIR: dir,
+      PYLON_SECRET: SECRET,
+      PYLON_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on('message', (message: { pylon?: string; port?: number }) => {
+      if (message.pylon === 'listening') resolve(message.port!);
+    });
+    void exited.then((code) =>
+      reject(new Error(`pylon-server exited (${code}) before listening:\n${output}`)),
+    );
+  });
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { child, url: `http://127.0.0.1:${port}`, logs, exited };
+}
+
+/**
+ * POST on a connection of its own (no keep-alive), so the cluster's primary hands each request
+ * to the next worker in turn instead of the same one.
+ */
+function postFresh(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(data),
+          connection: 'close',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** The pids of the processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Poll `probe` every 50 ms until `done` holds (the test's timeout bounds it). */
+async function until<T>(probe: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The worker ids that logged a request to `path`. */
+const workersThatServed = (logs: Array<Record<string, unknown>>, path: string) =>
+  new Set(logs.filter((line) => line.msg === 'request' && line.path === path).map((line) => line.worker));
+
+describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind', (kind) => {
+  let database: ScratchDatabase;
+  let pylon: Cluster;
+
+  beforeAll(async () => {
+    database = await kind.create();
+    pylon = await startCluster(database, { PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000000' });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (pylon && pylon.child.exitCode === null) {
+      pylon.child.kill('SIGTERM');
+      await pylon.exited;
+    }
+    await database?.drop();
+  });
+
+  it('migrated once and published exactly one signing key before the workers started', async () => {
+    const keys = await (await fetch(`${pylon.url}/.well-known/jwks.json`)).json();
+    expect(keys.keys).toHaveLength(1);
+    const applied = pylon.logs().filter((line) => String(line.msg).startsWith('migration 0001'));
+    expect(applied).toHaveLength(1);
+    expect(applied[0]!.worker).toBeUndefined();
+  });
+
+  it('a sign-in code is single-use across workers: of eight concurrent uses exactly one signs in', async () => {
+    const email = `once-${kind.kind}@example.com`;
+    const sent = await postFresh(`${pylon.url}/api/auth/magic/send`, { email });
+    expect(sent.status).toBe(200);
+    const code = sent.body.dev_code;
+    expect(code).toMatch(/^\d+$/);
+    const uses = await Promise.all(
+      Array.from({ length: 8 }, () => postFresh(`${pylon.url}/api/auth/magic/verify`, { email, code })),
+    );
+    expect(uses.filter((use) => use.status === 200)).toHaveLength(1);
+    // The others are refused as a used code (401), or, when they raced past the five evaluated
+    // attempts a code allows, as a burned one (429): never a second session.
+    const refusals = uses
+      .filter((use) => use.status !== 200)
+      .map((use) => `${use.status} ${(use.body.error as { code?: string })?.code}`);
+    expect(refusals).toHaveLength(7);
+    for (const refusal of refusals) expect(['401 INVALID_CODE', '429 RATE_LIMITED']).toContain(refusal);
+    const again = await postFresh(`${pylon.url}/api/auth/magic/verify`, { email, code });
+    expect(again.status).not.toBe(200);
+    expect(workersThatServed(pylon.logs(), '/api/auth/magic/verify')).toEqual(new Set([1, 2]));
+  });
+
+  it('a rate limit counts hits on both workers together: one code a minute per email, of eight asks', async () => {
+    const email = `limited-${kind.kind}@example.com`;
+    const asks = await Promise.all(
+      Array.from({ length: 8 }, () => postFresh(`${pylon.url}/api/auth/magic/send`, { email })),
+    );
+    const statuses = asks.map((ask) => ask.status).sort();
+    expect(statuses).toEqual([200, 429, 429, 429, 429, 429, 429, 429]);
+    expect(
+      asks
+        .filter((ask) => ask.status === 429)
+        .every((ask) => (ask.body.error as { code?: string })?.code === 'RATE_LIMITED'),
+    ).toBe(true);
+    expect(workersThatServed(pylon.logs(), '/api/auth/magic/send')).toEqual(new Set([1, 2]));
+  });
+
+  it('replaces a worker that dies, and keeps serving', async () => {
+    const before = await until(
+      () => childrenOf(pylon.child.pid!),
+      (pids) => pids.length === 2,
+    );
+    process.kill(before[0]!, 'SIGKILL');
+    const after = await until(
+      () => childrenOf(pylon.child.pid!),
+      (pids) => pids.length === 2 && !pids.includes(before[0]!),
+    );
+    expect(after).toContain(before[1]);
+    await until(
+      () => pylon.logs().some((line) => line.msg === 'request' && line.worker === 3),
+      (served) => {
+        if (!served) void fetch(`${pylon.url}/health`, { headers: { connection: 'close' } }).catch(() => {});
+        return served;
+      },
+    );
+    expect(pylon.logs().some((line) => String(line.msg).startsWith('worker 1 exited (signal SIGKILL)'))).toBe(
+      true,
+    );
+  }, 60_000);
+
+  it('SIGTERM stops every worker gracefully and the primary exits 0', async () => {
+    const workers = childrenOf(pylon.child.pid!);
+    expect(workers).toHaveLength(2);
+    pylon.child.kill('SIGTERM');
+    expect(await pylon.exited).toBe(0);
+    expect(workers.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+    const stopped = pylon.logs().filter((line) => line.msg === 'stopped');
+    expect(stopped.map((line) => line.worker ?? 'primary').sort()).toEqual([2, 3, 'primary']);
+  }, 30_000);
+});
+
+describe.runIf(existsSync(bin))('serve --workers: refused values', () => {
+  it('exits 78 naming the flag', () => {
+    const result = spawnSync(process.execPath, [bin, 'serve', '--workers', '0'], {
+      env: { PATH: process.env.PATH, PYLON_DATA_DIR: mkdtempSync(join(tmpdir(), 'pylon-cluster-')) },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('--workers: must be an integer between 1 and 256');
+  });
+
+  it('refuses the flag on a command other than serve', () => {
+    const result = spawnSync(process.execPath, [bin, 'migrate', '--workers', '2'], {
+      env: { PATH: process.env.PATH, PYLON_DATA_DIR: mkdtempSync(join(tmpdir(), 'pylon-cluster-')) },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('usage: pylon-server');
+  });
+});
