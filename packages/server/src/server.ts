@@ -107,6 +107,7 @@ export function createServer(
   app.use('*', async (c, next) => {
     c.set('surface', c.req.path === '/api/auth' || c.req.path.startsWith('/api/auth/') ? 'auth' : 'rbac');
     c.set('orgId', config.orgId);
+    c.set('brand', config.brand);
     await next();
   });
   app.use('*', accessLog(deps.logger, clock));

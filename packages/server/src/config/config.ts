@@ -1,6 +1,7 @@
 import { ConfigError, type Env, ErrorCollector } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import { type CaptchaConfig, parseCaptcha, parseHIBP } from './parse-account-protection.js';
+import { type Brand, parseBranding } from './parse-branding.js';
 import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
@@ -29,6 +30,7 @@ import { VARIABLE_ALIASES } from './variables.js';
 // place the rest of the server imports configuration from.
 export { ConfigError, ConfigErrors } from './config-error.js';
 export type { CaptchaConfig, CaptchaProvider } from './parse-account-protection.js';
+export type { Brand } from './parse-branding.js';
 export type { DatabaseConfig } from './parse-database.js';
 export type { JWTIssuerConfig } from './parse-jwt-issuers.js';
 export type { OAuthProviderConfig } from './parse-oauth-providers.js';
@@ -83,6 +85,8 @@ export interface Config {
   readonly hibpURL: string | null;
   /** Captcha on sign-up, magic send and reset request (PYLON_CAPTCHA_*); null when off. */
   readonly captcha: CaptchaConfig | null;
+  /** PYLON_BRAND_*: the product name, logo and accent colour of the hosted pages and emails. */
+  readonly brand: Brand;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -285,6 +289,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
     hibpURL: parseHIBP(env, pylonEnv, errors),
     captcha: parseCaptcha(env, pylonEnv, errors),
+    brand: parseBranding(env, pylonEnv, errors),
   };
   errors.throwIfAny();
   return Object.freeze(config);

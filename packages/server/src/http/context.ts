@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { BackgroundWork } from '../background.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config/config.js';
+import type { Brand, Config } from '../config/config.js';
 import type { Random } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
@@ -55,6 +55,8 @@ export interface AppEnv {
     surface: Surface;
     /** The org whose RBAC surface this request reached (root → the default org). */
     orgId: string;
+    /** PYLON_BRAND_*, for the hosted pages. */
+    brand: Brand;
     auth?: AuthContext;
   };
 }

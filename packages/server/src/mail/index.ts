@@ -1,7 +1,7 @@
 export { isEmailAddress, type Mailbox, parseMailbox } from './address.js';
 export { createMailer, type MailerDeps } from './create-mailer.js';
 export { MAIL_DEFAULTS, PROVIDER_ENDPOINTS } from './defaults.js';
-export { escapeHTML, type RenderedEmail } from './email-layout.js';
+export { type EmailBrand, escapeHTML, type RenderedEmail } from './email-layout.js';
 export {
   MailAddressError,
   MailDeliveryError,

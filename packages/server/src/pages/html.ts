@@ -40,9 +40,10 @@ export interface CSPSources {
 }
 
 /**
- * Hosted pages: no script at all, styles from one stylesheet on our origin, forms only to us
- * (CSP `form-action 'self'`), never framed. A page that carries a captcha widget adds that
- * provider's sources, and nothing else.
+ * Hosted pages: no inline script or style, styles from one stylesheet on our origin, forms only to
+ * us (CSP `form-action 'self'`), never framed. A page that carries a captcha widget adds that
+ * provider's sources, and nothing else; a page with one of our own scripts (a static file under
+ * `/assets/`, `pageScripts`) allows `script-src 'self'` and `connect-src 'self'`.
  */
 export function pageCSP(extra?: CSPSources): string {
   const style = ["'self'", ...(extra?.style ?? [])].join(' ');
@@ -55,18 +56,62 @@ export function pageCSP(extra?: CSPSources): string {
 
 export const PAGE_CSP = pageCSP();
 
-export function page(input: { title: string; base: string; body: SafeHTML }): string {
+/** The CSP of a page that loads our own static scripts (and, with a captcha, that provider's). */
+export const SCRIPT_PAGE_CSP = pageCSP({ script: ["'self'"], frame: ["'none'"], connect: ["'self'"] });
+
+/** The product as the pages show it (PYLON_BRAND_*); without one, Pylon. */
+export interface PageBrand {
+  readonly name: string;
+  readonly logoURL: string | null;
+}
+
+/** A link in the page header's navigation; `current` marks the page it is on. */
+export interface NavLink {
+  readonly href: string;
+  readonly label: string;
+  readonly current?: boolean;
+}
+
+export interface PageInput {
+  title: string;
+  base: string;
+  body: SafeHTML;
+  brand?: PageBrand;
+  /** Header links (the account pages' sections); none on the sign-in pages. */
+  nav?: readonly NavLink[];
+  /** A wider column, for pages with tables (the account page). */
+  wide?: boolean;
+  /** Our own scripts, `/assets/<name>-<hash>.js` paths (the page's CSP must allow 'self'). */
+  scripts?: readonly string[];
+}
+
+/**
+ * The shared layout of every hosted page: the brand (logo and name), optional navigation, one
+ * column. No inline script or style anywhere, so the strict CSP holds.
+ */
+export function page(input: PageInput): string {
+  const brand = input.brand ?? { name: 'Pylon', logoURL: null };
+  const nav = input.nav?.length
+    ? html`<nav aria-label="Account"><ul class="nav">${input.nav.map(
+        (link) =>
+          html`<li><a href="${link.href}"${link.current ? html` aria-current="page"` : ''}>${link.label}</a></li>`,
+      )}</ul></nav>`
+    : '';
+  const scripts = (input.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`);
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${input.title} · Pylon</title>
+<title>${input.title} · ${brand.name}</title>
 <link rel="stylesheet" href="${input.base}/assets/pylon.css">
-</head>
+${scripts}</head>
 <body>
-<main class="card">
-<p class="brand" aria-hidden="true">Pylon</p>
+<main class="${input.wide ? 'card wide' : 'card'}">
+<header class="top">${
+    brand.logoURL ? html`<img class="logo" src="${brand.logoURL}" alt="" width="28" height="28">` : ''
+  }<p class="brand">${brand.name}</p></header>
+${nav}
 ${input.body}
 </main>
 </body>

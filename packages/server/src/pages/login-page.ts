@@ -319,7 +319,7 @@ export function loginPageRoutes(identity: Identity) {
           requestId: c.get('requestId'),
         });
         await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
-          renderMagicCodeEmail({ code, appName: 'Pylon' }),
+          renderMagicCodeEmail({ code, appName: services.config.brand.name, brand: services.config.brand }),
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {

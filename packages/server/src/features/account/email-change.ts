@@ -30,7 +30,7 @@ export async function requestEmailChange(
     return { newEmail, code: null };
   }
   const code = await sendCode(identity, facts, 'email_change', newEmail, (value) =>
-    renderEmailChangeCodeEmail({ code: value }),
+    renderEmailChangeCodeEmail({ code: value, brand: identity.services.config.brand }),
   );
   return { newEmail, code };
 }
@@ -73,7 +73,10 @@ export async function completeEmailChange(
   });
   if (input.currentEmail !== null) {
     try {
-      await services.mailer.send({ to: input.currentEmail, ...renderEmailChangedNotice() });
+      await services.mailer.send({
+        to: input.currentEmail,
+        ...renderEmailChangedNotice(services.config.brand),
+      });
     } catch (error) {
       services.logger.error(
         { requestId: facts.requestId, reason: error instanceof Error ? error.message : String(error) },

@@ -32,7 +32,11 @@ export function magicRoutes(identity: Identity) {
         await limitSignInsByIP(identity, ip, services.clock.now());
         await requireCaptcha(services, body.captchaToken, { ip, requestId: c.get('requestId') });
         const code = await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (value) =>
-          renderMagicCodeEmail({ code: value, appName: 'Pylon' }),
+          renderMagicCodeEmail({
+            code: value,
+            appName: services.config.brand.name,
+            brand: services.config.brand,
+          }),
         );
         return c.json({
           sent: true as const,

@@ -1,4 +1,3 @@
-import { PylonError } from '@pylon/core';
 import {
   PasswordChangeRequest,
   PasswordChangeResponse,
@@ -8,10 +7,8 @@ import {
 } from '@pylon/core/wire';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { checkPasswordPolicy } from '../../platform/password.js';
-import { refuseBreachedPassword } from './breached-passwords.js';
 import type { Identity } from './identity.js';
-import { replacePassword, requireStrongPassword } from './password-policy.js';
+import { changePassword } from './password-change.js';
 import { passwordRegister, passwordSignIn } from './password-sign-in.js';
 import { answerSignIn, requestFacts, requireSession } from './route-helpers.js';
 
@@ -80,20 +77,11 @@ export function passwordRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
-        const user = await identity.users.findById(auth.userId);
-        const ok =
-          user?.passwordHash && checkPasswordPolicy(body.currentPassword) !== 'too_long'
-            ? await identity.hasher.verify(user.passwordHash, body.currentPassword)
-            : false;
-        if (!ok || !user) throw new PylonError('WRONG_PASSWORD');
-        await refuseBreachedPassword(services, newPassword, c.get('requestId'));
-        const hash = await identity.hasher.hash(newPassword);
-        const revoked = await replacePassword(identity, await requestFacts(c, services), {
-          userId: user.id,
-          hash,
-          action: 'password.changed',
-          keepSession: auth.sessionId,
+        const revoked = await changePassword(identity, await requestFacts(c, services), {
+          userId: auth.userId,
+          sessionId: auth.sessionId,
+          currentPassword: body.currentPassword,
+          newPassword: body.newPassword,
         });
         return c.json({ changed: true as const, revoked_count: revoked });
       },

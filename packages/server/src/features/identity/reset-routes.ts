@@ -1,4 +1,3 @@
-import { PylonError } from '@pylon/core';
 import {
   PasswordResetCompleteRequest,
   PasswordResetCompleteResponse,
@@ -7,15 +6,9 @@ import {
 } from '@pylon/core/wire';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { renderPasswordResetEmail } from '../../mail/index.js';
-import { requireCaptcha } from '../captcha/captcha.js';
-import { refuseBreachedPassword } from './breached-passwords.js';
-import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
-import { throttleCodeSends } from './one-time-code.js';
-import { replacePassword, requireStrongPassword } from './password-policy.js';
-import { clientIP, requestFacts } from './route-helpers.js';
-
-const RESET_TTL_SECONDS = 30 * 60;
+import type { Identity } from './identity.js';
+import { completePasswordReset, requestPasswordReset } from './password-reset.js';
+import { requestFacts } from './route-helpers.js';
 
 export function resetRoutes(identity: Identity) {
   const { services } = identity;
@@ -32,33 +25,7 @@ export function resetRoutes(identity: Identity) {
         429: { description: 'RATE_LIMITED: the code-send throttle per email, the sign-in throttle per IP' },
       },
       handler: async (c, { body }) => {
-        const email = requireEmail(body.email);
-        const now = services.clock.now();
-        const ip = clientIP(c, services);
-        await limitSignInsByIP(identity, ip, now);
-        await requireCaptcha(services, body.captchaToken, { ip, requestId: c.get('requestId') });
-        await throttleCodeSends(identity, email, now);
-        const user = await identity.users.findByEmail(email);
-        if (user && user.disabledAt === null) {
-          const token = await identity.codes.issueToken({
-            purpose: 'password_reset',
-            email,
-            now,
-            ttlSeconds: RESET_TTL_SECONDS,
-          });
-          // Not awaited: the answer must not take longer for an account that exists. A failed
-          // send is logged; the person can ask again.
-          services.background.run(
-            services.mailer
-              .send({ to: email, ...renderPasswordResetEmail({ code: token }) })
-              .catch((error: unknown) =>
-                services.logger.error(
-                  { requestId: c.get('requestId'), reason: error instanceof Error ? error.name : 'unknown' },
-                  'password reset email failed',
-                ),
-              ),
-          );
-        }
+        const email = await requestPasswordReset(identity, await requestFacts(c, services), body);
         return c.json({ sent: true as const, email });
       },
     }),
@@ -77,24 +44,7 @@ export function resetRoutes(identity: Identity) {
         401: { description: 'INVALID_TOKEN: unknown, expired or used' },
       },
       handler: async (c, { body }) => {
-        const now = services.clock.now();
-        await limitSignInsByIP(identity, clientIP(c, services), now);
-        const newPassword = requireStrongPassword(body.newPassword, 'newPassword');
-        // Before the token is spent: a refused password leaves the emailed link usable.
-        await refuseBreachedPassword(services, newPassword, c.get('requestId'));
-        const invalid = () => new PylonError('INVALID_TOKEN');
-        if (typeof body.token !== 'string' || body.token.length < 20 || body.token.length > 200)
-          throw invalid();
-        const email = await identity.codes.consumeToken('password_reset', body.token, now);
-        const user = email === null ? null : await identity.users.findByEmail(email);
-        if (!user || user.disabledAt !== null) throw invalid();
-        const hash = await identity.hasher.hash(newPassword);
-        const revoked = await replacePassword(identity, await requestFacts(c, services), {
-          userId: user.id,
-          hash,
-          action: 'password.reset',
-          verifyEmail: true,
-        });
+        const revoked = await completePasswordReset(identity, await requestFacts(c, services), body);
         return c.json({ reset: true as const, revoked_count: revoked });
       },
     }),

@@ -1,10 +1,8 @@
-import { PylonError } from '@pylon/core';
 import { EmailVerifyRequest, EmailVerifyResponse, SendVerificationResponse } from '@pylon/core/wire';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { renderEmailVerificationEmail } from '../../mail/index.js';
-import { type Identity, proveEmail } from './identity.js';
-import { requireValidCode, sendCode } from './one-time-code.js';
+import { sendVerificationCode, verifyEmailWithCode } from './email-verification.js';
+import type { Identity } from './identity.js';
 import { clientIP, requireSession } from './route-helpers.js';
 
 export function verificationRoutes(identity: Identity) {
@@ -27,15 +25,7 @@ export function verificationRoutes(identity: Identity) {
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
-        if (auth.email === null)
-          throw new PylonError('MISSING_EMAIL', { message: 'This account has no email to verify' });
-        const code = await sendCode(
-          identity,
-          { requestId: c.get('requestId') },
-          'verify_email',
-          auth.email,
-          (value) => renderEmailVerificationEmail({ code: value }),
-        );
+        const code = await sendVerificationCode(identity, { requestId: c.get('requestId') }, auth.email);
         return c.json({
           sent: true as const,
           email: auth.email,
@@ -61,22 +51,14 @@ export function verificationRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        const now = services.clock.now();
-        await requireValidCode(identity, 'verify_email', auth.email, body.code, now);
-        await services.storage.db.transaction().execute((trx) =>
-          proveEmail(trx, identity, {
-            userId: auth.userId,
-            now,
-            method: 'email_verification',
-            proverSessionId: auth.sessionId,
-            ip: clientIP(c, services),
-            requestId: c.get('requestId'),
-          }),
+        const verifiedAt = await verifyEmailWithCode(
+          identity,
+          { ip: clientIP(c, services), requestId: c.get('requestId') },
+          { userId: auth.userId, sessionId: auth.sessionId, email: auth.email, code: body.code },
         );
-        const user = await identity.users.findById(auth.userId);
         return c.json({
           verified: true as const,
-          emailVerified: Math.floor((user?.emailVerifiedAt ?? now) / 1000),
+          emailVerified: Math.floor(verifiedAt / 1000),
         });
       },
     }),

@@ -61,7 +61,12 @@ export function inviteRoutes(context: OrgsContext) {
         try {
           await services.mailer.send({
             to: email,
-            ...renderInviteEmail({ orgName: org.name, acceptURL: emailedURL, role }),
+            ...renderInviteEmail({
+              orgName: org.name,
+              acceptURL: emailedURL,
+              role,
+              brand: services.config.brand,
+            }),
           });
         } catch {
           await invites.revoke(orgId, invite.id);
