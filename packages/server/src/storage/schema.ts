@@ -33,6 +33,7 @@ export interface Database {
   pending_email_changes: PendingEmailChangesTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
+  capability_versions: CapabilityVersionsTable;
 }
 
 export interface UsersTable {
@@ -383,4 +384,10 @@ export interface PasskeyChallengesTable {
   /** The account a registration, or a sign-in by email, is for; null for a discoverable sign-in. */
   user_id: string | null;
   expires_at: number;
+}
+
+/** A counter bumped with every change to what anyone holds in an org (`*`: the deployment). */
+export interface CapabilityVersionsTable {
+  org_id: string;
+  version: number;
 }

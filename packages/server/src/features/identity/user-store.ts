@@ -1,6 +1,7 @@
 import { normalizeEmail } from '@pylon/core';
 import { sql } from 'kysely';
 import { type Random, toHex } from '../../crypto/random.js';
+import { EVERY_ORG, withCapabilityBump } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 
@@ -165,8 +166,10 @@ export class UserStore {
    * that follows the user row). The caller has removed sessions, credentials and memberships first.
    */
   async delete(db: DB, userId: string): Promise<boolean> {
-    await db.deleteFrom('identities').where('user_id', '=', userId).execute();
-    const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+    const result = await withCapabilityBump(db, EVERY_ORG, async (trx) => {
+      await trx.deleteFrom('identities').where('user_id', '=', userId).execute();
+      return trx.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+    });
     return Number(result.numDeletedRows) === 1;
   }
 
@@ -230,11 +233,9 @@ export class UserStore {
 
   /** Disable or re-enable a user; false when there is no such user. */
   async setDisabled(db: DB, userId: string, disabledAt: number | null): Promise<boolean> {
-    const result = await db
-      .updateTable('users')
-      .set({ disabled_at: disabledAt })
-      .where('id', '=', userId)
-      .executeTakeFirst();
+    const result = await withCapabilityBump(db, EVERY_ORG, (trx) =>
+      trx.updateTable('users').set({ disabled_at: disabledAt }).where('id', '=', userId).executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 

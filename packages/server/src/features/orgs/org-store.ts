@@ -1,3 +1,4 @@
+import { EVERY_ORG, withCapabilityBump } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import type { Dialect } from '../../storage/migrations/index.js';
 import { prepareQuery } from '../../storage/prepared-query.js';
@@ -174,34 +175,41 @@ export class OrgStore {
 
   /** Remove every membership of a user (account deletion); the count removed. */
   async removeAllMemberships(trx: DB, userId: string): Promise<number> {
-    const result = await trx.deleteFrom('org_members').where('user_id', '=', userId).executeTakeFirst();
+    const result = await withCapabilityBump(trx, EVERY_ORG, (db) =>
+      db.deleteFrom('org_members').where('user_id', '=', userId).executeTakeFirst(),
+    );
     return Number(result.numDeletedRows);
   }
 
   async addMember(trx: DB, orgId: string, userId: string, role: OrgRole, now: number): Promise<void> {
-    await trx
-      .insertInto('org_members')
-      .values({ org_id: orgId, user_id: userId, role, joined_at: now })
-      .execute();
+    await withCapabilityBump(trx, orgId, (db) =>
+      db.insertInto('org_members').values({ org_id: orgId, user_id: userId, role, joined_at: now }).execute(),
+    );
   }
 
   async setRole(trx: DB, orgId: string, userId: string, role: OrgRole): Promise<void> {
-    await trx
-      .updateTable('org_members')
-      .set({ role })
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', userId)
-      .execute();
+    await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .updateTable('org_members')
+        .set({ role })
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', userId)
+        .execute(),
+    );
   }
 
   /** Remove a membership (the caller clears the member's sessions' active org in the same transaction). */
   async removeMember(trx: DB, orgId: string, userId: string): Promise<void> {
-    await trx.deleteFrom('org_members').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+    await withCapabilityBump(trx, orgId, (db) =>
+      db.deleteFrom('org_members').where('org_id', '=', orgId).where('user_id', '=', userId).execute(),
+    );
   }
 
   /** Delete an org with its memberships (the caller first drops its invites and clears sessions). */
   async delete(trx: DB, orgId: string): Promise<void> {
-    await trx.deleteFrom('org_members').where('org_id', '=', orgId).execute();
-    await trx.deleteFrom('orgs').where('id', '=', orgId).execute();
+    await withCapabilityBump(trx, orgId, async (db) => {
+      await db.deleteFrom('org_members').where('org_id', '=', orgId).execute();
+      await db.deleteFrom('orgs').where('id', '=', orgId).execute();
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { Random } from '../../crypto/random.js';
 import { generateAppToken, hashToken } from '../../crypto/tokens.js';
+import { withCapabilityBump } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import type { Dialect } from '../../storage/migrations/index.js';
 import { prepareQuery } from '../../storage/prepared-query.js';
@@ -83,22 +84,24 @@ export class AppStore {
     },
   ): Promise<string> {
     const token = generateAppToken(this.random);
-    await trx
-      .insertInto('apps')
-      .values({
-        org_id: input.orgId,
-        id: input.id,
-        name: input.name,
-        owner: input.owner,
-        description: input.description,
-        status: 'active',
-        token_hash: hashToken(token),
-        current_version: null,
-        pending_version: null,
-        created_at: input.now,
-        token_rotated_at: input.now,
-      })
-      .execute();
+    await withCapabilityBump(trx, input.orgId, (db) =>
+      db
+        .insertInto('apps')
+        .values({
+          org_id: input.orgId,
+          id: input.id,
+          name: input.name,
+          owner: input.owner,
+          description: input.description,
+          status: 'active',
+          token_hash: hashToken(token),
+          current_version: null,
+          pending_version: null,
+          created_at: input.now,
+          token_rotated_at: input.now,
+        })
+        .execute(),
+    );
     return token;
   }
 
@@ -159,12 +162,14 @@ export class AppStore {
   }
 
   async disable(trx: DB, orgId: string, appId: string): Promise<boolean> {
-    const result = await trx
-      .updateTable('apps')
-      .set({ status: 'disabled' })
-      .where('org_id', '=', orgId)
-      .where('id', '=', appId)
-      .executeTakeFirst();
+    const result = await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .updateTable('apps')
+        .set({ status: 'disabled' })
+        .where('org_id', '=', orgId)
+        .where('id', '=', appId)
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -186,13 +191,15 @@ export class AppStore {
    */
   async reenable(trx: DB, orgId: string, appId: string, now: number): Promise<string | null> {
     const token = generateAppToken(this.random);
-    const result = await trx
-      .updateTable('apps')
-      .set({ token_hash: hashToken(token), token_rotated_at: now, status: 'active' })
-      .where('org_id', '=', orgId)
-      .where('id', '=', appId)
-      .where('status', '=', 'disabled')
-      .executeTakeFirst();
+    const result = await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .updateTable('apps')
+        .set({ token_hash: hashToken(token), token_rotated_at: now, status: 'active' })
+        .where('org_id', '=', orgId)
+        .where('id', '=', appId)
+        .where('status', '=', 'disabled')
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1 ? token : null;
   }
 
@@ -202,11 +209,13 @@ export class AppStore {
     appId: string,
     versions: { current: number | null; pending: number | null },
   ): Promise<void> {
-    await trx
-      .updateTable('apps')
-      .set({ current_version: versions.current, pending_version: versions.pending })
-      .where('org_id', '=', orgId)
-      .where('id', '=', appId)
-      .execute();
+    await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .updateTable('apps')
+        .set({ current_version: versions.current, pending_version: versions.pending })
+        .where('org_id', '=', orgId)
+        .where('id', '=', appId)
+        .execute(),
+    );
   }
 }

@@ -1,3 +1,5 @@
+import type { CapabilityVersions } from '../../storage/capability-versions.js';
+import type { OrgRole } from '../../storage/schema.js';
 import type { OrgStore } from '../orgs/org-store.js';
 import { archetypeForRole } from '../orgs/policy.js';
 import type { AppStore } from './app-store.js';
@@ -6,7 +8,7 @@ import type { GrantStore } from './grant-store.js';
 import type { SchemaStore } from './schema-store.js';
 
 export type CapabilityAnswer =
-  | { kind: 'ok'; caps: string[] }
+  | { kind: 'ok'; caps: readonly string[] }
   | { kind: 'unknown_app' }
   | { kind: 'disabled' };
 
@@ -16,47 +18,93 @@ export interface Subject {
   userId: string | null;
 }
 
+/** A member's standing in an org: their role and the pylon archetype their grant names. */
+export interface OrgStanding {
+  role: OrgRole | null;
+  granted: readonly string[];
+}
+
+/** Answers kept per process; beyond this the oldest entry goes (a miss costs one recomputation). */
+const CACHE_LIMIT = 50_000;
+
 /**
  * What a person may do in an app of an org: the expansion of their grant's archetype under the
  * app's current schema version, plus the grant's extra capabilities that still exist there; for
  * the built-in `pylon` app, also what their org role implies. The one function behind both
  * `POST /token` and every RBAC route's capability check.
+ *
+ * Answers are cached per process, keyed by (org, app, person), with the org's capability version
+ * (storage/capability-versions.ts) read once per call: every change that can alter an answer bumps
+ * that version in its own transaction, so a change committed by any process is seen by the very
+ * next call on every process. The version is read before the answer is computed, so an answer is
+ * never stored under a version newer than the data it was computed from.
  */
 export class CapabilityResolver {
+  private readonly cache = new Map<string, { version: number; value: unknown }>();
+
   constructor(
     private readonly apps: AppStore,
     private readonly grants: GrantStore,
     private readonly schemas: SchemaStore,
     private readonly orgs: OrgStore,
+    /** Without it nothing is cached: every call reads the grants afresh. */
+    private readonly versions?: CapabilityVersions,
   ) {}
 
-  async resolve(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
-    return appId === PYLON_APP_ID ? this.pylon(orgId, subject) : this.app(orgId, appId, subject);
+  resolve(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
+    return this.cached(orgId, `caps\n${appId}\n${subject.emailHash}\n${subject.userId ?? ''}`, () =>
+      appId === PYLON_APP_ID ? this.pylon(orgId, subject) : this.app(orgId, appId, subject),
+    );
   }
 
-  /** Registered apps: one indexed read (the app with the subject's grant joined), then the cache. */
+  /** The pylon archetypes a subject holds in an org (membership and grant), for `whoami`. */
+  pylonArchetypes(orgId: string, subject: Subject): Promise<readonly string[]> {
+    return this.cached(orgId, `held\n${subject.emailHash}\n${subject.userId ?? ''}`, async () =>
+      Object.freeze((await this.pylonHoldings(orgId, subject)).archetypes),
+    );
+  }
+
+  /**
+   * A person's role in an org and the pylon archetype granted to their address (null: not counted,
+   * an unproven address), for `/me`'s standing: one version read when cached.
+   */
+  standing(orgId: string, userId: string, emailHash: string | null): Promise<OrgStanding> {
+    return this.cached(orgId, `standing\n${userId}\n${emailHash ?? ''}`, async () => {
+      const role = await this.orgs.roleOf(orgId, userId);
+      const grant = emailHash === null ? null : await this.grants.find(orgId, PYLON_APP_ID, emailHash);
+      return Object.freeze({ role, granted: Object.freeze(grant ? [grant.archetype] : []) });
+    });
+  }
+
+  private async cached<T>(orgId: string, key: string, compute: () => Promise<T>): Promise<T> {
+    if (this.versions === undefined) return compute();
+    const version = await this.versions.read(orgId);
+    const full = `${orgId}\n${key}`;
+    const hit = this.cache.get(full);
+    if (hit !== undefined && hit.version === version) return hit.value as T;
+    const value = await compute();
+    if (hit === undefined && this.cache.size >= CACHE_LIMIT) {
+      this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(full, { version, value });
+    return value;
+  }
+
+  /** Registered apps: one indexed read (the app with the subject's grant joined), then the schema. */
   private async app(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
     const access = await this.apps.accessFor(orgId, appId, subject.emailHash);
-    if (!access) return { kind: 'unknown_app' };
-    if (access.status !== 'active') return { kind: 'disabled' };
-    if (access.archetype === null || access.currentVersion === null) return { kind: 'ok', caps: [] };
+    if (!access) return UNKNOWN_APP;
+    if (access.status !== 'active') return DISABLED;
+    if (access.archetype === null || access.currentVersion === null) return NOTHING;
     const version = await this.schemas.load(orgId, appId, access.currentVersion);
-    if (!version) return { kind: 'ok', caps: [] };
+    if (!version) return NOTHING;
     const extra = access.capabilities.filter((cap) => version.capabilities.has(cap));
-    return { kind: 'ok', caps: union(version.archetypes.get(access.archetype) ?? [], extra) };
+    return ok(union(version.archetypes.get(access.archetype) ?? [], extra));
   }
 
   private async pylon(orgId: string, subject: Subject): Promise<CapabilityAnswer> {
     const held = await this.pylonHoldings(orgId, subject);
-    return {
-      kind: 'ok',
-      caps: union(...held.archetypes.map((name) => PYLON_EXPANSION.get(name) ?? []), held.extra),
-    };
-  }
-
-  /** The pylon archetypes a subject holds in an org (membership and grant), for `whoami`. */
-  async pylonArchetypes(orgId: string, subject: Subject): Promise<string[]> {
-    return (await this.pylonHoldings(orgId, subject)).archetypes;
+    return ok(union(...held.archetypes.map((name) => PYLON_EXPANSION.get(name) ?? []), held.extra));
   }
 
   private async pylonHoldings(
@@ -70,6 +118,15 @@ export class CapabilityResolver {
       extra: (grant?.capabilities ?? []).filter((cap) => PYLON_CAPABILITY_SET.has(cap)),
     };
   }
+}
+
+const UNKNOWN_APP: CapabilityAnswer = Object.freeze({ kind: 'unknown_app' });
+const DISABLED: CapabilityAnswer = Object.freeze({ kind: 'disabled' });
+const NOTHING: CapabilityAnswer = ok([]);
+
+/** Answers are shared by every request that hits the cache: frozen, so none can change another's. */
+function ok(caps: string[]): CapabilityAnswer {
+  return Object.freeze({ kind: 'ok', caps: Object.freeze(caps) });
 }
 
 function union(...lists: ReadonlyArray<readonly string[]>): string[] {

@@ -1,6 +1,7 @@
 import { hashEmail, PylonError } from '@pylon/core';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { Services } from '../../http/context.js';
+import { CapabilityVersions } from '../../storage/capability-versions.js';
 import type { OrgRole } from '../../storage/schema.js';
 import { OrgStore } from '../orgs/org-store.js';
 import { archetypeForRole } from '../orgs/policy.js';
@@ -64,18 +65,19 @@ export function deploymentAdmins(services: Services): DeploymentAdmins {
     grants,
     new SchemaStore(db),
     orgs,
+    new CapabilityVersions(db),
   );
   const orgId = services.config.orgId;
   return {
     async standing(auth) {
       if (auth.authMethod === 'admin_token') return { isAdmin: true, defaultOrgRole: null };
       if (auth.userId === null || auth.isGuest || auth.authMethod === 'anonymous') return NOBODY;
-      const role = await orgs.roleOf(orgId, auth.userId);
-      const byGrant =
-        auth.email !== null && auth.emailVerified
-          ? await capabilities.pylonArchetypes(orgId, { emailHash: hashEmail(auth.email), userId: null })
-          : [];
-      const held = [...byGrant, ...(role === null ? [] : [archetypeForRole(role)])];
+      const { role, granted } = await capabilities.standing(
+        orgId,
+        auth.userId,
+        auth.email !== null && auth.emailVerified ? hashEmail(auth.email) : null,
+      );
+      const held = [...granted, ...(role === null ? [] : [archetypeForRole(role)])];
       const scoped = (auth.apiKey?.scopes.length ?? 0) > 0;
       return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
     },

@@ -1,5 +1,6 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
+import { CapabilityVersions } from '../../storage/capability-versions.js';
 import type { FeatureDeps } from '../deps.js';
 import { appRoutes } from './app-routes.js';
 import { AppStore } from './app-store.js';
@@ -25,7 +26,7 @@ export function rbacFeature(services: Services, { orgs }: FeatureDeps): Feature 
     schemas,
     grants,
     orgs,
-    capabilities: new CapabilityResolver(apps, grants, schemas, orgs),
+    capabilities: new CapabilityResolver(apps, grants, schemas, orgs, new CapabilityVersions(db)),
   };
   return {
     rbacRoutes: [

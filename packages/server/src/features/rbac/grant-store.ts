@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { withCapabilityBump } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import { prepareQuery } from '../../storage/prepared-query.js';
 import type { GrantsTable } from '../../storage/schema.js';
@@ -57,19 +58,21 @@ export class GrantStore {
       granted_at: grant.grantedAt,
       granted_by: grant.grantedBy,
     };
-    await trx
-      .insertInto('grants')
-      .values(values)
-      .onConflict((oc) =>
-        oc.columns(['org_id', 'app_id', 'email_hash']).doUpdateSet({
-          email: (eb) => eb.fn.coalesce(eb.ref('excluded.email'), eb.ref('grants.email')),
-          archetype: values.archetype,
-          capabilities: values.capabilities,
-          granted_at: values.granted_at,
-          granted_by: values.granted_by,
-        }),
-      )
-      .execute();
+    await withCapabilityBump(trx, grant.orgId, (db) =>
+      db
+        .insertInto('grants')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['org_id', 'app_id', 'email_hash']).doUpdateSet({
+            email: (eb) => eb.fn.coalesce(eb.ref('excluded.email'), eb.ref('grants.email')),
+            archetype: values.archetype,
+            capabilities: values.capabilities,
+            granted_at: values.granted_at,
+            granted_by: values.granted_by,
+          }),
+        )
+        .execute(),
+    );
   }
 
   async find(orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
@@ -99,13 +102,15 @@ export class GrantStore {
 
   /** Remove one grant; the revoked grant (its email, where known, names it in the audit), or null. */
   async revoke(trx: DB, orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
-    const row = await trx
-      .deleteFrom('grants')
-      .where('org_id', '=', orgId)
-      .where('app_id', '=', appId)
-      .where('email_hash', '=', emailHash)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .deleteFrom('grants')
+        .where('org_id', '=', orgId)
+        .where('app_id', '=', appId)
+        .where('email_hash', '=', emailHash)
+        .returningAll()
+        .executeTakeFirst(),
+    );
     return row ? toGrant(row) : null;
   }
 
@@ -116,9 +121,11 @@ export class GrantStore {
     appId: string,
     kept: readonly string[],
   ): Promise<Grant[]> {
-    let query = trx.deleteFrom('grants').where('org_id', '=', orgId).where('app_id', '=', appId);
-    if (kept.length > 0) query = query.where('archetype', 'not in', [...kept]);
-    const rows = await query.returningAll().execute();
+    const rows = await withCapabilityBump(trx, orgId, (db) => {
+      let query = db.deleteFrom('grants').where('org_id', '=', orgId).where('app_id', '=', appId);
+      if (kept.length > 0) query = query.where('archetype', 'not in', [...kept]);
+      return query.returningAll().execute();
+    });
     return rows.map(toGrant);
   }
 }

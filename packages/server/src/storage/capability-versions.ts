@@ -1,0 +1,52 @@
+import type { DB } from './database.js';
+import { prepareQuery } from './prepared-query.js';
+
+/** The counter bumped by changes that reach every org at once (a user disabled or deleted). */
+export const EVERY_ORG = '*';
+
+/**
+ * Run `change` and bump the org's capability version in the same transaction (the caller's, or
+ * one opened here), so no process can see the change without the new version or the reverse.
+ * Every store method that can alter what someone holds goes through this, once each.
+ */
+export async function withCapabilityBump<T>(
+  db: DB,
+  orgId: string,
+  change: (trx: DB) => Promise<T>,
+): Promise<T> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => withCapabilityBump(trx, orgId, change));
+  const result = await change(db);
+  await db
+    .insertInto('capability_versions')
+    .values({ org_id: orgId, version: 1 })
+    .onConflict((oc) =>
+      oc
+        .column('org_id')
+        .doUpdateSet((eb) => ({ version: eb(eb.ref('capability_versions.version'), '+', 1) })),
+    )
+    .execute();
+  return result;
+}
+
+/**
+ * The one read a cached capability answer costs: the sum of the org's counter and the
+ * deployment's, compiled once (two primary-key probes in one statement). Both only grow, so the
+ * sum changes with every bump of either and never returns to a value seen before.
+ */
+export class CapabilityVersions {
+  private readonly readQuery;
+
+  constructor(private readonly db: DB) {
+    this.readQuery = prepareQuery<{ version: number | string | null }, 'orgId' | 'everyOrg'>((value) =>
+      db
+        .selectFrom('capability_versions')
+        .select((eb) => eb.fn.sum<number | string | null>('version').as('version'))
+        .where('org_id', 'in', [value('orgId'), value('everyOrg')]),
+    );
+  }
+
+  async read(orgId: string, db: DB = this.db): Promise<number> {
+    const row = (await db.executeQuery(this.readQuery({ orgId, everyOrg: EVERY_ORG }))).rows[0];
+    return Number(row?.version ?? 0);
+  }
+}
