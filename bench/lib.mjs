@@ -1,47 +1,144 @@
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Start the hello-world baseline in its own process; resolves to its base URL. */
-export function startBaseline() {
+/**
+ * Where each side runs. With two cores or more and `taskset` present, the servers get core 0 and
+ * this process (the load generator, autocannon) core 1, so they do not fight over one core; a
+ * server started with `cpus: 'all'` (the workers case) may use every core. Null: no pinning.
+ */
+/** Cores this machine offers, read before this process pins itself to one. */
+export const CORES = availableParallelism();
+export const PINNING =
+  CORES >= 2 && commandExists('taskset') ? { server: '0', load: '1', all: `0-${CORES - 1}` } : null;
+
+function commandExists(name) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pin this process (the load generator) to its core; no-op without pinning. */
+export function pinLoadGenerator() {
+  if (PINNING) execFileSync('taskset', ['-p', '-c', PINNING.load, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** `node file` (with an IPC channel), pinned to `cpus` when pinning is on. */
+function nodeProcess(args, { cpus = 'server', env, stdio = ['ignore', 'ignore', 'ignore', 'ipc'] } = {}) {
+  const list = PINNING ? (cpus === 'all' ? PINNING.all : PINNING.server) : null;
+  return list
+    ? spawn('taskset', ['-c', list, process.execPath, ...args], { env, stdio })
+    : spawn(process.execPath, args, { env, stdio });
+}
+
+/** A peer server from bench/servers that sends `{ port }` once it listens. */
+export function startPeer(file) {
   return new Promise((resolve, reject) => {
-    const child = fork(join(root, 'bench/servers/hello.mjs'), { stdio: 'ignore' });
-    child.once('message', ({ port }) =>
-      resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }),
+    const child = nodeProcess([join(root, 'bench/servers', file)], { env: process.env });
+    child.once('message', (message) =>
+      resolve({
+        ...message,
+        url: `http://127.0.0.1:${message.port}`,
+        pid: child.pid,
+        stop: () => child.kill('SIGTERM'),
+      }),
     );
+    child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before listening`)));
     child.once('error', reject);
   });
 }
 
-/** Start the built Pylon server on a fresh SQLite database in its own process. */
-export function startPylon(env = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'pylon-bench-'));
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [join(root, 'packages/server/dist/bin/pylon-server.js'), 'serve'], {
-    env: {
-      PATH: process.env.PATH,
-      PYLON_PORT: String(port),
-      PYLON_HOST: '127.0.0.1',
-      PYLON_DATABASE_URL: `sqlite:${join(dir, 'pylon.db')}`,
-      PYLON_DATA_DIR: dir,
-      PYLON_LOG_LEVEL: 'warn',
-      ...env,
+/** Start the hello-world baseline in its own process; resolves to its base URL. */
+export const startBaseline = () => startPeer('hello.mjs');
+
+/** A scratch PostgreSQL database, created now and dropped by `drop()`. */
+export async function scratchPostgres() {
+  const name = `pylon_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
     },
-    stdio: 'ignore',
-  });
+  };
+}
+
+/**
+ * Start the built Pylon server in its own process: on a fresh SQLite database (`db: 'sqlite'`),
+ * an existing SQLite file (`sqliteFile`), a fresh PostgreSQL database (`db: 'postgres'`) or an
+ * existing one (`postgresURL`); `workers` > 1 runs `serve --workers N` on every core.
+ */
+export async function startPylon({ db = 'sqlite', workers = 1, env = {}, sqliteFile, postgresURL } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pylon-bench-'));
+  const scratch = db === 'postgres' && !postgresURL ? await scratchPostgres() : null;
+  const databaseURL =
+    db === 'postgres' ? (postgresURL ?? scratch.url) : `sqlite:${sqliteFile ?? join(dir, 'pylon.db')}`;
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const child = nodeProcess(
+    [join(root, 'packages/server/dist/bin/pylon-server.js'), 'serve', '--workers', String(workers)],
+    {
+      cpus: workers > 1 ? 'all' : 'server',
+      env: {
+        PATH: process.env.PATH,
+        PYLON_PORT: String(port),
+        PYLON_HOST: '127.0.0.1',
+        PYLON_DATABASE_URL: databaseURL,
+        PYLON_DATA_DIR: dir,
+        PYLON_SECRET: 'be'.repeat(32),
+        PYLON_LOG_LEVEL: 'warn',
+        PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000000',
+        PYLON_DISABLE_HIBP: '1',
+        ...env,
+      },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
-  return waitUntilReady(url).then(() => ({ url, dir, stop: () => child.kill('SIGTERM') }));
+  if (workers > 1) {
+    await new Promise((resolve, reject) => {
+      child.on('message', (message) => message?.pylon === 'listening' && resolve());
+      child.once('exit', (code) => reject(new Error(`pylon-server exited (${code}) before listening`)));
+    });
+  } else {
+    await waitUntilReady(url);
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    url,
+    dir,
+    db,
+    databaseURL,
+    sqliteFile: db === 'sqlite' ? databaseURL.slice('sqlite:'.length) : null,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await scratch?.drop();
+    },
+  };
 }
 
 async function waitUntilReady(url) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${url}/ready`)).ok) return;
     } catch {}
@@ -50,14 +147,43 @@ async function waitUntilReady(url) {
   throw new Error(`server at ${url} never became ready`);
 }
 
-/** Requests per second against one URL (loopback only), after a short warm-up. */
+/** Raw Argon2id verifications per second at Pylon's parameters, pinned where the server runs. */
+export function argon2Rate() {
+  return new Promise((resolve, reject) => {
+    const child = nodeProcess(
+      [join(root, 'bench/servers/argon2-rate.mjs'), String(DURATION_SECONDS), String(CONNECTIONS)],
+      {
+        env: process.env,
+      },
+    );
+    child.once('message', ({ rate }) => resolve(rate));
+    child.once('exit', (code) => code !== 0 && reject(new Error(`argon2-rate exited (${code})`)));
+  });
+}
+
+/** Resident set size of a process and its children (a cluster's workers), in MiB (Linux /proc). */
+export function rssMiB(pid) {
+  const read = (id) => {
+    const status = readFileSync(`/proc/${id}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  };
+  let total = read(pid);
+  const children = `/proc/${pid}/task/${pid}/children`;
+  if (existsSync(children)) {
+    for (const child of readFileSync(children, 'utf8').split(' ').filter(Boolean))
+      total += rssMiB(Number(child));
+  }
+  return total;
+}
+
+/** Requests per second and latency against one URL (loopback only), after a short warm-up. */
 export async function measure(url, options = {}) {
   await autocannon({ url, connections: CONNECTIONS, duration: 1, ...options });
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
-  return { rps: result.requests.average, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
 }
 
 export function report(name, baseline, subject) {
