@@ -3,6 +3,7 @@ import type { Services } from '../http/context.js';
 import type { FeatureFactory } from '../http/feature.js';
 import { accountFeature } from './account/feature.js';
 import { apiKeysFeature } from './api-keys/feature.js';
+import { consoleFeature } from './console/feature.js';
 import { createFeatureDeps, type FeatureDeps, type PeerFeature } from './deps.js';
 import { deviceFeature } from './device/feature.js';
 import { externalJWTFeature } from './external-jwt/feature.js';
@@ -43,6 +44,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   deviceFeature,
   pagesFeature,
   rbacFeature,
+  consoleFeature,
 ];
 
 /**

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { PylonError } from '@pylon/core';
+import { defineRoute } from '../../http/route-table.js';
+
+/** The console's stylesheet: wide tables and forms, readable on a phone, light and dark. */
+const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:#2f5bea;--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647;--del:#fde7e5;--add:#e3f6ec}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a21;--text:#e8eaf0;--muted:#9aa1b2;--accent:#6d8cff;--accent-text:#0f1115;--border:#2a2f3a;--danger:#ff7a6e;--ok:#4cd49a;--del:#3a1a18;--add:#12311f}}
+*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+a{color:var(--accent)}a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:var(--card);padding:8px}
+header{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:12px 16px;border-bottom:1px solid var(--border);background:var(--card)}
+header .brand{font-weight:700;letter-spacing:.08em;text-transform:uppercase;font-size:12px;color:var(--muted)}
+nav ul{display:flex;flex-wrap:wrap;gap:4px 14px;list-style:none;margin:0;padding:0}
+nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--text)}
+main{max-width:1100px;margin:0 auto;padding:16px}
+section{background:var(--card);border:1px solid var(--border);border-radius:12px;padding:16px 20px;margin:0 0 16px}
+h1{font-size:24px;margin:8px 0 16px}h2{font-size:18px;margin:0 0 12px}p{margin:0 0 12px}.muted{color:var(--muted)}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}th{font-size:13px;color:var(--muted)}
+form.inline{display:inline}form.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 12px;align-items:end}
+label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
+input,select{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
+button{padding:8px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font:600 15px/1.4 inherit;font-family:inherit;cursor:pointer}
+button.secondary{background:transparent;color:var(--text);border:1px solid var(--border)}button.danger{background:var(--danger);color:var(--accent-text)}
+.notice{border-left:4px solid var(--ok);padding:8px 12px;background:var(--card);margin:0 0 16px}.error{border-left:4px solid var(--danger);padding:8px 12px;background:var(--card);margin:0 0 16px;color:var(--danger);font-weight:600}
+code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+.diff{display:grid;grid-template-columns:1fr 1fr;gap:12px}@media (max-width:600px){.diff{grid-template-columns:1fr}}
+.diff ul{list-style:none;padding:0;margin:0}.diff li{padding:2px 6px;border-radius:4px}.removed{background:var(--del)}.added{background:var(--add)}
+.live{font-size:13px;color:var(--muted)}
+`;
+
+/**
+ * The live tail's script: progressive enhancement of the audit page. Without it the page pages
+ * through the log; with it, an EventSource on the page's `data-stream` URL appends each new entry.
+ */
+const SCRIPT = `(function(){var list=document.getElementById('audit-rows');var status=document.getElementById('live-status');
+if(!list||!window.EventSource)return;var url=list.getAttribute('data-stream');if(!url)return;
+var source=new EventSource(url);source.addEventListener('open',function(){if(status)status.textContent='Live: new entries appear as they happen.';});
+source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';
+[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):''].forEach(function(text){var cell=document.createElement('td');cell.textContent=text;row.appendChild(cell);});
+list.appendChild(row);});
+source.addEventListener('error',function(){if(status)status.textContent='Live tail disconnected; reload to reconnect.';});})();
+`;
+
+const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** Content-addressed names: a changed file gets a new URL, so each may be cached for a year. */
+export const CONSOLE_CSS_PATH = `/console/assets/console.${hashOf(STYLESHEET)}.css`;
+export const CONSOLE_JS_PATH = `/console/assets/console.${hashOf(SCRIPT)}.js`;
+
+const FILES = new Map([
+  [CONSOLE_CSS_PATH.split('/').at(-1)!, { type: 'text/css; charset=utf-8', body: STYLESHEET }],
+  [CONSOLE_JS_PATH.split('/').at(-1)!, { type: 'text/javascript; charset=utf-8', body: SCRIPT }],
+]);
+
+export const consoleAssetRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/console/assets/:file',
+    summary:
+      'The admin console’s stylesheet and its one script (the audit live tail); each name carries its content hash',
+    tags: ['console'],
+    responses: {
+      200: { description: 'CSS or JavaScript, cacheable for a year' },
+      404: { description: 'not_found: no such file (an old hash)' },
+    },
+    handler: (c) => {
+      const file = FILES.get(c.req.param('file') ?? '');
+      if (!file) throw new PylonError('not_found', { message: 'No such console asset' });
+      c.header('Cache-Control', 'public, max-age=31536000, immutable');
+      c.header('Content-Type', file.type);
+      return c.body(file.body);
+    },
+  }),
+];

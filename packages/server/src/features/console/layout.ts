@@ -1,0 +1,106 @@
+import { PylonError } from '@pylon/core';
+import type { AppContext } from '../../http/context.js';
+import { html, type SafeHTML } from '../../pages/html.js';
+import { CONSOLE_CSS_PATH, CONSOLE_JS_PATH } from './assets.js';
+
+/**
+ * The console's CSP: scripts and styles from our origin only (no inline script or style, no
+ * eval), EventSource only to us, forms only to us, never framed.
+ */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Where in the console a page is, for the navigation. */
+export interface ConsolePlace {
+  org?: { id: string; name: string };
+  section: 'orgs' | 'members' | 'apps' | 'audit' | 'deployment';
+}
+
+export interface ConsolePage {
+  title: string;
+  place: ConsolePlace;
+  body: SafeHTML;
+  notice?: string | SafeHTML | undefined;
+  error?: string | undefined;
+  /** Load the live-tail script (the audit page). */
+  script?: boolean;
+  status?: number;
+}
+
+const link = (href: string, label: string, current: boolean) =>
+  html`<li><a href="${href}"${current ? html` aria-current="page"` : ''}>${label}</a></li>`;
+
+export function orgPath(orgId: string, rest = ''): string {
+  return `/console/orgs/${encodeURIComponent(orgId)}${rest}`;
+}
+
+/** A console page: the header and navigation, one `main`, the notice or error, then the body. */
+export function renderConsole(c: AppContext, input: ConsolePage): Response {
+  const { org, section } = input.place;
+  const nav = html`<nav aria-label="Console"><ul>
+${link('/console', 'Organisations', section === 'orgs')}
+${org ? [link(orgPath(org.id), 'Members', section === 'members'), link(orgPath(org.id, '/apps'), 'Apps and grants', section === 'apps'), link(orgPath(org.id, '/audit'), 'Audit log', section === 'audit')] : ''}
+</ul></nav>`;
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${input.title} · Pylon console</title>
+<link rel="stylesheet" href="${CONSOLE_CSS_PATH}">
+${input.script ? html`<script src="${CONSOLE_JS_PATH}" defer></script>` : ''}
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header><span class="brand">Pylon console${org ? html` · ${org.name}` : ''}</span>${nav}</header>
+<main id="main">
+<h1>${input.title}</h1>
+${input.notice ? html`<div class="notice" role="status">${input.notice}</div>` : ''}
+${input.error ? html`<div class="error" role="alert">${input.error}</div>` : ''}
+${input.body}
+</main>
+</body>
+</html>
+`;
+  c.header('Content-Security-Policy', CONSOLE_CSP);
+  c.header('Referrer-Policy', 'same-origin');
+  c.header('Cache-Control', 'no-store');
+  return c.html(page.value, (input.status ?? 200) as 200);
+}
+
+/** A refusal as a page: the API's own message under the API's own status. */
+export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePlace): Response {
+  const signedOut = error.status === 401;
+  return renderConsole(c, {
+    title: signedOut ? 'Sign in' : 'Not allowed',
+    place,
+    status: error.status,
+    error: `${error.message} (${error.code})`,
+    body: signedOut
+      ? html`<section><p>The console needs a signed-in session.</p><p><a href="/login?return_to=${encodeURIComponent(c.req.path)}">Sign in</a></p></section>`
+      : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
+  });
+}
+
+/** Run a page; a PylonError from the API it calls becomes a refusal page, anything else propagates. */
+export async function guarded(
+  c: AppContext,
+  place: ConsolePlace,
+  run: () => Promise<Response>,
+): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PylonError) return renderRefusal(c, error, place);
+    throw error;
+  }
+}
+
+export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
+
+/** A date (ms since the epoch) as ISO 8601 UTC, readable and unambiguous. */
+export const when = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSS_PATH, CONSOLE_JS_PATH } from '../../src/features/console/assets.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const OWNER = 'owner@example.com';
+const MEMBER = 'member@example.com';
+
+/**
+ * The console's server-side guarantees, in process on each database: every page that shows data
+ * refuses a member without the capability (the API's own check), every form refuses a post without
+ * the page's CSRF token or from another origin, and what people typed is escaped.
+ */
+describe.each(testDatabases)('admin console on $kind', (database) => {
+  let t: TestServer;
+  let origin: string;
+  let owner: string;
+  let member: string;
+
+  const json = async (path: string, body: unknown, token?: string) => {
+    const response = await t.request(`/api/auth${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as Record<string, string>;
+  };
+  const signIn = async (email: string) => {
+    t.clock.advance(61_000);
+    const sent = await json('/magic/send', { email });
+    return (await json('/magic/verify', { email, code: sent.dev_code })).token!;
+  };
+  /** A browser's GET: the session cookie, and the CSRF cookie when the page set one. */
+  const page = async (path: string, session?: string, csrfCookie?: string) => {
+    const cookies = [
+      session ? `pylon_session=${session}` : '',
+      csrfCookie ? `pylon_console_csrf=${csrfCookie}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const response = await t.request(path, { headers: cookies ? { cookie: cookies } : {} });
+    return { status: response.status, text: await response.text(), headers: response.headers };
+  };
+  /** A page's CSRF token: its cookie and the hidden field it put in the forms. */
+  const csrfOf = async (path: string, session: string) => {
+    const shown = await page(path, session);
+    const cookie = /pylon_console_csrf=([^;]+)/.exec(shown.headers.get('set-cookie') ?? '')![1]!;
+    expect(shown.text).toContain(`name="csrf" value="${cookie}"`);
+    return cookie;
+  };
+  const post = async (
+    path: string,
+    session: string,
+    fields: Record<string, string>,
+    options: { csrfCookie?: string; origin?: string } = {},
+  ) => {
+    const response = await t.request(path, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: options.origin ?? origin,
+        cookie: `pylon_session=${session}${options.csrfCookie ? `; pylon_console_csrf=${options.csrfCookie}` : ''}`,
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const apps = async () => {
+    const response = await t.request('/o/acme/apps', { headers: { authorization: `Bearer ${owner}` } });
+    return ((await response.json()) as { apps: Array<{ app_id: string }> }).apps.map((app) => app.app_id);
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(database);
+    origin = t.server.services.config.publicURL;
+    owner = await signIn(OWNER);
+    await json('/orgs', { name: 'Acme <Notes>', id: 'acme' }, owner);
+    member = await signIn(MEMBER);
+    const invite = await json('/orgs/acme/invites', { email: MEMBER, role: 'member' }, owner);
+    await json(`/invites/${invite.token}/accept`, {}, member);
+  });
+  afterAll(() => t?.close());
+
+  it('sends a signed-out visitor to sign in, and serves pages under a strict CSP', async () => {
+    const signedOut = await page('/console');
+    expect(signedOut.status).toBe(401);
+    expect(signedOut.text).toContain('href="/login?return_to=%2Fconsole"');
+    const home = await page('/console', owner);
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    expect(home.headers.get('cache-control')).toBe('no-store');
+    // The org's name is what its creator typed: shown escaped, never as markup.
+    expect(home.text).toContain('Acme &lt;Notes&gt;');
+    expect(home.text).not.toContain('<Notes>');
+    expect(home.text).not.toMatch(/<script(?![^>]*src=)/);
+  });
+
+  it('refuses a member the pages whose API needs a capability they lack', async () => {
+    for (const path of ['/console/orgs/acme/apps', '/console/orgs/acme/audit']) {
+      const shown = await page(path, member);
+      expect(shown.status, path).toBe(403);
+      expect(shown.text, path).toContain('(insufficient_capability)');
+      expect(shown.text, path).not.toContain(OWNER);
+    }
+    const stream = await t.request('/console/orgs/acme/audit/stream', {
+      headers: { cookie: `pylon_session=${member}` },
+    });
+    expect(stream.status).toBe(403);
+    expect(await stream.json()).toMatchObject({ error: 'insufficient_capability' });
+    // A member may see the members list (as GET /api/auth/orgs/:id/members allows), not the invites.
+    const members = await page('/console/orgs/acme', member);
+    expect(members.status).toBe(200);
+    expect(members.text).not.toContain('Send invite');
+    // Someone outside the org sees nothing of it (the orgs API does not even say it exists).
+    const stranger = await signIn('stranger@example.com');
+    const outside = await page('/console/orgs/acme', stranger);
+    expect(outside.status).toBe(404);
+    expect(outside.text).not.toContain('Acme');
+    expect((await page('/console/orgs/acme/apps', stranger)).status).toBe(403);
+    expect((await page('/console/orgs/nope/apps', owner)).status).toBe(404);
+  });
+
+  it('refuses a member’s form post with the API’s answer, and changes nothing', async () => {
+    const csrf = await csrfOf('/console', member);
+    const refused = await post(
+      '/console/orgs/acme/apps',
+      member,
+      { csrf, name: 'sneaky', owner: MEMBER },
+      { csrfCookie: csrf },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('(insufficient_capability)');
+    expect(await apps()).not.toContain('sneaky');
+  });
+
+  it('refuses a form post without the page’s CSRF token, with a wrong one, or from another origin', async () => {
+    const csrf = await csrfOf('/console/orgs/acme/apps', owner);
+    const fields = { name: 'notes', owner: OWNER };
+    const missing = await post('/console/orgs/acme/apps', owner, fields, { csrfCookie: csrf });
+    expect(missing.status).toBe(403);
+    expect(missing.text).toContain('sent from another site; nothing was changed');
+    const wrong = await post(
+      '/console/orgs/acme/apps',
+      owner,
+      { ...fields, csrf: `${csrf.slice(0, -1)}A` },
+      { csrfCookie: csrf },
+    );
+    expect(wrong.status).toBe(403);
+    const noCookie = await post('/console/orgs/acme/apps', owner, { ...fields, csrf });
+    expect(noCookie.status).toBe(403);
+    const crossSite = await post(
+      '/console/orgs/acme/apps',
+      owner,
+      { ...fields, csrf },
+      { csrfCookie: csrf, origin: 'https://evil.example' },
+    );
+    expect(crossSite.status).toBe(403);
+    expect(await apps()).not.toContain('notes');
+
+    const registered = await post(
+      '/console/orgs/acme/apps',
+      owner,
+      { ...fields, csrf },
+      { csrfCookie: csrf },
+    );
+    expect(registered.status).toBe(200);
+    expect(registered.text).toMatch(/<code class="secret" id="app-token">pyat_[^<]+<\/code>/);
+    expect(await apps()).toContain('notes');
+    // The API's validation answers through the page: a name that is no slug.
+    const invalid = await post(
+      '/console/orgs/acme/apps',
+      owner,
+      { csrf, name: 'Not A Slug', owner: OWNER },
+      { csrfCookie: csrf },
+    );
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain('(invalid_app_id)');
+  });
+
+  it('pages and filters the audit log without script', async () => {
+    const all = await page('/console/orgs/acme/audit', owner);
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('org.invite_accepted');
+    expect(all.text).toContain(`src="${CONSOLE_JS_PATH}"`);
+    const filtered = await page('/console/orgs/acme/audit?action=org.invite_sent', owner);
+    expect(filtered.text).toContain('org.invite_sent');
+    expect(filtered.text).not.toContain('org.invite_accepted');
+    const byActor = await page(`/console/orgs/acme/audit?actor=${encodeURIComponent(MEMBER)}`, owner);
+    expect(byActor.text).toContain('org.invite_accepted');
+    expect(byActor.text).not.toContain('org.invite_sent');
+    // A time range that ended before anything happened shows nothing, and no live tail.
+    const before = await page('/console/orgs/acme/audit?until=2000-01-01T00:00', owner);
+    expect(before.text).not.toContain('org.invite_sent');
+    expect(before.text).toContain('data-stream=""');
+    expect((await page('/console/orgs/acme/audit?from=yesterday', owner)).status).toBe(400);
+    expect((await page('/console/orgs/acme/audit?cursor=bm9wZQ', owner)).status).toBe(400);
+  });
+
+  it('serves its stylesheet and script under their hashed names only', async () => {
+    const css = await t.request(CONSOLE_CSS_PATH);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    expect(css.headers.get('cache-control')).toContain('immutable');
+    const js = await t.request(CONSOLE_JS_PATH);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect(await js.text()).toContain('EventSource');
+    expect((await t.request('/console/assets/console.0000000000000000.js')).status).toBe(404);
+  });
+});
