@@ -19,6 +19,8 @@ import { orgHostRouting } from './http/org-hosts.js';
 import { type AnyRoute, mountRoutes, type RouteGroup } from './http/route-table.js';
 import type { Logger } from './logger.js';
 import { createConsoleMailer, type Mailer } from './mail/mailer.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { observeStorage, requestMetrics } from './metrics/request-metrics.js';
 import { browserNotFound, wantsHTML } from './pages/not-found-page.js';
 import { KeyRing } from './signing/signing-keys.js';
 import type { Storage } from './storage/database.js';
@@ -32,6 +34,8 @@ export interface ServerDeps {
   random?: Random;
   mailer?: Mailer;
   fetch?: typeof fetch;
+  /** Prometheus metrics; by default a registry of this server's own. */
+  metrics?: Metrics;
 }
 
 export type { Feature, FeatureFactory } from './http/feature.js';
@@ -67,6 +71,8 @@ export function createServer(
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? pooledSecureRandom();
   const sealer = createSealer(config.secret, random);
+  const metrics = deps.metrics ?? createMetrics();
+  observeStorage(deps.storage, metrics);
   const services: Services = {
     config,
     storage: deps.storage,
@@ -86,12 +92,15 @@ export function createServer(
         tokenTTLSeconds: Math.max(DEFAULTS.scopedTokenTTLSeconds, config.jwtMinting.lifetimeSeconds),
         skewSeconds: 60,
       },
+      onSign: () => metrics.tokenMinted(),
     }),
     orgs: new OrgDirectory(deps.storage, clock),
     resolvers: [adminTokenResolver(config.adminToken, config.orgId)],
     onClose: [],
     background: new BackgroundWork(),
+    metrics,
   };
+  if (deps.metrics === undefined) services.onClose.push(async () => metrics.close());
   const features: Feature[] = factories.map((factory) => factory(services));
   services.resolvers.push(...features.flatMap((f) => f.resolvers ?? []));
   services.onClose.push(...features.flatMap((f) => f.onClose ?? []));
@@ -104,6 +113,7 @@ export function createServer(
 
   const app = new Hono<AppEnv>();
   app.use('*', requestId(random));
+  app.use('*', requestMetrics(metrics));
   app.use('*', async (c, next) => {
     c.set('surface', c.req.path === '/api/auth' || c.req.path.startsWith('/api/auth/') ? 'auth' : 'rbac');
     c.set('orgId', config.orgId);

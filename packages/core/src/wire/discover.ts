@@ -22,6 +22,8 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'not_ready']),
   database: z.enum(['ok', 'unreachable']),
+  /** `pending`: the database lacks a migration this build has; `running`: a migrator holds the lock. */
+  migrations: z.enum(['ok', 'pending', 'running', 'unknown']),
   signing_key: z.enum(['ok', 'missing']),
 });
 export type ReadyResponse = z.infer<typeof ReadyResponse>;

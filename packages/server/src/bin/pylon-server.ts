@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
+import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/command.js';
 import { openMigratedStorage, resolveSecret, StartupError } from '../boot.js';
 import { runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
@@ -10,6 +11,7 @@ import { features } from '../features/index.js';
 import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
 import { chooseLogFormat, createLogger, type Logger, prettyDestination } from '../logger.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
+import { listenForMetrics } from '../metrics/metrics-listener.js';
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
 
@@ -18,6 +20,7 @@ const USAGE = `usage: pylon-server [serve] [--workers N]
                                  (default: every core in production, 1 in development)
        pylon-server migrate      apply database migrations and exit
        pylon-server keys rotate  publish a new signing key; it signs after ${DEFAULTS.keySetMaxAgeSeconds}s
+${BACKUP_USAGE}
 Configuration comes from PYLON_* environment variables (see docs/CONFIGURATION.md).`;
 
 /**
@@ -44,6 +47,7 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const server = createServer(config, { storage, logger, mailer }, features(config));
   await server.prepare();
   const listening = await listen(server.fetch, config.port, config.host);
+  const metricsListening = await listenForMetrics(server.services.metrics, config, logger);
   // In a cluster every worker says it listens; only the first one repeats the start-up hints.
   const first = !cluster.isWorker || cluster.worker?.id === 1;
   logger.info(`Pylon ${config.env} server listening on ${listening.url} (public URL ${config.publicURL})`);
@@ -62,6 +66,7 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
     stopping = true;
     logger.info(`${signal}: finishing in-flight requests (up to ${config.shutdownGraceMs} ms)`);
     await listening.close(config.shutdownGraceMs);
+    await metricsListening?.close(0);
     await server.close();
     await storage.close();
     logger.info('stopped');
@@ -144,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   try {
+    if (isBackupCommand(argv)) return await runBackupCommand(argv, config, logger);
     switch (command) {
       case 'serve':
         if (workers > 1 && cluster.isPrimary) return await servePrimary(config, logger, workers);

@@ -6,6 +6,7 @@ import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
 import { type JWTMintingConfig, parseJWTMinting } from './parse-jwt-minting.js';
+import { type MetricsConfig, parseMetrics } from './parse-metrics.js';
 import {
   checkRedirectAliases,
   type OAuthProviderConfig,
@@ -33,6 +34,7 @@ export type { CaptchaConfig, CaptchaProvider } from './parse-account-protection.
 export type { Brand } from './parse-branding.js';
 export type { DatabaseConfig } from './parse-database.js';
 export type { JWTIssuerConfig } from './parse-jwt-issuers.js';
+export type { MetricsConfig } from './parse-metrics.js';
 export type { OAuthProviderConfig } from './parse-oauth-providers.js';
 export { RATE_LIMIT_VARIABLES, type RateLimits } from './parse-rate-limits.js';
 export { isLoopbackHost } from './parse-values.js';
@@ -85,6 +87,8 @@ export interface Config {
   readonly hibpURL: string | null;
   /** Captcha on sign-up, magic send and reset request (PYLON_CAPTCHA_*); null when off. */
   readonly captcha: CaptchaConfig | null;
+  /** PYLON_METRICS_*: who may read `/metrics`, and on which port. */
+  readonly metrics: MetricsConfig;
   /** PYLON_BRAND_*: the product name, logo and accent colour of the hosted pages and emails. */
   readonly brand: Brand;
 }
@@ -289,6 +293,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
     hibpURL: parseHIBP(env, pylonEnv, errors),
     captcha: parseCaptcha(env, pylonEnv, errors),
+    metrics: parseMetrics(env, pylonEnv, port, errors),
     brand: parseBranding(env, pylonEnv, errors),
   };
   errors.throwIfAny();

@@ -6,6 +6,7 @@ import type { Random } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing } from '../signing/signing-keys.js';
 import type { Storage } from '../storage/database.js';
 import type { AuthContext, CallerResolver } from './auth-context.js';
@@ -45,6 +46,8 @@ export interface Services {
   onClose: Array<() => Promise<void>>;
   /** Work off the request path; `PylonServer.idle()` and `close()` wait for it. */
   background: BackgroundWork;
+  /** Prometheus metrics (`/metrics`): request, sign-in, token and database figures. */
+  metrics: Metrics;
 }
 
 export type Surface = 'auth' | 'rbac';

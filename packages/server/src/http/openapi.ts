@@ -101,6 +101,7 @@ export function buildOpenAPIDocument(
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pylon_session' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'PYLON_ADMIN_TOKEN' },
         appToken: { type: 'apiKey', in: 'header', name: 'X-Pylon-App-Token' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'PYLON_METRICS_TOKEN' },
       },
     },
   };

@@ -8,6 +8,11 @@ const INT8_OID = 20;
  * per pool, not through pg's global type registry, so no module-level state changes.
  */
 export function createPostgresDialect(url: string, maxConnections = 10): PostgresDialect {
+  return new PostgresDialect({ pool: createPostgresPool(url, maxConnections) });
+}
+
+/** The pool behind createPostgresDialect, for callers that also read its statistics. */
+export function createPostgresPool(url: string, maxConnections = 10): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
@@ -21,7 +26,7 @@ export function createPostgresDialect(url: string, maxConnections = 10): Postgre
   // An idle client can be cut off by the server (restart, failover, admin command). pg emits that
   // on the pool; unhandled it would crash the process, and the pool already replaces the client.
   pool.on('error', () => {});
-  return new PostgresDialect({ pool });
+  return pool;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface KeyRingOptions {
   policy: KeySchedulePolicy;
   /** How long the in-memory view is trusted before re-reading the (small) keys table. */
   refreshMs?: number;
+  /** Called once per signature (the tokens-minted metric). */
+  onSign?: () => void;
 }
 
 interface LoadedView {
@@ -128,6 +130,7 @@ export class KeyRing {
     if (!signing) throw new Error('no active signing key');
     // RFC 7515 §7.1 compact serialisation; the header is encoded once per key.
     const input = `${signing.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    this.options.onSign?.();
     return `${input}.${Buffer.from(signing.sign(Buffer.from(input))).toString('base64url')}`;
   }
 

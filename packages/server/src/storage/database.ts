@@ -1,6 +1,6 @@
-import { Kysely, type MigrationResultSet, Migrator, sql } from 'kysely';
+import { Kysely, type LogEvent, type MigrationResultSet, Migrator, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
-import { createPostgresDialect } from '../platform/postgres.js';
+import { createPostgresPool } from '../platform/postgres.js';
 import { createSqliteDialect } from '../platform/sqlite.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -15,6 +15,10 @@ export interface Storage {
   readonly description: string;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** Receive every query's duration and outcome (metrics); one listener, the last one set. */
+  observeQueries(listener: (event: LogEvent) => void): void;
+  /** The connection pool's state (PostgreSQL); null on SQLite, which has one connection. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
 }
 
 function describe(config: DatabaseConfig): string {
@@ -24,9 +28,11 @@ function describe(config: DatabaseConfig): string {
 }
 
 export function openStorage(config: DatabaseConfig): Storage {
+  const pool = config.kind === 'postgres' ? createPostgresPool(config.url) : null;
   const dialect =
-    config.kind === 'sqlite' ? createSqliteDialect(config.path) : createPostgresDialect(config.url);
-  const db = new Kysely<Database>({ dialect });
+    config.kind === 'sqlite' ? createSqliteDialect(config.path) : new PostgresDialect({ pool: pool! });
+  let listener: ((event: LogEvent) => void) | null = null;
+  const db = new Kysely<Database>({ dialect, log: (event) => listener?.(event) });
   let closed = false;
   return {
     db,
@@ -41,6 +47,11 @@ export function openStorage(config: DatabaseConfig): Storage {
         return false;
       }
     },
+    observeQueries(next) {
+      listener = next;
+    },
+    poolStats: () =>
+      pool === null ? null : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     async close() {
       if (closed) return;
       closed = true;

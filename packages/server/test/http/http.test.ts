@@ -80,6 +80,7 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     expect(await (await t.request('/ready')).json()).toEqual({
       status: 'ready',
       database: 'ok',
+      migrations: 'ok',
       signing_key: 'ok',
     });
   });
@@ -225,6 +226,7 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     expect(await response.json()).toEqual({
       status: 'not_ready',
       database: 'unreachable',
+      migrations: 'unknown',
       signing_key: 'missing',
     });
     await other.scratch.drop();

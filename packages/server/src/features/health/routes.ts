@@ -1,5 +1,8 @@
+import { PylonError } from '@pylon/core';
 import { HealthResponse, ReadyResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
+import { answerMetrics } from '../../metrics/metrics-endpoint.js';
+import { checkReadiness } from './readiness.js';
 
 export const healthRoutes = [
   defineRoute({
@@ -13,21 +16,34 @@ export const healthRoutes = [
   defineRoute({
     method: 'get',
     path: '/ready',
-    summary: 'Readiness: the database answers and a signing key is present',
+    summary: 'Readiness: the database answers, its migrations are all applied and a signing key is present',
     tags: ['operations'],
     responses: {
       200: { description: 'Ready to serve', schema: ReadyResponse },
       503: { description: 'Not ready', schema: ReadyResponse },
     },
-    handler: async (c, _input, { storage, keys }) => {
-      const databaseOK = await storage.ping();
-      const keyOK = databaseOK && (await keys.hasSigningKey().catch(() => false));
-      const body = {
-        status: databaseOK && keyOK ? ('ready' as const) : ('not_ready' as const),
-        database: databaseOK ? ('ok' as const) : ('unreachable' as const),
-        signing_key: keyOK ? ('ok' as const) : ('missing' as const),
-      };
+    handler: async (c, _input, services) => {
+      const body = await checkReadiness(services);
       return c.json(body, body.status === 'ready' ? 200 : 503);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format); PYLON_METRICS_TOKEN as a bearer token when set',
+    tags: ['operations'],
+    security: ['metricsToken'],
+    responses: {
+      200: { description: 'The metrics, `text/plain; version=0.0.4`' },
+      401: { description: 'unauthorized: PYLON_METRICS_TOKEN is set and was not sent' },
+      404: {
+        description:
+          'not_found: metrics are served on PYLON_METRICS_PORT instead, or this is production without PYLON_METRICS_TOKEN',
+      },
+    },
+    handler: async (c, _input, { config, metrics }) => {
+      if (!config.metrics.onMainPort) throw new PylonError('not_found', { message: 'No such route' });
+      return answerMetrics(metrics, config.metrics, c.req.header('authorization'));
     },
   }),
 ];

@@ -13,7 +13,12 @@ export async function magicCodeSignIn(
   input: { email: string; code: unknown },
 ): Promise<SignInOutcome> {
   const { email } = input;
-  await requireValidCode(identity, 'magic', email, input.code, identity.services.clock.now());
+  try {
+    await requireValidCode(identity, 'magic', email, input.code, identity.services.clock.now());
+  } catch (error) {
+    identity.services.metrics.signIn('magic_code', 'failed');
+    throw error;
+  }
   return signIn(identity, facts, {
     method: 'magic_code',
     prepare: async (trx, at) => {

@@ -121,6 +121,7 @@ export async function passwordSignIn(
       requestId: facts.requestId,
     });
     await recordFailure(identity, pairKey, email, now);
+    services.metrics.signIn('password', 'failed');
     throw INVALID_CREDENTIALS();
   }
   await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);

@@ -62,7 +62,7 @@ export async function signIn(
   const now = services.clock.now();
   const kind = input.kind ?? 'browser';
   const ttl = sessionTTLSeconds(services.config, kind);
-  return services.storage.db.transaction().execute(async (trx): Promise<SignInOutcome> => {
+  const outcome = await services.storage.db.transaction().execute(async (trx): Promise<SignInOutcome> => {
     const userId = await input.prepare(trx, now);
     // Only reachable with proof of the account (a code, a password): saying so is no oracle.
     if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
@@ -109,4 +109,6 @@ export async function signIn(
     });
     return { kind: 'signed_in', token, userId: session.userId, expiresAt: session.expiresAt };
   });
+  services.metrics.signIn(input.method, outcome.kind === 'signed_in' ? 'success' : 'mfa_required');
+  return outcome;
 }
