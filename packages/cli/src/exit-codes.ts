@@ -25,6 +25,8 @@ export const EXIT = {
   invalidSchemaSource: 11,
   /** `schema prepare --check` found the prepared file out of date. */
   schemaDrift: 12,
+  /** `audit verify` found a broken link in the org's audit hash chain. */
+  auditChainBroken: 13,
   /** Interrupted (Ctrl-C) while waiting; 128 + SIGINT, as shells report it. */
   interrupted: 130,
 } as const;

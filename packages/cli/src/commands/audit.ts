@@ -1,4 +1,5 @@
-import { AuditPage as AuditPageSchema } from '@pylon/core';
+import { writeFile } from 'node:fs/promises';
+import { AuditPage as AuditPageSchema, AuditVerifyReport } from '@pylon/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type AuditEntry, type AuditPage, AuditPosition } from '../audit/audit-position.js';
 import { parseSince } from '../audit/since.js';
@@ -62,6 +63,115 @@ export function registerAuditCommands(program: Command, context: CommandContext)
         ),
     ),
   ).action((options: TailOptions) => tail(context, options));
+  withJSONOption(
+    withOrgOptions(
+      audit
+        .command('verify')
+        .description("check the org's audit hash chain and signed checkpoints; exits 13 at a broken link")
+        .option(
+          '--from <seq>',
+          'start at this place in the chain (default: the first kept entry)',
+          parseFrom,
+        ),
+    ),
+  ).action((options: VerifyOptions) => verify(context, options));
+  withOrgOptions(
+    audit
+      .command('export')
+      .description("write the org's audit entries as JSON Lines, oldest first")
+      .option(
+        '--since <when>',
+        'from this time: ms since the epoch, ISO-8601, or back from now (15m, 2h, 7d)',
+      )
+      .option('--output <file>', 'write to this file (created; refused if it exists) instead of stdout'),
+  ).action((options: ExportOptions) => exportEntries(context, options));
+}
+
+interface VerifyOptions {
+  org?: string;
+  orgUrl?: string;
+  json?: boolean;
+  from?: number;
+}
+
+interface ExportOptions {
+  org?: string;
+  orgUrl?: string;
+  since?: string;
+  output?: string;
+}
+
+function parseFrom(value: string): number {
+  const from = Number(value);
+  if (!Number.isSafeInteger(from) || from < 1)
+    throw new InvalidArgumentError('a place in the chain, 1 or more');
+  return from;
+}
+
+async function verify(context: CommandContext, options: VerifyOptions): Promise<void> {
+  const { printer } = context;
+  const { client, session } = await context.connect(options);
+  const report = await client.call(
+    {
+      method: 'GET',
+      path: '/audit/verify',
+      bearer: session.token,
+      query: { from: options.from?.toString() },
+    },
+    AuditVerifyReport,
+  );
+  if (options.json) printer.json(report);
+  else if (report.ok) {
+    printer.raw(
+      `ok: ${report.checked} entries from ${report.from} to ${report.head.seq}, ${report.checkpoints} signed checkpoints` +
+        (report.pruned_through > 0 ? ` (entries up to ${report.pruned_through} pruned)` : '') +
+        '\n',
+    );
+  } else {
+    const broken = report.first_broken!;
+    printer.raw(
+      stripControlCharacters(
+        `broken at ${broken.seq ?? '(no place)'}${broken.id === null ? '' : ` (entry id ${broken.id})`}: ${broken.reason}`,
+      ) + '\n',
+    );
+  }
+  if (!report.ok) throw new CLIError(EXIT.auditChainBroken, 'the audit chain is broken');
+}
+
+/** Every entry from `since` (default: the first), page by page, one JSON object per line. */
+async function exportEntries(context: CommandContext, options: ExportOptions): Promise<void> {
+  const { environment, printer } = context;
+  let since = 0;
+  if (options.since !== undefined) {
+    const parsed = parseSince(options.since, environment.now());
+    if (parsed === undefined) {
+      throw new CLIError(EXIT.usage, `--since ${options.since}: expected ms, an ISO-8601 time or 15m/2h/7d`);
+    }
+    since = parsed;
+  }
+  const { client, session } = await context.connect(options);
+  const lines: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.call(
+      {
+        method: 'GET',
+        path: '/audit',
+        bearer: session.token,
+        query: cursor === undefined ? { since: since.toString(), limit: '1000' } : { cursor, limit: '1000' },
+      },
+      AuditPageSchema,
+    );
+    for (const entry of page.entries) {
+      if (options.output === undefined) printer.jsonLine(entry);
+      else lines.push(JSON.stringify(entry));
+    }
+    cursor = page.next_cursor;
+  } while (cursor !== undefined);
+  if (options.output !== undefined) {
+    await writeFile(options.output, lines.map((line) => `${line}\n`).join(''), { flag: 'wx', mode: 0o600 });
+    printer.note(`${lines.length} entries written to ${options.output}`);
+  }
 }
 
 async function tail(context: CommandContext, options: TailOptions): Promise<void> {

@@ -33,3 +33,29 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 /** A page of entries, oldest first; `next_cursor` when more follow. */
 export const AuditPage = z.object({ entries: z.array(AuditEntry), next_cursor: z.string().optional() });
 export type AuditPage = z.infer<typeof AuditPage>;
+
+/** `GET /audit/verify`: check the chain from place `from` (default: its first kept entry). */
+export const AuditVerifyQuery = z.object({
+  from: z.coerce.number().int().min(1).optional(),
+});
+export type AuditVerifyQuery = z.infer<typeof AuditVerifyQuery>;
+
+/**
+ * The chain check's answer. `first_broken` names the first link that does not hold: the place
+ * (`seq`), the stored entry's `id` where there is one, and why (`missing`, `hash_mismatch`,
+ * `erasure_invalid`, `unchained`, `checkpoint_signature`, `checkpoint_mismatch`, `checkpoint_unknown_key`).
+ */
+export const AuditVerifyReport = z.object({
+  ok: z.boolean(),
+  org: z.string(),
+  from: z.number(),
+  checked: z.number(),
+  head: z.object({ seq: z.number(), hash: z.string() }),
+  checkpoints: z.number(),
+  last_checkpoint: z.object({ seq: z.number(), at: z.number(), kid: z.string() }).optional(),
+  pruned_through: z.number(),
+  first_broken: z
+    .object({ seq: z.number().nullable(), id: z.number().nullable(), reason: z.string() })
+    .optional(),
+});
+export type AuditVerifyReport = z.infer<typeof AuditVerifyReport>;

@@ -1,6 +1,7 @@
 import { hashEmail } from '@pylon/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditEventsTable, Database } from '../storage/schema.js';
+import { appendChained } from './chain.js';
 
 /**
  * The audit scope of deployment-wide events: a person's sign-ins, sign-ups and credentials belong
@@ -83,8 +84,9 @@ export class InvalidCursorError extends Error {
 }
 
 /**
- * Append an event. Pass the transaction the recorded change runs in, so the change and its audit
- * entry commit or roll back together. There is deliberately no update or delete.
+ * Append an event to its org's hash chain (chain.ts). Pass the transaction the recorded change runs
+ * in, so the change and its audit entry commit or roll back together. There is deliberately no
+ * update or delete (account deletion's erasure and retention's pruning keep the chain verifiable).
  */
 export async function appendAudit(db: Kysely<Database>, ts: number, event: AuditEvent): Promise<void> {
   const actor = typeof event.actor === 'string' ? classifyActor(event.actor) : event.actor;
@@ -97,23 +99,20 @@ export async function appendAudit(db: Kysely<Database>, ts: number, event: Audit
   const target = typeof event.target === 'string' ? classifyTarget(event.target) : (event.target ?? null);
   const targetEmail = target?.email ?? null;
   const targetHash = target?.emailHash ?? (targetEmail === null ? null : hashEmail(targetEmail));
-  await db
-    .insertInto('audit_events')
-    .values({
-      ts,
-      org: event.org,
-      action: event.action,
-      actor: actorEmail ?? (actor.type === 'app' ? `app:${actor.id}` : 'id' in actor ? actor.id : actor.type),
-      actor_type: actor.type,
-      actor_id: 'id' in actor ? actor.id : null,
-      target: target === null ? null : (targetEmail ?? target.id ?? targetHash),
-      target_email: targetEmail,
-      target_hash: targetHash,
-      detail: event.detail ? JSON.stringify(event.detail) : null,
-      ip: event.ip ?? null,
-      request_id: event.requestId ?? null,
-    })
-    .execute();
+  await appendChained(db, {
+    ts,
+    org: event.org,
+    action: event.action,
+    actor: actorEmail ?? (actor.type === 'app' ? `app:${actor.id}` : 'id' in actor ? actor.id : actor.type),
+    actor_type: actor.type,
+    actor_id: 'id' in actor ? actor.id : null,
+    target: target === null ? null : (targetEmail ?? target.id ?? targetHash),
+    target_email: targetEmail,
+    target_hash: targetHash,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    ip: event.ip ?? null,
+    request_id: event.requestId ?? null,
+  });
 }
 
 const EMAIL_HASH = /^[0-9a-f]{64}$/;
@@ -251,7 +250,12 @@ export function personAuditSelect(db: Kysely<Database>, query: PersonAuditQuery)
   return select;
 }
 
-function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
+function toEntry({
+  seq: _seq,
+  hash: _hash,
+  erased: _erased,
+  ...row
+}: Selectable<AuditEventsTable>): AuditEntry {
   return {
     ...row,
     id: Number(row.id),

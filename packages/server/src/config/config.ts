@@ -1,6 +1,7 @@
 import { ConfigError, type Env, ErrorCollector } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import { type CaptchaConfig, parseCaptcha, parseHIBP } from './parse-account-protection.js';
+import { parseAuditRetention } from './parse-audit.js';
 import { type Brand, parseBranding } from './parse-branding.js';
 import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
@@ -87,6 +88,8 @@ export interface Config {
   readonly hibpURL: string | null;
   /** Captcha on sign-up, magic send and reset request (PYLON_CAPTCHA_*); null when off. */
   readonly captcha: CaptchaConfig | null;
+  /** PYLON_AUDIT_RETENTION_DAYS: audit entries older than this are pruned; null keeps them all. */
+  readonly auditRetentionDays: number | null;
   /** PYLON_METRICS_*: who may read `/metrics`, and on which port. */
   readonly metrics: MetricsConfig;
   /** PYLON_BRAND_*: the product name, logo and accent colour of the hosted pages and emails. */
@@ -293,6 +296,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
     hibpURL: parseHIBP(env, pylonEnv, errors),
     captcha: parseCaptcha(env, pylonEnv, errors),
+    auditRetentionDays: take(() => parseAuditRetention(env), null),
     metrics: parseMetrics(env, pylonEnv, port, errors),
     brand: parseBranding(env, pylonEnv, errors),
   };

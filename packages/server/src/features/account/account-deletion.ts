@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import { eraseFromAudit } from '../../audit/erasure.js';
 import { sha256Hex } from '../../platform/node-crypto.js';
-import type { DB } from '../../storage/database.js';
 import type { Identity } from '../identity/identity.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import type { OrgStore } from '../orgs/org-store.js';
@@ -38,33 +38,6 @@ export async function requireRecentAuthentication(
     if (ok) return;
   }
   throw new PylonError('REAUTH_REQUIRED');
-}
-
-/**
- * The audit log keeps its events, but not the deleted person's address: where an entry names it
- * (as the actor's or the target's text, or the target's email), the pseudonym replaces it. Ids
- * and email hashes stay, so entries still join to each other and to grants. This is the one
- * rewrite of audit rows, and it erases personal data only: no event is added, removed or changed
- * in what it records.
- */
-async function pseudonymiseAudit(trx: DB, userId: string, email: string | null): Promise<void> {
-  const pseudonym = deletedUserPseudonym(userId);
-  await trx
-    .updateTable('audit_events')
-    .set({ actor: pseudonym })
-    .where((eb) =>
-      email === null
-        ? eb('actor_id', '=', userId)
-        : eb.or([eb('actor_id', '=', userId), eb('actor', '=', email)]),
-    )
-    .execute();
-  if (email === null) return;
-  await trx.updateTable('audit_events').set({ target: pseudonym }).where('target', '=', email).execute();
-  await trx
-    .updateTable('audit_events')
-    .set({ target_email: null })
-    .where('target_email', '=', email)
-    .execute();
 }
 
 export interface AccountDeletion {
@@ -115,7 +88,7 @@ export async function deleteAccount(
       ip: facts.ip,
       requestId: facts.requestId,
     });
-    await pseudonymiseAudit(trx, userId, user.email);
+    await eraseFromAudit(trx, { userId, email: user.email, pseudonym });
     return { revokedSessions, droppedCredentials, memberships };
   });
 }

@@ -1,6 +1,8 @@
 import { PylonError } from '@pylon/core';
-import { AuditPage, AuditQuery } from '@pylon/core/wire';
+import { AuditPage, AuditQuery, AuditVerifyQuery, AuditVerifyReport } from '@pylon/core/wire';
 import { auditEntryBody, InvalidCursorError, latestAudit, queryAudit } from '../../audit/audit-log.js';
+import { CheckpointVerifier } from '../../audit/checkpoints.js';
+import { verifyAuditChain } from '../../audit/verify.js';
 import { defineRoute } from '../../http/route-table.js';
 import { PYLON_CAPABILITIES } from './builtin-schema.js';
 import { requireCapability } from './caller.js';
@@ -8,6 +10,32 @@ import type { RBACContext } from './context.js';
 
 export function auditRoutes(context: RBACContext) {
   return [
+    defineRoute({
+      method: 'get',
+      path: '/audit/verify',
+      summary:
+        "Check the org's audit hash chain and its signed checkpoints from `from` (default: the first kept entry) to the head; reports the first broken link",
+      tags: ['audit'],
+      security: ['session', 'adminToken'],
+      query: AuditVerifyQuery,
+      responses: {
+        200: {
+          description: '`ok: true`, or `ok: false` with `first_broken: {seq, id, reason}`',
+          schema: AuditVerifyReport,
+        },
+        400: { description: 'validation_failed (from is a place, 1 or more)' },
+        403: { description: 'insufficient_capability' },
+      },
+      handler: async (c, { query }) => {
+        await requireCapability(c, context, PYLON_CAPABILITIES.auditRead);
+        const { db } = context.services.storage;
+        const report = await verifyAuditChain(db, new CheckpointVerifier(db, context.services.sealer), {
+          org: c.get('orgId'),
+          ...(query.from === undefined ? {} : { from: query.from }),
+        });
+        return c.json(report);
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/audit',

@@ -1,3 +1,4 @@
+import { AuditMaintenance } from '../../audit/maintenance.js';
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
 import { CapabilityVersions } from '../../storage/capability-versions.js';
@@ -28,7 +29,11 @@ export function rbacFeature(services: Services, { orgs }: FeatureDeps): Feature 
     orgs,
     capabilities: new CapabilityResolver(apps, grants, schemas, orgs, new CapabilityVersions(db)),
   };
+  // The audit chain's checkpoints and retention (audit/maintenance.ts), stopped with the server.
+  const audit = new AuditMaintenance(services);
+  audit.start();
   return {
+    onClose: [async () => audit.stop()],
     rbacRoutes: [
       ...tokenRoutes(context),
       ...appRoutes(context),

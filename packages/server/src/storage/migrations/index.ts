@@ -15,6 +15,7 @@ import * as trustedDevices from './0013-trusted-devices.js';
 import * as account from './0014-account.js';
 import * as oauthLink from './0015-oauth-link.js';
 import * as auditPersonIndexes from './0016-audit-person-indexes.js';
+import * as auditChain from './0019-audit-chain.js';
 import * as capabilityVersions from './0017-capability-versions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0014-account': account,
   '0015-oauth-link': oauthLink,
   '0016-audit-person-indexes': auditPersonIndexes,
+  '0019-audit-chain': auditChain,
   '0017-capability-versions': capabilityVersions,
 };
 

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../storage/schema.js';
+
+/**
+ * Each org's audit entries form a hash chain: entry `seq` stores
+ * `hash = SHA-256(hash of entry seq-1 ‖ canonical encoding of entry seq)`, the first entry chaining
+ * from GENESIS_HASH (or, after retention pruned a prefix, from the pruned head). Changing, removing
+ * or reordering a stored entry therefore breaks the link at that entry, which `verifyAuditChain`
+ * reports; signed checkpoints (checkpoints.ts) pin the chain's head so that rewriting the tail and
+ * recomputing every hash after it is caught as well.
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields an entry's hash commits to, as stored (`ts` may come back from PostgreSQL as a string). */
+export interface ChainedFields {
+  org: string;
+  seq: number | string;
+  ts: number | string;
+  action: string;
+  actor: string;
+  actor_type: string | null;
+  actor_id: string | null;
+  target: string | null;
+  target_email: string | null;
+  target_hash: string | null;
+  detail: string | null;
+  ip: string | null;
+  request_id: string | null;
+  /** JSON of the digests of personal fields erased after the fact (see erasure.ts), or null. */
+  erased?: string | null;
+}
+
+/** The fields account deletion may overwrite; the hash commits to their digests, not their text. */
+export const ERASABLE_FIELDS = ['actor', 'target', 'target_email'] as const;
+export type ErasableField = (typeof ERASABLE_FIELDS)[number];
+
+export function fieldDigest(value: string | null): string | null {
+  return value === null
+    ? null
+    : createHash('sha256').update(`pylon-audit-field\n${value}`, 'utf8').digest('hex');
+}
+
+export function parseErased(erased: string | null | undefined): Partial<Record<ErasableField, string>> {
+  if (erased === null || erased === undefined) return {};
+  return JSON.parse(erased) as Partial<Record<ErasableField, string>>;
+}
+
+/**
+ * The canonical encoding: a JSON array of the stored fields in a fixed order (a JSON array has one
+ * serialisation for given values, unlike an object whose key order is the writer's). Personal
+ * fields enter as digests, the digest recorded at erasure where one was erased, so that erasing an
+ * address keeps the chain intact while any other change to them still breaks it.
+ */
+export function canonicalEntry(fields: ChainedFields): string {
+  const erased = parseErased(fields.erased);
+  const personal = (field: ErasableField) => erased[field] ?? fieldDigest(fields[field]);
+  return JSON.stringify([
+    'pylon-audit-v1',
+    fields.org,
+    Number(fields.seq),
+    Number(fields.ts),
+    fields.action,
+    personal('actor'),
+    fields.actor_type,
+    fields.actor_id,
+    personal('target'),
+    personal('target_email'),
+    fields.target_hash,
+    fields.detail,
+    fields.ip,
+    fields.request_id,
+  ]);
+}
+
+export function chainHash(previous: string, fields: ChainedFields): string {
+  return createHash('sha256').update(previous, 'utf8').update(canonicalEntry(fields), 'utf8').digest('hex');
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Lock the org's chain head for the rest of the transaction and read it. One statement on both
+ * databases: the upsert takes the head row's lock on PostgreSQL (a concurrent appender to the same
+ * org waits until this transaction ends, then sees the head it left) and SQLite's write lock, under
+ * which nothing else writes. Other orgs' appends do not wait.
+ */
+export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<ChainHead> {
+  const { rows } = await sql<{ seq: number | string; hash: string }>`
+    insert into audit_chain_heads (org, seq, hash, pruned_seq, pruned_hash)
+    values (${org}, 0, ${GENESIS_HASH}, 0, ${GENESIS_HASH})
+    on conflict (org) do update set seq = audit_chain_heads.seq
+    returning seq, hash`.execute(trx);
+  const head = rows[0]!;
+  return { seq: Number(head.seq), hash: head.hash };
+}
+
+type NewEntry = Omit<ChainedFields, 'seq' | 'erased'> & { ts: number };
+
+/**
+ * Append one entry to its org's chain. Runs in the caller's transaction when given one (so the
+ * recorded change and its entry commit together), else in a transaction of its own; either way the
+ * head stays locked until that transaction ends, which serialises appends per org.
+ */
+export async function appendChained(db: Kysely<Database>, entry: NewEntry): Promise<void> {
+  if (!db.isTransaction) {
+    await db.transaction().execute((trx) => appendChained(trx, entry));
+    return;
+  }
+  const head = await lockChainHead(db, entry.org);
+  const seq = head.seq + 1;
+  const hash = chainHash(head.hash, { ...entry, seq });
+  await db
+    .insertInto('audit_events')
+    .values({ ...entry, seq, hash })
+    .execute();
+  await db.updateTable('audit_chain_heads').set({ seq, hash }).where('org', '=', entry.org).execute();
+}

@@ -1,0 +1,164 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import { chainHash, ERASABLE_FIELDS, GENESIS_HASH, parseErased } from './chain.js';
+import type { CheckpointFault, CheckpointVerifier } from './checkpoints.js';
+
+const VERIFY_BATCH = 1000;
+const PSEUDONYM = /^deleted-user-[0-9a-f]{16}$/;
+
+/**
+ * Why a link is broken. `missing`: no entry at this place (deleted, or the tail cut off below the
+ * head); `hash_mismatch`: the entry (or the one before it) is not what was appended; `erasure_invalid`:
+ * a field marked erased holds something other than the pseudonym; `unchained`: an entry written
+ * outside the chain; the checkpoint faults: a signed head that does not match or does not verify.
+ */
+export type BrokenReason = 'missing' | 'hash_mismatch' | 'erasure_invalid' | 'unchained' | CheckpointFault;
+
+export interface BrokenLink {
+  seq: number | null;
+  /** The stored entry's id, where there is an entry. */
+  id: number | null;
+  reason: BrokenReason;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  org: string;
+  /** The first place checked. */
+  from: number;
+  /** Entries checked (up to the first broken link). */
+  checked: number;
+  head: { seq: number; hash: string };
+  /** Checkpoints checked, and the newest one that holds. */
+  checkpoints: number;
+  last_checkpoint?: { seq: number; at: number; kid: string };
+  /** The last place retention removed; the chain continues from its hash. */
+  pruned_through: number;
+  first_broken?: BrokenLink;
+}
+
+/**
+ * Walk an org's chain from `from` (default: the first entry retention kept) to its head,
+ * recomputing each entry's hash from the previous one, and check every signed checkpoint on the way.
+ * Reports the first broken link. Starting after the beginning trusts the stored hash of the entry
+ * before `from`, as a checkpoint would; the full walk trusts nothing but the signing keys.
+ */
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  checkpoints: CheckpointVerifier,
+  query: { org: string; from?: number },
+): Promise<ChainReport> {
+  const { org } = query;
+  const headRow = await db
+    .selectFrom('audit_chain_heads')
+    .selectAll()
+    .where('org', '=', org)
+    .executeTakeFirst();
+  const head = headRow ? { seq: Number(headRow.seq), hash: headRow.hash } : { seq: 0, hash: GENESIS_HASH };
+  const prunedThrough = headRow ? Number(headRow.pruned_seq) : 0;
+  const from = Math.min(Math.max(query.from ?? 1, prunedThrough + 1), head.seq + 1);
+  const report: ChainReport = {
+    ok: true,
+    org,
+    from,
+    checked: 0,
+    head,
+    checkpoints: 0,
+    pruned_through: prunedThrough,
+  };
+  const broken = (link: BrokenLink): ChainReport => ({ ...report, ok: false, first_broken: link });
+
+  const unchained = await db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('org', '=', org)
+    .where('seq', 'is', null)
+    .orderBy('id')
+    .executeTakeFirst();
+  if (unchained) return broken({ seq: null, id: Number(unchained.id), reason: 'unchained' });
+
+  let previous: string;
+  if (from === prunedThrough + 1) previous = headRow ? headRow.pruned_hash : GENESIS_HASH;
+  else {
+    const before = await db
+      .selectFrom('audit_events')
+      .select(['hash'])
+      .where('org', '=', org)
+      .where('seq', '=', from - 1)
+      .executeTakeFirst();
+    if (!before?.hash) return broken({ seq: from - 1, id: null, reason: 'missing' });
+    previous = before.hash;
+  }
+
+  const signed = await db
+    .selectFrom('audit_checkpoints')
+    .select(['seq', 'kid', 'signature', 'at'])
+    .where('org', '=', org)
+    .where('seq', '>=', from)
+    .orderBy('seq')
+    .execute();
+  const checkpointAt = new Map(signed.map((row) => [Number(row.seq), row]));
+
+  let expected = from;
+  while (expected <= head.seq) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('org', '=', org)
+      .where('seq', '>=', expected)
+      .where('seq', '<=', head.seq)
+      .orderBy('seq')
+      .limit(VERIFY_BATCH)
+      .execute();
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== expected) return broken({ seq: expected, id: null, reason: 'missing' });
+      const hash = chainHash(previous, { ...row, seq: seq });
+      if (hash !== row.hash) return broken({ seq, id: Number(row.id), reason: 'hash_mismatch' });
+      if (!erasureHolds(row)) return broken({ seq, id: Number(row.id), reason: 'erasure_invalid' });
+      const checkpoint = checkpointAt.get(seq);
+      if (checkpoint) {
+        const fault = await checkpoints.check(
+          { org, seq, kid: checkpoint.kid, signature: checkpoint.signature },
+          hash,
+        );
+        if (fault) return broken({ seq, id: Number(row.id), reason: fault });
+        report.checkpoints += 1;
+        report.last_checkpoint = { seq, at: Number(checkpoint.at), kid: checkpoint.kid };
+      }
+      report.checked += 1;
+      previous = hash;
+      expected = seq + 1;
+    }
+  }
+  if (expected <= head.seq) return broken({ seq: expected, id: null, reason: 'missing' });
+  if (previous !== head.hash && head.seq >= from)
+    return broken({ seq: head.seq, id: null, reason: 'hash_mismatch' });
+  // A checkpoint beyond the head (read again: entries appended while this ran are not a fault):
+  // the tail it signed is gone.
+  const now = await db
+    .selectFrom('audit_chain_heads')
+    .select('seq')
+    .where('org', '=', org)
+    .executeTakeFirst();
+  const headNow = now ? Number(now.seq) : 0;
+  const beyond = signed.find((row) => Number(row.seq) > headNow);
+  if (beyond) return broken({ seq: headNow + 1, id: null, reason: 'missing' });
+  return report;
+}
+
+/** An erased field holds the pseudonym (actor, target) or nothing (target email), never other text. */
+function erasureHolds(row: {
+  erased: string | null;
+  actor: string;
+  target: string | null;
+  target_email: string | null;
+}) {
+  const erased = parseErased(row.erased);
+  return ERASABLE_FIELDS.every((field) => {
+    if (erased[field] === undefined) return true;
+    const value = row[field];
+    return field === 'target_email' ? value === null : value !== null && PSEUDONYM.test(value);
+  });
+}
