@@ -1,18 +1,14 @@
 import { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
-import { hkdfSha256 } from '../../platform/node-crypto.js';
 import type { FeatureDeps } from '../deps.js';
+import { apiKeyStore } from './api-key-actions.js';
 import { apiKeyResolver } from './api-key-resolver.js';
-import { APIKeyStore } from './api-key-store.js';
 import { apiKeyRoutes } from './routes.js';
 
 /** API keys (`/api/auth/api-keys`): routes, and the resolver that turns `Bearer pk.…` into its owner. */
 export function apiKeysFeature(services: Services, { identity }: FeatureDeps): Feature {
-  const pepper = services.config.apiKeyPepper
-    ? Buffer.from(services.config.apiKeyPepper, 'utf8')
-    : hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/api-keys/v1');
-  const keys = new APIKeyStore(services.storage.db, services.random, pepper);
+  const keys = apiKeyStore(services);
   const activity = new ActivityRecorder(
     { name: 'api_keys', touch: (ids, now) => keys.touch(ids, now) },
     services.clock,

@@ -1,20 +1,19 @@
-import { PylonError } from '@pylon/core';
 import {
   APIKeyList,
   CreateAPIKeyRequest,
   CreateAPIKeyResponse,
   RevokeAPIKeyResponse,
 } from '@pylon/core/wire';
-import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP, requireSession } from '../identity/route-helpers.js';
+import { createAPIKey, revokeAPIKey } from './api-key-actions.js';
 import type { APIKey, APIKeyStore } from './api-key-store.js';
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
-function describeKey(key: APIKey) {
+export function describeKey(key: APIKey) {
   return {
     id: key.id,
     prefix: `pk.${key.id}`,
@@ -28,15 +27,7 @@ function describeKey(key: APIKey) {
 
 export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
   const { services } = identity;
-  const audit = (c: AppContext, action: string, userId: string, keyId: string) =>
-    appendAudit(services.storage.db, services.clock.now(), {
-      org: DEPLOYMENT_AUDIT,
-      action,
-      actor: userId,
-      target: keyId,
-      ip: clientIP(c, services),
-      requestId: c.get('requestId'),
-    });
+  const facts = (c: AppContext) => ({ ip: clientIP(c, services), requestId: c.get('requestId') });
 
   return [
     defineRoute({
@@ -54,18 +45,12 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        const now = services.clock.now();
-        const expiresAt = body.expires_at === undefined ? null : body.expires_at * 1000;
-        if (expiresAt !== null && expiresAt <= now)
-          throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
-        const created = await keys.create({
+        const created = await createAPIKey(services, keys, facts(c), {
           userId: auth.userId,
           name: body.name ?? null,
-          scopes: [...new Set(body.scopes ?? [])].sort(),
-          expiresAt,
-          now,
+          scopes: body.scopes ?? [],
+          expiresAt: body.expires_at === undefined ? null : body.expires_at * 1000,
         });
-        await audit(c, 'api_key.created', auth.userId, created.record.id);
         const { last_used_at: _unused, ...shown } = describeKey(created.record);
         return c.json({ key: created.key, ...shown }, 201);
       },
@@ -99,8 +84,7 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const id = c.req.param('id') ?? '';
-        if (!(await keys.revoke(auth.userId, id))) throw new PylonError('API_KEY_NOT_FOUND');
-        await audit(c, 'api_key.revoked', auth.userId, id);
+        await revokeAPIKey(services, keys, facts(c), { userId: auth.userId, id });
         return c.json({ id, revoked: true as const });
       },
     }),

@@ -13,6 +13,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins } from '../rbac/deployment-admin.js';
 import { type Identity, sessionTTLSeconds } from './identity.js';
 import { answerSignIn, clientIP, requestFacts, requireSession } from './route-helpers.js';
+import { revokeSession } from './session-actions.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import { signIn } from './sign-in.js';
 
@@ -174,8 +175,11 @@ export function sessionRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const id = c.req.param('id') ?? '';
-        if (!(await identity.sessions.revoke(auth.userId, id))) throw new PylonError('SESSION_NOT_FOUND');
-        await audit(c, 'session.revoked', auth.userId, { session_id: id });
+        await revokeSession(
+          identity,
+          { ip: clientIP(c, services), requestId: c.get('requestId') },
+          { userId: auth.userId, sessionId: id },
+        );
         return c.json({ revoked: true as const });
       },
     }),

@@ -1,4 +1,3 @@
-import { PylonError } from '@pylon/core';
 import {
   BackupCodesResponse,
   SignInResponse,
@@ -8,29 +7,20 @@ import {
   TOTPEnrollResponse,
   TOTPVerifyResponse,
 } from '@pylon/core/wire';
-import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { answerSignIn, clientIP, requestFacts, requireSession } from '../identity/route-helpers.js';
 import { setTrustedDeviceCookie } from '../trusted-devices/cookie.js';
-import { completeTOTPChallenge, requireSecondFactor } from './challenge.js';
-import { base32Encode, otpauthURL } from './totp.js';
+import { completeTOTPChallenge } from './challenge.js';
+import { confirmTOTP, disableTOTP, regenerateBackupCodes, startTOTPEnrolment } from './totp-enrolment.js';
 
 const ISSUER = 'Pylon';
 
 export function mfaRoutes(identity: Identity) {
-  const { services, mfa } = identity;
-  const audit = (c: AppContext, action: string, userId: string) =>
-    appendAudit(services.storage.db, services.clock.now(), {
-      org: DEPLOYMENT_AUDIT,
-      action,
-      actor: userId,
-      target: userId,
-      ip: clientIP(c, services),
-      requestId: c.get('requestId'),
-    });
+  const { services } = identity;
+  const facts = (c: AppContext) => ({ ip: clientIP(c, services), requestId: c.get('requestId') });
 
   /** Finish a sign-in's TOTP challenge: the session's cookie is set and its body returned. */
   const challenge = async (
@@ -68,12 +58,15 @@ export function mfaRoutes(identity: Identity) {
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
-        const secret = await mfa.enrol(auth.userId, services.clock.now());
-        if (!secret) throw new PylonError('TOTP_ALREADY_ENABLED');
         const account = auth.email ?? auth.userId;
+        const { secret, url } = await startTOTPEnrolment(identity, {
+          userId: auth.userId,
+          account,
+          issuer: ISSUER,
+        });
         return c.json({
-          secret: base32Encode(secret),
-          url: otpauthURL(secret, ISSUER, account),
+          secret,
+          url,
           issuer: ISSUER,
           account,
         });
@@ -98,24 +91,8 @@ export function mfaRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         if (body.mfa_token !== undefined) return c.json(await challenge(c, body));
         const auth = await requireSession(c, services);
-        const factor = await mfa.factor(auth.userId);
-        if (!factor) throw new PylonError('TOTP_NOT_ENROLLED', { message: 'Enrol first: POST /totp/enroll' });
-        await requireSecondFactor(identity, auth.userId, body.code);
-        if (factor.enabled) return c.json({ verified: true as const });
-        const now = services.clock.now();
-        const codes = await services.storage.db.transaction().execute(async (trx) => {
-          await mfa.confirm(trx, auth.userId, now);
-          const fresh = await mfa.regenerateBackupCodes(trx, auth.userId, now);
-          await appendAudit(trx, now, {
-            org: DEPLOYMENT_AUDIT,
-            action: 'totp.enrolled',
-            actor: auth.userId,
-            target: auth.userId,
-            ip: clientIP(c, services),
-            requestId: c.get('requestId'),
-          });
-          return fresh;
-        });
+        const codes = await confirmTOTP(identity, facts(c), { userId: auth.userId, code: body.code });
+        if (codes === null) return c.json({ verified: true as const });
         return c.json({ enabled: true as const, backup_codes: codes });
       },
     }),
@@ -148,14 +125,7 @@ export function mfaRoutes(identity: Identity) {
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        if (!(await mfa.isEnabled(auth.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
-        await requireSecondFactor(identity, auth.userId, body.code);
-        // Trust was trust in this factor: with it gone, no device may skip the next one.
-        await services.storage.db.transaction().execute(async (trx) => {
-          await mfa.disable(trx, auth.userId);
-          await identity.trustedDevices.revokeAll(auth.userId, trx);
-        });
-        await audit(c, 'totp.disabled', auth.userId);
+        await disableTOTP(identity, facts(c), { userId: auth.userId, code: body.code });
         return c.json({ disabled: true as const });
       },
     }),
@@ -171,11 +141,7 @@ export function mfaRoutes(identity: Identity) {
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
-        if (!(await mfa.isEnabled(auth.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
-        const now = services.clock.now();
-        const codes = await services.storage.db
-          .transaction()
-          .execute((trx) => mfa.regenerateBackupCodes(trx, auth.userId, now));
+        const codes = await regenerateBackupCodes(identity, auth.userId);
         return c.json({ codes });
       },
     }),

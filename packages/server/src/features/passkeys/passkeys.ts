@@ -176,3 +176,26 @@ export async function finishSignIn(
     },
   });
 }
+
+/**
+ * Revoke one of the person's passkeys; it stops working at once. Another person's passkey is
+ * not found, the same as none. Shared by `DELETE /passkeys/:id` and the `/account/security` page.
+ */
+export async function removePasskey(
+  identity: Identity,
+  store: PasskeyStore,
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
+  input: { userId: string; id: string },
+): Promise<void> {
+  const { services } = identity;
+  if (!(await store.remove(input.userId, input.id))) throw new PylonError('PASSKEY_NOT_FOUND');
+  await appendAudit(services.storage.db, services.clock.now(), {
+    org: DEPLOYMENT_AUDIT,
+    action: 'passkey.removed',
+    actor: input.userId,
+    target: input.id,
+    detail: { passkey_id: input.id },
+    ip: facts.ip,
+    requestId: facts.requestId,
+  });
+}

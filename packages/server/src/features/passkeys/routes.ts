@@ -29,6 +29,7 @@ import {
   finishRegistration,
   finishSignIn,
   type Passkeys,
+  removePasskey,
   startRegistration,
   startSignIn,
 } from './passkeys.js';
@@ -218,8 +219,8 @@ export function passkeyRoutes(passkeys: Passkeys) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const id = c.req.param('id') ?? '';
-        if (!(await passkeys.store.remove(auth.userId, id))) throw new PylonError('PASSKEY_NOT_FOUND');
-        await audit(c, 'passkey.removed', auth.userId, id, {});
+        const facts = { ip: clientIP(c, services), requestId: c.get('requestId') };
+        await removePasskey(passkeys.identity, passkeys.store, facts, { userId: auth.userId, id });
         return c.json({ id, removed: true as const });
       },
     }),

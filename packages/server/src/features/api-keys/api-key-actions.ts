@@ -1,0 +1,63 @@
+import { PylonError } from '@pylon/core';
+import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import type { Services } from '../../http/context.js';
+import { hkdfSha256 } from '../../platform/node-crypto.js';
+import type { RequestFacts } from '../identity/sign-in.js';
+import { type APIKey, APIKeyStore } from './api-key-store.js';
+
+/**
+ * API keys for a signed-in person, shared by `/api/auth/api-keys*` and the hosted
+ * `/account/api-keys` page, so both pass the same checks and write the same audit.
+ */
+
+type Facts = Pick<RequestFacts, 'ip' | 'requestId'>;
+
+/** The store of keys, with the pepper their hashes use (PYLON_API_KEY_PEPPER, else derived). */
+export function apiKeyStore(services: Services): APIKeyStore {
+  const pepper = services.config.apiKeyPepper
+    ? Buffer.from(services.config.apiKeyPepper, 'utf8')
+    : hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/api-keys/v1');
+  return new APIKeyStore(services.storage.db, services.random, pepper);
+}
+
+const audit = (services: Services, facts: Facts, action: string, userId: string, keyId: string) =>
+  appendAudit(services.storage.db, services.clock.now(), {
+    org: DEPLOYMENT_AUDIT,
+    action,
+    actor: userId,
+    target: keyId,
+    ip: facts.ip,
+    requestId: facts.requestId,
+  });
+
+/** A key acting as the person, limited to `scopes`; `key` is the only time the secret is seen. */
+export async function createAPIKey(
+  services: Services,
+  keys: APIKeyStore,
+  facts: Facts,
+  input: { userId: string; name: string | null; scopes: readonly string[]; expiresAt: number | null },
+): Promise<{ key: string; record: APIKey }> {
+  const now = services.clock.now();
+  if (input.expiresAt !== null && input.expiresAt <= now)
+    throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
+  const created = await keys.create({
+    userId: input.userId,
+    name: input.name,
+    scopes: [...new Set(input.scopes)].sort(),
+    expiresAt: input.expiresAt,
+    now,
+  });
+  await audit(services, facts, 'api_key.created', input.userId, created.record.id);
+  return created;
+}
+
+/** Revoke one of the person's keys; another person's key is not found, the same as none. */
+export async function revokeAPIKey(
+  services: Services,
+  keys: APIKeyStore,
+  facts: Facts,
+  input: { userId: string; id: string },
+): Promise<void> {
+  if (!(await keys.revoke(input.userId, input.id))) throw new PylonError('API_KEY_NOT_FOUND');
+  await audit(services, facts, 'api_key.revoked', input.userId, input.id);
+}
