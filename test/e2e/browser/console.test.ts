@@ -199,6 +199,13 @@ describeInChromium('the admin console in Chromium', () => {
     expect(await memberCapabilities(memberContext, 'acme')).toEqual(['notes:note.read', 'notes:note.write']);
     await shoot(audit, '05-audit-live');
 
+    // The SSO settings, with what to give the identity provider.
+    await admin.getByRole('link', { name: 'Single sign-on' }).click();
+    expect(await admin.getByLabel('Entity ID and metadata URL').inputValue()).toBe(
+      `${url}/api/auth/orgs/acme/saml/metadata`,
+    );
+    await shoot(admin, '07-sso');
+
     // Paging and filters work without the script.
     await audit.goto(`${url}/console/orgs/acme/audit?action=role.granted`);
     expect(await audit.locator('#audit-rows tr').count()).toBe(1);

@@ -179,6 +179,39 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(invalid.text).toContain('(invalid_app_id)');
   });
 
+  it('shows the SSO settings with the SP metadata to copy; only owners get the forms, as the SSO API decides', async () => {
+    const shown = await page('/console/orgs/acme/sso', owner);
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain(`value="${origin}/api/auth/orgs/acme/saml/metadata" readonly`);
+    expect(shown.text).toContain(`value="${origin}/api/auth/orgs/acme/saml/acs" readonly`);
+    expect(shown.text).toContain('Save OIDC connection');
+    const forMember = await page('/console/orgs/acme/sso', member);
+    expect(forMember.status).toBe(200);
+    expect(forMember.text).toContain('/api/auth/orgs/acme/saml/metadata');
+    expect(forMember.text).not.toContain('Save OIDC connection');
+
+    const fields = { issuer_url: 'https://idp.invalid', client_id: 'c', client_secret: 's' };
+    const memberCSRF = await csrfOf('/console', member);
+    const refused = await post(
+      '/console/orgs/acme/sso/oidc',
+      member,
+      { ...fields, csrf: memberCSRF },
+      { csrfCookie: memberCSRF },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('(FORBIDDEN)');
+    const ownerCSRF = await csrfOf('/console/orgs/acme/sso', owner);
+    const insecure = await post(
+      '/console/orgs/acme/sso/oidc',
+      owner,
+      { ...fields, issuer_url: 'http://idp.example.com', csrf: ownerCSRF },
+      { csrfCookie: ownerCSRF },
+    );
+    expect(insecure.status).toBe(400);
+    expect(insecure.text).toContain('(INSECURE_SSO_URL)');
+    expect(insecure.text).toContain('No OIDC connection.');
+  });
+
   it('pages and filters the audit log without script', async () => {
     const all = await page('/console/orgs/acme/audit', owner);
     expect(all.status).toBe(200);

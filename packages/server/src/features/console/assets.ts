@@ -6,7 +6,7 @@ import { defineRoute } from '../../http/route-table.js';
 const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:#2f5bea;--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647;--del:#fde7e5;--add:#e3f6ec}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a21;--text:#e8eaf0;--muted:#9aa1b2;--accent:#6d8cff;--accent-text:#0f1115;--border:#2a2f3a;--danger:#ff7a6e;--ok:#4cd49a;--del:#3a1a18;--add:#12311f}}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-a{color:var(--accent)}a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+a{color:var(--accent)}a:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:var(--card);padding:8px}
 header{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:12px 16px;border-bottom:1px solid var(--border);background:var(--card)}
 header .brand{font-weight:700;letter-spacing:.08em;text-transform:uppercase;font-size:12px;color:var(--muted)}
@@ -18,7 +18,7 @@ h1{font-size:24px;margin:8px 0 16px}h2{font-size:18px;margin:0 0 12px}p{margin:0
 .table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}th{font-size:13px;color:var(--muted)}
 form.inline{display:inline}form.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 12px;align-items:end}
 label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
-input,select{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
+input,select,textarea{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
 button{padding:8px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font:600 15px/1.4 inherit;font-family:inherit;cursor:pointer}
 button.secondary{background:transparent;color:var(--text);border:1px solid var(--border)}button.danger{background:var(--danger);color:var(--accent-text)}
 .notice{border-left:4px solid var(--ok);padding:8px 12px;background:var(--card);margin:0 0 16px}.error{border-left:4px solid var(--danger);padding:8px 12px;background:var(--card);margin:0 0 16px;color:var(--danger);font-weight:600}
