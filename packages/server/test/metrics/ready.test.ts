@@ -66,6 +66,25 @@ describe.each(testDatabases)('/ready on $kind', (database) => {
     }
   });
 
+  it.runIf(database.kind === 'postgres')(
+    'is not held up by a migrator of another database on the server',
+    async () => {
+      if (t.scratch.config.kind !== 'postgres') throw new Error('unreachable');
+      const elsewhere = new URL(t.scratch.config.url);
+      elsewhere.pathname = '/postgres';
+      const migrator = new pg.Client({ connectionString: elsewhere.toString() });
+      await migrator.connect();
+      try {
+        await migrator.query('begin');
+        await migrator.query(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+        expect((await ready()).body.migrations).toBe('ok');
+        await migrator.query('commit');
+      } finally {
+        await migrator.end();
+      }
+    },
+  );
+
   it('is 503 naming the database when it is unreachable', async () => {
     const other = await startTestServer(database);
     await other.storage.close();

@@ -38,9 +38,11 @@ async function pingWithin(services: Services, ms: number): Promise<boolean> {
  */
 export async function migrationState(db: DB, dialect: 'sqlite' | 'postgres'): Promise<MigrationState> {
   if (dialect === 'postgres') {
+    // Advisory locks belong to a database: a migrator of another database on the server is not ours.
     const { rows } = await sql<{ held: number }>`select count(*)::int as held from pg_locks
       where locktype = 'advisory' and classid = ${LOCK_CLASS_ID}::oid
-        and objid = ${LOCK_OBJECT_ID}::oid and objsubid = 1`.execute(db);
+        and objid = ${LOCK_OBJECT_ID}::oid and objsubid = 1
+        and database = (select oid from pg_database where datname = current_database())`.execute(db);
     if (Number(rows[0]?.held ?? 0) > 0) return 'running';
   }
   const applied = new Set(
