@@ -210,7 +210,9 @@ describe('the mcp-notes example against a real Pylon', () => {
     const failure = await connect(await mintFor(bob, 'other')).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 401 });
     expect(String((failure as Error).message)).toContain('token_invalid');
-    expect(reasons).toEqual(['wrong_audience']);
+    // The previous test's client, whose token expired, may still be retrying its SSE stream in
+    // the background: its `expired` can land here, on a slow machine.
+    expect(reasons.filter((reason) => reason !== 'expired')).toEqual(['wrong_audience']);
   });
 
   it('stdio mode: the server factory acts as the holder of its own session', async () => {

@@ -11,9 +11,29 @@ import type { NotesStore } from './notes-store.js';
  * MCP sees it; each tool then checks its own capability. With `resource`, the 401 names this
  * server's RFC 9728 metadata, served here, which points OAuth clients at Pylon.
  */
-export function createNotesHTTPApp(options: { client: PylonClient; store: NotesStore }) {
+export function createNotesHTTPApp(options: {
+  client: PylonClient;
+  store: NotesStore;
+  /**
+   * Browser origins allowed to call `/mcp` (default: the resource URL's own origin, if any). A
+   * request that carries any other `Origin` is refused with 403 before anything else, against DNS
+   * rebinding (MCP transports spec, "Security Warning"); requests without `Origin` (not from a
+   * browser) are not affected.
+   */
+  allowedOrigins?: readonly string[];
+}) {
   const app = new Hono<{ Variables: { pylonActor: Actor } }>();
-  if (options.client.resource !== undefined) {
+  const resource = options.client.resource;
+  const allowedOrigins = new Set(options.allowedOrigins ?? (resource ? [new URL(resource).origin] : []));
+  app.use('/mcp', async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      return c.json({ error: 'origin_not_allowed', message: 'Requests from this origin are refused' }, 403);
+    }
+    await next();
+    return undefined;
+  });
+  if (resource !== undefined) {
     const metadata = pylonResourceMetadata(options.client, { resourceName: 'Pylon notes' });
     app.get(metadata.path, metadata.hono);
   }

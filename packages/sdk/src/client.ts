@@ -189,8 +189,9 @@ function positiveSeconds(value: number, name: string): number {
 }
 
 /**
- * RFC 8707 §2: an absolute URI without a fragment. Kept exactly as given, since Pylon compares
- * it, and writes it into `aud`, as a string; https except on loopback, as for `orgUrl`.
+ * RFC 8707 §2: an absolute URI without a fragment; https except on loopback, as for `orgUrl`.
+ * Returned as the URL parser writes it (`https://h` → `https://h/`), which is how Pylon stores an
+ * app's resource and so what it writes into `aud`.
  */
 function checkResource(resource: string, allowInsecureHTTP: boolean): string {
   let url: URL;
@@ -205,7 +206,7 @@ function checkResource(resource: string, allowInsecureHTTP: boolean): string {
   if (url.hash !== '' || resource.includes('#') || url.username !== '' || url.password !== '') {
     throw new TypeError('resource must not carry a fragment or credentials');
   }
-  return resource;
+  return url.href;
 }
 
 // Guarded so the module also loads where there is no `process` (workers, browsers).

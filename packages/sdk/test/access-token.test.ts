@@ -173,6 +173,10 @@ describe('OAuth access tokens (RFC 9068) beside scoped tokens', () => {
     expect(pylonClient({ ...options, resource: 'http://127.0.0.1:3333/mcp' }).resource).toBe(
       'http://127.0.0.1:3333/mcp',
     );
+    // Written as Pylon stores an app's resource (the URL parser's form), so `aud` compares equal.
+    expect(pylonClient({ ...options, resource: 'https://Notes.example.com' }).resource).toBe(
+      'https://notes.example.com/',
+    );
   });
 });
 
