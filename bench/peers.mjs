@@ -1,0 +1,265 @@
+// `npm run bench -- --peers [--json] [--db sqlite,postgres] [--soak-minutes M]`: Pylon against its
+// peers, every server started here from devDependencies (nothing is installed at run time), each
+// in its own process, measured in the same run and interleaved (round after round, every target in
+// turn): a Hono hello-world (the ceiling), Better Auth on better-sqlite3 (get-session and its
+// jwt() plugin's /token) and oidc-provider's client_credentials /token with JWT access tokens.
+// One table of req/s, p50, p99 and each ratio; the targets are printed, never asserted.
+
+import { cpus, release, totalmem } from 'node:os';
+import { passwordSignIn } from './cases/password.mjs';
+import { soak } from './cases/soak.mjs';
+import {
+  argon2Rate,
+  CONNECTIONS,
+  DURATION_SECONDS,
+  measure,
+  PINNING,
+  startPeer,
+  startPylon,
+} from './lib.mjs';
+import { seededServer, signIn, tokenRequest } from './seed.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function betterAuthTargets() {
+  const peer = await startPeer('better-auth.mjs');
+  const response = await fetch(`${peer.url}/api/auth/sign-up/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: peer.url },
+    body: JSON.stringify({ email: 'bench@example.com', password: 'benchmark password', name: 'Bench' }),
+  });
+  if (!response.ok) throw new Error(`Better Auth sign-up failed: ${response.status}`);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
+  return {
+    peer,
+    session: {
+      name: 'Better Auth GET /get-session',
+      url: `${peer.url}/api/auth/get-session`,
+      options: { headers: { cookie } },
+    },
+    token: {
+      name: 'Better Auth GET /token (jwt)',
+      url: `${peer.url}/api/auth/token`,
+      options: { headers: { cookie } },
+    },
+  };
+}
+
+async function oidcTarget() {
+  const peer = await startPeer('oidc-provider.mjs');
+  return {
+    peer,
+    token: {
+      name: 'oidc-provider client_credentials',
+      url: `${peer.url}/token`,
+      options: {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${peer.clientId}:${peer.clientSecret}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials&scope=api:read',
+      },
+    },
+  };
+}
+
+export async function runPeers({ dbs, soakMinutes, json }) {
+  const out = json ? (line) => process.stderr.write(`${line}\n`) : (line) => console.log(line);
+  out(
+    `pylon bench --peers: ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, ${ROUNDS} rounds interleaved, ` +
+      (PINNING ? `servers on core ${PINNING.server}, load generator on core ${PINNING.load}` : 'not pinned'),
+  );
+  const stops = [];
+  try {
+    const hello = await startPeer('hello.mjs');
+    stops.push(hello.stop);
+    const ba = await betterAuthTargets();
+    stops.push(ba.peer.stop);
+    const oidc = await oidcTarget();
+    stops.push(oidc.peer.stop);
+
+    const targets = { hello: { name: 'hello-world (Hono)', url: `${hello.url}/hello`, options: {} } };
+    const sqlite = dbs.includes('sqlite');
+    const primary = sqlite ? 'sqlite' : 'postgres';
+    for (const db of dbs) {
+      const small = await seededServer({ db, apps: 1, grantsPerApp: 100 });
+      stops.push(small.server.stop);
+      const me = { headers: { authorization: `Bearer ${await signIn(small.server, 'me@example.com')}` } };
+      targets[`me:${db}`] = {
+        name: `Pylon GET /api/auth/me (${db})`,
+        url: `${small.server.url}/api/auth/me`,
+        options: me,
+      };
+      targets[`token:${db}`] = {
+        name: `Pylon POST /token (${db})`,
+        url: `${small.server.url}/token`,
+        options: tokenRequest(small.token),
+      };
+      if (db !== primary) continue;
+      const large = await seededServer({ db, apps: 1000, grantsPerApp: 100 });
+      stops.push(large.server.stop);
+      targets.tokenLarge = {
+        name: `Pylon POST /token, 100 000 grants`,
+        url: `${large.server.url}/token`,
+        options: tokenRequest(large.token),
+      };
+      targets.token32 = {
+        ...targets[`token:${db}`],
+        name: 'Pylon POST /token, 32 connections',
+        connections: 32,
+      };
+      // Two workers on the same database (every core: with two, one is the load generator's too).
+      const workers = await startPylon({
+        db,
+        workers: 2,
+        sqliteFile: small.server.sqliteFile,
+        postgresURL: db === 'postgres' ? small.server.databaseURL : undefined,
+      });
+      stops.push(workers.stop);
+      targets.meWorkers = {
+        ...targets[`me:${db}`],
+        name: 'Pylon GET /api/auth/me, --workers 2',
+        url: `${workers.url}/api/auth/me`,
+      };
+      targets.tokenWorkers = {
+        ...targets[`token:${db}`],
+        name: 'Pylon POST /token, --workers 2',
+        url: `${workers.url}/token`,
+      };
+      targets.password = { name: 'Pylon POST /password/login', ...(await passwordSignIn(small.server)) };
+      targets.argon2 = {
+        name: 'raw Argon2id verify (in-process)',
+        run: () => argon2Rate().then((rps) => ({ rps, p50: null, p99: null })),
+      };
+      targets.soakServer = small;
+    }
+    const { soakServer, ...measured } = targets;
+    Object.assign(measured, { baSession: ba.session, baToken: ba.token, oidcToken: oidc.token });
+
+    const samples = Object.fromEntries(Object.keys(measured).map((key) => [key, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [key, target] of Object.entries(measured)) {
+        const result = target.run
+          ? await target.run()
+          : await measure(target.url, {
+              ...target.options,
+              ...(target.connections ? { connections: target.connections } : {}),
+            });
+        samples[key].push(result);
+        out(`  round ${round}: ${target.name.padEnd(40)} ${result.rps.toFixed(0).padStart(8)} /s`);
+      }
+    }
+    const rows = Object.fromEntries(
+      Object.entries(samples).map(([key, list]) => [
+        key,
+        {
+          name: measured[key].name,
+          rps: median(list.map((r) => r.rps)),
+          p50: list[0].p50 === null ? null : median(list.map((r) => r.p50)),
+          p99: list[0].p99 === null ? null : median(list.map((r) => r.p99)),
+        },
+      ]),
+    );
+    for (const row of Object.values(rows)) row.ratio = row.rps / rows.hello.rps;
+
+    const soakResult = soakServer ? await soak(soakServer.server, soakServer.token, soakMinutes) : null;
+
+    const ratio = (a, b) => (rows[a] && rows[b] ? rows[a].rps / rows[b].rps : null);
+    const p = primary;
+    const targetsMet = [
+      ['/token ≥ 0.25× hello-world', ratio(`token:${p}`, 'hello'), 0.25],
+      ['/token ≥ 20× Better Auth /token', ratio(`token:${p}`, 'baToken'), 20],
+      ['/token ≥ 3× oidc-provider client_credentials', ratio(`token:${p}`, 'oidcToken'), 3],
+      ['/me ≥ 0.40× hello-world', ratio(`me:${p}`, 'hello'), 0.4],
+      ['/me ≥ 15× Better Auth get-session', ratio(`me:${p}`, 'baSession'), 15],
+      ['/token 100 000 grants ≥ 0.9× 100 grants', ratio('tokenLarge', `token:${p}`), 0.9],
+      ['/me --workers 2 ≥ 1.6× one worker', ratio('meWorkers', `me:${p}`), 1.6],
+      ['/token --workers 2 ≥ 1.6× one worker', ratio('tokenWorkers', `token:${p}`), 1.6],
+      ['PostgreSQL /me ≥ 0.5× SQLite /me', ratio('me:postgres', 'me:sqlite'), 0.5],
+      ['password sign-in ≥ 0.9× raw Argon2id verify', ratio('password', 'argon2'), 0.9],
+    ]
+      .filter(([, value]) => value !== null)
+      .map(([name, value, target]) => ({ name, value, target, met: value >= target }));
+    if (rows.token32) {
+      targetsMet.push({
+        name: '/token p99 at 32 connections ≤ 3 ms',
+        value: rows.token32.p99,
+        target: 3,
+        met: rows.token32.p99 <= 3,
+      });
+    }
+    if (soakResult) {
+      targetsMet.push({
+        name: `RSS after ${soakResult.seconds}s of /token within 10 % of RSS at ${soakResult.checkpoint}s`,
+        value: soakResult.growth,
+        target: 1.1,
+        met: soakResult.growth <= 1.1,
+      });
+    }
+
+    out('');
+    out(
+      `| ${'Target'.padEnd(42)} | ${'req/s'.padStart(8)} | ${'p50 ms'.padStart(6)} | ${'p99 ms'.padStart(6)} | ${'× hello'.padStart(7)} |`,
+    );
+    out(
+      `| ${'-'.repeat(42)} | ${'-'.repeat(7)}: | ${'-'.repeat(5)}: | ${'-'.repeat(5)}: | ${'-'.repeat(6)}: |`,
+    );
+    for (const row of Object.values(rows)) {
+      out(
+        `| ${row.name.padEnd(42)} | ${row.rps.toFixed(0).padStart(8)} | ${String(row.p50 ?? '—').padStart(6)} | ${String(row.p99 ?? '—').padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} |`,
+      );
+    }
+    out('');
+    out('Targets (printed, never asserted):');
+    for (const t of targetsMet) {
+      out(
+        `  ${t.met ? 'met    ' : 'not met'}  ${t.name.padEnd(58)} ${t.value.toFixed(2)} (target ${t.target})`,
+      );
+    }
+    if (soakResult) {
+      out(
+        `  soak: RSS ${soakResult.early.toFixed(1)} MiB at ${soakResult.checkpoint}s → ${soakResult.late.toFixed(1)} MiB at ${soakResult.seconds}s, ${soakResult.rps.toFixed(0)} req/s`,
+      );
+    }
+    if (json) {
+      console.log(
+        JSON.stringify(
+          {
+            date: new Date().toISOString(),
+            machine: {
+              cpu: cpus()[0]?.model,
+              cores: CORES,
+              memoryGiB: Math.round(totalmem() / 2 ** 30),
+              kernel: release(),
+              node: process.version,
+            },
+            settings: {
+              seconds: DURATION_SECONDS,
+              connections: CONNECTIONS,
+              rounds: ROUNDS,
+              pinning: PINNING,
+              databases: dbs,
+            },
+            rows,
+            targets: targetsMet,
+            soak: soakResult,
+          },
+          null,
+          2,
+        ),
+      );
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
+}
