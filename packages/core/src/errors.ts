@@ -177,6 +177,18 @@ export const RBAC_ERRORS = {
     status: 403,
     message: 'Verify your email address first (an emailed code proves it): grants are given to addresses',
   },
+  client_not_found: { status: 404, message: 'No such OAuth client in this org' },
+  consent_not_found: { status: 404, message: 'No such consent' },
+  invalid_redirect_uri: {
+    status: 400,
+    message: 'redirect_uris must be https URLs, or http on a loopback host, without a fragment',
+  },
+  invalid_resource: {
+    status: 400,
+    message:
+      'resource must be an https URL (http only on a loopback host in development), without a fragment',
+  },
+  resource_taken: { status: 409, message: 'Another app in this org answers for this resource' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;

@@ -89,7 +89,11 @@ export function createServer(
       random,
       // A retired key stays published until the longest-lived token it signed has expired.
       policy: {
-        tokenTTLSeconds: Math.max(DEFAULTS.scopedTokenTTLSeconds, config.jwtMinting.lifetimeSeconds),
+        tokenTTLSeconds: Math.max(
+          DEFAULTS.scopedTokenTTLSeconds,
+          config.jwtMinting.lifetimeSeconds,
+          config.oauthServer.accessTokenTTLSeconds,
+        ),
         skewSeconds: 60,
       },
       onSign: () => metrics.tokenMinted(),

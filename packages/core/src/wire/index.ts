@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './identity.js';
 export * from './invites.js';
 export * from './jwt.js';
+export * from './oauth-server.js';
 export * from './orgs.js';
 export * from './passkeys.js';
 export * from './rbac-apps.js';

@@ -8,6 +8,8 @@ export const AppSummary = z.object({
   description: z.string().optional(),
   status: z.enum(['active', 'disabled']),
   created_at: z.number(),
+  /** The MCP server URL (RFC 8707 resource) the app answers for, when it has one. */
+  resource: z.string().optional(),
 });
 export type AppSummary = z.infer<typeof AppSummary>;
 export const AppList = z.object({ apps: z.array(AppSummary) });
@@ -18,6 +20,8 @@ export const RegisterAppRequest = z.object({
   name: z.string(),
   owner: z.string().min(1).max(320),
   description: z.string().max(1000).optional(),
+  /** An MCP server's URL: OAuth tokens requested for it (RFC 8707 `resource`) are this app's. */
+  resource: z.string().max(2048).optional(),
 });
 export type RegisterAppRequest = z.infer<typeof RegisterAppRequest>;
 /** The app token is in this answer only. */
@@ -31,3 +35,9 @@ export const RotateAppTokenResponse = z.object({
   rotated_at: z.number(),
 });
 export type RotateAppTokenResponse = z.infer<typeof RotateAppTokenResponse>;
+/** `PATCH /apps/:appId`: set (or with null, remove) the app's resource URL. */
+export const UpdateAppRequest = z.object({
+  resource: z.string().max(2048).nullable().optional(),
+  description: z.string().max(1000).optional(),
+});
+export type UpdateAppRequest = z.infer<typeof UpdateAppRequest>;

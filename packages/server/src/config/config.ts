@@ -13,6 +13,7 @@ import {
   type OAuthProviderConfig,
   parseOAuthProviders,
 } from './parse-oauth-providers.js';
+import { type OAuthServerConfig, parseOAuthServer } from './parse-oauth-server.js';
 import { parseOrgHosts, parseOrgHostTemplate } from './parse-org-hosts.js';
 import { parseRateLimits, type RateLimits } from './parse-rate-limits.js';
 import {
@@ -37,6 +38,7 @@ export type { DatabaseConfig } from './parse-database.js';
 export type { JWTIssuerConfig } from './parse-jwt-issuers.js';
 export type { MetricsConfig } from './parse-metrics.js';
 export type { OAuthProviderConfig } from './parse-oauth-providers.js';
+export type { OAuthServerConfig } from './parse-oauth-server.js';
 export { RATE_LIMIT_VARIABLES, type RateLimits } from './parse-rate-limits.js';
 export { isLoopbackHost } from './parse-values.js';
 
@@ -78,6 +80,8 @@ export interface Config {
   readonly jwtIssuers: readonly JWTIssuerConfig[];
   /** Tokens this deployment mints for other services (`POST /api/auth/jwt`). */
   readonly jwtMinting: JWTMintingConfig;
+  /** Pylon as an OAuth 2.1 authorization server and OpenID Provider (PYLON_OAUTH_*). */
+  readonly oauthServer: OAuthServerConfig;
   /** Orgs served at a host of their own (PYLON_ORG_HOSTS): `host[:port]` → org id. */
   readonly orgHosts: Readonly<Record<string, string>>;
   /** A host per org from its id (PYLON_ORG_HOST_TEMPLATE, e.g. `{org}.pylon.example.com`). */
@@ -286,6 +290,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         issuer: null,
         lifetimeSeconds: DEFAULTS.jwtLifetimeSeconds,
         secret: null,
+      }),
+    ),
+    oauthServer: Object.freeze(
+      take(() => parseOAuthServer(env), {
+        dynamicRegistration: false,
+        accessTokenTTLSeconds: DEFAULTS.oauthAccessTokenTTLSeconds,
+        refreshTokenTTLSeconds: DEFAULTS.oauthRefreshTokenTTLSeconds,
       }),
     ),
     orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),

@@ -30,6 +30,13 @@ export const DEFAULTS = {
   scopedTokenTTLSeconds: 30,
   /** `POST /api/auth/jwt` token lifetime (PYLON_JWT_LIFETIME_SECS): 15 minutes, re-minted by the caller. */
   jwtLifetimeSeconds: 900,
+  /**
+   * OAuth access tokens (PYLON_OAUTH_ACCESS_TOKEN_TTL): 5 minutes, so a grant change or a revoked
+   * consent reaches every resource server within that, while clients refresh rarely.
+   */
+  oauthAccessTokenTTLSeconds: 300,
+  /** OAuth refresh tokens (PYLON_OAUTH_REFRESH_TOKEN_TTL): 30 days unused; each use rotates it. */
+  oauthRefreshTokenTTLSeconds: 30 * 24 * 3600,
   /** Identity rate limits (docs/API.md); each has a PYLON_RATE_LIMIT_* variable (see config.ts). */
   rateLimits: {
     /** Code and link sends (magic, reset, verification) per email. */

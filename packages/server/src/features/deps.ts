@@ -1,6 +1,7 @@
 import type { Services } from '../http/context.js';
 import type { Feature } from '../http/feature.js';
 import { createIdentity, type Identity } from './identity/identity.js';
+import type { TokenGrant } from './oauth-server/token-grant.js';
 import { OrgStore } from './orgs/org-store.js';
 
 /**
@@ -12,6 +13,8 @@ import { OrgStore } from './orgs/org-store.js';
 export interface FeatureDeps {
   identity: Identity;
   orgs: OrgStore;
+  /** The grant types of the OAuth token endpoint, registered by the features that issue them. */
+  tokenGrants: TokenGrant[];
 }
 
 /** A peer in the feature table: takes the server's services and the shared deps, returns its parts. */
@@ -21,5 +24,6 @@ export function createFeatureDeps(services: Services): FeatureDeps {
   return {
     identity: createIdentity(services),
     orgs: new OrgStore(services.storage.db, services.storage.dialect),
+    tokenGrants: [],
   };
 }

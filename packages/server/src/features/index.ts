@@ -13,6 +13,7 @@ import { jwtFeature } from './jwt/feature.js';
 import { keySetFeature } from './key-set/feature.js';
 import { mfaFeature } from './mfa/feature.js';
 import { oauthFeature } from './oauth/feature.js';
+import { oauthServerFeature } from './oauth-server/feature.js';
 import { orgsFeature } from './orgs/feature.js';
 import { pagesFeature } from './pages/feature.js';
 import { passkeysFeature } from './passkeys/feature.js';
@@ -44,6 +45,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   deviceFeature,
   pagesFeature,
   rbacFeature,
+  oauthServerFeature,
   consoleFeature,
 ];
 

@@ -124,12 +124,21 @@ export class KeyRing {
     return (await this.current()).signing !== null;
   }
 
-  /** Sign a JWT with the newest active key (the only one that signs). */
-  async sign(claims: JWTPayload): Promise<string> {
+  /**
+   * Sign a JWT with the newest active key (the only one that signs). `type` sets the header's
+   * `typ` (RFC 9068 §2.1: `at+jwt` for OAuth access tokens); default `JWT`.
+   */
+  async sign(claims: JWTPayload, options: { type?: string } = {}): Promise<string> {
     const { signing } = await this.current();
     if (!signing) throw new Error('no active signing key');
-    // RFC 7515 §7.1 compact serialisation; the header is encoded once per key.
-    const input = `${signing.header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    // RFC 7515 §7.1 compact serialisation; the default header is encoded once per key.
+    const header =
+      options.type === undefined
+        ? signing.header
+        : Buffer.from(JSON.stringify({ alg: SIGNING_ALG, kid: signing.kid, typ: options.type })).toString(
+            'base64url',
+          );
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     this.options.onSign?.();
     return `${input}.${Buffer.from(signing.sign(Buffer.from(input))).toString('base64url')}`;
   }

@@ -1,7 +1,8 @@
 import type { Generated } from 'kysely';
+import type { OAuthServerDatabase } from './oauth-server-tables.js';
 
 /** The tables Pylon's migrations create. Timestamps are milliseconds since the epoch (int8). */
-export interface Database {
+export interface Database extends OAuthServerDatabase {
   orgs: OrgsTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
@@ -235,6 +236,8 @@ export interface AppsTable {
   pending_version: number | null;
   created_at: number;
   token_rotated_at: number;
+  /** The MCP server URL (RFC 8707 resource) tokens for this app are issued to (migration 0018). */
+  resource: string | null;
 }
 
 export interface SchemaVersionsTable {

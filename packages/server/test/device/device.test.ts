@@ -169,7 +169,11 @@ describe.each(testDatabases)('device login on $kind', (database) => {
         issuer: 'http://localhost:4000/o/default',
         device_authorization_endpoint: 'http://localhost:4000/o/default/oauth/device_authorization',
         token_endpoint: 'http://localhost:4000/o/default/oauth/token',
-        grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code'],
+        grant_types_supported: [
+          'authorization_code',
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:device_code',
+        ],
       });
       const authz = await json('POST', '/oauth/device_authorization', { form: { client_id: 'some-tool' } });
       expect(authz.body).toMatchObject({

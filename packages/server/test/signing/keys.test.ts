@@ -42,7 +42,10 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
   beforeAll(async () => {
     // The shortest JWT lifetime, so the longest token this server signs is the 30 s scoped token
     // and a retired key goes after 30 s + skew (test/jwt covers the longer minted JWTs).
-    t = await startTestServer(database, { env: { PYLON_JWT_LIFETIME_SECS: '30' } });
+    // Every token the keys sign lives at most 30 s here, so a retired key goes 90 s after rotation.
+    t = await startTestServer(database, {
+      env: { PYLON_JWT_LIFETIME_SECS: '30', PYLON_OAUTH_ACCESS_TOKEN_TTL: '30' },
+    });
   });
   afterAll(() => t.close());
 

@@ -3,10 +3,14 @@ import type { Feature } from '../../http/feature.js';
 import type { FeatureDeps } from '../deps.js';
 import { deviceRoutes } from './device-routes.js';
 import { DeviceStore } from './device-store.js';
-import { oauthDeviceRoutes } from './oauth-device-routes.js';
+import { deviceTokenGrant, oauthDeviceRoutes } from './oauth-device-routes.js';
 
-/** Device login (pylon-cli's `/device/*`, RFC 8628's `/oauth/*`), on every org's base. */
-export function deviceFeature(services: Services, { identity }: FeatureDeps): Feature {
+/**
+ * Device login (pylon-cli's `/device/*`, RFC 8628's `/oauth/device_authorization`), on every org's
+ * base; the device grant is answered by the authorization server's token endpoint.
+ */
+export function deviceFeature(services: Services, { identity, tokenGrants }: FeatureDeps): Feature {
   const devices = new DeviceStore(services.storage.db, services.random);
+  tokenGrants.push(deviceTokenGrant(identity, devices));
   return { rbacRoutes: [...deviceRoutes(identity, devices), ...oauthDeviceRoutes(identity, devices)] };
 }

@@ -1,9 +1,10 @@
-import { OAuthDeviceAuthorizationRequest, OAuthDeviceTokenRequest } from '@pylon/core/wire';
+import { OAuthDeviceAuthorizationRequest } from '@pylon/core/wire';
 import type { AppContext } from '../../http/context.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
 import { requestFacts } from '../identity/route-helpers.js';
+import type { TokenGrant } from '../oauth-server/token-grant.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
 import { displayUserCode } from './user-code.js';
@@ -17,30 +18,15 @@ function oauthError(c: AppContext, error: string, description: string, status = 
 }
 
 /**
- * The standard RFC 8628 pair over the same device store as pylon-cli's routes, so any OAuth
- * device-flow client can sign in: device authorisation, the token endpoint's device grant, and
- * RFC 8414 metadata.
+ * RFC 8628 over the same device store as pylon-cli's routes, so any OAuth device-flow client can
+ * sign in: the device authorisation endpoint here, and the device grant of the token endpoint
+ * (`deviceTokenGrant`, registered with the authorization server, which owns `/oauth/token` and
+ * the RFC 8414 metadata).
  */
 export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
   const { services } = identity;
   const issuer = (c: AppContext) => requestAPIURL(c, services.config);
   return [
-    defineRoute({
-      method: 'get',
-      path: '/.well-known/oauth-authorization-server',
-      summary: 'RFC 8414 authorization server metadata (device flow)',
-      tags: ['device'],
-      responses: { 200: { description: 'Metadata' } },
-      handler: (c) =>
-        c.json({
-          issuer: issuer(c),
-          device_authorization_endpoint: `${issuer(c)}/oauth/device_authorization`,
-          token_endpoint: `${issuer(c)}/oauth/token`,
-          grant_types_supported: [DEVICE_GRANT],
-          token_endpoint_auth_methods_supported: ['none'],
-          response_types_supported: [],
-        }),
-    }),
     defineRoute({
       method: 'post',
       path: '/oauth/device_authorization',
@@ -69,51 +55,42 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
         });
       },
     }),
-    defineRoute({
-      method: 'post',
-      path: '/oauth/token',
-      summary: 'RFC 8628 §3.4 device access token request (the only grant this endpoint takes)',
-      tags: ['device'],
-      body: OAuthDeviceTokenRequest,
-      acceptsForm: true,
-      errorShape: 'oauth',
-      responses: {
-        200: { description: 'A session as a bearer access token' },
-        400: {
-          description:
-            'authorization_pending, slow_down, access_denied, expired_token, invalid_grant (unknown or used device_code), unsupported_grant_type',
-        },
-      },
-      handler: async (c, { body }) => {
-        if (body.grant_type !== DEVICE_GRANT)
-          return oauthError(c, 'unsupported_grant_type', 'Only the device code grant is supported');
-        if (!body.device_code) return oauthError(c, 'invalid_request', 'device_code is required');
-        const result = await devices.poll(body.device_code, c.get('orgId'), services.clock.now());
-        switch (result.kind) {
-          case 'pending':
-            return oauthError(c, 'authorization_pending', 'The user has not decided yet');
-          case 'slow_down':
-            // RFC 8628 §3.5: the client adds 5 seconds to its interval.
-            return oauthError(c, 'slow_down', `Poll at most every ${result.interval} s`);
-          case 'denied':
-            return oauthError(c, 'access_denied', 'The user denied the request');
-          case 'expired':
-            return oauthError(c, 'expired_token', 'The device code expired');
-          // RFC 6749 §5.2: a grant that is invalid, expired or revoked; a code never issued here (or
-          // already exchanged) is not one that expired.
-          case 'unknown':
-            return oauthError(c, 'invalid_grant', 'The device code is not valid');
-          case 'approved': {
-            const session = await mintDeviceSession(identity, await requestFacts(c, services), result);
-            c.header('Cache-Control', 'no-store');
-            return c.json({
-              access_token: session.token,
-              token_type: 'Bearer',
-              expires_in: Math.floor((session.expiresAt - services.clock.now()) / 1000),
-            });
-          }
-        }
-      },
-    }),
   ];
+}
+
+/** RFC 8628 §3.4: the device grant, answered by the authorization server's token endpoint. */
+export function deviceTokenGrant(identity: Identity, devices: DeviceStore): TokenGrant {
+  const { services } = identity;
+  return {
+    grantType: DEVICE_GRANT,
+    metadata: (issuer) => ({ device_authorization_endpoint: `${issuer}/oauth/device_authorization` }),
+    async handle(c, params) {
+      if (!params.device_code) return oauthError(c, 'invalid_request', 'device_code is required');
+      const result = await devices.poll(params.device_code, c.get('orgId'), services.clock.now());
+      switch (result.kind) {
+        case 'pending':
+          return oauthError(c, 'authorization_pending', 'The user has not decided yet');
+        case 'slow_down':
+          // RFC 8628 §3.5: the client adds 5 seconds to its interval.
+          return oauthError(c, 'slow_down', `Poll at most every ${result.interval} s`);
+        case 'denied':
+          return oauthError(c, 'access_denied', 'The user denied the request');
+        case 'expired':
+          return oauthError(c, 'expired_token', 'The device code expired');
+        // RFC 6749 §5.2: a grant that is invalid, expired or revoked; a code never issued here (or
+        // already exchanged) is not one that expired.
+        case 'unknown':
+          return oauthError(c, 'invalid_grant', 'The device code is not valid');
+        case 'approved': {
+          const session = await mintDeviceSession(identity, await requestFacts(c, services), result);
+          c.header('Cache-Control', 'no-store');
+          return c.json({
+            access_token: session.token,
+            token_type: 'Bearer',
+            expires_in: Math.floor((session.expiresAt - services.clock.now()) / 1000),
+          });
+        }
+      }
+    },
+  };
 }

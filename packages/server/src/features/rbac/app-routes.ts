@@ -1,15 +1,18 @@
 import { PylonError } from '@pylon/core';
 import {
   AppList,
+  AppSummary,
   DisableAppResponse,
   RegisterAppRequest,
   RegisterAppResponse,
   RotateAppTokenResponse,
+  UpdateAppRequest,
 } from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { checkResourceURL } from './app-resource.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
 import { auditActor, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
@@ -46,6 +49,7 @@ export function appRoutes(context: RBACContext) {
             ...(app.description === null ? {} : { description: app.description }),
             status: app.status,
             created_at: app.created_at,
+            ...(app.resource === null ? {} : { resource: app.resource }),
           })),
         });
       },
@@ -64,9 +68,15 @@ export function appRoutes(context: RBACContext) {
           schema: RegisterAppResponse,
         },
         201: { description: 'Registered', schema: RegisterAppResponse },
-        400: { description: 'invalid_app_id (not a slug, or the reserved `pylon`)' },
+        400: {
+          description:
+            'invalid_app_id (not a slug, or the reserved `pylon`), or invalid_resource (not an https URL)',
+        },
         403: { description: 'insufficient_capability' },
-        409: { description: 'app_exists: an active app has this name' },
+        409: {
+          description:
+            'app_exists: an active app has this name; resource_taken: another app has the resource',
+        },
       },
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
@@ -78,6 +88,10 @@ export function appRoutes(context: RBACContext) {
           throw new PylonError('invalid_app_id', { message: '`pylon` is reserved for the built-in app' });
         const orgId = c.get('orgId');
         const now = services.clock.now();
+        const resource =
+          body.resource === undefined ? null : checkResourceURL(body.resource, services.config.env);
+        const holder = resource === null ? null : await apps.findByResource(orgId, resource);
+        if (holder && holder.id !== body.name) throw new PylonError('resource_taken');
         try {
           const token = await services.storage.db.transaction().execute(async (trx) => {
             const created = await apps.create(trx, {
@@ -86,6 +100,7 @@ export function appRoutes(context: RBACContext) {
               name: body.name,
               owner: body.owner,
               description: body.description ?? null,
+              resource,
               now,
             });
             await appendAudit(trx, now, {
@@ -93,7 +108,7 @@ export function appRoutes(context: RBACContext) {
               action: 'app.registered',
               actor: auditActor(caller),
               target: body.name,
-              detail: { owner: body.owner },
+              detail: { owner: body.owner, ...(resource === null ? {} : { resource }) },
               requestId: c.get('requestId'),
             });
             return created;
@@ -123,6 +138,61 @@ export function appRoutes(context: RBACContext) {
         });
         if (token === null) throw new PylonError('app_exists');
         return c.json({ app_id: body.name, app_token: token }, 200);
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/apps/:appId',
+      summary: "Change an app's MCP server URL (RFC 8707 resource; null removes it) or its description",
+      tags: ['apps'],
+      security: ['session', 'adminToken'],
+      body: UpdateAppRequest,
+      responses: {
+        200: { description: 'The app as listed', schema: AppSummary },
+        400: { description: 'invalid_resource' },
+        403: { description: 'insufficient_capability' },
+        404: { description: 'app_not_found' },
+        409: { description: 'resource_taken: another app of the org has this resource' },
+      },
+      handler: async (c, { body }) => {
+        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
+        const app = await requireApp(c);
+        const resource =
+          body.resource === undefined || body.resource === null
+            ? body.resource
+            : checkResourceURL(body.resource, services.config.env);
+        const holder = typeof resource === 'string' ? await apps.findByResource(app.org_id, resource) : null;
+        if (holder && holder.id !== app.id) throw new PylonError('resource_taken');
+        const now = services.clock.now();
+        try {
+          await services.storage.db.transaction().execute(async (trx) => {
+            await apps.setDetails(trx, app.org_id, app.id, { resource, description: body.description });
+            await appendAudit(trx, now, {
+              org: app.org_id,
+              action: 'app.updated',
+              actor: auditActor(caller),
+              target: app.id,
+              detail: {
+                ...(resource === undefined ? {} : { resource }),
+                ...(body.description === undefined ? {} : { description: true }),
+              },
+              requestId: c.get('requestId'),
+            });
+          });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new PylonError('resource_taken');
+          throw error;
+        }
+        const updated = (await apps.find(app.org_id, app.id))!;
+        return c.json({
+          app_id: updated.id,
+          name: updated.name,
+          owner: updated.owner,
+          ...(updated.description === null ? {} : { description: updated.description }),
+          status: updated.status,
+          created_at: updated.created_at,
+          ...(updated.resource === null ? {} : { resource: updated.resource }),
+        });
       },
     }),
     defineRoute({

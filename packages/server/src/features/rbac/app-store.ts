@@ -27,6 +27,7 @@ const COLUMNS = [
   'pending_version',
   'created_at',
   'token_rotated_at',
+  'resource',
 ] as const;
 
 function toApp(row: App): App {
@@ -80,6 +81,7 @@ export class AppStore {
       name: string;
       owner: string;
       description: string | null;
+      resource?: string | null;
       now: number;
     },
   ): Promise<string> {
@@ -99,6 +101,7 @@ export class AppStore {
           pending_version: null,
           created_at: input.now,
           token_rotated_at: input.now,
+          resource: input.resource ?? null,
         })
         .execute(),
     );
@@ -149,6 +152,36 @@ export class AppStore {
     if (this.dialect === 'postgres') query = query.forUpdate();
     const row = await query.executeTakeFirst();
     return row ? toApp(row) : null;
+  }
+
+  /** The app that answers for an RFC 8707 resource URL in an org (unique per org). */
+  async findByResource(orgId: string, resource: string): Promise<App | null> {
+    const row = await this.db
+      .selectFrom('apps')
+      .select(COLUMNS)
+      .where('org_id', '=', orgId)
+      .where('resource', '=', resource)
+      .executeTakeFirst();
+    return row ? toApp(row) : null;
+  }
+
+  /** Set or clear the resource URL (unique per org: a taken one fails the unique index), or the description. */
+  async setDetails(
+    trx: DB,
+    orgId: string,
+    appId: string,
+    details: { resource?: string | null; description?: string },
+  ): Promise<void> {
+    if (details.resource === undefined && details.description === undefined) return;
+    await trx
+      .updateTable('apps')
+      .set({
+        ...(details.resource === undefined ? {} : { resource: details.resource }),
+        ...(details.description === undefined ? {} : { description: details.description }),
+      })
+      .where('org_id', '=', orgId)
+      .where('id', '=', appId)
+      .execute();
   }
 
   async list(orgId: string): Promise<App[]> {

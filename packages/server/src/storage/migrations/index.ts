@@ -15,8 +15,9 @@ import * as trustedDevices from './0013-trusted-devices.js';
 import * as account from './0014-account.js';
 import * as oauthLink from './0015-oauth-link.js';
 import * as auditPersonIndexes from './0016-audit-person-indexes.js';
-import * as auditChain from './0019-audit-chain.js';
 import * as capabilityVersions from './0017-capability-versions.js';
+import * as oauthServer from './0018-oauth-server.js';
+import * as auditChain from './0019-audit-chain.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0016-audit-person-indexes': auditPersonIndexes,
   '0019-audit-chain': auditChain,
   '0017-capability-versions': capabilityVersions,
+  '0018-oauth-server': oauthServer,
 };
 
 /** Every migration's name, in the order they apply. */

@@ -1,0 +1,106 @@
+import { checkResourceURL } from '../rbac/app-resource.js';
+import type { OAuthClient } from './clients.js';
+import type { OAuthServerContext } from './context.js';
+import { checkCodeChallenge } from './pkce.js';
+import { redirectURIMatches } from './redirect-uri.js';
+import { grantedScope } from './scopes.js';
+
+/** The authorisation request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2.1, OIDC §3.1.2.1). */
+export interface AuthorizationParams {
+  response_type?: string;
+  client_id?: string;
+  redirect_uri?: string;
+  scope?: string;
+  state?: string;
+  code_challenge?: string;
+  code_challenge_method?: string;
+  resource?: string;
+  nonce?: string;
+  prompt?: string;
+}
+
+export interface AuthorizationRequest {
+  client: OAuthClient;
+  redirectURI: string;
+  scope: string;
+  state: string | null;
+  codeChallenge: string;
+  nonce: string | null;
+  /** The app the resource names, when the client asked for one. */
+  app: { id: string; name: string; resource: string } | null;
+  prompt: string | null;
+}
+
+export type CheckedAuthorization =
+  | { kind: 'ok'; request: AuthorizationRequest }
+  /** No trustworthy redirect URI: the error is shown on our own page (RFC 6749 §4.1.2.1). */
+  | { kind: 'page'; message: string }
+  /** The client and redirect URI are known: the error goes back to the client. */
+  | { kind: 'redirect'; redirectURI: string; state: string | null; error: string; description: string };
+
+/**
+ * The authorisation request's checks, in order; the first that fails decides the answer. Until the
+ * client and its redirect URI are confirmed, errors are shown here and never sent anywhere.
+ */
+export async function checkAuthorization(
+  context: OAuthServerContext,
+  orgId: string,
+  params: AuthorizationParams,
+): Promise<CheckedAuthorization> {
+  if (!params.client_id) return { kind: 'page', message: 'The request names no client (client_id).' };
+  const found = await context.clients.find(orgId, params.client_id);
+  if (found.kind === 'unknown') return { kind: 'page', message: 'This application is not known here.' };
+  if (found.kind === 'refused')
+    return { kind: 'page', message: `This application was refused: ${found.reason}.` };
+  const client = found.client;
+  if (!params.redirect_uri || !redirectURIMatches(client.redirectURIs, params.redirect_uri))
+    return { kind: 'page', message: 'The redirect URI is not one this application registered.' };
+  const state = params.state ?? null;
+  const fail = (error: string, description: string): CheckedAuthorization => ({
+    kind: 'redirect',
+    redirectURI: params.redirect_uri!,
+    state,
+    error,
+    description,
+  });
+  if (params.response_type !== 'code')
+    return fail('unsupported_response_type', 'Only response_type=code is supported');
+  const pkce = checkCodeChallenge(params.code_challenge, params.code_challenge_method);
+  if (pkce !== null) return fail('invalid_request', pkce);
+  let app: AuthorizationRequest['app'] = null;
+  if (params.resource !== undefined) {
+    const resolved = await appForResource(context, orgId, params.resource);
+    if (!resolved) return fail('invalid_target', 'resource is not an MCP server registered in this org');
+    app = resolved;
+  }
+  return {
+    kind: 'ok',
+    request: {
+      client,
+      redirectURI: params.redirect_uri,
+      scope: grantedScope(params.scope),
+      state,
+      codeChallenge: params.code_challenge!,
+      nonce: params.nonce ?? null,
+      app,
+      prompt: params.prompt ?? null,
+    },
+  };
+}
+
+/** RFC 8707: the active app of this org registered for exactly this resource URL, if any. */
+export async function appForResource(
+  context: OAuthServerContext,
+  orgId: string,
+  resource: string,
+): Promise<{ id: string; name: string; resource: string } | null> {
+  let normalised: string;
+  try {
+    normalised = checkResourceURL(resource, context.services.config.env);
+  } catch {
+    return null;
+  }
+  const app = await context.apps.findByResource(orgId, normalised);
+  if (!app || app.status !== 'active' || app.resource === null) return null;
+  return { id: app.id, name: app.name, resource: app.resource };
+}

@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import type { AppContext } from '../../http/context.js';
+import {
+  bindingMatchesState,
+  clearFlowCookie,
+  createFlowBinding,
+  readFlowCookie,
+  setFlowCookie,
+} from '../../http/flow-binding.js';
+import { getAuth } from '../../http/get-auth.js';
+import { requestAPIURL } from '../../http/org-hosts.js';
+import { withParams } from '../../http/redirect-url.js';
+import { defineRoute } from '../../http/route-table.js';
+import { html, pageCSP } from '../../pages/html.js';
+import { pageBase, renderPage } from '../../pages/page-context.js';
+import {
+  type AuthorizationParams,
+  type AuthorizationRequest,
+  checkAuthorization,
+} from './authorization-request.js';
+import { consentBody } from './consent-page.js';
+import type { OAuthServerContext } from './context.js';
+import { capabilitiesOf, loadPerson } from './person.js';
+import { sessionFacts } from './session-facts.js';
+
+const FLOW = 'consent';
+const CONSENT_TTL_SECONDS = 600;
+
+const text = (max: number) => z.string().max(max).optional();
+const AuthorizationQuery = z.object({
+  response_type: text(64),
+  client_id: text(2048),
+  redirect_uri: text(2048),
+  scope: text(1000),
+  state: text(1024),
+  code_challenge: text(128),
+  code_challenge_method: text(16),
+  resource: text(2048),
+  nonce: text(512),
+  prompt: text(64),
+});
+const DecisionForm = AuthorizationQuery.extend({ csrf: text(128), decision: text(16) });
+
+/** The signed-in person of a browser request (a session; not a guest), or null. */
+async function browserPerson(c: AppContext, context: OAuthServerContext) {
+  const auth = await getAuth(c, context.services);
+  if (auth.authMethod !== 'session' || auth.userId === null || auth.isGuest || !auth.sessionId) return null;
+  return { userId: auth.userId, email: auth.email, sessionId: auth.sessionId };
+}
+
+/** Every requested scope value is among the remembered ones. */
+function covers(remembered: string, requested: string): boolean {
+  const held = new Set(remembered.split(' '));
+  return requested.split(' ').every((value) => value === '' || held.has(value));
+}
+
+export function authorizeRoutes(context: OAuthServerContext) {
+  const { services } = context;
+  const issuer = (c: AppContext) => requestAPIURL(c, services.config);
+
+  const errorPage = (c: AppContext, message: string) =>
+    renderPage(
+      c,
+      'Sign-in request refused',
+      html`<h1>This request cannot continue</h1><p class="error" role="alert">${message}</p>`,
+      400,
+    );
+
+  /** RFC 6749 §4.1.2 and RFC 9207 §2: the answer goes back with `state` and our `iss`. */
+  const back = (c: AppContext, redirectURI: string, state: string | null, params: Record<string, string>) => {
+    c.header('Cache-Control', 'no-store');
+    return c.redirect(
+      withParams(redirectURI, { ...params, ...(state === null ? {} : { state }), iss: issuer(c) }),
+      303,
+    );
+  };
+
+  /** Issue the code for an allowed request and send the browser back to the client. */
+  const issueCode = async (
+    c: AppContext,
+    request: AuthorizationRequest,
+    person: { userId: string; sessionId: string },
+    consentId: string | null,
+  ) => {
+    const facts = await sessionFacts(services.storage.db, { id: person.sessionId, userId: person.userId });
+    const code = await context.codes.issue(
+      {
+        orgId: c.get('orgId'),
+        clientId: request.client.clientId,
+        userId: person.userId,
+        consentId,
+        resource: request.app?.resource ?? null,
+        scope: request.scope,
+        authTime: facts.authTime,
+        amr: facts.amr,
+        redirectURI: request.redirectURI,
+        codeChallenge: request.codeChallenge,
+        nonce: request.nonce,
+      },
+      services.clock.now(),
+    );
+    return back(c, request.redirectURI, request.state, { code });
+  };
+
+  /** A consent is remembered per (person, client, resource); a plain sign-in's resource is the issuer. */
+  const consentResource = (c: AppContext, request: AuthorizationRequest) =>
+    request.app?.resource ?? issuer(c);
+
+  /** Parse → check the client → check the request → the person → consent → code. */
+  const authorize = async (c: AppContext, params: AuthorizationParams, decided: 'allow' | 'deny' | null) => {
+    const checked = await checkAuthorization(context, c.get('orgId'), params);
+    if (checked.kind === 'page') return errorPage(c, checked.message);
+    if (checked.kind === 'redirect')
+      return back(c, checked.redirectURI, checked.state, {
+        error: checked.error,
+        error_description: checked.description,
+      });
+    const { request } = checked;
+    const signedIn = await browserPerson(c, context);
+    const person = signedIn ? await loadPerson(context, signedIn.userId) : null;
+    if (!signedIn || !person) {
+      // OIDC Core §3.1.2.1: prompt=none never shows a page.
+      if (request.prompt === 'none')
+        return back(c, request.redirectURI, request.state, { error: 'login_required' });
+      const returnTo = `${c.req.path}?${new URLSearchParams(params as Record<string, string>)}`;
+      return c.redirect(`${pageBase(c)}/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+    }
+    if (decided === 'deny') {
+      return back(c, request.redirectURI, request.state, {
+        error: 'access_denied',
+        error_description: 'The person denied the request',
+      });
+    }
+    const orgId = c.get('orgId');
+    const resource = consentResource(c, request);
+    const now = services.clock.now();
+    if (decided === 'allow') {
+      const consent = await context.consents.remember({
+        orgId,
+        userId: person.id,
+        clientId: request.client.clientId,
+        clientName: request.client.clientName,
+        resource,
+        scope: request.scope,
+        now,
+      });
+      return issueCode(c, request, signedIn, consent.id);
+    }
+    const remembered = await context.consents.find(orgId, person.id, request.client.clientId, resource);
+    if (remembered && request.prompt !== 'consent' && covers(remembered.scope, request.scope)) {
+      return issueCode(c, request, signedIn, remembered.id);
+    }
+    if (request.prompt === 'none')
+      return back(c, request.redirectURI, request.state, { error: 'consent_required' });
+    const caps = request.app ? ((await capabilitiesOf(context, orgId, request.app.id, person)) ?? []) : [];
+    const binding = createFlowBinding(services.random);
+    setFlowCookie(c, services.config, FLOW, binding.binding, CONSENT_TTL_SECONDS);
+    // form-action: Chromium applies it to the redirect that follows the form's POST as well.
+    const csp = pageCSP().replace(
+      "form-action 'self'",
+      `form-action 'self' ${new URL(request.redirectURI).origin}`,
+    );
+    return renderPage(
+      c,
+      'Allow access',
+      consentBody({
+        action: `${pageBase(c)}/oauth/authorize`,
+        params,
+        request,
+        email: person.email,
+        caps,
+        csrf: binding.state,
+      }),
+      200,
+      csp,
+    );
+  };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/oauth/authorize',
+      summary: 'OAuth 2.1 authorisation endpoint (code + PKCE S256; RFC 8707 resource; OIDC)',
+      tags: ['oauth-server'],
+      query: AuthorizationQuery,
+      responses: {
+        200: { description: 'HTML: the consent page' },
+        303: {
+          description:
+            'To the login page and back; or to the client with `code`, `state` and `iss` (RFC 9207), or an RFC 6749 §4.1.2.1 error',
+        },
+        400: { description: 'HTML: an unknown client or a redirect URI it did not register' },
+      },
+      handler: (c, { query }) => authorize(c, query, null),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/oauth/authorize',
+      summary: "The consent page's decision (form, bound to the browser that was shown the page)",
+      tags: ['oauth-server'],
+      body: DecisionForm,
+      acceptsForm: true,
+      responses: {
+        303: { description: 'To the client with a code, or with error=access_denied' },
+        400: { description: 'HTML: an unknown client or redirect URI' },
+        403: { description: 'HTML: the form did not come from this browser’s consent page' },
+      },
+      handler: async (c, { body }) => {
+        const { csrf, decision, ...params } = body;
+        const binding = readFlowCookie(c, services.config, FLOW);
+        if (csrf === undefined || !bindingMatchesState(binding, csrf)) {
+          return renderPage(
+            c,
+            'Sign-in request refused',
+            html`<h1>This request cannot continue</h1><p class="error" role="alert">The form did not come from this browser’s consent page. Start again from the application.</p>`,
+            403,
+          );
+        }
+        clearFlowCookie(c, services.config, FLOW);
+        return authorize(c, params, decision === 'allow' ? 'allow' : 'deny');
+      },
+    }),
+  ];
+}

@@ -1,0 +1,69 @@
+import type { Services } from '../../http/context.js';
+import type { Feature } from '../../http/feature.js';
+import { IdTokenKeys } from '../../signing/id-token-keys.js';
+import { CapabilityVersions } from '../../storage/capability-versions.js';
+import type { FeatureDeps } from '../deps.js';
+import { AppStore } from '../rbac/app-store.js';
+import { CapabilityResolver } from '../rbac/capabilities.js';
+import type { RBACContext } from '../rbac/context.js';
+import { GrantStore } from '../rbac/grant-store.js';
+import { SchemaStore } from '../rbac/schema-store.js';
+import { authorizeRoutes } from './authorize-routes.js';
+import { createClientDocumentCache } from './client-document.js';
+import { clientRoutes } from './client-routes.js';
+import { ClientStore } from './client-store.js';
+import { ClientDirectory } from './clients.js';
+import { authorizationCodeGrant, refreshTokenGrant } from './code-grant.js';
+import { CodeStore } from './code-store.js';
+import { consentRoutes } from './consent-routes.js';
+import { ConsentStore } from './consent-store.js';
+import type { OAuthServerContext } from './context.js';
+import { endpointRoutes } from './endpoint-routes.js';
+import { RefreshStore } from './refresh-store.js';
+
+/**
+ * Pylon as an OAuth 2.1 authorization server and OpenID Provider for every org's issuer
+ * (`{api_url}`): metadata, authorize with consent, the token endpoint (whose grants other features
+ * may add), revocation, userinfo, pre-registered and dynamic clients, and a person's consents.
+ */
+export function oauthServerFeature(services: Services, deps: FeatureDeps): Feature {
+  const { db, dialect } = services.storage;
+  const clientStore = new ClientStore(db, services.random);
+  const apps = new AppStore(db, dialect, services.random);
+  const grants = new GrantStore(db);
+  const schemas = new SchemaStore(db);
+  const capabilities = new CapabilityResolver(apps, grants, schemas, deps.orgs, new CapabilityVersions(db));
+  const context: OAuthServerContext = {
+    services,
+    identity: deps.identity,
+    clientStore,
+    clients: new ClientDirectory(services, clientStore, createClientDocumentCache()),
+    codes: new CodeStore(db, services.random),
+    refreshTokens: new RefreshStore(
+      db,
+      services.random,
+      services.config.oauthServer.refreshTokenTTLSeconds * 1000,
+    ),
+    consents: new ConsentStore(db, services.random),
+    apps,
+    capabilities,
+    idTokenKeys: new IdTokenKeys({
+      db,
+      sealer: services.sealer,
+      clock: services.clock,
+      random: services.random,
+    }),
+    tokenGrants: deps.tokenGrants,
+  };
+  // First in the list: the metadata names these two before any other feature's grants.
+  deps.tokenGrants.unshift(authorizationCodeGrant(context), refreshTokenGrant(context));
+  const rbac: RBACContext = { services, apps, grants, schemas, orgs: deps.orgs, capabilities };
+  return {
+    rbacRoutes: [
+      ...endpointRoutes(context),
+      ...authorizeRoutes(context),
+      ...clientRoutes(context, rbac),
+      ...consentRoutes(context),
+    ],
+  };
+}

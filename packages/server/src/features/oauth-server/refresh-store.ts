@@ -1,0 +1,119 @@
+import type { Random } from '../../crypto/random.js';
+import { generatePrefixedToken, hashToken } from '../../crypto/tokens.js';
+import type { DB } from '../../storage/database.js';
+import type { OAuthRefreshTokensTable } from '../../storage/oauth-server-tables.js';
+import type { Grant } from './grant.js';
+
+export type Rotation =
+  | { kind: 'ok'; grant: Grant; familyId: string; token: string }
+  /** A token already rotated away was presented again: its whole family is now revoked. */
+  | { kind: 'reused' }
+  | { kind: 'invalid' };
+
+function toGrant(row: OAuthRefreshTokensTable): Grant {
+  return {
+    orgId: row.org_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    consentId: row.consent_id,
+    resource: row.resource,
+    scope: row.scope,
+    authTime: Number(row.auth_time),
+    amr: JSON.parse(row.amr) as string[],
+  };
+}
+
+/**
+ * Refresh tokens (RFC 6749 §6), stored as SHA-256. Each use rotates the token (RFC 9700 §4.14.2):
+ * the presented one is marked and a successor issued in the same transaction; presenting a marked
+ * token again means two parties hold the family, so the whole family is revoked.
+ */
+export class RefreshStore {
+  constructor(
+    private readonly db: DB,
+    private readonly random: Random,
+    private readonly ttlMs: number,
+  ) {}
+
+  async issue(grant: Grant, familyId: string, now: number, db: DB = this.db): Promise<string> {
+    const token = generatePrefixedToken(this.random, 'pyrt_', 32);
+    await db
+      .insertInto('oauth_refresh_tokens')
+      .values({
+        token_hash: hashToken(token),
+        family_id: familyId,
+        org_id: grant.orgId,
+        client_id: grant.clientId,
+        user_id: grant.userId,
+        consent_id: grant.consentId,
+        resource: grant.resource,
+        scope: grant.scope,
+        auth_time: grant.authTime,
+        amr: JSON.stringify(grant.amr),
+        created_at: now,
+        expires_at: now + this.ttlMs,
+        rotated_at: null,
+        revoked_at: null,
+      })
+      .execute();
+    return token;
+  }
+
+  /** Use a refresh token of this client in this org once, handing back its successor. */
+  async rotate(orgId: string, clientId: string, token: string, now: number): Promise<Rotation> {
+    const hash = hashToken(token);
+    const rotated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('oauth_refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', hash)
+        .where('org_id', '=', orgId)
+        .where('client_id', '=', clientId)
+        .where('rotated_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const grant = toGrant(row);
+      return { grant, familyId: row.family_id, token: await this.issue(grant, row.family_id, now, trx) };
+    });
+    if (rotated) return { kind: 'ok', ...rotated };
+    const seen = await this.db
+      .selectFrom('oauth_refresh_tokens')
+      .select(['family_id', 'rotated_at'])
+      .where('token_hash', '=', hash)
+      .where('org_id', '=', orgId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    if (seen && seen.rotated_at !== null) {
+      await this.revokeFamily(seen.family_id, now);
+      return { kind: 'reused' };
+    }
+    return { kind: 'invalid' };
+  }
+
+  async revokeFamily(familyId: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('oauth_refresh_tokens')
+      .set({ revoked_at: now })
+      .where('family_id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** RFC 7009: revoke the family of a token this client holds; unknown tokens are no error. */
+  async revoke(orgId: string, clientId: string, token: string, now: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('oauth_refresh_tokens')
+      .select('family_id')
+      .where('token_hash', '=', hashToken(token))
+      .where('org_id', '=', orgId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    if (!row) return false;
+    await this.revokeFamily(row.family_id, now);
+    return true;
+  }
+}
