@@ -211,6 +211,15 @@ describeInChromium('the admin console in Chromium', () => {
     expect(await audit.locator('#audit-rows tr').count()).toBe(1);
     await shoot(audit, '06-audit-filtered');
 
+    // In development the first verified sign-in may claim the deployment; then its page opens.
+    await admin.goto(`${url}/bootstrap`);
+    await admin.getByRole('button', { name: 'Claim admin' }).click();
+    await admin.goto(`${url}/console/deployment`);
+    await admin.getByRole('cell', { name: MEMBER, exact: true }).waitFor();
+    await admin.getByRole('button', { name: 'Rotate signing key' }).click();
+    await admin.getByText(/Published key \S+; it signs from/).waitFor();
+    await shoot(admin, '08-deployment');
+
     expect(violations).toEqual([]);
     await memberContext.close();
     await adminContext.close();

@@ -212,6 +212,51 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(insecure.text).toContain('No OIDC connection.');
   });
 
+  it('shows deployment admins the users and signing keys, and rotates a key; refuses everyone else', async () => {
+    const keyCount = async () =>
+      ((await (await t.request('/.well-known/pylon-keys')).json()) as { keys: unknown[] }).keys.length;
+    // An org owner is no deployment admin: the users API refuses them, and so does the rotation.
+    const refused = await page('/console/deployment', owner);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('(FORBIDDEN)');
+    const ownerCSRF = await csrfOf('/console', owner);
+    const before = await keyCount();
+    const notRotated = await post(
+      '/console/deployment/keys/rotate',
+      owner,
+      { csrf: ownerCSRF },
+      { csrfCookie: ownerCSRF },
+    );
+    expect(notRotated.status).toBe(403);
+    expect(await keyCount()).toBe(before);
+
+    // Development mode: the first verified sign-in claims the deployment.
+    const root = await signIn('root@example.com');
+    const claimed = await t.request('/bootstrap', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${root}` },
+      body: '{}',
+    });
+    expect(claimed.status).toBe(200);
+    const shown = await page('/console/deployment?q=member', root);
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain(MEMBER);
+    expect(shown.text).not.toContain(OWNER);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(shown.text)![1]!;
+    const cookie = /pylon_console_csrf=([^;]+)/.exec(shown.headers.get('set-cookie') ?? '')![1]!;
+    expect(csrf).toBe(cookie);
+    const rotated = await post('/console/deployment/keys/rotate', root, { csrf }, { csrfCookie: csrf });
+    expect(rotated.status).toBe(200);
+    expect(rotated.text).toMatch(/Published key [^;]+; it signs from/);
+    expect(await keyCount()).toBe(before + 1);
+    const audit = await t.request('/api/auth/audit/deployment?action=signing_key.rotated&since=0', {
+      headers: { authorization: `Bearer ${root}` },
+    });
+    expect(audit.status).toBe(200);
+    const entries = ((await audit.json()) as { entries: Array<{ actor: string }> }).entries;
+    expect(entries.map((entry) => entry.actor)).toEqual(['root@example.com']);
+  });
+
   it('pages and filters the audit log without script', async () => {
     const all = await page('/console/orgs/acme/audit', owner);
     expect(all.status).toBe(200);

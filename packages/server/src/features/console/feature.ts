@@ -1,6 +1,7 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
 import type { FeatureDeps } from '../deps.js';
+import { userAdminRoutes } from '../identity/user-admin-routes.js';
 import { orgsFeature } from '../orgs/feature.js';
 import { rbacFeature } from '../rbac/feature.js';
 import { SchemaStore } from '../rbac/schema-store.js';
@@ -10,6 +11,7 @@ import { appPages } from './app-pages.js';
 import { consoleAssetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { consoleDeps } from './console-deps.js';
+import { deploymentPages } from './deployment-pages.js';
 import { orgPages } from './org-pages.js';
 import { ssoPages } from './sso-pages.js';
 
@@ -19,7 +21,7 @@ import { ssoPages } from './sso-pages.js';
  * approval, audit), so each passes the same validation, caller resolution and capability checks.
  *
  * The console is the one feature that is a client of others: it takes the orgs, SSO and RBAC route
- * tables from those features' own factories (never mounting them; those features mount their own),
+ * tables from those features' own factories (and identity's user list from its route module) (never mounting them; those features mount their own),
  * so a change to how either builds its routes reaches the console unchanged and no check is copied.
  */
 export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
@@ -28,6 +30,8 @@ export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
       auth: [
         ...(orgsFeature(services, deps).authRoutes ?? []),
         ...(ssoFeature(services, deps).authRoutes ?? []),
+        // The identity feature also registers background work, so only its user list is taken.
+        ...userAdminRoutes(deps.identity),
       ],
       rbac: rbacFeature(services, deps).rbacRoutes ?? [],
     },
@@ -43,6 +47,7 @@ export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
       ...appPages(context, new SchemaStore(services.storage.db)),
       ...ssoPages(context),
       ...auditPages(context, tails),
+      ...deploymentPages(context),
     ],
     onClose: [
       async () => {

@@ -40,6 +40,7 @@ export function renderConsole(c: AppContext, input: ConsolePage): Response {
   const nav = html`<nav aria-label="Console"><ul>
 ${link('/console', 'Organisations', section === 'orgs')}
 ${org ? [link(orgPath(org.id), 'Members', section === 'members'), link(orgPath(org.id, '/apps'), 'Apps and grants', section === 'apps'), link(orgPath(org.id, '/sso'), 'Single sign-on', section === 'sso'), link(orgPath(org.id, '/audit'), 'Audit log', section === 'audit')] : ''}
+${link('/console/deployment', 'Deployment', section === 'deployment')}
 </ul></nav>`;
   const page = html`<!doctype html>
 <html lang="en">
