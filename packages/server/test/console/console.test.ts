@@ -276,6 +276,49 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect((await page('/console/orgs/acme/audit?cursor=bm9wZQ', owner)).status).toBe(400);
   });
 
+  it('streams new audit entries as server-sent events, and resumes after Last-Event-ID', async () => {
+    /** Reads the stream until an `audit` event whose data names `action`; returns that event's id. */
+    const readUntil = async (response: Response, action: string): Promise<string> => {
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the stream ended before ${action}`);
+          text += decoder.decode(value, { stream: true });
+          for (const event of text.split('\n\n').slice(0, -1)) {
+            const data = /^data: (.*)$/m.exec(event)?.[1];
+            if (data && (JSON.parse(data) as { action: string }).action === action) {
+              return /^id: (.*)$/m.exec(event)![1]!;
+            }
+          }
+        }
+      } finally {
+        await reader.cancel();
+      }
+    };
+    const open = (headers: Record<string, string> = {}) =>
+      t.request('/console/orgs/acme/audit/stream', {
+        headers: { cookie: `pylon_session=${owner}`, ...headers },
+      });
+
+    const live = await open();
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toContain('text/event-stream');
+    await json('/orgs/acme/invites', { email: 'later@example.com', role: 'member' }, owner);
+    const id = await readUntil(live, 'org.invite_sent');
+
+    // A reconnecting browser names the last entry it had and gets what came after it.
+    await json('/orgs/acme/invites', { email: 'after@example.com', role: 'admin' }, owner);
+    const resumed = await open({ 'last-event-id': id });
+    expect(await readUntil(resumed, 'org.invite_sent')).not.toBe(id);
+    const filtered = await t.request(`/console/orgs/acme/audit/stream?action=org.invite_sent&after=${id}`, {
+      headers: { cookie: `pylon_session=${owner}` },
+    });
+    expect(await readUntil(filtered, 'org.invite_sent')).not.toBe(id);
+  });
+
   it('serves its stylesheet and script under their hashed names only', async () => {
     const css = await t.request(CONSOLE_CSS_PATH);
     expect(css.status).toBe(200);
