@@ -10,7 +10,7 @@ import {
   startBrowserTarget,
 } from './support.js';
 
-/** Screenshots of every console page, at a desktop and a phone size (git-ignored). */
+/** Screenshots of every console page, at a desktop and a phone size, and dark (git-ignored). */
 const SHOT_DIR = new URL('../../../test-results/console/', import.meta.url).pathname;
 const SIZES = [
   { name: 'desktop', width: 1280, height: 900 },
@@ -80,6 +80,9 @@ describeInChromium('the admin console in Chromium', () => {
       await page.screenshot({ path: `${SHOT_DIR}${name}-${size.name}.png`, fullPage: true });
     }
     await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${SHOT_DIR}${name}-desktop-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
   }
 
   /** The member's scoped-token capabilities for the app, asked with their session as an app would. */

@@ -1,3 +1,4 @@
+import { prepareSchema } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSS_PATH, CONSOLE_JS_PATH } from '../../src/features/console/assets.js';
 import { testDatabases } from '../support/databases.js';
@@ -255,6 +256,66 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(audit.status).toBe(200);
     const entries = ((await audit.json()) as { entries: Array<{ actor: string }> }).entries;
     expect(entries.map((entry) => entry.actor)).toEqual(['root@example.com']);
+  });
+
+  it('shows a pending destructive version to a member but approves it only for a holder of pylon:schema.approve-migration', async () => {
+    const csrf = await csrfOf('/console/orgs/acme/apps', owner);
+    const registered = await post(
+      '/console/orgs/acme/apps',
+      owner,
+      { csrf, name: 'wiki', owner: OWNER },
+      { csrfCookie: csrf },
+    );
+    const appToken = /id="app-token">([^<]+)</.exec(registered.text)![1]!;
+    const push = async (source: string) =>
+      (
+        await t.request('/o/acme/apps/wiki/schema', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pylon-app-token': appToken },
+          body: prepareSchema(source, 'wiki', { cliVersion: '0.0.0-test' }),
+        })
+      ).json();
+    await push(
+      'version_tag: "1"\ncapabilities:\n  - name: page.read\n  - name: page.edit\narchetypes:\n  - name: editor\n    capabilities: [page.read, page.edit]\n',
+    );
+    expect(
+      await push(
+        'version_tag: "2"\ncapabilities:\n  - name: page.read\narchetypes:\n  - name: editor\n    capabilities: [page.read]\n',
+      ),
+    ).toMatchObject({ status: 'pending_approval', version: 2 });
+
+    const shown = await page('/console/orgs/acme/apps/wiki/schema', member);
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain('Pending version 2: destructive changes');
+    expect(shown.text).toContain('<li class="removed">wiki:page.edit</li>');
+    const memberCSRF = await csrfOf('/console', member);
+    const refused = await post(
+      '/console/orgs/acme/apps/wiki/schema/approve',
+      member,
+      { csrf: memberCSRF, version: '2' },
+      { csrfCookie: memberCSRF },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('(insufficient_capability)');
+    expect(refused.text).toContain('Pending version 2');
+
+    const approved = await post(
+      '/console/orgs/acme/apps/wiki/schema/approve',
+      owner,
+      { csrf, version: '2' },
+      { csrfCookie: csrf },
+    );
+    expect(approved.status).toBe(200);
+    expect(approved.text).toContain('Approved version 2; 0 grant(s) revoked.');
+    expect(approved.text).toContain('No version is waiting for approval.');
+    const again = await post(
+      '/console/orgs/acme/apps/wiki/schema/approve',
+      owner,
+      { csrf, version: '2' },
+      { csrfCookie: csrf },
+    );
+    expect(again.status).toBe(404);
+    expect(again.text).toContain('(nothing_pending)');
   });
 
   it('pages and filters the audit log without script', async () => {
