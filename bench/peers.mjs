@@ -11,6 +11,7 @@ import { soak } from './cases/soak.mjs';
 import {
   argon2Rate,
   CONNECTIONS,
+  CORES,
   DURATION_SECONDS,
   measure,
   PINNING,
