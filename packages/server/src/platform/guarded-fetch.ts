@@ -49,10 +49,11 @@ for (const [net, prefix] of [
 ] as const) {
   NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
+// IPv4-mapped addresses (::ffff:0:0/96) are judged as the IPv4 address they carry (below): a
+// BlockList also matches IPv4 addresses against such an IPv6 rule, which would refuse them all.
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
@@ -116,7 +117,9 @@ export function guardedGet(target: URL, options: GuardedFetchOptions): Promise<G
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > options.maxBytes) {
-            request.destroy(new GuardedFetchError(`the document is larger than ${options.maxBytes} bytes`));
+            const error = new GuardedFetchError(`the document is larger than ${options.maxBytes} bytes`);
+            reject(error);
+            request.destroy(error);
             return;
           }
           chunks.push(chunk);

@@ -119,6 +119,11 @@ describe.each(testDatabases)('authorization code flow on $kind', (database) => {
     expect(payload.exp! - payload.iat!).toBe(300);
     expect(typeof payload.jti).toBe('string');
     expect(issued.body.refresh_token).toMatch(/^pyrt_/);
+    // A token for the MCP server is that server's: userinfo (whose audience is the issuer) refuses it.
+    const userinfo = await t.request(`${BASE}/oauth/userinfo`, {
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(userinfo.status).toBe(401);
     expect(decodePayload(issued.body.id_token as string)).toMatchObject({
       iss: ISSUER,
       aud: clientId,

@@ -1,0 +1,146 @@
+import { expect, it } from 'vitest';
+import { secureRandom } from '../../../src/crypto/random.js';
+import { ClientStore } from '../../../src/features/oauth-server/client-store.js';
+import { CODE_TTL_MS, CodeStore } from '../../../src/features/oauth-server/code-store.js';
+import { ConsentStore } from '../../../src/features/oauth-server/consent-store.js';
+import type { Grant } from '../../../src/features/oauth-server/grant.js';
+import { RefreshStore } from '../../../src/features/oauth-server/refresh-store.js';
+import { onEveryDatabase, seedOrg, seedUser, T0 } from './harness.js';
+
+const DAY = 24 * 3600_000;
+
+onEveryDatabase('OAuth server stores', (backend) => {
+  const db = () => backend.storage().db;
+  const grantFor = async (): Promise<Grant> => ({
+    orgId: await seedOrg(backend.storage()),
+    clientId: 'pyc_client',
+    userId: await seedUser(backend.storage()),
+    consentId: null,
+    resource: 'https://notes.example.com/mcp',
+    scope: 'openid',
+    authTime: T0 / 1000,
+    amr: ['otp'],
+  });
+
+  it('a code is stored hashed, exchanged once (then reported as replayed), in its org, before it expires', async () => {
+    const codes = new CodeStore(db(), secureRandom);
+    const grant = await grantFor();
+    const input = { ...grant, redirectURI: 'http://127.0.0.1/cb', codeChallenge: 'c'.repeat(43), nonce: 'n' };
+    const code = await codes.issue(input, T0);
+    const row = await db()
+      .selectFrom('oauth_codes')
+      .selectAll()
+      .where('org_id', '=', grant.orgId)
+      .executeTakeFirst();
+    expect(JSON.stringify(row)).not.toContain(code);
+    expect((await codes.consume('other-org', code, T0 + 1)).kind).toBe('invalid');
+    const first = await codes.consume(grant.orgId, code, T0 + 1);
+    expect(first).toMatchObject({ kind: 'ok', code: { ...input, familyId: expect.stringMatching(/^fam_/) } });
+    const again = await codes.consume(grant.orgId, code, T0 + 2);
+    expect(again).toEqual({ kind: 'replayed', familyId: first.kind === 'ok' ? first.code.familyId : '' });
+    const late = await codes.issue(input, T0);
+    expect((await codes.consume(grant.orgId, late, T0 + CODE_TTL_MS)).kind).toBe('invalid');
+    expect((await codes.consume(grant.orgId, `${late}x`, T0)).kind).toBe('invalid');
+  });
+
+  it('two processes exchanging one code at once: exactly one wins', async () => {
+    const grant = await grantFor();
+    const code = await new CodeStore(db(), secureRandom).issue(
+      { ...grant, redirectURI: 'http://127.0.0.1/cb', codeChallenge: 'c'.repeat(43), nonce: null },
+      T0,
+    );
+    const answers = await Promise.all([
+      new CodeStore(db(), secureRandom).consume(grant.orgId, code, T0 + 1),
+      new CodeStore(backend.other().db, secureRandom).consume(grant.orgId, code, T0 + 1),
+    ]);
+    expect(answers.map((answer) => answer.kind).sort()).toEqual(['ok', 'replayed']);
+  });
+
+  it('refresh tokens rotate; a reused one revokes the family; they belong to one client', async () => {
+    const tokens = new RefreshStore(db(), secureRandom, DAY);
+    const grant = await grantFor();
+    const first = await tokens.issue(grant, 'fam_a', T0);
+    const row = await db()
+      .selectFrom('oauth_refresh_tokens')
+      .selectAll()
+      .where('family_id', '=', 'fam_a')
+      .executeTakeFirst();
+    expect(JSON.stringify(row)).not.toContain(first);
+    expect((await tokens.rotate(grant.orgId, 'pyc_other', first, T0 + 1)).kind).toBe('invalid');
+    const second = await tokens.rotate(grant.orgId, grant.clientId, first, T0 + 1);
+    expect(second).toMatchObject({ kind: 'ok', grant, familyId: 'fam_a' });
+    const next = second.kind === 'ok' ? second.token : '';
+    expect((await tokens.rotate(grant.orgId, grant.clientId, first, T0 + 2)).kind).toBe('reused');
+    expect((await tokens.rotate(grant.orgId, grant.clientId, next, T0 + 3)).kind).toBe('invalid');
+    const expiring = await tokens.issue(grant, 'fam_b', T0);
+    expect((await tokens.rotate(grant.orgId, grant.clientId, expiring, T0 + DAY)).kind).toBe('invalid');
+    const revocable = await tokens.issue(grant, 'fam_c', T0);
+    expect(await tokens.revoke(grant.orgId, 'pyc_other', revocable, T0)).toBe(false);
+    expect(await tokens.revoke(grant.orgId, grant.clientId, revocable, T0)).toBe(true);
+    expect((await tokens.rotate(grant.orgId, grant.clientId, revocable, T0 + 1)).kind).toBe('invalid');
+  });
+
+  it('a consent is one row per (person, client, resource); revoking it revokes its refresh tokens', async () => {
+    const consents = new ConsentStore(db(), secureRandom);
+    const grant = await grantFor();
+    const base = {
+      orgId: grant.orgId,
+      userId: grant.userId,
+      clientId: 'pyc_client',
+      resource: grant.resource!,
+    };
+    const first = await consents.remember({ ...base, clientName: 'Notes', scope: 'openid', now: T0 });
+    const widened = await consents.remember({
+      ...base,
+      clientName: 'Notes 2',
+      scope: 'openid email',
+      now: T0 + 5,
+    });
+    expect(widened).toEqual({ ...first, clientName: 'Notes 2', scope: 'openid email' });
+    expect(await consents.list(grant.orgId, grant.userId)).toEqual([widened]);
+    expect(await consents.find(grant.orgId, grant.userId, 'pyc_client', 'https://other.example/')).toBeNull();
+    const token = await new RefreshStore(db(), secureRandom, DAY).issue(
+      { ...grant, consentId: first.id },
+      'fam_d',
+      T0,
+    );
+    const stranger = await seedUser(backend.storage());
+    expect(await consents.revoke(grant.orgId, stranger, first.id, T0)).toBe(false);
+    expect(await consents.revoke(grant.orgId, grant.userId, first.id, T0)).toBe(true);
+    expect(await consents.list(grant.orgId, grant.userId)).toEqual([]);
+    const rotated = await new RefreshStore(db(), secureRandom, DAY).rotate(
+      grant.orgId,
+      grant.clientId,
+      token,
+      T0 + 1,
+    );
+    expect(rotated.kind).toBe('invalid');
+  });
+
+  it('clients belong to their org; a secret is shown once and kept only as a hash', async () => {
+    const clients = new ClientStore(db(), secureRandom);
+    const org = await seedOrg(backend.storage());
+    const { client, secret } = await clients.create({
+      orgId: org,
+      clientName: 'Wiki',
+      redirectURIs: ['https://wiki.example.com/cb'],
+      confidential: true,
+      origin: 'admin',
+      now: T0,
+    });
+    expect(secret).toMatch(/^pycs_/);
+    expect(client).toMatchObject({ clientName: 'Wiki', idTokenAlg: 'RS256', origin: 'admin', createdAt: T0 });
+    const row = await db()
+      .selectFrom('oauth_clients')
+      .selectAll()
+      .where('client_id', '=', client.clientId)
+      .executeTakeFirst();
+    expect(JSON.stringify(row)).not.toContain(secret!);
+    expect(await clients.find('another-org', client.clientId)).toBeNull();
+    expect(await clients.find(org, client.clientId)).toEqual(client);
+    expect(await clients.list(org)).toEqual([client]);
+    expect(await clients.remove('another-org', client.clientId)).toBe(false);
+    expect(await clients.remove(org, client.clientId)).toBe(true);
+    expect(await clients.list(org)).toEqual([]);
+  });
+});
