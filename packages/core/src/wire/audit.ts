@@ -27,6 +27,16 @@ export const AuditEntry = z.object({
   target_hash: z.string().optional(),
   detail: z.record(z.string(), z.unknown()).optional(),
   org: z.string(),
+  /**
+   * On an org's `GET /audit`: the entry's place in the org's hash chain and its chain hash, and the
+   * rest of what that hash commits to (`ip`, `request_id`, and `erased`, the digests recorded for
+   * fields account deletion overwrote), so that an export can be re-checked offline.
+   */
+  seq: z.number().int().optional(),
+  hash: z.string().optional(),
+  ip: z.string().nullable().optional(),
+  request_id: z.string().nullable().optional(),
+  erased: z.record(z.string(), z.string()).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

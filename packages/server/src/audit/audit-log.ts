@@ -1,7 +1,7 @@
 import { hashEmail } from '@pylon/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditEventsTable, Database } from '../storage/schema.js';
-import { appendChained } from './chain.js';
+import { appendChained, parseErased } from './chain.js';
 
 /**
  * The audit scope of deployment-wide events: a person's sign-ins, sign-ups and credentials belong
@@ -57,6 +57,11 @@ export interface AuditEntry {
   detail: Record<string, unknown> | null;
   ip: string | null;
   request_id: string | null;
+  /** Its place in the org's hash chain and its chain hash (chain.ts); null only behind Pylon's back. */
+  seq: number | null;
+  hash: string | null;
+  /** The digests an erasure recorded for the fields it overwrote (chain.ts), or null. */
+  erased: string | null;
 }
 
 export interface AuditQuery {
@@ -250,16 +255,12 @@ export function personAuditSelect(db: Kysely<Database>, query: PersonAuditQuery)
   return select;
 }
 
-function toEntry({
-  seq: _seq,
-  hash: _hash,
-  erased: _erased,
-  ...row
-}: Selectable<AuditEventsTable>): AuditEntry {
+function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
   return {
     ...row,
     id: Number(row.id),
     ts: Number(row.ts),
+    seq: row.seq === null ? null : Number(row.seq),
     actor_type: row.actor_type ?? classifyActor(row.actor).type,
     detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
   };
@@ -278,5 +279,21 @@ export function auditEntryBody(entry: AuditEntry) {
     ...(entry.target_hash === null ? {} : { target_hash: entry.target_hash }),
     ...(entry.detail === null ? {} : { detail: entry.detail }),
     org: entry.org,
+  };
+}
+
+/**
+ * An entry with what its chain hash commits to beyond the common shape (its place `seq`, `hash`,
+ * `ip`, `request_id`, and the digests of erased fields), so that an export can be re-checked
+ * offline against `chainHash`. For the org audit only: these are not the person's own business.
+ */
+export function chainedAuditEntryBody(entry: AuditEntry) {
+  return {
+    ...auditEntryBody(entry),
+    ...(entry.seq === null ? {} : { seq: entry.seq }),
+    ...(entry.hash === null ? {} : { hash: entry.hash }),
+    ip: entry.ip,
+    request_id: entry.request_id,
+    ...(entry.erased === null ? {} : { erased: parseErased(entry.erased) }),
   };
 }

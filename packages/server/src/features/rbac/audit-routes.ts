@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { AuditPage, AuditQuery, AuditVerifyQuery, AuditVerifyReport } from '@pylon/core/wire';
-import { auditEntryBody, InvalidCursorError, latestAudit, queryAudit } from '../../audit/audit-log.js';
+import { chainedAuditEntryBody, InvalidCursorError, latestAudit, queryAudit } from '../../audit/audit-log.js';
 import { CheckpointVerifier } from '../../audit/checkpoints.js';
 import { verifyAuditChain } from '../../audit/verify.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -74,7 +74,7 @@ export function auditRoutes(context: RBACContext) {
                 }),
               };
           return c.json({
-            entries: page.entries.map(auditEntryBody),
+            entries: page.entries.map(chainedAuditEntryBody),
             ...('nextCursor' in page && page.nextCursor ? { next_cursor: page.nextCursor } : {}),
           });
         } catch (error) {
