@@ -7,6 +7,7 @@ import { CommandContext } from './commands/context.js';
 import { registerInviteCommands } from './commands/invite.js';
 import { registerLogin } from './commands/login.js';
 import { registerMemberCommands } from './commands/member.js';
+import { registerOAuthCommands } from './commands/oauth.js';
 import { registerOrgAdminCommands } from './commands/org-admin.js';
 import { registerOrgCommands } from './commands/orgs.js';
 import { registerRoleCommands } from './commands/role.js';
@@ -56,6 +57,7 @@ export function buildProgram(environment: CLIEnvironment): Command {
   registerInviteCommands(program, context);
   registerUserCommands(program, context);
   registerSSOCommands(program, context);
+  registerOAuthCommands(program, context);
   return program;
 }
 

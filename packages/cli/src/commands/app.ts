@@ -24,6 +24,18 @@ function parseOwner(value: string): string {
   return value;
 }
 
+/** An absolute URL (Pylon checks the rest: https, or http on loopback in development). */
+function parseResource(value: string): string {
+  try {
+    new URL(value);
+  } catch {
+    throw new InvalidArgumentError(
+      "the resource is the MCP server's URL, e.g. https://notes.example.com/mcp",
+    );
+  }
+  return value;
+}
+
 export function registerAppCommands(program: Command, context: CommandContext): void {
   const app = program.command('app').description('register and manage the apps of an org');
 
@@ -34,25 +46,35 @@ export function registerAppCommands(program: Command, context: CommandContext): 
         .description('register an app; prints its app token, which is shown only once')
         .requiredOption('--name <id>', 'the app id: a slug such as notes-mcp')
         .requiredOption('--owner <email>', 'who owns the app: an email address', parseOwner)
-        .option('--description <text>', 'what the app is'),
+        .option('--description <text>', 'what the app is')
+        .option(
+          '--resource <url>',
+          'the URL of the MCP server this app is (OAuth tokens for it)',
+          parseResource,
+        ),
     ),
-  ).action(async (options: OrgOptions & { name: string; owner: string; description?: string }) => {
-    const { client, session } = await context.connect(options);
-    const answer = await client.call(
-      {
-        method: 'POST',
-        path: '/apps',
-        bearer: session.token,
-        json: {
-          name: options.name,
-          owner: options.owner,
-          ...(options.description === undefined ? {} : { description: options.description }),
+  ).action(
+    async (
+      options: OrgOptions & { name: string; owner: string; description?: string; resource?: string },
+    ) => {
+      const { client, session } = await context.connect(options);
+      const answer = await client.call(
+        {
+          method: 'POST',
+          path: '/apps',
+          bearer: session.token,
+          json: {
+            name: options.name,
+            owner: options.owner,
+            ...(options.description === undefined ? {} : { description: options.description }),
+            ...(options.resource === undefined ? {} : { resource: options.resource }),
+          },
         },
-      },
-      RegisterAppResponse,
-    );
-    printToken(context, options, answer, `registered app ${answer.app_id}`);
-  });
+        RegisterAppResponse,
+      );
+      printToken(context, options, answer, `registered app ${answer.app_id}`);
+    },
+  );
 
   withJSONOption(withOrgOptions(app.command('list').description("list the org's apps"))).action(
     async (options: OrgOptions) => {
