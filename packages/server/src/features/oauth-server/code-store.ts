@@ -49,6 +49,9 @@ export class CodeStore {
     now: number,
   ): Promise<string> {
     const code = generatePrefixedToken(this.random, 'pyoc_', 32);
+    // Codes are kept only while a replay of them means something; the table stays small, so the
+    // sweep of the expired ones on each issue is cheap.
+    await this.purgeExpired(now);
     await this.db
       .insertInto('oauth_codes')
       .values({
@@ -99,7 +102,7 @@ export class CodeStore {
     return { kind: 'invalid' };
   }
 
-  /** Forget codes past their lifetime that can no longer be replayed meaningfully. */
+  /** Forget codes expired for longer than `keepMs` (a replay that late is refused as unknown). */
   async purgeExpired(now: number, keepMs = 10 * 60_000): Promise<number> {
     const result = await this.db
       .deleteFrom('oauth_codes')

@@ -46,6 +46,6 @@ export function authorizationServerMetadata(
       'email_verified',
       'name',
     ],
-    prompt_values_supported: ['none', 'login', 'consent'],
+    prompt_values_supported: ['none', 'consent'],
   };
 }
