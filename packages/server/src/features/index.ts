@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Services } from '../http/context.js';
 import type { FeatureFactory } from '../http/feature.js';
 import { accountFeature } from './account/feature.js';
+import { accountPagesFeature } from './account-pages/feature.js';
 import { apiKeysFeature } from './api-keys/feature.js';
 import { consoleFeature } from './console/feature.js';
 import { createFeatureDeps, type FeatureDeps, type PeerFeature } from './deps.js';
@@ -44,6 +45,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   ssoFeature,
   deviceFeature,
   pagesFeature,
+  accountPagesFeature,
   rbacFeature,
   oauthServerFeature,
   consoleFeature,

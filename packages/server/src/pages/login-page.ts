@@ -1,7 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { requireCaptcha } from '../features/captcha/captcha.js';
-import { type CaptchaWidget, captchaWidget } from '../features/captcha/widget.js';
+import { captchaWidget } from '../features/captcha/widget.js';
 import { type Identity, requireEmail } from '../features/identity/identity.js';
 import { magicCodeSignIn } from '../features/identity/magic-code-sign-in.js';
 import { sendCode } from '../features/identity/one-time-code.js';
@@ -16,7 +16,9 @@ import { setTrustedDeviceCookie } from '../features/trusted-devices/cookie.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
 import { renderMagicCodeEmail } from '../mail/index.js';
-import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from './html.js';
+import { PAGE_SCRIPTS } from './assets.js';
+import { html, pageCSP, SCRIPT_PAGE_CSP, safeReturnPath } from './html.js';
+import { captchaField, codeForm, emailForm, type SocialLink, ssoOffer, totpForm } from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
 
 const form = z.object({
@@ -66,6 +68,8 @@ const SSO_MESSAGES: Record<string, string> = {
   FORBIDDEN: 'This account is disabled.',
   RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
 };
+/** A social sign-in that came back with `?error=`: one fixed sentence (the code is anyone's to forge). */
+const SOCIAL_FAILED = 'The sign-in with that provider did not complete. Try again, or use an emailed code.';
 /** The IdP's own words are detail, not the message: one short line at most. */
 const SSO_DETAIL_MAX = 200;
 
@@ -86,98 +90,6 @@ function messageFor(error: unknown): string {
   throw error;
 }
 
-const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
-
-/** The provider's widget, inside a form that sends an emailed code (PYLON_CAPTCHA_PROVIDER). */
-const captchaField = (widget: CaptchaWidget | null) =>
-  widget
-    ? html`<script src="${widget.scriptURL}" async defer></script>
-<div class="${widget.className}" data-sitekey="${widget.siteKey}"></div>
-`
-    : html``;
-
-/**
- * The first step. After a failed attempt the address typed is kept (only ever the visitor's own
- * input, escaped) and the form that failed is the one shown open.
- */
-function emailForm(
-  base: string,
-  returnTo: string,
-  failed?: { error: string; detail?: string; email: string; form: 'code' | 'password' },
-  captcha: SafeHTML = html``,
-): SafeHTML {
-  const error = failed?.error;
-  const detail = failed?.detail;
-  const email = failed?.email ?? '';
-  const passwordFailed = failed?.form === 'password';
-  return html`<h1>Sign in</h1>
-<p>We will email you a one-time code.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-${detail ? html`<p class="detail">Details: ${detail}</p>` : ''}
-<form method="post" action="${base}/login/code">
-${hidden('return_to', returnTo)}
-<label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="email" value="${email}" required${passwordFailed ? '' : html` autofocus`}>
-${captcha}<button type="submit">Email me a code</button>
-</form>
-<details class="divider"${passwordFailed ? html` open` : ''}><summary>Use a password instead</summary>
-<form method="post" action="${base}/login/password">
-${hidden('return_to', returnTo)}
-<label for="pw-email">Email</label>
-<input id="pw-email" name="email" type="email" autocomplete="username" value="${email}" required>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${passwordFailed ? html` autofocus` : ''}>
-<button type="submit">Sign in</button>
-</form>
-</details>`;
-}
-
-function codeForm(base: string, email: string, returnTo: string, error?: string): SafeHTML {
-  return html`<h1>Check your email</h1>
-<p>Enter the 6-digit code we sent to <strong>${email}</strong>.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<form method="post" action="${base}/login/verify">
-${hidden('return_to', returnTo)}${hidden('email', email)}
-<label for="code">Code</label>
-<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
-<button type="submit">Sign in</button>
-</form>`;
-}
-
-/**
- * The email's domain belongs to an org with SSO: offer its IdP first, and the emailed code still
- * (an account may predate the org's SSO). The offer depends on the domain alone, never on whether
- * the address has an account.
- */
-function ssoOffer(
-  base: string,
-  email: string,
-  returnTo: string,
-  startURL: string,
-  captcha: SafeHTML,
-): SafeHTML {
-  return html`<h1>Sign in</h1>
-<p>Your organisation signs in <strong>${email}</strong> through its identity provider.</p>
-<p><a href="${startURL}">Continue with SSO</a></p>
-<form method="post" action="${base}/login/code">
-${hidden('return_to', returnTo)}${hidden('email', email)}${hidden('skip_sso', '1')}
-${captcha}<button type="submit" class="secondary">Email me a code instead</button>
-</form>`;
-}
-
-function totpForm(base: string, mfaToken: string, returnTo: string, error?: string): SafeHTML {
-  return html`<h1>Two-factor authentication</h1>
-<p>Enter the code from your authenticator app, or a backup code.</p>
-${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<form method="post" action="${base}/login/totp">
-${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
-<label for="totp">Code</label>
-<input id="totp" name="code" class="code" type="text" autocomplete="one-time-code" maxlength="9" required autofocus>
-<label class="check"><input type="checkbox" name="trust_device" value="1"> Trust this browser for 30 days</label>
-<button type="submit">Verify</button>
-</form>`;
-}
-
 /**
  * The hosted sign-in page (no JavaScript): email → magic code, or password, then TOTP when the
  * account has it; on success the session cookie is set and the browser goes back to `return_to`,
@@ -188,7 +100,14 @@ export function loginPageRoutes(identity: Identity) {
   const widget = captchaWidget(services.config.captcha);
   const captcha = captchaField(widget);
   // Only the pages that carry the widget allow its provider's script and frames.
-  const signInCSP = widget ? pageCSP(widget.csp) : PAGE_CSP;
+  // The passkey button's script is our own static file: `script-src 'self'`, `connect-src 'self'`.
+  const signInCSP = widget
+    ? pageCSP({
+        ...widget.csp,
+        script: [...widget.csp.script, "'self'"],
+        connect: [...(widget.csp.connect ?? []), "'self'"],
+      })
+    : SCRIPT_PAGE_CSP;
   const sso = new SSOStore(services.storage.db, services.random, services.sealer);
   /** The SSO start for this email's domain, back to `return_to` (or the page, with `sso_error`) after. */
   const ssoStart = async (c: AppContext, email: string, back: string): Promise<string | null> => {
@@ -204,6 +123,14 @@ export function loginPageRoutes(identity: Identity) {
     return `${start}?${query}`;
   };
   const returnTo = (c: AppContext, raw: unknown) => safeReturnPath(raw, `${pageBase(c)}/login/done`);
+  /** Each social provider, back through /login/continue (TOTP when due), then on to `back`. */
+  const social = (c: AppContext, back: string): SocialLink[] =>
+    services.config.oauthProviders.map(({ id }) => {
+      const keep = new URLSearchParams({ return_to: back });
+      const callback = `${services.config.publicURL}${pageBase(c)}/login/continue?${keep}`;
+      return { id, href: `/api/auth/login/${id}?${new URLSearchParams({ redirect: '1', callback })}` };
+    });
+  const signInOptions = { scripts: [PAGE_SCRIPTS.passkeys.path] };
   const finish = (c: AppContext, outcome: SignInOutcome, back: string) => {
     if (outcome.kind === 'mfa_required') {
       return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfaToken, back));
@@ -269,9 +196,11 @@ export function loginPageRoutes(identity: Identity) {
             returnTo(c, query.return_to),
             ssoFailure(query.sso_error, query.sso_error_message),
             captcha,
+            social(c, returnTo(c, query.return_to)),
           ),
           200,
           signInCSP,
+          signInOptions,
         ),
     }),
     defineRoute({
@@ -284,6 +213,8 @@ export function loginPageRoutes(identity: Identity) {
         return_to: z.string().max(2048).optional(),
         /** Set by an SSO or social sign-in of an account with TOTP: the challenge to answer. */
         mfa_token: z.string().max(200).optional(),
+        /** Set by a social sign-in that failed (`?error=CODE`): the sign-in page again, saying so. */
+        error: z.string().max(64).optional(),
       }),
       responses: {
         200: { description: 'HTML: the TOTP step' },
@@ -291,6 +222,11 @@ export function loginPageRoutes(identity: Identity) {
       },
       handler: (c, { query }) => {
         const back = returnTo(c, query.return_to);
+        if (query.error) {
+          const failed = { error: SOCIAL_FAILED, email: '', form: 'code' as const };
+          const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+          return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
+        }
         if (query.mfa_token) {
           return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), query.mfa_token, back));
         }
@@ -324,7 +260,8 @@ export function loginPageRoutes(identity: Identity) {
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'code' as const };
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed, captcha), 400, signInCSP);
+        const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+        return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
       }
     }),
     post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
@@ -343,7 +280,8 @@ export function loginPageRoutes(identity: Identity) {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
-        return renderPage(c, 'Sign in', emailForm(pageBase(c), back, failed, captcha), 400, signInCSP);
+        const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+        return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
       }
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {

@@ -59,7 +59,8 @@ export const PASSKEYS_SCRIPT = `'use strict';
   var register = document.querySelector('[data-passkey-register]');
   if (register && supported) {
     register.hidden = false;
-    register.addEventListener('click', function () {
+    var trigger = register.tagName === 'BUTTON' ? register : register.querySelector('button');
+    trigger.addEventListener('click', function () {
       status('');
       var nameField = document.getElementById('passkey-name');
       var name = nameField && nameField.value ? nameField.value : undefined;

@@ -1,0 +1,306 @@
+import { z } from 'zod';
+import { defineRoute } from '../../http/route-table.js';
+import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from '../../pages/html.js';
+import { captchaField } from '../../pages/login-forms.js';
+import { pageBase, renderPage } from '../../pages/page-context.js';
+import { captchaWidget } from '../captcha/widget.js';
+import { sendVerificationCode, verifyEmailWithCode } from '../identity/email-verification.js';
+import type { Identity } from '../identity/identity.js';
+import { completePasswordReset, requestPasswordReset } from '../identity/password-reset.js';
+import { passwordRegister } from '../identity/password-sign-in.js';
+import { requestFacts } from '../identity/route-helpers.js';
+import { passesCSRFCheck, setSessionCookie } from '../identity/session-cookie.js';
+import { csrfField, csrfToken, facts, messageFor, notice, pageGet, pagePost, refused } from './page-kit.js';
+
+const signedOutForm = z.object({
+  email: z.string().max(320).optional(),
+  password: z.string().max(1024).optional(),
+  code: z.string().max(256).optional(),
+  return_to: z.string().max(2048).optional(),
+  'cf-turnstile-response': z.string().max(4096).optional(),
+  'h-captcha-response': z.string().max(4096).optional(),
+  'g-recaptcha-response': z.string().max(4096).optional(),
+});
+const codeForm = z.object({ csrf: z.string().max(100).optional(), code: z.string().max(64).optional() });
+
+const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
+
+/**
+ * The signed-out pages beside /login: sign-up with a password (`/signup`), password reset
+ * (`/reset`), and email verification for a signed-in person (`/verify-email`). Their forms call the
+ * use cases the JSON API calls; signed-out forms must come from this origin (as /login's).
+ */
+export function authPageRoutes(identity: Identity) {
+  const { services } = identity;
+  const widget = captchaWidget(services.config.captcha);
+  const captcha = captchaField(widget);
+  const csp = widget ? pageCSP(widget.csp) : PAGE_CSP;
+  const captchaToken = (body: z.infer<typeof signedOutForm>) => (widget ? body[widget.field] : undefined);
+  const sameOrigin = (c: Parameters<typeof refused>[0]) =>
+    passesCSRFCheck(
+      'POST',
+      c.req.header('origin') ?? null,
+      c.req.header('referer') ?? null,
+      services.config.trustedOrigins,
+    );
+
+  const signUpForm = (
+    base: string,
+    back: string,
+    error?: string,
+    email = '',
+  ): SafeHTML => html`<h1>Create an account</h1>
+<p>Choose a password of at least 10 characters. Prefer no password? <a href="${base}/login?return_to=${encodeURIComponent(back)}">Sign in with an emailed code</a>; it creates your account.</p>
+${notice('error', error)}
+<form method="post" action="${base}/signup">
+${hidden('return_to', back)}
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="email" value="${email}" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="10" maxlength="256" required>
+${captcha}<button type="submit">Create account</button>
+</form>
+<p class="links"><a href="${base}/login?return_to=${encodeURIComponent(back)}">I have an account</a></p>`;
+
+  const resetForm = (base: string, error?: string, email = ''): SafeHTML => html`<h1>Reset your password</h1>
+<p>We will email you a code to set a new password.</p>
+${notice('error', error)}
+<form method="post" action="${base}/reset">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="email" value="${email}" required autofocus>
+${captcha}<button type="submit">Email me a code</button>
+</form>
+<p class="links"><a href="${base}/login">Back to sign-in</a></p>`;
+
+  const resetConfirmForm = (
+    base: string,
+    email: string,
+    error?: string,
+  ): SafeHTML => html`<h1>Set a new password</h1>
+<p>If <strong>${email}</strong> has an account, we emailed it a code. It expires in 30 minutes.</p>
+${notice('error', error)}
+<form method="post" action="${base}/reset/confirm">
+${hidden('email', email)}
+<label for="code">Code from the email</label>
+<input id="code" name="code" type="text" autocomplete="one-time-code" spellcheck="false" required autofocus>
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="10" maxlength="256" required>
+<button type="submit">Set password</button>
+</form>`;
+
+  const verifyPage = (
+    base: string,
+    csrf: string,
+    state: { email: string | null; verified: boolean; sent?: boolean; error?: string },
+  ): SafeHTML =>
+    state.verified
+      ? html`<h1>Email verified</h1>
+<p class="ok">${state.email} is verified.</p>
+<p class="links"><a href="${base}/account">Your account</a></p>`
+      : html`<h1>Verify your email</h1>
+<p>Verifying <strong>${state.email ?? 'your address'}</strong> proves it is yours, so it can sign in with a code and accept invitations.</p>
+${notice('error', state.error)}
+${state.sent ? html`<p class="ok" role="status">We sent a code to ${state.email}.</p>` : ''}
+<form method="post" action="${base}/verify-email">
+${csrfField(csrf)}
+<label for="code">Code from the email</label>
+<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required${state.sent ? html` autofocus` : ''}>
+<button type="submit">Verify</button>
+</form>
+<form method="post" action="${base}/verify-email/send">
+${csrfField(csrf)}
+<button type="submit" class="secondary">${state.sent ? 'Send another code' : 'Email me a code'}</button>
+</form>`;
+
+  const signUpBack = (raw: unknown, base: string) => safeReturnPath(raw, `${base}/verify-email`);
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/signup',
+      summary: 'The hosted sign-up page (a password account; an emailed code also creates one)',
+      tags: ['pages'],
+      query: z.object({ return_to: z.string().max(2048).optional() }),
+      responses: { 200: { description: 'HTML' } },
+      handler: (c, { query }) =>
+        renderPage(
+          c,
+          'Create an account',
+          signUpForm(pageBase(c), signUpBack(query.return_to, pageBase(c))),
+          200,
+          csp,
+        ),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/signup',
+      summary: 'Hosted page: create a password account and sign in',
+      tags: ['pages'],
+      body: signedOutForm,
+      acceptsForm: true,
+      responses: {
+        303: { description: 'Registered and signed in: on to return_to (default /verify-email)' },
+        400: { description: 'HTML: the form, with what was wrong' },
+        403: { description: 'HTML: a cross-site form' },
+      },
+      handler: async (c, { body }) => {
+        if (!sameOrigin(c)) return refused(c);
+        const base = pageBase(c);
+        const back = signUpBack(body.return_to, base);
+        try {
+          const outcome = await passwordRegister(identity, await requestFacts(c, services), {
+            email: body.email,
+            password: body.password,
+            captchaToken: captchaToken(body),
+          });
+          // A new account has no second factor: the outcome is a session.
+          if (outcome.kind === 'signed_in')
+            setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
+          return c.redirect(back, 303);
+        } catch (error) {
+          const form = signUpForm(base, back, messageFor(error), body.email ?? '');
+          return renderPage(c, 'Create an account', form, 400, csp);
+        }
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/reset',
+      summary: 'The hosted password reset page: ask for a code',
+      tags: ['pages'],
+      responses: { 200: { description: 'HTML' } },
+      handler: (c) => renderPage(c, 'Reset your password', resetForm(pageBase(c)), 200, csp),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/reset',
+      summary: 'Hosted page: email a reset code (the same page whether or not the account exists)',
+      tags: ['pages'],
+      body: signedOutForm,
+      acceptsForm: true,
+      responses: {
+        200: { description: 'HTML: enter the code and a new password' },
+        400: { description: 'HTML: the form, with what was wrong' },
+        403: { description: 'HTML: a cross-site form' },
+      },
+      handler: async (c, { body }) => {
+        if (!sameOrigin(c)) return refused(c);
+        const base = pageBase(c);
+        try {
+          const email = await requestPasswordReset(identity, await requestFacts(c, services), {
+            email: body.email,
+            captchaToken: captchaToken(body),
+          });
+          return renderPage(c, 'Set a new password', resetConfirmForm(base, email));
+        } catch (error) {
+          return renderPage(
+            c,
+            'Reset your password',
+            resetForm(base, messageFor(error), body.email ?? ''),
+            400,
+            csp,
+          );
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/reset/confirm',
+      summary: 'Hosted page: set the new password with the emailed code; signs out every session',
+      tags: ['pages'],
+      body: signedOutForm,
+      acceptsForm: true,
+      responses: {
+        200: { description: 'HTML: the password is set; sign in' },
+        400: { description: 'HTML: the form, with what was wrong' },
+        403: { description: 'HTML: a cross-site form' },
+      },
+      handler: async (c, { body }) => {
+        if (!sameOrigin(c)) return refused(c);
+        const base = pageBase(c);
+        try {
+          await completePasswordReset(identity, await requestFacts(c, services), {
+            token: body.code?.trim(),
+            newPassword: body.password,
+          });
+          return renderPage(
+            c,
+            'Password changed',
+            html`<h1>Password changed</h1>
+<p class="ok" role="status">Your new password is set, and every session of your account was signed out.</p>
+<p><a class="button" href="${base}/login">Sign in</a></p>`,
+          );
+        } catch (error) {
+          const form = resetConfirmForm(base, body.email ?? '', messageFor(error));
+          return renderPage(c, 'Set a new password', form, 400);
+        }
+      },
+    }),
+    pageGet(
+      services,
+      { path: '/verify-email', summary: 'The hosted email verification page' },
+      async (c, session) => {
+        const csrf = csrfToken(c, services);
+        const verified = session.emailVerified;
+        return renderPage(
+          c,
+          'Verify your email',
+          verifyPage(pageBase(c), csrf, { email: session.email, verified }),
+        );
+      },
+    ),
+    pagePost(
+      services,
+      {
+        path: '/verify-email/send',
+        summary: 'Hosted page: email a verification code',
+        body: codeForm,
+        back: '/verify-email',
+      },
+      async (c, session) => {
+        const csrf = csrfToken(c, services);
+        const base = pageBase(c);
+        try {
+          await sendVerificationCode(identity, facts(c, services), session.email);
+          return renderPage(
+            c,
+            'Verify your email',
+            verifyPage(base, csrf, { email: session.email, verified: false, sent: true }),
+          );
+        } catch (error) {
+          const state = { email: session.email, verified: false, error: messageFor(error) };
+          return renderPage(c, 'Verify your email', verifyPage(base, csrf, state), 400);
+        }
+      },
+    ),
+    pagePost(
+      services,
+      {
+        path: '/verify-email',
+        summary: 'Hosted page: verify the address with the emailed code',
+        body: codeForm,
+        back: '/verify-email',
+      },
+      async (c, session, body) => {
+        const csrf = csrfToken(c, services);
+        const base = pageBase(c);
+        try {
+          await verifyEmailWithCode(identity, facts(c, services), {
+            userId: session.userId,
+            sessionId: session.sessionId,
+            email: session.email,
+            code: body.code,
+          });
+          return renderPage(
+            c,
+            'Email verified',
+            verifyPage(base, csrf, { email: session.email, verified: true }),
+          );
+        } catch (error) {
+          const state = { email: session.email, verified: false, sent: true, error: messageFor(error) };
+          return renderPage(c, 'Verify your email', verifyPage(base, csrf, state), 400);
+        }
+      },
+    ),
+  ];
+}

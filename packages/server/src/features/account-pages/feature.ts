@@ -1,0 +1,28 @@
+import type { Services } from '../../http/context.js';
+import type { Feature } from '../../http/feature.js';
+import { EmailChangeStore } from '../account/email-change-store.js';
+import { apiKeyStore } from '../api-keys/api-key-actions.js';
+import type { FeatureDeps } from '../deps.js';
+import { PasskeyStore } from '../passkeys/passkey-store.js';
+import { authPageRoutes } from './auth-pages.js';
+import { keysPageRoutes } from './keys-pages.js';
+import { profilePageRoutes } from './profile-pages.js';
+import { securityPageRoutes } from './security-page.js';
+
+/**
+ * The hosted pages of an account's life beside /login: sign-up, password reset, email
+ * verification, and `/account/*` (profile, security, sessions, API keys, linked accounts,
+ * activity). Server-rendered forms over the same use cases as the JSON API; stores are the
+ * plain table classes the owning features also build.
+ */
+export function accountPagesFeature(services: Services, { identity }: FeatureDeps): Feature {
+  const { db } = services.storage;
+  return {
+    rbacRoutes: [
+      ...authPageRoutes(identity),
+      ...profilePageRoutes(identity, new EmailChangeStore(db)),
+      ...securityPageRoutes(identity, new PasskeyStore(db, services.random)),
+      ...keysPageRoutes(identity, apiKeyStore(services)),
+    ],
+  };
+}

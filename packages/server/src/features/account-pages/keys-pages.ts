@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { auditEntryBody, queryPersonAudit } from '../../audit/audit-log.js';
+import type { AppContext } from '../../http/context.js';
+import { html } from '../../pages/html.js';
+import { pageBase, renderPage } from '../../pages/page-context.js';
+import { unlinkIdentity } from '../account/linked-accounts.js';
+import { createAPIKey, revokeAPIKey } from '../api-keys/api-key-actions.js';
+import type { APIKeyStore } from '../api-keys/api-key-store.js';
+import type { Identity } from '../identity/identity.js';
+import {
+  accountPage,
+  csrfField,
+  csrfToken,
+  facts,
+  messageFor,
+  notice,
+  type PageSession,
+  pageGet,
+  pagePost,
+  when,
+} from './page-kit.js';
+
+const form = z.object({
+  csrf: z.string().max(100).optional(),
+  name: z.string().max(100).optional(),
+  expires: z.string().max(10).optional(),
+  key_id: z.string().max(100).optional(),
+  provider: z.string().max(64).optional(),
+  subject: z.string().max(512).optional(),
+});
+
+const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
+const providerName = (id: string) =>
+  PROVIDER_NAMES[id] ?? (id.startsWith('sso:') ? `SSO (${id.slice(4)})` : id);
+
+/** How many entries `/account/activity` shows: the latest, as `GET /api/auth/audit` does by default. */
+const ACTIVITY_LIMIT = 50;
+
+/**
+ * `/account/api-keys` (create: the key is shown once; revoke), `/account/linked` (linked sign-in
+ * providers: link one more, unlink) and `/account/activity` (the person's own audit events).
+ */
+export function keysPageRoutes(identity: Identity, keys: APIKeyStore) {
+  const { services } = identity;
+
+  async function apiKeys(
+    c: AppContext,
+    session: PageSession,
+    shown: { error?: string; ok?: string; created?: { key: string; name: string } } = {},
+    status = 200,
+  ) {
+    const base = pageBase(c);
+    const csrf = csrfToken(c, services);
+    const list = await keys.list(session.userId);
+    const rows = list.map(
+      (
+        key,
+      ) => html`<li><span>${key.name ?? 'Unnamed key'} <code>pk.${key.id}</code><span class="meta">created ${when(key.createdAt)} · expires ${when(key.expiresAt)} · last used ${when(key.lastUsedAt)}</span></span>
+<form method="post" action="${base}/account/api-keys/revoke">
+${csrfField(csrf)}<input type="hidden" name="key_id" value="${key.id}">
+<button type="submit" class="small danger" aria-label="Revoke the key ${key.name ?? key.id}">Revoke</button>
+</form></li>`,
+    );
+    const body = html`<h1>API keys</h1>
+<p>A key acts as you from scripts and servers (<code>Authorization: Bearer pk.…</code>). Keep it secret; revoke it when it is no longer needed.</p>
+${notice('error', shown.error)}${notice('ok', shown.ok)}
+${
+  shown.created
+    ? html`<p class="ok" role="status">Your new key “${shown.created.name}”. Copy it now: it is shown only once.</p>
+<p class="secret" aria-label="New API key">${shown.created.key}</p>`
+    : ''
+}
+${list.length ? html`<ul class="list">${rows}</ul>` : html`<p>You have no API keys.</p>`}
+<h2>Create a key</h2>
+<form method="post" action="${base}/account/api-keys">
+${csrfField(csrf)}
+<label for="key-name">Name</label>
+<input id="key-name" name="name" type="text" maxlength="100" required placeholder="e.g. deploy script">
+<label for="key-expires">Expires (optional)</label>
+<input id="key-expires" name="expires" type="date">
+<button type="submit">Create key</button>
+</form>`;
+    return renderPage(c, 'API keys', body, status, undefined, accountPage(base, '/account/api-keys'));
+  }
+
+  async function linked(
+    c: AppContext,
+    session: PageSession,
+    shown: { error?: string; ok?: string } = {},
+    status = 200,
+  ) {
+    const base = pageBase(c);
+    const csrf = csrfToken(c, services);
+    const list = await identity.users.listIdentities(session.userId);
+    const rows = list.map(
+      (
+        l,
+      ) => html`<li><span>${providerName(l.provider)}<span class="meta">${l.email ?? l.subject} · linked ${when(l.createdAt)}</span></span>
+<form method="post" action="${base}/account/linked/unlink">
+${csrfField(csrf)}<input type="hidden" name="provider" value="${l.provider}"><input type="hidden" name="subject" value="${l.subject}">
+<button type="submit" class="small danger" aria-label="Unlink ${providerName(l.provider)} ${l.email ?? ''}">Unlink</button>
+</form></li>`,
+    );
+    const callback = `${services.config.publicURL}${base}/account/linked`;
+    const offers = services.config.oauthProviders.map(
+      (p) =>
+        html`<a class="button secondary" href="/api/auth/login/${p.id}?link=1&amp;redirect=1&amp;callback=${encodeURIComponent(callback)}">Link ${providerName(p.id)}</a>`,
+    );
+    const body = html`<h1>Linked accounts</h1>
+<p>Outside accounts you can sign in with.</p>
+${notice('error', shown.error)}${notice('ok', shown.ok)}
+${list.length ? html`<ul class="list">${rows}</ul>` : html`<p>No accounts are linked.</p>`}
+${offers}`;
+    return renderPage(c, 'Linked accounts', body, status, undefined, accountPage(base, '/account/linked'));
+  }
+
+  const expiry = (raw: string | undefined): number | null => {
+    if (raw === undefined || raw === '') return null;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) return Number.NaN;
+    // The end of the chosen day, UTC.
+    return Date.parse(`${raw}T23:59:59Z`);
+  };
+
+  return [
+    pageGet(services, { path: '/account/api-keys', summary: 'The account page: API keys' }, (c, s) =>
+      apiKeys(c, s),
+    ),
+    pagePost(
+      services,
+      {
+        path: '/account/api-keys',
+        summary: 'Account page: create an API key (shown once)',
+        body: form,
+        back: '/account/api-keys',
+      },
+      async (c, session, body) => {
+        try {
+          const expiresAt = expiry(body.expires);
+          if (Number.isNaN(expiresAt)) return apiKeys(c, session, { error: 'Choose a valid date.' }, 400);
+          const name = body.name?.trim() || 'Unnamed key';
+          const created = await createAPIKey(services, keys, facts(c, services), {
+            userId: session.userId,
+            name,
+            scopes: [],
+            expiresAt,
+          });
+          return apiKeys(c, session, { created: { key: created.key, name } });
+        } catch (error) {
+          return apiKeys(c, session, { error: messageFor(error) }, 400);
+        }
+      },
+    ),
+    pagePost(
+      services,
+      {
+        path: '/account/api-keys/revoke',
+        summary: 'Account page: revoke an API key',
+        body: form,
+        back: '/account/api-keys',
+      },
+      async (c, session, body) => {
+        try {
+          await revokeAPIKey(services, keys, facts(c, services), {
+            userId: session.userId,
+            id: body.key_id ?? '',
+          });
+          return apiKeys(c, session, { ok: 'The key was revoked; it no longer works.' });
+        } catch (error) {
+          return apiKeys(c, session, { error: messageFor(error) }, 400);
+        }
+      },
+    ),
+    pageGet(services, { path: '/account/linked', summary: 'The account page: linked accounts' }, (c, s) =>
+      linked(c, s),
+    ),
+    pagePost(
+      services,
+      {
+        path: '/account/linked/unlink',
+        summary: 'Account page: unlink an outside account',
+        body: form,
+        back: '/account/linked',
+      },
+      async (c, session, body) => {
+        try {
+          await unlinkIdentity(identity, facts(c, services), {
+            userId: session.userId,
+            provider: body.provider ?? '',
+            subject: body.subject ?? '',
+          });
+          return linked(c, session, { ok: 'The account was unlinked.' });
+        } catch (error) {
+          return linked(c, session, { error: messageFor(error) }, 400);
+        }
+      },
+    ),
+    pageGet(
+      services,
+      { path: '/account/activity', summary: 'The account page: your audit events' },
+      async (c, session) => {
+        const base = pageBase(c);
+        const page = await queryPersonAudit(services.storage.db, {
+          userId: session.userId,
+          email: session.email,
+          latest: true,
+          limit: ACTIVITY_LIMIT,
+        });
+        const rows = [...page.entries].reverse().map((entry) => {
+          const e = auditEntryBody(entry);
+          return html`<tr><td>${when(e.ts)}</td><td><code>${e.action}</code></td><td>${e.actor}</td><td>${e.org}</td></tr>`;
+        });
+        const body = html`<h1>Activity</h1>
+<p>The latest ${ACTIVITY_LIMIT} things you did, and that were done to your account, newest first.</p>
+${
+  rows.length
+    ? html`<div class="scroll"><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">By</th><th scope="col">Where</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : html`<p>Nothing yet.</p>`
+}`;
+        return renderPage(c, 'Activity', body, 200, undefined, accountPage(base, '/account/activity'));
+      },
+    ),
+  ];
+}

@@ -1,0 +1,206 @@
+import { PylonError } from '@pylon/core';
+import { getCookie, setCookie } from 'hono/cookie';
+import type { z } from 'zod';
+import { isInsecureLocalDevelopment } from '../../config/config.js';
+import { toBase64URL } from '../../crypto/random.js';
+import type { AuthContext } from '../../http/auth-context.js';
+import type { AppContext, Services } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
+import { defineRoute } from '../../http/route-table.js';
+import { html, type NavLink, type SafeHTML } from '../../pages/html.js';
+import { type PageOptions, pageBase, renderPage } from '../../pages/page-context.js';
+import { constantTimeEqual } from '../../platform/node-crypto.js';
+import { clientIP } from '../identity/route-helpers.js';
+import { passesCSRFCheck } from '../identity/session-cookie.js';
+
+/**
+ * What every account page shares: who is signed in, the forms' CSRF token, the header's
+ * navigation, and the one way a page form is declared (`pagePost`), so no form can skip a check.
+ */
+
+/** The double-submit token of the account pages: a SameSite=Strict cookie, echoed by each form. */
+export const PAGE_CSRF_COOKIE = 'pylon_page_csrf';
+
+export type PageSession = AuthContext & { userId: string; sessionId: string };
+
+/** The signed-in session, or null. A cross-site cookie is no caller here (the resolver refuses it). */
+export async function pageSession(c: AppContext, services: Services): Promise<PageSession | null> {
+  let auth: AuthContext;
+  try {
+    auth = await getAuth(c, services);
+  } catch (error) {
+    if (error instanceof PylonError) return null;
+    throw error;
+  }
+  return auth.authMethod === 'session' && auth.userId !== null && auth.sessionId !== undefined
+    ? (auth as PageSession)
+    : null;
+}
+
+/** Signed out: to the sign-in page, and back here after. */
+export function toSignIn(c: AppContext, back: string): Response {
+  return c.redirect(`${pageBase(c)}/login?return_to=${encodeURIComponent(back)}`, 303);
+}
+
+/**
+ * The page's CSRF token: the browser's current one when it has a well-formed one (two tabs share
+ * it, so one page never invalidates another's forms), else a new one in the cookie.
+ */
+export function csrfToken(c: AppContext, services: Services): string {
+  const current = getCookie(c, PAGE_CSRF_COOKIE);
+  if (current !== undefined && /^[A-Za-z0-9_-]{32}$/.test(current)) return current;
+  const token = toBase64URL(services.random.bytes(24));
+  setCookie(c, PAGE_CSRF_COOKIE, token, {
+    httpOnly: true,
+    secure: !isInsecureLocalDevelopment(services.config),
+    sameSite: 'Strict',
+    path: '/',
+  });
+  return token;
+}
+
+/** The form echoes the cookie's token (constant-time) and comes from a trusted origin. */
+export function passesPageCSRF(c: AppContext, services: Services, sent: unknown): boolean {
+  const expected = getCookie(c, PAGE_CSRF_COOKIE) ?? '';
+  return (
+    expected !== '' &&
+    typeof sent === 'string' &&
+    constantTimeEqual(expected, sent) &&
+    passesCSRFCheck(
+      'POST',
+      c.req.header('origin') ?? null,
+      c.req.header('referer') ?? null,
+      services.config.trustedOrigins,
+    )
+  );
+}
+
+export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
+
+export const facts = (c: AppContext, services: Services) => ({
+  ip: clientIP(c, services),
+  requestId: c.get('requestId'),
+});
+
+/** The account pages' sections, in the header of each. */
+export function accountNav(base: string, current: string): NavLink[] {
+  const links: Array<[string, string]> = [
+    ['/account', 'Profile'],
+    ['/account/security', 'Security'],
+    ['/account/sessions', 'Sessions'],
+    ['/account/api-keys', 'API keys'],
+    ['/account/linked', 'Linked accounts'],
+    ['/account/activity', 'Activity'],
+  ];
+  return links.map(([path, label]) => ({ href: `${base}${path}`, label, current: path === current }));
+}
+
+export const accountPage = (base: string, current: string): PageOptions => ({
+  nav: accountNav(base, current),
+  wide: true,
+});
+
+/** What a failed page action says: the code's meaning in a sentence, never whether an account exists. */
+const MESSAGES: Record<string, string> = {
+  INVALID_CODE: 'That code is wrong, expired or already used.',
+  INVALID_TOKEN: 'That code is wrong, expired or already used.',
+  MISSING_CODE: 'Enter the code.',
+  MISSING_EMAIL: 'Enter your email address.',
+  INVALID_EMAIL: 'Enter a valid email address.',
+  EMAIL_UNCHANGED: 'That is already your address.',
+  EMAIL_TAKEN: 'That address cannot be used. If it is yours, sign in with it instead.',
+  WEAK_PASSWORD: 'Use a password of 10 to 256 characters.',
+  PWNED_PASSWORD: 'That password appears in a known data breach. Choose another one.',
+  WRONG_PASSWORD: 'Your current password is not right.',
+  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  EMAIL_SEND_FAILED: 'The email could not be sent. Try again.',
+  CAPTCHA_REQUIRED: 'Complete the captcha.',
+  CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
+  TOTP_ALREADY_ENABLED: 'Two-factor authentication is already on.',
+  TOTP_NOT_ENROLLED: 'Start the set-up again.',
+  LAST_SIGN_IN_METHOD: 'This is your last way to sign in; add another one first.',
+  SESSION_NOT_FOUND: 'That session has already ended.',
+  API_KEY_NOT_FOUND: 'That key was already revoked.',
+  PASSKEY_NOT_FOUND: 'That passkey was already removed.',
+  LINKED_ACCOUNT_NOT_FOUND: 'That account was already unlinked.',
+  VALIDATION_FAILED: 'Check the form and try again.',
+  FORBIDDEN: 'You may not do this.',
+};
+
+/** A PylonError's sentence for the page; anything else is a bug and is thrown on. */
+export function messageFor(error: unknown): string {
+  if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
+  throw error;
+}
+
+export const notice = (kind: 'error' | 'ok', text: string | undefined): SafeHTML | '' =>
+  text ? html`<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</p>` : '';
+
+/** The page a form sent from another site, or without the page's token, gets. */
+export function refused(c: AppContext): Response {
+  return renderPage(
+    c,
+    'Refused',
+    html`<h1>Refused</h1>
+<p class="error">This form expired or was sent from another site. Go back, reload the page and try again.</p>`,
+    403,
+  );
+}
+
+/**
+ * A page form's route: the CSRF token and origin are checked before anything else, then the
+ * session (signed out: to the sign-in page, back to `back`). `run` calls the same use case the
+ * JSON API does and renders the outcome.
+ */
+export function pagePost<B extends { csrf?: string | undefined }>(
+  services: Services,
+  spec: { path: string; summary: string; body: z.ZodType<B>; back: string },
+  run: (c: AppContext, session: PageSession, body: B) => Promise<Response>,
+) {
+  return defineRoute<B>({
+    method: 'post',
+    path: spec.path,
+    summary: spec.summary,
+    tags: ['pages'],
+    body: spec.body,
+    acceptsForm: true,
+    responses: {
+      200: { description: 'HTML: the outcome' },
+      303: { description: 'Done, back to the page; or signed out, to the sign-in page' },
+      400: { description: 'HTML: the form, with what was wrong' },
+      403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+    },
+    handler: async (c, { body }) => {
+      if (!passesPageCSRF(c, services, body.csrf)) return refused(c);
+      const session = await pageSession(c, services);
+      if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
+      return run(c, session, body);
+    },
+  });
+}
+
+/** A page that shows the signed-in person's data: signed out, to the sign-in page and back. */
+export function pageGet(
+  services: Services,
+  spec: { path: string; summary: string },
+  show: (c: AppContext, session: PageSession) => Promise<Response>,
+) {
+  return defineRoute({
+    method: 'get',
+    path: spec.path,
+    summary: spec.summary,
+    tags: ['pages'],
+    responses: {
+      200: { description: 'HTML' },
+      303: { description: 'Signed out: to the sign-in page and back' },
+    },
+    handler: async (c) => {
+      const session = await pageSession(c, services);
+      if (session === null) return toSignIn(c, c.req.path);
+      return show(c, session);
+    },
+  });
+}
+
+export const when = (ms: number | null) =>
+  ms === null ? 'never' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';

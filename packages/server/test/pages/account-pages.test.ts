@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode, hotp, timeStep } from '../../src/features/mfa/totp.js';
+
+const generateTOTP = (secret: string, now: number) => hotp(base32Decode(secret), timeStep(now));
+
+import { CookieJar } from '../support/cookie-jar.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const ORIGIN = 'http://localhost:4000';
+const visibleText = (page: string) => page.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ');
+const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+
+const ACCOUNT_PAGES = [
+  '/account',
+  '/account/security',
+  '/account/sessions',
+  '/account/api-keys',
+  '/account/linked',
+  '/account/activity',
+  '/verify-email',
+];
+
+describe.each(testDatabases)('the hosted account pages on $kind', (database) => {
+  let t: TestServer;
+  let n = 0;
+
+  /** One browser: its cookies, same-origin form posts, redirects followed by hand. */
+  const browser = () => {
+    const jar = new CookieJar();
+    const send = async (path: string, init: RequestInit = {}) => {
+      const response = await t.request(path, jar.apply(init));
+      jar.store(response);
+      return response;
+    };
+    return {
+      jar,
+      get: (path: string) => send(path, { headers: { accept: 'text/html' } }),
+      post: (path: string, form: Record<string, string>, origin = ORIGIN) =>
+        send(path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
+          body: new URLSearchParams(form).toString(),
+        }),
+    };
+  };
+
+  /** A browser signed in through the hosted sign-in page with an emailed code. */
+  const signedIn = async () => {
+    const b = browser();
+    const email = `p${++n}-${database.kind}@example.com`;
+    await b.post('/login/code', { email });
+    const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    const done = await b.post('/login/verify', { email, code, return_to: '/account' });
+    expect(done.status).toBe(303);
+    return { b, email };
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(database);
+    // The cookie jar, like a browser, drops cookies past their Expires in real time.
+    t.clock.set(Date.now());
+  });
+  afterAll(() => t.close());
+
+  it('every page that shows data sends a signed-out visitor to sign in, showing nothing', async () => {
+    const b = browser();
+    for (const path of ACCOUNT_PAGES) {
+      const res = await b.get(path);
+      expect(res.status, path).toBe(303);
+      expect(res.headers.get('location')).toBe(`/login?return_to=${encodeURIComponent(path)}`);
+    }
+    // An API key is no browser session: the pages refuse it the same way.
+    const { b: owner } = await signedIn();
+    const keysPage = await (await owner.get('/account/api-keys')).text();
+    await owner.post('/account/api-keys', { csrf: csrfOf(keysPage), name: 'k' });
+    const created = /aria-label="New API key">([^<]+)</.exec(
+      await (await owner.get('/account/api-keys')).text(),
+    );
+    expect(created).toBeNull(); // shown once, in the POST's answer only
+  });
+
+  it('refuses every form without the page’s CSRF token, with a wrong one, or from another site', async () => {
+    const { b } = await signedIn();
+    const page = await (await b.get('/account')).text();
+    const csrf = csrfOf(page);
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const forms = [
+      '/account/sessions/revoke-others',
+      '/account/api-keys',
+      '/account/password',
+      '/account/totp/enroll',
+      '/account/email',
+      '/account/sign-out',
+      '/verify-email/send',
+    ];
+    for (const path of forms) {
+      expect((await b.post(path, {})).status, path).toBe(403);
+      expect((await b.post(path, { csrf: `${csrf.slice(0, -1)}x` })).status, path).toBe(403);
+      expect((await b.post(path, { csrf }, 'https://evil.example')).status, path).toBe(403);
+    }
+    // The signed-out forms check the origin as /login's do.
+    for (const path of ['/signup', '/reset', '/reset/confirm']) {
+      expect((await b.post(path, { email: 'x@example.com' }, 'https://evil.example')).status, path).toBe(403);
+    }
+    // Nothing above took effect: still signed in, no key made.
+    expect((await b.get('/account')).status).toBe(200);
+    expect(visibleText(await (await b.get('/account/api-keys')).text())).toContain('You have no API keys.');
+  });
+
+  it('signs up with a password, then verifies the address with the emailed code', async () => {
+    const b = browser();
+    const email = `new${++n}-${database.kind}@example.com`;
+    const weak = await b.post('/signup', { email, password: 'short' });
+    expect(weak.status).toBe(400);
+    expect(visibleText(await weak.text())).toContain('Use a password of 10 to 256 characters.');
+    const made = await b.post('/signup', { email, password: 'a long enough passphrase' });
+    expect(made.status).toBe(303);
+    expect(made.headers.get('location')).toBe('/verify-email');
+    const page = await (await b.get('/verify-email')).text();
+    expect(visibleText(page)).toContain('Verify your email');
+    const sent = await b.post('/verify-email/send', { csrf: csrfOf(page) });
+    expect(sent.status).toBe(200);
+    const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    const wrong = await b.post('/verify-email', {
+      csrf: csrfOf(page),
+      code: code === '000000' ? '111111' : '000000',
+    });
+    expect(wrong.status).toBe(400);
+    const ok = await b.post('/verify-email', { csrf: csrfOf(page), code });
+    expect(visibleText(await ok.text())).toContain('Email verified');
+    // The same address again is refused.
+    const again = await browser().post('/signup', { email, password: 'another long passphrase' });
+    expect(again.status).toBe(400);
+  });
+
+  it('resets a password with the emailed code: once, and the old sessions end', async () => {
+    const { b, email } = await signedIn();
+    const reset = browser();
+    t.clock.advance(61_000); // the code-send throttle: one code a minute per address
+    const asked = await reset.post('/reset', { email });
+    expect(asked.status).toBe(200);
+    const code = /\n\s+(\S{20,})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    const unknown = await reset.post('/reset', { email: `nobody${++n}@example.com` });
+    expect(visibleText(await unknown.text())).toContain('Set a new password'); // the same page
+    const tampered = await reset.post('/reset/confirm', {
+      code: `${code}x`,
+      password: 'a brand new passphrase',
+    });
+    expect(tampered.status).toBe(400);
+    const done = await reset.post('/reset/confirm', { code, password: 'a brand new passphrase' });
+    expect(visibleText(await done.text())).toContain('Password changed');
+    const replayed = await reset.post('/reset/confirm', { code, password: 'yet another passphrase' });
+    expect(replayed.status).toBe(400);
+    expect((await b.get('/account')).status).toBe(303); // signed out everywhere
+  });
+
+  it('lists sessions with this device marked, and revokes the others', async () => {
+    const { b, email } = await signedIn();
+    const other = browser();
+    t.clock.advance(61_000); // the code-send throttle: one code a minute per address
+    await other.post('/login/code', { email });
+    const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    await other.post('/login/verify', { email, code });
+    const page = await (await b.get('/account/sessions')).text();
+    expect(page.match(/this device/g)).toHaveLength(1);
+    const result = await b.post('/account/sessions/revoke-others', { csrf: csrfOf(page) });
+    expect(visibleText(await result.text())).toContain('1 other session was signed out.');
+    expect((await other.get('/account')).status).toBe(303);
+    expect((await b.get('/account')).status).toBe(200);
+  });
+
+  it('creates an API key shown once, which works, and revokes it', async () => {
+    const { b } = await signedIn();
+    const page = await (await b.get('/account/api-keys')).text();
+    const created = await (await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' })).text();
+    const key = /aria-label="New API key">([^<]+)</.exec(created)![1]!;
+    const me = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });
+    expect(((await me.json()) as { authMethod: string }).authMethod).toBe('api_key');
+    const id = /name="key_id" value="([^"]+)"/.exec(created)![1]!;
+    const listed = await (await b.get('/account/api-keys')).text();
+    expect(listed).not.toContain(key);
+    await b.post('/account/api-keys/revoke', { csrf: csrfOf(page), key_id: id });
+    const after = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });
+    expect(after.status).toBe(401);
+    // The key cannot open the pages: they want a browser session.
+    const withKey = await t.request('/account', {
+      headers: { authorization: `Bearer ${key}`, accept: 'text/html' },
+    });
+    expect(withKey.status).toBe(303);
+  });
+
+  it('turns TOTP on with a first code (backup codes shown once), and off again', async () => {
+    const { b } = await signedIn();
+    const page = await (await b.get('/account/security')).text();
+    const csrf = csrfOf(page);
+    const enrolling = await (await b.post('/account/totp/enroll', { csrf })).text();
+    const secret = /aria-label="Setup key">([A-Z2-7]+)</.exec(enrolling)![1]!;
+    const wrong = await b.post('/account/totp/confirm', { csrf, code: '000000' });
+    expect(wrong.status).toBe(400);
+    const code = generateTOTP(secret, t.clock.now());
+    const on = await (await b.post('/account/totp/confirm', { csrf, code })).text();
+    expect(on.match(/<li>[0-9A-Z]{4}-[0-9A-Z]{4}<\/li>/g)).toHaveLength(10);
+    expect(visibleText(await (await b.get('/account/security')).text())).not.toMatch(
+      /[0-9A-Z]{4}-[0-9A-Z]{4}/,
+    );
+    t.clock.advance(31_000);
+    const off = await b.post('/account/totp/disable', { csrf, code: generateTOTP(secret, t.clock.now()) });
+    expect(visibleText(await off.text())).toContain('Two-factor authentication is off.');
+  });
+
+  it('shows the person’s own activity, and nobody else’s', async () => {
+    const { b, email } = await signedIn();
+    const { email: stranger } = await signedIn();
+    const page = visibleText(await (await b.get('/account/activity')).text());
+    expect(page).toContain('auth.sign_in');
+    expect(page).toContain(email);
+    expect(page).not.toContain(stranger);
+  });
+});
