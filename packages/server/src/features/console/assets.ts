@@ -38,7 +38,7 @@ var source=new EventSource(url);source.addEventListener('open',function(){if(sta
 source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';
 [new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):''].forEach(function(text){var cell=document.createElement('td');cell.textContent=text;row.appendChild(cell);});
 list.appendChild(row);});
-source.addEventListener('error',function(){if(status)status.textContent='Live tail disconnected; reload to reconnect.';});})();
+source.addEventListener('error',function(){if(status)status.textContent=source.readyState===2?'Live tail stopped; reload the page to restart it.':'Live tail interrupted; reconnecting…';});})();
 `;
 
 const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);

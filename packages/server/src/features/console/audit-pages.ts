@@ -18,6 +18,12 @@ import { guarded, orgPath, renderConsole, when } from './layout.js';
 const PAGE = 50;
 /** How often an open live tail reads the audit table for entries after the last one it sent. */
 export const TAIL_POLL_MS = 1000;
+/**
+ * How long one stream lasts. The capability is checked when a stream opens, so a stream ends after
+ * this and the browser's EventSource reconnects (with Last-Event-ID, so nothing is missed) through
+ * the check again: a revoked session or capability stops the tail within this time.
+ */
+export const TAIL_MAX_MS = 5 * 60_000;
 
 const AuditFilters = z.object({
   action: z.string().max(100).optional(),
@@ -171,7 +177,8 @@ ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: ne
         return streamSSE(c, async (stream) => {
           stream.onAbort(() => abort.abort());
           try {
-            while (!abort.signal.aborted) {
+            const started = performance.now();
+            while (!abort.signal.aborted && performance.now() - started < TAIL_MAX_MS) {
               let page: Awaited<ReturnType<typeof queryAudit>>;
               try {
                 page = await queryAudit(db, {
@@ -191,6 +198,7 @@ ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: ne
                   event: 'audit',
                   id: cursor,
                   data: JSON.stringify(auditEntryBody(entry)),
+                  retry: TAIL_POLL_MS,
                 });
               }
               if (page.nextCursor === undefined) await pause(TAIL_POLL_MS, abort.signal);
