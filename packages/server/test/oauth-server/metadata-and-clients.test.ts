@@ -151,6 +151,19 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
       body: { redirect_uris: [REDIRECT], grant_types: ['implicit'] },
     });
     expect(bad.body.error).toBe('invalid_client_metadata');
+    const limited = await startTestServer(database, {
+      env: { PYLON_OAUTH_DYNAMIC_REGISTRATION: 'true', PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR: '1' },
+    });
+    try {
+      const register = () =>
+        call(limited, 'POST', `${BASE}/oauth/register`, { token: null, body: { redirect_uris: [REDIRECT] } });
+      expect((await register()).status).toBe(201);
+      const throttled = await register();
+      expect(throttled.status).toBe(429);
+      expect(throttled.body.error).toBe('too_many_requests');
+    } finally {
+      await limited.close();
+    }
     const off = await startTestServer(database);
     try {
       const closed = await call(off, 'POST', `${BASE}/oauth/register`, {
