@@ -120,6 +120,8 @@ describe.runIf(existsSync(BIN)).each(testDatabases)('kill -9 mid-stream of write
   const acked: Acknowledged = { signUps: [], grants: [], schemaVersions: [] };
   let org = '';
   let killedBy: NodeJS.Signals | number | null = null;
+  /** Why each lane stopped: a failed fetch (the process gone), never an answer refusing a write. */
+  const stops: string[] = [];
 
   beforeAll(async () => {
     database = await kind.create();
@@ -154,7 +156,8 @@ describe.runIf(existsSync(BIN)).each(testDatabases)('kill -9 mid-stream of write
       for (let i = 0; ; i += 1) {
         try {
           await write(i);
-        } catch {
+        } catch (error) {
+          stops.push(error instanceof Error ? error.message : String(error));
           return;
         }
       }
@@ -198,12 +201,18 @@ describe.runIf(existsSync(BIN)).each(testDatabases)('kill -9 mid-stream of write
       lane(grants('b')),
       lane(pushes),
     ]);
-    await killed;
+    // Every lane stopping before the kill (a write refused) would leave nothing to wait for.
+    await Promise.race([
+      killed,
+      lanes.then(() => {
+        throw new Error(`every lane stopped before the kill: ${stops.join('; ')}`);
+      }),
+    ]);
     killedBy = await pylon.exited;
     await lanes;
     pylon = await startPylon(database, dataDir);
     storage = database.open();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     if (pylon && pylon.child.exitCode === null && pylon.child.signalCode === null) {
@@ -217,6 +226,10 @@ describe.runIf(existsSync(BIN)).each(testDatabases)('kill -9 mid-stream of write
 
   it('was killed outright after the acknowledged writes, with writes of every kind among them', () => {
     expect(killedBy).toBe('SIGKILL');
+    // Each of the five lanes was still writing: it stopped on a connection the kill cut or refused.
+    // (`terminated`: the answer was cut off while it was being read.)
+    expect(stops).toHaveLength(5);
+    for (const stop of stops) expect(['fetch failed', 'terminated']).toContain(stop);
     expect(
       acked.signUps.length + acked.grants.length + acked.schemaVersions.length - 1,
     ).toBeGreaterThanOrEqual(KILL_AFTER);
