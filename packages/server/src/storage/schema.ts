@@ -1,14 +1,27 @@
 import type { Generated } from 'kysely';
+import type { AuditDatabase } from './audit-tables.js';
 import type { OAuthServerDatabase } from './oauth-server-tables.js';
+import type { SSODatabase } from './sso-tables.js';
+
+export type {
+  AuditChainHeadsTable,
+  AuditCheckpointKeysTable,
+  AuditCheckpointsTable,
+  AuditEventsTable,
+} from './audit-tables.js';
+export type {
+  SAMLAssertionsTable,
+  SAMLRequestsTable,
+  SSOConnectionsTable,
+  SSODomainsTable,
+  SSOKind,
+  SSOStatesTable,
+} from './sso-tables.js';
 
 /** The tables Pylon's migrations create. Timestamps are milliseconds since the epoch (int8). */
-export interface Database extends OAuthServerDatabase {
+export interface Database extends OAuthServerDatabase, AuditDatabase, SSODatabase {
   orgs: OrgsTable;
   signing_keys: SigningKeysTable;
-  audit_events: AuditEventsTable;
-  audit_chain_heads: AuditChainHeadsTable;
-  audit_checkpoints: AuditCheckpointsTable;
-  audit_checkpoint_keys: AuditCheckpointKeysTable;
   users: UsersTable;
   sessions: SessionsTable;
   one_time_codes: OneTimeCodesTable;
@@ -29,11 +42,6 @@ export interface Database extends OAuthServerDatabase {
   api_keys: APIKeysTable;
   trusted_devices: TrustedDevicesTable;
   device_authorizations: DeviceAuthorizationsTable;
-  sso_connections: SSOConnectionsTable;
-  sso_domains: SSODomainsTable;
-  sso_states: SSOStatesTable;
-  saml_requests: SAMLRequestsTable;
-  saml_assertions: SAMLAssertionsTable;
   pending_email_changes: PendingEmailChangesTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
@@ -122,55 +130,6 @@ export interface SigningKeysTable {
   created_at: number;
   /** When this key becomes the signing key; later than created_at after a rotation. */
   activates_at: number;
-}
-
-export interface AuditEventsTable {
-  id: Generated<number>;
-  ts: number;
-  org: string;
-  action: string;
-  actor: string;
-  /** `user`, `admin`, `system`, `anonymous`, `app`, `external` (migration 0009). */
-  actor_type: string | null;
-  actor_id: string | null;
-  target: string | null;
-  target_email: string | null;
-  target_hash: string | null;
-  detail: string | null;
-  ip: string | null;
-  request_id: string | null;
-  /** The entry's place in its org's hash chain (migration 0019); null only on rows written behind Pylon's back. */
-  seq: number | null;
-  /** SHA-256 of the previous entry's hash and this entry's canonical encoding (audit/chain.ts). */
-  hash: string | null;
-  /** JSON digests of personal fields erased by account deletion, which the hash commits to instead. */
-  erased: string | null;
-}
-
-/** Each org's chain head (locked by every append) and the head of the prefix retention pruned. */
-export interface AuditChainHeadsTable {
-  org: string;
-  seq: number;
-  hash: string;
-  pruned_seq: number;
-  pruned_hash: string;
-}
-
-/** The chain head at `seq`, signed with the deployment key (a compact JWS of org, seq and hash). */
-export interface AuditCheckpointsTable {
-  org: string;
-  seq: number;
-  hash: string;
-  kid: string;
-  signature: string;
-  at: number;
-}
-
-/** The public key of every key that signed a checkpoint, sealed so only this deployment can add one. */
-export interface AuditCheckpointKeysTable {
-  kid: string;
-  public_jwk_sealed: string;
-  created_at: number;
 }
 
 export interface LockoutsTable {
@@ -334,64 +293,6 @@ export interface DeviceAuthorizationsTable {
   interval_seconds: number;
   last_poll_at: number | null;
   created_at: number;
-  expires_at: number;
-}
-
-export type SSOKind = 'oidc' | 'saml';
-
-export interface SSOConnectionsTable {
-  org_id: string;
-  kind: SSOKind;
-  issuer_url: string | null;
-  client_id: string | null;
-  client_secret_sealed: string | null;
-  /** The IdP's discovery document as fetched when the connection was saved (JSON). */
-  discovery_json: string | null;
-  idp_entity_id: string | null;
-  idp_sso_url: string | null;
-  idp_cert_pem: string | null;
-  email_attribute: string | null;
-  name_attribute: string | null;
-  default_role: 'member' | 'admin';
-  /** JSON array of lowercased domains. */
-  email_domains: string;
-  created_at: number;
-  updated_at: number;
-}
-
-export interface SSODomainsTable {
-  domain: string;
-  org_id: string;
-  created_at: number;
-}
-
-export interface SSOStatesTable {
-  state_hash: string;
-  org_id: string;
-  code_verifier_sealed: string;
-  nonce: string;
-  callback: string;
-  error_callback: string;
-  created_at: number;
-  expires_at: number;
-}
-
-export interface SAMLRequestsTable {
-  /** SHA-256 of the RelayState sent with the AuthnRequest. */
-  relay_state_hash: string;
-  org_id: string;
-  /** The AuthnRequest's ID: the response's InResponseTo must repeat it. */
-  request_id: string;
-  callback: string;
-  error_callback: string;
-  created_at: number;
-  expires_at: number;
-}
-
-export interface SAMLAssertionsTable {
-  org_id: string;
-  assertion_id: string;
-  /** Milliseconds: until then, the same assertion ID is refused as a replay. */
   expires_at: number;
 }
 
