@@ -265,6 +265,37 @@ describe('access log', () => {
     await storage.close();
     await scratch.drop();
   });
+
+  it('below the info level, writes no request line at all; a query-less path gets no query field', async () => {
+    const scratch = await testDatabases[0]!.create();
+    const storage = await scratch.openMigrated();
+    const { loadConfig } = await import('../../src/config/config.js');
+    const config = loadConfig({ PYLON_SECRET: '1'.repeat(64), PYLON_ADMIN_TOKEN: 'admin-token-0123456789' });
+    const linesAt = async (level: 'info' | 'warn') => {
+      const lines: Record<string, unknown>[] = [];
+      const sink = new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+          done();
+        },
+      });
+      const server = createServer(config, { storage, logger: pino({ level }, sink) }, [() => probe]);
+      await server.prepare();
+      // Only the probe feature is mounted: an unknown path is answered (404) and logged all the same.
+      expect((await server.app.request('/nowhere')).status).toBe(404);
+      expect((await server.app.request('/nowhere?device_code=abc&n=1')).status).toBe(404);
+      await server.close();
+      return lines.filter((line) => line.msg === 'request');
+    };
+    expect(await linesAt('warn')).toEqual([]);
+    const logged = await linesAt('info');
+    expect(logged.map((line) => [line.path, line.query, line.status])).toEqual([
+      ['/nowhere', undefined, 404],
+      ['/nowhere', '?device_code=[redacted]&n=1', 404],
+    ]);
+    await storage.close();
+    await scratch.drop();
+  });
 });
 
 describe('request bodies over a real socket', () => {
