@@ -65,5 +65,11 @@ export function features(_config: Config): FeatureFactory[] {
     }
     return deps;
   };
-  return FEATURE_TABLE.map((feature) => (services: Services) => feature(services, depsFor(services)));
+  return FEATURE_TABLE.map((feature) => (services: Services) => {
+    const deps = depsFor(services);
+    const built = feature(services, deps);
+    deps.mountedRoutes.auth.push(...(built.authRoutes ?? []));
+    deps.mountedRoutes.rbac.push(...(built.rbacRoutes ?? []));
+    return built;
+  });
 }

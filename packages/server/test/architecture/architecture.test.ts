@@ -47,6 +47,14 @@ const RULES: Rule[] = [
     breaks: (from, to) => from === 'server.ts' && /^features\/[^/]+\/(feature|routes)\.ts$/.test(to),
   },
   {
+    name: "a feature never calls another feature's feature.ts (shared objects live in features/deps.ts)",
+    breaks: (from, to) => {
+      const source = /^features\/([^/]+)\//.exec(from)?.[1];
+      const target = /^features\/([^/]+)\/feature\.ts$/.exec(to)?.[1];
+      return source !== undefined && target !== undefined && source !== target;
+    },
+  },
+  {
     name: 'pages/ import use cases, never route files',
     breaks: (from, to) => from.startsWith('pages/') && isRouteFile(to),
   },
@@ -77,8 +85,9 @@ describe('architecture: import directions in packages/server/src', () => {
         at('server.ts', "export { healthRoutes } from './features/health/routes.js';"),
         at('pages/login-page.ts', "const m = await import('../features/identity/magic-routes.js');"),
         at('pages/login-page.ts', "import { x } from '../features/identity/select-org-route.js';"),
+        at('features/console/feature.ts', "import { rbacFeature } from '../rbac/feature.js';"),
       ]),
-    ).toHaveLength(5);
+    ).toHaveLength(6);
     expect(
       violations([
         at('features/orgs/feature.ts', "import type { Feature } from '../../http/feature.js';"),

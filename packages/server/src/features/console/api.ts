@@ -16,17 +16,24 @@ export interface ConsoleRouteTables {
  * the API route does (`:id`, `:appId`, …), since the handler reads them from this request.
  */
 export class ConsoleAPI {
-  private readonly byKey = new Map<string, { surface: 'auth' | 'rbac'; route: AnyRoute }>();
+  private byKey: Map<string, { surface: 'auth' | 'rbac'; route: AnyRoute }> | null = null;
 
+  /** `tables` may still be filling while the server is built: they are indexed at the first call. */
   constructor(
-    tables: ConsoleRouteTables,
+    private readonly tables: ConsoleRouteTables,
     private readonly services: Services,
-  ) {
-    for (const surface of ['auth', 'rbac'] as const) {
-      for (const route of tables[surface]) {
-        this.byKey.set(`${surface} ${route.method} ${route.path}`, { surface, route });
+  ) {}
+
+  private index(): Map<string, { surface: 'auth' | 'rbac'; route: AnyRoute }> {
+    if (this.byKey === null) {
+      this.byKey = new Map();
+      for (const surface of ['auth', 'rbac'] as const) {
+        for (const route of this.tables[surface]) {
+          this.byKey.set(`${surface} ${route.method} ${route.path}`, { surface, route });
+        }
       }
     }
+    return this.byKey;
   }
 
   /** Call `method path` (as the route table declares it) and return its JSON answer. */
@@ -37,7 +44,7 @@ export class ConsoleAPI {
     path: string,
     input: { body?: unknown; query?: Record<string, string> } = {},
   ): Promise<T> {
-    const found = this.byKey.get(`${surface} ${method} ${path}`);
+    const found = this.index().get(`${surface} ${method} ${path}`);
     if (!found) throw new Error(`The console calls ${method} ${path}, which the ${surface} surface lacks`);
     const { route } = found;
     const parse = (schema: AnyRoute['body'], value: unknown) => {

@@ -1,11 +1,6 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
 import type { FeatureDeps } from '../deps.js';
-import { userAdminRoutes } from '../identity/user-admin-routes.js';
-import { orgsFeature } from '../orgs/feature.js';
-import { rbacFeature } from '../rbac/feature.js';
-import { SchemaStore } from '../rbac/schema-store.js';
-import { ssoFeature } from '../sso/feature.js';
 import { ConsoleAPI } from './api.js';
 import { appPages } from './app-pages.js';
 import { consoleAssetRoutes } from './assets.js';
@@ -20,23 +15,13 @@ import { ssoPages } from './sso-pages.js';
  * the route handlers the CLI reaches over HTTP (orgs, members, invites, apps, grants, schema
  * approval, audit), so each passes the same validation, caller resolution and capability checks.
  *
- * The console is the one feature that is a client of others: it takes the orgs, SSO and RBAC route
- * tables from those features' own factories (and identity's user list from its route module) (never mounting them; those features mount their own),
- * so a change to how either builds its routes reaches the console unchanged and no check is copied.
+ * The console is the one feature that is a client of others: it acts through the route tables the
+ * other features mount (`deps.mountedRoutes`, filled as the feature table is built), so a change to
+ * how any of them builds its routes reaches the console unchanged and no check is copied.
  */
 export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
-  const api = new ConsoleAPI(
-    {
-      auth: [
-        ...(orgsFeature(services, deps).authRoutes ?? []),
-        ...(ssoFeature(services, deps).authRoutes ?? []),
-        // The identity feature also registers background work, so only its user list is taken.
-        ...userAdminRoutes(deps.identity),
-      ],
-      rbac: rbacFeature(services, deps).rbacRoutes ?? [],
-    },
-    services,
-  );
+  // The routes every feature mounts, read at the first call (the table is complete by then).
+  const api = new ConsoleAPI(deps.mountedRoutes, services);
   const context = consoleDeps(services, api);
   // Open live tails, ended when the server closes so no stream outlives it.
   const tails = new Set<AbortController>();
@@ -44,7 +29,7 @@ export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
     rbacRoutes: [
       ...consoleAssetRoutes,
       ...orgPages(context),
-      ...appPages(context, new SchemaStore(services.storage.db)),
+      ...appPages(context, deps.rbac.schemas),
       ...ssoPages(context),
       ...auditPages(context, tails),
       ...deploymentPages(context),

@@ -1,13 +1,8 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
 import { IdTokenKeys } from '../../signing/id-token-keys.js';
-import { CapabilityVersions } from '../../storage/capability-versions.js';
 import type { FeatureDeps } from '../deps.js';
-import { AppStore } from '../rbac/app-store.js';
-import { CapabilityResolver } from '../rbac/capabilities.js';
 import type { RBACContext } from '../rbac/context.js';
-import { GrantStore } from '../rbac/grant-store.js';
-import { SchemaStore } from '../rbac/schema-store.js';
 import { authorizeRoutes } from './authorize-routes.js';
 import { createClientDocumentCache } from './client-document.js';
 import { clientRoutes } from './client-routes.js';
@@ -27,12 +22,9 @@ import { RefreshStore } from './refresh-store.js';
  * may add), revocation, userinfo, pre-registered and dynamic clients, and a person's consents.
  */
 export function oauthServerFeature(services: Services, deps: FeatureDeps): Feature {
-  const { db, dialect } = services.storage;
+  const { db } = services.storage;
   const clientStore = new ClientStore(db, services.random);
-  const apps = new AppStore(db, dialect, services.random);
-  const grants = new GrantStore(db);
-  const schemas = new SchemaStore(db);
-  const capabilities = new CapabilityResolver(apps, grants, schemas, deps.orgs, new CapabilityVersions(db));
+  const { apps, grants, schemas, capabilities } = deps.rbac;
   const context: OAuthServerContext = {
     services,
     identity: deps.identity,
