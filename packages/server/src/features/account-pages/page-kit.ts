@@ -90,6 +90,7 @@ export function accountNav(base: string, current: string): NavLink[] {
     ['/account/sessions', 'Sessions'],
     ['/account/api-keys', 'API keys'],
     ['/account/linked', 'Linked accounts'],
+    ['/account/apps', 'Connected apps'],
     ['/account/activity', 'Activity'],
   ];
   return links.map(([path, label]) => ({ href: `${base}${path}`, label, current: path === current }));
@@ -102,6 +103,7 @@ export const accountPage = (base: string, current: string): PageOptions => ({
 
 /** What a failed page action says: the code's meaning in a sentence, never whether an account exists. */
 const MESSAGES: Record<string, string> = {
+  consent_not_found: 'That access was already revoked.',
   INVALID_CODE: 'That code is wrong, expired or already used.',
   INVALID_TOKEN: 'That code is wrong, expired or already used.',
   MISSING_CODE: 'Enter the code.',

@@ -1,9 +1,9 @@
 import { PylonError } from '@pylon/core';
 import { OAuthConsentList, RevokeOAuthConsentResponse } from '@pylon/core/wire';
-import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { revokeConsent } from './consent-actions.js';
 import type { OAuthServerContext } from './context.js';
 
 /** The signed-in person (a session, or their API key); consents are always the caller's own. */
@@ -62,16 +62,10 @@ export function consentRoutes(context: OAuthServerContext) {
       handler: async (c) => {
         const userId = await person(c, context);
         const id = c.req.param('id') ?? '';
-        const now = services.clock.now();
-        if (!(await context.consents.revoke(c.get('orgId'), userId, id, now))) {
-          throw new PylonError('consent_not_found');
-        }
-        await appendAudit(services.storage.db, now, {
-          org: c.get('orgId'),
-          action: 'oauth.consent_revoked',
-          actor: { type: 'user', id: userId },
-          target: userId,
-          detail: { consent_id: id },
+        await revokeConsent(services, context.consents, {
+          orgId: c.get('orgId'),
+          userId,
+          id,
           requestId: c.get('requestId'),
         });
         return c.json({ id, revoked: true as const });

@@ -4,6 +4,8 @@ import type { OAuthConsentsTable } from '../../storage/oauth-server-tables.js';
 
 export interface Consent {
   id: string;
+  /** The org whose issuer the consent was given at. */
+  orgId: string;
   clientId: string;
   clientName: string;
   resource: string;
@@ -14,6 +16,7 @@ export interface Consent {
 function toConsent(row: OAuthConsentsTable): Consent {
   return {
     id: row.id,
+    orgId: row.org_id,
     clientId: row.client_id,
     clientName: row.client_name,
     resource: row.resource,
@@ -80,6 +83,18 @@ export class ConsentStore {
       .selectFrom('oauth_consents')
       .selectAll()
       .where('org_id', '=', orgId)
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toConsent);
+  }
+
+  /** Every consent the person gave, in every org (the account page lists them all). */
+  async listForUser(userId: string): Promise<Consent[]> {
+    const rows = await this.db
+      .selectFrom('oauth_consents')
+      .selectAll()
       .where('user_id', '=', userId)
       .orderBy('created_at', 'asc')
       .orderBy('id', 'asc')
