@@ -15,7 +15,7 @@ type Listed = {
   created_at: number;
   disabled: boolean;
 };
-type Body = { users?: Listed[]; next_cursor?: string; error?: { code: string } };
+type Body = { users?: Listed[]; next_cursor?: string; error?: { code: string; message?: string } };
 
 describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
   let t: TestServer;
@@ -196,5 +196,40 @@ describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
       'limit',
       'q',
     ]);
+  });
+  it('a bootstrapped admin disables and enables users with their session; members cannot, nobody disables themselves', async () => {
+    const target = await signIn('disable-me@example.com');
+    const call = (action: 'disable' | 'enable', userId: string, token?: string) =>
+      t.request(`/api/auth/users/${userId}/${action}`, {
+        method: 'POST',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    expect((await call('disable', target.user_id)).status).toBe(401);
+    for (const token of [memberToken, guestToken, target.token]) {
+      expect((await call('disable', target.user_id, token)).status).toBe(403);
+    }
+    const boss = (await list(`?q=${encodeURIComponent(BOSS)}`, ADMIN)).body.users![0]!;
+    const self = await call('disable', boss.user_id, bossToken);
+    expect(self.status).toBe(403);
+    expect(((await self.json()) as Body).error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'You cannot disable your own account',
+    });
+
+    const disabled = await call('disable', target.user_id, bossToken);
+    expect(await disabled.json()).toEqual({ user_id: target.user_id, disabled: true, revoked_count: 1 });
+    expect(
+      (await t.request('/api/auth/sessions', { headers: { authorization: `Bearer ${target.token}` } }))
+        .status,
+    ).toBe(401);
+    const audit = await t.storage.db
+      .selectFrom('audit_events')
+      .select(['actor_type', 'actor_id'])
+      .where('action', '=', 'user.disabled')
+      .where('target', '=', target.user_id)
+      .executeTakeFirstOrThrow();
+    expect(audit).toEqual({ actor_type: 'user', actor_id: boss.user_id });
+    expect((await call('enable', target.user_id, bossToken)).status).toBe(200);
+    expect((await list(`?q=disable-me`, ADMIN)).body.users![0]!.disabled).toBe(false);
   });
 });

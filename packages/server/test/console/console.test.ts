@@ -256,6 +256,24 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(audit.status).toBe(200);
     const entries = ((await audit.json()) as { entries: Array<{ actor: string }> }).entries;
     expect(entries.map((entry) => entry.actor)).toEqual(['root@example.com']);
+
+    // Disable and enable a user from the page, through POST /api/auth/users/:id/disable|enable.
+    const victim = await signIn('victim@example.com');
+    const listed = await page('/console/deployment?q=victim', root);
+    const disableAt = /action="(\/console\/deployment\/users\/[^/"]+\/disable)"/.exec(listed.text)![1]!;
+    const ownerTry = await post(disableAt, owner, { csrf: ownerCSRF }, { csrfCookie: ownerCSRF });
+    expect(ownerTry.status).toBe(403);
+    expect(
+      (await t.request('/api/auth/sessions', { headers: { authorization: `Bearer ${victim}` } })).status,
+    ).toBe(200);
+    const disabled = await post(disableAt, root, { csrf }, { csrfCookie: csrf });
+    expect(disabled.status).toBe(200);
+    expect(disabled.text).toContain('User disabled; 1 session(s) ended.');
+    expect(
+      (await t.request('/api/auth/sessions', { headers: { authorization: `Bearer ${victim}` } })).status,
+    ).toBe(401);
+    const enabled = await post(disableAt.replace(/disable$/, 'enable'), root, { csrf }, { csrfCookie: csrf });
+    expect(enabled.text).toContain('User enabled; they can sign in again.');
   });
 
   it('shows a pending destructive version to a member but approves it only for a holder of pylon:schema.approve-migration', async () => {

@@ -46,11 +46,14 @@ export function deploymentPages(deps: ConsoleDeps) {
 <div><label for="user-q">Search by email or name</label><input id="user-q" name="q" type="search" value="${q}"></div>
 <div><button type="submit">Search</button></div>
 </form>
-<div class="table"><table><thead><tr><th scope="col">Email</th><th scope="col">Verified</th><th scope="col">Name</th><th scope="col">Created</th><th scope="col">State</th></tr></thead><tbody>
-${page.users.map((user) => html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td></tr>`)}
+<div class="table"><table><thead><tr><th scope="col">Email</th><th scope="col">Verified</th><th scope="col">Name</th><th scope="col">Created</th><th scope="col">State</th><th scope="col">Action</th></tr></thead><tbody>
+${page.users.map((user) => {
+  const verb = user.disabled ? 'enable' : 'disable';
+  return html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td><td><form method="post" action="/console/deployment/users/${user.user_id}/${verb}">${csrfField(csrf)}<button type="submit" class="small${user.disabled ? '' : ' danger'}" aria-label="${user.disabled ? 'Enable' : 'Disable'} ${user.email ?? user.user_id}">${user.disabled ? 'Enable' : 'Disable'}</button></form></td></tr>`;
+})}
 </tbody></table></div>
 ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
-<p class="muted">Disabling or enabling a user takes the deployment's admin token (<code>POST /api/auth/users/:id/disable</code>); the console acts with your session, so it does not offer it.</p>
+<p class="muted">Disabling a user signs them out everywhere at once and refuses their sign-ins until enabled (<code>POST /api/auth/users/:id/disable</code>).</p>
 </section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">Signing keys</h2>
 <p>Published at <a href="/.well-known/pylon-keys">/.well-known/pylon-keys</a>; scoped tokens are signed with the newest active one.</p>
@@ -75,6 +78,29 @@ ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
       },
       handler: (c) => deploymentPage(c),
     }),
+    ...(['disable', 'enable'] as const).map((verb) =>
+      defineRoute({
+        method: 'post',
+        path: `/console/deployment/users/:id/${verb}`,
+        summary: `Admin console: ${verb} a user, as \`POST /api/auth/users/:id/${verb}\` (deployment admins)`,
+        tags: ['console'],
+        body: form({}),
+        acceptsForm: true,
+        responses: {
+          200: { description: 'HTML: the page again, with the outcome or the refusal' },
+          403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+        },
+        handler: action(deploymentPage, async (c: AppContext) => {
+          const done = await api.call<{ revoked_count: number }>(c, 'auth', 'post', `/users/:id/${verb}`);
+          return deploymentPage(c, {
+            notice:
+              verb === 'disable'
+                ? `User disabled; ${done.revoked_count} session(s) ended.`
+                : 'User enabled; they can sign in again.',
+          });
+        }),
+      }),
+    ),
     defineRoute({
       method: 'post',
       path: '/console/deployment/keys/rotate',

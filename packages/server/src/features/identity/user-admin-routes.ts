@@ -27,15 +27,23 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 /**
  * Disabling a user signs them out everywhere at once (their sessions are deleted in the same
  * transaction) and keeps them out: a disabled user's sessions never resolve and sign-ins fail.
- * The deployment admin only; not open in development mode, unlike `POST /session`.
+ * Deployment admins only (the admin token, or a `pylon-admin` of the default org signed in, as for
+ * `GET /users`); not open in development mode, unlike `POST /session`. Nobody disables themselves:
+ * the last admin would lock the deployment out of its own console.
  */
 export function userAdminRoutes(identity: Identity) {
   const { services } = identity;
+  const admins = deploymentAdmins(services);
   const setDisabled = async (c: AppContext, disabled: boolean) => {
-    const auth = await getAuth(c, services);
-    if (!auth.isAdmin)
-      throw new PylonError('FORBIDDEN', { message: 'Only the admin token may disable users' });
+    const auth = await requireDeploymentAdmin(
+      admins,
+      await getAuth(c, services),
+      disabled ? 'disable users' : 'enable users',
+    );
     const userId = c.req.param('id') ?? '';
+    if (disabled && auth.userId === userId) {
+      throw new PylonError('FORBIDDEN', { message: 'You cannot disable your own account' });
+    }
     const now = services.clock.now();
     const revoked = await services.storage.db.transaction().execute(async (trx) => {
       if (!(await identity.users.setDisabled(trx, userId, disabled ? now : null))) {
@@ -45,7 +53,10 @@ export function userAdminRoutes(identity: Identity) {
       await appendAudit(trx, now, {
         org: DEPLOYMENT_AUDIT,
         action: disabled ? 'user.disabled' : 'user.enabled',
-        actor: 'admin',
+        actor:
+          auth.isAdmin || auth.userId === null
+            ? 'admin'
+            : { type: 'user', id: auth.userId, email: auth.email },
         target: userId,
         detail: disabled ? { revoked_sessions: count } : null,
         ip: clientIP(c, services),
@@ -60,10 +71,10 @@ export function userAdminRoutes(identity: Identity) {
       description: 'Done',
       schema: SetUserDisabledResponse,
     },
-    403: { description: 'FORBIDDEN: admin token only' },
+    401: { description: 'UNAUTHORIZED: signed out' },
+    403: { description: 'FORBIDDEN: not a deployment admin, or disabling yourself' },
     404: { description: 'NOT_FOUND' },
   };
-  const admins = deploymentAdmins(services);
   return [
     defineRoute({
       method: 'get',
@@ -108,18 +119,18 @@ export function userAdminRoutes(identity: Identity) {
     defineRoute({
       method: 'post',
       path: '/users/:id/disable',
-      summary: 'Disable a user and revoke all their sessions at once (admin token)',
+      summary: 'Disable a user and revoke all their sessions at once (deployment admins)',
       tags: ['admin'],
-      security: ['adminToken'],
+      security: ['adminToken', 'session', 'sessionCookie'],
       responses,
       handler: (c) => setDisabled(c, true),
     }),
     defineRoute({
       method: 'post',
       path: '/users/:id/enable',
-      summary: 'Re-enable a disabled user (admin token)',
+      summary: 'Re-enable a disabled user (deployment admins)',
       tags: ['admin'],
-      security: ['adminToken'],
+      security: ['adminToken', 'session', 'sessionCookie'],
       responses,
       handler: (c) => setDisabled(c, false),
     }),
