@@ -1,17 +1,13 @@
 import { PylonError } from '@pylon/core';
-import { getCookie, setCookie } from 'hono/cookie';
 import type { z } from 'zod';
-import { isInsecureLocalDevelopment } from '../../config/config.js';
-import { toBase64URL } from '../../crypto/random.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { formCSRF } from '../../pages/form-csrf.js';
 import { html, type NavLink, type SafeHTML } from '../../pages/html.js';
 import { type PageOptions, pageBase, renderPage } from '../../pages/page-context.js';
-import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { clientIP } from '../identity/route-helpers.js';
-import { passesCSRFCheck } from '../identity/session-cookie.js';
 
 /**
  * What every account page shares: who is signed in, the forms' CSRF token, the header's
@@ -42,37 +38,19 @@ export function toSignIn(c: AppContext, back: string): Response {
   return c.redirect(`${pageBase(c)}/login?return_to=${encodeURIComponent(back)}`, 303);
 }
 
+const PAGE_CSRF = formCSRF(PAGE_CSRF_COOKIE, { reuse: true });
+
 /**
  * The page's CSRF token: the browser's current one when it has a well-formed one (two tabs share
  * it, so one page never invalidates another's forms), else a new one in the cookie.
  */
 export function csrfToken(c: AppContext, services: Services): string {
-  const current = getCookie(c, PAGE_CSRF_COOKIE);
-  if (current !== undefined && /^[A-Za-z0-9_-]{32}$/.test(current)) return current;
-  const token = toBase64URL(services.random.bytes(24));
-  setCookie(c, PAGE_CSRF_COOKIE, token, {
-    httpOnly: true,
-    secure: !isInsecureLocalDevelopment(services.config),
-    sameSite: 'Strict',
-    path: '/',
-  });
-  return token;
+  return PAGE_CSRF.token(c, services);
 }
 
-/** The form echoes the cookie's token (constant-time) and comes from a trusted origin. */
+/** The form's token matches the cookie's, and the post came from a trusted origin. */
 export function passesPageCSRF(c: AppContext, services: Services, sent: unknown): boolean {
-  const expected = getCookie(c, PAGE_CSRF_COOKIE) ?? '';
-  return (
-    expected !== '' &&
-    typeof sent === 'string' &&
-    constantTimeEqual(expected, sent) &&
-    passesCSRFCheck(
-      'POST',
-      c.req.header('origin') ?? null,
-      c.req.header('referer') ?? null,
-      services.config.trustedOrigins,
-    )
-  );
+  return PAGE_CSRF.passes(c, services, sent);
 }
 
 export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;

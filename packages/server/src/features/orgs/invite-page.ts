@@ -1,23 +1,20 @@
 import { PylonError } from '@pylon/core';
-import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
-import { isInsecureLocalDevelopment } from '../../config/config.js';
-import { toBase64URL } from '../../crypto/random.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { formCSRF } from '../../pages/form-csrf.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
-import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { clientIP } from '../identity/route-helpers.js';
-import { clearSessionCookie, passesCSRFCheck } from '../identity/session-cookie.js';
+import { clearSessionCookie } from '../identity/session-cookie.js';
 import type { OrgsContext } from './feature.js';
 import { acceptInvite, requireUsableInvite } from './invite-routes.js';
 
-/** Double-submit CSRF token of the invite page (its own cookie, so another page's tab cannot clobber it). */
-const CSRF_COOKIE = 'pylon_invite_csrf';
+/** Double-submit CSRF token of the invite page: fresh on every render, its own cookie so another page's tab cannot clobber it. */
+const INVITE_CSRF = formCSRF('pylon_invite_csrf', { reuse: false });
 
 /** What `GET /invite/{token}` shows, decided by `pageState` below; `renderInvitePage` only renders. */
 export type InvitePageState =
@@ -112,31 +109,9 @@ ${invitation(state.orgName, state.role)}
 export function invitePageRoutes(context: OrgsContext) {
   const { services, identity, orgs, invites, links } = context;
 
-  function csrfToken(c: AppContext): string {
-    const token = toBase64URL(services.random.bytes(24));
-    setCookie(c, CSRF_COOKIE, token, {
-      httpOnly: true,
-      secure: !isInsecureLocalDevelopment(services.config),
-      sameSite: 'Strict',
-      path: '/',
-    });
-    return token;
-  }
-
+  const csrfToken = (c: AppContext) => INVITE_CSRF.token(c, services);
   /** The page's double-submit token, and (as for the sign-in forms) a post from this origin. */
-  const passesCSRF = (c: AppContext, sent: string | undefined) => {
-    const expected = getCookie(c, CSRF_COOKIE) ?? '';
-    return (
-      expected !== '' &&
-      constantTimeEqual(expected, sent ?? '') &&
-      passesCSRFCheck(
-        'POST',
-        c.req.header('origin') ?? null,
-        c.req.header('referer') ?? null,
-        services.config.trustedOrigins,
-      )
-    );
-  };
+  const passesCSRF = (c: AppContext, sent: string | undefined) => INVITE_CSRF.passes(c, services, sent);
 
   /** The signed-in session, or null. A cross-site cookie is no caller here (the resolver refuses it). */
   async function sessionOf(
