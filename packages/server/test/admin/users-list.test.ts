@@ -216,6 +216,17 @@ describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
       message: 'You cannot disable your own account',
     });
 
+    // A deployment admin sees the user's live sessions; nobody else does.
+    const seen = async (token?: string) =>
+      t.request(`/api/auth/users/${target.user_id}/sessions`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    expect((await seen()).status).toBe(401);
+    expect((await seen(memberToken)).status).toBe(403);
+    const live = (await (await seen(bossToken)).json()) as Array<{ kind: string; current: boolean }>;
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ kind: 'browser', current: false });
+
     const disabled = await call('disable', target.user_id, bossToken);
     expect(await disabled.json()).toEqual({ user_id: target.user_id, disabled: true, revoked_count: 1 });
     expect(
@@ -229,6 +240,7 @@ describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
       .where('target', '=', target.user_id)
       .executeTakeFirstOrThrow();
     expect(audit).toEqual({ actor_type: 'user', actor_id: boss.user_id });
+    expect(await (await seen(bossToken)).json()).toEqual([]);
     expect((await call('enable', target.user_id, bossToken)).status).toBe(200);
     expect((await list(`?q=disable-me`, ADMIN)).body.users![0]!.disabled).toBe(false);
   });

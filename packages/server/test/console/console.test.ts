@@ -261,6 +261,11 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const victim = await signIn('victim@example.com');
     const listed = await page('/console/deployment?q=victim', root);
     const disableAt = /action="(\/console\/deployment\/users\/[^/"]+\/disable)"/.exec(listed.text)![1]!;
+    const sessionsAt = disableAt.replace(/\/disable$/, '');
+    const sessions = await page(sessionsAt, root);
+    expect(sessions.status).toBe(200);
+    expect(sessions.text).toMatch(/<td>browser<\/td>/);
+    expect((await page(sessionsAt, owner)).status).toBe(403);
     const ownerTry = await post(disableAt, owner, { csrf: ownerCSRF }, { csrfCookie: ownerCSRF });
     expect(ownerTry.status).toBe(403);
     expect(

@@ -1,4 +1,4 @@
-import type { UserPage } from '@pylon/core/wire';
+import type { SessionList, UserPage } from '@pylon/core/wire';
 import { z } from 'zod';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { DEFAULTS } from '../../config/defaults.js';
@@ -49,7 +49,7 @@ export function deploymentPages(deps: ConsoleDeps) {
 <div class="table"><table><thead><tr><th scope="col">Email</th><th scope="col">Verified</th><th scope="col">Name</th><th scope="col">Created</th><th scope="col">State</th><th scope="col">Action</th></tr></thead><tbody>
 ${page.users.map((user) => {
   const verb = user.disabled ? 'enable' : 'disable';
-  return html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td><td><form method="post" action="/console/deployment/users/${user.user_id}/${verb}">${csrfField(csrf)}<button type="submit" class="small${user.disabled ? '' : ' danger'}" aria-label="${user.disabled ? 'Enable' : 'Disable'} ${user.email ?? user.user_id}">${user.disabled ? 'Enable' : 'Disable'}</button></form></td></tr>`;
+  return html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td><td><a href="/console/deployment/users/${user.user_id}">Sessions</a> <form method="post" action="/console/deployment/users/${user.user_id}/${verb}">${csrfField(csrf)}<button type="submit" class="small${user.disabled ? '' : ' danger'}" aria-label="${user.disabled ? 'Enable' : 'Disable'} ${user.email ?? user.user_id}">${user.disabled ? 'Enable' : 'Disable'}</button></form></td></tr>`;
 })}
 </tbody></table></div>
 ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
@@ -64,7 +64,41 @@ ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
       });
     });
 
+  const sessionsPage: PageRenderer = (c, outcome = {}, status = 200) =>
+    guarded(c, { section: 'deployment' }, async () => {
+      const sessions = await api.call<SessionList>(c, 'auth', 'get', '/users/:id/sessions');
+      return renderConsole(c, {
+        title: 'Sessions',
+        place: { section: 'deployment' },
+        status,
+        ...outcome,
+        body: html`<section aria-labelledby="sessions-h"><h2 id="sessions-h">Live sessions of ${c.req.param('id') ?? ''}</h2>
+${
+  sessions.length === 0
+    ? html`<p>No live sessions.</p>`
+    : html`<div class="table"><table><thead><tr><th scope="col">Kind</th><th scope="col">Device</th><th scope="col">IP</th><th scope="col">Created</th><th scope="col">Last seen</th><th scope="col">Expires</th></tr></thead><tbody>
+${sessions.map((s) => html`<tr><td>${s.kind}</td><td>${s.device ?? ''}</td><td>${s.ip ?? ''}</td><td>${when(s.created_at * 1000)}</td><td>${when(s.last_seen_at * 1000)}</td><td>${when(s.expires_at * 1000)}</td></tr>`)}
+</tbody></table></div>`
+}
+<p class="muted">Disabling the user on the <a href="/console/deployment">deployment page</a> ends every one of them at once.</p>
+</section>`,
+      });
+    });
+
   return [
+    defineRoute({
+      method: 'get',
+      path: '/console/deployment/users/:id',
+      summary:
+        "Admin console: a user's live sessions, as GET /api/auth/users/:id/sessions (deployment admins)",
+      tags: ['console'],
+      responses: {
+        200: { description: 'HTML' },
+        401: { description: 'HTML: not signed in' },
+        403: { description: 'HTML: not a deployment admin' },
+      },
+      handler: (c) => sessionsPage(c),
+    }),
     defineRoute({
       method: 'get',
       path: '/console/deployment',

@@ -15,6 +15,7 @@ import { type Identity, sessionTTLSeconds } from './identity.js';
 import { answerSignIn, clientIP, requestFacts, requireSession } from './route-helpers.js';
 import { revokeSession } from './session-actions.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import type { SessionRecord } from './session-store.js';
 import { signIn } from './sign-in.js';
 
 export function sessionRoutes(identity: Identity) {
@@ -109,20 +110,7 @@ export function sessionRoutes(identity: Identity) {
       handler: async (c) => {
         const auth = await requireSession(c, services);
         const sessions = await identity.sessions.listForUser(auth.userId, services.clock.now());
-        const seconds = (ms: number) => Math.floor(ms / 1000);
-        return c.json(
-          sessions.map((s) => ({
-            id: s.id,
-            token_prefix: s.tokenPrefix,
-            kind: s.kind,
-            device: s.device,
-            ip: s.ip,
-            created_at: seconds(s.createdAt),
-            last_seen_at: seconds(s.lastSeenAt),
-            expires_at: seconds(s.expiresAt),
-            current: s.id === auth.sessionId,
-          })),
-        );
+        return c.json(sessions.map((s) => sessionSummary(s, auth.sessionId)));
       },
     }),
     defineRoute({
@@ -212,4 +200,20 @@ export function sessionRoutes(identity: Identity) {
       },
     }),
   ];
+}
+
+/** A session as `GET /sessions` (and the admin's `GET /users/:id/sessions`) lists it: seconds on the wire. */
+export function sessionSummary(s: SessionRecord, callerSessionId: string | undefined) {
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  return {
+    id: s.id,
+    token_prefix: s.tokenPrefix,
+    kind: s.kind,
+    device: s.device,
+    ip: s.ip,
+    created_at: seconds(s.createdAt),
+    last_seen_at: seconds(s.lastSeenAt),
+    expires_at: seconds(s.expiresAt),
+    current: s.id === callerSessionId,
+  };
 }

@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { SetUserDisabledResponse, UserListQuery, UserPage } from '@pylon/core/wire';
+import { SessionList, SetUserDisabledResponse, UserListQuery, UserPage } from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -7,6 +7,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 import type { Identity } from './identity.js';
 import { clientIP } from './route-helpers.js';
+import { sessionSummary } from './session-routes.js';
 import type { User } from './user-store.js';
 
 const LIST_LIMIT_DEFAULT = 50;
@@ -114,6 +115,30 @@ export function userAdminRoutes(identity: Identity) {
           })),
           ...(rows.length > limit && last ? { next_cursor: encodeCursor(last) } : {}),
         });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/users/:id/sessions',
+      summary: "A user's live sessions (deployment admins)",
+      tags: ['admin'],
+      security: ['adminToken', 'session', 'sessionCookie'],
+      responses: {
+        200: {
+          description: 'Sessions, newest first, as GET /sessions lists the caller’s',
+          schema: SessionList,
+        },
+        401: { description: 'UNAUTHORIZED: signed out' },
+        403: { description: 'FORBIDDEN: not a deployment admin' },
+      },
+      handler: async (c) => {
+        const auth = await requireDeploymentAdmin(
+          admins,
+          await getAuth(c, services),
+          "see a user's sessions",
+        );
+        const sessions = await identity.sessions.listForUser(c.req.param('id') ?? '', services.clock.now());
+        return c.json(sessions.map((s) => sessionSummary(s, auth.sessionId)));
       },
     }),
     defineRoute({
