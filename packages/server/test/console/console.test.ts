@@ -281,6 +281,52 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(enabled.text).toContain('User enabled; they can sign in again.');
   });
 
+  it('registers, lists and deletes OAuth clients for owners through /oauth/clients; refuses members', async () => {
+    expect((await page('/console/orgs/acme/oauth', member)).status).toBe(403);
+    const csrf = await csrfOf('/console/orgs/acme/oauth', owner);
+    const made = await post(
+      '/console/orgs/acme/oauth',
+      owner,
+      {
+        csrf,
+        client_name: 'Notes desktop',
+        redirect_uris: 'http://127.0.0.1:7777/cb\nhttps://notes.example/cb',
+        confidential: 'on',
+      },
+      { csrfCookie: csrf },
+    );
+    expect(made.status).toBe(200);
+    const clientId = /id="client-id">([^<]+)</.exec(made.text)![1]!;
+    expect(made.text).toMatch(/id="client-secret">pycs_[0-9a-f]+</);
+    const listed = await page('/console/orgs/acme/oauth', owner);
+    expect(listed.text).toContain(clientId);
+    expect(listed.text).toContain('https://notes.example/cb');
+    expect(listed.text).not.toContain('pycs_'); // the secret is shown once, in the POST's answer only
+    const bad = await post(
+      '/console/orgs/acme/oauth',
+      owner,
+      { csrf, client_name: 'Bad', redirect_uris: 'javascript:alert(1)' },
+      { csrfCookie: csrf },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('(invalid_redirect_uri)');
+    const foreign = await post(
+      `/console/orgs/acme/oauth/${clientId}/delete`,
+      owner,
+      { csrf: 'x'.repeat(32) },
+      { csrfCookie: csrf },
+    );
+    expect(foreign.status).toBe(403);
+    const deleted = await post(
+      `/console/orgs/acme/oauth/${clientId}/delete`,
+      owner,
+      { csrf },
+      { csrfCookie: csrf },
+    );
+    expect(deleted.text).toContain('Client deleted.');
+    expect((await page('/console/orgs/acme/oauth', owner)).text).not.toContain(clientId);
+  });
+
   it('shows a pending destructive version to a member but approves it only for a holder of pylon:schema.approve-migration', async () => {
     const csrf = await csrfOf('/console/orgs/acme/apps', owner);
     const registered = await post(

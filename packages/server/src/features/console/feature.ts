@@ -7,6 +7,7 @@ import { consoleAssetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { consoleDeps } from './console-deps.js';
 import { deploymentPages } from './deployment-pages.js';
+import { oauthPages } from './oauth-pages.js';
 import { orgPages } from './org-pages.js';
 import { ssoPages } from './sso-pages.js';
 
@@ -30,6 +31,7 @@ export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
       ...consoleAssetRoutes,
       ...orgPages(context),
       ...appPages(context, deps.rbac.schemas),
+      ...oauthPages(context),
       ...ssoPages(context),
       ...auditPages(context, tails),
       ...deploymentPages(context),

@@ -13,7 +13,7 @@ export const CONSOLE_CSP =
 /** Where in the console a page is, for the navigation. */
 export interface ConsolePlace {
   org?: { id: string; name: string };
-  section: 'orgs' | 'members' | 'apps' | 'sso' | 'audit' | 'deployment';
+  section: 'orgs' | 'members' | 'apps' | 'oauth' | 'sso' | 'audit' | 'deployment';
 }
 
 export interface ConsolePage {
@@ -39,7 +39,7 @@ export function renderConsole(c: AppContext, input: ConsolePage): Response {
   const { org, section } = input.place;
   const nav = html`<nav aria-label="Console"><ul>
 ${link('/console', 'Organisations', section === 'orgs')}
-${org ? [link(orgPath(org.id), 'Members', section === 'members'), link(orgPath(org.id, '/apps'), 'Apps and grants', section === 'apps'), link(orgPath(org.id, '/sso'), 'Single sign-on', section === 'sso'), link(orgPath(org.id, '/audit'), 'Audit log', section === 'audit')] : ''}
+${org ? [link(orgPath(org.id), 'Members', section === 'members'), link(orgPath(org.id, '/apps'), 'Apps and grants', section === 'apps'), link(orgPath(org.id, '/oauth'), 'OAuth clients', section === 'oauth'), link(orgPath(org.id, '/sso'), 'Single sign-on', section === 'sso'), link(orgPath(org.id, '/audit'), 'Audit log', section === 'audit')] : ''}
 ${link('/console/deployment', 'Deployment', section === 'deployment')}
 </ul></nav>`;
   const page = html`<!doctype html>
