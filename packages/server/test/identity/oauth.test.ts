@@ -260,4 +260,13 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     expect(dump).not.toContain(started.body.state as string);
     expect(rows.every((row) => row.code_verifier_sealed.startsWith('v1.'))).toBe(true);
   });
+  // Last in this file: it stops the IdP.
+  it('an unreachable IdP at the callback sends the person back with the error, and signs nobody in', async () => {
+    const callback = await throughGoogle('alice', `?callback=${encodeURIComponent(`${APP}/done`)}`);
+    await idp.close();
+    const response = await t.request(`/api/auth/callback/google${callback.search}`, browser.apply());
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${APP}/done?error=OAUTH_TOKEN_EXCHANGE_FAILED`);
+    expect(response.headers.get('set-cookie') ?? '').not.toContain('pylon_session=');
+  });
 });
