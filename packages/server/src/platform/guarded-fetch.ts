@@ -119,7 +119,12 @@ export function guardedGet(target: URL, options: GuardedFetchOptions): Promise<G
           if (size > options.maxBytes) {
             const error = new GuardedFetchError(`the document is larger than ${options.maxBytes} bytes`);
             reject(error);
-            request.destroy(error);
+            // Destroyed without an error: the promise already carries it, and an error emitted on a
+            // stream after that would have no listener left and end the process.
+            response.removeAllListeners('data');
+            response.on('error', () => {});
+            request.on('error', () => {});
+            request.destroy();
             return;
           }
           chunks.push(chunk);
