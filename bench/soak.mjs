@@ -125,6 +125,37 @@ async function mixedLoad({ targets, concurrency, done, onRequest }) {
     return false;
   };
 
+  const revokeAndCheck = async (person) => {
+    const target = pick(targets);
+    const before = await call(other(target).url, '/token', {
+      method: 'POST',
+      token: person.token,
+      body: { app_id: APP },
+    });
+    if (!expect('token before revoke', before, [200])) return false;
+    if (capsOf(before.json.scoped_token).length === 0)
+      failures.push('token before revoke: no capabilities');
+    const revoked = await call(target.url, `/roles/${APP}/${sha256(person.email)}`, {
+      method: 'DELETE',
+      token: ADMIN_TOKEN,
+    });
+    if (!expect('revoke grant', revoked, [200])) return false;
+    person.granted = false;
+    revocations.grants++;
+    const after = await call(other(target).url, '/token', {
+      method: 'POST',
+      token: person.token,
+      body: { app_id: APP },
+    });
+    if (!expect('token after revoke', after, [200])) return false;
+    if (capsOf(after.json.scoped_token).length > 0) {
+      revocations.late++;
+      failures.push(`grant revoked on one process still gave capabilities on the other (${person.email})`);
+      return false;
+    }
+    return true;
+  };
+
   const operations = {
     signIn: async () => {
       const target = pick(targets);
@@ -179,36 +210,14 @@ async function mixedLoad({ targets, concurrency, done, onRequest }) {
     revokeGrant: async () => {
       const person = pick(people.filter((p) => !p.busy && p.granted));
       if (!person) return operations.grant();
+      // Busy until the check after the revocation is done: a sign-out picking this person in
+      // between would make the check see no session at all.
       person.busy = true;
-      const target = pick(targets);
-      const before = await call(other(target).url, '/token', {
-        method: 'POST',
-        token: person.token,
-        body: { app_id: APP },
-      });
-      if (!expect('token before revoke', before, [200])) return false;
-      if (capsOf(before.json.scoped_token).length === 0)
-        failures.push('token before revoke: no capabilities');
-      const revoked = await call(target.url, `/roles/${APP}/${sha256(person.email)}`, {
-        method: 'DELETE',
-        token: ADMIN_TOKEN,
-      });
-      if (!expect('revoke grant', revoked, [200])) return false;
-      person.granted = false;
-      person.busy = false;
-      revocations.grants++;
-      const after = await call(other(target).url, '/token', {
-        method: 'POST',
-        token: person.token,
-        body: { app_id: APP },
-      });
-      if (!expect('token after revoke', after, [200])) return false;
-      if (capsOf(after.json.scoped_token).length > 0) {
-        revocations.late++;
-        failures.push(`grant revoked on one process still gave capabilities on the other (${person.email})`);
-        return false;
+      try {
+        return await revokeAndCheck(person);
+      } finally {
+        person.busy = false;
       }
-      return true;
     },
     signOut: async () => {
       // Only a session no request is using: one in flight would rightly be refused mid-way.
