@@ -133,8 +133,7 @@ async function mixedLoad({ targets, concurrency, done, onRequest }) {
       body: { app_id: APP },
     });
     if (!expect('token before revoke', before, [200])) return false;
-    if (capsOf(before.json.scoped_token).length === 0)
-      failures.push('token before revoke: no capabilities');
+    if (capsOf(before.json.scoped_token).length === 0) failures.push('token before revoke: no capabilities');
     const revoked = await call(target.url, `/roles/${APP}/${sha256(person.email)}`, {
       method: 'DELETE',
       token: ADMIN_TOKEN,
