@@ -102,7 +102,7 @@ export function authorizationCodeGrant(context: OAuthServerContext): TokenGrant 
       return answerTokens(c, context, {
         grant: code,
         client,
-        refreshToken: () => context.refreshTokens.issue(code, code.familyId, now),
+        refreshToken: () => context.refreshTokens.startFamily(code, code.familyId, now),
         nonce: code.nonce,
         withIdToken: true,
       });

@@ -4,6 +4,9 @@ import type { DB } from '../../storage/database.js';
 import type { OAuthRefreshTokensTable } from '../../storage/oauth-server-tables.js';
 import type { Grant } from './grant.js';
 
+/** How long an expired refresh token is kept, so that reusing it still revokes its family. */
+export const PURGE_AFTER_MS = 24 * 60 * 60_000;
+
 export type Rotation =
   | { kind: 'ok'; grant: Grant; familyId: string; token: string }
   /** A token already rotated away was presented again: its whole family is now revoked. */
@@ -34,6 +37,25 @@ export class RefreshStore {
     private readonly random: Random,
     private readonly ttlMs: number,
   ) {}
+
+  /**
+   * The first token of a new family (an authorisation code exchanged). Tokens expired for longer
+   * than `PURGE_AFTER_MS` are deleted first, so the table holds live families only; an expired
+   * token is refused either way, and within that margin a reused one still revokes its family.
+   */
+  async startFamily(grant: Grant, familyId: string, now: number): Promise<string> {
+    await this.purgeExpired(now);
+    return this.issue(grant, familyId, now);
+  }
+
+  /** Delete tokens expired for longer than `keepMs`; returns how many went. */
+  async purgeExpired(now: number, keepMs = PURGE_AFTER_MS): Promise<number> {
+    const result = await this.db
+      .deleteFrom('oauth_refresh_tokens')
+      .where('expires_at', '<', now - keepMs)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 
   async issue(grant: Grant, familyId: string, now: number, db: DB = this.db): Promise<string> {
     const token = generatePrefixedToken(this.random, 'pyrt_', 32);

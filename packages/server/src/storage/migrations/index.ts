@@ -18,6 +18,7 @@ import * as auditPersonIndexes from './0016-audit-person-indexes.js';
 import * as capabilityVersions from './0017-capability-versions.js';
 import * as oauthServer from './0018-oauth-server.js';
 import * as auditChain from './0019-audit-chain.js';
+import * as refreshTokenExpiry from './0020-refresh-token-expiry.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0019-audit-chain': auditChain,
   '0017-capability-versions': capabilityVersions,
   '0018-oauth-server': oauthServer,
+  '0020-refresh-token-expiry': refreshTokenExpiry,
 };
 
 /** Every migration's name, in the order they apply. */

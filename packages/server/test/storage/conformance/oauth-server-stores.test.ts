@@ -4,7 +4,7 @@ import { ClientStore } from '../../../src/features/oauth-server/client-store.js'
 import { CODE_TTL_MS, CodeStore } from '../../../src/features/oauth-server/code-store.js';
 import { ConsentStore } from '../../../src/features/oauth-server/consent-store.js';
 import type { Grant } from '../../../src/features/oauth-server/grant.js';
-import { RefreshStore } from '../../../src/features/oauth-server/refresh-store.js';
+import { PURGE_AFTER_MS, RefreshStore } from '../../../src/features/oauth-server/refresh-store.js';
 import { onEveryDatabase, seedOrg, seedUser, T0 } from './harness.js';
 
 const DAY = 24 * 3600_000;
@@ -78,6 +78,28 @@ onEveryDatabase('OAuth server stores', (backend) => {
     expect(await tokens.revoke(grant.orgId, 'pyc_other', revocable, T0)).toBe(false);
     expect(await tokens.revoke(grant.orgId, grant.clientId, revocable, T0)).toBe(true);
     expect((await tokens.rotate(grant.orgId, grant.clientId, revocable, T0 + 1)).kind).toBe('invalid');
+  });
+
+  it('a new family sweeps tokens expired for longer than a day, and only those', async () => {
+    const tokens = new RefreshStore(db(), secureRandom, DAY);
+    const grant = await grantFor();
+    const stale = await tokens.issue(grant, 'fam_stale', T0);
+    const recent = await tokens.issue(grant, 'fam_recent', T0 + PURGE_AFTER_MS);
+    const rotated = await tokens.rotate(grant.orgId, grant.clientId, recent, T0 + PURGE_AFTER_MS + 1);
+    expect(rotated.kind).toBe('ok');
+    // Both expired by now; only the first for longer than the margin.
+    const now = T0 + DAY + PURGE_AFTER_MS + 1;
+    await tokens.startFamily(grant, 'fam_new', now);
+    const families = await db()
+      .selectFrom('oauth_refresh_tokens')
+      .select('family_id')
+      .where('family_id', 'in', ['fam_stale', 'fam_recent', 'fam_new'])
+      .orderBy('family_id')
+      .execute();
+    expect(families.map((row) => row.family_id)).toEqual(['fam_new', 'fam_recent', 'fam_recent']);
+    // Within the margin a reused token still revokes its family; a swept one is simply unknown.
+    expect((await tokens.rotate(grant.orgId, grant.clientId, recent, now)).kind).toBe('reused');
+    expect((await tokens.rotate(grant.orgId, grant.clientId, stale, now)).kind).toBe('invalid');
   });
 
   it('a consent is one row per (person, client, resource); revoking it revokes its refresh tokens', async () => {
