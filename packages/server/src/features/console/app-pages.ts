@@ -1,4 +1,4 @@
-import { diffSchemas, PylonError } from '@pylon/core';
+import { diffSchemas } from '@pylon/core';
 import type {
   AppList,
   GrantList,
@@ -11,14 +11,9 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { SchemaStore } from '../rbac/schema-store.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
-
-const formResponses = {
-  200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
-  403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
-};
 
 /**
  * An org's apps and grants (`/console/orgs/:id/apps`) and an app's schema versions with the
@@ -26,14 +21,7 @@ const formResponses = {
  * the org of the console path is made the request's org first (it must exist, as under `/o/{orgId}`).
  */
 export function appPages(deps: ConsoleDeps, schemas: SchemaStore) {
-  const { api, services, form, action } = deps;
-
-  async function enterOrg(c: AppContext) {
-    const org = await services.orgs.find(c.req.param('id') ?? '');
-    if (!org) throw new PylonError('org_not_found');
-    c.set('orgId', org.id);
-    return org;
-  }
+  const { api, services, form, action, enterOrg } = deps;
 
   const appsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'apps' }, async () => {
@@ -151,7 +139,7 @@ ${
       tags: ['console'],
       body: form({}),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(appsPage, async (c) => {
         await enterOrg(c);
         return run(c);
@@ -183,7 +171,7 @@ ${
         description: z.string().max(1000).optional(),
       }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(appsPage, async (c, body) => {
         await enterOrg(c);
         const registered = await api.call<RegisterAppResponse>(c, 'rbac', 'post', '/apps', {
@@ -227,7 +215,7 @@ ${
         capabilities: z.string().max(10_000).optional(),
       }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(appsPage, async (c, body) => {
         await enterOrg(c);
         const capabilities = (body.capabilities ?? '')
@@ -252,7 +240,7 @@ ${
       tags: ['console'],
       body: form({}),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(appsPage, async (c) => {
         await enterOrg(c);
         await api.call(c, 'rbac', 'delete', '/roles/:appId/:emailHash');
@@ -279,7 +267,7 @@ ${
       tags: ['console'],
       body: form({ version: z.string().max(12) }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(schemaPage, async (c, body) => {
         await enterOrg(c);
         const approved = await api.call<{ version: number; roles_migrated: number }>(

@@ -58,13 +58,13 @@ const position = (entry: AuditEntry) => encodeCursor({ ts: entry.ts, id: entry.i
  * opens `…/audit/stream` (server-sent events), which polls the audit table every TAIL_POLL_MS for
  * entries after the last one sent and streams each. Both check `pylon:audit.read`, as GET /audit does.
  */
-export function auditPages({ api, services }: ConsoleDeps, tails: Set<AbortController>) {
+export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
+  const { api, services } = deps;
   const db = services.storage.db;
 
+  /** The path's org, entered only by a reader of its audit log. */
   async function enterOrg(c: AppContext) {
-    const org = await services.orgs.find(c.req.param('id') ?? '');
-    if (!org) throw new PylonError('org_not_found');
-    c.set('orgId', org.id);
+    const org = await deps.enterOrg(c);
     // The capability check of GET /audit itself (pylon:audit.read), by calling it for one entry.
     await api.call(c, 'rbac', 'get', '/audit', { query: { limit: '1' } });
     return org;

@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import type { AppContext, Services } from '../../http/context.js';
+import type { AppContext, OrgSummary, Services } from '../../http/context.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
@@ -15,9 +15,20 @@ export interface Outcome {
 /** Renders a page again, with the outcome of a form, under a status. */
 export type PageRenderer = (c: AppContext, outcome?: Outcome, status?: number) => Promise<Response>;
 
+/** The OpenAPI answers of every console form post (`action`). */
+export const FORM_RESPONSES = {
+  200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
+  403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+};
+
 export interface ConsoleDeps {
   services: Services;
   api: ConsoleAPI;
+  /**
+   * The org of the console path (`:id`) made the request's org, as under `/o/{orgId}`, so the RBAC
+   * routes a page calls act on it; an org that does not exist is `org_not_found`.
+   */
+  enterOrg(c: AppContext): Promise<OrgSummary>;
   /** A form body: the page's CSRF token plus the given fields. */
   form<T extends z.ZodRawShape>(shape: T): z.ZodObject<T & { csrf: z.ZodOptional<z.ZodString> }>;
   /**
@@ -35,6 +46,12 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
   return {
     services,
     api,
+    async enterOrg(c) {
+      const org = await services.orgs.find(c.req.param('id') ?? '');
+      if (!org) throw new PylonError('org_not_found');
+      c.set('orgId', org.id);
+      return org;
+    },
     form: (shape) => z.object({ ...shape, csrf: z.string().max(100).optional() }),
     action:
       (page, run) =>

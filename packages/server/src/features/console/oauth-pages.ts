@@ -1,17 +1,10 @@
-import { PylonError } from '@pylon/core';
 import type { CreateOAuthClientResponse, OAuthClientList } from '@pylon/core/wire';
 import { z } from 'zod';
-import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
-
-const formResponses = {
-  200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
-  403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
-};
 
 /**
  * An org's OAuth clients (`/console/orgs/:id/oauth`): the pre-registered ones an admin made and
@@ -19,14 +12,7 @@ const formResponses = {
  * client's secret is shown once). Every read and form is a call of `/oauth/clients*` for the org.
  */
 export function oauthPages(deps: ConsoleDeps) {
-  const { api, services, form, action } = deps;
-
-  async function enterOrg(c: AppContext) {
-    const org = await services.orgs.find(c.req.param('id') ?? '');
-    if (!org) throw new PylonError('org_not_found');
-    c.set('orgId', org.id);
-    return org;
-  }
+  const { api, services, form, action, enterOrg } = deps;
 
   const clientsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'oauth' }, async () => {
@@ -89,7 +75,7 @@ ${csrfField(csrf)}
         confidential: z.literal('on').optional(),
       }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(clientsPage, async (c, body) => {
         await enterOrg(c);
         const made = await api.call<CreateOAuthClientResponse>(c, 'rbac', 'post', '/oauth/clients', {
@@ -116,7 +102,7 @@ ${csrfField(csrf)}
       tags: ['console'],
       body: form({}),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(clientsPage, async (c) => {
         await enterOrg(c);
         await api.call(c, 'rbac', 'delete', '/oauth/clients/:clientId');

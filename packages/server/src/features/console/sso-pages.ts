@@ -6,7 +6,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { samlEndpoints } from '../sso/saml-config.js';
 import { ssoRedirectURI } from '../sso/sso-rules.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole } from './layout.js';
 
@@ -18,11 +18,6 @@ interface SAMLView {
   default_role: string;
   email_domains: string[];
 }
-
-const formResponses = {
-  200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
-  403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
-};
 
 const domains = (value: string | undefined) =>
   (value ?? '')
@@ -121,7 +116,7 @@ ${
       tags: ['console'],
       body: form({}),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(ssoPage, async (c) => {
         await api.call(c, 'auth', 'delete', kind === 'oidc' ? '/orgs/:id/sso' : '/orgs/:id/saml');
         return ssoPage(c, { notice: 'Connection removed.' });
@@ -153,7 +148,7 @@ ${
         email_domains: z.string().max(30_000).optional(),
       }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(ssoPage, async (c, body) => {
         await api.call(c, 'auth', 'put', '/orgs/:id/saml', {
           body: {
@@ -178,7 +173,7 @@ ${
         email_domains: z.string().max(30_000).optional(),
       }),
       acceptsForm: true,
-      responses: formResponses,
+      responses: FORM_RESPONSES,
       handler: action(ssoPage, async (c, body) => {
         await api.call(c, 'auth', 'put', '/orgs/:id/sso', {
           body: {
