@@ -16,6 +16,7 @@ const BIN = fileURLToPath(new URL('../dist/bin/pylon.js', import.meta.url));
 const ADMIN = 'admin-token-for-the-audit-cli-tests-0123';
 const AUDITOR = 'auditor@example.com';
 const PLAIN = 'plain@example.com';
+const OPERATOR = 'operator@example.com';
 /** Each test runs the binary a few times; a process start takes seconds on a loaded machine. */
 const SLOW = 120_000;
 
@@ -32,7 +33,7 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
     let t: TestServer;
     let listening: Listening;
     let url: string;
-    const homes = { auditor: temporaryHome(), plain: temporaryHome() };
+    const homes = { auditor: temporaryHome(), plain: temporaryHome(), operator: temporaryHome() };
 
     const pylon = (who: keyof typeof homes, args: string[]) =>
       new Promise<Result>((resolve) => {
@@ -69,8 +70,16 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
       expect(
         (await post('/roles', { email: AUDITOR, app_id: 'pylon', archetype: 'pylon-auditor' })).status,
       ).toBe(200);
-      const tokens = { auditor: await signInByCode(t, AUDITOR), plain: await signInByCode(t, PLAIN) };
-      for (const who of ['auditor', 'plain'] as const) {
+      // A deployment admin: `pylon-admin` in the default org.
+      expect(
+        (await post('/roles', { email: OPERATOR, app_id: 'pylon', archetype: 'pylon-admin' })).status,
+      ).toBe(200);
+      const tokens = {
+        auditor: await signInByCode(t, AUDITOR),
+        plain: await signInByCode(t, PLAIN),
+        operator: await signInByCode(t, OPERATOR),
+      };
+      for (const who of ['auditor', 'plain', 'operator'] as const) {
         await new FileSessionStore(join(homes[who].home, '.pylon', 'sessions')).set('default', tokens[who]);
       }
     });
@@ -79,6 +88,7 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
       await t?.close();
       homes.auditor.remove();
       homes.plain.remove();
+      homes.operator.remove();
     });
 
     it(
@@ -138,6 +148,30 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
         const again = await pylon('auditor', ['audit', 'export', '--output', file]);
         expect(again.code).not.toBe(0);
         expect(readFileSync(file, 'utf8')).toBe(printed.stdout);
+      },
+      SLOW,
+    );
+
+    it(
+      "--deployment: the deployment's own chain verifies and exports, for deployment admins only",
+      async () => {
+        const report = await pylon('operator', ['audit', 'verify', '--deployment', '--json']);
+        expect(report.code, report.stderr).toBe(0);
+        const verified = JSON.parse(report.stdout);
+        expect(verified).toMatchObject({ ok: true, org: '*', from: 1 });
+        const exported = await pylon('operator', ['audit', 'export', '--deployment']);
+        expect(exported.code, exported.stderr).toBe(0);
+        const entries = exported.stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(entries.every((entry) => entry.org === '*')).toBe(true);
+        expect(entries.map((entry) => entry.action)).toContain('auth.sign_in');
+        expect(entries.at(-1)).toMatchObject({ seq: verified.head.seq, hash: verified.head.hash });
+        // An org auditor is no deployment admin.
+        const refused = await pylon('auditor', ['audit', 'verify', '--deployment']);
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toContain('FORBIDDEN');
       },
       SLOW,
     );

@@ -9,6 +9,7 @@ import { formatCell, formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
 import { stripControlCharacters } from '../text.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
+import { connectIdentity } from './identity-admin.js';
 
 interface TailOptions {
   org?: string;
@@ -68,6 +69,7 @@ export function registerAuditCommands(program: Command, context: CommandContext)
       audit
         .command('verify')
         .description("check the org's audit hash chain and signed checkpoints; exits 13 at a broken link")
+        .option('--deployment', "the deployment's own chain (sign-ins, sign-ups) instead: deployment admins")
         .option(
           '--from <seq>',
           'start at this place in the chain (default: the first kept entry)',
@@ -79,6 +81,7 @@ export function registerAuditCommands(program: Command, context: CommandContext)
     audit
       .command('export')
       .description("write the org's audit entries as JSON Lines, oldest first")
+      .option('--deployment', "the deployment's own entries (sign-ins, sign-ups) instead: deployment admins")
       .option(
         '--since <when>',
         'from this time: ms since the epoch, ISO-8601, or back from now (15m, 2h, 7d)',
@@ -92,6 +95,7 @@ interface VerifyOptions {
   orgUrl?: string;
   json?: boolean;
   from?: number;
+  deployment?: boolean;
 }
 
 interface ExportOptions {
@@ -99,6 +103,20 @@ interface ExportOptions {
   orgUrl?: string;
   since?: string;
   output?: string;
+  deployment?: boolean;
+}
+
+/**
+ * The org's audit (`/audit…` on the RBAC surface), or with `--deployment` the deployment's own
+ * (`/api/auth/audit/deployment…`, deployment admins): the same entries and reports.
+ */
+async function auditSurface(context: CommandContext, options: VerifyOptions | ExportOptions) {
+  if (!options.deployment) {
+    const { client, session } = await context.connect(options);
+    return { client, session, base: '/audit' };
+  }
+  const { client, session } = await connectIdentity(context, options);
+  return { client, session, base: '/api/auth/audit/deployment' };
 }
 
 function parseFrom(value: string): number {
@@ -110,11 +128,11 @@ function parseFrom(value: string): number {
 
 async function verify(context: CommandContext, options: VerifyOptions): Promise<void> {
   const { printer } = context;
-  const { client, session } = await context.connect(options);
+  const { client, session, base } = await auditSurface(context, options);
   const report = await client.call(
     {
       method: 'GET',
-      path: '/audit/verify',
+      path: `${base}/verify`,
       bearer: session.token,
       query: { from: options.from?.toString() },
     },
@@ -149,14 +167,14 @@ async function exportEntries(context: CommandContext, options: ExportOptions): P
     }
     since = parsed;
   }
-  const { client, session } = await context.connect(options);
+  const { client, session, base } = await auditSurface(context, options);
   const lines: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await client.call(
       {
         method: 'GET',
-        path: '/audit',
+        path: base,
         bearer: session.token,
         query: cursor === undefined ? { since: since.toString(), limit: '1000' } : { cursor, limit: '1000' },
       },

@@ -196,3 +196,74 @@ describe.each(testDatabases)('GET /audit/verify on $kind', (database) => {
     });
   });
 });
+
+/** The deployment's own chain (sign-ins, sign-ups: org `*`): the same verification and export fields. */
+describe.each(testDatabases)('GET /api/auth/audit/deployment/verify on $kind', (database) => {
+  let t: TestServer;
+  const json = async (response: Response) => (await response.json()) as Body;
+  const get = (path: string, token?: string) =>
+    t.request(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const signIn = async (email: string) => {
+    t.clock.advance(61_000);
+    const post = (path: string, body: unknown) =>
+      t.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const sent = await json(await post('/api/auth/magic/send', { email }));
+    const done = await json(await post('/api/auth/magic/verify', { email, code: sent.dev_code }));
+    return done.token as string;
+  };
+  const verify = async (query = '') => {
+    const response = await get(`/api/auth/audit/deployment/verify${query}`, ADMIN);
+    expect(response.status).toBe(200);
+    return json(response);
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN } });
+    for (const name of ['one', 'two', 'three']) await signIn(`deployment-${name}@example.com`);
+  });
+  afterAll(() => t.close());
+
+  it('verifies the chain; its entries re-check offline to the reported head', async () => {
+    const report = await verify();
+    expect(report).toMatchObject({ ok: true, org: '*', from: 1 });
+    const head = report.head as { seq: number; hash: string };
+    expect(head.seq).toBeGreaterThanOrEqual(3);
+    const page = await get('/api/auth/audit/deployment?since=0&limit=1000', ADMIN);
+    const entries = (await json(page)).entries as Entry[];
+    for (const entry of entries) expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(recheck(entries)).toEqual({ head: head.hash, seq: head.seq });
+    expect(await verify('?from=2')).toMatchObject({ ok: true, from: 2, checked: head.seq - 1 });
+  });
+
+  it('is for deployment admins only, and refuses a place that is not 1 or more', async () => {
+    expect((await get('/api/auth/audit/deployment/verify')).status).toBe(401);
+    const person = await signIn(`not-admin-${database.kind}@example.com`);
+    const refused = await get('/api/auth/audit/deployment/verify', person);
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error).toMatchObject({ code: 'FORBIDDEN' });
+    for (const from of ['0', '1.5', 'x']) {
+      const response = await get(`/api/auth/audit/deployment/verify?from=${from}`, ADMIN);
+      expect(response.status, from).toBe(400);
+      expect((await json(response)).error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+  });
+
+  it('names the first broken link once a deployment entry is changed', async () => {
+    const row = await t.storage.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('org', '=', '*')
+      .where('seq', '=', 2)
+      .executeTakeFirstOrThrow();
+    await sql`update audit_events set action = ${'auth.sign_out'} where id = ${row.id}`.execute(t.storage.db);
+    expect(await verify()).toMatchObject({
+      ok: false,
+      org: '*',
+      first_broken: { seq: 2, id: Number(row.id), reason: 'hash_mismatch' },
+    });
+  });
+});

@@ -1,12 +1,19 @@
 import { PylonError } from '@pylon/core';
-import { DeploymentAuditPage, DeploymentAuditQuery } from '@pylon/core/wire';
 import {
-  auditEntryBody,
+  AuditVerifyQuery,
+  AuditVerifyReport,
+  DeploymentAuditPage,
+  DeploymentAuditQuery,
+} from '@pylon/core/wire';
+import {
+  chainedAuditEntryBody,
   DEPLOYMENT_AUDIT,
   InvalidCursorError,
   latestAudit,
   queryAudit,
 } from '../../audit/audit-log.js';
+import { CheckpointVerifier } from '../../audit/checkpoints.js';
+import { verifyAuditChain } from '../../audit/verify.js';
 import type { Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -14,12 +21,40 @@ import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-adm
 
 /**
  * The deployment's own audit: events that belong to no org (sign-ins, sign-ups, credentials,
- * sessions), which therefore no org's `/audit` shows. Deployment admins only. Same entries,
- * paging and "latest first page" rule as the RBAC `GET /audit`.
+ * sessions), which therefore no org's `/audit` shows. Deployment admins only. Same entries (with
+ * their chain fields, so an export re-checks offline), paging and "latest first page" rule as the
+ * RBAC `GET /audit`, and the same chain verification as `GET /audit/verify`.
  */
 export function deploymentAuditRoutes(services: Services) {
   const admins = deploymentAdmins(services);
   return [
+    defineRoute({
+      method: 'get',
+      path: '/audit/deployment/verify',
+      summary:
+        "Check the deployment audit's hash chain and signed checkpoints from `from` to the head: deployment admins only",
+      tags: ['admin'],
+      security: ['adminToken', 'session', 'sessionCookie'],
+      query: AuditVerifyQuery,
+      responses: {
+        200: {
+          description: '`ok: true`, or `ok: false` with `first_broken: {seq, id, reason}`',
+          schema: AuditVerifyReport,
+        },
+        400: { description: 'VALIDATION_FAILED (from is a place, 1 or more)' },
+        401: { description: 'UNAUTHORIZED: signed out' },
+        403: { description: 'FORBIDDEN: not a deployment admin' },
+      },
+      handler: async (c, { query }) => {
+        await requireDeploymentAdmin(admins, await getAuth(c, services), 'verify the deployment audit');
+        const { db } = services.storage;
+        const report = await verifyAuditChain(db, new CheckpointVerifier(db, services.sealer), {
+          org: DEPLOYMENT_AUDIT,
+          ...(query.from === undefined ? {} : { from: query.from }),
+        });
+        return c.json(report);
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/audit/deployment',
@@ -55,7 +90,7 @@ export function deploymentAuditRoutes(services: Services) {
                   ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
                 });
           return c.json({
-            entries: page.entries.map(auditEntryBody),
+            entries: page.entries.map(chainedAuditEntryBody),
             ...('nextCursor' in page && page.nextCursor ? { next_cursor: page.nextCursor } : {}),
           });
         } catch (error) {
