@@ -12,15 +12,44 @@ import type { RequestFacts, SignInOutcome } from './sign-in.js';
  * with plain values, then set the cookie and answer. Nothing past this module sees the context.
  */
 
-/** The client's address: the socket's, or X-Forwarded-For's first hop only from a trusted proxy. */
+/** An IPv4 peer of a dual-stack socket is reported as `::ffff:a.b.c.d`; compare it as `a.b.c.d`. */
+const plainAddress = (address: string): string =>
+  address.toLowerCase().startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+
+/**
+ * The client's address from the socket peer and `X-Forwarded-For`. Each trusted proxy appends the
+ * address it received the request from, so the list is read from the right: past the peer, every
+ * entry a trusted proxy added is believed, and the first address that is not a trusted proxy is the
+ * client. Entries to its left were written by the client itself and are never believed (taking the
+ * first entry would let anyone behind an appending proxy choose the address that rate limits and
+ * the audit record).
+ */
+export function forwardedClient(
+  socket: string | null,
+  forwarded: string | undefined,
+  trustedProxies: readonly string[],
+): string | null {
+  if (socket === null) return null;
+  const peer = plainAddress(socket);
+  const trusted = new Set(trustedProxies.map(plainAddress));
+  if (!forwarded || !trusted.has(peer)) return peer;
+  const hops = forwarded
+    .split(',')
+    .map((hop) => plainAddress(hop.trim()))
+    .filter((hop) => hop !== '');
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    client = hops[i]!;
+    if (!trusted.has(client)) break;
+  }
+  return client;
+}
+
+/** The client's address: the socket's, or as trusted proxies forwarded it (see forwardedClient). */
 export function clientIP(c: AppContext, services: Services): string | null {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   const socket = env?.incoming?.socket?.remoteAddress ?? null;
-  const forwarded = c.req.header('x-forwarded-for');
-  if (forwarded && socket && services.config.trustedProxies.includes(socket)) {
-    return forwarded.split(',')[0]!.trim() || socket;
-  }
-  return socket;
+  return forwardedClient(socket, c.req.header('x-forwarded-for'), services.config.trustedProxies);
 }
 
 /** The request as a use case sees it: the one place its facts are read from the context. */
