@@ -135,6 +135,7 @@ export function createServer(
     c.set('orgId', orgId);
     await next();
   });
+  for (const handler of features.flatMap((f) => f.middleware ?? [])) app.use('*', handler);
 
   const auth = new Hono<AppEnv>();
   mountRoutes(auth, authGroup, services);

@@ -3,6 +3,7 @@ import { DEFAULTS } from './defaults.js';
 import { type CaptchaConfig, parseCaptcha, parseHIBP } from './parse-account-protection.js';
 import { parseAuditRetention } from './parse-audit.js';
 import { type Brand, parseBranding } from './parse-branding.js';
+import { type CFAccessConfig, parseCFAccess } from './parse-cf-access.js';
 import { cookieName } from './parse-cookies.js';
 import { type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
@@ -34,6 +35,7 @@ import { VARIABLE_ALIASES } from './variables.js';
 export { ConfigError, ConfigErrors } from './config-error.js';
 export type { CaptchaConfig, CaptchaProvider } from './parse-account-protection.js';
 export type { Brand } from './parse-branding.js';
+export type { CFAccessConfig } from './parse-cf-access.js';
 export type { DatabaseConfig } from './parse-database.js';
 export type { JWTIssuerConfig } from './parse-jwt-issuers.js';
 export type { MetricsConfig } from './parse-metrics.js';
@@ -98,6 +100,8 @@ export interface Config {
   readonly metrics: MetricsConfig;
   /** PYLON_BRAND_*: the product name, logo and accent colour of the hosted pages and emails. */
   readonly brand: Brand;
+  /** PYLON_CF_ACCESS_*: Cloudflare Access assertions sign people in to the hosted pages; null when off. */
+  readonly cfAccess: CFAccessConfig | null;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -310,6 +314,10 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     auditRetentionDays: take(() => parseAuditRetention(env), null),
     metrics: parseMetrics(env, pylonEnv, port, errors),
     brand: parseBranding(env, pylonEnv, errors),
+    cfAccess: take(() => {
+      const parsed = parseCFAccess(env, pylonEnv);
+      return parsed === null ? null : Object.freeze(parsed);
+    }, null),
   };
   errors.throwIfAny();
   return Object.freeze(config);

@@ -4,6 +4,7 @@ import type { FeatureFactory } from '../http/feature.js';
 import { accountFeature } from './account/feature.js';
 import { accountPagesFeature } from './account-pages/feature.js';
 import { apiKeysFeature } from './api-keys/feature.js';
+import { cfAccessFeature } from './cf-access/feature.js';
 import { consoleFeature } from './console/feature.js';
 import { createFeatureDeps, type FeatureDeps, type PeerFeature } from './deps.js';
 import { deviceFeature } from './device/feature.js';
@@ -45,6 +46,7 @@ export const FEATURE_TABLE: readonly PeerFeature[] = [
   ssoFeature,
   deviceFeature,
   pagesFeature,
+  cfAccessFeature,
   accountPagesFeature,
   rbacFeature,
   oauthServerFeature,
