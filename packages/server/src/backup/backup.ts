@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../config/config.js';
@@ -59,10 +59,18 @@ function inspect(path: string): { migrations: string[] } {
 export async function backupDatabase(config: Config, file: string, logger: Logger): Promise<void> {
   if (config.database.kind === 'postgres')
     throw new BackupError(postgresGuidance(config.database.url, file, 'backup'));
-  if (existsSync(file))
-    throw new BackupError(`${file} exists: choose a new file (a backup never overwrites one)`);
   const source = config.database.path;
   if (!existsSync(source)) throw new BackupError(`there is no database at ${source} to back up`);
+  // The file is created empty, mode 0600, before a byte is copied (never readable by others, never
+  // over an existing file, even one that appears meanwhile), in a directory made if missing.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new BackupError(`${file} exists: choose a new file (a backup never overwrites one)`);
+    throw new BackupError(`cannot create ${file}: ${(error as Error).message}`);
+  }
   const database = new BetterSqlite3(source, { fileMustExist: true });
   try {
     database.pragma('busy_timeout = 5000');
@@ -74,8 +82,21 @@ export async function backupDatabase(config: Config, file: string, logger: Logge
   } finally {
     database.close();
   }
-  chmodSync(file, 0o600);
+  selfContained(file);
   inspect(file);
+}
+
+/**
+ * The copy inherits the server's WAL mode, in which every open leaves `-wal` and `-shm` files
+ * beside it; in rollback-journal mode it is one file to move, archive and restore.
+ */
+function selfContained(file: string): void {
+  const copy = new BetterSqlite3(file, { fileMustExist: true });
+  try {
+    copy.pragma('journal_mode = DELETE');
+  } finally {
+    copy.close();
+  }
 }
 
 /**

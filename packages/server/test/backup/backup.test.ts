@@ -107,6 +107,16 @@ describe('pylon-server backup and restore (SQLite)', () => {
     await traffic;
     expect(failures).toEqual([]);
     expect(statSync(backupFile).mode & 0o777).toBe(0o600);
+    // One self-contained file: no -wal or -shm beside it.
+    expect(existsSync(`${backupFile}-wal`)).toBe(false);
+    expect(existsSync(`${backupFile}-shm`)).toBe(false);
+  });
+
+  it('makes the directory it is asked to write into, once, private to the owner', async () => {
+    const nested = join(dir, 'backups', 'daily', 'pylon.db');
+    await backupDatabase(configFor(join(dir, 'live.db')), nested, logger);
+    expect(statSync(nested).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'backups', 'daily')).mode & 0o777).toBe(0o700);
   });
 
   it('refuses to overwrite an existing file', async () => {
