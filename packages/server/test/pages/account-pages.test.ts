@@ -127,6 +127,10 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
       code: code === '000000' ? '111111' : '000000',
     });
     expect(wrong.status).toBe(400);
+    // The page says why and, the code having been sent, still asks for it.
+    const wrongPage = visibleText(await wrong.text());
+    expect(wrongPage).toContain('That code is wrong, expired or already used.');
+    expect(wrongPage).toContain('Send another code');
     const ok = await b.post('/verify-email', { csrf: csrfOf(page), code });
     expect(visibleText(await ok.text())).toContain('Email verified');
     // The same address again is refused.
@@ -173,6 +177,12 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
   it('creates an API key shown once, which works, and revokes it', async () => {
     const { b } = await signedIn();
     const page = await (await b.get('/account/api-keys')).text();
+    // A malformed expiry date is refused on the page, and no key is made.
+    const badDate = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'x', expires: '2030-1-1' });
+    expect(badDate.status).toBe(400);
+    const refusedPage = visibleText(await badDate.text());
+    expect(refusedPage).toContain('Choose a valid date.');
+    expect(refusedPage).toContain('You have no API keys.');
     const created = await (await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' })).text();
     const key = /aria-label="New API key">([^<]+)</.exec(created)![1]!;
     const me = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });

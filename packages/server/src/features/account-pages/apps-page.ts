@@ -10,7 +10,6 @@ import {
   csrfField,
   csrfToken,
   facts,
-  messageFor,
   notice,
   type PageSession,
   pageGet,
@@ -70,19 +69,16 @@ ${list.length ? html`<ul class="list">${rows}</ul>` : html`<p>You have not allow
         summary: 'Account page: revoke an app’s access (an OAuth consent)',
         body: form,
         back: '/account/apps',
+        show,
       },
       async (c, session, body) => {
-        try {
-          await revokeConsent(services, consents, {
-            orgId: body.org ?? '',
-            userId: session.userId,
-            id: body.consent_id ?? '',
-            ...facts(c, services),
-          });
-          return show(c, session, { ok: 'Access revoked.' });
-        } catch (error) {
-          return show(c, session, { error: messageFor(error) }, 400);
-        }
+        await revokeConsent(services, consents, {
+          orgId: body.org ?? '',
+          userId: session.userId,
+          id: body.consent_id ?? '',
+          ...facts(c, services),
+        });
+        return { ok: 'Access revoked.' };
       },
     ),
   ];

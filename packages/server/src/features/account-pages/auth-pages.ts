@@ -10,7 +10,18 @@ import { completePasswordReset, requestPasswordReset } from '../identity/passwor
 import { passwordRegister } from '../identity/password-sign-in.js';
 import { requestFacts } from '../identity/route-helpers.js';
 import { passesCSRFCheck, setSessionCookie } from '../identity/session-cookie.js';
-import { csrfField, csrfToken, facts, messageFor, notice, pageGet, pagePost, refused } from './page-kit.js';
+import {
+  csrfField,
+  csrfToken,
+  facts,
+  messageFor,
+  notice,
+  type PageRenderer,
+  pageGet,
+  pagePost,
+  refused,
+  type Shown,
+} from './page-kit.js';
 
 const signedOutForm = z.object({
   email: z.string().max(320).optional(),
@@ -22,6 +33,8 @@ const signedOutForm = z.object({
   'g-recaptcha-response': z.string().max(4096).optional(),
 });
 const codeForm = z.object({ csrf: z.string().max(100).optional(), code: z.string().max(64).optional() });
+
+type VerifyShown = Shown & { sent?: boolean; verified?: boolean };
 
 const hidden = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
 
@@ -111,6 +124,18 @@ ${csrfField(csrf)}
 ${csrfField(csrf)}
 <button type="submit" class="secondary">${state.sent ? 'Send another code' : 'Email me a code'}</button>
 </form>`;
+
+  /** `/verify-email` after one of its forms: verified, or the code sent, or what was wrong. */
+  const verification: PageRenderer<VerifyShown> = async (c, session, shown = {}, status = 200) =>
+    renderPage(
+      c,
+      shown.verified ? 'Email verified' : 'Verify your email',
+      verifyPage(pageBase(c), csrfToken(c, services), { email: session.email, verified: false, ...shown }),
+      status,
+    );
+  /** The same after a code was sent: a wrong code keeps asking for it. */
+  const codeSent: PageRenderer<VerifyShown> = (c, session, shown = {}, status = 200) =>
+    verification(c, session, { sent: true, ...shown }, status);
 
   const signUpBack = (raw: unknown, base: string) => safeReturnPath(raw, `${base}/verify-email`);
 
@@ -256,21 +281,11 @@ ${csrfField(csrf)}
         summary: 'Hosted page: email a verification code',
         body: codeForm,
         back: '/verify-email',
+        show: verification,
       },
       async (c, session) => {
-        const csrf = csrfToken(c, services);
-        const base = pageBase(c);
-        try {
-          await sendVerificationCode(identity, facts(c, services), session.email);
-          return renderPage(
-            c,
-            'Verify your email',
-            verifyPage(base, csrf, { email: session.email, verified: false, sent: true }),
-          );
-        } catch (error) {
-          const state = { email: session.email, verified: false, error: messageFor(error) };
-          return renderPage(c, 'Verify your email', verifyPage(base, csrf, state), 400);
-        }
+        await sendVerificationCode(identity, facts(c, services), session.email);
+        return { sent: true };
       },
     ),
     pagePost(
@@ -280,26 +295,16 @@ ${csrfField(csrf)}
         summary: 'Hosted page: verify the address with the emailed code',
         body: codeForm,
         back: '/verify-email',
+        show: codeSent,
       },
       async (c, session, body) => {
-        const csrf = csrfToken(c, services);
-        const base = pageBase(c);
-        try {
-          await verifyEmailWithCode(identity, facts(c, services), {
-            userId: session.userId,
-            sessionId: session.sessionId,
-            email: session.email,
-            code: body.code,
-          });
-          return renderPage(
-            c,
-            'Email verified',
-            verifyPage(base, csrf, { email: session.email, verified: true }),
-          );
-        } catch (error) {
-          const state = { email: session.email, verified: false, sent: true, error: messageFor(error) };
-          return renderPage(c, 'Verify your email', verifyPage(base, csrf, state), 400);
-        }
+        await verifyEmailWithCode(identity, facts(c, services), {
+          userId: session.userId,
+          sessionId: session.sessionId,
+          email: session.email,
+          code: body.code,
+        });
+        return { verified: true };
       },
     ),
   ];

@@ -12,8 +12,8 @@ import {
   csrfField,
   csrfToken,
   facts,
-  messageFor,
   notice,
+  PageRefusal,
   type PageSession,
   pageGet,
   pagePost,
@@ -132,22 +132,19 @@ ${offers}`;
         summary: 'Account page: create an API key (shown once)',
         body: form,
         back: '/account/api-keys',
+        show: apiKeys,
       },
       async (c, session, body) => {
-        try {
-          const expiresAt = expiry(body.expires);
-          if (Number.isNaN(expiresAt)) return apiKeys(c, session, { error: 'Choose a valid date.' }, 400);
-          const name = body.name?.trim() || 'Unnamed key';
-          const created = await createAPIKey(services, keys, facts(c, services), {
-            userId: session.userId,
-            name,
-            scopes: [],
-            expiresAt,
-          });
-          return apiKeys(c, session, { created: { key: created.key, name } });
-        } catch (error) {
-          return apiKeys(c, session, { error: messageFor(error) }, 400);
-        }
+        const expiresAt = expiry(body.expires);
+        if (Number.isNaN(expiresAt)) throw new PageRefusal('Choose a valid date.');
+        const name = body.name?.trim() || 'Unnamed key';
+        const created = await createAPIKey(services, keys, facts(c, services), {
+          userId: session.userId,
+          name,
+          scopes: [],
+          expiresAt,
+        });
+        return { created: { key: created.key, name } };
       },
     ),
     pagePost(
@@ -157,17 +154,14 @@ ${offers}`;
         summary: 'Account page: revoke an API key',
         body: form,
         back: '/account/api-keys',
+        show: apiKeys,
       },
       async (c, session, body) => {
-        try {
-          await revokeAPIKey(services, keys, facts(c, services), {
-            userId: session.userId,
-            id: body.key_id ?? '',
-          });
-          return apiKeys(c, session, { ok: 'The key was revoked; it no longer works.' });
-        } catch (error) {
-          return apiKeys(c, session, { error: messageFor(error) }, 400);
-        }
+        await revokeAPIKey(services, keys, facts(c, services), {
+          userId: session.userId,
+          id: body.key_id ?? '',
+        });
+        return { ok: 'The key was revoked; it no longer works.' };
       },
     ),
     pageGet(services, { path: '/account/linked', summary: 'The account page: linked accounts' }, (c, s) =>
@@ -180,18 +174,15 @@ ${offers}`;
         summary: 'Account page: unlink an outside account',
         body: form,
         back: '/account/linked',
+        show: linked,
       },
       async (c, session, body) => {
-        try {
-          await unlinkIdentity(identity, facts(c, services), {
-            userId: session.userId,
-            provider: body.provider ?? '',
-            subject: body.subject ?? '',
-          });
-          return linked(c, session, { ok: 'The account was unlinked.' });
-        } catch (error) {
-          return linked(c, session, { error: messageFor(error) }, 400);
-        }
+        await unlinkIdentity(identity, facts(c, services), {
+          userId: session.userId,
+          provider: body.provider ?? '',
+          subject: body.subject ?? '',
+        });
+        return { ok: 'The account was unlinked.' };
       },
     ),
     pageGet(

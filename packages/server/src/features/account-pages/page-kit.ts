@@ -107,8 +107,12 @@ const MESSAGES: Record<string, string> = {
   FORBIDDEN: 'You may not do this.',
 };
 
-/** A PylonError's sentence for the page; anything else is a bug and is thrown on. */
+/** A refusal a form's action states itself (not a use case's PylonError): its text is what the page says. */
+export class PageRefusal extends Error {}
+
+/** A PylonError's (or a PageRefusal's) sentence for the page; anything else is a bug and is thrown on. */
 export function messageFor(error: unknown): string {
+  if (error instanceof PageRefusal) return error.message;
   if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
   throw error;
 }
@@ -127,15 +131,31 @@ export function refused(c: AppContext): Response {
   );
 }
 
+/** What an account page shows after a form's action: a refusal's sentence, a notice, and what the page shows once. */
+export interface Shown {
+  error?: string;
+  ok?: string;
+}
+
+/** An account page, plain or with what a form's action showed, under a status. */
+export type PageRenderer<S extends Shown> = (
+  c: AppContext,
+  session: PageSession,
+  shown?: S,
+  status?: number,
+) => Promise<Response>;
+
 /**
  * A page form's route: the CSRF token and origin are checked before anything else, then the
  * session (signed out: to the sign-in page, back to `back`). `run` calls the same use case the
- * JSON API does and renders the outcome.
+ * JSON API does and returns what the page shows next, which `show` renders; or a response of its
+ * own (a redirect). A refusal (a PylonError) is shown on the page as its sentence (`messageFor`),
+ * under 400; anything else is a bug and is thrown on.
  */
-export function pagePost<B extends { csrf?: string | undefined }>(
+export function pagePost<B extends { csrf?: string | undefined }, S extends Shown>(
   services: Services,
-  spec: { path: string; summary: string; body: z.ZodType<B>; back: string },
-  run: (c: AppContext, session: PageSession, body: B) => Promise<Response>,
+  spec: { path: string; summary: string; body: z.ZodType<B>; back: string; show: PageRenderer<S> },
+  run: (c: AppContext, session: PageSession, body: B) => Promise<S | Response>,
 ) {
   return defineRoute<B>({
     method: 'post',
@@ -154,7 +174,12 @@ export function pagePost<B extends { csrf?: string | undefined }>(
       if (!passesPageCSRF(c, services, body.csrf)) return refused(c);
       const session = await pageSession(c, services);
       if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
-      return run(c, session, body);
+      try {
+        const outcome = await run(c, session, body);
+        return outcome instanceof Response ? outcome : await spec.show(c, session, outcome);
+      } catch (error) {
+        return spec.show(c, session, { error: messageFor(error) } as S, 400);
+      }
     },
   });
 }

@@ -14,7 +14,6 @@ import {
   csrfField,
   csrfToken,
   facts,
-  messageFor,
   notice,
   type PageSession,
   pageGet,
@@ -132,19 +131,16 @@ ${csrfField(csrf)}
         summary: 'Account page: email a code to a new address',
         body: form,
         back: '/account',
+        show: profile,
       },
       async (c, session, body) => {
-        try {
-          if (session.isGuest) throw new PylonError('FORBIDDEN');
-          const sent = await requestEmailChange(identity, changes, facts(c, services), {
-            userId: session.userId,
-            currentEmail: session.email,
-            newEmail: body.email,
-          });
-          return profile(c, session, { codeFor: sent.newEmail });
-        } catch (error) {
-          return profile(c, session, { error: messageFor(error) }, 400);
-        }
+        if (session.isGuest) throw new PylonError('FORBIDDEN');
+        const sent = await requestEmailChange(identity, changes, facts(c, services), {
+          userId: session.userId,
+          currentEmail: session.email,
+          newEmail: body.email,
+        });
+        return { codeFor: sent.newEmail };
       },
     ),
     pagePost(
@@ -154,18 +150,16 @@ ${csrfField(csrf)}
         summary: 'Account page: confirm the new address with its code',
         body: form,
         back: '/account',
+        show: profile,
       },
       async (c, session, body) => {
-        try {
-          const email = await completeEmailChange(identity, changes, facts(c, services), {
-            userId: session.userId,
-            currentEmail: session.email,
-            code: body.code,
-          });
-          return profile(c, { ...session, email }, { ok: `Your address is now ${email}.` });
-        } catch (error) {
-          return profile(c, session, { error: messageFor(error) }, 400);
-        }
+        const email = await completeEmailChange(identity, changes, facts(c, services), {
+          userId: session.userId,
+          currentEmail: session.email,
+          code: body.code,
+        });
+        // The page shows the session's new address.
+        return profile(c, { ...session, email }, { ok: `Your address is now ${email}.` });
       },
     ),
     pagePost(
@@ -175,6 +169,7 @@ ${csrfField(csrf)}
         summary: 'Account page: sign out this browser',
         body: form,
         back: '/account',
+        show: profile,
       },
       async (c, session) => {
         await identity.sessions.revoke(session.userId, session.sessionId);
@@ -200,17 +195,14 @@ ${csrfField(csrf)}
         summary: 'Account page: revoke one session',
         body: form,
         back: '/account/sessions',
+        show: sessions,
       },
       async (c, session, body) => {
-        try {
-          await revokeSession(identity, facts(c, services), {
-            userId: session.userId,
-            sessionId: body.session_id ?? '',
-          });
-          return sessions(c, session, { ok: 'The session was signed out.' });
-        } catch (error) {
-          return sessions(c, session, { error: messageFor(error) }, 400);
-        }
+        await revokeSession(identity, facts(c, services), {
+          userId: session.userId,
+          sessionId: body.session_id ?? '',
+        });
+        return { ok: 'The session was signed out.' };
       },
     ),
     pagePost(
@@ -220,15 +212,14 @@ ${csrfField(csrf)}
         summary: 'Account page: sign out every other session',
         body: form,
         back: '/account/sessions',
+        show: sessions,
       },
       async (c, session) => {
         const count = await revokeOtherSessions(identity, facts(c, services), {
           userId: session.userId,
           keepSessionId: session.sessionId,
         });
-        return sessions(c, session, {
-          ok: `${count} other session${count === 1 ? ' was' : 's were'} signed out.`,
-        });
+        return { ok: `${count} other session${count === 1 ? ' was' : 's were'} signed out.` };
       },
     ),
   ];

@@ -18,11 +18,11 @@ import {
   csrfField,
   csrfToken,
   facts,
-  messageFor,
   notice,
   type PageSession,
   pageGet,
   pagePost,
+  type Shown,
   when,
 } from './page-kit.js';
 
@@ -35,9 +35,7 @@ const form = z.object({
 });
 
 /** What the page shows once, after an action: a new secret to scan, or fresh backup codes. */
-type Shown = {
-  error?: string;
-  ok?: string;
+type SecurityShown = Shown & {
   enrolment?: { secret: string; url: string };
   backupCodes?: string[];
 };
@@ -51,7 +49,7 @@ export function securityPageRoutes(identity: Identity, passkeys: PasskeyStore) {
   const { services } = identity;
   const issuer = services.config.brand.name;
 
-  async function show(c: AppContext, session: PageSession, shown: Shown = {}, status = 200) {
+  async function show(c: AppContext, session: PageSession, shown: SecurityShown = {}, status = 200) {
     const base = pageBase(c);
     const csrf = csrfToken(c, services);
     const user = await identity.users.findById(session.userId);
@@ -139,15 +137,8 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
   const post = (
     path: string,
     summary: string,
-    run: (c: AppContext, s: PageSession, body: z.infer<typeof form>) => Promise<Shown>,
-  ) =>
-    pagePost(services, { path, summary, body: form, back: '/account/security' }, async (c, session, body) => {
-      try {
-        return await show(c, session, await run(c, session, body));
-      } catch (error) {
-        return show(c, session, { error: messageFor(error) }, 400);
-      }
-    });
+    run: (c: AppContext, s: PageSession, body: z.infer<typeof form>) => Promise<SecurityShown>,
+  ) => pagePost(services, { path, summary, body: form, back: '/account/security', show }, run);
 
   return [
     pageGet(
