@@ -294,6 +294,20 @@ describe.each(testDatabases)('Cloudflare Access on the hosted pages on $kind', (
     expect((await me(sessionCookie(done)!)).email).toBe(who.email);
   });
 
+  it("under an org's base the pages sign in the same, and return_to stays under it", async () => {
+    const response = await get('/o/default/login?return_to=%2Fo%2Fdefault%2Fdevice', {
+      'cf-access-jwt-assertion': await assertion(person()),
+    });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/o/default/device');
+    const device = await get('/o/default/device', { 'cf-access-jwt-assertion': await assertion(person()) });
+    expect(device.status).toBe(200);
+    expect(await device.text()).toContain('Connect a device');
+    // The stylesheet is no page: nobody is signed in by fetching it.
+    const css = await get('/assets/pylon.css', { 'cf-access-jwt-assertion': await assertion(person()) });
+    expect(sessionCookie(css)).toBeNull();
+  });
+
   it('the JSON API never takes the assertion as a credential', async () => {
     const token = await assertion(person());
     const caller = (await (await get('/api/auth/me', { 'cf-access-jwt-assertion': token })).json()) as {
@@ -420,6 +434,11 @@ describe.each(testDatabases)('Cloudflare Access on the hosted pages on $kind', (
     // Known kids use the cached set.
     await get('/login', { 'cf-access-jwt-assertion': await assertion(person()) });
     expect(certs.fetches()).toBe(before + 2);
+    // Past the response's max-age (600 s), the set is fetched again.
+    t.clock.advance(601_000);
+    const late = await get('/login', { 'cf-access-jwt-assertion': await assertion(person()) });
+    expect(late.status).toBe(303);
+    expect(certs.fetches()).toBe(before + 3);
   });
 });
 
