@@ -263,6 +263,16 @@ describe.each(testDatabases)('device login on $kind', (database) => {
         headers: { cookie: `${cookie}; pylon_csrf=${csrfCookie}`, origin: ORIGIN },
       });
       expect(noToken.status).toBe(403);
+      const forged = await json('POST', '/device/complete', {
+        form: { ...form, csrf: `${csrf.slice(0, -1)}${csrf.endsWith('x') ? 'y' : 'x'}` },
+        headers: { cookie: `${cookie}; pylon_csrf=${csrfCookie}`, origin: ORIGIN },
+      });
+      expect(forged.status).toBe(403);
+      const noCookie = await json('POST', '/device/complete', {
+        form: { ...form, csrf },
+        headers: { cookie, origin: ORIGIN },
+      });
+      expect(noCookie.status).toBe(403);
       const crossSite = await json('POST', '/device/complete', {
         form: { ...form, csrf },
         headers: { cookie: `${cookie}; pylon_csrf=${csrfCookie}`, origin: 'https://evil.example' },

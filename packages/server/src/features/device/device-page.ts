@@ -1,18 +1,18 @@
-import { setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { isInsecureLocalDevelopment } from '../../config/config.js';
-import { toBase64URL } from '../../crypto/random.js';
-import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
+import { formCSRF } from '../../pages/form-csrf.js';
 import { html } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Identity } from '../identity/identity.js';
 import type { DeviceStore } from './device-store.js';
 import { displayUserCode, normalizeUserCode } from './user-code.js';
 
-/** Double-submit CSRF token of the device page: a cookie, echoed by the form. */
-export const CSRF_COOKIE = 'pylon_csrf';
+/**
+ * The device page's double-submit CSRF token, the hosted forms' one mechanism under its own cookie;
+ * a fresh token each time the decision is shown.
+ */
+export const DEVICE_CSRF = formCSRF('pylon_csrf', { reuse: false });
 
 /**
  * `GET /device`: a signed-in person enters (or, from `verification_url_complete`, sees pre-filled)
@@ -21,17 +21,6 @@ export const CSRF_COOKIE = 'pylon_csrf';
  */
 export function devicePageRoutes(identity: Identity, devices: DeviceStore) {
   const { services } = identity;
-
-  function csrfToken(c: AppContext): string {
-    const token = toBase64URL(services.random.bytes(24));
-    setCookie(c, CSRF_COOKIE, token, {
-      httpOnly: true,
-      secure: !isInsecureLocalDevelopment(services.config),
-      sameSite: 'Strict',
-      path: '/',
-    });
-    return token;
-  }
 
   const enterCode = (base: string, error?: string, value = '') => html`<h1>Connect a device</h1>
 <p>Enter the code shown in your terminal.</p>
@@ -71,7 +60,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
             404,
           );
         }
-        const csrf = csrfToken(c);
+        const csrf = DEVICE_CSRF.token(c, services);
         const decision = (
           approve: boolean,
           label: string,

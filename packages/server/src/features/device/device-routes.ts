@@ -7,17 +7,15 @@ import {
   DevicePollQuery,
   DevicePollResponse,
 } from '@pylon/core/wire';
-import { getCookie } from 'hono/cookie';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import { pageBase } from '../../pages/page-context.js';
-import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
-import { CSRF_COOKIE, devicePageRoutes } from './device-page.js';
+import { DEVICE_CSRF, devicePageRoutes } from './device-page.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
 import { displayUserCode, normalizeUserCode } from './user-code.js';
@@ -153,13 +151,11 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
         if (auth.authMethod !== 'session' || auth.userId === null)
           throw new PylonError('no_session', { message: 'Sign in first' });
         const viaCookie = c.req.header('authorization') === undefined;
-        if (viaCookie) {
-          const expected = getCookie(c, CSRF_COOKIE) ?? '';
-          if (expected === '' || !constantTimeEqual(expected, body.csrf ?? '')) {
-            throw new PylonError('forbidden', {
-              message: 'The form is missing its CSRF token; reload the page',
-            });
-          }
+        // A form's post must carry the page's token (its origin was checked when the cookie was read).
+        if (viaCookie && !DEVICE_CSRF.passes(c, services, body.csrf)) {
+          throw new PylonError('forbidden', {
+            message: 'The form is missing its CSRF token; reload the page',
+          });
         }
         const approve = body.approve === true || body.approve === 'true';
         const decided = await decide(c, body.user_code, approve, auth.userId);

@@ -1,9 +1,7 @@
 import { hashEmail, PylonError } from '@pylon/core';
 import { BootstrapRequest, BootstrapResponse } from '@pylon/core/wire';
-import { getCookie, setCookie } from 'hono/cookie';
 import { appendAudit } from '../../audit/audit-log.js';
-import { isInsecureLocalDevelopment, type PylonEnv } from '../../config/config.js';
-import { toBase64URL } from '../../crypto/random.js';
+import type { PylonEnv } from '../../config/config.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -12,8 +10,8 @@ import {
   type BootstrapPageState,
   renderBootstrapPage,
 } from '../../pages/bootstrap-page.js';
+import { formCSRF } from '../../pages/form-csrf.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
-import { constantTimeEqual } from '../../platform/node-crypto.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { BootstrapClaimStore } from './bootstrap-store.js';
 import { PYLON_APP_ID } from './builtin-schema.js';
@@ -21,8 +19,11 @@ import { rbacCaller } from './caller.js';
 import type { RBACContext } from './context.js';
 import { type DeploymentAdmins, deploymentAdmins } from './deployment-admin.js';
 
-/** Double-submit CSRF token of the bootstrap page (its own cookie, so a device page tab cannot clobber it). */
-const CSRF_COOKIE = 'pylon_bootstrap_csrf';
+/**
+ * The bootstrap page's double-submit CSRF token, the hosted forms' one mechanism under its own
+ * cookie (so a device page tab cannot clobber it); a fresh token each time the button is shown.
+ */
+const BOOTSTRAP_CSRF = formCSRF('pylon_bootstrap_csrf', { reuse: false });
 
 export type BootstrapRefusal = 'other_org' | 'not_configured' | 'wrong_email' | 'unverified';
 
@@ -129,17 +130,6 @@ export function bootstrapRoutes(context: RBACContext) {
   const admins = deploymentAdmins(services);
   const config = services.config;
 
-  function csrfToken(c: AppContext): string {
-    const token = toBase64URL(services.random.bytes(24));
-    setCookie(c, CSRF_COOKIE, token, {
-      httpOnly: true,
-      secure: !isInsecureLocalDevelopment(config),
-      sameSite: 'Strict',
-      path: '/',
-    });
-    return token;
-  }
-
   async function pageState(c: AppContext): Promise<BootstrapPageState> {
     const orgId = c.get('orgId');
     // An org's own host answers at its root too, so the way back is the deployment's public URL.
@@ -169,7 +159,7 @@ export function bootstrapRoutes(context: RBACContext) {
     return {
       kind: 'claimable',
       email: auth.email,
-      csrf: csrfToken(c),
+      csrf: BOOTSTRAP_CSRF.token(c, services),
       devMode: config.bootstrapAdminEmail === null,
     };
   }
@@ -216,13 +206,13 @@ export function bootstrapRoutes(context: RBACContext) {
             message: 'Bootstrap is claimed by a signed-in person',
           });
         }
-        if (auth.authMethod === 'session' && c.req.header('authorization') === undefined) {
-          const expected = getCookie(c, CSRF_COOKIE) ?? '';
-          if (expected === '' || !constantTimeEqual(expected, body.csrf ?? '')) {
-            throw new PylonError('forbidden', {
-              message: 'The form is missing its CSRF token; reload the page',
-            });
-          }
+        // A cookie-authenticated post is a form's: it must carry the page's token (its origin was
+        // checked when the session cookie was read).
+        const viaCookie = auth.authMethod === 'session' && c.req.header('authorization') === undefined;
+        if (viaCookie && !BOOTSTRAP_CSRF.passes(c, services, body.csrf)) {
+          throw new PylonError('forbidden', {
+            message: 'The form is missing its CSRF token; reload the page',
+          });
         }
         const decision = decideBootstrap({
           env: config.env,
