@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
+import { csrfOf, PAGE_ORIGIN, pageBrowser, visibleText } from '../support/page-browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const ADMIN = 'admin-token-for-invite-page-tests-0123456789';
 
-const ORIGIN = 'http://localhost:4000';
 type Body = Record<string, unknown> & { error?: { code: string } };
-
-/** The page's visible text: tags (and so attributes, where form actions and hidden fields live) removed. */
-const visibleText = (page: string) => page.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ');
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 
 describe.each(testDatabases)('the hosted invite page on $kind', (database) => {
   let t: TestServer;
@@ -27,29 +22,7 @@ describe.each(testDatabases)('the hosted invite page on $kind', (database) => {
     return { status: response.status, body: (await response.json()) as Body };
   };
 
-  /** One browser: its cookies, same-origin form posts, redirects followed by hand. */
-  const browser = () => {
-    const jar = new CookieJar();
-    const send = async (path: string, init: RequestInit = {}) => {
-      const response = await t.request(path, jar.apply(init));
-      jar.store(response);
-      return response;
-    };
-    return {
-      jar,
-      get: (path: string) => send(path, { headers: { accept: 'text/html' } }),
-      post: (path: string, form: Record<string, string>, origin = ORIGIN) =>
-        send(path, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            accept: 'text/html',
-            origin,
-          },
-          body: new URLSearchParams(form).toString(),
-        }),
-    };
-  };
+  const browser = () => pageBrowser(t);
 
   const verifiedPerson = async (name = `p${++n}`) => {
     const email = `${name}-${database.kind}@example.com`;
@@ -265,8 +238,8 @@ describe.each(testDatabases)('the hosted invite page on $kind', (database) => {
     expect(csrf).not.toBe('');
 
     for (const [form, origin] of [
-      [{}, ORIGIN],
-      [{ csrf: 'not-the-token' }, ORIGIN],
+      [{}, PAGE_ORIGIN],
+      [{ csrf: 'not-the-token' }, PAGE_ORIGIN],
       [{ csrf }, 'https://evil.example'],
     ] as const) {
       const refused = await b.post(`${invite.emailedLink}/accept`, form, origin);

@@ -1,43 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentStore } from '../../src/features/oauth-server/consent-store.js';
-import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
+import { csrfOf, pageBrowser, signedInBrowser, visibleText } from '../support/page-browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-const ORIGIN = 'http://localhost:4000';
-const visibleText = (page: string) => page.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ');
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 
 describe.each(testDatabases)('/account/apps (OAuth consents) on $kind', (database) => {
   let t: TestServer;
   let consents: ConsentStore;
   let n = 0;
 
-  const browser = () => {
-    const jar = new CookieJar();
-    const send = async (path: string, init: RequestInit = {}) => {
-      const response = await t.request(path, jar.apply(init));
-      jar.store(response);
-      return response;
-    };
-    return {
-      get: (path: string) => send(path, { headers: { accept: 'text/html' } }),
-      post: (path: string, form: Record<string, string>, origin = ORIGIN) =>
-        send(path, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
-          body: new URLSearchParams(form).toString(),
-        }),
-    };
-  };
+  const browser = () => pageBrowser(t);
 
   /** A browser signed in with an emailed code, and the person's user id. */
   const signedIn = async () => {
-    const b = browser();
     const email = `apps${++n}-${database.kind}@example.com`;
-    await b.post('/login/code', { email });
-    const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
-    expect((await b.post('/login/verify', { email, code, return_to: '/account' })).status).toBe(303);
+    const b = await signedInBrowser(t, email);
     const user = await t.storage.db
       .selectFrom('users')
       .select('id')

@@ -3,13 +3,9 @@ import { base32Decode, hotp, timeStep } from '../../src/features/mfa/totp.js';
 
 const generateTOTP = (secret: string, now: number) => hotp(base32Decode(secret), timeStep(now));
 
-import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
+import { csrfOf, pageBrowser, signedInBrowser, visibleText } from '../support/page-browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-const ORIGIN = 'http://localhost:4000';
-const visibleText = (page: string) => page.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ');
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 
 const ACCOUNT_PAGES = [
   '/account',
@@ -25,35 +21,12 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
   let t: TestServer;
   let n = 0;
 
-  /** One browser: its cookies, same-origin form posts, redirects followed by hand. */
-  const browser = () => {
-    const jar = new CookieJar();
-    const send = async (path: string, init: RequestInit = {}) => {
-      const response = await t.request(path, jar.apply(init));
-      jar.store(response);
-      return response;
-    };
-    return {
-      jar,
-      get: (path: string) => send(path, { headers: { accept: 'text/html' } }),
-      post: (path: string, form: Record<string, string>, origin = ORIGIN) =>
-        send(path, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
-          body: new URLSearchParams(form).toString(),
-        }),
-    };
-  };
+  const browser = () => pageBrowser(t);
 
   /** A browser signed in through the hosted sign-in page with an emailed code. */
   const signedIn = async () => {
-    const b = browser();
     const email = `p${++n}-${database.kind}@example.com`;
-    await b.post('/login/code', { email });
-    const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
-    const done = await b.post('/login/verify', { email, code, return_to: '/account' });
-    expect(done.status).toBe(303);
-    return { b, email };
+    return { b: await signedInBrowser(t, email), email };
   };
 
   beforeAll(async () => {
