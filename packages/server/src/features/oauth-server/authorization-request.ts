@@ -17,7 +17,16 @@ export interface AuthorizationParams {
   resource?: string;
   nonce?: string;
   prompt?: string;
+  max_age?: string;
+  /**
+   * Pylon's own: set when it sends the browser to sign in again (prompt=login, max_age exceeded),
+   * so the request it comes back with needs an authentication at or after this time (seconds).
+   */
+  pylon_auth_after?: string;
 }
+
+/** OIDC Core §3.1.2.1 `prompt` values this server honours (`select_account` has no meaning here). */
+export const PROMPT_VALUES = ['none', 'login', 'consent'] as const;
 
 export interface AuthorizationRequest {
   client: OAuthClient;
@@ -28,7 +37,11 @@ export interface AuthorizationRequest {
   nonce: string | null;
   /** The app the resource names, when the client asked for one. */
   app: { id: string; name: string; resource: string } | null;
-  prompt: string | null;
+  prompts: ReadonlySet<string>;
+  /** OIDC Core §3.1.2.1 `max_age`: the longest time since the person last signed in, in seconds. */
+  maxAge: number | null;
+  /** See AuthorizationParams.pylon_auth_after. */
+  authAfter: number | null;
 }
 
 export type CheckedAuthorization =
@@ -67,6 +80,17 @@ export async function checkAuthorization(
     return fail('unsupported_response_type', 'Only response_type=code is supported');
   const pkce = checkCodeChallenge(params.code_challenge, params.code_challenge_method);
   if (pkce !== null) return fail('invalid_request', pkce);
+  const prompts = new Set((params.prompt ?? '').split(' ').filter((value) => value !== ''));
+  if ([...prompts].some((value) => !(PROMPT_VALUES as readonly string[]).includes(value)))
+    return fail('invalid_request', `prompt takes ${PROMPT_VALUES.join(', ')}`);
+  if (prompts.has('none') && prompts.size > 1)
+    return fail('invalid_request', 'prompt=none cannot be combined with another value');
+  const seconds = (value: string | undefined) =>
+    value === undefined ? null : /^\d{1,12}$/.test(value) ? Number(value) : Number.NaN;
+  const maxAge = seconds(params.max_age);
+  if (Number.isNaN(maxAge)) return fail('invalid_request', 'max_age is a whole number of seconds');
+  const authAfter = seconds(params.pylon_auth_after);
+  if (Number.isNaN(authAfter)) return fail('invalid_request', 'pylon_auth_after is a time in seconds');
   let app: AuthorizationRequest['app'] = null;
   if (params.resource !== undefined) {
     const resolved = await appForResource(context, orgId, params.resource);
@@ -83,7 +107,9 @@ export async function checkAuthorization(
       codeChallenge: params.code_challenge!,
       nonce: params.nonce ?? null,
       app,
-      prompt: params.prompt ?? null,
+      prompts,
+      maxAge,
+      authAfter,
     },
   };
 }

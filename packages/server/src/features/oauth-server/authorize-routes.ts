@@ -38,6 +38,8 @@ const AuthorizationQuery = z.object({
   resource: text(2048),
   nonce: text(512),
   prompt: text(64),
+  max_age: text(16),
+  pylon_auth_after: text(16),
 });
 const DecisionForm = AuthorizationQuery.extend({ csrf: text(128), decision: text(16) });
 
@@ -102,6 +104,42 @@ export function authorizeRoutes(context: OAuthServerContext) {
     return back(c, request.redirectURI, request.state, { code });
   };
 
+  /**
+   * OIDC Core §3.1.2.1 `prompt=login` and `max_age`: when the session's sign-in is not fresh
+   * enough (or there is no session), the parameters to send the browser to sign in with:
+   * prompt=login and max_age replaced by `pylon_auth_after` (now), so the request it comes back
+   * with is satisfied by that sign-in and not sent round again. Null when the session will do. The
+   * relying party still checks the id_token's `auth_time`, as §3.1.2.1 asks: the browser carries
+   * these parameters and could drop them.
+   */
+  const freshness = async (
+    request: AuthorizationRequest,
+    params: AuthorizationParams,
+    person: { userId: string; sessionId: string } | null,
+  ): Promise<AuthorizationParams | null> => {
+    const now = Math.floor(services.clock.now() / 1000);
+    const asked = request.prompts.has('login') || request.maxAge !== null || request.authAfter !== null;
+    if (!asked) return person === null ? params : null;
+    if (person !== null) {
+      const { authTime } = await sessionFacts(services.storage.db, {
+        id: person.sessionId,
+        userId: person.userId,
+      });
+      const stale =
+        request.prompts.has('login') ||
+        (request.maxAge !== null && authTime + request.maxAge < now) ||
+        (request.authAfter !== null && authTime < request.authAfter);
+      if (!stale) return null;
+    }
+    const { prompt: _prompt, max_age: _maxAge, ...rest } = params;
+    const kept = [...request.prompts].filter((value) => value !== 'login').join(' ');
+    return {
+      ...rest,
+      ...(kept === '' ? {} : { prompt: kept }),
+      pylon_auth_after: String(request.authAfter ?? now),
+    };
+  };
+
   /** A consent is remembered per (person, client, resource); a plain sign-in's resource is the issuer. */
   const consentResource = (c: AppContext, request: AuthorizationRequest) =>
     request.app?.resource ?? issuer(c);
@@ -118,13 +156,15 @@ export function authorizeRoutes(context: OAuthServerContext) {
     const { request } = checked;
     const signedIn = await browserPerson(c, context);
     const person = signedIn ? await loadPerson(context, signedIn.userId) : null;
-    if (!signedIn || !person) {
+    const signInFirst = (again: AuthorizationParams) => {
       // OIDC Core §3.1.2.1: prompt=none never shows a page.
-      if (request.prompt === 'none')
+      if (request.prompts.has('none'))
         return back(c, request.redirectURI, request.state, { error: 'login_required' });
-      const returnTo = `${c.req.path}?${new URLSearchParams(params as Record<string, string>)}`;
+      const returnTo = `${c.req.path}?${new URLSearchParams(again as Record<string, string>)}`;
       return c.redirect(`${pageBase(c)}/login?return_to=${encodeURIComponent(returnTo)}`, 303);
-    }
+    };
+    const again = await freshness(request, params, signedIn && person ? signedIn : null);
+    if (again !== null || !signedIn || !person) return signInFirst(again ?? params);
     if (decided === 'deny') {
       return back(c, request.redirectURI, request.state, {
         error: 'access_denied',
@@ -147,10 +187,10 @@ export function authorizeRoutes(context: OAuthServerContext) {
       return issueCode(c, request, signedIn, consent.id);
     }
     const remembered = await context.consents.find(orgId, person.id, request.client.clientId, resource);
-    if (remembered && request.prompt !== 'consent' && covers(remembered.scope, request.scope)) {
+    if (remembered && !request.prompts.has('consent') && covers(remembered.scope, request.scope)) {
       return issueCode(c, request, signedIn, remembered.id);
     }
-    if (request.prompt === 'none')
+    if (request.prompts.has('none'))
       return back(c, request.redirectURI, request.state, { error: 'consent_required' });
     const caps = request.app ? ((await capabilitiesOf(context, orgId, request.app.id, person)) ?? []) : [];
     const binding = createFlowBinding(services.random);

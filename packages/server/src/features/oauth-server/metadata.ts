@@ -1,3 +1,4 @@
+import { PROMPT_VALUES } from './authorization-request.js';
 import type { OAuthServerContext } from './context.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 
@@ -46,6 +47,6 @@ export function authorizationServerMetadata(
       'email_verified',
       'name',
     ],
-    prompt_values_supported: ['none', 'consent'],
+    prompt_values_supported: [...PROMPT_VALUES],
   };
 }
