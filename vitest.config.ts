@@ -24,6 +24,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    // Pylon on Workers (miniflare) runs in its own command: `npm run test:workers`.
+    exclude: ['**/node_modules/**', 'packages/server/test/workers/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,29 +1,14 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel, PylonEnv } from './config/config.js';
+import { REDACT_CENSOR, REDACT_PATHS } from './log-redaction.js';
 
 export type { Logger };
 
-/**
- * Paths pino blanks wherever they appear in a logged object: a last line of defence, since
- * nothing should log these in the first place (no secret in a log line).
- */
-const REDACT = [
-  'token',
-  'password',
-  'code',
-  'secret',
-  'authorization',
-  '*.token',
-  '*.password',
-  '*.code',
-  '*.secret',
-  '*.authorization',
-  'headers.cookie',
-  'headers.authorization',
-];
-
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: undefined, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+  return pino(
+    { level, base: undefined, redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } },
+    destination,
+  );
 }
 
 export type LogFormat = 'json' | 'pretty';

@@ -1,0 +1,111 @@
+import { ConfigError, ConfigErrors } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import { createMailer } from '../mail/index.js';
+import { openDurableStorage } from '../platform/durable-sqlite.js';
+import { workersFetch } from '../platform/fetch-web.js';
+import { createServer, type PylonServer } from '../server.js';
+import { migrateToLatest } from '../storage/database.js';
+import { loadWorkersConfig } from './config.js';
+import { workersFeatures } from './features.js';
+import { KeySetPublisher } from './key-set-cache.js';
+import { createWorkersLogger } from './logger.js';
+import { createWorkersMetrics } from './metrics.js';
+import type { DurableObjectState, PylonWorkerEnv } from './runtime.js';
+
+/**
+ * The header the Worker sets to the client's address (Cloudflare's CF-Connecting-IP) before it
+ * forwards a request here; anything a client sent under this name is dropped by the Worker.
+ */
+export const CLIENT_IP_HEADER = 'x-pylon-client-ip';
+
+interface Running {
+  server: PylonServer;
+  logger: Logger;
+  keySet: KeySetPublisher;
+}
+
+/**
+ * The whole Pylon server inside one Durable Object: its SQLite database is Pylon's database, and
+ * the unchanged Hono app answers every request the Worker forwards. One object is one writer, as
+ * one SQLite process is on Node. It boots on its first request: configuration (refused with every
+ * problem named when a setting cannot work on Workers), migrations, default org and signing key.
+ */
+export class PylonStore {
+  private running: Promise<Running> | null = null;
+
+  constructor(
+    private readonly state: DurableObjectState,
+    private readonly env: PylonWorkerEnv,
+  ) {}
+
+  async fetch(request: Request): Promise<Response> {
+    let running: Running;
+    try {
+      this.running ??= this.start();
+      running = await this.running;
+    } catch (error) {
+      // Try again on the next request: a fixed setting takes effect with the next deployment.
+      this.running = null;
+      return startupFailure(error);
+    }
+    const address = request.headers.get(CLIENT_IP_HEADER);
+    const forwarded = new Request(request);
+    forwarded.headers.delete(CLIENT_IP_HEADER);
+    // The app reads the client address where Node's adapter puts it (route-helpers.ts, clientIP).
+    const response = await running.server.fetch(forwarded, {
+      incoming: { socket: { remoteAddress: address } },
+    });
+    // Mail and batched writes run after the answer; the runtime keeps the object for them.
+    this.state.waitUntil(Promise.all([running.server.idle(), running.keySet.sync()]));
+    return response;
+  }
+
+  private async start(): Promise<Running> {
+    const { config, mail } = loadWorkersConfig(this.env);
+    const logger = createWorkersLogger(config.logLevel);
+    const storage = openDurableStorage(this.state.storage);
+    const { error, results } = await migrateToLatest(storage);
+    for (const result of results ?? []) {
+      if (result.status === 'Success') logger.info(`migration ${result.migrationName} applied`);
+      if (result.status === 'Error') logger.error(`migration ${result.migrationName} failed`);
+    }
+    if (error) throw error;
+    const fetch = workersFetch();
+    const mailer = createMailer(mail, { logger, fetch });
+    const server = createServer(
+      config,
+      { storage, logger, mailer, fetch, metrics: createWorkersMetrics() },
+      workersFeatures(config),
+    );
+    await server.prepare();
+    const keySet = new KeySetPublisher(this.env.PYLON_CACHE, server.services.keys, logger);
+    await keySet.sync();
+    logger.info(`Pylon ${config.env} server ready in a Durable Object (public URL ${config.publicURL})`);
+    return { server, logger, keySet };
+  }
+}
+
+/**
+ * A deployment that cannot start answers 503 to everyone and logs why: a configuration problem
+ * names each variable (never its value) in the log, not in the public answer.
+ */
+function startupFailure(error: unknown): Response {
+  const configuration = error instanceof ConfigError;
+  const refused = error instanceof ConfigErrors ? error.errors : configuration ? [error] : [];
+  const lines = refused.map((e) => e.message);
+  const logger = createWorkersLogger('error');
+  logger.fatal(
+    configuration ? { problems: lines } : { err: error },
+    configuration ? 'pylon: invalid configuration' : 'pylon: start-up failed',
+  );
+  return new Response(
+    JSON.stringify({
+      error: configuration ? 'configuration_error' : 'startup_failed',
+      message: configuration
+        ? 'Pylon refused its configuration; the deployment log says what to change for each setting'
+        : 'Pylon could not start; see the deployment log',
+      ...(configuration ? { variables: refused.map((e) => e.variable) } : {}),
+    }),
+    { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' } },
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * The few Cloudflare Workers runtime types Pylon uses, declared here so the server builds without
+ * the Workers type package (see https://developers.cloudflare.com/durable-objects/api/).
+ */
+import type { DurableSqlStorage } from '../platform/durable-sqlite.js';
+
+export interface DurableObjectState {
+  readonly storage: DurableSqlStorage;
+  waitUntil(promise: Promise<unknown>): void;
+  blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>;
+}
+
+export interface DurableObjectStub {
+  fetch(request: Request): Promise<Response>;
+}
+
+export interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): DurableObjectStub;
+}
+
+export interface KVNamespace {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
+}
+
+export interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The bindings wrangler.toml declares (deploy/workers/wrangler.toml), beside the PYLON_* vars. */
+export interface PylonWorkerEnv {
+  PYLON_STORE: DurableObjectNamespace;
+  PYLON_CACHE?: KVNamespace;
+  [variable: string]: unknown;
+}

@@ -1,0 +1,145 @@
+import { ConfigError } from '@pylon/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workersFetch } from '../../src/platform/fetch-web.js';
+import { loadWorkersConfig } from '../../src/workers/config.js';
+import { createWorkersLogger } from '../../src/workers/logger.js';
+import { type RunningWorker, startWorker } from './support/worker.js';
+
+const SECRET = 'c'.repeat(64);
+const base = {
+  PYLON_SECRET: SECRET,
+  PYLON_PUBLIC_URL: 'https://pylon.example.com',
+  PYLON_ENV: 'production',
+  PYLON_EMAIL_PROVIDER: 'webhook',
+  PYLON_EMAIL_ENDPOINT: 'https://mail.example.com/hook',
+  PYLON_EMAIL_FROM: 'Pylon <pylon@example.com>',
+};
+
+const refusedVariables = (bindings: Record<string, unknown>): string[] => {
+  try {
+    loadWorkersConfig(bindings);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const all = 'errors' in error ? (error.errors as ConfigError[]) : [error];
+    return all.map((e) => e.variable).sort();
+  }
+};
+
+describe('Workers configuration: what cannot work is refused at start-up', () => {
+  it('loads a production configuration from the bindings, ignoring the non-string ones', () => {
+    const { config, mail } = loadWorkersConfig({
+      ...base,
+      PYLON_STORE: { idFromName() {} },
+      PYLON_CACHE: {},
+    });
+    expect(config.env).toBe('production');
+    expect(config.publicURL).toBe('https://pylon.example.com');
+    expect(mail.provider).toBe('webhook');
+  });
+
+  it('requires PYLON_SECRET and PYLON_PUBLIC_URL, in development too', () => {
+    expect(refusedVariables({ PYLON_ENV: 'development' })).toEqual(['PYLON_PUBLIC_URL', 'PYLON_SECRET']);
+  });
+
+  it('refuses SMTP mail, a database URL, a data directory and the Node-only listener settings, all at once', () => {
+    expect(
+      refusedVariables({
+        ...base,
+        PYLON_EMAIL_PROVIDER: 'smtp',
+        PYLON_SMTP_URL: 'smtp://mail.example.com:587',
+        PYLON_DATABASE_URL: 'sqlite:./data/pylon.db',
+        PYLON_DATA_DIR: './data',
+        PYLON_PORT: '4000',
+        PYLON_HOST: '0.0.0.0',
+        PYLON_WORKERS: '4',
+        PYLON_METRICS_PORT: '9464',
+        PYLON_TRUSTED_PROXIES: '10.0.0.1',
+        PYLON_SHUTDOWN_GRACE_MS: '1000',
+      }),
+    ).toEqual(
+      [
+        'PYLON_DATABASE_URL',
+        'PYLON_DATA_DIR',
+        'PYLON_EMAIL_PROVIDER',
+        'PYLON_HOST',
+        'PYLON_METRICS_PORT',
+        'PYLON_PORT',
+        'PYLON_SHUTDOWN_GRACE_MS',
+        'PYLON_TRUSTED_PROXIES',
+        'PYLON_WORKERS',
+      ].sort(),
+    );
+  });
+
+  it("still refuses what loadConfig refuses on Node (here: production's http public URL)", () => {
+    expect(refusedVariables({ ...base, PYLON_PUBLIC_URL: 'http://pylon.example.com' })).toEqual([
+      'PYLON_PUBLIC_URL',
+    ]);
+  });
+});
+
+describe('Workers logger', () => {
+  it('writes JSON lines with the same redaction as on Node', () => {
+    const lines: string[] = [];
+    const logger = createWorkersLogger('info', (line) => lines.push(line));
+    logger.info(
+      { token: 't0ken', nested: { password: 'pw', code: '123456' }, headers: { cookie: 'c' } },
+      'hello',
+    );
+    logger.debug('not at info');
+    const record = JSON.parse(lines[0]!);
+    expect(lines).toHaveLength(1);
+    expect(record).toMatchObject({
+      level: 30,
+      msg: 'hello',
+      token: '[redacted]',
+      nested: { password: '[redacted]', code: '[redacted]' },
+      headers: { cookie: '[redacted]' },
+    });
+    expect(lines[0]).not.toMatch(/t0ken|123456|"pw"/);
+  });
+
+  it('serialises errors and keeps child bindings', () => {
+    const lines: string[] = [];
+    const logger = createWorkersLogger('info', (line) => lines.push(line)).child({ worker: 'x' });
+    logger.error({ err: new Error('boom') }, 'failed');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ worker: 'x', err: { type: 'Error', message: 'boom' } });
+    expect(logger.isLevelEnabled('debug')).toBe(false);
+  });
+});
+
+describe("Workers fetch: redirect 'error' as Node's fetch means it", () => {
+  const answering = (status: number, headers: Record<string, string> = {}) =>
+    workersFetch(async (_input, init) => {
+      expect(init?.redirect).toBe('manual');
+      return new Response(null, { status, headers });
+    });
+
+  it('a redirect answer fails, a plain one passes', async () => {
+    await expect(
+      answering(302, { location: 'https://elsewhere.example' })('https://a.example', { redirect: 'error' }),
+    ).rejects.toThrow(TypeError);
+    expect((await answering(202)('https://a.example', { redirect: 'error' })).status).toBe(202);
+  });
+});
+
+describe('a Worker whose configuration is refused', () => {
+  let worker: RunningWorker;
+  beforeAll(async () => {
+    worker = await startWorker({ PYLON_EMAIL_PROVIDER: 'smtp', PYLON_SMTP_URL: 'smtp://mail.example.com' });
+  }, 120_000);
+  afterAll(() => worker?.close());
+
+  it('answers 503 naming the settings (not their values) and logs what to change', async () => {
+    const answer = await worker.request('/health');
+    expect(answer.status).toBe(503);
+    const body = (await answer.json()) as { error: string; variables: string[] };
+    expect(body, JSON.stringify(body)).toMatchObject({
+      error: 'configuration_error',
+      variables: ['PYLON_EMAIL_PROVIDER'],
+    });
+    expect(JSON.stringify(body)).not.toContain('mail.example.com');
+    expect(worker.logs.join('\n')).toContain('smtp is not available on Workers');
+  });
+});
