@@ -130,7 +130,16 @@ export class CodeStore {
       .where('consumed_at', 'is', null)
       .returning(['code_hash'])
       .executeTakeFirst();
-    if (!claimed) return 'burned';
+    if (!claimed) {
+      // Refused because the guesses ran out, or because a racer consumed the code since it was
+      // read: that one is simply no longer a live code, not a burned one (401, not 429).
+      const current = await this.db
+        .selectFrom('one_time_codes')
+        .select('consumed_at')
+        .where('id', '=', live.id)
+        .executeTakeFirst();
+      return current !== undefined && current.consumed_at === null ? 'burned' : 'invalid';
+    }
     if (!constantTimeEqual(claimed.code_hash, this.hash(purpose, email, guess))) return 'invalid';
     const consumed = await this.db
       .updateTable('one_time_codes')

@@ -256,6 +256,20 @@ export function describeCodeStoreConformance(backend: Backend, makeStore: (stora
       expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     });
 
+    it('racers who lose to the correct code are told it is no longer valid, not that it burned', async () => {
+      const email = `${unique('c')}@example.com`;
+      await issue(email, '565656');
+      // Every racer reads the live code before any of them consumes it.
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          (i % 2 === 0 ? store() : makeStore(backend.other())).consume('magic', email, '565656', T0),
+        ),
+      );
+      expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+      expect(results.filter((r) => r === 'invalid')).toHaveLength(3);
+      expect(await store().consume('magic', email, '565656', T0)).toBe('invalid');
+    });
+
     it('a long token is consumed once, names its email, and expires', async () => {
       const email = `${unique('t')}@example.com`;
       const token = await store().issueToken({ purpose: 'password_reset', email, now: T0, ttlSeconds: 60 });
