@@ -11,7 +11,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { SchemaStore } from '../rbac/schema-store.js';
-import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
+import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
 
@@ -21,7 +21,7 @@ import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
  * the org of the console path is made the request's org first (it must exist, as under `/o/{orgId}`).
  */
 export function appPages(deps: ConsoleDeps, schemas: SchemaStore) {
-  const { api, services, form, action, enterOrg } = deps;
+  const { api, services, form, post, enterOrg } = deps;
 
   const appsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'apps' }, async () => {
@@ -132,19 +132,18 @@ ${
     });
 
   const appRoute = (verb: string, summary: string, run: (c: AppContext) => Promise<Response>) =>
-    defineRoute({
-      method: 'post',
-      path: `/console/orgs/:id/apps/:appId/${verb}`,
-      summary,
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(appsPage, async (c) => {
+    post(
+      {
+        path: `/console/orgs/:id/apps/:appId/${verb}`,
+        summary,
+        body: form({}),
+        page: appsPage,
+      },
+      async (c) => {
         await enterOrg(c);
         return run(c);
-      }),
-    });
+      },
+    );
 
   return [
     defineRoute({
@@ -160,19 +159,18 @@ ${
       },
       handler: (c) => appsPage(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/apps',
-      summary: 'Admin console: register an app (as POST /apps); its token is shown once',
-      tags: ['console'],
-      body: form({
-        name: z.string().max(100),
-        owner: z.string().max(320),
-        description: z.string().max(1000).optional(),
-      }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(appsPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/apps',
+        summary: 'Admin console: register an app (as POST /apps); its token is shown once',
+        body: form({
+          name: z.string().max(100),
+          owner: z.string().max(320),
+          description: z.string().max(1000).optional(),
+        }),
+        page: appsPage,
+      },
+      async (c, body) => {
         await enterOrg(c);
         const registered = await api.call<RegisterAppResponse>(c, 'rbac', 'post', '/apps', {
           body: {
@@ -182,8 +180,8 @@ ${
           },
         });
         return appsPage(c, { notice: tokenNotice('Registered', registered.app_id, registered.app_token) });
-      }),
-    }),
+      },
+    ),
     appRoute(
       'rotate',
       'Admin console: rotate an app’s token (as POST /apps/:appId/token/rotate); the new one is shown once',
@@ -203,20 +201,19 @@ ${
       await api.call(c, 'rbac', 'delete', '/apps/:appId');
       return appsPage(c, { notice: 'App disabled: it mints no more tokens.' });
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/grants',
-      summary: 'Admin console: grant a role by email (as POST /roles)',
-      tags: ['console'],
-      body: form({
-        email: z.string().max(320),
-        app_id: z.string().max(100),
-        archetype: z.string().max(200),
-        capabilities: z.string().max(10_000).optional(),
-      }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(appsPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/grants',
+        summary: 'Admin console: grant a role by email (as POST /roles)',
+        body: form({
+          email: z.string().max(320),
+          app_id: z.string().max(100),
+          archetype: z.string().max(200),
+          capabilities: z.string().max(10_000).optional(),
+        }),
+        page: appsPage,
+      },
+      async (c, body) => {
         await enterOrg(c);
         const capabilities = (body.capabilities ?? '')
           .split(',')
@@ -231,22 +228,21 @@ ${
           },
         });
         return appsPage(c, { notice: `Granted ${body.archetype} in ${body.app_id} to ${body.email}.` });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/grants/:appId/:emailHash/revoke',
-      summary: 'Admin console: revoke a grant (as DELETE /roles/:appId/:emailHash)',
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(appsPage, async (c) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/grants/:appId/:emailHash/revoke',
+        summary: 'Admin console: revoke a grant (as DELETE /roles/:appId/:emailHash)',
+        body: form({}),
+        page: appsPage,
+      },
+      async (c) => {
         await enterOrg(c);
         await api.call(c, 'rbac', 'delete', '/roles/:appId/:emailHash');
         return appsPage(c, { notice: 'Grant revoked.' });
-      }),
-    }),
+      },
+    ),
     defineRoute({
       method: 'get',
       path: '/console/orgs/:id/apps/:appId/schema',
@@ -260,15 +256,14 @@ ${
       },
       handler: (c) => schemaPage(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/apps/:appId/schema/approve',
-      summary: 'Admin console: approve the pending version (as POST /apps/:appId/schema/approve-migration)',
-      tags: ['console'],
-      body: form({ version: z.string().max(12) }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(schemaPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/apps/:appId/schema/approve',
+        summary: 'Admin console: approve the pending version (as POST /apps/:appId/schema/approve-migration)',
+        body: form({ version: z.string().max(12) }),
+        page: schemaPage,
+      },
+      async (c, body) => {
         await enterOrg(c);
         const approved = await api.call<{ version: number; roles_migrated: number }>(
           c,
@@ -280,7 +275,7 @@ ${
         return schemaPage(c, {
           notice: `Approved version ${approved.version}; ${approved.roles_migrated} grant(s) revoked.`,
         });
-      }),
-    }),
+      },
+    ),
   ];
 }

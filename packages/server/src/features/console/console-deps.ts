@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import type { AppContext, OrgSummary, Services } from '../../http/context.js';
+import { defineRoute, type Route, type RouteResponse } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
@@ -15,8 +16,8 @@ export interface Outcome {
 /** Renders a page again, with the outcome of a form, under a status. */
 export type PageRenderer = (c: AppContext, outcome?: Outcome, status?: number) => Promise<Response>;
 
-/** The OpenAPI answers of every console form post (`action`). */
-export const FORM_RESPONSES = {
+/** The OpenAPI answers of a console form post. */
+const FORM_RESPONSES = {
   200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
   403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
 };
@@ -32,17 +33,46 @@ export interface ConsoleDeps {
   /** A form body: the page's CSRF token plus the given fields. */
   form<T extends z.ZodRawShape>(shape: T): z.ZodObject<T & { csrf: z.ZodOptional<z.ZodString> }>;
   /**
-   * A form post's handler: refuses a post without the page's CSRF token or from another origin
-   * (403, nothing done), runs the action, and shows the page again with the API's refusal when
-   * the action was refused.
+   * A console form's route: a POST of `body` that refuses a post without the page's CSRF token or
+   * from another origin (403, nothing done), runs `run`, and shows `page` again with the API's
+   * refusal when the action was refused. Described by FORM_RESPONSES unless the page words them.
    */
-  action<B extends { csrf?: string | undefined }>(
-    page: PageRenderer,
+  post<B extends { csrf?: string | undefined }>(
+    spec: {
+      path: string;
+      summary: string;
+      body: z.ZodType<B>;
+      page: PageRenderer;
+      responses?: Record<number, RouteResponse>;
+    },
     run: (c: AppContext, body: B) => Promise<Response>,
-  ): (c: AppContext, input: { body: B }) => Promise<Response>;
+  ): Route<B>;
 }
 
 export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
+  /** A form post's handler: the CSRF check, the action, the refusal shown on the page. */
+  const action =
+    <B extends { csrf?: string | undefined }>(
+      page: PageRenderer,
+      run: (c: AppContext, body: B) => Promise<Response>,
+    ) =>
+    async (c: AppContext, { body }: { body: B }): Promise<Response> => {
+      if (!passesConsoleCSRF(c, services, body.csrf)) {
+        return renderConsole(c, {
+          title: 'Refused',
+          place: { section: 'orgs' },
+          status: 403,
+          error: 'This form expired or was sent from another site; nothing was changed.',
+          body: html`<section><p><a href="${c.req.path.replace(/\/[^/]+$/, '')}">Reload the page</a> and try again.</p></section>`,
+        });
+      }
+      try {
+        return await run(c, body);
+      } catch (error) {
+        if (!(error instanceof PylonError)) throw error;
+        return page(c, { error: `${error.message} (${error.code})` }, error.status);
+      }
+    };
   return {
     services,
     api,
@@ -53,24 +83,16 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
       return org;
     },
     form: (shape) => z.object({ ...shape, csrf: z.string().max(100).optional() }),
-    action:
-      (page, run) =>
-      async (c, { body }) => {
-        if (!passesConsoleCSRF(c, services, body.csrf)) {
-          return renderConsole(c, {
-            title: 'Refused',
-            place: { section: 'orgs' },
-            status: 403,
-            error: 'This form expired or was sent from another site; nothing was changed.',
-            body: html`<section><p><a href="${c.req.path.replace(/\/[^/]+$/, '')}">Reload the page</a> and try again.</p></section>`,
-          });
-        }
-        try {
-          return await run(c, body);
-        } catch (error) {
-          if (!(error instanceof PylonError)) throw error;
-          return page(c, { error: `${error.message} (${error.code})` }, error.status);
-        }
-      },
+    post: (spec, run) =>
+      defineRoute({
+        method: 'post',
+        path: spec.path,
+        summary: spec.summary,
+        tags: ['console'],
+        body: spec.body,
+        acceptsForm: true,
+        responses: spec.responses ?? FORM_RESPONSES,
+        handler: action(spec.page, run),
+      }),
   };
 }

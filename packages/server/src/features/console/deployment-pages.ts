@@ -21,7 +21,7 @@ const UsersQuery = z.object({ q: z.string().max(320).optional(), cursor: z.strin
  * deployment-admin rule (`requireDeploymentAdmin`).
  */
 export function deploymentPages(deps: ConsoleDeps) {
-  const { api, services, form, action } = deps;
+  const { api, services, form, post } = deps;
   const admins = deploymentAdmins(services);
 
   const deploymentPage: PageRenderer = (c, outcome = {}, status = 200) =>
@@ -113,18 +113,18 @@ ${sessions.map((s) => html`<tr><td>${s.kind}</td><td>${s.device ?? ''}</td><td>$
       handler: (c) => deploymentPage(c),
     }),
     ...(['disable', 'enable'] as const).map((verb) =>
-      defineRoute({
-        method: 'post',
-        path: `/console/deployment/users/:id/${verb}`,
-        summary: `Admin console: ${verb} a user, as \`POST /api/auth/users/:id/${verb}\` (deployment admins)`,
-        tags: ['console'],
-        body: form({}),
-        acceptsForm: true,
-        responses: {
-          200: { description: 'HTML: the page again, with the outcome or the refusal' },
-          403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+      post(
+        {
+          path: `/console/deployment/users/:id/${verb}`,
+          summary: `Admin console: ${verb} a user, as \`POST /api/auth/users/:id/${verb}\` (deployment admins)`,
+          body: form({}),
+          responses: {
+            200: { description: 'HTML: the page again, with the outcome or the refusal' },
+            403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+          },
+          page: deploymentPage,
         },
-        handler: action(deploymentPage, async (c: AppContext) => {
+        async (c: AppContext) => {
           const done = await api.call<{ revoked_count: number }>(c, 'auth', 'post', `/users/:id/${verb}`);
           return deploymentPage(c, {
             notice:
@@ -132,21 +132,22 @@ ${sessions.map((s) => html`<tr><td>${s.kind}</td><td>${s.device ?? ''}</td><td>$
                 ? `User disabled; ${done.revoked_count} session(s) ended.`
                 : 'User enabled; they can sign in again.',
           });
-        }),
-      }),
+        },
+      ),
     ),
-    defineRoute({
-      method: 'post',
-      path: '/console/deployment/keys/rotate',
-      summary: 'Admin console: publish a new signing key, as `pylon-server keys rotate` (deployment admins)',
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: {
-        200: { description: 'HTML: the page again, with the new key or the refusal' },
-        403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+    post(
+      {
+        path: '/console/deployment/keys/rotate',
+        summary:
+          'Admin console: publish a new signing key, as `pylon-server keys rotate` (deployment admins)',
+        body: form({}),
+        responses: {
+          200: { description: 'HTML: the page again, with the new key or the refusal' },
+          403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+        },
+        page: deploymentPage,
       },
-      handler: action(deploymentPage, async (c: AppContext) => {
+      async (c: AppContext) => {
         const auth = await requireDeploymentAdmin(admins, await getAuth(c, services), 'rotate signing keys');
         const rotated = await services.keys.rotate(DEFAULTS.keySetMaxAgeSeconds);
         await appendAudit(services.storage.db, services.clock.now(), {
@@ -162,7 +163,7 @@ ${sessions.map((s) => html`<tr><td>${s.kind}</td><td>${s.device ?? ''}</td><td>$
         return deploymentPage(c, {
           notice: `Published key ${rotated.kid}; it signs from ${when(rotated.activates_at)}.`,
         });
-      }),
-    }),
+      },
+    ),
   ];
 }

@@ -2,7 +2,7 @@ import type { CreateOAuthClientResponse, OAuthClientList } from '@pylon/core/wir
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
-import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
+import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
 
@@ -12,7 +12,7 @@ import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
  * client's secret is shown once). Every read and form is a call of `/oauth/clients*` for the org.
  */
 export function oauthPages(deps: ConsoleDeps) {
-  const { api, services, form, action, enterOrg } = deps;
+  const { api, services, form, post, enterOrg } = deps;
 
   const clientsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'oauth' }, async () => {
@@ -64,19 +64,18 @@ ${csrfField(csrf)}
       },
       handler: (c) => clientsPage(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/oauth',
-      summary: 'Admin console: register an OAuth client (as POST /oauth/clients); a secret is shown once',
-      tags: ['console'],
-      body: form({
-        client_name: z.string().max(200),
-        redirect_uris: z.string().max(20 * 2048),
-        confidential: z.literal('on').optional(),
-      }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(clientsPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/oauth',
+        summary: 'Admin console: register an OAuth client (as POST /oauth/clients); a secret is shown once',
+        body: form({
+          client_name: z.string().max(200),
+          redirect_uris: z.string().max(20 * 2048),
+          confidential: z.literal('on').optional(),
+        }),
+        page: clientsPage,
+      },
+      async (c, body) => {
         await enterOrg(c);
         const made = await api.call<CreateOAuthClientResponse>(c, 'rbac', 'post', '/oauth/clients', {
           body: {
@@ -93,21 +92,20 @@ ${csrfField(csrf)}
             ? html`Registered <strong>${made.client_name}</strong>: client id <code id="client-id">${made.client_id}</code>, secret <code id="client-secret">${made.client_secret}</code> — copy it now, it is shown only once.`
             : html`Registered <strong>${made.client_name}</strong>: client id <code id="client-id">${made.client_id}</code>.`,
         });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/oauth/:clientId/delete',
-      summary: 'Admin console: delete an OAuth client (as DELETE /oauth/clients/:clientId)',
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(clientsPage, async (c) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/oauth/:clientId/delete',
+        summary: 'Admin console: delete an OAuth client (as DELETE /oauth/clients/:clientId)',
+        body: form({}),
+        page: clientsPage,
+      },
+      async (c) => {
         await enterOrg(c);
         await api.call(c, 'rbac', 'delete', '/oauth/clients/:clientId');
         return clientsPage(c, { notice: 'Client deleted.' });
-      }),
-    }),
+      },
+    ),
   ];
 }

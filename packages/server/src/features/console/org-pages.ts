@@ -18,7 +18,7 @@ const formResponses = (what: string) => ({
 
 /** The organisations list (`/console`) and one org's members and invites (`/console/orgs/:id`). */
 export function orgPages(deps: ConsoleDeps) {
-  const { api, services, form, action } = deps;
+  const { api, services, form, post } = deps;
 
   const home: PageRenderer = async (c, outcome = {}, status = 200) => {
     return guarded(c, { section: 'orgs' }, async () => {
@@ -105,21 +105,21 @@ ${invites.map((invite) => html`<tr><td>${invite.email}</td><td>${invite.role}</t
       responses: { 200: { description: 'HTML' }, 401: { description: 'HTML: not signed in' } },
       handler: (c) => home(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs',
-      summary: 'Admin console: create an organisation (as POST /api/auth/orgs)',
-      tags: ['console'],
-      body: form({ name: z.string().max(200), id: z.string().max(63).optional() }),
-      acceptsForm: true,
-      responses: formResponses('creating'),
-      handler: action(home, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs',
+        summary: 'Admin console: create an organisation (as POST /api/auth/orgs)',
+        body: form({ name: z.string().max(200), id: z.string().max(63).optional() }),
+        responses: formResponses('creating'),
+        page: home,
+      },
+      async (c, body) => {
         const created = await api.call<Org>(c, 'auth', 'post', '/orgs', {
           body: { name: body.name, ...(body.id ? { id: body.id } : {}) },
         });
         return c.redirect(orgPath(created.id), 303);
-      }),
-    }),
+      },
+    ),
     defineRoute({
       method: 'get',
       path: '/console/orgs/:id',
@@ -132,61 +132,61 @@ ${invites.map((invite) => html`<tr><td>${invite.email}</td><td>${invite.role}</t
       },
       handler: (c) => orgPage(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/invites',
-      summary: 'Admin console: invite someone (as POST /api/auth/orgs/:id/invites)',
-      tags: ['console'],
-      body: form({ email: z.string().max(320), role: z.string().max(20) }),
-      acceptsForm: true,
-      responses: formResponses('inviting'),
-      handler: action(orgPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/invites',
+        summary: 'Admin console: invite someone (as POST /api/auth/orgs/:id/invites)',
+        body: form({ email: z.string().max(320), role: z.string().max(20) }),
+        responses: formResponses('inviting'),
+        page: orgPage,
+      },
+      async (c, body) => {
         const invite = await api.call<InviteResponse>(c, 'auth', 'post', '/orgs/:id/invites', {
           body: { email: body.email, role: body.role },
         });
         return orgPage(c, {
           notice: html`Invited <strong>${invite.email}</strong> as ${invite.role}. The invitation was emailed; its link is <a href="${invite.accept_url ?? ''}" id="invite-link">${invite.accept_url ?? ''}</a>.`,
         });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/invites/:invite_id/withdraw',
-      summary: 'Admin console: withdraw a pending invite (as DELETE /api/auth/orgs/:id/invites/:invite_id)',
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: formResponses('withdrawing'),
-      handler: action(orgPage, async (c) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/invites/:invite_id/withdraw',
+        summary: 'Admin console: withdraw a pending invite (as DELETE /api/auth/orgs/:id/invites/:invite_id)',
+        body: form({}),
+        responses: formResponses('withdrawing'),
+        page: orgPage,
+      },
+      async (c) => {
         await api.call(c, 'auth', 'delete', '/orgs/:id/invites/:invite_id');
         return orgPage(c, { notice: 'Invite withdrawn.' });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/members/:user_id/role',
-      summary: 'Admin console: change a member’s role (as PUT /api/auth/orgs/:id/members/:user_id)',
-      tags: ['console'],
-      body: roleForm,
-      acceptsForm: true,
-      responses: formResponses('the change'),
-      handler: action(orgPage, async (c, body) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/members/:user_id/role',
+        summary: 'Admin console: change a member’s role (as PUT /api/auth/orgs/:id/members/:user_id)',
+        body: roleForm,
+        responses: formResponses('the change'),
+        page: orgPage,
+      },
+      async (c, body) => {
         await api.call(c, 'auth', 'put', '/orgs/:id/members/:user_id', { body: { role: body.role } });
         return orgPage(c, { notice: `Role changed to ${body.role}.` });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/members/:user_id/remove',
-      summary: 'Admin console: remove a member (as DELETE /api/auth/orgs/:id/members/:user_id)',
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: formResponses('removing'),
-      handler: action(orgPage, async (c) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/members/:user_id/remove',
+        summary: 'Admin console: remove a member (as DELETE /api/auth/orgs/:id/members/:user_id)',
+        body: form({}),
+        responses: formResponses('removing'),
+        page: orgPage,
+      },
+      async (c) => {
         await api.call(c, 'auth', 'delete', '/orgs/:id/members/:user_id');
         return orgPage(c, { notice: 'Member removed.' });
-      }),
-    }),
+      },
+    ),
   ];
 }

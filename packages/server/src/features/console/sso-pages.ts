@@ -6,7 +6,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { samlEndpoints } from '../sso/saml-config.js';
 import { ssoRedirectURI } from '../sso/sso-rules.js';
-import { type ConsoleDeps, FORM_RESPONSES, type PageRenderer } from './console-deps.js';
+import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole } from './layout.js';
 
@@ -31,7 +31,7 @@ const domains = (value: string | undefined) =>
  * and for owners the forms that configure or remove each (the SSO routes' own checks).
  */
 export function ssoPages(deps: ConsoleDeps) {
-  const { api, services, form, action } = deps;
+  const { api, services, form, post } = deps;
 
   /** A connection, or null where the org has none of that kind (the API's SSO_NOT_CONFIGURED). */
   async function connection<T>(c: AppContext, path: string): Promise<T | null> {
@@ -109,19 +109,18 @@ ${
     });
 
   const remover = (kind: 'oidc' | 'saml') =>
-    defineRoute({
-      method: 'post',
-      path: `/console/orgs/:id/sso/${kind}/remove`,
-      summary: `Admin console: remove the org's ${kind === 'oidc' ? 'OIDC' : 'SAML'} connection (as DELETE /api/auth/orgs/:id/${kind === 'oidc' ? 'sso' : 'saml'})`,
-      tags: ['console'],
-      body: form({}),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(ssoPage, async (c) => {
+    post(
+      {
+        path: `/console/orgs/:id/sso/${kind}/remove`,
+        summary: `Admin console: remove the org's ${kind === 'oidc' ? 'OIDC' : 'SAML'} connection (as DELETE /api/auth/orgs/:id/${kind === 'oidc' ? 'sso' : 'saml'})`,
+        body: form({}),
+        page: ssoPage,
+      },
+      async (c) => {
         await api.call(c, 'auth', 'delete', kind === 'oidc' ? '/orgs/:id/sso' : '/orgs/:id/saml');
         return ssoPage(c, { notice: 'Connection removed.' });
-      }),
-    });
+      },
+    );
 
   return [
     defineRoute({
@@ -136,20 +135,19 @@ ${
       },
       handler: (c) => ssoPage(c),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/sso/saml',
-      summary: 'Admin console: configure the org’s SAML connection (as PUT /api/auth/orgs/:id/saml)',
-      tags: ['console'],
-      body: form({
-        idp_entity_id: z.string().max(2048),
-        idp_sso_url: z.string().max(2048),
-        idp_x509_cert_pem: z.string().max(20_000),
-        email_domains: z.string().max(30_000).optional(),
-      }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(ssoPage, async (c, body) => {
+    post(
+      {
+        path: '/console/orgs/:id/sso/saml',
+        summary: 'Admin console: configure the org’s SAML connection (as PUT /api/auth/orgs/:id/saml)',
+        body: form({
+          idp_entity_id: z.string().max(2048),
+          idp_sso_url: z.string().max(2048),
+          idp_x509_cert_pem: z.string().max(20_000),
+          email_domains: z.string().max(30_000).optional(),
+        }),
+        page: ssoPage,
+      },
+      async (c, body) => {
         await api.call(c, 'auth', 'put', '/orgs/:id/saml', {
           body: {
             idp_entity_id: body.idp_entity_id,
@@ -159,22 +157,21 @@ ${
           },
         });
         return ssoPage(c, { notice: 'SAML connection saved.' });
-      }),
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/console/orgs/:id/sso/oidc',
-      summary: 'Admin console: configure the org’s OIDC connection (as PUT /api/auth/orgs/:id/sso)',
-      tags: ['console'],
-      body: form({
-        issuer_url: z.string().max(2048),
-        client_id: z.string().max(1024),
-        client_secret: z.string().max(4096),
-        email_domains: z.string().max(30_000).optional(),
-      }),
-      acceptsForm: true,
-      responses: FORM_RESPONSES,
-      handler: action(ssoPage, async (c, body) => {
+      },
+    ),
+    post(
+      {
+        path: '/console/orgs/:id/sso/oidc',
+        summary: 'Admin console: configure the org’s OIDC connection (as PUT /api/auth/orgs/:id/sso)',
+        body: form({
+          issuer_url: z.string().max(2048),
+          client_id: z.string().max(1024),
+          client_secret: z.string().max(4096),
+          email_domains: z.string().max(30_000).optional(),
+        }),
+        page: ssoPage,
+      },
+      async (c, body) => {
         await api.call(c, 'auth', 'put', '/orgs/:id/sso', {
           body: {
             issuer_url: body.issuer_url,
@@ -184,8 +181,8 @@ ${
           },
         });
         return ssoPage(c, { notice: 'OIDC connection saved.' });
-      }),
-    }),
+      },
+    ),
     remover('oidc'),
     remover('saml'),
   ];
