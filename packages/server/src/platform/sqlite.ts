@@ -89,8 +89,17 @@ export function cacheStatements(database: SqliteDatabase, size = STATEMENT_CACHE
   };
 }
 
-/** better-sqlite3 with the settings Pylon relies on: WAL, foreign keys, a busy timeout, durable commits. */
-export function createSqliteDialect(path: string): SqliteDialect {
+/**
+ * better-sqlite3 with the settings Pylon relies on (WAL, foreign keys, a busy timeout, durable
+ * commits), as a Kysely dialect plus a direct reader on its one connection (see `prepareQuery` in
+ * storage/prepared-query.ts for why a single-statement read may skip Kysely's driver): it runs a
+ * compiled read on the same cached statement Kysely would use and declines, answering
+ * `undefined`, while a transaction is open on the connection or when the statement is not a read.
+ */
+export function openSqlite(path: string): {
+  dialect: SqliteDialect;
+  read: (query: CompiledQuery, parameters: readonly unknown[]) => unknown[] | undefined;
+} {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
@@ -100,5 +109,23 @@ export function createSqliteDialect(path: string): SqliteDialect {
   // sign-up, revocation or audit entry survives power loss and an OS crash, not only a killed
   // process (which NORMAL survives too). The price is one fsync per write transaction.
   database.pragma('synchronous = FULL');
-  return new PylonSqliteDialect({ database: cacheStatements(database) });
+  const statements = cacheStatements(database);
+  let closed = false;
+  return {
+    dialect: new PylonSqliteDialect({
+      database: {
+        prepare: (text) => statements.prepare(text),
+        close() {
+          closed = true;
+          statements.close();
+        },
+      },
+    }),
+    read(query, parameters) {
+      if (closed || database.inTransaction) return undefined;
+      const statement = statements.prepare(query.sql) as BetterSqlite3.Statement;
+      if (!statement.reader) return undefined;
+      return statement.all(parameters as unknown[]);
+    },
+  };
 }

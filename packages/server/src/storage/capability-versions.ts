@@ -46,7 +46,7 @@ export class CapabilityVersions {
   }
 
   async read(orgId: string, db: DB = this.db): Promise<number> {
-    const row = (await db.executeQuery(this.readQuery({ orgId, everyOrg: EVERY_ORG }))).rows[0];
+    const row = (await this.readQuery.run(db, { orgId, everyOrg: EVERY_ORG }))[0];
     return Number(row?.version ?? 0);
   }
 }

@@ -1,8 +1,9 @@
 import { Kysely, type LogEvent, type MigrationResultSet, Migrator, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import { createPostgresPool } from '../platform/postgres.js';
-import { createSqliteDialect } from '../platform/sqlite.js';
+import { openSqlite } from '../platform/sqlite.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
+import { allowDirectReads, type DirectReader } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 export type DB = Kysely<Database>;
@@ -29,10 +30,15 @@ function describe(config: DatabaseConfig): string {
 
 export function openStorage(config: DatabaseConfig): Storage {
   const pool = config.kind === 'postgres' ? createPostgresPool(config.url) : null;
-  const dialect =
-    config.kind === 'sqlite' ? createSqliteDialect(config.path) : new PostgresDialect({ pool: pool! });
+  const sqlite = config.kind === 'sqlite' ? openSqlite(config.path) : null;
+  const dialect = sqlite?.dialect ?? new PostgresDialect({ pool: pool! });
   let listener: ((event: LogEvent) => void) | null = null;
   const db = new Kysely<Database>({ dialect, log: (event) => listener?.(event) });
+  if (sqlite !== null)
+    allowDirectReads(
+      db,
+      directReader(sqlite.read, () => listener),
+    );
   let closed = false;
   return {
     db,
@@ -57,6 +63,29 @@ export function openStorage(config: DatabaseConfig): Storage {
       closed = true;
       await db.destroy();
     },
+  };
+}
+
+/**
+ * SQLite's direct reads (storage/prepared-query.ts) bypass Kysely, and with it Kysely's `log`
+ * hook: time them here so the query metrics still count every statement.
+ */
+function directReader(read: DirectReader, listener: () => ((event: LogEvent) => void) | null): DirectReader {
+  return (query, parameters) => {
+    const observe = listener();
+    if (observe === null) return read(query, parameters);
+    const started = performance.now();
+    let rows: unknown[] | undefined;
+    try {
+      rows = read(query, parameters);
+    } catch (error) {
+      observe({ level: 'error', error, query, queryDurationMillis: performance.now() - started });
+      throw error;
+    }
+    if (rows !== undefined) {
+      observe({ level: 'query', query, queryDurationMillis: performance.now() - started });
+    }
+    return rows;
   };
 }
 

@@ -1,14 +1,54 @@
 import type { Compilable, CompiledQuery } from 'kysely';
+import type { DB } from './database.js';
 
 /**
- * A query built and compiled once, run many times with fresh values: hot-path reads (the session
- * look-up, the `/token` access read, `/me`'s standing) skip rebuilding and recompiling the query
- * on every request. The query is compiled with a placeholder string per named parameter; running
- * it swaps each placeholder for its value, wherever the dialect put it in the parameter list.
+ * Runs one compiled single-statement read synchronously on the storage's own connection, or
+ * answers `undefined` when it cannot right now (a transaction is open on that connection), so the
+ * caller goes through Kysely instead. Registered per Kysely instance by the storage that owns the
+ * connection (storage/database.ts; SQLite only).
+ */
+export type DirectReader = (query: CompiledQuery, parameters: readonly unknown[]) => unknown[] | undefined;
+
+const directReaders = new WeakMap<object, DirectReader>();
+
+/**
+ * Let prepared queries run through `reader` when given exactly this Kysely instance. A
+ * transaction (`trx`) is another instance and is never registered, so reads inside one always
+ * take Kysely's path on the transaction's connection.
+ */
+export function allowDirectReads(db: DB, reader: DirectReader): void {
+  directReaders.set(db, reader);
+}
+
+export interface PreparedQuery<Row, Name extends string> {
+  /** The compiled query with these values bound. */
+  compile(values: Readonly<Record<Name, unknown>>): CompiledQuery<Row>;
+  /** Run it on `db` (the storage's instance or a transaction) and return its rows. */
+  run(db: DB, values: Readonly<Record<Name, unknown>>): Promise<Row[]>;
+}
+
+/**
+ * A read built and compiled once, run many times with fresh values: hot-path reads (the session
+ * look-up, the `/token` access read, `/me`'s standing, the capability version) skip rebuilding and
+ * recompiling the query on every request. The query is compiled with a placeholder string per
+ * named parameter; running it swaps each placeholder for its value, wherever the dialect put it in
+ * the parameter list.
+ *
+ * `run` is for single-statement reads only (a SELECT). On a storage that registered a direct
+ * reader (SQLite: better-sqlite3 is synchronous, one connection per process) the statement runs at
+ * once on the cached prepared statement, skipping Kysely's driver plumbing — connection provider,
+ * per-query connection mutex and its promise hops — which costs more than a point look-up itself.
+ * That is safe because a read outside a transaction on SQLite is one atomic call that sees the
+ * last committed state, exactly what it would see behind the mutex: the mutex only orders work
+ * across `await`s, and a synchronous call has none. The one case where it is not safe is a
+ * transaction another request holds open on the same connection (its uncommitted writes would be
+ * visible, and could roll back after an answer was cached from them), so the reader declines while
+ * one is open and the read waits its turn through Kysely. Everywhere else (PostgreSQL, a
+ * transaction instance, a reader that declines) it is the plain Kysely `executeQuery`.
  */
 export function prepareQuery<Row, Name extends string>(
   build: (placeholder: (name: Name) => string) => Compilable<Row>,
-): (values: Readonly<Record<Name, unknown>>) => CompiledQuery<Row> {
+): PreparedQuery<Row, Name> {
   const marker = (name: Name) => `\u0000pylon:${name}`;
   const compiled = build(marker).compile();
   const slots = compiled.parameters.map((parameter) => {
@@ -17,5 +57,25 @@ export function prepareQuery<Row, Name extends string>(
     if (name === null) throw new Error('a prepared query may bind only named placeholders');
     return name as Name;
   });
-  return (values) => ({ ...compiled, parameters: slots.map((name) => values[name]) });
+  const bind = (values: Readonly<Record<Name, unknown>>) => slots.map((name) => values[name]);
+  const compile = (values: Readonly<Record<Name, unknown>>): CompiledQuery<Row> => ({
+    ...compiled,
+    parameters: bind(values),
+  });
+  return {
+    compile,
+    run(db, values) {
+      const reader = directReaders.get(db);
+      if (reader !== undefined) {
+        let rows: unknown[] | undefined;
+        try {
+          rows = reader(compiled, bind(values));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (rows !== undefined) return Promise.resolve(rows as Row[]);
+      }
+      return db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { LogEvent } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { prepareQuery } from '../../src/storage/prepared-query.js';
 import { testDatabases } from '../support/databases.js';
@@ -23,13 +24,13 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
           .where((eb) => eb.or([eb('id', '=', value('id')), eb('name', '=', value('name'))]))
           .where('id', '=', value('id')),
       );
-      expect((await db.executeQuery(query({ id: 'acme', name: 'nobody' }))).rows).toEqual([
-        { id: 'acme', name: 'Acme' },
-      ]);
-      expect((await db.executeQuery(query({ id: 'beta', name: 'Beta' }))).rows).toEqual([
+      expect(await query.run(db, { id: 'acme', name: 'nobody' })).toEqual([{ id: 'acme', name: 'Acme' }]);
+      expect(await query.run(db, { id: 'beta', name: 'Beta' })).toEqual([{ id: 'beta', name: 'Beta' }]);
+      expect(await query.run(db, { id: 'none', name: 'Acme' })).toEqual([]);
+      // Through Kysely's own executor too (what a transaction, or PostgreSQL, runs).
+      expect((await db.executeQuery(query.compile({ id: 'beta', name: 'Beta' }))).rows).toEqual([
         { id: 'beta', name: 'Beta' },
       ]);
-      expect((await db.executeQuery(query({ id: 'none', name: 'Acme' }))).rows).toEqual([]);
     } finally {
       await storage.close();
       await scratch.drop();
@@ -51,6 +52,93 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
       ).toThrow('named placeholders');
     } finally {
       await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('a read never sees another request’s open transaction, and sees its commit at once', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    try {
+      const { db } = storage;
+      const query = prepareQuery<{ id: string }, 'id'>((value) =>
+        db.selectFrom('orgs').select('id').where('id', '=', value('id')),
+      );
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let inserted!: () => void;
+      const wrote = new Promise<void>((resolve) => {
+        inserted = resolve;
+      });
+      // Another request's transaction writes, then stays open across an await, then rolls back.
+      const transaction = db
+        .transaction()
+        .execute(async (trx) => {
+          await trx.insertInto('orgs').values({ id: 'ghost', name: 'Ghost', created_at: 1 }).execute();
+          // Inside it, the same prepared read sees its own uncommitted row.
+          expect(await query.run(trx, { id: 'ghost' })).toEqual([{ id: 'ghost' }]);
+          inserted();
+          await held;
+          throw new Error('roll back');
+        })
+        .catch((error: Error) => error.message);
+      await wrote;
+      let answered = false;
+      const outside = query.run(db, { id: 'ghost' }).then((rows) => {
+        answered = true;
+        return rows;
+      });
+      // On SQLite the read waits for the connection; on PostgreSQL another connection answers at
+      // once. Either way it must not return the uncommitted row.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (answered) expect(await outside).toEqual([]);
+      release();
+      expect(await transaction).toBe('roll back');
+      expect(await outside).toEqual([]);
+      await db.insertInto('orgs').values({ id: 'real', name: 'Real', created_at: 2 }).execute();
+      expect(await query.run(db, { id: 'real' })).toEqual([{ id: 'real' }]);
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('every prepared read reaches the query metrics, a failed one as an error', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    try {
+      const { db } = storage;
+      const events: LogEvent[] = [];
+      storage.observeQueries((event) => events.push(event));
+      const query = prepareQuery<{ id: string }, 'id'>((value) =>
+        db.selectFrom('orgs').select('id').where('id', '=', value('id')),
+      );
+      await query.run(db, { id: 'acme' });
+      expect(events.map((event) => [event.level, event.query.sql])).toEqual([
+        ['query', query.compile({ id: 'acme' }).sql],
+      ]);
+      await db.schema.alterTable('orgs').renameTo('orgs_gone').execute();
+      await expect(query.run(db, { id: 'acme' })).rejects.toThrow();
+      expect(events.at(-1)!.level).toBe('error');
+      expect(events.at(-1)!.query.sql).toBe(query.compile({ id: 'acme' }).sql);
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('after the storage is closed a read fails as Kysely fails it', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    const query = prepareQuery<{ id: string }, 'id'>((value) =>
+      storage.db.selectFrom('orgs').select('id').where('id', '=', value('id')),
+    );
+    await storage.close();
+    try {
+      await expect(query.run(storage.db, { id: 'acme' })).rejects.toThrow();
+    } finally {
       await scratch.drop();
     }
   });

@@ -182,7 +182,7 @@ export class SessionStore {
    * is `unknown`, as a revoked one is.
    */
   async lookup(token: string, now: number): Promise<SessionLookup> {
-    const row = (await this.db.executeQuery(this.lookupQuery({ tokenHash: hashToken(token) }))).rows[0];
+    const row = (await this.lookupQuery.run(this.db, { tokenHash: hashToken(token) }))[0];
     if (!row) return { kind: 'unknown' };
     if (Number(row.expires_at) <= now) return { kind: 'expired' };
     if (row.disabled_at !== null) return { kind: 'unknown' };

@@ -74,7 +74,7 @@ export class OrgStore {
   }
 
   async roleOf(orgId: string, userId: string, db: DB = this.db): Promise<OrgRole | null> {
-    const row = (await db.executeQuery(this.roleQuery({ orgId, userId }))).rows[0];
+    const row = (await this.roleQuery.run(db, { orgId, userId }))[0];
     return row?.role ?? null;
   }
 

@@ -136,7 +136,7 @@ export class AppStore {
    * It reads the `grants` table beside `apps` deliberately; GrantStore owns every write to it.
    */
   async accessFor(orgId: string, appId: string, emailHash: string): Promise<AppAccess | null> {
-    const row = (await this.db.executeQuery(this.accessQuery({ orgId, appId, emailHash }))).rows[0];
+    const row = (await this.accessQuery.run(this.db, { orgId, appId, emailHash }))[0];
     if (!row) return null;
     return {
       status: row.status,

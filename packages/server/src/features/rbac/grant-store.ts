@@ -76,7 +76,7 @@ export class GrantStore {
   }
 
   async find(orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
-    const row = (await this.db.executeQuery(this.findQuery({ orgId, appId, emailHash }))).rows[0];
+    const row = (await this.findQuery.run(this.db, { orgId, appId, emailHash }))[0];
     return row ? toGrant(row) : null;
   }
 
