@@ -2,6 +2,7 @@
  * The node:crypto operations WebCrypto cannot do (synchronous hashing, ChaCha20-Poly1305,
  * timing-safe compare). Kept in `platform/` so another runtime can supply its own.
  */
+import * as crypto from 'node:crypto';
 import {
   createCipheriv,
   createDecipheriv,
@@ -11,13 +12,22 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 
-export function sha256Hex(input: string | Uint8Array): string {
-  return createHash('sha256').update(input).digest('hex');
-}
+/**
+ * `crypto.hash` (Node 20.12+, 21.7+) digests in one call without a `Hash` object, which the
+ * session-token hash of every authenticated request pays for otherwise; older Node 20 releases
+ * fall back to `createHash`. A string is hashed as UTF-8 either way.
+ */
+const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
 
-export function sha256Base64URL(input: string): string {
-  return createHash('sha256').update(input, 'utf8').digest('base64url');
-}
+export const sha256Hex: (input: string | Uint8Array) => string =
+  oneShot === undefined
+    ? (input) => createHash('sha256').update(input).digest('hex')
+    : (input) => oneShot('sha256', input, 'hex');
+
+export const sha256Base64URL: (input: string) => string =
+  oneShot === undefined
+    ? (input) => createHash('sha256').update(input, 'utf8').digest('base64url')
+    : (input) => oneShot('sha256', input, 'base64url');
 
 export function hmacSha256Hex(key: Uint8Array, input: string): string {
   return createHmac('sha256', key).update(input, 'utf8').digest('hex');
