@@ -1,5 +1,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import {
+  type CounterSeries,
+  type HistogramSeries,
+  SeriesCounter,
+  SeriesHistogram,
+} from './series-metrics.js';
 
 /** How a sign-in ended, as `pylon_sign_ins_total` counts it. */
 export type SignInResult = 'success' | 'mfa_required' | 'failed';
@@ -36,25 +42,21 @@ const QUERY_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 interface RequestSeries {
-  count: { inc(): void };
-  duration: { observe(value: number): void };
+  count: CounterSeries;
+  duration: HistogramSeries;
   refused: { inc(): void } | null;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  const requests = new Counter({
+  const requests = new SeriesCounter(registry, {
     name: 'pylon_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
   });
-  const requestDuration = new Histogram({
+  const requestDuration = new SeriesHistogram(registry, {
     name: 'pylon_http_request_duration_seconds',
     help: 'Time from the request reaching Pylon to its response, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
     buckets: REQUEST_BUCKETS,
-    registers: [registry],
   });
   const rateLimited = new Counter({
     name: 'pylon_rate_limit_refusals_total',
@@ -73,18 +75,14 @@ export function createMetrics(): Metrics {
     help: 'JWTs signed with the deployment key (POST /token, POST /api/auth/jwt)',
     registers: [registry],
   });
-  const queryDuration = new Histogram({
+  const queryDuration = new SeriesHistogram(registry, {
     name: 'pylon_db_query_duration_seconds',
     help: 'Database query time, by operation (select, insert, update, delete, other)',
-    labelNames: ['operation'] as const,
     buckets: QUERY_BUCKETS,
-    registers: [registry],
   });
-  const queryErrors = new Counter({
+  const queryErrors = new SeriesCounter(registry, {
     name: 'pylon_db_query_errors_total',
     help: 'Database queries that failed, by operation',
-    labelNames: ['operation'] as const,
-    registers: [registry],
   });
   let pool: (() => PoolStats) | null = null;
   new Gauge({
@@ -150,6 +148,17 @@ export function createMetrics(): Metrics {
     return found;
   };
 
+  // One series per operation, made on first use: a statement's observation does no label work.
+  const querySeries = new Map<string, { duration: HistogramSeries; errors: CounterSeries }>();
+  const queryFor = (operation: string) => {
+    let found = querySeries.get(operation);
+    if (found === undefined) {
+      found = { duration: queryDuration.labels({ operation }), errors: queryErrors.labels({ operation }) };
+      querySeries.set(operation, found);
+    }
+    return found;
+  };
+
   return {
     contentType: registry.contentType,
     observeRequest(method, route, status, seconds) {
@@ -165,8 +174,9 @@ export function createMetrics(): Metrics {
       tokens.inc();
     },
     observeQuery(operation, seconds, failed) {
-      queryDuration.observe({ operation }, seconds);
-      if (failed) queryErrors.inc({ operation });
+      const found = queryFor(operation);
+      found.duration.observe(seconds);
+      if (failed) found.errors.inc();
     },
     watchPool(stats) {
       pool = stats;
