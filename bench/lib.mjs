@@ -95,7 +95,14 @@ export async function startPylon({ db = 'sqlite', workers = 1, env = {}, sqliteF
     db === 'postgres' ? (postgresURL ?? scratch.url) : `sqlite:${sqliteFile ?? join(dir, 'pylon.db')}`;
   const port = 40000 + Math.floor(Math.random() * 20000);
   const child = nodeProcess(
-    [join(root, 'packages/server/dist/bin/pylon-server.js'), 'serve', '--workers', String(workers)],
+    [
+      // e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
+      ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(root, 'packages/server/dist/bin/pylon-server.js'),
+      'serve',
+      '--workers',
+      String(workers),
+    ],
     {
       cpus: workers > 1 ? 'all' : 'server',
       env: {
