@@ -18,7 +18,7 @@ export interface CallOptions {
  * A JSON call against the RBAC service as pylon-cli makes it. `server` is read at call time,
  * since the suites start their server in beforeAll.
  */
-export function rbacCaller(server: () => TestServer) {
+export function rbacCaller(server: () => Pick<TestServer, 'request'>) {
   return async (method: string, path: string, options: CallOptions = {}) => {
     const response = await server().request(path, {
       method,
