@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineRoute } from '../../http/route-table.js';
+import type { AppContext } from '../../http/context.js';
+import { defineRoute, type RouteResponse } from '../../http/route-table.js';
 import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from '../../pages/html.js';
 import { captchaField } from '../../pages/login-forms.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
@@ -32,6 +33,7 @@ const signedOutForm = z.object({
   'h-captcha-response': z.string().max(4096).optional(),
   'g-recaptcha-response': z.string().max(4096).optional(),
 });
+type SignedOutBody = z.infer<typeof signedOutForm>;
 const codeForm = z.object({ csrf: z.string().max(100).optional(), code: z.string().max(64).optional() });
 
 type VerifyShown = Shown & { sent?: boolean; verified?: boolean };
@@ -48,8 +50,8 @@ export function authPageRoutes(identity: Identity) {
   const widget = captchaWidget(services.config.captcha);
   const captcha = captchaField(widget);
   const csp = widget ? pageCSP(widget.csp) : PAGE_CSP;
-  const captchaToken = (body: z.infer<typeof signedOutForm>) => (widget ? body[widget.field] : undefined);
-  const sameOrigin = (c: Parameters<typeof refused>[0]) =>
+  const captchaToken = (body: SignedOutBody) => (widget ? body[widget.field] : undefined);
+  const sameOrigin = (c: AppContext) =>
     passesCSRFCheck(
       'POST',
       c.req.header('origin') ?? null,
@@ -139,6 +141,41 @@ ${csrfField(csrf)}
 
   const signUpBack = (raw: unknown, base: string) => safeReturnPath(raw, `${base}/verify-email`);
 
+  /**
+   * A signed-out form's route: from this origin only (as /login's forms), then `run`; a refusal
+   * is shown on the form again (`fail`) as its sentence, under 400.
+   */
+  const signedOutPost = (
+    spec: {
+      path: string;
+      summary: string;
+      responses: Record<number, RouteResponse>;
+      fail: (c: AppContext, body: SignedOutBody, message: string) => Response;
+    },
+    run: (c: AppContext, body: SignedOutBody) => Promise<Response>,
+  ) =>
+    defineRoute({
+      method: 'post',
+      path: spec.path,
+      summary: spec.summary,
+      tags: ['pages'],
+      body: signedOutForm,
+      acceptsForm: true,
+      responses: {
+        ...spec.responses,
+        400: { description: 'HTML: the form, with what was wrong' },
+        403: { description: 'HTML: a cross-site form' },
+      },
+      handler: async (c, { body }) => {
+        if (!sameOrigin(c)) return refused(c);
+        try {
+          return await run(c, body);
+        } catch (error) {
+          return spec.fail(c, body, messageFor(error));
+        }
+      },
+    });
+
   return [
     defineRoute({
       method: 'get',
@@ -156,38 +193,35 @@ ${csrfField(csrf)}
           csp,
         ),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/signup',
-      summary: 'Hosted page: create a password account and sign in',
-      tags: ['pages'],
-      body: signedOutForm,
-      acceptsForm: true,
-      responses: {
-        303: { description: 'Registered and signed in: on to return_to (default /verify-email)' },
-        400: { description: 'HTML: the form, with what was wrong' },
-        403: { description: 'HTML: a cross-site form' },
-      },
-      handler: async (c, { body }) => {
-        if (!sameOrigin(c)) return refused(c);
-        const base = pageBase(c);
-        const back = signUpBack(body.return_to, base);
-        try {
-          const outcome = await passwordRegister(identity, await requestFacts(c, services), {
-            email: body.email,
-            password: body.password,
-            captchaToken: captchaToken(body),
-          });
-          // A new account has no second factor: the outcome is a session.
-          if (outcome.kind === 'signed_in')
-            setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
-          return c.redirect(back, 303);
-        } catch (error) {
-          const form = signUpForm(base, back, messageFor(error), body.email ?? '');
+    signedOutPost(
+      {
+        path: '/signup',
+        summary: 'Hosted page: create a password account and sign in',
+        responses: {
+          303: { description: 'Registered and signed in: on to return_to (default /verify-email)' },
+        },
+        fail: (c, body, message) => {
+          const form = signUpForm(
+            pageBase(c),
+            signUpBack(body.return_to, pageBase(c)),
+            message,
+            body.email ?? '',
+          );
           return renderPage(c, 'Create an account', form, 400, csp);
-        }
+        },
       },
-    }),
+      async (c, body) => {
+        const outcome = await passwordRegister(identity, await requestFacts(c, services), {
+          email: body.email,
+          password: body.password,
+          captchaToken: captchaToken(body),
+        });
+        // A new account has no second factor: the outcome is a session.
+        if (outcome.kind === 'signed_in')
+          setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
+        return c.redirect(signUpBack(body.return_to, pageBase(c)), 303);
+      },
+    ),
     defineRoute({
       method: 'get',
       path: '/reset',
@@ -196,71 +230,44 @@ ${csrfField(csrf)}
       responses: { 200: { description: 'HTML' } },
       handler: (c) => renderPage(c, 'Reset your password', resetForm(pageBase(c)), 200, csp),
     }),
-    defineRoute({
-      method: 'post',
-      path: '/reset',
-      summary: 'Hosted page: email a reset code (the same page whether or not the account exists)',
-      tags: ['pages'],
-      body: signedOutForm,
-      acceptsForm: true,
-      responses: {
-        200: { description: 'HTML: enter the code and a new password' },
-        400: { description: 'HTML: the form, with what was wrong' },
-        403: { description: 'HTML: a cross-site form' },
+    signedOutPost(
+      {
+        path: '/reset',
+        summary: 'Hosted page: email a reset code (the same page whether or not the account exists)',
+        responses: { 200: { description: 'HTML: enter the code and a new password' } },
+        fail: (c, body, message) =>
+          renderPage(c, 'Reset your password', resetForm(pageBase(c), message, body.email ?? ''), 400, csp),
       },
-      handler: async (c, { body }) => {
-        if (!sameOrigin(c)) return refused(c);
-        const base = pageBase(c);
-        try {
-          const email = await requestPasswordReset(identity, await requestFacts(c, services), {
-            email: body.email,
-            captchaToken: captchaToken(body),
-          });
-          return renderPage(c, 'Set a new password', resetConfirmForm(base, email));
-        } catch (error) {
-          return renderPage(
-            c,
-            'Reset your password',
-            resetForm(base, messageFor(error), body.email ?? ''),
-            400,
-            csp,
-          );
-        }
+      async (c, body) => {
+        const email = await requestPasswordReset(identity, await requestFacts(c, services), {
+          email: body.email,
+          captchaToken: captchaToken(body),
+        });
+        return renderPage(c, 'Set a new password', resetConfirmForm(pageBase(c), email));
       },
-    }),
-    defineRoute({
-      method: 'post',
-      path: '/reset/confirm',
-      summary: 'Hosted page: set the new password with the emailed code; signs out every session',
-      tags: ['pages'],
-      body: signedOutForm,
-      acceptsForm: true,
-      responses: {
-        200: { description: 'HTML: the password is set; sign in' },
-        400: { description: 'HTML: the form, with what was wrong' },
-        403: { description: 'HTML: a cross-site form' },
+    ),
+    signedOutPost(
+      {
+        path: '/reset/confirm',
+        summary: 'Hosted page: set the new password with the emailed code; signs out every session',
+        responses: { 200: { description: 'HTML: the password is set; sign in' } },
+        fail: (c, body, message) =>
+          renderPage(c, 'Set a new password', resetConfirmForm(pageBase(c), body.email ?? '', message), 400),
       },
-      handler: async (c, { body }) => {
-        if (!sameOrigin(c)) return refused(c);
-        const base = pageBase(c);
-        try {
-          await completePasswordReset(identity, await requestFacts(c, services), {
-            token: body.code?.trim(),
-            newPassword: body.password,
-          });
-          return renderPage(
-            c,
-            'Password changed',
-            html`<h1>Password changed</h1>
+      async (c, body) => {
+        await completePasswordReset(identity, await requestFacts(c, services), {
+          token: body.code?.trim(),
+          newPassword: body.password,
+        });
+        return renderPage(
+          c,
+          'Password changed',
+          html`<h1>Password changed</h1>
 <p class="ok" role="status">Your new password is set, and every session of your account was signed out.</p>
-<p><a class="button" href="${base}/login">Sign in</a></p>`,
-          );
-        } catch (error) {
-          const form = resetConfirmForm(base, body.email ?? '', messageFor(error));
-          return renderPage(c, 'Set a new password', form, 400);
-        }
+<p><a class="button" href="${pageBase(c)}/login">Sign in</a></p>`,
+        );
       },
-    }),
+    ),
     pageGet(
       services,
       { path: '/verify-email', summary: 'The hosted email verification page' },
