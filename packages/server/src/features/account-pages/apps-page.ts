@@ -12,13 +12,13 @@ import {
   facts,
   notice,
   type PageSession,
+  pageForm,
   pageGet,
   pagePost,
   when,
 } from './page-kit.js';
 
-const form = z.object({
-  csrf: z.string().max(100).optional(),
+const form = pageForm({
   consent_id: z.string().max(100).optional(),
   org: z.string().max(64).optional(),
 });

@@ -18,6 +18,7 @@ import {
   messageFor,
   notice,
   type PageRenderer,
+  pageForm,
   pageGet,
   pagePost,
   refused,
@@ -34,7 +35,7 @@ const signedOutForm = z.object({
   'g-recaptcha-response': z.string().max(4096).optional(),
 });
 type SignedOutBody = z.infer<typeof signedOutForm>;
-const codeForm = z.object({ csrf: z.string().max(100).optional(), code: z.string().max(64).optional() });
+const codeForm = pageForm({ code: z.string().max(64).optional() });
 
 type VerifyShown = Shown & { sent?: boolean; verified?: boolean };
 

@@ -15,13 +15,13 @@ import {
   notice,
   PageRefusal,
   type PageSession,
+  pageForm,
   pageGet,
   pagePost,
   when,
 } from './page-kit.js';
 
-const form = z.object({
-  csrf: z.string().max(100).optional(),
+const form = pageForm({
   name: z.string().max(100).optional(),
   expires: z.string().max(10).optional(),
   key_id: z.string().max(100).optional(),

@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -52,6 +52,10 @@ export function csrfToken(c: AppContext, services: Services): string {
 export function passesPageCSRF(c: AppContext, services: Services, sent: unknown): boolean {
   return PAGE_CSRF.passes(c, services, sent);
 }
+
+/** A page form's body: the page's CSRF token plus the given fields. */
+export const pageForm = <T extends z.ZodRawShape>(shape: T) =>
+  z.object({ csrf: z.string().max(100).optional(), ...shape });
 
 export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 

@@ -16,13 +16,13 @@ import {
   facts,
   notice,
   type PageSession,
+  pageForm,
   pageGet,
   pagePost,
   when,
 } from './page-kit.js';
 
-const form = z.object({
-  csrf: z.string().max(100).optional(),
+const form = pageForm({
   email: z.string().max(320).optional(),
   code: z.string().max(64).optional(),
   session_id: z.string().max(100).optional(),

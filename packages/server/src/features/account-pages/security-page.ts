@@ -20,14 +20,14 @@ import {
   facts,
   notice,
   type PageSession,
+  pageForm,
   pageGet,
   pagePost,
   type Shown,
   when,
 } from './page-kit.js';
 
-const form = z.object({
-  csrf: z.string().max(100).optional(),
+const form = pageForm({
   current_password: z.string().max(1024).optional(),
   new_password: z.string().max(1024).optional(),
   code: z.string().max(64).optional(),
