@@ -61,6 +61,10 @@ export async function deleteAccount(
 ): Promise<AccountDeletion> {
   const { services } = identity;
   return services.storage.db.transaction().execute(async (trx) => {
+    // The user row first, as disabling a user does (UserStore.lock): one lock order, no deadlock.
+    if (!(await identity.users.lock(trx, userId))) throw new PylonError('SESSION_EXPIRED');
+    const user = await identity.users.findById(userId, trx);
+    if (!user) throw new PylonError('SESSION_EXPIRED');
     for (const orgId of await orgs.ownedOrgs(userId, trx)) await orgs.lock(trx, orgId);
     const sole = await orgs.soleOwnerOf(userId, trx);
     if (sole.length > 0) {
@@ -68,8 +72,6 @@ export async function deleteAccount(
         message: `You are the last owner of ${sole.join(', ')}: make someone else an owner or delete the org first`,
       });
     }
-    const user = await identity.users.findById(userId, trx);
-    if (!user) throw new PylonError('SESSION_EXPIRED');
     const now = services.clock.now();
     const revokedSessions = await identity.sessions.revokeAll(userId, {}, trx);
     const droppedCredentials: string[] = [];

@@ -121,7 +121,9 @@ export class UserStore {
   /**
    * Hold the account's row until the transaction ends (a no-op UPDATE: a row lock on PostgreSQL,
    * the single writer on SQLite), so checks over several of its rows cannot interleave; false when
-   * there is no such user.
+   * there is no such user. A transaction that changes a user and their sessions takes it first, so
+   * all of them lock in one order (the user, then the sessions): disabling a user and deleting the
+   * account, run at once, then wait for each other instead of deadlocking.
    */
   async lock(trx: DB, userId: string): Promise<boolean> {
     const result = await trx
