@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Miniflare, type Request as MiniflareRequest, Response as MiniflareResponse } from 'miniflare';
-import { buildWorker } from '../../../scripts/build-worker.mjs';
 
 export const WORKER_SECRET = 'b'.repeat(64);
 
@@ -10,7 +10,8 @@ export const WORKER_SECRET = 'b'.repeat(64);
 export const COMPATIBILITY_DATE = '2026-04-01';
 export const COMPATIBILITY_FLAGS = ['nodejs_compat'];
 
-let bundle: Promise<string> | null = null;
+/** Where support/build.ts (this command's global setup) writes the bundle. */
+const BUNDLE = fileURLToPath(new URL('../../../dist/worker/index.js', import.meta.url));
 
 function headerRecord(headers: { forEach(visit: (value: string, name: string) => void): void }) {
   const out: Record<string, string> = {};
@@ -20,10 +21,9 @@ function headerRecord(headers: { forEach(visit: (value: string, name: string) =>
   return out;
 }
 
-/** The Worker bundle, built once per test process by the real build script. */
-export function workerBundle(): Promise<string> {
-  bundle ??= buildWorker().then((file) => readFileSync(file, 'utf8'));
-  return bundle;
+/** The Worker bundle that the global setup built once for the whole run. */
+export async function workerBundle(): Promise<string> {
+  return readFileSync(BUNDLE, 'utf8');
 }
 
 export async function freePort(): Promise<number> {
