@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
  * Workers Logs instead. `/metrics` answers that it has nothing rather than a misleading empty set.
  */
 export function createWorkersMetrics(): Metrics {
-  return {
+  const metrics = {
     contentType: 'text/plain; version=0.0.4; charset=utf-8',
     observeRequest() {},
     signIn() {},
@@ -16,6 +16,11 @@ export function createWorkersMetrics(): Metrics {
     async render() {
       return '# Pylon on Cloudflare Workers exports no Prometheus metrics: use Workers Analytics and Workers Logs.\n';
     },
+    /** Nothing to merge with other processes' figures (cluster metrics are a Node matter). */
+    async snapshot(): Promise<never[]> {
+      return [];
+    },
     close() {},
   };
+  return metrics;
 }
