@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from './logger.js';
+import { serveClusterMetrics } from './metrics/cluster-metrics.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -92,6 +93,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     process.on('SIGTERM', () => stopAll('SIGTERM', 0));
     process.on('SIGINT', () => stopAll('SIGINT', 0));
 
+    // A scrape of /metrics lands on one worker; it asks here for every worker's figures.
+    serveClusterMetrics();
     logger.info(`starting ${workers} workers`);
     for (let i = 0; i < workers; i++) cluster.fork();
   });

@@ -11,6 +11,8 @@ import { features } from '../features/index.js';
 import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
 import { chooseLogFormat, createLogger, type Logger, prettyDestination } from '../logger.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
+import { clusterWorkerMetrics } from '../metrics/cluster-metrics.js';
+import { createMetrics } from '../metrics/metrics.js';
 import { listenForMetrics } from '../metrics/metrics-listener.js';
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
@@ -44,7 +46,9 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const config = resolveSecret(loaded, logger);
   const storage = await openMigratedStorage(config, logger);
   const mailer = createMailer(mail, { logger });
-  const server = createServer(config, { storage, logger, mailer }, features(config));
+  // A worker's /metrics answers for the whole cluster (metrics/cluster-metrics.ts).
+  const metrics = cluster.isWorker ? clusterWorkerMetrics(createMetrics()) : createMetrics();
+  const server = createServer(config, { storage, logger, mailer, metrics }, features(config));
   await server.prepare();
   const listening = await listen(server.fetch, config.port, config.host);
   const metricsListening = await listenForMetrics(server.services.metrics, config, logger);
@@ -68,6 +72,7 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
     await listening.close(config.shutdownGraceMs);
     await metricsListening?.close(0);
     await server.close();
+    metrics.close();
     await storage.close();
     logger.info('stopped');
     process.exit(0);

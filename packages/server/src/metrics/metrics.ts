@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 import {
   type CounterSeries,
   type HistogramSeries,
@@ -33,6 +33,8 @@ export interface Metrics {
   watchPool(stats: () => PoolStats): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
+  /** The same as prom-client's JSON, for merging several processes' metrics (cluster-metrics.ts). */
+  snapshot(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   /** Stop the event-loop delay monitor. */
   close(): void;
 }
@@ -106,6 +108,8 @@ export function createMetrics(): Metrics {
     help: 'Event-loop delay since the previous scrape, by quantile (0.5, 0.99, 1 = max)',
     labelNames: ['quantile'] as const,
     registers: [registry],
+    // Across workers the worst one is the figure that matters, not a sum of delays.
+    aggregator: 'max',
     collect() {
       const seconds = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
       this.set({ quantile: '0.5' }, seconds(loop.percentile(50)));
@@ -182,6 +186,7 @@ export function createMetrics(): Metrics {
       pool = stats;
     },
     render: () => registry.metrics(),
+    snapshot: () => registry.getMetricsAsJSON(),
     close() {
       loop.disable();
     },

@@ -199,6 +199,39 @@ describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind'
     expect(workersThatServed(pylon.logs(), '/api/auth/magic/send')).toEqual(new Set([1, 2]));
   });
 
+  it('/metrics answers for every worker: the requests both served are counted together', async () => {
+    const refused = await Promise.all(
+      Array.from({ length: 10 }, () => postFresh(`${pylon.url}/api/auth/magic/send`, { email: 'nope' })),
+    );
+    expect(refused.map((answer) => answer.status)).toEqual(Array(10).fill(400));
+    expect(workersThatServed(pylon.logs(), '/api/auth/magic/send')).toEqual(new Set([1, 2]));
+    // Whichever worker a scrape lands on (two scrapes on fresh connections: one each), the count is
+    // the cluster's.
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const text = await new Promise<string>((resolve, reject) => {
+        request(`${pylon.url}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString('utf8');
+          });
+          res.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
+      const line = text
+        .split('\n')
+        .find(
+          (each) =>
+            each.startsWith('pylon_http_requests_total{') &&
+            each.includes('route="/api/auth/magic/send"') &&
+            each.includes('status="400"'),
+        );
+      expect(line, text.slice(0, 2000)).toBeDefined();
+      expect(Number(line!.split(' ').at(-1))).toBe(10);
+    }
+  });
+
   it('replaces a worker that dies, and keeps serving', async () => {
     const before = await until(
       () => childrenOf(pylon.child.pid!),
