@@ -1,9 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@pylon/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workersFetch } from '../../src/platform/fetch-web.js';
 import { loadWorkersConfig } from '../../src/workers/config.js';
 import { createWorkersLogger } from '../../src/workers/logger.js';
-import { type RunningWorker, startWorker } from './support/worker.js';
+import {
+  COMPATIBILITY_DATE,
+  COMPATIBILITY_FLAGS,
+  type RunningWorker,
+  startWorker,
+} from './support/worker.js';
 
 const SECRET = 'c'.repeat(64);
 const base = {
@@ -141,5 +147,20 @@ describe('a Worker whose configuration is refused', () => {
     });
     expect(JSON.stringify(body)).not.toContain('mail.example.com');
     expect(worker.logs.join('\n')).toContain('smtp is not available on Workers');
+  });
+});
+
+describe('deploy/workers/wrangler.toml', () => {
+  const toml = readFileSync(new URL('../../../../deploy/workers/wrangler.toml', import.meta.url), 'utf8');
+
+  it('declares what these tests run: the date and flags, the SQLite Durable Object class, KV', () => {
+    expect(toml).toContain(`compatibility_date = "${COMPATIBILITY_DATE}"`);
+    expect(toml).toContain(`compatibility_flags = ${JSON.stringify(COMPATIBILITY_FLAGS).replace(',', ', ')}`);
+    expect(toml).toMatch(/name = "PYLON_STORE"\nclass_name = "PylonStore"/);
+    expect(toml).toContain('new_sqlite_classes = ["PylonStore"]');
+    expect(toml).toContain('binding = "PYLON_CACHE"');
+    expect(toml).toContain('main = "../../packages/server/dist/worker/index.js"');
+    // Secrets are put with `wrangler secret put`, never written in the file.
+    expect(toml).not.toMatch(/^PYLON_(SECRET|ADMIN_TOKEN|EMAIL_API_KEY)\s*=/m);
   });
 });
