@@ -7,6 +7,7 @@ import type { TokenGrant } from './oauth-server/token-grant.js';
 import { OrgStore } from './orgs/org-store.js';
 import { AppStore } from './rbac/app-store.js';
 import { CapabilityResolver } from './rbac/capabilities.js';
+import { type DeploymentAdmins, deploymentAdmins } from './rbac/deployment-admin.js';
 import { GrantStore } from './rbac/grant-store.js';
 import { SchemaStore } from './rbac/schema-store.js';
 
@@ -40,6 +41,8 @@ export interface FeatureDeps {
   rbac: RBACStores;
   /** Filled by `features()` with each feature's routes as it is built; complete before any request. */
   mountedRoutes: MountedRoutes;
+  /** Who administers the deployment, read through the shared RBAC stores and capability cache. */
+  admins: DeploymentAdmins;
 }
 
 /** A peer in the feature table: takes the server's services and the shared deps, returns its parts. */
@@ -51,16 +54,13 @@ export function createFeatureDeps(services: Services): FeatureDeps {
   const apps = new AppStore(db, dialect, services.random);
   const grants = new GrantStore(db);
   const schemas = new SchemaStore(db);
+  const capabilities = new CapabilityResolver(apps, grants, schemas, orgs, new CapabilityVersions(db));
   return {
     identity: createIdentity(services),
     orgs,
     tokenGrants: [],
-    rbac: {
-      apps,
-      grants,
-      schemas,
-      capabilities: new CapabilityResolver(apps, grants, schemas, orgs, new CapabilityVersions(db)),
-    },
+    rbac: { apps, grants, schemas, capabilities },
     mountedRoutes: { auth: [], rbac: [] },
+    admins: deploymentAdmins(services, { orgs, grants, capabilities }),
   };
 }

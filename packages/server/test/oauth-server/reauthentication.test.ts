@@ -151,7 +151,7 @@ describe.each(testDatabases)('prompt=login and max_age on $kind', (database) => 
 
   it('refuses prompt values it does not honour, none with another, and a max_age that is not seconds', async () => {
     const { challenge } = pkce();
-    for (const extra of [
+    for (const extra of <Record<string, string>[]>[
       { prompt: 'select_account' },
       { prompt: 'none consent' },
       { max_age: '-1' },

@@ -7,7 +7,7 @@ import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { clientIP } from '../identity/route-helpers.js';
-import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
+import { type DeploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, renderConsole, when } from './layout.js';
@@ -20,9 +20,8 @@ const UsersQuery = z.object({ q: z.string().max(320).optional(), cursor: z.strin
  * button that publishes a new one exactly as `pylon-server keys rotate` does, behind the same
  * deployment-admin rule (`requireDeploymentAdmin`).
  */
-export function deploymentPages(deps: ConsoleDeps) {
+export function deploymentPages(deps: ConsoleDeps, admins: DeploymentAdmins) {
   const { api, services, form, post } = deps;
-  const admins = deploymentAdmins(services);
 
   const deploymentPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'deployment' }, async () => {

@@ -34,7 +34,7 @@ export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
       ...oauthPages(context),
       ...ssoPages(context),
       ...auditPages(context, tails),
-      ...deploymentPages(context),
+      ...deploymentPages(context, deps.admins),
     ],
     onClose: [
       async () => {

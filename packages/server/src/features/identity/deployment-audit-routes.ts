@@ -17,7 +17,7 @@ import { verifyAuditChain } from '../../audit/verify.js';
 import type { Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
+import { type DeploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 
 /**
  * The deployment's own audit: events that belong to no org (sign-ins, sign-ups, credentials,
@@ -25,8 +25,7 @@ import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-adm
  * their chain fields, so an export re-checks offline), paging and "latest first page" rule as the
  * RBAC `GET /audit`, and the same chain verification as `GET /audit/verify`.
  */
-export function deploymentAuditRoutes(services: Services) {
-  const admins = deploymentAdmins(services);
+export function deploymentAuditRoutes(services: Services, admins: DeploymentAdmins) {
   return [
     defineRoute({
       method: 'get',

@@ -16,18 +16,18 @@ import { verificationRoutes } from './verification-routes.js';
  * verification, the user list and the deployment audit; and the session caller resolver. The
  * identity core itself is built once in features/deps.ts, as the other features act through it.
  */
-export function identityFeature(services: Services, { identity }: FeatureDeps): Feature {
+export function identityFeature(services: Services, { identity, admins }: FeatureDeps): Feature {
   services.background.onFlush(() => identity.activity.flush());
   return {
     authRoutes: [
       ...magicRoutes(identity),
       ...passwordRoutes(identity),
       ...resetRoutes(identity),
-      ...sessionRoutes(identity),
+      ...sessionRoutes(identity, admins),
       ...verificationRoutes(identity),
       ...guestRoutes(identity),
-      ...userAdminRoutes(identity),
-      ...deploymentAuditRoutes(services),
+      ...userAdminRoutes(identity, admins),
+      ...deploymentAuditRoutes(services, admins),
     ],
     resolvers: [sessionResolver(services.config, identity.sessions, identity.activity, services.clock)],
   };

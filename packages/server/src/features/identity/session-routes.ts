@@ -10,7 +10,7 @@ import {
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { deploymentAdmins } from '../rbac/deployment-admin.js';
+import type { DeploymentAdmins } from '../rbac/deployment-admin.js';
 import { type Identity, sessionTTLSeconds } from './identity.js';
 import { answerSignIn, clientIP, requestFacts, requireSession } from './route-helpers.js';
 import { revokeSession } from './session-actions.js';
@@ -18,9 +18,8 @@ import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import type { SessionRecord } from './session-store.js';
 import { signIn } from './sign-in.js';
 
-export function sessionRoutes(identity: Identity) {
+export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
   const { services } = identity;
-  const admins = deploymentAdmins(services);
   const audit = (
     c: Parameters<typeof clientIP>[0],
     action: string,

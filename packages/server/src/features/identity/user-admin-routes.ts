@@ -4,7 +4,7 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
-import { deploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
+import { type DeploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 import type { Identity } from './identity.js';
 import { clientIP } from './route-helpers.js';
 import { sessionSummary } from './session-routes.js';
@@ -32,9 +32,8 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
  * `GET /users`); not open in development mode, unlike `POST /session`. Nobody disables themselves:
  * the last admin would lock the deployment out of its own console.
  */
-export function userAdminRoutes(identity: Identity) {
+export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
   const { services } = identity;
-  const admins = deploymentAdmins(services);
   const setDisabled = async (c: AppContext, disabled: boolean) => {
     const auth = await requireDeploymentAdmin(
       admins,

@@ -49,7 +49,15 @@ export function oauthServerFeature(services: Services, deps: FeatureDeps): Featu
   };
   // First in the list: the metadata names these two before any other feature's grants.
   deps.tokenGrants.unshift(authorizationCodeGrant(context), refreshTokenGrant(context));
-  const rbac: RBACContext = { services, apps, grants, schemas, orgs: deps.orgs, capabilities };
+  const rbac: RBACContext = {
+    services,
+    apps,
+    grants,
+    schemas,
+    orgs: deps.orgs,
+    capabilities,
+    admins: deps.admins,
+  };
   return {
     rbacRoutes: [
       ...endpointRoutes(context),

@@ -126,8 +126,7 @@ async function consumeBootstrap(
 }
 
 export function bootstrapRoutes(context: RBACContext) {
-  const { services } = context;
-  const admins = deploymentAdmins(services);
+  const { services, admins } = context;
   const config = services.config;
 
   async function pageState(c: AppContext): Promise<BootstrapPageState> {

@@ -47,6 +47,24 @@ export async function requireDeploymentAdmin(
 const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRole: null });
 
 /**
+ * Stores and a resolver of its own, for a caller outside a running server's features (the start-up
+ * hint); inside the server, FeatureDeps.admins reads through the shared ones (one cache).
+ */
+function ownStores(services: Services) {
+  const { db, dialect } = services.storage;
+  const orgs = new OrgStore(db, dialect);
+  const grants = new GrantStore(db);
+  const capabilities = new CapabilityResolver(
+    new AppStore(db, dialect, services.random),
+    grants,
+    new SchemaStore(db),
+    orgs,
+    new CapabilityVersions(db),
+  );
+  return { orgs, grants, capabilities };
+}
+
+/**
  * Deployment admins, decided once for both surfaces: a person is one exactly when `GET /whoami`
  * at the root (the default org) answers `pylon-admin` for them, i.e. they are an owner or admin
  * member of the default org or hold a `pylon-admin` grant in its `pylon` app. The same
@@ -55,18 +73,12 @@ const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRol
  * registered the address first). A scoped API key never stands for an admin: it may do only
  * what its scopes list.
  */
-export function deploymentAdmins(services: Services): DeploymentAdmins {
-  const { db, dialect } = services.storage;
-  const orgs = new OrgStore(db, dialect);
-  const grants = new GrantStore(db);
-  const claims = new BootstrapClaimStore(db);
-  const capabilities = new CapabilityResolver(
-    new AppStore(db, dialect, services.random),
-    grants,
-    new SchemaStore(db),
-    orgs,
-    new CapabilityVersions(db),
-  );
+export function deploymentAdmins(
+  services: Services,
+  shared: { orgs: OrgStore; grants: GrantStore; capabilities: CapabilityResolver } = ownStores(services),
+): DeploymentAdmins {
+  const { orgs, grants, capabilities } = shared;
+  const claims = new BootstrapClaimStore(services.storage.db);
   const orgId = services.config.orgId;
   return {
     async standing(auth) {

@@ -11,8 +11,8 @@ import { schemaRoutes } from './schema-routes.js';
 import { tokenRoutes } from './token-routes.js';
 
 /** The RBAC service (the pylon-cli contract), mounted at the root and under every org's base. */
-export function rbacFeature(services: Services, { orgs, rbac }: FeatureDeps): Feature {
-  const context: RBACContext = { services, orgs, ...rbac };
+export function rbacFeature(services: Services, { orgs, rbac, admins }: FeatureDeps): Feature {
+  const context: RBACContext = { services, orgs, ...rbac, admins };
   // The audit chain's checkpoints and retention (audit/maintenance.ts), stopped with the server.
   const audit = new AuditMaintenance(services);
   audit.start();
