@@ -8,24 +8,16 @@
  * every DNS answer (and its defence against rebinding) is what protects a server that has one.
  */
 import { isIP } from 'node:net';
+import {
+  GuardedFetchError,
+  type GuardedFetchOptions,
+  type GuardedResponse,
+} from './guarded-fetch-contract.js';
 import { isAllowedAddress } from './public-address.js';
 
 export { isAllowedAddress };
 
-export interface GuardedFetchOptions {
-  /** Allow loopback addresses (and plain http to them): development only. */
-  allowLoopback: boolean;
-  maxBytes: number;
-  timeoutMs: number;
-}
-
-export interface GuardedResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-export class GuardedFetchError extends Error {}
+export { type GuardedFetchOptions, GuardedFetchError, type GuardedResponse };
 
 export async function guardedGet(target: URL, options: GuardedFetchOptions): Promise<GuardedResponse> {
   const plain = target.protocol === 'http:';

@@ -9,24 +9,16 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import {
+  GuardedFetchError,
+  type GuardedFetchOptions,
+  type GuardedResponse,
+} from './guarded-fetch-contract.js';
 import { isAllowedAddress } from './public-address.js';
 
 export { isAllowedAddress };
 
-export interface GuardedFetchOptions {
-  /** Allow loopback addresses (and plain http to them): development only. */
-  allowLoopback: boolean;
-  maxBytes: number;
-  timeoutMs: number;
-}
-
-export interface GuardedResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-export class GuardedFetchError extends Error {}
+export { type GuardedFetchOptions, GuardedFetchError, type GuardedResponse };
 
 function guardedLookup(allowLoopback: boolean): LookupFunction {
   return (hostname, options, callback) => {
