@@ -102,6 +102,12 @@ export interface Config {
   readonly brand: Brand;
   /** PYLON_CF_ACCESS_*: Cloudflare Access assertions sign people in to the hosted pages; null when off. */
   readonly cfAccess: CFAccessConfig | null;
+  /**
+   * Whether this deployment offers passwords (sign-up, sign-in, change, reset): true on Node; false
+   * on Cloudflare Workers (docs/WORKERS.md), whose configuration sets it. Not a variable. When
+   * false the password routes are not mounted and the hosted pages offer emailed codes instead.
+   */
+  readonly passwords: boolean;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -318,6 +324,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       const parsed = parseCFAccess(env, pylonEnv);
       return parsed === null ? null : Object.freeze(parsed);
     }, null),
+    passwords: true,
   };
   errors.throwIfAny();
   return Object.freeze(config);

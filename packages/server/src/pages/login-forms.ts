@@ -15,11 +15,13 @@ export const captchaField = (widget: CaptchaWidget | null) =>
 
 /**
  * The first step. After a failed attempt the address typed is kept (only ever the visitor's own
- * input, escaped) and the form that failed is the one shown open.
+ * input, escaped) and the form that failed is the one shown open. `passwords` is the deployment's
+ * `config.passwords`: without it there is no password form, reset link or sign-up page to offer.
  */
 export function emailForm(
   base: string,
   returnTo: string,
+  passwords: boolean,
   failed?: { error: string; detail?: string; email: string; form: 'code' | 'password' },
   captcha: SafeHTML = html``,
   providers: readonly SocialLink[] = [],
@@ -38,18 +40,22 @@ ${hidden('return_to', returnTo)}
 <input id="email" name="email" type="email" autocomplete="email" value="${email}" required${passwordFailed ? '' : html` autofocus`}>
 ${captcha}<button type="submit">Email me a code</button>
 </form>
-<details class="divider"${passwordFailed ? html` open` : ''}><summary>Use a password instead</summary>
+${passwords ? passwordForm(base, returnTo, email, passwordFailed) : ''}
+${otherWays(base, returnTo, passwords, providers)}`;
+}
+
+function passwordForm(base: string, returnTo: string, email: string, failed: boolean): SafeHTML {
+  return html`<details class="divider"${failed ? html` open` : ''}><summary>Use a password instead</summary>
 <form method="post" action="${base}/login/password">
 ${hidden('return_to', returnTo)}
 <label for="pw-email">Email</label>
 <input id="pw-email" name="email" type="email" autocomplete="username" value="${email}" required>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${passwordFailed ? html` autofocus` : ''}>
+<input id="password" name="password" type="password" autocomplete="current-password" required${failed ? html` autofocus` : ''}>
 <button type="submit">Sign in</button>
 </form>
 <p class="links"><a href="${base}/reset">Forgot your password?</a></p>
-</details>
-${otherWays(base, returnTo, providers)}`;
+</details>`;
 }
 
 const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
@@ -63,9 +69,14 @@ export interface SocialLink {
 /**
  * The other ways in: a passkey (the button is shown by the page's script where WebAuthn works),
  * each configured social provider (its flow lands on /login/continue, which asks for TOTP when
- * due), and the sign-up page.
+ * due), and the sign-up page where passwords are offered (else the emailed code creates the account).
  */
-function otherWays(base: string, returnTo: string, providers: readonly SocialLink[]): SafeHTML {
+function otherWays(
+  base: string,
+  returnTo: string,
+  passwords: boolean,
+  providers: readonly SocialLink[],
+): SafeHTML {
   const keep = new URLSearchParams({ return_to: returnTo });
   const social = providers.map(
     (p) =>
@@ -75,7 +86,11 @@ function otherWays(base: string, returnTo: string, providers: readonly SocialLin
 <p class="error" role="alert" data-passkey-status hidden></p>
 <button type="button" class="secondary" data-passkey-sign-in data-return-to="${returnTo}" hidden>Sign in with a passkey</button>
 ${social}
-<p class="links">New here? <a href="${base}/signup?${keep.toString()}">Create an account</a></p>
+${
+  passwords
+    ? html`<p class="links">New here? <a href="${base}/signup?${keep.toString()}">Create an account</a></p>`
+    : html`<p class="links">New here? Enter your email above: the code we send creates your account.</p>`
+}
 </div>`;
 }
 

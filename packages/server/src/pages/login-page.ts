@@ -194,6 +194,7 @@ export function loginPageRoutes(identity: Identity) {
           emailForm(
             pageBase(c),
             returnTo(c, query.return_to),
+            services.config.passwords,
             ssoFailure(query.sso_error, query.sso_error_message),
             captcha,
             social(c, returnTo(c, query.return_to)),
@@ -224,7 +225,14 @@ export function loginPageRoutes(identity: Identity) {
         const back = returnTo(c, query.return_to);
         if (query.error) {
           const failed = { error: SOCIAL_FAILED, email: '', form: 'code' as const };
-          const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+          const form = emailForm(
+            pageBase(c),
+            back,
+            services.config.passwords,
+            failed,
+            captcha,
+            social(c, back),
+          );
           return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
         }
         if (query.mfa_token) {
@@ -260,7 +268,14 @@ export function loginPageRoutes(identity: Identity) {
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'code' as const };
-        const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+        const form = emailForm(
+          pageBase(c),
+          back,
+          services.config.passwords,
+          failed,
+          captcha,
+          social(c, back),
+        );
         return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
       }
     }),
@@ -280,7 +295,14 @@ export function loginPageRoutes(identity: Identity) {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
         const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
-        const form = emailForm(pageBase(c), back, failed, captcha, social(c, back));
+        const form = emailForm(
+          pageBase(c),
+          back,
+          services.config.passwords,
+          failed,
+          captcha,
+          social(c, back),
+        );
         return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
       }
     }),

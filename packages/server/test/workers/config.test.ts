@@ -42,6 +42,9 @@ describe('Workers configuration: what cannot work is refused at start-up', () =>
     expect(config.env).toBe('production');
     expect(config.publicURL).toBe('https://pylon.example.com');
     expect(mail.provider).toBe('webhook');
+    // No passwords on Workers: the routes and the hosted pages' offers follow this one value.
+    expect(config.passwords).toBe(false);
+    expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('requires PYLON_SECRET and PYLON_PUBLIC_URL, in development too', () => {

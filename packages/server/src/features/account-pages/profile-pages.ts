@@ -70,7 +70,11 @@ ${notice('error', shown.error)}${notice('ok', shown.ok)}
         : ''
     }</li>
 <li><span>Member since<span class="meta">${when(user?.createdAt ?? null)}</span></span></li>
-<li><span>Password<span class="meta">${user?.passwordHash ? 'set' : 'none: you sign in with codes, passkeys or linked accounts'}</span></span><a href="${base}/account/security">Security</a></li>
+${
+  services.config.passwords
+    ? html`<li><span>Password<span class="meta">${user?.passwordHash ? 'set' : 'none: you sign in with codes, passkeys or linked accounts'}</span></span><a href="${base}/account/security">Security</a></li>`
+    : html`<li><span>Sign-in<span class="meta">emailed codes, passkeys or linked accounts</span></span><a href="${base}/account/security">Security</a></li>`
+}
 </ul>
 ${session.isGuest ? '' : html`<h2>Change your email address</h2>${emailChange}`}
 <h2>Sign out</h2>

@@ -56,8 +56,11 @@ export function securityPageRoutes(identity: Identity, passkeys: PasskeyStore) {
     const totpOn = await identity.mfa.isEnabled(session.userId);
     const keys = await passkeys.listOf(session.userId);
 
-    const password = user?.passwordHash
-      ? html`<form method="post" action="${base}/account/password">
+    // Without passwords on this deployment (config.passwords) there is nothing to set or change.
+    const password = !services.config.passwords
+      ? ''
+      : user?.passwordHash
+        ? html`<form method="post" action="${base}/account/password">
 ${csrfField(csrf)}
 <input type="text" name="username" autocomplete="username" value="${session.email ?? ''}" hidden>
 <label for="current-password">Current password</label>
@@ -66,7 +69,7 @@ ${csrfField(csrf)}
 <input id="new-password" name="new_password" type="password" autocomplete="new-password" minlength="10" maxlength="256" required>
 <button type="submit">Change password</button>
 </form>`
-      : html`<p>Your account has no password. To set one, <a href="${base}/reset">ask for a reset code</a>.</p>`;
+        : html`<p>Your account has no password. To set one, <a href="${base}/reset">ask for a reset code</a>.</p>`;
 
     let totp: SafeHTML;
     if (shown.backupCodes) {
@@ -114,8 +117,12 @@ ${csrfField(csrf)}<input type="hidden" name="passkey_id" value="${key.id}">
 
     const body = html`<h1>Security</h1>
 ${notice('error', shown.error)}${notice('ok', shown.ok)}
-<h2>Password</h2>
-${password}
+${
+  password
+    ? html`<h2>Password</h2>
+${password}`
+    : ''
+}
 <h2>Two-factor authentication</h2>
 ${totp}
 <h2>Passkeys</h2>
