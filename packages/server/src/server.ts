@@ -22,6 +22,7 @@ import { createConsoleMailer, type Mailer } from './mail/mailer.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { observeStorage, requestMetrics } from './metrics/request-metrics.js';
 import { browserNotFound, wantsHTML } from './pages/not-found-page.js';
+import { intervalScheduler, type Scheduler } from './scheduler.js';
 import { KeyRing } from './signing/signing-keys.js';
 import type { Storage } from './storage/database.js';
 
@@ -36,6 +37,8 @@ export interface ServerDeps {
   fetch?: typeof fetch;
   /** Prometheus metrics; by default a registry of this server's own. */
   metrics?: Metrics;
+  /** Periodic work (audit upkeep); by default process timers (scheduler.ts). */
+  scheduler?: Scheduler;
 }
 
 export type { Feature, FeatureFactory } from './http/feature.js';
@@ -103,6 +106,7 @@ export function createServer(
     onClose: [],
     background: new BackgroundWork(),
     metrics,
+    scheduler: deps.scheduler ?? intervalScheduler,
   };
   if (deps.metrics === undefined) services.onClose.push(async () => metrics.close());
   const features: Feature[] = factories.map((factory) => factory(services));

@@ -11,30 +11,34 @@ const DAY_MS = 24 * 60 * 60_000;
 
 type AuditServices = Pick<
   Services,
-  'storage' | 'keys' | 'sealer' | 'clock' | 'logger' | 'config' | 'background'
+  'storage' | 'keys' | 'sealer' | 'clock' | 'logger' | 'config' | 'background' | 'scheduler'
 >;
 
 /**
  * The audit chain's upkeep in a running server: every minute, sign the head of each org whose chain
  * grew (checkpoints.ts); every hour, with a retention set, prune what has aged out (retention.ts).
  * Every process runs it; both steps are idempotent across processes. Work is tracked by the
- * server's background work, so shutdown waits for a tick in progress.
+ * server's background work, so shutdown waits for a tick in progress. The server's scheduler runs
+ * it: a timer on Node, the Durable Object's alarm on Workers (workers/alarm-scheduler.ts).
  */
 export class AuditMaintenance {
-  private timer: NodeJS.Timeout | null = null;
+  private cancel: (() => void) | null = null;
   private lastPrune = 0;
   private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly services: AuditServices) {}
 
   start(): void {
-    this.timer ??= setInterval(() => this.services.background.run(this.tick()), CHECKPOINT_EVERY_MS);
-    this.timer.unref();
+    this.cancel ??= this.services.scheduler.every(CHECKPOINT_EVERY_MS, () => {
+      const tick = this.tick();
+      this.services.background.run(tick);
+      return tick;
+    });
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.cancel?.();
+    this.cancel = null;
   }
 
   /** One round of upkeep; ticks never overlap. */

@@ -7,6 +7,7 @@ import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Scheduler } from '../scheduler.js';
 import type { KeyRing } from '../signing/signing-keys.js';
 import type { Storage } from '../storage/database.js';
 import type { AuthContext, CallerResolver } from './auth-context.js';
@@ -48,6 +49,8 @@ export interface Services {
   background: BackgroundWork;
   /** Prometheus metrics (`/metrics`): request, sign-in, token and database figures. */
   metrics: Metrics;
+  /** Periodic work off the request path (scheduler.ts): timers on Node, the object's alarm on Workers. */
+  scheduler: Scheduler;
 }
 
 export type Surface = 'auth' | 'rbac';

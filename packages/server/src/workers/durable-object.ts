@@ -5,6 +5,7 @@ import { openDurableStorage } from '../platform/durable-sqlite.js';
 import { workersFetch } from '../platform/fetch-web.js';
 import { createServer, type PylonServer } from '../server.js';
 import { migrateToLatest } from '../storage/database.js';
+import { AlarmScheduler } from './alarm-scheduler.js';
 import { loadWorkersConfig } from './config.js';
 import { workersFeatures } from './features.js';
 import { KeySetPublisher } from './key-set-cache.js';
@@ -22,6 +23,7 @@ interface Running {
   server: PylonServer;
   logger: Logger;
   keySet: KeySetPublisher;
+  scheduler: AlarmScheduler;
 }
 
 /**
@@ -41,11 +43,8 @@ export class PylonStore {
   async fetch(request: Request): Promise<Response> {
     let running: Running;
     try {
-      this.running ??= this.start();
-      running = await this.running;
+      running = await this.boot();
     } catch (error) {
-      // Try again on the next request: a fixed setting takes effect with the next deployment.
-      this.running = null;
       return startupFailure(error);
     }
     const address = request.headers.get(CLIENT_IP_HEADER);
@@ -60,6 +59,35 @@ export class PylonStore {
     return response;
   }
 
+  /**
+   * The alarm handler (https://developers.cloudflare.com/durable-objects/api/alarms/): the server's
+   * periodic work, the audit chain's checkpoints and retention, which timers would run only while
+   * the object is awake. It boots the object when the alarm woke it; a deployment that cannot boot
+   * is left without an alarm until a request boots it.
+   */
+  async alarm(): Promise<void> {
+    let running: Running;
+    try {
+      running = await this.boot();
+    } catch (error) {
+      startupFailure(error);
+      return;
+    }
+    await running.scheduler.run();
+    await running.server.idle();
+  }
+
+  private async boot(): Promise<Running> {
+    try {
+      this.running ??= this.start();
+      return await this.running;
+    } catch (error) {
+      // Try again on the next request: a fixed setting takes effect with the next deployment.
+      this.running = null;
+      throw error;
+    }
+  }
+
   private async start(): Promise<Running> {
     const { config, mail } = loadWorkersConfig(this.env);
     const logger = createWorkersLogger(config.logLevel);
@@ -72,16 +100,18 @@ export class PylonStore {
     if (error) throw error;
     const fetch = workersFetch();
     const mailer = createMailer(mail, { logger, fetch });
+    const scheduler = new AlarmScheduler(this.state.storage);
     const server = createServer(
       config,
-      { storage, logger, mailer, fetch, metrics: createWorkersMetrics() },
+      { storage, logger, mailer, fetch, metrics: createWorkersMetrics(), scheduler },
       workersFeatures(config),
     );
     await server.prepare();
+    await scheduler.arm();
     const keySet = new KeySetPublisher(this.env.PYLON_CACHE, server.services.keys, logger);
     await keySet.sync();
     logger.info(`Pylon ${config.env} server ready in a Durable Object (public URL ${config.publicURL})`);
-    return { server, logger, keySet };
+    return { server, logger, keySet, scheduler };
   }
 }
 

@@ -3,9 +3,10 @@
  * the Workers type package (see https://developers.cloudflare.com/durable-objects/api/).
  */
 import type { DurableSqlStorage } from '../platform/durable-sqlite.js';
+import type { AlarmStorage } from './alarm-scheduler.js';
 
 export interface DurableObjectState {
-  readonly storage: DurableSqlStorage;
+  readonly storage: DurableSqlStorage & AlarmStorage;
   waitUntil(promise: Promise<unknown>): void;
   blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>;
 }

@@ -47,16 +47,20 @@ export interface RunningWorker {
 /**
  * Pylon's Worker bundle in miniflare (workerd) on loopback: the PylonStore Durable Object with
  * SQLite storage, the PYLON_CACHE KV namespace, and `vars` as its PYLON_* bindings. Development
- * mode on the Worker's own loopback URL unless `vars` says otherwise.
+ * mode on the Worker's own loopback URL unless `vars` says otherwise. `bundle` replaces the
+ * shipped bundle's text (a fixture built from it, e.g. fixtures/alarm-store.ts).
  */
-export async function startWorker(vars: Record<string, string> = {}): Promise<RunningWorker> {
+export async function startWorker(
+  vars: Record<string, string> = {},
+  options: { bundle?: string } = {},
+): Promise<RunningWorker> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs: string[] = [];
   const collect = (stream: NodeJS.ReadableStream) =>
     stream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
   const miniflare = new Miniflare({
-    modules: [{ type: 'ESModule', path: 'index.js', contents: await workerBundle() }],
+    modules: [{ type: 'ESModule', path: 'index.js', contents: options.bundle ?? (await workerBundle()) }],
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     durableObjects: { PYLON_STORE: { className: 'PylonStore', useSQLite: true } },
