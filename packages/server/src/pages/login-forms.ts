@@ -18,11 +18,19 @@ export const captchaField = (widget: CaptchaWidget | null) =>
  * input, escaped) and the form that failed is the one shown open. `passwords` is the deployment's
  * `config.passwords`: without it there is no password form, reset link or sign-up page to offer.
  */
+/** What the sign-in page says after a failed attempt, and which of its forms is shown open. */
+export interface SignInFailure {
+  error: string;
+  detail?: string | undefined;
+  email: string;
+  form: 'code' | 'password';
+}
+
 export function emailForm(
   base: string,
   returnTo: string,
   passwords: boolean,
-  failed?: { error: string; detail?: string; email: string; form: 'code' | 'password' },
+  failed?: SignInFailure,
   captcha: SafeHTML = html``,
   providers: readonly SocialLink[] = [],
 ): SafeHTML {

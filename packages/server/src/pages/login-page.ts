@@ -18,7 +18,15 @@ import { defineRoute } from '../http/route-table.js';
 import { renderMagicCodeEmail } from '../mail/index.js';
 import { PAGE_SCRIPTS } from './assets.js';
 import { html, pageCSP, SCRIPT_PAGE_CSP, safeReturnPath } from './html.js';
-import { captchaField, codeForm, emailForm, type SocialLink, ssoOffer, totpForm } from './login-forms.js';
+import {
+  captchaField,
+  codeForm,
+  emailForm,
+  type SignInFailure,
+  type SocialLink,
+  ssoOffer,
+  totpForm,
+} from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
 
 const form = z.object({
@@ -131,6 +139,16 @@ export function loginPageRoutes(identity: Identity) {
       return { id, href: `/api/auth/login/${id}?${new URLSearchParams({ redirect: '1', callback })}` };
     });
   const signInOptions = { scripts: [PAGE_SCRIPTS.passkeys.path] };
+  /** The sign-in page with every configured way in, after a failed attempt when `failed` says one. */
+  const signInPage = (c: AppContext, back: string, failed?: SignInFailure, status: 200 | 400 = 400) =>
+    renderPage(
+      c,
+      'Sign in',
+      emailForm(pageBase(c), back, services.config.passwords, failed, captcha, social(c, back)),
+      status,
+      signInCSP,
+      signInOptions,
+    );
   const finish = (c: AppContext, outcome: SignInOutcome, back: string) => {
     if (outcome.kind === 'mfa_required') {
       return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfaToken, back));
@@ -188,20 +206,11 @@ export function loginPageRoutes(identity: Identity) {
       }),
       responses: { 200: { description: 'HTML' } },
       handler: (c, { query }) =>
-        renderPage(
+        signInPage(
           c,
-          'Sign in',
-          emailForm(
-            pageBase(c),
-            returnTo(c, query.return_to),
-            services.config.passwords,
-            ssoFailure(query.sso_error, query.sso_error_message),
-            captcha,
-            social(c, returnTo(c, query.return_to)),
-          ),
+          returnTo(c, query.return_to),
+          ssoFailure(query.sso_error, query.sso_error_message),
           200,
-          signInCSP,
-          signInOptions,
         ),
     }),
     defineRoute({
@@ -224,16 +233,7 @@ export function loginPageRoutes(identity: Identity) {
       handler: (c, { query }) => {
         const back = returnTo(c, query.return_to);
         if (query.error) {
-          const failed = { error: SOCIAL_FAILED, email: '', form: 'code' as const };
-          const form = emailForm(
-            pageBase(c),
-            back,
-            services.config.passwords,
-            failed,
-            captcha,
-            social(c, back),
-          );
-          return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
+          return signInPage(c, back, { error: SOCIAL_FAILED, email: '', form: 'code' });
         }
         if (query.mfa_token) {
           return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), query.mfa_token, back));
@@ -267,16 +267,7 @@ export function loginPageRoutes(identity: Identity) {
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
-        const failed = { error: messageFor(error), email: body.email ?? '', form: 'code' as const };
-        const form = emailForm(
-          pageBase(c),
-          back,
-          services.config.passwords,
-          failed,
-          captcha,
-          social(c, back),
-        );
-        return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
+        return signInPage(c, back, { error: messageFor(error), email: body.email ?? '', form: 'code' });
       }
     }),
     post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
@@ -294,16 +285,7 @@ export function loginPageRoutes(identity: Identity) {
       try {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
-        const failed = { error: messageFor(error), email: body.email ?? '', form: 'password' as const };
-        const form = emailForm(
-          pageBase(c),
-          back,
-          services.config.passwords,
-          failed,
-          captcha,
-          social(c, back),
-        );
-        return renderPage(c, 'Sign in', form, 400, signInCSP, signInOptions);
+        return signInPage(c, back, { error: messageFor(error), email: body.email ?? '', form: 'password' });
       }
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {
