@@ -1,6 +1,7 @@
 import { normalizeEmail } from '@pylon/core';
 import type { DB } from '../../storage/database.js';
-import { auditUserCreated, type Identity, proveEmail } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { resolveOutsideAccount } from '../identity/outside-account.js';
 import type { ProviderProfile } from './social-providers.js';
 
 /**
@@ -11,38 +12,22 @@ import type { ProviderProfile } from './social-providers.js';
  * assertion is its first proof: whoever registered it earlier loses their sessions and credentials
  * (email-proof.ts), so a pre-registered account is never handed over with the attacker still in.
  */
-export async function resolveAccount(
+export function resolveAccount(
   trx: DB,
   identity: Identity,
   provider: string,
   profile: ProviderProfile,
   context: { now: number; requestId: string; ip: string | null },
 ): Promise<string> {
-  const linked = await identity.users.findLinkedUser(provider, profile.subject, trx);
-  if (linked !== null) return linked;
-
-  const email = profile.email !== null && profile.emailVerified ? normalizeEmail(profile.email) : null;
-  let userId: string;
-  const existing = email === null ? null : await identity.users.findByEmail(email, trx);
-  if (existing) {
-    await proveEmail(trx, identity, {
-      userId: existing.id,
-      now: context.now,
+  return resolveOutsideAccount(
+    trx,
+    identity,
+    {
+      provider,
+      subject: profile.subject,
+      verifiedEmail: profile.email !== null && profile.emailVerified ? normalizeEmail(profile.email) : null,
       method: `oauth_${provider}`,
-      ip: context.ip,
-      requestId: context.requestId,
-    });
-    userId = existing.id;
-  } else {
-    userId = (await identity.users.create(trx, context.now, { email, verified: email !== null })).id;
-    await auditUserCreated(trx, context.now, userId, `oauth_${provider}`, context.requestId);
-  }
-  await identity.users.linkIdentity(trx, {
-    provider,
-    subject: profile.subject,
-    userId,
-    email,
-    now: context.now,
-  });
-  return userId;
+    },
+    context,
+  );
 }

@@ -1,7 +1,8 @@
 import { normalizeEmail } from '@pylon/core';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { DB } from '../../storage/database.js';
-import { auditUserCreated, type Identity, proveEmail } from '../identity/identity.js';
+import type { Identity } from '../identity/identity.js';
+import { resolveOutsideAccount } from '../identity/outside-account.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
 import type { OrgStore } from '../orgs/org-store.js';
 import { emailDomain, type SSODefaultRole } from './sso-rules.js';
@@ -77,37 +78,25 @@ export function completeSSOSignIn(
   });
 }
 
-async function resolveSSOAccount(
+function resolveSSOAccount(
   trx: DB,
   identity: Identity,
   assertion: SSOAssertion,
   facts: RequestFacts,
   now: number,
 ): Promise<string> {
-  const provider = ssoProvider(assertion.orgId, assertion.issuer);
-  const linked = await identity.users.findLinkedUser(provider, assertion.subject, trx);
-  if (linked !== null) return linked;
-
-  const email = trustedSSOEmail(assertion);
-  const existing = email === null ? null : await identity.users.findByEmail(email, trx);
-  let userId: string;
-  if (existing) {
-    await proveEmail(trx, identity, {
-      userId: existing.id,
-      now,
+  return resolveOutsideAccount(
+    trx,
+    identity,
+    {
+      provider: ssoProvider(assertion.orgId, assertion.issuer),
+      subject: assertion.subject,
+      verifiedEmail: trustedSSOEmail(assertion),
       method: assertion.method,
-      ip: facts.ip,
-      requestId: facts.requestId,
-    });
-    userId = existing.id;
-  } else {
-    userId = (
-      await identity.users.create(trx, now, { email, verified: email !== null, displayName: assertion.name })
-    ).id;
-    await auditUserCreated(trx, now, userId, assertion.method, facts.requestId);
-  }
-  await identity.users.linkIdentity(trx, { provider, subject: assertion.subject, userId, email, now });
-  return userId;
+      displayName: assertion.name,
+    },
+    { now, ip: facts.ip, requestId: facts.requestId },
+  );
 }
 
 async function joinOrg(
