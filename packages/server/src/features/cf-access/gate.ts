@@ -9,6 +9,7 @@ import type { AnyRoute } from '../../http/route-table.js';
 import { safeReturnPath } from '../../pages/html.js';
 import { totpForm } from '../../pages/login-forms.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
+import { isUniqueViolation } from '../../storage/errors.js';
 import { type Identity, limitSignInsByIP } from '../identity/identity.js';
 import { requestFacts } from '../identity/route-helpers.js';
 import { sessionCookieName, setSessionCookie } from '../identity/session-cookie.js';
@@ -160,7 +161,8 @@ async function signInOnce<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof PylonError) throw error;
+    // Only the lost race on the link is tried again; any other failure is the caller's to see.
+    if (!isUniqueViolation(error)) throw error;
     return run();
   }
 }
