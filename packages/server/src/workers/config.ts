@@ -1,4 +1,5 @@
-import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
+import { type Config, declaredEnvironment, loadConfig } from '../config/config.js';
+import { ConfigError, ErrorCollector } from '../config/config-error.js';
 import { parseMailConfig } from '../mail/index.js';
 import type { MailOptions } from '../mail/mail-options.js';
 
@@ -40,21 +41,12 @@ export interface WorkersConfig {
  */
 export function loadWorkersConfig(bindings: WorkersBindings): WorkersConfig {
   const env = stringBindings(bindings);
-  const refused: ConfigError[] = [];
-  const attempt = <T>(parse: () => T): T | null => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      refused.push(...(error instanceof ConfigErrors ? error.errors : [error]));
-      return null;
-    }
-  };
+  const refused = new ErrorCollector();
   for (const [name, why] of Object.entries(REFUSED)) {
-    if (env[name] !== undefined && env[name].trim() !== '') refused.push(new ConfigError(name, why));
+    if (env[name] !== undefined && env[name].trim() !== '') refused.add(new ConfigError(name, why));
   }
   if ((env.PYLON_SECRET ?? '').trim() === '') {
-    refused.push(
+    refused.add(
       new ConfigError(
         'PYLON_SECRET',
         'is required on Workers, in development too (there is no data directory for a generated one): `wrangler secret put PYLON_SECRET` with the output of `openssl rand -hex 32`',
@@ -62,25 +54,21 @@ export function loadWorkersConfig(bindings: WorkersBindings): WorkersConfig {
     );
   }
   if ((env.PYLON_PUBLIC_URL ?? '').trim() === '') {
-    refused.push(new ConfigError('PYLON_PUBLIC_URL', "is required on Workers: the Worker's public URL"));
+    refused.add(new ConfigError('PYLON_PUBLIC_URL', "is required on Workers: the Worker's public URL"));
   }
   // Development's loopback check reads PYLON_HOST; on Workers the public URL alone decides.
-  const config = attempt(() => loadConfig({ ...env, PYLON_HOST: '127.0.0.1' }));
+  const config = refused.take(() => loadConfig({ ...env, PYLON_HOST: '127.0.0.1' }), null);
   const production = (config?.env ?? declaredEnvironment(env)) === 'production';
-  const mail = attempt(() => parseMailConfig(env, { production }));
+  const mail = refused.take(() => parseMailConfig(env, { production }), null);
   if (mail?.provider === 'smtp') {
-    refused.push(
+    refused.add(
       new ConfigError(
         'PYLON_EMAIL_PROVIDER',
         'smtp is not available on Workers (no SMTP client there): use resend, sendgrid, stack0 or webhook',
       ),
     );
   }
-  const unique = refused.filter(
-    (error, index) => refused.findIndex((other) => other.variable === error.variable) === index,
-  );
-  if (unique.length === 1) throw unique[0]!;
-  if (unique.length > 1) throw new ConfigErrors(unique);
+  refused.throwIfAny();
   // No Argon2id that fits a Worker (docs/WORKERS.md): the routes and the pages' offers follow this.
   return { config: Object.freeze({ ...config!, passwords: false }), mail: mail! };
 }
