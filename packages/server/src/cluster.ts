@@ -31,7 +31,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   let exitCode = 0;
 
   return new Promise((resolve) => {
-    const live = () => Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    // A worker stays in `cluster.workers` until both its process has exited and its IPC channel
+    // has closed, and those two events come in either order: counting it as live until then would
+    // miss the last 'exit' and leave the primary waiting forever. A dead process is not live.
+    const live = () =>
+      Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
 
     const finishWhenEmpty = () => {
       if (stopping && live().length === 0) {
