@@ -35,7 +35,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     // has closed, and those two events come in either order: counting it as live until then would
     // miss the last 'exit' and leave the primary waiting forever. A dead process is not live.
     const live = () =>
-      Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
+      Object.values(cluster.workers ?? {}).filter(
+        (worker): worker is Worker => worker !== undefined && !worker.isDead(),
+      );
 
     const finishWhenEmpty = () => {
       if (stopping && live().length === 0) {

@@ -1,3 +1,5 @@
+import type { CapabilityReading } from '../storage/capability-versions.js';
+
 /**
  * Who is calling. Both surfaces resolve the caller into this one shape; identity, API keys and
  * external JWTs add resolvers, routes only read the result.
@@ -25,6 +27,11 @@ export interface AuthContext {
   sessionLookup?: 'expired';
   /** Set when the caller authenticated with an API key: what it may do (empty: all the owner may). */
   apiKey?: { id: string; scopes: string[] };
+  /**
+   * The capability version of the request's org, when the resolver read it with the caller (the
+   * session look-up does): capability checks of this request use it instead of reading it again.
+   */
+  capabilityVersion?: CapabilityReading | null;
 }
 
 export const ANONYMOUS: AuthContext = Object.freeze({
@@ -51,6 +58,8 @@ export interface Credentials {
   header(name: string): string | null;
   /** The query string: credentials there are refused, never used. */
   query: URLSearchParams;
+  /** The org the request acts in (org hosts), when known: a resolver may read its capability version. */
+  orgId?: string | null;
 }
 
 /**

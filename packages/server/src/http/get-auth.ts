@@ -26,6 +26,7 @@ export async function getAuth(c: AppContext, services: Services): Promise<AuthCo
     userAgent: c.req.header('user-agent') ?? null,
     header: (name) => c.req.header(name) ?? null,
     query: searchParams(c.req.url),
+    orgId: c.get('orgId') ?? null,
   });
   c.set('auth', auth);
   return auth;

@@ -29,6 +29,16 @@ export async function withCapabilityBump<T>(
 }
 
 /**
+ * An org's capability version as one statement of this request already read it (the session
+ * look-up reads it with the session): a cached answer is checked against it instead of a new read.
+ * It was read before any answer of this request was computed, which is all the cache needs.
+ */
+export interface CapabilityReading {
+  orgId: string;
+  version: number;
+}
+
+/**
  * The one read a cached capability answer costs: the sum of the org's counter and the
  * deployment's, compiled once (two primary-key probes in one statement). Both only grow, so the
  * sum changes with every bump of either and never returns to a value seen before.

@@ -1,10 +1,13 @@
 import { hashEmail } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secureRandom } from '../../src/crypto/random.js';
+import { SessionStore } from '../../src/features/identity/session-store.js';
 import { UserStore } from '../../src/features/identity/user-store.js';
 import { OrgStore } from '../../src/features/orgs/org-store.js';
 import { AppStore } from '../../src/features/rbac/app-store.js';
+import { CapabilityResolver } from '../../src/features/rbac/capabilities.js';
 import { GrantStore } from '../../src/features/rbac/grant-store.js';
+import { SchemaStore } from '../../src/features/rbac/schema-store.js';
 import { CapabilityVersions, EVERY_ORG } from '../../src/storage/capability-versions.js';
 import type { DB, Storage } from '../../src/storage/database.js';
 import { type ScratchDatabase, testDatabases } from '../support/databases.js';
@@ -139,5 +142,53 @@ describe.each(testDatabases)('capability version bumps on $kind', (database) => 
         )?.version ?? 0,
       ),
     );
+  });
+
+  it('the session look-up reads the version of the org it is asked about, in the same statement', async () => {
+    const sessions = new SessionStore(storage.db, secureRandom);
+    const reader = (await users.create(storage.db, NOW, { email: 'reader@example.com', verified: true })).id;
+    const { token } = await sessions.create(NOW, { userId: reader, kind: 'browser', ttlSeconds: 60 });
+    const lookUp = async (org: string | null) => {
+      const found = await sessions.lookup(token, NOW + 1, org);
+      if (found.kind !== 'ok') throw new Error(`expected a live session, got ${found.kind}`);
+      return found.session.capabilityVersion;
+    };
+    expect(await lookUp(OTHER)).toEqual({ orgId: OTHER, version: await versions.read(OTHER) });
+    expect(await lookUp('never-changed')).toEqual({
+      orgId: 'never-changed',
+      version: await versions.read('never-changed'),
+    });
+    expect(await lookUp(null)).toBeNull();
+    // A bump of the org, and one of the deployment counter, both show in the next look-up.
+    const before = await versions.read(OTHER);
+    await orgs.addMember(storage.db, OTHER, reader, 'member', NOW);
+    expect(await lookUp(OTHER)).toEqual({ orgId: OTHER, version: before + 1 });
+    await users.setDisabled(storage.db, 'usr_nobody', NOW);
+    expect(await lookUp(OTHER)).toEqual({ orgId: OTHER, version: before + 2 });
+  });
+
+  it('a resolver checks its cache against a reading of the same org, and reads for any other', async () => {
+    const resolver = new CapabilityResolver(
+      new AppStore(storage.db, storage.dialect, secureRandom),
+      grants,
+      new SchemaStore(storage.db),
+      orgs,
+      versions,
+    );
+    const joiner = (await users.create(storage.db, NOW, { email: 'standing@example.com', verified: true }))
+      .id;
+    const stale = { orgId: OTHER, version: await versions.read(OTHER) };
+    expect((await resolver.standing(OTHER, joiner, null, stale)).role).toBeNull();
+    await orgs.addMember(storage.db, OTHER, joiner, 'admin', NOW);
+    // The reading (taken before the change) is what the request saw: the answer cached under it
+    // stands, and no second read is made. A fresh reading, or none, sees the change.
+    expect((await resolver.standing(OTHER, joiner, null, stale)).role).toBeNull();
+    expect((await resolver.standing(OTHER, joiner, null, { orgId: ORG, version: stale.version })).role).toBe(
+      'admin',
+    );
+    const fresh = { orgId: OTHER, version: await versions.read(OTHER) };
+    expect(fresh.version).toBe(stale.version + 1);
+    expect((await resolver.standing(OTHER, joiner, null, fresh)).role).toBe('admin');
+    expect((await resolver.standing(OTHER, joiner, null)).role).toBe('admin');
   });
 });

@@ -128,6 +128,7 @@ export function cfAccessGate(deps: GateDeps): MiddlewareHandler<AppEnv> {
         userAgent: c.req.header('user-agent') ?? null,
         header: () => null,
         query: searchParams(c.req.url),
+        orgId: c.get('orgId') ?? null,
       }),
     );
     return undefined;

@@ -25,7 +25,7 @@ export function sessionResolver(
       const token = fromBearer ?? sessionTokenFromCookies(config, credentials.cookies);
       if (token === null) return null;
       const now = clock.now();
-      const lookup = await sessions.lookup(token, now);
+      const lookup = await sessions.lookup(token, now, credentials.orgId ?? null);
       if (lookup.kind === 'expired' && fromBearer !== null) return { ...ANONYMOUS, sessionLookup: 'expired' };
       if (lookup.kind !== 'ok') return null;
       const { session } = lookup;
@@ -47,6 +47,7 @@ export function sessionResolver(
         authMethod: 'session',
         sessionId: session.id,
         sessionExpiresAt: session.expiresAt,
+        capabilityVersion: session.capabilityVersion,
       };
       return context;
     },

@@ -1,5 +1,6 @@
 import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
+import { type CapabilityReading, EVERY_ORG } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import { prepareQuery } from '../../storage/prepared-query.js';
 import type { OrgRole, SessionKind, SessionsTable } from '../../storage/schema.js';
@@ -25,6 +26,8 @@ export interface ResolvedSession extends SessionRecord {
   isGuest: boolean;
   /** The user's role in the session's active org, if they are (still) a member. */
   orgRole: OrgRole | null;
+  /** The capability version of the org the look-up was asked about, read in the same statement. */
+  capabilityVersion: CapabilityReading | null;
 }
 
 /**
@@ -78,7 +81,7 @@ function toRecord(row: SessionRow): SessionRecord {
  * its user's state, so one read tells a live session from an expired or a disabled one.
  */
 function prepareLookupQuery(db: DB) {
-  return prepareQuery((value: (name: 'tokenHash') => string) =>
+  return prepareQuery((value: (name: 'tokenHash' | 'versionOrg' | 'everyOrg') => string) =>
     db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -104,6 +107,15 @@ function prepareLookupQuery(db: DB) {
         'users.is_guest',
         'org_members.role as org_role',
         'users.disabled_at',
+        // The capability version of the org the request acts in rides along too (the same sum
+        // storage/capability-versions.ts reads), so a cached capability answer costs no second
+        // statement: one read transaction per request instead of two.
+        (eb) =>
+          eb
+            .selectFrom('capability_versions')
+            .select((inner) => inner.fn.sum<number | string | null>('capability_versions.version').as('v'))
+            .where('capability_versions.org_id', 'in', [value('versionOrg'), value('everyOrg')])
+            .as('capability_version'),
       ])
       .where('sessions.token_hash', '=', value('tokenHash')),
   );
@@ -179,10 +191,17 @@ export class SessionStore {
   /**
    * One indexed read by token hash; never writes. An expired session is `expired` even when its
    * user has since been disabled (the token is dead either way); a disabled user's live session
-   * is `unknown`, as a revoked one is.
+   * is `unknown`, as a revoked one is. With `versionOrg`, a live session also carries that org's
+   * capability version, read by the same statement (CapabilityResolver takes it instead of a read).
    */
-  async lookup(token: string, now: number): Promise<SessionLookup> {
-    const row = (await this.lookupQuery.run(this.db, { tokenHash: hashToken(token) }))[0];
+  async lookup(token: string, now: number, versionOrg: string | null = null): Promise<SessionLookup> {
+    const row = (
+      await this.lookupQuery.run(this.db, {
+        tokenHash: hashToken(token),
+        versionOrg: versionOrg ?? EVERY_ORG,
+        everyOrg: EVERY_ORG,
+      })
+    )[0];
     if (!row) return { kind: 'unknown' };
     if (Number(row.expires_at) <= now) return { kind: 'expired' };
     if (row.disabled_at !== null) return { kind: 'unknown' };
@@ -192,6 +211,8 @@ export class SessionStore {
       emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
       isGuest: Number(row.is_guest) === 1,
       orgRole: row.org_role ?? null,
+      capabilityVersion:
+        versionOrg === null ? null : { orgId: versionOrg, version: Number(row.capability_version ?? 0) },
     };
     return { kind: 'ok', session };
   }

@@ -2,6 +2,7 @@ import { hashEmail, PylonError } from '@pylon/core';
 import type { AuditActor } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
+import type { CapabilityReading } from '../../storage/capability-versions.js';
 import { PYLON_APP_ID, type PylonCapability } from './builtin-schema.js';
 import type { RBACContext } from './context.js';
 
@@ -16,6 +17,8 @@ export type RBACCaller =
       sessionExpiresAt: number;
       /** An API key's scopes: when non-empty, nothing outside them is allowed or minted. */
       scopes: string[];
+      /** The capability version read with the caller, if any (AuthContext.capabilityVersion). */
+      capabilityVersion: CapabilityReading | null;
     };
 
 /** Who an RBAC change is audited as: the admin token, or the person by id and email. */
@@ -55,6 +58,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
       emailHash: hashEmail(auth.email),
       sessionExpiresAt: 0,
       scopes: auth.apiKey?.scopes ?? [],
+      capabilityVersion: auth.capabilityVersion ?? null,
     };
   }
   if (auth.authMethod !== 'session' || auth.userId === null) {
@@ -73,6 +77,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
     emailHash: hashEmail(auth.email),
     sessionExpiresAt: auth.sessionExpiresAt ?? 0,
     scopes: [],
+    capabilityVersion: auth.capabilityVersion ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CapabilityVersions } from '../../storage/capability-versions.js';
+import type { CapabilityReading, CapabilityVersions } from '../../storage/capability-versions.js';
 import type { OrgRole } from '../../storage/schema.js';
 import type { OrgStore } from '../orgs/org-store.js';
 import { archetypeForRole } from '../orgs/policy.js';
@@ -16,6 +16,11 @@ export interface Subject {
   emailHash: string;
   /** Set for a signed-in person: their org membership counts in the `pylon` app. */
   userId: string | null;
+  /**
+   * The capability version this request already read (with the session), used in place of a read
+   * when it is of the org asked about.
+   */
+  capabilityVersion?: CapabilityReading | null;
 }
 
 /** A member's standing in an org: their role and the pylon archetype their grant names. */
@@ -52,15 +57,21 @@ export class CapabilityResolver {
   ) {}
 
   resolve(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
-    return this.cached(orgId, `caps\n${appId}\n${subject.emailHash}\n${subject.userId ?? ''}`, () =>
-      appId === PYLON_APP_ID ? this.pylon(orgId, subject) : this.app(orgId, appId, subject),
+    return this.cached(
+      orgId,
+      `caps\n${appId}\n${subject.emailHash}\n${subject.userId ?? ''}`,
+      () => (appId === PYLON_APP_ID ? this.pylon(orgId, subject) : this.app(orgId, appId, subject)),
+      subject.capabilityVersion,
     );
   }
 
   /** The pylon archetypes a subject holds in an org (membership and grant), for `whoami`. */
   pylonArchetypes(orgId: string, subject: Subject): Promise<readonly string[]> {
-    return this.cached(orgId, `held\n${subject.emailHash}\n${subject.userId ?? ''}`, async () =>
-      Object.freeze((await this.pylonHoldings(orgId, subject)).archetypes),
+    return this.cached(
+      orgId,
+      `held\n${subject.emailHash}\n${subject.userId ?? ''}`,
+      async () => Object.freeze((await this.pylonHoldings(orgId, subject)).archetypes),
+      subject.capabilityVersion,
     );
   }
 
@@ -68,17 +79,37 @@ export class CapabilityResolver {
    * A person's role in an org and the pylon archetype granted to their address (null: not counted,
    * an unproven address), for `/me`'s standing: one version read when cached.
    */
-  standing(orgId: string, userId: string, emailHash: string | null): Promise<OrgStanding> {
-    return this.cached(orgId, `standing\n${userId}\n${emailHash ?? ''}`, async () => {
-      const role = await this.orgs.roleOf(orgId, userId);
-      const grant = emailHash === null ? null : await this.grants.find(orgId, PYLON_APP_ID, emailHash);
-      return Object.freeze({ role, granted: Object.freeze(grant ? [grant.archetype] : []) });
-    });
+  standing(
+    orgId: string,
+    userId: string,
+    emailHash: string | null,
+    known?: CapabilityReading | null,
+  ): Promise<OrgStanding> {
+    return this.cached(
+      orgId,
+      `standing\n${userId}\n${emailHash ?? ''}`,
+      async () => {
+        const role = await this.orgs.roleOf(orgId, userId);
+        const grant = emailHash === null ? null : await this.grants.find(orgId, PYLON_APP_ID, emailHash);
+        return Object.freeze({ role, granted: Object.freeze(grant ? [grant.archetype] : []) });
+      },
+      known,
+    );
   }
 
-  private async cached<T>(orgId: string, key: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The cached answer when it was stored under the org's current version, else `compute`'s. The
+   * version is `known` when the request already read this org's (with its session: still before
+   * anything of this request was computed), else one read.
+   */
+  private async cached<T>(
+    orgId: string,
+    key: string,
+    compute: () => Promise<T>,
+    known: CapabilityReading | null | undefined,
+  ): Promise<T> {
     if (this.versions === undefined) return compute();
-    const version = await this.versions.read(orgId);
+    const version = known?.orgId === orgId ? known.version : await this.versions.read(orgId);
     const full = `${orgId}\n${key}`;
     const hit = this.cache.get(full);
     if (hit !== undefined && hit.version === version) return hit.value as T;

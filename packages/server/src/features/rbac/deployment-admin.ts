@@ -88,6 +88,7 @@ export function deploymentAdmins(
         orgId,
         auth.userId,
         auth.email !== null && auth.emailVerified ? hashEmail(auth.email) : null,
+        auth.capabilityVersion,
       );
       const held = [...granted, ...(role === null ? [] : [archetypeForRole(role)])];
       const scoped = (auth.apiKey?.scopes.length ?? 0) > 0;

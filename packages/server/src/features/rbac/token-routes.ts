@@ -42,6 +42,7 @@ export function tokenRoutes(context: RBACContext) {
         const answer = await context.capabilities.resolve(orgId, appId, {
           emailHash: caller.emailHash,
           userId: caller.userId,
+          capabilityVersion: caller.capabilityVersion,
         });
         if (answer.kind === 'unknown_app') throw new PylonError('invalid_app_id');
         if (answer.kind === 'disabled') throw new PylonError('app_disabled');
@@ -87,6 +88,7 @@ export function tokenRoutes(context: RBACContext) {
         const held = await context.capabilities.pylonArchetypes(orgId, {
           emailHash: caller.emailHash,
           userId: caller.userId,
+          capabilityVersion: caller.capabilityVersion,
         });
         return c.json({
           email: caller.email,
