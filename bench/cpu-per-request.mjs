@@ -1,5 +1,6 @@
-// CPU time the server spends per request, for `POST /token`, `GET /api/auth/me` and the hello-world
-// baseline (bench/servers/hello.mjs): `node bench/cpu-per-request.mjs [--requests K] [--rounds R]
+// CPU time the server spends per request, for `POST /token`, `GET /api/auth/me`, the hello-world
+// baseline (bench/servers/hello.mjs) and the floor (bench/servers/floor.mjs: the same two answers
+// hand-written with one read and one signature): `node bench/cpu-per-request.mjs [--requests K] [--rounds R]
 // [--json]` after `npx tsc -b`. Linux only (/proc); loopback only.
 //
 // req/s mean nothing while other work saturates the machine; CPU per request still does. Each
@@ -132,6 +133,7 @@ async function signIn(url, email) {
 }
 
 const hello = await startPeer('hello.mjs');
+const floor = await startPeer('floor.mjs');
 const pylon = await startPylon({ db: 'sqlite' });
 try {
   const email = 'bench@example.com';
@@ -151,6 +153,17 @@ try {
       path: '/api/auth/me',
       headers: { authorization },
     }),
+    floorToken: await cpuPerRequest(floor.url, floor.pid, {
+      method: 'POST',
+      path: '/token',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${floor.token}` },
+      body: JSON.stringify({ app_id: 'example' }),
+    }),
+    floorMe: await cpuPerRequest(floor.url, floor.pid, {
+      method: 'GET',
+      path: '/api/auth/me',
+      headers: { authorization: `Bearer ${floor.token}` },
+    }),
   };
   if (values.json) {
     console.log(JSON.stringify({ requests: REQUESTS, rounds: ROUNDS, microseconds: results }));
@@ -166,8 +179,15 @@ try {
     row('GET /hello (baseline)', results.hello);
     row('POST /token', results.token, 0.25);
     row('GET /api/auth/me', results.me, 0.4);
+    row('floor POST /token', results.floorToken);
+    row('floor GET /api/auth/me', results.floorMe);
+    console.log(
+      `Pylon ÷ floor (1.00 = no cost beyond the work itself): /token ${(results.floorToken / results.token).toFixed(2)}, ` +
+        `/me ${(results.floorMe / results.me).toFixed(2)}`,
+    );
   }
 } finally {
   hello.stop();
+  floor.stop();
   await pylon.stop();
 }

@@ -2,8 +2,10 @@
 // peers, every server started here from devDependencies (nothing is installed at run time), each
 // in its own process, measured in the same run and interleaved (round after round, every target in
 // turn): a Hono hello-world (the ceiling), Better Auth on better-sqlite3 (get-session and its
-// jwt() plugin's /token) and oidc-provider's client_credentials /token with JWT access tokens.
-// One table of req/s, p50, p99 and each ratio; the targets are printed, never asserted.
+// jwt() plugin's /token) and oidc-provider's client_credentials /token with JWT access tokens, and
+// the floor (bench/servers/floor.mjs: the same two answers hand-written, one read and one signature).
+// One table of req/s, p50, p99 and each ratio; the targets are printed, never asserted, and so is
+// how close Pylon comes to the floor.
 
 import { cpus, release, totalmem } from 'node:os';
 import { passwordSignIn } from './cases/password.mjs';
@@ -88,6 +90,8 @@ export async function runPeers({ dbs, soakMinutes, json }) {
     stops.push(ba.peer.stop);
     const oidc = await oidcTarget();
     stops.push(oidc.peer.stop);
+    const floor = await startPeer('floor.mjs');
+    stops.push(floor.stop);
 
     const targets = { hello: { name: 'hello-world (Hono)', url: `${hello.url}/hello`, options: {} } };
     const sqlite = dbs.includes('sqlite');
@@ -145,7 +149,25 @@ export async function runPeers({ dbs, soakMinutes, json }) {
       targets.soakServer = small;
     }
     const { soakServer, ...measured } = targets;
-    Object.assign(measured, { baSession: ba.session, baToken: ba.token, oidcToken: oidc.token });
+    Object.assign(measured, {
+      baSession: ba.session,
+      baToken: ba.token,
+      oidcToken: oidc.token,
+      floorMe: {
+        name: 'floor GET /api/auth/me (hand-written)',
+        url: `${floor.url}/api/auth/me`,
+        options: { headers: { authorization: `Bearer ${floor.token}` } },
+      },
+      floorToken: {
+        name: 'floor POST /token (hand-written)',
+        url: `${floor.url}/token`,
+        options: {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${floor.token}` },
+          body: JSON.stringify({ app_id: 'example' }),
+        },
+      },
+    });
 
     const samples = Object.fromEntries(Object.keys(measured).map((key) => [key, []]));
     for (let round = 1; round <= ROUNDS; round++) {
@@ -227,6 +249,15 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         `  ${t.met ? 'met    ' : 'not met'}  ${t.name.padEnd(58)} ${t.value.toFixed(2)} (target ${t.target})`,
       );
     }
+    const ofFloor = [
+      ['/token', ratio(`token:${p}`, 'floorToken')],
+      ['/me', ratio(`me:${p}`, 'floorMe')],
+    ].filter(([, value]) => value !== null);
+    out(
+      `Pylon ÷ the hand-written floor (1.00 = nothing beyond the read and the signature): ${ofFloor
+        .map(([name, value]) => `${name} ${value.toFixed(2)}`)
+        .join(', ')}`,
+    );
     if (soakResult) {
       out(
         `  soak: RSS ${soakResult.early.toFixed(1)} MiB at ${soakResult.checkpoint}s → ${soakResult.late.toFixed(1)} MiB at ${soakResult.seconds}s, ${soakResult.rps.toFixed(0)} req/s`,
@@ -253,6 +284,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
             },
             rows,
             targets: targetsMet,
+            ofFloor: Object.fromEntries(ofFloor),
             soak: soakResult,
           },
           null,
