@@ -74,4 +74,14 @@ describe('email addresses', () => {
       }),
     );
   });
+
+  it('the grant key is the SHA-256 of the normal form as UTF-8 (known answers)', () => {
+    // `printf %s alice@example.com | sha256sum`, and the same for the non-ASCII address.
+    expect(hashEmail('  Alice@Example.COM ')).toBe(
+      'ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976',
+    );
+    expect(hashEmail('Élodie@Exemple.FR')).toBe(
+      'f34116fa1fa2ab3840367c97ac2fc11e9e811bc3c424a1361abfc3d719c18e8c',
+    );
+  });
 });

@@ -89,12 +89,37 @@ export function cacheStatements(database: SqliteDatabase, size = STATEMENT_CACHE
   };
 }
 
+/** A read statement of the direct reader: rows come back as arrays and become objects here. */
+interface DirectStatement {
+  statement: BetterSqlite3.Statement;
+  row: (values: unknown[]) => Record<string, unknown>;
+}
+
+/**
+ * A function building a row object from a raw row, compiled once per statement as one object
+ * literal: every row then shares one shape, made in one allocation. better-sqlite3's own row
+ * objects are built property by property through V8's C++ API (a map transition and a column-name
+ * look-up each), which under load cost more than the statement's own step. Column names come
+ * from Pylon's own compiled SQL, never from a request, and are written as JSON string literals.
+ * A repeated name keeps its last column, as better-sqlite3's row objects do.
+ */
+export function rowBuilder(columns: readonly string[]): (values: unknown[]) => Record<string, unknown> {
+  // A computed key defines an own property even for `__proto__`, which a plain one would not.
+  const fields = columns.map((name, index) =>
+    name === '__proto__' ? `["__proto__"]: values[${index}]` : `${JSON.stringify(name)}: values[${index}]`,
+  );
+  return new Function('values', `return { ${fields.join(', ')} };`) as (
+    values: unknown[],
+  ) => Record<string, unknown>;
+}
+
 /**
  * better-sqlite3 with the settings Pylon relies on (WAL, foreign keys, a busy timeout, durable
  * commits), as a Kysely dialect plus a direct reader on its one connection (see `prepareQuery` in
  * storage/prepared-query.ts for why a single-statement read may skip Kysely's driver): it runs a
- * compiled read on the same cached statement Kysely would use and declines, answering
- * `undefined`, while a transaction is open on the connection or when the statement is not a read.
+ * compiled read on a statement of its own, prepared once per SQL text in raw mode (rows as arrays,
+ * made into objects by `rowBuilder`), and declines, answering `undefined`, while a transaction is
+ * open on the connection or when the statement is not a read.
  */
 export function openSqlite(path: string): {
   dialect: SqliteDialect;
@@ -110,6 +135,22 @@ export function openSqlite(path: string): {
   // process (which NORMAL survives too). The price is one fsync per write transaction.
   database.pragma('synchronous = FULL');
   const statements = cacheStatements(database);
+  // Only prepared queries read directly, and each is compiled once: the set of texts is fixed.
+  const direct = new Map<string, DirectStatement | null>();
+  const directStatement = (text: string): DirectStatement | null => {
+    let entry = direct.get(text);
+    if (entry === undefined) {
+      const statement = database.prepare(text);
+      entry = statement.reader
+        ? {
+            statement: statement.raw(true),
+            row: rowBuilder(statement.columns().map((column) => column.name)),
+          }
+        : null;
+      direct.set(text, entry);
+    }
+    return entry;
+  };
   let closed = false;
   return {
     dialect: new PylonSqliteDialect({
@@ -123,9 +164,10 @@ export function openSqlite(path: string): {
     }),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;
-      const statement = statements.prepare(query.sql) as BetterSqlite3.Statement;
-      if (!statement.reader) return undefined;
-      return statement.all(parameters as unknown[]);
+      const entry = directStatement(query.sql);
+      if (entry === null) return undefined;
+      const rows = entry.statement.all(parameters as unknown[]) as unknown[][];
+      return rows.map(entry.row);
     },
   };
 }
