@@ -49,6 +49,21 @@ export function stylesheet(brand: Brand): string {
   return `${STYLESHEET}:root{${vars}}\n@media (prefers-color-scheme:dark){:root{${vars}}}\n`;
 }
 
+/**
+ * The icon browsers ask every site for (`/favicon.ico`): a letter on the brand's accent, as SVG
+ * (browsers go by the Content-Type, not the name). Without it every first page view logged a 404.
+ */
+export function favicon(brand: Brand): string {
+  const accent = brand.accent ?? '#2f5bea';
+  const letter = (brand.name.trim()[0] ?? 'P').toUpperCase().replace(/[^A-Z0-9]/, 'P');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">` +
+    `<rect width="32" height="32" rx="7" fill="${accent}"/>` +
+    `<text x="16" y="23" text-anchor="middle" font-family="system-ui,sans-serif" font-size="20" font-weight="700" fill="${textOnAccent(accent)}">${letter}</text>` +
+    `</svg>`
+  );
+}
+
 /** A static script, served under a name carrying its content hash, so it can be cached for good. */
 export interface PageScript {
   readonly path: string;
@@ -66,9 +81,10 @@ export const PAGE_SCRIPTS = {
   passkeys: script('passkeys', PASSKEYS_SCRIPT),
 } as const;
 
-/** The stylesheet and the scripts. */
+/** The stylesheet, the icon and the scripts. */
 export function pageAssetRoutes(brand: Brand) {
   const css = stylesheet(brand);
+  const icon = favicon(brand);
   const byPath = new Map(Object.values(PAGE_SCRIPTS).map((asset) => [asset.path, asset]));
   return [
     defineRoute({
@@ -81,6 +97,18 @@ export function pageAssetRoutes(brand: Brand) {
         c.header('Cache-Control', 'public, max-age=3600');
         c.header('Content-Type', 'text/css; charset=utf-8');
         return c.body(css);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/favicon.ico',
+      summary: 'The hosted pages’ icon (SVG, in the brand’s accent)',
+      tags: ['pages'],
+      responses: { 200: { description: 'SVG' } },
+      handler: (c) => {
+        c.header('Cache-Control', 'public, max-age=86400');
+        c.header('Content-Type', 'image/svg+xml');
+        return c.body(icon);
       },
     }),
     defineRoute({

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/config/config-error.js';
+import { DEFAULT_BRAND } from '../../src/config/parse-branding.js';
 import { renderMagicCodeEmail } from '../../src/mail/index.js';
-import { PAGE_SCRIPTS } from '../../src/pages/assets.js';
+import { favicon, PAGE_SCRIPTS } from '../../src/pages/assets.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -109,6 +110,16 @@ describe.each(testDatabases)('branded hosted pages on $kind', (database) => {
     expect(css).toContain('--accent:#ffcc00;--accent-text:#000000');
   });
 
+  it('serves /favicon.ico as an SVG letter on the accent, cacheable for a day', async () => {
+    const res = await t.request('/favicon.ico');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/svg+xml');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=86400');
+    const svg = await res.text();
+    expect(svg).toContain('fill="#ffcc00"');
+    expect(svg).toContain('fill="#000000">A</text>');
+  });
+
   it('sends the sign-in code under the brand’s name', async () => {
     await t.request('/api/auth/magic/send', {
       method: 'POST',
@@ -127,5 +138,16 @@ describe.each(testDatabases)('branded hosted pages on $kind', (database) => {
     expect(await res.text()).toBe(PAGE_SCRIPTS.passkeys.source);
     expect(PAGE_SCRIPTS.passkeys.path).toMatch(/^\/assets\/scripts\/passkeys-[0-9a-f]{12}\.js$/);
     expect((await t.request('/assets/scripts/passkeys-000000000000.js')).status).toBe(404);
+  });
+});
+
+describe('favicon', () => {
+  it('is the built-in blue with a P by default, and never carries markup from the brand name', () => {
+    expect(favicon(DEFAULT_BRAND)).toContain('fill="#2f5bea"');
+    expect(favicon(DEFAULT_BRAND)).toContain('>P</text>');
+    const odd = favicon({ ...DEFAULT_BRAND, name: '<script>' });
+    expect(odd).toContain('>P</text>');
+    expect(odd).not.toContain('<script');
+    expect(favicon({ ...DEFAULT_BRAND, name: ' zeta' })).toContain('>Z</text>');
   });
 });
