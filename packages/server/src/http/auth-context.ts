@@ -30,6 +30,8 @@ export interface AuthContext {
   /**
    * The capability version of the request's org, when the resolver read it with the caller (the
    * session look-up does): capability checks of this request use it instead of reading it again.
+   * It predates the request's own writes: a handler that changes what someone holds and then
+   * checks again in the same request passes no reading, so that check reads the version afresh.
    */
   capabilityVersion?: CapabilityReading | null;
 }
