@@ -1,22 +1,13 @@
-import * as crypto from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 /** Trim and lowercase: the one normal form an email address is stored and compared in. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/**
- * One call, no `Hash` object, where the runtime has `crypto.hash` (Node 20.12+); `createHash`
- * elsewhere (older Node 20, Workers). Both hash a string as UTF-8.
- */
-const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
-
 /** `sha256(lowercase(trim(email)))` in hex — the key grants are stored under (`POST /roles`). */
 export function hashEmail(email: string): string {
-  const normal = normalizeEmail(email);
-  return oneShot === undefined
-    ? crypto.createHash('sha256').update(normal, 'utf8').digest('hex')
-    : oneShot('sha256', normal, 'hex');
+  return sha256Hex(normalizeEmail(email));
 }
 
 const EMAIL_PATTERN =

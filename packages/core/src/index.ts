@@ -51,4 +51,5 @@ export type {
 } from './schema/types.js';
 export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
 export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
+export { sha256Base64URL, sha256Hex } from './sha256.js';
 export * from './wire/index.js';

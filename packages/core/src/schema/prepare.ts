@@ -1,9 +1,9 @@
+import { sha256Hex } from '../sha256.js';
 import { canonicalJSON } from './canonical-json.js';
 import { sortByName, sortNames } from './compare.js';
 import { assertAppId, namespaceName } from './namespace.js';
 import { parseSchemaSource } from './parse-source.js';
 import { SchemaError } from './schema-error.js';
-import { sha256Hex } from './sha256-hex.js';
 import type { BareSchema, PreparedMarker, SchemaArchetype, SchemaCapability } from './types.js';
 import { validateSchema } from './validate.js';
 

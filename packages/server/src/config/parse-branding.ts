@@ -12,6 +12,9 @@ export interface Brand {
   readonly accent: string | null;
 }
 
+/** The built-in accent (light mode) of the pages, the console and the icon. */
+export const DEFAULT_ACCENT = '#2f5bea';
+
 export const DEFAULT_BRAND: Brand = Object.freeze({ name: 'Pylon', logoURL: null, accent: null });
 
 const NAME_MAX = 64;

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { PylonError } from '@pylon/core';
-import { type Brand, textOnAccent } from '../config/parse-branding.js';
+import { PylonError, sha256Hex } from '@pylon/core';
+import { type Brand, DEFAULT_ACCENT, textOnAccent } from '../config/parse-branding.js';
 import { defineRoute } from '../http/route-table.js';
 import { PASSKEYS_SCRIPT } from './scripts/passkeys-script.js';
 
 /** The one stylesheet of the hosted pages: plain, readable, high contrast, works in dark mode. */
-const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:#2f5bea;--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647}
+const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:${DEFAULT_ACCENT};--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a21;--text:#e8eaf0;--muted:#9aa1b2;--accent:#6d8cff;--accent-text:#0f1115;--border:#2a2f3a;--danger:#ff7a6e;--ok:#4cd49a}}
 *{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .card{width:min(420px,calc(100vw - 32px));background:var(--card);border:1px solid var(--border);border-radius:12px;padding:32px;box-shadow:0 8px 24px rgba(0,0,0,.06);margin:16px 0}
@@ -54,8 +53,11 @@ export function stylesheet(brand: Brand): string {
  * (browsers go by the Content-Type, not the name). Without it every first page view logged a 404.
  */
 export function favicon(brand: Brand): string {
-  const accent = brand.accent ?? '#2f5bea';
-  const letter = (brand.name.trim()[0] ?? 'P').toUpperCase().replace(/[^A-Z0-9]/, 'P');
+  const accent = brand.accent ?? DEFAULT_ACCENT;
+  // Only a plain letter or digit reaches the markup; anything else (markup, a letter whose capital
+  // is two characters) shows the product's P.
+  const first = (brand.name.trim()[0] ?? '').toUpperCase();
+  const letter = /^[A-Z0-9]$/.test(first) ? first : 'P';
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">` +
     `<rect width="32" height="32" rx="7" fill="${accent}"/>` +
@@ -71,7 +73,7 @@ export interface PageScript {
 }
 
 function script(name: string, source: string): PageScript {
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
+  const hash = sha256Hex(source).slice(0, 12);
   return { path: `/assets/scripts/${name}-${hash}.js`, source };
 }
 
@@ -81,36 +83,36 @@ export const PAGE_SCRIPTS = {
   passkeys: script('passkeys', PASSKEYS_SCRIPT),
 } as const;
 
+/** A body fixed at start-up, public and cacheable for `maxAge` seconds. */
+function fixedAsset(path: string, summary: string, type: string, maxAge: number, body: string) {
+  return defineRoute({
+    method: 'get',
+    path,
+    summary,
+    tags: ['pages'],
+    responses: { 200: { description: type.split(';')[0]! } },
+    handler: (c) => {
+      c.header('Cache-Control', `public, max-age=${maxAge}`);
+      c.header('Content-Type', type);
+      return c.body(body);
+    },
+  });
+}
+
 /** The stylesheet, the icon and the scripts. */
 export function pageAssetRoutes(brand: Brand) {
   const css = stylesheet(brand);
   const icon = favicon(brand);
   const byPath = new Map(Object.values(PAGE_SCRIPTS).map((asset) => [asset.path, asset]));
   return [
-    defineRoute({
-      method: 'get',
-      path: '/assets/pylon.css',
-      summary: 'The hosted pages’ stylesheet',
-      tags: ['pages'],
-      responses: { 200: { description: 'CSS' } },
-      handler: (c) => {
-        c.header('Cache-Control', 'public, max-age=3600');
-        c.header('Content-Type', 'text/css; charset=utf-8');
-        return c.body(css);
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/favicon.ico',
-      summary: 'The hosted pages’ icon (SVG, in the brand’s accent)',
-      tags: ['pages'],
-      responses: { 200: { description: 'SVG' } },
-      handler: (c) => {
-        c.header('Cache-Control', 'public, max-age=86400');
-        c.header('Content-Type', 'image/svg+xml');
-        return c.body(icon);
-      },
-    }),
+    fixedAsset('/assets/pylon.css', 'The hosted pages’ stylesheet', 'text/css; charset=utf-8', 3600, css),
+    fixedAsset(
+      '/favicon.ico',
+      'The hosted pages’ icon (SVG, in the brand’s accent)',
+      'image/svg+xml',
+      86_400,
+      icon,
+    ),
     defineRoute({
       method: 'get',
       path: '/assets/scripts/:file',

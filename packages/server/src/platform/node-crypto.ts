@@ -2,32 +2,10 @@
  * The node:crypto operations WebCrypto cannot do (synchronous hashing, ChaCha20-Poly1305,
  * timing-safe compare). Kept in `platform/` so another runtime can supply its own.
  */
-import * as crypto from 'node:crypto';
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
-/**
- * `crypto.hash` (Node 20.12+, 21.7+) digests in one call without a `Hash` object, which the
- * session-token hash of every authenticated request pays for otherwise; older Node 20 releases
- * fall back to `createHash`. A string is hashed as UTF-8 either way.
- */
-const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
-
-export const sha256Hex: (input: string | Uint8Array) => string =
-  oneShot === undefined
-    ? (input) => createHash('sha256').update(input).digest('hex')
-    : (input) => oneShot('sha256', input, 'hex');
-
-export const sha256Base64URL: (input: string) => string =
-  oneShot === undefined
-    ? (input) => createHash('sha256').update(input, 'utf8').digest('base64url')
-    : (input) => oneShot('sha256', input, 'base64url');
+/** One-shot SHA-256 (`crypto.hash` where the runtime has it), shared with `@pylon/core`. */
+export { sha256Base64URL, sha256Hex } from '@pylon/core';
 
 export function hmacSha256Hex(key: Uint8Array, input: string): string {
   return createHmac('sha256', key).update(input, 'utf8').digest('hex');

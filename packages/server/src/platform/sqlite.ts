@@ -93,6 +93,14 @@ export function cacheStatements(database: SqliteDatabase, size = STATEMENT_CACHE
 interface DirectStatement {
   statement: BetterSqlite3.Statement;
   row: (values: unknown[]) => Record<string, unknown>;
+  /** How many columns `row` was built for. */
+  width: number;
+}
+
+/** The row builder for a statement's columns as they are now. */
+function directStatement(statement: BetterSqlite3.Statement): DirectStatement {
+  const columns = statement.columns().map((column) => column.name);
+  return { statement, row: rowBuilder(columns), width: columns.length };
 }
 
 /**
@@ -137,16 +145,11 @@ export function openSqlite(path: string): {
   const statements = cacheStatements(database);
   // Only prepared queries read directly, and each is compiled once: the set of texts is fixed.
   const direct = new Map<string, DirectStatement | null>();
-  const directStatement = (text: string): DirectStatement | null => {
+  const directFor = (text: string): DirectStatement | null => {
     let entry = direct.get(text);
     if (entry === undefined) {
       const statement = database.prepare(text);
-      entry = statement.reader
-        ? {
-            statement: statement.raw(true),
-            row: rowBuilder(statement.columns().map((column) => column.name)),
-          }
-        : null;
+      entry = statement.reader ? directStatement(statement.raw(true)) : null;
       direct.set(text, entry);
     }
     return entry;
@@ -164,9 +167,15 @@ export function openSqlite(path: string): {
     }),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;
-      const entry = directStatement(query.sql);
+      let entry = directFor(query.sql);
       if (entry === null) return undefined;
       const rows = entry.statement.all(parameters as unknown[]) as unknown[][];
+      // SQLite re-prepares a statement whose tables changed (a `select *` after a column was
+      // added): build the rows for its columns as they are now.
+      if (rows.length > 0 && rows[0]!.length !== entry.width) {
+        entry = directStatement(entry.statement);
+        direct.set(query.sql, entry);
+      }
       return rows.map(entry.row);
     },
   };

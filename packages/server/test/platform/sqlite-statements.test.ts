@@ -79,6 +79,11 @@ describe('openSqlite direct reader', () => {
     expect(read(select, ['none'])).toEqual([]);
     // Not a read: declined, so the caller takes Kysely's path.
     expect(read(CompiledQuery.raw(`update t set n = 2`, []), [])).toBeUndefined();
+    // A `select *` read again after a column was added shows the new column too.
+    const all = CompiledQuery.raw('select * from t where id = ?', ['a']);
+    expect(read(all, ['a'])).toEqual([{ id: 'a', n: 1, note: null }]);
+    writer.exec(`alter table t add column extra text default 'x'`);
+    expect(read(all, ['a'])).toEqual([{ id: 'a', n: 1, note: null, extra: 'x' }]);
     writer.close();
   });
 });

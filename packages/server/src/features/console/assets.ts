@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { PylonError } from '@pylon/core';
+import { PylonError, sha256Hex } from '@pylon/core';
+import { DEFAULT_ACCENT } from '../../config/parse-branding.js';
 import { defineRoute } from '../../http/route-table.js';
 
 /** The console's stylesheet: wide tables and forms, readable on a phone, light and dark. */
-const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:#2f5bea;--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647;--del:#fde7e5;--add:#e3f6ec}
+const STYLESHEET = `:root{color-scheme:light dark;--bg:#f5f6f8;--card:#fff;--text:#14171f;--muted:#5b6170;--accent:${DEFAULT_ACCENT};--accent-text:#fff;--border:#d8dce4;--danger:#b42318;--ok:#067647;--del:#fde7e5;--add:#e3f6ec}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1115;--card:#171a21;--text:#e8eaf0;--muted:#9aa1b2;--accent:#6d8cff;--accent-text:#0f1115;--border:#2a2f3a;--danger:#ff7a6e;--ok:#4cd49a;--del:#3a1a18;--add:#12311f}}
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 a{color:var(--accent)}a:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
@@ -41,7 +41,7 @@ list.appendChild(row);});
 source.addEventListener('error',function(){if(status)status.textContent=source.readyState===2?'Live tail stopped; reload the page to restart it.':'Live tail interrupted; reconnecting…';});})();
 `;
 
-const hashOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+const hashOf = (text: string) => sha256Hex(text).slice(0, 16);
 
 /** Content-addressed names: a changed file gets a new URL, so each may be cached for a year. */
 export const CONSOLE_CSS_PATH = `/console/assets/console.${hashOf(STYLESHEET)}.css`;
