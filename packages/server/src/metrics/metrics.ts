@@ -31,6 +31,8 @@ export interface Metrics {
   observeQuery(operation: string, seconds: number, failed: boolean): void;
   /** Read the pool's connections at every scrape. */
   watchPool(stats: () => PoolStats): void;
+  /** Read the storage's count of reads answered from memory at every scrape (SQLite). */
+  watchReadCache(stats: () => { hits: number; misses: number }): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
   /** The same as prom-client's JSON, for merging several processes' metrics (cluster-metrics.ts). */
@@ -98,6 +100,20 @@ export function createMetrics(): Metrics {
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
       this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  let readCache: (() => { hits: number; misses: number }) | null = null;
+  new Counter({
+    name: 'pylon_db_read_cache_total',
+    help: 'Hot-path reads answered from memory (hit) or by running their statement (miss); SQLite only',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      if (readCache === null) return;
+      const stats = readCache();
+      this.reset();
+      this.inc({ outcome: 'hit' }, stats.hits);
+      this.inc({ outcome: 'miss' }, stats.misses);
     },
   });
   // perf_hooks' histogram of event-loop delay since the last scrape (it is reset at each).
@@ -184,6 +200,9 @@ export function createMetrics(): Metrics {
     },
     watchPool(stats) {
       pool = stats;
+    },
+    watchReadCache(stats) {
+      readCache = stats;
     },
     render: () => registry.metrics(),
     snapshot: () => registry.getMetricsAsJSON(),

@@ -27,11 +27,12 @@ const OPERATIONS: Readonly<Record<string, string>> = {
   DeleteQueryNode: 'delete',
 };
 
-/** Feed the storage's query timings and pool state to the metrics. */
+/** Feed the storage's query timings, pool state and kept reads to the metrics. */
 export function observeStorage(storage: Storage, metrics: Metrics): void {
   storage.observeQueries((event: LogEvent) => {
     const operation = OPERATIONS[event.query.query.kind] ?? 'other';
     metrics.observeQuery(operation, event.queryDurationMillis / 1000, event.level === 'error');
   });
   if (storage.poolStats() !== null) metrics.watchPool(() => storage.poolStats()!);
+  if (storage.readCacheStats() !== null) metrics.watchReadCache(() => storage.readCacheStats()!);
 }

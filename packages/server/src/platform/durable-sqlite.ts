@@ -251,6 +251,7 @@ export function openDurableStorage(storage: DurableSqlStorage): Storage {
       listener = next;
     },
     poolStats: () => null,
+    readCacheStats: () => null,
     async close() {},
   };
 }

@@ -20,6 +20,11 @@ export interface Storage {
   observeQueries(listener: (event: LogEvent) => void): void;
   /** The connection pool's state (PostgreSQL); null on SQLite, which has one connection. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
+  /**
+   * How many direct reads were answered from memory (`hits`) or ran their statement (`misses`)
+   * since the storage opened (SQLite, see `openSqlite`); null where reads are never kept.
+   */
+  readCacheStats(): { hits: number; misses: number } | null;
 }
 
 function describe(config: DatabaseConfig): string {
@@ -58,6 +63,7 @@ export function openStorage(config: DatabaseConfig): Storage {
     },
     poolStats: () =>
       pool === null ? null : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+    readCacheStats: () => (sqlite === null ? null : { ...sqlite.readCache }),
     async close() {
       if (closed) return;
       closed = true;

@@ -20,6 +20,10 @@ export function allowDirectReads(db: DB, reader: DirectReader): void {
   directReaders.set(db, reader);
 }
 
+/** SQL functions whose answer is not a function of the stored data (a kept answer would go stale). */
+const MADE_UP_AT_RUN_TIME =
+  /\b(current_(date|time|timestamp)|now|random|randomblob|unixepoch|julianday|strftime|datetime|date|time|gen_random_uuid|clock_timestamp)\b\s*(\(|$|\s)/i;
+
 export interface PreparedQuery<Row, Name extends string> {
   /** The compiled query with these values bound. */
   compile(values: Readonly<Record<Name, unknown>>): CompiledQuery<Row>;
@@ -45,12 +49,19 @@ export interface PreparedQuery<Row, Name extends string> {
  * visible, and could roll back after an answer was cached from them), so the reader declines while
  * one is open and the read waits its turn through Kysely. Everywhere else (PostgreSQL, a
  * transaction instance, a reader that declines) it is the plain Kysely `executeQuery`.
+ *
+ * The SQLite reader may answer from memory while the database is unchanged (`openSqlite` in
+ * platform/sqlite.ts), so a prepared read must be a function of the stored data and its
+ * parameters alone: no `current_timestamp`, `random()` or other value SQLite makes up at run time
+ * (bind the time as a parameter, or compare it in the caller, as the session look-up does).
  */
 export function prepareQuery<Row, Name extends string>(
   build: (placeholder: (name: Name) => string) => Compilable<Row>,
 ): PreparedQuery<Row, Name> {
   const marker = (name: Name) => `\u0000pylon:${name}`;
   const compiled = build(marker).compile();
+  if (MADE_UP_AT_RUN_TIME.test(compiled.sql))
+    throw new Error('a prepared query may not read the clock or random numbers: bind them as values');
   const slots = compiled.parameters.map((parameter) => {
     const name =
       typeof parameter === 'string' && parameter.startsWith('\u0000pylon:') ? parameter.slice(7) : null;

@@ -13,6 +13,7 @@ export function createWorkersMetrics(): Metrics {
     tokenMinted() {},
     observeQuery() {},
     watchPool() {},
+    watchReadCache() {},
     async render() {
       return '# Pylon on Cloudflare Workers exports no Prometheus metrics: use Workers Analytics and Workers Logs.\n';
     },

@@ -7,16 +7,15 @@ import type { Storage } from '../../src/storage/database.js';
 import { type ScratchDatabase, testDatabases } from '../support/databases.js';
 import { TEST_SECRET } from '../support/server.js';
 
-const postgres = testDatabases.find((database) => database.kind === 'postgres');
-
-// Two Pylon processes (separate pools, separate in-memory state) on one PostgreSQL.
-describe.runIf(postgres)('two server instances on one PostgreSQL', () => {
+// Two Pylon processes (separate connections or pools, separate in-memory state, SQLite's answers
+// kept in memory included) on one database.
+describe.each(testDatabases)('two server instances on one $kind database', (database) => {
   let scratch: ScratchDatabase;
   const storages: Storage[] = [];
   const servers: PylonServer[] = [];
 
   beforeAll(async () => {
-    scratch = await postgres!.create();
+    scratch = await database.create();
     const config = loadConfig({
       PYLON_SECRET: TEST_SECRET,
       PYLON_DATABASE_URL: scratch.config.url,
@@ -68,6 +67,29 @@ describe.runIf(postgres)('two server instances on one PostgreSQL', () => {
     });
     expect(revoke.status).toBe(200);
     expect(await whoIs(a, refreshed.token)).toBeNull();
+  });
+
+  it('a session B answered from memory is refused on B at once after a sign-out on A', async () => {
+    const [a, b] = servers as [PylonServer, PylonServer];
+    const [, storageB] = storages as [Storage, Storage];
+    const registered = (await (
+      await post(a, '/password/register', { email: 'kept@example.com', password: 'kept in memory!' })
+    ).json()) as { token: string; user_id: string };
+    expect(await whoIs(b, registered.token)).toBe(registered.user_id);
+    const before = storageB.readCacheStats();
+    expect(await whoIs(b, registered.token)).toBe(registered.user_id);
+    if (database.kind === 'sqlite') {
+      // The second look-up on B was answered from memory: nothing was written in between.
+      expect(storageB.readCacheStats()!.hits).toBe(before!.hits + 1);
+    } else {
+      expect(before).toBeNull();
+    }
+    const signedOut = await a.app.request('/api/auth/session', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${registered.token}` },
+    });
+    expect(signedOut.status).toBe(200);
+    expect(await whoIs(b, registered.token)).toBeNull();
   });
 
   it('a magic code sent through one process is throttled and consumed on the other', async () => {

@@ -105,6 +105,9 @@ describe.each(testDatabases)('/metrics on $kind', (database) => {
     expect(sample(text, 'pylon_process_resident_memory_bytes')).toBeGreaterThan(0);
     if (database.kind === 'postgres') {
       expect(sample(text, 'pylon_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
+      expect(text).not.toContain('pylon_db_read_cache_total{');
+    } else {
+      expect(sample(text, 'pylon_db_read_cache_total', { outcome: 'miss' })).toBeGreaterThan(0);
     }
     expect(text).not.toContain(token);
     expect(text).not.toContain('metrics-person');

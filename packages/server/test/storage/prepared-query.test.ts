@@ -1,4 +1,4 @@
-import type { LogEvent } from 'kysely';
+import { type LogEvent, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { prepareQuery } from '../../src/storage/prepared-query.js';
 import { testDatabases } from '../support/databases.js';
@@ -50,6 +50,31 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
             .where('name', '=', 'fixed'),
         ),
       ).toThrow('named placeholders');
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('refuses a query that reads the clock or random numbers (an answer kept in memory would go stale)', async () => {
+    const scratch = await database.create();
+    const storage = scratch.open();
+    try {
+      for (const made of ['current_timestamp', 'random()', 'now()'])
+        expect(() =>
+          prepareQuery<{ id: string }, 'id'>((value) =>
+            storage.db
+              .selectFrom('orgs')
+              .select(['id', sql.raw<string>(made).as('made')])
+              .where('id', '=', value('id')),
+          ),
+        ).toThrow('clock or random');
+      // A column whose name only contains such a word is fine.
+      expect(() =>
+        prepareQuery<{ id: string }, 'id'>((value) =>
+          storage.db.selectFrom('orgs').select(['id', 'created_at']).where('id', '=', value('id')),
+        ),
+      ).not.toThrow();
     } finally {
       await storage.close();
       await scratch.drop();
