@@ -95,9 +95,9 @@ interface DirectStatement {
   row: (values: unknown[]) => Record<string, unknown>;
   /** How many columns `row` was built for. */
   width: number;
-  /** Raw rows by parameter key, read while the database was at `stamp` (see `openSqlite`). */
+  /** Raw rows by parameter key, read while the database was unchanged (see `openSqlite`). */
   answers: Map<string, unknown[][]>;
-  /** The `changeStamp` generation `answers` belongs to. */
+  /** The generation of the database's state `answers` belongs to. */
   generation: number;
 }
 
@@ -114,15 +114,28 @@ function directStatement(statement: BetterSqlite3.Statement): DirectStatement {
 export const DIRECT_ANSWERS_PER_STATEMENT = 10_000;
 
 /**
- * Everything a read's answer depends on besides its own parameters, in one statement of ~2 µs:
- * `data_version` changes when any other connection — another process, a cluster worker, a second
- * connection of this one — commits a change to the file (https://sqlite.org/pragma.html#pragma_data_version);
- * `total_changes()` counts the rows this connection itself has inserted, updated or deleted
- * (https://sqlite.org/c3ref/total_changes.html), which `data_version` does not see; and
- * `schema_version` moves with any DDL (a migration), which changes neither of the others.
+ * A statement of this connection that may write (`readonly` is false: DML, DDL, BEGIN/COMMIT,
+ * an `insert … returning` that Kysely runs as a reader), counting each run in `writes` before
+ * it runs. The rest are returned as they are.
  */
-const CHANGE_STAMP_SQL =
-  'select d.data_version, s.schema_version, total_changes() from pragma_data_version d, pragma_schema_version s';
+function countingWrites(statement: BetterSqlite3.Statement, writes: { count: number }): SqliteStatement {
+  if (statement.readonly) return statement;
+  return {
+    reader: statement.reader,
+    all(parameters) {
+      writes.count++;
+      return statement.all(parameters as unknown[]);
+    },
+    run(parameters) {
+      writes.count++;
+      return statement.run(parameters as unknown[]);
+    },
+    iterate(parameters) {
+      writes.count++;
+      return statement.iterate(parameters as unknown[]);
+    },
+  };
+}
 
 /**
  * The key of a parameter list, or null when one is not a plain value (a Buffer, say) and the
@@ -168,11 +181,14 @@ export function rowBuilder(columns: readonly string[]): (values: unknown[]) => R
  * open on the connection or when the statement is not a read.
  *
  * A direct read is answered from memory when the database has not changed since the same
- * statement ran with the same parameters: each read first takes the change stamp
- * (`CHANGE_STAMP_SQL`: a commit by any other connection or process, a row written by this one, a
- * schema change), and a new stamp drops every kept answer. So a revocation committed anywhere is
+ * statement ran with the same parameters. Each read first asks whether it has: `PRAGMA
+ * data_version` changes when any other connection — another process, a cluster worker, a second
+ * connection in this one — has committed a change to the file
+ * (https://sqlite.org/pragma.html#pragma_data_version), and this connection counts its own
+ * statements that may write (`countingWrites`: rows, schema, transactions), which `data_version`
+ * does not report. Either moving drops every kept answer. So a revocation committed anywhere is
  * seen by the very next read on every process, as without the cache, and a read served from
- * memory costs the stamp (~2 µs) instead of the statement (~20 µs for the session look-up, more
+ * memory costs the pragma (~1 µs) instead of the statement (~20 µs for the session look-up, more
  * with cold caches inside a server). What it saves depends on how often anything is written: any
  * write to the file, whatever the table, empties the cache. `readCache` counts hits and misses.
  */
@@ -197,19 +213,21 @@ export function openSqlite(path: string): {
     let entry = direct.get(text);
     if (entry === undefined) {
       const statement = database.prepare(text);
-      entry = statement.reader ? directStatement(statement.raw(true)) : null;
+      // A read that cannot write: an `insert … returning` returns rows too, and must run each time.
+      entry = statement.reader && statement.readonly ? directStatement(statement.raw(true)) : null;
       direct.set(text, entry);
     }
     return entry;
   };
-  const changeStamp = database.prepare(CHANGE_STAMP_SQL).raw(true);
-  let stamp: unknown[] = [];
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
+  const writes = { count: 0 };
+  let seen = { dataVersion: -1, writes: -1 };
   let generation = 0;
   /** Move to a new generation (dropping every kept answer) when the database changed. */
-  const checkStamp = () => {
-    const now = changeStamp.get() as unknown[];
-    if (now[0] !== stamp[0] || now[1] !== stamp[1] || now[2] !== stamp[2]) {
-      stamp = now;
+  const checkForChanges = () => {
+    const now = { dataVersion: dataVersion.get() as number, writes: writes.count };
+    if (now.dataVersion !== seen.dataVersion || now.writes !== seen.writes) {
+      seen = now;
       generation++;
     }
   };
@@ -219,7 +237,7 @@ export function openSqlite(path: string): {
     readCache,
     dialect: new PylonSqliteDialect({
       database: {
-        prepare: (text) => statements.prepare(text),
+        prepare: (text) => countingWrites(statements.prepare(text) as BetterSqlite3.Statement, writes),
         close() {
           closed = true;
           statements.close();
@@ -230,7 +248,7 @@ export function openSqlite(path: string): {
       if (closed || database.inTransaction) return undefined;
       let entry = directFor(query.sql);
       if (entry === null) return undefined;
-      checkStamp();
+      checkForChanges();
       if (entry.generation !== generation) {
         entry.answers.clear();
         entry.generation = generation;

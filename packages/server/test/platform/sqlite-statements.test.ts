@@ -85,6 +85,9 @@ describe('openSqlite direct reader', () => {
     expect(read(select, ['none'])).toEqual([]);
     // Not a read: declined, so the caller takes Kysely's path.
     expect(read(CompiledQuery.raw(`update t set n = 2`, []), [])).toBeUndefined();
+    // Nor a write that returns rows: it must run every time, never be answered from memory.
+    const returning = CompiledQuery.raw(`insert into t values ('r', 1, null) returning id`, []);
+    expect(read(returning, [])).toBeUndefined();
     // A `select *` read again after a column was added shows the new column too.
     const all = CompiledQuery.raw('select * from t where id = ?', ['a']);
     expect(read(all, ['a'])).toEqual([{ id: 'a', n: 1, note: null }]);
@@ -142,6 +145,11 @@ describe('openSqlite direct reader, answers kept in memory', () => {
       .transaction()
       .execute((trx) => trx.updateTable('t').set({ n: 6 }).where('id', '=', 'a').execute());
     expect(n()).toBe(6);
+    // A write that returns rows (Kysely runs it as a reader) counts as a write too.
+    expect(await db.updateTable('t').set({ n: 7 }).where('id', '=', 'a').returning('n').execute()).toEqual([
+      { n: 7 },
+    ]);
+    expect(n()).toBe(7);
     await db.destroy();
   });
 
