@@ -89,18 +89,24 @@ interface Answer {
   requestId: string;
 }
 
-function postFresh(url: string, body: unknown): Promise<Answer> {
+function fresh(
+  method: string,
+  url: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
+    const data = options.body === undefined ? null : JSON.stringify(options.body);
     const req = request(
       url,
       {
-        method: 'POST',
+        method,
         agent: false,
         headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(data),
           connection: 'close',
+          ...(data === null
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         },
       },
       (res) => {
@@ -118,7 +124,24 @@ function postFresh(url: string, body: unknown): Promise<Answer> {
       },
     );
     req.on('error', reject);
-    req.end(data);
+    req.end(data ?? undefined);
+  });
+}
+
+const postFresh = (url: string, body: unknown) => fresh('POST', url, { body });
+
+/** `GET /metrics` on a connection of its own: the cluster's merged figures, whichever worker answers. */
+function scrape(url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    request(`${url}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -244,18 +267,8 @@ describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind'
     expect(await servedBy(pylon, refused)).toEqual(new Set([1, 2]));
     // Whichever worker a scrape lands on (two scrapes on fresh connections: one each), the count is
     // the cluster's.
-    for (let scrape = 0; scrape < 2; scrape++) {
-      const text = await new Promise<string>((resolve, reject) => {
-        request(`${pylon.url}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => {
-            body += chunk.toString('utf8');
-          });
-          res.on('end', () => resolve(body));
-        })
-          .on('error', reject)
-          .end();
-      });
+    for (let round = 0; round < 2; round++) {
+      const text = await scrape(pylon.url);
       const line = text
         .split('\n')
         .find(
@@ -267,6 +280,38 @@ describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind'
       expect(line, text.slice(0, 2000)).toBeDefined();
       expect(Number(line!.split(' ').at(-1))).toBe(refused.length);
     }
+  });
+
+  it('a session both workers answered from memory is refused by both at once after a sign-out', async () => {
+    const email = `kept-${kind.kind}@example.com`;
+    const sent = await postFresh(`${pylon.url}/api/auth/magic/send`, { email });
+    const verified = await postFresh(`${pylon.url}/api/auth/magic/verify`, {
+      email,
+      code: sent.body.dev_code,
+    });
+    expect(verified.status).toBe(200);
+    const token = String(verified.body.token);
+    const me = () => fresh('GET', `${pylon.url}/api/auth/me`, { token });
+    const hits = async () =>
+      Number(
+        (await scrape(pylon.url))
+          .split('\n')
+          .find((line) => line.startsWith('pylon_db_read_cache_total{outcome="hit"}'))
+          ?.split(' ')
+          .at(-1) ?? 0,
+      );
+    const hitsBefore = await hits();
+    // Eight or more look-ups over two workers: at least one worker answers twice, the second
+    // time from memory on SQLite (nothing is written in between).
+    const before = await askUntilBothWorkers(pylon, me);
+    expect(before.map((answer) => answer.body.email)).toEqual(Array(before.length).fill(email));
+    expect(await servedBy(pylon, before)).toEqual(new Set([1, 2]));
+    if (kind.kind === 'sqlite') expect(await hits()).toBeGreaterThan(hitsBefore);
+    const signedOut = await fresh('DELETE', `${pylon.url}/api/auth/session`, { token });
+    expect(signedOut.status).toBe(200);
+    const after = await askUntilBothWorkers(pylon, me);
+    expect(after.map((answer) => answer.body.userId)).toEqual(Array(after.length).fill(null));
+    expect(await servedBy(pylon, after)).toEqual(new Set([1, 2]));
   });
 
   it('replaces a worker that dies, and keeps serving', async () => {
