@@ -109,7 +109,8 @@ function directStatement(statement: BetterSqlite3.Statement): DirectStatement {
 
 /**
  * How many answers one direct statement keeps (one per distinct parameter list, e.g. per live
- * session token); past it they are all dropped and the cache fills again. A few MiB at most.
+ * session token); past it they are all dropped and the cache fills again. For the session
+ * look-up (one row of ~16 short values) that is under 10 MiB.
  */
 export const DIRECT_ANSWERS_PER_STATEMENT = 10_000;
 
