@@ -179,7 +179,7 @@ export function rowBuilder(columns: readonly string[]): (values: unknown[]) => R
  * storage/prepared-query.ts for why a single-statement read may skip Kysely's driver): it runs a
  * compiled read on a statement of its own, prepared once per SQL text in raw mode (rows as arrays,
  * made into objects by `rowBuilder`), and declines, answering `undefined`, while a transaction is
- * open on the connection or when the statement is not a read.
+ * open on the connection or when the statement is not a read that cannot write.
  *
  * A direct read is answered from memory when the database has not changed since the same
  * statement ran with the same parameters. Each read first asks whether it has: `PRAGMA
@@ -222,13 +222,15 @@ export function openSqlite(path: string): {
   };
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
   const writes = { count: 0 };
-  let seen = { dataVersion: -1, writes: -1 };
+  let seenDataVersion = -1;
+  let seenWrites = -1;
   let generation = 0;
   /** Move to a new generation (dropping every kept answer) when the database changed. */
   const checkForChanges = () => {
-    const now = { dataVersion: dataVersion.get() as number, writes: writes.count };
-    if (now.dataVersion !== seen.dataVersion || now.writes !== seen.writes) {
-      seen = now;
+    const version = dataVersion.get() as number;
+    if (version !== seenDataVersion || writes.count !== seenWrites) {
+      seenDataVersion = version;
+      seenWrites = writes.count;
       generation++;
     }
   };
