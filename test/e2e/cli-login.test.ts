@@ -80,7 +80,7 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
     // The CLI polls on real time; keep the server's clock with it.
     t.clock.set(Date.now());
     tick = setInterval(() => t.clock.set(Date.now()), 50);
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
     home = mkdtempSync(join(tmpdir(), 'pylon-cli-e2e-'));
   });
   afterAll(async () => {

@@ -94,7 +94,7 @@ describe('the mcp-notes example against a real Pylon', () => {
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: pylonURL },
     });
-    pylon = await listen(t.server.fetch, port, '127.0.0.1');
+    pylon = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
     orgUrl = `${pylonURL}/o/default`;
 
     const registered = await admin('POST', '/apps', { name: 'notes', owner: 'owner@example.com' });

@@ -244,7 +244,7 @@ export async function startNotesWorld(): Promise<NotesWorld> {
   const t = await startTestServer(testDatabases[0]!, {
     env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: origin, PYLON_OAUTH_DYNAMIC_REGISTRATION: 'true' },
   });
-  const pylon = await listen(t.server.fetch, pylonPort, '127.0.0.1');
+  const pylon = await listen(t.server.fetch, pylonPort, '127.0.0.1', t.server.direct);
   const admin = async (path: string, body: unknown) => {
     const response = await t.request(`/o/default${path}`, {
       method: 'POST',

@@ -9,10 +9,11 @@ import { createSealer } from './crypto/seal.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { adminTokenResolver } from './http/admin-token.js';
 import type { AppEnv, Services } from './http/context.js';
+import { createDirectLane, type DirectLane } from './http/direct-lane.js';
 import { renderError } from './http/errors.js';
 import type { Feature, FeatureFactory } from './http/feature.js';
 import { accessLog } from './http/middleware/access-log.js';
-import { requestId } from './http/middleware/request-id.js';
+import { requestId, requestIds } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { buildOpenAPIDocument, type OpenAPIMount } from './http/openapi.js';
 import { orgHostRouting } from './http/org-hosts.js';
@@ -51,6 +52,12 @@ export interface PylonServer {
    * `{incoming}`): it must reach the app, or the client address is lost.
    */
   fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * On Node, tried before `fetch` for every request (platform/listen.ts): answers the hot routes'
+   * plain requests itself and declines the rest (http/direct-lane.ts). Null when a feature runs
+   * middleware of its own, which the direct lane would skip.
+   */
+  direct: DirectLane | null;
   /** Create what must exist before serving: the default org and a signing key. */
   prepare(): Promise<void>;
   /** Finish background work (queued writes); call before closing the storage. */
@@ -119,8 +126,9 @@ export function createServer(
     routes: features.flatMap((f) => f.rbacRoutes ?? []),
   };
 
+  const nextRequestId = requestIds(random);
   const app = new Hono<AppEnv>();
-  app.use('*', requestId(random));
+  app.use('*', requestId(nextRequestId));
   app.use('*', requestMetrics(metrics));
   app.use('*', async (c, next) => {
     c.set('surface', c.req.path === '/api/auth' || c.req.path.startsWith('/api/auth/') ? 'auth' : 'rbac');
@@ -187,10 +195,22 @@ export function createServer(
     return renderError(c, error);
   });
 
+  const direct = features.some((f) => (f.middleware?.length ?? 0) > 0)
+    ? null
+    : createDirectLane({
+        services,
+        nextRequestId,
+        groups: [
+          { surface: 'auth', prefix: '/api/auth', routes: authGroup.routes },
+          { surface: 'rbac', prefix: '', routes: rbacGroup.routes },
+        ],
+      });
+
   return {
     app,
     services,
     fetch: async (request, env) => app.fetch(request, env),
+    direct,
     async close() {
       await services.background.idle();
       for (const hook of services.onClose) await hook();

@@ -59,7 +59,7 @@ describeInChromium('Cloudflare Access in Chromium', () => {
     });
     // The browser's cookies live in real time, so the sessions the server mints must too.
     t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -49,7 +49,7 @@ export async function startBrowserTarget(options: BrowserTargetOptions = {}): Pr
   let listening: Listening | undefined;
   try {
     t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

@@ -50,7 +50,7 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const metrics = cluster.isWorker ? clusterWorkerMetrics(createMetrics()) : createMetrics();
   const server = createServer(config, { storage, logger, mailer, metrics }, features(config));
   await server.prepare();
-  const listening = await listen(server.fetch, config.port, config.host);
+  const listening = await listen(server.fetch, config.port, config.host, server.direct);
   const metricsListening = await listenForMetrics(server.services.metrics, config, logger);
   // In a cluster every worker says it listens; only the first one repeats the start-up hints.
   const first = !cluster.isWorker || cluster.worker?.id === 1;

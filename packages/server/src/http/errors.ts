@@ -12,18 +12,28 @@ export function errorBody(surface: Surface, code: ErrorCode, message: string, hi
  * whose body names only the request id, with the details in the log.
  */
 export function renderError(c: AppContext, error: unknown): Response {
-  const surface = c.get('surface') ?? 'auth';
-  const requestId = c.get('requestId');
+  const answer = errorAnswer(c.get('surface') ?? 'auth', c.get('requestId'), error);
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  return c.json(answer.body as object, answer.status as 400);
+}
+
+/** What renderError answers, as plain values (the direct lane writes it to Node itself). */
+export function errorAnswer(
+  surface: Surface,
+  requestId: string,
+  error: unknown,
+): { status: number; body: unknown; headers: Readonly<Record<string, string>> } {
   if (error instanceof PylonError) {
-    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-    return c.json(errorBody(surface, error.code, error.message, error.hint) as object, error.status as 400);
+    return {
+      status: error.status,
+      body: errorBody(surface, error.code, error.message, error.hint),
+      headers: error.headers,
+    };
   }
-  return c.json(
-    errorBody(
-      surface,
-      surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR',
-      `Internal error (request id ${requestId})`,
-    ) as object,
-    500,
-  );
+  const code = surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR';
+  return {
+    status: 500,
+    body: errorBody(surface, code, `Internal error (request id ${requestId})`),
+    headers: {},
+  };
 }

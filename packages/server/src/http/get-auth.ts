@@ -1,5 +1,5 @@
 import { getCookie } from 'hono/cookie';
-import { type AuthContext, bearerFrom, resolveCaller } from './auth-context.js';
+import { type AuthContext, bearerFrom, type Credentials, resolveCaller } from './auth-context.js';
 import type { AppContext, Services } from './context.js';
 
 /**
@@ -17,17 +17,39 @@ export function searchParams(url: string): URLSearchParams {
 export async function getAuth(c: AppContext, services: Services): Promise<AuthContext> {
   const cached = c.get('auth');
   if (cached) return cached;
-  const auth = await resolveCaller(services.resolvers, {
-    bearer: bearerFrom(c.req.header('authorization')),
-    cookies: getCookie(c),
-    method: c.req.method,
-    origin: c.req.header('origin') ?? null,
-    referer: c.req.header('referer') ?? null,
-    userAgent: c.req.header('user-agent') ?? null,
-    header: (name) => c.req.header(name) ?? null,
-    query: searchParams(c.req.url),
-    orgId: c.get('orgId') ?? null,
-  });
+  const auth = await resolveCaller(
+    services.resolvers,
+    credentialsOf({
+      header: (name) => c.req.header(name),
+      cookies: getCookie(c),
+      method: c.req.method,
+      url: c.req.url,
+      orgId: c.get('orgId') ?? null,
+    }),
+  );
   c.set('auth', auth);
   return auth;
+}
+
+/** What the resolvers see of a request, from its headers however the runtime gives them. */
+export function credentialsOf(request: {
+  /** A header by its lower-case name. */
+  header(name: string): string | undefined;
+  cookies: Readonly<Record<string, string>>;
+  method: string;
+  url: string;
+  orgId: string | null;
+}): Credentials {
+  const { header } = request;
+  return {
+    bearer: bearerFrom(header('authorization')),
+    cookies: request.cookies,
+    method: request.method,
+    origin: header('origin') ?? null,
+    referer: header('referer') ?? null,
+    userAgent: header('user-agent') ?? null,
+    header: (name) => header(name.toLowerCase()) ?? null,
+    query: searchParams(request.url),
+    orgId: request.orgId,
+  };
 }

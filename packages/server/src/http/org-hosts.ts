@@ -53,7 +53,7 @@ function atRoot(c: AppContext): boolean {
  * exactly as `/o/{orgId}/…` would be. Unknown hosts pass through untouched (the default org).
  */
 export function orgHostRouting(config: HostConfig, orgs: OrgLookup): MiddlewareHandler<AppEnv> {
-  const enabled = Object.keys(config.orgHosts).length > 0 || config.orgHostTemplate !== null;
+  const enabled = orgHostsEnabled(config);
   return async (c, next) => {
     const target = enabled && atRoot(c) ? orgForHost(config, hostOf(c)) : null;
     if (target) {
@@ -62,6 +62,11 @@ export function orgHostRouting(config: HostConfig, orgs: OrgLookup): MiddlewareH
     }
     await next();
   };
+}
+
+/** Whether any org is served at a host of its own (PYLON_ORG_HOSTS, PYLON_ORG_HOST_TEMPLATE). */
+export function orgHostsEnabled(config: HostConfig): boolean {
+  return Object.keys(config.orgHosts).length > 0 || config.orgHostTemplate !== null;
 }
 
 /**

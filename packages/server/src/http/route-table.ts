@@ -2,7 +2,10 @@ import { AUTH_ERRORS, PylonError, RBAC_ERRORS } from '@pylon/core';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
+import type { AuthContext } from './auth-context.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
+import { getAuth } from './get-auth.js';
+import { requestAPIURL } from './org-hosts.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -12,8 +15,24 @@ export interface RouteResponse {
 }
 
 /**
- * One endpoint: its contract (used for validation and the OpenAPI document) and its handler.
- * Handlers receive input already parsed by the schemas; nothing reads raw bodies.
+ * What a route that answers from plain inputs sees of its request (Route.answer): the same on
+ * every front door, Hono's context or the direct lane's Node request (http/direct-lane.ts).
+ */
+export interface PlainRequest<Body = unknown> {
+  /** The body, parsed and validated by the route's schema. */
+  body: Body;
+  /** The org the request acts in (the root: the default org). */
+  orgId: string;
+  /** The caller, resolved on first use and remembered (as getAuth does). */
+  auth(): Promise<AuthContext>;
+  /** The api_url the request reached its org under (requestAPIURL). */
+  apiURL(): string;
+}
+
+/**
+ * One endpoint: its contract (used for validation and the OpenAPI document) and either a handler
+ * of Hono's context or an `answer` from plain inputs. Handlers receive input already parsed by the
+ * schemas; nothing reads raw bodies.
  */
 export interface Route<Body = unknown, Query = unknown> {
   method: Method;
@@ -36,11 +55,34 @@ export interface Route<Body = unknown, Query = unknown> {
    * their descriptions are not checked against it. Default `pylon`.
    */
   errorShape?: 'pylon' | 'oauth';
-  handler(
+  handler?(
     c: AppContext,
     input: { body: Body; query: Query },
     services: Services,
   ): Promise<Response> | Response;
+  /**
+   * Instead of `handler`: the 200 answer's JSON from plain inputs (errors are thrown PylonErrors).
+   * Such a route takes no query, and is also served by the direct lane on Node (hot paths such as
+   * `POST /token`), which answers it without Hono's per-request work.
+   */
+  answer?(request: PlainRequest<Body>): Promise<object>;
+}
+
+/** A route's request as PlainRequest, from Hono's context. */
+export function plainRequest<Body>(c: AppContext, body: Body, services: Services): PlainRequest<Body> {
+  return {
+    body,
+    orgId: c.get('orgId'),
+    auth: () => getAuth(c, services),
+    apiURL: () => requestAPIURL(c, services.config),
+  };
+}
+
+/** The route's handler: its own, or its `answer` as JSON. */
+export function routeHandler(route: AnyRoute): NonNullable<AnyRoute['handler']> {
+  if (route.handler) return route.handler;
+  const answer = route.answer!;
+  return async (c, { body }, services) => c.json(await answer(plainRequest(c, body, services)));
 }
 
 /** Preserve the generic parameters of a route literal (inference helper). */
@@ -70,10 +112,7 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
  * the Node socket when there is one (see platform/node-body.ts), else from the Web Request.
  */
 async function readText(c: AppContext, limit: number, surface: Surface): Promise<string> {
-  const tooLarge = () =>
-    new PylonError(surface === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE', {
-      message: `Bodies are limited to ${limit} bytes`,
-    });
+  const tooLarge = () => bodyTooLarge(surface, limit);
   try {
     const fromNode = readNodeBody(c.env, limit);
     if (fromNode) return await fromNode;
@@ -87,9 +126,34 @@ async function readText(c: AppContext, limit: number, surface: Surface): Promise
   return text;
 }
 
-async function readBody(c: AppContext, route: AnyRoute, surface: Surface, limit: number): Promise<unknown> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const raw = await readText(c, limit, surface);
+/** The surface's 413 for a body over `limit` bytes. */
+export function bodyTooLarge(surface: Surface, limit: number): PylonError {
+  return new PylonError(surface === 'rbac' ? 'payload_too_large' : 'PAYLOAD_TOO_LARGE', {
+    message: `Bodies are limited to ${limit} bytes`,
+  });
+}
+
+/** The deployment's body limit, or the route's own when tighter. */
+export function bodyLimit(route: AnyRoute, services: Services): number {
+  return Math.min(route.bodyLimitBytes ?? Number.POSITIVE_INFINITY, services.config.bodyLimitBytes);
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters ('' when absent). */
+export function mediaType(header: string | undefined | null): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * A body's text as the route's input: JSON (or a form where the route takes one), validated by
+ * its schema. Throws the surface's UNSUPPORTED_MEDIA_TYPE, BAD_REQUEST or VALIDATION_FAILED.
+ */
+export function routeBody(route: AnyRoute, surface: Surface, type: string, raw: string): unknown {
+  const parsed = route.body!.safeParse(parseBody(route, surface, type, raw));
+  if (!parsed.success) throw validationError(surface, parsed.error.issues);
+  return parsed.data;
+}
+
+function parseBody(route: AnyRoute, surface: Surface, type: string, raw: string): unknown {
   if (raw === '') return {};
   if (route.acceptsForm && type === 'application/x-www-form-urlencoded') {
     return Object.fromEntries(new URLSearchParams(raw));
@@ -160,8 +224,11 @@ export function declaredErrors(
  * never sends. Throws (and so stops the server from starting) on the first mismatch.
  */
 export function checkDeclaredErrors(surface: Surface, route: AnyRoute): void {
-  if (route.errorShape === 'oauth') return;
   const where = `${route.method.toUpperCase()} ${route.path}`;
+  if ((route.handler === undefined) === (route.answer === undefined))
+    throw new Error(`${where} needs exactly one of handler and answer`);
+  if (route.answer && route.query) throw new Error(`${where} answers from plain inputs, which have no query`);
+  if (route.errorShape === 'oauth') return;
   for (const { status, code } of declaredErrors(surface, route)) {
     const spec = catalogued(surface, code);
     if (!spec)
@@ -178,19 +245,17 @@ export function checkDeclaredErrors(surface: Surface, route: AnyRoute): void {
 export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Services): void {
   for (const route of group.routes) checkDeclaredErrors(group.surface, route);
   for (const route of group.routes) {
+    const handler = routeHandler(route);
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       let body: unknown;
       if (route.body) {
-        const parsed = route.body.safeParse(
-          await readBody(
-            c,
-            route,
-            group.surface,
-            Math.min(route.bodyLimitBytes ?? Number.POSITIVE_INFINITY, services.config.bodyLimitBytes),
-          ),
+        const type = mediaType(c.req.header('content-type'));
+        body = routeBody(
+          route,
+          group.surface,
+          type,
+          await readText(c, bodyLimit(route, services), group.surface),
         );
-        if (!parsed.success) throw validationError(group.surface, parsed.error.issues);
-        body = parsed.data;
       }
       let query: unknown;
       if (route.query) {
@@ -198,7 +263,7 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
         if (!parsed.success) throw validationError(group.surface, parsed.error.issues);
         query = parsed.data;
       }
-      return route.handler(c, { body, query }, services);
+      return handler(c, { body, query }, services);
     });
   }
 }

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 
 export interface Listening {
   /** The URL the server actually listens on (useful with port 0). */
@@ -13,13 +13,26 @@ export interface Listening {
   close(graceMs: number): Promise<void>;
 }
 
+/**
+ * Serve `fetch` (through @hono/node-server) on `host:port`. `direct`, when given, sees every
+ * request first and may answer it itself, returning true (PylonServer.direct).
+ */
 export function listen(
   fetch: (request: Request, env?: unknown) => Promise<Response> | Response,
   port: number,
   host: string,
+  direct: ((request: IncomingMessage, response: ServerResponse) => boolean) | null = null,
 ): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname: host }) as Server;
+    const adapter = getRequestListener(fetch, { hostname: host });
+    const server: Server = createServer(
+      direct === null
+        ? adapter
+        : (request, response) => {
+            if (!direct(request, response)) void adapter(request, response);
+          },
+    );
+    server.listen(port, host);
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address() as AddressInfo;

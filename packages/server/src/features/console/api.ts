@@ -1,6 +1,6 @@
 import { PylonError } from '@pylon/core';
 import type { AppContext, Services } from '../../http/context.js';
-import type { AnyRoute, Method } from '../../http/route-table.js';
+import { type AnyRoute, type Method, routeHandler } from '../../http/route-table.js';
 
 /** The API route tables the console acts through, by surface (`auth` is `/api/auth`). */
 export interface ConsoleRouteTables {
@@ -59,7 +59,7 @@ export class ConsoleAPI {
     };
     const body = parse(route.body, input.body ?? {});
     const query = parse(route.query, input.query ?? {});
-    const response = await route.handler(c, { body, query }, this.services);
+    const response = await routeHandler(route)(c, { body, query }, this.services);
     return (await response.json()) as T;
   }
 }

@@ -44,13 +44,13 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
       tags: ['identity'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: { 200: { description: 'The AuthContext', schema: MeResponse } },
-      handler: async (c) => {
-        const auth = await getAuth(c, services);
+      answer: async (request) => {
+        const auth = await request.auth();
         // One answer with `GET /whoami` (see rbac/deployment-admin.ts). Without an active org a
         // session acts in the default org (as the RBAC root does), so its role there is reported.
         const standing = await admins.standing(auth);
         const noActiveOrg = auth.tenantId === null && auth.roles.length === 0;
-        return c.json({
+        return {
           userId: auth.userId,
           email: auth.email,
           emailVerified: auth.emailVerified,
@@ -59,7 +59,7 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
           roles: noActiveOrg && standing.defaultOrgRole !== null ? [standing.defaultOrgRole] : auth.roles,
           tenantId: auth.tenantId,
           authMethod: auth.authMethod,
-        });
+        };
       },
     }),
     defineRoute({

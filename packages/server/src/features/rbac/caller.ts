@@ -1,5 +1,6 @@
 import { hashEmail, PylonError } from '@pylon/core';
 import type { AuditActor } from '../../audit/audit-log.js';
+import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import type { CapabilityReading } from '../../storage/capability-versions.js';
@@ -40,8 +41,11 @@ export function callerName(caller: RBACCaller): string {
  * resolver's one read), and must not be bound to another org (`org_mismatch`).
  */
 export async function rbacCaller(c: AppContext, context: RBACContext): Promise<RBACCaller> {
-  const { services } = context;
-  const auth = await getAuth(c, services);
+  return rbacCallerOf(await getAuth(c, context.services), c.get('orgId'));
+}
+
+/** rbacCaller from the resolved caller and the org the request acts in. */
+export function rbacCallerOf(auth: AuthContext, orgId: string): RBACCaller {
   if (auth.isAdmin) return { kind: 'admin' };
   // An API key of a person is accepted wherever a session is, within its scopes; a
   // token from a configured external issuer stands for the person it names.
@@ -64,7 +68,7 @@ export async function rbacCaller(c: AppContext, context: RBACContext): Promise<R
   if (auth.authMethod !== 'session' || auth.userId === null) {
     throw new PylonError(auth.sessionLookup === 'expired' ? 'expired' : 'no_session');
   }
-  if (auth.tenantId !== null && auth.tenantId !== c.get('orgId')) {
+  if (auth.tenantId !== null && auth.tenantId !== orgId) {
     throw new PylonError('org_mismatch');
   }
   if (auth.email === null)

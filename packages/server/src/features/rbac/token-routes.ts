@@ -3,10 +3,9 @@ import { TokenRequest, TokenResponse, WhoamiResponse } from '@pylon/core/wire';
 import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
 import { handChecked } from '../../http/hand-checked.js';
-import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import { strongestPylonArchetype } from './builtin-schema.js';
-import { rbacCaller } from './caller.js';
+import { rbacCallerOf } from './caller.js';
 import type { RBACContext } from './context.js';
 
 const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
@@ -31,14 +30,13 @@ export function tokenRoutes(context: RBACContext) {
         401: { description: 'no_session, expired or org_mismatch' },
         403: { description: 'app_disabled' },
       },
-      handler: async (c, { body }) => {
+      answer: async ({ body, orgId, auth, apiURL }) => {
         const appId = body.app_id;
         if (typeof appId !== 'string' || !APP_ID.test(appId))
           throw new PylonError('invalid_app_id', { message: 'app_id is required' });
-        const caller = await rbacCaller(c, context);
+        const caller = rbacCallerOf(await auth(), orgId);
         if (caller.kind === 'admin')
           throw new PylonError('no_session', { message: 'Scoped tokens are minted for a person’s session' });
-        const orgId = c.get('orgId');
         const answer = await context.capabilities.resolve(orgId, appId, {
           emailHash: caller.emailHash,
           userId: caller.userId,
@@ -53,7 +51,7 @@ export function tokenRoutes(context: RBACContext) {
           caller.scopes.length === 0 ? answer.caps : answer.caps.filter((cap) => caller.scopes.includes(cap));
         const token = await services.keys.sign({
           // The api_url the client discovered at the host it called, so SDKs match it as the issuer.
-          iss: requestAPIURL(c, services.config),
+          iss: apiURL(),
           aud: appId,
           sub: caller.email,
           org: orgId,
@@ -64,7 +62,7 @@ export function tokenRoutes(context: RBACContext) {
           exp,
           jti: toBase64URL(services.random.bytes(16)),
         });
-        return c.json({ scoped_token: token, ttl: 30 as const, expires_at: exp * 1000 });
+        return { scoped_token: token, ttl: 30 as const, expires_at: exp * 1000 };
       },
     }),
     defineRoute({
@@ -80,22 +78,21 @@ export function tokenRoutes(context: RBACContext) {
         },
         401: { description: 'no_session, expired or org_mismatch' },
       },
-      handler: async (c) => {
-        const caller = await rbacCaller(c, context);
+      answer: async ({ orgId, auth }) => {
+        const caller = rbacCallerOf(await auth(), orgId);
         if (caller.kind === 'admin')
           throw new PylonError('no_session', { message: 'whoami describes a person’s session' });
-        const orgId = c.get('orgId');
         const held = await context.capabilities.pylonArchetypes(orgId, {
           emailHash: caller.emailHash,
           userId: caller.userId,
           capabilityVersion: caller.capabilityVersion,
         });
-        return c.json({
+        return {
           email: caller.email,
           org_id: orgId,
           archetype: strongestPylonArchetype(held),
           session_expires_at: caller.sessionExpiresAt,
-        });
+        };
       },
     }),
   ];

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import type { AppContext, AppEnv } from '../context.js';
+import type { AppEnv } from '../context.js';
 
 const REDACTED = '[redacted]';
 
@@ -76,11 +76,11 @@ export function redactQuery(search: string): string {
   return out.length === 0 ? '' : `?${out.join('&')}`;
 }
 
-function loggedTarget(c: AppContext): { path: string; query?: string } {
-  const url = c.req.url;
+/** The logged path and query of a request, secrets redacted; `url` may be absolute or a path. */
+export function loggedTarget(path: string, url: string): { path: string; query?: string } {
   // Most requests have no query: skip parsing the URL for them.
-  const query = url.includes('?') ? redactQuery(new URL(url).search) : '';
-  return { path: redactPath(c.req.path), ...(query ? { query } : {}) };
+  const query = url.includes('?') ? redactQuery(new URL(url, 'http://localhost').search) : '';
+  return { path: redactPath(path), ...(query ? { query } : {}) };
 }
 
 /**
@@ -98,7 +98,7 @@ export function accessLog(logger: Logger, clock: Clock): MiddlewareHandler<AppEn
       {
         requestId: c.get('requestId'),
         method: c.req.method,
-        ...loggedTarget(c),
+        ...loggedTarget(c.req.path, c.req.url),
         status: c.res.status,
         ms: clock.now() - started,
       },

@@ -12,12 +12,17 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,64}$/;
  * Ids only need to be unique, not secret: a random per-server prefix (so processes never collide)
  * and a counter, which spares the CSPRNG a call on every request.
  */
-export function requestId(random: Random): MiddlewareHandler<AppEnv> {
+export function requestIds(random: Random): (incoming: string | undefined) => string {
   const prefix = toHex(random.bytes(6));
   let counter = 0;
+  return (incoming) =>
+    incoming && INCOMING_ID.test(incoming) ? incoming : `${prefix}-${(++counter).toString(36)}`;
+}
+
+/** Sets each request's id (requestIds) on the context and the response. */
+export function requestId(nextId: (incoming: string | undefined) => string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const id = incoming && INCOMING_ID.test(incoming) ? incoming : `${prefix}-${(++counter).toString(36)}`;
+    const id = nextId(c.req.header('x-request-id'));
     c.set('requestId', id);
     c.header('X-Request-Id', id);
     await next();

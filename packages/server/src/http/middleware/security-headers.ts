@@ -19,12 +19,17 @@ const API_HEADERS: Record<string, string> = {
  * rebuilt afterwards (rebuilding it costs the node adapter its fast path).
  */
 export function securityHeaders(options: { https: boolean }): MiddlewareHandler<AppEnv> {
-  const headers = Object.entries({
-    ...API_HEADERS,
-    ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
-  });
+  const headers = securityHeaderEntries(options);
   return async (c, next) => {
     for (const [name, value] of headers) c.header(name, value);
     await next();
   };
+}
+
+/** The security headers every response carries, as [name, value] pairs. */
+export function securityHeaderEntries(options: { https: boolean }): [string, string][] {
+  return Object.entries({
+    ...API_HEADERS,
+    ...(options.https ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
+  });
 }

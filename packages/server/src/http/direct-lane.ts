@@ -1,0 +1,177 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PylonError } from '@pylon/core';
+import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
+import { type AuthContext, resolveCaller } from './auth-context.js';
+import type { Services, Surface } from './context.js';
+import { errorAnswer } from './errors.js';
+import { credentialsOf } from './get-auth.js';
+import { loggedTarget } from './middleware/access-log.js';
+import { securityHeaderEntries } from './middleware/security-headers.js';
+import { orgAPIURL, orgForHost, orgHostsEnabled } from './org-hosts.js';
+import { type AnyRoute, bodyLimit, bodyTooLarge, mediaType, routeBody } from './route-table.js';
+
+/**
+ * The direct lane: Node's request listener answers a few hot routes (`GET /api/auth/me`,
+ * `POST /token`, `GET /whoami`) itself, without Hono's per-request work (a Web `Request` and
+ * `Headers` built from Node's, the middleware chain, a `Response` read back into Node's). It runs
+ * the very same steps with the very same functions: the route's `answer` (route-table.ts), the
+ * caller resolvers, the body's parsing and schema, the request id, the security headers, the error
+ * catalogue's rendering, the request metrics and the access log. Its answers are byte for byte
+ * the full pipeline's (test/http/direct-lane.test.ts sends every case both ways).
+ *
+ * It takes only requests whose answer cannot depend on anything it skips, decided from the request
+ * line and headers before any work: the exact path of a route that has an `answer` (no query, the
+ * default org's root), a bearer credential and no cookie (so no session cookie and no CSRF rule
+ * applies), a JSON body of declared length where the route takes one, and no org at the request's
+ * host. Anything else, and every request when a feature runs middleware of its own (the Cloudflare
+ * Access gate), goes to Hono.
+ */
+export type DirectLane = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+export interface DirectLaneOptions {
+  services: Services;
+  /** The routes of each surface as mounted: auth under `/api/auth`, RBAC at the root. */
+  groups: { surface: Surface; prefix: string; routes: readonly AnyRoute[] }[];
+  /** The request ids the full pipeline gives (middleware/request-id.ts), shared so none repeats. */
+  nextRequestId(incoming: string | undefined): string;
+}
+
+interface Entry {
+  route: AnyRoute;
+  surface: Surface;
+  /** The route pattern the request metrics count it under, as Hono's `routePath` names it. */
+  pattern: string;
+  limit: number;
+  answer: NonNullable<AnyRoute['answer']>;
+}
+
+const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+export function createDirectLane(options: DirectLaneOptions): DirectLane {
+  const { services, nextRequestId } = options;
+  const { config, logger, metrics } = services;
+  const entries = new Map<string, Entry>();
+  for (const { surface, prefix, routes } of options.groups) {
+    for (const route of routes) {
+      if (!route.answer) continue;
+      const pattern = `${prefix}${route.path}`;
+      entries.set(`${route.method.toUpperCase()} ${pattern}`, {
+        route,
+        surface,
+        pattern,
+        limit: bodyLimit(route, services),
+        answer: route.answer,
+      });
+    }
+  }
+  const security = securityHeaderEntries({ https: config.publicURL.startsWith('https:') });
+  const orgHosts = orgHostsEnabled(config);
+
+  function takes(request: IncomingMessage, entry: Entry): boolean {
+    const { headers } = request;
+    if (headers.authorization === undefined || headers.cookie !== undefined) return false;
+    if (entry.surface === 'rbac' && orgHosts && orgForHost(config, headers.host) !== null) return false;
+    if (!entry.route.body) return true;
+    return (
+      headers['content-length'] !== undefined &&
+      headers['transfer-encoding'] === undefined &&
+      mediaType(headers['content-type']) === 'application/json'
+    );
+  }
+
+  // As the full pipeline sends them: the Web Headers' lower-case names in sorted order, then the
+  // length the Node adapter adds. Built once; a request adds only its id (and an error's headers).
+  const fixed: [string, string][] = [
+    ['content-type', 'application/json'],
+    ...security.map(([name, value]): [string, string] => [name.toLowerCase(), value]),
+  ];
+  const sorted = (named: [string, string][]) => named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const before = sorted(fixed.filter(([name]) => name < 'x-request-id')).flat();
+  const after = sorted(fixed.filter(([name]) => name > 'x-request-id')).flat();
+
+  function write(
+    response: ServerResponse,
+    requestId: string,
+    status: number,
+    body: unknown,
+    extra: Readonly<Record<string, string>>,
+  ): void {
+    const json = JSON.stringify(body);
+    let headers: string[];
+    if (Object.keys(extra).length === 0) {
+      headers = [...before, 'x-request-id', requestId, ...after];
+    } else {
+      const named = new Map<string, string>([...fixed, ['x-request-id', requestId]]);
+      for (const [name, value] of Object.entries(extra)) named.set(name.toLowerCase(), value);
+      headers = sorted([...named]).flat();
+    }
+    headers.push('Content-Length', String(Buffer.byteLength(json)));
+    response.writeHead(status, headers);
+    response.end(json);
+  }
+
+  async function serve(request: IncomingMessage, response: ServerResponse, entry: Entry): Promise<void> {
+    const started = performance.now();
+    const startedAt = services.clock.now();
+    const { headers } = request;
+    const requestId = nextRequestId(headers['x-request-id'] as string | undefined);
+    const orgId = config.orgId;
+    let status = 200;
+    try {
+      const body = entry.route.body
+        ? routeBody(entry.route, entry.surface, 'application/json', await readText(request, entry))
+        : undefined;
+      let auth: Promise<AuthContext> | null = null;
+      const answer = await entry.answer({
+        body,
+        orgId,
+        auth: () => {
+          auth ??= resolveCaller(
+            services.resolvers,
+            credentialsOf({
+              header: (name) => headers[name] as string | undefined,
+              cookies: NO_COOKIES,
+              method: request.method!,
+              url: request.url!,
+              orgId,
+            }),
+          );
+          return auth;
+        },
+        apiURL: () => orgAPIURL(config.publicURL, orgId),
+      });
+      write(response, requestId, 200, answer, NO_HEADERS);
+    } catch (error) {
+      // The full pipeline's error boundary (server.ts onError, errors.ts renderError).
+      if (!(error instanceof PylonError)) logger.error({ requestId, err: error }, 'unhandled error');
+      const failed = errorAnswer(entry.surface, requestId, error);
+      status = failed.status;
+      write(response, requestId, status, failed.body, failed.headers);
+    }
+    metrics.observeRequest(request.method!, entry.pattern, status, (performance.now() - started) / 1000);
+    if (logger.isLevelEnabled('info')) {
+      const target = loggedTarget(entry.pattern, request.url!);
+      logger.info(
+        { requestId, method: request.method, ...target, status, ms: services.clock.now() - startedAt },
+        'request',
+      );
+    }
+  }
+
+  async function readText(request: IncomingMessage, entry: Entry): Promise<string> {
+    try {
+      return await readNodeBody({ incoming: request }, entry.limit)!;
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw bodyTooLarge(entry.surface, entry.limit);
+      throw error;
+    }
+  }
+
+  return (request, response) => {
+    const entry = entries.get(`${request.method} ${request.url}`);
+    if (entry === undefined || !takes(request, entry)) return false;
+    void serve(request, response, entry);
+    return true;
+  };
+}
