@@ -205,8 +205,18 @@ export class SessionStore {
     if (!row) return { kind: 'unknown' };
     if (Number(row.expires_at) <= now) return { kind: 'expired' };
     if (row.disabled_at !== null) return { kind: 'unknown' };
+    // One literal (not toRecord spread into another): this runs on every authenticated request.
     const session: ResolvedSession = {
-      ...toRecord(row),
+      id: row.id,
+      tokenPrefix: row.token_prefix,
+      userId: row.user_id,
+      activeOrg: row.active_org,
+      kind: row.kind,
+      device: row.device,
+      ip: row.ip,
+      createdAt: Number(row.created_at),
+      lastSeenAt: Number(row.last_seen_at),
+      expiresAt: Number(row.expires_at),
       email: row.email,
       emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
       isGuest: Number(row.is_guest) === 1,
