@@ -171,7 +171,14 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   return (request, response) => {
     const entry = entries.get(`${request.method} ${request.url}`);
     if (entry === undefined || !takes(request, entry)) return false;
-    void serve(request, response, entry);
+    serve(request, response, entry).catch((error: unknown) => {
+      // Only a fault outside the route's own steps reaches here (they end in errorAnswer): never
+      // leave the connection hanging, never let the rejection go unhandled.
+      logger.error({ err: error }, 'direct lane failed');
+      if (response.writableEnded) return;
+      if (response.headersSent) response.destroy();
+      else response.writeHead(500).end();
+    });
     return true;
   };
 }

@@ -286,6 +286,42 @@ describe.each(testDatabases)('the direct lane steps aside ($kind)', (database) =
     }
   });
 
+  it("logs a fault outside the route's steps instead of leaving it unhandled", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+    // The access log's level check runs after the answer is written; make it fail once.
+    const isLevelEnabled = logger.isLevelEnabled.bind(logger);
+    let failures = 1;
+    logger.isLevelEnabled = (level: string) => {
+      if (failures-- > 0) throw new Error('the log broke');
+      return isLevelEnabled(level);
+    };
+    const t = await startTestServer(database, { logger });
+    try {
+      const lane = await listen(t.server.fetch, 0, '127.0.0.1', t.server.direct);
+      try {
+        const answer = await send(lane.url, '/api/auth/me', { headers: { authorization: 'Bearer x' } });
+        expect(answer.status).toBe(200);
+        await t.server.idle();
+        await expect.poll(() => lines.find((line) => line.msg === 'direct lane failed')).toBeDefined();
+        const again = await send(lane.url, '/api/auth/me', { headers: { authorization: 'Bearer x' } });
+        expect(JSON.parse(again.body)).toMatchObject({ authMethod: 'anonymous' });
+      } finally {
+        await lane.close(0);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('is off when a feature runs middleware of its own', async () => {
     const t = await startTestServer(database, {
       features: () => [{ middleware: [async (_c, next) => next()] }],
