@@ -9,7 +9,7 @@ import { createSealer } from './crypto/seal.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { adminTokenResolver } from './http/admin-token.js';
 import type { AppEnv, Services } from './http/context.js';
-import { createDirectLane, type DirectLane } from './http/direct-lane.js';
+import { createDirectLane, type DirectLane, ORG_PREFIX } from './http/direct-lane.js';
 import { renderError } from './http/errors.js';
 import type { Feature, FeatureFactory } from './http/feature.js';
 import { accessLog } from './http/middleware/access-log.js';
@@ -66,7 +66,7 @@ export interface PylonServer {
   idle(): Promise<void>;
 }
 
-const RBAC_ORG_PREFIX = '/o/:orgId';
+const RBAC_ORG_PREFIX = ORG_PREFIX;
 
 /**
  * Build the Pylon HTTP application. Everything stateful comes from `deps`; two servers built in
@@ -203,6 +203,7 @@ export function createServer(
         groups: [
           { surface: 'auth', prefix: '/api/auth', routes: authGroup.routes },
           { surface: 'rbac', prefix: '', routes: rbacGroup.routes },
+          { surface: 'rbac', prefix: RBAC_ORG_PREFIX, routes: rbacGroup.routes },
         ],
       });
 

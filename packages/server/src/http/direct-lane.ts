@@ -12,7 +12,7 @@ import { type AnyRoute, bodyLimit, bodyTooLarge, mediaType, routeBody } from './
 
 /**
  * The direct lane: Node's request listener answers a few hot routes (`GET /api/auth/me`,
- * `POST /token`, `GET /whoami`) itself, without Hono's per-request work (a Web `Request` and
+ * `POST /token` and `GET /whoami`, at the root and under `/o/{orgId}`) itself, without Hono's per-request work (a Web `Request` and
  * `Headers` built from Node's, the middleware chain, a `Response` read back into Node's). It runs
  * the very same steps with the very same functions: the route's `answer` (route-table.ts), the
  * caller resolvers, the body's parsing and schema, the request id, the security headers, the error
@@ -20,8 +20,8 @@ import { type AnyRoute, bodyLimit, bodyTooLarge, mediaType, routeBody } from './
  * the full pipeline's (test/http/direct-lane.test.ts sends every case both ways).
  *
  * It takes only requests whose answer cannot depend on anything it skips, decided from the request
- * line and headers before any work: the exact path of a route that has an `answer` (no query, the
- * default org's root), a bearer credential and no cookie (so no session cookie and no CSRF rule
+ * line and headers before any work: the exact path of a route that has an `answer` (no query; an
+ * org named in the path must exist, as the full pipeline's org look-up requires), a bearer credential and no cookie (so no session cookie and no CSRF rule
  * applies), a JSON body of declared length where the route takes one, and no org at the request's
  * host. Anything else, and every request when a feature runs middleware of its own (the Cloudflare
  * Access gate), goes to Hono.
@@ -30,7 +30,10 @@ export type DirectLane = (request: IncomingMessage, response: ServerResponse) =>
 
 export interface DirectLaneOptions {
   services: Services;
-  /** The routes of each surface as mounted: auth under `/api/auth`, RBAC at the root. */
+  /**
+   * The routes of each surface as mounted: auth under `/api/auth`, RBAC at the root and under
+   * `/o/:orgId` (ORG_PREFIX, the one parameter a prefix may hold).
+   */
   groups: { surface: Surface; prefix: string; routes: readonly AnyRoute[] }[];
   /** The request ids the full pipeline gives (middleware/request-id.ts), shared so none repeats. */
   nextRequestId(incoming: string | undefined): string;
@@ -39,11 +42,16 @@ export interface DirectLaneOptions {
 interface Entry {
   route: AnyRoute;
   surface: Surface;
+  /** Mounted under ORG_PREFIX: the org named in the path must exist. */
+  inOrg: boolean;
   /** The route pattern the request metrics count it under, as Hono's `routePath` names it. */
   pattern: string;
   limit: number;
   answer: NonNullable<AnyRoute['answer']>;
 }
+
+/** The org-scoped RBAC mount: its org is looked up as server.ts's middleware for it does. */
+export const ORG_PREFIX = '/o/:orgId';
 
 const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -59,6 +67,7 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
       entries.set(`${route.method.toUpperCase()} ${pattern}`, {
         route,
         surface,
+        inOrg: prefix === ORG_PREFIX,
         pattern,
         limit: bodyLimit(route, services),
         answer: route.answer,
@@ -71,7 +80,9 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   function takes(request: IncomingMessage, entry: Entry): boolean {
     const { headers } = request;
     if (headers.authorization === undefined || headers.cookie !== undefined) return false;
-    if (entry.surface === 'rbac' && orgHosts && orgForHost(config, headers.host) !== null) return false;
+    // An org host applies at the root of the RBAC surface only (org-hosts.ts).
+    if (entry.surface === 'rbac' && !entry.inOrg && orgHosts && orgForHost(config, headers.host) !== null)
+      return false;
     if (!entry.route.body) return true;
     return (
       headers['content-length'] !== undefined &&
@@ -111,14 +122,19 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     response.end(json);
   }
 
-  async function serve(request: IncomingMessage, response: ServerResponse, entry: Entry): Promise<void> {
+  async function serve(
+    request: IncomingMessage,
+    response: ServerResponse,
+    entry: Entry,
+    orgId: string,
+  ): Promise<void> {
     const started = performance.now();
     const startedAt = services.clock.now();
     const { headers } = request;
     const requestId = nextRequestId(headers['x-request-id'] as string | undefined);
-    const orgId = config.orgId;
     let status = 200;
     try {
+      if (entry.inOrg && !(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
       const body = entry.route.body
         ? routeBody(entry.route, entry.surface, 'application/json', await readText(request, entry))
         : undefined;
@@ -151,7 +167,8 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     }
     metrics.observeRequest(request.method!, entry.pattern, status, (performance.now() - started) / 1000);
     if (logger.isLevelEnabled('info')) {
-      const target = loggedTarget(entry.pattern, request.url!);
+      // The request's path is its whole URL: the lane takes none with a query.
+      const target = loggedTarget(request.url!, request.url!);
       logger.info(
         { requestId, method: request.method, ...target, status, ms: services.clock.now() - startedAt },
         'request',
@@ -168,10 +185,23 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     }
   }
 
+  /** The route and org a request line names, if the lane has the route. */
+  function find(method: string, url: string): { entry: Entry; orgId: string } | null {
+    const atRoot = entries.get(`${method} ${url}`);
+    if (atRoot !== undefined) return { entry: atRoot, orgId: config.orgId };
+    if (!url.startsWith('/o/')) return null;
+    const end = url.indexOf('/', 3);
+    const orgId = url.slice(3, end);
+    // An encoded org id is decoded by Hono's router; leave those to it.
+    if (end === -1 || orgId === '' || orgId.includes('%')) return null;
+    const inOrg = entries.get(`${method} ${ORG_PREFIX}${url.slice(end)}`);
+    return inOrg === undefined ? null : { entry: inOrg, orgId };
+  }
+
   return (request, response) => {
-    const entry = entries.get(`${request.method} ${request.url}`);
-    if (entry === undefined || !takes(request, entry)) return false;
-    serve(request, response, entry).catch((error: unknown) => {
+    const found = find(request.method!, request.url!);
+    if (found === null || !takes(request, found.entry)) return false;
+    serve(request, response, found.entry, found.orgId).catch((error: unknown) => {
       // Only a fault outside the route's own steps reaches here (they end in errorAnswer): never
       // leave the connection hanging, never let the rejection go unhandled.
       logger.error({ err: error }, 'direct lane failed');

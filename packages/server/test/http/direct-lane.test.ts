@@ -176,6 +176,29 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
       }),
       false,
     ],
+    ['/o/default/whoami, a live session', '/o/default/whoami', () => ({ headers: bearer(token) }), true],
+    ['/o/nope/whoami, no such org', '/o/nope/whoami', () => ({ headers: bearer(token) }), true],
+    [
+      '/o/nope/token, no such org before a bad body',
+      '/o/nope/token',
+      () => json('{"app_id":', bearer(token)),
+      true,
+    ],
+    [
+      '/o/default/token, an unknown app',
+      '/o/default/token',
+      () => json('{"app_id":"nope"}', bearer(token)),
+      true,
+    ],
+    [
+      '/o/default/token, the admin token',
+      '/o/default/token',
+      () => json('{"app_id":"pylon"}', bearer(ADMIN)),
+      true,
+    ],
+    ['/o/{encoded}/whoami', '/o/de%66ault/whoami', () => ({ headers: bearer(token) }), false],
+    ['/o//whoami', '/o//whoami', () => ({ headers: bearer(token) }), false],
+    ['/o/default/me, not an RBAC route', '/o/default/me', () => ({ headers: bearer(token) }), false],
     ['a PylonError with headers', '/api/auth/direct-probe/limited', () => ({ headers: bearer(token) }), true],
     ['an unexpected error', '/api/auth/direct-probe/crash', () => ({ headers: bearer(token) }), true],
   ];
@@ -191,16 +214,19 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     expect(fromLane.headers).toContain('x-request-id: parity-check');
   });
 
-  it('mints the same scoped token (but for its jti) with the same headers', async () => {
-    const request = json('{"app_id":"pylon"}', { ...bearer(token), 'x-request-id': 'parity-token' });
-    const before = answered;
-    const fromLane = await send(lane.url, '/token', request);
-    expect(answered - before).toBe(1);
-    const fromFull = await send(full.url, '/token', request);
-    expect(fromLane.status).toBe(200);
-    expect(fromLane.headers).toEqual(fromFull.headers);
-    expect(withoutJTI(fromLane.body)).toEqual(withoutJTI(fromFull.body));
-  });
+  it.each(['/token', '/o/default/token'])(
+    'mints the same scoped token (but for its jti) with the same headers at %s',
+    async (path) => {
+      const request = json('{"app_id":"pylon"}', { ...bearer(token), 'x-request-id': 'parity-token' });
+      const before = answered;
+      const fromLane = await send(lane.url, path, request);
+      expect(answered - before).toBe(1);
+      const fromFull = await send(full.url, path, request);
+      expect(fromLane.status).toBe(200);
+      expect(fromLane.headers).toEqual(fromFull.headers);
+      expect(withoutJTI(fromLane.body)).toEqual(withoutJTI(fromFull.body));
+    },
+  );
 
   it('gives ids from the same sequence as the full pipeline, never one twice', async () => {
     const ids = new Set<string>();
@@ -213,15 +239,17 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
   });
 
   it('counts its requests in the metrics and logs them as the full pipeline does', async () => {
-    const scrape = async () => {
+    const scrape = async (route = '/api/auth/me') => {
       const text = await (await t.request('/metrics')).text();
       const line = text
         .split('\n')
-        .find((l) =>
-          l.startsWith('pylon_http_requests_total{method="GET",route="/api/auth/me",status="200"}'),
-        );
+        .find((l) => l.startsWith(`pylon_http_requests_total{method="GET",route="${route}",status="200"}`));
       return Number(line?.split(' ').pop() ?? 0);
     };
+    const inOrg = await scrape('/o/:orgId/whoami');
+    await send(lane.url, '/o/default/whoami', { headers: bearer(token) });
+    await send(full.url, '/o/default/whoami', { headers: bearer(token) });
+    expect(await scrape('/o/:orgId/whoami')).toBe(inOrg + 2);
     const before = await scrape();
     logged.length = 0;
     await send(lane.url, '/api/auth/me', { headers: { ...bearer(token), 'x-request-id': 'logged-lane' } });
