@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { type Config, withSecret } from './config/config.js';
 import { secureRandom, toHex } from './crypto/random.js';
+import { SealError } from './crypto/seal.js';
 import type { Logger } from './logger.js';
 import { explainPostgresStartupError } from './platform/postgres.js';
 import { loadOrCreateDevelopmentSecret } from './platform/secret-file.js';
+import type { PylonServer } from './server.js';
 import { migrateToLatest, openStorage, type Storage } from './storage/database.js';
 
 /**
@@ -18,6 +21,28 @@ export function resolveSecret(config: Config, logger: Logger): Config {
     );
   }
   return withSecret(config, result.secret);
+}
+
+/**
+ * `server.prepare()`, telling a database set up under another secret as a StartupError: its
+ * signing keys cannot be opened, so every token would fail. In development the secret is a file in
+ * PYLON_DATA_DIR, which moves the secret but not the database.
+ */
+export async function prepareServer(server: Pick<PylonServer, 'prepare'>, config: Config): Promise<void> {
+  try {
+    await server.prepare();
+  } catch (error) {
+    if (!(error instanceof SealError)) throw error;
+    const where =
+      config.env === 'development'
+        ? ` (in development it is kept in ${join(config.dataDir, 'secret')}; PYLON_DATA_DIR moves that file, not the database)`
+        : '';
+    throw new StartupError(
+      `PYLON_SECRET does not open the signing keys stored in the database: the database was set up with another secret. ` +
+        `Start with the secret it was set up with${where}; see docs/CONFIGURATION.md`,
+      { cause: error },
+    );
+  }
 }
 
 /** A start-up failure with a message that says what to do; printed without a stack trace. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/command.js';
-import { openMigratedStorage, resolveSecret, StartupError } from '../boot.js';
+import { openMigratedStorage, prepareServer, resolveSecret, StartupError } from '../boot.js';
 import { runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
@@ -34,7 +34,7 @@ async function servePrimary(loaded: Config, logger: Logger, workers: number): Pr
   const storage = await openMigratedStorage(config, logger);
   try {
     const server = createServer(config, { storage, logger });
-    await server.prepare();
+    await prepareServer(server, config);
     await server.close();
   } finally {
     await storage.close();
@@ -49,7 +49,7 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   // A worker's /metrics answers for the whole cluster (metrics/cluster-metrics.ts).
   const metrics = cluster.isWorker ? clusterWorkerMetrics(createMetrics()) : createMetrics();
   const server = createServer(config, { storage, logger, mailer, metrics }, features(config));
-  await server.prepare();
+  await prepareServer(server, config);
   const listening = await listen(server.fetch, config.port, config.host, server.direct);
   const metricsListening = await listenForMetrics(server.services.metrics, config, logger);
   // In a cluster every worker says it listens; only the first one repeats the start-up hints.
@@ -94,7 +94,7 @@ async function rotateKeys(loaded: Config, logger: Logger): Promise<void> {
   const storage = await openMigratedStorage(config, logger);
   try {
     const server = createServer(config, { storage, logger });
-    await server.prepare();
+    await prepareServer(server, config);
     const rotated = await server.services.keys.rotate(DEFAULTS.keySetMaxAgeSeconds);
     logger.info(
       `published key ${rotated.kid}; it signs from ${new Date(rotated.activates_at).toISOString()}` +

@@ -75,17 +75,24 @@ export class KeyRing {
     this.refreshMs = options.refreshMs ?? 30_000;
   }
 
-  /** Create the first key if there is none. Safe to call from every starting process. */
+  /**
+   * Create the first key if there is none, then open the signing key (SealError when it was sealed
+   * under another secret). Safe to call from every starting process.
+   */
   async ensureKey(): Promise<void> {
     const existing = await this.options.db
       .selectFrom('signing_keys')
       .select('kid')
       .limit(1)
       .executeTakeFirst();
-    if (existing) return;
-    const row = await createKeyRow(this.options, this.options.clock.now());
-    await this.options.db.insertInto('signing_keys').values(row).execute();
-    this.view = null;
+    if (!existing) {
+      const row = await createKeyRow(this.options, this.options.clock.now());
+      await this.options.db.insertInto('signing_keys').values(row).execute();
+      this.view = null;
+    }
+    // Open the signing key now: under another secret than the one it was sealed with, this throws
+    // SealError at start-up instead of failing every signature afterwards.
+    await this.current();
   }
 
   /**

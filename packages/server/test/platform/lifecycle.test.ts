@@ -129,6 +129,32 @@ describe.runIf(existsSync(bin))('pylon-server binary', () => {
     expect(result.stderr).toContain('usage: pylon-server');
   });
 
+  it('refuses to start on a database set up with another secret, saying which, and keeps working with the right one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-secret-mismatch-'));
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [bin, 'keys', 'rotate'], {
+        env: { PATH: process.env.PATH, PYLON_DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const first = run({ PYLON_SECRET: 'a1'.repeat(32) });
+    expect(first.status).toBe(0);
+    expect(run({ PYLON_SECRET: 'a1'.repeat(32) }).status).toBe(0);
+
+    const other = run({ PYLON_SECRET: 'b2'.repeat(32) });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('PYLON_SECRET does not open the signing keys stored in the database');
+    expect(other.stderr).not.toContain('b2b2');
+    expect(other.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+
+    // Development without PYLON_SECRET: a fresh secret in another PYLON_DATA_DIR, named in the message.
+    const elsewhere = join(dir, 'elsewhere');
+    const development = run({ PYLON_DATA_DIR: elsewhere });
+    expect(development.status).toBe(1);
+    expect(development.stderr).toContain(join(elsewhere, 'secret'));
+    expect(development.stderr).toContain('PYLON_DATA_DIR moves that file, not the database');
+  });
+
   it('migrate applies the migrations to a fresh database and exits 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pylon-migrate-'));
     const result = spawnSync(process.execPath, [bin, 'migrate'], {
