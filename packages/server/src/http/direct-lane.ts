@@ -53,6 +53,32 @@ interface Entry {
 /** The org-scoped RBAC mount: its org is looked up as server.ts's middleware for it does. */
 export const ORG_PREFIX = '/o/:orgId';
 
+/**
+ * Headers of which Node keeps only the first when a request repeats them
+ * (https://nodejs.org/api/http.html#messageheaders), where the Web `Headers` the full pipeline
+ * builds joins them: a request repeating one (two `Authorization` lines) is left to Hono, whose
+ * reading of it the lane would not share.
+ */
+const KEPT_ONCE = new Set([
+  'authorization',
+  'content-type',
+  'content-length',
+  'host',
+  'user-agent',
+  'referer',
+]);
+
+function repeatsAHeaderNodeKeepsOnce(raw: readonly string[]): boolean {
+  const seen: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!KEPT_ONCE.has(name)) continue;
+    if (seen.includes(name)) return true;
+    seen.push(name);
+  }
+  return false;
+}
+
 const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -80,6 +106,7 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   function takes(request: IncomingMessage, entry: Entry): boolean {
     const { headers } = request;
     if (headers.authorization === undefined || headers.cookie !== undefined) return false;
+    if (repeatsAHeaderNodeKeepsOnce(request.rawHeaders)) return false;
     // An org host applies at the root of the RBAC surface only (org-hosts.ts).
     if (entry.surface === 'rbac' && !entry.inOrg && orgHosts && orgForHost(config, headers.host) !== null)
       return false;

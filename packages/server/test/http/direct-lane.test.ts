@@ -21,7 +21,7 @@ interface Answer {
 function send(
   base: string,
   path: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: { method?: string; headers?: Record<string, string | string[]>; body?: string } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
@@ -156,6 +156,12 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     ['/me, with a cookie', '/api/auth/me', () => ({ headers: { ...bearer(token), cookie: 'a=b' } }), false],
     ['/me, with a query', '/api/auth/me?x=1', () => ({ headers: bearer(token) }), false],
     ['/me, no credential', '/api/auth/me', () => ({}), false],
+    [
+      '/me, two Authorization lines',
+      '/api/auth/me',
+      () => ({ headers: { authorization: [`Bearer ${token}`, `Bearer ${unknownSession}`] } }),
+      false,
+    ],
     ['/whoami, a live session', '/whoami', () => ({ headers: bearer(token) }), true],
     ['/whoami, the admin token', '/whoami', () => ({ headers: bearer(ADMIN) }), true],
     ['/whoami, a signed-out session', '/whoami', () => ({ headers: bearer(signedOut) }), true],
