@@ -12,19 +12,21 @@ import { type AnyRoute, bodyLimit, bodyTooLarge, mediaType, routeBody } from './
 
 /**
  * The direct lane: Node's request listener answers a few hot routes (`GET /api/auth/me`,
- * `POST /token` and `GET /whoami`, at the root and under `/o/{orgId}`) itself, without Hono's per-request work (a Web `Request` and
- * `Headers` built from Node's, the middleware chain, a `Response` read back into Node's). It runs
- * the very same steps with the very same functions: the route's `answer` (route-table.ts), the
- * caller resolvers, the body's parsing and schema, the request id, the security headers, the error
- * catalogue's rendering, the request metrics and the access log. Its answers are byte for byte
- * the full pipeline's (test/http/direct-lane.test.ts sends every case both ways).
+ * `POST /token` and `GET /whoami`, at the root and under `/o/{orgId}`) itself, without Hono's
+ * per-request work (a Web `Request` and `Headers` built from Node's, the middleware chain, a
+ * `Response` read back into Node's). It runs the very same steps with the very same functions: the
+ * route's `answer` (route-table.ts), the caller resolvers, the body's parsing and schema, the
+ * request id, the security headers, the error catalogue's rendering, the request metrics and the
+ * access log. Its answers are byte for byte the full pipeline's (test/http/direct-lane.test.ts
+ * sends every case both ways).
  *
  * It takes only requests whose answer cannot depend on anything it skips, decided from the request
  * line and headers before any work: the exact path of a route that has an `answer` (no query; an
- * org named in the path must exist, as the full pipeline's org look-up requires), a bearer credential and no cookie (so no session cookie and no CSRF rule
- * applies), a JSON body of declared length where the route takes one, and no org at the request's
- * host. Anything else, and every request when a feature runs middleware of its own (the Cloudflare
- * Access gate), goes to Hono.
+ * org named in the path must exist, as the full pipeline's org look-up requires), a bearer
+ * credential and no cookie (so no session cookie and no CSRF rule applies), no header repeated
+ * that Node keeps once, a JSON body of declared length where the route takes one, and at the root
+ * no org served at the request's host. Anything else, and every request when a feature runs
+ * middleware of its own (the Cloudflare Access gate), goes to Hono.
  */
 export type DirectLane = (request: IncomingMessage, response: ServerResponse) => boolean;
 
