@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PylonError } from '@pylon/core';
-import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
 import { type AuthContext, resolveCaller } from './auth-context.js';
 import type { Services, Surface } from './context.js';
 import { errorAnswer } from './errors.js';
@@ -8,7 +7,7 @@ import { credentialsOf } from './get-auth.js';
 import { loggedTarget } from './middleware/access-log.js';
 import { securityHeaderEntries } from './middleware/security-headers.js';
 import { orgAPIURL, orgForHost, orgHostsEnabled } from './org-hosts.js';
-import { type AnyRoute, bodyLimit, bodyTooLarge, mediaType, routeBody } from './route-table.js';
+import { type AnyRoute, bodyLimit, mediaType, readNodeText, routeBody } from './route-table.js';
 
 /**
  * The direct lane: Node's request listener answers a few hot routes (`GET /api/auth/me`,
@@ -165,7 +164,12 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     try {
       if (entry.inOrg && !(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
       const body = entry.route.body
-        ? routeBody(entry.route, entry.surface, 'application/json', await readText(request, entry))
+        ? routeBody(
+            entry.route,
+            entry.surface,
+            'application/json',
+            await readNodeText({ incoming: request }, entry.limit, entry.surface)!,
+          )
         : undefined;
       let auth: Promise<AuthContext> | null = null;
       const answer = await entry.answer({
@@ -202,15 +206,6 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
         { requestId, method: request.method, ...target, status, ms: services.clock.now() - startedAt },
         'request',
       );
-    }
-  }
-
-  async function readText(request: IncomingMessage, entry: Entry): Promise<string> {
-    try {
-      return await readNodeBody({ incoming: request }, entry.limit)!;
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) throw bodyTooLarge(entry.surface, entry.limit);
-      throw error;
     }
   }
 

@@ -112,18 +112,25 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
  * the Node socket when there is one (see platform/node-body.ts), else from the Web Request.
  */
 async function readText(c: AppContext, limit: number, surface: Surface): Promise<string> {
+  const fromNode = readNodeText(c.env, limit, surface);
+  if (fromNode) return fromNode;
   const tooLarge = () => bodyTooLarge(surface, limit);
-  try {
-    const fromNode = readNodeBody(c.env, limit);
-    if (fromNode) return await fromNode;
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw tooLarge();
-    throw error;
-  }
   if (Number(c.req.header('content-length') ?? 0) > limit) throw tooLarge();
   const text = await c.req.text();
   if (new TextEncoder().encode(text).length > limit) throw tooLarge();
   return text;
+}
+
+/**
+ * The body as text straight from Node's socket (`env.incoming`, platform/node-body.ts), at most
+ * `limit` bytes (the surface's 413 otherwise); null without a Node request.
+ */
+export function readNodeText(env: unknown, limit: number, surface: Surface): Promise<string> | null {
+  const reading = readNodeBody(env, limit);
+  if (reading === null) return null;
+  return reading.catch((error: unknown) => {
+    throw error instanceof BodyTooLargeError ? bodyTooLarge(surface, limit) : error;
+  });
 }
 
 /** The surface's 413 for a body over `limit` bytes. */

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { AppEnv, Services, Surface } from '../../src/http/context.js';
 import {
   type AnyRoute,
@@ -24,6 +25,46 @@ function route(responses: AnyRoute['responses']): AnyRoute {
 /** Mounting only reads the table; the services are reached by handlers, which never run here. */
 const mount = (surface: Surface, probe: AnyRoute) =>
   mountRoutes(new Hono<AppEnv>(), { surface, routes: [probe] }, {} as Services);
+
+describe('route table: handlers and answers', () => {
+  const base = {
+    method: 'get',
+    path: '/probe',
+    summary: 'probe',
+    responses: { 200: { description: 'ok' } },
+  } as const;
+
+  it('refuses a route with neither a handler nor an answer, or with both', () => {
+    expect(() => mount('auth', defineRoute({ ...base }))).toThrow(
+      'GET /probe needs exactly one of handler and answer',
+    );
+    expect(() =>
+      mount('auth', defineRoute({ ...base, handler: (c) => c.json({}), answer: async () => ({}) })),
+    ).toThrow('GET /probe needs exactly one of handler and answer');
+  });
+
+  it('refuses an answer route that takes a query (the direct lane has none to give it)', () => {
+    expect(() =>
+      mount('auth', defineRoute({ ...base, query: z.object({ q: z.string() }), answer: async () => ({}) })),
+    ).toThrow('GET /probe answers from plain inputs, which have no query');
+  });
+
+  it('serves an answer route through Hono as JSON', async () => {
+    const app = new Hono<AppEnv>();
+    app.use('*', async (c, next) => {
+      c.set('orgId', 'default');
+      await next();
+    });
+    mountRoutes(
+      app,
+      { surface: 'auth', routes: [defineRoute({ ...base, answer: async ({ orgId }) => ({ orgId }) })] },
+      {} as Services,
+    );
+    const response = await app.request('/probe');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ orgId: 'default' });
+  });
+});
 
 describe('route table: the error codes a route declares', () => {
   it('reads the codes that lead each 4xx/5xx description, and stops at prose', () => {
