@@ -32,7 +32,7 @@ const REPLACED = {
 };
 
 /** Platform modules with a Workers variant beside them (`x.ts` → `x-web.ts`). */
-const PLATFORM_VARIANTS = ['guarded-fetch'];
+const PLATFORM_VARIANTS = ['guarded-fetch', 'ed25519'];
 
 /** @pylon/core from its source, so the bundle never depends on a stale `tsc` build. */
 const CORE_ENTRIES = {
@@ -61,7 +61,7 @@ const workersPlatform = {
       if (Object.hasOwn(CORE_ENTRIES, args.path)) return { path: CORE_ENTRIES[args.path] };
       if (Object.hasOwn(REPLACED, args.path)) return { path: REPLACED[args.path] };
       // Relative imports of a platform module with a Workers variant (written with `.js`, as tsc wants).
-      const match = /(?:^|\/)platform\/([a-z-]+)\.js$|^\.\/([a-z-]+)\.js$/.exec(args.path);
+      const match = /(?:^|\/)platform\/([a-z0-9-]+)\.js$|^\.\/([a-z0-9-]+)\.js$/.exec(args.path);
       const name = match?.[1] ?? match?.[2];
       if (name && PLATFORM_VARIANTS.includes(name)) {
         const target = resolve(args.resolveDir, args.path);
@@ -104,6 +104,10 @@ export async function buildWorker(
     /node_modules\/(better-sqlite3|pg|pg-pool|nodemailer|prom-client|pino|@node-rs|@hono\/node-server)\//.test(
       input,
     ),
+  );
+  // A Node variant that slipped past the swap (an import the pattern above did not match).
+  leaked.push(
+    ...inputs.filter((input) => PLATFORM_VARIANTS.some((name) => input.endsWith(`src/platform/${name}.ts`))),
   );
   if (leaked.length > 0) throw new Error(`Node-only modules in the Worker bundle:\n  ${leaked.join('\n  ')}`);
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));

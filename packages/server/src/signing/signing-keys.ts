@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import { type Random, toBase64URL } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
-import { ed25519Signer } from '../platform/ed25519.js';
+import { type Ed25519PrivateJWK, ed25519Signer } from '../platform/ed25519.js';
 import type { DB } from '../storage/database.js';
 import type { SigningKeysTable } from '../storage/schema.js';
 import { type KeySchedulePolicy, scheduleKeys } from './key-schedule.js';
@@ -173,7 +173,7 @@ export class KeyRing {
     if (signing) {
       const jwk = JSON.parse(
         this.options.sealer.open(signing.private_jwk_sealed, location(signing.kid)),
-      ) as Parameters<typeof ed25519Signer>[0];
+      ) as Ed25519PrivateJWK;
       const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALG, kid: signing.kid, typ: 'JWT' })).toString(
         'base64url',
       );
