@@ -3,7 +3,7 @@ import type { DatabaseConfig } from '../config/config.js';
 import { createPostgresPool } from '../platform/postgres.js';
 import { openSqlite } from '../platform/sqlite.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
-import { allowDirectReads, type DirectReader } from './prepared-query.js';
+import { allowBatchedReads, allowDirectReads, type DirectReader } from './prepared-query.js';
 import type { Database } from './schema.js';
 
 export type DB = Kysely<Database>;
@@ -44,6 +44,8 @@ export function openStorage(config: DatabaseConfig): Storage {
       db,
       directReader(sqlite.read, () => listener),
     );
+  // Each PostgreSQL statement is a round trip: look-ups that arrive together share one.
+  if (pool !== null) allowBatchedReads(db);
   let closed = false;
   return {
     db,

@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { DB } from './database.js';
+import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 
 /**
  * Runs one compiled single-statement read synchronously on the storage's own connection, or
@@ -87,6 +88,67 @@ export function prepareQuery<Row, Name extends string>(
         if (rows !== undefined) return Promise.resolve(rows as Row[]);
       }
       return db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
+    },
+  };
+}
+
+const batchedStorages = new WeakSet<object>();
+
+/**
+ * Let batchable queries (`prepareBatchableQuery`) share statements when given exactly this Kysely
+ * instance (storage/database.ts; PostgreSQL, where each statement is a round trip). A
+ * transaction is another instance and is never registered: reads inside one run alone.
+ */
+export function allowBatchedReads(db: DB): void {
+  batchedStorages.add(db);
+}
+
+/** Loads of one batchable query running at once per group, and distinct keys per load. */
+export const READ_BATCH = { maxInFlight: 2, maxKeys: 100 };
+
+/**
+ * A prepared read of the rows matching one key (`key`, a unique column), which on a storage that
+ * allows batching runs for every look-up that arrives together as one statement matching a list
+ * of keys (storage/read-batcher.ts says when a look-up joins one, and why its answer is never
+ * older than the look-up). Look-ups share a statement only when every other value is the same.
+ *
+ * `build(placeholder, many)` builds the read: with `many` false it matches `placeholder(key)` as
+ * one value, with `many` true as a list (PostgreSQL: `= any(placeholder(key))`); `keyOf` gives the
+ * key of a row, so the read must select it. Elsewhere (SQLite, a transaction) it is `prepareQuery`
+ * of the single form.
+ */
+export function prepareBatchableQuery<Row extends object, Name extends string, Key extends Name>(
+  key: Key,
+  build: (placeholder: (name: Name) => string, many: boolean) => Compilable<Row>,
+  keyOf: (row: Row) => unknown,
+  onLoad?: (keys: number) => void,
+): PreparedQuery<Row, Name> {
+  const single = prepareQuery<Row, Name>((placeholder) => build(placeholder, false));
+  let many: PreparedQuery<Row, Name> | null = null;
+  const groups = new Map<string, ReadBatcher<unknown, Row>>();
+  return {
+    compile: single.compile,
+    run(db, values) {
+      if (!batchedStorages.has(db)) return single.run(db, values);
+      const others = Object.keys(values)
+        .filter((name) => name !== key)
+        .sort()
+        .map((name) => [name, values[name as Name]]);
+      const group = JSON.stringify(others);
+      let batcher = groups.get(group);
+      if (batcher === undefined) {
+        many ??= prepareQuery<Row, Name>((placeholder) => build(placeholder, true));
+        const listed = many;
+        batcher = createReadBatcher<unknown, Row>({
+          ...READ_BATCH,
+          keyOf,
+          onLoad,
+          load: (keys) => listed.run(db, { ...values, [key]: keys }),
+          onIdle: () => groups.delete(group),
+        });
+        groups.set(group, batcher);
+      }
+      return batcher.read(values[key]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { type LogEvent, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { prepareQuery } from '../../src/storage/prepared-query.js';
+import { prepareBatchableQuery, prepareQuery } from '../../src/storage/prepared-query.js';
 import { testDatabases } from '../support/databases.js';
 
 describe.each(testDatabases)('prepareQuery on $kind', (database) => {
@@ -152,6 +152,61 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
       await expect(query.run(db, { id: 'acme' })).rejects.toThrow();
       expect(events.at(-1)!.level).toBe('error');
       expect(events.at(-1)!.query.sql).toBe(query.compile({ id: 'acme' }).sql);
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('a batchable read answers each look-up its own rows; on PostgreSQL those that differ only in the key share a statement', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    try {
+      const { db } = storage;
+      await db
+        .insertInto('orgs')
+        .values([
+          { id: 'acme', name: 'Acme', created_at: 1 },
+          { id: 'beta', name: 'Beta', created_at: 7 },
+        ])
+        .execute();
+      const query = prepareBatchableQuery(
+        'id',
+        (value: (name: 'id' | 'since') => string, many) =>
+          db
+            .selectFrom('orgs')
+            .select(['id', 'name'])
+            .where('id', '=', many ? sql<string>`any(${value('id')})` : value('id'))
+            .where('created_at', '>=', sql<number>`${value('since')}`),
+        (row) => row.id,
+      );
+      const statements: string[] = [];
+      storage.observeQueries((event) => statements.push(event.query.sql));
+      const answers = await Promise.all([
+        query.run(db, { id: 'acme', since: 0 }),
+        query.run(db, { id: 'beta', since: 0 }),
+        query.run(db, { id: 'none', since: 0 }),
+        // Another value besides the key: its own statement, never mixed with the others.
+        query.run(db, { id: 'acme', since: 5 }),
+        query.run(db, { id: 'beta', since: 5 }),
+      ]);
+      expect(answers).toEqual([
+        [{ id: 'acme', name: 'Acme' }],
+        [{ id: 'beta', name: 'Beta' }],
+        [],
+        [],
+        [{ id: 'beta', name: 'Beta' }],
+      ]);
+      if (database.kind === 'postgres') expect(statements).toHaveLength(2);
+      // Inside a transaction each read runs alone, on the transaction's connection.
+      statements.length = 0;
+      const inside = await db
+        .transaction()
+        .execute((trx) =>
+          Promise.all([query.run(trx, { id: 'acme', since: 0 }), query.run(trx, { id: 'beta', since: 0 })]),
+        );
+      expect(inside).toEqual([[{ id: 'acme', name: 'Acme' }], [{ id: 'beta', name: 'Beta' }]]);
+      expect(statements.filter((text) => text.includes('"orgs"'))).toHaveLength(2);
     } finally {
       await storage.close();
       await scratch.drop();

@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import { type CapabilityReading, EVERY_ORG } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
-import { prepareQuery } from '../../storage/prepared-query.js';
+import { prepareBatchableQuery } from '../../storage/prepared-query.js';
 import type { OrgRole, SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
@@ -81,43 +82,53 @@ function toRecord(row: SessionRow): SessionRecord {
  * its user's state, so one read tells a live session from an expired or a disabled one.
  */
 function prepareLookupQuery(db: DB) {
-  return prepareQuery((value: (name: 'tokenHash' | 'versionOrg' | 'everyOrg') => string) =>
-    db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      // The caller's role in the session's active org rides along: still one indexed read.
-      .leftJoin('org_members', (join) =>
-        join
-          .onRef('org_members.org_id', '=', 'sessions.active_org')
-          .onRef('org_members.user_id', '=', 'sessions.user_id'),
-      )
-      .select([
-        'sessions.id',
-        'sessions.token_prefix',
-        'sessions.user_id',
-        'sessions.active_org',
-        'sessions.kind',
-        'sessions.device',
-        'sessions.ip',
-        'sessions.created_at',
-        'sessions.last_seen_at',
-        'sessions.expires_at',
-        'users.email',
-        'users.email_verified_at',
-        'users.is_guest',
-        'org_members.role as org_role',
-        'users.disabled_at',
-        // The capability version of the org the request acts in rides along too (the same sum
-        // storage/capability-versions.ts reads), so a cached capability answer costs no second
-        // statement: one read transaction per request instead of two.
-        (eb) =>
-          eb
-            .selectFrom('capability_versions')
-            .select((inner) => inner.fn.sum<number | string | null>('capability_versions.version').as('v'))
-            .where('capability_versions.org_id', 'in', [value('versionOrg'), value('everyOrg')])
-            .as('capability_version'),
-      ])
-      .where('sessions.token_hash', '=', value('tokenHash')),
+  return prepareBatchableQuery(
+    'tokenHash',
+    (value: (name: 'tokenHash' | 'versionOrg' | 'everyOrg') => string, many) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        // The caller's role in the session's active org rides along: still one indexed read.
+        .leftJoin('org_members', (join) =>
+          join
+            .onRef('org_members.org_id', '=', 'sessions.active_org')
+            .onRef('org_members.user_id', '=', 'sessions.user_id'),
+        )
+        .select([
+          'sessions.id',
+          'sessions.token_prefix',
+          'sessions.user_id',
+          'sessions.active_org',
+          'sessions.kind',
+          'sessions.device',
+          'sessions.ip',
+          'sessions.created_at',
+          'sessions.last_seen_at',
+          'sessions.expires_at',
+          'users.email',
+          'users.email_verified_at',
+          'users.is_guest',
+          'org_members.role as org_role',
+          'users.disabled_at',
+          // What the batched form (PostgreSQL) tells its rows apart by; never leaves the store.
+          'sessions.token_hash',
+          // The capability version of the org the request acts in rides along too (the same sum
+          // storage/capability-versions.ts reads), so a cached capability answer costs no second
+          // statement: one read transaction per request instead of two.
+          (eb) =>
+            eb
+              .selectFrom('capability_versions')
+              .select((inner) => inner.fn.sum<number | string | null>('capability_versions.version').as('v'))
+              .where('capability_versions.org_id', 'in', [value('versionOrg'), value('everyOrg')])
+              .as('capability_version'),
+        ])
+        // Batched (PostgreSQL): every token hash the look-ups that arrived together asked for.
+        .where(
+          'sessions.token_hash',
+          '=',
+          many ? sql<string>`any(${value('tokenHash')})` : value('tokenHash'),
+        ),
+    (row) => row.token_hash,
   );
 }
 

@@ -150,6 +150,54 @@ export function describeSessionStoreConformance(
       expect(await store().lookup(token, T0 + 60_000)).toEqual({ kind: 'expired' });
     });
 
+    it('look-ups made together each get their own answer, in shared statements on PostgreSQL', async () => {
+      const storage = backend.storage();
+      const sessions = store();
+      const live = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const userId = await seedUser(storage);
+          return { userId, ...(await sessions.create(T0, { userId, kind: 'cli', ...ttl })) };
+        }),
+      );
+      const expired = await sessions.create(T0 - 120_000, { userId: live[0]!.userId, kind: 'cli', ...ttl });
+      const revoked = await sessions.create(T0, { userId: live[1]!.userId, kind: 'cli', ...ttl });
+      expect(await sessions.revoke(live[1]!.userId, revoked.session.id)).toBe(true);
+      const disabledUser = await seedUser(storage);
+      const disabled = await sessions.create(T0, { userId: disabledUser, kind: 'cli', ...ttl });
+      await new UserStore(storage.db, secureRandom).setDisabled(storage.db, disabledUser, T0);
+      const statements: string[] = [];
+      storage.observeQueries((event) => statements.push(event.query.sql));
+      try {
+        // Each live token twice (two requests of one session arriving together), then the dead ones.
+        const tokens = [...live, ...live].map((session) => session.token);
+        tokens.push(expired.token, revoked.token, disabled.token, 'pylon_unknown');
+        const answers = await Promise.all(tokens.map((token) => sessions.lookup(token, T0 + 1)));
+        live.forEach((session, index) => {
+          expect(answers[index]).toMatchObject({
+            kind: 'ok',
+            session: { id: session.session.id, userId: session.userId },
+          });
+          expect(answers[index + live.length]).toEqual(answers[index]);
+        });
+        expect(answers.slice(2 * live.length)).toEqual([
+          { kind: 'expired' },
+          { kind: 'unknown' },
+          { kind: 'unknown' },
+          { kind: 'unknown' },
+        ]);
+        // PostgreSQL: 20 look-ups in one turn of the event loop share one or two statements.
+        if (backend.kind === 'postgres') expect(statements.length).toBeLessThanOrEqual(2);
+        // A revocation is seen by the very next look-up, batched or not.
+        expect(await sessions.revoke(live[2]!.userId, live[2]!.session.id)).toBe(true);
+        const after = await Promise.all(
+          [live[2]!.token, live[3]!.token].map((token) => sessions.lookup(token, T0 + 2)),
+        );
+        expect(after.map((answer) => answer.kind)).toEqual(['unknown', 'ok']);
+      } finally {
+        storage.observeQueries(() => {});
+      }
+    });
+
     it('rotation succeeds once however many race, and the old token dies everywhere', async () => {
       const userId = await seedUser(backend.storage());
       const { token, session } = await store().create(T0, { userId, kind: 'cli', activeOrg: null, ...ttl });
