@@ -66,36 +66,45 @@ export function createReadBatcher<Key, Row extends object>(
     return batch;
   }
 
+  function settle(batch: Map<Key, Waiter<Row>[]>, rows: Row[]): void {
+    try {
+      const found = new Map<Key, Row[]>();
+      for (const row of rows) {
+        const key = options.keyOf(row);
+        const list = found.get(key);
+        if (list) list.push(row);
+        else found.set(key, [row]);
+      }
+      for (const [key, waiters] of batch) {
+        const answer = found.get(key) ?? [];
+        // The first waiter takes the rows read; any other one a copy of each.
+        waiters.forEach((waiter, index) => {
+          waiter.resolve(index === 0 ? answer : answer.map((row) => ({ ...row })));
+        });
+      }
+    } catch (error) {
+      // A row the batch cannot tell apart: every look-up of the batch fails (none hangs).
+      fail(batch, error);
+    }
+  }
+
+  function fail(batch: Map<Key, Waiter<Row>[]>, error: unknown): void {
+    for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
+  }
+
   function send(batch: Map<Key, Waiter<Row>[]>): void {
     inFlight++;
-    options.onLoad?.(batch.size);
     let loading: Promise<Row[]>;
     try {
+      options.onLoad?.(batch.size);
       loading = options.load([...batch.keys()]);
     } catch (error) {
       loading = Promise.reject(error);
     }
     loading
       .then(
-        (rows) => {
-          const found = new Map<Key, Row[]>();
-          for (const row of rows) {
-            const key = options.keyOf(row);
-            const list = found.get(key);
-            if (list) list.push(row);
-            else found.set(key, [row]);
-          }
-          for (const [key, waiters] of batch) {
-            const answer = found.get(key) ?? [];
-            // The first waiter takes the rows read; any other one a copy of each.
-            waiters.forEach((waiter, index) => {
-              waiter.resolve(index === 0 ? answer : answer.map((row) => ({ ...row })));
-            });
-          }
-        },
-        (error: unknown) => {
-          for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
-        },
+        (rows) => settle(batch, rows),
+        (error: unknown) => fail(batch, error),
       )
       .finally(() => {
         inFlight--;

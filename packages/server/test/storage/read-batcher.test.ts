@@ -154,4 +154,19 @@ describe('createReadBatcher', () => {
     throwing = false;
     expect(await batcher.read('a')).toEqual([{ key: 'a', n: 0 }]);
   });
+
+  it('a row it cannot tell apart fails every look-up of its load, and none hangs', async () => {
+    const batcher = createReadBatcher<string, Row>({
+      load: (keys) => Promise.resolve(keys.map((key) => ({ key, n: 0 }))),
+      keyOf: (row) => {
+        if (row.key === 'bad') throw new Error('a row without its key');
+        return row.key;
+      },
+      maxInFlight: 1,
+      maxKeys: 100,
+    });
+    const reads = [batcher.read('a'), batcher.read('bad')];
+    for (const read of reads) await expect(read).rejects.toThrow('a row without its key');
+    expect(await batcher.read('b')).toEqual([{ key: 'b', n: 0 }]);
+  });
 });
