@@ -1,7 +1,18 @@
 import { type LogEvent, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { DB } from '../../src/storage/database.js';
 import { prepareBatchableQuery, prepareQuery } from '../../src/storage/prepared-query.js';
 import { testDatabases } from '../support/databases.js';
+
+/** Orgs `acme` (created at 1) and `beta` (created at `betaCreatedAt`). */
+const twoOrgs = (db: DB, betaCreatedAt: number) =>
+  db
+    .insertInto('orgs')
+    .values([
+      { id: 'acme', name: 'Acme', created_at: 1 },
+      { id: 'beta', name: 'Beta', created_at: betaCreatedAt },
+    ])
+    .execute();
 
 describe.each(testDatabases)('prepareQuery on $kind', (database) => {
   it('compiles once and binds each named value wherever the dialect put it', async () => {
@@ -9,13 +20,7 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
     const storage = await scratch.openMigrated();
     try {
       const { db } = storage;
-      await db
-        .insertInto('orgs')
-        .values([
-          { id: 'acme', name: 'Acme', created_at: 1 },
-          { id: 'beta', name: 'Beta', created_at: 2 },
-        ])
-        .execute();
+      await twoOrgs(db, 2);
       // The names are used out of order and one twice: binding is by name, not by position.
       const query = prepareQuery<{ id: string; name: string }, 'name' | 'id'>((value) =>
         db
@@ -163,13 +168,7 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
     const storage = await scratch.openMigrated();
     try {
       const { db } = storage;
-      await db
-        .insertInto('orgs')
-        .values([
-          { id: 'acme', name: 'Acme', created_at: 1 },
-          { id: 'beta', name: 'Beta', created_at: 7 },
-        ])
-        .execute();
+      await twoOrgs(db, 7);
       const query = prepareBatchableQuery(
         'id',
         (value: (name: 'id' | 'since') => string, many) =>

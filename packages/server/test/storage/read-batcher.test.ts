@@ -20,6 +20,13 @@ function controlledLoad() {
   return { calls, load };
 }
 
+/** A batcher over a controlled load, rows keyed by `key`. */
+function controlledBatcher(bounds: { maxInFlight: number; maxKeys: number }, onIdle?: () => void) {
+  const { calls, load } = controlledLoad();
+  const batcher = createReadBatcher<string, Row>({ load, keyOf: (row) => row.key, ...bounds, onIdle });
+  return { calls, batcher };
+}
+
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Let the event loop turn until `done` holds (a finished load frees its slot a turn or two later). */
@@ -29,13 +36,7 @@ async function turnsUntil(done: () => boolean) {
 
 describe('createReadBatcher', () => {
   it('look-ups of one turn share one load, each distinct key once, and a missing key reads nothing', async () => {
-    const { calls, load } = controlledLoad();
-    const batcher = createReadBatcher<string, Row>({
-      load,
-      keyOf: (row) => row.key,
-      maxInFlight: 2,
-      maxKeys: 100,
-    });
+    const { calls, batcher } = controlledBatcher({ maxInFlight: 2, maxKeys: 100 });
     const reads = [batcher.read('a'), batcher.read('b'), batcher.read('a'), batcher.read('gone')];
     await nextTurn();
     expect(calls.map((call) => call.keys)).toEqual([['a', 'b', 'gone']]);
@@ -54,13 +55,7 @@ describe('createReadBatcher', () => {
   });
 
   it('a look-up made while a load runs never joins it: its answer is read after it asked', async () => {
-    const { calls, load } = controlledLoad();
-    const batcher = createReadBatcher<string, Row>({
-      load,
-      keyOf: (row) => row.key,
-      maxInFlight: 2,
-      maxKeys: 100,
-    });
+    const { calls, batcher } = controlledBatcher({ maxInFlight: 2, maxKeys: 100 });
     const first = batcher.read('a');
     await nextTurn();
     expect(calls).toHaveLength(1);
@@ -75,13 +70,7 @@ describe('createReadBatcher', () => {
   });
 
   it('at most maxInFlight loads run; what arrives meanwhile goes as one load when one finishes', async () => {
-    const { calls, load } = controlledLoad();
-    const batcher = createReadBatcher<string, Row>({
-      load,
-      keyOf: (row) => row.key,
-      maxInFlight: 1,
-      maxKeys: 100,
-    });
+    const { calls, batcher } = controlledBatcher({ maxInFlight: 1, maxKeys: 100 });
     const a = batcher.read('a');
     await nextTurn();
     const later = [batcher.read('b'), batcher.read('c')];
@@ -99,13 +88,7 @@ describe('createReadBatcher', () => {
   });
 
   it('splits a queue longer than maxKeys into several loads', async () => {
-    const { calls, load } = controlledLoad();
-    const batcher = createReadBatcher<string, Row>({
-      load,
-      keyOf: (row) => row.key,
-      maxInFlight: 4,
-      maxKeys: 2,
-    });
+    const { calls, batcher } = controlledBatcher({ maxInFlight: 4, maxKeys: 2 });
     const reads = ['a', 'b', 'c', 'd', 'e'].map((key) => batcher.read(key));
     await nextTurn();
     expect(calls.map((call) => call.keys)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
@@ -114,15 +97,10 @@ describe('createReadBatcher', () => {
   });
 
   it('a failed load rejects its own look-ups only, and the next ones load again', async () => {
-    const { calls, load } = controlledLoad();
     const idle: number[] = [];
-    const batcher = createReadBatcher<string, Row>({
-      load,
-      keyOf: (row) => row.key,
-      maxInFlight: 2,
-      maxKeys: 100,
-      onIdle: () => idle.push(calls.length),
-    });
+    const { calls, batcher } = controlledBatcher({ maxInFlight: 2, maxKeys: 100 }, () =>
+      idle.push(calls.length),
+    );
     const failing = [batcher.read('a'), batcher.read('b')];
     await nextTurn();
     const other = batcher.read('c');
