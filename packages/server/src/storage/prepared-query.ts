@@ -121,34 +121,45 @@ export function prepareBatchableQuery<Row extends object, Name extends string, K
   key: Key,
   build: (placeholder: (name: Name) => string, many: boolean) => Compilable<Row>,
   keyOf: (row: Row) => unknown,
-  onLoad?: (keys: number) => void,
 ): PreparedQuery<Row, Name> {
   const single = prepareQuery<Row, Name>((placeholder) => build(placeholder, false));
   let many: PreparedQuery<Row, Name> | null = null;
-  const groups = new Map<string, ReadBatcher<unknown, Row>>();
+  // Per database, then per the values besides the key: only those may share a statement.
+  const groupsOf = new WeakMap<DB, Map<string, ReadBatcher<unknown, Row>>>();
   return {
     compile: single.compile,
     run(db, values) {
       if (!batchedStorages.has(db)) return single.run(db, values);
-      const others = Object.keys(values)
-        .filter((name) => name !== key)
-        .sort()
-        .map((name) => [name, values[name as Name]]);
-      const group = JSON.stringify(others);
+      let groups = groupsOf.get(db);
+      if (groups === undefined) {
+        groups = new Map();
+        groupsOf.set(db, groups);
+      }
+      const group = groupKey(values, key);
       let batcher = groups.get(group);
       if (batcher === undefined) {
         many ??= prepareQuery<Row, Name>((placeholder) => build(placeholder, true));
         const listed = many;
+        const within = groups;
         batcher = createReadBatcher<unknown, Row>({
           ...READ_BATCH,
           keyOf,
-          onLoad,
           load: (keys) => listed.run(db, { ...values, [key]: keys }),
-          onIdle: () => groups.delete(group),
+          onIdle: () => within.delete(group),
         });
         groups.set(group, batcher);
       }
       return batcher.read(values[key]);
     },
   };
+}
+
+/** The values besides `key`, typed and in name order (`1` and `'1'` never share a group). */
+function groupKey(values: Readonly<Record<string, unknown>>, key: string): string {
+  return JSON.stringify(
+    Object.keys(values)
+      .filter((name) => name !== key)
+      .sort()
+      .map((name) => [name, typeof values[name], String(values[name])]),
+  );
 }

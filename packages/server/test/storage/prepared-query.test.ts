@@ -212,6 +212,32 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
     }
   });
 
+  it('a batchable read run on two databases at once reads each from its own', async () => {
+    const scratches = [await database.create(), await database.create()];
+    const [one, two] = await Promise.all(scratches.map((scratch) => scratch.openMigrated()));
+    try {
+      await twoOrgs(one!.db, 2);
+      const query = prepareBatchableQuery(
+        'id',
+        (value: (name: 'id') => string, many) =>
+          one!.db
+            .selectFrom('orgs')
+            .select(['id', 'name'])
+            .where('id', '=', many ? sql<string>`any(${value('id')})` : value('id')),
+        (row) => row.id,
+      );
+      const answers = await Promise.all([
+        query.run(one!.db, { id: 'acme' }),
+        query.run(two!.db, { id: 'acme' }),
+        query.run(one!.db, { id: 'beta' }),
+      ]);
+      expect(answers).toEqual([[{ id: 'acme', name: 'Acme' }], [], [{ id: 'beta', name: 'Beta' }]]);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await Promise.all(scratches.map((scratch) => scratch.drop()));
+    }
+  });
+
   it('after the storage is closed a read fails as Kysely fails it', async () => {
     const scratch = await database.create();
     const storage = await scratch.openMigrated();
