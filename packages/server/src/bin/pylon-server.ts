@@ -14,6 +14,7 @@ import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.j
 import { clusterWorkerMetrics } from '../metrics/cluster-metrics.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { listenForMetrics } from '../metrics/metrics-listener.js';
+import { ed25519Backend, signingBackendWarning } from '../platform/ed25519.js';
 import { listen } from '../platform/listen.js';
 import { createServer } from '../server.js';
 
@@ -56,6 +57,8 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise
   const first = !cluster.isWorker || cluster.worker?.id === 1;
   logger.info(`Pylon ${config.env} server listening on ${listening.url} (public URL ${config.publicURL})`);
   if (first) logger.info(`Database: ${storage.description}`);
+  const signing = first ? signingBackendWarning(ed25519Backend) : null;
+  if (signing !== null) logger.warn(signing);
   const adminHint = first ? await firstAdminHint(server.services) : null;
   if (adminHint !== null) logger.info(adminHint);
   if (config.env === 'development' && first) {

@@ -27,3 +27,8 @@ export function ed25519Signer(
   }
   return (data) => new Uint8Array(sign(null, data, key));
 }
+
+/** Workers have no addon to miss: nothing to say. */
+export function signingBackendWarning(_backend: Ed25519Backend): string | null {
+  return null;
+}

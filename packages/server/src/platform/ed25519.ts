@@ -34,6 +34,18 @@ const sodium = loadSodium();
 export const ed25519Backend: Ed25519Backend = sodium ? 'libsodium' : 'node:crypto';
 
 /**
+ * What `serve` says at start-up when libsodium did not load (null when it did): tokens still sign,
+ * with the same bytes, at about twice the CPU each, and an operator should know why.
+ */
+export function signingBackendWarning(backend: Ed25519Backend): string | null {
+  if (backend === 'libsodium') return null;
+  return (
+    'Ed25519 signatures use node:crypto: the libsodium addon (sodium-native) has no prebuilt binary ' +
+    `for ${process.platform}-${process.arch} here, so each token costs about twice the CPU (docs/OPERATIONS.md, Signing keys)`
+  );
+}
+
+/**
  * An Ed25519 signing function for a private JWK. Ed25519 signatures are deterministic
  * (RFC 8032 §5.1.6), so both backends give the same bytes for the same key and message; they
  * differ in cost: libsodium signs in about half of node:crypto's ~50 µs (OpenSSL 3 sets up a

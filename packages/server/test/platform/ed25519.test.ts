@@ -1,6 +1,11 @@
 import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type Ed25519PrivateJWK, ed25519Backend, ed25519Signer } from '../../src/platform/ed25519.js';
+import {
+  type Ed25519PrivateJWK,
+  ed25519Backend,
+  ed25519Signer,
+  signingBackendWarning,
+} from '../../src/platform/ed25519.js';
 import * as web from '../../src/platform/ed25519-web.js';
 
 function keyPair() {
@@ -64,5 +69,13 @@ describe('ed25519Signer', () => {
       /32-byte seed/,
     );
     expect(() => web.ed25519Signer(jwk, 'libsodium')).toThrow(/not available on Workers/);
+  });
+
+  it('start-up says nothing when libsodium signs, and warns with the platform when it does not', () => {
+    expect(signingBackendWarning('libsodium')).toBeNull();
+    const warning = signingBackendWarning('node:crypto');
+    expect(warning).toContain('node:crypto');
+    expect(warning).toContain(`${process.platform}-${process.arch}`);
+    expect(web.signingBackendWarning('node:crypto')).toBeNull();
   });
 });
