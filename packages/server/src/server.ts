@@ -66,8 +66,6 @@ export interface PylonServer {
   idle(): Promise<void>;
 }
 
-const RBAC_ORG_PREFIX = ORG_PREFIX;
-
 /**
  * Build the Pylon HTTP application. Everything stateful comes from `deps`; two servers built in
  * one process share nothing.
@@ -141,7 +139,7 @@ export function createServer(
   // An org at a host of its own (PYLON_ORG_HOSTS, PYLON_ORG_HOST_TEMPLATE) answers at that host's root.
   app.use('*', orgHostRouting(config, services.orgs));
   // RBAC routes for a non-default org: resolve the org once, before any route runs.
-  app.use(`${RBAC_ORG_PREFIX}/*`, async (c, next) => {
+  app.use(`${ORG_PREFIX}/*`, async (c, next) => {
     const orgId = c.req.param('orgId') ?? '';
     if (!(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
     c.set('orgId', orgId);
@@ -156,7 +154,7 @@ export function createServer(
   const rbac = new Hono<AppEnv>();
   mountRoutes(rbac, rbacGroup, services);
   app.route('/', rbac);
-  app.route(RBAC_ORG_PREFIX, rbac);
+  app.route(ORG_PREFIX, rbac);
 
   const openAPIRoute: AnyRoute = {
     method: 'get',
@@ -203,7 +201,7 @@ export function createServer(
         groups: [
           { surface: 'auth', prefix: '/api/auth', routes: authGroup.routes },
           { surface: 'rbac', prefix: '', routes: rbacGroup.routes },
-          { surface: 'rbac', prefix: RBAC_ORG_PREFIX, routes: rbacGroup.routes },
+          { surface: 'rbac', prefix: ORG_PREFIX, routes: rbacGroup.routes },
         ],
       });
 

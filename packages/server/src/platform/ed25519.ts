@@ -1,13 +1,12 @@
-import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { createRequire } from 'node:module';
+import {
+  type Ed25519Backend,
+  type Ed25519PrivateJWK,
+  MISMATCHED_KEY,
+  nodeCryptoSigner,
+} from './ed25519-node-crypto.js';
 
-/** A private Ed25519 key as a JWK (RFC 8037 §2): `d` is the 32-byte seed, `x` the public key. */
-export interface Ed25519PrivateJWK {
-  kty: string;
-  crv: string;
-  x: string;
-  d: string;
-}
+export type { Ed25519Backend, Ed25519PrivateJWK };
 
 /** The part of libsodium (through the `sodium-native` addon) that signs. */
 interface Sodium {
@@ -15,9 +14,6 @@ interface Sodium {
   crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
   crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
 }
-
-/** Which implementation signs: libsodium when its prebuilt addon loads here, else node:crypto. */
-export type Ed25519Backend = 'libsodium' | 'node:crypto';
 
 function loadSodium(): Sodium | null {
   try {
@@ -61,11 +57,7 @@ export function ed25519Signer(
     if (!sodium) throw new Error('libsodium (sodium-native) is not available on this platform');
     return sodiumSigner(sodium, privateJWK);
   }
-  const key = createPrivateKey({ key: { ...privateJWK }, format: 'jwk' });
-  if (createPublicKey(key).export({ format: 'jwk' }).x !== privateJWK.x) {
-    throw new Error("the JWK's x is not the public key of its d");
-  }
-  return (data) => new Uint8Array(sign(null, data, key));
+  return nodeCryptoSigner(privateJWK);
 }
 
 function sodiumSigner(lib: Sodium, jwk: Ed25519PrivateJWK): (data: Uint8Array) => Uint8Array {
@@ -77,10 +69,7 @@ function sodiumSigner(lib: Sodium, jwk: Ed25519PrivateJWK): (data: Uint8Array) =
   const publicKey = Buffer.alloc(32);
   lib.crypto_sign_seed_keypair(publicKey, secretKey, seed);
   seed.fill(0);
-  // A JWK whose x is not d's public key would sign tokens no published key verifies.
-  if (publicKey.toString('base64url') !== jwk.x) {
-    throw new Error("the JWK's x is not the public key of its d");
-  }
+  if (publicKey.toString('base64url') !== jwk.x) throw new Error(MISMATCHED_KEY);
   return (data) => {
     const signature = Buffer.allocUnsafe(64);
     lib.crypto_sign_detached(signature, data, secretKey);
