@@ -17,13 +17,13 @@
 // hello-world approximates the req/s ratio of an idle machine. On a busy machine the absolute
 // figures grow (caches and cores are shared): compare two builds by running them at the same time.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { Client } from 'undici';
 import { expandAllArchetypes } from '../packages/core/dist/index.js';
-import { CONNECTIONS, DURATION_SECONDS, pinLoadGenerator, startPeer, startPylon } from './lib.mjs';
+import { CONNECTIONS, cpuNs, DURATION_SECONDS, pinLoadGenerator, startPeer, startPylon } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -37,19 +37,6 @@ const UNDER_LOAD = values.load;
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 if (!(REQUESTS > 0) || !(ROUNDS > 0)) throw new Error('--requests and --rounds must be positive numbers');
-
-/** Nanoseconds every thread of `pid` has spent on a CPU so far. */
-function cpuNs(pid) {
-  let total = 0n;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += BigInt(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read: its time is gone from both readings.
-    }
-  }
-  return total;
-}
 
 /** Send `count` requests one after another on one connection; every answer must be a 200. */
 async function drive(client, request, count) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,29 +168,70 @@ export function argon2Rate() {
   });
 }
 
+/** A process and its descendants (a cluster's primary and workers), by pid (Linux /proc). */
+function processTree(pid) {
+  const children = `/proc/${pid}/task/${pid}/children`;
+  if (!existsSync(children)) return [pid];
+  const descendants = readFileSync(children, 'utf8')
+    .split(' ')
+    .filter(Boolean)
+    .flatMap((child) => processTree(Number(child)));
+  return [pid, ...descendants];
+}
+
 /** Resident set size of a process and its children (a cluster's workers), in MiB (Linux /proc). */
 export function rssMiB(pid) {
-  const read = (id) => {
+  let total = 0;
+  for (const id of processTree(pid)) {
     const status = readFileSync(`/proc/${id}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  };
-  let total = read(pid);
-  const children = `/proc/${pid}/task/${pid}/children`;
-  if (existsSync(children)) {
-    for (const child of readFileSync(children, 'utf8').split(' ').filter(Boolean))
-      total += rssMiB(Number(child));
+    total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   }
   return total;
 }
 
-/** Requests per second and latency against one URL (loopback only), after a short warm-up. */
-export async function measure(url, options = {}) {
+/**
+ * Nanoseconds every thread of a process and of its descendants (a cluster's workers) has spent on
+ * a CPU so far (`/proc/<pid>/task/<tid>/schedstat`); null where /proc is not there.
+ */
+export function cpuNs(pid) {
+  if (!existsSync(`/proc/${pid}/task`)) return null;
+  let total = 0n;
+  for (const id of processTree(pid)) {
+    for (const task of readdirSync(`/proc/${id}/task`)) {
+      try {
+        total += BigInt(readFileSync(`/proc/${id}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read: its time is gone from both readings.
+      }
+    }
+  }
+  return total;
+}
+
+/**
+ * Requests per second and latency against one URL (loopback only), after a short warm-up. With
+ * `pid` (the server's process), also the CPU each request cost, in µs: the server's (every thread
+ * of it and of its workers, `cpuNs`) and the load generator's (this process, where autocannon
+ * runs), each divided by the requests served; null where they cannot be read.
+ */
+export async function measure(url, { pid, ...options } = {}) {
   await autocannon({ url, connections: CONNECTIONS, duration: 1, ...options });
+  const serverBefore = pid ? cpuNs(pid) : null;
+  const loadBefore = process.cpuUsage();
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
+  const load = process.cpuUsage(loadBefore);
+  const serverAfter = serverBefore === null ? null : cpuNs(pid);
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const served = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    serverUs: serverAfter === null ? null : Number(serverAfter - serverBefore) / 1000 / served,
+    loadUs: (load.user + load.system) / served,
+  };
 }
 
 export function report(name, baseline, subject) {

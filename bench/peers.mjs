@@ -29,6 +29,9 @@ const median = (values) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+/** The median, or null when any round could not measure it (no /proc, a target without a pid). */
+const orNull = (values) =>
+  values.some((value) => value === null || value === undefined) ? null : median(values);
 
 async function betterAuthTargets() {
   const peer = await startPeer('better-auth.mjs');
@@ -48,11 +51,13 @@ async function betterAuthTargets() {
       name: 'Better Auth GET /get-session',
       url: `${peer.url}/api/auth/get-session`,
       options: { headers: { cookie } },
+      pid: peer.pid,
     },
     token: {
       name: 'Better Auth GET /token (jwt)',
       url: `${peer.url}/api/auth/token`,
       options: { headers: { cookie } },
+      pid: peer.pid,
     },
   };
 }
@@ -72,8 +77,69 @@ async function oidcTarget() {
         },
         body: 'grant_type=client_credentials&scope=api:read',
       },
+      pid: peer.pid,
     },
   };
+}
+
+/**
+ * Bounds that the machine, not the server, puts on three targets, computed from the same run:
+ *
+ * - `--workers 2`: where the load generator runs on one of the cores the workers use (two cores),
+ *   the most any two workers could serve is every core's time divided by what one request costs
+ *   the server (the cheaper of one worker's and two workers' figures) plus the load generator.
+ *   `cpuPerRequest` is the two workers' server CPU per request ÷ one worker's (1.00: nothing
+ *   shared costs anything).
+ * - p99 at 32 connections: with 32 requests always in flight, the mean latency is 32 ÷ req/s
+ *   (Little's law), and a p99 cannot be below the mean: ≤ 3 ms needs ≥ 10 667 req/s.
+ * - Password sign-in: the raw verify saturates the core, so its CPU per verify is 1 s ÷ its rate;
+ *   0.9× that rate leaves a ninth of the hash's time for everything else a sign-in does.
+ */
+function machineLimits(rows, primary) {
+  const lines = [];
+  const values = {};
+  for (const [key, single, label] of [
+    ['meWorkers', `me:${primary}`, '/me'],
+    ['tokenWorkers', `token:${primary}`, '/token'],
+  ]) {
+    const one = rows[single];
+    const two = rows[key];
+    if (!one || !two || one.serverUs === null || two.serverUs === null || !PINNING || CORES > 2) continue;
+    // The cheaper of the two servers' CPU per request: a bound no pair of workers can beat here.
+    const serverUs = Math.min(one.serverUs, two.serverUs);
+    const ceiling = (CORES * 1e6) / (serverUs + two.loadUs);
+    values[key] = {
+      ceilingRps: ceiling,
+      ceilingRatio: ceiling / one.rps,
+      cpuPerRequest: two.serverUs / one.serverUs,
+    };
+    lines.push(
+      `${label} --workers 2: at most ${ceiling.toFixed(0)} req/s = ${(ceiling / one.rps).toFixed(2)}× one worker ` +
+        `(${CORES} cores ÷ (server ${serverUs.toFixed(1)} µs + load generator ${two.loadUs.toFixed(1)} µs per request)); ` +
+        `two workers' server CPU per request ${(two.serverUs / one.serverUs).toFixed(2)}× one worker's`,
+    );
+  }
+  for (const key of ['token32', 'tokenLarge32', 'token32Workers', 'tokenLarge32Workers']) {
+    const row = rows[key];
+    if (!row) continue;
+    const meanMs = (32 / row.rps) * 1000;
+    values[key] = { meanMs };
+    lines.push(
+      `${row.name.replace('Pylon ', '')}: mean latency ${meanMs.toFixed(2)} ms at ${row.rps.toFixed(0)} req/s ` +
+        `(Little's law), which the p99 cannot be below`,
+    );
+  }
+  if (rows.password?.serverUs && rows.argon2) {
+    const hashUs = 1e6 / rows.argon2.rps;
+    const allowedUs = hashUs / 0.9 - hashUs;
+    const otherUs = rows.password.serverUs - hashUs;
+    values.password = { hashUs, allowedUs, otherUs };
+    lines.push(
+      `password sign-in: ${(rows.password.serverUs / 1000).toFixed(2)} ms of CPU each, the hash ${(hashUs / 1000).toFixed(2)} ms; ` +
+        `0.9× leaves ${(allowedUs / 1000).toFixed(2)} ms for the rest, which takes ${(otherUs / 1000).toFixed(2)} ms`,
+    );
+  }
+  return { lines, values };
 }
 
 export async function runPeers({ dbs, soakMinutes, json }) {
@@ -93,7 +159,9 @@ export async function runPeers({ dbs, soakMinutes, json }) {
     const floor = await startPeer('floor.mjs');
     stops.push(floor.stop);
 
-    const targets = { hello: { name: 'hello-world (Hono)', url: `${hello.url}/hello`, options: {} } };
+    const targets = {
+      hello: { name: 'hello-world (Hono)', url: `${hello.url}/hello`, options: {}, pid: hello.pid },
+    };
     const sqlite = dbs.includes('sqlite');
     const primary = sqlite ? 'sqlite' : 'postgres';
     for (const db of dbs) {
@@ -104,11 +172,13 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         name: `Pylon GET /api/auth/me (${db})`,
         url: `${small.server.url}/api/auth/me`,
         options: me,
+        pid: small.server.pid,
       };
       targets[`token:${db}`] = {
         name: `Pylon POST /token (${db})`,
         url: `${small.server.url}/token`,
         options: tokenRequest(small.token),
+        pid: small.server.pid,
       };
       if (db !== primary) continue;
       const large = await seededServer({ db, apps: 1000, grantsPerApp: 100 });
@@ -117,31 +187,60 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         name: `Pylon POST /token, 100 000 grants`,
         url: `${large.server.url}/token`,
         options: tokenRequest(large.token),
+        pid: large.server.pid,
       };
       targets.token32 = {
         ...targets[`token:${db}`],
         name: 'Pylon POST /token, 32 connections',
         connections: 32,
       };
-      // Two workers on the same database (every core: with two, one is the load generator's too).
-      const workers = await startPylon({
-        db,
-        workers: 2,
-        sqliteFile: small.server.sqliteFile,
-        postgresURL: db === 'postgres' ? small.server.databaseURL : undefined,
-      });
-      stops.push(workers.stop);
+      targets.tokenLarge32 = {
+        ...targets.tokenLarge,
+        name: 'Pylon POST /token, 100 000 grants, 32 connections',
+        connections: 32,
+      };
+      // Two workers on the same databases (every core: with two, one is the load generator's too),
+      // as `serve` runs by default in production on a two-core machine.
+      const twoWorkers = async (seeded) => {
+        const server = await startPylon({
+          db,
+          workers: 2,
+          sqliteFile: seeded.server.sqliteFile,
+          postgresURL: db === 'postgres' ? seeded.server.databaseURL : undefined,
+        });
+        stops.push(server.stop);
+        return server;
+      };
+      const workers = await twoWorkers(small);
+      const largeWorkers = await twoWorkers(large);
       targets.meWorkers = {
         ...targets[`me:${db}`],
         name: 'Pylon GET /api/auth/me, --workers 2',
         url: `${workers.url}/api/auth/me`,
+        pid: workers.pid,
       };
       targets.tokenWorkers = {
         ...targets[`token:${db}`],
         name: 'Pylon POST /token, --workers 2',
         url: `${workers.url}/token`,
+        pid: workers.pid,
       };
-      targets.password = { name: 'Pylon POST /password/login', ...(await passwordSignIn(small.server)) };
+      targets.token32Workers = {
+        ...targets.tokenWorkers,
+        name: 'Pylon POST /token, --workers 2, 32 connections',
+        connections: 32,
+      };
+      targets.tokenLarge32Workers = {
+        ...targets.tokenLarge32,
+        name: 'Pylon POST /token, 100 000 grants, --workers 2, 32 connections',
+        url: `${largeWorkers.url}/token`,
+        pid: largeWorkers.pid,
+      };
+      targets.password = {
+        name: 'Pylon POST /password/login',
+        ...(await passwordSignIn(small.server)),
+        pid: small.server.pid,
+      };
       targets.argon2 = {
         name: 'raw Argon2id verify (in-process)',
         run: () => argon2Rate().then((rps) => ({ rps, p50: null, p99: null })),
@@ -157,6 +256,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         name: 'floor GET /api/auth/me (hand-written)',
         url: `${floor.url}/api/auth/me`,
         options: { headers: { authorization: `Bearer ${floor.token}` } },
+        pid: floor.pid,
       },
       floorToken: {
         name: 'floor POST /token (hand-written)',
@@ -166,9 +266,12 @@ export async function runPeers({ dbs, soakMinutes, json }) {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${floor.token}` },
           body: JSON.stringify({ app_id: 'example' }),
         },
+        pid: floor.pid,
       },
     });
 
+    // The table's first column fits the longest target name.
+    const NAME_WIDTH = Math.max(...Object.values(measured).map((target) => target.name.length));
     const samples = Object.fromEntries(Object.keys(measured).map((key) => [key, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [key, target] of Object.entries(measured)) {
@@ -176,10 +279,11 @@ export async function runPeers({ dbs, soakMinutes, json }) {
           ? await target.run()
           : await measure(target.url, {
               ...target.options,
+              pid: target.pid,
               ...(target.connections ? { connections: target.connections } : {}),
             });
         samples[key].push(result);
-        out(`  round ${round}: ${target.name.padEnd(40)} ${result.rps.toFixed(0).padStart(8)} /s`);
+        out(`  round ${round}: ${target.name.padEnd(NAME_WIDTH)} ${result.rps.toFixed(0).padStart(8)} /s`);
       }
     }
     const rows = Object.fromEntries(
@@ -190,6 +294,8 @@ export async function runPeers({ dbs, soakMinutes, json }) {
           rps: median(list.map((r) => r.rps)),
           p50: list[0].p50 === null ? null : median(list.map((r) => r.p50)),
           p99: list[0].p99 === null ? null : median(list.map((r) => r.p99)),
+          serverUs: orNull(list.map((r) => r.serverUs)),
+          loadUs: orNull(list.map((r) => r.loadUs)),
         },
       ]),
     );
@@ -213,12 +319,19 @@ export async function runPeers({ dbs, soakMinutes, json }) {
     ]
       .filter(([, value]) => value !== null)
       .map(([name, value, target]) => ({ name, value, target, met: value >= target }));
-    if (rows.token32) {
+    // "p99 at 32 connections ≤ 3 ms" for 100 and for 100 000 grants: one worker pinned to one
+    // core, and `--workers 2` (the production default on two cores); the worse of the two counts.
+    for (const [label, small, large] of [
+      ['one worker', 'token32', 'tokenLarge32'],
+      ['--workers 2', 'token32Workers', 'tokenLarge32Workers'],
+    ]) {
+      if (!rows[small] || !rows[large]) continue;
+      const worst = Math.max(rows[small].p99, rows[large].p99);
       targetsMet.push({
-        name: '/token p99 at 32 connections ≤ 3 ms',
-        value: rows.token32.p99,
+        name: `/token p99 at 32 connections ≤ 3 ms, ${label}`,
+        value: worst,
         target: 3,
-        met: rows.token32.p99 <= 3,
+        met: worst <= 3,
       });
     }
     if (soakResult) {
@@ -232,14 +345,15 @@ export async function runPeers({ dbs, soakMinutes, json }) {
 
     out('');
     out(
-      `| ${'Target'.padEnd(42)} | ${'req/s'.padStart(8)} | ${'p50 ms'.padStart(6)} | ${'p99 ms'.padStart(6)} | ${'× hello'.padStart(7)} |`,
+      `| ${'Target'.padEnd(NAME_WIDTH)} | ${'req/s'.padStart(8)} | ${'p50 ms'.padStart(6)} | ${'p99 ms'.padStart(6)} | ${'× hello'.padStart(7)} | ${'server µs'.padStart(9)} | ${'load µs'.padStart(7)} |`,
     );
     out(
-      `| ${'-'.repeat(42)} | ${'-'.repeat(7)}: | ${'-'.repeat(5)}: | ${'-'.repeat(5)}: | ${'-'.repeat(6)}: |`,
+      `| ${'-'.repeat(NAME_WIDTH)} | ${'-'.repeat(7)}: | ${'-'.repeat(5)}: | ${'-'.repeat(5)}: | ${'-'.repeat(6)}: | ${'-'.repeat(8)}: | ${'-'.repeat(6)}: |`,
     );
+    const us = (value, width) => (value === null ? '—' : value.toFixed(1)).padStart(width);
     for (const row of Object.values(rows)) {
       out(
-        `| ${row.name.padEnd(42)} | ${row.rps.toFixed(0).padStart(8)} | ${String(row.p50 ?? '—').padStart(6)} | ${String(row.p99 ?? '—').padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} |`,
+        `| ${row.name.padEnd(NAME_WIDTH)} | ${row.rps.toFixed(0).padStart(8)} | ${String(row.p50 ?? '—').padStart(6)} | ${String(row.p99 ?? '—').padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} | ${us(row.serverUs, 9)} | ${us(row.loadUs, 7)} |`,
       );
     }
     out('');
@@ -258,6 +372,11 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         .map(([name, value]) => `${name} ${value.toFixed(2)}`)
         .join(', ')}`,
     );
+    const limits = machineLimits(rows, p);
+    if (limits.lines.length > 0) {
+      out('What this machine allows, from the CPU each request cost (server µs and load µs above):');
+      for (const line of limits.lines) out(`  ${line}`);
+    }
     if (soakResult) {
       out(
         `  soak: RSS ${soakResult.early.toFixed(1)} MiB at ${soakResult.checkpoint}s → ${soakResult.late.toFixed(1)} MiB at ${soakResult.seconds}s, ${soakResult.rps.toFixed(0)} req/s`,
@@ -285,6 +404,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
             rows,
             targets: targetsMet,
             ofFloor: Object.fromEntries(ofFloor),
+            limits: limits.values,
             soak: soakResult,
           },
           null,
