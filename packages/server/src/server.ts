@@ -23,6 +23,7 @@ import { createConsoleMailer, type Mailer } from './mail/mailer.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { observeStorage, requestMetrics } from './metrics/request-metrics.js';
 import { browserNotFound, wantsHTML } from './pages/not-found-page.js';
+import { createPasswordHasher, type PasswordHasher } from './platform/password.js';
 import { intervalScheduler, type Scheduler } from './scheduler.js';
 import { KeyRing } from './signing/signing-keys.js';
 import type { Storage } from './storage/database.js';
@@ -40,6 +41,8 @@ export interface ServerDeps {
   metrics?: Metrics;
   /** Periodic work (audit upkeep); by default process timers (scheduler.ts). */
   scheduler?: Scheduler;
+  /** Argon2id for passwords; by default the documented parameters with no bound of its own on concurrency. */
+  passwordHasher?: PasswordHasher;
 }
 
 export type { Feature, FeatureFactory } from './http/feature.js';
@@ -112,6 +115,7 @@ export function createServer(
     background: new BackgroundWork(),
     metrics,
     scheduler: deps.scheduler ?? intervalScheduler,
+    passwordHasher: deps.passwordHasher ?? createPasswordHasher(),
   };
   if (deps.metrics === undefined) services.onClose.push(async () => metrics.close());
   const features: Feature[] = factories.map((factory) => factory(services));

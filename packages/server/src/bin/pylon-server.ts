@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/command.js';
 import { openMigratedStorage, prepareServer, resolveSecret, StartupError } from '../boot.js';
 import { runPrimary } from '../cluster.js';
@@ -16,6 +17,7 @@ import { createMetrics } from '../metrics/metrics.js';
 import { listenForMetrics } from '../metrics/metrics-listener.js';
 import { ed25519Backend, signingBackendWarning } from '../platform/ed25519.js';
 import { listen } from '../platform/listen.js';
+import { createPasswordHasher, passwordHashConcurrency } from '../platform/password.js';
 import { createServer } from '../server.js';
 
 const USAGE = `usage: pylon-server [serve] [--workers N]
@@ -43,13 +45,19 @@ async function servePrimary(loaded: Config, logger: Logger, workers: number): Pr
   return runPrimary({ workers, logger, shutdownGraceMs: config.shutdownGraceMs });
 }
 
-async function serve(loaded: Config, mail: MailOptions, logger: Logger): Promise<void> {
+/** `serve` in this process: alone (`workers` 1) or as one of `workers` cluster workers. */
+async function serve(loaded: Config, mail: MailOptions, logger: Logger, workers: number): Promise<void> {
   const config = resolveSecret(loaded, logger);
   const storage = await openMigratedStorage(config, logger);
   const mailer = createMailer(mail, { logger });
   // A worker's /metrics answers for the whole cluster (metrics/cluster-metrics.ts).
   const metrics = cluster.isWorker ? clusterWorkerMetrics(createMetrics()) : createMetrics();
-  const server = createServer(config, { storage, logger, mailer, metrics }, features(config));
+  // Argon2id at most one computation per core this process has to itself (platform/password.ts).
+  const passwordHasher = createPasswordHasher(
+    {},
+    { concurrency: passwordHashConcurrency(availableParallelism(), workers) },
+  );
+  const server = createServer(config, { storage, logger, mailer, metrics, passwordHasher }, features(config));
   await prepareServer(server, config);
   const listening = await listen(server.fetch, config.port, config.host, server.direct);
   const metricsListening = await listenForMetrics(server.services.metrics, config, logger);
@@ -161,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         if (workers > 1 && cluster.isPrimary) return await servePrimary(config, logger, workers);
-        await serve(config, mail, logger);
+        await serve(config, mail, logger, workers);
         return -1;
       case 'migrate':
         await migrate(config, logger);

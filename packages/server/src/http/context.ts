@@ -7,6 +7,7 @@ import type { Sealer } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { PasswordHasher } from '../platform/password.js';
 import type { Scheduler } from '../scheduler.js';
 import type { KeyRing } from '../signing/signing-keys.js';
 import type { Storage } from '../storage/database.js';
@@ -51,6 +52,8 @@ export interface Services {
   metrics: Metrics;
   /** Periodic work off the request path (scheduler.ts): timers on Node, the object's alarm on Workers. */
   scheduler: Scheduler;
+  /** Argon2id for passwords (platform/password.ts), bounded in concurrency by `serve`. */
+  passwordHasher: PasswordHasher;
 }
 
 export type Surface = 'auth' | 'rbac';

@@ -79,9 +79,34 @@ const VERSION_0X13 = 1 as Version;
 /** RFC 9106 §3.1: version 0x13, written `v=19` in a PHC string. */
 const PHC_VERSION = 19;
 
-export function createPasswordHasher(overrides: Partial<Argon2Params> = {}): PasswordHasher {
+/**
+ * How many Argon2id computations `serve` lets one process run at a time: the cores it may use
+ * shared among the processes it runs beside (`--workers`), at least one. Each computation keeps
+ * one thread busy on 19 MiB of memory; two or more sharing a core evict each other's memory from
+ * the core's caches, so each runs longer than its share of the core (docs/PERFORMANCE.md "Seventh
+ * pass": four at once on one core verify 100 a second, one at a time 123).
+ */
+export function passwordHashConcurrency(cores: number, workers: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
+export interface PasswordHasherOptions {
+  /**
+   * The most hash and verify computations (dummy ones included) running at once; the rest wait
+   * their turn in arrival order. Default: no bound beyond libuv's thread pool (4 threads unless
+   * UV_THREADPOOL_SIZE says otherwise). `serve` passes `passwordHashConcurrency`.
+   */
+  concurrency?: number;
+}
+
+export function createPasswordHasher(
+  overrides: Partial<Argon2Params> = {},
+  { concurrency = Number.POSITIVE_INFINITY }: PasswordHasherOptions = {},
+): PasswordHasher {
   const params: Readonly<Argon2Params> = Object.freeze({ ...DEFAULT_ARGON2_PARAMS, ...overrides });
   assertValidParams(params);
+  if (!(concurrency >= 1)) throw new RangeError('password hashing concurrency must be at least 1');
+  const turn = turns(concurrency);
 
   const options = (salt?: Uint8Array): Options => ({
     algorithm: ALGORITHM_ARGON2ID,
@@ -99,13 +124,13 @@ export function createPasswordHasher(overrides: Partial<Argon2Params> = {}): Pas
     }
     // The salt is drawn here rather than left to the binding so its length is ours (RFC 9106 §3.1: 128 bits).
     const salt = crypto.getRandomValues(new Uint8Array(params.saltBytes));
-    return argon2Hash(password, options(salt));
+    return turn(() => argon2Hash(password, options(salt)));
   }
 
   async function verify(phc: string, password: string): Promise<boolean> {
     try {
       // The stored string carries its own parameters, so hashes made before a cost change still verify.
-      return await argon2Verify(phc, password);
+      return await turn(() => argon2Verify(phc, password));
     } catch {
       return false;
     }
@@ -143,7 +168,8 @@ export function createPasswordHasher(overrides: Partial<Argon2Params> = {}): Pas
 
   async function verifyDummy(password: string): Promise<false> {
     try {
-      await argon2Verify(await loadDummyHash(), password);
+      const dummy = await loadDummyHash();
+      await turn(() => argon2Verify(dummy, password));
     } catch {
       // The answer is false whatever happens; only the time spent matters here.
     }
@@ -151,6 +177,27 @@ export function createPasswordHasher(overrides: Partial<Argon2Params> = {}): Pas
   }
 
   return { hash, verify, needsRehash, verifyDummy };
+}
+
+/**
+ * Runs tasks at most `limit` at a time, the others in arrival order as earlier ones settle. A
+ * settling task hands its turn straight to the oldest waiter, so a newcomer arriving meanwhile
+ * cannot take it too; a failed task frees its turn like a successful one.
+ */
+function turns(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const oldest = waiting.shift();
+      if (oldest) oldest();
+      else running--;
+    }
+  };
 }
 
 function assertValidParams(params: Argon2Params): void {

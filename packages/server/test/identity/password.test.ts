@@ -4,7 +4,10 @@ import {
   checkPasswordPolicy,
   createPasswordHasher,
   DEFAULT_ARGON2_PARAMS,
+  passwordHashConcurrency,
 } from '../../src/platform/password.js';
+import { testDatabases } from '../support/databases.js';
+import { startTestServer } from '../support/server.js';
 
 // Pass-through spies: the real binding still runs, the tests can see that it did.
 vi.mock('@node-rs/argon2', async (importOriginal) => {
@@ -14,6 +17,8 @@ vi.mock('@node-rs/argon2', async (importOriginal) => {
 
 const hashSpy = vi.mocked(argon2.hash);
 const verifySpy = vi.mocked(argon2.verify);
+const realHash = hashSpy.getMockImplementation()!;
+const realVerify = verifySpy.getMockImplementation()!;
 
 // Low cost so the suite stays fast; only the default-parameter tests pay the real price.
 const FAST = { memoryKiB: 1024, timeCost: 1 } as const;
@@ -28,8 +33,8 @@ function corruptFinalByte(phc: string): string {
 }
 
 beforeEach(() => {
-  hashSpy.mockClear();
-  verifySpy.mockClear();
+  hashSpy.mockReset().mockImplementation(realHash);
+  verifySpy.mockReset().mockImplementation(realVerify);
 });
 
 describe('createPasswordHasher with the documented defaults', () => {
@@ -271,5 +276,135 @@ describe('checkPasswordPolicy (10–256 code points)', () => {
   it('counts non-Latin BMP characters once each', () => {
     expect(checkPasswordPolicy('пароль1234')).toBe('ok');
     expect(checkPasswordPolicy('密码密码密码密码密')).toBe('too_short');
+  });
+});
+
+describe('bounded concurrency', () => {
+  /**
+   * Counts the binding's computations in flight (hash and verify alike), records the password
+   * each verify started with, and calls `onSettle` as each computation settles.
+   */
+  function watchComputations(onSettle: () => void = () => {}) {
+    const seen = { inFlight: 0, most: 0, started: [] as string[] };
+    const watched =
+      <Args extends unknown[], R>(real: (...args: Args) => Promise<R>) =>
+      async (...args: Args): Promise<R> => {
+        seen.inFlight++;
+        seen.most = Math.max(seen.most, seen.inFlight);
+        try {
+          return await real(...args);
+        } finally {
+          seen.inFlight--;
+          onSettle();
+        }
+      };
+    hashSpy.mockImplementation(watched(realHash));
+    verifySpy.mockImplementation(
+      watched(async (...args: Parameters<typeof realVerify>) => {
+        seen.started.push(String(args[1]));
+        return realVerify(...args);
+      }),
+    );
+    return seen;
+  }
+
+  it('runs at most `concurrency` computations at once, each waiter in arrival order', async () => {
+    const phc = await createPasswordHasher(FAST).hash(PASSWORD);
+    for (const concurrency of [1, 3]) {
+      const seen = watchComputations();
+      const hasher = createPasswordHasher(FAST, { concurrency });
+      const passwords = ['a', 'b', 'c', 'd', 'e', 'f'].map((suffix) => `${PASSWORD}-${suffix}`);
+      const answers = await Promise.all([
+        hasher.verify(phc, PASSWORD),
+        ...passwords.map((password) => hasher.verify(phc, password)),
+      ]);
+      expect(answers).toEqual([true, false, false, false, false, false, false]);
+      expect(seen.most).toBe(concurrency);
+      expect(seen.started).toEqual([PASSWORD, ...passwords]);
+    }
+  });
+
+  it('frees the turn of a computation that fails, and bounds hash, verify and the dummy together', async () => {
+    const seen = watchComputations();
+    const hasher = createPasswordHasher(FAST, { concurrency: 1 });
+    const phc = await hasher.hash(PASSWORD);
+    const answers = await Promise.all([
+      hasher.verify('$argon2id$v=19$m=1024,t=1,p=1$bm90IGEgc2FsdA$bm90IGEgaGFzaA', PASSWORD),
+      hasher.verify('not a PHC string', PASSWORD),
+      hasher.verifyDummy(PASSWORD),
+      hasher.hash(PASSWORD).then((fresh) => hasher.verify(fresh, PASSWORD)),
+      hasher.verify(phc, PASSWORD),
+    ]);
+    expect(answers).toEqual([false, false, false, true, true]);
+    expect(seen.most).toBe(1);
+    expect(seen.inFlight).toBe(0);
+  });
+
+  it('hands a freed turn to the oldest waiter, never to a call arriving meanwhile', async () => {
+    const phc = await createPasswordHasher(FAST).hash(PASSWORD);
+    const hasher = createPasswordHasher(FAST, { concurrency: 1 });
+    const newcomers: Array<Promise<boolean>> = [];
+    let first = true;
+    // As the first computation settles, calls arrive at every microtask for a while: one of them
+    // lands between the turn being freed and the waiter taking it.
+    const seen = watchComputations(() => {
+      if (!first) return;
+      first = false;
+      let tick = Promise.resolve();
+      for (let i = 0; i < 12; i++) {
+        tick = tick.then(() => {
+          newcomers.push(hasher.verify(phc, `late-${i}`));
+        });
+      }
+    });
+    const waiting = [hasher.verify(phc, 'first'), hasher.verify(phc, 'second')];
+    await Promise.all(waiting);
+    await Promise.all(newcomers);
+    expect(newcomers).toHaveLength(12);
+    expect(seen.most).toBe(1);
+    expect(seen.started.slice(0, 2)).toEqual(['first', 'second']);
+    expect(seen.started.slice(2)).toEqual(Array.from({ length: 12 }, (_, i) => `late-${i}`));
+  });
+
+  it('refuses a bound below one', () => {
+    for (const concurrency of [0, -1, Number.NaN]) {
+      expect(() => createPasswordHasher(FAST, { concurrency })).toThrow(RangeError);
+    }
+  });
+
+  it.each([
+    [1, 1, 1],
+    [2, 1, 2],
+    [2, 2, 1],
+    [8, 3, 2],
+    [2, 4, 1],
+    [0, 1, 1],
+  ])('passwordHashConcurrency(%i cores, %i workers) = %i', (cores, workers, expected) => {
+    expect(passwordHashConcurrency(cores, workers)).toBe(expected);
+  });
+
+  it('the server hashes and verifies with the hasher it was given', async () => {
+    const t = await startTestServer(testDatabases[0]!, {
+      passwordHasher: createPasswordHasher(FAST, { concurrency: 1 }),
+    });
+    try {
+      const json = (body: unknown) => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const email = 'bounded@example.com';
+      const registered = await t.request('/api/auth/password/register', json({ email, password: PASSWORD }));
+      expect(registered.status).toBe(200);
+      const signedIn = await t.request('/api/auth/password/login', json({ email, password: PASSWORD }));
+      expect(signedIn.status).toBe(200);
+      expect(hashSpy).toHaveBeenCalledWith(PASSWORD, expect.objectContaining({ memoryCost: FAST.memoryKiB }));
+      expect(verifySpy).toHaveBeenCalledWith(
+        expect.stringMatching(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/),
+        PASSWORD,
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

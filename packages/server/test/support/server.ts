@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../../src/config/config.js';
 import { features as productionFeatures } from '../../src/features/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { Mailer, MailMessage } from '../../src/mail/mailer.js';
+import type { PasswordHasher } from '../../src/platform/password.js';
 import { createServer, type Feature, type PylonServer } from '../../src/server.js';
 import type { Storage } from '../../src/storage/database.js';
 import type { ScratchDatabase, TestDatabase } from './databases.js';
@@ -40,6 +41,8 @@ export async function startTestServer(
     features?: (config: Config) => Feature[];
     mailer?: Mailer;
     logger?: Logger;
+    /** The Argon2id hasher identity uses (default: the documented parameters). */
+    passwordHasher?: PasswordHasher;
   } = {},
 ): Promise<TestServer> {
   const scratch = await database.create();
@@ -68,6 +71,7 @@ export async function startTestServer(
       logger: options.logger ?? pino({ level: 'silent' }),
       clock,
       mailer: options.mailer ?? recordingMailer(mail),
+      ...(options.passwordHasher ? { passwordHasher: options.passwordHasher } : {}),
     },
     [...productionFeatures(config), ...extra],
   );

@@ -4,7 +4,7 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Config } from '../../config/config.js';
 import type { Services } from '../../http/context.js';
 import { hkdfSha256 } from '../../platform/node-crypto.js';
-import { createPasswordHasher, type PasswordHasher } from '../../platform/password.js';
+import type { PasswordHasher } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import { Lockouts } from '../../rate-limit/lockout.js';
 import { RateLimiter } from '../../rate-limit/rate-limiter.js';
@@ -51,7 +51,7 @@ export interface Identity {
 
 export function createIdentity(
   services: Services,
-  hasher: PasswordHasher = createPasswordHasher(),
+  hasher: PasswordHasher = services.passwordHasher,
 ): Identity {
   const { db } = services.storage;
   const sessions = new SessionStore(db, services.random);
