@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DB } from '../storage/database.js';
 
 export interface LockoutPolicy {
@@ -19,9 +19,10 @@ export function lockSeconds(policy: LockoutPolicy, failures: number): number {
 }
 
 /**
- * Failed-attempt lockouts shared by every process. A failure is counted with one upsert (a new
- * window restarts the count), and the lock only ever moves later, so racing failures cannot
- * shorten it. A success clears the subject.
+ * Failed-attempt lockouts shared by every process. An attempt is counted before it is judged, with
+ * one upsert (a new window restarts the count), so attempts racing each other are counted one by
+ * one and none passes a check made before the others failed; a success clears the subject. The
+ * lock only ever moves later, so racing attempts cannot shorten it.
  */
 export class Lockouts {
   constructor(private readonly db: DB) {}
@@ -33,38 +34,60 @@ export class Lockouts {
       .select('locked_until')
       .where('key', '=', `${policy.name}:${subject}`)
       .executeTakeFirst();
-    const until = Number(row?.locked_until ?? 0);
-    return until > now ? Math.ceil((until - now) / 1000) : 0;
+    return secondsUntil(Number(row?.locked_until ?? 0), now);
   }
 
-  /** Record a failure; returns the seconds of lock it caused (0 while under the threshold). */
-  async fail(policy: LockoutPolicy, subject: string, now: number): Promise<number> {
+  /**
+   * Count an attempt as a failure before it is judged: 0 when the subject may try (the attempt is
+   * counted, and the lock its count calls for is already in place for the attempts after it; a
+   * success must `clear`), or the seconds the subject is still locked (the attempt is refused and
+   * not counted). One statement counts the attempt and sets its lock, and only while the subject
+   * is not locked, so attempts racing on any number of connections are judged one by one.
+   */
+  async attempt(policy: LockoutPolicy, subject: string, now: number): Promise<number> {
     const key = `${policy.name}:${subject}`;
-    const windowMs = policy.windowSeconds * 1000;
-    const row = await this.db
+    const restarts = sql<boolean>`lockouts.window_start + ${policy.windowSeconds * 1000} <= ${now}`;
+    const failures = sql<number>`case when ${restarts} then 1 else lockouts.failures + 1 end`;
+    const counted = await this.db
       .insertInto('lockouts')
-      .values({ key, failures: 1, window_start: now, locked_until: 0 })
+      .values({ key, failures: 1, window_start: now, locked_until: now + lockSeconds(policy, 1) * 1000 })
       .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          failures: sql`case when lockouts.window_start + ${windowMs} <= ${now} and lockouts.locked_until <= ${now} then 1 else lockouts.failures + 1 end`,
-          window_start: sql`case when lockouts.window_start + ${windowMs} <= ${now} and lockouts.locked_until <= ${now} then ${now} else lockouts.window_start end`,
-        }),
+        oc
+          .column('key')
+          .doUpdateSet({
+            failures,
+            window_start: sql`case when ${restarts} then ${now} else lockouts.window_start end`,
+            locked_until: sql`cast(${now} as bigint) + ${lockMillisFor(policy, failures)}`,
+          })
+          // A locked subject's row is left alone, and the statement returns no row for it.
+          .where('lockouts.locked_until', '<=', now),
       )
       .returning('failures')
-      .executeTakeFirstOrThrow();
-    const seconds = lockSeconds(policy, Number(row.failures));
-    if (seconds > 0) {
-      const until = now + seconds * 1000;
-      await this.db
-        .updateTable('lockouts')
-        .set({ locked_until: sql`case when locked_until < ${until} then ${until} else locked_until end` })
-        .where('key', '=', key)
-        .execute();
-    }
-    return seconds;
+      .executeTakeFirst();
+    if (counted !== undefined) return 0;
+    // Refused: at least a second, even if the lock ends between the two statements.
+    return Math.max(1, await this.lockedFor(policy, subject, now));
   }
 
   async clear(policy: LockoutPolicy, subject: string): Promise<void> {
     await this.db.deleteFrom('lockouts').where('key', '=', `${policy.name}:${subject}`).execute();
   }
+}
+
+const secondsUntil = (until: number, now: number) => (until > now ? Math.ceil((until - now) / 1000) : 0);
+
+/**
+ * `lockSeconds(policy, failures) × 1000` as SQL over a failure count computed in the statement:
+ * one `when` per count from the threshold until the lock reaches its cap (at most 31), so the
+ * count and the lock it calls for are written together. `lockSeconds` stays the one rule.
+ */
+function lockMillisFor(policy: LockoutPolicy, failures: RawBuilder<number>): RawBuilder<number> {
+  const steps: RawBuilder<unknown>[] = [sql`when ${failures} < ${sql.lit(policy.threshold)} then 0`];
+  let count = policy.threshold;
+  for (; count - policy.threshold <= 30; count++) {
+    const seconds = lockSeconds(policy, count);
+    if (seconds >= policy.maxLockSeconds) break;
+    steps.push(sql`when ${failures} = ${sql.lit(count)} then ${sql.lit(seconds * 1000)}`);
+  }
+  return sql<number>`case ${sql.join(steps, sql` `)} else ${sql.lit(lockSeconds(policy, count) * 1000)} end`;
 }

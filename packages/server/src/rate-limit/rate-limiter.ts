@@ -71,6 +71,21 @@ export class RateLimiter {
   }
 
   /**
+   * Give back one allowed hit: for a rule that counts failures, an attempt is charged before it is
+   * judged (so racing attempts cannot all pass) and given back when it succeeds. Each allowed hit
+   * moved the TAT one interval later, so moving it one interval earlier undoes exactly one,
+   * whatever hits came between.
+   */
+  async refund(rule: RateLimitRule, subject: string, now: number): Promise<void> {
+    const { interval } = gcraSchedule(rule, now);
+    await this.db
+      .updateTable('rate_limit_gcra')
+      .set({ tat: sql<number>`rate_limit_gcra.tat - ${interval}` })
+      .where('key', '=', keyOf(rule, subject))
+      .execute();
+  }
+
+  /**
    * Whether a hit would be allowed now, without counting anything. For failure-counted rules: a
    * locked subject must be refused before the attempt is evaluated, or a correct guess would still
    * get through the lock.

@@ -263,6 +263,30 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       t.clock.advance(15 * 60_000);
       expect((await call('/password/login', json({ email, password }))).status).toBe(200);
     });
+
+    it('counts guesses sent at once one by one: of 12 racing wrong passwords 5 are judged, 7 refused', async () => {
+      const { email, password } = await register();
+      t.clock.advance(61_000);
+      const racing = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          call('/password/login', json({ email, password: 'wrong password!!' })),
+        ),
+      );
+      const statuses = racing.map((answer) => answer.status).sort();
+      expect(statuses).toEqual([...Array(5).fill(401), ...Array(7).fill(429)]);
+      // The fifth failure locked the pair: the right password is refused too, until the lock ends.
+      expect((await call('/password/login', json({ email, password }))).status).toBe(429);
+      t.clock.advance(15 * 60_000);
+      expect((await call('/password/login', json({ email, password }))).status).toBe(200);
+    });
+
+    it('a right password gives its attempt back: 40 sign-ins in a row stay within the 30-failure budget', async () => {
+      const { email, password } = await register();
+      t.clock.advance(61_000);
+      for (let i = 0; i < 40; i++) {
+        expect((await call('/password/login', json({ email, password }))).status).toBe(200);
+      }
+    });
   });
 
   describe('password reset', () => {

@@ -175,6 +175,21 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
     ).toBe('INVALID_MFA_TOKEN');
   });
 
+  it('wrong codes sent at once are counted one by one: of 12, 5 are checked and 7 refused', async () => {
+    const user = await enrolled();
+    const racing = await Promise.all(
+      Array.from({ length: 12 }, () => call('/totp/disable', { code: '000000' }, user.token)),
+    );
+    const codes = racing.map((answer) => answer.body.error?.code).sort();
+    expect(codes).toEqual([...Array(5).fill('INVALID_CODE'), ...Array(7).fill('RATE_LIMITED')]);
+    // Locked: even the right code waits for the lock to end, then works.
+    expect((await call('/totp/disable', { code: codeFor(user.secret) }, user.token)).status).toBe(429);
+    t.clock.advance(16 * 60_000);
+    expect((await call('/totp/disable', { code: codeFor(user.secret) }, user.token)).body).toMatchObject({
+      disabled: true,
+    });
+  });
+
   it('password reset does not bypass TOTP', async () => {
     const user = await enrolled();
     t.clock.advance(61_000);

@@ -13,23 +13,28 @@ const lockedOut = (retryAfterSeconds: number) =>
   rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');
 
 /**
- * Checked before the password is: once locked, a correct guess is refused like a wrong one, or
- * the lock would tell an attacker when they guessed right.
+ * Counted as a failure before the password is judged, against the account's hourly budget and the
+ * (IP, account) lockout: attempts racing each other are counted one by one, so no more of them are
+ * judged than the limits allow, however many arrive at once (a check made first and a failure
+ * counted after the hash let every attempt in flight through). Once locked, a correct guess is
+ * refused like a wrong one, or the lock would tell an attacker when they guessed right. A refused
+ * attempt is not counted; a success gives its count back (`forgiveAttempt`).
  */
-async function refuseIfLocked(identity: Identity, pair: string, account: string, now: number): Promise<void> {
-  const pairLock = await identity.lockouts.lockedFor(identity.limits.passwordLockout, pair, now);
-  if (pairLock > 0) throw lockedOut(pairLock);
-  const decision = await identity.limiter.check(identity.limits.passwordFailuresPerAccount, account, now);
+async function chargeAttempt(identity: Identity, pair: string, account: string, now: number): Promise<void> {
+  const budget = identity.limits.passwordFailuresPerAccount;
+  const decision = await identity.limiter.hit(budget, account, now);
   if (!decision.allowed) throw lockedOut(decision.retryAfterSeconds);
+  const pairLock = await identity.lockouts.attempt(identity.limits.passwordLockout, pair, now);
+  if (pairLock > 0) {
+    await identity.limiter.refund(budget, account, now);
+    throw lockedOut(pairLock);
+  }
 }
 
-/**
- * Count a failed password against the (IP, account) lockout and the account's hourly budget. The
- * failing attempt itself still answers INVALID_CREDENTIALS; the lock refuses the next one.
- */
-async function recordFailure(identity: Identity, pair: string, account: string, now: number): Promise<void> {
-  await identity.lockouts.fail(identity.limits.passwordLockout, pair, now);
-  await identity.limiter.hit(identity.limits.passwordFailuresPerAccount, account, now);
+/** A right password: its attempt was no failure, so the lockout and the budget forget it. */
+async function forgiveAttempt(identity: Identity, pair: string, account: string, now: number): Promise<void> {
+  await identity.lockouts.clear(identity.limits.passwordLockout, pair);
+  await identity.limiter.refund(identity.limits.passwordFailuresPerAccount, account, now);
 }
 
 /**
@@ -104,7 +109,7 @@ export async function passwordSignIn(
   const now = services.clock.now();
   await limitSignInsByIP(identity, ip, now);
   const pairKey = `${ipBucket(ip)}|${email}`;
-  await refuseIfLocked(identity, pairKey, email, now);
+  await chargeAttempt(identity, pairKey, email, now);
   const user = await identity.users.findByEmail(email);
   // Same work for every outcome: an unknown email verifies against a dummy hash.
   const verified =
@@ -120,11 +125,10 @@ export async function passwordSignIn(
       ip,
       requestId: facts.requestId,
     });
-    await recordFailure(identity, pairKey, email, now);
     services.metrics.signIn('password', 'failed');
     throw INVALID_CREDENTIALS();
   }
-  await identity.lockouts.clear(identity.limits.passwordLockout, pairKey);
+  await forgiveAttempt(identity, pairKey, email, now);
   return signIn(identity, facts, {
     method: 'password',
     prepare: async (trx) => {

@@ -6,17 +6,17 @@ import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-
 
 /**
  * Check a second factor for a user, under the same (account) lockout as passwords: failed TOTP
- * attempts count with failed passwords.
+ * attempts count with failed passwords. Each attempt is counted before the code is checked, so
+ * codes guessed at once are counted one by one (see `Lockouts.attempt`); a right code clears it.
  */
 export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
   const { services, mfa } = identity;
   const lockout = identity.limits.passwordLockout;
   if (typeof code !== 'string' || code.trim() === '') throw new PylonError('MISSING_CODE');
   const now = services.clock.now();
-  const locked = await identity.lockouts.lockedFor(lockout, `totp|${userId}`, now);
+  const locked = await identity.lockouts.attempt(lockout, `totp|${userId}`, now);
   if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
   if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
-    await identity.lockouts.fail(lockout, `totp|${userId}`, now);
     throw new PylonError('INVALID_CODE', { message: 'The code is wrong or was already used' });
   }
   await identity.lockouts.clear(lockout, `totp|${userId}`);

@@ -227,23 +227,57 @@ export function describeLimiterConformance(backend: Backend) {
       expect(await limiter.check(rule, 'other', T0)).toMatchObject({ allowed: true });
     });
 
-    it('lockouts: free under the threshold, then locked, doubling to the cap; clear frees', async () => {
-      const lockouts = new Lockouts(backend.storage().db);
-      const failures = [];
-      for (let i = 0; i < 6; i++) failures.push(await lockouts.fail(policy, 'alice', T0));
-      expect(failures).toEqual([0, 0, 10, 20, 40, 40]);
-      expect(await lockouts.lockedFor(policy, 'alice', T0)).toBe(40);
-      expect(await lockouts.lockedFor(policy, 'bob', T0)).toBe(0);
-      await lockouts.clear(policy, 'alice');
-      expect(await lockouts.lockedFor(policy, 'alice', T0)).toBe(0);
+    it('GCRA refund: gives back exactly one allowed hit', async () => {
+      const limiter = new RateLimiter(backend.storage().db);
+      const rule = { name: unique('rule'), limit: 2, windowSeconds: 60 };
+      expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
+      expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
+      expect((await limiter.check(rule, 's', T0)).allowed).toBe(false);
+      await limiter.refund(rule, 's', T0);
+      expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
+      expect((await limiter.hit(rule, 's', T0)).allowed).toBe(false);
+      // A subject never hit has nothing to give back, and stays free.
+      await limiter.refund(rule, 'never', T0);
+      expect(await limiter.check(rule, 'never', T0)).toMatchObject({ allowed: true });
     });
 
-    it('racing failures are all counted, and a new window restarts the count', async () => {
+    it('lockouts: attempts are counted before they are judged, locked at the threshold, doubling to the cap; clear frees', async () => {
+      const lockouts = new Lockouts(backend.storage().db);
+      const subject = unique('alice');
+      const first = [];
+      for (let i = 0; i < 3; i++) first.push(await lockouts.attempt(policy, subject, T0));
+      // The third attempt is still judged; the lock it calls for is already there for the fourth.
+      expect(first).toEqual([0, 0, 0]);
+      expect(await lockouts.lockedFor(policy, subject, T0)).toBe(10);
+      // Refused while locked, and not counted: the lock does not grow.
+      expect(await lockouts.attempt(policy, subject, T0 + 1_000)).toBe(9);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 1_000)).toBe(9);
+      // Each attempt after a lock ends, inside the window, doubles it, up to the cap.
+      expect(await lockouts.attempt(policy, subject, T0 + 10_000)).toBe(0);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 10_000)).toBe(20);
+      expect(await lockouts.attempt(policy, subject, T0 + 30_000)).toBe(0);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 30_000)).toBe(40);
+      expect(await lockouts.attempt(policy, subject, T0 + 70_000)).toBe(0);
+      // That one found the window over: the count restarted, nothing is locked.
+      expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(0);
+      expect(await lockouts.lockedFor(policy, unique('bob'), T0)).toBe(0);
+      await lockouts.attempt(policy, subject, T0 + 70_000);
+      await lockouts.attempt(policy, subject, T0 + 70_000);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(10);
+      await lockouts.clear(policy, subject);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(0);
+      expect(await lockouts.attempt(policy, subject, T0 + 70_000)).toBe(0);
+    });
+
+    it('racing attempts on two connections: exactly the threshold of them are judged', async () => {
       const lockouts = [new Lockouts(backend.storage().db), new Lockouts(backend.other().db)];
       const subject = unique('s');
-      await Promise.all(Array.from({ length: 2 }, (_, i) => lockouts[i % 2]!.fail(policy, subject, T0)));
-      expect(await lockouts[0]!.fail(policy, subject, T0)).toBe(10);
-      expect(await lockouts[0]!.fail(policy, subject, T0 + 120_000)).toBe(0);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => lockouts[i % 2]!.attempt(policy, subject, T0)),
+      );
+      expect(answers.filter((seconds) => seconds === 0)).toHaveLength(policy.threshold);
+      expect(answers.filter((seconds) => seconds === 10)).toHaveLength(8 - policy.threshold);
+      expect(await lockouts[0]!.lockedFor(policy, subject, T0)).toBe(10);
     });
   });
 }
