@@ -49,10 +49,7 @@ export interface Identity {
   signInMethods: Array<{ name: string; holds(trx: DB, userId: string): Promise<boolean> }>;
 }
 
-export function createIdentity(
-  services: Services,
-  hasher: PasswordHasher = services.passwordHasher,
-): Identity {
+export function createIdentity(services: Services): Identity {
   const { db } = services.storage;
   const sessions = new SessionStore(db, services.random);
   const secret = Buffer.from(services.config.secret!, 'hex');
@@ -73,7 +70,7 @@ export function createIdentity(
     signInMethods: [],
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
-    hasher,
+    hasher: services.passwordHasher,
     activity: new ActivityRecorder(
       {
         name: 'sessions',
