@@ -77,17 +77,17 @@ export class Lockouts {
 const secondsUntil = (until: number, now: number) => (until > now ? Math.ceil((until - now) / 1000) : 0);
 
 /**
- * `lockSeconds(policy, failures) × 1000` as SQL over a failure count computed in the statement:
- * one `when` per count from the threshold until the lock reaches its cap (at most 31), so the
- * count and the lock it calls for are written together. `lockSeconds` stays the one rule.
+ * `lockSeconds(policy, failures) × 1000` as SQL over a failure count computed in the statement, so
+ * the count and the lock it calls for are written together: none under the threshold, the base
+ * lock doubled once per failure beyond it (a left shift), and from the first doubling that reaches
+ * the cap on, the cap (`lockSeconds` there: it caps the doublings at 30 too).
  */
 function lockMillisFor(policy: LockoutPolicy, failures: RawBuilder<number>): RawBuilder<number> {
-  const steps: RawBuilder<unknown>[] = [sql`when ${failures} < ${sql.lit(policy.threshold)} then 0`];
-  let count = policy.threshold;
-  for (; count - policy.threshold <= 30; count++) {
-    const seconds = lockSeconds(policy, count);
-    if (seconds >= policy.maxLockSeconds) break;
-    steps.push(sql`when ${failures} = ${sql.lit(count)} then ${sql.lit(seconds * 1000)}`);
-  }
-  return sql<number>`case ${sql.join(steps, sql` `)} else ${sql.lit(lockSeconds(policy, count) * 1000)} end`;
+  let capped = 0;
+  while (capped < 30 && lockSeconds(policy, policy.threshold + capped) < policy.maxLockSeconds) capped++;
+  const beyond = sql<number>`(${failures} - ${sql.lit(policy.threshold)})`;
+  return sql<number>`case
+    when ${beyond} < 0 then 0
+    when ${beyond} >= ${sql.lit(capped)} then ${sql.lit(lockSeconds(policy, policy.threshold + capped) * 1000)}
+    else cast(${sql.lit(policy.baseLockSeconds * 1000)} as bigint) << ${beyond} end`;
 }

@@ -84,25 +84,6 @@ export class RateLimiter {
       .where('key', '=', keyOf(rule, subject))
       .execute();
   }
-
-  /**
-   * Whether a hit would be allowed now, without counting anything. For failure-counted rules: a
-   * locked subject must be refused before the attempt is evaluated, or a correct guess would still
-   * get through the lock.
-   */
-  async check(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
-    const row = await this.db
-      .selectFrom('rate_limit_gcra')
-      .select('tat')
-      .where('key', '=', keyOf(rule, subject))
-      .executeTakeFirst();
-    const { horizon } = gcraSchedule(rule, now);
-    const tat = row === undefined ? null : Number(row.tat);
-    return {
-      allowed: tat === null || tat <= horizon,
-      retryAfterSeconds: retryAfter(tat ?? now, horizon),
-    };
-  }
 }
 
 function keyOf(rule: RateLimitRule, subject: string): string {

@@ -90,18 +90,6 @@ describe.each(testDatabases)('RateLimiter (GCRA) on $kind', (database) => {
     expect((await at(40_000)).allowed).toBe(true);
   });
 
-  it('check answers without counting', async () => {
-    const who = fresh();
-    expect((await limiter.check(perMinute, who, edge)).allowed).toBe(true);
-    expect((await limiter.check(perMinute, who, edge)).allowed).toBe(true);
-    await limiter.hit(perMinute, who, edge);
-    expect(await limiter.check(perMinute, who, edge + 1_000)).toEqual({
-      allowed: false,
-      retryAfterSeconds: 59,
-    });
-    expect((await limiter.check(perMinute, who, edge + 60_000)).allowed).toBe(true);
-  });
-
   it('the SQL decides as the pure GCRA step does, over an irregular sequence', async () => {
     const who = fresh();
     const rule: RateLimitRule = { name: 'test_seven', limit: 7, windowSeconds: 60 };

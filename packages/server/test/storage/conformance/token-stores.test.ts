@@ -6,7 +6,7 @@ import { DeviceStore, POLL_INTERVAL_SECONDS } from '../../../src/features/device
 import { MFAStore } from '../../../src/features/mfa/mfa-store.js';
 import { hotp, timeStep } from '../../../src/features/mfa/totp.js';
 import { OAuthStateStore } from '../../../src/features/oauth/state-store.js';
-import { type LockoutPolicy, Lockouts } from '../../../src/rate-limit/lockout.js';
+import { type LockoutPolicy, Lockouts, lockSeconds } from '../../../src/rate-limit/lockout.js';
 import { RateLimiter } from '../../../src/rate-limit/rate-limiter.js';
 import type { Storage } from '../../../src/storage/database.js';
 import { type Backend, onEveryDatabase, pepper, seedOrg, seedUser, T0, unique } from './harness.js';
@@ -221,10 +221,10 @@ export function describeLimiterConformance(backend: Backend) {
       const racers = [limiter, new RateLimiter(backend.other().db)];
       const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => racers[i % 2]!.hit(rule, 's', T0)));
       expect(burst.filter((d) => d.allowed)).toHaveLength(4);
-      expect(await limiter.check(rule, 's', T0)).toEqual({ allowed: false, retryAfterSeconds: 15 });
+      expect(await limiter.hit(rule, 's', T0)).toEqual({ allowed: false, retryAfterSeconds: 15 });
       expect(await limiter.hit(rule, 's', T0 + 14_999)).toMatchObject({ allowed: false });
       expect(await limiter.hit(rule, 's', T0 + 15_000)).toMatchObject({ allowed: true });
-      expect(await limiter.check(rule, 'other', T0)).toMatchObject({ allowed: true });
+      expect(await limiter.hit(rule, 'other', T0)).toMatchObject({ allowed: true });
     });
 
     it('GCRA refund: gives back exactly one allowed hit', async () => {
@@ -232,13 +232,14 @@ export function describeLimiterConformance(backend: Backend) {
       const rule = { name: unique('rule'), limit: 2, windowSeconds: 60 };
       expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
       expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
-      expect((await limiter.check(rule, 's', T0)).allowed).toBe(false);
+      // A refused hit counts nothing, so it can look without changing what it sees.
+      expect((await limiter.hit(rule, 's', T0)).allowed).toBe(false);
       await limiter.refund(rule, 's', T0);
       expect((await limiter.hit(rule, 's', T0)).allowed).toBe(true);
       expect((await limiter.hit(rule, 's', T0)).allowed).toBe(false);
       // A subject never hit has nothing to give back, and stays free.
       await limiter.refund(rule, 'never', T0);
-      expect(await limiter.check(rule, 'never', T0)).toMatchObject({ allowed: true });
+      expect(await limiter.hit(rule, 'never', T0)).toMatchObject({ allowed: true });
     });
 
     it('lockouts: attempts are counted before they are judged, locked at the threshold, doubling to the cap; clear frees', async () => {
@@ -267,6 +268,30 @@ export function describeLimiterConformance(backend: Backend) {
       await lockouts.clear(policy, subject);
       expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(0);
       expect(await lockouts.attempt(policy, subject, T0 + 70_000)).toBe(0);
+    });
+
+    it('the lock each attempt sets is lockSeconds of its count, doubling up to the cap', async () => {
+      const long: LockoutPolicy = {
+        name: unique('long'),
+        threshold: 2,
+        windowSeconds: 100_000,
+        baseLockSeconds: 1,
+        maxLockSeconds: 1000,
+      };
+      const lockouts = new Lockouts(backend.storage().db);
+      const subject = unique('s');
+      const seen: number[] = [];
+      const expected: number[] = [];
+      let now = T0;
+      for (let count = 1; count <= 14; count++) {
+        expect(await lockouts.attempt(long, subject, now)).toBe(0);
+        const locked = await lockouts.lockedFor(long, subject, now);
+        seen.push(locked);
+        expected.push(lockSeconds(long, count));
+        now += locked * 1000; // the next attempt comes as the lock ends
+      }
+      expect(seen).toEqual(expected);
+      expect(seen.slice(-3)).toEqual([1000, 1000, 1000]);
     });
 
     it('racing attempts on two connections: exactly the threshold of them are judged', async () => {
