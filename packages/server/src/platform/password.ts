@@ -84,10 +84,17 @@ const PHC_VERSION = 19;
  * shared among the processes it runs beside (`--workers`), at least one. Each computation keeps
  * one thread busy on 19 MiB of memory; two or more sharing a core evict each other's memory from
  * the core's caches, so each runs longer than its share of the core (docs/PERFORMANCE.md "Seventh
- * pass": four at once on one core verify 100 a second, one at a time 123).
+ * pass": four at once on one core verify 100 a second, one at a time 123). At most all but one
+ * of libuv's `poolThreads` (UV_THREADPOOL_SIZE, 4 by default): the WAL's fsync, which every
+ * SQLite write waits for (platform/wal-sync.ts), runs on that pool too and must not queue behind
+ * hashes.
  */
-export function passwordHashConcurrency(cores: number, workers: number): number {
-  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+export function passwordHashConcurrency(
+  cores: number,
+  workers: number,
+  poolThreads = Number(process.env.UV_THREADPOOL_SIZE) || 4,
+): number {
+  return Math.max(1, Math.min(Math.floor(cores / Math.max(1, workers)), poolThreads - 1));
 }
 
 export interface PasswordHasherOptions {

@@ -28,8 +28,8 @@ export class Lockouts {
   constructor(private readonly db: DB) {}
 
   /** Seconds the subject stays locked, or 0 when it may try. */
-  async lockedFor(policy: LockoutPolicy, subject: string, now: number): Promise<number> {
-    const row = await this.db
+  async lockedFor(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<number> {
+    const row = await db
       .selectFrom('lockouts')
       .select('locked_until')
       .where('key', '=', `${policy.name}:${subject}`)
@@ -42,13 +42,14 @@ export class Lockouts {
    * counted, and the lock its count calls for is already in place for the attempts after it; a
    * success must `clear`), or the seconds the subject is still locked (the attempt is refused and
    * not counted). One statement counts the attempt and sets its lock, and only while the subject
-   * is not locked, so attempts racing on any number of connections are judged one by one.
+   * is not locked, so attempts racing on any number of connections are judged one by one. On `db`,
+   * a transaction of the caller's, when the attempt belongs with other writes.
    */
-  async attempt(policy: LockoutPolicy, subject: string, now: number): Promise<number> {
+  async attempt(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<number> {
     const key = `${policy.name}:${subject}`;
     const restarts = sql<boolean>`lockouts.window_start + ${policy.windowSeconds * 1000} <= ${now}`;
     const failures = sql<number>`case when ${restarts} then 1 else lockouts.failures + 1 end`;
-    const counted = await this.db
+    const counted = await db
       .insertInto('lockouts')
       .values({ key, failures: 1, window_start: now, locked_until: now + lockSeconds(policy, 1) * 1000 })
       .onConflict((oc) =>
@@ -66,11 +67,12 @@ export class Lockouts {
       .executeTakeFirst();
     if (counted !== undefined) return 0;
     // Refused: at least a second, even if the lock ends between the two statements.
-    return Math.max(1, await this.lockedFor(policy, subject, now));
+    return Math.max(1, await this.lockedFor(policy, subject, now, db));
   }
 
-  async clear(policy: LockoutPolicy, subject: string): Promise<void> {
-    await this.db.deleteFrom('lockouts').where('key', '=', `${policy.name}:${subject}`).execute();
+  /** Forget the subject's failures (a success), on `db` when it belongs with other writes. */
+  async clear(policy: LockoutPolicy, subject: string, db: DB = this.db): Promise<void> {
+    await db.deleteFrom('lockouts').where('key', '=', `${policy.name}:${subject}`).execute();
   }
 }
 

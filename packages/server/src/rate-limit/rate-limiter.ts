@@ -49,10 +49,13 @@ export function gcraHit(
 export class RateLimiter {
   constructor(private readonly db: DB) {}
 
-  /** Count one event against the rule and say whether it is still within the limit. */
-  async hit(rule: RateLimitRule, subject: string, now: number): Promise<RateLimitDecision> {
+  /**
+   * Count one event against the rule and say whether it is still within the limit; on `db`, a
+   * transaction of the caller's, when the hit belongs with other writes.
+   */
+  async hit(rule: RateLimitRule, subject: string, now: number, db: DB = this.db): Promise<RateLimitDecision> {
     const { interval, horizon } = gcraSchedule(rule, now);
-    const row = await this.db
+    const row = await db
       .insertInto('rate_limit_gcra')
       .values({ key: keyOf(rule, subject), tat: now + interval, allowed: 1 })
       .onConflict((oc) =>
@@ -76,9 +79,9 @@ export class RateLimiter {
    * moved the TAT one interval later, so moving it one interval earlier undoes exactly one,
    * whatever hits came between.
    */
-  async refund(rule: RateLimitRule, subject: string, now: number): Promise<void> {
+  async refund(rule: RateLimitRule, subject: string, now: number, db: DB = this.db): Promise<void> {
     const { interval } = gcraSchedule(rule, now);
-    await this.db
+    await db
       .updateTable('rate_limit_gcra')
       .set({ tat: sql<number>`rate_limit_gcra.tat - ${interval}` })
       .where('key', '=', keyOf(rule, subject))

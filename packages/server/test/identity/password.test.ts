@@ -373,15 +373,22 @@ describe('bounded concurrency', () => {
   });
 
   it.each([
-    [1, 1, 1],
-    [2, 1, 2],
-    [2, 2, 1],
-    [8, 3, 2],
-    [2, 4, 1],
-    [0, 1, 1],
-  ])('passwordHashConcurrency(%i cores, %i workers) = %i', (cores, workers, expected) => {
-    expect(passwordHashConcurrency(cores, workers)).toBe(expected);
-  });
+    [1, 1, 4, 1],
+    [2, 1, 4, 2],
+    [2, 2, 4, 1],
+    [8, 3, 4, 2],
+    [2, 4, 4, 1],
+    [0, 1, 4, 1],
+    // One pool thread stays free for the WAL's fsync.
+    [8, 1, 4, 3],
+    [8, 1, 16, 8],
+    [4, 1, 1, 1],
+  ])(
+    'passwordHashConcurrency(%i cores, %i workers, %i pool threads) = %i',
+    (cores, workers, pool, expected) => {
+      expect(passwordHashConcurrency(cores, workers, pool)).toBe(expected);
+    },
+  );
 
   it('the server hashes and verifies with the hasher it was given', async () => {
     const t = await startTestServer(testDatabases[0]!, {

@@ -111,13 +111,24 @@ export function sessionTTLSeconds(config: Config, kind: SessionKind): number {
 
 /** Throttle a sign-in endpoint by the caller's address, the same for every account. */
 export async function limitSignInsByIP(identity: Identity, ip: string | null, now: number): Promise<void> {
-  const decision = await identity.limiter.hit(identity.limits.signInsPerIP, ipBucket(ip), now);
-  if (!decision.allowed) {
-    throw rateLimited(
-      decision.retryAfterSeconds,
-      'Too many sign-in requests from this address: wait a minute',
-    );
-  }
+  const refusal = await chargeSignInByIP(identity, ip, now, identity.services.storage.db);
+  if (refusal) throw refusal;
+}
+
+/**
+ * `limitSignInsByIP` on `db` (a transaction of the caller's), answering the refusal as a value so
+ * that the transaction can still commit what it counted.
+ */
+export async function chargeSignInByIP(
+  identity: Identity,
+  ip: string | null,
+  now: number,
+  db: DB,
+): Promise<PylonError | null> {
+  const decision = await identity.limiter.hit(identity.limits.signInsPerIP, ipBucket(ip), now, db);
+  return decision.allowed
+    ? null
+    : rateLimited(decision.retryAfterSeconds, 'Too many sign-in requests from this address: wait a minute');
 }
 
 export function rateLimited(retryAfterSeconds: number, hint: string): PylonError {
