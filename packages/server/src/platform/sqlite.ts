@@ -103,11 +103,12 @@ class PylonSqliteDialect extends SqliteDialect {
  * commit appends to the WAL without an fsync; the driver then waits for `sync` — the WAL's fsync
  * on libuv's thread pool, one shared by every commit that finished before it started
  * (`groupSync`) — before the query or transaction resolves. An acknowledged write is thus on disk
- * as with `synchronous = FULL`, which fsyncs inside the commit, holding the event loop (every
- * request of the process) for the disk's time once per write: measured, six commits a password
- * sign-in and a third of the process's time spent waiting for them. The WAL is one file written in
- * order, so an fsync after a commit covers it and every commit before it, of any connection or
- * process.
+ * as with `synchronous = FULL`, which fsyncs inside the commit and so holds the event loop (every
+ * request of the process) once per write for the disk's time — milliseconds on a disk without a
+ * write cache; on the benchmark machine's virtual disk the fsync itself takes ~25 µs, but a thread
+ * blocked in it gives its core away, to an Argon2id computation for instance, for the rest of a
+ * scheduler time slice. The WAL is one file written in order, so an fsync after a commit covers
+ * it and every commit before it, of any connection or process.
  *
  * What differs from FULL: a commit is visible to other requests for the moment before its fsync
  * completes. A crash in that moment loses it — as it loses any write not yet acknowledged — after
