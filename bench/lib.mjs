@@ -9,6 +9,8 @@ import pg from 'pg';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+/** Requests every measurement's warm-up serves at least (`measure`). */
+export const WARM_UP_REQUESTS = Number(process.env.BENCH_WARM_UP_REQUESTS ?? 2000);
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
@@ -215,7 +217,13 @@ export function cpuNs(pid) {
  * runs), each divided by the requests served; null where they cannot be read.
  */
 export async function measure(url, { pid, ...options } = {}) {
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, ...options });
+  // A warm-up of a second and of WARM_UP_REQUESTS requests at least: V8 optimises a function once
+  // it has run often enough, so a route served ~100 times a second (a password sign-in) would
+  // still be compiling on V8's helper threads through the measurement after a second's warm-up,
+  // where the fast routes have run tens of thousands of times.
+  const warm = await autocannon({ url, connections: CONNECTIONS, duration: 1, ...options });
+  const more = WARM_UP_REQUESTS - warm.requests.total;
+  if (more > 0) await autocannon({ url, connections: CONNECTIONS, amount: more, ...options });
   const serverBefore = pid ? cpuNs(pid) : null;
   const loadBefore = process.cpuUsage();
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });

@@ -58,10 +58,15 @@ export function walFile(path: string): WalFile {
   const walPath = `${path}-wal`;
   let fd: number | null = null;
   let syncing: Promise<void> = Promise.resolve();
+  // Best effort, as SQLite's own directory sync: some file systems cannot open or fsync a
+  // directory, and a WAL that is synced must not fail every write there.
   const syncDirectory = async () => {
-    const directory = await openFile(dirname(path), 'r');
+    const directory = await openFile(dirname(path), 'r').catch(() => null);
+    if (directory === null) return;
     try {
       await syncFile(directory);
+    } catch {
+      // The file's own fsync below still decides.
     } finally {
       await closeFile(directory);
     }
