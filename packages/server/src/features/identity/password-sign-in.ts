@@ -55,7 +55,9 @@ async function chargeAttempt(
 
 /**
  * A right password: its attempt was no failure, so the lockout and the budget forget it — in the
- * sign-in's own transaction.
+ * sign-in's own transaction, and in `chargeAttempt`'s order (the budget's row, then the pair's):
+ * on PostgreSQL each statement locks its row until the commit, and two transactions taking the
+ * same two rows in opposite orders can deadlock.
  */
 async function forgiveAttempt(
   identity: Identity,
@@ -64,8 +66,8 @@ async function forgiveAttempt(
   account: string,
   now: number,
 ): Promise<void> {
-  await identity.lockouts.clear(identity.limits.passwordLockout, pair, trx);
   await identity.limiter.refund(identity.limits.passwordFailuresPerAccount, account, now, trx);
+  await identity.lockouts.clear(identity.limits.passwordLockout, pair, trx);
 }
 
 /**
