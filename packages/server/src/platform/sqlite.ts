@@ -75,7 +75,9 @@ class ImmediateSqliteDriver extends SqliteDriver {
     if (wrote) await this.durability!.sync();
   }
 
+  /** Every write already committed is waited for before the file closes. */
   override async destroy(): Promise<void> {
+    await this.durability?.settled();
     await this.durability?.close();
     await super.destroy();
   }
@@ -120,6 +122,8 @@ interface WalDurability {
   changes(): number;
   /** Resolves once everything committed before the call is on disk. */
   sync(): Promise<void>;
+  /** Resolves once no sync runs or waits to run. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -332,7 +336,7 @@ export function openSqlite(
           },
         },
       },
-      wal && { changes: () => writes.changes, sync: groupSync(wal.sync), close: wal.close },
+      wal && { changes: () => writes.changes, ...groupSync(wal.sync), close: wal.close },
     ),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;

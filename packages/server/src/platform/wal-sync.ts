@@ -6,6 +6,14 @@ const openFile = promisify(open);
 const closeFile = promisify(close);
 const syncFile = promisify(fsync);
 
+/** `groupSync`'s two sides. */
+export interface GroupSync {
+  /** Resolves once a sync that started after this call has finished. */
+  sync(): Promise<void>;
+  /** Resolves once no sync runs or waits to run (shutdown waits for it before closing the file). */
+  settled(): Promise<void>;
+}
+
 /**
  * Group commit: `sync` (one fsync) shared by every caller whose write finished before it started.
  * A caller arriving while no sync runs starts one; callers arriving while one runs all wait for
@@ -13,7 +21,7 @@ const syncFile = promisify(fsync);
  * have started before their write and so may not cover it. A failed sync rejects exactly the
  * callers it was for; the next caller starts a fresh one.
  */
-export function groupSync(sync: () => Promise<void>): () => Promise<void> {
+export function groupSync(sync: () => Promise<void>): GroupSync {
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
   const start = (): Promise<void> => {
@@ -23,18 +31,20 @@ export function groupSync(sync: () => Promise<void>): () => Promise<void> {
     running = current;
     return current;
   };
-  return () => {
-    if (next) return next;
-    if (!running) return start();
-    const after = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    next = after.then(() => {
-      next = null;
-      return start();
-    });
-    return next;
+  const ignore = () => undefined;
+  return {
+    sync() {
+      if (next) return next;
+      if (!running) return start();
+      next = running.then(ignore, ignore).then(() => {
+        next = null;
+        return start();
+      });
+      return next;
+    },
+    async settled() {
+      while (running !== null || next !== null) await (next ?? running)!.then(ignore, ignore);
+    },
   };
 }
 

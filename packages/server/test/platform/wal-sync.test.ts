@@ -37,7 +37,7 @@ function tracked(promise: Promise<unknown>) {
 describe('groupSync', () => {
   it('starts a sync for the first caller and a single next one for everyone who came while it ran', async () => {
     const { calls, sync } = controlledSync();
-    const durable = groupSync(sync);
+    const durable = groupSync(sync).sync;
     const first = tracked(durable());
     expect(calls).toHaveLength(1);
     const second = tracked(durable());
@@ -64,7 +64,7 @@ describe('groupSync', () => {
 
   it('a failed sync rejects only the callers it was for, and the next caller tries again', async () => {
     const { calls, sync } = controlledSync();
-    const durable = groupSync(sync);
+    const durable = groupSync(sync).sync;
     const first = tracked(durable());
     const second = tracked(durable());
     calls[0]!.reject(new Error('EIO'));
@@ -85,6 +85,25 @@ describe('groupSync', () => {
     calls[3]!.resolve();
     await settle();
     expect(fourth.value).toBe('ok');
+  });
+});
+
+describe('groupSync settled', () => {
+  it('waits for the running sync and the one queued behind it', async () => {
+    const { calls, sync } = controlledSync();
+    const group = groupSync(sync);
+    const idle = tracked(group.settled());
+    await settle();
+    expect(idle.value).toBe('ok');
+    void group.sync();
+    void group.sync().catch(() => undefined);
+    const settled = tracked(group.settled());
+    calls[0]!.resolve();
+    await settle();
+    expect(settled.value).toBe('pending');
+    calls[1]!.reject(new Error('EIO'));
+    await settle();
+    expect(settled.value).toBe('ok');
   });
 });
 
@@ -142,6 +161,24 @@ describe('SQLite commits wait for the WAL fsync, off the connection', () => {
     expect(rows).toHaveLength(2);
     expect(calls).toHaveLength(2);
     await db.destroy();
+  });
+
+  it('closing the storage waits for the syncs of the writes already committed', async () => {
+    const { calls, db, createTable } = storageWithHeldSyncs();
+    await createTable();
+    const first = db.insertInto('t').values({ a: 1 }).execute();
+    await settle();
+    const second = db.insertInto('t').values({ a: 2 }).execute();
+    await settle();
+    const closed = tracked(db.destroy());
+    calls[1]!.resolve();
+    await settle();
+    // The second write's sync starts only after the first: closing waits for it too.
+    expect(closed.value).toBe('pending');
+    calls[2]!.resolve();
+    await Promise.all([first, second]);
+    await settle();
+    expect(closed.value).toBe('ok');
   });
 
   it('a failed sync fails the write it was for: nothing is acknowledged that may not be on disk', async () => {
