@@ -33,6 +33,8 @@ export interface Metrics {
   watchPool(stats: () => PoolStats): void;
   /** Read the storage's count of reads answered from memory at every scrape (SQLite). */
   watchReadCache(stats: () => { hits: number; misses: number }): void;
+  /** SQLite: the WAL's fsyncs and their time, read at each scrape. */
+  watchWalSyncs(stats: () => { syncs: number; seconds: number }): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
   /** The same as prom-client's JSON, for merging several processes' metrics (cluster-metrics.ts). */
@@ -103,6 +105,7 @@ export function createMetrics(): Metrics {
     },
   });
   let readCache: (() => { hits: number; misses: number }) | null = null;
+  let walSyncs: (() => { syncs: number; seconds: number }) | null = null;
   new Counter({
     name: 'pylon_db_read_cache_total',
     help: 'Hot-path reads answered from memory (hit) or by running their statement (miss); SQLite only',
@@ -203,6 +206,31 @@ export function createMetrics(): Metrics {
     },
     watchReadCache(stats) {
       readCache = stats;
+    },
+    watchWalSyncs(stats) {
+      const registered = walSyncs !== null;
+      walSyncs = stats;
+      if (registered) return;
+      const read = () => walSyncs!();
+      // Registered only here: PostgreSQL makes its commits durable itself and shows none of them.
+      new Counter({
+        name: 'pylon_db_wal_syncs_total',
+        help: 'fsyncs of the SQLite WAL that acknowledged writes waited for (one serves every commit before it)',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read().syncs);
+        },
+      });
+      new Counter({
+        name: 'pylon_db_wal_sync_seconds_total',
+        help: 'Seconds those fsyncs of the SQLite WAL took, in all (on the thread pool, not the event loop)',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read().seconds);
+        },
+      });
     },
     render: () => registry.metrics(),
     snapshot: () => registry.getMetricsAsJSON(),

@@ -27,7 +27,7 @@ const OPERATIONS: Readonly<Record<string, string>> = {
   DeleteQueryNode: 'delete',
 };
 
-/** Feed the storage's query timings, pool state and kept reads to the metrics. */
+/** Feed the storage's query timings, pool state, kept reads and WAL fsyncs to the metrics. */
 export function observeStorage(storage: Storage, metrics: Metrics): void {
   storage.observeQueries((event: LogEvent) => {
     const operation = OPERATIONS[event.query.query.kind] ?? 'other';
@@ -35,4 +35,5 @@ export function observeStorage(storage: Storage, metrics: Metrics): void {
   });
   if (storage.poolStats() !== null) metrics.watchPool(() => storage.poolStats()!);
   if (storage.readCacheStats() !== null) metrics.watchReadCache(() => storage.readCacheStats()!);
+  if (storage.walSyncStats() !== null) metrics.watchWalSyncs(() => storage.walSyncStats()!);
 }

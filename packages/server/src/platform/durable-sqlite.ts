@@ -252,6 +252,7 @@ export function openDurableStorage(storage: DurableSqlStorage): Storage {
     },
     poolStats: () => null,
     readCacheStats: () => null,
+    walSyncStats: () => null,
     async close() {},
   };
 }

@@ -127,6 +127,23 @@ interface WalDurability {
   close(): Promise<void>;
 }
 
+/** How many fsyncs of the WAL ran and how long they took in all, for the metrics. */
+export interface WalSyncStats {
+  syncs: number;
+  seconds: number;
+}
+
+/** `sync`, counted and timed into `stats` whether it succeeds or fails. */
+function timed(sync: () => Promise<void>, stats: WalSyncStats): () => Promise<void> {
+  return () => {
+    const started = performance.now();
+    return sync().finally(() => {
+      stats.syncs++;
+      stats.seconds += (performance.now() - started) / 1000;
+    });
+  };
+}
+
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
@@ -282,6 +299,8 @@ export function openSqlite(
   dialect: SqliteDialect;
   read: (query: CompiledQuery, parameters: readonly unknown[]) => unknown[] | undefined;
   readCache: { hits: number; misses: number };
+  /** The WAL's fsyncs so far and the seconds they took (none for an in-memory database). */
+  walSyncs: WalSyncStats | null;
 } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
@@ -323,9 +342,11 @@ export function openSqlite(
     }
   };
   const readCache = { hits: 0, misses: 0 };
+  const walSyncs: WalSyncStats | null = wal && { syncs: 0, seconds: 0 };
   let closed = false;
   return {
     readCache,
+    walSyncs,
     dialect: new PylonSqliteDialect(
       {
         database: {
@@ -336,7 +357,7 @@ export function openSqlite(
           },
         },
       },
-      wal && { changes: () => writes.changes, ...groupSync(wal.sync), close: wal.close },
+      wal && { changes: () => writes.changes, ...groupSync(timed(wal.sync, walSyncs!)), close: wal.close },
     ),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;

@@ -1,7 +1,7 @@
 import { Kysely, type LogEvent, type MigrationResultSet, Migrator, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import { createPostgresPool } from '../platform/postgres.js';
-import { openSqlite } from '../platform/sqlite.js';
+import { openSqlite, type WalSyncStats } from '../platform/sqlite.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
 import { allowBatchedReads, allowDirectReads, type DirectReader } from './prepared-query.js';
 import type { Database } from './schema.js';
@@ -25,6 +25,12 @@ export interface Storage {
    * since the storage opened (SQLite, see `openSqlite`); null where reads are never kept.
    */
   readCacheStats(): { hits: number; misses: number } | null;
+  /**
+   * How many fsyncs of the WAL acknowledged writes have waited for, and the seconds they took in
+   * all, since the storage opened (SQLite on a file, see `WalDurability` in platform/sqlite.ts);
+   * null where the database makes commits durable itself (PostgreSQL).
+   */
+  walSyncStats(): WalSyncStats | null;
 }
 
 function describe(config: DatabaseConfig): string {
@@ -66,6 +72,7 @@ export function openStorage(config: DatabaseConfig): Storage {
     poolStats: () =>
       pool === null ? null : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     readCacheStats: () => (sqlite === null ? null : { ...sqlite.readCache }),
+    walSyncStats: () => (sqlite?.walSyncs ? { ...sqlite.walSyncs } : null),
     async close() {
       if (closed) return;
       closed = true;

@@ -14,6 +14,7 @@ export function createWorkersMetrics(): Metrics {
     observeQuery() {},
     watchPool() {},
     watchReadCache() {},
+    watchWalSyncs() {},
     async render() {
       return '# Pylon on Cloudflare Workers exports no Prometheus metrics: use Workers Analytics and Workers Logs.\n';
     },
