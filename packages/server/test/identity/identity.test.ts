@@ -293,8 +293,10 @@ describe.each(testDatabases)('identity on $kind', (database) => {
         );
         const statuses = racing.map((answer) => answer.status);
         expect(statuses.filter((status) => ![200, 401, 429].includes(status))).toEqual([]);
-        expect(statuses).toContain(200);
       }
+      // Whichever were judged, the limits come back once their windows pass.
+      t.clock.advance(24 * 3600_000);
+      expect((await call('/password/login', json({ email, password }))).status).toBe(200);
     });
 
     it('a right password gives its attempt back: 40 sign-ins in a row stay within the 30-failure budget', async () => {
