@@ -197,30 +197,25 @@ function directStatement(statement: BetterSqlite3.Statement): DirectStatement {
 export const DIRECT_ANSWERS_PER_STATEMENT = 10_000;
 
 /**
- * A statement of this connection that may write (`readonly` is false: DML, DDL, `begin immediate`,
- * an `insert … returning` that Kysely runs as a reader), counting each run in `writes` before
- * it runs. The rest are returned as they are.
+ * A statement of this connection that may change data or schema (`readonly` is false: DML, DDL,
+ * an `insert … returning` that Kysely runs as a reader), counting each run in `writes` before it
+ * runs. The rest are returned as they are, `begin immediate` among them: it takes the write lock,
+ * so SQLite calls it a write, but it changes nothing.
  */
 function countingWrites(statement: BetterSqlite3.Statement, writes: Writes): SqliteStatement {
-  if (statement.readonly) return statement;
-  // `begin immediate` takes the write lock, so SQLite calls it a write, but it changes nothing.
-  const changes = BEGIN.test(statement.source) ? 0 : 1;
-  const count = () => {
-    writes.count++;
-    writes.changes += changes;
-  };
+  if (statement.readonly || BEGIN.test(statement.source)) return statement;
   return {
     reader: statement.reader,
     all(parameters) {
-      count();
+      writes.count++;
       return statement.all(parameters as unknown[]);
     },
     run(parameters) {
-      count();
+      writes.count++;
       return statement.run(parameters as unknown[]);
     },
     iterate(parameters) {
-      count();
+      writes.count++;
       return statement.iterate(parameters as unknown[]);
     },
   };
@@ -228,10 +223,12 @@ function countingWrites(statement: BetterSqlite3.Statement, writes: Writes): Sql
 
 const BEGIN = /^\s*begin\b/i;
 
-/** Statements of one connection that may write (`count`) and those of them that change data. */
+/**
+ * How many statements that change data or schema this connection has run: the read cache drops
+ * its answers when it moves, and a release of the connection waits for the WAL's fsync.
+ */
 interface Writes {
   count: number;
-  changes: number;
 }
 
 /**
@@ -282,7 +279,7 @@ export function rowBuilder(columns: readonly string[]): (values: unknown[]) => R
  * data_version` changes when any other connection — another process, a cluster worker, a second
  * connection in this one — has committed a change to the file
  * (https://sqlite.org/pragma.html#pragma_data_version), and this connection counts its own
- * statements that may write (`countingWrites`: rows, schema, transactions), which `data_version`
+ * statements that change rows or schema (`countingWrites`), which `data_version`
  * does not report. Either moving drops every kept answer. So a revocation committed anywhere is
  * seen by the very next read on every process, as without the cache, and a read served from
  * memory costs the pragma (~1 µs) instead of the statement (~20 µs for the session look-up, more
@@ -328,7 +325,7 @@ export function openSqlite(
     return entry;
   };
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
-  const writes: Writes = { count: 0, changes: 0 };
+  const writes: Writes = { count: 0 };
   let seenDataVersion = -1;
   let seenWrites = -1;
   let generation = 0;
@@ -357,7 +354,7 @@ export function openSqlite(
           },
         },
       },
-      wal && { changes: () => writes.changes, ...groupSync(timed(wal.sync, walSyncs!)), close: wal.close },
+      wal && { changes: () => writes.count, ...groupSync(timed(wal.sync, walSyncs!)), close: wal.close },
     ),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;
