@@ -5,7 +5,7 @@ import { parseAuditRetention } from './parse-audit.js';
 import { type Brand, parseBranding } from './parse-branding.js';
 import { type CFAccessConfig, parseCFAccess } from './parse-cf-access.js';
 import { cookieName } from './parse-cookies.js';
-import { type DatabaseConfig, parseDatabase } from './parse-database.js';
+import { DATABASE_POOL_SIZE, type DatabaseConfig, parseDatabase } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
 import { type JWTMintingConfig, parseJWTMinting } from './parse-jwt-minting.js';
 import { type MetricsConfig, parseMetrics } from './parse-metrics.js';
@@ -251,13 +251,24 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   }
   if (publicParsed !== null || publicRaw === undefined) checkRedirectAliases(env, publicURL, errors);
 
+  const databasePoolSize = take(
+    () =>
+      integer(
+        env,
+        'PYLON_DATABASE_POOL_SIZE',
+        DATABASE_POOL_SIZE.fallback,
+        DATABASE_POOL_SIZE.min,
+        DATABASE_POOL_SIZE.max,
+      ),
+    DATABASE_POOL_SIZE.fallback,
+  );
   const config: Config = {
     env: pylonEnv,
     port,
     host,
     publicURL,
     database: take(
-      () => parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL),
+      () => parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, databasePoolSize),
       parseDatabase(DEFAULTS.databaseURL),
     ),
     secret: secret?.toLowerCase() ?? null,

@@ -1,18 +1,14 @@
-import { PostgresDialect } from 'kysely';
 import pg from 'pg';
 
 const INT8_OID = 20;
 
 /**
- * A pooled pg connection. int8 (our millisecond timestamps and serial ids) is parsed to a number
- * per pool, not through pg's global type registry, so no module-level state changes.
+ * A pool of at most `maxConnections` pg connections (`PYLON_DATABASE_POOL_SIZE`), each preparing
+ * its statements once (`prepareStatements`). int8 (our millisecond timestamps and serial ids) is
+ * parsed to a number per pool, not through pg's global type registry, so no module-level state
+ * changes.
  */
-export function createPostgresDialect(url: string, maxConnections = 10): PostgresDialect {
-  return new PostgresDialect({ pool: createPostgresPool(url, maxConnections) });
-}
-
-/** The pool behind createPostgresDialect, for callers that also read its statistics. */
-export function createPostgresPool(url: string, maxConnections = 10): pg.Pool {
+export function createPostgresPool(url: string, maxConnections: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,

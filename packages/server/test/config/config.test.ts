@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       PYLON_PORT: '8080',
       PYLON_HOST: '0.0.0.0',
       PYLON_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/pylon',
+      PYLON_DATABASE_POOL_SIZE: '4',
       PYLON_PUBLIC_URL: 'https://auth.example.com/',
       PYLON_ENV: 'production',
       PYLON_SECRET: SECRET.toUpperCase(),
@@ -59,7 +60,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
-      database: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/pylon' },
+      database: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/pylon', poolSize: 4 },
       publicURL: 'https://auth.example.com',
       env: 'production',
       secret: SECRET,
@@ -70,11 +71,30 @@ describe('loadConfig', () => {
     expect(isInsecureLocalDevelopment(config)).toBe(false);
   });
 
+  it('keeps PostgreSQL to 10 connections a process unless PYLON_DATABASE_POOL_SIZE says otherwise', () => {
+    const url = 'postgres://postgres@127.0.0.1:5432/pylon';
+    expect(loadConfig({ PYLON_DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url, poolSize: 10 });
+    expect(loadConfig({ PYLON_DATABASE_URL: url, PYLON_DATABASE_POOL_SIZE: ' 1 ' }).database).toEqual({
+      kind: 'postgres',
+      url,
+      poolSize: 1,
+    });
+    // SQLite has one connection per process: the size does not apply and is not kept.
+    expect(loadConfig({ PYLON_DATABASE_POOL_SIZE: '4' }).database).toEqual({
+      kind: 'sqlite',
+      path: './data/pylon.db',
+      url: 'sqlite:./data/pylon.db',
+    });
+  });
+
   it.each([
     [{ PYLON_PORT: 'eighty' }, 'PYLON_PORT'],
     [{ PYLON_PORT: '70000' }, 'PYLON_PORT'],
     [{ PYLON_DATABASE_URL: 'mysql://x' }, 'PYLON_DATABASE_URL'],
     [{ PYLON_DATABASE_URL: 'sqlite:' }, 'PYLON_DATABASE_URL'],
+    [{ PYLON_DATABASE_POOL_SIZE: '0' }, 'PYLON_DATABASE_POOL_SIZE'],
+    [{ PYLON_DATABASE_POOL_SIZE: '1001' }, 'PYLON_DATABASE_POOL_SIZE'],
+    [{ PYLON_DATABASE_POOL_SIZE: 'ten' }, 'PYLON_DATABASE_POOL_SIZE'],
     [{ PYLON_ENV: 'staging' }, 'PYLON_ENV'],
     [{ PYLON_SECRET: 'abc' }, 'PYLON_SECRET'],
     [{ PYLON_SECRET: 'z'.repeat(64) }, 'PYLON_SECRET'],

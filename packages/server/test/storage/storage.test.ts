@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, decodeCursor, InvalidCursorError, queryAudit } from '../../src/audit/audit-log.js';
 import { manualClock } from '../../src/clock.js';
@@ -5,7 +6,7 @@ import { OrgDirectory } from '../../src/features/orgs/org-directory.js';
 import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.js';
 import { isUniqueViolation } from '../../src/storage/errors.js';
 import { MIGRATION_NAMES } from '../../src/storage/migrations/index.js';
-import { type ScratchDatabase, testDatabases } from '../support/databases.js';
+import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
 
 // The same cases against every real database: one conformance suite, no mocks.
 describe.each(testDatabases)('storage on $kind', (database) => {
@@ -206,4 +207,50 @@ describe('an unreachable database', () => {
       await storage.close();
     }
   });
+});
+
+describe.each(testDatabases.filter((database) => database.kind === 'postgres'))(
+  'the PostgreSQL pool',
+  (database) => {
+    let scratch: ScratchDatabase;
+    beforeAll(async () => {
+      scratch = await database.create();
+    });
+    afterAll(async () => {
+      await scratch.drop();
+    });
+
+    it('opens no more connections than its size, however many statements wait', async () => {
+      const { url } = scratch.config;
+      const storage = openStorage({ kind: 'postgres', url, poolSize: 2 });
+      try {
+        const backends = sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+        // Six statements at once, each holding its connection for a moment: two run, four wait.
+        const running = Array.from({ length: 6 }, () => sql`select pg_sleep(0.05)`.execute(storage.db));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        expect(storage.poolStats()).toMatchObject({ total: 2, waiting: 4 });
+        await Promise.all(running);
+        expect(storage.poolStats()).toMatchObject({ total: 2, waiting: 0 });
+        // Seen from the server: besides the connection asking, the pool's one other.
+        expect((await backends.execute(storage.db)).rows[0]!.n).toBe(1);
+      } finally {
+        await storage.close();
+      }
+    });
+  },
+);
+
+it.skipIf(!postgresAvailable)('opens ten PostgreSQL connections at most by default', async () => {
+  const database = testDatabases.find((candidate) => candidate.kind === 'postgres')!;
+  const scratch = await database.create();
+  const storage = scratch.open();
+  try {
+    await Promise.all(Array.from({ length: 15 }, () => sql`select pg_sleep(0.02)`.execute(storage.db)));
+    expect(storage.poolStats()!.total).toBe(10);
+  } finally {
+    await storage.close();
+    await scratch.drop();
+  }
 });
