@@ -23,7 +23,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/bench/**/*.test.ts'],
     // Pylon on Workers (miniflare) runs in its own command: `npm run test:workers`.
     exclude: ['**/node_modules/**', 'packages/server/test/workers/**'],
     testTimeout: 30_000,
