@@ -19,6 +19,7 @@ export const AUTH_ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached; try again shortly' },
   UNAUTHORIZED: { status: 401, message: 'Sign in first: send a session or the admin token' },
   FORBIDDEN: { status: 403, message: 'You may not do this' },
   CSRF_FAILED: {
@@ -147,6 +148,7 @@ export const RBAC_ERRORS = {
   payload_too_large: { status: 413, message: 'The body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   server_error: { status: 500, message: 'Internal error' },
+  service_unavailable: { status: 503, message: 'The database cannot be reached; try again shortly' },
   unauthorized: { status: 401, message: 'Sign in first' },
   forbidden: { status: 403, message: 'You may not do this' },
   org_not_found: { status: 404, message: 'No such org' },

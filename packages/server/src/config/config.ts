@@ -5,7 +5,12 @@ import { parseAuditRetention } from './parse-audit.js';
 import { type Brand, parseBranding } from './parse-branding.js';
 import { type CFAccessConfig, parseCFAccess } from './parse-cf-access.js';
 import { cookieName } from './parse-cookies.js';
-import { DATABASE_POOL_SIZE, type DatabaseConfig, parseDatabase } from './parse-database.js';
+import {
+  DATABASE_CONNECT_TIMEOUT_MS,
+  DATABASE_POOL_SIZE,
+  type DatabaseConfig,
+  parseDatabase,
+} from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
 import { type JWTMintingConfig, parseJWTMinting } from './parse-jwt-minting.js';
 import { type MetricsConfig, parseMetrics } from './parse-metrics.js';
@@ -262,13 +267,28 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       ),
     DATABASE_POOL_SIZE.fallback,
   );
+  const databaseConnectTimeoutMs = take(
+    () =>
+      integer(
+        env,
+        'PYLON_DATABASE_CONNECT_TIMEOUT_MS',
+        DATABASE_CONNECT_TIMEOUT_MS.fallback,
+        DATABASE_CONNECT_TIMEOUT_MS.min,
+        DATABASE_CONNECT_TIMEOUT_MS.max,
+      ),
+    DATABASE_CONNECT_TIMEOUT_MS.fallback,
+  );
   const config: Config = {
     env: pylonEnv,
     port,
     host,
     publicURL,
     database: take(
-      () => parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, databasePoolSize),
+      () =>
+        parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, {
+          poolSize: databasePoolSize,
+          connectTimeoutMs: databaseConnectTimeoutMs,
+        }),
       parseDatabase(DEFAULTS.databaseURL),
     ),
     secret: secret?.toLowerCase() ?? null,

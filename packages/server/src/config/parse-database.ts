@@ -7,16 +7,31 @@ export type DatabaseConfig =
       readonly url: string;
       /** Connections each process keeps at most (`PYLON_DATABASE_POOL_SIZE`); default 10. */
       readonly poolSize?: number;
+      /**
+       * How long a statement waits for a connection — a new one, or a free one from a full pool —
+       * before failing (`PYLON_DATABASE_CONNECT_TIMEOUT_MS`); default 10 000.
+       */
+      readonly connectTimeoutMs?: number;
     };
 
 /** `PYLON_DATABASE_POOL_SIZE`'s default and bounds: connections per process, PostgreSQL only. */
 export const DATABASE_POOL_SIZE = Object.freeze({ fallback: 10, min: 1, max: 1000 });
 
+/** `PYLON_DATABASE_CONNECT_TIMEOUT_MS`'s default and bounds, in milliseconds; PostgreSQL only. */
+export const DATABASE_CONNECT_TIMEOUT_MS = Object.freeze({ fallback: 10_000, min: 100, max: 600_000 });
+
 /**
- * `PYLON_DATABASE_URL`, with the pool size PostgreSQL connections are kept to. SQLite has one
- * connection per process, so the size does not apply to it and is not kept.
+ * `PYLON_DATABASE_URL`, with the pool PostgreSQL connections are kept in (its size and how long a
+ * statement waits for a connection). SQLite has one connection per process, so neither applies to
+ * it and neither is kept.
  */
-export function parseDatabase(raw: string, poolSize: number = DATABASE_POOL_SIZE.fallback): DatabaseConfig {
+export function parseDatabase(
+  raw: string,
+  pool: { poolSize: number; connectTimeoutMs: number } = {
+    poolSize: DATABASE_POOL_SIZE.fallback,
+    connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS.fallback,
+  },
+): DatabaseConfig {
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (path === '') throw new ConfigError('PYLON_DATABASE_URL', 'sqlite: needs a file path');
@@ -28,7 +43,7 @@ export function parseDatabase(raw: string, poolSize: number = DATABASE_POOL_SIZE
     } catch {
       throw new ConfigError('PYLON_DATABASE_URL', 'is not a valid postgres:// URL');
     }
-    return { kind: 'postgres', url: raw, poolSize };
+    return { kind: 'postgres', url: raw, ...pool };
   }
   throw new ConfigError('PYLON_DATABASE_URL', 'must start with sqlite: or postgres://');
 }

@@ -1,5 +1,9 @@
 import { type ErrorCode, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
+import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { AppContext, Surface } from './context.js';
+
+/** `Retry-After` of a 503 answered while the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** The error body on each surface: identity (nested, UPPER_SNAKE) and RBAC (flat, snake_case). */
 export function errorBody(surface: Surface, code: ErrorCode, message: string, hint?: string): unknown {
@@ -8,8 +12,10 @@ export function errorBody(surface: Surface, code: ErrorCode, message: string, hi
 }
 
 /**
- * The one error boundary, so codes stay stable. A PylonError renders as itself; anything else is a 500
- * whose body names only the request id, with the details in the log.
+ * The one error boundary, so codes stay stable. A PylonError renders as itself; a database that
+ * cannot be reached or cannot take the request now (`isDatabaseUnavailable`) is a 503 that asks
+ * to retry after `DATABASE_RETRY_AFTER_SECONDS`; anything else is a 500. Those two bodies name
+ * only the request id, with the details in the log.
  */
 export function renderError(c: AppContext, error: unknown): Response {
   const answer = errorAnswer(c.get('surface') ?? 'auth', c.get('requestId'), error);
@@ -28,6 +34,18 @@ export function errorAnswer(
       status: error.status,
       body: errorBody(surface, error.code, error.message, error.hint),
       headers: error.headers,
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    const code = surface === 'rbac' ? 'service_unavailable' : 'SERVICE_UNAVAILABLE';
+    return {
+      status: 503,
+      body: errorBody(
+        surface,
+        code,
+        `The database cannot be reached; try again shortly (request id ${requestId})`,
+      ),
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
     };
   }
   const code = surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR';

@@ -4,14 +4,23 @@ const INT8_OID = 20;
 
 /**
  * A pool of at most `maxConnections` pg connections (`PYLON_DATABASE_POOL_SIZE`), each preparing
- * its statements once (`prepareStatements`). int8 (our millisecond timestamps and serial ids) is
- * parsed to a number per pool, not through pg's global type registry, so no module-level state
- * changes.
+ * its statements once (`prepareStatements`). A statement that cannot get a connection within
+ * `connectTimeoutMs` (`PYLON_DATABASE_CONNECT_TIMEOUT_MS`: the server unreachable, or every
+ * connection busy) fails, and its request answers 503 (http/errors.ts), instead of waiting for
+ * the operating system's TCP timeout, minutes, while requests pile up behind it. Connections use
+ * TCP keep-alive, so one whose server vanished is found dead. int8 (our millisecond timestamps
+ * and serial ids) is parsed to a number per pool, not through pg's global type registry, so no
+ * module-level state changes.
  */
-export function createPostgresPool(url: string, maxConnections: number): pg.Pool {
+export function createPostgresPool(
+  url: string,
+  { maxConnections, connectTimeoutMs }: { maxConnections: number; connectTimeoutMs: number },
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID
@@ -22,7 +31,14 @@ export function createPostgresPool(url: string, maxConnections: number): pg.Pool
   // An idle client can be cut off by the server (restart, failover, admin command). pg emits that
   // on the pool; unhandled it would crash the process, and the pool already replaces the client.
   pool.on('error', () => {});
-  pool.on('connect', (client) => prepareStatements(client));
+  pool.on('connect', (client) => {
+    // A client checked out when its connection drops (a statement in flight, a transaction between
+    // statements) emits 'error' on itself, which the pool hears only while the client is idle:
+    // unheard, it would crash the process. Its statements fail with the error (a 503), and the
+    // pool drops it when it is released (it is no longer queryable).
+    client.on('error', () => {});
+    prepareStatements(client);
+  });
   return pool;
 }
 

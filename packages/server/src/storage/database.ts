@@ -1,6 +1,6 @@
 import { Kysely, type LogEvent, type MigrationResultSet, Migrator, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
-import { DATABASE_POOL_SIZE } from '../config/parse-database.js';
+import { DATABASE_CONNECT_TIMEOUT_MS, DATABASE_POOL_SIZE } from '../config/parse-database.js';
 import { createPostgresPool } from '../platform/postgres.js';
 import { openSqlite, type WalSyncStats } from '../platform/sqlite.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
@@ -43,7 +43,10 @@ function describe(config: DatabaseConfig): string {
 export function openStorage(config: DatabaseConfig): Storage {
   const pool =
     config.kind === 'postgres'
-      ? createPostgresPool(config.url, config.poolSize ?? DATABASE_POOL_SIZE.fallback)
+      ? createPostgresPool(config.url, {
+          maxConnections: config.poolSize ?? DATABASE_POOL_SIZE.fallback,
+          connectTimeoutMs: config.connectTimeoutMs ?? DATABASE_CONNECT_TIMEOUT_MS.fallback,
+        })
       : null;
   const sqlite = config.kind === 'sqlite' ? openSqlite(config.path) : null;
   const dialect = sqlite?.dialect ?? new PostgresDialect({ pool: pool! });

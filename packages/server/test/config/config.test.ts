@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       PYLON_HOST: '0.0.0.0',
       PYLON_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/pylon',
       PYLON_DATABASE_POOL_SIZE: '4',
+      PYLON_DATABASE_CONNECT_TIMEOUT_MS: '5000',
       PYLON_PUBLIC_URL: 'https://auth.example.com/',
       PYLON_ENV: 'production',
       PYLON_SECRET: SECRET.toUpperCase(),
@@ -60,7 +61,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
-      database: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/pylon', poolSize: 4 },
+      database: {
+        kind: 'postgres',
+        url: 'postgres://postgres@127.0.0.1:5432/pylon',
+        poolSize: 4,
+        connectTimeoutMs: 5000,
+      },
       publicURL: 'https://auth.example.com',
       env: 'production',
       secret: SECRET,
@@ -71,16 +77,25 @@ describe('loadConfig', () => {
     expect(isInsecureLocalDevelopment(config)).toBe(false);
   });
 
-  it('keeps PostgreSQL to 10 connections a process unless PYLON_DATABASE_POOL_SIZE says otherwise', () => {
+  it('keeps PostgreSQL to 10 connections a process, waiting 10 s for one, unless told otherwise', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/pylon';
-    expect(loadConfig({ PYLON_DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url, poolSize: 10 });
-    expect(loadConfig({ PYLON_DATABASE_URL: url, PYLON_DATABASE_POOL_SIZE: ' 1 ' }).database).toEqual({
+    expect(loadConfig({ PYLON_DATABASE_URL: url }).database).toEqual({
       kind: 'postgres',
       url,
-      poolSize: 1,
+      poolSize: 10,
+      connectTimeoutMs: 10_000,
     });
-    // SQLite has one connection per process: the size does not apply and is not kept.
-    expect(loadConfig({ PYLON_DATABASE_POOL_SIZE: '4' }).database).toEqual({
+    expect(
+      loadConfig({
+        PYLON_DATABASE_URL: url,
+        PYLON_DATABASE_POOL_SIZE: ' 1 ',
+        PYLON_DATABASE_CONNECT_TIMEOUT_MS: '250',
+      }).database,
+    ).toEqual({ kind: 'postgres', url, poolSize: 1, connectTimeoutMs: 250 });
+    // SQLite has one connection per process: neither applies, neither is kept.
+    expect(
+      loadConfig({ PYLON_DATABASE_POOL_SIZE: '4', PYLON_DATABASE_CONNECT_TIMEOUT_MS: '250' }).database,
+    ).toEqual({
       kind: 'sqlite',
       path: './data/pylon.db',
       url: 'sqlite:./data/pylon.db',
@@ -95,6 +110,9 @@ describe('loadConfig', () => {
     [{ PYLON_DATABASE_POOL_SIZE: '0' }, 'PYLON_DATABASE_POOL_SIZE'],
     [{ PYLON_DATABASE_POOL_SIZE: '1001' }, 'PYLON_DATABASE_POOL_SIZE'],
     [{ PYLON_DATABASE_POOL_SIZE: 'ten' }, 'PYLON_DATABASE_POOL_SIZE'],
+    [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '99' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
+    [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '600001' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
+    [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '1.5' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
     [{ PYLON_ENV: 'staging' }, 'PYLON_ENV'],
     [{ PYLON_SECRET: 'abc' }, 'PYLON_SECRET'],
     [{ PYLON_SECRET: 'z'.repeat(64) }, 'PYLON_SECRET'],

@@ -59,7 +59,7 @@ describe.runIf(postgres)('PostgreSQL named statements', () => {
   });
 
   it('runs unparameterised text, config objects and callbacks as pg would', async () => {
-    const pool = createPostgresPool(url, 1);
+    const pool = createPostgresPool(url, { maxConnections: 1, connectTimeoutMs: 10_000 });
     const client = await pool.connect();
     try {
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
@@ -80,7 +80,7 @@ describe.runIf(postgres)('PostgreSQL named statements', () => {
   });
 
   it('a statement whose columns a migration changed fails once, then is prepared afresh', async () => {
-    const pool = createPostgresPool(url, 1);
+    const pool = createPostgresPool(url, { maxConnections: 1, connectTimeoutMs: 10_000 });
     const client = await pool.connect();
     try {
       await client.query('create table prepared_probe (id int primary key)');

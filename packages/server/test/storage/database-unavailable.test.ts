@@ -1,0 +1,285 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/storage/database.js';
+import { isDatabaseUnavailable } from '../../src/storage/errors.js';
+import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
+
+const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
+
+/**
+ * A TCP relay on loopback to the test PostgreSQL that can be cut: `blackHole()` drops every relayed
+ * connection and from then on accepts new ones without relaying a byte (a server gone silent, a
+ * network partition); `restore()` relays again.
+ */
+async function relayTo(target: URL): Promise<{
+  url: string;
+  blackHole(): void;
+  restore(): void;
+  close(): Promise<void>;
+}> {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server: Server = createServer((client) => {
+    track(client);
+    if (silent) return;
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    track(upstream);
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    blackHole() {
+      silent = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      silent = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const postgres = testDatabases.find((database) => database.kind === 'postgres');
+
+describe('isDatabaseUnavailable', () => {
+  it('is true for SQLite still locked by another connection when its busy timeout ran out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pylon-busy-'));
+    const holder = new Database(join(dir, 'db.sqlite'));
+    holder.pragma('journal_mode = WAL');
+    holder.exec('create table t (x integer)');
+    const other = new Database(join(dir, 'db.sqlite'), { timeout: 0 });
+    holder.exec('begin immediate');
+    try {
+      let caught: unknown = null;
+      try {
+        other.exec('insert into t values (1)');
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as { code?: string }).code).toMatch(/^SQLITE_BUSY/);
+      expect(isDatabaseUnavailable(caught)).toBe(true);
+    } finally {
+      holder.exec('rollback');
+      holder.close();
+      other.close();
+    }
+  });
+
+  it('is false for a fault in the statement or in the code: a constraint, bad SQL, a TypeError', () => {
+    const db = new Database(':memory:');
+    db.exec('create table t (x integer primary key)');
+    db.exec('insert into t values (1)');
+    const failing = [
+      () => db.exec('insert into t values (1)'),
+      () => db.exec('selec 1'),
+      () => (null as unknown as { x: number }).x,
+    ];
+    for (const run of failing) {
+      let caught: unknown = null;
+      try {
+        run();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).not.toBeNull();
+      expect(isDatabaseUnavailable(caught)).toBe(false);
+    }
+    db.close();
+    for (const value of [null, undefined, 'ECONNREFUSED', 42, { code: 42 }, { message: 'Connection fine' }])
+      expect(isDatabaseUnavailable(value)).toBe(false);
+  });
+
+  it.skipIf(!postgresAvailable)(
+    'is true for a PostgreSQL connection refused, and false for bad SQL',
+    async () => {
+      // Port 1 on loopback: nothing listens there, the connection is refused at once.
+      const refused = openStorage({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
+      const error = await sql`select 1`.execute(refused.db).catch((caught: unknown) => caught);
+      await refused.close();
+      expect((error as { code?: string }).code).toBe('ECONNREFUSED');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+
+      const scratch = await postgres!.create();
+      const storage = scratch.open();
+      try {
+        const syntax = await sql`selec 1`.execute(storage.db).catch((caught: unknown) => caught);
+        expect((syntax as { code?: string }).code).toBe('42601');
+        expect(isDatabaseUnavailable(syntax)).toBe(false);
+      } finally {
+        await storage.close();
+        await scratch.drop();
+      }
+    },
+  );
+
+  it.skipIf(!postgresAvailable)(
+    'is true when no connection comes within the connect timeout, and the wait ends there',
+    async () => {
+      const scratch = await postgres!.create();
+      const relay = await relayTo(new URL(scratch.config.url));
+      relay.blackHole();
+      const storage = openStorage({ kind: 'postgres', url: relay.url, connectTimeoutMs: 200 });
+      try {
+        const started = performance.now();
+        const error = await sql`select 1`.execute(storage.db).catch((caught: unknown) => caught);
+        const waited = performance.now() - started;
+        expect(String((error as Error).message)).toMatch(/timeout/);
+        expect(isDatabaseUnavailable(error)).toBe(true);
+        // Not the operating system's TCP timeout: the configured one (with room for a slow machine).
+        expect(waited).toBeLessThan(5_000);
+      } finally {
+        await storage.close();
+        await relay.close();
+        await scratch.drop();
+      }
+    },
+  );
+});
+
+describe.skipIf(!postgresAvailable)('a PostgreSQL connection lost while checked out', () => {
+  it('fails its statement, is replaced, and raises nothing unhandled', async () => {
+    const scratch = await postgres!.create();
+    const relay = await relayTo(new URL(scratch.config.url));
+    const storage = openStorage({ kind: 'postgres', url: relay.url, poolSize: 1, connectTimeoutMs: 2_000 });
+    try {
+      const failed = await storage.db
+        .transaction()
+        .execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+          // Between two statements of a transaction: the client is checked out, none in flight.
+          relay.blackHole();
+          await sql`select 2`.execute(trx);
+        })
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      relay.restore();
+      // The pool's one connection was dropped on release; the next statement gets a new one.
+      const { rows } = await sql<{ n: number }>`select 3 as n`.execute(storage.db);
+      expect(rows).toEqual([{ n: 3 }]);
+      expect(storage.poolStats()).toMatchObject({ total: 1 });
+    } finally {
+      await storage.close();
+      await relay.close();
+      await scratch.drop();
+    }
+  });
+});
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+/** `pylon-server serve` as a real process on `databaseURL`; resolves once it listens. */
+async function serve(databaseURL: string, env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'serve'], {
+    env: {
+      PATH: process.env.PATH,
+      PYLON_PORT: '0',
+      PYLON_HOST: '127.0.0.1',
+      PYLON_DATABASE_URL: databaseURL,
+      PYLON_DATA_DIR: mkdtempSync(join(tmpdir(), 'pylon-unavailable-')),
+      PYLON_SECRET: 'cd'.repeat(32),
+      PYLON_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const listening = /server listening on (http:\/\/[^\s]+)/.exec(output);
+      if (listening) resolve(listening[1]!);
+    });
+    void exited.then((code) =>
+      reject(new Error(`pylon-server exited (${code}) before listening:\n${output}`)),
+    );
+  });
+  return { child, url, exited };
+}
+
+describe.skipIf(!postgresAvailable)('a server whose PostgreSQL goes silent', () => {
+  let scratch: ScratchDatabase;
+  let relay: Awaited<ReturnType<typeof relayTo>>;
+  let running: Running;
+  let token: string;
+
+  beforeAll(async () => {
+    scratch = await postgres!.create();
+    relay = await relayTo(new URL(scratch.config.url));
+    running = await serve(relay.url, { PYLON_DATABASE_CONNECT_TIMEOUT_MS: '300' });
+    const guest = await fetch(`${running.url}/api/auth/guest`, { method: 'POST' });
+    expect(guest.status).toBe(201);
+    token = ((await guest.json()) as { token: string }).token;
+  });
+
+  afterAll(async () => {
+    running?.child.kill('SIGTERM');
+    await running?.exited;
+    await relay?.close();
+    await scratch?.drop();
+  });
+
+  it('answers 503 with Retry-After on both surfaces, then serves again once it is back', async () => {
+    const me = () => fetch(`${running.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    const mint = () =>
+      fetch(`${running.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ app_id: 'pylon' }),
+      });
+    expect((await me()).status).toBe(200);
+
+    relay.blackHole();
+    const identity = await me();
+    expect(identity.status).toBe(503);
+    expect(identity.headers.get('retry-after')).toBe('5');
+    const identityBody = (await identity.json()) as { error: { code: string; message: string } };
+    expect(identityBody.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(identityBody.error.message).toContain(identity.headers.get('x-request-id')!);
+    // The full pipeline (a session cookie instead of a bearer) answers the same.
+    const viaCookie = await fetch(`${running.url}/api/auth/me`, {
+      headers: { cookie: `pylon_session=${token}` },
+    });
+    expect(viaCookie.status).toBe(503);
+    expect(((await viaCookie.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
+    const rbac = await mint();
+    expect(rbac.status).toBe(503);
+    expect(rbac.headers.get('retry-after')).toBe('5');
+    expect(((await rbac.json()) as { error: string }).error).toBe('service_unavailable');
+    const ready = await fetch(`${running.url}/ready`);
+    expect(ready.status).toBe(503);
+
+    relay.restore();
+    expect((await me()).status).toBe(200);
+  });
+});
