@@ -1,8 +1,17 @@
-import { Kysely, type LogEvent, type MigrationResultSet, Migrator, PostgresDialect, sql } from 'kysely';
+import {
+  type Driver,
+  Kysely,
+  type LogEvent,
+  type MigrationResultSet,
+  Migrator,
+  PostgresDialect,
+  sql,
+} from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
 import { DATABASE_CONNECT_TIMEOUT_MS, DATABASE_POOL_SIZE } from '../config/parse-database.js';
 import { createPostgresPool } from '../platform/postgres.js';
 import { openSqlite, type WalSyncStats } from '../platform/sqlite.js';
+import { markDatabaseErrors } from './errors.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
 import { allowBatchedReads, allowDirectReads, type DirectReader } from './prepared-query.js';
 import type { Database } from './schema.js';
@@ -34,6 +43,13 @@ export interface Storage {
   walSyncStats(): WalSyncStats | null;
 }
 
+/** PostgreSQL whose driver marks its errors as the database's (`isDatabaseUnavailable`). */
+class MarkedPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    return markDatabaseErrors(super.createDriver());
+  }
+}
+
 function describe(config: DatabaseConfig): string {
   if (config.kind === 'sqlite') return `SQLite at ${config.path}`;
   const url = new URL(config.url);
@@ -49,7 +65,7 @@ export function openStorage(config: DatabaseConfig): Storage {
         })
       : null;
   const sqlite = config.kind === 'sqlite' ? openSqlite(config.path) : null;
-  const dialect = sqlite?.dialect ?? new PostgresDialect({ pool: pool! });
+  const dialect = sqlite?.dialect ?? new MarkedPostgresDialect({ pool: pool! });
   let listener: ((event: LogEvent) => void) | null = null;
   const db = new Kysely<Database>({ dialect, log: (event) => listener?.(event) });
   if (sqlite !== null)

@@ -1,3 +1,5 @@
+import type { DatabaseConnection, Driver } from 'kysely';
+
 /**
  * Whether a driver error is a unique-constraint violation, on either dialect: PostgreSQL's
  * SQLSTATE 23505, or better-sqlite3's extended result code.
@@ -35,21 +37,70 @@ const PG_CONNECTION_MESSAGES = [
   'Client has encountered a connection error',
 ];
 
+/** Errors a driver wrapped by `markDatabaseErrors` threw: they came from the database. */
+const FROM_DATABASE = new WeakSet<object>();
+
 /**
  * Whether an error means the database cannot be reached or cannot take the request now, so the
  * request may succeed if tried again shortly — as opposed to a fault in the request or in Pylon:
  * PostgreSQL refusing, dropping or timing out a connection (including waiting longer than
  * `PYLON_DATABASE_CONNECT_TIMEOUT_MS` for one from a full pool), shutting down or out of
  * connections; SQLite still locked by another process when its busy timeout ran out
- * (`SQLITE_BUSY`, extended codes included).
+ * (`SQLITE_BUSY`, extended codes included). A socket error or a node-postgres message counts only
+ * when the database driver threw it (`markDatabaseErrors`): an SMTP server or an identity
+ * provider refusing a connection fails with the same `ECONNREFUSED`, and is not the database.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'))) return true;
+  if (!FROM_DATABASE.has(error)) return false;
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
-    if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return true;
   }
   return typeof message === 'string' && PG_CONNECTION_MESSAGES.some((text) => message.startsWith(text));
+}
+
+/**
+ * `driver` with every error it throws — getting a connection, a statement, a transaction's
+ * begin, commit or rollback — marked as the database's, for `isDatabaseUnavailable`. The
+ * connections it hands out wrap the driver's own, which its other methods get back.
+ */
+export function markDatabaseErrors(driver: Driver): Driver {
+  const marked = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      if (typeof error === 'object' && error !== null) FROM_DATABASE.add(error);
+      throw error;
+    });
+  const originals = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const original = (connection: DatabaseConnection) => originals.get(connection) ?? connection;
+  return {
+    init: () => marked(driver.init()),
+    async acquireConnection() {
+      const connection = await marked(driver.acquireConnection());
+      const wrapped: DatabaseConnection = {
+        executeQuery: (query) => marked(connection.executeQuery(query)),
+        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+      };
+      originals.set(wrapped, connection);
+      return wrapped;
+    },
+    beginTransaction: (connection, settings) =>
+      marked(driver.beginTransaction(original(connection), settings)),
+    commitTransaction: (connection) => marked(driver.commitTransaction(original(connection))),
+    rollbackTransaction: (connection) => marked(driver.rollbackTransaction(original(connection))),
+    releaseConnection: (connection) => driver.releaseConnection(original(connection)),
+    destroy: () => driver.destroy(),
+    savepoint:
+      driver.savepoint &&
+      ((connection, name, compile) => marked(driver.savepoint!(original(connection), name, compile))),
+    rollbackToSavepoint:
+      driver.rollbackToSavepoint &&
+      ((connection, name, compile) =>
+        marked(driver.rollbackToSavepoint!(original(connection), name, compile))),
+    releaseSavepoint:
+      driver.releaseSavepoint &&
+      ((connection, name, compile) => marked(driver.releaseSavepoint!(original(connection), name, compile))),
+  };
 }

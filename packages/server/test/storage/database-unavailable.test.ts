@@ -112,6 +112,19 @@ describe('isDatabaseUnavailable', () => {
       expect(isDatabaseUnavailable(value)).toBe(false);
   });
 
+  it('is false for the same socket error from anything but the database (SMTP, an identity provider)', async () => {
+    // Port 1 on loopback refuses, as a PostgreSQL that is down would: the code alone says nothing
+    // about who refused.
+    const refused = await new Promise<unknown>((resolve) => {
+      const socket = connect(1, '127.0.0.1');
+      socket.once('error', resolve);
+    });
+    expect((refused as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(isDatabaseUnavailable(refused)).toBe(false);
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '08006' }))).toBe(false);
+  });
+
   it.skipIf(!postgresAvailable)(
     'is true for a PostgreSQL connection refused, and false for bad SQL',
     async () => {
