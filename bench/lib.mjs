@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { runWrk } from './wrk.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -30,6 +31,18 @@ function commandExists(name) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The load generator: wrk where it is installed (Debian's package; it costs the core it shares
+ * with a server about a third of autocannon's CPU per request, which the `--workers 2` figures on
+ * two cores feel), autocannon (a devDependency) otherwise; `BENCH_LOAD_GENERATOR` chooses. A
+ * measurement whose connections each send their own requests (autocannon's `setupClient`: the
+ * password case, one account per connection) runs on autocannon either way.
+ */
+export const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? (commandExists('wrk') ? 'wrk' : 'autocannon');
+if (LOAD_GENERATOR !== 'wrk' && LOAD_GENERATOR !== 'autocannon') {
+  throw new Error(`BENCH_LOAD_GENERATOR: "${LOAD_GENERATOR}" is neither wrk nor autocannon`);
 }
 
 /** Pin this process (the load generator) to its core; no-op without pinning. */
@@ -211,12 +224,19 @@ export function cpuNs(pid) {
 }
 
 /**
- * Requests per second and latency against one URL (loopback only), after a short warm-up. With
- * `pid` (the server's process), also the CPU each request cost, in µs: the server's (every thread
- * of it and of its workers, `cpuNs`) and the load generator's (this process, where autocannon
- * runs), each divided by the requests served; null where they cannot be read.
+ * Requests per second and latency against one URL (loopback only), after a short warm-up, on the
+ * load generator `LOAD_GENERATOR` names (`generator` in the result). With `pid` (the server's
+ * process), also the CPU each request cost, in µs: the server's (every thread of it and of its
+ * workers, `cpuNs`) and the load generator's (wrk's own, or this process's, where autocannon runs),
+ * each divided by the requests served; null where they cannot be read.
  */
 export async function measure(url, { pid, ...options } = {}) {
+  return LOAD_GENERATOR === 'wrk' && !options.setupClient
+    ? measureWithWrk(url, pid, options)
+    : measureWithAutocannon(url, pid, options);
+}
+
+async function measureWithAutocannon(url, pid, options) {
   // A warm-up of a second and of WARM_UP_REQUESTS requests at least: V8 optimises a function once
   // it has run often enough, so a route served ~100 times a second (a password sign-in) would
   // still be compiling on V8's helper threads through the measurement after a second's warm-up,
@@ -234,6 +254,7 @@ export async function measure(url, { pid, ...options } = {}) {
   }
   const served = result.requests.total;
   return {
+    generator: 'autocannon',
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -242,10 +263,29 @@ export async function measure(url, { pid, ...options } = {}) {
   };
 }
 
+async function measureWithWrk(url, pid, { connections = CONNECTIONS, method, headers, body }) {
+  const run = (seconds) =>
+    runWrk(url, { connections, seconds, method, headers, body, cpus: PINNING ? PINNING.load : null });
+  // The same warm-up as autocannon's: a second, then as long again as WARM_UP_REQUESTS needs.
+  const warm = await run(1);
+  if (warm.requests < WARM_UP_REQUESTS) await run(Math.ceil((WARM_UP_REQUESTS - warm.requests) / warm.rps));
+  const serverBefore = pid ? cpuNs(pid) : null;
+  const result = await run(DURATION_SECONDS);
+  const serverAfter = serverBefore === null ? null : cpuNs(pid);
+  return {
+    generator: 'wrk',
+    rps: result.rps,
+    p50: result.p50,
+    p99: result.p99,
+    serverUs: serverAfter === null ? null : Number(serverAfter - serverBefore) / 1000 / result.requests,
+    loadUs: result.loadUs,
+  };
+}
+
 export function report(name, baseline, subject) {
   const ratio = subject.rps / baseline.rps;
   console.log(
-    `${name.padEnd(28)} ${subject.rps.toFixed(0).padStart(8)} req/s  p99 ${String(subject.p99).padStart(4)} ms  ` +
+    `${name.padEnd(28)} ${subject.rps.toFixed(0).padStart(8)} req/s  p99 ${String(Number(subject.p99.toFixed(2))).padStart(5)} ms  ` +
       `| baseline ${baseline.rps.toFixed(0).padStart(8)} req/s  | ratio ${ratio.toFixed(2)}`,
   );
   return ratio;

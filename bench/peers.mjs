@@ -15,6 +15,7 @@ import {
   CONNECTIONS,
   CORES,
   DURATION_SECONDS,
+  LOAD_GENERATOR,
   measure,
   PINNING,
   startPeer,
@@ -88,7 +89,9 @@ async function oidcTarget() {
  *   `cpuPerRequest` is the two workers' server CPU per request ÷ one worker's (1.00: nothing
  *   shared costs anything).
  * - p99 at 32 connections: with 32 requests always in flight, the mean latency is 32 ÷ req/s
- *   (Little's law), and a p99 cannot be below the mean: ≤ 3 ms needs ≥ 10 667 req/s.
+ *   (Little's law), and a p99 cannot be below the mean: ≤ 3 ms needs ≥ 10 667 req/s. The
+ *   hello-world's own p99 at 32 connections shows what the machine and the load generator add to
+ *   any server's tail.
  * - Password sign-in: the raw verify saturates the core, so its CPU per verify is 1 s ÷ its rate;
  *   0.9× that rate leaves a ninth of the hash's time for everything else a sign-in does.
  */
@@ -114,6 +117,13 @@ function machineLimits(rows, primary) {
       `${label} --workers 2: at most ${ceiling.toFixed(0)} req/s = ${(ceiling / one.rps).toFixed(2)}× one worker ` +
         `(${CORES} cores ÷ (server ${serverUs.toFixed(1)} µs + load generator ${two.loadUs.toFixed(1)} µs per request)); ` +
         `two workers' server CPU per request ${(two.serverUs / one.serverUs).toFixed(2)}× one worker's`,
+    );
+  }
+  if (rows.hello32) {
+    values.hello32 = { p99: rows.hello32.p99 };
+    lines.push(
+      `hello-world, 32 connections: p99 ${Number(rows.hello32.p99.toFixed(2))} ms at ${rows.hello32.rps.toFixed(0)} req/s — what this machine ` +
+        'and load generator give a server that does nothing',
     );
   }
   for (const key of ['token32', 'tokenLarge32', 'token32Workers', 'tokenLarge32Workers']) {
@@ -143,6 +153,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
   const out = json ? (line) => process.stderr.write(`${line}\n`) : (line) => console.log(line);
   out(
     `pylon bench --peers: ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, ${ROUNDS} rounds interleaved, ` +
+      `load generator ${LOAD_GENERATOR}${LOAD_GENERATOR === 'wrk' ? ' (autocannon for the password sign-in)' : ''}, ` +
       (PINNING ? `servers on core ${PINNING.server}, load generator on core ${PINNING.load}` : 'not pinned'),
   );
   const stops = [];
@@ -158,6 +169,14 @@ export async function runPeers({ dbs, soakMinutes, json }) {
 
     const targets = {
       hello: { name: 'hello-world (Hono)', url: `${hello.url}/hello`, options: {}, pid: hello.pid },
+      // What 32 connections cost the ceiling itself: the p99 targets' reference.
+      hello32: {
+        name: 'hello-world (Hono), 32 connections',
+        url: `${hello.url}/hello`,
+        options: {},
+        pid: hello.pid,
+        connections: 32,
+      },
     };
     const sqlite = dbs.includes('sqlite');
     const primary = sqlite ? 'sqlite' : 'postgres';
@@ -294,6 +313,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         key,
         {
           name: measured[key].name,
+          generator: list[0].generator ?? null,
           rps: median(list.map((r) => r.rps)),
           rpsMin: Math.min(...list.map((r) => r.rps)),
           rpsMax: Math.max(...list.map((r) => r.rps)),
@@ -375,11 +395,13 @@ export async function runPeers({ dbs, soakMinutes, json }) {
       `| ${'-'.repeat(NAME_WIDTH)} | ${'-'.repeat(7)}: | ${'-'.repeat(4)}: | ${'-'.repeat(5)}: | ${'-'.repeat(5)}: | ${'-'.repeat(6)}: | ${'-'.repeat(8)}: | ${'-'.repeat(6)}: |`,
     );
     const us = (value, width) => (value === null ? '—' : value.toFixed(1)).padStart(width);
+    // autocannon counts whole milliseconds, wrk microseconds.
+    const ms = (value) => (value === null ? '—' : Number.isInteger(value) ? String(value) : value.toFixed(2));
     // Half the range of req/s over the rounds, as a share of the median: how far the machine drifted.
     const spread = (row) => (ROUNDS < 2 ? '—' : ((50 * (row.rpsMax - row.rpsMin)) / row.rps).toFixed(1));
     for (const row of Object.values(rows)) {
       out(
-        `| ${row.name.padEnd(NAME_WIDTH)} | ${row.rps.toFixed(0).padStart(8)} | ${spread(row).padStart(5)} | ${String(row.p50 ?? '—').padStart(6)} | ${String(row.p99 ?? '—').padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} | ${us(row.serverUs, 9)} | ${us(row.loadUs, 7)} |`,
+        `| ${row.name.padEnd(NAME_WIDTH)} | ${row.rps.toFixed(0).padStart(8)} | ${spread(row).padStart(5)} | ${ms(row.p50).padStart(6)} | ${ms(row.p99).padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} | ${us(row.serverUs, 9)} | ${us(row.loadUs, 7)} |`,
       );
     }
     out('');
@@ -426,6 +448,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
               connections: CONNECTIONS,
               rounds: ROUNDS,
               pinning: PINNING,
+              loadGenerator: LOAD_GENERATOR,
               databases: dbs,
             },
             rows,

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import {
   CONNECTIONS,
   DURATION_SECONDS,
+  LOAD_GENERATOR,
   PINNING,
   pinLoadGenerator,
   startBaseline,
@@ -39,7 +40,7 @@ if (values.peers) {
     .map((file) => file.replace(/\.mjs$/, ''))
     .filter((name) => (positionals.length === 0 ? name !== 'soak' : positionals.includes(name)));
   console.log(
-    `pylon bench: ${cases.join(', ')} on ${dbs.join(', ')} — ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, loopback only` +
+    `pylon bench: ${cases.join(', ')} on ${dbs.join(', ')} — ${DURATION_SECONDS}s per measurement, ${CONNECTIONS} connections, ${LOAD_GENERATOR}, loopback only` +
       (PINNING ? `, servers on core ${PINNING.server}, load generator on core ${PINNING.load}` : ''),
   );
   const baseline = await startBaseline();
