@@ -40,7 +40,8 @@ function commandExists(name) {
  * measurement whose connections each send their own requests (autocannon's `setupClient`: the
  * password case, one account per connection) runs on autocannon either way.
  */
-export const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? (commandExists('wrk') ? 'wrk' : 'autocannon');
+export const LOAD_GENERATOR =
+  process.env.BENCH_LOAD_GENERATOR ?? (commandExists('wrk') ? 'wrk' : 'autocannon');
 if (LOAD_GENERATOR !== 'wrk' && LOAD_GENERATOR !== 'autocannon') {
   throw new Error(`BENCH_LOAD_GENERATOR: "${LOAD_GENERATOR}" is neither wrk nor autocannon`);
 }

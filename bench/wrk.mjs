@@ -87,13 +87,28 @@ export async function runWrk(url, { connections, seconds, method, headers, body,
   const dir = mkdtempSync(join(tmpdir(), 'pylon-wrk-'));
   const script = join(dir, 'request.lua');
   writeFileSync(script, wrkScript({ method, headers, body }));
-  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, url];
+  const args = [
+    '-t',
+    '1',
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    script,
+    url,
+  ];
   try {
     const output = await new Promise((resolve, reject) => {
       const child = cpus === null ? spawn('wrk', args) : spawn('taskset', ['-c', cpus, 'wrk', ...args]);
       let text = '';
-      child.stdout.on('data', (chunk) => (text += chunk));
-      child.stderr.on('data', (chunk) => (text += chunk));
+      const collect = (chunk) => {
+        text += chunk;
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
       child.once('error', reject);
       child.once('exit', (code) =>
         code === 0 ? resolve(text) : reject(new Error(`wrk exited (${code}): ${text.trim().slice(0, 300)}`)),

@@ -75,7 +75,9 @@ describe.skipIf(!hasWrk)('the benchmark driving a loopback server with wrk', () 
     server = createServer((request, response) => {
       let body = '';
       request.setEncoding('utf8');
-      request.on('data', (chunk) => (body += chunk));
+      request.on('data', (chunk: string) => {
+        body += chunk;
+      });
       request.on('end', () => {
         if (seen.length < 5) seen.push({ method: request.method!, headers: request.headers, body });
         response.statusCode = request.url === '/missing' ? 404 : 200;
