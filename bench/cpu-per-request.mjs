@@ -1,6 +1,6 @@
 // CPU time the server spends per request, for `POST /token`, `GET /api/auth/me`, the hello-world
 // baseline (bench/servers/hello.mjs) and the floor (bench/servers/floor.mjs: the same two answers
-// hand-written with one read and one signature): `node bench/cpu-per-request.mjs [--requests K] [--rounds R]
+// hand-written on Node's http module with one read and one signature): `node bench/cpu-per-request.mjs [--requests K] [--rounds R]
 // [--json] [--load]` after `npx tsc -b`. Linux only (/proc); loopback only.
 //
 // `--load` measures under the benchmark's load instead: autocannon (BENCH_CONNECTIONS, default 10,

@@ -3,7 +3,8 @@
 // in its own process, measured in the same run and interleaved (round after round, every target in
 // turn): a Hono hello-world (the ceiling), Better Auth on better-sqlite3 (get-session and its
 // jwt() plugin's /token) and oidc-provider's client_credentials /token with JWT access tokens, and
-// the floor (bench/servers/floor.mjs: the same two answers hand-written, one read and one signature).
+// the floor (bench/servers/floor.mjs: the same two answers hand-written on Node's http module, one
+// read and one signature).
 // One table of req/s, p50, p99 and each ratio; the targets are printed, never asserted, and so is
 // how close Pylon comes to the floor.
 
@@ -275,13 +276,13 @@ export async function runPeers({ dbs, soakMinutes, json }) {
       baToken: ba.token,
       oidcToken: oidc.token,
       floorMe: {
-        name: 'floor GET /api/auth/me (hand-written)',
+        name: 'floor GET /api/auth/me (node:http, hand-written)',
         url: `${floor.url}/api/auth/me`,
         options: { headers: { authorization: `Bearer ${floor.token}` } },
         pid: floor.pid,
       },
       floorToken: {
-        name: 'floor POST /token (hand-written)',
+        name: `floor POST /token (node:http, ${floor.signer})`,
         url: `${floor.url}/token`,
         options: {
           method: 'POST',

@@ -1,17 +1,19 @@
 // The floor: the least a server must do to answer `GET /api/auth/me` and `POST /token`, hand-written
-// on the stack Pylon uses (Hono on @hono/node-server, better-sqlite3, node:crypto Ed25519) with
-// nothing else: read the bearer token, hash it, one indexed read of the session joined to its user
-// (expiry checked), and for /token the JSON body and one Ed25519 signature over the claims
-// Pylon's carry. No request id, security headers, logging, metrics, org hosts, CSRF, capability
-// resolution or error catalogue. Pylon divided by this is the share of the cost that is Pylon's own
-// layers rather than the work itself. Sends `{ port, token }` over IPC once it listens.
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+// on the stack Pylon's hot paths use — Node's `http` request listener as Pylon's direct lane
+// (packages/server/src/http/direct-lane.ts) answers them, better-sqlite3, and libsodium's Ed25519
+// (sodium-native) where its addon loads, node:crypto otherwise — with nothing else: read the bearer
+// token, hash it, one indexed read of the session joined to its user (expiry checked), and for
+// /token the JSON body and one signature over the claims Pylon's carry. No request id, security
+// headers, logging, metrics, org hosts, CSRF, capability resolution or error catalogue. Pylon
+// divided by this is the share of the cost that is Pylon's own layers rather than the work itself.
+// Sends `{ port, token, signer }` over IPC once it listens.
+import { createHash, createPrivateKey, generateKeyPairSync, hash, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import Database from 'better-sqlite3';
-import { Hono } from 'hono';
 
 const db = new Database(join(mkdtempSync(join(tmpdir(), 'pylon-floor-')), 'floor.db'));
 db.pragma('journal_mode = WAL');
@@ -23,7 +25,10 @@ db.exec(`
     created_at integer not null, expires_at integer not null
   );
 `);
-const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+// One-shot hashing where Node has it (20.12 and later), as Pylon hashes session tokens.
+const sha256 = hash
+  ? (text) => hash('sha256', text)
+  : (text) => createHash('sha256').update(text).digest('hex');
 const token = `pylon_${randomBytes(24).toString('base64url')}`;
 const now = Date.now();
 db.transaction(() => {
@@ -41,22 +46,53 @@ const lookup = db.prepare(
    from sessions join users on users.id = sessions.user_id where sessions.token_hash = ?`,
 );
 
-const { privateKey } = generateKeyPairSync('ed25519');
+/** libsodium's detached signature where the addon loads (as Pylon signs), else node:crypto's. */
+function signer() {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  try {
+    const sodium = createRequire(import.meta.url)('sodium-native');
+    const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d, 'base64url');
+    const secretKey = sodium.sodium_malloc(64);
+    sodium.crypto_sign_seed_keypair(Buffer.alloc(32), secretKey, seed);
+    return {
+      name: 'libsodium',
+      sign: (data) => {
+        const signature = Buffer.allocUnsafe(64);
+        sodium.crypto_sign_detached(signature, data, secretKey);
+        return signature;
+      },
+    };
+  } catch {
+    const key = createPrivateKey(privateKey.export({ format: 'jwk' }), 'jwk');
+    return { name: 'node:crypto', sign: (data) => sign(null, data, key) };
+  }
+}
+const signing = signer();
 const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'floor', typ: 'JWT' })).toString('base64url');
 // What the benchmark's `example:admin` grant expands to under the reference schema.
 const CAPS = ['example:policy.read', 'example:policy.set', 'example:world.read', 'example:world.write'];
 
-function session(c) {
-  const authorization = c.req.header('authorization') ?? '';
+function session(request) {
+  const authorization = request.headers.authorization ?? '';
   if (!authorization.startsWith('Bearer ')) return null;
   const row = lookup.get(sha256(authorization.slice(7)));
   return row && row.expires_at > Date.now() ? row : null;
 }
 
-const app = new Hono();
-app.get('/api/auth/me', (c) => {
-  const row = session(c);
-  return c.json({
+function json(response, status, value) {
+  const body = JSON.stringify(value);
+  response.writeHead(status, [
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(body)),
+  ]);
+  response.end(body);
+}
+
+function me(request, response) {
+  const row = session(request);
+  json(response, 200, {
     userId: row?.user_id ?? null,
     email: row?.email ?? null,
     emailVerified: row ? row.email_verified_at !== null : false,
@@ -66,31 +102,46 @@ app.get('/api/auth/me', (c) => {
     tenantId: null,
     authMethod: row ? 'session' : 'anonymous',
   });
-});
-app.post('/token', async (c) => {
-  const row = session(c);
-  if (!row) return c.json({ error: 'no_session' }, 401);
-  const body = await c.req.json();
-  if (typeof body.app_id !== 'string') return c.json({ error: 'invalid_app_id' }, 400);
-  const iat = Math.floor(Date.now() / 1000);
-  const claims = {
-    iss: 'http://127.0.0.1',
-    aud: body.app_id,
-    sub: row.email,
-    org: 'default',
-    app: body.app_id,
-    caps: CAPS,
-    iat,
-    nbf: iat,
-    exp: iat + 30,
-    jti: randomBytes(16).toString('base64url'),
-  };
-  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const signature = sign(null, Buffer.from(input), privateKey).toString('base64url');
-  return c.json({ scoped_token: `${input}.${signature}`, ttl: 30, expires_at: (iat + 30) * 1000 });
-});
+}
 
-const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-  process.send?.({ port: info.port, token });
+function mint(request, response) {
+  const row = session(request);
+  if (!row) return json(response, 401, { error: 'no_session' });
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  request.on('end', () => {
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return json(response, 400, { error: 'bad_request' });
+    }
+    if (typeof body?.app_id !== 'string') return json(response, 400, { error: 'invalid_app_id' });
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: 'http://127.0.0.1',
+      aud: body.app_id,
+      sub: row.email,
+      org: 'default',
+      app: body.app_id,
+      caps: CAPS,
+      iat,
+      nbf: iat,
+      exp: iat + 30,
+      jti: randomBytes(16).toString('base64url'),
+    };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const signature = signing.sign(Buffer.from(input)).toString('base64url');
+    json(response, 200, { scoped_token: `${input}.${signature}`, ttl: 30, expires_at: (iat + 30) * 1000 });
+  });
+}
+
+const server = createServer((request, response) => {
+  if (request.method === 'GET' && request.url === '/api/auth/me') return me(request, response);
+  if (request.method === 'POST' && request.url === '/token') return mint(request, response);
+  json(response, 404, { error: 'not_found' });
+});
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ port: server.address().port, token, signer: signing.name });
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
