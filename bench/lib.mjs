@@ -5,10 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { processTree } from './processes.mjs';
 import { runWrk } from './wrk.mjs';
-
-export { pauseProcesses } from './processes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -185,6 +182,17 @@ export function argon2Rate() {
     child.once('message', ({ rate }) => resolve(rate));
     child.once('exit', (code) => code !== 0 && reject(new Error(`argon2-rate exited (${code})`)));
   });
+}
+
+/** A process and its descendants (a cluster's primary and workers), by pid (Linux /proc). */
+function processTree(pid) {
+  const children = `/proc/${pid}/task/${pid}/children`;
+  if (!existsSync(children)) return [pid];
+  const descendants = readFileSync(children, 'utf8')
+    .split(' ')
+    .filter(Boolean)
+    .flatMap((child) => processTree(Number(child)));
+  return [pid, ...descendants];
 }
 
 /** Resident set size of a process and its children (a cluster's workers), in MiB (Linux /proc). */

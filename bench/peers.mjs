@@ -9,7 +9,6 @@
 // how close Pylon comes to the floor.
 
 import { cpus, release, totalmem } from 'node:os';
-import Database from 'better-sqlite3';
 import { passwordSignIn } from './cases/password.mjs';
 import { soak } from './cases/soak.mjs';
 import {
@@ -20,7 +19,6 @@ import {
   LOAD_GENERATOR,
   measure,
   PINNING,
-  pauseProcesses,
   startPeer,
   startPylon,
 } from './lib.mjs';
@@ -33,18 +31,6 @@ const median = (values) => acrossRounds(values).median;
 /** The median, or null when any round could not measure it (no /proc, a target without a pid). */
 const orNull = (values) =>
   values.some((value) => value === null || value === undefined) ? null : median(values);
-
-/** A consistent copy of a live SQLite database (SQLite's online backup), beside it. */
-async function copySqlite(file) {
-  const copy = `${file}.copy-${Date.now().toString(36)}.db`;
-  const source = new Database(file, { readonly: true });
-  try {
-    await source.backup(copy);
-  } finally {
-    source.close();
-  }
-  return copy;
-}
 
 async function betterAuthTargets() {
   const peer = await startPeer('better-auth.mjs');
@@ -236,8 +222,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         const server = await startPylon({
           db,
           workers: 2,
-          // A copy of the seeded file, so no two servers share one (see `pauseProcesses`).
-          sqliteFile: db === 'sqlite' ? await copySqlite(seeded.server.sqliteFile) : undefined,
+          sqliteFile: seeded.server.sqliteFile,
           postgresURL: db === 'postgres' ? seeded.server.databaseURL : undefined,
         });
         stops.push(server.stop);
@@ -311,25 +296,15 @@ export async function runPeers({ dbs, soakMinutes, json }) {
     // The table's first column fits the longest target name.
     const NAME_WIDTH = Math.max(...Object.values(measured).map((target) => target.name.length));
     const samples = Object.fromEntries(Object.keys(measured).map((key) => [key, []]));
-    // Every server's process, so that each measurement runs with the others paused.
-    const servers = [...new Set(Object.values(measured).map((target) => target.pid))].filter(
-      (pid) => pid !== undefined,
-    );
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [key, target] of Object.entries(measured)) {
-        const resume = pauseProcesses(servers.filter((pid) => pid !== target.pid));
-        let result;
-        try {
-          result = target.run
-            ? await target.run()
-            : await measure(target.url, {
-                ...target.options,
-                pid: target.pid,
-                ...(target.connections ? { connections: target.connections } : {}),
-              });
-        } finally {
-          resume();
-        }
+        const result = target.run
+          ? await target.run()
+          : await measure(target.url, {
+              ...target.options,
+              pid: target.pid,
+              ...(target.connections ? { connections: target.connections } : {}),
+            });
         samples[key].push(result);
         out(`  round ${round}: ${target.name.padEnd(NAME_WIDTH)} ${result.rps.toFixed(0).padStart(8)} /s`);
       }
