@@ -7,7 +7,7 @@
 // headers, logging, metrics, org hosts, CSRF, capability resolution or error catalogue. Pylon
 // divided by this is the share of the cost that is Pylon's own layers rather than the work itself.
 // Sends `{ port, token, signer }` over IPC once it listens.
-import { createHash, createPrivateKey, generateKeyPairSync, hash, randomBytes, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, hash, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -63,8 +63,7 @@ function signer() {
       },
     };
   } catch {
-    const key = createPrivateKey(privateKey.export({ format: 'jwk' }), 'jwk');
-    return { name: 'node:crypto', sign: (data) => sign(null, data, key) };
+    return { name: 'node:crypto', sign: (data) => sign(null, data, privateKey) };
   }
 }
 const signing = signer();

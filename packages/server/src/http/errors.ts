@@ -1,4 +1,4 @@
-import { type ErrorCode, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
+import { type ErrorCode, errorSpec, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { AppContext, Surface } from './context.js';
 
@@ -36,22 +36,17 @@ export function errorAnswer(
       headers: error.headers,
     };
   }
-  if (isDatabaseUnavailable(error)) {
-    const code = surface === 'rbac' ? 'service_unavailable' : 'SERVICE_UNAVAILABLE';
-    return {
-      status: 503,
-      body: errorBody(
-        surface,
-        code,
-        `The database cannot be reached; try again shortly (request id ${requestId})`,
-      ),
-      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-    };
-  }
-  const code = surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR';
+  // Anything else: the catalogue's status and message, with the request id the log carries.
+  const [code, headers] = isDatabaseUnavailable(error)
+    ? ([
+        surface === 'rbac' ? 'service_unavailable' : 'SERVICE_UNAVAILABLE',
+        { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      ] as const)
+    : ([surface === 'rbac' ? 'server_error' : 'INTERNAL_ERROR', {}] as const);
+  const spec = errorSpec(code)!;
   return {
-    status: 500,
-    body: errorBody(surface, code, `Internal error (request id ${requestId})`),
-    headers: {},
+    status: spec.status,
+    body: errorBody(surface, code, `${spec.message} (request id ${requestId})`),
+    headers,
   };
 }
