@@ -283,10 +283,14 @@ async function measureWithWrk(url, pid, { connections = CONNECTIONS, method, hea
   };
 }
 
+/** A latency in ms as the tables print it: autocannon counts whole milliseconds, wrk microseconds. */
+export const formatMs = (value) =>
+  value === null ? '—' : Number.isInteger(value) ? String(value) : value.toFixed(2);
+
 export function report(name, baseline, subject) {
   const ratio = subject.rps / baseline.rps;
   console.log(
-    `${name.padEnd(28)} ${subject.rps.toFixed(0).padStart(8)} req/s  p99 ${String(Number(subject.p99.toFixed(2))).padStart(5)} ms  ` +
+    `${name.padEnd(28)} ${subject.rps.toFixed(0).padStart(8)} req/s  p99 ${formatMs(subject.p99).padStart(5)} ms  ` +
       `| baseline ${baseline.rps.toFixed(0).padStart(8)} req/s  | ratio ${ratio.toFixed(2)}`,
   );
   return ratio;

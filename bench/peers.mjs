@@ -16,6 +16,7 @@ import {
   CONNECTIONS,
   CORES,
   DURATION_SECONDS,
+  formatMs,
   LOAD_GENERATOR,
   measure,
   PINNING,
@@ -123,7 +124,7 @@ function machineLimits(rows, primary) {
   if (rows.hello32) {
     values.hello32 = { p99: rows.hello32.p99 };
     lines.push(
-      `hello-world, 32 connections: p99 ${Number(rows.hello32.p99.toFixed(2))} ms at ${rows.hello32.rps.toFixed(0)} req/s — what this machine ` +
+      `hello-world, 32 connections: p99 ${formatMs(rows.hello32.p99)} ms at ${rows.hello32.rps.toFixed(0)} req/s — what this machine ` +
         'and load generator give a server that does nothing',
     );
   }
@@ -396,13 +397,11 @@ export async function runPeers({ dbs, soakMinutes, json }) {
       `| ${'-'.repeat(NAME_WIDTH)} | ${'-'.repeat(7)}: | ${'-'.repeat(4)}: | ${'-'.repeat(5)}: | ${'-'.repeat(5)}: | ${'-'.repeat(6)}: | ${'-'.repeat(8)}: | ${'-'.repeat(6)}: |`,
     );
     const us = (value, width) => (value === null ? '—' : value.toFixed(1)).padStart(width);
-    // autocannon counts whole milliseconds, wrk microseconds.
-    const ms = (value) => (value === null ? '—' : Number.isInteger(value) ? String(value) : value.toFixed(2));
     // Half the range of req/s over the rounds, as a share of the median: how far the machine drifted.
     const spread = (row) => (ROUNDS < 2 ? '—' : ((50 * (row.rpsMax - row.rpsMin)) / row.rps).toFixed(1));
     for (const row of Object.values(rows)) {
       out(
-        `| ${row.name.padEnd(NAME_WIDTH)} | ${row.rps.toFixed(0).padStart(8)} | ${spread(row).padStart(5)} | ${ms(row.p50).padStart(6)} | ${ms(row.p99).padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} | ${us(row.serverUs, 9)} | ${us(row.loadUs, 7)} |`,
+        `| ${row.name.padEnd(NAME_WIDTH)} | ${row.rps.toFixed(0).padStart(8)} | ${spread(row).padStart(5)} | ${formatMs(row.p50).padStart(6)} | ${formatMs(row.p99).padStart(6)} | ${row.ratio.toFixed(3).padStart(7)} | ${us(row.serverUs, 9)} | ${us(row.loadUs, 7)} |`,
       );
     }
     out('');
