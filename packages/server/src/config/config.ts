@@ -8,6 +8,7 @@ import { cookieName } from './parse-cookies.js';
 import {
   DATABASE_CONNECT_TIMEOUT_MS,
   DATABASE_POOL_SIZE,
+  DATABASE_STATEMENT_TIMEOUT_MS,
   type DatabaseConfig,
   parseDatabase,
 } from './parse-database.js';
@@ -278,6 +279,17 @@ export function loadConfig(rawEnv: Env = process.env): Config {
       ),
     DATABASE_CONNECT_TIMEOUT_MS.fallback,
   );
+  const databaseStatementTimeoutMs = take(
+    () =>
+      integer(
+        env,
+        'PYLON_DATABASE_STATEMENT_TIMEOUT_MS',
+        DATABASE_STATEMENT_TIMEOUT_MS.fallback,
+        DATABASE_STATEMENT_TIMEOUT_MS.min,
+        DATABASE_STATEMENT_TIMEOUT_MS.max,
+      ),
+    DATABASE_STATEMENT_TIMEOUT_MS.fallback,
+  );
   const config: Config = {
     env: pylonEnv,
     port,
@@ -288,6 +300,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, {
           poolSize: databasePoolSize,
           connectTimeoutMs: databaseConnectTimeoutMs,
+          statementTimeoutMs: databaseStatementTimeoutMs,
         }),
       parseDatabase(DEFAULTS.databaseURL),
     ),

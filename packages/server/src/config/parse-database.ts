@@ -12,6 +12,11 @@ export type DatabaseConfig =
        * before failing (`PYLON_DATABASE_CONNECT_TIMEOUT_MS`); default 10 000.
        */
       readonly connectTimeoutMs?: number;
+      /**
+       * How long a statement may wait for its answer once it has a connection before it fails and
+       * the connection is closed (`PYLON_DATABASE_STATEMENT_TIMEOUT_MS`); default 30 000.
+       */
+      readonly statementTimeoutMs?: number;
     };
 
 /** `PYLON_DATABASE_POOL_SIZE`'s default and bounds: connections per process, PostgreSQL only. */
@@ -20,16 +25,20 @@ export const DATABASE_POOL_SIZE = Object.freeze({ fallback: 10, min: 1, max: 100
 /** `PYLON_DATABASE_CONNECT_TIMEOUT_MS`'s default and bounds, in milliseconds; PostgreSQL only. */
 export const DATABASE_CONNECT_TIMEOUT_MS = Object.freeze({ fallback: 10_000, min: 100, max: 600_000 });
 
+/** `PYLON_DATABASE_STATEMENT_TIMEOUT_MS`'s default and bounds, in milliseconds; PostgreSQL only. */
+export const DATABASE_STATEMENT_TIMEOUT_MS = Object.freeze({ fallback: 30_000, min: 100, max: 3_600_000 });
+
 /**
  * `PYLON_DATABASE_URL`, with the pool PostgreSQL connections are kept in (its size and how long a
- * statement waits for a connection). SQLite has one connection per process, so neither applies to
+ * statement waits for a connection and for its answer). SQLite has one connection per process, so neither applies to
  * it and neither is kept.
  */
 export function parseDatabase(
   raw: string,
-  pool: { poolSize: number; connectTimeoutMs: number } = {
+  pool: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number } = {
     poolSize: DATABASE_POOL_SIZE.fallback,
     connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS.fallback,
+    statementTimeoutMs: DATABASE_STATEMENT_TIMEOUT_MS.fallback,
   },
 ): DatabaseConfig {
   if (raw.startsWith('sqlite:')) {

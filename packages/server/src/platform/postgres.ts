@@ -3,18 +3,32 @@ import pg from 'pg';
 const INT8_OID = 20;
 
 /**
+ * How long a statement may run before its connection is given up (`boundStatements`), in
+ * milliseconds; 0 while nothing bounds it (migrations, `migrateToLatest`). One per pool, read when
+ * each statement starts.
+ */
+export interface StatementTimeout {
+  ms: number;
+}
+
+/**
  * A pool of at most `maxConnections` pg connections (`PYLON_DATABASE_POOL_SIZE`), each preparing
  * its statements once (`prepareStatements`). A statement that cannot get a connection within
  * `connectTimeoutMs` (`PYLON_DATABASE_CONNECT_TIMEOUT_MS`: the server unreachable, or every
  * connection busy) fails, and its request answers 503 (http/errors.ts), instead of waiting for
- * the operating system's TCP timeout, minutes, while requests pile up behind it. Connections use
- * TCP keep-alive, so one whose server vanished is found dead. int8 (our millisecond timestamps
+ * the operating system's TCP timeout, minutes, while requests pile up behind it; so does one that
+ * got its connection but has no answer within `statementTimeout` (`boundStatements`). Connections
+ * use TCP keep-alive, so one whose server vanished is found dead. int8 (our millisecond timestamps
  * and serial ids) is parsed to a number per pool, not through pg's global type registry, so no
  * module-level state changes.
  */
 export function createPostgresPool(
   url: string,
-  { maxConnections, connectTimeoutMs }: { maxConnections: number; connectTimeoutMs: number },
+  {
+    maxConnections,
+    connectTimeoutMs,
+    statementTimeout = { ms: 0 },
+  }: { maxConnections: number; connectTimeoutMs: number; statementTimeout?: StatementTimeout },
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
@@ -38,8 +52,53 @@ export function createPostgresPool(
     // pool drops it when it is released (it is no longer queryable).
     client.on('error', () => {});
     prepareStatements(client);
+    boundStatements(client, statementTimeout);
   });
   return pool;
+}
+
+/**
+ * Every statement on `client` that has no answer within `timeout.ms` (when it is above 0) fails
+ * with `ETIMEDOUT`, which `isDatabaseUnavailable` counts as the database's (a 503), and the
+ * connection is closed: its state is unknown (the answer may still come, or never — a network
+ * that drops packets instead of refusing them leaves a socket open for the kernel's TCP timeouts,
+ * hours with keep-alive's defaults), so the pool replaces it instead of queueing the next
+ * statement behind the lost one; later statements on it fail with the same error. Statements run
+ * with a callback or as a cursor run as pg runs them.
+ */
+export function boundStatements(client: pg.PoolClient, timeout: StatementTimeout): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+  // Once given up, every later statement on the client (a transaction's rollback) fails as the lost
+  // one did, rather than with pg's "Client was closed", so the error logged names the cause.
+  let lost: Error | null = null;
+  client.query = ((...args: unknown[]) => {
+    if (lost !== null) return Promise.reject(lost);
+    const ms = timeout.ms;
+    const first = args[0] as { submit?: unknown } | undefined;
+    if (ms <= 0 || typeof args[args.length - 1] === 'function' || typeof first?.submit === 'function') {
+      return original(...args);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // A pooled client is a pg.Client; with a statement in flight its end() destroys the
+        // socket rather than waiting on it, and the pool drops a client that has ended.
+        (client as unknown as pg.Client).end().catch(() => {});
+        lost = statementTimedOut(ms);
+        reject(lost);
+      }, ms);
+    });
+    return Promise.race([original(...args), expired]).finally(() => clearTimeout(timer));
+  }) as typeof client.query;
+}
+
+function statementTimedOut(ms: number): Error {
+  return Object.assign(
+    new Error(
+      `PostgreSQL did not answer a statement within ${ms} ms (PYLON_DATABASE_STATEMENT_TIMEOUT_MS); its connection was closed`,
+    ),
+    { code: 'ETIMEDOUT' },
+  );
 }
 
 /** Named statements one connection keeps at most; past it, statements run unnamed. */

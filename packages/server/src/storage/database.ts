@@ -8,8 +8,12 @@ import {
   sql,
 } from 'kysely';
 import type { DatabaseConfig } from '../config/config.js';
-import { DATABASE_CONNECT_TIMEOUT_MS, DATABASE_POOL_SIZE } from '../config/parse-database.js';
-import { createPostgresPool } from '../platform/postgres.js';
+import {
+  DATABASE_CONNECT_TIMEOUT_MS,
+  DATABASE_POOL_SIZE,
+  DATABASE_STATEMENT_TIMEOUT_MS,
+} from '../config/parse-database.js';
+import { createPostgresPool, type StatementTimeout } from '../platform/postgres.js';
 import { openSqlite, type WalSyncStats } from '../platform/sqlite.js';
 import { markDatabaseErrors } from './errors.js';
 import { CodeMigrationProvider, type Dialect } from './migrations/index.js';
@@ -57,11 +61,16 @@ function describe(config: DatabaseConfig): string {
 }
 
 export function openStorage(config: DatabaseConfig): Storage {
+  const statementTimeout: StatementTimeout = {
+    ms:
+      config.kind === 'postgres' ? (config.statementTimeoutMs ?? DATABASE_STATEMENT_TIMEOUT_MS.fallback) : 0,
+  };
   const pool =
     config.kind === 'postgres'
       ? createPostgresPool(config.url, {
           maxConnections: config.poolSize ?? DATABASE_POOL_SIZE.fallback,
           connectTimeoutMs: config.connectTimeoutMs ?? DATABASE_CONNECT_TIMEOUT_MS.fallback,
+          statementTimeout,
         })
       : null;
   const sqlite = config.kind === 'sqlite' ? openSqlite(config.path) : null;
@@ -76,7 +85,7 @@ export function openStorage(config: DatabaseConfig): Storage {
   // Each PostgreSQL statement is a round trip: look-ups that arrive together share one.
   if (pool !== null) allowBatchedReads(db);
   let closed = false;
-  return {
+  const storage: Storage = {
     db,
     dialect: config.kind,
     description: describe(config),
@@ -102,7 +111,12 @@ export function openStorage(config: DatabaseConfig): Storage {
       await db.destroy();
     },
   };
+  statementTimeouts.set(storage, statementTimeout);
+  return storage;
 }
+
+/** Each open PostgreSQL storage's statement timeout, which `migrateToLatest` lifts while it runs. */
+const statementTimeouts = new WeakMap<Storage, StatementTimeout>();
 
 /**
  * SQLite's direct reads (storage/prepared-query.ts) bypass Kysely, and with it Kysely's `log`
@@ -129,7 +143,10 @@ function directReader(read: DirectReader, listener: () => ((event: LogEvent) => 
 
 /**
  * Apply every pending migration. On PostgreSQL Kysely's migrator holds an advisory lock for the
- * whole run, so several processes starting together apply each migration exactly once.
+ * whole run, so several processes starting together apply each migration exactly once; while it
+ * runs, no statement of `storage` is bounded by `PYLON_DATABASE_STATEMENT_TIMEOUT_MS` (a
+ * migration may rewrite or index a large table, and another process may hold the lock for as
+ * long) — it runs at start-up, before any request is served.
  */
 export async function migrateToLatest(storage: Storage): Promise<MigrationResultSet> {
   const migrator = new Migrator({
@@ -138,5 +155,12 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationResult
     migrationTableName: 'pylon_migrations',
     migrationLockTableName: 'pylon_migrations_lock',
   });
-  return migrator.migrateToLatest();
+  const timeout = statementTimeouts.get(storage);
+  const bound = timeout?.ms ?? 0;
+  if (timeout) timeout.ms = 0;
+  try {
+    return await migrator.migrateToLatest();
+  } finally {
+    if (timeout) timeout.ms = bound;
+  }
 }

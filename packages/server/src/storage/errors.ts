@@ -35,6 +35,7 @@ const PG_CONNECTION_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
+  'Client was closed and is not queryable',
 ];
 
 /** Errors a driver wrapped by `markDatabaseErrors` threw: they came from the database. */
@@ -44,7 +45,8 @@ const FROM_DATABASE = new WeakSet<object>();
  * Whether an error means the database cannot be reached or cannot take the request now, so the
  * request may succeed if tried again shortly — as opposed to a fault in the request or in Pylon:
  * PostgreSQL refusing, dropping or timing out a connection (including waiting longer than
- * `PYLON_DATABASE_CONNECT_TIMEOUT_MS` for one from a full pool), shutting down or out of
+ * `PYLON_DATABASE_CONNECT_TIMEOUT_MS` for one from a full pool, or longer than
+ * `PYLON_DATABASE_STATEMENT_TIMEOUT_MS` for a statement's answer), shutting down or out of
  * connections; SQLite still locked by another process when its busy timeout ran out
  * (`SQLITE_BUSY`, extended codes included). A socket error or a node-postgres message counts only
  * when the database driver threw it (`markDatabaseErrors`): an SMTP server or an identity

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       PYLON_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/pylon',
       PYLON_DATABASE_POOL_SIZE: '4',
       PYLON_DATABASE_CONNECT_TIMEOUT_MS: '5000',
+      PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '60000',
       PYLON_PUBLIC_URL: 'https://auth.example.com/',
       PYLON_ENV: 'production',
       PYLON_SECRET: SECRET.toUpperCase(),
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
         url: 'postgres://postgres@127.0.0.1:5432/pylon',
         poolSize: 4,
         connectTimeoutMs: 5000,
+        statementTimeoutMs: 60_000,
       },
       publicURL: 'https://auth.example.com',
       env: 'production',
@@ -77,24 +79,30 @@ describe('loadConfig', () => {
     expect(isInsecureLocalDevelopment(config)).toBe(false);
   });
 
-  it('keeps PostgreSQL to 10 connections a process, waiting 10 s for one, unless told otherwise', () => {
+  it('keeps PostgreSQL to 10 connections a process, waiting 10 s for one and 30 s for an answer, unless told otherwise', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/pylon';
     expect(loadConfig({ PYLON_DATABASE_URL: url }).database).toEqual({
       kind: 'postgres',
       url,
       poolSize: 10,
       connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
     });
     expect(
       loadConfig({
         PYLON_DATABASE_URL: url,
         PYLON_DATABASE_POOL_SIZE: ' 1 ',
         PYLON_DATABASE_CONNECT_TIMEOUT_MS: '250',
+        PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '100',
       }).database,
-    ).toEqual({ kind: 'postgres', url, poolSize: 1, connectTimeoutMs: 250 });
+    ).toEqual({ kind: 'postgres', url, poolSize: 1, connectTimeoutMs: 250, statementTimeoutMs: 100 });
     // SQLite has one connection per process: neither applies, neither is kept.
     expect(
-      loadConfig({ PYLON_DATABASE_POOL_SIZE: '4', PYLON_DATABASE_CONNECT_TIMEOUT_MS: '250' }).database,
+      loadConfig({
+        PYLON_DATABASE_POOL_SIZE: '4',
+        PYLON_DATABASE_CONNECT_TIMEOUT_MS: '250',
+        PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '250',
+      }).database,
     ).toEqual({
       kind: 'sqlite',
       path: './data/pylon.db',
@@ -113,6 +121,9 @@ describe('loadConfig', () => {
     [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '99' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
     [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '600001' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
     [{ PYLON_DATABASE_CONNECT_TIMEOUT_MS: '1.5' }, 'PYLON_DATABASE_CONNECT_TIMEOUT_MS'],
+    [{ PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '99' }, 'PYLON_DATABASE_STATEMENT_TIMEOUT_MS'],
+    [{ PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '3600001' }, 'PYLON_DATABASE_STATEMENT_TIMEOUT_MS'],
+    [{ PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '0' }, 'PYLON_DATABASE_STATEMENT_TIMEOUT_MS'],
     [{ PYLON_ENV: 'staging' }, 'PYLON_ENV'],
     [{ PYLON_SECRET: 'abc' }, 'PYLON_SECRET'],
     [{ PYLON_SECRET: 'z'.repeat(64) }, 'PYLON_SECRET'],

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage } from '../../src/storage/database.js';
+import { migrateToLatest, openStorage } from '../../src/storage/database.js';
 import { isDatabaseUnavailable } from '../../src/storage/errors.js';
 import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
 
@@ -16,15 +17,19 @@ const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.
 /**
  * A TCP relay on loopback to the test PostgreSQL that can be cut: `blackHole()` drops every relayed
  * connection and from then on accepts new ones without relaying a byte (a server gone silent, a
- * network partition); `restore()` relays again.
+ * network partition); `freeze()` keeps every connection open but relays nothing either way (a
+ * network that drops packets instead of refusing them: no reset ever comes); `restore()` relays
+ * again.
  */
 async function relayTo(target: URL): Promise<{
   url: string;
   blackHole(): void;
+  freeze(): void;
   restore(): void;
   close(): Promise<void>;
 }> {
   let silent = false;
+  let frozen = false;
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -38,7 +43,9 @@ async function relayTo(target: URL): Promise<{
     track(upstream);
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    client.pipe(upstream).pipe(client);
+    // Bytes arriving while frozen are dropped, as a partitioned network drops them.
+    client.on('data', (chunk: Buffer) => frozen || upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => frozen || client.write(chunk));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -51,8 +58,12 @@ async function relayTo(target: URL): Promise<{
       silent = true;
       for (const socket of sockets) socket.destroy();
     },
+    freeze() {
+      frozen = true;
+    },
     restore() {
       silent = false;
+      frozen = false;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -204,6 +215,122 @@ describe.skipIf(!postgresAvailable)('a PostgreSQL connection lost while checked 
   });
 });
 
+describe.skipIf(!postgresAvailable)('a PostgreSQL statement that gets no answer', () => {
+  it('fails as unavailable within the statement timeout, and its connection is replaced', async () => {
+    const scratch = await postgres!.create();
+    const relay = await relayTo(new URL(scratch.config.url));
+    const storage = openStorage({
+      kind: 'postgres',
+      url: relay.url,
+      poolSize: 1,
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs: 300,
+    });
+    try {
+      expect((await sql<{ n: number }>`select 1 as n`.execute(storage.db)).rows).toEqual([{ n: 1 }]);
+      relay.freeze();
+      const started = performance.now();
+      const error = await sql`select 2`.execute(storage.db).catch((caught: unknown) => caught);
+      const waited = performance.now() - started;
+      expect((error as { code?: string }).code).toBe('ETIMEDOUT');
+      expect(String((error as Error).message)).toContain('PYLON_DATABASE_STATEMENT_TIMEOUT_MS');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      // The bound, not the kernel's TCP timeouts (hours): with room for a slow machine.
+      expect(waited).toBeGreaterThanOrEqual(290);
+      expect(waited).toBeLessThan(5_000);
+      relay.restore();
+      // The lost connection was closed, not queued behind: the pool's one slot opens a new one.
+      const { rows } = await sql<{ n: number }>`select 3 as n`.execute(storage.db);
+      expect(rows).toEqual([{ n: 3 }]);
+      expect(storage.poolStats()).toMatchObject({ total: 1 });
+    } finally {
+      await storage.close();
+      await relay.close();
+      await scratch.drop();
+    }
+  });
+
+  it('bounds a transaction statement too, and the transaction fails as unavailable', async () => {
+    const scratch = await postgres!.create();
+    const relay = await relayTo(new URL(scratch.config.url));
+    const storage = openStorage({ kind: 'postgres', url: relay.url, poolSize: 1, statementTimeoutMs: 300 });
+    try {
+      const failed = await storage.db
+        .transaction()
+        .execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+          relay.freeze();
+          await sql`select 2`.execute(trx);
+        })
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      // The timeout itself, not the rollback that could not run on the closed connection.
+      expect((failed as { code?: string }).code).toBe('ETIMEDOUT');
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      relay.restore();
+      expect((await sql<{ n: number }>`select 3 as n`.execute(storage.db)).rows).toEqual([{ n: 3 }]);
+    } finally {
+      await storage.close();
+      await relay.close();
+      await scratch.drop();
+    }
+  });
+
+  it('does not bound migrations, which may wait on another process for as long as it takes', async () => {
+    const scratch = await postgres!.create();
+    const storage = openStorage({ kind: 'postgres', url: scratch.config.url, statementTimeoutMs: 200 });
+    // Another process migrating: it holds the migration lock (Kysely's advisory lock).
+    const holder = new pg.Client({ connectionString: scratch.config.url });
+    const observer = new pg.Client({ connectionString: scratch.config.url });
+    await holder.connect();
+    await observer.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`);
+      const migrating = migrateToLatest(storage);
+      // Let the migrator wait on the lock well past the bound (the database's own clock says so).
+      await until(async () => {
+        const { rows } = await observer.query(
+          `select count(*)::int as n from pg_stat_activity
+           where wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'
+             and now() - query_start > interval '600 milliseconds'`,
+        );
+        return rows[0].n === 1;
+      });
+      await holder.query('commit');
+      const { error, results } = await migrating;
+      expect(error).toBeUndefined();
+      expect(results?.length).toBeGreaterThan(0);
+      expect(results?.every((result) => result.status === 'Success')).toBe(true);
+      // Once the migrations are done the bound is back: the same wait, outside a migration, fails.
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`);
+      const bounded = await storage.db
+        .transaction()
+        .execute((trx) => sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_ID)})`.execute(trx))
+        .catch((caught: unknown) => caught);
+      expect((bounded as { code?: string }).code).toBe('ETIMEDOUT');
+      expect(isDatabaseUnavailable(bounded)).toBe(true);
+      await holder.query('commit');
+    } finally {
+      await holder.end();
+      await observer.end();
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+});
+
+/** Kysely's PostgreSQL migration lock (kysely/dist/esm/dialect/postgres/postgres-adapter.js). */
+const MIGRATION_LOCK_ID = '3853314791062309107';
+
+/** Ask `condition` again, each time the event loop is free, until it holds (the test's timeout bounds it). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve));
+}
+
 interface Running {
   child: ChildProcess;
   url: string;
@@ -249,7 +376,10 @@ describe.skipIf(!postgresAvailable)('a server whose PostgreSQL goes silent', () 
   beforeAll(async () => {
     scratch = await postgres!.create();
     relay = await relayTo(new URL(scratch.config.url));
-    running = await serve(relay.url, { PYLON_DATABASE_CONNECT_TIMEOUT_MS: '300' });
+    running = await serve(relay.url, {
+      PYLON_DATABASE_CONNECT_TIMEOUT_MS: '300',
+      PYLON_DATABASE_STATEMENT_TIMEOUT_MS: '300',
+    });
     const guest = await fetch(`${running.url}/api/auth/guest`, { method: 'POST' });
     expect(guest.status).toBe(201);
     token = ((await guest.json()) as { token: string }).token;
@@ -294,5 +424,28 @@ describe.skipIf(!postgresAvailable)('a server whose PostgreSQL goes silent', () 
 
     relay.restore();
     expect((await me()).status).toBe(200);
+  });
+
+  it('answers 503 when its statements get no answer on open connections, then serves again', async () => {
+    const me = () => fetch(`${running.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).status).toBe(200);
+
+    // The connections stay open and nothing comes back: no reset, no refusal.
+    relay.freeze();
+    const identity = await me();
+    expect(identity.status).toBe(503);
+    expect(identity.headers.get('retry-after')).toBe('5');
+    expect(((await identity.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
+    const rbac = await fetch(`${running.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: 'pylon' }),
+    });
+    expect(rbac.status).toBe(503);
+    expect(((await rbac.json()) as { error: string }).error).toBe('service_unavailable');
+
+    relay.restore();
+    expect((await me()).status).toBe(200);
+    expect(running.child.exitCode).toBeNull();
   });
 });
