@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       // Subpaths first: a string alias also matches `@pylon/core/…`, and the first match wins.
       '@pylon/core/jwt-checks': fileURLToPath(new URL('./packages/core/src/jwt-checks.ts', import.meta.url)),
+      '@pylon/core/slug': fileURLToPath(new URL('./packages/core/src/slug.ts', import.meta.url)),
       '@pylon/core/policy': fileURLToPath(new URL('./packages/core/src/policy/index.ts', import.meta.url)),
       '@pylon/core/wire': fileURLToPath(new URL('./packages/core/src/wire/index.ts', import.meta.url)),
       '@pylon/core': src('core'),

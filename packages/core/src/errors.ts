@@ -1,3 +1,5 @@
+import { SLUG_PATTERN } from './slug.js';
+
 /**
  * The one catalogue of error codes: each code's HTTP status and the default message a person reads.
  * Identity codes (`/api/auth/*`) are UPPER_SNAKE; RBAC codes (the pylon-cli contract) are snake_case,
@@ -60,7 +62,7 @@ export const AUTH_ERRORS = {
   OAUTH_ACCOUNT_CONFLICT: { status: 409, message: 'Another account has this email; sign in to it first' },
   ORG_NOT_FOUND: { status: 404, message: 'No such org' },
   ORG_EXISTS: { status: 409, message: 'An org with this id exists' },
-  BAD_ORG_ID: { status: 400, message: 'id must match ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$' },
+  BAD_ORG_ID: { status: 400, message: `id must match ${SLUG_PATTERN.source}` },
   DEFAULT_ORG: { status: 409, message: "The deployment's default org cannot be deleted" },
   NOT_A_MEMBER: { status: 403, message: 'You are not a member of this org' },
   BAD_ROLE: { status: 400, message: 'role must be owner, admin or member' },

@@ -1,3 +1,4 @@
+import { isSlug } from '@pylon/core/slug';
 import { type BearerSource, readBearer } from './bearer.js';
 import { CapabilityDeniedError, TokenInvalidError } from './errors.js';
 import { type OnEvent, safeEmitter } from './events.js';
@@ -9,7 +10,6 @@ import { type Actor, type Clock, type FetchLike, type JWKSCache, systemClock } f
 import { createVerifier } from './verify-token.js';
 
 /** App and org ids are slugs, as Pylon mints them. */
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
 
 export interface PylonClientOptions {
   /**
@@ -86,8 +86,8 @@ export const CLIENT_DEFAULTS = {
 export function pylonClient(options: PylonClientOptions): PylonClient {
   const orgUrl = normalizeOrgURL(options.orgUrl, { allowInsecureHTTP: options.allowInsecureHTTP === true });
   const { appId, expectedOrgId: orgId } = options;
-  if (!SLUG.test(appId)) throw new TypeError('appId must be an app id slug, e.g. "notes"');
-  if (!SLUG.test(orgId)) throw new TypeError('expectedOrgId must be an org id slug, e.g. "default"');
+  if (!isSlug(appId)) throw new TypeError('appId must be an app id slug, e.g. "notes"');
+  if (!isSlug(orgId)) throw new TypeError('expectedOrgId must be an org id slug, e.g. "default"');
   const clock = options.clock ?? systemClock;
   // Looked up at each call, so a fetch patched after construction (tests, tracing) is used.
   const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

@@ -40,6 +40,7 @@ const CORE_ENTRIES = {
   '@pylon/core/wire': join(core, 'wire/index.ts'),
   '@pylon/core/policy': join(core, 'policy/index.ts'),
   '@pylon/core/jwt-checks': join(core, 'jwt-checks.ts'),
+  '@pylon/core/slug': join(core, 'slug.ts'),
 };
 
 const workersPlatform = {

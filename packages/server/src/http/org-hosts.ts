@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { PylonError, SLUG_BODY } from '@pylon/core';
 import type { MiddlewareHandler } from 'hono';
 import type { Config } from '../config/config.js';
 import type { AppContext, AppEnv, OrgLookup } from './context.js';
@@ -11,12 +11,10 @@ export interface OrgHost {
   apiURL: string;
 }
 
-const ORG_ID = '[a-z0-9][a-z0-9-]{0,62}[a-z0-9]';
-
 function templatePattern(template: string): RegExp {
   const [before = '', after = ''] = template.split('{org}');
   const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${literal(before)}(${ORG_ID})${literal(after)}$`);
+  return new RegExp(`^${literal(before)}(${SLUG_BODY})${literal(after)}$`);
 }
 
 /**

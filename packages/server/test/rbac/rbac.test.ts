@@ -380,8 +380,24 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
   });
 
   it('/token errors: invalid_app_id, no_session, expired, org_mismatch; another org’s app is not this org’s', async () => {
-    expect((await mint(alice.token, '')).body.error).toBe('invalid_app_id');
-    expect((await mint(alice.token, 'ghost')).body.error).toBe('invalid_app_id');
+    // Missing, malformed and unknown are one code, each with a message that says which.
+    const missing = await mint(alice.token, '');
+    expect(missing.status).toBe(400);
+    expect(missing.body).toEqual({ error: 'invalid_app_id', message: 'app_id is required' });
+    for (const malformed of ['Example', 'a', '-example', 'example-', 'ex ample', 'x'.repeat(65)]) {
+      const answer = await mint(alice.token, malformed);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        error: 'invalid_app_id',
+        message: 'app_id must be a slug: ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$',
+      });
+    }
+    const notString = await call('POST', '/token', { token: alice.token, body: { app_id: 7 } });
+    expect(notString.status).toBe(400);
+    expect(notString.body.error).toBe('invalid_app_id');
+    const unknown = await mint(alice.token, 'ghost');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({ error: 'invalid_app_id', message: 'No such app in this org' });
     expect((await call('POST', '/token', { body: { app_id: 'example' } })).body.error).toBe('no_session');
     expect((await mint(`pylon_${'0'.repeat(64)}`, 'example')).body.error).toBe('no_session');
 

@@ -1,4 +1,4 @@
-import { diffSchemas } from '@pylon/core';
+import { diffSchemas, SLUG_BODY } from '@pylon/core';
 import type {
   AppList,
   GrantList,
@@ -51,7 +51,7 @@ ${apps.map(
 }
 <h2 id="register-h">Register an app</h2>
 <form method="post" action="${orgPath(org.id, '/apps')}" class="grid" aria-labelledby="register-h">${csrfField(csrf)}
-<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="[a-z0-9][a-z0-9-]{0,62}[a-z0-9]"></div>
+<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="${SLUG_BODY}"></div>
 <div><label for="app-owner">Owner</label><input id="app-owner" name="owner" type="email" required></div>
 <div><label for="app-description">Description</label><input id="app-description" name="description" maxlength="1000"></div>
 <div><button type="submit">Register app</button></div>

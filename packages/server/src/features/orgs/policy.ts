@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { isSlug, PylonError } from '@pylon/core';
 import type { OrgRole } from '../../storage/schema.js';
 
 /**
@@ -55,10 +55,8 @@ export function checkInvite(actor: Actor, role: OrgRole): void {
   if (role === 'owner') requireOwner(actor, 'invite an owner');
 }
 
-const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
-
 export function isOrgId(value: string): boolean {
-  return ORG_ID_PATTERN.test(value);
+  return isSlug(value);
 }
 
 /** A slug from a name (`Acme Corp.` → `acme-corp`), with a random suffix so it is free to take. */

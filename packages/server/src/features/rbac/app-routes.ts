@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { isSlug, PylonError, SLUG_PATTERN } from '@pylon/core';
 import {
   AppList,
   AppSummary,
@@ -16,8 +16,6 @@ import { checkResourceURL } from './app-resource.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
 import { auditActor, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
-
-const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
 
 export function appRoutes(context: RBACContext) {
   const { services, apps } = context;
@@ -80,10 +78,8 @@ export function appRoutes(context: RBACContext) {
       },
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, context, PYLON_CAPABILITIES.appManage);
-        if (!APP_ID.test(body.name))
-          throw new PylonError('invalid_app_id', {
-            message: 'name must be a slug: ^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$',
-          });
+        if (!isSlug(body.name))
+          throw new PylonError('invalid_app_id', { message: `name must be a slug: ${SLUG_PATTERN.source}` });
         if (body.name === PYLON_APP_ID)
           throw new PylonError('invalid_app_id', { message: '`pylon` is reserved for the built-in app' });
         const orgId = c.get('orgId');

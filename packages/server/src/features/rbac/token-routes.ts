@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { isSlug, PylonError, SLUG_PATTERN } from '@pylon/core';
 import { TokenRequest, TokenResponse, WhoamiResponse } from '@pylon/core/wire';
 import { DEFAULTS } from '../../config/defaults.js';
 import { toBase64URL } from '../../crypto/random.js';
@@ -7,8 +7,6 @@ import { defineRoute } from '../../http/route-table.js';
 import { strongestPylonArchetype } from './builtin-schema.js';
 import { rbacCallerOf } from './caller.js';
 import type { RBACContext } from './context.js';
-
-const APP_ID = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
 
 export function tokenRoutes(context: RBACContext) {
   const { services } = context;
@@ -32,8 +30,12 @@ export function tokenRoutes(context: RBACContext) {
       },
       answer: async ({ body, orgId, auth, apiURL }) => {
         const appId = body.app_id;
-        if (typeof appId !== 'string' || !APP_ID.test(appId))
+        if (typeof appId !== 'string' || appId === '')
           throw new PylonError('invalid_app_id', { message: 'app_id is required' });
+        if (!isSlug(appId))
+          throw new PylonError('invalid_app_id', {
+            message: `app_id must be a slug: ${SLUG_PATTERN.source}`,
+          });
         const caller = rbacCallerOf(await auth(), orgId);
         if (caller.kind === 'admin')
           throw new PylonError('no_session', { message: 'Scoped tokens are minted for a person’s session' });
