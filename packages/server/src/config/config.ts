@@ -5,13 +5,7 @@ import { parseAuditRetention } from './parse-audit.js';
 import { type Brand, parseBranding } from './parse-branding.js';
 import { type CFAccessConfig, parseCFAccess } from './parse-cf-access.js';
 import { cookieName } from './parse-cookies.js';
-import {
-  DATABASE_CONNECT_TIMEOUT_MS,
-  DATABASE_POOL_SIZE,
-  DATABASE_STATEMENT_TIMEOUT_MS,
-  type DatabaseConfig,
-  parseDatabase,
-} from './parse-database.js';
+import { type DatabaseConfig, parseDatabaseEnv } from './parse-database.js';
 import { type JWTIssuerConfig, parseJWTIssuers } from './parse-jwt-issuers.js';
 import { type JWTMintingConfig, parseJWTMinting } from './parse-jwt-minting.js';
 import { type MetricsConfig, parseMetrics } from './parse-metrics.js';
@@ -257,53 +251,12 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   }
   if (publicParsed !== null || publicRaw === undefined) checkRedirectAliases(env, publicURL, errors);
 
-  const databasePoolSize = take(
-    () =>
-      integer(
-        env,
-        'PYLON_DATABASE_POOL_SIZE',
-        DATABASE_POOL_SIZE.fallback,
-        DATABASE_POOL_SIZE.min,
-        DATABASE_POOL_SIZE.max,
-      ),
-    DATABASE_POOL_SIZE.fallback,
-  );
-  const databaseConnectTimeoutMs = take(
-    () =>
-      integer(
-        env,
-        'PYLON_DATABASE_CONNECT_TIMEOUT_MS',
-        DATABASE_CONNECT_TIMEOUT_MS.fallback,
-        DATABASE_CONNECT_TIMEOUT_MS.min,
-        DATABASE_CONNECT_TIMEOUT_MS.max,
-      ),
-    DATABASE_CONNECT_TIMEOUT_MS.fallback,
-  );
-  const databaseStatementTimeoutMs = take(
-    () =>
-      integer(
-        env,
-        'PYLON_DATABASE_STATEMENT_TIMEOUT_MS',
-        DATABASE_STATEMENT_TIMEOUT_MS.fallback,
-        DATABASE_STATEMENT_TIMEOUT_MS.min,
-        DATABASE_STATEMENT_TIMEOUT_MS.max,
-      ),
-    DATABASE_STATEMENT_TIMEOUT_MS.fallback,
-  );
   const config: Config = {
     env: pylonEnv,
     port,
     host,
     publicURL,
-    database: take(
-      () =>
-        parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, {
-          poolSize: databasePoolSize,
-          connectTimeoutMs: databaseConnectTimeoutMs,
-          statementTimeoutMs: databaseStatementTimeoutMs,
-        }),
-      parseDatabase(DEFAULTS.databaseURL),
-    ),
+    database: parseDatabaseEnv(env, errors),
     secret: secret?.toLowerCase() ?? null,
     adminToken,
     orgId,

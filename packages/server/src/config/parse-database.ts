@@ -1,4 +1,6 @@
-import { ConfigError } from './config-error.js';
+import { ConfigError, type Env, type ErrorCollector } from './config-error.js';
+import { DEFAULTS } from './defaults.js';
+import { integer, read } from './parse-values.js';
 
 export type DatabaseConfig =
   | { readonly kind: 'sqlite'; readonly path: string; readonly url: string }
@@ -55,4 +57,23 @@ export function parseDatabase(
     return { kind: 'postgres', url: raw, ...pool };
   }
   throw new ConfigError('PYLON_DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+/**
+ * `PYLON_DATABASE_URL` and its pool's settings from `env` (`PYLON_DATABASE_POOL_SIZE`,
+ * `PYLON_DATABASE_CONNECT_TIMEOUT_MS`, `PYLON_DATABASE_STATEMENT_TIMEOUT_MS`). A bad value is
+ * added to `errors` and its default used, so start-up names every bad variable at once.
+ */
+export function parseDatabaseEnv(env: Env, errors: ErrorCollector): DatabaseConfig {
+  const bounded = (name: string, bounds: { fallback: number; min: number; max: number }) =>
+    errors.take(() => integer(env, name, bounds.fallback, bounds.min, bounds.max), bounds.fallback);
+  const pool = {
+    poolSize: bounded('PYLON_DATABASE_POOL_SIZE', DATABASE_POOL_SIZE),
+    connectTimeoutMs: bounded('PYLON_DATABASE_CONNECT_TIMEOUT_MS', DATABASE_CONNECT_TIMEOUT_MS),
+    statementTimeoutMs: bounded('PYLON_DATABASE_STATEMENT_TIMEOUT_MS', DATABASE_STATEMENT_TIMEOUT_MS),
+  };
+  return errors.take(
+    () => parseDatabase(read(env, 'PYLON_DATABASE_URL') ?? DEFAULTS.databaseURL, pool),
+    parseDatabase(DEFAULTS.databaseURL),
+  );
 }
