@@ -65,13 +65,13 @@ export function roleRoutes(context: RBACContext) {
         const capabilities = (body.capabilities ?? []).map((cap) => qualify(body.app_id, cap));
         if (!allowed.archetypes.has(archetype)) {
           throw new PylonError('invalid_archetype', {
-            message: `${archetype} is not an archetype of ${body.app_id}'s current schema`,
+            message: `${archetype} is not an archetype of the current schema of ${body.app_id}`,
           });
         }
         const unknown = capabilities.filter((cap) => !allowed.capabilities.has(cap));
         if (unknown.length > 0) {
           throw new PylonError('invalid_capability', {
-            message: `not in ${body.app_id}'s current schema: ${unknown.join(', ')}`,
+            message: `not in the current schema of ${body.app_id}: ${unknown.join(', ')}`,
           });
         }
         const email = normalizeEmail(body.email);
