@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest, openStorage } from '../../src/storage/database.js';
+import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.js';
 import { isDatabaseUnavailable } from '../../src/storage/errors.js';
 import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
 
@@ -183,50 +183,62 @@ describe('isDatabaseUnavailable', () => {
   );
 });
 
+type Relay = Awaited<ReturnType<typeof relayTo>>;
+
+/**
+ * A scratch database behind a relay, opened with `options`: `work` runs with the storage and the
+ * relay, then everything is closed and the database dropped.
+ */
+async function withRelayedStorage(
+  options: { poolSize?: number; connectTimeoutMs?: number; statementTimeoutMs?: number },
+  work: (storage: Storage, relay: Relay) => Promise<void>,
+): Promise<void> {
+  const scratch = await postgres!.create();
+  const relay = await relayTo(new URL(scratch.config.url));
+  const storage = openStorage({ kind: 'postgres', url: relay.url, ...options });
+  try {
+    await work(storage, relay);
+  } finally {
+    await storage.close();
+    await relay.close();
+    await scratch.drop();
+  }
+}
+
+/** A transaction whose connection `cut` breaks between its two statements: what it failed with. */
+function cutMidTransaction(storage: Storage, cut: () => void): Promise<unknown> {
+  return storage.db
+    .transaction()
+    .execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      // Between two statements of a transaction: the client is checked out.
+      cut();
+      await sql`select 2`.execute(trx);
+    })
+    .then(
+      () => null,
+      (error: unknown) => error,
+    );
+}
+
 describe.skipIf(!postgresAvailable)('a PostgreSQL connection lost while checked out', () => {
   it('fails its statement, is replaced, and raises nothing unhandled', async () => {
-    const scratch = await postgres!.create();
-    const relay = await relayTo(new URL(scratch.config.url));
-    const storage = openStorage({ kind: 'postgres', url: relay.url, poolSize: 1, connectTimeoutMs: 2_000 });
-    try {
-      const failed = await storage.db
-        .transaction()
-        .execute(async (trx) => {
-          await sql`select 1`.execute(trx);
-          // Between two statements of a transaction: the client is checked out, none in flight.
-          relay.blackHole();
-          await sql`select 2`.execute(trx);
-        })
-        .then(
-          () => null,
-          (error: unknown) => error,
-        );
+    await withRelayedStorage({ poolSize: 1, connectTimeoutMs: 2_000 }, async (storage, relay) => {
+      const failed = await cutMidTransaction(storage, () => relay.blackHole());
       expect(isDatabaseUnavailable(failed)).toBe(true);
       relay.restore();
       // The pool's one connection was dropped on release; the next statement gets a new one.
       const { rows } = await sql<{ n: number }>`select 3 as n`.execute(storage.db);
       expect(rows).toEqual([{ n: 3 }]);
       expect(storage.poolStats()).toMatchObject({ total: 1 });
-    } finally {
-      await storage.close();
-      await relay.close();
-      await scratch.drop();
-    }
+    });
   });
 });
 
 describe.skipIf(!postgresAvailable)('a PostgreSQL statement that gets no answer', () => {
   it('fails as unavailable within the statement timeout, and its connection is replaced', async () => {
-    const scratch = await postgres!.create();
-    const relay = await relayTo(new URL(scratch.config.url));
-    const storage = openStorage({
-      kind: 'postgres',
-      url: relay.url,
-      poolSize: 1,
-      connectTimeoutMs: 2_000,
-      statementTimeoutMs: 300,
-    });
-    try {
+    const options = { poolSize: 1, connectTimeoutMs: 2_000, statementTimeoutMs: 300 };
+    await withRelayedStorage(options, async (storage, relay) => {
       expect((await sql<{ n: number }>`select 1 as n`.execute(storage.db)).rows).toEqual([{ n: 1 }]);
       relay.freeze();
       const started = performance.now();
@@ -243,39 +255,18 @@ describe.skipIf(!postgresAvailable)('a PostgreSQL statement that gets no answer'
       const { rows } = await sql<{ n: number }>`select 3 as n`.execute(storage.db);
       expect(rows).toEqual([{ n: 3 }]);
       expect(storage.poolStats()).toMatchObject({ total: 1 });
-    } finally {
-      await storage.close();
-      await relay.close();
-      await scratch.drop();
-    }
+    });
   });
 
   it('bounds a transaction statement too, and the transaction fails as unavailable', async () => {
-    const scratch = await postgres!.create();
-    const relay = await relayTo(new URL(scratch.config.url));
-    const storage = openStorage({ kind: 'postgres', url: relay.url, poolSize: 1, statementTimeoutMs: 300 });
-    try {
-      const failed = await storage.db
-        .transaction()
-        .execute(async (trx) => {
-          await sql`select 1`.execute(trx);
-          relay.freeze();
-          await sql`select 2`.execute(trx);
-        })
-        .then(
-          () => null,
-          (error: unknown) => error,
-        );
+    await withRelayedStorage({ poolSize: 1, statementTimeoutMs: 300 }, async (storage, relay) => {
+      const failed = await cutMidTransaction(storage, () => relay.freeze());
       // The timeout itself, not the rollback that could not run on the closed connection.
       expect((failed as { code?: string }).code).toBe('ETIMEDOUT');
       expect(isDatabaseUnavailable(failed)).toBe(true);
       relay.restore();
       expect((await sql<{ n: number }>`select 3 as n`.execute(storage.db)).rows).toEqual([{ n: 3 }]);
-    } finally {
-      await storage.close();
-      await relay.close();
-      await scratch.drop();
-    }
+    });
   });
 
   it('does not bound migrations, which may wait on another process for as long as it takes', async () => {
