@@ -36,8 +36,20 @@ export function errorAnswer(
       headers: error.headers,
     };
   }
-  // Anything else: the catalogue's status and message, with the request id the log carries.
-  const [code, headers] = isDatabaseUnavailable(error)
+  return fallbackAnswer(surface, requestId, isDatabaseUnavailable(error));
+}
+
+/**
+ * The answer to an error that is not a PylonError: 503 with `Retry-After` when the database
+ * cannot take the request now (`unavailable`), else 500 — each with the catalogue's status and
+ * message and the request id the log carries, nothing of the error itself.
+ */
+export function fallbackAnswer(
+  surface: Surface,
+  requestId: string,
+  unavailable: boolean,
+): { status: number; body: unknown; headers: Readonly<Record<string, string>> } {
+  const [code, headers] = unavailable
     ? ([
         surface === 'rbac' ? 'service_unavailable' : 'SERVICE_UNAVAILABLE',
         { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
