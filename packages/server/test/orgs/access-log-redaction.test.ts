@@ -32,4 +32,23 @@ describe('access-log redaction', () => {
     );
     expect(redactQuery('?Token=x&q=someone%40example.com')).toBe('?Token=[redacted]&q=[redacted]');
   });
+
+  it('redacts the query inside a return_to as well: the device user code, an OAuth flow’s state', () => {
+    const device = `?return_to=${encodeURIComponent('/o/acme/device?user_code=NRHZ-NZVW')}`;
+    expect(redactQuery(device)).toBe('?return_to=/o/acme/device%3Fuser_code%3D[redacted]');
+    const authorize = `?return_to=${encodeURIComponent(
+      '/oauth/authorize?client_id=notes&state=s7ate&code_challenge=abc&redirect_uri=http%3A%2F%2F127.0.0.1%3A8976%2Fcb',
+    )}`;
+    const logged = redactQuery(authorize);
+    expect(logged).not.toContain('s7ate');
+    expect(logged).toContain('client_id%3Dnotes');
+    expect(logged).toContain('state%3D[redacted]');
+    // Nested twice (a login page sending on to a page that sends on): still redacted.
+    const twice = `?return_to=${encodeURIComponent(`/login?return_to=${encodeURIComponent('/device?user_code=ABCD-EFGH')}`)}`;
+    expect(redactQuery(twice)).not.toContain('ABCD');
+    // A path of ours with a token in it, inside return_to, with a query after it.
+    expect(redactQuery(`?return_to=${encodeURIComponent(`/invite/${TOKEN}?from=mail`)}`)).toBe(
+      '?return_to=/invite/[redacted]%3Ffrom%3Dmail',
+    );
+  });
 });

@@ -63,17 +63,25 @@ const readable = (value: string) =>
   encodeURIComponent(value).replace(/%2F/gi, '/').replace(/%5B/gi, '[').replace(/%5D/gi, ']');
 
 /**
- * The query string with secret parameters' values replaced, and paths in the rest (`return_to`)
- * redacted like the request path; '' without a query.
+ * The query string with secret parameters' values replaced, and the rest redacted as targets:
+ * a value holding a path and its own query (`return_to=/o/acme/device?user_code=…`,
+ * `return_to=/oauth/authorize?…&state=…`) has both redacted as the request's own are; '' without
+ * a query.
  */
 export function redactQuery(search: string): string {
   const params = new URLSearchParams(search);
   const out: string[] = [];
   for (const [name, value] of params) {
-    const shown = SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) ? REDACTED : redactPath(value);
+    const shown = SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) ? REDACTED : redactTarget(value);
     out.push(`${readable(name)}=${shown === REDACTED ? REDACTED : readable(shown)}`);
   }
   return out.length === 0 ? '' : `?${out.join('&')}`;
+}
+
+/** A path with an optional query, both redacted (the query's values as targets in turn). */
+function redactTarget(target: string): string {
+  const at = target.indexOf('?');
+  return at === -1 ? redactPath(target) : redactPath(target.slice(0, at)) + redactQuery(target.slice(at));
 }
 
 /** The logged path and query of a request, secrets redacted; `url` may be absolute or a path. */
