@@ -8,7 +8,7 @@ import { pooledSecureRandom, type Random } from './crypto/random.js';
 import { createSealer } from './crypto/seal.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { adminTokenResolver } from './http/admin-token.js';
-import type { AppEnv, Services } from './http/context.js';
+import { type AppEnv, type Services, surfaceOf } from './http/context.js';
 import { createDirectLane, type DirectLane, ORG_PREFIX } from './http/direct-lane.js';
 import { renderError } from './http/errors.js';
 import type { Feature, FeatureFactory } from './http/feature.js';
@@ -133,7 +133,7 @@ export function createServer(
   app.use('*', requestId(nextRequestId));
   app.use('*', requestMetrics(metrics));
   app.use('*', async (c, next) => {
-    c.set('surface', c.req.path === '/api/auth' || c.req.path.startsWith('/api/auth/') ? 'auth' : 'rbac');
+    c.set('surface', surfaceOf(c.req.path));
     c.set('orgId', config.orgId);
     c.set('brand', config.brand);
     await next();

@@ -1,3 +1,4 @@
+import { isSlug, SLUG_PATTERN } from '@pylon/core';
 import { ConfigError, type Env, ErrorCollector } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import { type CaptchaConfig, parseCaptcha, parseHIBP } from './parse-account-protection.js';
@@ -17,17 +18,7 @@ import {
 import { type OAuthServerConfig, parseOAuthServer } from './parse-oauth-server.js';
 import { parseOrgHosts, parseOrgHostTemplate } from './parse-org-hosts.js';
 import { parseRateLimits, type RateLimits } from './parse-rate-limits.js';
-import {
-  FALSE,
-  flag,
-  integer,
-  isLoopbackHost,
-  ORG_ID_PATTERN,
-  oneOf,
-  origin,
-  read,
-  TRUE,
-} from './parse-values.js';
+import { FALSE, flag, integer, isLoopbackHost, oneOf, origin, read, TRUE } from './parse-values.js';
 import { VARIABLE_ALIASES } from './variables.js';
 
 // Each area's parsing lives in its own parse-*.ts; this module assembles them and stays the one
@@ -204,8 +195,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   const adminToken = read(env, 'PYLON_ADMIN_TOKEN') ?? null;
   const orgId = take(() => {
     const value = read(env, 'PYLON_ORG_ID') ?? DEFAULTS.orgId;
-    if (!ORG_ID_PATTERN.test(value)) {
-      throw new ConfigError('PYLON_ORG_ID', `"${value}" must match ${ORG_ID_PATTERN.source}`);
+    if (!isSlug(value)) {
+      throw new ConfigError('PYLON_ORG_ID', `"${value}" must match ${SLUG_PATTERN.source}`);
     }
     return value;
   }, DEFAULTS.orgId);

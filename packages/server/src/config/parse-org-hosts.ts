@@ -1,5 +1,6 @@
+import { isSlug } from '@pylon/core';
 import { ConfigError, type Env } from './config-error.js';
-import { ORG_ID_PATTERN, read } from './parse-values.js';
+import { read } from './parse-values.js';
 
 // A Host header value as browsers and the CLI send it: lower-case name, optional port.
 const HOST_PATTERN = /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/;
@@ -11,7 +12,7 @@ export function parseOrgHosts(env: Env): Record<string, string> {
     if (item.trim() === '') continue;
     const [org = '', host = '', ...rest] = item.split('=').map((part) => part.trim());
     const name = host.toLowerCase();
-    if (rest.length > 0 || !ORG_ID_PATTERN.test(org) || !HOST_PATTERN.test(name)) {
+    if (rest.length > 0 || !isSlug(org) || !HOST_PATTERN.test(name)) {
       throw new ConfigError('PYLON_ORG_HOSTS', `"${item.trim()}" must be <org id>=<host>[:<port>]`);
     }
     if (hosts[name] !== undefined) throw new ConfigError('PYLON_ORG_HOSTS', `${name} is listed twice`);

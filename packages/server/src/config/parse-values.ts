@@ -1,10 +1,6 @@
 import { isIP } from 'node:net';
-import { SLUG_PATTERN } from '@pylon/core';
 import type { PylonEnv } from './config.js';
 import { ConfigError, type Env } from './config-error.js';
-
-/** An org id: also a DNS label and a URL path segment (`/o/{orgId}`). */
-export const ORG_ID_PATTERN = SLUG_PATTERN;
 
 export function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();

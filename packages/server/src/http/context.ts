@@ -58,6 +58,11 @@ export interface Services {
 
 export type Surface = 'auth' | 'rbac';
 
+/** The surface a path belongs to: the identity API under `/api/auth`, everything else RBAC's. */
+export function surfaceOf(path: string): Surface {
+  return path === '/api/auth' || path.startsWith('/api/auth/') ? 'auth' : 'rbac';
+}
+
 export interface AppEnv {
   Variables: {
     requestId: string;

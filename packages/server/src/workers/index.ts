@@ -4,6 +4,7 @@
  * KV when a copy is there. Build with `node packages/server/scripts/build-worker.mjs`.
  */
 import { secureRandom } from '../crypto/random.js';
+import { surfaceOf } from '../http/context.js';
 import { fallbackAnswer } from '../http/errors.js';
 import { requestIds } from '../http/middleware/request-id.js';
 import { securityHeaderEntries } from '../http/middleware/security-headers.js';
@@ -72,10 +73,9 @@ export function isObjectUnavailable(error: unknown): boolean {
  */
 export function objectFailure(request: Request, error: unknown, logger: Logger = frontLogger): Response {
   const url = new URL(request.url);
-  const surface = url.pathname === '/api/auth' || url.pathname.startsWith('/api/auth/') ? 'auth' : 'rbac';
   nextRequestId ??= requestIds(secureRandom);
   const requestId = nextRequestId(request.headers.get('x-request-id') ?? undefined);
-  const answer = fallbackAnswer(surface, requestId, isObjectUnavailable(error));
+  const answer = fallbackAnswer(surfaceOf(url.pathname), requestId, isObjectUnavailable(error));
   logger.error({ requestId, err: error }, 'the Durable Object did not answer');
   const headers = new Headers(securityHeaderEntries({ https: url.protocol === 'https:' }));
   headers.set('content-type', 'application/json');

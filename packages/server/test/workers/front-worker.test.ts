@@ -78,6 +78,9 @@ describe('the Worker when its Durable Object does not answer', () => {
     const rbac = await call(envWhereTheObject({ throws: new Error('boom') }), '/o/acme/token');
     expect(rbac.status).toBe(500);
     expect(((await rbac.json()) as { error: string }).error).toBe('server_error');
+    // The identity surface is /api/auth and below it, not every path that starts alike.
+    const lookalike = await call(envWhereTheObject({ throws: new Error('boom') }), '/api/authority');
+    expect(((await lookalike.json()) as { error: string }).error).toBe('server_error');
   });
 
   it('keeps a well-formed incoming request id and replaces a malformed one', async () => {
