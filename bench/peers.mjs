@@ -3,13 +3,13 @@
 // in its own process, measured in the same run and interleaved (round after round, every target in
 // turn): a Hono hello-world (the ceiling), Better Auth on better-sqlite3 (get-session and its
 // jwt() plugin's /token) and oidc-provider's client_credentials /token with JWT access tokens, and
-// the floor (bench/servers/floor.mjs: the same two answers hand-written on Node's http module, one
-// read and one signature).
+// the floor (bench/servers/floor.mjs: the same answers hand-written on Node's http module, one
+// read and one signature; for the password sign-in one read, the verify and one insert).
 // One table of req/s, p50, p99 and each ratio; the targets are printed, never asserted, and so is
 // how close Pylon comes to the floor.
 
 import { cpus, release, totalmem } from 'node:os';
-import { passwordSignIn } from './cases/password.mjs';
+import { passwordSignIn, signInsAt } from './cases/password.mjs';
 import { soak } from './cases/soak.mjs';
 import {
   argon2Rate,
@@ -292,6 +292,11 @@ export async function runPeers({ dbs, soakMinutes, json }) {
         },
         pid: floor.pid,
       },
+      floorPassword: {
+        name: 'floor POST /password/login (node:http, hand-written)',
+        ...signInsAt(`${floor.url}/api/auth/password/login`, floor.signIns),
+        pid: floor.pid,
+      },
     });
 
     // The table's first column fits the longest target name.
@@ -415,12 +420,26 @@ export async function runPeers({ dbs, soakMinutes, json }) {
     const ofFloor = [
       ['/token', ratio(`token:${p}`, 'floorToken')?.median ?? null],
       ['/me', ratio(`me:${p}`, 'floorMe')?.median ?? null],
+      ['password sign-in', ratio('password', 'floorPassword')?.median ?? null],
     ].filter(([, value]) => value !== null);
     out(
       `Pylon ÷ the hand-written floor (1.00 = nothing beyond the read and the signature): ${ofFloor
         .map(([name, value]) => `${name} ${value.toFixed(2)}`)
         .join(', ')}`,
     );
+    // What the password target asks of any server on this machine: the floor does less than a
+    // sign-in must (no limits, audit or durable commit), so no server's ratio should exceed its.
+    const floorOfHash = ratio('floorPassword', 'argon2');
+    if (floorOfHash) {
+      const range =
+        floorOfHash.rounds > 1
+          ? ` (${floorOfHash.min.toFixed(2)}–${floorOfHash.max.toFixed(2)} over ${floorOfHash.rounds} rounds)`
+          : '';
+      out(
+        `The floor's password sign-in ÷ raw Argon2id verify: ${floorOfHash.median.toFixed(2)}${range} — ` +
+          'the most any password sign-in reaches here (the target asks 0.9)',
+      );
+    }
     const limits = machineLimits(rows, p);
     if (limits.lines.length > 0) {
       out('What this machine allows, from the CPU each request cost (server µs and load µs above):');
@@ -454,6 +473,7 @@ export async function runPeers({ dbs, soakMinutes, json }) {
             rows,
             targets: targetsMet,
             ofFloor: Object.fromEntries(ofFloor),
+            floorPasswordOfHash: floorOfHash,
             limits: limits.values,
             soak: soakResult,
           },

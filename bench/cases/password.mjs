@@ -17,9 +17,14 @@ export async function passwordSignIn(pylon, accounts = CONNECTIONS) {
     if (!registered.ok) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
     bodies.push(JSON.stringify({ email, password }));
   }
+  return signInsAt(`${pylon.url}/api/auth/password/login`, bodies);
+}
+
+/** A POST of JSON sign-in `bodies` to `url`, each connection sending its own in turn (autocannon). */
+export function signInsAt(url, bodies) {
   let next = 0;
   return {
-    url: `${pylon.url}/api/auth/password/login`,
+    url,
     options: {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -6,20 +6,31 @@
 // /token the JSON body and one signature over the claims Pylon's carry. No request id, security
 // headers, logging, metrics, org hosts, CSRF, capability resolution or error catalogue. Pylon
 // divided by this is the share of the cost that is Pylon's own layers rather than the work itself.
-// Sends `{ port, token, signer }` over IPC once it listens.
+// `POST /api/auth/password/login` likewise: the JSON body, one read of the account, the Argon2id
+// verify with Pylon's own hasher bounded as `serve` bounds it, one insert of the session — no rate
+// limits, lockout, audit entry or durable commit (the session's insert is not fsynced), so it does
+// less than any password sign-in must, and its rate is an upper bound on what one can reach here.
+// Sends `{ port, token, signer, signIns }` over IPC once it listens (`signIns`: one JSON sign-in
+// body per account).
 import { createHash, generateKeyPairSync, hash, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import {
+  createPasswordHasher,
+  passwordHashConcurrency,
+} from '../../packages/server/dist/platform/password.js';
 
 const db = new Database(join(mkdtempSync(join(tmpdir(), 'pylon-floor-')), 'floor.db'));
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+db.pragma('synchronous = NORMAL');
 db.exec(`
-  create table users (id text primary key, email text not null unique, email_verified_at integer);
+  create table users (
+    id text primary key, email text not null unique, email_verified_at integer, password_hash text
+  );
   create table sessions (
     id text primary key, token_hash text not null unique, user_id text not null references users(id),
     created_at integer not null, expires_at integer not null
@@ -41,6 +52,19 @@ db.transaction(() => {
     session.run(`ses_${i}`, sha256(i === 0 ? token : `other-${i}`), `usr_${i}`, now, now + 86_400_000);
   }
 })();
+// One account per connection of the benchmark, as bench/cases/password.mjs registers them.
+const PASSWORD = 'benchmark password';
+const hasher = createPasswordHasher({}, { concurrency: passwordHashConcurrency(availableParallelism(), 1) });
+const signIns = [];
+const setHash = db.prepare('update users set password_hash = ? where id = ?');
+for (let i = 0; i < Number(process.env.BENCH_CONNECTIONS ?? 10); i++) {
+  setHash.run(await hasher.hash(PASSWORD), `usr_${i}`);
+  signIns.push(JSON.stringify({ email: `person-${i}@example.com`, password: PASSWORD }));
+}
+const account = db.prepare('select id, password_hash from users where email = ?');
+const newSession = db.prepare(
+  'insert into sessions (id, token_hash, user_id, created_at, expires_at) values (?, ?, ?, ?, ?)',
+);
 const lookup = db.prepare(
   `select sessions.id, sessions.user_id, sessions.expires_at, users.email, users.email_verified_at
    from sessions join users on users.id = sessions.user_id where sessions.token_hash = ?`,
@@ -103,9 +127,8 @@ function me(request, response) {
   });
 }
 
-function mint(request, response) {
-  const row = session(request);
-  if (!row) return json(response, 401, { error: 'no_session' });
+/** The request's JSON body, or undefined (after a 400) when it is not JSON. */
+function readJSON(request, response, then) {
   const chunks = [];
   request.on('data', (chunk) => chunks.push(chunk));
   request.on('end', () => {
@@ -115,6 +138,36 @@ function mint(request, response) {
     } catch {
       return json(response, 400, { error: 'bad_request' });
     }
+    return then(body);
+  });
+}
+
+function passwordLogin(request, response) {
+  readJSON(request, response, async (body) => {
+    const user = typeof body?.email === 'string' ? account.get(body.email) : undefined;
+    const password = typeof body?.password === 'string' ? body.password : '';
+    const verified = user
+      ? await hasher.verify(user.password_hash, password)
+      : await hasher.verifyDummy(password);
+    if (!verified) return json(response, 401, { error: 'invalid_credentials' });
+    const sessionToken = `pylon_${randomBytes(32).toString('hex')}`;
+    const created = Date.now();
+    const expiresAt = created + 30 * 86_400_000;
+    newSession.run(
+      `ses_${randomBytes(12).toString('hex')}`,
+      sha256(sessionToken),
+      user.id,
+      created,
+      expiresAt,
+    );
+    json(response, 200, { token: sessionToken, user_id: user.id, expires_at: Math.floor(expiresAt / 1000) });
+  });
+}
+
+function mint(request, response) {
+  const row = session(request);
+  if (!row) return json(response, 401, { error: 'no_session' });
+  readJSON(request, response, (body) => {
     if (typeof body?.app_id !== 'string') return json(response, 400, { error: 'invalid_app_id' });
     const iat = Math.floor(Date.now() / 1000);
     const claims = {
@@ -138,9 +191,11 @@ function mint(request, response) {
 const server = createServer((request, response) => {
   if (request.method === 'GET' && request.url === '/api/auth/me') return me(request, response);
   if (request.method === 'POST' && request.url === '/token') return mint(request, response);
+  if (request.method === 'POST' && request.url === '/api/auth/password/login')
+    return passwordLogin(request, response);
   json(response, 404, { error: 'not_found' });
 });
 server.listen(0, '127.0.0.1', () => {
-  process.send?.({ port: server.address().port, token, signer: signing.name });
+  process.send?.({ port: server.address().port, token, signer: signing.name, signIns });
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
