@@ -34,7 +34,7 @@ export interface Metrics {
   /** Read the storage's count of reads answered from memory at every scrape (SQLite). */
   watchReadCache(stats: () => { hits: number; misses: number }): void;
   /** SQLite: the WAL's fsyncs and their time, read at each scrape. */
-  watchWalSyncs(stats: () => { syncs: number; seconds: number }): void;
+  watchWalSyncs(stats: () => { syncs: number; seconds: number; checkpoints: number }): void;
   /** The Prometheus text exposition of everything above. */
   render(): Promise<string>;
   /** The same as prom-client's JSON, for merging several processes' metrics (cluster-metrics.ts). */
@@ -105,7 +105,7 @@ export function createMetrics(): Metrics {
     },
   });
   let readCache: (() => { hits: number; misses: number }) | null = null;
-  let walSyncs: (() => { syncs: number; seconds: number }) | null = null;
+  let walSyncs: (() => { syncs: number; seconds: number; checkpoints: number }) | null = null;
   new Counter({
     name: 'pylon_db_read_cache_total',
     help: 'Hot-path reads answered from memory (hit) or by running their statement (miss); SQLite only',
@@ -229,6 +229,15 @@ export function createMetrics(): Metrics {
         collect() {
           this.reset();
           this.inc(read().seconds);
+        },
+      });
+      new Counter({
+        name: 'pylon_db_wal_checkpoints_total',
+        help: 'Checkpoints of the SQLite WAL run by this process, in a worker thread (not the event loop)',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read().checkpoints);
         },
       });
     },

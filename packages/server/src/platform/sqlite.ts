@@ -1,150 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  type MigrationLockOptions,
-  SqliteAdapter,
-  type SqliteDatabase,
-  SqliteDialect,
-  type SqliteDialectConfig,
-  SqliteDriver,
-  type SqliteStatement,
-  sql,
-} from 'kysely';
+import type { CompiledQuery, SqliteDatabase, SqliteDialect, SqliteStatement } from 'kysely';
+import { PylonSqliteDialect, timed, type WalSyncStats } from './sqlite-dialect.js';
+import { type WalCheckpointer, walCheckpointer } from './wal-checkpoint.js';
 import { groupSync, type WalFile, walFile } from './wal-sync.js';
 
-/**
- * SQLite runs DDL inside transactions, so migrations can too; and taking the write lock as the
- * transaction's first statement makes concurrent migrators (several processes on one file) wait
- * for each other, as the advisory lock does on PostgreSQL. Kysely's stock adapter does neither,
- * because it assumes a single connection.
- */
-class TransactionalSqliteAdapter extends SqliteAdapter {
-  override get supportsTransactionalDdl(): boolean {
-    return true;
-  }
-
-  override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
-    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(
-      db,
-    );
-  }
-}
-
-/**
- * Every transaction begins IMMEDIATE: it takes the write lock first, waiting up to the busy
- * timeout. A deferred transaction that reads and then writes while another process (a second
- * worker on the same file) has committed cannot upgrade its WAL snapshot and fails at once with
- * SQLITE_BUSY — the busy timeout does not apply — which turned a correct sign-in code racing
- * other requests into a 500 after the code was already consumed.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  /** `durability.changes()` when the connection was last acquired. */
-  #changesAtAcquire = 0;
-
-  constructor(
-    settings: SqliteDialectConfig,
-    private readonly durability: WalDurability | null,
-  ) {
-    super(settings);
-  }
-
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-
-  override async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await super.acquireConnection();
-    this.#changesAtAcquire = this.durability?.changes() ?? 0;
-    return connection;
-  }
-
-  /**
-   * Hands the connection on first, then — when this turn wrote anything — waits for the WAL's
-   * fsync before the query or transaction counts as done: the caller acknowledges nothing the disk
-   * does not hold, while the next request already runs on the connection.
-   */
-  override async releaseConnection(): Promise<void> {
-    const wrote = this.durability !== null && this.durability.changes() !== this.#changesAtAcquire;
-    await super.releaseConnection();
-    if (wrote) await this.durability!.sync();
-  }
-
-  /** Every write already committed is waited for before the file closes. */
-  override async destroy(): Promise<void> {
-    await this.durability?.settled();
-    await this.durability?.close();
-    await super.destroy();
-  }
-}
-
-class PylonSqliteDialect extends SqliteDialect {
-  constructor(
-    private readonly settings: SqliteDialectConfig,
-    private readonly durability: WalDurability | null,
-  ) {
-    super(settings);
-  }
-
-  override createAdapter(): DialectAdapter {
-    return new TransactionalSqliteAdapter();
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings, this.durability);
-  }
-}
-
-/**
- * Durable commits without blocking the event loop. SQLite runs with `synchronous = NORMAL`, so a
- * commit appends to the WAL without an fsync; the driver then waits for `sync` — the WAL's fsync
- * on libuv's thread pool, one shared by every commit that finished before it started
- * (`groupSync`) — before the query or transaction resolves. An acknowledged write is thus on disk
- * as with `synchronous = FULL`, which fsyncs inside the commit and so holds the event loop (every
- * request of the process) once per write for the disk's time — milliseconds on a disk without a
- * write cache; on the benchmark machine's virtual disk the fsync itself takes ~25 µs, but a thread
- * blocked in it gives its core away, to an Argon2id computation for instance, for the rest of a
- * scheduler time slice. The WAL is one file written in order, so an fsync after a commit covers
- * it and every commit before it, of any connection or process.
- *
- * What differs from FULL: a commit is visible to other requests for the moment before its fsync
- * completes. A crash in that moment loses it — as it loses any write not yet acknowledged — after
- * another request may have read it; a write made on the strength of such a read is appended after
- * it, so that write's own acknowledgement implies both are durable.
- */
-interface WalDurability {
-  /** How many statements that change data (or schema) this connection has run. */
-  changes(): number;
-  /** Resolves once everything committed before the call is on disk. */
-  sync(): Promise<void>;
-  /** Resolves once no sync runs or waits to run. */
-  settled(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** How many fsyncs of the WAL ran and how long they took in all, for the metrics. */
-export interface WalSyncStats {
-  syncs: number;
-  seconds: number;
-}
-
-/** `sync`, counted and timed into `stats` whether it succeeds or fails. */
-function timed(sync: () => Promise<void>, stats: WalSyncStats): () => Promise<void> {
-  return () => {
-    const started = performance.now();
-    return sync().finally(() => {
-      stats.syncs++;
-      stats.seconds += (performance.now() - started) / 1000;
-    });
-  };
-}
+export type { WalSyncStats } from './sqlite-dialect.js';
 
 const STATEMENT_CACHE_SIZE = 500;
+
+/** Pages of WAL at which the serving connection checkpoints by itself after all (see `openSqlite`). */
+export const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 
 /**
  * Kysely prepares every query afresh, and preparing costs more than running a point look-up, so
@@ -291,6 +158,11 @@ export function openSqlite(
   options: {
     /** How the WAL is made durable; `walFile(path)` unless a test supplies its own. */
     wal?: WalFile;
+    /**
+     * Who checkpoints the WAL, given what to do should it fail; `walCheckpointer(path, …)` unless
+     * a test supplies its own.
+     */
+    checkpointer?: (onFailure: (error: unknown) => void) => WalCheckpointer;
   } = {},
 ): {
   dialect: SqliteDialect;
@@ -298,6 +170,8 @@ export function openSqlite(
   readCache: { hits: number; misses: number };
   /** The WAL's fsyncs so far and the seconds they took (none for an in-memory database). */
   walSyncs: WalSyncStats | null;
+  /** Who checkpoints the WAL (none for an in-memory database). */
+  checkpointer: WalCheckpointer | null;
 } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
@@ -311,6 +185,18 @@ export function openSqlite(
   const memory = path === ':memory:';
   database.pragma('synchronous = NORMAL');
   const wal = memory ? null : (options.wal ?? walFile(path));
+  // Checkpoints off the event loop (platform/wal-checkpoint.ts); should the worker fail, SQLite's
+  // own come back (1 000 pages, its default), so the WAL stays bounded either way.
+  let closed = false;
+  const selfCheckpoint = () => {
+    if (!closed) database.pragma('wal_autocheckpoint = 1000');
+  };
+  const checkpointer = memory
+    ? null
+    : (options.checkpointer ?? ((onFailure) => walCheckpointer(path, onFailure)))(selfCheckpoint);
+  // Not 0: should checkpoints ever fall behind (other processes writing without a pause, a reader
+  // holding an old snapshot), SQLite checkpoints by itself once the WAL reaches ~40 MiB.
+  if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const statements = cacheStatements(database);
   // Only prepared queries read directly, and each is compiled once: the set of texts is fixed.
   const direct = new Map<string, DirectStatement | null>();
@@ -339,11 +225,18 @@ export function openSqlite(
     }
   };
   const readCache = { hits: 0, misses: 0 };
-  const walSyncs: WalSyncStats | null = wal && { syncs: 0, seconds: 0 };
-  let closed = false;
+  const walSyncs: WalSyncStats | null = wal && {
+    syncs: 0,
+    seconds: 0,
+    get checkpoints() {
+      return checkpointer?.stats.checkpoints ?? 0;
+    },
+  };
+  const grouped = wal && groupSync(timed(wal.sync, walSyncs!));
   return {
     readCache,
     walSyncs,
+    checkpointer,
     dialect: new PylonSqliteDialect(
       {
         database: {
@@ -354,7 +247,17 @@ export function openSqlite(
           },
         },
       },
-      wal && { changes: () => writes.count, ...groupSync(timed(wal.sync, walSyncs!)), close: wal.close },
+      wal && {
+        changes: () => writes.count,
+        sync: grouped!.sync,
+        settled: grouped!.settled,
+        checkpointDue: () => checkpointer?.wrote() ?? false,
+        checkpoint: () => checkpointer?.checkpoint() ?? Promise.resolve(),
+        async close() {
+          await checkpointer?.close();
+          await wal.close();
+        },
+      },
     ),
     read(query, parameters) {
       if (closed || database.inTransaction) return undefined;

@@ -107,11 +107,14 @@ describe.each(testDatabases)('/metrics on $kind', (database) => {
       expect(sample(text, 'pylon_db_pool_connections', { state: 'total' })).toBeGreaterThan(0);
       expect(text).not.toContain('pylon_db_read_cache_total{');
       expect(text).not.toMatch(/^pylon_db_wal_syncs_total /m);
+      expect(text).not.toMatch(/^pylon_db_wal_checkpoints_total /m);
     } else {
       expect(sample(text, 'pylon_db_read_cache_total', { outcome: 'miss' })).toBeGreaterThan(0);
       // The sign-ins above wrote and waited for the WAL's fsync.
       expect(sample(text, 'pylon_db_wal_syncs_total')).toBeGreaterThan(0);
       expect(sample(text, 'pylon_db_wal_sync_seconds_total')).toBeGreaterThan(0);
+      // One per 128 write transactions: exposed from the start, whatever its count so far.
+      expect(text).toMatch(/^pylon_db_wal_checkpoints_total \d+$/m);
     }
     expect(text).not.toContain(token);
     expect(text).not.toContain('metrics-person');

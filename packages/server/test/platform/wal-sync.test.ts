@@ -112,7 +112,15 @@ function storageWithHeldSyncs() {
   const { calls, sync } = controlledSync();
   const wal: WalFile = { sync, close: async () => undefined };
   const path = join(mkdtempSync(join(tmpdir(), 'pylon-wal-')), 'test.db');
-  const db = new Kysely<{ t: { a: number } }>({ dialect: openSqlite(path, { wal }).dialect });
+  // No checkpoint worker: these tests settle every asynchronous step by hand (its own tests are
+  // wal-checkpoint.test.ts).
+  const checkpointer = () => ({
+    wrote: () => false,
+    checkpoint: async () => undefined,
+    stats: { checkpoints: 0, failed: 0 },
+    close: async () => undefined,
+  });
+  const db = new Kysely<{ t: { a: number } }>({ dialect: openSqlite(path, { wal, checkpointer }).dialect });
   /** Create the table, letting its own sync (a schema change is a write too) finish. */
   const createTable = async () => {
     const create = db.schema.createTable('t').addColumn('a', 'integer').execute();

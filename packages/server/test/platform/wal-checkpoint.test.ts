@@ -1,0 +1,145 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { BACKSTOP_CHECKPOINT_PAGES, openSqlite } from '../../src/platform/sqlite.js';
+import {
+  TURNS_PER_CHECKPOINT,
+  type WalCheckpointer,
+  walCheckpointer,
+} from '../../src/platform/wal-checkpoint.js';
+
+const PAGE = 4096;
+/** SQLite's own automatic checkpoint threshold, in pages (https://sqlite.org/pragma.html#pragma_wal_autocheckpoint). */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
+const TURNS = 2000;
+
+type Tables = { t: { id: number; body: string } };
+
+/** `TURNS` write transactions of one ~2 KiB row each, every one its own commit, on `path`. */
+async function writeTurns(db: Kysely<Tables>): Promise<void> {
+  await db.schema
+    .createTable('t')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('body', 'text')
+    .execute();
+  for (let id = 0; id < TURNS; id++) {
+    await db
+      .insertInto('t')
+      .values({ id, body: 'x'.repeat(2048) })
+      .execute();
+  }
+}
+
+const walBytes = (path: string) => statSync(`${path}-wal`).size;
+const scratch = () => join(mkdtempSync(join(tmpdir(), 'pylon-checkpoint-')), 'pylon.db');
+
+describe('WAL checkpoints off the event loop', () => {
+  it('the worker checkpoints, so the WAL is reused instead of growing with every commit', async () => {
+    const path = scratch();
+    const sqlite = openSqlite(path);
+    const db = new Kysely<Tables>({ dialect: sqlite.dialect });
+    let wal: number;
+    try {
+      await writeTurns(db);
+      wal = walBytes(path);
+      expect(
+        await db
+          .selectFrom('t')
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow(),
+      ).toEqual({
+        n: TURNS,
+      });
+    } finally {
+      // Closing waits for a checkpoint still in flight.
+      await db.destroy();
+    }
+    // One checkpoint per TURNS_PER_CHECKPOINT write turns (the table's creation is one).
+    expect(sqlite.checkpointer!.stats).toEqual({
+      checkpoints: Math.floor((TURNS + 1) / TURNS_PER_CHECKPOINT),
+      failed: 0,
+    });
+    expect(sqlite.walSyncs!.checkpoints).toBe(sqlite.checkpointer!.stats.checkpoints);
+    // Unreused, the WAL would hold every commit's pages (over 6 000 here, see the next test); it
+    // starts again after each checkpoint instead, so it holds at most one interval's turns (about
+    // three pages each: the row's, a b-tree page's, the schema's header).
+    expect(wal).toBeLessThan(TURNS_PER_CHECKPOINT * 4 * PAGE);
+  });
+
+  it('the serving connection does not checkpoint by itself (SQLite would, inside a commit, at 1 000 pages)', async () => {
+    const path = scratch();
+    let wrote = 0;
+    const inert: WalCheckpointer = {
+      wrote: () => {
+        wrote++;
+        return false;
+      },
+      checkpoint: async () => undefined,
+      stats: { checkpoints: 0, failed: 0 },
+      close: async () => undefined,
+    };
+    const sqlite = openSqlite(path, { checkpointer: () => inert });
+    const db = new Kysely<Tables>({ dialect: sqlite.dialect });
+    try {
+      await writeTurns(db);
+      // Told of every write turn: the table's creation and each insert.
+      expect(wrote).toBe(TURNS + 1);
+      // Nobody checkpointed: every commit's pages are still in the WAL, well past SQLite's own threshold.
+      expect(walBytes(path)).toBeGreaterThan(SQLITE_AUTOCHECKPOINT_PAGES * 1.5 * PAGE);
+      expect(walBytes(path)).toBeLessThan(BACKSTOP_CHECKPOINT_PAGES * PAGE);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a checkpointer that cannot run hands checkpoints back to SQLite, so the WAL stays bounded', async () => {
+    const path = scratch();
+    const failures: unknown[] = [];
+    let failing: WalCheckpointer | null = null;
+    const sqlite = openSqlite(path, {
+      // A worker that cannot open its database (the file does not exist) fails at once.
+      checkpointer: (onFailure) => {
+        failing = walCheckpointer(join(path, 'missing', 'x.db'), (error) => {
+          failures.push(error);
+          onFailure(error);
+        });
+        return failing;
+      },
+    });
+    const db = new Kysely<Tables>({ dialect: sqlite.dialect });
+    try {
+      await db.schema.createTable('warm').addColumn('a', 'integer').execute();
+      await until(() => failures.length > 0);
+      expect(failures).toHaveLength(1);
+      await writeTurns(db);
+      // SQLite's own automatic checkpoints again: the WAL is reused at about 1 000 pages.
+      expect(walBytes(path)).toBeLessThan(SQLITE_AUTOCHECKPOINT_PAGES * 1.5 * PAGE);
+      expect(failing!.stats.checkpoints).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('closing waits for a checkpoint in flight, then stops the worker; writes after close ask for none', async () => {
+    const path = scratch();
+    const sqlite = openSqlite(path);
+    const db = new Kysely<Tables>({ dialect: sqlite.dialect });
+    await writeTurns(db);
+    const checkpointer = sqlite.checkpointer!;
+    await db.destroy();
+    const runs = checkpointer.stats.checkpoints;
+    expect(runs).toBeGreaterThan(0);
+    for (let i = 0; i < TURNS_PER_CHECKPOINT * 2; i++) expect(checkpointer.wrote()).toBe(false);
+    await checkpointer.checkpoint();
+    expect(checkpointer.stats.checkpoints).toBe(runs);
+    // Closing again is harmless.
+    await checkpointer.close();
+  });
+});
+
+/** Resolves once `condition` holds, checking after each turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
