@@ -52,6 +52,12 @@ class ImmediateSqliteDriver extends SqliteDriver {
     private readonly durability: WalDurability | null,
   ) {
     super(settings);
+    durability?.onCheckpointDue(() => {
+      if (this.#checkpointing !== null) return;
+      this.#checkpointing = this.#checkpointTurn().finally(() => {
+        this.#checkpointing = null;
+      });
+    });
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -73,11 +79,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
     const wrote = this.durability !== null && this.durability.changes() !== this.#changesAtAcquire;
     await super.releaseConnection();
     if (!wrote) return;
-    if (this.durability!.checkpointDue() && this.#checkpointing === null) {
-      this.#checkpointing = this.#checkpointTurn().finally(() => {
-        this.#checkpointing = null;
-      });
-    }
+    this.durability!.wrote();
     await this.durability!.sync();
   }
 
@@ -147,8 +149,10 @@ export interface WalDurability {
   sync(): Promise<void>;
   /** Resolves once no sync runs or waits to run. */
   settled(): Promise<void>;
-  /** Counts a write turn; true when a checkpoint of the WAL is due (`WalCheckpointer.wrote`). */
-  checkpointDue(): boolean;
+  /** A write turn committed (`WalCheckpointer.wrote`). */
+  wrote(): void;
+  /** What to run when a checkpoint of the WAL is due: the driver's checkpoint turn. */
+  onCheckpointDue(run: () => void): void;
   /** Checkpoint the WAL off the event loop (`WalCheckpointer.checkpoint`). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

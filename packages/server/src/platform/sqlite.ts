@@ -159,10 +159,10 @@ export function openSqlite(
     /** How the WAL is made durable; `walFile(path)` unless a test supplies its own. */
     wal?: WalFile;
     /**
-     * Who checkpoints the WAL, given what to do should it fail; `walCheckpointer(path, …)` unless
-     * a test supplies its own.
+     * Who checkpoints the WAL, given what to run when a checkpoint is due and what to do should it
+     * fail; `walCheckpointer(path, …)` unless a test supplies its own.
      */
-    checkpointer?: (onFailure: (error: unknown) => void) => WalCheckpointer;
+    checkpointer?: (hooks: { due: () => void; onFailure: (error: unknown) => void }) => WalCheckpointer;
   } = {},
 ): {
   dialect: SqliteDialect;
@@ -188,12 +188,16 @@ export function openSqlite(
   // Checkpoints off the event loop (platform/wal-checkpoint.ts); should the worker fail, SQLite's
   // own come back (1 000 pages, its default), so the WAL stays bounded either way.
   let closed = false;
-  const selfCheckpoint = () => {
-    if (!closed) database.pragma('wal_autocheckpoint = 1000');
+  let checkpointDue = () => {};
+  const hooks = {
+    due: () => checkpointDue(),
+    onFailure: () => {
+      if (!closed) database.pragma('wal_autocheckpoint = 1000');
+    },
   };
   const checkpointer = memory
     ? null
-    : (options.checkpointer ?? ((onFailure) => walCheckpointer(path, onFailure)))(selfCheckpoint);
+    : (options.checkpointer ?? ((given) => walCheckpointer(path, given)))(hooks);
   // Not 0: should checkpoints ever fall behind (other processes writing without a pause, a reader
   // holding an old snapshot), SQLite checkpoints by itself once the WAL reaches ~40 MiB.
   if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
@@ -251,7 +255,10 @@ export function openSqlite(
         changes: () => writes.count,
         sync: grouped!.sync,
         settled: grouped!.settled,
-        checkpointDue: () => checkpointer?.wrote() ?? false,
+        wrote: () => checkpointer?.wrote(),
+        onCheckpointDue(run) {
+          checkpointDue = run;
+        },
         checkpoint: () => checkpointer?.checkpoint() ?? Promise.resolve(),
         async close() {
           await checkpointer?.close();

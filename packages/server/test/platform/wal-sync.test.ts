@@ -115,7 +115,7 @@ function storageWithHeldSyncs() {
   // No checkpoint worker: these tests settle every asynchronous step by hand (its own tests are
   // wal-checkpoint.test.ts).
   const checkpointer = () => ({
-    wrote: () => false,
+    wrote: () => undefined,
     checkpoint: async () => undefined,
     stats: { checkpoints: 0, failed: 0 },
     close: async () => undefined,
