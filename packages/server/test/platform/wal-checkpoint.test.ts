@@ -99,6 +99,43 @@ describe('WAL checkpoints off the event loop', () => {
     expect(sqlite.checkpointer!.stats.checkpoints).toBeLessThanOrEqual(Math.ceil(turns / CHECK_TURNS));
   });
 
+  it('two connections writing to one file (two processes of a cluster) keep the WAL near CHECKPOINT_PAGES between them', async () => {
+    const path = scratch();
+    const first = openSqlite(path);
+    const second = openSqlite(path);
+    const a = new Kysely<Tables>({ dialect: first.dialect });
+    const b = new Kysely<Tables>({ dialect: second.dialect });
+    let largest = 0;
+    try {
+      await a.schema
+        .createTable('t')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('body', 'text')
+        .execute();
+      // ~33 pages a turn, the two taking turns: each sees the other's pages in the WAL.
+      for (let turn = 0; turn < 300; turn++) {
+        const db = turn % 2 === 0 ? a : b;
+        await db.transaction().execute(async (trx) => {
+          for (let row = 0; row < 30; row++) {
+            await trx
+              .insertInto('t')
+              .values({ id: turn * 30 + row, body: 'x'.repeat(2048) })
+              .execute();
+          }
+        });
+        largest = Math.max(largest, walBytes(path));
+      }
+    } finally {
+      await a.destroy();
+      await b.destroy();
+    }
+    // ~10 000 pages written: checkpoints by both, and the WAL restarted rather than grown.
+    expect(
+      first.checkpointer!.stats.checkpoints + second.checkpointer!.stats.checkpoints,
+    ).toBeGreaterThanOrEqual(5);
+    expect(largest).toBeLessThan(2 * CHECKPOINT_PAGES * PAGE);
+  });
+
   it('the serving connection does not checkpoint by itself (SQLite would, inside a commit, at 1 000 pages)', async () => {
     const path = scratch();
     let wrote = 0;
@@ -155,7 +192,7 @@ describe('WAL checkpoints off the event loop', () => {
     }
   });
 
-  it('closing waits for a checkpoint in flight, then stops the worker; writes after close ask for none', async () => {
+  it('once the storage is closed the worker is stopped: writes ask for no checkpoint, and a call runs none', async () => {
     const path = scratch();
     const sqlite = openSqlite(path);
     const db = new Kysely<Tables>({ dialect: sqlite.dialect });
