@@ -18,19 +18,36 @@ const TURNS = 2000;
 
 type Tables = { t: { id: number; body: string } };
 
-/** `TURNS` write transactions of one ~2 KiB row each, every one its own commit, on `path`. */
-async function writeTurns(db: Kysely<Tables>): Promise<void> {
+/** The test table. */
+async function createTable(db: Kysely<Tables>): Promise<void> {
   await db.schema
     .createTable('t')
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('body', 'text')
     .execute();
+}
+
+/** `TURNS` write transactions of one ~2 KiB row each (~3 pages), every one its own commit. */
+async function writeTurns(db: Kysely<Tables>): Promise<void> {
+  await createTable(db);
   for (let id = 0; id < TURNS; id++) {
     await db
       .insertInto('t')
       .values({ id, body: 'x'.repeat(2048) })
       .execute();
   }
+}
+
+/** Write turn number `turn` of thirty ~2 KiB rows in one transaction: ~33 pages. */
+async function writeLargeTurn(db: Kysely<Tables>, turn: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (let row = 0; row < 30; row++) {
+      await trx
+        .insertInto('t')
+        .values({ id: turn * 30 + row, body: 'x'.repeat(2048) })
+        .execute();
+    }
+  });
 }
 
 const walBytes = (path: string) => statSync(`${path}-wal`).size;
@@ -74,22 +91,8 @@ describe('WAL checkpoints off the event loop', () => {
     const db = new Kysely<Tables>({ dialect: sqlite.dialect });
     const turns = 480;
     try {
-      await db.schema
-        .createTable('t')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('body', 'text')
-        .execute();
-      // ~33 pages a turn: thirty 2 KiB rows in one transaction.
-      for (let turn = 0; turn < turns; turn++) {
-        await db.transaction().execute(async (trx) => {
-          for (let row = 0; row < 30; row++) {
-            await trx
-              .insertInto('t')
-              .values({ id: turn * 30 + row, body: 'x'.repeat(2048) })
-              .execute();
-          }
-        });
-      }
+      await createTable(db);
+      for (let turn = 0; turn < turns; turn++) await writeLargeTurn(db, turn);
     } finally {
       await db.destroy();
     }
@@ -107,22 +110,10 @@ describe('WAL checkpoints off the event loop', () => {
     const b = new Kysely<Tables>({ dialect: second.dialect });
     let largest = 0;
     try {
-      await a.schema
-        .createTable('t')
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('body', 'text')
-        .execute();
+      await createTable(a);
       // ~33 pages a turn, the two taking turns: each sees the other's pages in the WAL.
       for (let turn = 0; turn < 300; turn++) {
-        const db = turn % 2 === 0 ? a : b;
-        await db.transaction().execute(async (trx) => {
-          for (let row = 0; row < 30; row++) {
-            await trx
-              .insertInto('t')
-              .values({ id: turn * 30 + row, body: 'x'.repeat(2048) })
-              .execute();
-          }
-        });
+        await writeLargeTurn(turn % 2 === 0 ? a : b, turn);
         largest = Math.max(largest, walBytes(path));
       }
     } finally {
