@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { prepareWriteOnAny } from '../storage/prepared-query.js';
 import type { Database } from '../storage/schema.js';
 
 /**
@@ -89,16 +90,53 @@ export interface ChainHead {
  * which nothing else writes. Other orgs' appends do not wait.
  */
 export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<ChainHead> {
-  const { rows } = await sql<{ seq: number | string; hash: string }>`
-    insert into audit_chain_heads (org, seq, hash, pruned_seq, pruned_hash)
-    values (${org}, 0, ${GENESIS_HASH}, 0, ${GENESIS_HASH})
-    on conflict (org) do update set seq = audit_chain_heads.seq
-    returning seq, hash`.execute(trx);
-  const head = rows[0]!;
-  return { seq: Number(head.seq), hash: head.hash };
+  const [head] = await lockHead.run(trx, { org, genesis: GENESIS_HASH });
+  return { seq: Number(head!.seq), hash: head!.hash };
 }
 
+const lockHead = prepareWriteOnAny<{ seq: number | string; hash: string }, 'org' | 'genesis'>(
+  (db, value) => ({
+    compile: () =>
+      sql<{ seq: number | string; hash: string }>`
+        insert into audit_chain_heads (org, seq, hash, pruned_seq, pruned_hash)
+        values (${value('org')}, 0, ${value('genesis')}, 0, ${value('genesis')})
+        on conflict (org) do update set seq = audit_chain_heads.seq
+        returning seq, hash`.compile(db),
+  }),
+);
+
 type NewEntry = Omit<ChainedFields, 'seq' | 'erased'> & { ts: number };
+
+const ENTRY_COLUMNS = [
+  'ts',
+  'org',
+  'action',
+  'actor',
+  'actor_type',
+  'actor_id',
+  'target',
+  'target_email',
+  'target_hash',
+  'detail',
+  'ip',
+  'request_id',
+  'seq',
+  'hash',
+] as const;
+type EntryColumn = (typeof ENTRY_COLUMNS)[number];
+
+const insertEntry = prepareWriteOnAny<never, EntryColumn>((db, value) =>
+  db
+    .insertInto('audit_events')
+    .values(Object.fromEntries(ENTRY_COLUMNS.map((column) => [column, value(column)])) as never),
+);
+
+const moveHead = prepareWriteOnAny<never, 'org' | 'seq' | 'hash'>((db, value) =>
+  db
+    .updateTable('audit_chain_heads')
+    .set({ seq: sql<number>`${value('seq')}`, hash: value('hash') })
+    .where('org', '=', value('org')),
+);
 
 /**
  * Append one entry to its org's chain. Runs in the caller's transaction when given one (so the
@@ -113,9 +151,6 @@ export async function appendChained(db: Kysely<Database>, entry: NewEntry): Prom
   const head = await lockChainHead(db, entry.org);
   const seq = head.seq + 1;
   const hash = chainHash(head.hash, { ...entry, seq });
-  await db
-    .insertInto('audit_events')
-    .values({ ...entry, seq, hash })
-    .execute();
-  await db.updateTable('audit_chain_heads').set({ seq, hash }).where('org', '=', entry.org).execute();
+  await insertEntry.run(db, { ...entry, seq, hash });
+  await moveHead.run(db, { org: entry.org, seq, hash });
 }

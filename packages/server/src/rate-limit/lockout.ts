@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { DB } from '../storage/database.js';
+import { type PreparedQuery, prepareQuery, prepareWrite } from '../storage/prepared-query.js';
 
 export interface LockoutPolicy {
   name: string;
@@ -25,15 +26,23 @@ export function lockSeconds(policy: LockoutPolicy, failures: number): number {
  * lock only ever moves later, so racing attempts cannot shorten it.
  */
 export class Lockouts {
-  constructor(private readonly db: DB) {}
+  private readonly lockedQuery;
+  private readonly clearStatement;
+  /** Each policy's attempt, prepared once: its thresholds are part of the statement's text. */
+  private readonly attempts = new WeakMap<LockoutPolicy, PreparedQuery<{ failures: number }, AttemptValue>>();
+
+  constructor(private readonly db: DB) {
+    this.lockedQuery = prepareQuery<{ locked_until: number | string }, 'key'>((value) =>
+      db.selectFrom('lockouts').select('locked_until').where('key', '=', value('key')),
+    );
+    this.clearStatement = prepareWrite<never, 'key'>((value) =>
+      db.deleteFrom('lockouts').where('key', '=', value('key')),
+    );
+  }
 
   /** Seconds the subject stays locked, or 0 when it may try. */
   async lockedFor(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<number> {
-    const row = await db
-      .selectFrom('lockouts')
-      .select('locked_until')
-      .where('key', '=', `${policy.name}:${subject}`)
-      .executeTakeFirst();
+    const [row] = await this.lockedQuery.run(db, { key: `${policy.name}:${subject}` });
     return secondsUntil(Number(row?.locked_until ?? 0), now);
   }
 
@@ -46,12 +55,48 @@ export class Lockouts {
    * a transaction of the caller's, when the attempt belongs with other writes.
    */
   async attempt(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<number> {
-    const key = `${policy.name}:${subject}`;
-    const restarts = sql<boolean>`lockouts.window_start + ${policy.windowSeconds * 1000} <= ${now}`;
+    let statement = this.attempts.get(policy);
+    if (statement === undefined) {
+      statement = prepareAttempt(this.db, policy);
+      this.attempts.set(policy, statement);
+    }
+    const [counted] = await statement.run(db, {
+      key: `${policy.name}:${subject}`,
+      now,
+      windowEnd: now - policy.windowSeconds * 1000,
+      firstLockUntil: now + lockSeconds(policy, 1) * 1000,
+    });
+    if (counted !== undefined) return 0;
+    // Refused: at least a second, even if the lock ends between the two statements.
+    return Math.max(1, await this.lockedFor(policy, subject, now, db));
+  }
+
+  /** Forget the subject's failures (a success), on `db` when it belongs with other writes. */
+  async clear(policy: LockoutPolicy, subject: string, db: DB = this.db): Promise<void> {
+    await this.clearStatement.run(db, { key: `${policy.name}:${subject}` });
+  }
+}
+
+type AttemptValue = 'key' | 'now' | 'windowEnd' | 'firstLockUntil';
+
+/**
+ * `attempt`'s upsert for one policy. A window that started at or before `windowEnd` (now minus the
+ * window) is over, and the count restarts at 1 with the window; the lock is the one the new count
+ * calls for, from now. A locked subject's row is left alone, and the statement returns no row.
+ */
+function prepareAttempt(db: DB, policy: LockoutPolicy) {
+  return prepareWrite<{ failures: number }, AttemptValue>((value) => {
+    const now = value('now');
+    const restarts = sql<boolean>`lockouts.window_start <= ${value('windowEnd')}`;
     const failures = sql<number>`case when ${restarts} then 1 else lockouts.failures + 1 end`;
-    const counted = await db
+    return db
       .insertInto('lockouts')
-      .values({ key, failures: 1, window_start: now, locked_until: now + lockSeconds(policy, 1) * 1000 })
+      .values({
+        key: value('key'),
+        failures: sql.lit(1),
+        window_start: sql<number>`${now}`,
+        locked_until: sql<number>`${value('firstLockUntil')}`,
+      })
       .onConflict((oc) =>
         oc
           .column('key')
@@ -60,20 +105,10 @@ export class Lockouts {
             window_start: sql`case when ${restarts} then ${now} else lockouts.window_start end`,
             locked_until: sql`cast(${now} as bigint) + ${lockMillisFor(policy, failures)}`,
           })
-          // A locked subject's row is left alone, and the statement returns no row for it.
-          .where('lockouts.locked_until', '<=', now),
+          .where('lockouts.locked_until', '<=', sql<number>`${now}`),
       )
-      .returning('failures')
-      .executeTakeFirst();
-    if (counted !== undefined) return 0;
-    // Refused: at least a second, even if the lock ends between the two statements.
-    return Math.max(1, await this.lockedFor(policy, subject, now, db));
-  }
-
-  /** Forget the subject's failures (a success), on `db` when it belongs with other writes. */
-  async clear(policy: LockoutPolicy, subject: string, db: DB = this.db): Promise<void> {
-    await db.deleteFrom('lockouts').where('key', '=', `${policy.name}:${subject}`).execute();
-  }
+      .returning('failures');
+  });
 }
 
 const secondsUntil = (until: number, now: number) => (until > now ? Math.ceil((until - now) / 1000) : 0);

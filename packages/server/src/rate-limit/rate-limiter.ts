@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DB } from '../storage/database.js';
+import { prepareWrite } from '../storage/prepared-query.js';
 
 export interface RateLimitRule {
   /** Counter namespace, e.g. `magic_send:email`. */
@@ -47,7 +48,18 @@ export function gcraHit(
  * The SQL mirrors `gcraHit`.
  */
 export class RateLimiter {
-  constructor(private readonly db: DB) {}
+  private readonly hitStatement;
+  private readonly refundStatement;
+
+  constructor(private readonly db: DB) {
+    this.hitStatement = prepareHit(db);
+    this.refundStatement = prepareWrite<never, 'key' | 'interval'>((value) =>
+      db
+        .updateTable('rate_limit_gcra')
+        .set({ tat: sql<number>`rate_limit_gcra.tat - ${value('interval')}` })
+        .where('key', '=', value('key')),
+    );
+  }
 
   /**
    * Count one event against the rule and say whether it is still within the limit; on `db`, a
@@ -55,22 +67,14 @@ export class RateLimiter {
    */
   async hit(rule: RateLimitRule, subject: string, now: number, db: DB = this.db): Promise<RateLimitDecision> {
     const { interval, horizon } = gcraSchedule(rule, now);
-    const row = await db
-      .insertInto('rate_limit_gcra')
-      .values({ key: keyOf(rule, subject), tat: now + interval, allowed: 1 })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          // Refused hits leave the TAT alone: retrying while refused does not push the wait further.
-          tat: sql<number>`case
-            when rate_limit_gcra.tat > ${horizon} then rate_limit_gcra.tat
-            when rate_limit_gcra.tat > ${now} then rate_limit_gcra.tat + ${interval}
-            else ${now + interval} end`,
-          allowed: sql<number>`case when rate_limit_gcra.tat > ${horizon} then 0 else 1 end`,
-        }),
-      )
-      .returning(['tat', 'allowed'])
-      .executeTakeFirstOrThrow();
-    return { allowed: Number(row.allowed) === 1, retryAfterSeconds: retryAfter(Number(row.tat), horizon) };
+    const [row] = await this.hitStatement.run(db, {
+      key: keyOf(rule, subject),
+      now,
+      interval,
+      horizon,
+      start: now + interval,
+    });
+    return { allowed: Number(row!.allowed) === 1, retryAfterSeconds: retryAfter(Number(row!.tat), horizon) };
   }
 
   /**
@@ -80,13 +84,43 @@ export class RateLimiter {
    * whatever hits came between.
    */
   async refund(rule: RateLimitRule, subject: string, now: number, db: DB = this.db): Promise<void> {
-    const { interval } = gcraSchedule(rule, now);
-    await db
-      .updateTable('rate_limit_gcra')
-      .set({ tat: sql<number>`rate_limit_gcra.tat - ${interval}` })
-      .where('key', '=', keyOf(rule, subject))
-      .execute();
+    await this.refundStatement.run(db, {
+      key: keyOf(rule, subject),
+      interval: gcraSchedule(rule, now).interval,
+    });
   }
+}
+
+/**
+ * The hit's upsert, prepared once: the SQL mirrors `gcraHit`, every number bound per hit (`start`,
+ * now + interval, is the TAT of a subject's first hit or of one after its TAT has passed).
+ */
+function prepareHit(db: DB) {
+  return prepareWrite<
+    { tat: number | string; allowed: number | string },
+    'key' | 'now' | 'interval' | 'horizon' | 'start'
+  >((value) => {
+    const [now, interval, horizon, start] = [
+      value('now'),
+      value('interval'),
+      value('horizon'),
+      value('start'),
+    ];
+    return db
+      .insertInto('rate_limit_gcra')
+      .values({ key: value('key'), tat: sql<number>`${start}`, allowed: sql.lit(1) })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          // Refused hits leave the TAT alone: retrying while refused does not push the wait further.
+          tat: sql<number>`case
+              when rate_limit_gcra.tat > ${horizon} then rate_limit_gcra.tat
+              when rate_limit_gcra.tat > ${now} then rate_limit_gcra.tat + ${interval}
+              else ${start} end`,
+          allowed: sql<number>`case when rate_limit_gcra.tat > ${horizon} then 0 else 1 end`,
+        }),
+      )
+      .returning(['tat', 'allowed']);
+  });
 }
 
 function keyOf(rule: RateLimitRule, subject: string): string {

@@ -39,7 +39,7 @@ export interface PreparedQuery<Row, Name extends string> {
  * named parameter; running it swaps each placeholder for its value, wherever the dialect put it in
  * the parameter list.
  *
- * `run` is for single-statement reads only (a SELECT). On a storage that registered a direct
+ * `run` is for single-statement reads only (a SELECT; writes are `prepareWrite`'s). On a storage that registered a direct
  * reader (SQLite: better-sqlite3 is synchronous, one connection per process) the statement runs at
  * once on the cached prepared statement, skipping Kysely's driver plumbing — connection provider,
  * per-query connection mutex and its promise hops — which costs more than a point look-up itself.
@@ -59,21 +59,9 @@ export interface PreparedQuery<Row, Name extends string> {
 export function prepareQuery<Row, Name extends string>(
   build: (placeholder: (name: Name) => string) => Compilable<Row>,
 ): PreparedQuery<Row, Name> {
-  const marker = (name: Name) => `\u0000pylon:${name}`;
-  const compiled = build(marker).compile();
+  const { compiled, bind, compile } = compileNamed(build);
   if (MADE_UP_AT_RUN_TIME.test(compiled.sql))
     throw new Error('a prepared query may not read the clock or random numbers: bind them as values');
-  const slots = compiled.parameters.map((parameter) => {
-    const name =
-      typeof parameter === 'string' && parameter.startsWith('\u0000pylon:') ? parameter.slice(7) : null;
-    if (name === null) throw new Error('a prepared query may bind only named placeholders');
-    return name as Name;
-  });
-  const bind = (values: Readonly<Record<Name, unknown>>) => slots.map((name) => values[name]);
-  const compile = (values: Readonly<Record<Name, unknown>>): CompiledQuery<Row> => ({
-    ...compiled,
-    parameters: bind(values),
-  });
   return {
     compile,
     run(db, values) {
@@ -90,6 +78,70 @@ export function prepareQuery<Row, Name extends string>(
       return db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
     },
   };
+}
+
+/**
+ * A write (insert, update, delete, upsert; `run` resolves to what it `returning`s) built and compiled once,
+ * run many times with fresh values, as `prepareQuery` does for reads: the statements every sign-in
+ * and audited change makes (rate limits, lockouts, the session, the audit chain) skip Kysely's
+ * building and compiling, which costs more than executing them. It always runs through Kysely's
+ * executor on the `db` it is given (a transaction, or the storage), never the direct reader, and
+ * nothing about it is kept: it may use the database's clock.
+ */
+export function prepareWrite<Row, Name extends string>(
+  build: (placeholder: (name: Name) => string) => Compilable<Row>,
+): PreparedQuery<Row, Name> {
+  const { compile } = compileNamed(build);
+  return {
+    compile,
+    run: (db, values) => db.executeQuery(compile(values)).then((result) => result.rows as Row[]),
+  };
+}
+
+/**
+ * `prepareWrite` for code that is handed any database (a module function taking the caller's
+ * transaction, not a store built on one storage): `build` gets the database to build with, and the
+ * write is prepared the first time it runs on each storage (keyed by the storage's dialect adapter,
+ * which its transactions share), so SQLite and PostgreSQL each get their own text.
+ */
+export function prepareWriteOnAny<Row, Name extends string>(
+  build: (db: DB, placeholder: (name: Name) => string) => Compilable<Row>,
+): { run(db: DB, values: Readonly<Record<Name, unknown>>): Promise<Row[]> } {
+  const perDialect = new WeakMap<object, PreparedQuery<Row, Name>>();
+  return {
+    run(db, values) {
+      const adapter = db.getExecutor().adapter;
+      let statement = perDialect.get(adapter);
+      if (statement === undefined) {
+        statement = prepareWrite<Row, Name>((placeholder) => build(db, placeholder));
+        perDialect.set(adapter, statement);
+      }
+      return statement.run(db, values);
+    },
+  };
+}
+
+const PLACEHOLDER = '\u0000pylon:';
+
+/** `build` compiled once with a marker per named value, and how to bind values in the dialect's order. */
+function compileNamed<Row, Name extends string>(
+  build: (placeholder: (name: Name) => string) => Compilable<Row>,
+) {
+  const compiled = build((name) => `${PLACEHOLDER}${name}`).compile();
+  const slots = compiled.parameters.map((parameter) => {
+    const name =
+      typeof parameter === 'string' && parameter.startsWith(PLACEHOLDER)
+        ? parameter.slice(PLACEHOLDER.length)
+        : null;
+    if (name === null) throw new Error('a prepared query may bind only named placeholders');
+    return name as Name;
+  });
+  const bind = (values: Readonly<Record<Name, unknown>>) => slots.map((name) => values[name]);
+  const compile = (values: Readonly<Record<Name, unknown>>): CompiledQuery<Row> => ({
+    ...compiled,
+    parameters: bind(values),
+  });
+  return { compiled, bind, compile };
 }
 
 const batchedStorages = new WeakSet<object>();

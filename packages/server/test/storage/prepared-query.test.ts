@@ -1,7 +1,12 @@
 import { type LogEvent, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { DB } from '../../src/storage/database.js';
-import { prepareBatchableQuery, prepareQuery } from '../../src/storage/prepared-query.js';
+import {
+  prepareBatchableQuery,
+  prepareQuery,
+  prepareWrite,
+  prepareWriteOnAny,
+} from '../../src/storage/prepared-query.js';
 import { testDatabases } from '../support/databases.js';
 
 /** Orgs `acme` (created at 1) and `beta` (created at `betaCreatedAt`). */
@@ -249,6 +254,78 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
       await expect(query.run(storage.db, { id: 'acme' })).rejects.toThrow();
     } finally {
       await scratch.drop();
+    }
+  });
+
+  it('a prepared write binds by name, returns what it returns, and commits or rolls back with its transaction', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    try {
+      const { db } = storage;
+      await twoOrgs(db, 2);
+      // An upsert naming one value twice, returning the row it left.
+      const rename = prepareWrite<{ id: string; name: string }, 'id' | 'name'>((value) =>
+        db
+          .insertInto('orgs')
+          .values({ id: value('id'), name: value('name'), created_at: sql.lit(7) })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ name: sql<string>`${value('name')} || '!'` }))
+          .returning(['id', 'name']),
+      );
+      expect(await rename.run(db, { id: 'acme', name: 'Acme 2' })).toEqual([{ id: 'acme', name: 'Acme 2!' }]);
+      expect(await rename.run(db, { id: 'gamma', name: 'Gamma' })).toEqual([{ id: 'gamma', name: 'Gamma' }]);
+      // Inside a transaction that rolls back, nothing it wrote stays; inside one that commits, it does.
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await rename.run(trx, { id: 'beta', name: 'Lost' });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      await db.transaction().execute((trx) => rename.run(trx, { id: 'delta', name: 'Delta' }));
+      const names = await db.selectFrom('orgs').select(['id', 'name']).orderBy('id').execute();
+      expect(names).toEqual([
+        { id: 'acme', name: 'Acme 2!' },
+        { id: 'beta', name: 'Beta' },
+        { id: 'delta', name: 'Delta' },
+        { id: 'gamma', name: 'Gamma' },
+      ]);
+      // A write with nothing to return resolves to no rows.
+      const remove = prepareWrite<never, 'id'>((value) =>
+        db.deleteFrom('orgs').where('id', '=', value('id')),
+      );
+      expect(await remove.run(db, { id: 'gamma' })).toEqual([]);
+      expect(await db.selectFrom('orgs').select('id').where('id', '=', 'gamma').execute()).toEqual([]);
+      expect(() =>
+        prepareWrite<never, 'id'>((value) =>
+          db.updateTable('orgs').set({ name: 'fixed' }).where('id', '=', value('id')),
+        ),
+      ).toThrow('named placeholders');
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('a write prepared on any database runs on each storage and transaction it is handed', async () => {
+    const scratches = [await database.create(), await database.create()];
+    const [one, two] = await Promise.all(scratches.map((scratch) => scratch.openMigrated()));
+    try {
+      let builds = 0;
+      const create = prepareWriteOnAny<never, 'id'>((db, value) => {
+        builds++;
+        return db.insertInto('orgs').values({ id: value('id'), name: value('id'), created_at: sql.lit(1) });
+      });
+      await create.run(one!.db, { id: 'acme' });
+      await two!.db.transaction().execute((trx) => create.run(trx, { id: 'beta' }));
+      await one!.db.transaction().execute((trx) => create.run(trx, { id: 'gamma' }));
+      const ids = async (storage: typeof one) =>
+        (await storage!.db.selectFrom('orgs').select('id').orderBy('id').execute()).map((row) => row.id);
+      expect(await ids(one)).toEqual(['acme', 'gamma']);
+      expect(await ids(two)).toEqual(['beta']);
+      // Once per dialect: each storage opens its own adapter, and a transaction shares its storage's.
+      expect(builds).toBe(2);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await Promise.all(scratches.map((scratch) => scratch.drop()));
     }
   });
 });

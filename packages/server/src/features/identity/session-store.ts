@@ -3,7 +3,7 @@ import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import { type CapabilityReading, EVERY_ORG } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
-import { prepareBatchableQuery } from '../../storage/prepared-query.js';
+import { type PreparedQuery, prepareBatchableQuery, prepareWrite } from '../../storage/prepared-query.js';
 import type { OrgRole, SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
@@ -132,6 +132,23 @@ function prepareLookupQuery(db: DB) {
   );
 }
 
+/** Every column of a new session's row, each bound by name (`create`). */
+const NEW_SESSION_COLUMNS = [
+  'id',
+  'token_hash',
+  'token_prefix',
+  'user_id',
+  'active_org',
+  'kind',
+  'device',
+  'ip',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+  'authenticated_at',
+] as const;
+type NewSessionColumn = (typeof NEW_SESSION_COLUMNS)[number];
+
 /** The columns a session record is read from (listing, the live session), never the token hash. */
 const RECORD_COLUMNS = [
   'id',
@@ -153,12 +170,18 @@ const RECORD_COLUMNS = [
  */
 export class SessionStore {
   private readonly lookupQuery: ReturnType<typeof prepareLookupQuery>;
+  private readonly insertStatement: PreparedQuery<never, NewSessionColumn>;
 
   constructor(
     private readonly db: DB,
     private readonly random: Random,
   ) {
     this.lookupQuery = prepareLookupQuery(db);
+    this.insertStatement = prepareWrite<never, NewSessionColumn>((value) =>
+      db
+        .insertInto('sessions')
+        .values(Object.fromEntries(NEW_SESSION_COLUMNS.map((column) => [column, value(column)])) as never),
+    );
   }
 
   async create(
@@ -179,23 +202,20 @@ export class SessionStore {
       lastSeenAt: now,
       expiresAt: now + input.ttlSeconds * 1000,
     };
-    await db
-      .insertInto('sessions')
-      .values({
-        id: session.id,
-        token_hash: hashToken(token),
-        token_prefix: session.tokenPrefix,
-        user_id: session.userId,
-        active_org: session.activeOrg,
-        kind: session.kind,
-        device: session.device,
-        ip: session.ip,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: session.expiresAt,
-        authenticated_at: input.authenticatedAt === undefined ? now : input.authenticatedAt,
-      })
-      .execute();
+    await this.insertStatement.run(db, {
+      id: session.id,
+      token_hash: hashToken(token),
+      token_prefix: session.tokenPrefix,
+      user_id: session.userId,
+      active_org: session.activeOrg,
+      kind: session.kind,
+      device: session.device,
+      ip: session.ip,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: session.expiresAt,
+      authenticated_at: input.authenticatedAt === undefined ? now : input.authenticatedAt,
+    });
     return { token, session };
   }
 

@@ -65,7 +65,8 @@ export async function signIn(
   const outcome = await services.storage.db.transaction().execute(async (trx): Promise<SignInOutcome> => {
     const userId = await input.prepare(trx, now);
     // Only reachable with proof of the account (a code, a password): saying so is no oracle.
-    if ((await identity.users.findById(userId, trx))?.disabledAt != null) {
+    const user = await identity.users.findById(userId, trx);
+    if (user?.disabledAt != null) {
       throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
     }
     // With TOTP on, every first factor ends in a challenge, not a session, unless this browser
@@ -101,7 +102,8 @@ export async function signIn(
     await appendAudit(trx, now, {
       org: input.org ?? DEPLOYMENT_AUDIT,
       action: 'auth.sign_in',
-      actor: userId,
+      // The row read above names the actor: no second read of it for its email.
+      actor: { type: 'user', id: userId, email: user?.email ?? null },
       target: userId,
       detail: { method, session_id: session.id },
       ip: facts.ip,

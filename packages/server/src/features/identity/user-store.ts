@@ -4,6 +4,7 @@ import { type Random, toHex } from '../../crypto/random.js';
 import { EVERY_ORG, withCapabilityBump } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
 import { isUniqueViolation } from '../../storage/errors.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
 
 export interface User {
   id: string;
@@ -46,27 +47,34 @@ export class EmailTakenError extends Error {
 
 /** Users, looked up by id or by their normalised email. */
 export class UserStore {
+  /** The look-ups every sign-in makes, prepared once. */
+  private readonly byId;
+  private readonly byEmail;
+
   constructor(
     private readonly db: DB,
     private readonly random: Random,
-  ) {}
+  ) {
+    this.byId = prepareQuery<Row, 'id'>((value) =>
+      db.selectFrom('users').selectAll().where('id', '=', value('id')),
+    );
+    this.byEmail = prepareQuery<Row, 'email'>((value) =>
+      db.selectFrom('users').selectAll().where('email', '=', value('email')),
+    );
+  }
 
   newUserId(prefix = 'usr_'): string {
     return `${prefix}${toHex(this.random.bytes(12))}`;
   }
 
   async findById(id: string, db: DB = this.db): Promise<User | null> {
-    const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toUser(row as Row) : null;
+    const [row] = await this.byId.run(db, { id });
+    return row ? toUser(row) : null;
   }
 
   async findByEmail(email: string, db: DB = this.db): Promise<User | null> {
-    const row = await db
-      .selectFrom('users')
-      .selectAll()
-      .where('email', '=', normalizeEmail(email))
-      .executeTakeFirst();
-    return row ? toUser(row as Row) : null;
+    const [row] = await this.byEmail.run(db, { email: normalizeEmail(email) });
+    return row ? toUser(row) : null;
   }
 
   /** The local account an outside identity (provider or issuer, subject) was linked to, if any. */

@@ -3,6 +3,7 @@ import type { Sealer } from '../../crypto/seal.js';
 import { hashToken } from '../../crypto/tokens.js';
 import { hmacSha256Hex } from '../../platform/node-crypto.js';
 import type { DB } from '../../storage/database.js';
+import { prepareQuery } from '../../storage/prepared-query.js';
 import type { SessionKind } from '../../storage/schema.js';
 import { matchTOTP } from './totp.js';
 
@@ -24,12 +25,19 @@ export interface Challenge {
  * backup code only while unused, a challenge attempt only while under five.
  */
 export class MFAStore {
+  /** Read by every sign-in (is a second factor due?), prepared once. */
+  private readonly factorQuery;
+
   constructor(
     private readonly db: DB,
     private readonly random: Random,
     private readonly sealer: Sealer,
     private readonly pepper: Uint8Array,
-  ) {}
+  ) {
+    this.factorQuery = prepareQuery<{ enabled_at: number | string | null }, 'userId'>((value) =>
+      db.selectFrom('totp_factors').select('enabled_at').where('user_id', '=', value('userId')),
+    );
+  }
 
   /** A new 20-byte seed waiting for its first code; false when TOTP is already enabled. */
   async enrol(userId: string, now: number): Promise<Uint8Array | null> {
@@ -49,11 +57,7 @@ export class MFAStore {
   }
 
   async factor(userId: string, db: DB = this.db): Promise<{ enabled: boolean } | null> {
-    const row = await db
-      .selectFrom('totp_factors')
-      .select('enabled_at')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const [row] = await this.factorQuery.run(db, { userId });
     return row ? { enabled: row.enabled_at !== null } : null;
   }
 
