@@ -327,12 +327,23 @@ function parseAPIKeyPepper(env: Env): string | null {
 
 /**
  * Whether cookies may omit `Secure`: development served on a loopback host, unless
- * PYLON_COOKIE_SECURE says otherwise (`false` is refused outside development).
+ * PYLON_COOKIE_SECURE says otherwise (`false` is refused outside development). Asked by every
+ * request that reads or sets a cookie, so the public URL is parsed once per configuration (a
+ * configuration is frozen: its answer cannot change).
  */
 export function isInsecureLocalDevelopment(config: Config): boolean {
-  if (config.cookieSecure !== null) return !config.cookieSecure;
-  return config.env === 'development' && isLoopbackHost(new URL(config.publicURL).hostname);
+  let insecure = insecureByConfig.get(config);
+  if (insecure === undefined) {
+    insecure =
+      config.cookieSecure !== null
+        ? !config.cookieSecure
+        : config.env === 'development' && isLoopbackHost(new URL(config.publicURL).hostname);
+    insecureByConfig.set(config, insecure);
+  }
+  return insecure;
 }
+
+const insecureByConfig = new WeakMap<Config, boolean>();
 
 /** PYLON_ENV as declared (PYLON_DEV_MODE counted), for reading other settings when config failed. */
 export function declaredEnvironment(env: Env): PylonEnv {
