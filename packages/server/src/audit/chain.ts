@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { prepareWriteOnAny } from '../storage/prepared-query.js';
+import { bindEach, prepareWriteOnAny } from '../storage/prepared-query.js';
 import type { Database } from '../storage/schema.js';
 
 /**
@@ -126,9 +126,7 @@ const ENTRY_COLUMNS = [
 type EntryColumn = (typeof ENTRY_COLUMNS)[number];
 
 const insertEntry = prepareWriteOnAny<never, EntryColumn>((db, value) =>
-  db
-    .insertInto('audit_events')
-    .values(Object.fromEntries(ENTRY_COLUMNS.map((column) => [column, value(column)])) as never),
+  db.insertInto('audit_events').values(bindEach(ENTRY_COLUMNS, value)),
 );
 
 const moveHead = prepareWriteOnAny<never, 'org' | 'seq' | 'hash'>((db, value) =>

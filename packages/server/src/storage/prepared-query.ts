@@ -121,6 +121,18 @@ export function prepareWriteOnAny<Row, Name extends string>(
   };
 }
 
+/**
+ * An insert's values with every column bound to the placeholder of its own name, for a prepared
+ * insert of a whole row (`.values(bindEach(COLUMNS, value))`): run it with one value per column.
+ */
+export function bindEach<Column extends string>(
+  columns: readonly Column[],
+  placeholder: (name: Column) => string,
+  // biome-ignore lint/suspicious/noExplicitAny: placeholders stand for values of every column's type.
+): any {
+  return Object.fromEntries(columns.map((column) => [column, placeholder(column)]));
+}
+
 const PLACEHOLDER = '\u0000pylon:';
 
 /** `build` compiled once with a marker per named value, and how to bind values in the dialect's order. */

@@ -3,7 +3,12 @@ import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import { type CapabilityReading, EVERY_ORG } from '../../storage/capability-versions.js';
 import type { DB } from '../../storage/database.js';
-import { type PreparedQuery, prepareBatchableQuery, prepareWrite } from '../../storage/prepared-query.js';
+import {
+  bindEach,
+  type PreparedQuery,
+  prepareBatchableQuery,
+  prepareWrite,
+} from '../../storage/prepared-query.js';
 import type { OrgRole, SessionKind, SessionsTable } from '../../storage/schema.js';
 
 export interface SessionRecord {
@@ -132,23 +137,6 @@ function prepareLookupQuery(db: DB) {
   );
 }
 
-/** Every column of a new session's row, each bound by name (`create`). */
-const NEW_SESSION_COLUMNS = [
-  'id',
-  'token_hash',
-  'token_prefix',
-  'user_id',
-  'active_org',
-  'kind',
-  'device',
-  'ip',
-  'created_at',
-  'last_seen_at',
-  'expires_at',
-  'authenticated_at',
-] as const;
-type NewSessionColumn = (typeof NEW_SESSION_COLUMNS)[number];
-
 /** The columns a session record is read from (listing, the live session), never the token hash. */
 const RECORD_COLUMNS = [
   'id',
@@ -162,6 +150,10 @@ const RECORD_COLUMNS = [
   'last_seen_at',
   'expires_at',
 ] as const;
+
+/** Every column of a new session's row (`create`): the record's, the token's hash, when it was proven. */
+const NEW_SESSION_COLUMNS = [...RECORD_COLUMNS, 'token_hash', 'authenticated_at'] as const;
+type NewSessionColumn = (typeof NEW_SESSION_COLUMNS)[number];
 
 /**
  * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored.
@@ -178,9 +170,7 @@ export class SessionStore {
   ) {
     this.lookupQuery = prepareLookupQuery(db);
     this.insertStatement = prepareWrite<never, NewSessionColumn>((value) =>
-      db
-        .insertInto('sessions')
-        .values(Object.fromEntries(NEW_SESSION_COLUMNS.map((column) => [column, value(column)])) as never),
+      db.insertInto('sessions').values(bindEach(NEW_SESSION_COLUMNS, value)),
     );
   }
 
