@@ -39,9 +39,9 @@ export interface PreparedQuery<Row, Name extends string> {
  * named parameter; running it swaps each placeholder for its value, wherever the dialect put it in
  * the parameter list.
  *
- * `run` is for single-statement reads only (a SELECT; writes are `prepareWrite`'s). On a storage that registered a direct
- * reader (SQLite: better-sqlite3 is synchronous, one connection per process) the statement runs at
- * once on the cached prepared statement, skipping Kysely's driver plumbing — connection provider,
+ * `run` is for single-statement reads only (a SELECT; writes are `prepareWrite`'s). On a storage
+ * that registered a direct reader (SQLite: better-sqlite3 is synchronous, one connection per
+ * process) the statement runs at once on the cached prepared statement, skipping Kysely's driver plumbing — connection provider,
  * per-query connection mutex and its promise hops — which costs more than a point look-up itself.
  * That is safe because a read outside a transaction on SQLite is one atomic call that sees the
  * last committed state, exactly what it would see behind the mutex: the mutex only orders work
@@ -81,8 +81,8 @@ export function prepareQuery<Row, Name extends string>(
 }
 
 /**
- * A write (insert, update, delete, upsert; `run` resolves to what it `returning`s) built and compiled once,
- * run many times with fresh values, as `prepareQuery` does for reads: the statements every sign-in
+ * A write (insert, update, delete, upsert; `run` resolves to what it `returning`s) built and
+ * compiled once, run many times with fresh values, as `prepareQuery` does for reads: the statements every sign-in
  * and audited change makes (rate limits, lockouts, the session, the audit chain) skip Kysely's
  * building and compiling, which costs more than executing them. It always runs through Kysely's
  * executor on the `db` it is given (a transaction, or the storage), never the direct reader, and

@@ -270,6 +270,22 @@ export function describeLimiterConformance(backend: Backend) {
       expect(await lockouts.attempt(policy, subject, T0 + 70_000)).toBe(0);
     });
 
+    it('lockouts: a window ends exactly windowSeconds after it started, not a millisecond sooner', async () => {
+      const lockouts = new Lockouts(backend.storage().db);
+      const inside = unique('inside');
+      const over = unique('over');
+      for (const subject of [inside, over]) {
+        expect(await lockouts.attempt(policy, subject, T0)).toBe(0);
+        expect(await lockouts.attempt(policy, subject, T0)).toBe(0);
+      }
+      // The third failure a millisecond before the window ends still counts with the first two…
+      expect(await lockouts.attempt(policy, inside, T0 + 59_999)).toBe(0);
+      expect(await lockouts.lockedFor(policy, inside, T0 + 59_999)).toBe(10);
+      // …and at its end the count starts again from one, which locks nothing.
+      expect(await lockouts.attempt(policy, over, T0 + 60_000)).toBe(0);
+      expect(await lockouts.lockedFor(policy, over, T0 + 60_000)).toBe(0);
+    });
+
     it('the lock each attempt sets is lockSeconds of its count, doubling up to the cap', async () => {
       const long: LockoutPolicy = {
         name: unique('long'),
