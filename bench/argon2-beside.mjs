@@ -1,8 +1,8 @@
 // What the event loop's own work costs a password hash running beside it on the same core:
-// `node bench/argon2-beside.mjs [--count N] [--work-ms M] [--rounds R] [--json]` after `npx tsc -b` (Linux:
-// it reads /proc/self/task/*/schedstat). Pinned to core 0 where `taskset` is present, as the
-// servers are, so the event loop and the hash's thread share one core as they do in the
-// benchmark's password case. Pylon's own hasher verifies one password at a time, N times for
+// `node bench/argon2-beside.mjs [--count N] [--work-ms M] [--rounds R] [--json]` after
+// `npx tsc -b` (Linux: it reads /proc/self/task/*/schedstat). Every thread pinned to core 0 where
+// `taskset` is present, as the servers are, so the event loop and the hash's thread share one core
+// as they do in the benchmark's password case. Pylon's own hasher verifies one password at a time, N times for
 // each of four kinds of work the event loop does while each verification runs, M ms of it:
 //   idle        nothing (the hash alone: the baseline)
 //   arithmetic  integer arithmetic that allocates nothing
@@ -12,8 +12,9 @@
 //               it waits for its turn to hash)
 // and prints, per verification, the wall time and the CPU of the event loop's thread, of the
 // hash's threads and of the rest (V8's helpers: the collector's parallel work, the compiler), and
-// what the work added to the hash: the hash's threads' CPU above the idle baseline's. The kinds take turns, R rounds of them (the machine's
-// drift hits each alike); each figure is the median of its R rounds.
+// what the work added to the hash: the hash's threads' CPU above the idle baseline's. The kinds
+// take turns, R rounds of them (the machine's drift hits each alike); each figure is the median
+// of its R rounds.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
