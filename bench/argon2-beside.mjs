@@ -2,8 +2,9 @@
 // `node bench/argon2-beside.mjs [--count N] [--work-ms M] [--rounds R] [--json]` after
 // `npx tsc -b` (Linux: it reads /proc/self/task/*/schedstat). Every thread pinned to core 0 where
 // `taskset` is present, as the servers are, so the event loop and the hash's thread share one core
-// as they do in the benchmark's password case. Pylon's own hasher verifies one password at a time, N times for
-// each of four kinds of work the event loop does while each verification runs, M ms of it:
+// as they do in the benchmark's password case. Pylon's own hasher verifies one password at a
+// time, N times for each of four kinds of work the event loop does while each verification runs,
+// M ms of it:
 //   idle        nothing (the hash alone: the baseline)
 //   arithmetic  integer arithmetic that allocates nothing
 //   short-lived objects and strings dropped at once (a request's JSON, headers, closures)
