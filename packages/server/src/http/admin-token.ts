@@ -5,7 +5,7 @@ import type { AuthContext, CallerResolver } from './auth-context.js';
 export function adminTokenResolver(adminToken: string | null, defaultOrg: string): CallerResolver {
   return {
     name: 'admin_token',
-    async resolve({ bearer }) {
+    resolve({ bearer }) {
       if (adminToken === null || bearer === null || !constantTimeEqual(bearer, adminToken)) return null;
       const context: AuthContext = {
         userId: null,

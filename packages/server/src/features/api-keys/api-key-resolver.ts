@@ -10,9 +10,30 @@ import type { APIKeyStore } from './api-key-store.js';
  * in logs and browser history.
  */
 export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, clock: Clock): CallerResolver {
+  async function ownerOf(bearer: string): Promise<AuthContext> {
+    const now = clock.now();
+    const checked = await keys.check(bearer, now);
+    if (checked.kind === 'expired') throw new PylonError('API_KEY_EXPIRED');
+    if (checked.kind === 'invalid') throw new PylonError('INVALID_API_KEY');
+    const { key, email, emailVerified } = checked.owner;
+    activity.seen(key.id, key.lastUsedAt, now);
+    return {
+      userId: key.userId,
+      email,
+      emailVerified,
+      isAdmin: false,
+      isGuest: false,
+      roles: [],
+      tenantId: null,
+      authMethod: 'api_key',
+      apiKey: { id: key.id, scopes: key.scopes },
+    };
+  }
+
   return {
     name: 'api_key',
-    async resolve(credentials) {
+    // Declines (or refuses a key in the URL) at once; only a key it must look up is a promise.
+    resolve(credentials) {
       for (const value of credentials.query.values()) {
         if (value.startsWith('pk.')) {
           throw new PylonError('INVALID_API_KEY', {
@@ -21,24 +42,7 @@ export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, cl
         }
       }
       if (!credentials.bearer?.startsWith('pk.')) return null;
-      const now = clock.now();
-      const checked = await keys.check(credentials.bearer, now);
-      if (checked.kind === 'expired') throw new PylonError('API_KEY_EXPIRED');
-      if (checked.kind === 'invalid') throw new PylonError('INVALID_API_KEY');
-      const { key, email, emailVerified } = checked.owner;
-      activity.seen(key.id, key.lastUsedAt, now);
-      const context: AuthContext = {
-        userId: key.userId,
-        email,
-        emailVerified,
-        isAdmin: false,
-        isGuest: false,
-        roles: [],
-        tenantId: null,
-        authMethod: 'api_key',
-        apiKey: { id: key.id, scopes: key.scopes },
-      };
-      return context;
+      return ownerOf(credentials.bearer);
     },
   };
 }

@@ -62,65 +62,66 @@ export function externalJWTResolver(
     return null;
   }
 
+  async function callerOf(token: string): Promise<AuthContext> {
+    // RFC 7515 §5.2: a header with a member twice means different things to different parsers.
+    if (decodeProtectedHeader(token) === null) throw invalid();
+    let claimedIssuer: unknown;
+    try {
+      claimedIssuer = decodeJwt(token).iss;
+    } catch {
+      throw invalid();
+    }
+    const config = typeof claimedIssuer === 'string' ? byIssuer.get(claimedIssuer) : undefined;
+    if (!config) throw invalid();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keySets.get(config.issuer)!, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: ALGORITHMS,
+        clockTolerance: DEFAULTS.externalJWTSkewSeconds,
+        requiredClaims: ['exp'],
+        currentDate: new Date(clock.now()),
+      }));
+    } catch {
+      throw invalid();
+    }
+    const problem = checkTimeClaims(payload, {
+      now: Math.floor(clock.now() / 1000),
+      skewSeconds: DEFAULTS.externalJWTSkewSeconds,
+      maxLifetimeSeconds: config.maxLifetimeSeconds,
+    });
+    if (problem !== null) throw invalid();
+    const subject = payload[config.userIdClaim];
+    if (typeof subject !== 'string' || subject === '') throw invalid();
+    const email = payload[config.emailClaim];
+    const provenEmail =
+      config.trustEmail && payload.email_verified === true && typeof email === 'string' && email.trim() !== ''
+        ? email.trim().toLowerCase()
+        : null;
+    const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
+    const linked = await findLinkedUser(externalProvider(config.issuer), subject);
+    const context: AuthContext = {
+      userId: linked ?? externalUserId(config.issuer, subject),
+      // Without proof there is no email: no email-keyed grant, no bootstrap address, no org.
+      email: provenEmail,
+      emailVerified: provenEmail !== null,
+      isAdmin: false,
+      isGuest: false,
+      roles: Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],
+      tenantId: null,
+      authMethod: 'external_jwt',
+    };
+    return context;
+  }
+
   return {
     name: 'external_jwt',
-    async resolve(credentials) {
+    // Declines at once; only a token it must verify is a promise.
+    resolve(credentials) {
       if (issuers.length === 0) return null;
       const token = presented(credentials);
-      if (token === null) return null;
-      // RFC 7515 §5.2: a header with a member twice means different things to different parsers.
-      if (decodeProtectedHeader(token) === null) throw invalid();
-      let claimedIssuer: unknown;
-      try {
-        claimedIssuer = decodeJwt(token).iss;
-      } catch {
-        throw invalid();
-      }
-      const config = typeof claimedIssuer === 'string' ? byIssuer.get(claimedIssuer) : undefined;
-      if (!config) throw invalid();
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, keySets.get(config.issuer)!, {
-          issuer: config.issuer,
-          audience: config.audience,
-          algorithms: ALGORITHMS,
-          clockTolerance: DEFAULTS.externalJWTSkewSeconds,
-          requiredClaims: ['exp'],
-          currentDate: new Date(clock.now()),
-        }));
-      } catch {
-        throw invalid();
-      }
-      const problem = checkTimeClaims(payload, {
-        now: Math.floor(clock.now() / 1000),
-        skewSeconds: DEFAULTS.externalJWTSkewSeconds,
-        maxLifetimeSeconds: config.maxLifetimeSeconds,
-      });
-      if (problem !== null) throw invalid();
-      const subject = payload[config.userIdClaim];
-      if (typeof subject !== 'string' || subject === '') throw invalid();
-      const email = payload[config.emailClaim];
-      const provenEmail =
-        config.trustEmail &&
-        payload.email_verified === true &&
-        typeof email === 'string' &&
-        email.trim() !== ''
-          ? email.trim().toLowerCase()
-          : null;
-      const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
-      const linked = await findLinkedUser(externalProvider(config.issuer), subject);
-      const context: AuthContext = {
-        userId: linked ?? externalUserId(config.issuer, subject),
-        // Without proof there is no email: no email-keyed grant, no bootstrap address, no org.
-        email: provenEmail,
-        emailVerified: provenEmail !== null,
-        isAdmin: false,
-        isGuest: false,
-        roles: Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],
-        tenantId: null,
-        authMethod: 'external_jwt',
-      };
-      return context;
+      return token === null ? null : callerOf(token);
     },
   };
 }

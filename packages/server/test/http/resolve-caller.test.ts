@@ -1,0 +1,125 @@
+import { PylonError } from '@pylon/core';
+import { describe, expect, it } from 'vitest';
+import { adminTokenResolver } from '../../src/http/admin-token.js';
+import {
+  ANONYMOUS,
+  type AuthContext,
+  type CallerResolver,
+  type Credentials,
+  resolveCaller,
+} from '../../src/http/auth-context.js';
+
+/**
+ * resolveCaller asks each resolver in turn; a resolver may answer at once (a value) or later (a
+ * promise). These pin what callers rely on either way: the order, the first answer winning, a
+ * throw always arriving as the promise's rejection, and a decline at once costing no wait.
+ */
+const credentials = (bearer: string | null, query = ''): Credentials => ({
+  bearer,
+  cookies: {},
+  method: 'GET',
+  origin: null,
+  referer: null,
+  userAgent: null,
+  header: () => null,
+  query: new URLSearchParams(query),
+});
+
+const caller = (userId: string): AuthContext => ({ ...ANONYMOUS, userId, authMethod: 'session' });
+
+function recording(
+  name: string,
+  answer: (credentials: Credentials) => ReturnType<CallerResolver['resolve']>,
+) {
+  const asked: string[] = [];
+  const resolver: CallerResolver = {
+    name,
+    resolve(given) {
+      asked.push(name);
+      return answer(given);
+    },
+  };
+  return { resolver, asked };
+}
+
+describe('resolveCaller', () => {
+  it('asks the resolvers in order and takes the first answer, given at once or later', async () => {
+    const order: string[] = [];
+    const noted = <T>(name: string, answer: T): T => {
+      order.push(name);
+      return answer;
+    };
+    const resolvers: CallerResolver[] = [
+      { name: 'declines at once', resolve: () => noted('a', null) },
+      { name: 'declines later', resolve: async () => noted('b', null) },
+      { name: 'answers at once', resolve: () => noted('c', caller('usr_c')) },
+      { name: 'never asked', resolve: async () => noted('d', caller('usr_d')) },
+    ];
+    expect((await resolveCaller(resolvers, credentials('x'))).userId).toBe('usr_c');
+    expect(order).toEqual(['a', 'b', 'c']);
+
+    const later = [resolvers[0]!, { name: 'answers later', resolve: async () => caller('usr_later') }];
+    expect((await resolveCaller(later, credentials('x'))).userId).toBe('usr_later');
+  });
+
+  it('is ANONYMOUS when every resolver declines', async () => {
+    const { resolver, asked } = recording('declines', () => null);
+    expect(await resolveCaller([resolver, resolver], credentials(null))).toBe(ANONYMOUS);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('turns a resolver’s synchronous throw into the rejection of its promise, and stops there', async () => {
+    const throws: CallerResolver = {
+      name: 'throws at once',
+      resolve: () => {
+        throw new PylonError('INVALID_API_KEY');
+      },
+    };
+    const { resolver: after, asked } = recording('after', () => caller('usr_after'));
+    let returned: Promise<AuthContext> | undefined;
+    expect(() => {
+      returned = resolveCaller([throws, after], credentials('pk.x'));
+    }).not.toThrow();
+    await expect(returned).rejects.toMatchObject({ code: 'INVALID_API_KEY' });
+    expect(asked).toEqual([]);
+
+    const rejects: CallerResolver = {
+      name: 'rejects',
+      resolve: async () => Promise.reject(new Error('down')),
+    };
+    await expect(resolveCaller([rejects, after], credentials('x'))).rejects.toThrow('down');
+  });
+
+  it('waits for no turn of the microtask queue for a resolver that declines at once', async () => {
+    // Resolved within the same number of turns whether one or five resolvers decline before it.
+    const turnsUntilResolved = async (decliners: number) => {
+      const resolvers: CallerResolver[] = [
+        ...Array.from({ length: decliners }, (_, i) => ({ name: `declines ${i}`, resolve: () => null })),
+        { name: 'answers', resolve: () => caller('usr_1') },
+      ];
+      let settled = false;
+      const resolving = resolveCaller(resolvers, credentials('x')).then(() => {
+        settled = true;
+      });
+      let turns = 0;
+      while (!settled) {
+        await Promise.resolve();
+        turns++;
+      }
+      await resolving;
+      return turns;
+    };
+    expect(await turnsUntilResolved(5)).toBe(await turnsUntilResolved(1));
+  });
+});
+
+describe('adminTokenResolver', () => {
+  it('answers at once: the admin for the token, null for anything else', () => {
+    const resolver = adminTokenResolver('a'.repeat(64), 'default');
+    const admin = resolver.resolve(credentials('a'.repeat(64)));
+    expect(admin).toMatchObject({ isAdmin: true, authMethod: 'admin_token', tenantId: 'default' });
+    expect(resolver.resolve(credentials(`${'a'.repeat(63)}b`))).toBeNull();
+    expect(resolver.resolve(credentials(null))).toBeNull();
+    expect(adminTokenResolver(null, 'default').resolve(credentials('a'.repeat(64)))).toBeNull();
+  });
+});
