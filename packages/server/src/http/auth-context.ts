@@ -87,10 +87,18 @@ export async function resolveCaller(
 ): Promise<AuthContext> {
   for (const resolver of resolvers) {
     const answer = resolver.resolve(credentials);
-    const context = answer instanceof Promise ? await answer : answer;
+    const context = isPending(answer) ? await answer : answer;
     if (context) return context;
   }
   return ANONYMOUS;
+}
+
+/**
+ * Any thenable, not only this realm's Promise: a promise must never be taken for the caller it
+ * has yet to produce.
+ */
+function isPending(answer: ReturnType<CallerResolver['resolve']>): answer is Promise<AuthContext | null> {
+  return answer !== null && typeof (answer as Partial<PromiseLike<unknown>>).then === 'function';
 }
 
 /**

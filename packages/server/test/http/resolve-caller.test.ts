@@ -60,6 +60,23 @@ describe('resolveCaller', () => {
 
     const later = [resolvers[0]!, { name: 'answers later', resolve: async () => caller('usr_later') }];
     expect((await resolveCaller(later, credentials('x'))).userId).toBe('usr_later');
+
+    // A thenable that is not this realm's Promise is waited for too: one that declines is a
+    // decline (the next resolver is asked), never taken for the caller.
+    const thenable = (value: AuthContext | null) =>
+      ({
+        then: (fulfil: (answer: AuthContext | null) => void) => fulfil(value),
+      }) as unknown as Promise<AuthContext | null>;
+    const declinesLater: CallerResolver = { name: 'declines with a thenable', resolve: () => thenable(null) };
+    const next: CallerResolver = { name: 'next', resolve: () => caller('usr_next') };
+    expect(await resolveCaller([declinesLater, next], credentials('x'))).toMatchObject({
+      userId: 'usr_next',
+    });
+    const answersLater: CallerResolver = {
+      name: 'answers with a thenable',
+      resolve: () => thenable(caller('usr_t')),
+    };
+    expect(await resolveCaller([answersLater, next], credentials('x'))).toMatchObject({ userId: 'usr_t' });
   });
 
   it('is ANONYMOUS when every resolver declines', async () => {
