@@ -65,6 +65,7 @@ describe('resolveCaller', () => {
     // decline (the next resolver is asked), never taken for the caller.
     const thenable = (value: AuthContext | null) =>
       ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what this checks
         then: (fulfil: (answer: AuthContext | null) => void) => fulfil(value),
       }) as unknown as Promise<AuthContext | null>;
     const declinesLater: CallerResolver = { name: 'declines with a thenable', resolve: () => thenable(null) };
