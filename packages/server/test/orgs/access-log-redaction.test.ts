@@ -20,6 +20,16 @@ describe('access-log redaction', () => {
     expect(redactPath('/x/pyat_secretsecret')).toBe('/x/[redacted]');
   });
 
+  it('redacts an API key sent in the query, under any name and whether well-formed or not', () => {
+    const key = `pk.key_${'0a'.repeat(12)}.${'S3cr3t-_'.repeat(5)}abc`;
+    expect(redactQuery(`?api_key=${key}`)).toBe('?api_key=[redacted]');
+    expect(redactQuery(`?k=${encodeURIComponent(key)}&page=2`)).toBe('?k=[redacted]&page=2');
+    expect(redactQuery('?key=pk.key_x.y')).toBe('?key=[redacted]');
+    expect(redactPath(`/api/auth/${key}`)).toBe('/api/auth/[redacted]');
+    // Not keys: a word that merely contains the letters stays readable.
+    expect(redactQuery('?sort=desk.top&name=pkg')).toBe('?sort=desk.top&name=pkg');
+  });
+
   it('redacts named query parameters and paths inside the others', () => {
     expect(redactQuery('')).toBe('');
     expect(redactQuery('?device_code=abc&interval=5')).toBe('?device_code=[redacted]&interval=5');

@@ -36,8 +36,14 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'email',
 ]);
 
-/** Pylon's own secret formats (sessions, app tokens, invites), redacted wherever they still turn up. */
-const SECRET_SHAPES = /\b(?:pylon|pyat|pyinv)_[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?/g;
+/**
+ * Pylon's own secret formats (sessions, app tokens, invites, API keys), redacted wherever they
+ * still turn up. An API key (`pk.key_<id>.<secret>`) sent in a query is refused (the API-key
+ * resolver: keys belong in the Authorization header), and its request is still logged: anything
+ * shaped like one, well-formed or not, under any parameter name, is redacted.
+ */
+const SECRET_SHAPES =
+  /\b(?:(?:pylon|pyat|pyinv)_[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?|pk\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*)/g;
 
 const compiled = SECRET_PATH_TEMPLATES.map((template) => template.split('/').filter(Boolean));
 
