@@ -1,5 +1,9 @@
 import { PylonError } from '@pylon/core';
 import { describe, expect, it } from 'vitest';
+import type { ActivityRecorder } from '../../src/activity/activity-recorder.js';
+import { apiKeyResolver } from '../../src/features/api-keys/api-key-resolver.js';
+import type { APIKeyStore } from '../../src/features/api-keys/api-key-store.js';
+import { externalJWTResolver } from '../../src/features/external-jwt/resolver.js';
 import { adminTokenResolver } from '../../src/http/admin-token.js';
 import {
   ANONYMOUS,
@@ -139,5 +143,52 @@ describe('adminTokenResolver', () => {
     expect(resolver.resolve(credentials(`${'a'.repeat(63)}b`))).toBeNull();
     expect(resolver.resolve(credentials(null))).toBeNull();
     expect(adminTokenResolver(null, 'default').resolve(credentials('a'.repeat(64)))).toBeNull();
+  });
+});
+
+describe('the API-key and external-JWT resolvers decline at once', () => {
+  const clock = { now: () => 0 };
+  // Neither store nor recorder may be touched when the resolver declines or refuses outright.
+  const untouched = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('touched');
+      },
+    },
+  );
+  const keys = apiKeyResolver(untouched as APIKeyStore, untouched as ActivityRecorder, clock);
+
+  it('API keys: null for another kind of bearer, a throw (not a promise) for a key in the URL', () => {
+    expect(keys.resolve(credentials(null))).toBeNull();
+    expect(keys.resolve(credentials(`pylon_${'ab'.repeat(32)}`))).toBeNull();
+    expect(() => keys.resolve(credentials(null, 'k=pk.key_x.y'))).toThrow(PylonError);
+    // A key in the header is looked up: that one is a promise (here rejected by the untouched store).
+    const lookedUp = keys.resolve(credentials('pk.key_x.y'));
+    expect(lookedUp).toBeInstanceOf(Promise);
+    return expect(lookedUp).rejects.toThrow('touched');
+  });
+
+  it('external JWTs: null without issuers or without a token, a promise for a token to verify', async () => {
+    const noIssuers = externalJWTResolver([], fetch, clock, async () => null);
+    expect(noIssuers.resolve(credentials('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x'))).toBeNull();
+    const issuer = {
+      issuer: 'https://idp.example',
+      jwksURL: 'https://idp.example/jwks',
+      audience: 'pylon',
+      header: null,
+      userIdClaim: 'sub',
+      emailClaim: 'email',
+      trustEmail: false,
+      rolesClaim: null,
+      maxLifetimeSeconds: 3600,
+    } as unknown as Parameters<typeof externalJWTResolver>[0][number];
+    const one = externalJWTResolver([issuer], fetch, clock, async () => null);
+    expect(one.resolve(credentials(`pylon_${'ab'.repeat(32)}`))).toBeNull();
+    expect(one.resolve(credentials(null))).toBeNull();
+    // A malformed token is its kind and invalid: refused, as the rejection of its promise.
+    const refused = one.resolve(credentials('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x'));
+    expect(refused).toBeInstanceOf(Promise);
+    await expect(refused).rejects.toBeInstanceOf(PylonError);
   });
 });
