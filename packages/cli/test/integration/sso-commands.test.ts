@@ -9,7 +9,6 @@ import { startTestIdP, type TestIdP } from '../../../server/test/support/peers/o
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
 import { temporaryHome } from '../support/environment.js';
-import { freePort } from '../support/loopback-server.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
 /** The SAML tests' IdP certificate (test-only, committed with them). */
@@ -56,11 +55,15 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon sso commands on $ki
     });
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again after the IdP has
+    // started: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    url = `http://127.0.0.1:${listening.port}`;
     idp = await startTestIdP(`${url}/api/auth/orgs/acme/sso/callback`);
     t = await startTestServer(database, { env: { PYLON_PUBLIC_URL: url } });
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
     const call = async (path: string, body: unknown, token?: string) =>
       (await (
         await t.request(path, {
