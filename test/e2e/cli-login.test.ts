@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +13,6 @@ const CONFORMANCE = fileURLToPath(
   new URL('../../packages/core/test/fixtures/schema-prepare/', import.meta.url),
 );
 const ADMIN = 'admin-token-for-the-cli-e2e-0123456789';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /**
  * Device login end to end: `pylon login --org-url …` runs as a child process while this test plays
@@ -68,8 +59,18 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
     });
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    let direct: TestServer['server']['direct'] = null;
+    listening = await listen(
+      (request) => serve(request),
+      0,
+      '127.0.0.1',
+      (request, response) => direct?.(request, response) ?? false,
+    );
+    url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: {
         PYLON_PUBLIC_URL: url,
@@ -80,7 +81,8 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
     // The CLI polls on real time; keep the server's clock with it.
     t.clock.set(Date.now());
     tick = setInterval(() => t.clock.set(Date.now()), 50);
-    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
+    serve = t.server.fetch;
+    direct = t.server.direct;
     home = mkdtempSync(join(tmpdir(), 'pylon-cli-e2e-'));
   });
   afterAll(async () => {

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHTTPServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -21,15 +19,6 @@ import { testDatabases } from '../../packages/server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 const ADMIN = 'admin-token-for-the-mcp-notes-e2e-0123456789';
-
-/** A free loopback port, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it before Pylon listens. */
-async function freePort(): Promise<number> {
-  const probe = createHTTPServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 type ToolResult = { content: Array<{ type: string; text: string }>; isError?: boolean };
 const parsed = (result: unknown) =>
@@ -89,12 +78,23 @@ describe('the mcp-notes example against a real Pylon', () => {
   let bob: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const pylonURL = `http://127.0.0.1:${port}`;
+    // Pylon's port is held from the start, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it
+    // before Pylon exists (a port found free, closed and bound again later could be taken in
+    // between — EADDRINUSE in CI); it answers 503 until the server is there.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    let direct: TestServer['server']['direct'] = null;
+    pylon = await listen(
+      (request) => serve(request),
+      0,
+      '127.0.0.1',
+      (request, response) => direct?.(request, response) ?? false,
+    );
+    const pylonURL = `http://127.0.0.1:${pylon.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: pylonURL },
     });
-    pylon = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
+    serve = t.server.fetch;
+    direct = t.server.direct;
     orgUrl = `${pylonURL}/o/default`;
 
     const registered = await admin('POST', '/apps', { name: 'notes', owner: 'owner@example.com' });

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,8 +51,9 @@ async function startTokenProxy(
   target: string,
   token: () => string,
 ): Promise<{ url: string; server: Server }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/mcp`;
+  // Bound on a port the system picks and its URL read from it (not a port found free, closed and
+  // bound again: another listener could take it in between — EADDRINUSE in CI).
+  let url = '';
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -78,8 +80,9 @@ async function startTokenProxy(
     });
     res.end(Buffer.from(await answer.arrayBuffer()));
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(0, '127.0.0.1');
   await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
   return { url, server };
 }
 

@@ -27,6 +27,7 @@ import { startTestServer, type TestServer } from '../../packages/server/test/sup
 
 export const ADMIN = 'admin-token-for-the-mcp-oauth-e2e-0123456789';
 
+/** A loopback port free now, for a URL nothing listens on (a callback caught before it is fetched). */
 export async function freePort(): Promise<number> {
   const probe = createHTTPServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -233,18 +234,43 @@ export interface NotesWorld {
 }
 
 /**
+ * A loopback listener bound at once on a port the system picks, answering 503 until `serve` gives
+ * it its server: its URL can be configured (a public URL, a resource URL) before that server
+ * exists, and the port stays held meanwhile (a port found free, closed and bound again later can
+ * be taken in between — EADDRINUSE in CI).
+ */
+async function listenAhead() {
+  let handle: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+  let lane: TestServer['server']['direct'] = null;
+  const listening = await listen(
+    (request) => handle(request),
+    0,
+    '127.0.0.1',
+    (request, response) => lane?.(request, response) ?? false,
+  );
+  return {
+    port: listening.port,
+    close: (graceMs: number) => listening.close(graceMs),
+    serve(fetch: typeof handle, direct: TestServer['server']['direct'] = null) {
+      handle = fetch;
+      lane = direct;
+    },
+  };
+}
+
+/**
  * A real Pylon on loopback (development mode, dynamic registration on) and two copies of the
  * example MCP server, each registered as an app with its resource URL: `notes` (alice holds
  * `notes:editor`, bob `notes:reader`) and `files` (alice holds `files:admin`).
  */
 export async function startNotesWorld(): Promise<NotesWorld> {
-  const [pylonPort, notesPort, filesPort] = [await freePort(), await freePort(), await freePort()];
-  const origin = `http://127.0.0.1:${pylonPort}`;
+  const [pylon, notes, files] = [await listenAhead(), await listenAhead(), await listenAhead()];
+  const origin = `http://127.0.0.1:${pylon.port}`;
   const issuer = `${origin}/o/default`;
   const t = await startTestServer(testDatabases[0]!, {
     env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: origin, PYLON_OAUTH_DYNAMIC_REGISTRATION: 'true' },
   });
-  const pylon = await listen(t.server.fetch, pylonPort, '127.0.0.1', t.server.direct);
+  pylon.serve(t.server.fetch, t.server.direct);
   const admin = async (path: string, body: unknown) => {
     const response = await t.request(`/o/default${path}`, {
       method: 'POST',
@@ -255,9 +281,9 @@ export async function startNotesWorld(): Promise<NotesWorld> {
   };
 
   // The example is configured as its README says; its resource URL is registered on its app.
-  const config = loadNotesConfig({ PYLON_ORG_URL: origin, NOTES_PORT: String(notesPort) });
+  const config = loadNotesConfig({ PYLON_ORG_URL: origin, NOTES_PORT: String(notes.port) });
   const resource = config.resource;
-  const filesResource = `http://127.0.0.1:${filesPort}/mcp`;
+  const filesResource = `http://127.0.0.1:${files.port}/mcp`;
   for (const [appId, url] of [
     ['notes', resource],
     ['files', filesResource],
@@ -275,8 +301,8 @@ export async function startNotesWorld(): Promise<NotesWorld> {
   await admin('/roles', { email: 'bob@example.com', app_id: 'notes', archetype: 'notes:reader' });
 
   const reasons: VerifyFailureReason[] = [];
-  const serve = (appId: string, url: string, port: number) =>
-    listen(
+  const serve = (appId: string, url: string, held: typeof notes) =>
+    held.serve(
       createNotesHTTPApp({
         client: pylonClient({
           orgUrl: config.orgUrl,
@@ -290,11 +316,9 @@ export async function startNotesWorld(): Promise<NotesWorld> {
         }),
         store: createNotesStore(t.clock),
       }).fetch,
-      port,
-      '127.0.0.1',
     );
-  const notes = await serve('notes', resource, notesPort);
-  const files = await serve('files', filesResource, filesPort);
+  serve('notes', resource, notes);
+  serve('files', filesResource, files);
   return {
     t,
     origin,

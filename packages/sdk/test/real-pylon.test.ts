@@ -1,5 +1,3 @@
-import { createServer as createHTTPServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Listening, listen } from '../../server/src/platform/listen.js';
 import { testDatabases } from '../../server/test/support/databases.js';
@@ -10,15 +8,6 @@ import type { PylonEvent } from '../src/events.js';
 import { pylonGuard } from '../src/guard.js';
 
 const ADMIN = 'admin-token-for-the-sdk-real-pylon-tests-0123456789';
-
-/** A free loopback port, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it before Pylon listens. */
-async function freePort(): Promise<number> {
-  const probe = createHTTPServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 // The set-up people get by default: Pylon's public URL says `localhost` (so its tokens do), it is
 // reached as 127.0.0.1, and the app is given the deployment's URL, not an org's api_url.
@@ -57,11 +46,15 @@ describe.each(testDatabases)('pylonClient against a real Pylon on $kind', (datab
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    deploymentURL = `http://127.0.0.1:${port}`;
-    publicURL = `http://localhost:${port}`;
+    // Pylon's port is bound from the start, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it
+    // before Pylon exists (a port found free, closed and bound again later could be taken in
+    // between — EADDRINUSE in CI); it answers 503 until the server is there.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    pylon = await listen((request) => serve(request), 0, '127.0.0.1');
+    deploymentURL = `http://127.0.0.1:${pylon.port}`;
+    publicURL = `http://localhost:${pylon.port}`;
     t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: publicURL } });
-    pylon = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
     // The same Pylon on a second port: an origin its /discover does not name.
     sidePort = await listen(t.server.fetch, 0, '127.0.0.1');
 

@@ -1,5 +1,4 @@
 import { createServer as createHTTPServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,14 +8,6 @@ import { startTestServer, type TestServer } from '../../../packages/server/test/
 import { CHROMIUM, describeInChromium } from './support.js';
 
 const AUD = 'e2e0aud0tag0000000000000000000000000000000000000000000000000000';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 // Chromium on the hosted pages as Cloudflare Access puts them before a person: every request
 // carries the Access token (the header Access adds at its edge, or its CF_Authorization cookie),
@@ -52,14 +43,25 @@ describeInChromium('Cloudflare Access in Chromium', () => {
     });
     await new Promise<void>((resolve) => certs.listen(0, '127.0.0.1', resolve));
     team = `http://127.0.0.1:${(certs.address() as { port: number }).port}`;
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    let direct: TestServer['server']['direct'] = null;
+    listening = await listen(
+      (request) => serve(request),
+      0,
+      '127.0.0.1',
+      (request, response) => direct?.(request, response) ?? false,
+    );
+    url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: url, PYLON_CF_ACCESS_TEAM_DOMAIN: team, PYLON_CF_ACCESS_AUD: AUD },
     });
     // The browser's cookies live in real time, so the sessions the server mints must too.
     t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
+    serve = t.server.fetch;
+    direct = t.server.direct;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

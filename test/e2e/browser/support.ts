@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe } from 'vitest';
-import { type Listening, listen } from '../../../packages/server/src/platform/listen.js';
+import { listen } from '../../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../../packages/server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../../packages/server/test/support/server.js';
 
@@ -43,13 +42,28 @@ export interface BrowserTargetOptions {
  * id_tokens) live in real time, so the sessions and states the server mints must too.
  */
 export async function startBrowserTarget(options: BrowserTargetOptions = {}): Promise<BrowserTarget> {
-  const port = await freePort();
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } });
-  let listening: Listening | undefined;
+  // The port is held from the start (not found free, closed, and bound again once the server
+  // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+  // on it once it exists.
+  let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+  let direct: TestServer['server']['direct'] = null;
+  const listening = await listen(
+    (request) => serve(request),
+    0,
+    '127.0.0.1',
+    (request, response) => direct?.(request, response) ?? false,
+  );
+  const url = `http://${options.host ?? '127.0.0.1'}:${listening.port}`;
+  const t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } }).catch(
+    async (error: unknown) => {
+      await listening.close(1000);
+      throw error;
+    },
+  );
   try {
     t.clock.set(Date.now());
-    listening = await listen(t.server.fetch, port, '127.0.0.1', t.server.direct);
+    serve = t.server.fetch;
+    direct = t.server.direct;
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -60,19 +74,18 @@ export async function startBrowserTarget(options: BrowserTargetOptions = {}): Pr
         ...(options.args ?? []),
       ],
     });
-    const started = listening;
     return {
       t,
       url,
       browser,
       close: async () => {
         await browser.close();
-        await started.close(1000);
+        await listening.close(1000);
         await t.close();
       },
     };
   } catch (error) {
-    await listening?.close(1000);
+    await listening.close(1000);
     await t.close();
     throw error;
   }
@@ -89,13 +102,4 @@ export async function signInWithEmailedCode(page: Page, t: TestServer, email: st
   const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
   await page.getByLabel('Code').fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** A port free on IPv4 loopback now (the probe closes it again before the server takes it). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }

@@ -8,7 +8,6 @@ import { testDatabases } from '../../../server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
 import { temporaryHome } from '../support/environment.js';
-import { freePort } from '../support/loopback-server.js';
 import { signInByCode } from '../support/sign-in.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
@@ -58,12 +57,16 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon admin commands on $
   const signIn = (email: string) => signInByCode(t, email);
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(database, {
       env: { PYLON_PUBLIC_URL: url, PYLON_BOOTSTRAP_ADMIN_EMAIL: BOSS },
     });
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
     tokens.boss = await signIn(BOSS);
     tokens.alice = await signIn(ALICE);
     for (const who of ['boss', 'alice'] as const) {

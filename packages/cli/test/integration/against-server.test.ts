@@ -16,7 +16,6 @@ import {
   temporaryHome,
   testEnvironment,
 } from '../support/environment.js';
-import { freePort } from '../support/loopback-server.js';
 import { signInByCode } from '../support/sign-in.js';
 
 const ADMIN = 'admin-token-for-cli-tests-0123456789';
@@ -48,12 +47,16 @@ describe('pylon against a running Pylon server', () => {
     run(argv, { home: home.home, ...options, env: { ...PIN, ...options.env } });
 
   beforeAll(async () => {
-    const port = await freePort();
-    publicURL = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    publicURL = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: publicURL, PYLON_ADMIN_TOKEN: ADMIN, PYLON_BOOTSTRAP_ADMIN_EMAIL: BOSS },
     });
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
     home = temporaryHome();
     bossToken = await signIn(BOSS);
     aliceToken = await signIn(ALICE);

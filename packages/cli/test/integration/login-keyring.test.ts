@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Listening, listen } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
-import { freePort } from '../support/loopback-server.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
 const KEYRING_MODULE = fileURLToPath(new URL('../../dist/session/keyring.js', import.meta.url));
@@ -114,15 +113,19 @@ describe.skipIf(!existsSync(BIN))('login and whoami as separate processes, PYLON
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: url, PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000' },
     });
     // The CLI polls on real time; keep the server's clock with it.
     t.clock.set(Date.now());
     tick = setInterval(() => t.clock.set(Date.now()), 50);
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
   });
   afterAll(async () => {
     clearInterval(tick);

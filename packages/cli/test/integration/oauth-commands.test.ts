@@ -50,10 +50,14 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon oauth commands on $
   const admin = (args: string[]) => pylon(args, ADMIN);
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: url } });
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
   });
   afterAll(async () => {
     await listening?.close(100);

@@ -6,7 +6,6 @@ import { type Listening, listen } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { run, temporaryHome } from '../support/environment.js';
-import { freePort } from '../support/loopback-server.js';
 
 const ADMIN = 'admin-token-for-withdraw-tests-0123456789';
 const V1 =
@@ -32,12 +31,16 @@ describe('pylon schema withdraw', () => {
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    publicURL = `http://127.0.0.1:${port}`;
+    // The port is held from the start (not found free, closed, and bound again once the server
+    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
+    // on it once it exists.
+    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
+    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    publicURL = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: publicURL, PYLON_ADMIN_TOKEN: ADMIN },
     });
-    listening = await listen(t.server.fetch, port, '127.0.0.1');
+    serve = t.server.fetch;
     home = temporaryHome();
     const registered = await t.request('/apps', {
       method: 'POST',

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Miniflare, type Request as MiniflareRequest, Response as MiniflareResponse } from 'miniflare';
+import {
+  Miniflare,
+  MiniflareCoreError,
+  type Request as MiniflareRequest,
+  Response as MiniflareResponse,
+} from 'miniflare';
 
 export const WORKER_SECRET = 'b'.repeat(64);
 
@@ -44,6 +49,9 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+/** How many free ports startWorker tries before it gives up. */
+const START_ATTEMPTS = 5;
+
 /**
  * Pylon's Worker bundle in miniflare (workerd) on loopback: the PylonStore Durable Object with
  * SQLite storage, the PYLON_CACHE KV namespace, and `vars` as its PYLON_* bindings. Development
@@ -54,7 +62,25 @@ export async function startWorker(
   vars: Record<string, string> = {},
   options: { bundle?: string } = {},
 ): Promise<RunningWorker> {
-  const port = await freePort();
+  // workerd binds the Worker's port itself, in its own process, so it cannot be held from here
+  // until then; and PYLON_PUBLIC_URL must name the port before the Worker starts, so it cannot
+  // be port 0 either. Another listener may take a port found free before workerd binds it
+  // (EADDRINUSE): then the whole start is tried again on another port.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startWorkerOn(await freePort(), vars, options);
+    } catch (error) {
+      const taken = error instanceof MiniflareCoreError && error.code === 'ERR_ADDRESS_IN_USE';
+      if (!taken || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startWorkerOn(
+  port: number,
+  vars: Record<string, string>,
+  options: { bundle?: string },
+): Promise<RunningWorker> {
   const url = `http://127.0.0.1:${port}`;
   const logs: string[] = [];
   const collect = (stream: NodeJS.ReadableStream) =>
@@ -95,7 +121,12 @@ export async function startWorker(
       collect(stderr);
     },
   });
-  await miniflare.ready;
+  await miniflare.ready.catch(async (error: unknown) => {
+    // What a failed start left (its tmp dir, its loopback server) goes too; dispose rejects with
+    // the start's own error again, thrown here once.
+    await miniflare.dispose().catch(() => {});
+    throw error;
+  });
   return {
     url,
     miniflare,
