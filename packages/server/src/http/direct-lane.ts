@@ -1,13 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PylonError } from '@pylon/core';
-import { type AuthContext, resolveCaller } from './auth-context.js';
+import { type Awaitable, isPending } from '../awaitable.js';
+import { type AuthContext, callerFrom } from './auth-context.js';
 import type { Services, Surface } from './context.js';
 import { errorAnswer } from './errors.js';
 import { credentialsOf } from './get-auth.js';
 import { loggedTarget } from './middleware/access-log.js';
 import { securityHeaderEntries } from './middleware/security-headers.js';
 import { orgAPIURL, orgForHost, orgHostsEnabled } from './org-hosts.js';
-import { type AnyRoute, bodyLimit, mediaType, readNodeText, routeBody } from './route-table.js';
+import {
+  type AnyRoute,
+  bodyLimit,
+  mediaType,
+  type PlainRequest,
+  readNodeText,
+  routeBody,
+} from './route-table.js';
 
 /**
  * The direct lane: Node's request listener answers a few hot routes (`GET /api/auth/me`,
@@ -150,63 +158,89 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     response.end(json);
   }
 
-  async function serve(
+  /**
+   * The route's steps, as the full pipeline runs them: the org's existence and the body (each a
+   * wait) only where the route has them, then its `answer`. Where nothing waits — `GET /me` at the
+   * root on SQLite, answered from memory — the request is answered before this returns, without a
+   * promise (awaitable.ts); else the answer is written when it arrives. Either way every error ends
+   * in the error catalogue's answer.
+   */
+  function serve(
     request: IncomingMessage,
     response: ServerResponse,
     entry: Entry,
     orgId: string,
-  ): Promise<void> {
+  ): Awaitable<void> {
     const started = performance.now();
     const startedAt = services.clock.now();
     const { headers } = request;
     const requestId = nextRequestId(headers['x-request-id'] as string | undefined);
-    let status = 200;
-    try {
-      if (entry.inOrg && !(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
-      const body = entry.route.body
-        ? routeBody(
-            entry.route,
-            entry.surface,
-            'application/json',
-            await readNodeText({ incoming: request }, entry.limit, entry.surface)!,
-          )
-        : undefined;
-      let auth: Promise<AuthContext> | null = null;
-      const answer = await entry.answer({
-        body,
-        orgId,
-        auth: () => {
-          auth ??= resolveCaller(
-            services.resolvers,
-            credentialsOf({
-              header: (name) => headers[name] as string | undefined,
-              cookies: NO_COOKIES,
-              method: request.method!,
-              url: request.url!,
-              orgId,
-            }),
-          );
-          return auth;
-        },
-        apiURL: () => orgAPIURL(config.publicURL, orgId),
-      });
-      write(response, requestId, 200, answer, NO_HEADERS);
-    } catch (error) {
-      // The full pipeline's error boundary (server.ts onError, errors.ts renderError).
+    let auth: Awaitable<AuthContext> | null = null;
+    const plain = (body: unknown): PlainRequest => ({
+      body,
+      orgId,
+      auth: () => {
+        auth ??= callerFrom(
+          services.resolvers,
+          credentialsOf({
+            header: (name) => headers[name] as string | undefined,
+            cookies: NO_COOKIES,
+            method: request.method!,
+            url: request.url!,
+            orgId,
+          }),
+        );
+        return auth;
+      },
+      apiURL: () => orgAPIURL(config.publicURL, orgId),
+    });
+
+    // The full pipeline's error boundary (server.ts onError, errors.ts renderError): the status sent.
+    const failed = (error: unknown): number => {
       if (!(error instanceof PylonError)) logger.error({ requestId, err: error }, 'unhandled error');
-      const failed = errorAnswer(entry.surface, requestId, error);
-      status = failed.status;
-      write(response, requestId, status, failed.body, failed.headers);
+      const answer = errorAnswer(entry.surface, requestId, error);
+      write(response, requestId, answer.status, answer.body, answer.headers);
+      return answer.status;
+    };
+    const answered = (value: object): number => {
+      try {
+        write(response, requestId, 200, value, NO_HEADERS);
+        return 200;
+      } catch (error) {
+        return failed(error);
+      }
+    };
+    const record = (status: number) => {
+      metrics.observeRequest(request.method!, entry.pattern, status, (performance.now() - started) / 1000);
+      if (logger.isLevelEnabled('info')) {
+        // The request's path is its whole URL: the lane takes none with a query.
+        const target = loggedTarget(request.url!, request.url!);
+        logger.info(
+          { requestId, method: request.method, ...target, status, ms: services.clock.now() - startedAt },
+          'request',
+        );
+      }
+    };
+
+    let answer: Awaitable<object>;
+    try {
+      answer =
+        entry.inOrg || entry.route.body
+          ? inputsOf(request, entry, orgId).then((body) => entry.answer(plain(body)))
+          : entry.answer(plain(undefined));
+    } catch (error) {
+      return record(failed(error));
     }
-    metrics.observeRequest(request.method!, entry.pattern, status, (performance.now() - started) / 1000);
-    if (logger.isLevelEnabled('info')) {
-      // The request's path is its whole URL: the lane takes none with a query.
-      const target = loggedTarget(request.url!, request.url!);
-      logger.info(
-        { requestId, method: request.method, ...target, status, ms: services.clock.now() - startedAt },
-        'request',
-      );
-    }
+    if (isPending(answer)) return Promise.resolve(answer).then(answered, failed).then(record);
+    record(answered(answer));
+  }
+
+  /** What the route's answer waits for: its org's existence (under `/o/{orgId}`), its body. */
+  async function inputsOf(request: IncomingMessage, entry: Entry, orgId: string): Promise<unknown> {
+    if (entry.inOrg && !(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
+    if (!entry.route.body) return undefined;
+    const text = await readNodeText({ incoming: request }, entry.limit, entry.surface)!;
+    return routeBody(entry.route, entry.surface, 'application/json', text);
   }
 
   /** The route and org a request line names, if the lane has the route. */
@@ -225,14 +259,20 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   return (request, response) => {
     const found = find(request.method!, request.url!);
     if (found === null || !takes(request, found.entry)) return false;
-    serve(request, response, found.entry, found.orgId).catch((error: unknown) => {
-      // Only a fault outside the route's own steps reaches here (they end in errorAnswer): never
-      // leave the connection hanging, never let the rejection go unhandled.
+    // Only a fault outside the route's own steps reaches the catch (they end in errorAnswer):
+    // never leave the connection hanging, never let a rejection go unhandled.
+    const broken = (error: unknown) => {
       logger.error({ err: error }, 'direct lane failed');
       if (response.writableEnded) return;
       if (response.headersSent) response.destroy();
       else response.writeHead(500).end();
-    });
+    };
+    try {
+      const served = serve(request, response, found.entry, found.orgId);
+      if (isPending(served)) Promise.resolve(served).catch(broken);
+    } catch (error) {
+      broken(error);
+    }
     return true;
   };
 }

@@ -1,6 +1,7 @@
 import { AUTH_ERRORS, PylonError, RBAC_ERRORS } from '@pylon/core';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
+import type { Awaitable } from '../awaitable.js';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
 import type { AuthContext } from './auth-context.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
@@ -23,8 +24,11 @@ export interface PlainRequest<Body = unknown> {
   body: Body;
   /** The org the request acts in (the root: the default org). */
   orgId: string;
-  /** The caller, resolved on first use and remembered (as getAuth does). */
-  auth(): Promise<AuthContext>;
+  /**
+   * The caller, resolved on first use and remembered (as getAuth does): itself when it was had
+   * without waiting (the direct lane on SQLite), else a promise (awaitable.ts).
+   */
+  auth(): Awaitable<AuthContext>;
   /** The api_url the request reached its org under (requestAPIURL). */
   apiURL(): string;
 }
@@ -63,9 +67,10 @@ export interface Route<Body = unknown, Query = unknown> {
   /**
    * Instead of `handler`: the 200 answer's JSON from plain inputs (errors are thrown PylonErrors).
    * Such a route takes no query, and is also served by the direct lane on Node (hot paths such as
-   * `POST /token`), which answers it without Hono's per-request work.
+   * `POST /token`), which answers it without Hono's per-request work — and, where every step has
+   * its value at once, without a promise (awaitable.ts: it may then also throw at once).
    */
-  answer?(request: PlainRequest<Body>): Promise<object>;
+  answer?(request: PlainRequest<Body>): Awaitable<object>;
 }
 
 /** A route's request as PlainRequest, from Hono's context. */

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, type JWTPayload } from 'jose';
+import { type Awaitable, thenNow } from '../awaitable.js';
 import type { Clock } from '../clock.js';
 import { type Random, toBase64URL } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
@@ -135,19 +136,21 @@ export class KeyRing {
    * Sign a JWT with the newest active key (the only one that signs). `type` sets the header's
    * `typ` (RFC 9068 §2.1: `at+jwt` for OAuth access tokens); default `JWT`.
    */
-  async sign(claims: JWTPayload, options: { type?: string } = {}): Promise<string> {
-    const { signing } = await this.current();
-    if (!signing) throw new Error('no active signing key');
-    // RFC 7515 §7.1 compact serialisation; the default header is encoded once per key.
-    const header =
-      options.type === undefined
-        ? signing.header
-        : Buffer.from(JSON.stringify({ alg: SIGNING_ALG, kid: signing.kid, typ: options.type })).toString(
-            'base64url',
-          );
-    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    this.options.onSign?.();
-    return `${input}.${Buffer.from(signing.sign(Buffer.from(input))).toString('base64url')}`;
+  sign(claims: JWTPayload, options: { type?: string } = {}): Awaitable<string> {
+    // The token itself while the loaded keys are fresh (awaitable.ts), a promise when they load.
+    return thenNow(this.current(), ({ signing }) => {
+      if (!signing) throw new Error('no active signing key');
+      // RFC 7515 §7.1 compact serialisation; the default header is encoded once per key.
+      const header =
+        options.type === undefined
+          ? signing.header
+          : Buffer.from(JSON.stringify({ alg: SIGNING_ALG, kid: signing.kid, typ: options.type })).toString(
+              'base64url',
+            );
+      const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      this.options.onSign?.();
+      return `${input}.${Buffer.from(signing.sign(Buffer.from(input))).toString('base64url')}`;
+    });
   }
 
   /** Forget the in-memory view (after a rotation elsewhere, or in tests). */
@@ -155,15 +158,17 @@ export class KeyRing {
     this.view = null;
   }
 
-  private async current(): Promise<LoadedView> {
+  private current(): Awaitable<LoadedView> {
     const now = this.options.clock.now();
     if (this.view && now - this.view.loadedAt < this.refreshMs) return this.view;
     // Single-flight: concurrent callers share one load.
     this.loading ??= this.load(now).finally(() => {
       this.loading = null;
     });
-    this.view = await this.loading;
-    return this.view;
+    return this.loading.then((view) => {
+      this.view = view;
+      return view;
+    });
   }
 
   private async load(now: number): Promise<LoadedView> {

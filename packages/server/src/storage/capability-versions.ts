@@ -1,3 +1,4 @@
+import { type Awaitable, thenNow } from '../awaitable.js';
 import type { DB } from './database.js';
 import { prepareQuery } from './prepared-query.js';
 
@@ -55,8 +56,10 @@ export class CapabilityVersions {
     );
   }
 
-  async read(orgId: string, db: DB = this.db): Promise<number> {
-    const row = (await this.readQuery.run(db, { orgId, everyOrg: EVERY_ORG }))[0];
-    return Number(row?.version ?? 0);
+  /** The org's version: itself when the direct reader answers (awaitable.ts), else a promise. */
+  read(orgId: string, db: DB = this.db): Awaitable<number> {
+    return thenNow(this.readQuery.read(db, { orgId, everyOrg: EVERY_ORG }), (rows) =>
+      Number(rows[0]?.version ?? 0),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery } from 'kysely';
+import type { Awaitable } from '../awaitable.js';
 import type { DB } from './database.js';
 import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 
@@ -30,6 +31,12 @@ export interface PreparedQuery<Row, Name extends string> {
   compile(values: Readonly<Record<Name, unknown>>): CompiledQuery<Row>;
   /** Run it on `db` (the storage's instance or a transaction) and return its rows. */
   run(db: DB, values: Readonly<Record<Name, unknown>>): Promise<Row[]>;
+  /**
+   * `run`, with the rows themselves when they are had without waiting (prepareQuery's direct
+   * reader answered; its error is then thrown, not a rejection), a promise of them otherwise: for
+   * the hot paths' `Awaitable` steps (awaitable.ts).
+   */
+  read(db: DB, values: Readonly<Record<Name, unknown>>): Awaitable<Row[]>;
 }
 
 /**
@@ -62,20 +69,23 @@ export function prepareQuery<Row, Name extends string>(
   const { compiled, bind, compile } = compileNamed(build);
   if (MADE_UP_AT_RUN_TIME.test(compiled.sql))
     throw new Error('a prepared query may not read the clock or random numbers: bind them as values');
+  const read = (db: DB, values: Readonly<Record<Name, unknown>>): Awaitable<Row[]> => {
+    const reader = directReaders.get(db);
+    if (reader !== undefined) {
+      const rows = reader(compiled, bind(values));
+      if (rows !== undefined) return rows as Row[];
+    }
+    return db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
+  };
   return {
     compile,
+    read,
     run(db, values) {
-      const reader = directReaders.get(db);
-      if (reader !== undefined) {
-        let rows: unknown[] | undefined;
-        try {
-          rows = reader(compiled, bind(values));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        if (rows !== undefined) return Promise.resolve(rows as Row[]);
+      try {
+        return Promise.resolve(read(db, values));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
     },
   };
 }
@@ -92,10 +102,9 @@ export function prepareWrite<Row, Name extends string>(
   build: (placeholder: (name: Name) => string) => Compilable<Row>,
 ): PreparedQuery<Row, Name> {
   const { compile } = compileNamed(build);
-  return {
-    compile,
-    run: (db, values) => db.executeQuery(compile(values)).then((result) => result.rows as Row[]),
-  };
+  const run = (db: DB, values: Readonly<Record<Name, unknown>>) =>
+    db.executeQuery(compile(values)).then((result) => result.rows as Row[]);
+  return { compile, run, read: run };
 }
 
 /**
@@ -190,30 +199,38 @@ export function prepareBatchableQuery<Row extends object, Name extends string, K
   let many: PreparedQuery<Row, Name> | null = null;
   // Per database, then per the values besides the key: only those may share a statement.
   const groupsOf = new WeakMap<DB, Map<string, ReadBatcher<unknown, Row>>>();
+  const read = (db: DB, values: Readonly<Record<Name, unknown>>): Awaitable<Row[]> => {
+    if (!batchedStorages.has(db)) return single.read(db, values);
+    let groups = groupsOf.get(db);
+    if (groups === undefined) {
+      groups = new Map();
+      groupsOf.set(db, groups);
+    }
+    const group = groupKey(values, key);
+    let batcher = groups.get(group);
+    if (batcher === undefined) {
+      many ??= prepareQuery<Row, Name>((placeholder) => build(placeholder, true));
+      const listed = many;
+      const within = groups;
+      batcher = createReadBatcher<unknown, Row>({
+        ...READ_BATCH,
+        keyOf,
+        load: (keys) => listed.run(db, { ...values, [key]: keys }),
+        onIdle: () => within.delete(group),
+      });
+      groups.set(group, batcher);
+    }
+    return batcher.read(values[key]);
+  };
   return {
     compile: single.compile,
+    read,
     run(db, values) {
-      if (!batchedStorages.has(db)) return single.run(db, values);
-      let groups = groupsOf.get(db);
-      if (groups === undefined) {
-        groups = new Map();
-        groupsOf.set(db, groups);
+      try {
+        return Promise.resolve(read(db, values));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const group = groupKey(values, key);
-      let batcher = groups.get(group);
-      if (batcher === undefined) {
-        many ??= prepareQuery<Row, Name>((placeholder) => build(placeholder, true));
-        const listed = many;
-        const within = groups;
-        batcher = createReadBatcher<unknown, Row>({
-          ...READ_BATCH,
-          keyOf,
-          load: (keys) => listed.run(db, { ...values, [key]: keys }),
-          onIdle: () => within.delete(group),
-        });
-        groups.set(group, batcher);
-      }
-      return batcher.read(values[key]);
     },
   };
 }

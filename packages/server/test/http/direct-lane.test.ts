@@ -70,6 +70,15 @@ const probes: Feature = {
     }),
     defineRoute({
       method: 'get',
+      path: '/direct-probe/limited-at-once',
+      summary: 'Always 429 with Retry-After, thrown before any promise',
+      responses: { 429: { description: 'RATE_LIMITED' } },
+      answer: () => {
+        throw new PylonError('RATE_LIMITED', { headers: { 'Retry-After': '3' } });
+      },
+    }),
+    defineRoute({
+      method: 'get',
       path: '/direct-probe/crash',
       summary: 'Always a 500',
       responses: { 500: { description: 'INTERNAL_ERROR' } },
@@ -85,6 +94,8 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
   let lane: Listening;
   let full: Listening;
   let answered = 0;
+  /** Per request id: whether the lane had ended the answer by the time it returned. */
+  const endedBeforeReturn = new Map<string, boolean>();
   let token: string;
   let signedOut: string;
   const logged: Record<string, unknown>[] = [];
@@ -119,6 +130,8 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     const counting = (request: IncomingMessage, response: ServerResponse) => {
       const took = direct(request, response);
       if (took) answered++;
+      const id = request.headers['x-request-id'];
+      if (took && typeof id === 'string') endedBeforeReturn.set(id, response.writableEnded);
       return took;
     };
     lane = await listen(t.server.fetch, 0, '127.0.0.1', counting);
@@ -207,6 +220,12 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     ['/o/default/me, not an RBAC route', '/o/default/me', () => ({ headers: bearer(token) }), false],
     ['a PylonError with headers', '/api/auth/direct-probe/limited', () => ({ headers: bearer(token) }), true],
     ['an unexpected error', '/api/auth/direct-probe/crash', () => ({ headers: bearer(token) }), true],
+    [
+      'a PylonError thrown before any promise',
+      '/api/auth/direct-probe/limited-at-once',
+      () => ({ headers: bearer(token) }),
+      true,
+    ],
   ];
 
   it.each(cases)('%s', async (_what, path, init, taken) => {
@@ -233,6 +252,26 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
       expect(withoutJTI(fromLane.body)).toEqual(withoutJTI(fromFull.body));
     },
   );
+
+  it('answers /me and /whoami from memory before it returns on SQLite (no promise), later on PostgreSQL', async () => {
+    const ended = async (path: string, id: string, credential = token) => {
+      const answer = await send(lane.url, path, { headers: { ...bearer(credential), 'x-request-id': id } });
+      expect(answer.status).toBe(200);
+      return endedBeforeReturn.get(id);
+    };
+    // The first of each may compute the standing or capabilities (a cache miss waits for reads).
+    await ended('/api/auth/me', 'me-warm');
+    await ended('/whoami', 'whoami-warm');
+    const atOnce = database.kind === 'sqlite';
+    expect(await ended('/api/auth/me', 'me-again')).toBe(atOnce);
+    expect(await ended('/whoami', 'whoami-again')).toBe(atOnce);
+    expect(await ended('/api/auth/me', 'unknown', unknownSession)).toBe(atOnce);
+    // The admin token needs no read at all, on either database.
+    expect(await ended('/api/auth/me', 'admin', ADMIN)).toBe(true);
+    // A body is always waited for.
+    await send(lane.url, '/token', json('{"app_id":"pylon"}', { ...bearer(token), 'x-request-id': 'token' }));
+    expect(endedBeforeReturn.get('token')).toBe(false);
+  });
 
   it('gives ids from the same sequence as the full pipeline, never one twice', async () => {
     const ids = new Set<string>();

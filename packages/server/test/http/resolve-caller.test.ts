@@ -10,6 +10,7 @@ import {
   type AuthContext,
   type CallerResolver,
   type Credentials,
+  callerFrom,
   resolveCaller,
 } from '../../src/http/auth-context.js';
 
@@ -132,6 +133,53 @@ describe('resolveCaller', () => {
       return turns;
     };
     expect(await turnsUntilResolved(5)).toBe(await turnsUntilResolved(1));
+  });
+});
+
+describe('callerFrom', () => {
+  it('is the caller itself when every resolver asked answers at once, and anonymous when none answers', () => {
+    const { resolver: declines, asked } = recording('declines', () => null);
+    const { resolver: answers } = recording('answers', () => caller('usr_now'));
+    const { resolver: never, asked: neverAsked } = recording('never', () => caller('usr_never'));
+    expect(callerFrom([declines, answers, never], credentials('x'))).toMatchObject({ userId: 'usr_now' });
+    expect(asked).toEqual(['declines']);
+    expect(neverAsked).toEqual([]);
+    expect(callerFrom([declines, declines], credentials('x'))).toBe(ANONYMOUS);
+  });
+
+  it('is a promise from the first resolver that answers with one, and asks the rest after it declines', async () => {
+    const { resolver: later, asked: laterAsked } = recording('later', async () => null);
+    const { resolver: after, asked: afterAsked } = recording('after', () => caller('usr_after'));
+    const answer = callerFrom([later, after], credentials('x'));
+    expect(answer).toBeInstanceOf(Promise);
+    // The rest wait for the declining promise: nothing after it was asked yet.
+    expect(laterAsked).toEqual(['later']);
+    expect(afterAsked).toEqual([]);
+    expect(await answer).toMatchObject({ userId: 'usr_after' });
+    expect(afterAsked).toEqual(['after']);
+    // Any thenable counts as a promise, never as the caller.
+    const thenable: CallerResolver = {
+      name: 'thenable',
+      // biome-ignore lint/suspicious/noThenProperty: a foreign promise-like answer is the point.
+      resolve: () =>
+        ({ then: (resolve: (value: null) => void) => resolve(null) }) as unknown as Promise<null>,
+    };
+    expect(await callerFrom([thenable, after], credentials('x'))).toMatchObject({ userId: 'usr_after' });
+  });
+
+  it("throws a resolver's synchronous throw at once, and rejects with a later one", async () => {
+    const throws: CallerResolver = {
+      name: 'throws at once',
+      resolve: () => {
+        throw new PylonError('INVALID_API_KEY');
+      },
+    };
+    const { resolver: after, asked } = recording('after', () => caller('usr_after'));
+    expect(() => callerFrom([throws, after], credentials('pk.x'))).toThrow(PylonError);
+    expect(asked).toEqual([]);
+    const rejects: CallerResolver = { name: 'rejects', resolve: () => Promise.reject(new Error('down')) };
+    await expect(callerFrom([rejects, after], credentials('x'))).rejects.toThrow('down');
+    expect(asked).toEqual([]);
   });
 });
 

@@ -110,6 +110,21 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
     expect(next.removed).toEqual([oldKid]);
   });
 
+  it('signs at once (the token, no promise) while the loaded keys are fresh, and through a promise when it must load them', async () => {
+    const keys = t.server.services.keys;
+    keys.invalidate();
+    const loading = keys.sign({ sub: 'first@example.com' });
+    expect(loading).toBeInstanceOf(Promise);
+    const first = await loading;
+    const again = keys.sign({ sub: 'again@example.com' });
+    expect(typeof again).toBe('string');
+    // The same key signs either way, and both verify against the published set.
+    expect(decodeProtectedHeader(again as string).kid).toBe(decodeProtectedHeader(first).kid);
+    const jwks = createLocalJWKSet((await keySet()) as never);
+    for (const token of [first, again as string])
+      await jwtVerify(token, jwks, { currentDate: new Date(t.clock.now()) });
+  });
+
   it('a key sealed under another secret cannot be used to sign', async () => {
     // A second key ring on the same database, sealing under another secret: a state no client can reach.
     const ring = new KeyRing({

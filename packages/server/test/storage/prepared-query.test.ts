@@ -243,7 +243,69 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
     }
   });
 
-  it('after the storage is closed a read fails as Kysely fails it', async () => {
+  it('read answers with the rows themselves where the direct reader does (SQLite outside a transaction), else a promise', async () => {
+    const scratch = await database.create();
+    const storage = await scratch.openMigrated();
+    try {
+      const { db } = storage;
+      await twoOrgs(db, 2);
+      const query = prepareQuery<{ id: string }, 'id'>((value) =>
+        db.selectFrom('orgs').select('id').where('id', '=', value('id')),
+      );
+      const read = query.read(db, { id: 'acme' });
+      if (database.kind === 'sqlite') expect(read).toEqual([{ id: 'acme' }]);
+      else expect(read).toBeInstanceOf(Promise);
+      expect(await read).toEqual([{ id: 'acme' }]);
+      if (database.kind === 'sqlite') {
+        // The direct reader's own failure (a value SQLite cannot bind) is thrown, not a rejection;
+        // `run` still rejects with it.
+        expect(() => query.read(db, { id: { not: 'bindable' } })).toThrow(TypeError);
+        await expect(query.run(db, { id: { not: 'bindable' } })).rejects.toThrow(TypeError);
+      }
+      // A transaction's reads go through Kysely on its connection; so do the storage's reads while
+      // one is open on SQLite's single connection (the reader declines), and they wait for it.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let opened!: () => void;
+      const open = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
+      const transaction = db.transaction().execute(async (trx) => {
+        const inside = query.read(trx, { id: 'beta' });
+        expect(inside).toBeInstanceOf(Promise);
+        expect(await inside).toEqual([{ id: 'beta' }]);
+        opened();
+        await held;
+      });
+      await open;
+      const beside = query.read(db, { id: 'beta' });
+      expect(beside).toBeInstanceOf(Promise);
+      release();
+      await transaction;
+      expect(await beside).toEqual([{ id: 'beta' }]);
+      // A batchable read on PostgreSQL is always a promise (its look-ups may share a statement).
+      const batchable = prepareBatchableQuery<{ id: string }, 'id', 'id'>(
+        'id',
+        (value, many) =>
+          db
+            .selectFrom('orgs')
+            .select('id')
+            .where('id', '=', many ? sql<string>`any(${value('id')})` : value('id')),
+        (row) => row.id,
+      );
+      const batched = batchable.read(db, { id: 'acme' });
+      if (database.kind === 'sqlite') expect(batched).toEqual([{ id: 'acme' }]);
+      else expect(batched).toBeInstanceOf(Promise);
+      expect(await batched).toEqual([{ id: 'acme' }]);
+    } finally {
+      await storage.close();
+      await scratch.drop();
+    }
+  });
+
+  it('after the storage is closed a read fails as Kysely fails it (run and read alike)', async () => {
     const scratch = await database.create();
     const storage = await scratch.openMigrated();
     const query = prepareQuery<{ id: string }, 'id'>((value) =>
@@ -252,6 +314,7 @@ describe.each(testDatabases)('prepareQuery on $kind', (database) => {
     await storage.close();
     try {
       await expect(query.run(storage.db, { id: 'acme' })).rejects.toThrow();
+      await expect((async () => query.read(storage.db, { id: 'acme' }))()).rejects.toThrow();
     } finally {
       await scratch.drop();
     }

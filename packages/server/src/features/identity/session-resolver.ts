@@ -1,5 +1,6 @@
 import { PylonError } from '@pylon/core';
 import type { ActivityRecorder } from '../../activity/activity-recorder.js';
+import { thenNow } from '../../awaitable.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/config.js';
 import { ANONYMOUS, type AuthContext, type CallerResolver } from '../../http/auth-context.js';
@@ -20,36 +21,39 @@ export function sessionResolver(
 ): CallerResolver {
   return {
     name: 'session',
-    async resolve(credentials) {
+    resolve(credentials) {
       const fromBearer = credentials.bearer?.startsWith('pylon_') ? credentials.bearer : null;
       const token = fromBearer ?? sessionTokenFromCookies(config, credentials.cookies);
       if (token === null) return null;
       const now = clock.now();
-      const lookup = await sessions.lookup(token, now, credentials.orgId ?? null);
-      if (lookup.kind === 'expired' && fromBearer !== null) return { ...ANONYMOUS, sessionLookup: 'expired' };
-      if (lookup.kind !== 'ok') return null;
-      const { session } = lookup;
-      if (
-        fromBearer === null &&
-        !passesCSRFCheck(credentials.method, credentials.origin, credentials.referer, config.trustedOrigins)
-      ) {
-        throw new PylonError('CSRF_FAILED');
-      }
-      activity.seen(session.id, session.lastSeenAt, now);
-      const context: AuthContext = {
-        userId: session.userId,
-        email: session.email,
-        emailVerified: session.emailVerifiedAt !== null,
-        isAdmin: false,
-        isGuest: session.isGuest,
-        roles: session.orgRole === null ? [] : [session.orgRole],
-        tenantId: session.activeOrg,
-        authMethod: 'session',
-        sessionId: session.id,
-        sessionExpiresAt: session.expiresAt,
-        capabilityVersion: session.capabilityVersion,
-      };
-      return context;
+      // Answered at once when the read is (SQLite's direct reader): no promise on the hot path.
+      return thenNow(sessions.lookup(token, now, credentials.orgId ?? null), (lookup) => {
+        if (lookup.kind === 'expired' && fromBearer !== null)
+          return { ...ANONYMOUS, sessionLookup: 'expired' };
+        if (lookup.kind !== 'ok') return null;
+        const { session } = lookup;
+        if (
+          fromBearer === null &&
+          !passesCSRFCheck(credentials.method, credentials.origin, credentials.referer, config.trustedOrigins)
+        ) {
+          throw new PylonError('CSRF_FAILED');
+        }
+        activity.seen(session.id, session.lastSeenAt, now);
+        const context: AuthContext = {
+          userId: session.userId,
+          email: session.email,
+          emailVerified: session.emailVerifiedAt !== null,
+          isAdmin: false,
+          isGuest: session.isGuest,
+          roles: session.orgRole === null ? [] : [session.orgRole],
+          tenantId: session.activeOrg,
+          authMethod: 'session',
+          sessionId: session.id,
+          sessionExpiresAt: session.expiresAt,
+          capabilityVersion: session.capabilityVersion,
+        };
+        return context;
+      });
     },
   };
 }

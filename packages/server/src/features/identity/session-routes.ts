@@ -8,6 +8,7 @@ import {
   SignInResponse,
 } from '@pylon/core/wire';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
+import { thenNow } from '../../awaitable.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { DeploymentAdmins } from '../rbac/deployment-admin.js';
@@ -44,23 +45,25 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
       tags: ['identity'],
       security: ['session', 'sessionCookie', 'adminToken'],
       responses: { 200: { description: 'The AuthContext', schema: MeResponse } },
-      answer: async (request) => {
-        const auth = await request.auth();
-        // One answer with `GET /whoami` (see rbac/deployment-admin.ts). Without an active org a
-        // session acts in the default org (as the RBAC root does), so its role there is reported.
-        const standing = await admins.standing(auth);
-        const noActiveOrg = auth.tenantId === null && auth.roles.length === 0;
-        return {
-          userId: auth.userId,
-          email: auth.email,
-          emailVerified: auth.emailVerified,
-          isAdmin: standing.isAdmin,
-          isGuest: auth.isGuest,
-          roles: noActiveOrg && standing.defaultOrgRole !== null ? [standing.defaultOrgRole] : auth.roles,
-          tenantId: auth.tenantId,
-          authMethod: auth.authMethod,
-        };
-      },
+      // Every step answers at once when it can (awaitable.ts): on SQLite the hot path has no promise.
+      answer: (request) =>
+        thenNow(request.auth(), (auth) =>
+          thenNow(admins.standing(auth), (standing) => {
+            // One answer with `GET /whoami` (see rbac/deployment-admin.ts). Without an active org a
+            // session acts in the default org (as the RBAC root does), so its role there is reported.
+            const noActiveOrg = auth.tenantId === null && auth.roles.length === 0;
+            return {
+              userId: auth.userId,
+              email: auth.email,
+              emailVerified: auth.emailVerified,
+              isAdmin: standing.isAdmin,
+              isGuest: auth.isGuest,
+              roles: noActiveOrg && standing.defaultOrgRole !== null ? [standing.defaultOrgRole] : auth.roles,
+              tenantId: auth.tenantId,
+              authMethod: auth.authMethod,
+            };
+          }),
+        ),
     }),
     defineRoute({
       method: 'post',

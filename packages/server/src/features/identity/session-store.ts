@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { type Awaitable, thenNow } from '../../awaitable.js';
 import { type Random, toHex } from '../../crypto/random.js';
 import { generateSessionToken, hashToken } from '../../crypto/tokens.js';
 import { type CapabilityReading, EVERY_ORG } from '../../storage/capability-versions.js';
@@ -155,6 +156,35 @@ const RECORD_COLUMNS = [
 const NEW_SESSION_COLUMNS = [...RECORD_COLUMNS, 'token_hash', 'authenticated_at'] as const;
 type NewSessionColumn = (typeof NEW_SESSION_COLUMNS)[number];
 
+/** A session look-up's answer from the row its read found (none: `unknown`). */
+function sessionLookupOf(row: LookupRow | undefined, now: number, versionOrg: string | null): SessionLookup {
+  if (!row) return { kind: 'unknown' };
+  if (Number(row.expires_at) <= now) return { kind: 'expired' };
+  if (row.disabled_at !== null) return { kind: 'unknown' };
+  // One literal (not toRecord spread into another): this runs on every authenticated request.
+  const session: ResolvedSession = {
+    id: row.id,
+    tokenPrefix: row.token_prefix,
+    userId: row.user_id,
+    activeOrg: row.active_org,
+    kind: row.kind,
+    device: row.device,
+    ip: row.ip,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
+    isGuest: Number(row.is_guest) === 1,
+    orgRole: row.org_role ?? null,
+    capabilityVersion:
+      versionOrg === null ? null : { orgId: versionOrg, version: Number(row.capability_version ?? 0) },
+  };
+  return { kind: 'ok', session };
+}
+
+type LookupRow = Awaited<ReturnType<ReturnType<typeof prepareLookupQuery>['run']>>[number];
+
 /**
  * Sessions: tokens are `pylon_` + 64 hex from the CSPRNG and only their SHA-256 is stored.
  * Every method is one statement, so rotation and revocation hold on every process
@@ -215,37 +245,13 @@ export class SessionStore {
    * is `unknown`, as a revoked one is. With `versionOrg`, a live session also carries that org's
    * capability version, read by the same statement (CapabilityResolver takes it instead of a read).
    */
-  async lookup(token: string, now: number, versionOrg: string | null = null): Promise<SessionLookup> {
-    const row = (
-      await this.lookupQuery.run(this.db, {
-        tokenHash: hashToken(token),
-        versionOrg: versionOrg ?? EVERY_ORG,
-        everyOrg: EVERY_ORG,
-      })
-    )[0];
-    if (!row) return { kind: 'unknown' };
-    if (Number(row.expires_at) <= now) return { kind: 'expired' };
-    if (row.disabled_at !== null) return { kind: 'unknown' };
-    // One literal (not toRecord spread into another): this runs on every authenticated request.
-    const session: ResolvedSession = {
-      id: row.id,
-      tokenPrefix: row.token_prefix,
-      userId: row.user_id,
-      activeOrg: row.active_org,
-      kind: row.kind,
-      device: row.device,
-      ip: row.ip,
-      createdAt: Number(row.created_at),
-      lastSeenAt: Number(row.last_seen_at),
-      expiresAt: Number(row.expires_at),
-      email: row.email,
-      emailVerifiedAt: row.email_verified_at === null ? null : Number(row.email_verified_at),
-      isGuest: Number(row.is_guest) === 1,
-      orgRole: row.org_role ?? null,
-      capabilityVersion:
-        versionOrg === null ? null : { orgId: versionOrg, version: Number(row.capability_version ?? 0) },
-    };
-    return { kind: 'ok', session };
+  lookup(token: string, now: number, versionOrg: string | null = null): Awaitable<SessionLookup> {
+    const rows = this.lookupQuery.read(this.db, {
+      tokenHash: hashToken(token),
+      versionOrg: versionOrg ?? EVERY_ORG,
+      everyOrg: EVERY_ORG,
+    });
+    return thenNow(rows, (found) => sessionLookupOf(found[0], now, versionOrg));
   }
 
   listForUser(userId: string, now: number): Promise<SessionRecord[]> {

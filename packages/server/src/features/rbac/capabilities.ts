@@ -1,3 +1,4 @@
+import { type Awaitable, thenNow } from '../../awaitable.js';
 import type { CapabilityReading, CapabilityVersions } from '../../storage/capability-versions.js';
 import type { OrgRole } from '../../storage/schema.js';
 import type { OrgStore } from '../orgs/org-store.js';
@@ -56,7 +57,7 @@ export class CapabilityResolver {
     private readonly versions?: CapabilityVersions,
   ) {}
 
-  resolve(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
+  resolve(orgId: string, appId: string, subject: Subject): Awaitable<CapabilityAnswer> {
     return this.cached(
       orgId,
       `caps\n${appId}\n${subject.emailHash}\n${subject.userId ?? ''}`,
@@ -66,7 +67,7 @@ export class CapabilityResolver {
   }
 
   /** The pylon archetypes a subject holds in an org (membership and grant), for `whoami`. */
-  pylonArchetypes(orgId: string, subject: Subject): Promise<readonly string[]> {
+  pylonArchetypes(orgId: string, subject: Subject): Awaitable<readonly string[]> {
     return this.cached(
       orgId,
       `held\n${subject.emailHash}\n${subject.userId ?? ''}`,
@@ -84,7 +85,7 @@ export class CapabilityResolver {
     userId: string,
     emailHash: string | null,
     known?: CapabilityReading | null,
-  ): Promise<OrgStanding> {
+  ): Awaitable<OrgStanding> {
     return this.cached(
       orgId,
       `standing\n${userId}\n${emailHash ?? ''}`,
@@ -100,25 +101,30 @@ export class CapabilityResolver {
   /**
    * The cached answer when it was stored under the org's current version, else `compute`'s. The
    * version is `known` when the request already read this org's (with its session: still before
-   * anything of this request was computed), else one read.
+   * anything of this request was computed), else one read. A hit under a known version is the
+   * answer itself, no promise (awaitable.ts): the hot paths' usual case.
    */
-  private async cached<T>(
+  private cached<T>(
     orgId: string,
     key: string,
     compute: () => Promise<T>,
     known: CapabilityReading | null | undefined,
-  ): Promise<T> {
-    if (this.versions === undefined) return compute();
-    const version = known?.orgId === orgId ? known.version : await this.versions.read(orgId);
+  ): Awaitable<T> {
+    const versions = this.versions;
+    if (versions === undefined) return compute();
     const full = `${orgId}\n${key}`;
-    const hit = this.cache.get(full);
-    if (hit !== undefined && hit.version === version) return hit.value as T;
-    const value = await compute();
-    if (hit === undefined && this.cache.size >= CACHE_LIMIT) {
-      this.cache.delete(this.cache.keys().next().value!);
-    }
-    this.cache.set(full, { version, value });
-    return value;
+    const version = known?.orgId === orgId ? known.version : versions.read(orgId);
+    return thenNow(version, (current) => {
+      const hit = this.cache.get(full);
+      if (hit !== undefined && hit.version === current) return hit.value as T;
+      return compute().then((value) => {
+        if (hit === undefined && this.cache.size >= CACHE_LIMIT) {
+          this.cache.delete(this.cache.keys().next().value!);
+        }
+        this.cache.set(full, { version: current, value });
+        return value;
+      });
+    });
   }
 
   /** Registered apps: one indexed read (the app with the subject's grant joined), then the schema. */

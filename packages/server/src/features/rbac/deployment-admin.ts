@@ -1,4 +1,5 @@
 import { hashEmail, PylonError } from '@pylon/core';
+import { type Awaitable, thenNow } from '../../awaitable.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { Services } from '../../http/context.js';
 import { CapabilityVersions } from '../../storage/capability-versions.js';
@@ -21,7 +22,7 @@ export interface DeploymentStanding {
 }
 
 export interface DeploymentAdmins {
-  standing(auth: AuthContext): Promise<DeploymentStanding>;
+  standing(auth: AuthContext): Awaitable<DeploymentStanding>;
   /** Whether anyone can administer the deployment yet (a bootstrap claim, an owner/admin, a grant). */
   exist(): Promise<boolean>;
   /** Whether the one-time bootstrap of the default org was used. */
@@ -45,6 +46,7 @@ export async function requireDeploymentAdmin(
 }
 
 const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRole: null });
+const ADMIN_TOKEN: DeploymentStanding = Object.freeze({ isAdmin: true, defaultOrgRole: null });
 
 /**
  * Stores and a resolver of its own, for a caller outside a running server's features (the start-up
@@ -81,18 +83,20 @@ export function deploymentAdmins(
   const claims = new BootstrapClaimStore(services.storage.db);
   const orgId = services.config.orgId;
   return {
-    async standing(auth) {
-      if (auth.authMethod === 'admin_token') return { isAdmin: true, defaultOrgRole: null };
+    standing(auth) {
+      if (auth.authMethod === 'admin_token') return ADMIN_TOKEN;
       if (auth.userId === null || auth.isGuest || auth.authMethod === 'anonymous') return NOBODY;
-      const { role, granted } = await capabilities.standing(
+      const standing = capabilities.standing(
         orgId,
         auth.userId,
         auth.email !== null && auth.emailVerified ? hashEmail(auth.email) : null,
         auth.capabilityVersion,
       );
-      const held = [...granted, ...(role === null ? [] : [archetypeForRole(role)])];
       const scoped = (auth.apiKey?.scopes.length ?? 0) > 0;
-      return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
+      return thenNow(standing, ({ role, granted }) => {
+        const held = [...granted, ...(role === null ? [] : [archetypeForRole(role)])];
+        return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
+      });
     },
     async exist() {
       const answers = await Promise.all([
