@@ -2,17 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { isPending, thenNow } from '../src/awaitable.js';
 
 /** A promise-like that is not this realm's Promise (a foreign library's, another realm's). */
-// biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what this checks.
 const thenable = <T>(value: T) =>
-  ({ then: (resolve: (value: T) => void) => resolve(value) }) as unknown as PromiseLike<T>;
+  ({
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what this checks.
+    then: (resolve: (value: T) => void) => resolve(value),
+  }) as unknown as PromiseLike<T>;
 
 describe('isPending', () => {
   it('is true for a promise and for any thenable, false for every plain value', () => {
     expect(isPending(Promise.resolve(1))).toBe(true);
     expect(isPending(thenable(1))).toBe(true);
+    // biome-ignore lint/suspicious/noThenProperty: a callable thenable counts as one too.
     const callable = Object.assign(() => 1, { then: () => undefined });
     expect(isPending(callable)).toBe(true);
-    for (const value of [null, undefined, 0, '', 'then', {}, [], { then: 'not a function' }, () => 1]) {
+    // biome-ignore lint/suspicious/noThenProperty: a `then` that is not a function is no thenable.
+    const notCallable = { then: 'not a function' };
+    for (const value of [null, undefined, 0, '', 'then', {}, [], notCallable, () => 1]) {
       expect(isPending(value)).toBe(false);
     }
   });

@@ -160,9 +160,11 @@ describe('callerFrom', () => {
     // Any thenable counts as a promise, never as the caller.
     const thenable: CallerResolver = {
       name: 'thenable',
-      // biome-ignore lint/suspicious/noThenProperty: a foreign promise-like answer is the point.
       resolve: () =>
-        ({ then: (resolve: (value: null) => void) => resolve(null) }) as unknown as Promise<null>,
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: a foreign promise-like answer is the point.
+          then: (resolve: (value: null) => void) => resolve(null),
+        }) as unknown as Promise<null>,
     };
     expect(await callerFrom([thenable, after], credentials('x'))).toMatchObject({ userId: 'usr_after' });
   });
