@@ -102,9 +102,17 @@ export async function scratchPostgres() {
 /**
  * Start the built Pylon server in its own process: on a fresh SQLite database (`db: 'sqlite'`),
  * an existing SQLite file (`sqliteFile`), a fresh PostgreSQL database (`db: 'postgres'`) or an
- * existing one (`postgresURL`); `workers` > 1 runs `serve --workers N` on every core.
+ * existing one (`postgresURL`); `workers` > 1 runs `serve --workers N` on every core. `dist` is the
+ * server build to run (default `packages/server/dist`; bench/compare-builds.mjs passes others).
  */
-export async function startPylon({ db = 'sqlite', workers = 1, env = {}, sqliteFile, postgresURL } = {}) {
+export async function startPylon({
+  db = 'sqlite',
+  workers = 1,
+  env = {},
+  sqliteFile,
+  postgresURL,
+  dist = join(root, 'packages/server/dist'),
+} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pylon-bench-'));
   const scratch = db === 'postgres' && !postgresURL ? await scratchPostgres() : null;
   const databaseURL =
@@ -114,7 +122,7 @@ export async function startPylon({ db = 'sqlite', workers = 1, env = {}, sqliteF
     [
       // e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the server.
       ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      join(root, 'packages/server/dist/bin/pylon-server.js'),
+      join(dist, 'bin/pylon-server.js'),
       'serve',
       '--workers',
       String(workers),

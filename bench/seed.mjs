@@ -106,9 +106,12 @@ async function seedPostgres(url, email, apps, grantsPerApp) {
   }
 }
 
-/** A fresh server on `db` with a signed-in person, `apps` filler apps and `grantsPerApp` grants each. */
-export async function seededServer({ db = 'sqlite', apps, grantsPerApp }) {
-  const server = await startPylon({ db });
+/**
+ * A fresh server on `db` with a signed-in person, `apps` filler apps and `grantsPerApp` grants each;
+ * `dist`, the server build to run (startPylon's).
+ */
+export async function seededServer({ db = 'sqlite', apps, grantsPerApp, dist }) {
+  const server = await startPylon({ db, dist });
   const email = 'bench@example.com';
   const token = await signIn(server, email);
   if (db === 'sqlite') seedSqlite(server.sqliteFile, email, apps, grantsPerApp);
