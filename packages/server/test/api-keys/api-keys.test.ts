@@ -146,6 +146,13 @@ describe.each(testDatabases)('API keys on $kind', (database) => {
       caps: string[];
     };
     expect(payload.caps).toEqual(['pylon:audit.read']);
+    // A deployment admin's key with scopes never administers the deployment; their full key and
+    // their session do (the standing each reads is the same cached one).
+    const me = async (credential: string) => (await call('GET', '/api/auth/me', credential)).body.isAdmin;
+    expect(await me(owner.token)).toBe(true);
+    expect(await me(full)).toBe(true);
+    expect(await me(auditOnly)).toBe(false);
+    expect(await me(full)).toBe(true);
   });
 
   it('records last use at most once a minute, after the response', async () => {

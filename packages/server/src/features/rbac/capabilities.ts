@@ -1,3 +1,4 @@
+import { hashEmail } from '@pylon/core';
 import { type Awaitable, thenNow } from '../../awaitable.js';
 import type { CapabilityReading, CapabilityVersions } from '../../storage/capability-versions.js';
 import type { OrgRole } from '../../storage/schema.js';
@@ -77,21 +78,23 @@ export class CapabilityResolver {
   }
 
   /**
-   * A person's role in an org and the pylon archetype granted to their address (null: not counted,
-   * an unproven address), for `/me`'s standing: one version read when cached.
+   * A person's role in an org and the pylon archetype granted to their address (`provenEmail`:
+   * null when not counted, an unproven address), for `/me`'s standing: one version read when
+   * cached. Keyed by the address itself, so a hit hashes nothing; a miss hashes it for the grant.
    */
   standing(
     orgId: string,
     userId: string,
-    emailHash: string | null,
+    provenEmail: string | null,
     known?: CapabilityReading | null,
   ): Awaitable<OrgStanding> {
     return this.cached(
       orgId,
-      `standing\n${userId}\n${emailHash ?? ''}`,
+      `standing\n${userId}\n${provenEmail ?? ''}`,
       async () => {
         const role = await this.orgs.roleOf(orgId, userId);
-        const grant = emailHash === null ? null : await this.grants.find(orgId, PYLON_APP_ID, emailHash);
+        const grant =
+          provenEmail === null ? null : await this.grants.find(orgId, PYLON_APP_ID, hashEmail(provenEmail));
         return Object.freeze({ role, granted: Object.freeze(grant ? [grant.archetype] : []) });
       },
       known,

@@ -1,4 +1,4 @@
-import { hashEmail, PylonError } from '@pylon/core';
+import { PylonError } from '@pylon/core';
 import { type Awaitable, thenNow } from '../../awaitable.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { Services } from '../../http/context.js';
@@ -9,7 +9,7 @@ import { archetypeForRole } from '../orgs/policy.js';
 import { AppStore } from './app-store.js';
 import { BootstrapClaimStore } from './bootstrap-store.js';
 import { PYLON_APP_ID, strongestPylonArchetype } from './builtin-schema.js';
-import { CapabilityResolver } from './capabilities.js';
+import { CapabilityResolver, type OrgStanding } from './capabilities.js';
 import { GrantStore } from './grant-store.js';
 import { SchemaStore } from './schema-store.js';
 
@@ -46,6 +46,31 @@ export async function requireDeploymentAdmin(
 }
 
 const NOBODY: DeploymentStanding = Object.freeze({ isAdmin: false, defaultOrgRole: null });
+
+/**
+ * The deployment standing an org standing gives; the capability cache shares one frozen standing
+ * among the requests that hit it, so its answer is kept beside it rather than derived again each
+ * time.
+ */
+const standings = new WeakMap<OrgStanding, DeploymentStanding>();
+function deploymentStanding(held: OrgStanding): DeploymentStanding {
+  let found = standings.get(held);
+  if (found === undefined) {
+    const archetypes = [...held.granted, ...(held.role === null ? [] : [archetypeForRole(held.role)])];
+    found = Object.freeze({
+      isAdmin: strongestPylonArchetype(archetypes) === 'pylon-admin',
+      defaultOrgRole: held.role,
+    });
+    standings.set(held, found);
+  }
+  return found;
+}
+
+/** An API key with scopes never administers the deployment, whatever its person may do. */
+const scopedStanding = (held: OrgStanding): DeploymentStanding => ({
+  isAdmin: false,
+  defaultOrgRole: held.role,
+});
 const ADMIN_TOKEN: DeploymentStanding = Object.freeze({ isAdmin: true, defaultOrgRole: null });
 
 /**
@@ -89,14 +114,11 @@ export function deploymentAdmins(
       const standing = capabilities.standing(
         orgId,
         auth.userId,
-        auth.email !== null && auth.emailVerified ? hashEmail(auth.email) : null,
+        auth.email !== null && auth.emailVerified ? auth.email : null,
         auth.capabilityVersion,
       );
       const scoped = (auth.apiKey?.scopes.length ?? 0) > 0;
-      return thenNow(standing, ({ role, granted }) => {
-        const held = [...granted, ...(role === null ? [] : [archetypeForRole(role)])];
-        return { isAdmin: !scoped && strongestPylonArchetype(held) === 'pylon-admin', defaultOrgRole: role };
-      });
+      return thenNow(standing, (held) => (scoped ? scopedStanding(held) : deploymentStanding(held)));
     },
     async exist() {
       const answers = await Promise.all([
