@@ -94,12 +94,15 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 export function createDirectLane(options: DirectLaneOptions): DirectLane {
   const { services, nextRequestId } = options;
   const { config, logger, metrics } = services;
-  const entries = new Map<string, Entry>();
+  // By method, then by the path as mounted: a request's look-up builds no string.
+  const entries = new Map<string, Map<string, Entry>>();
   for (const { surface, prefix, routes } of options.groups) {
     for (const route of routes) {
       if (!route.answer) continue;
       const pattern = `${prefix}${route.path}`;
-      entries.set(`${route.method.toUpperCase()} ${pattern}`, {
+      const method = route.method.toUpperCase();
+      if (!entries.has(method)) entries.set(method, new Map());
+      entries.get(method)!.set(pattern, {
         route,
         surface,
         inOrg: prefix === ORG_PREFIX,
@@ -136,6 +139,10 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   const sorted = (named: [string, string][]) => named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const before = sorted(fixed.filter(([name]) => name < 'x-request-id')).flat();
   const after = sorted(fixed.filter(([name]) => name > 'x-request-id')).flat();
+  // The usual answer's headers with a slot for the id and one for the length, copied per request.
+  const usual = [...before, 'x-request-id', '', ...after, 'Content-Length', ''];
+  const idSlot = before.length + 1;
+  const lengthSlot = usual.length - 1;
 
   function write(
     response: ServerResponse,
@@ -145,15 +152,18 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     extra: Readonly<Record<string, string>>,
   ): void {
     const json = JSON.stringify(body);
+    const length = String(Buffer.byteLength(json));
     let headers: string[];
-    if (Object.keys(extra).length === 0) {
-      headers = [...before, 'x-request-id', requestId, ...after];
+    if (extra === NO_HEADERS || Object.keys(extra).length === 0) {
+      headers = usual.slice();
+      headers[idSlot] = requestId;
+      headers[lengthSlot] = length;
     } else {
       const named = new Map<string, string>([...fixed, ['x-request-id', requestId]]);
       for (const [name, value] of Object.entries(extra)) named.set(name.toLowerCase(), value);
       headers = sorted([...named]).flat();
+      headers.push('Content-Length', length);
     }
-    headers.push('Content-Length', String(Buffer.byteLength(json)));
     response.writeHead(status, headers);
     response.end(json);
   }
@@ -245,14 +255,16 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
 
   /** The route and org a request line names, if the lane has the route. */
   function find(method: string, url: string): { entry: Entry; orgId: string } | null {
-    const atRoot = entries.get(`${method} ${url}`);
+    const routes = entries.get(method);
+    if (routes === undefined) return null;
+    const atRoot = routes.get(url);
     if (atRoot !== undefined) return { entry: atRoot, orgId: config.orgId };
     if (!url.startsWith('/o/')) return null;
     const end = url.indexOf('/', 3);
     const orgId = url.slice(3, end);
     // An encoded org id is decoded by Hono's router; leave those to it.
     if (end === -1 || orgId === '' || orgId.includes('%')) return null;
-    const inOrg = entries.get(`${method} ${ORG_PREFIX}${url.slice(end)}`);
+    const inOrg = routes.get(`${ORG_PREFIX}${url.slice(end)}`);
     return inOrg === undefined ? null : { entry: inOrg, orgId };
   }
 
