@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../packages/server/src/platform/listen.js';
+import type { Listening } from '../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../packages/server/test/support/databases.js';
+import { listenAhead } from '../../packages/server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin/pylon.js', import.meta.url));
@@ -59,17 +60,8 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
     });
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    let direct: TestServer['server']['direct'] = null;
-    listening = await listen(
-      (request) => serve(request),
-      0,
-      '127.0.0.1',
-      (request, response) => direct?.(request, response) ?? false,
-    );
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: {
@@ -81,8 +73,7 @@ describe.skipIf(!existsSync(BIN))('pylon login and the commands after it', () =>
     // The CLI polls on real time; keep the server's clock with it.
     t.clock.set(Date.now());
     tick = setInterval(() => t.clock.set(Date.now()), 50);
-    serve = t.server.fetch;
-    direct = t.server.direct;
+    held.serve(t.server.fetch, t.server.direct);
     home = mkdtempSync(join(tmpdir(), 'pylon-cli-e2e-'));
   });
   afterAll(async () => {

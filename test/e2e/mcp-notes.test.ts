@@ -16,6 +16,7 @@ import {
 } from '../../examples/mcp-notes/src/index.js';
 import { type Listening, listen } from '../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../packages/server/test/support/databases.js';
+import { listenAhead } from '../../packages/server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 const ADMIN = 'admin-token-for-the-mcp-notes-e2e-0123456789';
@@ -79,22 +80,14 @@ describe('the mcp-notes example against a real Pylon', () => {
 
   beforeAll(async () => {
     // Pylon's port is held from the start, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it
-    // before Pylon exists (a port found free, closed and bound again later could be taken in
-    // between — EADDRINUSE in CI); it answers 503 until the server is there.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    let direct: TestServer['server']['direct'] = null;
-    pylon = await listen(
-      (request) => serve(request),
-      0,
-      '127.0.0.1',
-      (request, response) => direct?.(request, response) ?? false,
-    );
+    // before Pylon exists.
+    const held = await listenAhead();
+    pylon = held;
     const pylonURL = `http://127.0.0.1:${pylon.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: pylonURL },
     });
-    serve = t.server.fetch;
-    direct = t.server.direct;
+    held.serve(t.server.fetch, t.server.direct);
     orgUrl = `${pylonURL}/o/default`;
 
     const registered = await admin('POST', '/apps', { name: 'notes', owner: 'owner@example.com' });

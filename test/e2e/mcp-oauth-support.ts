@@ -19,8 +19,8 @@ import {
   SCHEMA_PREPARED,
   SCHEMA_SOURCE,
 } from '../../examples/mcp-notes/src/index.js';
-import { listen } from '../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../packages/server/test/support/databases.js';
+import { listenAhead } from '../../packages/server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 // Shared by the MCP OAuth end-to-end tests (mcp-oauth.test.ts, mcp-oauth-conformance.test.ts).
@@ -231,31 +231,6 @@ export interface NotesWorld {
   /** Every `token.verify.failed` reason either MCP server reported. */
   reasons: VerifyFailureReason[];
   close(): Promise<void>;
-}
-
-/**
- * A loopback listener bound at once on a port the system picks, answering 503 until `serve` gives
- * it its server: its URL can be configured (a public URL, a resource URL) before that server
- * exists, and the port stays held meanwhile (a port found free, closed and bound again later can
- * be taken in between — EADDRINUSE in CI).
- */
-async function listenAhead() {
-  let handle: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-  let lane: TestServer['server']['direct'] = null;
-  const listening = await listen(
-    (request) => handle(request),
-    0,
-    '127.0.0.1',
-    (request, response) => lane?.(request, response) ?? false,
-  );
-  return {
-    port: listening.port,
-    close: (graceMs: number) => listening.close(graceMs),
-    serve(fetch: typeof handle, direct: TestServer['server']['direct'] = null) {
-      handle = fetch;
-      lane = direct;
-    },
-  };
 }
 
 /**

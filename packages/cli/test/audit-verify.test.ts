@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../server/src/platform/listen.js';
+import type { Listening } from '../../server/src/platform/listen.js';
 import { testDatabases } from '../../server/test/support/databases.js';
+import { listenAhead } from '../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../server/test/support/server.js';
 import { FileSessionStore } from '../src/session/file-session-store.js';
 import { temporaryHome } from './support/environment.js';
@@ -58,15 +59,11 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
       });
 
     beforeAll(async () => {
-      // The port is held from the start (not found free, closed, and bound again once the server
-      // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-      // on it once it exists.
-      let serve: (request: Request) => Promise<Response> | Response = () =>
-        new Response(null, { status: 503 });
-      listening = await listen((request) => serve(request), 0, '127.0.0.1');
+      const held = await listenAhead();
+      listening = held;
       url = `http://127.0.0.1:${listening.port}`;
       t = await startTestServer(database, { env: { PYLON_PUBLIC_URL: url, PYLON_ADMIN_TOKEN: ADMIN } });
-      serve = t.server.fetch;
+      held.serve(t.server.fetch);
       for (const name of ['alpha', 'beta']) {
         t.clock.advance(1000);
         expect((await post('/apps', { name, owner: 'owner@example.com' })).status).toBe(201);

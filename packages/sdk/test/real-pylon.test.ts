@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Listening, listen } from '../../server/src/platform/listen.js';
 import { testDatabases } from '../../server/test/support/databases.js';
+import { listenAhead } from '../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../server/test/support/server.js';
 import { pylonClient } from '../src/client.js';
 import { OrgDiscoveryError } from '../src/errors.js';
@@ -46,15 +47,14 @@ describe.each(testDatabases)('pylonClient against a real Pylon on $kind', (datab
   };
 
   beforeAll(async () => {
-    // Pylon's port is bound from the start, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it
-    // before Pylon exists (a port found free, closed and bound again later could be taken in
-    // between — EADDRINUSE in CI); it answers 503 until the server is there.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    pylon = await listen((request) => serve(request), 0, '127.0.0.1');
+    // Pylon's port is held from the start, so PYLON_PUBLIC_URL (the tokens' `iss`) can name it
+    // before Pylon exists.
+    const held = await listenAhead();
+    pylon = held;
     deploymentURL = `http://127.0.0.1:${pylon.port}`;
     publicURL = `http://localhost:${pylon.port}`;
     t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: publicURL } });
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
     // The same Pylon on a second port: an origin its /discover does not name.
     sidePort = await listen(t.server.fetch, 0, '127.0.0.1');
 

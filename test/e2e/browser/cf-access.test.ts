@@ -2,8 +2,9 @@ import { createServer as createHTTPServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../packages/server/src/platform/listen.js';
+import type { Listening } from '../../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../../packages/server/test/support/databases.js';
+import { listenAhead } from '../../../packages/server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../packages/server/test/support/server.js';
 import { CHROMIUM, describeInChromium } from './support.js';
 
@@ -43,25 +44,15 @@ describeInChromium('Cloudflare Access in Chromium', () => {
     });
     await new Promise<void>((resolve) => certs.listen(0, '127.0.0.1', resolve));
     team = `http://127.0.0.1:${(certs.address() as { port: number }).port}`;
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    let direct: TestServer['server']['direct'] = null;
-    listening = await listen(
-      (request) => serve(request),
-      0,
-      '127.0.0.1',
-      (request, response) => direct?.(request, response) ?? false,
-    );
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: url, PYLON_CF_ACCESS_TEAM_DOMAIN: team, PYLON_CF_ACCESS_AUD: AUD },
     });
     // The browser's cookies live in real time, so the sessions the server mints must too.
     t.clock.set(Date.now());
-    serve = t.server.fetch;
-    direct = t.server.direct;
+    held.serve(t.server.fetch, t.server.direct);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

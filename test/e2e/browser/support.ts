@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe } from 'vitest';
-import { listen } from '../../../packages/server/src/platform/listen.js';
 import { testDatabases } from '../../../packages/server/test/support/databases.js';
+import { listenAhead } from '../../../packages/server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../packages/server/test/support/server.js';
 
 /** Debian's Chromium, never a downloaded one. */
@@ -42,17 +42,8 @@ export interface BrowserTargetOptions {
  * id_tokens) live in real time, so the sessions and states the server mints must too.
  */
 export async function startBrowserTarget(options: BrowserTargetOptions = {}): Promise<BrowserTarget> {
-  // The port is held from the start (not found free, closed, and bound again once the server
-  // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-  // on it once it exists.
-  let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-  let direct: TestServer['server']['direct'] = null;
-  const listening = await listen(
-    (request) => serve(request),
-    0,
-    '127.0.0.1',
-    (request, response) => direct?.(request, response) ?? false,
-  );
+  // The port is held from the start: the server's public URL names it before the server exists.
+  const listening = await listenAhead();
   const url = `http://${options.host ?? '127.0.0.1'}:${listening.port}`;
   const t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } }).catch(
     async (error: unknown) => {
@@ -62,8 +53,7 @@ export async function startBrowserTarget(options: BrowserTargetOptions = {}): Pr
   );
   try {
     t.clock.set(Date.now());
-    serve = t.server.fetch;
-    direct = t.server.direct;
+    listening.serve(t.server.fetch, t.server.direct);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

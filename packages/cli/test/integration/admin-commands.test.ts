@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../server/src/platform/listen.js';
+import type { Listening } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
+import { listenAhead } from '../../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
 import { temporaryHome } from '../support/environment.js';
@@ -57,16 +58,13 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon admin commands on $
   const signIn = (email: string) => signInByCode(t, email);
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(database, {
       env: { PYLON_PUBLIC_URL: url, PYLON_BOOTSTRAP_ADMIN_EMAIL: BOSS },
     });
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
     tokens.boss = await signIn(BOSS);
     tokens.alice = await signIn(ALICE);
     for (const who of ['boss', 'alice'] as const) {

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { hashEmail, parseSchemaSource } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type Listening, listen } from '../../../server/src/platform/listen.js';
+import type { Listening } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
+import { listenAhead } from '../../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { runCLI } from '../../src/program.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
@@ -47,16 +48,13 @@ describe('pylon against a running Pylon server', () => {
     run(argv, { home: home.home, ...options, env: { ...PIN, ...options.env } });
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    const held = await listenAhead();
+    listening = held;
     publicURL = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: publicURL, PYLON_ADMIN_TOKEN: ADMIN, PYLON_BOOTSTRAP_ADMIN_EMAIL: BOSS },
     });
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
     home = temporaryHome();
     bossToken = await signIn(BOSS);
     aliceToken = await signIn(ALICE);

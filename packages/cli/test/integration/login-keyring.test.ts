@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../server/src/platform/listen.js';
+import type { Listening } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
+import { listenAhead } from '../../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 
 const BIN = fileURLToPath(new URL('../../dist/bin/pylon.js', import.meta.url));
@@ -113,11 +114,8 @@ describe.skipIf(!existsSync(BIN))('login and whoami as separate processes, PYLON
   };
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(testDatabases[0]!, {
       env: { PYLON_PUBLIC_URL: url, PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '1000' },
@@ -125,7 +123,7 @@ describe.skipIf(!existsSync(BIN))('login and whoami as separate processes, PYLON
     // The CLI polls on real time; keep the server's clock with it.
     t.clock.set(Date.now());
     tick = setInterval(() => t.clock.set(Date.now()), 50);
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
   });
   afterAll(async () => {
     clearInterval(tick);

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonAtBrowser } from '../../../../test/e2e/mcp-oauth-support.js';
-import { type Listening, listen } from '../../../server/src/platform/listen.js';
+import type { Listening } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
+import { listenAhead } from '../../../server/test/support/listen-ahead.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { temporaryHome } from '../support/environment.js';
 import { freePort } from '../support/loopback-server.js';
@@ -50,14 +51,11 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon oauth commands on $
   const admin = (args: string[]) => pylon(args, ADMIN);
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again once the server
-    // exists: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     t = await startTestServer(database, { env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_PUBLIC_URL: url } });
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
   });
   afterAll(async () => {
     await listening?.close(100);

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Listening, listen } from '../../../server/src/platform/listen.js';
+import type { Listening } from '../../../server/src/platform/listen.js';
 import { testDatabases } from '../../../server/test/support/databases.js';
+import { listenAhead } from '../../../server/test/support/listen-ahead.js';
 import { startTestIdP, type TestIdP } from '../../../server/test/support/peers/oidc-idp.js';
 import { startTestServer, type TestServer } from '../../../server/test/support/server.js';
 import { FileSessionStore } from '../../src/session/file-session-store.js';
@@ -55,15 +56,12 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon sso commands on $ki
     });
 
   beforeAll(async () => {
-    // The port is held from the start (not found free, closed, and bound again after the IdP has
-    // started: another listener could take it in between — EADDRINUSE in CI); the server answers
-    // on it once it exists.
-    let serve: (request: Request) => Promise<Response> | Response = () => new Response(null, { status: 503 });
-    listening = await listen((request) => serve(request), 0, '127.0.0.1');
+    const held = await listenAhead();
+    listening = held;
     url = `http://127.0.0.1:${listening.port}`;
     idp = await startTestIdP(`${url}/api/auth/orgs/acme/sso/callback`);
     t = await startTestServer(database, { env: { PYLON_PUBLIC_URL: url } });
-    serve = t.server.fetch;
+    held.serve(t.server.fetch);
     const call = async (path: string, body: unknown, token?: string) =>
       (await (
         await t.request(path, {
