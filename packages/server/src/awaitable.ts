@@ -32,3 +32,15 @@ export function isPending<T>(value: T | PromiseLike<T>): value is PromiseLike<T>
 export function thenNow<T, U>(value: Awaitable<T>, next: (value: T) => Awaitable<U>): Awaitable<U> {
   return isPending(value) ? Promise.resolve(value).then(next) : next(value);
 }
+
+/**
+ * A promise of what `step` answers, for callers that promise one: its value, its promise, or its
+ * throw as the rejection.
+ */
+export function promiseOf<T>(step: () => Awaitable<T>): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

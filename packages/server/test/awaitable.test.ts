@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPending, thenNow } from '../src/awaitable.js';
+import { isPending, promiseOf, thenNow } from '../src/awaitable.js';
 
 /** A promise-like that is not this realm's Promise (a foreign library's, another realm's). */
 const thenable = <T>(value: T) =>
@@ -73,5 +73,22 @@ describe('thenNow', () => {
     const answer = thenNow(1, (value) => Promise.resolve(value + 1));
     expect(answer).toBeInstanceOf(Promise);
     expect(await answer).toBe(2);
+  });
+});
+
+describe('promiseOf', () => {
+  it("is always a promise: of the step's value, of its promise, and its throw as the rejection", async () => {
+    const now = promiseOf(() => 1);
+    expect(now).toBeInstanceOf(Promise);
+    expect(await now).toBe(1);
+    expect(await promiseOf(() => Promise.resolve(2))).toBe(2);
+    let thrown: Promise<never> | undefined;
+    expect(() => {
+      thrown = promiseOf(() => {
+        throw new Error('at once');
+      });
+    }).not.toThrow();
+    await expect(thrown).rejects.toThrow('at once');
+    await expect(promiseOf(() => Promise.reject(new Error('later')))).rejects.toThrow('later');
   });
 });

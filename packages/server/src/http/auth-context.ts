@@ -1,4 +1,4 @@
-import { type Awaitable, isPending } from '../awaitable.js';
+import { type Awaitable, isPending, promiseOf } from '../awaitable.js';
 import type { CapabilityReading } from '../storage/capability-versions.js';
 
 /**
@@ -82,11 +82,11 @@ export interface CallerResolver {
  * promise, and a resolver's throw (synchronous or not) always its rejection; only a resolver that
  * answers with a promise is waited for.
  */
-export async function resolveCaller(
+export function resolveCaller(
   resolvers: readonly CallerResolver[],
   credentials: Credentials,
 ): Promise<AuthContext> {
-  return callerFrom(resolvers, credentials);
+  return promiseOf(() => callerFrom(resolvers, credentials));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Compilable, CompiledQuery } from 'kysely';
-import type { Awaitable } from '../awaitable.js';
+import { type Awaitable, promiseOf } from '../awaitable.js';
 import type { DB } from './database.js';
 import { createReadBatcher, type ReadBatcher } from './read-batcher.js';
 
@@ -80,13 +80,7 @@ export function prepareQuery<Row, Name extends string>(
   return {
     compile,
     read,
-    run(db, values) {
-      try {
-        return Promise.resolve(read(db, values));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    run: (db, values) => promiseOf(() => read(db, values)),
   };
 }
 
@@ -225,13 +219,7 @@ export function prepareBatchableQuery<Row extends object, Name extends string, K
   return {
     compile: single.compile,
     read,
-    run(db, values) {
-      try {
-        return Promise.resolve(read(db, values));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    run: (db, values) => promiseOf(() => read(db, values)),
   };
 }
 

@@ -32,6 +32,17 @@ const credentials = (bearer: string | null, query = ''): Credentials => ({
 
 const caller = (userId: string): AuthContext => ({ ...ANONYMOUS, userId, authMethod: 'session' });
 
+/** A resolver whose credentials are its kind but invalid, told without I/O. */
+const THROWS_AT_ONCE: CallerResolver = {
+  name: 'throws at once',
+  resolve: () => {
+    throw new PylonError('INVALID_API_KEY');
+  },
+};
+
+/** A resolver whose look-up fails. */
+const REJECTS: CallerResolver = { name: 'rejects', resolve: () => Promise.reject(new Error('down')) };
+
 function recording(
   name: string,
   answer: (credentials: Credentials) => ReturnType<CallerResolver['resolve']>,
@@ -92,25 +103,15 @@ describe('resolveCaller', () => {
   });
 
   it('turns a resolver’s synchronous throw into the rejection of its promise, and stops there', async () => {
-    const throws: CallerResolver = {
-      name: 'throws at once',
-      resolve: () => {
-        throw new PylonError('INVALID_API_KEY');
-      },
-    };
     const { resolver: after, asked } = recording('after', () => caller('usr_after'));
     let returned: Promise<AuthContext> | undefined;
     expect(() => {
-      returned = resolveCaller([throws, after], credentials('pk.x'));
+      returned = resolveCaller([THROWS_AT_ONCE, after], credentials('pk.x'));
     }).not.toThrow();
     await expect(returned).rejects.toMatchObject({ code: 'INVALID_API_KEY' });
     expect(asked).toEqual([]);
 
-    const rejects: CallerResolver = {
-      name: 'rejects',
-      resolve: async () => Promise.reject(new Error('down')),
-    };
-    await expect(resolveCaller([rejects, after], credentials('x'))).rejects.toThrow('down');
+    await expect(resolveCaller([REJECTS, after], credentials('x'))).rejects.toThrow('down');
   });
 
   it('waits for no turn of the microtask queue for a resolver that declines at once', async () => {
@@ -170,17 +171,10 @@ describe('callerFrom', () => {
   });
 
   it("throws a resolver's synchronous throw at once, and rejects with a later one", async () => {
-    const throws: CallerResolver = {
-      name: 'throws at once',
-      resolve: () => {
-        throw new PylonError('INVALID_API_KEY');
-      },
-    };
     const { resolver: after, asked } = recording('after', () => caller('usr_after'));
-    expect(() => callerFrom([throws, after], credentials('pk.x'))).toThrow(PylonError);
+    expect(() => callerFrom([THROWS_AT_ONCE, after], credentials('pk.x'))).toThrow(PylonError);
     expect(asked).toEqual([]);
-    const rejects: CallerResolver = { name: 'rejects', resolve: () => Promise.reject(new Error('down')) };
-    await expect(callerFrom([rejects, after], credentials('x'))).rejects.toThrow('down');
+    await expect(callerFrom([REJECTS, after], credentials('x'))).rejects.toThrow('down');
     expect(asked).toEqual([]);
   });
 });
