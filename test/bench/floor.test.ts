@@ -5,15 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 let floor: ChildProcess;
 let url: string;
 let signIns: string[];
+let sessionToken: string;
 
 beforeAll(async () => {
   floor = fork(new URL('../../bench/servers/floor.mjs', import.meta.url), { stdio: 'ignore' });
-  const ready = await new Promise<{ port: number; signIns: string[] }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; signIns: string[]; token: string }>((resolve, reject) => {
     floor.once('message', resolve as (message: unknown) => void);
     floor.once('exit', (code) => reject(new Error(`floor.mjs exited (${code}) before listening`)));
   });
   url = `http://127.0.0.1:${ready.port}`;
   signIns = ready.signIns;
+  sessionToken = ready.token;
 });
 
 afterAll(async () => {
@@ -51,5 +53,37 @@ describe('the benchmark floor’s password sign-in', () => {
     );
     expect(unknown.status).toBe(401);
     expect((await signIn('{')).status).toBe(400);
+  });
+});
+
+describe('the benchmark floor’s POST /token', () => {
+  const mint = async () => {
+    const response = await fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionToken}` },
+      body: JSON.stringify({ app_id: 'example' }),
+    });
+    expect(response.status).toBe(200);
+    const { scoped_token } = (await response.json()) as { scoped_token: string };
+    return JSON.parse(Buffer.from(scoped_token.split('.')[1]!, 'base64url').toString('utf8')) as {
+      jti: string;
+      aud: string;
+    };
+  };
+
+  it('gives every token an id of its own, past the end of its random pool (256 ids of 16 bytes)', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const claims = await mint();
+      expect(claims.aud).toBe('example');
+      expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      ids.add(claims.jti);
+    }
+    expect(ids.size).toBe(300);
+  });
+
+  it('refuses a request without a session', async () => {
+    const response = await fetch(`${url}/token`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(401);
   });
 });
