@@ -28,6 +28,7 @@ import {
   totpForm,
 } from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
+import { pageRefusal, type Refusal, WAIT_A_MOMENT } from './refusal.js';
 
 const form = z.object({
   email: z.string().max(320).optional(),
@@ -50,7 +51,6 @@ type Form = z.infer<typeof form>;
 const MESSAGES: Record<string, string> = {
   INVALID_CREDENTIALS: 'That email and password do not match.',
   INVALID_CODE: 'That code is wrong, expired or already used.',
-  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   MISSING_EMAIL: 'Enter your email address.',
   INVALID_EMAIL: 'Enter a valid email address.',
   MISSING_CODE: 'Enter the code.',
@@ -74,7 +74,7 @@ const SSO_MESSAGES: Record<string, string> = {
   SSO_NOT_CONFIGURED: 'Your organisation no longer signs in through SSO. Use an emailed code.',
   REDIRECT_URI_UNAVAILABLE: 'SSO is not set up correctly on this server. Use an emailed code.',
   FORBIDDEN: 'This account is disabled.',
-  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
+  RATE_LIMITED: WAIT_A_MOMENT,
 };
 /** A social sign-in that came back with `?error=`: one fixed sentence (the code is anyone's to forge). */
 const SOCIAL_FAILED = 'The sign-in with that provider did not complete. Try again, or use an emailed code.';
@@ -93,8 +93,9 @@ function ssoFailure(code: string | undefined, message: string | undefined) {
   return { error, detail, email: '', form: 'code' as const };
 }
 
-function messageFor(error: unknown): string {
-  if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
+/** A refusal's sentence and status (pages/refusal.ts); anything but a PylonError is a bug, thrown on. */
+function refusalFor(c: AppContext, error: unknown): Refusal {
+  if (error instanceof PylonError) return pageRefusal(c, error, MESSAGES);
   throw error;
 }
 
@@ -140,7 +141,7 @@ export function loginPageRoutes(identity: Identity) {
     });
   const signInOptions = { scripts: [PAGE_SCRIPTS.passkeys.path] };
   /** The sign-in page with every configured way in, after a failed attempt when `failed` says one. */
-  const signInPage = (c: AppContext, back: string, failed?: SignInFailure, status: 200 | 400 = 400) =>
+  const signInPage = (c: AppContext, back: string, failed?: SignInFailure, status = 400) =>
     renderPage(
       c,
       'Sign in',
@@ -186,7 +187,9 @@ export function loginPageRoutes(identity: Identity) {
       responses: {
         200: { description: 'A page' },
         303: { description: 'Signed in: back to return_to' },
+        400: { description: 'HTML: the form, with what was wrong' },
         403: { description: 'Cross-site form' },
+        429: { description: 'HTML: the form, saying how long to wait (RATE_LIMITED, with Retry-After)' },
       },
       handler: async (c, { body }) =>
         sameOrigin(c) ? run(c, body, returnTo(c, body.return_to)) : refused(c),
@@ -267,7 +270,9 @@ export function loginPageRoutes(identity: Identity) {
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
-        return signInPage(c, back, { error: messageFor(error), email: body.email ?? '', form: 'code' });
+        const refusal = refusalFor(c, error);
+        const failed = { error: refusal.message, email: body.email ?? '', form: 'code' as const };
+        return signInPage(c, back, failed, refusal.status);
       }
     }),
     post('/login/verify', 'Hosted page: sign in with the emailed code', async (c, body, back) => {
@@ -278,14 +283,18 @@ export function loginPageRoutes(identity: Identity) {
         const outcome = await magicCodeSignIn(identity, facts, { email: normalized, code: body.code });
         return finish(c, outcome, back);
       } catch (error) {
-        return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back, messageFor(error)), 400);
+        const refusal = refusalFor(c, error);
+        const form = codeForm(pageBase(c), email, back, refusal.message);
+        return renderPage(c, 'Check your email', form, refusal.status);
       }
     }),
     post('/login/password', 'Hosted page: sign in with a password', async (c, body, back) => {
       try {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
-        return signInPage(c, back, { error: messageFor(error), email: body.email ?? '', form: 'password' });
+        const refusal = refusalFor(c, error);
+        const failed = { error: refusal.message, email: body.email ?? '', form: 'password' as const };
+        return signInPage(c, back, failed, refusal.status);
       }
     }),
     post('/login/totp', 'Hosted page: the second factor', async (c, body, back) => {
@@ -305,12 +314,9 @@ export function loginPageRoutes(identity: Identity) {
         }
         return finish(c, outcome, back);
       } catch (error) {
-        return renderPage(
-          c,
-          'Two-factor authentication',
-          totpForm(pageBase(c), body.mfa_token ?? '', back, messageFor(error)),
-          400,
-        );
+        const refusal = refusalFor(c, error);
+        const form = totpForm(pageBase(c), body.mfa_token ?? '', back, refusal.message);
+        return renderPage(c, 'Two-factor authentication', form, refusal.status);
       }
     }),
   ];

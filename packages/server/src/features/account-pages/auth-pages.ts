@@ -4,6 +4,7 @@ import { defineRoute, type RouteResponse } from '../../http/route-table.js';
 import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from '../../pages/html.js';
 import { captchaField } from '../../pages/login-forms.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
+import type { Refusal } from '../../pages/refusal.js';
 import { captchaWidget } from '../captcha/widget.js';
 import { sendVerificationCode, verifyEmailWithCode } from '../identity/email-verification.js';
 import type { Identity } from '../identity/identity.js';
@@ -15,12 +16,12 @@ import {
   csrfField,
   csrfToken,
   facts,
-  messageFor,
   notice,
   type PageRenderer,
   pageForm,
   pageGet,
   pagePost,
+  refusalFor,
   refused,
   type Shown,
 } from './page-kit.js';
@@ -144,14 +145,14 @@ ${csrfField(csrf)}
 
   /**
    * A signed-out form's route: from this origin only (as /login's forms), then `run`; a refusal
-   * is shown on the form again (`fail`) as its sentence, under 400.
+   * is shown on the form again (`fail`) as its sentence, under its status (`refusalFor`).
    */
   const signedOutPost = (
     spec: {
       path: string;
       summary: string;
       responses: Record<number, RouteResponse>;
-      fail: (c: AppContext, body: SignedOutBody, message: string) => Response;
+      fail: (c: AppContext, body: SignedOutBody, refusal: Refusal) => Response;
     },
     run: (c: AppContext, body: SignedOutBody) => Promise<Response>,
   ) =>
@@ -166,13 +167,14 @@ ${csrfField(csrf)}
         ...spec.responses,
         400: { description: 'HTML: the form, with what was wrong' },
         403: { description: 'HTML: a cross-site form' },
+        429: { description: 'HTML: the form, saying how long to wait (RATE_LIMITED, with Retry-After)' },
       },
       handler: async (c, { body }) => {
         if (!sameOrigin(c)) return refused(c);
         try {
           return await run(c, body);
         } catch (error) {
-          return spec.fail(c, body, messageFor(error));
+          return spec.fail(c, body, refusalFor(c, error));
         }
       },
     });
@@ -201,14 +203,14 @@ ${csrfField(csrf)}
         responses: {
           303: { description: 'Registered and signed in: on to return_to (default /verify-email)' },
         },
-        fail: (c, body, message) => {
+        fail: (c, body, refusal) => {
           const form = signUpForm(
             pageBase(c),
             signUpBack(body.return_to, pageBase(c)),
-            message,
+            refusal.message,
             body.email ?? '',
           );
-          return renderPage(c, 'Create an account', form, 400, csp);
+          return renderPage(c, 'Create an account', form, refusal.status, csp);
         },
       },
       async (c, body) => {
@@ -236,8 +238,14 @@ ${csrfField(csrf)}
         path: '/reset',
         summary: 'Hosted page: email a reset code (the same page whether or not the account exists)',
         responses: { 200: { description: 'HTML: enter the code and a new password' } },
-        fail: (c, body, message) =>
-          renderPage(c, 'Reset your password', resetForm(pageBase(c), message, body.email ?? ''), 400, csp),
+        fail: (c, body, refusal) =>
+          renderPage(
+            c,
+            'Reset your password',
+            resetForm(pageBase(c), refusal.message, body.email ?? ''),
+            refusal.status,
+            csp,
+          ),
       },
       async (c, body) => {
         const email = await requestPasswordReset(identity, await requestFacts(c, services), {
@@ -252,8 +260,13 @@ ${csrfField(csrf)}
         path: '/reset/confirm',
         summary: 'Hosted page: set the new password with the emailed code; signs out every session',
         responses: { 200: { description: 'HTML: the password is set; sign in' } },
-        fail: (c, body, message) =>
-          renderPage(c, 'Set a new password', resetConfirmForm(pageBase(c), body.email ?? '', message), 400),
+        fail: (c, body, refusal) =>
+          renderPage(
+            c,
+            'Set a new password',
+            resetConfirmForm(pageBase(c), body.email ?? '', refusal.message),
+            refusal.status,
+          ),
       },
       async (c, body) => {
         await completePasswordReset(identity, await requestFacts(c, services), {

@@ -7,6 +7,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { formCSRF } from '../../pages/form-csrf.js';
 import { html, type NavLink, type SafeHTML } from '../../pages/html.js';
 import { type PageOptions, pageBase, renderPage } from '../../pages/page-context.js';
+import { pageRefusal, type Refusal } from '../../pages/refusal.js';
 import { clientIP } from '../identity/route-helpers.js';
 
 /**
@@ -96,7 +97,6 @@ const MESSAGES: Record<string, string> = {
   WEAK_PASSWORD: 'Use a password of 10 to 256 characters.',
   PWNED_PASSWORD: 'That password appears in a known data breach. Choose another one.',
   WRONG_PASSWORD: 'Your current password is not right.',
-  RATE_LIMITED: 'Too many attempts. Wait a moment and try again.',
   EMAIL_SEND_FAILED: 'The email could not be sent. Try again.',
   CAPTCHA_REQUIRED: 'Complete the captcha.',
   CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
@@ -114,10 +114,13 @@ const MESSAGES: Record<string, string> = {
 /** A refusal a form's action states itself (not a use case's PylonError): its text is what the page says. */
 export class PageRefusal extends Error {}
 
-/** A PylonError's (or a PageRefusal's) sentence for the page; anything else is a bug and is thrown on. */
-export function messageFor(error: unknown): string {
-  if (error instanceof PageRefusal) return error.message;
-  if (error instanceof PylonError) return MESSAGES[error.code] ?? 'Something went wrong. Try again.';
+/**
+ * A PylonError's (or a PageRefusal's) sentence and status for the page (pages/refusal.ts: 429 with
+ * its Retry-After for RATE_LIMITED, else 400); anything else is a bug and is thrown on.
+ */
+export function refusalFor(c: AppContext, error: unknown): Refusal {
+  if (error instanceof PageRefusal) return { message: error.message, status: 400 };
+  if (error instanceof PylonError) return pageRefusal(c, error, MESSAGES);
   throw error;
 }
 
@@ -153,8 +156,8 @@ export type PageRenderer<S extends Shown> = (
  * A page form's route: the CSRF token and origin are checked before anything else, then the
  * session (signed out: to the sign-in page, back to `back`). `run` calls the same use case the
  * JSON API does and returns what the page shows next, which `show` renders; or a response of its
- * own (a redirect). A refusal (a PylonError) is shown on the page as its sentence (`messageFor`),
- * under 400; anything else is a bug and is thrown on.
+ * own (a redirect). A refusal (a PylonError) is shown on the page as its sentence (`refusalFor`),
+ * under 400 (429 with its Retry-After when rate limited); anything else is a bug and is thrown on.
  */
 export function pagePost<B extends { csrf?: string | undefined }, S extends Shown>(
   services: Services,
@@ -173,6 +176,7 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
       303: { description: 'Done, back to the page; or signed out, to the sign-in page' },
       400: { description: 'HTML: the form, with what was wrong' },
       403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+      429: { description: 'HTML: the form, saying how long to wait (RATE_LIMITED, with Retry-After)' },
     },
     handler: async (c, { body }) => {
       if (!passesPageCSRF(c, services, body.csrf)) return refused(c);
@@ -182,7 +186,8 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
         const outcome = await run(c, session, body);
         return outcome instanceof Response ? outcome : await spec.show(c, session, outcome);
       } catch (error) {
-        return spec.show(c, session, { error: messageFor(error) } as S, 400);
+        const refusal = refusalFor(c, error);
+        return spec.show(c, session, { error: refusal.message } as S, refusal.status);
       }
     },
   });
