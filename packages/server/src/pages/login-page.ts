@@ -1,4 +1,3 @@
-import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { requireCaptcha } from '../features/captcha/captcha.js';
 import { captchaWidget } from '../features/captcha/widget.js';
@@ -28,7 +27,7 @@ import {
   totpForm,
 } from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
-import { pageRefusal, type Refusal, WAIT_A_MOMENT } from './refusal.js';
+import { pageRefusal, WAIT_A_MOMENT } from './refusal.js';
 
 const form = z.object({
   email: z.string().max(320).optional(),
@@ -91,12 +90,6 @@ function ssoFailure(code: string | undefined, message: string | undefined) {
     chars.length > SSO_DETAIL_MAX ? `${chars.slice(0, SSO_DETAIL_MAX - 1).join('')}…` : chars.join('');
   const detail = cleaned === '' ? undefined : cleaned;
   return { error, detail, email: '', form: 'code' as const };
-}
-
-/** A refusal's sentence and status (pages/refusal.ts); anything but a PylonError is a bug, thrown on. */
-function refusalFor(c: AppContext, error: unknown): Refusal {
-  if (error instanceof PylonError) return pageRefusal(c, error, MESSAGES);
-  throw error;
 }
 
 /**
@@ -270,7 +263,7 @@ export function loginPageRoutes(identity: Identity) {
         );
         return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
       } catch (error) {
-        const refusal = refusalFor(c, error);
+        const refusal = pageRefusal(c, error, MESSAGES);
         const failed = { error: refusal.message, email: body.email ?? '', form: 'code' as const };
         return signInPage(c, back, failed, refusal.status);
       }
@@ -283,7 +276,7 @@ export function loginPageRoutes(identity: Identity) {
         const outcome = await magicCodeSignIn(identity, facts, { email: normalized, code: body.code });
         return finish(c, outcome, back);
       } catch (error) {
-        const refusal = refusalFor(c, error);
+        const refusal = pageRefusal(c, error, MESSAGES);
         const form = codeForm(pageBase(c), email, back, refusal.message);
         return renderPage(c, 'Check your email', form, refusal.status);
       }
@@ -292,7 +285,7 @@ export function loginPageRoutes(identity: Identity) {
       try {
         return finish(c, await passwordSignIn(identity, await requestFacts(c, services), body), back);
       } catch (error) {
-        const refusal = refusalFor(c, error);
+        const refusal = pageRefusal(c, error, MESSAGES);
         const failed = { error: refusal.message, email: body.email ?? '', form: 'password' as const };
         return signInPage(c, back, failed, refusal.status);
       }
@@ -314,7 +307,7 @@ export function loginPageRoutes(identity: Identity) {
         }
         return finish(c, outcome, back);
       } catch (error) {
-        const refusal = refusalFor(c, error);
+        const refusal = pageRefusal(c, error, MESSAGES);
         const form = totpForm(pageBase(c), body.mfa_token ?? '', back, refusal.message);
         return renderPage(c, 'Two-factor authentication', form, refusal.status);
       }

@@ -1,4 +1,4 @@
-import type { PylonError } from '@pylon/core';
+import { PylonError } from '@pylon/core';
 import type { AppContext } from '../http/context.js';
 
 /** What a hosted page shows and answers when a use case refuses its form. */
@@ -27,13 +27,15 @@ export function waitSentence(retryAfter: string | undefined): string {
  * A refused form's answer on a hosted page: the code's sentence from the page's own table under
  * 400, except RATE_LIMITED, which answers as the JSON API does — 429 with its `Retry-After`
  * (RFC 6585 §4, RFC 9110 §10.2.3), set on `c` — and says how long to wait. The wait is the one the
- * API already tells any caller, for every address alike, so it reveals nothing more.
+ * API already tells any caller, for every address alike, so it reveals nothing more. Anything but
+ * a PylonError is a bug, not a refusal: it is thrown on.
  */
 export function pageRefusal(
   c: AppContext,
-  error: PylonError,
+  error: unknown,
   messages: Readonly<Record<string, string>>,
 ): Refusal {
+  if (!(error instanceof PylonError)) throw error;
   if (error.code !== 'RATE_LIMITED') {
     return { message: messages[error.code] ?? 'Something went wrong. Try again.', status: 400 };
   }

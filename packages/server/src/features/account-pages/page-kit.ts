@@ -120,8 +120,7 @@ export class PageRefusal extends Error {}
  */
 export function refusalFor(c: AppContext, error: unknown): Refusal {
   if (error instanceof PageRefusal) return { message: error.message, status: 400 };
-  if (error instanceof PylonError) return pageRefusal(c, error, MESSAGES);
-  throw error;
+  return pageRefusal(c, error, MESSAGES);
 }
 
 export const notice = (kind: 'error' | 'ok', text: string | undefined): SafeHTML | '' =>
