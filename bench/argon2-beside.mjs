@@ -107,9 +107,7 @@ async function measureKind(kind) {
 
 /**
  * One round's figures per verification: the event loop's thread (the process's own id), the
- * hash's threads — libuv's pool threads that ran the verifications, told apart as the threads
- * that ran at least a tenth of the idle round's hashing (no other thread runs then) — and the
- * rest, V8's helpers among them.
+ * hash's threads (libuv's pool, found once by `poolThreads`) and the rest, V8's helpers among them.
  */
 function split(measured, hashThreads) {
   const perVerify = (ns) => Number(ns) / 1e6 / COUNT;
@@ -130,12 +128,32 @@ function split(measured, hashThreads) {
   };
 }
 
-function hashThreadsOf(idle) {
+/**
+ * libuv's pool threads, which run the verifications: the threads other than the event loop's that
+ * each ran at least a tenth of one verification while as many verifications as the pool has
+ * threads ran at once, a few times over (each waiting job wakes an idle thread, so every pool
+ * thread takes one). Found once, before the rounds: a round's own verifications, one at a time,
+ * need not visit every pool thread, and a thread that ran none of the idle round's but some of a
+ * later kind's was counted as the rest, leaving that kind's hash at 0 ms.
+ */
+async function poolThreads() {
+  const size = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const unbounded = createPasswordHasher();
+  const times = 3;
+  const before = threadNs();
+  for (let i = 0; i < times; i++) {
+    await Promise.all(Array.from({ length: size }, () => unbounded.verify(phc, 'benchmark password')));
+  }
+  const after = threadNs();
+  const spent = new Map();
+  for (const [task, ns] of after) {
+    if (task !== String(process.pid)) spent.set(task, ns - (before.get(task) ?? 0n));
+  }
   let total = 0n;
-  for (const [task, ns] of idle.spent) if (task !== String(process.pid)) total += ns;
+  for (const ns of spent.values()) total += ns;
+  const oneVerification = total / BigInt(size * times);
   const threads = new Set();
-  for (const [task, ns] of idle.spent)
-    if (task !== String(process.pid) && ns * 10n >= total) threads.add(task);
+  for (const [task, ns] of spent) if (ns * 10n >= oneVerification) threads.add(task);
   return threads;
 }
 
@@ -144,11 +162,11 @@ const median = (list) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+const hashThreads = await poolThreads();
 const rounds = [];
 for (let round = 0; round < ROUNDS; round++) {
   const raw = [];
   for (const kind of Object.keys(WORK)) raw.push(await measureKind(kind));
-  const hashThreads = hashThreadsOf(raw[0]);
   const measured = raw.map((row) => split(row, hashThreads));
   for (const row of measured) row.addedToHashMs = row.hashMs - measured[0].hashMs;
   rounds.push(measured);
