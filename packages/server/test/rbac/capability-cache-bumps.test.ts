@@ -5,6 +5,7 @@ import { SessionStore } from '../../src/features/identity/session-store.js';
 import { UserStore } from '../../src/features/identity/user-store.js';
 import { OrgStore } from '../../src/features/orgs/org-store.js';
 import { AppStore } from '../../src/features/rbac/app-store.js';
+import { PYLON_APP_ID, PYLON_CAPABILITIES } from '../../src/features/rbac/builtin-schema.js';
 import { CapabilityResolver } from '../../src/features/rbac/capabilities.js';
 import { GrantStore } from '../../src/features/rbac/grant-store.js';
 import { SchemaStore } from '../../src/features/rbac/schema-store.js';
@@ -190,5 +191,38 @@ describe.each(testDatabases)('capability version bumps on $kind', (database) => 
     expect(fresh.version).toBe(stale.version + 1);
     expect((await resolver.standing(OTHER, joiner, null, fresh)).role).toBe('admin');
     expect((await resolver.standing(OTHER, joiner, null)).role).toBe('admin');
+  });
+
+  it('caches under the address as given, and finds the grant under its normal form however it is spelt', async () => {
+    const resolver = new CapabilityResolver(
+      new AppStore(storage.db, storage.dialect, secureRandom),
+      grants,
+      new SchemaStore(storage.db),
+      orgs,
+      versions,
+    );
+    const caps = async (email: string) => {
+      const answer = await resolver.resolve(OTHER, PYLON_APP_ID, { email, userId: null });
+      return answer.kind === 'ok' ? answer.caps : answer.kind;
+    };
+    await grants.upsert(storage.db, {
+      orgId: OTHER,
+      appId: PYLON_APP_ID,
+      emailHash: hashEmail('spelt@example.com'),
+      email: 'spelt@example.com',
+      archetype: 'pylon-auditor',
+      capabilities: [],
+      grantedAt: NOW,
+      grantedBy: 'admin',
+    });
+    for (const email of ['spelt@example.com', 'Spelt@Example.COM', ' spelt@example.com ']) {
+      expect(await caps(email), email).toEqual([PYLON_CAPABILITIES.auditRead]);
+    }
+    expect(await caps('other@example.com')).toEqual([]);
+    // Each spelling was cached under its own key; the revoke's bump reaches every one of them.
+    await grants.revoke(storage.db, OTHER, PYLON_APP_ID, hashEmail('SPELT@example.com'));
+    for (const email of ['spelt@example.com', 'Spelt@Example.COM', ' spelt@example.com ']) {
+      expect(await caps(email), email).toEqual([]);
+    }
   });
 });

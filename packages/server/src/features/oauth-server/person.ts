@@ -1,4 +1,3 @@
-import { hashEmail } from '@pylon/core';
 import type { OAuthServerContext } from './context.js';
 import type { Person } from './tokens.js';
 
@@ -30,7 +29,7 @@ export async function capabilitiesOf(
     return app && app.status === 'active' ? [] : null;
   }
   const answer = await context.capabilities.resolve(orgId, appId, {
-    emailHash: hashEmail(person.email),
+    email: person.email,
     userId: person.id,
   });
   return answer.kind === 'ok' ? answer.caps : null;

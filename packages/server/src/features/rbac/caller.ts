@@ -1,4 +1,4 @@
-import { hashEmail, PylonError } from '@pylon/core';
+import { PylonError } from '@pylon/core';
 import type { AuditActor } from '../../audit/audit-log.js';
 import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
@@ -14,7 +14,6 @@ export type RBACCaller =
       kind: 'person';
       userId: string;
       email: string;
-      emailHash: string;
       sessionExpiresAt: number;
       /** An API key's scopes: when non-empty, nothing outside them is allowed or minted. */
       scopes: string[];
@@ -59,7 +58,6 @@ export function rbacCallerOf(auth: AuthContext, orgId: string): RBACCaller {
       kind: 'person',
       userId: auth.userId,
       email: auth.email,
-      emailHash: hashEmail(auth.email),
       sessionExpiresAt: 0,
       scopes: auth.apiKey?.scopes ?? [],
       capabilityVersion: auth.capabilityVersion ?? null,
@@ -78,7 +76,6 @@ export function rbacCallerOf(auth: AuthContext, orgId: string): RBACCaller {
     kind: 'person',
     userId: auth.userId,
     email: auth.email,
-    emailHash: hashEmail(auth.email),
     sessionExpiresAt: auth.sessionExpiresAt ?? 0,
     scopes: [],
     capabilityVersion: auth.capabilityVersion ?? null,
@@ -107,7 +104,7 @@ export async function requireCapability(
   const caller = await rbacCaller(c, context);
   if (caller.kind === 'admin') return caller;
   const answer = await context.capabilities.resolve(c.get('orgId'), PYLON_APP_ID, {
-    emailHash: caller.emailHash,
+    email: caller.email,
     userId: caller.userId,
   });
   const scoped = caller.scopes.length === 0 || caller.scopes.includes(capability);

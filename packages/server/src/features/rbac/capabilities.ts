@@ -15,7 +15,11 @@ export type CapabilityAnswer =
   | { kind: 'disabled' };
 
 export interface Subject {
-  emailHash: string;
+  /**
+   * The person's proven address. Answers are cached under the address itself, so a hit hashes
+   * nothing; a miss hashes it (hashEmail) to find the grant.
+   */
+  email: string;
   /** Set for a signed-in person: their org membership counts in the `pylon` app. */
   userId: string | null;
   /**
@@ -61,7 +65,7 @@ export class CapabilityResolver {
   resolve(orgId: string, appId: string, subject: Subject): Awaitable<CapabilityAnswer> {
     return this.cached(
       orgId,
-      `caps\n${appId}\n${subject.emailHash}\n${subject.userId ?? ''}`,
+      `caps\n${appId}\n${subject.email}\n${subject.userId ?? ''}`,
       () => (appId === PYLON_APP_ID ? this.pylon(orgId, subject) : this.app(orgId, appId, subject)),
       subject.capabilityVersion,
     );
@@ -71,7 +75,7 @@ export class CapabilityResolver {
   pylonArchetypes(orgId: string, subject: Subject): Awaitable<readonly string[]> {
     return this.cached(
       orgId,
-      `held\n${subject.emailHash}\n${subject.userId ?? ''}`,
+      `held\n${subject.email}\n${subject.userId ?? ''}`,
       async () => Object.freeze((await this.pylonHoldings(orgId, subject)).archetypes),
       subject.capabilityVersion,
     );
@@ -132,7 +136,7 @@ export class CapabilityResolver {
 
   /** Registered apps: one indexed read (the app with the subject's grant joined), then the schema. */
   private async app(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
-    const access = await this.apps.accessFor(orgId, appId, subject.emailHash);
+    const access = await this.apps.accessFor(orgId, appId, hashEmail(subject.email));
     if (!access) return UNKNOWN_APP;
     if (access.status !== 'active') return DISABLED;
     if (access.archetype === null || access.currentVersion === null) return NOTHING;
@@ -152,7 +156,7 @@ export class CapabilityResolver {
     subject: Subject,
   ): Promise<{ archetypes: string[]; extra: string[] }> {
     const role = subject.userId === null ? null : await this.orgs.roleOf(orgId, subject.userId);
-    const grant = await this.grants.find(orgId, PYLON_APP_ID, subject.emailHash);
+    const grant = await this.grants.find(orgId, PYLON_APP_ID, hashEmail(subject.email));
     return {
       archetypes: [...(role ? [archetypeForRole(role)] : []), ...(grant ? [grant.archetype] : [])],
       extra: (grant?.capabilities ?? []).filter((cap) => PYLON_CAPABILITY_SET.has(cap)),

@@ -90,7 +90,7 @@ export function schemaRoutes(context: RBACContext) {
     const orgId = c.get('orgId');
     if ((await context.orgs.roleOf(orgId, caller.userId)) !== null) return caller;
     const pylon = await context.capabilities.resolve(orgId, PYLON_APP_ID, {
-      emailHash: caller.emailHash,
+      email: caller.email,
       userId: caller.userId,
     });
     if (pylon.kind === 'ok' && pylon.caps.length > 0) return caller;

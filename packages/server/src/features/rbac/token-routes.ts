@@ -77,7 +77,7 @@ export function tokenRoutes(context: RBACContext) {
               message: 'Scoped tokens are minted for a person’s session',
             });
           const answer = context.capabilities.resolve(orgId, appId, {
-            emailHash: caller.emailHash,
+            email: caller.email,
             userId: caller.userId,
             capabilityVersion: caller.capabilityVersion,
           });
@@ -104,7 +104,7 @@ export function tokenRoutes(context: RBACContext) {
           if (caller.kind === 'admin')
             throw new PylonError('no_session', { message: 'whoami describes a person’s session' });
           const held = context.capabilities.pylonArchetypes(orgId, {
-            emailHash: caller.emailHash,
+            email: caller.email,
             userId: caller.userId,
             capabilityVersion: caller.capabilityVersion,
           });
