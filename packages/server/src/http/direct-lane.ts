@@ -77,7 +77,10 @@ const KEPT_ONCE = new Set([
   'referer',
 ]);
 
-function repeatsAHeaderNodeKeepsOnce(raw: readonly string[]): boolean {
+function repeatsAHeaderNodeKeepsOnce(request: IncomingMessage): boolean {
+  const raw = request.rawHeaders;
+  // As many names in Node's headers as lines in the request: no name came twice, in any case.
+  if (Object.keys(request.headers).length * 2 === raw.length) return false;
   const seen: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
@@ -118,7 +121,7 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
   function takes(request: IncomingMessage, entry: Entry): boolean {
     const { headers } = request;
     if (headers.authorization === undefined || headers.cookie !== undefined) return false;
-    if (repeatsAHeaderNodeKeepsOnce(request.rawHeaders)) return false;
+    if (repeatsAHeaderNodeKeepsOnce(request)) return false;
     // An org host applies at the root of the RBAC surface only (org-hosts.ts).
     if (entry.surface === 'rbac' && !entry.inOrg && orgHosts && orgForHost(config, headers.host) !== null)
       return false;

@@ -152,6 +152,8 @@ export function bodyLimit(route: AnyRoute, services: Services): number {
 
 /** The media type of a Content-Type header, lower-cased, without parameters ('' when absent). */
 export function mediaType(header: string | undefined | null): string {
+  // The usual header is already its own media type: answered without building a string.
+  if (header === 'application/json') return header;
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 

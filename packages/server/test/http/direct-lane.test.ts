@@ -175,6 +175,12 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
       () => ({ headers: { authorization: [`Bearer ${token}`, `Bearer ${unknownSession}`] } }),
       false,
     ],
+    [
+      '/me, two Accept lines (Node joins them, as Hono does)',
+      '/api/auth/me',
+      () => ({ headers: { ...bearer(token), accept: ['application/json', 'text/plain'] } }),
+      true,
+    ],
     ['/whoami, a live session', '/whoami', () => ({ headers: bearer(token) }), true],
     ['/whoami, the admin token', '/whoami', () => ({ headers: bearer(ADMIN) }), true],
     ['/whoami, a signed-out session', '/whoami', () => ({ headers: bearer(signedOut) }), true],
@@ -186,6 +192,24 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     ['/token, the admin token', '/token', () => json('{"app_id":"pylon"}', bearer(ADMIN)), true],
     ['/token, a signed-out session', '/token', () => json('{"app_id":"pylon"}', bearer(signedOut)), true],
     ['/token, too large', '/token', () => json(`{"app_id":"${'a'.repeat(3000)}"}`, bearer(token)), true],
+    [
+      '/token, two Content-Type lines',
+      '/token',
+      () => ({
+        ...json('{"app_id":"pylon"}', bearer(token)),
+        headers: { ...bearer(token), 'content-type': ['application/json', 'application/json'] },
+      }),
+      false,
+    ],
+    [
+      '/token, a Content-Type with parameters',
+      '/token',
+      () => ({
+        ...json('{"app_id":"nope"}', bearer(token)),
+        headers: { ...bearer(token), 'content-type': 'Application/JSON; charset=utf-8' },
+      }),
+      true,
+    ],
     [
       '/token, text/plain',
       '/token',
