@@ -52,5 +52,5 @@ export type {
 export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
 export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
 export { sha256Base64URL, sha256Hex } from './sha256.js';
-export { isSlug, SLUG_BODY, SLUG_PATTERN } from './slug.js';
+export { isSlug, SLUG_BODY, SLUG_HTML_PATTERN, SLUG_PATTERN } from './slug.js';
 export * from './wire/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSlug, SLUG_BODY, SLUG_PATTERN } from '../src/index.js';
+import { isSlug, SLUG_BODY, SLUG_HTML_PATTERN, SLUG_PATTERN } from '../src/index.js';
 
 describe('isSlug', () => {
   it('accepts 2–64 lowercase letters, digits and hyphens that start and end with a letter or digit', () => {
@@ -33,5 +33,25 @@ describe('isSlug', () => {
   it('is one pattern: anchored for tests, bare for embedding', () => {
     expect(SLUG_PATTERN.source).toBe(`^${SLUG_BODY}$`);
     expect(new RegExp(`^/o/(${SLUG_BODY})/token$`).exec('/o/acme/token')?.[1]).toBe('acme');
+  });
+
+  it('has an HTML pattern attribute a browser can compile (the v flag), matching what isSlug does', () => {
+    // The bare body is not one: a browser would drop it and check nothing.
+    expect(() => new RegExp(`^(?:${SLUG_BODY})$`, 'v')).toThrow(SyntaxError);
+    const compiled = new RegExp(`^(?:${SLUG_HTML_PATTERN})$`, 'v');
+    for (const value of [
+      'ab',
+      'my-app',
+      'a--b',
+      `a${'b'.repeat(62)}c`,
+      'a',
+      '-acme',
+      'acme-',
+      'Acme',
+      'ac_me',
+      'a\\-b',
+    ]) {
+      expect(compiled.test(value), value).toBe(isSlug(value));
+    }
   });
 });

@@ -50,6 +50,8 @@ describeInChromium('the admin console in Chromium', () => {
   let t: TestServer;
   let url: string;
   const violations: string[] = [];
+  /** What Chromium reported as an error on a page's console (an invalid form pattern, a script error). */
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOT_DIR, { recursive: true });
@@ -70,6 +72,14 @@ describeInChromium('the admin console in Chromium', () => {
           `${event.violatedDirective} ${event.blockedURI} on ${document.location.pathname}`,
         );
       });
+    });
+    context.on('page', (page) => {
+      page.on('console', (message) => {
+        // A page answered with an error status is logged too; the statuses are checked where expected.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+          consoleErrors.push(`${message.text()} on ${page.url()}`);
+      });
+      page.on('pageerror', (error) => consoleErrors.push(`${error.message} on ${page.url()}`));
     });
     return context;
   }
@@ -224,6 +234,7 @@ describeInChromium('the admin console in Chromium', () => {
     await shoot(admin, '08-deployment');
 
     expect(violations).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     await memberContext.close();
     await adminContext.close();
   }, 120_000);

@@ -48,7 +48,7 @@ ${state.devMode ? html`<p>Development mode: the first verified sign-in may claim
 <p>The first admin is claimed in the deployment's default org, not in <strong>${state.orgId}</strong>. Open <a href="${state.defaultPage}">${state.defaultPage}</a> instead.</p>`;
     case 'you_are_admin':
       return html`<h1>You are an admin</h1>
-<p class="ok"><strong>${state.email}</strong> administers this deployment.</p>
+<p class="ok" role="status"><strong>${state.email}</strong> administers this deployment.</p>
 <p>From a terminal: <code>pylon login</code>, then <code>pylon whoami</code> shows <code>pylon-admin</code>.</p>`;
     case 'taken':
       return html`${heading}

@@ -162,7 +162,7 @@ export function loginPageRoutes(identity: Identity) {
     renderPage(
       c,
       'Refused',
-      html`<h1>Refused</h1><p class="error">This form was sent from another site.</p>`,
+      html`<h1>Refused</h1><p class="error" role="alert">This form was sent from another site.</p>`,
       403,
     );
   const post = (
@@ -244,7 +244,7 @@ export function loginPageRoutes(identity: Identity) {
       tags: ['pages'],
       responses: { 200: { description: 'HTML' } },
       handler: (c) =>
-        renderPage(c, 'Signed in', html`<h1>You are signed in</h1><p class="ok">You can close this tab.</p>`),
+        renderPage(c, 'Signed in', html`<h1>You are signed in</h1><p class="ok" role="status">You can close this tab.</p>`),
     }),
     post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
       try {

@@ -123,6 +123,22 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect((await page('/console/orgs/nope/apps', owner)).status).toBe(404);
   });
 
+  it('shows each grant with when it was granted (the API’s milliseconds) and by whom', async () => {
+    const csrf = await csrfOf('/console/orgs/acme/apps', owner);
+    const granted = await post(
+      '/console/orgs/acme/grants',
+      owner,
+      { csrf, email: 'granted@example.com', app_id: 'pylon', archetype: 'pylon-auditor', capabilities: '' },
+      { csrfCookie: csrf },
+    );
+    expect(granted.status).toBe(200);
+    const at = new Date(t.clock.now()).toISOString().slice(0, 16).replace('T', ' ');
+    const shown = await page('/console/orgs/acme/apps', owner);
+    expect(shown.text).toMatch(
+      new RegExp(`<td>granted@example.com</td><td>pylon</td><td>pylon-auditor</td><td></td><td>${at}:\\d\\d UTC by ${OWNER}</td>`),
+    );
+  });
+
   it('refuses a member’s form post with the API’s answer, and changes nothing', async () => {
     const csrf = await csrfOf('/console', member);
     const refused = await post(

@@ -112,7 +112,7 @@ ${hidden('email', email)}
   ): SafeHTML =>
     state.verified
       ? html`<h1>Email verified</h1>
-<p class="ok">${state.email} is verified.</p>
+<p class="ok" role="status">${state.email} is verified.</p>
 <p class="links"><a href="${base}/account">Your account</a></p>`
       : html`<h1>Verify your email</h1>
 <p>Verifying <strong>${state.email ?? 'your address'}</strong> proves it is yours, so it can sign in with a code and accept invitations.</p>

@@ -132,7 +132,7 @@ export function refused(c: AppContext): Response {
     c,
     'Refused',
     html`<h1>Refused</h1>
-<p class="error">This form expired or was sent from another site. Go back, reload the page and try again.</p>`,
+<p class="error" role="alert">This form expired or was sent from another site. Go back, reload the page and try again.</p>`,
     403,
   );
 }

@@ -46,7 +46,7 @@ export function profilePageRoutes(identity: Identity, changes: EmailChangeStore)
     const user = await identity.users.findById(session.userId);
     const verified = user?.emailVerifiedAt != null;
     const emailChange: SafeHTML = shown.codeFor
-      ? html`<p>We sent a code to <strong>${shown.codeFor}</strong> (if the address can be used). Enter it to make it your address.</p>
+      ? html`<p role="status">We sent a code to <strong>${shown.codeFor}</strong> (if the address can be used). Enter it to make it your address.</p>
 <form method="post" action="${base}/account/email/verify">
 ${csrfField(csrf)}
 <label for="email-code">Code from the email</label>

@@ -1,4 +1,4 @@
-import { diffSchemas, SLUG_BODY } from '@pylon/core';
+import { diffSchemas, SLUG_HTML_PATTERN } from '@pylon/core';
 import type {
   AppList,
   GrantList,
@@ -51,7 +51,7 @@ ${apps.map(
 }
 <h2 id="register-h">Register an app</h2>
 <form method="post" action="${orgPath(org.id, '/apps')}" class="grid" aria-labelledby="register-h">${csrfField(csrf)}
-<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="${SLUG_BODY}"></div>
+<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="${SLUG_HTML_PATTERN}"></div>
 <div><label for="app-owner">Owner</label><input id="app-owner" name="owner" type="email" required></div>
 <div><label for="app-description">Description</label><input id="app-description" name="description" maxlength="1000"></div>
 <div><button type="submit">Register app</button></div>
@@ -64,7 +64,7 @@ ${
 ${roles.map(
   (
     grant,
-  ) => html`<tr><td>${grant.email ?? grant.email_hash}</td><td>${grant.app_id}</td><td>${grant.archetype}</td><td>${(grant.capabilities ?? []).join(', ')}</td><td>${when(grant.granted_at * 1000)} by ${grant.granted_by}</td>
+  ) => html`<tr><td>${grant.email ?? grant.email_hash}</td><td>${grant.app_id}</td><td>${grant.archetype}</td><td>${(grant.capabilities ?? []).join(', ')}</td><td>${when(grant.granted_at)} by ${grant.granted_by}</td>
 <td><form method="post" action="${orgPath(org.id, `/grants/${encodeURIComponent(grant.app_id)}/${encodeURIComponent(grant.email_hash)}/revoke`)}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">Revoke</button></form></td></tr>`,
 )}
 </tbody></table></div>`

@@ -1,3 +1,4 @@
+import { SLUG_HTML_PATTERN } from '@pylon/core';
 import type { InviteResponse, MemberList, Org, OrgList, OrgView, PendingInvite } from '@pylon/core/wire';
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
@@ -40,7 +41,7 @@ ${orgs.map((org: Org) => html`<tr><td><a href="${orgPath(org.id)}">${org.name}</
 <section aria-labelledby="create-h"><h2 id="create-h">Create an organisation</h2>
 <form method="post" action="/console/orgs" class="grid">${csrfField(csrf)}
 <div><label for="org-name">Name</label><input id="org-name" name="name" required maxlength="200"></div>
-<div><label for="org-id">Id (optional slug)</label><input id="org-id" name="id" maxlength="63" pattern="[a-z0-9-]*"></div>
+<div><label for="org-id">Id (optional slug)</label><input id="org-id" name="id" maxlength="63" pattern="${SLUG_HTML_PATTERN}"></div>
 <div><button type="submit">Create organisation</button></div>
 </form></section>`,
       });

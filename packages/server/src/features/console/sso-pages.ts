@@ -69,7 +69,7 @@ ${
     ? html`<p>Give your identity provider these; the entity ID is also the URL of this service provider's metadata.</p>
 ${copyable('sp-entity', 'Entity ID and metadata URL', sp.spEntityID)}
 ${copyable('sp-acs', 'Assertion consumer service URL', sp.acsURL)}`
-    : html`<p class="error">PYLON_PUBLIC_URL is not an https URL, so SSO cannot be offered.</p>`
+    : html`<p class="error" role="alert">PYLON_PUBLIC_URL is not an https URL, so SSO cannot be offered.</p>`
 }
 ${
   saml

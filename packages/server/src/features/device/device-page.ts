@@ -93,7 +93,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
           c,
           query.status === 'approved' ? 'Approved' : 'Denied',
           query.status === 'approved'
-            ? html`<h1>Device approved</h1><p class="ok">Return to your terminal.</p>`
+            ? html`<h1>Device approved</h1><p class="ok" role="status">Return to your terminal.</p>`
             : html`<h1>Request denied</h1><p>The device was not signed in. You can close this tab.</p>`,
         ),
     }),

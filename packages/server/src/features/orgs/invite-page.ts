@@ -59,13 +59,13 @@ export function renderInvitePage(base: string, link: string, state: InvitePageSt
 <p>This invitation link is not valid. It may have been withdrawn, or the link was not copied in full. Ask whoever invited you to send a new one.</p>`;
     case 'expired':
       return html`<h1>Invitation expired</h1>
-<p class="error">This invitation to <strong>${state.orgName}</strong> has expired. Ask whoever invited you to send a new one.</p>`;
+<p class="error" role="alert">This invitation to <strong>${state.orgName}</strong> has expired. Ask whoever invited you to send a new one.</p>`;
     case 'used':
       return html`<h1>Invitation already used</h1>
 <p>This invitation has already been accepted. An invitation works once; ask for a new one if you still need to join.</p>`;
     case 'joined':
       return html`<h1>You joined ${state.orgName}</h1>
-<p class="ok">You are ${article(state.role)} ${state.role} of <strong>${state.orgName}</strong>.</p>
+<p class="ok" role="status">You are ${article(state.role)} ${state.role} of <strong>${state.orgName}</strong>.</p>
 <p>You can close this tab.</p>`;
     case 'signed_out':
       return html`<h1>Join ${state.orgName}</h1>
@@ -175,7 +175,7 @@ export function invitePageRoutes(context: OrgsContext) {
       c,
       'Refused',
       html`<h1>Refused</h1>
-<p class="error">This form expired or was sent from another site. Open the invitation link again.</p>`,
+<p class="error" role="alert">This form expired or was sent from another site. Open the invitation link again.</p>`,
       403,
     );
   const form = z.object({ csrf: z.string().max(100).optional() });
