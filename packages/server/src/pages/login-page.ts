@@ -244,7 +244,11 @@ export function loginPageRoutes(identity: Identity) {
       tags: ['pages'],
       responses: { 200: { description: 'HTML' } },
       handler: (c) =>
-        renderPage(c, 'Signed in', html`<h1>You are signed in</h1><p class="ok" role="status">You can close this tab.</p>`),
+        renderPage(
+          c,
+          'Signed in',
+          html`<h1>You are signed in</h1><p class="ok" role="status">You can close this tab.</p>`,
+        ),
     }),
     post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
       try {

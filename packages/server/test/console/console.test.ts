@@ -135,7 +135,9 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const at = new Date(t.clock.now()).toISOString().slice(0, 16).replace('T', ' ');
     const shown = await page('/console/orgs/acme/apps', owner);
     expect(shown.text).toMatch(
-      new RegExp(`<td>granted@example.com</td><td>pylon</td><td>pylon-auditor</td><td></td><td>${at}:\\d\\d UTC by ${OWNER}</td>`),
+      new RegExp(
+        `<td>granted@example.com</td><td>pylon</td><td>pylon-auditor</td><td></td><td>${at}:\\d\\d UTC by ${OWNER}</td>`,
+      ),
     );
   });
 
