@@ -71,6 +71,17 @@ export interface Route<Body = unknown, Query = unknown> {
    * its value at once, without a promise (awaitable.ts: it may then also throw at once).
    */
   answer?(request: PlainRequest<Body>): Awaitable<object>;
+  /**
+   * A hosted page's form: how a body its schema refuses is answered — the page again, saying
+   * `problem` (formProblem) — in place of the surface's JSON VALIDATION_FAILED, which a person's
+   * browser would show as raw text. `fields` are the form as posted, unchecked: only what the
+   * refusal itself needs (the CSRF token) may be read from them.
+   */
+  refuseForm?(
+    c: AppContext,
+    fields: Readonly<Record<string, unknown>>,
+    problem: string,
+  ): Promise<Response> | Response;
 }
 
 /** A route's request as PlainRequest, from Hono's context. */
@@ -110,6 +121,27 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
   return new PylonError(surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED', {
     message: `${where}${first?.message ?? 'invalid input'}`,
   });
+}
+
+/**
+ * The first of a form's problems as a sentence for the person who filled it in: the field's name
+ * and what was wrong with it ("Description is too long: at most 1000 characters."), never
+ * the value.
+ */
+export function formProblem(issues: readonly z.core.$ZodIssue[]): string {
+  const first = issues[0];
+  if (first === undefined) return 'Check the form and try again.';
+  const field = String(first.path[0] ?? 'a field').replaceAll('_', ' ');
+  const name = `${field.charAt(0).toUpperCase()}${field.slice(1)}`;
+  if (first.code === 'too_big' && first.origin === 'string')
+    return `${name} is too long: at most ${String(first.maximum)} characters.`;
+  if (first.code === 'too_small' && first.origin === 'string')
+    return Number(first.minimum) <= 1
+      ? `${name} is required.`
+      : `${name} is too short: at least ${String(first.minimum)} characters.`;
+  if (first.code === 'invalid_type' && first.message.endsWith('received undefined'))
+    return `${name} is missing.`;
+  return `${name} is not valid.`;
 }
 
 /**
@@ -264,12 +296,21 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
       let body: unknown;
       if (route.body) {
         const type = mediaType(c.req.header('content-type'));
-        body = routeBody(
-          route,
-          group.surface,
-          type,
-          await readText(c, bodyLimit(route, services), group.surface),
-        );
+        const text = await readText(c, bodyLimit(route, services), group.surface);
+        if (route.refuseForm) {
+          const fields = parseBody(route, group.surface, type, text);
+          const checked = route.body.safeParse(fields);
+          if (!checked.success) {
+            const posted =
+              typeof fields === 'object' && fields !== null && !Array.isArray(fields)
+                ? (fields as Record<string, unknown>)
+                : {};
+            return route.refuseForm(c, posted, formProblem(checked.error.issues));
+          }
+          body = checked.data;
+        } else {
+          body = routeBody(route, group.surface, type, text);
+        }
       }
       let query: unknown;
       if (route.query) {

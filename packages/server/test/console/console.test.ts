@@ -141,6 +141,22 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     );
   });
 
+  it('says which field its form refused on the page, not as JSON, and registers nothing', async () => {
+    const csrf = await csrfOf('/console/orgs/acme/apps', owner);
+    const before = await apps();
+    const fields = { name: 'long-described', owner: OWNER, description: 'd'.repeat(1001) };
+    const refused = await post('/console/orgs/acme/apps', owner, { ...fields, csrf }, { csrfCookie: csrf });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<title>');
+    expect(refused.text).toMatch(/role="alert"[^>]*>[^<]*Description is too long: at most 1000 characters\./);
+    expect(refused.text).not.toContain('d'.repeat(1001));
+    // The same post without the page's token is the forged-form refusal, whatever its fields.
+    const forged = await post('/console/orgs/acme/apps', owner, fields, { csrfCookie: csrf });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('This form expired or was sent from another site');
+    expect(await apps()).toEqual(before);
+  });
+
   it('refuses a member’s form post with the API’s answer, and changes nothing', async () => {
     const csrf = await csrfOf('/console', member);
     const refused = await post(

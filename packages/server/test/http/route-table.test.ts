@@ -7,6 +7,7 @@ import {
   catalogued,
   declaredErrors,
   defineRoute,
+  formProblem,
   mountRoutes,
 } from '../../src/http/route-table.js';
 import { testDatabases } from '../support/databases.js';
@@ -170,5 +171,33 @@ describe.each(testDatabases)('route table: the production routes ($kind)', (data
         'WEAK_PASSWORD',
       ]),
     );
+  });
+});
+
+describe('route table: a form’s problem in words', () => {
+  const form = z.object({
+    name: z.string().min(1).max(10),
+    app_id: z.string().min(2).max(64),
+    count: z.number(),
+  });
+  const problem = (value: unknown) => {
+    const parsed = form.safeParse(value);
+    if (parsed.success) throw new Error('expected a refusal');
+    return formProblem(parsed.error.issues);
+  };
+
+  it('names the field and what was wrong, never the value', () => {
+    expect(problem({ name: 'x'.repeat(11), app_id: 'ab', count: 1 })).toBe(
+      'Name is too long: at most 10 characters.',
+    );
+    expect(problem({ name: '', app_id: 'ab', count: 1 })).toBe('Name is required.');
+    expect(problem({ name: 'n', app_id: 'a', count: 1 })).toBe('App id is too short: at least 2 characters.');
+    expect(problem({ name: 'n', app_id: 'ab' })).toBe('Count is missing.');
+    expect(problem({ name: 'n', app_id: 'ab', count: 'secret-value' })).toBe('Count is not valid.');
+    expect(problem({ name: 'n', app_id: 'ab', count: 'secret-value' })).not.toContain('secret');
+  });
+
+  it('has a sentence when there is no issue to name', () => {
+    expect(formProblem([])).toBe('Check the form and try again.');
   });
 });

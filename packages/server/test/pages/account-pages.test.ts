@@ -87,6 +87,10 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
   it('signs up with a password, then verifies the address with the emailed code', async () => {
     const b = browser();
     const email = `new${++n}-${database.kind}@example.com`;
+    const tooLong = await b.post('/signup', { email: `${'e'.repeat(320)}@example.com`, password: 'x' });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.headers.get('content-type')).toContain('text/html');
+    expect(visibleText(await tooLong.text())).toContain('Email is too long: at most 320 characters.');
     const weak = await b.post('/signup', { email, password: 'short' });
     expect(weak.status).toBe(400);
     expect(visibleText(await weak.text())).toContain('Use a password of 10 to 256 characters.');
@@ -159,6 +163,11 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     const refusedPage = visibleText(await badDate.text());
     expect(refusedPage).toContain('Choose a valid date.');
     expect(refusedPage).toContain('You have no API keys.');
+    // A name longer than the form takes is said on the page too, not answered as JSON.
+    const longName = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'n'.repeat(101) });
+    expect(longName.status).toBe(400);
+    expect(longName.headers.get('content-type')).toContain('text/html');
+    expect(visibleText(await longName.text())).toContain('Name is too long: at most 100 characters.');
     const created = await (await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' })).text();
     const key = /aria-label="New API key">([^<]+)</.exec(created)![1]!;
     const me = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });

@@ -177,6 +177,14 @@ ${csrfField(csrf)}
           return spec.fail(c, body, refusalFor(c, error));
         }
       },
+      // A field the form's schema refuses is said on the form; of what was posted, only a
+      // return_to the schema would take is kept.
+      refuseForm: (c, fields, problem) => {
+        if (!sameOrigin(c)) return refused(c);
+        const back = fields.return_to;
+        const kept = typeof back === 'string' && back.length <= 2048 ? { return_to: back } : {};
+        return spec.fail(c, kept, { message: problem, status: 400 });
+      },
     });
 
   return [

@@ -189,6 +189,14 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
         return spec.show(c, session, { error: refusal.message } as S, refusal.status);
       }
     },
+    // A field the form's schema refuses is said on the page, after the same checks as an action.
+    refuseForm: async (c, fields, problem) => {
+      if (!passesPageCSRF(c, services, typeof fields.csrf === 'string' ? fields.csrf : undefined))
+        return refused(c);
+      const session = await pageSession(c, services);
+      if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
+      return spec.show(c, session, { error: problem } as S, 400);
+    },
   });
 }
 

@@ -19,6 +19,7 @@ export type PageRenderer = (c: AppContext, outcome?: Outcome, status?: number) =
 /** The OpenAPI answers of a console form post. */
 const FORM_RESPONSES = {
   200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
+  400: { description: 'HTML: the page again, saying which field the form’s own checks refused' },
   403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
 };
 
@@ -49,6 +50,17 @@ export interface ConsoleDeps {
   ): Route<B>;
 }
 
+/** The answer to a form without the page's CSRF token or from another site: nothing was done. */
+function forged(c: AppContext): Response {
+  return renderConsole(c, {
+    title: 'Refused',
+    place: { section: 'orgs' },
+    status: 403,
+    error: 'This form expired or was sent from another site; nothing was changed.',
+    body: html`<section><p><a href="${c.req.path.replace(/\/[^/]+$/, '')}">Reload the page</a> and try again.</p></section>`,
+  });
+}
+
 export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
   /** A form post's handler: the CSRF check, the action, the refusal shown on the page. */
   const action =
@@ -57,15 +69,7 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
       run: (c: AppContext, body: B) => Promise<Response>,
     ) =>
     async (c: AppContext, { body }: { body: B }): Promise<Response> => {
-      if (!passesConsoleCSRF(c, services, body.csrf)) {
-        return renderConsole(c, {
-          title: 'Refused',
-          place: { section: 'orgs' },
-          status: 403,
-          error: 'This form expired or was sent from another site; nothing was changed.',
-          body: html`<section><p><a href="${c.req.path.replace(/\/[^/]+$/, '')}">Reload the page</a> and try again.</p></section>`,
-        });
-      }
+      if (!passesConsoleCSRF(c, services, body.csrf)) return forged(c);
       try {
         return await run(c, body);
       } catch (error) {
@@ -93,6 +97,12 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
         acceptsForm: true,
         responses: spec.responses ?? FORM_RESPONSES,
         handler: action(spec.page, run),
+        // A field the form's schema refuses (too long, missing) is said on the page, as the API's
+        // refusals are — after the same CSRF check, so a forged post learns nothing either way.
+        refuseForm: (c, fields, problem) =>
+          passesConsoleCSRF(c, services, typeof fields.csrf === 'string' ? fields.csrf : undefined)
+            ? spec.page(c, { error: problem }, 400)
+            : forged(c),
       }),
   };
 }

@@ -14,6 +14,7 @@ const roleSelect = (id: string, selected = 'member') =>
 
 const formResponses = (what: string) => ({
   200: { description: `HTML: the page again, with what ${what} did or why it was refused` },
+  400: { description: 'HTML: the page again, saying which field the form’s own checks refused' },
   403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
 });
 
