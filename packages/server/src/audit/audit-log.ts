@@ -95,6 +95,10 @@ export class InvalidCursorError extends Error {
  */
 export async function appendAudit(db: Kysely<Database>, ts: number, event: AuditEvent): Promise<void> {
   const actor = typeof event.actor === 'string' ? classifyActor(event.actor) : event.actor;
+  // A person is recorded by id (API.md: actor_id is the user id), which the chain then commits to
+  // for good: an email alone names no one once the address changes hands.
+  if ((actor.type === 'user' || actor.type === 'external') && actor.id === '')
+    throw new Error(`audit ${event.action}: a person's entry needs their user id, not only an email`);
   const actorEmail =
     'email' in actor && actor.email !== undefined
       ? actor.email

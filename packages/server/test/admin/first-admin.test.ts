@@ -118,6 +118,12 @@ describe.each(testDatabases)('the first admin on $kind', (database) => {
       'bootstrap.consumed boss@example.com',
       `role.granted boss@example.com {"app_id":"pylon","archetype":"pylon-admin","via":"bootstrap"}`,
     ]);
+    // Each names the claimant by user id, which the chain commits to (API.md: actor_id).
+    const entries = await call('GET', '/audit?since=0&limit=1000', { token: ADMIN });
+    const byClaim = (entries.body.entries as Array<{ action: string; actor_type: string; actor_id: string }>)
+      .filter((event) => /^(bootstrap|role|org)\./.test(event.action))
+      .map((event) => `${event.actor_type} ${event.actor_id}`);
+    expect(byClaim).toEqual(Array(3).fill(`user ${boss.userId}`));
     expect((await call('POST', '/bootstrap', { token: boss.token })).body.error).toBe('bootstrap_consumed');
     expect(await firstAdminHint(t.server.services)).toBeNull();
   });

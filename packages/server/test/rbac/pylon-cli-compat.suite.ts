@@ -282,14 +282,36 @@ export function pylonCliCompatSuite(start: () => Promise<ContractTarget>): void 
       (await call('POST', '/apps/withdrawn/schema/approve-migration', { token: ADMIN, body: { version: 4 } }))
         .body.error,
     ).toBe('nothing_pending');
+    // So may a person who holds it, and the entry names them by their user id (API.md: actor_id).
+    const approver = await signIn();
+    await call('POST', '/roles', {
+      token: ADMIN,
+      body: { email: approver.email, app_id: 'pylon', archetype: 'pylon-admin' },
+    });
+    expect((await push(SOURCE_V2)).body.status).toBe('pending_approval');
+    expect(
+      (await call('DELETE', '/apps/withdrawn/schema/pending', { token: approver.token })).body.version,
+    ).toBe(5);
     const audit = await call('GET', '/audit?action=schema.withdrawn', { token: ADMIN });
     expect(audit.body.entries).toEqual([
       expect.objectContaining({
         actor: 'app:withdrawn',
+        actor_type: 'app',
+        actor_id: 'withdrawn',
         target: 'withdrawn',
         detail: { version: 2, version_tag: '2.0.0' },
       }),
-      expect.objectContaining({ actor: 'admin', detail: { version: 4, version_tag: '2.0.0' } }),
+      expect.objectContaining({
+        actor: 'admin',
+        actor_id: null,
+        detail: { version: 4, version_tag: '2.0.0' },
+      }),
+      expect.objectContaining({
+        actor: approver.email,
+        actor_type: 'user',
+        actor_id: expect.stringMatching(/^usr_/),
+        detail: { version: 5, version_tag: '2.0.0' },
+      }),
     ]);
   });
 

@@ -75,7 +75,7 @@ describe.each(testDatabases)('storage on $kind', (database) => {
         await appendAudit(storage.db, 1_000 + Math.floor(i / 5), {
           org,
           action: i % 2 === 0 ? 'role.granted' : 'app.registered',
-          actor: i % 3 === 0 ? 'admin' : 'alice@example.com',
+          actor: i % 3 === 0 ? 'admin' : { type: 'user', id: 'usr_alice', email: 'alice@example.com' },
           target: `t${i}`,
           detail: { i },
           ip: '127.0.0.1',
@@ -112,6 +112,24 @@ describe.each(testDatabases)('storage on $kind', (database) => {
       const all = await queryAudit(storage.db, { org, limit: 1000 });
       expect(all.entries.every((e) => e.org === org)).toBe(true);
       expect(all.nextCursor).toBeUndefined();
+    });
+
+    it('refuses a person named by email alone, and writes nothing', async () => {
+      const before = await queryAudit(storage.db, { org, limit: 1000 });
+      for (const actor of [
+        'alice@example.com',
+        { type: 'user' as const, id: '', email: 'alice@example.com' },
+      ]) {
+        await expect(
+          appendAudit(storage.db, 2_000, { org, action: 'schema.withdrawn', actor, target: 'notes' }),
+        ).rejects.toThrow("audit schema.withdrawn: a person's entry needs their user id");
+      }
+      expect((await queryAudit(storage.db, { org, limit: 1000 })).entries).toEqual(before.entries);
+      const byAlice = await queryAudit(storage.db, { org, actorId: 'usr_alice', limit: 1000 });
+      expect(byAlice.entries.length).toBe(16);
+      expect(byAlice.entries.every((e) => e.actor === 'alice@example.com' && e.actor_type === 'user')).toBe(
+        true,
+      );
     });
 
     it('returns entries with their recorded fields', async () => {

@@ -1,6 +1,6 @@
 import { hashEmail, PylonError } from '@pylon/core';
 import { BootstrapRequest, BootstrapResponse } from '@pylon/core/wire';
-import { appendAudit } from '../../audit/audit-log.js';
+import { type AuditActor, appendAudit } from '../../audit/audit-log.js';
 import type { PylonEnv } from '../../config/config.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
@@ -83,7 +83,8 @@ async function consumeBootstrap(
   const { services } = context;
   const orgId = services.config.orgId;
   const now = services.clock.now();
-  const entry = { org: orgId, actor: claimant.email, requestId: c.get('requestId') };
+  const actor: AuditActor = { type: 'user', id: claimant.userId, email: claimant.email };
+  const entry = { org: orgId, actor, requestId: c.get('requestId') };
   await services.storage.db.transaction().execute(async (trx) => {
     await new BootstrapClaimStore(services.storage.db).claim(trx, { orgId, email: claimant.email, now });
     await context.grants.upsert(trx, {

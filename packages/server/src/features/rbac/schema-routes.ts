@@ -9,12 +9,12 @@ import {
   WithdrawPendingResponse,
 } from '@pylon/core/wire';
 import { z } from 'zod';
-import { appendAudit } from '../../audit/audit-log.js';
+import { type AuditActor, appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { App } from './app-store.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES } from './builtin-schema.js';
-import { auditActor, callerName, type RBACCaller, rbacCaller, requireCapability } from './caller.js';
+import { auditActor, type RBACCaller, rbacCaller, requireCapability } from './caller.js';
 import type { RBACContext } from './context.js';
 import { contentHashOf, SchemaInputError, type StoredSchema, verifyPushedSchema } from './schema-input.js';
 import type { SchemaVersion } from './schema-store.js';
@@ -342,9 +342,9 @@ export function schemaRoutes(context: RBACContext) {
       },
       handler: async (c) => {
         // The app's own token may take back what it pushed; a person needs the approver's capability.
-        const actor = c.req.header(APP_TOKEN_HEADER)
-          ? `app:${(await appByToken(c)).id}`
-          : callerName(await requireCapability(c, context, PYLON_CAPABILITIES.approveMigration));
+        const actor: AuditActor = c.req.header(APP_TOKEN_HEADER)
+          ? { type: 'app', id: (await appByToken(c)).id }
+          : auditActor(await requireCapability(c, context, PYLON_CAPABILITIES.approveMigration));
         const orgId = c.get('orgId');
         const appId = c.req.param('appId') ?? '';
         const now = services.clock.now();
