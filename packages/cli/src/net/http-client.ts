@@ -55,7 +55,11 @@ export class HTTPClient {
       'user-agent': this.options.userAgent,
       ...request.headers,
     };
-    if (request.bearer !== undefined) headers['authorization'] = `Bearer ${request.bearer}`;
+    if (request.bearer !== undefined) {
+      // A header cannot carry it, and fetch's refusal would quote it whole: say so without it.
+      if (!BEARER_TOKEN.test(request.bearer)) throw notAToken();
+      headers['authorization'] = `Bearer ${request.bearer}`;
+    }
     let body: string | undefined;
     if (request.rawJSON !== undefined) body = request.rawJSON;
     else if (request.json !== undefined) body = JSON.stringify(request.json);
@@ -210,6 +214,17 @@ async function readJSON(response: Response): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/** A credential as a header can carry it: printable ASCII, no space (RFC 6750 §2.1's b64token and more). */
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
+
+function notAToken(): CLIError {
+  return new CLIError(
+    EXIT.usage,
+    'the session or app token holds a space, a line break or a character outside ASCII, so it is not one',
+    'check PYLON_SESSION_TOKEN, PYLON_APP_TOKEN or --app-token for a pasted extra line, or run `pylon login --replace`',
+  );
 }
 
 function describeNetworkError(error: unknown): string {

@@ -74,6 +74,26 @@ describe('HTTP answers and exit codes', () => {
     expect(error.message).not.toContain('secret');
   });
 
+  it('refuses a token a header cannot carry with exit 2, never quoting it, and sends nothing', async () => {
+    for (const bearer of [
+      'pylon_SECRET1\npylon_SECRET2',
+      'pyat_SECRET\r\nsecond',
+      'pylon_SE CRET',
+      'pylon_SECRET€',
+      '',
+    ]) {
+      const error = await failure(client().call({ method: 'GET', path: '/forbidden', bearer }));
+      expect(error.exitCode, JSON.stringify(bearer)).toBe(2);
+      expect(error.message).toContain('is not one');
+      expect(`${error.message} ${error.hint ?? ''}`).not.toContain('SECRET');
+    }
+    // A token that is one goes out as it is.
+    const sent = await failure(
+      client().call({ method: 'GET', path: '/forbidden', bearer: 'pylon_abc-._~+/=' }),
+    );
+    expect(sent.exitCode).toBe(6);
+  });
+
   it('the identity surface’s nested error shape is read too', async () => {
     const error = await failure(client().call({ method: 'DELETE', path: '/identity' }));
     expect(error.message).toBe('Pylon returned 401: DELETE /identity → SESSION_EXPIRED: Sign in again');
