@@ -193,6 +193,11 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     const secret = /aria-label="Setup key">([A-Z2-7]+)</.exec(enrolling)![1]!;
     const wrong = await b.post('/account/totp/confirm', { csrf, code: '000000' });
     expect(wrong.status).toBe(400);
+    // A mistyped first code asks again for the same key, beside its form: nothing to start over.
+    const askedAgain = await wrong.text();
+    expect(/aria-label="Setup key">([A-Z2-7]+)</.exec(askedAgain)?.[1]).toBe(secret);
+    expect(askedAgain).toContain('action="/account/totp/confirm"');
+    expect(visibleText(askedAgain)).toMatch(/Two-factor authentication\s+That code is wrong/);
     const code = generateTOTP(secret, t.clock.now());
     const on = await (await b.post('/account/totp/confirm', { csrf, code })).text();
     expect(on.match(/<li>[0-9A-Z]{4}-[0-9A-Z]{4}<\/li>/g)).toHaveLength(10);

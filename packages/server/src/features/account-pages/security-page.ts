@@ -8,6 +8,7 @@ import { changePassword } from '../identity/password-change.js';
 import {
   confirmTOTP,
   disableTOTP,
+  pendingTOTPEnrolment,
   regenerateBackupCodes,
   startTOTPEnrolment,
 } from '../mfa/totp-enrolment.js';
@@ -23,6 +24,7 @@ import {
   pageForm,
   pageGet,
   pagePost,
+  refusalFor,
   type Shown,
   when,
 } from './page-kit.js';
@@ -76,7 +78,7 @@ ${csrfField(csrf)}
       totp = html`<p class="ok" role="status">Save these backup codes somewhere safe. Each works once, in place of a code from your app; they are shown only now.</p>
 <ol class="codes">${shown.backupCodes.map((code) => html`<li>${code}</li>`)}</ol>`;
     } else if (shown.enrolment) {
-      totp = html`<p>Add this key to your authenticator app (choose “enter a setup key”), then enter the 6-digit code it shows.</p>
+      totp = html`${notice('error', shown.error)}<p>Add this key to your authenticator app (choose “enter a setup key”), then enter the 6-digit code it shows.</p>
 <p class="secret" aria-label="Setup key">${shown.enrolment.secret}</p>
 <p><a href="${shown.enrolment.url}">Open in an authenticator app on this device</a></p>
 <form method="post" action="${base}/account/totp/confirm">
@@ -115,8 +117,9 @@ ${csrfField(csrf)}<input type="hidden" name="passkey_id" value="${key.id}">
 </form></li>`,
     );
 
+    // A refusal of the set-up's first code is said beside its form (above), not at the top.
     const body = html`<h1>Security</h1>
-${notice('error', shown.error)}${notice('ok', shown.ok)}
+${notice('error', shown.enrolment ? undefined : shown.error)}${notice('ok', shown.ok)}
 ${
   password
     ? html`<h2>Password</h2>
@@ -144,7 +147,7 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
   const post = (
     path: string,
     summary: string,
-    run: (c: AppContext, s: PageSession, body: z.infer<typeof form>) => Promise<SecurityShown>,
+    run: (c: AppContext, s: PageSession, body: z.infer<typeof form>) => Promise<SecurityShown | Response>,
   ) => pagePost(services, { path, summary, body: form, back: '/account/security', show }, run);
 
   return [
@@ -183,8 +186,23 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
       '/account/totp/confirm',
       'Account page: turn two-factor on with the first code',
       async (c, s, body) => {
-        const codes = await confirmTOTP(identity, facts(c, services), { userId: s.userId, code: body.code });
-        return codes === null ? { ok: 'Two-factor authentication is on.' } : { backupCodes: codes };
+        try {
+          const codes = await confirmTOTP(identity, facts(c, services), {
+            userId: s.userId,
+            code: body.code,
+          });
+          return codes === null ? { ok: 'Two-factor authentication is on.' } : { backupCodes: codes };
+        } catch (error) {
+          // A wrong first code asks again for the same key: the set-up is kept, not thrown away.
+          const pending = await pendingTOTPEnrolment(identity, {
+            userId: s.userId,
+            account: s.email ?? s.userId,
+            issuer,
+          });
+          if (pending === null) throw error;
+          const refusal = refusalFor(c, error);
+          return show(c, s, { enrolment: pending, error: refusal.message }, refusal.status);
+        }
       },
     ),
     post('/account/totp/disable', 'Account page: turn two-factor off with a code', async (c, s, body) => {

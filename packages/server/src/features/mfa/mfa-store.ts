@@ -56,6 +56,17 @@ export class MFAStore {
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1 ? secret : null;
   }
 
+  /** The seed of a factor still waiting for its first code; null when there is none or it is on. */
+  async pendingSecret(userId: string): Promise<Uint8Array | null> {
+    const row = await this.db
+      .selectFrom('totp_factors')
+      .select('secret_sealed')
+      .where('user_id', '=', userId)
+      .where('enabled_at', 'is', null)
+      .executeTakeFirst();
+    return row ? fromBase64URL(this.sealer.open(row.secret_sealed, sealedAt(userId))) : null;
+  }
+
   async factor(userId: string, db: DB = this.db): Promise<{ enabled: boolean } | null> {
     const [row] = await this.factorQuery.run(db, { userId });
     return row ? { enabled: row.enabled_at !== null } : null;

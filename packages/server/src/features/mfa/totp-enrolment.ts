@@ -23,6 +23,20 @@ export async function startTOTPEnrolment(
 }
 
 /**
+ * The set-up still waiting for its first code, as `startTOTPEnrolment` showed it, or null: so a
+ * mistyped first code asks again for the same key instead of making the person start over.
+ */
+export async function pendingTOTPEnrolment(
+  identity: Identity,
+  input: { userId: string; account: string; issuer: string },
+): Promise<{ secret: string; url: string } | null> {
+  const secret = await identity.mfa.pendingSecret(input.userId);
+  return secret === null
+    ? null
+    : { secret: base32Encode(secret), url: otpauthURL(secret, input.issuer, input.account) };
+}
+
+/**
  * The first code enables the factor and answers ten backup codes (audited `totp.enrolled`); with
  * the factor already on, a right code is only verified (`null`).
  */
