@@ -63,9 +63,28 @@ function suggestScheme(raw: string): string | undefined {
   return isLoopbackHost(match[1]!) ? `http://${trimmed} or https://${trimmed}` : `https://${trimmed}`;
 }
 
+/**
+ * The names one machine answers to for itself, as the URL parser writes them. Only these three:
+ * another 127/8 address can be another process, so it stays another host.
+ */
+const SAME_LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether two URLs share an origin, with `localhost`, `127.0.0.1` and `[::1]` one host (scheme and
+ * port must still match): a server whose public URL says `localhost` is reached as `127.0.0.1`,
+ * and its answers name `localhost`. The SDK compares issuers the same way.
+ */
 export function isSameOrigin(a: string, b: string): boolean {
   try {
-    return new URL(a).origin === new URL(b).origin;
+    const first = new URL(a);
+    const second = new URL(b);
+    if (first.origin === second.origin) return true;
+    return (
+      first.protocol === second.protocol &&
+      first.port === second.port &&
+      SAME_LOOPBACK.has(first.hostname) &&
+      SAME_LOOPBACK.has(second.hostname)
+    );
   } catch {
     return false;
   }

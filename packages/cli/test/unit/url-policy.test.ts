@@ -58,6 +58,17 @@ describe('same origin', () => {
     expect(isSameOrigin('not a url', 'https://a.test')).toBe(false);
   });
 
+  it('takes localhost, 127.0.0.1 and [::1] for one host, on the same scheme and port only', () => {
+    expect(isSameOrigin('http://localhost:4000/o/default', 'http://127.0.0.1:4000')).toBe(true);
+    expect(isSameOrigin('http://[::1]:4000', 'http://localhost:4000/o/x')).toBe(true);
+    expect(isSameOrigin('http://LOCALHOST:4000', 'http://127.0.0.1:4000')).toBe(true);
+    expect(isSameOrigin('http://localhost:4001', 'http://127.0.0.1:4000')).toBe(false);
+    expect(isSameOrigin('https://localhost:4000', 'http://127.0.0.1:4000')).toBe(false);
+    expect(isSameOrigin('http://127.0.0.2:4000', 'http://127.0.0.1:4000')).toBe(false);
+    expect(isSameOrigin('http://localhost.evil.test:4000', 'http://127.0.0.1:4000')).toBe(false);
+    expect(isSameOrigin('https://a.test', 'https://localhost')).toBe(false);
+  });
+
   it('joins paths and queries onto a base', () => {
     expect(joinURL('https://a.test/o/x', '/apps', { app_id: 'n&b', skip: undefined })).toBe(
       'https://a.test/o/x/apps?app_id=n%26b',
