@@ -1,5 +1,6 @@
 import { AUTH_ERRORS, PylonError, RBAC_ERRORS } from '@pylon/core';
 import type { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Awaitable } from '../awaitable.js';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
@@ -205,7 +206,11 @@ function parseBody(route: AnyRoute, surface: Surface, type: string, raw: string)
     return Object.fromEntries(new URLSearchParams(raw));
   }
   if (type !== 'application/json' && type !== '') {
-    throw new PylonError(surface === 'rbac' ? 'unsupported_media_type' : 'UNSUPPORTED_MEDIA_TYPE');
+    throw new PylonError(surface === 'rbac' ? 'unsupported_media_type' : 'UNSUPPORTED_MEDIA_TYPE', {
+      ...(route.acceptsForm
+        ? { message: 'Send the body as application/x-www-form-urlencoded or application/json' }
+        : {}),
+    });
   }
   try {
     return JSON.parse(raw) as unknown;
@@ -293,6 +298,20 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
   for (const route of group.routes) {
     const handler = routeHandler(route);
     app.on(route.method.toUpperCase(), route.path, async (c) => {
+      if (route.errorShape !== 'oauth') return inputsThenHandler(c);
+      try {
+        return await inputsThenHandler(c);
+      } catch (error) {
+        // The request's own shape refused (not JSON, another media type, too large, a field):
+        // answered as RFC 6749 §5.2 says, as the endpoint's other refusals are.
+        if (!(error instanceof PylonError) || !inputRefusals.has(error.code)) throw error;
+        return c.json(
+          { error: 'invalid_request', error_description: error.message },
+          error.status as ContentfulStatusCode,
+        );
+      }
+    });
+    async function inputsThenHandler(c: AppContext): Promise<Response> {
       let body: unknown;
       if (route.body) {
         const type = mediaType(c.req.header('content-type'));
@@ -319,6 +338,14 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
         query = parsed.data;
       }
       return handler(c, { body, query }, services);
-    });
+    }
   }
 }
+
+/** The codes of a request whose body or query the route table refused, on either surface. */
+const inputRefusals = new Set(
+  ['bad_request', 'unsupported_media_type', 'payload_too_large', 'validation_failed'].flatMap((code) => [
+    code,
+    code.toUpperCase(),
+  ]),
+);

@@ -64,6 +64,39 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
     ]);
   });
 
+  it('answers a request of the wrong shape in RFC 6749 §5.2’s shape at every OAuth endpoint', async () => {
+    const send = async (path: string, type: string, body: string) => {
+      const response = await t.request(path, { method: 'POST', headers: { 'content-type': type }, body });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    for (const path of ['/oauth/token', `${BASE}/oauth/token`, '/oauth/device_authorization']) {
+      const notJSON = await send(path, 'application/json', '{"grant_type":');
+      expect(notJSON, path).toEqual({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'The body is not valid JSON' },
+      });
+      const plain = await send(path, 'text/plain', 'grant_type=x');
+      expect(plain, path).toEqual({
+        status: 415,
+        body: {
+          error: 'invalid_request',
+          error_description: 'Send the body as application/x-www-form-urlencoded or application/json',
+        },
+      });
+      const large = await send(
+        path,
+        'application/x-www-form-urlencoded',
+        `grant_type=${'x'.repeat(2_000_000)}`,
+      );
+      expect(large.status, path).toBe(413);
+      expect(large.body, path).toMatchObject({ error: 'invalid_request' });
+      expect(Object.keys(large.body).sort(), path).toEqual(['error', 'error_description']);
+    }
+    // A route of the Pylon surfaces keeps its own shape.
+    const rbac = await send('/token', 'text/plain', 'x');
+    expect(rbac.body).toMatchObject({ error: 'unsupported_media_type' });
+  });
+
   it('registers clients for org admins only, checking redirect URIs', async () => {
     const person = await signInBrowser(t, 'member@example.com');
     const body = { client_name: 'Wiki', redirect_uris: ['https://wiki.example.com/cb'] };
