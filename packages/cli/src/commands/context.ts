@@ -85,14 +85,18 @@ export class CommandContext {
     });
   }
 
-  /** The org's session, or exit 7. */
-  async requireSession(org: Pick<ResolvedOrg, 'id'>): Promise<Session> {
+  /**
+   * The org's session, or exit 7. The hint names the login that works: by the URL when the org was
+   * found through discovery on this run (it is not in the config, so `--org` would not find it).
+   */
+  async requireSession(org: Pick<ResolvedOrg, 'id' | 'api_url' | 'discovered'>): Promise<Session> {
     const session = await this.vault.find(org.id);
     if (!session) {
+      const login = org.discovered ? `--org-url ${org.api_url}` : `--org ${org.id}`;
       throw new CLIError(
         EXIT.noSession,
         `no session for org \`${org.id}\``,
-        `run \`pylon login --org ${org.id}\`, or set PYLON_SESSION_TOKEN`,
+        `run \`pylon login ${login}\`, or set PYLON_SESSION_TOKEN`,
       );
     }
     return session;

@@ -169,4 +169,17 @@ describe('no session for the org: exit 7', () => {
       expect(result.stderr).toContain('hint: run `pylon login --org acme`');
     },
   );
+
+  it('names the URL to log in with when the org came from --org-url, not from the config', async () => {
+    const discovered = { id: 'acme', name: 'Acme', api_url: 'http://127.0.0.1:9/o/acme' };
+    const result = await run(['whoami', '--org-url', 'http://127.0.0.1:9/o/acme'], {
+      home: home.home,
+      fetch: async (url) =>
+        String(url).endsWith('/discover')
+          ? Response.json(discovered)
+          : Response.json({ error: 'not_found' }, { status: 404 }),
+    });
+    expect(result.code).toBe(7);
+    expect(result.stderr).toContain('hint: run `pylon login --org-url http://127.0.0.1:9/o/acme`');
+  });
 });
