@@ -42,6 +42,7 @@ export function buildProgram(environment: CLIEnvironment): Command {
       '\nExit codes: 0 ok · 1 error · 2 no org / bad arguments · 3 discovery failed · 4 device login expired\n' +
         '· 5 keyring · 6 Pylon answered non-2xx · 7 no session · 8 cached org does not match discovery\n' +
         '· 10 unprepared or tampered schema file · 11 invalid schema source · 12 --check found drift\n' +
+        '· 13 audit chain broken · 130 interrupted while waiting for a login\n' +
         'Docs: docs/CLI.md',
     );
   registerLogin(program, context);

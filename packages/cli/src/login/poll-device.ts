@@ -43,7 +43,8 @@ export async function pollForSession(
       case 'authorised':
         return outcome.sessionToken;
       case 'expired':
-        throw expired('the code expired before it was approved');
+        // /device/poll answers a denial as `expired` too (docs/API.md), so either may be why.
+        throw expired('the code expired or the sign-in was denied in the browser');
       case 'denied':
         throw expired('the sign-in was denied in the browser');
       case 'unexpected':
