@@ -168,14 +168,18 @@ describe.each(testDatabases)('capability version bumps on $kind', (database) => 
     expect(await lookUp(OTHER)).toEqual({ orgId: OTHER, version: before + 2 });
   });
 
-  it('a resolver checks its cache against a reading of the same org, and reads for any other', async () => {
-    const resolver = new CapabilityResolver(
+  /** A resolver of its own, with an empty cache, over the suite's stores. */
+  const newResolver = () =>
+    new CapabilityResolver(
       new AppStore(storage.db, storage.dialect, secureRandom),
       grants,
       new SchemaStore(storage.db),
       orgs,
       versions,
     );
+
+  it('a resolver checks its cache against a reading of the same org, and reads for any other', async () => {
+    const resolver = newResolver();
     const joiner = (await users.create(storage.db, NOW, { email: 'standing@example.com', verified: true }))
       .id;
     const stale = { orgId: OTHER, version: await versions.read(OTHER) };
@@ -194,13 +198,7 @@ describe.each(testDatabases)('capability version bumps on $kind', (database) => 
   });
 
   it('caches under the address as given, and finds the grant under its normal form however it is spelt', async () => {
-    const resolver = new CapabilityResolver(
-      new AppStore(storage.db, storage.dialect, secureRandom),
-      grants,
-      new SchemaStore(storage.db),
-      orgs,
-      versions,
-    );
+    const resolver = newResolver();
     const caps = async (email: string) => {
       const answer = await resolver.resolve(OTHER, PYLON_APP_ID, { email, userId: null });
       return answer.kind === 'ok' ? answer.caps : answer.kind;
