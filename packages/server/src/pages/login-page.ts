@@ -186,6 +186,12 @@ export function loginPageRoutes(identity: Identity) {
       },
       handler: async (c, { body }) =>
         sameOrigin(c) ? run(c, body, returnTo(c, body.return_to)) : refused(c),
+      // A field over its limit (the inputs' maxlength stops a person first) is said on the
+      // sign-in page, under 400, not answered as JSON; nothing posted is shown again.
+      refuseForm: (c, _fields, problem) =>
+        sameOrigin(c)
+          ? signInPage(c, returnTo(c, undefined), { error: problem, email: '', form: 'code' }, 400)
+          : refused(c),
     });
 
   return [

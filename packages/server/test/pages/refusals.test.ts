@@ -101,6 +101,16 @@ describe.each(testDatabases)('rate-limited forms on the hosted pages, $kind', (d
     };
   };
 
+  it('/login/code: an address over the form’s limit is said on the sign-in page (400), not as JSON', async () => {
+    const b = pageBrowser(t);
+    const response = await b.post('/login/code', { email: `${'x'.repeat(330)}@example.com` });
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await refusal(response)).toMatchObject({
+      status: 400,
+      alert: 'Email is too long: at most 320 characters.',
+    });
+  });
+
   it('/login/code: a second code within the minute is 429, saying how long to wait, and the wait ends', async () => {
     const b = pageBrowser(t);
     const email = address();
