@@ -305,6 +305,7 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
         // The request's own shape refused (not JSON, another media type, too large, a field):
         // answered as RFC 6749 §5.2 says, as the endpoint's other refusals are.
         if (!(error instanceof PylonError) || !inputRefusals.has(error.code)) throw error;
+        c.header('Cache-Control', 'no-store');
         return c.json(
           { error: 'invalid_request', error_description: error.message },
           error.status as ContentfulStatusCode,

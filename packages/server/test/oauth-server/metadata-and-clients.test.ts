@@ -67,6 +67,7 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
   it('answers a request of the wrong shape in RFC 6749 §5.2’s shape at every OAuth endpoint', async () => {
     const send = async (path: string, type: string, body: string) => {
       const response = await t.request(path, { method: 'POST', headers: { 'content-type': type }, body });
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
     for (const path of ['/oauth/token', `${BASE}/oauth/token`, '/oauth/device_authorization']) {
