@@ -75,12 +75,12 @@ export interface Route<Body = unknown, Query = unknown> {
   /**
    * A hosted page's form: how a body its schema refuses is answered — the page again, saying
    * `problem` (formProblem) — in place of the surface's JSON VALIDATION_FAILED, which a person's
-   * browser would show as raw text. `fields` are the form as posted, unchecked: only what the
-   * refusal itself needs (the CSRF token) may be read from them.
+   * browser would show as raw text. `fields` are the form's text fields as posted, unchecked: only
+   * what the refusal itself needs (the CSRF token, a return_to to sanitise) may be read from them.
    */
   refuseForm?(
     c: AppContext,
-    fields: Readonly<Record<string, unknown>>,
+    fields: Readonly<Record<string, string | undefined>>,
     problem: string,
   ): Promise<Response> | Response;
 }
@@ -122,6 +122,14 @@ function validationError(surface: Surface, issues: z.core.$ZodIssue[]): PylonErr
   return new PylonError(surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED', {
     message: `${where}${first?.message ?? 'invalid input'}`,
   });
+}
+
+/** A parsed body's text fields (a form's are all text; a JSON body's others are dropped). */
+function textFields(parsed: unknown): Record<string, string> {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+  return Object.fromEntries(
+    Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /**
@@ -305,7 +313,6 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
         // The request's own shape refused (not JSON, another media type, too large, a field):
         // answered as RFC 6749 §5.2 says, as the endpoint's other refusals are.
         if (!(error instanceof PylonError) || !inputRefusals.has(error.code)) throw error;
-        c.header('Cache-Control', 'no-store');
         return c.json(
           { error: 'invalid_request', error_description: error.message },
           error.status as ContentfulStatusCode,
@@ -320,13 +327,8 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
         if (route.refuseForm) {
           const fields = parseBody(route, group.surface, type, text);
           const checked = route.body.safeParse(fields);
-          if (!checked.success) {
-            const posted =
-              typeof fields === 'object' && fields !== null && !Array.isArray(fields)
-                ? (fields as Record<string, unknown>)
-                : {};
-            return route.refuseForm(c, posted, formProblem(checked.error.issues));
-          }
+          if (!checked.success)
+            return route.refuseForm(c, textFields(fields), formProblem(checked.error.issues));
           body = checked.data;
         } else {
           body = routeBody(route, group.surface, type, text);

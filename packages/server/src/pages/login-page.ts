@@ -187,11 +187,12 @@ export function loginPageRoutes(identity: Identity) {
       handler: async (c, { body }) =>
         sameOrigin(c) ? run(c, body, returnTo(c, body.return_to)) : refused(c),
       // A field over its limit (the inputs' maxlength stops a person first) is said on the
-      // sign-in page, under 400, not answered as JSON; nothing posted is shown again.
-      refuseForm: (c, _fields, problem) =>
-        sameOrigin(c)
-          ? signInPage(c, returnTo(c, undefined), { error: problem, email: '', form: 'code' }, 400)
-          : refused(c),
+      // sign-in page, under 400, not answered as JSON; of what was posted only return_to is kept.
+      refuseForm: (c, fields, problem) => {
+        if (!sameOrigin(c)) return refused(c);
+        const back = (fields.return_to?.length ?? 0) <= 2048 ? fields.return_to : undefined;
+        return signInPage(c, returnTo(c, back), { error: problem, email: '', form: 'code' }, 400);
+      },
     });
 
   return [

@@ -91,6 +91,12 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     expect(tooLong.status).toBe(400);
     expect(tooLong.headers.get('content-type')).toContain('text/html');
     expect(visibleText(await tooLong.text())).toContain('Email is too long: at most 320 characters.');
+    const crossSite = await b.post(
+      '/signup',
+      { email: `${'e'.repeat(320)}@example.com`, password: 'x' },
+      'https://evil.example',
+    );
+    expect(crossSite.status).toBe(403);
     const weak = await b.post('/signup', { email, password: 'short' });
     expect(weak.status).toBe(400);
     expect(visibleText(await weak.text())).toContain('Use a password of 10 to 256 characters.');
@@ -168,6 +174,9 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     expect(longName.status).toBe(400);
     expect(longName.headers.get('content-type')).toContain('text/html');
     expect(visibleText(await longName.text())).toContain('Name is too long: at most 100 characters.');
+    // Without the page's token the same post is the forged-form refusal, whatever its fields.
+    const forgedLong = await b.post('/account/api-keys', { name: 'n'.repeat(101) });
+    expect(forgedLong.status).toBe(403);
     const created = await (await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' })).text();
     const key = /aria-label="New API key">([^<]+)</.exec(created)![1]!;
     const me = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });

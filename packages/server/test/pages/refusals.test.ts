@@ -103,12 +103,19 @@ describe.each(testDatabases)('rate-limited forms on the hosted pages, $kind', (d
 
   it('/login/code: an address over the form’s limit is said on the sign-in page (400), not as JSON', async () => {
     const b = pageBrowser(t);
-    const response = await b.post('/login/code', { email: `${'x'.repeat(330)}@example.com` });
+    const response = await b.post('/login/code', {
+      email: `${'x'.repeat(330)}@example.com`,
+      return_to: '/account/security',
+    });
     expect(response.headers.get('content-type')).toContain('text/html');
+    const text = await response.clone().text();
     expect(await refusal(response)).toMatchObject({
       status: 400,
       alert: 'Email is too long: at most 320 characters.',
     });
+    // Where the person was going is kept; what they typed is not shown again.
+    expect(text).toContain('value="/account/security"');
+    expect(text).not.toContain('x'.repeat(330));
   });
 
   it('/login/code: a second code within the minute is 429, saying how long to wait, and the wait ends', async () => {

@@ -182,7 +182,7 @@ ${csrfField(csrf)}
       refuseForm: (c, fields, problem) => {
         if (!sameOrigin(c)) return refused(c);
         const back = fields.return_to;
-        const kept = typeof back === 'string' && back.length <= 2048 ? { return_to: back } : {};
+        const kept = back !== undefined && back.length <= 2048 ? { return_to: back } : {};
         return spec.fail(c, kept, { message: problem, status: 400 });
       },
     });

@@ -191,8 +191,7 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
     },
     // A field the form's schema refuses is said on the page, after the same checks as an action.
     refuseForm: async (c, fields, problem) => {
-      if (!passesPageCSRF(c, services, typeof fields.csrf === 'string' ? fields.csrf : undefined))
-        return refused(c);
+      if (!passesPageCSRF(c, services, fields.csrf)) return refused(c);
       const session = await pageSession(c, services);
       if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
       return spec.show(c, session, { error: problem } as S, 400);

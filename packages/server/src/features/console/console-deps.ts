@@ -100,9 +100,7 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
         // A field the form's schema refuses (too long, missing) is said on the page, as the API's
         // refusals are — after the same CSRF check, so a forged post learns nothing either way.
         refuseForm: (c, fields, problem) =>
-          passesConsoleCSRF(c, services, typeof fields.csrf === 'string' ? fields.csrf : undefined)
-            ? spec.page(c, { error: problem }, 400)
-            : forged(c),
+          passesConsoleCSRF(c, services, fields.csrf) ? spec.page(c, { error: problem }, 400) : forged(c),
       }),
   };
 }
