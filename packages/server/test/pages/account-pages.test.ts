@@ -103,11 +103,13 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     const made = await b.post('/signup', { email, password: 'a long enough passphrase' });
     expect(made.status).toBe(303);
     expect(made.headers.get('location')).toBe('/verify-email');
-    const page = await (await b.get('/verify-email')).text();
-    expect(visibleText(page)).toContain('Verify your email');
-    const sent = await b.post('/verify-email/send', { csrf: csrfOf(page) });
-    expect(sent.status).toBe(200);
+    // Signing up sent the first code unasked, and the page asks for it.
+    expect(t.mail.at(-1)!.to).toBe(email);
     const code = /\n\s+(\d{6})\n/.exec(t.mail.at(-1)!.text)![1]!;
+    const page = await (await b.get('/verify-email')).text();
+    expect(visibleText(page)).toContain(`We sent a code to ${email}.`);
+    expect(page).toContain('name="code"');
+    expect(visibleText(page)).toContain('Send another code');
     const wrong = await b.post('/verify-email', {
       csrf: csrfOf(page),
       code: code === '000000' ? '111111' : '000000',
@@ -122,6 +124,28 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     // The same address again is refused.
     const again = await browser().post('/signup', { email, password: 'another long passphrase' });
     expect(again.status).toBe(400);
+  });
+
+  it('asks for a verification code only while one is on its way', async () => {
+    const b = browser();
+    const email = `late${++n}-${database.kind}@example.com`;
+    expect((await b.post('/signup', { email, password: 'a long enough passphrase' })).status).toBe(303);
+    // The code sent at sign-up expires unused: the page offers a new one and asks for none.
+    t.clock.advance(11 * 60_000);
+    const stale = await (await b.get('/verify-email')).text();
+    expect(visibleText(stale)).toContain('Email me a code');
+    expect(visibleText(stale)).not.toContain('We sent a code');
+    expect(stale).not.toContain('name="code"');
+    const sent = await b.post('/verify-email/send', { csrf: csrfOf(stale) });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain('name="code"');
+    // Asked for again within the minute: the throttle says so, and the live code is still asked for.
+    const again = await b.post('/verify-email/send', { csrf: csrfOf(stale) });
+    expect(again.status).toBe(429);
+    expect(await again.text()).toContain('name="code"');
+    const page = await (await b.get('/verify-email')).text();
+    expect(visibleText(page)).toContain(`We sent a code to ${email}.`);
+    expect(page).toContain('name="code"');
   });
 
   it('resets a password with the emailed code: once, and the old sessions end', async () => {

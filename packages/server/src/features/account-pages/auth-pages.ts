@@ -6,7 +6,12 @@ import { captchaField } from '../../pages/login-forms.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Refusal } from '../../pages/refusal.js';
 import { captchaWidget } from '../captcha/widget.js';
-import { sendVerificationCode, verifyEmailWithCode } from '../identity/email-verification.js';
+import {
+  sendFirstVerificationCode,
+  sendVerificationCode,
+  verificationCodePending,
+  verifyEmailWithCode,
+} from '../identity/email-verification.js';
 import type { Identity } from '../identity/identity.js';
 import { completePasswordReset, requestPasswordReset } from '../identity/password-reset.js';
 import { passwordRegister } from '../identity/password-sign-in.js';
@@ -117,26 +122,38 @@ ${hidden('email', email)}
       : html`<h1>Verify your email</h1>
 <p>Verifying <strong>${state.email ?? 'your address'}</strong> proves it is yours, so it can sign in with a code and accept invitations.</p>
 ${notice('error', state.error)}
-${state.sent ? html`<p class="ok" role="status">We sent a code to ${state.email}.</p>` : ''}
+${
+  state.sent
+    ? html`<p class="ok" role="status">We sent a code to ${state.email}. It expires in 10 minutes.</p>
 <form method="post" action="${base}/verify-email">
 ${csrfField(csrf)}
 <label for="code">Code from the email</label>
-<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required${state.sent ? html` autofocus` : ''}>
+<input id="code" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required autofocus>
 <button type="submit">Verify</button>
-</form>
+</form>`
+    : ''
+}
 <form method="post" action="${base}/verify-email/send">
 ${csrfField(csrf)}
-<button type="submit" class="secondary">${state.sent ? 'Send another code' : 'Email me a code'}</button>
+<button type="submit"${state.sent ? html` class="secondary"` : ''}>${state.sent ? 'Send another code' : 'Email me a code'}</button>
 </form>`;
 
   /** `/verify-email` after one of its forms: verified, or the code sent, or what was wrong. */
-  const verification: PageRenderer<VerifyShown> = async (c, session, shown = {}, status = 200) =>
-    renderPage(
+  const verification: PageRenderer<VerifyShown> = async (c, session, shown = {}, status = 200) => {
+    // A refused send (the throttle) still asks for the code already on its way, if one is.
+    const sent = shown.sent ?? (!shown.verified && (await verificationCodePending(identity, session.email)));
+    return renderPage(
       c,
       shown.verified ? 'Email verified' : 'Verify your email',
-      verifyPage(pageBase(c), csrfToken(c, services), { email: session.email, verified: false, ...shown }),
+      verifyPage(pageBase(c), csrfToken(c, services), {
+        email: session.email,
+        verified: false,
+        ...shown,
+        sent,
+      }),
       status,
     );
+  };
   /** The same after a code was sent: a wrong code keeps asking for it. */
   const codeSent: PageRenderer<VerifyShown> = (c, session, shown = {}, status = 200) =>
     verification(c, session, { sent: true, ...shown }, status);
@@ -227,9 +244,14 @@ ${csrfField(csrf)}
           password: body.password,
           captchaToken: captchaToken(body),
         });
-        // A new account has no second factor: the outcome is a session.
-        if (outcome.kind === 'signed_in')
+        // A new account has no second factor: the outcome is a session, and its address is
+        // sent the code that verifies it.
+        if (outcome.kind === 'signed_in') {
           setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
+          const user = await identity.users.findById(outcome.userId);
+          if (user?.email)
+            await sendFirstVerificationCode(identity, { requestId: c.get('requestId') }, user.email);
+        }
         return c.redirect(signUpBack(body.return_to, pageBase(c)), 303);
       },
     ),
@@ -296,10 +318,12 @@ ${csrfField(csrf)}
       async (c, session) => {
         const csrf = csrfToken(c, services);
         const verified = session.emailVerified;
+        // A code already on its way (sent at sign-up, or asked for a moment ago) is asked for.
+        const sent = !verified && (await verificationCodePending(identity, session.email));
         return renderPage(
           c,
           'Verify your email',
-          verifyPage(pageBase(c), csrf, { email: session.email, verified }),
+          verifyPage(pageBase(c), csrf, { email: session.email, verified, sent }),
         );
       },
     ),

@@ -94,6 +94,21 @@ export class CodeStore {
     return hmacSha256Hex(this.pepper, `${purpose}\ntoken\n${token}`);
   }
 
+  /** Whether a code for this purpose and email is live: issued, unused, unexpired and not burned. */
+  async isLive(purpose: CodePurpose, email: string, now: number): Promise<boolean> {
+    const live = await this.db
+      .selectFrom('one_time_codes')
+      .select(['id'])
+      .where('purpose', '=', purpose)
+      .where('email', '=', email)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('attempts', '<', MAX_CODE_ATTEMPTS)
+      .limit(1)
+      .executeTakeFirst();
+    return live !== undefined;
+  }
+
   /** Make every unused code for this purpose and email unusable (a new code, a failed send). */
   async withdraw(purpose: CodePurpose, email: string, now: number, db: DB = this.db): Promise<void> {
     await db

@@ -22,6 +22,34 @@ export async function sendVerificationCode(
   );
 }
 
+/** Whether a verification code sent to this address is still waiting to be entered. */
+export function verificationCodePending(identity: Identity, email: string | null): Promise<boolean> {
+  if (email === null) return Promise.resolve(false);
+  return identity.codes.isLive('verify_email', email, identity.services.clock.now());
+}
+
+/**
+ * After a hosted sign-up, email the first verification code unasked, as sign-up forms do. A code
+ * that cannot go now (the per-address throttle, the mail server) is not the sign-up's failure:
+ * it is logged, and the verification page offers to send one. Returns whether a code went.
+ */
+export async function sendFirstVerificationCode(
+  identity: Identity,
+  facts: Pick<RequestFacts, 'requestId'>,
+  email: string,
+): Promise<boolean> {
+  try {
+    await sendVerificationCode(identity, facts, email);
+    return true;
+  } catch (error) {
+    identity.services.logger.warn(
+      { requestId: facts.requestId, code: error instanceof PylonError ? error.code : 'INTERNAL' },
+      'first verification code not sent after sign-up',
+    );
+    return false;
+  }
+}
+
 /** Redeem the emailed code: the address is proven, in one transaction with its audit entry. */
 export async function verifyEmailWithCode(
   identity: Identity,
