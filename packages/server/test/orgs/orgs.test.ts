@@ -280,11 +280,23 @@ describe.each(testDatabases)('organisations on $kind', (database) => {
       expect(joined.body).toEqual({ org_id: orgId, role: 'member' });
       expect((await accept(invitee.token)).body.error?.code).toBe('ALREADY_ACCEPTED');
 
+      // A member's address is not invited again; an invite made before they joined (here made
+      // straight in the store, as one pending while they joined another way) is refused at accept.
       const again = await call('POST', `/orgs/${orgId}/invites`, owner.token, {
         email: member.email,
         role: 'admin',
       });
-      expect((await call('POST', `/invites/${again.body.token}/accept`, member.token)).body.error?.code).toBe(
+      expect(again.status).toBe(409);
+      expect(again.body.error?.code).toBe('ALREADY_MEMBER');
+      const stale = await new InviteStore(t.storage.db, t.server.services.random).create({
+        orgId,
+        email: member.email,
+        role: 'admin',
+        invitedBy: owner.userId,
+        now: t.clock.now(),
+        ttlSeconds: 3600,
+      });
+      expect((await call('POST', `/invites/${stale.token}/accept`, member.token)).body.error?.code).toBe(
         'ALREADY_MEMBER',
       );
 
@@ -337,6 +349,78 @@ describe.each(testDatabases)('organisations on $kind', (database) => {
       expect(
         (await call('POST', `/invites/${invite.body.token}/accept`, invitee.token)).body.error?.code,
       ).toBe('INVITE_NOT_FOUND');
+    });
+
+    it('inviting an address again replaces its pending invite: the earlier link stops working', async () => {
+      const { orgId, owner, admin } = await team();
+      const invitee = await person();
+      const first = await call('POST', `/orgs/${orgId}/invites`, owner.token, {
+        email: invitee.email,
+        role: 'member',
+      });
+      const other = await call('POST', `/orgs/${orgId}/invites`, owner.token, {
+        email: `other-${n}@example.com`,
+      });
+      const second = await call('POST', `/orgs/${orgId}/invites`, admin.token, {
+        email: invitee.email,
+        role: 'admin',
+      });
+      expect(second.status).toBe(201);
+      const pending = (await call('GET', `/orgs/${orgId}/invites`, owner.token)).body as unknown as Array<{
+        id: string;
+      }>;
+      expect(pending.map((i) => i.id).sort()).toEqual([other.body.id, second.body.id].sort());
+      expect(
+        (await call('POST', `/invites/${first.body.token}/accept`, invitee.token)).body.error?.code,
+      ).toBe('INVITE_NOT_FOUND');
+      const sent = (await orgAudit(orgId, 'org.invite_sent')).at(-1)!;
+      expect(sent.detail).toEqual({ invite_id: second.body.id, role: 'admin', replaced: [first.body.id] });
+      expect((await call('POST', `/invites/${second.body.token}/accept`, invitee.token)).body).toEqual({
+        org_id: orgId,
+        role: 'admin',
+      });
+    });
+
+    it('a re-invite whose email fails leaves the earlier invite standing', async () => {
+      let failNext = false;
+      const flaky = await startTestServer(database, {
+        mailer: {
+          provider: 'flaky',
+          async send() {
+            if (failNext) throw new Error('smtp down');
+          },
+        },
+      });
+      try {
+        const post = async (path: string, token: string | undefined, body: unknown) => {
+          const response = await flaky.request(`/api/auth${path}`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+          return { status: response.status, body: (await response.json()) as Body };
+        };
+        const owner = await post('/password/register', undefined, {
+          email: 'owner@example.com',
+          password: 'owner of the org',
+        });
+        const token = owner.body.token as string;
+        const orgId = (await post('/orgs', token, { name: 'Flaky' })).body.id as string;
+        const first = await post(`/orgs/${orgId}/invites`, token, { email: 'someone@example.com' });
+        expect(first.status).toBe(201);
+        failNext = true;
+        const second = await post(`/orgs/${orgId}/invites`, token, { email: 'someone@example.com' });
+        expect(second.body.error?.code).toBe('EMAIL_SEND_FAILED');
+        const pending = await flaky.request(`/api/auth/orgs/${orgId}/invites`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(((await pending.json()) as Array<{ id: string }>).map((i) => i.id)).toEqual([first.body.id]);
+      } finally {
+        await flaky.close();
+      }
     });
 
     it('a failed email withdraws the invite', async () => {

@@ -22,7 +22,7 @@ const INVITE_TTL_SECONDS = 7 * 24 * 3600;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export function inviteRoutes(context: OrgsContext) {
-  const { services, orgs, invites, links } = context;
+  const { services, identity, orgs, invites, links } = context;
   return [
     defineRoute({
       method: 'post',
@@ -36,6 +36,7 @@ export function inviteRoutes(context: OrgsContext) {
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or BAD_ROLE' },
         403: { description: 'FORBIDDEN: members cannot invite; only owners invite owners' },
         404: { description: 'ORG_NOT_FOUND' },
+        409: { description: 'ALREADY_MEMBER: the address is a member of the org' },
         500: { description: 'EMAIL_SEND_FAILED; the invite was withdrawn' },
       },
       handler: async (c, { body }) => {
@@ -44,6 +45,9 @@ export function inviteRoutes(context: OrgsContext) {
         const role = requireOrgRole(body.role ?? 'member');
         const actor = await orgActor(c, services, orgs, orgId);
         checkInvite(actor, role);
+        const invitee = await identity.users.findByEmail(email);
+        if (invitee && (await orgs.roleOf(orgId, invitee.id)) !== null)
+          throw new PylonError('ALREADY_MEMBER', { message: 'That address is already a member of this org' });
         const org = (await orgs.find(orgId))!;
         const now = services.clock.now();
         const { token, invite } = await invites.create({
@@ -72,14 +76,20 @@ export function inviteRoutes(context: OrgsContext) {
           await invites.revoke(orgId, invite.id);
           throw new PylonError('EMAIL_SEND_FAILED', { message: 'The invite could not be sent; try again' });
         }
-        await appendAudit(services.storage.db, now, {
-          org: orgId,
-          action: 'org.invite_sent',
-          actor: actorName(actor),
-          target: email,
-          detail: { invite_id: invite.id, role },
-          ip: clientIP(c, services),
-          requestId: c.get('requestId'),
+        // Sent: an earlier pending invite to the address is replaced (only now, so a failed send
+        // leaves it standing).
+        await services.storage.db.transaction().execute(async (trx) => {
+          await orgs.lock(trx, orgId);
+          const replaced = await invites.withdrawEarlier(trx, invite);
+          await appendAudit(trx, now, {
+            org: orgId,
+            action: 'org.invite_sent',
+            actor: actorName(actor),
+            target: email,
+            detail: { invite_id: invite.id, role, ...(replaced.length > 0 ? { replaced } : {}) },
+            ip: clientIP(c, services),
+            requestId: c.get('requestId'),
+          });
         });
         return c.json(
           {

@@ -85,6 +85,31 @@ export class InviteStore {
     return Number(result.numDeletedRows) === 1;
   }
 
+  /**
+   * Withdraw the other pending invites of the same org and address made no later than `latest`
+   * (a re-invite replaces them; their links stop working), in the caller's transaction, which
+   * holds the org's lock: of two re-invites that cross, the one that takes the lock second finds
+   * its own invite gone and withdraws nothing, so exactly one stays. Returns the withdrawn ids.
+   */
+  async withdrawEarlier(trx: DB, latest: Invite): Promise<string[]> {
+    const mine = await trx
+      .selectFrom('org_invites')
+      .select('id')
+      .where('id', '=', latest.id)
+      .executeTakeFirst();
+    if (!mine) return [];
+    const rows = await trx
+      .deleteFrom('org_invites')
+      .where('org_id', '=', latest.orgId)
+      .where('email', '=', latest.email)
+      .where('accepted_at', 'is', null)
+      .where('id', '!=', latest.id)
+      .where('created_at', '<=', latest.createdAt)
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   async findByToken(trx: DB, token: string): Promise<Invite | null> {
     const row = await trx
       .selectFrom('org_invites')
