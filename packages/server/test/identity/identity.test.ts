@@ -119,6 +119,18 @@ describe.each(testDatabases)('identity on $kind', (database) => {
         (await call('/magic/send', json({ email: 'a@example.com\r\nBcc: x@evil.test' }))).body.error?.code,
       ).toBe('INVALID_EMAIL');
       expect((await call('/magic/verify', json({ email: fresh() }))).body.error?.code).toBe('MISSING_CODE');
+      expect((await call('/magic/verify', json({ email: fresh(), code: '  ' }))).body.error?.code).toBe(
+        'MISSING_CODE',
+      );
+      // A code sent as a number is not "missing": the answer names the type (a number would also
+      // drop a leading zero).
+      const numeric = await call('/magic/verify', json({ email: fresh(), code: 12345 }));
+      expect(numeric.status).toBe(400);
+      expect(numeric.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('code: expected a string'),
+      });
+      expect(numeric.body.error?.message).toContain('received number');
     });
 
     it('a failed send answers EMAIL_SEND_FAILED and leaves no usable code', async () => {

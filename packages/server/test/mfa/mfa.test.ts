@@ -209,6 +209,10 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
       'INVALID_CODE',
     );
     expect((await call('/totp/disable', {}, user.token)).body.error?.code).toBe('MISSING_CODE');
+    expect((await call('/totp/disable', { code: ['123456'] }, user.token)).body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('received array'),
+    });
     const regenerated = await call('/totp/backup-codes/regenerate', undefined, user.token);
     expect(regenerated.body.codes).toHaveLength(10);
     expect((await call('/totp/disable', { code: codeFor(user.secret) }, user.token)).body).toEqual({

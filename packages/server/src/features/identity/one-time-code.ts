@@ -61,8 +61,24 @@ export async function sendCode(
 }
 
 /**
+ * A code field as text: absent or blank is MISSING_CODE; any other type (a number, which would
+ * also lose a leading zero) is VALIDATION_FAILED, saying so. Returns the code without surrounding
+ * white space.
+ */
+export function requireCodeText(raw: unknown): string {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === ''))
+    throw new PylonError('MISSING_CODE');
+  if (typeof raw !== 'string')
+    throw new PylonError('VALIDATION_FAILED', {
+      message: `code: expected a string (the code as sent, e.g. "012345"), received ${Array.isArray(raw) ? 'array' : typeof raw}`,
+    });
+  return raw.trim();
+}
+
+/**
  * Check an emailed code for a purpose and email, mapping the store's verdict to the wire:
- * MISSING_CODE, INVALID_CODE (wrong, expired, used — one answer) or RATE_LIMITED once burned.
+ * MISSING_CODE (VALIDATION_FAILED for a code not sent as text), INVALID_CODE (wrong, expired,
+ * used — one answer) or RATE_LIMITED once burned.
  * `email` null (an account without one) answers like a wrong code.
  */
 export async function requireValidCode(
@@ -72,17 +88,14 @@ export async function requireValidCode(
   rawCode: unknown,
   now: number,
 ): Promise<void> {
-  if (typeof rawCode !== 'string' || rawCode.trim() === '') {
-    throw new PylonError('MISSING_CODE');
-  }
+  const code = requireCodeText(rawCode);
   if (email !== null) {
     const decision = await identity.limiter.hit(identity.limits.codeVerifications, email, now);
     if (!decision.allowed) {
       throw rateLimited(decision.retryAfterSeconds, 'Too many code checks for this email: wait');
     }
   }
-  const outcome =
-    email === null ? 'invalid' : await identity.codes.consume(purpose, email, rawCode.trim(), now);
+  const outcome = email === null ? 'invalid' : await identity.codes.consume(purpose, email, code, now);
   if (outcome === 'burned') throw rateLimited(60, 'Too many wrong codes: request a new one');
   if (outcome !== 'ok') throw new PylonError('INVALID_CODE');
 }

@@ -2,6 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { DB } from '../../storage/database.js';
 import { type Identity, rateLimited } from '../identity/identity.js';
+import { requireCodeText } from '../identity/one-time-code.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
 
 /**
@@ -12,11 +13,11 @@ import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-
 export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
   const { services, mfa } = identity;
   const lockout = identity.limits.passwordLockout;
-  if (typeof code !== 'string' || code.trim() === '') throw new PylonError('MISSING_CODE');
+  const text = requireCodeText(code);
   const now = services.clock.now();
   const locked = await identity.lockouts.attempt(lockout, `totp|${userId}`, now);
   if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
-  if (!(await mfa.acceptSecondFactor(userId, code.trim(), now))) {
+  if (!(await mfa.acceptSecondFactor(userId, text, now))) {
     throw new PylonError('INVALID_CODE', { message: 'The code is wrong or was already used' });
   }
   await identity.lockouts.clear(lockout, `totp|${userId}`);
