@@ -77,8 +77,8 @@ export class SessionVault {
   /**
    * Stores the session where the next process will find it. A keyring that accepts the write is
    * not enough: on Linux without a Secret Service the write lands in the kernel's session keyring,
-   * which can die with this process. So `auto` uses the keyring only when a durable backend
-   * answers, and every keyring write is read back here and from a new process before it counts.
+   * which can die with this process. So the keyring is used only when a durable backend answers
+   * (`keyring` mode fails, `auto` takes the file), and every keyring write is read back here and from a new process before it counts.
    */
   async save(orgId: string, token: string): Promise<Session> {
     if (this.mode !== 'file') {
@@ -86,8 +86,13 @@ export class SessionVault {
       const account = sessionAccount(orgId);
       try {
         if (!keyring) throw new Error('the keyring module is not available on this platform');
-        if (this.mode === 'auto' && !(await keyring.hasDurableBackend())) {
-          throw new Error('no Secret Service answers on D-Bus');
+        // Also when the keyring was asked for: the kernel keyring's copy can pass both read-backs
+        // (the new process inherits this one's session keyring) and still be gone for the next
+        // command the shell starts.
+        if (!(await keyring.hasDurableBackend())) {
+          throw new Error(
+            'no Secret Service answers on D-Bus, and the kernel keyring would not keep the session for the next command',
+          );
         }
         keyring.set(KEYRING_SERVICE, account, token);
         if (keyring.get(KEYRING_SERVICE, account) !== token) {

@@ -88,8 +88,23 @@ describe('session stores', () => {
     expect(await vault.save('acme', 'pylon_k')).toMatchObject({ source: 'file' });
   });
 
+  it('PYLON_KEYRING=keyring on Linux without a Secret Service exits 5 and keeps nothing', async () => {
+    // Its kernel keyring can pass the read-back in a child process and still be gone for the next
+    // command: the missing durable backend alone refuses.
+    const keyring = { ...kernelSessionKeyring(), readableByAnotherProcess: async () => true };
+    const vault = new SessionVault(
+      testEnvironment({ home: home.home, keyring, env: { PYLON_KEYRING: 'keyring' } }),
+    );
+    await expect(vault.save('acme', 'x')).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining('no Secret Service answers on D-Bus'),
+    });
+    expect(keyring.entries.size).toBe(0);
+    expect(existsSync(sessionFile())).toBe(false);
+  });
+
   it('PYLON_KEYRING=keyring with a keyring a new process cannot read exits 5 and keeps nothing', async () => {
-    const keyring = kernelSessionKeyring();
+    const keyring = { ...memoryKeyring(), readableByAnotherProcess: async () => false };
     const vault = new SessionVault(
       testEnvironment({ home: home.home, keyring, env: { PYLON_KEYRING: 'keyring' } }),
     );
