@@ -34,6 +34,8 @@ export interface BrowserTargetOptions {
   host?: '127.0.0.1' | 'localhost';
   /** Chromium flags beyond the standard headless ones. */
   args?: string[];
+  /** Server variables beyond the public URL (e.g. `PYLON_ADMIN_TOKEN`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -45,12 +47,12 @@ export async function startBrowserTarget(options: BrowserTargetOptions = {}): Pr
   // The port is held from the start: the server's public URL names it before the server exists.
   const listening = await listenAhead();
   const url = `http://${options.host ?? '127.0.0.1'}:${listening.port}`;
-  const t = await startTestServer(testDatabases[0]!, { env: { PYLON_PUBLIC_URL: url } }).catch(
-    async (error: unknown) => {
-      await listening.close(1000);
-      throw error;
-    },
-  );
+  const t = await startTestServer(testDatabases[0]!, {
+    env: { ...options.env, PYLON_PUBLIC_URL: url },
+  }).catch(async (error: unknown) => {
+    await listening.close(1000);
+    throw error;
+  });
   try {
     t.clock.set(Date.now());
     listening.serve(t.server.fetch, t.server.direct);

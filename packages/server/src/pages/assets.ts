@@ -19,7 +19,7 @@ h1{font-size:22px;margin:0 0 8px}h2{font-size:17px;margin:28px 0 8px}p{margin:0 
 label{display:block;font-weight:600;margin:16px 0 6px}
 input[type=email],input[type=password],input[type=text],input[type=date]{width:100%;padding:10px 12px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
 input:focus-visible,button:focus-visible,a:focus-visible,summary:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
-.code{font:600 20px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.2em;text-transform:uppercase;text-align:center}
+.code{font:600 20px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.2em;text-transform:uppercase;text-align:center}code{font:.9em/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
 .secret{font:600 15px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all;padding:10px 12px;border:1px dashed var(--border);border-radius:8px;color:var(--text)}
 button,.button{display:block;width:100%;margin-top:16px;padding:10px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font-family:inherit;font-size:15px;font-weight:600;line-height:1.4;cursor:pointer;text-align:center;text-decoration:none}
 button.secondary,.button.secondary{background:transparent;color:var(--text);border:1px solid var(--border)}

@@ -33,17 +33,17 @@ export function consentBody(input: {
     .filter((value) => value !== '')
     .map((value) => html`<li>${SCOPE_TEXT[value] ?? value}</li>`);
   const server = request.app
-    ? html`<p>It asks to use <strong>${request.app.name}</strong> (<span class="code">${request.app.resource}</span>) as you, with these capabilities:</p>
+    ? html`<p>It asks to use <strong>${request.app.name}</strong> (<code>${request.app.resource}</code>) as you, with these capabilities:</p>
 ${
   input.caps.length > 0
-    ? html`<ul class="caps">${input.caps.map((cap) => html`<li><span class="code">${cap}</span></li>`)}</ul>`
+    ? html`<ul class="caps">${input.caps.map((cap) => html`<li><code>${cap}</code></li>`)}</ul>`
     : html`<p>No capabilities: you hold none in this app.</p>`
 }`
     : '';
   const decision = (value: string, label: string, cls: string) =>
     html`<button type="submit" name="decision" value="${value}" class="${cls}">${label}</button>`;
   return html`<h1>Allow access?</h1>
-<p><strong>${client.clientName}</strong>${host ? html` (<span class="code">${host}</span>)` : ''} wants access to your account <strong>${input.email ?? ''}</strong>.</p>
+<p><strong>${client.clientName}</strong>${host ? html` (<code>${host}</code>)` : ''} wants access to your account <strong>${input.email ?? ''}</strong>.</p>
 ${server}
 ${scopes.length > 0 ? html`<p>It will also be able to:</p><ul>${scopes}</ul>` : ''}
 <p>Only allow applications you trust. You can revoke this later from your account.</p>

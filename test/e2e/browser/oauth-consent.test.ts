@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  ADMIN,
+  grant,
+  pkce,
+  REDIRECT,
+  registerApp,
+  registerClient,
+} from '../../../packages/server/test/oauth-server/support.js';
+import type { TestServer } from '../../../packages/server/test/support/server.js';
+import {
+  type BrowserTarget,
+  describeInChromium,
+  SHOTS,
+  signInWithEmailedCode,
+  startBrowserTarget,
+} from './support.js';
+
+// A URL's path is case-sensitive and may be long: the consent page must show the MCP server's
+// resource and the capabilities exactly as they are, inside the card, on a phone as on a desktop.
+const RESOURCE = 'https://notes.example.com/MCP/Team-Notes/a-long-path-segment-0123456789abcdefghijklmnop';
+
+describeInChromium('the OAuth consent page in Chromium', () => {
+  let target: BrowserTarget;
+  let t: TestServer;
+  let browser: Browser;
+  let url: string;
+
+  beforeAll(async () => {
+    target = await startBrowserTarget({ env: { PYLON_ADMIN_TOKEN: ADMIN } });
+    ({ t, url, browser } = target);
+    await registerApp(t, 'notes', RESOURCE);
+  }, 60_000);
+  afterAll(() => target?.close());
+
+  it('shows the resource and capabilities exactly as they are, and nothing wider than a phone', async () => {
+    const email = 'consent@example.com';
+    await grant(t, email, 'notes', 'editor');
+    const client = await registerClient(t);
+    const { challenge } = pkce();
+    const params = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'consent-state',
+      resource: RESOURCE,
+    });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/o/default/oauth/authorize?${params}`);
+    await expect.poll(() => page.url()).toContain('/login?return_to=');
+    await signInWithEmailedCode(page, t, email);
+    await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+
+    // innerText is the text as rendered (text-transform applied): what the person reads.
+    const shown = await page.locator('main code').allInnerTexts();
+    expect(shown).toEqual([RESOURCE, 'notes:notes.read', 'notes:notes.write']);
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - window.innerWidth,
+      resource: (() => {
+        const code = document.querySelector('main code')!;
+        const card = code.closest('main')!;
+        return code.getBoundingClientRect().right - card.getBoundingClientRect().right;
+      })(),
+    }));
+    expect(overflow.page).toBeLessThanOrEqual(0);
+    expect(overflow.resource).toBeLessThanOrEqual(0);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}/oauth-consent-390.png`, fullPage: true });
+    }
+    await context.close();
+  }, 60_000);
+});
