@@ -25,6 +25,7 @@ export interface PylonClientOptions {
   /** A session to mint with; otherwise `PYLON_SESSION_TOKEN`, read at each mint. */
   sessionToken?: string;
   fetch?: FetchLike;
+  /** An object whose `now()` returns milliseconds since the epoch; default `{ now: Date.now }`. */
   clock?: Clock;
   /** Shares the key set between processes (see docs/SDK.md "Caches"). */
   jwksCache?: JWKSCache;
@@ -88,7 +89,7 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
   const { appId, expectedOrgId: orgId } = options;
   if (!isSlug(appId)) throw new TypeError('appId must be an app id slug, e.g. "notes"');
   if (!isSlug(orgId)) throw new TypeError('expectedOrgId must be an org id slug, e.g. "default"');
-  const clock = options.clock ?? systemClock;
+  const clock = checkClock(options.clock);
   // Looked up at each call, so a fetch patched after construction (tests, tracing) is used.
   const fetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const maxLifetimeSeconds = positiveSeconds(
@@ -186,6 +187,18 @@ function positiveSeconds(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0)
     throw new TypeError(`${name} must be a positive number of seconds`);
   return value;
+}
+
+// A bare function (`clock: Date.now`) would only fail at the first verify, as "clock.now is not a
+// function": say so here instead.
+function checkClock(clock: Clock | undefined): Clock {
+  if (clock === undefined) return systemClock;
+  if (typeof clock?.now !== 'function') {
+    throw new TypeError(
+      'clock must be an object whose now() returns milliseconds since the epoch, e.g. { now: () => Date.now() }',
+    );
+  }
+  return clock;
 }
 
 /**

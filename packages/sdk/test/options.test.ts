@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pylonClient } from '../src/client.js';
 import { normalizeOrgURL } from '../src/org-url.js';
+import type { Clock } from '../src/types.js';
 
 describe('client options fail at construction', () => {
   it('normalises orgUrl to the issuer Pylon writes', () => {
@@ -26,5 +27,15 @@ describe('client options fail at construction', () => {
     expect(() => pylonClient(base)).not.toThrow();
     expect(() => pylonClient({ ...base, appId: 'Notes App' })).toThrow(TypeError);
     expect(() => pylonClient({ ...base, expectedOrgId: '' })).toThrow(TypeError);
+  });
+
+  it('refuses a clock that is not an object with now(), e.g. Date.now itself', () => {
+    const base = { orgUrl: 'https://pylon.example.com/o/acme', appId: 'notes', expectedOrgId: 'acme' };
+    expect(() => pylonClient({ ...base, clock: { now: () => Date.now() } })).not.toThrow();
+    for (const clock of [Date.now, () => Date.now(), null, {}, { now: 0 }]) {
+      expect(() => pylonClient({ ...base, clock: clock as unknown as Clock })).toThrow(
+        /clock must be an object whose now\(\) returns milliseconds/,
+      );
+    }
   });
 });
