@@ -43,10 +43,20 @@ export class NoSessionError extends PylonSDKError {
   }
 }
 
+/**
+ * What a client's messages call the tokens it takes: a client made with `resource` is an OAuth
+ * resource server, whose callers (MCP clients) hold access tokens and know that word, not ours.
+ */
+export type TokenKind = 'scoped token' | 'access token';
+
+export function tokenKind(resource: string | undefined): TokenKind {
+  return resource === undefined ? 'scoped token' : 'access token';
+}
+
 export class TokenInvalidError extends PylonSDKError {
   override name = 'TokenInvalidError';
-  constructor() {
-    super('token_invalid', 'The scoped token is not valid');
+  constructor(kind: TokenKind = 'scoped token') {
+    super('token_invalid', `The ${kind} is not valid`);
   }
 }
 

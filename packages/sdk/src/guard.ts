@@ -1,6 +1,13 @@
 import { type HeadersLike, readBearer } from './bearer.js';
 import type { PylonClient } from './client.js';
-import { KeySetUnavailableError, OrgDiscoveryError, PylonSDKError, TokenInvalidError } from './errors.js';
+import {
+  KeySetUnavailableError,
+  OrgDiscoveryError,
+  PylonSDKError,
+  TokenInvalidError,
+  type TokenKind,
+  tokenKind,
+} from './errors.js';
 import { bearerChallenge, protectedResourceMetadataURL } from './resource-server.js';
 import type { Actor } from './types.js';
 
@@ -66,15 +73,18 @@ export interface PylonGuard {
 
 type Decision = { actor: Actor; token: string; failure?: undefined } | { failure: GuardFailure };
 
-const FAILURES = {
-  no_session: { status: 401, code: 'no_session', message: 'A Pylon scoped token is required' },
-  token_invalid: { status: 401, code: 'token_invalid', message: 'The Pylon scoped token is not valid' },
-  key_set_unavailable: {
-    status: 503,
-    code: 'key_set_unavailable',
-    message: 'Tokens cannot be verified right now',
-  },
-} as const satisfies Record<string, GuardFailure>;
+/** The refusals that are the same for every request, naming the kind of token the client takes. */
+function failuresFor(kind: TokenKind) {
+  return {
+    no_session: { status: 401, code: 'no_session', message: `A Pylon ${kind} is required` },
+    token_invalid: { status: 401, code: 'token_invalid', message: `The Pylon ${kind} is not valid` },
+    key_set_unavailable: {
+      status: 503,
+      code: 'key_set_unavailable',
+      message: 'Tokens cannot be verified right now',
+    },
+  } as const satisfies Record<string, GuardFailure>;
+}
 
 // RFC 6750 §3: the challenge says what kind of failure, never which check failed; §3.1: a request
 // without a token gets no error code.
@@ -102,17 +112,18 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
   // MCP client) finds Pylon from a 401 alone.
   const resourceMetadata =
     client.resource === undefined ? undefined : protectedResourceMetadataURL(client.resource);
+  const failures = failuresFor(tokenKind(client.resource));
 
   async function decide(token: string | undefined): Promise<Decision> {
-    if (token === undefined) return { failure: FAILURES.no_session };
+    if (token === undefined) return { failure: failures.no_session };
     let actor: Actor;
     try {
       actor = await client.verify(token);
     } catch (error) {
-      if (error instanceof TokenInvalidError) return { failure: FAILURES.token_invalid };
+      if (error instanceof TokenInvalidError) return { failure: failures.token_invalid };
       // Discovery failed (the detail went to onEvent and the logger): nothing can be verified.
       if (error instanceof KeySetUnavailableError || error instanceof OrgDiscoveryError) {
-        return { failure: FAILURES.key_set_unavailable };
+        return { failure: failures.key_set_unavailable };
       }
       throw error;
     }

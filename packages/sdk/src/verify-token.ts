@@ -5,7 +5,7 @@ import {
   checkClaims,
   type VerifiedClaims,
 } from './claims.js';
-import { TokenInvalidError } from './errors.js';
+import { TokenInvalidError, tokenKind } from './errors.js';
 import type { OnEvent } from './events.js';
 import type { KeySet } from './key-set.js';
 import type { ResolvedOrg } from './org-discovery.js';
@@ -37,6 +37,7 @@ export interface VerifierOptions {
  */
 export function createVerifier(options: VerifierOptions): (token: string) => Promise<Actor> {
   const { keySet, clock, emit } = options;
+  const kind = tokenKind(options.accessTokens?.resource);
   const cache = createTokenCache(options.tokenCacheSize);
   let verifiedOnce = false;
   let warnedIssuer = false;
@@ -97,7 +98,7 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
       if (!(error instanceof VerifyFailure)) throw error;
       emit('token.verify.failed', { reason: error.reason });
       if (error.reason === 'wrong_issuer') await warnIssuerOnce(error.detail.issuer);
-      throw new TokenInvalidError();
+      throw new TokenInvalidError(kind);
     }
   };
 }

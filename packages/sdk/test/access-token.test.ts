@@ -160,6 +160,19 @@ describe('OAuth access tokens (RFC 9068) beside scoped tokens', () => {
     await expectRefused(server, token, 'expired');
   });
 
+  it('names the token an access token when made with resource, a scoped token otherwise', async () => {
+    const refusedBy = (client: ReturnType<typeof make>, token: string) =>
+      client.verify(token).catch((caught: unknown) => caught);
+    const atServer = await refusedBy(
+      make(RESOURCE_A),
+      await signAccess(key, accessClaims({ aud: RESOURCE_B })),
+    );
+    expect(atServer).toBeInstanceOf(TokenInvalidError);
+    expect(atServer).toMatchObject({ code: 'token_invalid', message: 'The access token is not valid' });
+    const scopedOnly = await refusedBy(make(undefined), await signAccess(key));
+    expect(scopedOnly).toMatchObject({ code: 'token_invalid', message: 'The scoped token is not valid' });
+  });
+
   it('checks its options: resource must be an https URL (http on loopback) without a fragment', () => {
     const options = { orgUrl: ORG_URL, appId: APP_ID, expectedOrgId: ORG_ID };
     expect(() => pylonClient({ ...options, resource: 'notes' })).toThrow(TypeError);
@@ -289,6 +302,31 @@ describe('the resource server side: RFC 9728 metadata and RFC 6750 challenges', 
     expect(denied.headers.get('www-authenticate')).toBe(
       `Bearer realm="pylon", error="insufficient_scope", ${resourceMetadata}`,
     );
+  });
+
+  it('the guard’s 401 bodies name an access token, with the same error codes', async () => {
+    const app = new Hono();
+    app.use('/mcp', pylonGuard(server()).hono);
+    app.post('/mcp', (c) => c.text('ok'));
+    const missing = await app.request('/mcp', { method: 'POST' });
+    expect(await missing.json()).toEqual({
+      error: 'no_session',
+      message: 'A Pylon access token is required',
+    });
+    const bad = await app.request('/mcp', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await signAccess(key, accessClaims({ aud: RESOURCE_B }))}` },
+    });
+    expect(await bad.json()).toEqual({
+      error: 'token_invalid',
+      message: 'The Pylon access token is not valid',
+    });
+    const tool = pylonGuard(server()).tool(async () => ({ content: [] }));
+    expect(await tool({}, {})).toMatchObject({
+      content: [
+        { text: JSON.stringify({ error: 'no_session', message: 'A Pylon access token is required' }) },
+      ],
+    });
   });
 
   it('the Node guard hands the MCP SDK the OAuth client and resource as AuthInfo', async () => {

@@ -65,13 +65,19 @@ describe('pylonGuard as Hono middleware', () => {
     const missing = await guarded.request('/notes/x');
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="pylon"');
-    expect(await missing.json()).toEqual({ error: 'no_session', message: expect.any(String) });
+    expect(await missing.json()).toEqual({
+      error: 'no_session',
+      message: 'A Pylon scoped token is required',
+    });
 
     reasons.length = 0;
     const stale = await guarded.request('/notes/x', { headers: bearer(expired) });
     expect(stale.status).toBe(401);
     const body = await stale.text();
-    expect(JSON.parse(body).error).toBe('token_invalid');
+    expect(JSON.parse(body)).toEqual({
+      error: 'token_invalid',
+      message: 'The Pylon scoped token is not valid',
+    });
     expect(body).not.toContain('expired');
     expect(reasons).toEqual(['expired']);
 
