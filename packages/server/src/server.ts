@@ -9,6 +9,7 @@ import { createSealer } from './crypto/seal.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { adminTokenResolver } from './http/admin-token.js';
 import { type AppEnv, type Services, surfaceOf } from './http/context.js';
+import { corsPreflights } from './http/cors.js';
 import { createDirectLane, type DirectLane, ORG_PREFIX } from './http/direct-lane.js';
 import { renderError } from './http/errors.js';
 import type { Feature, FeatureFactory } from './http/feature.js';
@@ -122,10 +123,15 @@ export function createServer(
   services.resolvers.push(...features.flatMap((f) => f.resolvers ?? []));
   services.onClose.push(...features.flatMap((f) => f.onClose ?? []));
 
-  const authGroup: RouteGroup = { surface: 'auth', routes: features.flatMap((f) => f.authRoutes ?? []) };
+  // Each group with the CORS preflights of its `cors` routes (cors.ts), served and documented alike.
+  const withPreflights = (routes: AnyRoute[]) => [...routes, ...corsPreflights(routes)];
+  const authGroup: RouteGroup = {
+    surface: 'auth',
+    routes: withPreflights(features.flatMap((f) => f.authRoutes ?? [])),
+  };
   const rbacGroup: RouteGroup = {
     surface: 'rbac',
-    routes: features.flatMap((f) => f.rbacRoutes ?? []),
+    routes: withPreflights(features.flatMap((f) => f.rbacRoutes ?? [])),
   };
 
   const nextRequestId = requestIds(random);

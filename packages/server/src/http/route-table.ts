@@ -6,10 +6,11 @@ import type { Awaitable } from '../awaitable.js';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
 import type { AuthContext } from './auth-context.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
+import { CORS_HEADERS } from './cors.js';
 import { getAuth } from './get-auth.js';
 import { requestAPIURL } from './org-hosts.js';
 
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
 
 export interface RouteResponse {
   description: string;
@@ -60,6 +61,13 @@ export interface Route<Body = unknown, Query = unknown> {
    * their descriptions are not checked against it. Default `pylon`.
    */
   errorShape?: 'pylon' | 'oauth';
+  /**
+   * Readable from any web origin (CORS without credentials, corsHeaders): public metadata and
+   * keys, and the OAuth endpoints a browser-based client calls with its own credentials in the
+   * body or `Authorization` — never a cookie, so a page elsewhere gains nothing it could not send
+   * from a server. The path also answers the browser's preflight `OPTIONS` (cors.ts).
+   */
+  cors?: true;
   handler?(
     c: AppContext,
     input: { body: Body; query: Query },
@@ -306,6 +314,11 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
   for (const route of group.routes) {
     const handler = routeHandler(route);
     app.on(route.method.toUpperCase(), route.path, async (c) => {
+      // Set on the context first, so an error's answer (server.ts onError) carries them too.
+      if (route.cors) for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
+      return answerOf(c);
+    });
+    async function answerOf(c: AppContext): Promise<Response> {
       if (route.errorShape !== 'oauth') return inputsThenHandler(c);
       try {
         return await inputsThenHandler(c);
@@ -318,7 +331,7 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
           error.status as ContentfulStatusCode,
         );
       }
-    });
+    }
     async function inputsThenHandler(c: AppContext): Promise<Response> {
       let body: unknown;
       if (route.body) {

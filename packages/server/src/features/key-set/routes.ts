@@ -16,6 +16,7 @@ export const keyRoutes = [
   defineRoute({
     method: 'get',
     path: '/.well-known/pylon-keys',
+    cors: true,
     summary: 'Signing key set',
     tags: ['tokens'],
     responses,
@@ -24,6 +25,7 @@ export const keyRoutes = [
   defineRoute({
     method: 'get',
     path: '/.well-known/jwks.json',
+    cors: true,
     summary: 'Signing key set (JWKS alias)',
     tags: ['tokens'],
     responses,

@@ -129,6 +129,7 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
     defineRoute({
       method: 'post',
       path: '/oauth/register',
+      cors: true,
       summary: 'RFC 7591 dynamic client registration (only when PYLON_OAUTH_DYNAMIC_REGISTRATION=true)',
       tags: ['oauth-server'],
       body: DynamicClientRegistrationRequest,

@@ -91,6 +91,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'get',
       path: '/.well-known/oauth-authorization-server',
+      cors: true,
       summary: "RFC 8414 authorization server metadata of this org's issuer",
       tags: ['oauth-server'],
       responses: metadataResponses,
@@ -99,6 +100,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'get',
       path: '/.well-known/openid-configuration',
+      cors: true,
       summary: "OpenID Connect Discovery 1.0 metadata of this org's issuer",
       tags: ['oauth-server'],
       responses: metadataResponses,
@@ -107,6 +109,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'get',
       path: '/.well-known/oauth-authorization-server/o/:org',
+      cors: true,
       summary: 'RFC 8414 §3.1 metadata by path insertion, for the issuer `{PYLON_PUBLIC_URL}/o/{org}`',
       tags: ['oauth-server'],
       responses: { ...metadataResponses, 404: { description: 'org_not_found' } },
@@ -120,6 +123,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'get',
       path: '/oauth/jwks',
+      cors: true,
       summary: 'The keys that verify access tokens (EdDSA, as the key set) and id_tokens (EdDSA or RS256)',
       tags: ['oauth-server'],
       responses: { 200: { description: 'A JWK Set (RFC 7517 §5)' } },
@@ -133,6 +137,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'post',
       path: '/oauth/token',
+      cors: true,
       summary:
         'The token endpoint: authorization_code (PKCE), refresh_token (rotated), and the RFC 8628 device grant',
       tags: ['oauth-server'],
@@ -158,6 +163,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'post',
       path: '/oauth/revoke',
+      cors: true,
       summary: 'RFC 7009 token revocation: a refresh token and its whole family',
       tags: ['oauth-server'],
       body: RevocationForm,
@@ -187,6 +193,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'get',
       path: '/oauth/userinfo',
+      cors: true,
       summary: 'OIDC Core §5.3 UserInfo: the claims the access token’s scope releases',
       tags: ['oauth-server'],
       responses: {
@@ -200,6 +207,7 @@ export function endpointRoutes(context: OAuthServerContext) {
     defineRoute({
       method: 'post',
       path: '/oauth/userinfo',
+      cors: true,
       summary: 'OIDC Core §5.3 UserInfo (POST, same answer)',
       tags: ['oauth-server'],
       responses: {
