@@ -119,14 +119,22 @@ ${input.body}
 `.value;
 }
 
-/** Only a same-origin path may be returned to: `/x`, never `//host`, `/\\host` or a URL. */
+/**
+ * Only a same-origin path may be returned to: `/x`, never `//host`, `/\\host` or a URL — checked
+ * again after the path is normalised, since dot segments (`/.//host`, `/%2e%2e//host`) resolve to
+ * a path that starts with `//`, which a browser reads as another host.
+ */
 export function safeReturnPath(value: unknown, fallback: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
-    return fallback;
+  if (typeof value !== 'string' || !isPlainPath(value)) return fallback;
   try {
     const url = new URL(value, 'http://same.invalid');
-    return url.origin === 'http://same.invalid' ? `${url.pathname}${url.search}` : fallback;
+    const path = `${url.pathname}${url.search}`;
+    return url.origin === 'http://same.invalid' && isPlainPath(path) ? path : fallback;
   } catch {
     return fallback;
   }
+}
+
+function isPlainPath(value: string): boolean {
+  return value.startsWith('/') && !value.startsWith('//') && !value.includes('\\');
 }
