@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { hashEmail, prepareSchema } from '@pylon/core';
@@ -20,6 +22,9 @@ import { listenAhead } from '../../packages/server/test/support/listen-ahead.js'
 import { startTestServer, type TestServer } from '../../packages/server/test/support/server.js';
 
 const ADMIN = 'admin-token-for-the-mcp-notes-e2e-0123456789';
+const MCP_NOTES_BIN = fileURLToPath(
+  new URL('../../examples/mcp-notes/dist/bin/mcp-notes.js', import.meta.url),
+);
 
 type ToolResult = { content: Array<{ type: string; text: string }>; isError?: boolean };
 const parsed = (result: unknown) =>
@@ -240,6 +245,36 @@ describe('the mcp-notes example against a real Pylon', () => {
       error: 'no_session',
     });
     vi.unstubAllEnvs();
+  });
+
+  it('stdio mode, run as its README says: a refused session is said on stderr and in each tool error', async () => {
+    const bogus = 'pylon_bogus_session_of_the_stdio_e2e';
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [MCP_NOTES_BIN, 'stdio'],
+      env: { PYLON_ORG_URL: `http://127.0.0.1:${pylon.port}`, PYLON_SESSION_TOKEN: bogus },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const client = new Client({ name: 'e2e-stdio-bin', version: '0.0.0' });
+    await client.connect(transport);
+    open.push(client);
+
+    const refused = await client.callTool({ name: 'list_notes', arguments: {} });
+    expect(refused.isError).toBe(true);
+    expect(parsed(refused)).toEqual({
+      error: 'no_session',
+      message: 'Pylon refused the session (signed out, revoked or expired): sign in again',
+    });
+    await vi.waitFor(() =>
+      expect(stderr).toContain(
+        'mcp-notes: Pylon refused the session (signed out, revoked or expired): sign in again',
+      ),
+    );
+    expect(stderr).not.toContain(bogus);
   });
 });
 

@@ -151,19 +151,22 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
     return { headers, body: JSON.stringify(formatError(failure)) };
   }
 
-  async function toolToken(extra: ToolExtraLike): Promise<string | undefined> {
+  async function decideTool(extra: ToolExtraLike): Promise<Decision> {
     if (identity === 'bearer') {
-      return extra.authInfo?.token ?? (extra.requestInfo ? readBearer(extra.requestInfo) : undefined);
+      return decide(extra.authInfo?.token ?? (extra.requestInfo ? readBearer(extra.requestInfo) : undefined));
     }
+    let token: string;
     try {
-      return await client.mintScopedToken();
+      token = await client.mintScopedToken();
     } catch (error) {
-      // No usable session is "not signed in" to the person at the keyboard.
+      // No usable session is "not signed in" to the person at the keyboard, who is told why (none
+      // set, refused by Pylon, another org): the SDK's messages never carry a token.
       if (error instanceof PylonSDKError && (error.code === 'no_session' || error.code === 'org_mismatch')) {
-        return undefined;
+        return { failure: { ...failures.no_session, message: error.message } };
       }
       throw error;
     }
+    return decide(token);
   }
 
   return {
@@ -208,7 +211,7 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
 
     tool(handler) {
       return async (args, extra) => {
-        const decision = await decide(await toolToken(extra));
+        const decision = await decideTool(extra);
         if (decision.failure) {
           return {
             content: [{ type: 'text', text: JSON.stringify(formatError(decision.failure)) }],

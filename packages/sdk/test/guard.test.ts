@@ -207,6 +207,39 @@ describe('pylonGuard around MCP tool handlers', () => {
     expect(JSON.parse((refused as { content: [{ text: string }] }).content[0].text).error).toBe('no_session');
   });
 
+  it('identity "session" tells why there is no session: none set, or Pylon refused it', async () => {
+    const pylon = fakePylon([key]);
+    pylon.state.routes.set(`POST ${ORG_URL}/token`, () =>
+      Response.json({ error: 'no_session', message: 'Session not found' }, { status: 401 }),
+    );
+    const refusedSession = `pylon_${'ef'.repeat(32)}`;
+    const asSession = (sessionToken: string) =>
+      pylonGuard(
+        pylonClient({
+          orgUrl: ORG_URL,
+          appId: APP_ID,
+          expectedOrgId: ORG_ID,
+          fetch: pylon.fetch,
+          clock: manualClock(NOW_MS),
+          sessionToken,
+        }),
+        { identity: 'session' },
+      ).tool(handler);
+    const body = async (result: unknown) =>
+      JSON.parse((result as { content: [{ text: string }] }).content[0].text) as unknown;
+
+    const refused = await asSession(refusedSession)({ id: 'n3' }, {});
+    expect(await body(refused)).toEqual({
+      error: 'no_session',
+      message: 'Pylon refused the session (signed out, revoked or expired): sign in again',
+    });
+    expect(JSON.stringify(refused)).not.toContain(refusedSession);
+    expect(await body(await asSession('')({ id: 'n3' }, {}))).toEqual({
+      error: 'no_session',
+      message: 'No Pylon session: set PYLON_SESSION_TOKEN or pass sessionToken',
+    });
+  });
+
   it('rejects a bad requiredCapability option once, at construction', () => {
     expect(() => pylonGuard(client(), { requiredCapability: '' })).toThrow(TypeError);
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { serve } from '@hono/node-server';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { pylonClient } from '@pylon/sdk/verify';
+import { PylonSDKError, pylonClient } from '@pylon/sdk/verify';
 import { loadNotesConfig } from '../config.js';
 import { createNotesHTTPApp } from '../http.js';
 import { createNotesServer, NOTES_APP_ID } from '../notes-server.js';
@@ -29,7 +29,14 @@ async function main(mode: string | undefined): Promise<void> {
   const store = createNotesStore();
 
   if (mode === 'stdio') {
-    // One person runs this process: tools act as the holder of PYLON_SESSION_TOKEN.
+    // One person runs this process: tools act as the holder of PYLON_SESSION_TOKEN. Mint once now,
+    // so a session that is missing, refused (signed out, revoked, expired) or another org's is
+    // reported at start-up in the SDK's words; each tool call then answers the same reason. The
+    // SDK's messages never carry the token; a failed discovery it has already reported itself.
+    client.mintScopedToken().catch((error: unknown) => {
+      if (error instanceof PylonSDKError && error.code === 'org_discovery_failed') return;
+      process.stderr.write(`mcp-notes: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
     const server = createNotesServer({ client, store, identity: 'session' });
     await server.connect(new StdioServerTransport());
     return;
