@@ -2,7 +2,7 @@ export interface Note {
   id: string;
   title: string;
   body: string;
-  /** The `sub` (email) of whoever wrote it last. */
+  /** The `sub` of whoever wrote it last: an email (scoped token) or a user id (OAuth access token). */
   author: string;
   updated_at: number;
 }
