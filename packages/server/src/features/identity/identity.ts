@@ -43,6 +43,12 @@ export interface Identity {
    */
   credentialDroppers: CredentialDropper[];
   /**
+   * Standing access outside sessions that a password reset ends with them (an account's recovery
+   * after a compromise): OAuth refresh tokens, registered by the authorization server. Each
+   * revokes in the reset's transaction and counts what it revoked.
+   */
+  accessRevokers: CredentialDropper[];
+  /**
    * Ways in beyond the password, a verified address and linked identities, which identity itself
    * knows: features that add one (passkeys) register it, so "never the last sign-in method" counts it.
    */
@@ -67,6 +73,7 @@ export function createIdentity(services: Services): Identity {
       { name: 'password', drop: (trx, userId) => users.clearPassword(trx, userId) },
       { name: 'totp', drop: (trx, userId) => mfa.disable(trx, userId) },
     ],
+    accessRevokers: [],
     signInMethods: [],
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),

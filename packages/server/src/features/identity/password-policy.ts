@@ -56,12 +56,18 @@ export async function replacePassword(
         input.keepSession ? { except: input.keepSession } : {},
         trx,
       ));
+    // A reset is the account's recovery: the apps it connected lose their refresh tokens too.
+    const revokedAccess: Record<string, number> = {};
+    if (input.action === 'password.reset') {
+      for (const revoker of identity.accessRevokers)
+        revokedAccess[`revoked_${revoker.name}`] = await revoker.drop(trx, input.userId);
+    }
     await appendAudit(trx, now, {
       org: DEPLOYMENT_AUDIT,
       action: input.action,
       actor: input.userId,
       target: input.userId,
-      detail: { revoked_sessions: count },
+      detail: { revoked_sessions: count, ...revokedAccess },
       ip: facts.ip,
       requestId: facts.requestId,
     });

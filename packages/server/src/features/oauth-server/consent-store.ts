@@ -102,6 +102,12 @@ export class ConsentStore {
     return rows.map(toConsent);
   }
 
+  /** Forget every consent of a person, in the caller's transaction; the count forgotten. */
+  async forgetForUser(trx: DB, userId: string): Promise<number> {
+    const result = await trx.deleteFrom('oauth_consents').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Forget one of the person's consents and revoke every refresh token issued under it. */
   async revoke(orgId: string, userId: string, id: string, now: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {

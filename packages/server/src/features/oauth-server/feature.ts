@@ -47,6 +47,18 @@ export function oauthServerFeature(services: Services, deps: FeatureDeps): Featu
     }),
     tokenGrants: deps.tokenGrants,
   };
+  // The first proof of an address ends what an earlier, unproven holder connected (refresh tokens
+  // and consents, email-proof.ts); a password reset ends the refresh tokens (password-policy.ts).
+  deps.identity.credentialDroppers.push({
+    name: 'oauth_grants',
+    drop: async (trx, userId) =>
+      (await context.refreshTokens.revokeForUser(trx, userId, services.clock.now())) +
+      (await context.consents.forgetForUser(trx, userId)),
+  });
+  deps.identity.accessRevokers.push({
+    name: 'refresh_tokens',
+    drop: (trx, userId) => context.refreshTokens.revokeForUser(trx, userId, services.clock.now()),
+  });
   // First in the list: the metadata names these two before any other feature's grants.
   deps.tokenGrants.unshift(authorizationCodeGrant(context), refreshTokenGrant(context));
   const rbac: RBACContext = {

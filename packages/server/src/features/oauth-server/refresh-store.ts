@@ -125,6 +125,21 @@ export class RefreshStore {
     return Number(result.numUpdatedRows);
   }
 
+  /**
+   * Revoke every live refresh token of a person (rotated-away ones are already spent), in the
+   * caller's transaction; the count revoked.
+   */
+  async revokeForUser(trx: DB, userId: string, now: number): Promise<number> {
+    const result = await trx
+      .updateTable('oauth_refresh_tokens')
+      .set({ revoked_at: now })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('rotated_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** RFC 7009: revoke the family of a token this client holds; unknown tokens are no error. */
   async revoke(orgId: string, clientId: string, token: string, now: number): Promise<boolean> {
     const row = await this.db

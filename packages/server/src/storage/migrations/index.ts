@@ -19,6 +19,7 @@ import * as capabilityVersions from './0017-capability-versions.js';
 import * as oauthServer from './0018-oauth-server.js';
 import * as auditChain from './0019-audit-chain.js';
 import * as refreshTokenExpiry from './0020-refresh-token-expiry.js';
+import * as refreshTokenUser from './0021-refresh-token-user.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0017-capability-versions': capabilityVersions,
   '0018-oauth-server': oauthServer,
   '0020-refresh-token-expiry': refreshTokenExpiry,
+  '0021-refresh-token-user': refreshTokenUser,
 };
 
 /** Every migration's name, in the order they apply. */
