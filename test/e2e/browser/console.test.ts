@@ -217,6 +217,9 @@ describeInChromium('the admin console in Chromium', () => {
     expect(await admin.getByLabel('Entity ID and metadata URL').inputValue()).toBe(
       `${url}/api/auth/orgs/acme/saml/metadata`,
     );
+    // Every setting of the SSO API has its field; a new connection's role is the API's default.
+    expect(await admin.locator('#saml-role').inputValue()).toBe('member');
+    await admin.getByLabel('Display-name attribute (optional)').waitFor();
     await shoot(admin, '07-sso');
 
     // Paging and filters work without the script.

@@ -5,7 +5,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { samlEndpoints } from '../sso/saml-config.js';
-import { ssoRedirectURI } from '../sso/sso-rules.js';
+import { SSO_DEFAULT_ROLES, ssoRedirectURI } from '../sso/sso-rules.js';
 import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole } from './layout.js';
@@ -17,6 +17,15 @@ interface SAMLView {
   idp_cert_sha256: string;
   default_role: string;
   email_domains: string[];
+  email_attribute: string | null;
+  name_attribute: string | null;
+}
+
+/** The settings a connection's form carries besides its own fields, as its PUT takes them. */
+interface Kept {
+  default_role: string;
+  email_attribute?: string | null;
+  name_attribute?: string | null;
 }
 
 const domains = (value: string | undefined) =>
@@ -24,6 +33,31 @@ const domains = (value: string | undefined) =>
     .split(',')
     .map((domain) => domain.trim())
     .filter((domain) => domain !== '');
+
+/**
+ * `default_role`: the roles the SSO API accepts (never owner), the current one selected. Only
+ * owners see the forms, as only owners may configure SSO.
+ */
+const roleSelect = (id: string, selected = 'member') =>
+  html`<div><label for="${id}">New people join as</label><select id="${id}" name="default_role">${SSO_DEFAULT_ROLES.map((role) => html`<option value="${role}"${role === selected ? html` selected` : ''}>${role}</option>`)}</select></div>`;
+
+/**
+ * What the PUT is sent for the settings the form carries. A field the post lacks (a page rendered
+ * before the form had it) keeps the connection's current value rather than the API's default; an
+ * attribute sent empty is cleared.
+ */
+function kept(
+  body: { default_role?: string; email_attribute?: string; name_attribute?: string },
+  current: Kept | null,
+): Kept {
+  const attribute = (sent: string | undefined, now: string | null | undefined) =>
+    sent === undefined ? (now ?? null) : sent.trim() || null;
+  return {
+    default_role: body.default_role ?? current?.default_role ?? 'member',
+    email_attribute: attribute(body.email_attribute, current?.email_attribute),
+    name_attribute: attribute(body.name_attribute, current?.name_attribute),
+  };
+}
 
 /**
  * An org's single sign-on (`/console/orgs/:id/sso`): its OIDC and SAML connections as any member
@@ -73,7 +107,7 @@ ${copyable('sp-acs', 'Assertion consumer service URL', sp.acsURL)}`
 }
 ${
   saml
-    ? html`<p>Connected to <strong>${saml.idp_entity_id}</strong> (${saml.idp_sso_url}); certificate SHA-256 <code>${saml.idp_cert_sha256}</code>; new people join as ${saml.default_role}; domains: ${saml.email_domains.join(', ') || 'none'}.</p>`
+    ? html`<p>Connected to <strong>${saml.idp_entity_id}</strong> (${saml.idp_sso_url}); certificate SHA-256 <code>${saml.idp_cert_sha256}</code>; new people join as ${saml.default_role}; domains: ${saml.email_domains.join(', ') || 'none'}; email from ${saml.email_attribute ? html`attribute <code>${saml.email_attribute}</code>` : 'the NameID'}; name from ${saml.name_attribute ? html`attribute <code>${saml.name_attribute}</code>` : 'no attribute'}.</p>`
     : html`<p class="muted">No SAML connection.</p>`
 }
 ${
@@ -83,6 +117,9 @@ ${
 <div><label for="saml-url">IdP sign-in URL (https)</label><input id="saml-url" name="idp_sso_url" type="url" required value="${saml?.idp_sso_url ?? ''}"></div>
 <div><label for="saml-cert">IdP signing certificate (PEM)</label><textarea id="saml-cert" name="idp_x509_cert_pem" rows="4" required></textarea></div>
 <div><label for="saml-domains">Email domains (comma-separated)</label><input id="saml-domains" name="email_domains" value="${saml?.email_domains.join(', ') ?? ''}"></div>
+${roleSelect('saml-role', saml?.default_role)}
+<div><label for="saml-email-attr">Email attribute (blank: the NameID is the email)</label><input id="saml-email-attr" name="email_attribute" maxlength="1024" value="${saml?.email_attribute ?? ''}"></div>
+<div><label for="saml-name-attr">Display-name attribute (optional)</label><input id="saml-name-attr" name="name_attribute" maxlength="1024" value="${saml?.name_attribute ?? ''}"></div>
 <div><button type="submit">Save SAML connection</button></div>
 </form>${saml ? remove('saml') : ''}`
     : ''
@@ -101,6 +138,7 @@ ${
 <div><label for="oidc-client">Client ID</label><input id="oidc-client" name="client_id" required value="${oidc?.client_id ?? ''}"></div>
 <div><label for="oidc-secret">Client secret</label><input id="oidc-secret" name="client_secret" type="password" autocomplete="off" required></div>
 <div><label for="oidc-domains">Email domains (comma-separated)</label><input id="oidc-domains" name="email_domains" value="${oidc?.email_domains.join(', ') ?? ''}"></div>
+${roleSelect('oidc-role', oidc?.default_role)}
 <div><button type="submit">Save OIDC connection</button></div>
 </form>${oidc ? remove('oidc') : ''}`
     : html`<p class="muted">Only owners configure single sign-on.</p>`
@@ -144,16 +182,24 @@ ${
           idp_sso_url: z.string().max(2048),
           idp_x509_cert_pem: z.string().max(20_000),
           email_domains: z.string().max(30_000).optional(),
+          default_role: z.string().max(32).optional(),
+          email_attribute: z.string().max(1024).optional(),
+          name_attribute: z.string().max(1024).optional(),
         }),
         page: ssoPage,
       },
       async (c, body) => {
+        const complete = [body.default_role, body.email_attribute, body.name_attribute].every(
+          (field) => field !== undefined,
+        );
+        const current = complete ? null : await connection<SAMLView>(c, '/orgs/:id/saml');
         await api.call(c, 'auth', 'put', '/orgs/:id/saml', {
           body: {
             idp_entity_id: body.idp_entity_id,
             idp_sso_url: body.idp_sso_url,
             idp_x509_cert_pem: body.idp_x509_cert_pem,
             email_domains: domains(body.email_domains),
+            ...kept(body, current),
           },
         });
         return ssoPage(c, { notice: 'SAML connection saved.' });
@@ -168,16 +214,20 @@ ${
           client_id: z.string().max(1024),
           client_secret: z.string().max(4096),
           email_domains: z.string().max(30_000).optional(),
+          default_role: z.string().max(32).optional(),
         }),
         page: ssoPage,
       },
       async (c, body) => {
+        const current =
+          body.default_role === undefined ? await connection<OIDCConnectionView>(c, '/orgs/:id/sso') : null;
         await api.call(c, 'auth', 'put', '/orgs/:id/sso', {
           body: {
             issuer_url: body.issuer_url,
             client_id: body.client_id,
             client_secret: body.client_secret,
             email_domains: domains(body.email_domains),
+            default_role: kept(body, current).default_role,
           },
         });
         return ssoPage(c, { notice: 'OIDC connection saved.' });

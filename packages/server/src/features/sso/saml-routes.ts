@@ -126,6 +126,8 @@ export function samlRoutes(context: SSOContext) {
       idp_cert_sha256: new X509Certificate(pem).fingerprint256,
       default_role: defaultRole,
       email_domains: emailDomains,
+      email_attribute: connection.emailAttribute,
+      name_attribute: connection.nameAttribute,
     });
     return c.json(view(await requireConnection(orgId)));
   }

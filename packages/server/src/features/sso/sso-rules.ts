@@ -98,7 +98,9 @@ export function requireSecureIdPURL(raw: string, config: Pick<Config, 'env'>, fi
   });
 }
 
-export type SSODefaultRole = 'member' | 'admin';
+/** The roles a first SSO sign-in may join with (`default_role`), as requireDefaultRole accepts them. */
+export const SSO_DEFAULT_ROLES = ['member', 'admin'] as const;
+export type SSODefaultRole = (typeof SSO_DEFAULT_ROLES)[number];
 
 /**
  * The role a first SSO sign-in joins with. `owner` is refused: an IdP misconfiguration must never
