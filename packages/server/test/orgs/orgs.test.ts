@@ -153,6 +153,41 @@ describe.each(testDatabases)('organisations on $kind', (database) => {
       ]);
     });
 
+    it("removing or losing a member revokes their grants in the org's apps, and only there", async () => {
+      const { orgId, owner, admin, member } = await team();
+      const other = (await call('POST', '/orgs', owner.token, { name: 'Other' })).body.id as string;
+      const grantAs = async (org: string, token: string, email: string) => {
+        const response = await t.request(`/o/${org}/roles`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ email, app_id: 'pylon', archetype: 'pylon-admin' }),
+        });
+        expect(response.status).toBe(200);
+      };
+      const appsAs = (org: string, token: string) =>
+        t.request(`/o/${org}/apps`, { headers: { authorization: `Bearer ${token}` } });
+      // The admin grants themselves pylon-admin (their role already carries it), and the owner
+      // grants the member the same in another org.
+      await grantAs(orgId, admin.token, admin.email);
+      await grantAs(other, owner.token, admin.email);
+      await call('PUT', `/orgs/${orgId}/members/${admin.userId}`, owner.token, { role: 'member' });
+      expect((await call('DELETE', `/orgs/${orgId}/members/${admin.userId}`, owner.token)).status).toBe(200);
+      expect((await appsAs(orgId, admin.token)).status).toBe(403);
+      // The grant in the other org is not this org's to take.
+      expect((await appsAs(other, admin.token)).status).toBe(200);
+      const removed = (await orgAudit(orgId, 'org.member_removed')).at(-1)!;
+      expect(removed.detail).toEqual({
+        role: 'member',
+        revoked_grants: [{ app_id: 'pylon', archetype: 'pylon-admin' }],
+      });
+      // Leaving works the same way.
+      await grantAs(orgId, owner.token, member.email);
+      expect((await call('DELETE', `/orgs/${orgId}/members/${member.userId}`, member.token)).status).toBe(
+        200,
+      );
+      expect((await appsAs(orgId, member.token)).status).toBe(403);
+    });
+
     it('the last owner can neither be demoted nor leave', async () => {
       const { orgId, owner } = await team();
       const demote = await call('PUT', `/orgs/${orgId}/members/${owner.userId}`, owner.token, {

@@ -3,6 +3,7 @@ import type { Feature } from '../../http/feature.js';
 import type { OrgRole } from '../../storage/schema.js';
 import type { FeatureDeps } from '../deps.js';
 import type { Identity } from '../identity/identity.js';
+import type { GrantStore } from '../rbac/grant-store.js';
 import { InviteLinks } from './invite-link.js';
 import { invitePageRoutes } from './invite-page.js';
 import { inviteRoutes } from './invite-routes.js';
@@ -20,6 +21,8 @@ export interface OrgsContext {
   orgs: OrgStore;
   invites: InviteStore;
   links: InviteLinks;
+  /** A member who leaves or is removed loses their grants in the org's apps with the membership. */
+  grants: GrantStore;
 }
 
 /**
@@ -27,13 +30,14 @@ export interface OrgsContext {
  * `/discover`, and the hosted invite page (`/invite/{token}`). Accepting an invite proves the
  * address through the shared identity core.
  */
-export function orgsFeature(services: Services, { identity, orgs }: FeatureDeps): Feature {
+export function orgsFeature(services: Services, { identity, orgs, rbac }: FeatureDeps): Feature {
   const context: OrgsContext = {
     services,
     identity,
     orgs,
     invites: new InviteStore(services.storage.db, services.random),
     links: new InviteLinks(services.config.secret!),
+    grants: rbac.grants,
   };
   return {
     authRoutes: [...orgRoutes(context), ...inviteRoutes(context), ...selectOrgRoutes(context)],

@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { hashEmail, PylonError } from '@pylon/core';
 import {
   ChangeMemberRoleRequest,
   ChangeMemberRoleResponse,
@@ -245,6 +245,9 @@ export function orgRoutes(context: OrgsContext) {
         const userId = c.req.param('user_id') ?? '';
         const outer = await orgActor(c, services, orgs, orgId);
         const now = services.clock.now();
+        // Read before the transaction (SQLite's one connection is the transaction's); an address
+        // is not changed by removing a membership.
+        const email = (await context.identity.users.findById(userId))?.email ?? null;
         await services.storage.db.transaction().execute(async (trx) => {
           const actor = await relockActor(trx, orgs, orgId, outer);
           const current = await orgs.roleOf(orgId, userId, trx);
@@ -255,10 +258,24 @@ export function orgRoutes(context: OrgsContext) {
           }
           await orgs.removeMember(trx, orgId, userId);
           await context.identity.sessions.clearActiveOrg(trx, orgId, userId);
+          // Their grants in the org's apps go with the membership: an admin's `pylon-admin` grant
+          // would otherwise keep the org's powers after they were removed.
+          const revoked =
+            email === null ? [] : await context.grants.revokeAllOf(trx, orgId, hashEmail(email));
           await appendAudit(
             trx,
             now,
-            audit(c, orgId, 'org.member_removed', actorName(actor), userId, { role: current }),
+            audit(c, orgId, 'org.member_removed', actorName(actor), userId, {
+              role: current,
+              ...(revoked.length > 0
+                ? {
+                    revoked_grants: revoked.map((grant) => ({
+                      app_id: grant.appId,
+                      archetype: grant.archetype,
+                    })),
+                  }
+                : {}),
+            }),
           );
         });
         return c.json({ user_id: userId, removed: true as const });

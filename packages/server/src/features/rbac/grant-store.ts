@@ -114,6 +114,19 @@ export class GrantStore {
     return row ? toGrant(row) : null;
   }
 
+  /** Remove every grant of one person in the org's apps (they left it); returns them. */
+  async revokeAllOf(trx: DB, orgId: string, emailHash: string): Promise<Grant[]> {
+    const rows = await withCapabilityBump(trx, orgId, (db) =>
+      db
+        .deleteFrom('grants')
+        .where('org_id', '=', orgId)
+        .where('email_hash', '=', emailHash)
+        .returningAll()
+        .execute(),
+    );
+    return rows.map(toGrant);
+  }
+
   /** Remove the app's grants whose archetype is not among `kept`; returns them. */
   async revokeArchetypesNotIn(
     trx: DB,
