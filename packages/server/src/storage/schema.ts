@@ -294,6 +294,8 @@ export interface DeviceAuthorizationsTable {
   last_poll_at: number | null;
   created_at: number;
   expires_at: number;
+  /** The address the authorisation was asked from (migration 0022; null before it, or unknown). */
+  requested_ip: string | null;
 }
 
 /** A WebAuthn credential (migration 0012). */

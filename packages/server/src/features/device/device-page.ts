@@ -5,7 +5,8 @@ import { formCSRF } from '../../pages/form-csrf.js';
 import { html } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Identity } from '../identity/identity.js';
-import type { DeviceStore } from './device-store.js';
+import { clientIP } from '../identity/route-helpers.js';
+import type { DeviceStore, PendingDevice } from './device-store.js';
 import { displayUserCode, normalizeUserCode } from './user-code.js';
 
 /**
@@ -13,6 +14,21 @@ import { displayUserCode, normalizeUserCode } from './user-code.js';
  * a fresh token each time the decision is shown.
  */
 export const DEVICE_CSRF = formCSRF('pylon_csrf', { reuse: false });
+
+/**
+ * Where and when the authorisation was asked for, with a warning when that address is not the
+ * approver's own: a code someone else started (device-code phishing) usually comes from elsewhere.
+ */
+function requestedFrom(pending: PendingDevice, approverIP: string | null, now: number) {
+  const minutes = Math.max(0, Math.floor((now - pending.createdAt) / 60_000));
+  const when =
+    minutes === 0 ? 'less than a minute ago' : minutes === 1 ? '1 minute ago' : `${minutes} minutes ago`;
+  if (pending.requestedIP === null) return html`<p>Asked for ${when}.</p>`;
+  const elsewhere = approverIP !== null && approverIP !== pending.requestedIP;
+  return html`<p>Asked for ${when} from <code>${pending.requestedIP}</code>${
+    elsewhere ? html` — not the address you are on now (<code>${approverIP}</code>)` : ''
+  }.</p>`;
+}
 
 /**
  * `GET /device`: a signed-in person enters (or, from `verification_url_complete`, sees pre-filled)
@@ -75,8 +91,10 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
           c,
           'Approve sign-in',
           html`<h1>Approve this sign-in?</h1>
-<p><strong>${pending.client}</strong> wants to act as <strong>${auth.email}</strong> in <strong>${c.get('orgId')}</strong>.</p>
+<p>A device that calls itself <strong>${pending.client}</strong> asks to sign in as <strong>${auth.email}</strong> in <strong>${c.get('orgId')}</strong>. Approving lets it do everything you can, until it signs out or its session ends.</p>
 <p>Code <span class="code">${displayUserCode(code)}</span> — check it matches your terminal.</p>
+${requestedFrom(pending, clientIP(c, services), services.clock.now())}
+<p class="error" role="alert">Approve only if you started this sign-in yourself, just now, on a device in front of you. If someone sent you this link or code, deny it.</p>
 <div class="row">${decision(false, 'Deny', 'secondary')}${decision(true, 'Approve', '')}</div>`,
         );
       },

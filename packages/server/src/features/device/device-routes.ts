@@ -70,6 +70,7 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
           client: body.client,
           orgId: c.get('orgId'),
           now: services.clock.now(),
+          requestedIP: clientIP(c, services),
         });
         const shown = displayUserCode(userCode);
         return c.json({

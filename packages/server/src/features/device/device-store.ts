@@ -15,6 +15,29 @@ export interface PendingDevice {
   orgId: string;
   status: DeviceStatus;
   expiresAt: number;
+  /** When it was asked for (ms) and from which address (null when unknown). */
+  createdAt: number;
+  requestedIP: string | null;
+}
+
+const PENDING_COLUMNS = ['client', 'org_id', 'status', 'expires_at', 'created_at', 'requested_ip'] as const;
+
+function toPending(row: {
+  client: string;
+  org_id: string;
+  status: DeviceStatus;
+  expires_at: number;
+  created_at: number;
+  requested_ip: string | null;
+}): PendingDevice {
+  return {
+    client: row.client,
+    orgId: row.org_id,
+    status: row.status,
+    expiresAt: Number(row.expires_at),
+    createdAt: Number(row.created_at),
+    requestedIP: row.requested_ip,
+  };
 }
 
 export type PollResult =
@@ -39,6 +62,7 @@ export class DeviceStore {
     client: string;
     orgId: string;
     now: number;
+    requestedIP: string | null;
   }): Promise<{ deviceCode: string; userCode: string }> {
     const deviceCode = toBase64URL(this.random.bytes(32));
     await this.db.deleteFrom('device_authorizations').where('expires_at', '<=', input.now).execute();
@@ -58,6 +82,7 @@ export class DeviceStore {
             last_poll_at: null,
             created_at: input.now,
             expires_at: input.now + DEVICE_TTL_SECONDS * 1000,
+            requested_ip: input.requestedIP,
           })
           .execute();
         return { deviceCode, userCode };
@@ -72,14 +97,12 @@ export class DeviceStore {
   async findPending(userCode: string, now: number): Promise<PendingDevice | null> {
     const row = await this.db
       .selectFrom('device_authorizations')
-      .select(['client', 'org_id', 'status', 'expires_at'])
+      .select(PENDING_COLUMNS)
       .where('user_code', '=', userCode)
       .where('status', '=', 'pending')
       .where('expires_at', '>', now)
       .executeTakeFirst();
-    return row
-      ? { client: row.client, orgId: row.org_id, status: row.status, expiresAt: Number(row.expires_at) }
-      : null;
+    return row ? toPending(row) : null;
   }
 
   /** Approve or deny a pending code for a user; null if it was not pending (unknown, used, expired). */
@@ -96,11 +119,9 @@ export class DeviceStore {
       .where('org_id', '=', orgId)
       .where('status', '=', 'pending')
       .where('expires_at', '>', now)
-      .returning(['client', 'org_id', 'status', 'expires_at'])
+      .returning(PENDING_COLUMNS)
       .executeTakeFirst();
-    return row
-      ? { client: row.client, orgId: row.org_id, status: row.status, expiresAt: Number(row.expires_at) }
-      : null;
+    return row ? toPending(row) : null;
   }
 
   /**

@@ -3,7 +3,7 @@ import type { AppContext } from '../../http/context.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
-import { requestFacts } from '../identity/route-helpers.js';
+import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import type { TokenGrant } from '../oauth-server/token-grant.js';
 import { mintDeviceSession } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
@@ -42,6 +42,7 @@ export function oauthDeviceRoutes(identity: Identity, devices: DeviceStore) {
           client: body.client_id,
           orgId: c.get('orgId'),
           now: services.clock.now(),
+          requestedIP: clientIP(c, services),
         });
         const shown = displayUserCode(userCode);
         c.header('Cache-Control', 'no-store');

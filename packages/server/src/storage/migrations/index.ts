@@ -20,6 +20,7 @@ import * as oauthServer from './0018-oauth-server.js';
 import * as auditChain from './0019-audit-chain.js';
 import * as refreshTokenExpiry from './0020-refresh-token-expiry.js';
 import * as refreshTokenUser from './0021-refresh-token-user.js';
+import * as deviceRequester from './0022-device-requester.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -58,6 +59,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0018-oauth-server': oauthServer,
   '0020-refresh-token-expiry': refreshTokenExpiry,
   '0021-refresh-token-user': refreshTokenUser,
+  '0022-device-requester': deviceRequester,
 };
 
 /** Every migration's name, in the order they apply. */
