@@ -242,9 +242,22 @@ describe.each(testDatabases)('authorization code flow on $kind', (database) => {
     expect(second.status).toBe(200);
     expect(second.body.refresh_token).not.toBe(issued.refresh_token);
     expect(decodePayload(second.body.access_token as string)).toMatchObject({ aud: RESOURCE, app: 'notes' });
-    // The rotated-away token again: refused, and its successor dies with it.
-    expect((await refresh(issued.refresh_token)).body.error).toBe('invalid_grant');
-    expect((await refresh(second.body.refresh_token as string)).body.error).toBe('invalid_grant');
+    // The rotated-away token again: refused, and its successor dies with it — each refusal saying
+    // what happened to the token it was given.
+    expect((await refresh(issued.refresh_token)).body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The refresh token was already used; its grant is revoked',
+    });
+    expect((await refresh(second.body.refresh_token as string)).body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'The refresh token was revoked',
+    });
+    expect((await refresh(issued.refresh_token)).body.error_description).toBe(
+      'The refresh token was revoked',
+    );
+    expect((await refresh('pyrt_never-issued')).body.error_description).toBe(
+      'The refresh token is not valid',
+    );
   });
 
   it('a grant change reaches the next access token', async () => {

@@ -185,6 +185,19 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
       body: { redirect_uris: [REDIRECT], grant_types: ['implicit'] },
     });
     expect(bad.body.error).toBe('invalid_client_metadata');
+    // A field the request's shape gets wrong answers RFC 7591 §3.2.2's codes, not invalid_request.
+    for (const [body, error] of [
+      [{ client_name: 'No redirects' }, 'invalid_redirect_uri'],
+      [{ redirect_uris: 'http://127.0.0.1:7777/callback' }, 'invalid_redirect_uri'],
+      [{ redirect_uris: [] }, 'invalid_redirect_uri'],
+      [{ redirect_uris: [REDIRECT], client_name: 42 }, 'invalid_client_metadata'],
+      [{ redirect_uris: [REDIRECT], grant_types: 'authorization_code' }, 'invalid_client_metadata'],
+    ] as const) {
+      const refused = await call(t, 'POST', `${BASE}/oauth/register`, { token: null, body });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.body.error, JSON.stringify(body)).toBe(error);
+      expect(refused.body.error_description, JSON.stringify(body)).toEqual(expect.any(String));
+    }
     const limited = await startTestServer(database, {
       env: { PYLON_OAUTH_DYNAMIC_REGISTRATION: 'true', PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR: '1' },
     });

@@ -8,6 +8,7 @@ import {
 } from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import { clientIP } from '../identity/route-helpers.js';
@@ -132,7 +133,16 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
       cors: true,
       summary: 'RFC 7591 dynamic client registration (only when PYLON_OAUTH_DYNAMIC_REGISTRATION=true)',
       tags: ['oauth-server'],
-      body: DynamicClientRegistrationRequest,
+      // Checked in the handler: a field RFC 7591 §3.2.2 names its own error for (redirect_uris:
+      // invalid_redirect_uri, any other: invalid_client_metadata), not the table's invalid_request.
+      body: handChecked(DynamicClientRegistrationRequest, [
+        'redirect_uris',
+        'client_name',
+        'token_endpoint_auth_method',
+        'grant_types',
+        'response_types',
+        'id_token_signed_response_alg',
+      ]),
       errorShape: 'oauth',
       responses: {
         201: { description: 'RFC 7591 §3.2.1 client information response' },
@@ -143,12 +153,22 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
             'Too many registrations from this address (PYLON_RATE_LIMIT_REGISTRATIONS_PER_IP_HOUR)',
         },
       },
-      handler: async (c, { body }) => {
+      handler: async (c, { body: posted }) => {
         if (!services.config.oauthServer.dynamicRegistration) throw new PylonError('not_found');
         const refuse = (error: string, description: string) => {
           c.header('Cache-Control', 'no-store');
           return c.json({ error, error_description: description }, 400);
         };
+        const parsed = DynamicClientRegistrationRequest.safeParse(posted);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          const field = issue.path.join('.');
+          return refuse(
+            issue.path[0] === 'redirect_uris' ? 'invalid_redirect_uri' : 'invalid_client_metadata',
+            `${field === '' ? '' : `${field}: `}${issue.message}`,
+          );
+        }
+        const body = parsed.data;
         const limit = await context.identity.limiter.hit(
           {
             name: 'oauth_register:ip',

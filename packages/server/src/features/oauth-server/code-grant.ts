@@ -127,6 +127,7 @@ export function refreshTokenGrant(context: OAuthServerContext): TokenGrant {
       );
       if (rotated.kind === 'reused')
         throw new OAuthError('invalid_grant', 'The refresh token was already used; its grant is revoked');
+      if (rotated.kind === 'revoked') throw new OAuthError('invalid_grant', 'The refresh token was revoked');
       if (rotated.kind === 'invalid') throw new OAuthError('invalid_grant', 'The refresh token is not valid');
       if (params.resource !== undefined) {
         const asked = await appForResource(context, rotated.grant.orgId, params.resource);

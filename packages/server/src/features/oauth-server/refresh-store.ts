@@ -11,6 +11,8 @@ export type Rotation =
   | { kind: 'ok'; grant: Grant; familyId: string; token: string }
   /** A token already rotated away was presented again: its whole family is now revoked. */
   | { kind: 'reused' }
+  /** A token of a family already revoked (its consent, a reset, its resource gone, a reuse). */
+  | { kind: 'revoked' }
   | { kind: 'invalid' };
 
 function toGrant(row: OAuthRefreshTokensTable): Grant {
@@ -103,11 +105,12 @@ export class RefreshStore {
     if (rotated) return { kind: 'ok', ...rotated };
     const seen = await this.db
       .selectFrom('oauth_refresh_tokens')
-      .select(['family_id', 'rotated_at'])
+      .select(['family_id', 'rotated_at', 'revoked_at'])
       .where('token_hash', '=', hash)
       .where('org_id', '=', orgId)
       .where('client_id', '=', clientId)
       .executeTakeFirst();
+    if (seen && seen.revoked_at !== null) return { kind: 'revoked' };
     if (seen && seen.rotated_at !== null) {
       await this.revokeFamily(seen.family_id, now);
       return { kind: 'reused' };
