@@ -15,10 +15,32 @@ const EMAIL_PATTERN =
   /^[^\s\x00-\x1f\x7f@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /**
+ * Unicode "other" characters: controls (C0 and C1), format characters (bidi overrides and
+ * isolates, LRM/RLM, zero-width joiners and spaces, soft hyphen, BOM…), lone surrogates, private
+ * use and unassigned code points. Invisible or reordering, they let one address display as another.
+ */
+const INVISIBLE = /\p{C}/u;
+
+/**
  * A plausible single mailbox (RFC 5321 length limits, no whitespace, control characters, CR/LF or
- * display names), checked on the normalised form. Deliverability is proven by the emailed code, not here.
+ * display names), checked on the normalised form. A non-ASCII local part (RFC 6531) is accepted
+ * when it is already in NFKC form and has no Unicode control or format character: fullwidth and
+ * other compatibility characters, decomposed accents and bidi or zero-width characters would let
+ * an address pass for another one in member lists and on the consent page. Deliverability is
+ * proven by the emailed code, not here.
  */
 export function isValidEmail(email: string): boolean {
   const normalized = normalizeEmail(email);
-  return normalized.length <= 254 && normalized.split('@')[0]!.length <= 64 && EMAIL_PATTERN.test(normalized);
+  return (
+    normalized.length <= 254 &&
+    normalized.split('@')[0]!.length <= 64 &&
+    EMAIL_PATTERN.test(normalized) &&
+    !INVISIBLE.test(normalized) &&
+    isNfkc(email.trim()) &&
+    isNfkc(normalized)
+  );
+}
+
+function isNfkc(text: string): boolean {
+  return text === text.normalize('NFKC');
 }

@@ -133,6 +133,19 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect(numeric.body.error?.message).toContain('received number');
     });
 
+    it('refuses look-alike addresses with INVALID_EMAIL: a bidi override or a fullwidth letter, on send and on password login', async () => {
+      for (const email of ['\u202eevil@example.com', '\uff41@example.com']) {
+        for (const [path, body] of [
+          ['/magic/send', { email }],
+          ['/password/login', { email, password: 'correct horse battery' }],
+        ] as const) {
+          const answer = await call(path, json(body));
+          expect(answer.status, `${path} ${JSON.stringify(email)}`).toBe(400);
+          expect(answer.body.error?.code).toBe('INVALID_EMAIL');
+        }
+      }
+    });
+
     it('a failed send answers EMAIL_SEND_FAILED and leaves no usable code', async () => {
       let undelivered = '';
       const failing = await startTestServer(database, {
