@@ -17,9 +17,15 @@ export type CreateOrgRequest = z.infer<typeof CreateOrgRequest>;
 export const DeleteOrgResponse = z.object({ id: z.string(), deleted: z.literal(true) });
 export type DeleteOrgResponse = z.infer<typeof DeleteOrgResponse>;
 
+/**
+ * `display_name`: the name the person gave or their IdP sent, null when none — the only readable
+ * label of an SSO member whose IdP did not vouch for an email. The server always sends it; it is
+ * optional here so that a newer client still reads an older server's answer.
+ */
 export const Member = z.object({
   user_id: z.string(),
   email: z.string().nullable(),
+  display_name: z.string().nullable().optional(),
   role: z.string(),
   joined_at: z.number(),
 });
@@ -30,7 +36,7 @@ export type MemberList = z.infer<typeof MemberList>;
 /** `role` is checked by the server itself (BAD_ROLE): owner, admin or member. */
 export const ChangeMemberRoleRequest = z.object({ role: z.string() });
 export type ChangeMemberRoleRequest = z.infer<typeof ChangeMemberRoleRequest>;
-export const ChangeMemberRoleResponse = Member.omit({ email: true, joined_at: true });
+export const ChangeMemberRoleResponse = Member.omit({ email: true, display_name: true, joined_at: true });
 export type ChangeMemberRoleResponse = z.infer<typeof ChangeMemberRoleResponse>;
 export const RemoveMemberResponse = z.object({ user_id: z.string(), removed: z.literal(true) });
 export type RemoveMemberResponse = z.infer<typeof RemoveMemberResponse>;

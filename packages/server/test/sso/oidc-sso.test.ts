@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/audit/audit-log.js';
 import { SSOStore } from '../../src/features/sso/sso-store.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
@@ -338,6 +339,62 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       });
       expect(login.status).toBe(200);
       expect(login.body.user_id).toBe(registered.body.user_id);
+    });
+
+    it('a member without an email (unverified at the IdP) is named by their display name in the members API and the console', async () => {
+      idp.accounts.set('dana-unverified', {
+        email: 'dana@acme.test',
+        email_verified: false,
+        name: 'Dana <Ops>',
+      });
+      const browser = new CookieJar();
+      await finish(
+        'acme',
+        await idp.authorize((await start('acme', browser)).toString(), 'dana-unverified', callbackOf('acme')),
+        browser,
+      );
+      const me = await call('/me', as(browser.get('pylon_session')!));
+      expect(me.body.email).toBeNull();
+      const userId = me.body.userId as string;
+      const members = (await call('/orgs/acme/members', as(owner))).body as unknown as Array<Body>;
+      expect(members.find((m) => m.user_id === userId)).toMatchObject({
+        email: null,
+        display_name: 'Dana <Ops>',
+      });
+      // Members with an email carry their display name too (null when they gave none).
+      expect(members.find((m) => m.email === 'owner@acme.test')).toMatchObject({ display_name: null });
+      const page = async (path: string) =>
+        (await t.request(path, { headers: { cookie: `pylon_session=${owner}` } })).text();
+      const named = `<td>Dana &lt;Ops&gt; <small class="muted"><code>${userId}</code></small></td>`;
+      const membersPage = await page('/console/orgs/acme');
+      expect(membersPage).toContain(named);
+      expect(membersPage).toContain(`Role of Dana &lt;Ops&gt;</label>`);
+      // The audit page's actor column: joining through SSO is written with the person's id only.
+      expect(await page('/console/orgs/acme/audit?action=org.member_added')).toContain(named);
+      // And its live tail, whose script shows `actor_name (actor)`.
+      const stream = await t.request(
+        `/console/orgs/acme/audit/stream?action=org.member_added&after=${encodeCursor({ ts: 0, id: 0 })}`,
+        { headers: { cookie: `pylon_session=${owner}` } },
+      );
+      const reader = stream.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      let entry: Body | undefined;
+      try {
+        while (!entry) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('the stream ended before the SSO join');
+          text += decoder.decode(value, { stream: true });
+          entry = text
+            .split('\n\n')
+            .map((event) => /^data: (.*)$/m.exec(event)?.[1])
+            .map((data) => (data ? (JSON.parse(data) as Body) : undefined))
+            .find((data) => data?.actor === userId);
+        }
+      } finally {
+        await reader.cancel();
+      }
+      expect(entry).toMatchObject({ actor: userId, actor_id: userId, actor_name: 'Dana <Ops>' });
     });
 
     it('a verified email links to the unproven account as its first proof: the earlier password is dropped', async () => {

@@ -13,7 +13,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import type { ConsoleDeps } from './console-deps.js';
-import { guarded, orgPath, renderConsole, when } from './layout.js';
+import { guarded, orgPath, personCell, renderConsole, when } from './layout.js';
 
 const PAGE = 50;
 /** How often an open live tail reads the audit table for entries after the last one it sent. */
@@ -94,6 +94,30 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
     }
   }
 
+  /**
+   * The display names of the users the entries name only by id (no email: an SSO member whose IdP
+   * did not vouch for one), so the actor column can show a name beside the id.
+   */
+  async function actorNames(entries: readonly AuditEntry[]): Promise<Map<string, string>> {
+    const ids = [
+      ...new Set(
+        entries.flatMap((entry) =>
+          entry.actor_type === 'user' && entry.actor_id && entry.actor === entry.actor_id
+            ? [entry.actor_id]
+            : [],
+        ),
+      ),
+    ];
+    if (ids.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'display_name'])
+      .where('id', 'in', ids)
+      .where('display_name', 'is not', null)
+      .execute();
+    return new Map(rows.map((row) => [row.id, row.display_name!]));
+  }
+
   return [
     defineRoute({
       method: 'get',
@@ -111,6 +135,7 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
         guarded(c, { section: 'audit' }, async () => {
           const org = await enterOrg(c);
           const { entries, nextCursor, live } = await read(org.id, query);
+          const names = await actorNames(entries);
           const keep = (extra: Record<string, string>) => {
             const params = new URLSearchParams();
             for (const key of ['action', 'actor', 'from', 'until'] as const) {
@@ -142,7 +167,7 @@ ${field('action', 'Action (e.g. role.granted)')}${field('actor', 'Actor (email, 
 <p class="live" id="live-status" aria-live="polite">${streamURL ? 'Showing the latest page; with scripts on, new entries appear below as they happen.' : ''}</p>
 <div class="table"><table><thead><tr><th scope="col">Time</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Detail</th></tr></thead>
 <tbody id="audit-rows" data-stream="${streamURL}">
-${entries.map((entry) => html`<tr><td>${when(entry.ts)}</td><td>${entry.action}</td><td>${entry.actor}</td><td>${entry.target ?? ''}</td><td>${entry.detail ? JSON.stringify(entry.detail) : ''}</td></tr>`)}
+${entries.map((entry) => html`<tr><td>${when(entry.ts)}</td><td>${entry.action}</td><td>${names.has(entry.actor) ? personCell({ email: null, displayName: names.get(entry.actor), id: entry.actor }) : entry.actor}</td><td>${entry.target ?? ''}</td><td>${entry.detail ? JSON.stringify(entry.detail) : ''}</td></tr>`)}
 </tbody></table></div>
 ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: nextCursor })}" rel="next">Next page</a></p>` : ''}
 </section>`,
@@ -192,12 +217,14 @@ ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: ne
                 if (error instanceof InvalidCursorError) return;
                 throw error;
               }
+              const names = await actorNames(page.entries);
               for (const entry of page.entries) {
                 cursor = position(entry);
+                const name = names.get(entry.actor);
                 await stream.writeSSE({
                   event: 'audit',
                   id: cursor,
-                  data: JSON.stringify(auditEntryBody(entry)),
+                  data: JSON.stringify({ ...auditEntryBody(entry), ...(name ? { actor_name: name } : {}) }),
                   retry: TAIL_POLL_MS,
                 });
               }

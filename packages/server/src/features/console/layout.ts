@@ -105,3 +105,25 @@ export const when = (ms: number) =>
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, ' UTC');
+
+/**
+ * A person as the console names them: the email, else the display name with the user id beside it
+ * in small text (an SSO member whose IdP did not vouch for an email has no address), else the id.
+ */
+export const personCell = (person: {
+  email: string | null;
+  displayName?: string | null | undefined;
+  id: string;
+}) =>
+  person.email !== null
+    ? html`${person.email}`
+    : person.displayName
+      ? html`${person.displayName} <small class="muted"><code>${person.id}</code></small>`
+      : html`${person.id}`;
+
+/** The plain-text name of a person, for labels: the email, else the display name, else the id. */
+export const personName = (person: {
+  email: string | null;
+  displayName?: string | null | undefined;
+  id: string;
+}) => person.email ?? (person.displayName || person.id);

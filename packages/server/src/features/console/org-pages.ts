@@ -5,7 +5,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
+import { csrfField, guarded, orgPath, personCell, personName, renderConsole, when } from './layout.js';
 
 const ROLES = ['member', 'admin', 'owner'] as const;
 
@@ -58,15 +58,16 @@ ${orgs.map((org: Org) => html`<tr><td><a href="${orgPath(org.id)}">${org.name}</
       const manages = org.role === 'owner' || org.role === 'admin' || org.role === null;
       const invites = manages ? await api.call<PendingInvite[]>(c, 'auth', 'get', '/orgs/:id/invites') : [];
       const csrf = consoleCSRFToken(c, services);
-      const memberRow = (
-        member: MemberList[number],
-      ) => html`<tr><td>${member.email ?? member.user_id}</td><td>${member.role}</td><td>${when(member.joined_at * 1000)}</td>
+      const memberRow = (member: MemberList[number]) => {
+        const person = { email: member.email, displayName: member.display_name, id: member.user_id };
+        return html`<tr><td>${personCell(person)}</td><td>${member.role}</td><td>${when(member.joined_at * 1000)}</td>
 <td>${
-        manages
-          ? html`<form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/role`)}" class="inline">${csrfField(csrf)}<label for="role-${member.user_id}">Role of ${member.email ?? member.user_id}</label>${roleSelect(`role-${member.user_id}`, member.role)} <button type="submit" class="secondary">Change role</button></form>
+          manages
+            ? html`<form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/role`)}" class="inline">${csrfField(csrf)}<label for="role-${member.user_id}">Role of ${personName(person)}</label>${roleSelect(`role-${member.user_id}`, member.role)} <button type="submit" class="secondary">Change role</button></form>
 <form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/remove`)}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form>`
-          : ''
-      }</td></tr>`;
+            : ''
+        }</td></tr>`;
+      };
       return renderConsole(c, {
         title: `${org.name}: members`,
         place,

@@ -181,6 +181,7 @@ export function orgRoutes(context: OrgsContext) {
           members.map((m) => ({
             user_id: m.userId,
             email: m.email,
+            display_name: m.displayName,
             role: m.role,
             joined_at: seconds(m.joinedAt),
           })),

@@ -13,6 +13,7 @@ export interface Org {
 export interface Member {
   userId: string;
   email: string | null;
+  displayName: string | null;
   role: OrgRole;
   joinedAt: number;
 }
@@ -98,7 +99,13 @@ export class OrgStore {
     const rows = await this.db
       .selectFrom('org_members')
       .innerJoin('users', 'users.id', 'org_members.user_id')
-      .select(['org_members.user_id', 'users.email', 'org_members.role', 'org_members.joined_at'])
+      .select([
+        'org_members.user_id',
+        'users.email',
+        'users.display_name',
+        'org_members.role',
+        'org_members.joined_at',
+      ])
       .where('org_members.org_id', '=', orgId)
       .orderBy('org_members.joined_at', 'asc')
       .orderBy('org_members.user_id', 'asc')
@@ -106,6 +113,7 @@ export class OrgStore {
     return rows.map((row) => ({
       userId: row.user_id,
       email: row.email,
+      displayName: row.display_name,
       role: row.role,
       joinedAt: Number(row.joined_at),
     }));

@@ -6,6 +6,8 @@ import Provider from 'oidc-provider';
 export interface IdPAccount {
   email: string;
   email_verified: boolean;
+  /** The `name` claim (profile scope), when the person has one. */
+  name?: string;
 }
 
 export interface TestIdP {
