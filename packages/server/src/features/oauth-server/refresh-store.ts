@@ -129,7 +129,7 @@ export class RefreshStore {
   }
 
   /**
-   * Revoke every live refresh token of a person (rotated-away ones are already spent), in the
+   * Revoke every live refresh token of a person (rotated-away and expired ones are already spent), in the
    * caller's transaction; the count revoked.
    */
   async revokeForUser(trx: DB, userId: string, now: number): Promise<number> {
@@ -139,6 +139,7 @@ export class RefreshStore {
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .where('rotated_at', 'is', null)
+      .where('expires_at', '>', now)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }

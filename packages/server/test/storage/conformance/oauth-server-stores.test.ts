@@ -71,13 +71,22 @@ onEveryDatabase('OAuth server stores', (backend) => {
     expect(second).toMatchObject({ kind: 'ok', grant, familyId: 'fam_a' });
     const next = second.kind === 'ok' ? second.token : '';
     expect((await tokens.rotate(grant.orgId, grant.clientId, first, T0 + 2)).kind).toBe('reused');
-    expect((await tokens.rotate(grant.orgId, grant.clientId, next, T0 + 3)).kind).toBe('invalid');
+    // The reuse revoked the family: its successor is refused as revoked.
+    expect((await tokens.rotate(grant.orgId, grant.clientId, next, T0 + 3)).kind).toBe('revoked');
     const expiring = await tokens.issue(grant, 'fam_b', T0);
     expect((await tokens.rotate(grant.orgId, grant.clientId, expiring, T0 + DAY)).kind).toBe('invalid');
     const revocable = await tokens.issue(grant, 'fam_c', T0);
     expect(await tokens.revoke(grant.orgId, 'pyc_other', revocable, T0)).toBe(false);
     expect(await tokens.revoke(grant.orgId, grant.clientId, revocable, T0)).toBe(true);
-    expect((await tokens.rotate(grant.orgId, grant.clientId, revocable, T0 + 1)).kind).toBe('invalid');
+    expect((await tokens.rotate(grant.orgId, grant.clientId, revocable, T0 + 1)).kind).toBe('revoked');
+    // Revoked, whichever way: for a person (a reset, the first proof of their address) too.
+    // Only live ones are counted: not the expired, rotated or revoked tokens above.
+    const person = await tokens.issue(grant, 'fam_d', T0 + DAY / 2);
+    const revoked = await db()
+      .transaction()
+      .execute((trx) => tokens.revokeForUser(trx, grant.userId, T0 + DAY));
+    expect(revoked).toBe(1);
+    expect((await tokens.rotate(grant.orgId, grant.clientId, person, T0 + DAY + 1)).kind).toBe('revoked');
   });
 
   it('a new family sweeps tokens expired for longer than a day, and only those', async () => {
@@ -136,7 +145,7 @@ onEveryDatabase('OAuth server stores', (backend) => {
       token,
       T0 + 1,
     );
-    expect(rotated.kind).toBe('invalid');
+    expect(rotated.kind).toBe('revoked');
   });
 
   it('clients belong to their org; a secret is shown once and kept only as a hash', async () => {

@@ -124,11 +124,18 @@ export function describeDeviceStoreConformance(
     it('pending, slow_down, approval handed out exactly once, then unknown', async () => {
       const orgId = await seedOrg(backend.storage());
       const userId = await seedUser(backend.storage());
-      const { deviceCode, userCode } = await store().create({ client: 'cli', orgId, now: T0 });
+      const { deviceCode, userCode } = await store().create({
+        client: 'cli',
+        orgId,
+        now: T0,
+        requestedIP: '203.0.113.7',
+      });
       expect(await store().findPending(userCode, T0)).toMatchObject({
         client: 'cli',
         orgId,
         status: 'pending',
+        createdAt: T0,
+        requestedIP: '203.0.113.7',
       });
       expect(await store().poll(deviceCode, orgId, T0)).toEqual({ kind: 'pending' });
       expect(await store().poll(deviceCode, orgId, T0 + 1)).toEqual({ kind: 'slow_down', interval: 10 });
@@ -151,10 +158,10 @@ export function describeDeviceStoreConformance(
     it('a denial is reported; an expired code is expired and no longer pending', async () => {
       const orgId = await seedOrg(backend.storage());
       const userId = await seedUser(backend.storage());
-      const denied = await store().create({ client: 'cli', orgId, now: T0 });
+      const denied = await store().create({ client: 'cli', orgId, now: T0, requestedIP: '203.0.113.7' });
       await store().decide(denied.userCode, orgId, { approve: false, userId }, T0);
       expect(await store().poll(denied.deviceCode, orgId, T0)).toEqual({ kind: 'denied' });
-      const late = await store().create({ client: 'cli', orgId, now: T0 });
+      const late = await store().create({ client: 'cli', orgId, now: T0, requestedIP: '203.0.113.7' });
       const end = T0 + 10 * 60_000;
       expect(await store().findPending(late.userCode, end)).toBeNull();
       expect(await store().poll(late.deviceCode, orgId, end)).toEqual({ kind: 'expired' });
