@@ -313,6 +313,27 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
     const listing = await call('GET', '/apps/example/schema', { token: boss.token });
     expect(listing.body).toMatchObject({ current_version: 3, pending_version: null });
     expect((listing.body.versions as unknown[]).length).toBe(3);
+    // The approved version also took world.delete out of alice's grant, said in the audit: a later
+    // version adding the capability back (additive, accepted at once) does not hand it out again.
+    const audit = await call('GET', '/audit?action=role.granted&since=0&limit=1000', { token: boss.token });
+    const stripped = (audit.body.entries as Array<{ detail: Record<string, unknown> }>).at(-1)!;
+    expect(stripped.detail).toMatchObject({
+      removed_capabilities: ['example:world.delete'],
+      reason: 'capabilities removed by schema migration',
+      version: 3,
+    });
+    const readded = parseSchemaSource(REFERENCE_BARE);
+    readded.version_tag = '0.3.0';
+    readded.capabilities.push({ name: 'world.delete' });
+    readded.archetypes = readded.archetypes
+      .filter((a) => a.name !== 'viewer')
+      .map((a) => (a.name === 'user' ? { ...a, capabilities: ['world.read'] } : a));
+    const again = await call('POST', '/apps/example/schema', {
+      appToken,
+      raw: prepareSchema(stringify(readded), 'example', { cliVersion: '0.0.0-test' }),
+    });
+    expect(again.body).toMatchObject({ status: 'accepted', version: 4 });
+    expect(await capsOf(alice.token, 'example')).toEqual(['example:world.read']);
     expect(
       (
         await call('POST', '/apps/example/schema/approve-migration', {

@@ -127,6 +127,44 @@ export class GrantStore {
     return rows.map(toGrant);
   }
 
+  /**
+   * Take out of the app's grants every extra capability not among `kept` (a schema version that
+   * removed it was approved), so a later version adding it back does not hand it out again;
+   * returns each changed grant as it is now, with what was taken out.
+   */
+  async stripCapabilitiesNotIn(
+    trx: DB,
+    orgId: string,
+    appId: string,
+    kept: ReadonlySet<string>,
+  ): Promise<Array<{ grant: Grant; removed: string[] }>> {
+    const rows = await trx
+      .selectFrom('grants')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('app_id', '=', appId)
+      .where('capabilities', '!=', '[]')
+      .execute();
+    const changed: Array<{ grant: Grant; removed: string[] }> = [];
+    for (const row of rows) {
+      const grant = toGrant(row);
+      const removed = grant.capabilities.filter((cap) => !kept.has(cap));
+      if (removed.length === 0) continue;
+      const capabilities = grant.capabilities.filter((cap) => kept.has(cap));
+      await withCapabilityBump(trx, orgId, (db) =>
+        db
+          .updateTable('grants')
+          .set({ capabilities: JSON.stringify(capabilities) })
+          .where('org_id', '=', orgId)
+          .where('app_id', '=', appId)
+          .where('email_hash', '=', grant.emailHash)
+          .execute(),
+      );
+      changed.push({ grant: { ...grant, capabilities }, removed });
+    }
+    return changed;
+  }
+
   /** Remove the app's grants whose archetype is not among `kept`; returns them. */
   async revokeArchetypesNotIn(
     trx: DB,

@@ -296,7 +296,26 @@ export function schemaRoutes(context: RBACContext) {
           const next = (await schemas.get(orgId, appId, body.version, trx))!;
           await apps.setVersions(trx, orgId, appId, { current: body.version, pending: null });
           const revoked = await grants.revokeArchetypesNotIn(trx, orgId, appId, Object.keys(next.expanded));
+          // Extra capabilities the version removed leave the grants too: a later version adding
+          // one back must not hand it out again unannounced.
+          const kept = new Set(next.prepared.capabilities.map((capability) => capability.name));
+          const stripped = await grants.stripCapabilitiesNotIn(trx, orgId, appId, kept);
           const entry = { org: orgId, actor: auditActor(caller), requestId: c.get('requestId') };
+          for (const { grant, removed } of stripped) {
+            await appendAudit(trx, now, {
+              ...entry,
+              action: 'role.granted',
+              target: grant.email ?? grant.emailHash,
+              detail: {
+                app_id: appId,
+                archetype: grant.archetype,
+                capabilities: grant.capabilities,
+                removed_capabilities: removed,
+                reason: 'capabilities removed by schema migration',
+                version: body.version,
+              },
+            });
+          }
           for (const grant of revoked) {
             await appendAudit(trx, now, {
               ...entry,
