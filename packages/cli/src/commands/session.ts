@@ -37,7 +37,8 @@ async function whoami(context: CommandContext, options: OrgOptions): Promise<voi
       `email:            ${answer.email}`,
       `org:              ${answer.org_id} (${org.api_url})`,
       `archetype:        ${answer.archetype ?? '(none)'}`,
-      `session expires:  ${formatTime(answer.session_expires_at)}`,
+      // 0: a credential without an end (an API key made without an expiry).
+      `session expires:  ${answer.session_expires_at === 0 ? 'never' : formatTime(answer.session_expires_at)}`,
       `session store:    ${describeStore(session.source)} — ${session.location}`,
     ].join('\n'),
   );

@@ -90,6 +90,21 @@ describe('pylon against a running Pylon server', () => {
       (await pylon(['whoami', '--json'], { env: { PYLON_SESSION_TOKEN: aliceToken } })).stdout,
     );
     expect(fromEnv).toMatchObject({ email: ALICE, archetype: null, session_store: { source: 'env' } });
+    // An API key: its expiry, or "never" for a key made without one (not 1970).
+    const keyFor = async (expiresAt?: number) => {
+      const made = await t.request('/api/auth/api-keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${aliceToken}` },
+        body: JSON.stringify({ name: 'cli', ...(expiresAt === undefined ? {} : { expires_at: expiresAt }) }),
+      });
+      expect(made.status).toBe(201);
+      return ((await made.json()) as { key: string }).key;
+    };
+    const forever = await pylon(['whoami'], { env: { PYLON_SESSION_TOKEN: await keyFor() } });
+    expect(forever.stdout).toContain('session expires:  never');
+    const until = Math.floor(t.clock.now() / 1000) + 86_400;
+    const dated = await pylon(['whoami', '--json'], { env: { PYLON_SESSION_TOKEN: await keyFor(until) } });
+    expect(JSON.parse(dated.stdout).session_expires_at).toBe(until * 1000);
   });
 
   it('app register prints only the token on stdout; app list shows it', async () => {

@@ -27,6 +27,8 @@ export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, cl
       tenantId: null,
       authMethod: 'api_key',
       apiKey: { id: key.id, scopes: key.scopes },
+      // What `/whoami` reports as the credential's end: the key's expiry, none when it has none.
+      ...(key.expiresAt === null ? {} : { sessionExpiresAt: key.expiresAt }),
     };
   }
 

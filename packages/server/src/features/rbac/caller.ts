@@ -58,7 +58,8 @@ export function rbacCallerOf(auth: AuthContext, orgId: string): RBACCaller {
       kind: 'person',
       userId: auth.userId,
       email: auth.email,
-      sessionExpiresAt: 0,
+      // An API key's expiry; 0 for a key without one (and an external JWT, checked per request).
+      sessionExpiresAt: auth.apiKey ? (auth.sessionExpiresAt ?? 0) : 0,
       scopes: auth.apiKey?.scopes ?? [],
       capabilityVersion: auth.capabilityVersion ?? null,
     };
