@@ -50,6 +50,28 @@ function time(value: string | undefined, field: string): number | undefined {
 }
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+/** What is wrong with the filters, said on the page above them: a date that is none, or no range. */
+function filterProblem(filters: AuditFilters): string | null {
+  let since: number | undefined;
+  let until: number | undefined;
+  try {
+    since = time(filters.from, 'From');
+    until = time(filters.until, 'Until');
+  } catch (error) {
+    if (error instanceof PylonError) return `${error.message}.`;
+    throw error;
+  }
+  if (since !== undefined && until !== undefined && since > until)
+    return 'From is later than Until: no entry can be in that range.';
+  return null;
+}
+
+/** Addresses are kept lower-case: an actor typed with capitals still finds its entries. */
+const actorFilter = (value: string | undefined) => {
+  const actor = nonEmpty(value?.trim());
+  return actor?.includes('@') ? actor.toLowerCase() : actor;
+};
 const position = (entry: AuditEntry) => encodeCursor({ ts: entry.ts, id: entry.id });
 
 /**
@@ -72,7 +94,7 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
 
   async function read(orgId: string, filters: AuditFilters) {
     const action = nonEmpty(filters.action);
-    const actor = nonEmpty(filters.actor);
+    const actor = actorFilter(filters.actor);
     const since = time(filters.from, 'from');
     const until = time(filters.until, 'until');
     const cursor = nonEmpty(filters.cursor);
@@ -128,13 +150,19 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
       query: AuditFilters,
       responses: {
         200: { description: 'HTML' },
+        400: { description: 'HTML: the page with its filters, saying which one cannot be read' },
         401: { description: 'HTML: not signed in' },
         403: { description: 'HTML: insufficient_capability' },
       },
       handler: (c, { query }) =>
         guarded(c, { section: 'audit' }, async () => {
           const org = await enterOrg(c);
-          const { entries, nextCursor, live } = await read(org.id, query);
+          // A filter that cannot be read is said above the form, which keeps what was typed.
+          const problem = filterProblem(query);
+          const { entries, nextCursor, live } =
+            problem === null
+              ? await read(org.id, query)
+              : { entries: [], nextCursor: undefined, live: false };
           const names = await actorNames(entries);
           const keep = (extra: Record<string, string>) => {
             const params = new URLSearchParams();
@@ -158,6 +186,7 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
             title: `${org.name}: audit log`,
             place: { section: 'audit', org },
             script: streamURL !== '',
+            ...(problem === null ? {} : { error: problem, status: 400 }),
             body: html`<section aria-labelledby="filter-h"><h2 id="filter-h">Filter</h2>
 <form method="get" action="${orgPath(org.id, '/audit')}" class="grid">
 ${field('action', 'Action (e.g. role.granted)')}${field('actor', 'Actor (email, app:id, admin)')}${field('from', 'From (UTC)', 'datetime-local')}${field('until', 'Until (UTC)', 'datetime-local')}
@@ -190,7 +219,7 @@ ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: ne
       handler: async (c, { query }) => {
         const org = await enterOrg(c);
         const action = nonEmpty(query.action);
-        const actor = nonEmpty(query.actor);
+        const actor = actorFilter(query.actor);
         // A reconnecting EventSource names the last entry it got; else the page's starting point.
         let cursor = c.req.header('last-event-id') ?? nonEmpty(query.after);
         if (cursor === undefined) {
