@@ -46,6 +46,7 @@ export interface Database extends OAuthServerDatabase, AuditDatabase, SSODatabas
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
   capability_versions: CapabilityVersionsTable;
+  shown_once: ShownOnceTable;
 }
 
 export interface UsersTable {
@@ -296,6 +297,16 @@ export interface DeviceAuthorizationsTable {
   expires_at: number;
   /** The address the authorisation was asked from (migration 0022; null before it, or unknown). */
   requested_ip: string | null;
+}
+
+/** A hosted form's outcome page, kept for its one redirected GET (migration 0023). */
+export interface ShownOnceTable {
+  /** SHA-256 of the id in the redirect's URL. */
+  id_hash: string;
+  session_id: string;
+  /** `{html, csp, status}` as JSON, sealed under the row's id_hash. */
+  content_sealed: string;
+  expires_at: number;
 }
 
 /** A WebAuthn credential (migration 0012). */

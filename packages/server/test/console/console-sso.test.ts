@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../support/databases.js';
+import { followShown } from '../support/page-browser.js';
 import { startTestIdP, type TestIdP } from '../support/peers/oidc-idp.js';
 import { IDP_CERT, IDP_ENTITY_ID } from '../support/peers/saml-idp.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -67,7 +68,8 @@ describe.each(testDatabases)('console SSO forms on $kind', (database) => {
       },
       body: new URLSearchParams({ ...fields, csrf }).toString(),
     });
-    return { status: response.status, text: await response.text() };
+    const shown = await followShown(t, response, `pylon_session=${owner}; pylon_console_csrf=${csrf}`);
+    return { status: shown.status, text: await shown.text() };
   };
   const lastConfigured = async (kind: 'oidc' | 'saml') => {
     const rows = await t.storage.db

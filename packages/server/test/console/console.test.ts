@@ -2,6 +2,7 @@ import { prepareSchema } from '@pylon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSS_PATH, CONSOLE_JS_PATH } from '../../src/features/console/assets.js';
 import { testDatabases } from '../support/databases.js';
+import { followShown } from '../support/page-browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const OWNER = 'owner@example.com';
@@ -55,16 +56,18 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     fields: Record<string, string>,
     options: { csrfCookie?: string; origin?: string } = {},
   ) => {
+    const cookie = `pylon_session=${session}${options.csrfCookie ? `; pylon_console_csrf=${options.csrfCookie}` : ''}`;
     const response = await t.request(path, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         origin: options.origin ?? origin,
-        cookie: `pylon_session=${session}${options.csrfCookie ? `; pylon_console_csrf=${options.csrfCookie}` : ''}`,
+        cookie,
       },
       body: new URLSearchParams(fields).toString(),
     });
-    return { status: response.status, text: await response.text() };
+    const shown = await followShown(t, response, cookie);
+    return { status: shown.status, text: await shown.text() };
   };
   const apps = async () => {
     const response = await t.request('/o/acme/apps', { headers: { authorization: `Bearer ${owner}` } });
@@ -420,6 +423,43 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     );
     expect(again.status).toBe(404);
     expect(again.text).toContain('(nothing_pending)');
+  });
+
+  it('answers a form that did something with a redirect to its outcome, shown once: a reload posts nothing', async () => {
+    const csrf = await csrfOf('/console/orgs/acme', owner);
+    const cookie = `pylon_session=${owner}; pylon_console_csrf=${csrf}`;
+    const email = 'shown-once@example.com';
+    const posted = await t.request('/console/orgs/acme/invites', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, cookie },
+      body: new URLSearchParams({ email, role: 'member', csrf }).toString(),
+    });
+    expect(posted.status).toBe(303);
+    const to = posted.headers.get('location')!;
+    expect(to).toMatch(/^\/shown\/[\w-]{32}$/);
+    // The kept page is sealed at rest: the invite's link is not in the table as text.
+    const rows = await t.storage.db.selectFrom('shown_once').selectAll().execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(rows)).not.toContain('pyinv_');
+    // Another session cannot read it; then the one that posted sees the outcome, once.
+    expect((await t.request(to, { headers: { cookie: `pylon_session=${member}` } })).status).toBe(410);
+    const shown = await t.request(to, { headers: { cookie } });
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('cache-control')).toBe('no-store');
+    expect(shown.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await shown.text()).toContain(`Invited <strong>${email}</strong>`);
+    const reloaded = await t.request(to, { headers: { cookie } });
+    expect(reloaded.status).toBe(410);
+    const again = await reloaded.text();
+    expect(again).toContain('Already shown');
+    expect(again).not.toContain('/invite/pyinv_');
+    // One invite: nothing was posted again.
+    const pending = await t.request('/api/auth/orgs/acme/invites', {
+      headers: { authorization: `Bearer ${owner}` },
+    });
+    expect(
+      ((await pending.json()) as Array<{ email: string }>).filter((i) => i.email === email),
+    ).toHaveLength(1);
   });
 
   it('pages and filters the audit log without script', async () => {

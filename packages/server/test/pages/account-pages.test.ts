@@ -201,8 +201,17 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     // Without the page's token the same post is the forged-form refusal, whatever its fields.
     const forgedLong = await b.post('/account/api-keys', { name: 'n'.repeat(101) });
     expect(forgedLong.status).toBe(403);
-    const created = await (await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' })).text();
+    const answer = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy' });
+    // The key is on the outcome page the post redirected to; reloading that page shows it no more
+    // and makes no second key.
+    expect(answer.status).toBe(200);
+    const created = await answer.text();
     const key = /aria-label="New API key">([^<]+)</.exec(created)![1]!;
+    const shownAt = /\/shown\/[\w-]+/.exec(b.lastURL())![0];
+    const reloaded = await b.get(shownAt);
+    expect(reloaded.status).toBe(410);
+    expect(await reloaded.text()).not.toContain(key);
+    expect((await (await b.get('/account/api-keys')).text()).match(/name="key_id"/g)).toHaveLength(1);
     const me = await t.request('/api/auth/me', { headers: { authorization: `Bearer ${key}` } });
     expect(((await me.json()) as { authMethod: string }).authMethod).toBe('api_key');
     const id = /name="key_id" value="([^"]+)"/.exec(created)![1]!;

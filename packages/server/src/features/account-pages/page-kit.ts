@@ -8,6 +8,7 @@ import { formCSRF } from '../../pages/form-csrf.js';
 import { html, type NavLink, type SafeHTML } from '../../pages/html.js';
 import { type PageOptions, pageBase, renderPage } from '../../pages/page-context.js';
 import { pageRefusal, type Refusal } from '../../pages/refusal.js';
+import { shownOnceOf } from '../../pages/shown-once.js';
 import { clientIP } from '../identity/route-helpers.js';
 
 /**
@@ -171,8 +172,7 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
     body: spec.body,
     acceptsForm: true,
     responses: {
-      200: { description: 'HTML: the outcome' },
-      303: { description: 'Done, back to the page; or signed out, to the sign-in page' },
+      303: { description: 'Done: to the outcome page (`/shown/{id}`); or signed out, to the sign-in page' },
       400: { description: 'HTML: the form, with what was wrong' },
       403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
       429: { description: 'HTML: the form, saying how long to wait (RATE_LIMITED, with Retry-After)' },
@@ -183,7 +183,13 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
       if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
       try {
         const outcome = await run(c, session, body);
-        return outcome instanceof Response ? outcome : await spec.show(c, session, outcome);
+        if (outcome instanceof Response) return outcome;
+        // Done: the outcome page by a redirect (shown-once.ts), so a reload cannot post again.
+        return await shownOnceOf(services).redirect(
+          c,
+          session.sessionId,
+          await spec.show(c, session, outcome),
+        );
       } catch (error) {
         const refusal = refusalFor(c, error);
         return spec.show(c, session, { error: refusal.message } as S, refusal.status);

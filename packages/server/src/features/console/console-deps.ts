@@ -1,8 +1,10 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import type { AppContext, OrgSummary, Services } from '../../http/context.js';
+import { getAuth } from '../../http/get-auth.js';
 import { defineRoute, type Route, type RouteResponse } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
+import type { ShownOnce } from '../../pages/shown-once.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
 import { renderConsole } from './layout.js';
@@ -18,7 +20,8 @@ export type PageRenderer = (c: AppContext, outcome?: Outcome, status?: number) =
 
 /** The OpenAPI answers of a console form post. */
 const FORM_RESPONSES = {
-  200: { description: 'HTML: the page again, with the outcome or the API’s refusal' },
+  200: { description: 'HTML: the page again, with the API’s refusal' },
+  303: { description: 'Done: to the outcome page (`/shown/{id}`), which a reload cannot post again' },
   400: { description: 'HTML: the page again, saying which field the form’s own checks refused' },
   403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
 };
@@ -61,7 +64,7 @@ function forged(c: AppContext): Response {
   });
 }
 
-export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
+export function consoleDeps(services: Services, api: ConsoleAPI, shownOnce: ShownOnce): ConsoleDeps {
   /** A form post's handler: the CSRF check, the action, the refusal shown on the page. */
   const action =
     <B extends { csrf?: string | undefined }>(
@@ -71,7 +74,9 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
     async (c: AppContext, { body }: { body: B }): Promise<Response> => {
       if (!passesConsoleCSRF(c, services, body.csrf)) return forged(c);
       try {
-        return await run(c, body);
+        // Done: the outcome page by a redirect (shown-once.ts), so a reload cannot post again.
+        const answer = await run(c, body);
+        return await shownOnce.redirect(c, (await getAuth(c, services)).sessionId, answer);
       } catch (error) {
         if (!(error instanceof PylonError)) throw error;
         return page(c, { error: `${error.message} (${error.code})` }, error.status);

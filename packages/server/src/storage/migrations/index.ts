@@ -21,6 +21,7 @@ import * as auditChain from './0019-audit-chain.js';
 import * as refreshTokenExpiry from './0020-refresh-token-expiry.js';
 import * as refreshTokenUser from './0021-refresh-token-user.js';
 import * as deviceRequester from './0022-device-requester.js';
+import * as shownOnce from './0023-shown-once.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -60,6 +61,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0020-refresh-token-expiry': refreshTokenExpiry,
   '0021-refresh-token-user': refreshTokenUser,
   '0022-device-requester': deviceRequester,
+  '0023-shown-once': shownOnce,
 };
 
 /** Every migration's name, in the order they apply. */
