@@ -226,6 +226,15 @@ describe.each(testDatabases)('GET /api/auth/users on $kind', (database) => {
     const live = (await (await seen(bossToken)).json()) as Array<{ kind: string; current: boolean }>;
     expect(live).toHaveLength(1);
     expect(live[0]).toMatchObject({ kind: 'browser', current: false });
+    // An id no account has is 404, not an empty list.
+    const unknown = await t.request('/api/auth/users/usr_nonexistent/sessions', {
+      headers: { authorization: `Bearer ${bossToken}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as Body).error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No such user',
+    });
 
     const disabled = await call('disable', target.user_id, bossToken);
     expect(await disabled.json()).toEqual({ user_id: target.user_id, disabled: true, revoked_count: 1 });

@@ -295,6 +295,12 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const entries = ((await audit.json()) as { entries: Array<{ actor: string }> }).entries;
     expect(entries.map((entry) => entry.actor)).toEqual(['root@example.com']);
 
+    // An id no account has: "Not found", not an empty sessions list.
+    const nobody = await page('/console/deployment/users/usr_nonexistent', root);
+    expect(nobody.status).toBe(404);
+    expect(nobody.text).toContain('Not found');
+    expect(nobody.text).not.toContain('No live sessions');
+
     // Disable and enable a user from the page, through POST /api/auth/users/:id/disable|enable.
     const victim = await signIn('victim@example.com');
     const listed = await page('/console/deployment?q=victim', root);

@@ -15,7 +15,7 @@ nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--text)}
 main{max-width:1100px;margin:0 auto;padding:16px}
 section{background:var(--card);border:1px solid var(--border);border-radius:12px;padding:16px 20px;margin:0 0 16px}
 h1{font-size:24px;margin:8px 0 16px}h2{font-size:18px;margin:0 0 12px}p{margin:0 0 12px}.muted{color:var(--muted)}
-.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td:first-child{overflow-wrap:anywhere}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td:first-child{overflow-wrap:anywhere}td.nowrap{white-space:nowrap;overflow-wrap:normal}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
 form.inline{display:inline}form.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 12px;align-items:end}
 label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
 input,select,textarea{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
@@ -36,7 +36,7 @@ const SCRIPT = `(function(){var list=document.getElementById('audit-rows');var s
 if(!list||!window.EventSource)return;var url=list.getAttribute('data-stream');if(!url)return;
 var source=new EventSource(url);source.addEventListener('open',function(){if(status)status.textContent='Live: new entries appear as they happen.';});
 source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';
-[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):''].forEach(function(text){var cell=document.createElement('td');cell.textContent=text;row.appendChild(cell);});
+[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):''].forEach(function(text,i){var cell=document.createElement('td');if(i===0)cell.className='nowrap';cell.textContent=text;row.appendChild(cell);});
 list.appendChild(row);});
 source.addEventListener('error',function(){if(status)status.textContent=source.readyState===2?'Live tail stopped; reload the page to restart it.':'Live tail interrupted; reconnecting…';});})();
 `;

@@ -72,14 +72,17 @@ ${input.body}
 /** A refusal as a page: the API's own message under the API's own status. */
 export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePlace): Response {
   const signedOut = error.status === 401;
+  const missing = error.status === 404;
   return renderConsole(c, {
-    title: signedOut ? 'Sign in' : 'Not allowed',
+    title: signedOut ? 'Sign in' : missing ? 'Not found' : 'Not allowed',
     place,
     status: error.status,
     error: `${error.message} (${error.code})`,
     body: signedOut
       ? html`<section><p>The console needs a signed-in session.</p><p><a href="/login?return_to=${encodeURIComponent(c.req.path)}">Sign in</a></p></section>`
-      : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
+      : missing
+        ? html`<section><p class="muted">Nothing here has that id. <a href="/console">Back to the console</a>.</p></section>`
+        : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
   });
 }
 

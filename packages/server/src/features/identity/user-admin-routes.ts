@@ -129,6 +129,7 @@ export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
         },
         401: { description: 'UNAUTHORIZED: signed out' },
         403: { description: 'FORBIDDEN: not a deployment admin' },
+        404: { description: 'NOT_FOUND: no such user' },
       },
       handler: async (c) => {
         const auth = await requireDeploymentAdmin(
@@ -136,7 +137,11 @@ export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
           await getAuth(c, services),
           "see a user's sessions",
         );
-        const sessions = await identity.sessions.listForUser(c.req.param('id') ?? '', services.clock.now());
+        const userId = c.req.param('id') ?? '';
+        // An id no account has is not a user without sessions.
+        if (!(await identity.users.findById(userId)))
+          throw new PylonError('NOT_FOUND', { message: 'No such user' });
+        const sessions = await identity.sessions.listForUser(userId, services.clock.now());
         return c.json(sessions.map((s) => sessionSummary(s, auth.sessionId)));
       },
     }),
