@@ -206,8 +206,24 @@ describeInChromium('the admin console in Chromium', () => {
       expect.arrayContaining([expect.stringContaining('reader'), 'notes:note.delete']),
     );
     await shoot(admin, '04-schema-pending');
+    // A destructive action asks first: dismissed, nothing is sent; accepted, it is done.
+    const asked: string[] = [];
+    const answerDialogs = (accept: boolean) => {
+      admin.removeAllListeners('dialog');
+      admin.on('dialog', (dialog) => {
+        asked.push(dialog.message());
+        void (accept ? dialog.accept() : dialog.dismiss());
+      });
+    };
+    answerDialogs(false);
+    await admin.getByRole('button', { name: 'Approve version 2' }).click();
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toContain('Approve version 2?');
+    await admin.getByRole('heading', { name: 'Pending version 2: destructive changes' }).waitFor();
+    answerDialogs(true);
     await admin.getByRole('button', { name: 'Approve version 2' }).click();
     await admin.getByText('Approved version 2').waitFor();
+    expect(asked).toHaveLength(2);
     await seenLive('schema.approved');
     expect(await memberCapabilities(memberContext, 'acme')).toEqual(['notes:note.read', 'notes:note.write']);
     await shoot(audit, '05-audit-live');
@@ -234,6 +250,7 @@ describeInChromium('the admin console in Chromium', () => {
     await admin.getByRole('cell', { name: MEMBER, exact: true }).waitFor();
     await admin.getByRole('button', { name: 'Rotate signing key' }).click();
     await admin.getByText(/Published key \S+; it signs from/).waitFor();
+    expect(asked.at(-1)).toContain('Rotate the signing key?');
     await shoot(admin, '08-deployment');
 
     expect(violations).toEqual([]);

@@ -15,6 +15,12 @@ import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
 
+/** What a destructive app action asks before it is sent (the console script; without it, nothing). */
+const APP_CONFIRM: Record<string, (appId: string) => string> = {
+  disable: (appId) => `Disable ${appId}? It can no longer mint tokens, and it cannot be enabled again.`,
+  'rotate-token': (appId) => `Rotate the app token of ${appId}? The current token stops working at once.`,
+};
+
 /**
  * An org's apps and grants (`/console/orgs/:id/apps`) and an app's schema versions with the
  * pending destructive diff (`…/apps/:appId/schema`). The RBAC routes act on the addressed org, so
@@ -30,7 +36,7 @@ export function appPages(deps: ConsoleDeps, schemas: SchemaStore) {
       const { roles } = await api.call<GrantList>(c, 'rbac', 'get', '/roles', { query: {} });
       const csrf = consoleCSRFToken(c, services);
       const appAction = (appId: string, verb: string, label: string, cls: string) =>
-        html`<form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/${verb}`)}" class="inline">${csrfField(csrf)}<button type="submit" class="${cls}">${label}</button></form>`;
+        html`<form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/${verb}`)}" class="inline" data-confirm="${APP_CONFIRM[verb]?.(appId) ?? ''}">${csrfField(csrf)}<button type="submit" class="${cls}">${label}</button></form>`;
       return renderConsole(c, {
         title: `${org.name}: apps and grants`,
         place: { section: 'apps', org },
@@ -65,7 +71,7 @@ ${roles.map(
   (
     grant,
   ) => html`<tr><td>${grant.email ?? grant.email_hash}</td><td>${grant.app_id}</td><td>${grant.archetype}</td><td>${(grant.capabilities ?? []).join(', ')}</td><td>${when(grant.granted_at)} by ${grant.granted_by}</td>
-<td><form method="post" action="${orgPath(org.id, `/grants/${encodeURIComponent(grant.app_id)}/${encodeURIComponent(grant.email_hash)}/revoke`)}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">Revoke</button></form></td></tr>`,
+<td><form method="post" action="${orgPath(org.id, `/grants/${encodeURIComponent(grant.app_id)}/${encodeURIComponent(grant.email_hash)}/revoke`)}" class="inline" data-confirm="Revoke this grant?">${csrfField(csrf)}<button type="submit" class="danger">Revoke</button></form></td></tr>`,
 )}
 </tbody></table></div>`
 }
@@ -124,7 +130,7 @@ ${
 <p>Approving makes version ${String(pending.version)} current; grants of archetypes it removes are revoked.</p>
 <ul>${changes.map((change) => html`<li><code>${change.type}</code> ${'archetype' in change ? change.archetype : ''} ${'name' in change ? change.name : ''} ${'caps' in change ? change.caps.join(', ') : ''}${'inherits' in change ? change.inherits.join(', ') : ''}</li>`)}</ul>
 <div class="diff">${column(`Current (version ${listing.current_version ?? 'none'})`, current?.expanded ?? {}, pending.expanded, 'removed')}${column(`Pending (version ${pending.version})`, pending.expanded, current?.expanded ?? {}, 'added')}</div>
-<form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/schema/approve`)}">${csrfField(csrf)}<input type="hidden" name="version" value="${String(pending.version)}"><button type="submit">Approve version ${String(pending.version)}</button></form>
+<form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/schema/approve`)}" data-confirm="Approve version ${String(pending.version)}? Grants of the archetypes and capabilities it removes are revoked.">${csrfField(csrf)}<input type="hidden" name="version" value="${String(pending.version)}"><button type="submit">Approve version ${String(pending.version)}</button></form>
 </section>`
     : html`<section><p class="muted">No version is waiting for approval.</p></section>`
 }`,

@@ -29,10 +29,12 @@ code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:
 `;
 
 /**
- * The live tail's script: progressive enhancement of the audit page. Without it the page pages
- * through the log; with it, an EventSource on the page's `data-stream` URL appends each new entry.
+ * The console's script, progressive enhancement only: a form with `data-confirm` asks before it is
+ * sent (a destructive action); on the audit page, an EventSource on the page's `data-stream` URL
+ * appends each new entry. Without it the forms send at once and the log pages as before.
  */
-const SCRIPT = `(function(){var list=document.getElementById('audit-rows');var status=document.getElementById('live-status');
+const SCRIPT = `(function(){document.addEventListener('submit',function(event){var form=event.target;var ask=form&&form.getAttribute&&form.getAttribute('data-confirm');if(ask&&!window.confirm(ask))event.preventDefault();});
+var list=document.getElementById('audit-rows');var status=document.getElementById('live-status');
 if(!list||!window.EventSource)return;var url=list.getAttribute('data-stream');if(!url)return;
 var source=new EventSource(url);source.addEventListener('open',function(){if(status)status.textContent='Live: new entries appear as they happen.';});
 source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';

@@ -48,7 +48,7 @@ export function deploymentPages(deps: ConsoleDeps, admins: DeploymentAdmins) {
 <div class="table"><table><thead><tr><th scope="col">Email</th><th scope="col">Verified</th><th scope="col">Name</th><th scope="col">Created</th><th scope="col">State</th><th scope="col">Action</th></tr></thead><tbody>
 ${page.users.map((user) => {
   const verb = user.disabled ? 'enable' : 'disable';
-  return html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td><td><a href="/console/deployment/users/${user.user_id}">Sessions</a> <form method="post" action="/console/deployment/users/${user.user_id}/${verb}">${csrfField(csrf)}<button type="submit" class="small${user.disabled ? '' : ' danger'}" aria-label="${user.disabled ? 'Enable' : 'Disable'} ${user.email ?? user.user_id}">${user.disabled ? 'Enable' : 'Disable'}</button></form></td></tr>`;
+  return html`<tr><td>${user.email ?? user.user_id}</td><td>${user.email_verified ? 'yes' : 'no'}</td><td>${user.display_name ?? ''}</td><td>${when(user.created_at * 1000)}</td><td>${user.disabled ? 'disabled' : 'active'}</td><td><a href="/console/deployment/users/${user.user_id}">Sessions</a> <form method="post" action="/console/deployment/users/${user.user_id}/${verb}" data-confirm="${user.disabled ? '' : `Disable ${user.email ?? user.user_id}? They are signed out everywhere at once.`}">${csrfField(csrf)}<button type="submit" class="small${user.disabled ? '' : ' danger'}" aria-label="${user.disabled ? 'Enable' : 'Disable'} ${user.email ?? user.user_id}">${user.disabled ? 'Enable' : 'Disable'}</button></form></td></tr>`;
 })}
 </tbody></table></div>
 ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
@@ -57,7 +57,7 @@ ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
 <section aria-labelledby="keys-h"><h2 id="keys-h">Signing keys</h2>
 <p>Published at <a href="/.well-known/pylon-keys">/.well-known/pylon-keys</a>; scoped tokens are signed with the newest active one.</p>
 <ul>${keys.map((key) => html`<li><code>${key.kid}</code></li>`)}</ul>
-<form method="post" action="/console/deployment/keys/rotate">${csrfField(csrf)}<button type="submit">Rotate signing key</button></form>
+<form method="post" action="/console/deployment/keys/rotate" data-confirm="Rotate the signing key? A new key is published now and signs once verifiers have it.">${csrfField(csrf)}<button type="submit">Rotate signing key</button></form>
 <p class="muted">A new key is published now and signs after ${String(DEFAULTS.keySetMaxAgeSeconds)} seconds, once every verifier's cached key set has it.</p>
 </section>`,
       });

@@ -22,7 +22,7 @@ export interface ConsolePage {
   body: SafeHTML;
   notice?: string | SafeHTML | undefined;
   error?: string | undefined;
-  /** Load the live-tail script (the audit page). */
+  /** Whether the page has a live tail (the audit page): the script, loaded on every page, opens it. */
   script?: boolean;
   status?: number;
 }
@@ -49,7 +49,7 @@ ${link('/console/deployment', 'Deployment', section === 'deployment')}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${input.title} · Pylon console</title>
 <link rel="stylesheet" href="${CONSOLE_CSS_PATH}">
-${input.script ? html`<script src="${CONSOLE_JS_PATH}" defer></script>` : ''}
+<script src="${CONSOLE_JS_PATH}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

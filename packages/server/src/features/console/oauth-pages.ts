@@ -34,7 +34,7 @@ ${clients.map(
   (
     client,
   ) => html`<tr><td>${client.client_name}</td><td><code>${client.client_id}</code></td><td>${client.confidential ? 'confidential' : 'public'} · ${client.registered_by}</td><td>${client.redirect_uris.join(' ')}</td><td>${when(client.created_at)}</td>
-<td><form method="post" action="${orgPath(org.id, `/oauth/${encodeURIComponent(client.client_id)}/delete`)}" class="inline">${csrfField(csrf)}<button type="submit" class="danger" aria-label="Delete ${client.client_name}">Delete</button></form></td></tr>`,
+<td><form method="post" action="${orgPath(org.id, `/oauth/${encodeURIComponent(client.client_id)}/delete`)}" class="inline" data-confirm="Delete this client? Its tokens stop working.">${csrfField(csrf)}<button type="submit" class="danger" aria-label="Delete ${client.client_name}">Delete</button></form></td></tr>`,
 )}
 </tbody></table></div>`
 }

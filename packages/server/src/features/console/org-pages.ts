@@ -64,7 +64,7 @@ ${orgs.map((org: Org) => html`<tr><td><a href="${orgPath(org.id)}">${org.name}</
 <td>${
           manages
             ? html`<form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/role`)}" class="inline">${csrfField(csrf)}<label for="role-${member.user_id}">Role of ${personName(person)}</label>${roleSelect(`role-${member.user_id}`, member.role)} <button type="submit" class="secondary">Change role</button></form>
-<form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/remove`)}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form>`
+<form method="post" action="${orgPath(id, `/members/${encodeURIComponent(member.user_id)}/remove`)}" class="inline" data-confirm="Remove this member? Their grants in the org's apps are revoked too.">${csrfField(csrf)}<button type="submit" class="danger">Remove</button></form>`
             : ''
         }</td></tr>`;
       };

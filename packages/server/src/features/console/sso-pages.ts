@@ -91,7 +91,7 @@ export function ssoPages(deps: ConsoleDeps) {
       const sp = samlEndpoints(services.config, org.id);
       const redirectURI = ssoRedirectURI(services.config, org.id);
       const remove = (kind: 'oidc' | 'saml') =>
-        html`<form method="post" action="${orgPath(org.id, `/sso/${kind}/remove`)}">${csrfField(csrf)}<button type="submit" class="danger">Remove the ${kind === 'oidc' ? 'OIDC' : 'SAML'} connection</button></form>`;
+        html`<form method="post" action="${orgPath(org.id, `/sso/${kind}/remove`)}" data-confirm="Remove this connection? Its people can no longer sign in through it.">${csrfField(csrf)}<button type="submit" class="danger">Remove the ${kind === 'oidc' ? 'OIDC' : 'SAML'} connection</button></form>`;
       return renderConsole(c, {
         title: `${org.name}: single sign-on`,
         place: { section: 'sso', org },
