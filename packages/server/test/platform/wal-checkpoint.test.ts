@@ -120,11 +120,14 @@ describe('WAL checkpoints off the event loop', () => {
       await a.destroy();
       await b.destroy();
     }
-    // ~10 000 pages written: checkpoints by both, and the WAL restarted rather than grown.
+    // ~10 000 pages written: checkpoints by both, and the WAL restarted rather than grown (it
+    // would hold all ~10 000 pages). The checkpoints run on worker threads while both connections
+    // keep writing, so on a loaded machine one can finish a few turns late: the bound allows the
+    // WAL three checkpoints' worth of pages, well short of the growth it rules out.
     expect(
       first.checkpointer!.stats.checkpoints + second.checkpointer!.stats.checkpoints,
     ).toBeGreaterThanOrEqual(5);
-    expect(largest).toBeLessThan(2 * CHECKPOINT_PAGES * PAGE);
+    expect(largest).toBeLessThan(3 * CHECKPOINT_PAGES * PAGE);
   });
 
   it('the serving connection does not checkpoint by itself (SQLite would, inside a commit, at 1 000 pages)', async () => {
