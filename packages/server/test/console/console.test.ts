@@ -153,11 +153,21 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(refused.text).toContain('<title>');
     expect(refused.text).toMatch(/role="alert"[^>]*>[^<]*Description is too long: at most 1000 characters\./);
     expect(refused.text).not.toContain('d'.repeat(1001));
+    // What was typed in the other fields is still there.
+    expect(refused.text).toContain('name="name" required');
+    expect(refused.text).toMatch(/id="app-name"[^>]*value="long-described"/);
+    expect(refused.text).toMatch(new RegExp(`id="app-owner"[^>]*value="${OWNER.replace('.', '\\.')}"`));
+    // An API refusal keeps them too (the id is taken).
+    const twice = { csrf, name: 'twice', owner: OWNER, description: 'kept <b>as text</b>' };
+    expect((await post('/console/orgs/acme/apps', owner, twice, { csrfCookie: csrf })).status).toBe(200);
+    const taken = await post('/console/orgs/acme/apps', owner, twice, { csrfCookie: csrf });
+    expect(taken.status).toBe(409);
+    expect(taken.text).toMatch(/id="app-description"[^>]*value="kept &lt;b&gt;as text&lt;\/b&gt;"/);
     // The same post without the page's token is the forged-form refusal, whatever its fields.
     const forged = await post('/console/orgs/acme/apps', owner, fields, { csrfCookie: csrf });
     expect(forged.status).toBe(403);
     expect(forged.text).toContain('This form expired or was sent from another site');
-    expect(await apps()).toEqual(before);
+    expect(await apps()).toEqual([...before, 'twice'].sort());
   });
 
   it('refuses a member’s form post with the API’s answer, and changes nothing', async () => {

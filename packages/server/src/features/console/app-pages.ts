@@ -11,7 +11,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { SchemaStore } from '../rbac/schema-store.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
 
@@ -57,9 +57,9 @@ ${apps.map(
 }
 <h2 id="register-h">Register an app</h2>
 <form method="post" action="${orgPath(org.id, '/apps')}" class="grid" aria-labelledby="register-h">${csrfField(csrf)}
-<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="${SLUG_HTML_PATTERN}"></div>
-<div><label for="app-owner">Owner</label><input id="app-owner" name="owner" type="email" required></div>
-<div><label for="app-description">Description</label><input id="app-description" name="description" maxlength="1000"></div>
+<div><label for="app-name">App id (a slug)</label><input id="app-name" name="name" required pattern="${SLUG_HTML_PATTERN}" value="${postedValue(outcome, 'name')}"></div>
+<div><label for="app-owner">Owner</label><input id="app-owner" name="owner" type="email" required value="${postedValue(outcome, 'owner')}"></div>
+<div><label for="app-description">Description</label><input id="app-description" name="description" maxlength="1000" value="${postedValue(outcome, 'description')}"></div>
 <div><button type="submit">Register app</button></div>
 </form></section>
 <section aria-labelledby="grants-h"><h2 id="grants-h">Who holds what</h2>
@@ -77,10 +77,10 @@ ${roles.map(
 }
 <h2 id="grant-h">Grant a role</h2>
 <form method="post" action="${orgPath(org.id, '/grants')}" class="grid" aria-labelledby="grant-h">${csrfField(csrf)}
-<div><label for="grant-email">Email</label><input id="grant-email" name="email" type="email" required></div>
-<div><label for="grant-app">App</label><select id="grant-app" name="app_id">${['pylon', ...apps.filter((app) => app.status === 'active').map((app) => app.app_id)].map((id) => html`<option value="${id}">${id}</option>`)}</select></div>
-<div><label for="grant-archetype">Archetype</label><input id="grant-archetype" name="archetype" required></div>
-<div><label for="grant-caps">Extra capabilities (comma-separated)</label><input id="grant-caps" name="capabilities"></div>
+<div><label for="grant-email">Email</label><input id="grant-email" name="email" type="email" required value="${postedValue(outcome, 'email')}"></div>
+<div><label for="grant-app">App</label><select id="grant-app" name="app_id">${['pylon', ...apps.filter((app) => app.status === 'active').map((app) => app.app_id)].map((id) => html`<option value="${id}"${postedValue(outcome, 'app_id') === id ? html` selected` : ''}>${id}</option>`)}</select></div>
+<div><label for="grant-archetype">Archetype</label><input id="grant-archetype" name="archetype" required value="${postedValue(outcome, 'archetype')}"></div>
+<div><label for="grant-caps">Extra capabilities (comma-separated)</label><input id="grant-caps" name="capabilities" value="${postedValue(outcome, 'capabilities')}"></div>
 <div><button type="submit">Grant</button></div>
 </form></section>`,
       });

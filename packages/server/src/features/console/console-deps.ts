@@ -13,7 +13,28 @@ import { renderConsole } from './layout.js';
 export interface Outcome {
   notice?: string | SafeHTML;
   error?: string;
+  /** A refused form's text fields as posted (never its CSRF token), to fill the form again. */
+  posted?: Readonly<Record<string, string>>;
 }
+
+/** The longest text a console field takes (an app's description): a longer value is not shown back. */
+const LONGEST_FIELD = 1000;
+
+/**
+ * What a refused form had in its text fields, to show them again: a refusal keeps the typing. A
+ * value longer than any field takes (refused for that) is left out rather than echoed.
+ */
+function postedText(fields: object): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(
+      (entry): entry is [string, string] =>
+        entry[0] !== 'csrf' && typeof entry[1] === 'string' && entry[1].length <= LONGEST_FIELD,
+    ),
+  );
+}
+
+/** The value a form field had when its post was refused (or nothing). */
+export const postedValue = (outcome: Outcome, name: string): string => outcome.posted?.[name] ?? '';
 
 /** Renders a page again, with the outcome of a form, under a status. */
 export type PageRenderer = (c: AppContext, outcome?: Outcome, status?: number) => Promise<Response>;
@@ -79,7 +100,7 @@ export function consoleDeps(services: Services, api: ConsoleAPI, shownOnce: Show
         return await shownOnce.redirect(c, (await getAuth(c, services)).sessionId, answer);
       } catch (error) {
         if (!(error instanceof PylonError)) throw error;
-        return page(c, { error: `${error.message} (${error.code})` }, error.status);
+        return page(c, { error: `${error.message} (${error.code})`, posted: postedText(body) }, error.status);
       }
     };
   return {
@@ -105,7 +126,9 @@ export function consoleDeps(services: Services, api: ConsoleAPI, shownOnce: Show
         // A field the form's schema refuses (too long, missing) is said on the page, as the API's
         // refusals are — after the same CSRF check, so a forged post learns nothing either way.
         refuseForm: (c, fields, problem) =>
-          passesConsoleCSRF(c, services, fields.csrf) ? spec.page(c, { error: problem }, 400) : forged(c),
+          passesConsoleCSRF(c, services, fields.csrf)
+            ? spec.page(c, { error: problem, posted: postedText(fields) }, 400)
+            : forged(c),
       }),
   };
 }

@@ -2,7 +2,7 @@ import type { CreateOAuthClientResponse, OAuthClientList } from '@pylon/core/wir
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
 
@@ -42,9 +42,9 @@ ${clients.map(
 <section aria-labelledby="register-h"><h2 id="register-h">Register a client</h2>
 <form method="post" action="${orgPath(org.id, '/oauth')}">
 ${csrfField(csrf)}
-<label for="client-name">Name (shown on the consent page)</label><input id="client-name" name="client_name" required maxlength="200">
-<label for="client-redirects">Redirect URIs, one per line (https, or http on a loopback host)</label><textarea id="client-redirects" name="redirect_uris" required rows="3"></textarea>
-<label class="check"><input type="checkbox" name="confidential" value="on"> Confidential (a server-side client with a secret)</label>
+<label for="client-name">Name (shown on the consent page)</label><input id="client-name" name="client_name" required maxlength="200" value="${postedValue(outcome, 'client_name')}">
+<label for="client-redirects">Redirect URIs, one per line (https, or http on a loopback host)</label><textarea id="client-redirects" name="redirect_uris" required rows="3">${postedValue(outcome, 'redirect_uris')}</textarea>
+<label class="check"><input type="checkbox" name="confidential" value="on"${postedValue(outcome, 'confidential') === 'on' ? html` checked` : ''}> Confidential (a server-side client with a secret)</label>
 <button type="submit">Register client</button>
 </form></section>`,
       });

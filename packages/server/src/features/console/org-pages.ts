@@ -3,7 +3,7 @@ import type { InviteResponse, MemberList, Org, OrgList, OrgView, PendingInvite }
 import { z } from 'zod';
 import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
-import type { ConsoleDeps, PageRenderer } from './console-deps.js';
+import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, personCell, personName, renderConsole, when } from './layout.js';
 
@@ -41,8 +41,8 @@ ${orgs.map((org: Org) => html`<tr><td><a href="${orgPath(org.id)}">${org.name}</
 }</section>
 <section aria-labelledby="create-h"><h2 id="create-h">Create an organisation</h2>
 <form method="post" action="/console/orgs" class="grid">${csrfField(csrf)}
-<div><label for="org-name">Name</label><input id="org-name" name="name" required maxlength="200"></div>
-<div><label for="org-id">Id (optional slug)</label><input id="org-id" name="id" maxlength="63" pattern="${SLUG_HTML_PATTERN}"></div>
+<div><label for="org-name">Name</label><input id="org-name" name="name" required maxlength="200" value="${postedValue(outcome, 'name')}"></div>
+<div><label for="org-id">Id (optional slug)</label><input id="org-id" name="id" maxlength="63" pattern="${SLUG_HTML_PATTERN}" value="${postedValue(outcome, 'id')}"></div>
 <div><button type="submit">Create organisation</button></div>
 </form></section>`,
       });
@@ -88,7 +88,7 @@ ${invites.map((invite) => html`<tr><td>${invite.email}</td><td>${invite.role}</t
 </tbody></table></div>`
 }
 <form method="post" action="${orgPath(id, '/invites')}" class="grid">${csrfField(csrf)}
-<div><label for="invite-email">Email</label><input id="invite-email" name="email" type="email" required></div>
+<div><label for="invite-email">Email</label><input id="invite-email" name="email" type="email" required value="${postedValue(outcome, 'email')}"></div>
 <div><label for="invite-role">Role</label>${roleSelect('invite-role')}</div>
 <div><button type="submit">Send invite</button></div>
 </form></section>`
