@@ -103,6 +103,12 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
         expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, from: 1, pruned_through: 0 });
         const later = await pylon('auditor', ['audit', 'verify', '--from', '2', '--json']);
         expect(JSON.parse(later.stdout)).toMatchObject({ ok: true, from: 2 });
+        // A place the chain has not reached is a mistaken argument, not "ok: 0 entries".
+        const head = JSON.parse(json.stdout).head.seq as number;
+        const past = await pylon('auditor', ['audit', 'verify', '--from', String(head + 5)]);
+        expect(past.code).toBe(2);
+        expect(past.stderr).toContain(`is past the end of the chain: its last entry is ${head}`);
+        expect(past.stdout).toBe('');
       },
       SLOW,
     );

@@ -138,6 +138,13 @@ async function verify(context: CommandContext, options: VerifyOptions): Promise<
     },
     AuditVerifyReport,
   );
+  // The server starts past the head when asked to (nothing to walk): a place the chain has not
+  // reached is a mistaken argument, not a verified chain.
+  if (options.from !== undefined && options.from > report.head.seq + 1)
+    throw new CLIError(
+      EXIT.usage,
+      `--from ${options.from} is past the end of the chain: its last entry is ${report.head.seq}`,
+    );
   if (options.json) printer.json(report);
   else if (report.ok) {
     printer.raw(

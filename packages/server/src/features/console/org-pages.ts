@@ -148,7 +148,7 @@ ${invites.map((invite) => html`<tr><td>${invite.email}</td><td>${invite.role}</t
           body: { email: body.email, role: body.role },
         });
         return orgPage(c, {
-          notice: html`Invited <strong>${invite.email}</strong> as ${invite.role}. The invitation was emailed; its link is <a href="${invite.accept_url ?? ''}" id="invite-link">${invite.accept_url ?? ''}</a>.`,
+          notice: html`Invited <strong>${invite.email}</strong> as ${invite.role}. The invitation was emailed. Its link: <a href="${invite.accept_url ?? ''}" id="invite-link">${invite.accept_url ?? ''}</a>`,
         });
       },
     ),

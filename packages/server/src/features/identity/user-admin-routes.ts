@@ -46,6 +46,10 @@ export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
     }
     const now = services.clock.now();
     const revoked = await services.storage.db.transaction().execute(async (trx) => {
+      const user = await identity.users.findById(userId, trx);
+      if (!user) throw new PylonError('NOT_FOUND', { message: 'No such user' });
+      // Already so (a second click, a retried call): nothing to change, and nothing to audit.
+      if ((user.disabledAt !== null) === disabled) return 0;
       if (!(await identity.users.setDisabled(trx, userId, disabled ? now : null))) {
         throw new PylonError('NOT_FOUND', { message: 'No such user' });
       }
