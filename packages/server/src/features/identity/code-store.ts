@@ -94,19 +94,24 @@ export class CodeStore {
     return hmacSha256Hex(this.pepper, `${purpose}\ntoken\n${token}`);
   }
 
-  /** Whether a code for this purpose and email is live: issued, unused, unexpired and not burned. */
-  async isLive(purpose: CodePurpose, email: string, now: number): Promise<boolean> {
-    const live = await this.db
+  /** The newest unused, unexpired code for this purpose and email (its id), or none. */
+  private newestUnused(purpose: CodePurpose, email: string, now: number) {
+    return this.db
       .selectFrom('one_time_codes')
-      .select(['id'])
+      .select(['id', 'attempts'])
       .where('purpose', '=', purpose)
       .where('email', '=', email)
       .where('consumed_at', 'is', null)
       .where('expires_at', '>', now)
-      .where('attempts', '<', MAX_CODE_ATTEMPTS)
+      .orderBy('created_at', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return live !== undefined;
+  }
+
+  /** Whether a code for this purpose and email is live: issued, unused, unexpired and not burned. */
+  async isLive(purpose: CodePurpose, email: string, now: number): Promise<boolean> {
+    const live = await this.newestUnused(purpose, email, now);
+    return live !== undefined && live.attempts < MAX_CODE_ATTEMPTS;
   }
 
   /** Make every unused code for this purpose and email unusable (a new code, a failed send). */
@@ -126,16 +131,7 @@ export class CodeStore {
    * guess then consumes the code with another conditional UPDATE, so it works exactly once.
    */
   async consume(purpose: CodePurpose, email: string, guess: string, now: number): Promise<ConsumeResult> {
-    const live = await this.db
-      .selectFrom('one_time_codes')
-      .select(['id'])
-      .where('purpose', '=', purpose)
-      .where('email', '=', email)
-      .where('consumed_at', 'is', null)
-      .where('expires_at', '>', now)
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const live = await this.newestUnused(purpose, email, now);
     if (!live) return 'invalid';
     const claimed = await this.db
       .updateTable('one_time_codes')
