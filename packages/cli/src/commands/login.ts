@@ -47,6 +47,8 @@ async function login(context: CommandContext, options: LoginOptions): Promise<vo
     }
   }
 
+  // A store that cannot keep the session fails before anyone is asked to approve the login.
+  await context.vault.checkStore();
   const init = { method: 'POST', path: '/device/init' } as const;
   const authorization = parseDeviceAuthorization(
     await client.call({ ...init, json: { client: context.userAgent, org_id: org.id } }),

@@ -33,6 +33,12 @@ export function keyringMode(env: Readonly<Record<string, string | undefined>>): 
   throw new CLIError(EXIT.usage, `PYLON_KEYRING must be auto, keyring or file (got ${JSON.stringify(raw)})`);
 }
 
+const NO_KEYRING_MODULE = 'the keyring module is not available on this platform';
+// The kernel keyring's copy can pass both read-backs (the new process inherits this one's session
+// keyring) and still be gone for the next command the shell starts.
+const NO_DURABLE_KEYRING =
+  'no Secret Service answers on D-Bus, and the kernel keyring would not keep the session for the next command';
+
 /**
  * Where an org's session is found and kept. `PYLON_SESSION_TOKEN` wins over every store (headless
  * runs and CI); otherwise the keyring, with the session file as its fallback.
@@ -66,12 +72,23 @@ export class SessionVault {
           if (this.mode === 'keyring') throw keyringFailure('read', error);
         }
       } else if (this.mode === 'keyring') {
-        throw keyringFailure('read', new Error('the keyring module is not available on this platform'));
+        throw keyringFailure('read', new Error(NO_KEYRING_MODULE));
       }
       if (this.mode === 'keyring') return null;
     }
     const token = await this.fileOperation('read', () => this.files.get(orgId));
     return token ? { token, source: 'file', location: this.files.location(orgId) } : null;
+  }
+
+  /**
+   * Before a login asks anyone to approve it: with `keyring`, a keyring that could not keep the
+   * session (none here, or only the kernel's) fails now with exit 5, not after the approval.
+   */
+  async checkStore(): Promise<void> {
+    if (this.mode !== 'keyring') return;
+    const keyring = await this.openKeyring();
+    if (!keyring) throw keyringFailure('store', new Error(NO_KEYRING_MODULE));
+    if (!(await keyring.hasDurableBackend())) throw keyringFailure('store', new Error(NO_DURABLE_KEYRING));
   }
 
   /**
@@ -85,15 +102,11 @@ export class SessionVault {
       const keyring = await this.openKeyring();
       const account = sessionAccount(orgId);
       try {
-        if (!keyring) throw new Error('the keyring module is not available on this platform');
+        if (!keyring) throw new Error(NO_KEYRING_MODULE);
         // Also when the keyring was asked for: the kernel keyring's copy can pass both read-backs
         // (the new process inherits this one's session keyring) and still be gone for the next
         // command the shell starts.
-        if (!(await keyring.hasDurableBackend())) {
-          throw new Error(
-            'no Secret Service answers on D-Bus, and the kernel keyring would not keep the session for the next command',
-          );
-        }
+        if (!(await keyring.hasDurableBackend())) throw new Error(NO_DURABLE_KEYRING);
         keyring.set(KEYRING_SERVICE, account, token);
         if (keyring.get(KEYRING_SERVICE, account) !== token) {
           throw new Error('the keyring accepted the session but does not give it back');

@@ -103,6 +103,31 @@ describe('session stores', () => {
     expect(existsSync(sessionFile())).toBe(false);
   });
 
+  it('a login checks the store first: keyring mode without a durable keyring fails before any approval', async () => {
+    const kernel = new SessionVault(
+      testEnvironment({
+        home: home.home,
+        keyring: kernelSessionKeyring(),
+        env: { PYLON_KEYRING: 'keyring' },
+      }),
+    );
+    await expect(kernel.checkStore()).rejects.toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining('no Secret Service answers on D-Bus'),
+    });
+    const noModule = new SessionVault(
+      testEnvironment({ home: home.home, keyring: null, env: { PYLON_KEYRING: 'keyring' } }),
+    );
+    await expect(noModule.checkStore()).rejects.toMatchObject({ exitCode: 5 });
+    // A durable keyring, or any other mode, passes: auto falls back to the file anyway.
+    const durable = new SessionVault(
+      testEnvironment({ home: home.home, keyring: memoryKeyring(), env: { PYLON_KEYRING: 'keyring' } }),
+    );
+    await expect(durable.checkStore()).resolves.toBeUndefined();
+    const auto = new SessionVault(testEnvironment({ home: home.home, keyring: kernelSessionKeyring() }));
+    await expect(auto.checkStore()).resolves.toBeUndefined();
+  });
+
   it('PYLON_KEYRING=keyring with a keyring a new process cannot read exits 5 and keeps nothing', async () => {
     const keyring = { ...memoryKeyring(), readableByAnotherProcess: async () => false };
     const vault = new SessionVault(
