@@ -1,7 +1,6 @@
 import type { Services } from '../http/context.js';
 import type { Feature } from '../http/feature.js';
 import type { AnyRoute } from '../http/route-table.js';
-import { type ShownOnce, shownOnceOf } from '../pages/shown-once.js';
 import { CapabilityVersions } from '../storage/capability-versions.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import type { TokenGrant } from './oauth-server/token-grant.js';
@@ -44,8 +43,6 @@ export interface FeatureDeps {
   mountedRoutes: MountedRoutes;
   /** Who administers the deployment, read through the shared RBAC stores and capability cache. */
   admins: DeploymentAdmins;
-  /** Post/redirect/get for the console's and the account pages' forms; its route is the pages'. */
-  shownOnce: ShownOnce;
 }
 
 /** A peer in the feature table: takes the server's services and the shared deps, returns its parts. */
@@ -65,6 +62,5 @@ export function createFeatureDeps(services: Services): FeatureDeps {
     rbac: { apps, grants, schemas, capabilities },
     mountedRoutes: { auth: [], rbac: [] },
     admins: deploymentAdmins(services, { orgs, grants, capabilities }),
-    shownOnce: shownOnceOf(services),
   };
 }

@@ -24,7 +24,7 @@ export function corsPreflights(routes: readonly AnyRoute[]): AnyRoute[] {
   }
   return [...methods].map(([path, allowed]) => {
     const headers = {
-      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Origin': CORS_HEADERS['Access-Control-Allow-Origin']!,
       'Access-Control-Allow-Methods': [...allowed, 'OPTIONS'].join(', '),
       'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
       'Access-Control-Max-Age': '600',

@@ -62,7 +62,7 @@ export interface Route<Body = unknown, Query = unknown> {
    */
   errorShape?: 'pylon' | 'oauth';
   /**
-   * Readable from any web origin (CORS without credentials, corsHeaders): public metadata and
+   * Readable from any web origin (CORS without credentials, CORS_HEADERS): public metadata and
    * keys, and the OAuth endpoints a browser-based client calls with its own credentials in the
    * body or `Authorization` — never a cookie, so a page elsewhere gains nothing it could not send
    * from a server. The path also answers the browser's preflight `OPTIONS` (cors.ts).

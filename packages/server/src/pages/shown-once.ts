@@ -8,10 +8,10 @@ import { pageBase, renderPage } from './page-context.js';
 
 const TTL_MS = 5 * 60_000;
 
+/** The kept page: its HTML and the CSP it was rendered under (always a 200: only those are kept). */
 interface Content {
   html: string;
   csp: string | null;
-  status: number;
 }
 
 /**
@@ -51,7 +51,6 @@ function createShownOnce(services: Services): ShownOnce {
       const content: Content = {
         html: await response.text(),
         csp: response.headers.get('content-security-policy'),
-        status: response.status,
       };
       const id = toBase64URL(services.random.bytes(24));
       const idHash = hashToken(id);
@@ -109,7 +108,7 @@ function createShownOnce(services: Services): ShownOnce {
           if (content.csp !== null) c.header('Content-Security-Policy', content.csp);
           c.header('Referrer-Policy', 'same-origin');
           c.header('Cache-Control', 'no-store');
-          return c.html(content.html, content.status as 200);
+          return c.html(content.html);
         },
       }),
     ],

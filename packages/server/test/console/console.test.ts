@@ -469,6 +469,14 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const again = await reloaded.text();
     expect(again).toContain('Already shown');
     expect(again).not.toContain('/invite/pyinv_');
+    // A kept page not fetched within five minutes is gone too.
+    const late = await t.request('/console/orgs/acme/invites', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin, cookie },
+      body: new URLSearchParams({ email: 'late-shown@example.com', role: 'member', csrf }).toString(),
+    });
+    t.clock.advance(5 * 60_000);
+    expect((await t.request(late.headers.get('location')!, { headers: { cookie } })).status).toBe(410);
     // One invite: nothing was posted again.
     const pending = await t.request('/api/auth/orgs/acme/invites', {
       headers: { authorization: `Bearer ${owner}` },

@@ -140,7 +140,8 @@ ${csrfField(csrf)}
 
   /** `/verify-email` after one of its forms: verified, or the code sent, or what was wrong. */
   const verification: PageRenderer<VerifyShown> = async (c, session, shown = {}, status = 200) => {
-    // A refused send (the throttle) still asks for the code already on its way, if one is.
+    // Unless the form just sent one: asks for a code only while one is live (the throttle may
+    // have refused a new one, the page may be opened later).
     const sent = shown.sent ?? (!shown.verified && (await verificationCodePending(identity, session.email)));
     return renderPage(
       c,
@@ -315,17 +316,9 @@ ${csrfField(csrf)}
     pageGet(
       services,
       { path: '/verify-email', summary: 'The hosted email verification page' },
-      async (c, session) => {
-        const csrf = csrfToken(c, services);
-        const verified = session.emailVerified;
-        // A code already on its way (sent at sign-up, or asked for a moment ago) is asked for.
-        const sent = !verified && (await verificationCodePending(identity, session.email));
-        return renderPage(
-          c,
-          'Verify your email',
-          verifyPage(pageBase(c), csrf, { email: session.email, verified, sent }),
-        );
-      },
+      // As after its forms: a code already on its way (sent at sign-up, or asked for a moment
+      // ago) is asked for.
+      (c, session) => verification(c, session, { verified: session.emailVerified }),
     ),
     pagePost(
       services,

@@ -185,7 +185,6 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
           return renderConsole(c, {
             title: `${org.name}: audit log`,
             place: { section: 'audit', org },
-            script: streamURL !== '',
             ...(problem === null ? {} : { error: problem, status: 400 }),
             body: html`<section aria-labelledby="filter-h"><h2 id="filter-h">Filter</h2>
 <form method="get" action="${orgPath(org.id, '/audit')}" class="grid">

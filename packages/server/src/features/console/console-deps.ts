@@ -4,7 +4,7 @@ import type { AppContext, OrgSummary, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute, type Route, type RouteResponse } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
-import type { ShownOnce } from '../../pages/shown-once.js';
+import { shownOnceOf } from '../../pages/shown-once.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
 import { renderConsole } from './layout.js';
@@ -85,7 +85,8 @@ function forged(c: AppContext): Response {
   });
 }
 
-export function consoleDeps(services: Services, api: ConsoleAPI, shownOnce: ShownOnce): ConsoleDeps {
+export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
+  const shownOnce = shownOnceOf(services);
   /** A form post's handler: the CSRF check, the action, the refusal shown on the page. */
   const action =
     <B extends { csrf?: string | undefined }>(

@@ -22,8 +22,6 @@ export interface ConsolePage {
   body: SafeHTML;
   notice?: string | SafeHTML | undefined;
   error?: string | undefined;
-  /** Whether the page has a live tail (the audit page): the script, loaded on every page, opens it. */
-  script?: boolean;
   status?: number;
 }
 

@@ -31,22 +31,20 @@ export function verificationCodePending(identity: Identity, email: string | null
 /**
  * After a hosted sign-up, email the first verification code unasked, as sign-up forms do. A code
  * that cannot go now (the per-address throttle, the mail server) is not the sign-up's failure:
- * it is logged, and the verification page offers to send one. Returns whether a code went.
+ * it is logged, and the verification page offers to send one.
  */
 export async function sendFirstVerificationCode(
   identity: Identity,
   facts: Pick<RequestFacts, 'requestId'>,
   email: string,
-): Promise<boolean> {
+): Promise<void> {
   try {
     await sendVerificationCode(identity, facts, email);
-    return true;
   } catch (error) {
     identity.services.logger.warn(
       { requestId: facts.requestId, code: error instanceof PylonError ? error.code : 'INTERNAL' },
       'first verification code not sent after sign-up',
     );
-    return false;
   }
 }
 

@@ -149,19 +149,25 @@ export class GrantStore {
     for (const row of rows) {
       const grant = toGrant(row);
       const removed = grant.capabilities.filter((cap) => !kept.has(cap));
-      if (removed.length === 0) continue;
-      const capabilities = grant.capabilities.filter((cap) => kept.has(cap));
-      await withCapabilityBump(trx, orgId, (db) =>
-        db
+      if (removed.length > 0)
+        changed.push({
+          grant: { ...grant, capabilities: grant.capabilities.filter((cap) => kept.has(cap)) },
+          removed,
+        });
+    }
+    if (changed.length === 0) return changed;
+    // One bump of the org's capability version for them all.
+    await withCapabilityBump(trx, orgId, async (db) => {
+      for (const { grant } of changed) {
+        await db
           .updateTable('grants')
-          .set({ capabilities: JSON.stringify(capabilities) })
+          .set({ capabilities: JSON.stringify(grant.capabilities) })
           .where('org_id', '=', orgId)
           .where('app_id', '=', appId)
           .where('email_hash', '=', grant.emailHash)
-          .execute(),
-      );
-      changed.push({ grant: { ...grant, capabilities }, removed });
-    }
+          .execute();
+      }
+    });
     return changed;
   }
 
