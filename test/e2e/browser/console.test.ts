@@ -152,6 +152,12 @@ describeInChromium('the admin console in Chromium', () => {
     await admin.getByText(`Invited ${MEMBER} as member.`).waitFor();
     const link = await admin.locator('#invite-link').getAttribute('href');
     expect(link).toMatch(new RegExp(`^${url}/invite/`));
+    // The long link wraps inside the notice on a phone instead of widening the page.
+    await admin.setViewportSize({ width: 390, height: 844 });
+    expect(
+      await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await admin.setViewportSize({ width: 1280, height: 900 });
     await seenLive('org.invite_sent');
 
     const memberContext = await watchedContext();

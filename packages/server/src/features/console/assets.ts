@@ -21,7 +21,7 @@ label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
 input,select,textarea{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
 button{padding:8px 14px;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font:600 15px/1.4 inherit;font-family:inherit;cursor:pointer}
 button.secondary{background:transparent;color:var(--text);border:1px solid var(--border)}button.danger{background:var(--danger);color:var(--accent-text)}
-.notice{border-left:4px solid var(--ok);padding:8px 12px;background:var(--card);margin:0 0 16px}.error{border-left:4px solid var(--danger);padding:8px 12px;background:var(--card);margin:0 0 16px;color:var(--danger);font-weight:600}
+.notice{border-left:4px solid var(--ok);padding:8px 12px;background:var(--card);margin:0 0 16px;overflow-wrap:anywhere}.error{border-left:4px solid var(--danger);padding:8px 12px;background:var(--card);margin:0 0 16px;color:var(--danger);font-weight:600}
 code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .diff{display:grid;grid-template-columns:1fr 1fr;gap:12px}@media (max-width:600px){.diff{grid-template-columns:1fr}}
 .diff ul{list-style:none;padding:0;margin:0}.diff li{padding:2px 6px;border-radius:4px}.removed{background:var(--del)}.added{background:var(--add)}
