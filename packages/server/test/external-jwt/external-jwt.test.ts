@@ -307,6 +307,64 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     expect(notLinked.body.userId).not.toBe(signedIn.user_id);
   });
 
+  it('a disabled account is reached by no token: not through its address, not through a link', async () => {
+    t.clock.advance(120_000);
+    const admin = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` };
+    const sent = await t.request('/api/auth/magic/send', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'carol@example.com' }),
+    });
+    const code = ((await sent.json()) as { dev_code: string }).dev_code;
+    const carol = (await (
+      await t.request('/api/auth/magic/verify', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'carol@example.com', code }),
+      })
+    ).json()) as { user_id: string };
+    await t.request('/roles', {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ email: 'carol@example.com', app_id: 'pylon', archetype: 'pylon-admin' }),
+    });
+    await new UserStore(t.storage.db, t.server.services.random).linkIdentity(t.storage.db, {
+      provider: `jwt:${ISSUER}`,
+      subject: 'carol-linked',
+      userId: carol.user_id,
+      email: null,
+      now: t.clock.now(),
+    });
+    const byAddress = await token({ sub: 'carol-at-idp', email: 'carol@example.com' });
+    const byLink = await token({ sub: 'carol-linked', email: 'someone-else@example.com' });
+    expect((await me({ authorization: `Bearer ${byAddress}` })).body).toMatchObject({ isAdmin: true });
+    expect((await me({ authorization: `Bearer ${byLink}` })).body.userId).toBe(carol.user_id);
+
+    const disabled = await t.request(`/api/auth/users/${carol.user_id}/disable`, {
+      method: 'POST',
+      headers: admin,
+    });
+    expect(disabled.status).toBe(200);
+    for (const jwt of [byAddress, byLink]) {
+      const who = await me({ authorization: `Bearer ${jwt}` });
+      expect(who.status).toBe(403);
+      expect(who.body.error?.code).toBe('FORBIDDEN');
+      // Not even to undo the admin's decision, nor to use the grant on the RBAC surface.
+      const enable = await t.request(`/api/auth/users/${carol.user_id}/enable`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${jwt}` },
+      });
+      expect(enable.status).toBe(403);
+      const roles = await t.request('/roles?app_id=pylon', { headers: { authorization: `Bearer ${jwt}` } });
+      expect(roles.status).toBe(403);
+    }
+    // Someone else's verified address from the same issuer is unaffected.
+    expect((await me({ authorization: `Bearer ${await token({ sub: 'pat-123' })}` })).status).toBe(200);
+
+    await t.request(`/api/auth/users/${carol.user_id}/enable`, { method: 'POST', headers: admin });
+    expect((await me({ authorization: `Bearer ${byAddress}` })).status).toBe(200);
+  });
+
   it('is not a session: cannot manage sessions', async () => {
     const answer = await t.request('/api/auth/sessions', {
       headers: { authorization: `Bearer ${await token({})}` },

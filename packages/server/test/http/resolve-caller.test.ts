@@ -214,7 +214,10 @@ describe('the API-key and external-JWT resolvers decline at once', () => {
   });
 
   it('external JWTs: null without issuers or without a token, a promise for a token to verify', async () => {
-    const noIssuers = externalJWTResolver([], fetch, clock, async () => null);
+    const noIssuers = externalJWTResolver([], fetch, clock, async () => ({
+      linkedUserId: null,
+      disabled: false,
+    }));
     expect(noIssuers.resolve(credentials('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x'))).toBeNull();
     const issuer = {
       issuer: 'https://idp.example',
@@ -227,7 +230,10 @@ describe('the API-key and external-JWT resolvers decline at once', () => {
       rolesClaim: null,
       maxLifetimeSeconds: 3600,
     } as unknown as Parameters<typeof externalJWTResolver>[0][number];
-    const one = externalJWTResolver([issuer], fetch, clock, async () => null);
+    const one = externalJWTResolver([issuer], fetch, clock, async () => ({
+      linkedUserId: null,
+      disabled: false,
+    }));
     expect(one.resolve(credentials(`pylon_${'ab'.repeat(32)}`))).toBeNull();
     expect(one.resolve(credentials(null))).toBeNull();
     // A malformed token is its kind and invalid: refused, as the rejection of its promise.

@@ -7,8 +7,18 @@ import { externalJWTResolver } from './resolver.js';
 export function externalJWTFeature(services: Services, { identity }: FeatureDeps): Feature {
   return {
     resolvers: [
-      externalJWTResolver(services.config.jwtIssuers, services.fetch, services.clock, (provider, subject) =>
-        identity.users.findLinkedUser(provider, subject),
+      externalJWTResolver(
+        services.config.jwtIssuers,
+        services.fetch,
+        services.clock,
+        async (provider, subject, provenEmail) => {
+          const linkedUserId = await identity.users.findLinkedUser(provider, subject);
+          const reached = await Promise.all([
+            linkedUserId === null ? null : identity.users.findById(linkedUserId),
+            provenEmail === null ? null : identity.users.findByEmail(provenEmail),
+          ]);
+          return { linkedUserId, disabled: reached.some((user) => user != null && user.disabledAt !== null) };
+        },
       ),
     ],
   };

@@ -27,8 +27,16 @@ export function externalUserId(issuer: string, subject: string): string {
   return `ext_${sha256Hex(`${issuer}\n${subject}`).slice(0, 32)}`;
 }
 
-/** The local account an (issuer, subject) was explicitly linked to, if any. */
-export type FindLinkedUser = (provider: string, subject: string) => Promise<string | null>;
+/**
+ * The local accounts an external caller reaches: the one its (issuer, subject) was explicitly
+ * linked to, if any, and whether that account or the one holding its proven address is disabled
+ * (an admin who disables someone cuts off every way their grants apply, this one included).
+ */
+export type LocalAccountOf = (
+  provider: string,
+  subject: string,
+  provenEmail: string | null,
+) => Promise<{ linkedUserId: string | null; disabled: boolean }>;
 
 /**
  * Bearer JWTs from configured issuers (docs/API.md "External JWTs"): verified against that
@@ -37,13 +45,14 @@ export type FindLinkedUser = (provider: string, subject: string) => Promise<stri
  * forbid verifying are never chosen — with exact `iss` and `aud`, a required `exp`, no `iat` in
  * the future, no lifetime over the issuer's maximum, ≤ 60 s of skew, and a header without
  * duplicate members. The caller is the (issuer, subject) identity; its email counts only when the
- * issuer is trusted for email and the token says the address is verified.
+ * issuer is trusted for email and the token says the address is verified. A token reaching a
+ * disabled local account (linked, or holding the proven address) is refused with 403 `FORBIDDEN`.
  */
 export function externalJWTResolver(
   issuers: readonly JWTIssuerConfig[],
   fetchImpl: typeof fetch,
   clock: Clock,
-  findLinkedUser: FindLinkedUser,
+  localAccountOf: LocalAccountOf,
 ): CallerResolver {
   const keySets = new Map(
     issuers.map((config) => [
@@ -100,9 +109,10 @@ export function externalJWTResolver(
         ? email.trim().toLowerCase()
         : null;
     const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
-    const linked = await findLinkedUser(externalProvider(config.issuer), subject);
+    const local = await localAccountOf(externalProvider(config.issuer), subject, provenEmail);
+    if (local.disabled) throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
     const context: AuthContext = {
-      userId: linked ?? externalUserId(config.issuer, subject),
+      userId: local.linkedUserId ?? externalUserId(config.issuer, subject),
       // Without proof there is no email: no email-keyed grant, no bootstrap address, no org.
       email: provenEmail,
       emailVerified: provenEmail !== null,
