@@ -13,12 +13,16 @@ export function sessionCookieName(config: Config): string {
   return config.cookieDomain ? `__Secure-${config.cookieName}` : `__Host-${config.cookieName}`;
 }
 
-/** The session token a request's cookies carry: the current name first, then the unprefixed one (read for a release). */
+/**
+ * The session token a request's cookies carry, under the current name only: where the cookie is
+ * prefixed, an unprefixed one may have been planted by a sibling subdomain or over plain http
+ * (login CSRF), which is what the prefix exists to rule out.
+ */
 export function sessionTokenFromCookies(
   config: Config,
   cookies: Readonly<Record<string, string>>,
 ): string | null {
-  return cookies[sessionCookieName(config)] ?? cookies[config.cookieName] ?? null;
+  return cookies[sessionCookieName(config)] ?? null;
 }
 
 /** HttpOnly, SameSite from config, Secure except development on localhost. */
