@@ -33,8 +33,9 @@ export function prepareSchema(source: Uint8Array | string, appId: string, option
 
 /**
  * The prepared body of a valid bare schema: names prefixed, capabilities and archetypes sorted by
- * name, each archetype's lists sorted. An absent or empty `inherits` and an absent `description`
- * are left out entirely, as in the reference file, so that equal schemas hash equally.
+ * name, each archetype's lists sorted. An absent `inherits` or `description` stays absent and a
+ * written one is kept, even an empty `inherits: []`, as the public pylon-cli writes it: a file it
+ * prepared must verify here byte for byte.
  */
 export function buildPreparedBody(bare: BareSchema, appId: string): BareSchema {
   const prefix = (name: string): string => namespaceName(appId, name);
@@ -48,8 +49,7 @@ export function buildPreparedBody(bare: BareSchema, appId: string): BareSchema {
       name: prefix(archetype.name),
       capabilities: sortNames(archetype.capabilities.map(prefix)),
     };
-    const inherits = archetype.inherits ?? [];
-    if (inherits.length > 0) prepared.inherits = sortNames(inherits.map(prefix));
+    if (archetype.inherits !== undefined) prepared.inherits = sortNames(archetype.inherits.map(prefix));
     if (archetype.description !== undefined) prepared.description = archetype.description;
     return prepared;
   });

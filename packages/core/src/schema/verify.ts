@@ -18,7 +18,7 @@ export interface VerifyOptions {
  *   2. `content_sha256` recomputed over the body → `tampered` when it differs (a hand edit);
  *   3. every name and reference namespaced → `namespace_violation`;
  *   4. the bare equivalent is a valid schema and the body is exactly what prepare would write for
- *      it (sorted, no empty `inherits`) → `invalid_schema`.
+ *      it (names and lists sorted) → `invalid_schema`.
  * The hash is not a signature: it catches accidents, and step 4 still refuses a crafted file
  * whose hash was recomputed. Returns the narrowed schema.
  */
@@ -42,7 +42,7 @@ export function verifyPreparedSchema(input: unknown, options: VerifyOptions = {}
   if (appId !== undefined && hashSchemaContent(buildPreparedBody(bare, appId)) !== marker.content_sha256) {
     throw new SchemaError(
       'invalid_schema',
-      'prepared schema is not in prepared form (names sorted, no empty inherits); prepare it again from its source',
+      'prepared schema is not in prepared form (names and lists sorted); prepare it again from its source',
     );
   }
   return prepared;

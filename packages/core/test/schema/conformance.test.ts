@@ -65,3 +65,51 @@ describe('conformance/schema-prepare reference pair', () => {
     );
   });
 });
+
+describe('a written empty inherits, as the public pylon-cli 0.3.1 prepares it', () => {
+  // `pylon schema prepare --source empty.yaml --app notes` of pylon-cli 0.3.1 (PYLON_CLI_VERSION_OVERRIDE=0.0.0-test).
+  const source = `version_tag: "1.0.0"
+capabilities: [{name: note.read}]
+archetypes:
+  - {name: viewer, capabilities: [note.read], inherits: []}
+  - {name: owner, capabilities: [], inherits: [viewer]}
+`;
+  const fromPylonCLI = `{
+  "_prepared": {
+    "cli_version": "0.0.0-test",
+    "content_sha256": "aeaa62a39e246080dfc6efd677722c2c0e414df80c2b83952325df7b6719dfb0",
+    "source_sha256": "760215bfcc4d2cf12de8e206453f4143d74d343b28a1d5cd175cd2528e0e6815"
+  },
+  "archetypes": [
+    {
+      "capabilities": [],
+      "inherits": [
+        "notes:viewer"
+      ],
+      "name": "notes:owner"
+    },
+    {
+      "capabilities": [
+        "notes:note.read"
+      ],
+      "inherits": [],
+      "name": "notes:viewer"
+    }
+  ],
+  "capabilities": [
+    {
+      "name": "notes:note.read"
+    }
+  ],
+  "version_tag": "1.0.0"
+}
+`;
+
+  it('prepares to the same bytes: the empty list is kept, an absent one stays absent', () => {
+    expect(prepareSchema(source, 'notes', options)).toBe(fromPylonCLI);
+  });
+
+  it("verifies the public CLI's file as it is", () => {
+    expect(verifyPreparedSchema(fromPylonCLI, { appId: 'notes' })).toEqual(JSON.parse(fromPylonCLI));
+  });
+});

@@ -33,13 +33,15 @@ describe('prepareSchema', () => {
       capabilities: [{ name: 'app-1:a.read', description: '' }, { name: 'app-1:b.write' }],
       archetypes: [
         { name: 'app-1:alpha', capabilities: [], inherits: ['app-1:zed'], description: 'Café' },
-        { name: 'app-1:zed', capabilities: ['app-1:a.read', 'app-1:b.write'] },
+        { name: 'app-1:zed', capabilities: ['app-1:a.read', 'app-1:b.write'], inherits: [] },
       ],
     });
   });
 
-  it('drops an empty inherits but keeps an empty description and an empty capability list', () => {
-    expect('inherits' in prepared.archetypes[1]).toBe(false);
+  it('keeps a written empty inherits, as the public pylon-cli does, an empty description and an empty capability list', () => {
+    expect(prepared.archetypes[1].inherits).toEqual([]);
+    const absent = JSON.parse(prepareSchema(source.replace('    inherits: []\n', ''), 'app-1', options));
+    expect('inherits' in absent.archetypes[1]).toBe(false);
     expect(prepared.capabilities[0].description).toBe('');
     expect(prepared.archetypes[0].capabilities).toEqual([]);
   });

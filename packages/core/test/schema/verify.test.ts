@@ -245,12 +245,6 @@ describe('verifyPreparedSchema', () => {
     it.each<[string, (value: Json) => void]>([
       ['unsorted capabilities', (value) => value.capabilities.reverse()],
       ['unsorted archetypes', (value) => value.archetypes.reverse()],
-      [
-        'an empty inherits list',
-        (value) => {
-          value.archetypes[1].inherits = [];
-        },
-      ],
     ])('refuses a body not in prepared form: %s', (_label, edit) => {
       const error = catchSchemaError(
         () => verifyPreparedSchema(forge(edit), { appId: 'olam' }),
