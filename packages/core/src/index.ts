@@ -53,4 +53,5 @@ export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
 export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
 export { sha256Base64URL, sha256Hex } from './sha256.js';
 export { isSlug, SLUG_BODY, SLUG_HTML_PATTERN, SLUG_PATTERN } from './slug.js';
+export { hasInvisibleCharacters } from './text.js';
 export * from './wire/index.js';

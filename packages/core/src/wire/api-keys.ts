@@ -1,9 +1,34 @@
 import { z } from 'zod';
+import { splitNamespacedName } from '../schema/namespace.js';
+import { hasInvisibleCharacters } from '../text.js';
 
-/** `expires_at` in seconds since the epoch, in the future. */
+/**
+ * `name` is shown in lists and the audit log: no control, format or bidi characters. Each scope is
+ * a capability name, `<appId>:<name>` (a key scoped to anything else could do nothing, silently).
+ * `expires_at` in seconds since the epoch, in the future (at most ten years ahead: checked at
+ * creation).
+ */
 export const CreateAPIKeyRequest = z.object({
-  name: z.string().max(200).optional(),
-  scopes: z.array(z.string().min(1).max(200)).max(100).optional(),
+  name: z
+    .string()
+    .max(200)
+    .refine(
+      (name) => !hasInvisibleCharacters(name),
+      'name must not contain control, format or bidi characters',
+    )
+    .optional(),
+  scopes: z
+    .array(
+      z
+        .string()
+        .max(200)
+        .refine(
+          (scope) => splitNamespacedName(scope) !== undefined,
+          'each scope is a capability name, <appId>:<name> (e.g. notes:note.read)',
+        ),
+    )
+    .max(100)
+    .optional(),
   expires_at: z.number().int().positive().optional(),
 });
 export type CreateAPIKeyRequest = z.infer<typeof CreateAPIKeyRequest>;

@@ -111,6 +111,33 @@ describe.each(testDatabases)('API keys on $kind', (database) => {
     expect(actions).toEqual(expect.arrayContaining(['api_key.created', 'api_key.revoked']));
   });
 
+  it('refuses a name that hides characters, a scope that names no capability, an expiry in milliseconds', async () => {
+    const owner = await person();
+    const nowSeconds = Math.floor(t.clock.now() / 1000);
+    const refused = [
+      { name: 'evil\u202e\u0000' },
+      { name: 'zero\u200bwidth' },
+      { scopes: ['*'] },
+      { scopes: ['pylon:*'] },
+      { scopes: ['notes'] },
+      { scopes: ['Notes:Read'] },
+      { expires_at: t.clock.now() + 86_400_000 },
+      { expires_at: nowSeconds + 11 * 365 * 86_400 },
+    ];
+    for (const body of refused) {
+      const answer = await call('POST', '/api/auth/api-keys', owner.token, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(code(answer.body)).toBe('VALIDATION_FAILED');
+    }
+    expect((await call('GET', '/api/auth/api-keys', owner.token)).body).toEqual([]);
+    const fine = await call('POST', '/api/auth/api-keys', owner.token, {
+      name: 'CI — déploiement',
+      scopes: ['notes:note.read', 'pylon:audit.read'],
+      expires_at: nowSeconds + 9 * 365 * 86_400,
+    });
+    expect(fine.status).toBe(201);
+  });
+
   it('cannot manage keys, TOTP, sessions or orgs', async () => {
     const owner = await person();
     const key = (await call('POST', '/api/auth/api-keys', owner.token, {})).body.key as string;

@@ -30,6 +30,9 @@ const audit = (services: Services, facts: Facts, action: string, userId: string,
     requestId: facts.requestId,
   });
 
+/** The furthest ahead a key's expiry may be set: ten years. */
+const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+
 /** A key acting as the person, limited to `scopes`; `key` is the only time the secret is seen. */
 export async function createAPIKey(
   services: Services,
@@ -40,6 +43,12 @@ export async function createAPIKey(
   const now = services.clock.now();
   if (input.expiresAt !== null && input.expiresAt <= now)
     throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
+  // Milliseconds sent for seconds would otherwise make a key that outlives everyone.
+  if (input.expiresAt !== null && input.expiresAt > now + MAX_KEY_LIFETIME_MS)
+    throw new PylonError('VALIDATION_FAILED', {
+      message:
+        'expires_at is in seconds since the epoch, at most ten years ahead (omit it for a key without expiry)',
+    });
   const created = await keys.create({
     userId: input.userId,
     name: input.name,
