@@ -67,16 +67,13 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(
-  rp: RelyingParty,
-  input: { challenge: Uint8Array; allow: Array<{ id: string; transports: string[] }> | null },
-) {
+/** Sign-in options listing no credentials: every Pylon passkey is discoverable (above). */
+export function authenticationOptions(rp: RelyingParty, input: { challenge: Uint8Array }) {
   return generateAuthenticationOptions({
     rpID: rp.id,
     challenge: input.challenge as Uint8Array<ArrayBuffer>,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: 'required',
-    ...(input.allow === null ? {} : { allowCredentials: input.allow }),
   });
 }
 

@@ -1,6 +1,5 @@
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
-import { hkdfSha256 } from '../../platform/node-crypto.js';
 import type { FeatureDeps } from '../deps.js';
 import { relyingParty } from './ceremony.js';
 import { PasskeyStore } from './passkey-store.js';
@@ -15,8 +14,7 @@ export function passkeysFeature(services: Services, { identity }: FeatureDeps): 
     name: 'passkeys',
     drop: (trx, userId) => store.removeAllOf(trx, userId),
   });
-  const decoyKey = hkdfSha256(Buffer.from(services.config.secret!, 'hex'), 'pylon/passkeys/decoy/v1');
   return {
-    authRoutes: passkeyRoutes({ identity, store, rp: relyingParty(services.config), decoyKey }),
+    authRoutes: passkeyRoutes({ identity, store, rp: relyingParty(services.config) }),
   };
 }

@@ -3,7 +3,6 @@ import type { PasskeyAuthenticationCredential, PasskeyRegistrationCredential } f
 import type { z } from 'zod';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { toBase64URL } from '../../crypto/random.js';
-import { hmacSha256Hex } from '../../platform/node-crypto.js';
 import { type Identity, limitSignInsByIP, requireEmail } from '../identity/identity.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
 import {
@@ -22,8 +21,6 @@ export interface Passkeys {
   identity: Identity;
   store: PasskeyStore;
   rp: RelyingParty;
-  /** Keys the stand-in credential ids shown for an address with no passkeys. */
-  decoyKey: Uint8Array;
 }
 
 const challengeExpired = () => new PylonError('PASSKEY_CHALLENGE_EXPIRED');
@@ -95,32 +92,25 @@ export async function finishRegistration(
 
 /**
  * Options for a sign-in, the challenge bound to the browser (`boundTo`, from its flow cookie).
- * Without an email any discoverable passkey may answer. With one, the options list that
- * account's passkeys — and for an unknown address, or one with none, a stand-in id derived from
- * the address, the same on every ask, so the answer does not tell whether the account exists.
+ * Every passkey is discoverable (registration requires a resident key), so the options never list
+ * credentials: with an email or without, for an account with passkeys, without, or no account at
+ * all, they are the same but for the challenge — nothing tells whether an account exists or how
+ * many passkeys it has. An email binds the challenge to its account, so only that account's
+ * passkey can answer it.
  */
 export async function startSignIn(
   passkeys: Passkeys,
   input: { email?: string | undefined; boundTo: string },
 ): Promise<Record<string, unknown>> {
-  const { identity, store, rp, decoyKey } = passkeys;
+  const { identity, store, rp } = passkeys;
   const { services } = identity;
   const now = services.clock.now();
   let userId: string | null = null;
-  let allow: Array<{ id: string; transports: string[] }> | null = null;
   if (input.email !== undefined) {
-    const email = requireEmail(input.email);
-    const user = await identity.users.findByEmail(email);
-    const owned = user ? await store.listOf(user.id) : [];
+    const user = await identity.users.findByEmail(requireEmail(input.email));
     userId = user?.id ?? null;
-    // No transports hint (WebAuthn L3 §5.8.3: optional) for real or stand-in ids alike: a real
-    // passkey's `internal` or `hybrid` next to the stand-in's nothing would tell them apart.
-    allow =
-      owned.length > 0
-        ? owned.map((p) => ({ id: p.credentialId, transports: [] }))
-        : [{ id: Buffer.from(hmacSha256Hex(decoyKey, email), 'hex').toString('base64url'), transports: [] }];
   }
-  const options = await authenticationOptions(rp, { challenge: services.random.bytes(32), allow });
+  const options = await authenticationOptions(rp, { challenge: services.random.bytes(32) });
   await store.saveChallenge({
     challenge: options.challenge,
     purpose: 'login',
