@@ -35,7 +35,7 @@ label.check{display:flex;align-items:center;gap:8px;font-weight:400;color:var(--
 .list li:last-child{border-bottom:0}.list .meta{color:var(--muted);font-size:14px;display:block}.list form{margin:0}
 .tag{display:inline-block;font-size:12px;font-weight:700;padding:1px 8px;border-radius:999px;border:1px solid var(--ok);color:var(--ok);margin-left:6px}
 .codes{columns:2;font:600 15px/1.8 ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--text);margin:0 0 16px;padding-left:20px}
-table{width:100%;border-collapse:collapse;font-size:14px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--border);vertical-align:top}th{color:var(--muted)}
+table{width:100%;border-collapse:collapse;font-size:14px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--border);vertical-align:top}th{color:var(--muted)}td.when span{white-space:nowrap}td code{overflow-wrap:normal}td code.meta{display:block;color:var(--muted);font-size:12px}
 .scroll{overflow-x:auto}
 [hidden]{display:none!important}
 `;

@@ -255,8 +255,11 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     const { b, email } = await signedIn();
     const { email: stranger } = await signedIn();
     const page = visibleText(await (await b.get('/account/activity')).text());
-    expect(page).toContain('auth.sign_in');
-    expect(page).toContain(email);
+    // Said as a person knows it, the code kept beside it; the person is "you", the place their account.
+    expect(page).toContain('Signed in (emailed code) auth.sign_in');
+    expect(page).toContain('Account created user.created');
+    expect(page).toMatch(/\byou\b/);
+    expect(page).toContain('Your account');
     expect(page).not.toContain(stranger);
   });
 });

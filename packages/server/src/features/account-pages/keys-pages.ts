@@ -7,6 +7,7 @@ import { unlinkIdentity } from '../account/linked-accounts.js';
 import { createAPIKey, revokeAPIKey } from '../api-keys/api-key-actions.js';
 import type { APIKeyStore } from '../api-keys/api-key-store.js';
 import type { Identity } from '../identity/identity.js';
+import { activityPhrase, activityPlace } from './activity-labels.js';
 import {
   accountPage,
   csrfField,
@@ -198,7 +199,14 @@ ${offers}`;
         });
         const rows = [...page.entries].reverse().map((entry) => {
           const e = auditEntryBody(entry);
-          return html`<tr><td>${when(e.ts)}</td><td><code>${e.action}</code></td><td>${e.actor}</td><td>${e.org}</td></tr>`;
+          const phrase = activityPhrase(e.action, e.detail);
+          const what =
+            phrase === null
+              ? html`<code>${e.action}</code>`
+              : html`${phrase} <code class="meta">${e.action}</code>`;
+          const by = e.actor_id === session.userId ? 'you' : e.actor;
+          const [day, ...time] = when(e.ts).split(' ');
+          return html`<tr><td class="when"><span>${day}</span> <span>${time.join(' ')}</span></td><td>${what}</td><td>${by}</td><td>${activityPlace(e.org)}</td></tr>`;
         });
         const body = html`<h1>Activity</h1>
 <p>The latest ${ACTIVITY_LIMIT} things you did, and that were done to your account, newest first.</p>
