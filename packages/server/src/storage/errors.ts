@@ -42,6 +42,14 @@ const PG_CONNECTION_MESSAGES = [
 const FROM_DATABASE = new WeakSet<object>();
 
 /**
+ * Of those, the errors of getting a connection at all (opening the driver, taking one from the
+ * pool): whatever the server answered — a database not accepting connections (55000), dropped
+ * (3D000), a password rotated (28P01), no such role (28000) — no statement was run, so nothing in
+ * the request was at fault and the same request may succeed once the database is back.
+ */
+const FROM_CONNECTING = new WeakSet<object>();
+
+/**
  * Whether an error means the database cannot be reached or cannot take the request now, so the
  * request may succeed if tried again shortly — as opposed to a fault in the request or in Pylon:
  * PostgreSQL refusing, dropping or timing out a connection (including waiting longer than
@@ -57,6 +65,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'))) return true;
   if (!FROM_DATABASE.has(error)) return false;
+  if (FROM_CONNECTING.has(error)) return true;
   if (typeof code === 'string') {
     if (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_SQLSTATES.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;
@@ -70,17 +79,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * connections it hands out wrap the driver's own, which its other methods get back.
  */
 export function markDatabaseErrors(driver: Driver): Driver {
-  const marked = <T>(work: Promise<T>): Promise<T> =>
+  const marked = <T>(work: Promise<T>, connecting = false): Promise<T> =>
     work.catch((error: unknown) => {
-      if (typeof error === 'object' && error !== null) FROM_DATABASE.add(error);
+      if (typeof error === 'object' && error !== null) {
+        FROM_DATABASE.add(error);
+        if (connecting) FROM_CONNECTING.add(error);
+      }
       throw error;
     });
   const originals = new WeakMap<DatabaseConnection, DatabaseConnection>();
   const original = (connection: DatabaseConnection) => originals.get(connection) ?? connection;
   return {
-    init: () => marked(driver.init()),
+    init: () => marked(driver.init(), true),
     async acquireConnection() {
-      const connection = await marked(driver.acquireConnection());
+      const connection = await marked(driver.acquireConnection(), true);
       const wrapped: DatabaseConnection = {
         executeQuery: (query) => marked(connection.executeQuery(query)),
         streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest, openStorage, type Storage } from '../../src/storage/database.js';
 import { isDatabaseUnavailable } from '../../src/storage/errors.js';
 import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
@@ -154,6 +154,39 @@ describe('isDatabaseUnavailable', () => {
         expect(isDatabaseUnavailable(syntax)).toBe(false);
       } finally {
         await storage.close();
+        await scratch.drop();
+      }
+    },
+  );
+
+  it.skipIf(!postgresAvailable)(
+    'is true for whatever PostgreSQL answers a connection with: not accepting connections, no such database or role',
+    async () => {
+      const scratch = await postgres!.create();
+      const admin = new pg.Client({ connectionString: inject('postgresURL')! });
+      await admin.connect();
+      const url = new URL(scratch.config.url);
+      const database = url.pathname.slice(1);
+      try {
+        await admin.query(`alter database "${database}" allow_connections false`);
+        const closed = openStorage({ kind: 'postgres', url: url.toString() });
+        const missing = openStorage({ kind: 'postgres', url: new URL(`/${database}_gone`, url).toString() });
+        const nobody = new URL(url);
+        nobody.username = 'no_such_role_for_pylon';
+        const stranger = openStorage({ kind: 'postgres', url: nobody.toString() });
+        for (const [storage, sqlstate] of [
+          [closed, '55000'],
+          [missing, '3D000'],
+          [stranger, '28000'],
+        ] as const) {
+          const error = await sql`select 1`.execute(storage.db).catch((caught: unknown) => caught);
+          await storage.close();
+          expect((error as { code?: string }).code).toBe(sqlstate);
+          expect(isDatabaseUnavailable(error)).toBe(true);
+        }
+      } finally {
+        await admin.query(`alter database "${database}" allow_connections true`);
+        await admin.end();
         await scratch.drop();
       }
     },
