@@ -1,12 +1,12 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel, PylonEnv } from './config/config.js';
-import { REDACT_CENSOR, REDACT_PATHS } from './log-redaction.js';
+import { censorValue, REDACT_PATHS } from './log-redaction.js';
 
 export type { Logger };
 
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level, base: undefined, redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR } },
+    { level, base: undefined, redact: { paths: [...REDACT_PATHS], censor: censorValue } },
     destination,
   );
 }

@@ -30,6 +30,25 @@ describe('access-log redaction', () => {
     expect(redactQuery('?sort=desk.top&name=pkg')).toBe('?sort=desk.top&name=pkg');
   });
 
+  it('redacts a JWT under any name, and the parameters that carry JOSE objects or PKCE secrets', () => {
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwYXQifQ.c2lnbmF0dXJl';
+    expect(redactQuery(`?jwt=${jwt}&x=1`)).toBe('?jwt=[redacted]&x=1');
+    expect(redactQuery(`?hint=${jwt}`)).toBe('?hint=[redacted]');
+    expect(redactPath(`/o/default/${jwt}/x`)).toBe('/o/default/[redacted]/x');
+    for (const name of [
+      'id_token_hint',
+      'request',
+      'client_assertion',
+      'assertion',
+      'logout_token',
+      'code_verifier',
+    ]) {
+      expect(redactQuery(`?${name}=opaque-value`)).toBe(`?${name}=[redacted]`);
+    }
+    // Words that merely start like a JOSE header are not tokens without their dots.
+    expect(redactQuery('?name=eyJohnson')).toBe('?name=eyJohnson');
+  });
+
   it('redacts named query parameters and paths inside the others', () => {
     expect(redactQuery('')).toBe('');
     expect(redactQuery('?device_code=abc&interval=5')).toBe('?device_code=[redacted]&interval=5');

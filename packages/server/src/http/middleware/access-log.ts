@@ -31,19 +31,26 @@ export const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'id_token',
   'refresh_token',
   'client_secret',
+  'code_verifier', // RFC 7636: the PKCE secret
+  'id_token_hint', // OIDC Core §3.1.2.1
+  'request', // OIDC Core §6.1: a request object
+  'client_assertion', // RFC 7523
+  'assertion',
+  'logout_token',
   'password',
   'q', // the admin user search: an email address
   'email',
 ]);
 
 /**
- * Pylon's own secret formats (sessions, app tokens, invites, API keys), redacted wherever they
- * still turn up. An API key (`pk.key_<id>.<secret>`) sent in a query is refused (the API-key
- * resolver: keys belong in the Authorization header), and its request is still logged: anything
- * shaped like one, well-formed or not, under any parameter name, is redacted.
+ * Pylon's own secret formats (sessions, app tokens, invites, API keys) and any JWT (a JOSE header
+ * is base64url JSON, so it starts `eyJ`), redacted wherever they still turn up. An API key
+ * (`pk.key_<id>.<secret>`) sent in a query is refused (the API-key resolver: keys belong in the
+ * Authorization header), and its request is still logged: anything shaped like one, well-formed
+ * or not, under any parameter name, is redacted.
  */
 const SECRET_SHAPES =
-  /\b(?:(?:pylon|pyat|pyinv)_[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?|pk\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*)/g;
+  /\b(?:(?:pylon|pyat|pyinv)_[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)?|pk\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*|eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)+)/g;
 
 const compiled = SECRET_PATH_TEMPLATES.map((template) => template.split('/').filter(Boolean));
 
