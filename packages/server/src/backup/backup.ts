@@ -151,7 +151,7 @@ export async function restoreDatabase(config: Config, file: string, logger: Logg
     );
   }
   const staging = `${target}.restoring`;
-  mkdirSync(dirname(target), { recursive: true });
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   rmSync(staging, { force: true });
   const source = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, SqliteDatabase, SqliteDialect, SqliteStatement } from 'kysely';
@@ -173,7 +173,7 @@ export function openSqlite(
   /** Who checkpoints the WAL (none for an in-memory database). */
   checkpointer: WalCheckpointer | null;
 } {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
@@ -298,4 +298,19 @@ export function openSqlite(
       return rows.map(entry.row);
     },
   };
+}
+
+/**
+ * A database that does not exist yet is created readable by its owner only (0600, in directories
+ * made 0700), whatever the umask: it holds addresses, session hashes and the audit log. SQLite
+ * gives its `-wal` and `-shm` files the database file's permissions. An existing file keeps the
+ * mode its operator gave it.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
