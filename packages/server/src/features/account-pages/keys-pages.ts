@@ -7,6 +7,7 @@ import { unlinkIdentity } from '../account/linked-accounts.js';
 import { createAPIKey, revokeAPIKey } from '../api-keys/api-key-actions.js';
 import type { APIKeyStore } from '../api-keys/api-key-store.js';
 import type { Identity } from '../identity/identity.js';
+import { awaitsProofToLink } from '../oauth/link-identity.js';
 import {
   accountPage,
   csrfField,
@@ -102,10 +103,14 @@ ${csrfField(csrf)}<input type="hidden" name="provider" value="${l.provider}"><in
 </form></li>`,
     );
     const callback = `${services.config.publicURL}${base}/account/linked`;
-    const offers = services.config.oauthProviders.map(
-      (p) =>
-        html`<a class="button secondary" href="/api/auth/login/${p.id}?link=1&amp;redirect=1&amp;callback=${encodeURIComponent(callback)}">Link ${providerName(p.id)}</a>`,
-    );
+    // The link start would refuse it (EMAIL_NOT_VERIFIED): the page says so instead of offering it.
+    const offers =
+      services.config.oauthProviders.length > 0 && awaitsProofToLink(session)
+        ? html`<p>To link another account, first <a href="${base}/verify-email">verify your email address</a>.</p>`
+        : services.config.oauthProviders.map(
+            (p) =>
+              html`<a class="button secondary" href="/api/auth/login/${p.id}?link=1&amp;redirect=1&amp;callback=${encodeURIComponent(callback)}">Link ${providerName(p.id)}</a>`,
+          );
     const body = html`<h1>Linked accounts</h1>
 <p>Outside accounts you can sign in with.</p>
 ${notice('error', shown.error)}${notice('ok', shown.ok)}

@@ -22,7 +22,7 @@ import type { Identity } from '../identity/identity.js';
 import { answerSignIn, requestFacts, requireSession } from '../identity/route-helpers.js';
 import { signIn } from '../identity/sign-in.js';
 import { resolveAccount } from './account-linking.js';
-import { linkProviderIdentity } from './link-identity.js';
+import { linkProviderIdentity, requireLinkableAccount } from './link-identity.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
 import type { OAuthStateStore } from './state-store.js';
@@ -165,7 +165,7 @@ export function oauthRoutes(
     302: { description: 'Back to the callback, signed in (cookie set) or linked, or with `?error=CODE`' },
     403: {
       description:
-        'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser; LINK_SESSION_MISMATCH: a link finished without the session that started it',
+        'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser; LINK_SESSION_MISMATCH: a link finished without the session that started it; EMAIL_NOT_VERIFIED: a link to an account whose address is unproven',
     },
     404: { description: 'PROVIDER_NOT_FOUND' },
     409: { description: 'IDENTITY_ALREADY_LINKED: a link of an identity another account holds' },
@@ -206,7 +206,8 @@ export function oauthRoutes(
         302: { description: 'With `redirect=1`: straight to the provider' },
         401: { description: 'UNAUTHORIZED: `link=1` without a session' },
         403: {
-          description: 'UNTRUSTED_REDIRECT; API_KEY_AUTH_FORBIDDEN or FORBIDDEN (a guest) with `link=1`',
+          description:
+            'UNTRUSTED_REDIRECT; with `link=1`: API_KEY_AUTH_FORBIDDEN, FORBIDDEN (a guest) or EMAIL_NOT_VERIFIED (the account’s address is unproven)',
         },
         404: { description: 'PROVIDER_NOT_FOUND' },
         502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED: the provider’s discovery failed' },
@@ -219,6 +220,7 @@ export function oauthRoutes(
           const auth = await requireSession(c, services);
           // A guest has no account to link to: a sign-in with the provider merges the guest instead.
           if (auth.isGuest) throw new PylonError('FORBIDDEN', { message: 'A guest signs in instead' });
+          requireLinkableAccount(auth);
           linkUserId = auth.userId;
         }
         const pending = await states.create({
