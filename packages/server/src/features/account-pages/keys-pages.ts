@@ -30,6 +30,31 @@ const form = pageForm({
   subject: z.string().max(512).optional(),
 });
 
+/**
+ * Why a link did not complete, as the link callback reports it (`/account/linked?error=CODE`).
+ * Anyone can put any `error` in a link to this page: only these fixed sentences are ever shown.
+ */
+const LINK_FAILURES = new Map<string, string>([
+  [
+    'IDENTITY_ALREADY_LINKED',
+    'That account is already linked to another account here. Sign in to that one and unlink it there first.',
+  ],
+  [
+    'LINK_SESSION_MISMATCH',
+    'The link was finished in another browser or session than the one that started it, so nothing was linked. Start again from this page.',
+  ],
+  ['EMAIL_NOT_VERIFIED', 'Verify your email address before linking another account.'],
+  [
+    'OAUTH_PROVIDER_ERROR',
+    'The provider did not allow the link: it was cancelled or refused. Nothing was linked.',
+  ],
+  ['OAUTH_TOKEN_EXCHANGE_FAILED', 'The provider could not complete the link. Try again.'],
+]);
+const LINK_FAILED = 'The account was not linked. Try again.';
+
+/** An `error` longer than any code still reports a failure (the general sentence), never a JSON refusal. */
+const linkedQuery = z.object({ error: z.string().max(64).optional().catch('') });
+
 const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
 const providerName = (id: string) =>
   PROVIDER_NAMES[id] ?? (id.startsWith('sso:') ? `SSO (${id.slice(4)})` : id);
@@ -169,8 +194,15 @@ ${offers}`;
         return { ok: 'The key was revoked; it no longer works.' };
       },
     ),
-    pageGet(services, { path: '/account/linked', summary: 'The account page: linked accounts' }, (c, s) =>
-      linked(c, s),
+    pageGet(
+      services,
+      { path: '/account/linked', summary: 'The account page: linked accounts', query: linkedQuery },
+      (c, s, query) =>
+        linked(
+          c,
+          s,
+          query.error === undefined ? {} : { error: LINK_FAILURES.get(query.error) ?? LINK_FAILED },
+        ),
     ),
     pagePost(
       services,
