@@ -131,6 +131,27 @@ describeInChromium('the hosted pages in Chromium', () => {
     await ctx.close();
   });
 
+  it('says why a sign-in callback or a link was refused, on a page that fits a phone', async () => {
+    const ctx = await context({ width: 390, height: 844 });
+    const page = await ctx.newPage();
+    // Chromium's own Accept on a navigation picks the page over the JSON error.
+    const refused = await page.goto(`${url}/api/auth/callback/github?code=x&state=forged`);
+    expect(refused?.status()).toBe(404);
+    await page.getByRole('heading', { name: 'This sign-in cannot continue' }).waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe('This sign-in provider is not set up here.');
+    expect(await page.textContent('main')).toContain('Error code: PROVIDER_NOT_FOUND');
+    expect(await violations(page)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+    await page.getByRole('link', { name: 'Back to sign-in' }).click();
+    await page.waitForURL(`${url}/login`);
+
+    await keyboardSignIn(page, 'linked-page@example.com', '/account/linked');
+    await page.goto(`${url}/account/linked?error=LINK_SESSION_MISMATCH`);
+    expect(await page.getByRole('alert').textContent()).toContain('nothing was linked');
+    expect(await violations(page)).toEqual([]);
+    await ctx.close();
+  });
+
   it('takes screenshots of every page at 1280×900 and 390×844, light and dark, none wider than the phone', async () => {
     const session = await context();
     const signIn = await session.newPage();

@@ -3,12 +3,17 @@ import { html } from './html.js';
 import { pageBase, renderPage } from './page-context.js';
 
 /**
- * Whether a person's browser asked, rather than an API client: a GET or HEAD whose Accept names
- * HTML. Browsers send `text/html` first on navigation; fetch, curl and the SDK do not.
+ * Whether the request's Accept names HTML. Browsers send `text/html` first on every navigation, a
+ * link followed or a form posted; fetch, curl and the SDK do not.
  */
+export function acceptsHTML(c: AppContext): boolean {
+  return /\btext\/html\b/i.test(c.req.header('accept') ?? '');
+}
+
+/** Whether a person's browser asked, rather than an API client: a GET or HEAD whose Accept names HTML. */
 export function wantsHTML(c: AppContext): boolean {
   const method = c.req.method;
-  return (method === 'GET' || method === 'HEAD') && /\btext\/html\b/i.test(c.req.header('accept') ?? '');
+  return (method === 'GET' || method === 'HEAD') && acceptsHTML(c);
 }
 
 /**

@@ -194,6 +194,16 @@ describe.each(testDatabases)('account life cycle on $kind', (database) => {
       .execute();
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['user.created', 'user.deleted']));
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set([deletedUserPseudonym(user_id)]));
+    // The linked identity went with the credentials, through the droppers the first proof uses.
+    const deletion = await t.storage.db
+      .selectFrom('audit_events')
+      .select('detail')
+      .where('actor_id', '=', user_id)
+      .where('action', '=', 'user.deleted')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(deletion.detail ?? '{}')).toMatchObject({
+      dropped_credentials: ['password', 'linked_identities'],
+    });
   });
 
   it('refuses deletion without a recent sign-in (a refresh is not one) unless the right password is sent', async () => {

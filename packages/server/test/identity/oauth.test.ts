@@ -125,6 +125,41 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     t.clock.set(Date.now());
   });
 
+  it('a refused callback in a browser is a page naming the code, with a way back to sign-in', async () => {
+    const callback = await throughGoogle('alice');
+    const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    // Another browser (no flow cookie), a missing state, the provider's form post: each a page.
+    const refusals = [
+      await t.request(`/api/auth/callback/google${callback.search}`, { headers: html }),
+      await t.request('/api/auth/callback/google?code=abc', { headers: html }),
+      await t.request('/api/auth/callback/google', {
+        method: 'POST',
+        headers: { ...html, 'content-type': 'application/x-www-form-urlencoded', origin: 'null' },
+        body: callback.searchParams.toString(),
+      }),
+    ];
+    for (const page of refusals) {
+      expect(page.status).toBe(403);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const text = await page.text();
+      expect(text.replace(/<[^>]*>/g, '')).toContain('Error code: OAUTH_INVALID_STATE');
+      expect(text).toContain('href="/login"');
+      expect(text).toContain('opened in another browser');
+    }
+    const unknown = await t.request('/api/auth/callback/facebook?code=x&state=y', { headers: html });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.text()).replace(/<[^>]*>/g, '')).toContain('Error code: PROVIDER_NOT_FOUND');
+    // An API client keeps the JSON error, and the browser that started still finishes.
+    const api = await call(
+      `/callback/google${callback.search}`,
+      { headers: { accept: 'application/json' } },
+      new CookieJar(),
+    );
+    expect(api).toMatchObject({ status: 403, body: { error: { code: 'OAUTH_INVALID_STATE' } } });
+    expect((await finish(callback)).status).toBe(200);
+  });
+
   it('a tampered code or a nonce that does not match fails the exchange with 502', async () => {
     const callback = await throughGoogle('alice');
     callback.searchParams.set('code', `${callback.searchParams.get('code')}x`);

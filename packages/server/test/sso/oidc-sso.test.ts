@@ -281,6 +281,12 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       );
       const elsewhere = await finish('acme', callback, new CookieJar());
       expect([elsewhere.status, elsewhere.body.error?.code]).toEqual([403, 'INVALID_SSO_STATE']);
+      // Opened by a person's browser, the same refusal is a page naming the code.
+      const page = await t.request(`/api/auth/orgs/acme/sso/callback${callback.search}`, {
+        headers: { accept: 'text/html' },
+      });
+      expect([page.status, page.headers.get('content-type')]).toEqual([403, 'text/html; charset=UTF-8']);
+      expect((await page.text()).replace(/<[^>]*>/g, '')).toContain('Error code: INVALID_SSO_STATE');
 
       // beta's state, with beta's flow cookie, brought to acme's callback.
       await call('/orgs/beta/sso', as(owner, 'PUT', oidcConfig({ email_domains: [] })));

@@ -286,6 +286,18 @@ describe.each(testDatabases)('per-org SAML SSO on $kind', (database) => {
     });
     const noRelay = await post(browser, unsolicited.base64, null);
     expect([noRelay.status, noRelay.body.error?.code]).toEqual([403, 'INVALID_SSO_STATE']);
+    // Posted by a person's browser (the HTTP-POST binding is a navigation), it is a page instead.
+    const page = await call('/orgs/acme/saml/acs', {
+      method: 'POST',
+      headers: {
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://idp.test.example',
+      },
+      body: new URLSearchParams({ SAMLResponse: unsolicited.base64 }).toString(),
+    });
+    expect([page.status, page.headers.get('content-type')]).toEqual([403, 'text/html; charset=UTF-8']);
+    expect(page.text.replace(/<[^>]*>/g, '')).toContain('Error code: INVALID_SSO_STATE');
   });
 
   it('refuses a body over 256 KiB before parsing it', async () => {

@@ -7,6 +7,7 @@ import { unlinkIdentity } from '../account/linked-accounts.js';
 import { createAPIKey, revokeAPIKey } from '../api-keys/api-key-actions.js';
 import type { APIKeyStore } from '../api-keys/api-key-store.js';
 import type { Identity } from '../identity/identity.js';
+import { awaitsProofToLink } from '../oauth/link-identity.js';
 import { activityPhrase, activityPlace } from './activity-labels.js';
 import {
   accountPage,
@@ -29,6 +30,31 @@ const form = pageForm({
   provider: z.string().max(64).optional(),
   subject: z.string().max(512).optional(),
 });
+
+/**
+ * Why a link did not complete, as the link callback reports it (`/account/linked?error=CODE`).
+ * Anyone can put any `error` in a link to this page: only these fixed sentences are ever shown.
+ */
+const LINK_FAILURES = new Map<string, string>([
+  [
+    'IDENTITY_ALREADY_LINKED',
+    'That account is already linked to another account here. Sign in to that one and unlink it there first.',
+  ],
+  [
+    'LINK_SESSION_MISMATCH',
+    'The link was finished in another browser or session than the one that started it, so nothing was linked. Start again from this page.',
+  ],
+  ['EMAIL_NOT_VERIFIED', 'Verify your email address before linking another account.'],
+  [
+    'OAUTH_PROVIDER_ERROR',
+    'The provider did not allow the link: it was cancelled or refused. Nothing was linked.',
+  ],
+  ['OAUTH_TOKEN_EXCHANGE_FAILED', 'The provider could not complete the link. Try again.'],
+]);
+const LINK_FAILED = 'The account was not linked. Try again.';
+
+/** An `error` longer than any code still reports a failure (the general sentence), never a JSON refusal. */
+const linkedQuery = z.object({ error: z.string().max(64).optional().catch('') });
 
 const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
 const providerName = (id: string) =>
@@ -103,10 +129,14 @@ ${csrfField(csrf)}<input type="hidden" name="provider" value="${l.provider}"><in
 </form></li>`,
     );
     const callback = `${services.config.publicURL}${base}/account/linked`;
-    const offers = services.config.oauthProviders.map(
-      (p) =>
-        html`<a class="button secondary" href="/api/auth/login/${p.id}?link=1&amp;redirect=1&amp;callback=${encodeURIComponent(callback)}">Link ${providerName(p.id)}</a>`,
-    );
+    // The link start would refuse it (EMAIL_NOT_VERIFIED): the page says so instead of offering it.
+    const offers =
+      services.config.oauthProviders.length > 0 && awaitsProofToLink(session)
+        ? html`<p>To link another account, first <a href="${base}/verify-email">verify your email address</a>.</p>`
+        : services.config.oauthProviders.map(
+            (p) =>
+              html`<a class="button secondary" href="/api/auth/login/${p.id}?link=1&amp;redirect=1&amp;callback=${encodeURIComponent(callback)}">Link ${providerName(p.id)}</a>`,
+          );
     const body = html`<h1>Linked accounts</h1>
 <p>Outside accounts you can sign in with.</p>
 ${notice('error', shown.error)}${notice('ok', shown.ok)}
@@ -165,8 +195,15 @@ ${offers}`;
         return { ok: 'The key was revoked; it no longer works.' };
       },
     ),
-    pageGet(services, { path: '/account/linked', summary: 'The account page: linked accounts' }, (c, s) =>
-      linked(c, s),
+    pageGet(
+      services,
+      { path: '/account/linked', summary: 'The account page: linked accounts', query: linkedQuery },
+      (c, s, query) =>
+        linked(
+          c,
+          s,
+          query.error === undefined ? {} : { error: LINK_FAILURES.get(query.error) ?? LINK_FAILED },
+        ),
     ),
     pagePost(
       services,

@@ -205,25 +205,30 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
   });
 }
 
-/** A page that shows the signed-in person's data: signed out, to the sign-in page and back. */
-export function pageGet(
+/**
+ * A page that shows the signed-in person's data: signed out, to the sign-in page and back. A page
+ * that reads its query declares it; the schema should not refuse (`.catch()`), since a person's
+ * browser would show the refusal as raw JSON.
+ */
+export function pageGet<Q = undefined>(
   services: Services,
-  spec: { path: string; summary: string },
-  show: (c: AppContext, session: PageSession) => Promise<Response>,
+  spec: { path: string; summary: string; query?: z.ZodType<Q> },
+  show: (c: AppContext, session: PageSession, query: Q) => Promise<Response>,
 ) {
-  return defineRoute({
+  return defineRoute<unknown, Q>({
     method: 'get',
     path: spec.path,
     summary: spec.summary,
     tags: ['pages'],
+    ...(spec.query ? { query: spec.query } : {}),
     responses: {
       200: { description: 'HTML' },
       303: { description: 'Signed out: to the sign-in page and back' },
     },
-    handler: async (c) => {
+    handler: async (c, { query }) => {
       const session = await pageSession(c, services);
       if (session === null) return toSignIn(c, c.req.path);
-      return show(c, session);
+      return show(c, session, query);
     },
   });
 }

@@ -28,6 +28,28 @@ const form = pageForm({
   session_id: z.string().max(100).optional(),
 });
 
+/** How the page names a way in that another feature registered (`identity.signInMethods`). */
+const METHOD_NAMES: Readonly<Record<string, string>> = { passkey: 'passkeys' };
+
+/** "a", "a or b", "a, b or c". */
+const either = (items: readonly string[]) =>
+  items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+
+/**
+ * The ways besides a password this account can actually sign in, as the page says them: emailed
+ * codes only with an address to send them to, passkeys and linked accounts only when it holds one.
+ */
+async function otherWaysIn(identity: Identity, user: { id: string; email: string | null }) {
+  const ways: string[] = [];
+  if (user.email !== null) ways.push('emailed codes');
+  const db = identity.services.storage.db;
+  for (const method of identity.signInMethods) {
+    if (await method.holds(db, user.id)) ways.push(METHOD_NAMES[method.name] ?? method.name);
+  }
+  if ((await identity.users.listIdentities(user.id)).length > 0) ways.push('linked accounts');
+  return ways;
+}
+
 /**
  * `/account` (who you are, your address and changing it, signing out) and `/account/sessions`
  * (every signed-in browser and device, this one marked; revoke one or all the others).
@@ -45,6 +67,8 @@ export function profilePageRoutes(identity: Identity, changes: EmailChangeStore)
     const csrf = csrfToken(c, services);
     const user = await identity.users.findById(session.userId);
     const verified = user?.emailVerifiedAt != null;
+    const email = user?.email ?? null;
+    const ways = either(user ? await otherWaysIn(identity, user) : []);
     const emailChange: SafeHTML = shown.codeFor
       ? html`<p role="status">We sent a code to <strong>${shown.codeFor}</strong> (if the address can be used). Enter it to make it your address.</p>
 <form method="post" action="${base}/account/email/verify">
@@ -62,8 +86,8 @@ ${csrfField(csrf)}
     const body = html`<h1>Your account</h1>
 ${notice('error', shown.error)}${notice('ok', shown.ok)}
 <ul class="list">
-<li><span>Email<span class="meta">${session.email ?? 'none (a guest account)'}</span></span>${
-      session.email
+<li><span>Email<span class="meta">${email ?? (session.isGuest ? 'none (a guest account)' : 'none')}</span></span>${
+      email
         ? verified
           ? html`<span class="tag">verified</span>`
           : html`<a href="${base}/verify-email">Verify it</a>`
@@ -72,11 +96,11 @@ ${notice('error', shown.error)}${notice('ok', shown.ok)}
 <li><span>Member since<span class="meta">${when(user?.createdAt ?? null)}</span></span></li>
 ${
   services.config.passwords
-    ? html`<li><span>Password<span class="meta">${user?.passwordHash ? 'set' : 'none: you sign in with codes, passkeys or linked accounts'}</span></span><a href="${base}/account/security">Security</a></li>`
-    : html`<li><span>Sign-in<span class="meta">emailed codes, passkeys or linked accounts</span></span><a href="${base}/account/security">Security</a></li>`
+    ? html`<li><span>Password<span class="meta">${user?.passwordHash ? 'set' : ways ? `none: you sign in with ${ways}` : 'none'}</span></span><a href="${base}/account/security">Security</a></li>`
+    : html`<li><span>Sign-in<span class="meta">${ways || 'this browser only'}</span></span><a href="${base}/account/security">Security</a></li>`
 }
 </ul>
-${session.isGuest ? '' : html`<h2>Change your email address</h2>${emailChange}`}
+${session.isGuest ? '' : html`<h2>${email ? 'Change your email address' : 'Add an email address'}</h2>${emailChange}`}
 <h2>Sign out</h2>
 <form method="post" action="${base}/account/sign-out">
 ${csrfField(csrf)}

@@ -4,7 +4,7 @@ import type { UserStore } from './user-store.js';
 
 /**
  * A way into an account that can be set up before its address is proven: a password, a TOTP
- * factor, API keys, passkeys. Each feature that owns one registers a dropper with the identity
+ * factor, linked outside identities, API keys, passkeys. Each feature that owns one registers a dropper with the identity
  * feature, so the first proof of an address can clear every one of them in one transaction.
  */
 export interface CredentialDropper {

@@ -38,8 +38,9 @@ export interface Identity {
   hasher: PasswordHasher;
   activity: ActivityRecorder;
   /**
-   * Credentials that the first proof of an address drops. Identity registers the password and
-   * TOTP; features with credentials of their own (API keys, passkeys) add theirs when built.
+   * Credentials that the first proof of an address drops. Identity registers the password, TOTP
+   * and linked outside identities; features with credentials of their own (API keys, passkeys)
+   * add theirs when built.
    */
   credentialDroppers: CredentialDropper[];
   /**
@@ -72,6 +73,8 @@ export function createIdentity(services: Services): Identity {
     credentialDroppers: [
       { name: 'password', drop: (trx, userId) => users.clearPassword(trx, userId) },
       { name: 'totp', drop: (trx, userId) => mfa.disable(trx, userId) },
+      // A social identity linked while the address was unproven signs in as surely as a password.
+      { name: 'linked_identities', drop: (trx, userId) => users.unlinkAllIdentities(trx, userId) },
     ],
     accessRevokers: [],
     signInMethods: [],

@@ -33,6 +33,8 @@ export async function resolveOutsideAccount(
   const existing = email === null ? null : await identity.users.findByEmail(email, trx);
   let userId: string;
   if (existing) {
+    // Proven before the link below: the proof drops the identities linked while the address was
+    // unproven (a squatter's), and this one, the proof itself, is linked after and stays.
     await proveEmail(trx, identity, {
       userId: existing.id,
       now: facts.now,

@@ -154,6 +154,16 @@ export class UserStore {
   }
 
   /**
+   * Remove every outside identity linked to the account; the count removed. The first proof of
+   * an address drops them as it drops a password (email-proof.ts): a link made while the address
+   * was unproven may be a squatter's way back in.
+   */
+  async unlinkAllIdentities(db: DB, userId: string): Promise<number> {
+    const result = await db.deleteFrom('identities').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
    * Switch the account to a proven new address (verified now). Another account taking the address
    * first surfaces as EmailTakenError: the unique index decides the race, not a prior read.
    */

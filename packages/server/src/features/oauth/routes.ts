@@ -18,11 +18,12 @@ import {
 import { getAuth } from '../../http/get-auth.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
+import { answerCallbackRefusal } from '../../pages/callback-refusal.js';
 import type { Identity } from '../identity/identity.js';
 import { answerSignIn, requestFacts, requireSession } from '../identity/route-helpers.js';
 import { signIn } from '../identity/sign-in.js';
 import { resolveAccount } from './account-linking.js';
-import { linkProviderIdentity } from './link-identity.js';
+import { linkProviderIdentity, requireLinkableAccount } from './link-identity.js';
 import { OAuthProtocolError } from './protocol.js';
 import type { SocialProvider } from './social-providers.js';
 import type { OAuthStateStore } from './state-store.js';
@@ -79,7 +80,8 @@ export function oauthRoutes(
 
   /**
    * parse → consume state → exchange → find or link the account → sign in → answer. Once the
-   * state is known good, failures go back to the stored callback as `?error=CODE` when there is one.
+   * state is known good, failures go back to the stored callback as `?error=CODE` when there is one;
+   * any other refusal is a page for a browser (answerCallbackRefusal), JSON for an API client.
    */
   async function completeSignIn(c: AppContext, params: CallbackParams): Promise<Response> {
     const provider = findProvider(c.req.param('provider'));
@@ -165,7 +167,7 @@ export function oauthRoutes(
     302: { description: 'Back to the callback, signed in (cookie set) or linked, or with `?error=CODE`' },
     403: {
       description:
-        'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser; LINK_SESSION_MISMATCH: a link finished without the session that started it',
+        'OAUTH_INVALID_STATE: unknown, used, expired, or no flow cookie of the starting browser; LINK_SESSION_MISMATCH: a link finished without the session that started it; EMAIL_NOT_VERIFIED: a link to an account whose address is unproven. A browser (Accept: text/html) gets these, and every refusal not sent to a callback, as an HTML page naming the code',
     },
     404: { description: 'PROVIDER_NOT_FOUND' },
     409: { description: 'IDENTITY_ALREADY_LINKED: a link of an identity another account holds' },
@@ -206,7 +208,8 @@ export function oauthRoutes(
         302: { description: 'With `redirect=1`: straight to the provider' },
         401: { description: 'UNAUTHORIZED: `link=1` without a session' },
         403: {
-          description: 'UNTRUSTED_REDIRECT; API_KEY_AUTH_FORBIDDEN or FORBIDDEN (a guest) with `link=1`',
+          description:
+            'UNTRUSTED_REDIRECT; with `link=1`: API_KEY_AUTH_FORBIDDEN, FORBIDDEN (a guest) or EMAIL_NOT_VERIFIED (the account’s address is unproven)',
         },
         404: { description: 'PROVIDER_NOT_FOUND' },
         502: { description: 'OAUTH_TOKEN_EXCHANGE_FAILED: the provider’s discovery failed' },
@@ -219,6 +222,7 @@ export function oauthRoutes(
           const auth = await requireSession(c, services);
           // A guest has no account to link to: a sign-in with the provider merges the guest instead.
           if (auth.isGuest) throw new PylonError('FORBIDDEN', { message: 'A guest signs in instead' });
+          requireLinkableAccount(auth);
           linkUserId = auth.userId;
         }
         const pending = await states.create({
@@ -249,7 +253,7 @@ export function oauthRoutes(
       tags: ['oauth'],
       query: OAuthCallbackParams,
       responses: callbackResponses,
-      handler: (c, { query }) => completeSignIn(c, query),
+      handler: (c, { query }) => answerCallbackRefusal(c, () => completeSignIn(c, query)),
     }),
     defineRoute({
       method: 'post',
@@ -259,7 +263,7 @@ export function oauthRoutes(
       body: OAuthCallbackParams,
       acceptsForm: true,
       responses: callbackResponses,
-      handler: (c, { body }) => completeSignIn(c, body),
+      handler: (c, { body }) => answerCallbackRefusal(c, () => completeSignIn(c, body)),
     }),
   ];
 }

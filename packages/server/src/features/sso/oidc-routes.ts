@@ -15,6 +15,7 @@ import {
 } from '../../http/flow-binding.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
+import { answerCallbackRefusal } from '../../pages/callback-refusal.js';
 import { limitSignInsByIP } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
@@ -273,10 +274,10 @@ export function oidcRoutes(context: SSOContext) {
         },
         403: {
           description:
-            'INVALID_SSO_STATE: unknown, expired, used, another org’s, or not the browser that started',
+            'INVALID_SSO_STATE: unknown, expired, used, another org’s, or not the browser that started; a browser (Accept: text/html) gets it as an HTML page naming the code',
         },
       },
-      handler: (c, { query }) => callback(c, orgIdOf(c), query),
+      handler: (c, { query }) => answerCallbackRefusal(c, () => callback(c, orgIdOf(c), query)),
     }),
   ];
 }

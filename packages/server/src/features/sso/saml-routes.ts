@@ -9,6 +9,7 @@ import {
 } from '../../http/flow-binding.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
+import { answerCallbackRefusal } from '../../pages/callback-refusal.js';
 import { limitSignInsByIP } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
 import { setSessionCookie } from '../identity/session-cookie.js';
@@ -303,11 +304,11 @@ export function samlRoutes(context: SSOContext) {
         },
         403: {
           description:
-            'INVALID_SSO_STATE: no pending request for this RelayState from this browser (unsolicited, replayed, another org’s or another browser’s)',
+            'INVALID_SSO_STATE: no pending request for this RelayState from this browser (unsolicited, replayed, another org’s or another browser’s); a browser (Accept: text/html) gets it as an HTML page naming the code',
         },
         413: { description: 'PAYLOAD_TOO_LARGE: the body is over 256 KiB' },
       },
-      handler: (c, { body }) => acs(c, orgIdOf(c), body),
+      handler: (c, { body }) => answerCallbackRefusal(c, () => acs(c, orgIdOf(c), body)),
     }),
     defineRoute({
       method: 'get',
