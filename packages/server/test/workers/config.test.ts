@@ -87,6 +87,14 @@ describe('Workers configuration: what cannot work is refused at start-up', () =>
     );
   });
 
+  it('refuses SMTP as not available on Workers, not as lacking PYLON_SMTP_URL (in any case)', () => {
+    for (const provider of ['smtp', ' SMTP ']) {
+      const refusal = refusedProblems({ ...base, PYLON_EMAIL_PROVIDER: provider, PYLON_SMTP_URL: '' });
+      expect(refusal.map((e) => e.variable)).toEqual(['PYLON_EMAIL_PROVIDER']);
+      expect(refusal[0]!.message).toContain('smtp is not available on Workers');
+    }
+  });
+
   it("still refuses what loadConfig refuses on Node (here: production's http public URL)", () => {
     expect(refusedVariables({ ...base, PYLON_PUBLIC_URL: 'http://pylon.example.com' })).toEqual([
       'PYLON_PUBLIC_URL',
