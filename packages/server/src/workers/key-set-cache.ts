@@ -34,8 +34,8 @@ export function keySetPathOrg(pathname: string): string | null {
 /**
  * Writes the public key set through to KV whenever the Durable Object's published set changes
  * (first key, rotation from the console, a retired key dropped), so the Worker can serve verifiers
- * from KV. Correct because a rotated key is published `keySetMaxAgeSeconds` (300 s) before it
- * signs, far longer than KV takes to show a write everywhere (about 60 s), and a retired key stays
+ * from KV. Correct because a rotated key is published `KEY_ROTATION_DELAY_SECONDS` (330 s) before
+ * it signs, far longer than KV takes to show a write everywhere (about 60 s), and a retired key stays
  * published past the last token it signed: a reader of a slightly old copy still finds the key.
  */
 export class KeySetPublisher {
