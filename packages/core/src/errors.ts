@@ -22,6 +22,11 @@ export const AUTH_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached; try again shortly' },
+  CONFIGURATION_ERROR: {
+    status: 503,
+    message: 'Pylon refused its configuration; the deployment log says what to change for each setting',
+  },
+  STARTUP_FAILED: { status: 503, message: 'Pylon could not start; see the deployment log' },
   UNAUTHORIZED: { status: 401, message: 'Sign in first: send a session or the admin token' },
   FORBIDDEN: { status: 403, message: 'You may not do this' },
   CSRF_FAILED: {
@@ -151,6 +156,11 @@ export const RBAC_ERRORS = {
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   server_error: { status: 500, message: 'Internal error' },
   service_unavailable: { status: 503, message: 'The database cannot be reached; try again shortly' },
+  configuration_error: {
+    status: 503,
+    message: 'Pylon refused its configuration; the deployment log says what to change for each setting',
+  },
+  startup_failed: { status: 503, message: 'Pylon could not start; see the deployment log' },
   unauthorized: { status: 401, message: 'Sign in first' },
   forbidden: { status: 403, message: 'You may not do this' },
   org_not_found: { status: 404, message: 'No such org' },

@@ -61,9 +61,16 @@ export interface PylonClient {
   resolve(source: BearerSource): Promise<Actor | null>;
   /** The actor of a token; throws `TokenInvalidError` (the reason goes to `onEvent` only). */
   verify(token: string): Promise<Actor>;
-  /** Capabilities may be given bare (`notes.read`) or namespaced (`notes:notes.read`). */
-  hasCapability(actor: Actor, capability: string): boolean;
-  requireCapability(actor: Actor, capability: string): void;
+  /**
+   * Capabilities may be given bare (`notes.read`) or namespaced (`notes:notes.read`). A null actor
+   * (what `resolve` answers without a valid token) has none.
+   */
+  hasCapability(actor: Actor | null, capability: string): boolean;
+  /**
+   * Throws `CapabilityDeniedError`: `insufficient_capability` when the actor lacks the
+   * capability, `no_session` when there is no actor (`resolve` answered null).
+   */
+  requireCapability(actor: Actor | null, capability: string): void;
   /** A scoped token for this app from the process's own session (single-flight, cached). */
   mintScopedToken(): Promise<string>;
   /**
@@ -152,8 +159,9 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     session: () => options.sessionToken ?? readEnvironmentSession(),
   });
   const qualify = (capability: string) => (capability.includes(':') ? capability : `${appId}:${capability}`);
-  const hasCapability = (actor: Actor, capability: string) =>
-    actor.app === appId && actor.caps.includes(qualify(capability));
+  // `!actor`, not `=== null`: a JavaScript caller may pass undefined for "no actor" too.
+  const hasCapability = (actor: Actor | null, capability: string) =>
+    actor ? actor.app === appId && actor.caps.includes(qualify(capability)) : false;
 
   return {
     orgUrl,
@@ -173,6 +181,7 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     },
     hasCapability,
     requireCapability(actor, capability) {
+      if (!actor) throw new CapabilityDeniedError(qualify(capability), { noActor: true });
       if (!hasCapability(actor, capability)) throw new CapabilityDeniedError(qualify(capability));
     },
     mintScopedToken,

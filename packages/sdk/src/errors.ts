@@ -68,11 +68,22 @@ export class OrgMismatchError extends PylonSDKError {
   }
 }
 
+/**
+ * `requireCapability` refused: the actor lacks the capability (`insufficient_capability`, a 403),
+ * or there is no actor at all — `resolve` answered null for a request without a valid token —
+ * which carries `no_session`, the code `pylonGuard` answers such a request with (a 401).
+ */
 export class CapabilityDeniedError extends PylonSDKError {
   override name = 'CapabilityDeniedError';
+  declare readonly code: 'insufficient_capability' | 'no_session';
   readonly capability: string;
-  constructor(capability: string) {
-    super('insufficient_capability', `This action needs the capability ${capability}`);
+  constructor(capability: string, options: { noActor?: boolean } = {}) {
+    super(
+      options.noActor ? 'no_session' : 'insufficient_capability',
+      options.noActor
+        ? `This action needs the capability ${capability}: there is no verified token`
+        : `This action needs the capability ${capability}`,
+    );
     this.capability = capability;
   }
 }

@@ -42,6 +42,7 @@ export {
   type PylonPolicies,
   pylonPolicies,
 } from './policies.js';
+export { REQUEST_TIMEOUT_MS } from './request-timeout.js';
 export {
   type BearerChallenge,
   bearerChallenge,

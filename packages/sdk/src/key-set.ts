@@ -1,6 +1,7 @@
 import { KeySetUnavailableError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { importPublishedKeys, type PublishedKey, readPublishedKeys } from './key-set-document.js';
+import { REQUEST_TIMEOUT_MS, requestSignal } from './request-timeout.js';
 import type { Clock, FetchLike, JWKSCache } from './types.js';
 
 /** Every timing of the key-set cache, in one place (docs/SDK.md "Caches"). */
@@ -11,7 +12,8 @@ export const KEY_SET_DEFAULTS = {
   forcedRefreshIntervalMs: 1000,
   backoffInitialMs: 1000,
   backoffMaxMs: 30_000,
-  requestTimeoutMs: 5000,
+  /** REQUEST_TIMEOUT_MS, as every request to Pylon. */
+  requestTimeoutMs: REQUEST_TIMEOUT_MS,
 } as const;
 
 interface Loaded {
@@ -67,7 +69,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       const response = await options.fetch(await options.url(), {
         headers: { accept: 'application/json' },
         redirect: 'error',
-        signal: AbortSignal.timeout(KEY_SET_DEFAULTS.requestTimeoutMs),
+        signal: requestSignal(),
       });
       status = response.status;
       if (!response.ok) throw new Error(`key set answered ${response.status}`);

@@ -1,4 +1,5 @@
 import { NoSessionError, OrgMismatchError, PylonRequestError } from './errors.js';
+import { requestSignal, unanswered } from './request-timeout.js';
 import { describeServerError, readServerError } from './server-error.js';
 import type { Clock, FetchLike } from './types.js';
 
@@ -38,9 +39,10 @@ export function createMinter(options: MinterOptions): () => Promise<string> {
         headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
         body: JSON.stringify({ app_id: options.appId }),
         redirect: 'error',
+        signal: requestSignal(),
       });
-    } catch {
-      throw new PylonRequestError('Minting a scoped token failed: Pylon could not be reached');
+    } catch (error) {
+      throw new PylonRequestError(`Minting a scoped token failed: ${unanswered(error)}`);
     }
     if (!response.ok) throw await mintError(response);
     const body = (await response.json().catch(() => undefined)) as

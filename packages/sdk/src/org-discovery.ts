@@ -1,13 +1,15 @@
 import { OrgDiscoveryError } from './errors.js';
 import type { OnEvent } from './events.js';
 import { canonicalIssuer, isSameOrigin, normalizeOrgURL } from './org-url.js';
+import { REQUEST_TIMEOUT_MS, requestSignal } from './request-timeout.js';
 import type { Clock, FetchLike } from './types.js';
 
 /** Timings of the one `/discover` request a client makes (the key set's back-off, reused). */
 export const DISCOVERY_DEFAULTS = {
   backoffInitialMs: 1000,
   backoffMaxMs: 30_000,
-  requestTimeoutMs: 5000,
+  /** REQUEST_TIMEOUT_MS, as every request to Pylon. */
+  requestTimeoutMs: REQUEST_TIMEOUT_MS,
 } as const;
 
 /** What `GET {orgUrl}/discover` told this client, once checked. */
@@ -99,7 +101,7 @@ export function createOrgResolver(options: OrgResolverOptions): () => Promise<Re
       response = await options.fetch(`${orgUrl}/discover`, {
         headers: { accept: 'application/json' },
         redirect: 'error',
-        signal: AbortSignal.timeout(DISCOVERY_DEFAULTS.requestTimeoutMs),
+        signal: requestSignal(),
       });
     } catch {
       throw new OrgDiscoveryError(`Pylon could not be reached at ${orgUrl}/discover`);

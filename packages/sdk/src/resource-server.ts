@@ -38,11 +38,35 @@ export function protectedResourceMetadataURL(resource: string): string {
   return `${url.origin}/.well-known/oauth-protected-resource${path}${url.search}`;
 }
 
-/** `WWW-Authenticate` value; quoted strings escaped (RFC 9110 §5.6.4), empty parameters left out. */
+/**
+ * RFC 6750 §3: what `error`, `error_description` and `scope` may hold — printable ASCII but `"`
+ * and `\` (`scope`'s tokens the same, separated by spaces).
+ */
+const NOT_IN_RFC6750_VALUE = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+/** RFC 9110 §5.6.4: a quoted string's text, kept to printable ASCII (no control character). */
+const NOT_IN_QUOTED_TEXT = /[^\x20-\x7E]/g;
+const RFC6750_PARAMETERS = new Set(['error', 'error_description', 'scope']);
+/** RFC 9110 §5.6.2: a parameter's name is a token. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A parameter's value as its grammar allows it: what it may not hold is dropped, never sent. */
+function challengeValue(name: string, value: string): string {
+  if (RFC6750_PARAMETERS.has(name)) return value.replace(NOT_IN_RFC6750_VALUE, '');
+  return value.replace(NOT_IN_QUOTED_TEXT, '').replace(/[\\"]/g, '\\$&');
+}
+
+/**
+ * `WWW-Authenticate` value. Each parameter keeps only the characters its grammar allows, so text
+ * from elsewhere (a line break above all, which would start another header) cannot get into the
+ * header: `error`, `error_description` and `scope` those of RFC 6750 §3, the others a quoted
+ * string's printable ASCII with `"` and `\` escaped (RFC 9110 §5.6.4). Empty parameters, those
+ * with nothing left, and any whose name is not a token (from a JavaScript caller) are left out.
+ */
 export function bearerChallenge(parameters: BearerChallenge): string {
   const pairs = Object.entries(parameters)
-    .filter(([, value]) => typeof value === 'string' && value !== '')
-    .map(([name, value]) => `${name}="${(value as string).replace(/[\\"]/g, '\\$&')}"`);
+    .map(([name, value]) => [name, typeof value === 'string' ? challengeValue(name, value) : ''] as const)
+    .filter(([name, value]) => value !== '' && TOKEN.test(name))
+    .map(([name, value]) => `${name}="${value}"`);
   return pairs.length === 0 ? 'Bearer' : `Bearer ${pairs.join(', ')}`;
 }
 

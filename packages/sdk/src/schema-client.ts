@@ -14,6 +14,7 @@ import {
   SchemaPushFailedError,
 } from './errors.js';
 import { normalizeOrgURL } from './org-url.js';
+import { requestSignal, unanswered } from './request-timeout.js';
 import { describeServerError, readServerError, type ServerError } from './server-error.js';
 import type { FetchLike } from './types.js';
 
@@ -66,9 +67,9 @@ export function pylonSchemaClient(options: PylonSchemaClientOptions): PylonSchem
 
   async function send(url: string, init: RequestInit, what: string): Promise<Response> {
     try {
-      return await fetch(url, { ...init, redirect: 'error' });
-    } catch {
-      throw new PylonRequestError(`${what}: Pylon could not be reached`);
+      return await fetch(url, { ...init, redirect: 'error', signal: requestSignal() });
+    } catch (error) {
+      throw new PylonRequestError(`${what}: ${unanswered(error)}`);
     }
   }
 

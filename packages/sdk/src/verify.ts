@@ -29,6 +29,7 @@ export {
 export { KEY_SET_DEFAULTS } from './key-set.js';
 export { MINT_REFRESH_MARGIN_MS } from './mint.js';
 export { DISCOVERY_DEFAULTS, type DiscoveredOrg } from './org-discovery.js';
+export { REQUEST_TIMEOUT_MS } from './request-timeout.js';
 export {
   type BearerChallenge,
   bearerChallenge,

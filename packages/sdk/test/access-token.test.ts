@@ -8,6 +8,7 @@ import { TokenInvalidError } from '../src/errors.js';
 import type { VerifyFailureReason } from '../src/events.js';
 import { type NodeRequestLike, pylonGuard } from '../src/guard.js';
 import {
+  type BearerChallenge,
   bearerChallenge,
   protectedResourceMetadataURL,
   pylonResourceMetadata,
@@ -222,9 +223,34 @@ describe('the resource server side: RFC 9728 metadata and RFC 6750 challenges', 
     expect(bearerChallenge({ realm: 'pylon', error: undefined, resource_metadata: 'https://x/y' })).toBe(
       'Bearer realm="pylon", resource_metadata="https://x/y"',
     );
-    expect(bearerChallenge({ error_description: 'say "hi" \\ bye' })).toBe(
-      'Bearer error_description="say \\"hi\\" \\\\ bye"',
+    expect(bearerChallenge({ realm: 'say "hi" \\ bye' })).toBe('Bearer realm="say \\"hi\\" \\\\ bye"');
+  });
+
+  it('keeps every parameter to the characters its grammar allows: no header injection (RFC 6750 §3)', () => {
+    // A line break would end the header and start another one.
+    expect(bearerChallenge({ error_description: 'line\r\nInjected: yes' })).toBe(
+      'Bearer error_description="lineInjected: yes"',
     );
+    expect(bearerChallenge({ realm: 'a\r\nb\u0000c\u007fd\te', resource_metadata: 'https://x/\ny' })).toBe(
+      'Bearer realm="abcde", resource_metadata="https://x/y"',
+    );
+    // error, error_description and scope: %x20-21 / %x23-5B / %x5D-7E, so no quote, no
+    // backslash (nothing to escape) and nothing past ASCII.
+    expect(bearerChallenge({ error_description: 'say "hi" \\ to José', scope: 'notes:read "x"' })).toBe(
+      'Bearer error_description="say hi  to Jos", scope="notes:read x"',
+    );
+    expect(bearerChallenge({ error: 'invalid_token\r\nX: y' as 'invalid_token' })).toBe(
+      'Bearer error="invalid_tokenX: y"',
+    );
+    // A name that is not a token (a JavaScript caller may pass any object) is left out.
+    expect(bearerChallenge({ realm: 'pylon', 'x\r\nInjected: yes': 'z' } as BearerChallenge)).toBe(
+      'Bearer realm="pylon"',
+    );
+    // Nothing left of a value: the parameter is left out, as an empty one is.
+    expect(bearerChallenge({ realm: 'pylon', error_description: '\r\n' })).toBe('Bearer realm="pylon"');
+    // What no header can carry never reaches one: Headers would refuse a CR or LF.
+    const challenge = bearerChallenge({ error_description: 'a\r\nb', realm: '\u2028' });
+    expect(new Headers({ 'www-authenticate': challenge }).get('www-authenticate')).toBe(challenge);
   });
 
   it('serves the document naming the org issuer, to Hono and to Node', async () => {

@@ -1,7 +1,7 @@
 import { base64url, CompactSign, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pylonClient } from '../src/client.js';
-import { TokenInvalidError } from '../src/errors.js';
+import { CapabilityDeniedError, TokenInvalidError } from '../src/errors.js';
 import type { VerifyFailureReason } from '../src/events.js';
 import { fakePylon, manualClock } from './support/fake-pylon.js';
 import {
@@ -251,6 +251,25 @@ describe('scoped-token verification: every failure has its own reason, and only 
     expect(() => client.requireCapability(actor, 'notes.read')).not.toThrow();
     expect(() => client.requireCapability(actor, 'notes.delete')).toThrowError(
       expect.objectContaining({ code: 'insufficient_capability', capability: 'notes:notes.delete' }),
+    );
+  });
+
+  it('no actor (resolve answered null): hasCapability is false, requireCapability throws no_session', async () => {
+    const actor = await client.resolve({ bearer: undefined });
+    expect(actor).toBeNull();
+    expect(client.hasCapability(actor, 'notes.read')).toBe(false);
+    let thrown: unknown;
+    try {
+      client.requireCapability(actor, 'notes.read');
+    } catch (error) {
+      thrown = error;
+    }
+    // Still a denial (a handler catching CapabilityDeniedError catches it), but with the guard's
+    // code for a request without a valid token: 401, not 403.
+    expect(thrown).toBeInstanceOf(CapabilityDeniedError);
+    expect(thrown).toMatchObject({ code: 'no_session', capability: 'notes:notes.read' });
+    expect((thrown as Error).message).toBe(
+      'This action needs the capability notes:notes.read: there is no verified token',
     );
   });
 });

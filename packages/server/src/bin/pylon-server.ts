@@ -5,7 +5,7 @@ import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/comma
 import { openMigratedStorage, prepareServer, resolveSecret, StartupError } from '../boot.js';
 import { runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
-import { DEFAULTS } from '../config/defaults.js';
+import { KEY_ROTATION_DELAY_SECONDS } from '../config/defaults.js';
 import { commandWords, parseWorkers } from '../config/parse-workers.js';
 import { unknownVariables } from '../config/variables.js';
 import { features } from '../features/index.js';
@@ -24,7 +24,7 @@ const USAGE = `usage: pylon-server [serve] [--workers N]
                                  start the server (default); N worker processes share the port
                                  (default: every core in production, 1 in development)
        pylon-server migrate      apply database migrations and exit
-       pylon-server keys rotate  publish a new signing key; it signs after ${DEFAULTS.keySetMaxAgeSeconds}s
+       pylon-server keys rotate  publish a new signing key; it signs after ${KEY_ROTATION_DELAY_SECONDS}s
 ${BACKUP_USAGE}
 Configuration comes from PYLON_* environment variables (see docs/CONFIGURATION.md).`;
 
@@ -106,7 +106,7 @@ async function rotateKeys(loaded: Config, logger: Logger): Promise<void> {
   try {
     const server = createServer(config, { storage, logger });
     await prepareServer(server, config);
-    const rotated = await server.services.keys.rotate(DEFAULTS.keySetMaxAgeSeconds);
+    const rotated = await server.services.keys.rotate(KEY_ROTATION_DELAY_SECONDS);
     logger.info(
       `published key ${rotated.kid}; it signs from ${new Date(rotated.activates_at).toISOString()}` +
         (rotated.removed.length > 0 ? `; removed expired keys ${rotated.removed.join(', ')}` : ''),

@@ -24,8 +24,13 @@ export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   /** How long graceful shutdown waits for in-flight requests before closing anyway. */
   shutdownGraceMs: 10_000,
-  /** Key set `Cache-Control: max-age` (docs/OPERATIONS.md); rotation waits this long before signing. */
+  /** Key set `Cache-Control: max-age` (docs/OPERATIONS.md): how long a verifier may keep a copy. */
   keySetMaxAgeSeconds: 300,
+  /**
+   * How long a process trusts its in-memory view of the signing keys before re-reading the table:
+   * a rotation made by another process is published (and a rotated-in key signs) within it.
+   */
+  keyTableRefreshSeconds: 30,
   /** Scoped token lifetime (`exp` = `iat` + 30); a retired key is kept until its last token expired. */
   scopedTokenTTLSeconds: 30,
   /** `POST /api/auth/jwt` token lifetime (PYLON_JWT_LIFETIME_SECS): 15 minutes, re-minted by the caller. */
@@ -85,3 +90,10 @@ export const DEFAULTS = {
   /** The captcha check fails closed: a provider slower than this refuses the request. */
   captchaTimeoutMs: 5_000,
 } as const;
+
+/**
+ * How long a rotated-in key waits before it signs (docs/OPERATIONS.md): every running process
+ * publishes it within one key-table refresh, and a copy of the key set a verifier fetched before
+ * that has expired one key-set max-age later, so every verifier holds the key when it signs.
+ */
+export const KEY_ROTATION_DELAY_SECONDS = DEFAULTS.keySetMaxAgeSeconds + DEFAULTS.keyTableRefreshSeconds;

@@ -5,10 +5,20 @@ import type { AppContext, Surface } from './context.js';
 /** `Retry-After` of a 503 answered while the database cannot be reached. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-/** The error body on each surface: identity (nested, UPPER_SNAKE) and RBAC (flat, snake_case). */
-export function errorBody(surface: Surface, code: ErrorCode, message: string, hint?: string): unknown {
-  if (surface === 'rbac') return { error: toRbacCode(code), message };
-  return { error: { code: toAuthCode(code), message, ...(hint ? { hint } : {}) } };
+/**
+ * The error body on each surface: identity (nested, UPPER_SNAKE) and RBAC (flat, snake_case).
+ * `fields` are further members of the error (e.g. the variables a refused configuration names),
+ * beside `message` on either surface.
+ */
+export function errorBody(
+  surface: Surface,
+  code: ErrorCode,
+  message: string,
+  details: { hint?: string | undefined; fields?: Readonly<Record<string, unknown>> } = {},
+): unknown {
+  const { hint, fields = {} } = details;
+  if (surface === 'rbac') return { error: toRbacCode(code), message, ...fields };
+  return { error: { code: toAuthCode(code), message, ...(hint ? { hint } : {}), ...fields } };
 }
 
 /**
@@ -32,7 +42,7 @@ export function errorAnswer(
   if (error instanceof PylonError) {
     return {
       status: error.status,
-      body: errorBody(surface, error.code, error.message, error.hint),
+      body: errorBody(surface, error.code, error.message, { hint: error.hint }),
       headers: error.headers,
     };
   }

@@ -29,12 +29,12 @@ import {
   type QueryCompiler,
   type QueryResult,
   SqliteAdapter,
-  SqliteIntrospector,
   SqliteQueryCompiler,
   sql,
 } from 'kysely';
 import type { Storage } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
+import { DurableSqliteIntrospector } from './durable-sqlite-introspector.js';
 
 /** The parts of a Durable Object's `ctx.storage` this dialect uses (SQLite-backed objects). */
 export interface DurableSqlStorage {
@@ -223,8 +223,9 @@ export class DurableSqliteDialect implements Dialect {
     return new DurableSqliteAdapter();
   }
 
+  /** Kysely's, minus the runtime's own `_cf_*` tables, which the object may not read. */
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new SqliteIntrospector(db);
+    return new DurableSqliteIntrospector(db);
   }
 }
 

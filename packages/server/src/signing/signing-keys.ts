@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { type Awaitable, thenNow } from '../awaitable.js';
 import type { Clock } from '../clock.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { type Random, toBase64URL } from '../crypto/random.js';
 import type { Sealer } from '../crypto/seal.js';
 import { type Ed25519PrivateJWK, ed25519Signer } from '../platform/ed25519.js';
@@ -73,7 +74,7 @@ export class KeyRing {
   private readonly refreshMs: number;
 
   constructor(private readonly options: KeyRingOptions) {
-    this.refreshMs = options.refreshMs ?? 30_000;
+    this.refreshMs = options.refreshMs ?? DEFAULTS.keyTableRefreshSeconds * 1000;
   }
 
   /**
@@ -97,8 +98,9 @@ export class KeyRing {
   }
 
   /**
-   * Publish a new key now; it starts signing after `delaySeconds` (the key-set cache lifetime),
-   * when every verifier has had a chance to fetch it. Retired keys past their grace are deleted.
+   * Publish a new key now; it starts signing after `delaySeconds` (KEY_ROTATION_DELAY_SECONDS:
+   * other processes publish it within their refresh, every verifier's older copy expires within
+   * the key set's max-age after that). Retired keys past their grace are deleted.
    */
   async rotate(delaySeconds: number): Promise<{ kid: string; activates_at: number; removed: string[] }> {
     const now = this.options.clock.now();

@@ -1,7 +1,7 @@
 import { type Config, declaredEnvironment, loadConfig } from '../config/config.js';
 import { ConfigError, ErrorCollector } from '../config/config-error.js';
 import { parseMailConfig } from '../mail/index.js';
-import type { MailOptions } from '../mail/mail-options.js';
+import { MAIL_VARIABLES, type MailOptions } from '../mail/mail-options.js';
 
 /** The Worker's bindings: PYLON_* vars and secrets (strings), and the objects Pylon binds. */
 export type WorkersBindings = Readonly<Record<string, unknown>>;
@@ -59,15 +59,18 @@ export function loadWorkersConfig(bindings: WorkersBindings): WorkersConfig {
   // Development's loopback check reads PYLON_HOST; on Workers the public URL alone decides.
   const config = refused.take(() => loadConfig({ ...env, PYLON_HOST: '127.0.0.1' }), null);
   const production = (config?.env ?? declaredEnvironment(env)) === 'production';
-  const mail = refused.take(() => parseMailConfig(env, { production }), null);
-  if (mail?.provider === 'smtp') {
+  // Refused before the mail settings are read: what SMTP would need (PYLON_SMTP_URL) is beside
+  // the point when SMTP cannot run here at all.
+  const smtp = (env[MAIL_VARIABLES.provider] ?? '').trim().toLowerCase() === 'smtp';
+  if (smtp) {
     refused.add(
       new ConfigError(
-        'PYLON_EMAIL_PROVIDER',
+        MAIL_VARIABLES.provider,
         'smtp is not available on Workers (no SMTP client there): use resend, sendgrid, stack0 or webhook',
       ),
     );
   }
+  const mail = smtp ? null : refused.take(() => parseMailConfig(env, { production }), null);
   refused.throwIfAny();
   // No Argon2id that fits a Worker (docs/WORKERS.md): the routes and the pages' offers follow this.
   return { config: Object.freeze({ ...config!, passwords: false }), mail: mail! };

@@ -1,4 +1,7 @@
+import { errorSpec } from '@pylon/core';
 import { ConfigError, ConfigErrors } from '../config/config.js';
+import { surfaceOf } from '../http/context.js';
+import { errorBody } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { createMailer } from '../mail/index.js';
 import { openDurableStorage } from '../platform/durable-sqlite.js';
@@ -11,6 +14,7 @@ import { workersFeatures } from './features.js';
 import { KeySetPublisher } from './key-set-cache.js';
 import { createWorkersLogger } from './logger.js';
 import { createWorkersMetrics } from './metrics.js';
+import { ownAnswerHeaders } from './own-answer.js';
 import type { DurableObjectState, PylonWorkerEnv } from './runtime.js';
 
 /**
@@ -45,7 +49,7 @@ export class PylonStore {
     try {
       running = await this.boot();
     } catch (error) {
-      return startupFailure(error);
+      return startupFailure(request, this.env, error);
     }
     const address = request.headers.get(CLIENT_IP_HEADER);
     const forwarded = new Request(request);
@@ -70,7 +74,7 @@ export class PylonStore {
     try {
       running = await this.boot();
     } catch (error) {
-      startupFailure(error);
+      logStartupFailure(error);
       return;
     }
     await running.scheduler.run();
@@ -108,34 +112,47 @@ export class PylonStore {
     );
     await server.prepare();
     await scheduler.arm();
-    const keySet = new KeySetPublisher(this.env.PYLON_CACHE, server.services.keys, logger);
+    const keySet = new KeySetPublisher(this.env.PYLON_CACHE, server.services.keys, config.orgId, logger);
     await keySet.sync();
     logger.info(`Pylon ${config.env} server ready in a Durable Object (public URL ${config.publicURL})`);
     return { server, logger, keySet, scheduler };
   }
 }
 
+/** `Retry-After` of the answer while the deployment cannot start (a fix takes a deployment). */
+const STARTUP_RETRY_AFTER_SECONDS = 30;
+
 /**
- * A deployment that cannot start answers 503 to everyone and logs why: a configuration problem
- * names each variable (never its value) in the log, not in the public answer.
+ * Logs why the deployment cannot start: a refused configuration names each variable and what to
+ * change (never its value), anything else is logged as the error it is. Returns the refused
+ * variables, or null when it was not the configuration.
  */
-function startupFailure(error: unknown): Response {
-  const configuration = error instanceof ConfigError;
-  const refused = error instanceof ConfigErrors ? error.errors : configuration ? [error] : [];
-  const lines = refused.map((e) => e.message);
+function logStartupFailure(error: unknown, requestId?: string): string[] | null {
+  const refused =
+    error instanceof ConfigErrors ? error.errors : error instanceof ConfigError ? [error] : null;
   const logger = createWorkersLogger('error');
-  logger.fatal(
-    configuration ? { problems: lines } : { err: error },
-    configuration ? 'pylon: invalid configuration' : 'pylon: start-up failed',
-  );
-  return new Response(
-    JSON.stringify({
-      error: configuration ? 'configuration_error' : 'startup_failed',
-      message: configuration
-        ? 'Pylon refused its configuration; the deployment log says what to change for each setting'
-        : 'Pylon could not start; see the deployment log',
-      ...(configuration ? { variables: refused.map((e) => e.variable) } : {}),
-    }),
-    { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' } },
-  );
+  const context = requestId === undefined ? {} : { requestId };
+  if (refused) {
+    logger.fatal({ ...context, problems: refused.map((e) => e.message) }, 'pylon: invalid configuration');
+  } else {
+    logger.fatal({ ...context, err: error }, 'pylon: start-up failed');
+  }
+  return refused?.map((e) => e.variable) ?? null;
+}
+
+/**
+ * A deployment that cannot start answers 503 to everyone, in the error shape of the surface the
+ * path names (`CONFIGURATION_ERROR` / `configuration_error` with the refused variables, else
+ * `STARTUP_FAILED` / `startup_failed`) with the headers every answer carries, and logs why.
+ */
+function startupFailure(request: Request, env: PylonWorkerEnv, error: unknown): Response {
+  const { headers, requestId } = ownAnswerHeaders(request, env);
+  const variables = logStartupFailure(error, requestId);
+  const code = variables ? 'CONFIGURATION_ERROR' : 'STARTUP_FAILED';
+  const surface = surfaceOf(new URL(request.url).pathname);
+  const body = errorBody(surface, code, errorSpec(code)!.message, {
+    fields: variables ? { variables } : {},
+  });
+  headers.set('retry-after', String(STARTUP_RETRY_AFTER_SECONDS));
+  return new Response(JSON.stringify(body), { status: errorSpec(code)!.status, headers });
 }

@@ -3,15 +3,14 @@
  * runs Pylon (durable-object.ts), named after the deployment, and answers the public key set from
  * KV when a copy is there. Build with `node packages/server/scripts/build-worker.mjs`.
  */
-import { secureRandom } from '../crypto/random.js';
 import { surfaceOf } from '../http/context.js';
 import { fallbackAnswer } from '../http/errors.js';
-import { requestIds } from '../http/middleware/request-id.js';
-import { securityHeaderEntries } from '../http/middleware/security-headers.js';
 import type { Logger } from '../logger.js';
+import type { WorkersBindings } from './config.js';
 import { CLIENT_IP_HEADER } from './durable-object.js';
 import { keySetFromCache } from './key-set-cache.js';
 import { createWorkersLogger } from './logger.js';
+import { ownAnswerHeaders } from './own-answer.js';
 import type { ExecutionContext, PylonWorkerEnv } from './runtime.js';
 
 export { PylonStore } from './durable-object.js';
@@ -24,7 +23,7 @@ export function deploymentName(env: PylonWorkerEnv): string {
 
 export default {
   async fetch(request: Request, env: PylonWorkerEnv, _ctx: ExecutionContext): Promise<Response> {
-    const cached = await keySetFromCache(request, env.PYLON_CACHE);
+    const cached = await keySetFromCache(request, env);
     if (cached) return cached;
     const forwarded = new Request(request);
     // Only the address Cloudflare reports reaches the app; a client cannot set it.
@@ -35,19 +34,13 @@ export default {
     try {
       return await store.fetch(forwarded);
     } catch (error) {
-      return objectFailure(request, error);
+      return objectFailure(request, env, error);
     }
   },
 };
 
 /** The Worker's own log: only what it answers itself (the object logs everything else). */
 const frontLogger = createWorkersLogger('error');
-
-/**
- * Ids for the answers this Worker gives itself; a well-formed incoming `X-Request-Id` is kept.
- * Made on first use: Workers refuse random numbers at the module's top level.
- */
-let nextRequestId: ((incoming: string | undefined) => string) | null = null;
 
 /**
  * Whether the Durable Object could not take the request now, as the Workers runtime marks it
@@ -71,15 +64,16 @@ export function isObjectUnavailable(error: unknown): boolean {
  * security headers, instead of the runtime's own error page. The error is logged with the request
  * id: it came from the runtime or Pylon's code, never from the request.
  */
-export function objectFailure(request: Request, error: unknown, logger: Logger = frontLogger): Response {
-  const url = new URL(request.url);
-  nextRequestId ??= requestIds(secureRandom);
-  const requestId = nextRequestId(request.headers.get('x-request-id') ?? undefined);
-  const answer = fallbackAnswer(surfaceOf(url.pathname), requestId, isObjectUnavailable(error));
+export function objectFailure(
+  request: Request,
+  env: WorkersBindings,
+  error: unknown,
+  logger: Logger = frontLogger,
+): Response {
+  const { headers, requestId } = ownAnswerHeaders(request, env);
+  const surface = surfaceOf(new URL(request.url).pathname);
+  const answer = fallbackAnswer(surface, requestId, isObjectUnavailable(error));
   logger.error({ requestId, err: error }, 'the Durable Object did not answer');
-  const headers = new Headers(securityHeaderEntries({ https: url.protocol === 'https:' }));
-  headers.set('content-type', 'application/json');
-  headers.set('x-request-id', requestId);
   for (const [header, value] of Object.entries(answer.headers)) headers.set(header, value);
   return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
 }

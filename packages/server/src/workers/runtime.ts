@@ -20,9 +20,10 @@ export interface DurableObjectNamespace {
   get(id: unknown): DurableObjectStub;
 }
 
+/** https://developers.cloudflare.com/kv/api/read-key-value-pairs/ and …/write-key-value-pairs/ */
 export interface KVNamespace {
-  get(key: string): Promise<string | null>;
-  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<void>;
+  getWithMetadata<Metadata>(key: string): Promise<{ value: string | null; metadata: Metadata | null }>;
+  put(key: string, value: string, options?: { expirationTtl?: number; metadata?: unknown }): Promise<void>;
 }
 
 export interface ExecutionContext {

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
+import { DEFAULTS, KEY_ROTATION_DELAY_SECONDS } from '../../src/config/defaults.js';
 import { secureRandom } from '../../src/crypto/random.js';
 import { createSealer } from '../../src/crypto/seal.js';
 import { scheduleKeys } from '../../src/signing/key-schedule.js';
@@ -135,5 +136,41 @@ describe.each(testDatabases)('signing keys on $kind', (database) => {
       policy,
     });
     await expect(ring.sign({ sub: 'x' })).rejects.toThrow();
+  });
+
+  it('a rotation made by another process: the new key signs only once no copy of the key set without it can be live', async () => {
+    // Two running processes (`pylon-server keys rotate` is a third, here the first ring), one
+    // clock, well after every key the earlier tests made.
+    const clock = manualClock(t.clock.now() + 100_000_000);
+    const ring = () =>
+      new KeyRing({
+        db: t.storage.db,
+        sealer: t.server.services.sealer,
+        clock,
+        random: secureRandom,
+        policy,
+      });
+    const rotating = ring();
+    const other = ring();
+    await other.publicKeys();
+    const rotatedAt = clock.now();
+    const { kid } = await rotating.rotate(KEY_ROTATION_DELAY_SECONDS);
+    // Each second, a verifier fetches the key set from either process and each process signs.
+    let lastCopyWithout = Number.NEGATIVE_INFINITY;
+    let firstSigned: number | undefined;
+    for (let second = 0; second <= KEY_ROTATION_DELAY_SECONDS + 60; second += 1) {
+      for (const process of [rotating, other]) {
+        const published = (await process.publicKeys()).map((key) => key.kid);
+        if (!published.includes(kid)) lastCopyWithout = clock.now();
+        const signedWith = decodeProtectedHeader(await process.sign({ sub: 'x' })).kid;
+        if (signedWith === kid) firstSigned ??= clock.now();
+      }
+      clock.advance(1000);
+    }
+    // The other process published it only at its next re-read of the key table...
+    expect(lastCopyWithout).toBeGreaterThan(rotatedAt);
+    // ...and a verifier keeps that older copy for the key set's max-age: it must have expired.
+    expect(firstSigned).toBeDefined();
+    expect(firstSigned!).toBeGreaterThanOrEqual(lastCopyWithout + DEFAULTS.keySetMaxAgeSeconds * 1000);
   });
 });

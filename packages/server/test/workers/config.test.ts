@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { errorSpec } from '@pylon/core';
 import { ConfigError } from '@pylon/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityHeaderEntries } from '../../src/http/middleware/security-headers.js';
 import { workersFetch } from '../../src/platform/fetch-web.js';
 import { loadWorkersConfig } from '../../src/workers/config.js';
 import { createWorkersLogger } from '../../src/workers/logger.js';
@@ -21,16 +23,20 @@ const base = {
   PYLON_EMAIL_FROM: 'Pylon <pylon@example.com>',
 };
 
-const refusedVariables = (bindings: Record<string, unknown>): string[] => {
+const refusedProblems = (bindings: Record<string, unknown>): ConfigError[] => {
   try {
     loadWorkersConfig(bindings);
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const all = 'errors' in error ? (error.errors as ConfigError[]) : [error];
-    return all.map((e) => e.variable).sort();
+    return 'errors' in error ? (error.errors as ConfigError[]) : [error];
   }
 };
+
+const refusedVariables = (bindings: Record<string, unknown>): string[] =>
+  refusedProblems(bindings)
+    .map((e) => e.variable)
+    .sort();
 
 describe('Workers configuration: what cannot work is refused at start-up', () => {
   it('loads a production configuration from the bindings, ignoring the non-string ones', () => {
@@ -79,6 +85,14 @@ describe('Workers configuration: what cannot work is refused at start-up', () =>
         'PYLON_WORKERS',
       ].sort(),
     );
+  });
+
+  it('refuses SMTP as not available on Workers, not as lacking PYLON_SMTP_URL (in any case)', () => {
+    for (const provider of ['smtp', ' SMTP ']) {
+      const refusal = refusedProblems({ ...base, PYLON_EMAIL_PROVIDER: provider, PYLON_SMTP_URL: '' });
+      expect(refusal.map((e) => e.variable)).toEqual(['PYLON_EMAIL_PROVIDER']);
+      expect(refusal[0]!.message).toContain('smtp is not available on Workers');
+    }
   });
 
   it("still refuses what loadConfig refuses on Node (here: production's http public URL)", () => {
@@ -150,6 +164,37 @@ describe('a Worker whose configuration is refused', () => {
     });
     expect(JSON.stringify(body)).not.toContain('mail.example.com');
     expect(worker.logs.join('\n')).toContain('smtp is not available on Workers');
+  });
+
+  it('answers in the shape of the surface, with the request id and security headers of every answer', async () => {
+    const rbac = await worker.request('/token', { method: 'POST', headers: { 'x-request-id': 'edge-7' } });
+    expect([rbac.status, rbac.headers.get('retry-after')]).toEqual([503, '30']);
+    expect(await rbac.json()).toEqual({
+      error: 'configuration_error',
+      message: errorSpec('configuration_error')!.message,
+      variables: ['PYLON_EMAIL_PROVIDER'],
+    });
+    expect(rbac.headers.get('x-request-id')).toBe('edge-7');
+
+    const identity = await worker.request('/api/auth/me');
+    expect(identity.status).toBe(503);
+    expect(await identity.json()).toEqual({
+      error: {
+        code: 'CONFIGURATION_ERROR',
+        message: errorSpec('CONFIGURATION_ERROR')!.message,
+        variables: ['PYLON_EMAIL_PROVIDER'],
+      },
+    });
+    const requestId = identity.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    for (const [name, value] of securityHeaderEntries({ https: false })) {
+      expect(identity.headers.get(name), name).toBe(value);
+    }
+    expect(identity.headers.get('content-type')).toBe('application/json');
+    // The log line of the refusal carries the request id of the answer.
+    expect(
+      worker.logs.some((line) => line.includes(requestId) && line.includes('invalid configuration')),
+    ).toBe(true);
   });
 });
 

@@ -102,6 +102,7 @@ describe('the Worker when its Durable Object does not answer', () => {
     });
     const response = objectFailure(
       request,
+      {},
       objectError('Network connection lost.', { retryable: true }),
       logger,
     );

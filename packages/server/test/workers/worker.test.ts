@@ -253,6 +253,37 @@ describe('Pylon on Cloudflare Workers (miniflare)', () => {
     }
   }, 60_000);
 
+  it("the key set from KV, at the root and under the default org, is the object's answer with the same headers", async () => {
+    const headersOf = (response: Response) => {
+      const out: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        if (name !== 'x-request-id' && name !== 'x-pylon-key-set') out[name] = value;
+      });
+      return out;
+    };
+    // A query string sends the request to the object (the KV path takes plain GETs only).
+    const fromObject = await worker.request('/.well-known/pylon-keys?from=object');
+    expect(fromObject.headers.get('x-pylon-key-set')).toBeNull();
+    const expected = { headers: headersOf(fromObject), body: await fromObject.text() };
+    expect(expected.headers['access-control-allow-origin']).toBe('*');
+    expect(expected.headers['x-content-type-options']).toBe('nosniff');
+    // pylon-cli and @pylon/sdk fetch the key set under the org's api_url, /o/default here.
+    for (const path of [
+      '/.well-known/jwks.json',
+      '/.well-known/pylon-keys',
+      '/o/default/.well-known/pylon-keys',
+      '/o/default/.well-known/jwks.json',
+    ]) {
+      const fromKV = await worker.request(path);
+      expect([path, fromKV.status, fromKV.headers.get('x-pylon-key-set')]).toEqual([path, 200, 'kv']);
+      expect(fromKV.headers.get('x-request-id')).toEqual(expect.any(String));
+      expect({ headers: headersOf(fromKV), body: await fromKV.text() }).toEqual(expected);
+    }
+    // Another org's key-set path is the object's to answer: only it knows whether the org exists.
+    const unknown = await worker.request('/o/no-such-org/.well-known/pylon-keys');
+    expect([unknown.status, unknown.headers.get('x-pylon-key-set')]).toEqual([404, null]);
+  });
+
   it('password routes are absent on Workers: a stable 404, never a half-done sign-up', async () => {
     for (const path of [
       '/api/auth/password/register',

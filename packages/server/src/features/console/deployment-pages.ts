@@ -1,7 +1,7 @@
 import type { SessionList, UserPage } from '@pylon/core/wire';
 import { z } from 'zod';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
-import { DEFAULTS } from '../../config/defaults.js';
+import { KEY_ROTATION_DELAY_SECONDS } from '../../config/defaults.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute } from '../../http/route-table.js';
@@ -58,7 +58,7 @@ ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
 <p>Published at <a href="/.well-known/pylon-keys">/.well-known/pylon-keys</a>; scoped tokens are signed with the newest active one.</p>
 <ul>${keys.map((key) => html`<li><code>${key.kid}</code></li>`)}</ul>
 <form method="post" action="/console/deployment/keys/rotate" data-confirm="Rotate the signing key? A new key is published now and signs once verifiers have it.">${csrfField(csrf)}<button type="submit">Rotate signing key</button></form>
-<p class="muted">A new key is published now and signs after ${String(DEFAULTS.keySetMaxAgeSeconds)} seconds, once every verifier's cached key set has it.</p>
+<p class="muted">A new key is published now and signs after ${String(KEY_ROTATION_DELAY_SECONDS)} seconds, once every verifier's cached key set has it.</p>
 </section>`,
       });
     });
@@ -148,7 +148,7 @@ ${sessions.map((s) => html`<tr><td>${s.kind}</td><td>${s.device ?? ''}</td><td>$
       },
       async (c: AppContext) => {
         const auth = await requireDeploymentAdmin(admins, await getAuth(c, services), 'rotate signing keys');
-        const rotated = await services.keys.rotate(DEFAULTS.keySetMaxAgeSeconds);
+        const rotated = await services.keys.rotate(KEY_ROTATION_DELAY_SECONDS);
         await appendAudit(services.storage.db, services.clock.now(), {
           org: DEPLOYMENT_AUDIT,
           action: 'signing_key.rotated',

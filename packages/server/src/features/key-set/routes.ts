@@ -3,8 +3,11 @@ import { DEFAULTS } from '../../config/defaults.js';
 import type { AppContext, Services } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 
+/** How long a verifier may keep the key set (the Workers front answers from KV with the same). */
+export const KEY_SET_CACHE_CONTROL = `public, max-age=${DEFAULTS.keySetMaxAgeSeconds}`;
+
 async function serveKeySet(c: AppContext, _input: unknown, { keys }: Services): Promise<Response> {
-  c.header('Cache-Control', `public, max-age=${DEFAULTS.keySetMaxAgeSeconds}`);
+  c.header('Cache-Control', KEY_SET_CACHE_CONTROL);
   return c.json({ keys: await keys.publicKeys() });
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Miniflare,
@@ -52,16 +53,28 @@ export interface RunningWorker {
 /** How many free ports startWorker tries before it gives up. */
 const START_ATTEMPTS = 5;
 
+export interface WorkerOptions {
+  /** Replaces the shipped bundle's text (a fixture built from it, e.g. fixtures/alarm-store.ts). */
+  bundle?: string;
+  /**
+   * A directory that keeps the Durable Object's SQLite and KV across starts (miniflare's
+   * persistence); without it they live in memory and go with `close()`.
+   */
+  persist?: string;
+  /** The port to bind (a restart on the same public URL); a free one is found otherwise. */
+  port?: number;
+}
+
 /**
  * Pylon's Worker bundle in miniflare (workerd) on loopback: the PylonStore Durable Object with
  * SQLite storage, the PYLON_CACHE KV namespace, and `vars` as its PYLON_* bindings. Development
- * mode on the Worker's own loopback URL unless `vars` says otherwise. `bundle` replaces the
- * shipped bundle's text (a fixture built from it, e.g. fixtures/alarm-store.ts).
+ * mode on the Worker's own loopback URL unless `vars` says otherwise.
  */
 export async function startWorker(
   vars: Record<string, string> = {},
-  options: { bundle?: string } = {},
+  options: WorkerOptions = {},
 ): Promise<RunningWorker> {
+  if (options.port !== undefined) return startWorkerOn(options.port, vars, options);
   // workerd binds the Worker's port itself, in its own process, so it cannot be held from here
   // until then; and PYLON_PUBLIC_URL must name the port before the Worker starts, so it cannot
   // be port 0 either. Another listener may take a port found free before workerd binds it
@@ -79,7 +92,7 @@ export async function startWorker(
 async function startWorkerOn(
   port: number,
   vars: Record<string, string>,
-  options: { bundle?: string },
+  options: WorkerOptions,
 ): Promise<RunningWorker> {
   const url = `http://127.0.0.1:${port}`;
   const logs: string[] = [];
@@ -91,6 +104,9 @@ async function startWorkerOn(
     compatibilityFlags: COMPATIBILITY_FLAGS,
     durableObjects: { PYLON_STORE: { className: 'PylonStore', useSQLite: true } },
     kvNamespaces: ['PYLON_CACHE'],
+    ...(options.persist
+      ? { durableObjectsPersist: join(options.persist, 'do'), kvPersist: join(options.persist, 'kv') }
+      : {}),
     bindings: {
       PYLON_ENV: 'development',
       PYLON_SECRET: WORKER_SECRET,
