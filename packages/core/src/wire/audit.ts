@@ -37,6 +37,11 @@ export const AuditEntry = z.object({
   ip: z.string().nullable().optional(),
   request_id: z.string().nullable().optional(),
   erased: z.record(z.string(), z.string()).optional(),
+  /**
+   * The stored text of `detail` (and, on an org's `GET /audit`, `erased`) where it does not decode
+   * as Pylon writes it — changed behind Pylon's back; `detail` or `erased` is then absent.
+   */
+  undecodable: z.object({ detail: z.string().optional(), erased: z.string().optional() }).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

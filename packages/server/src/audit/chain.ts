@@ -42,9 +42,33 @@ export function fieldDigest(value: string | null): string | null {
     : createHash('sha256').update(`pylon-audit-field\n${value}`, 'utf8').digest('hex');
 }
 
-export function parseErased(erased: string | null | undefined): Partial<Record<ErasableField, string>> {
+/** The digests an erasure recorded, by the field it overwrote. */
+export type ErasedDigests = Partial<Record<ErasableField, string>>;
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/**
+ * The digests recorded in an entry's `erased` ({} when it has none), or undefined when the stored
+ * text is not what erasure writes — a JSON object from erasable fields to hex SHA-256 digests — as
+ * only a write behind Pylon's back leaves it. Readers show such an entry; verification reports it.
+ */
+export function parseErased(erased: string | null | undefined): ErasedDigests | undefined {
   if (erased === null || erased === undefined) return {};
-  return JSON.parse(erased) as Partial<Record<ErasableField, string>>;
+  let value: unknown;
+  try {
+    value = JSON.parse(erased);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  const valid = entries.every(
+    ([field, digest]) =>
+      (ERASABLE_FIELDS as readonly string[]).includes(field) &&
+      typeof digest === 'string' &&
+      DIGEST.test(digest),
+  );
+  return valid ? (Object.fromEntries(entries) as ErasedDigests) : undefined;
 }
 
 /**
@@ -54,7 +78,9 @@ export function parseErased(erased: string | null | undefined): Partial<Record<E
  * address keeps the chain intact while any other change to them still breaks it.
  */
 export function canonicalEntry(fields: ChainedFields): string {
-  const erased = parseErased(fields.erased);
+  // An undecodable `erased` records no digest: the fields count as they stand (verification
+  // reports such an entry before it compares hashes).
+  const erased = parseErased(fields.erased) ?? {};
   const personal = (field: ErasableField) => erased[field] ?? fieldDigest(fields[field]);
   return JSON.stringify([
     'pylon-audit-v1',

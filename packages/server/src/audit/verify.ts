@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
-import { chainHash, ERASABLE_FIELDS, GENESIS_HASH, parseErased } from './chain.js';
+import { chainHash, ERASABLE_FIELDS, type ErasedDigests, GENESIS_HASH, parseErased } from './chain.js';
 import type { CheckpointFault, CheckpointVerifier } from './checkpoints.js';
 
 const VERIFY_BATCH = 1000;
@@ -9,8 +9,9 @@ const PSEUDONYM = /^deleted-user-[0-9a-f]{16}$/;
 /**
  * Why a link is broken. `missing`: no entry at this place (deleted, or the tail cut off below the
  * head); `hash_mismatch`: the entry (or the one before it) is not what was appended; `erasure_invalid`:
- * a field marked erased holds something other than the pseudonym; `unchained`: an entry written
- * outside the chain; the checkpoint faults: a signed head that does not match or does not verify.
+ * the entry's record of erased fields does not decode, or a field marked erased holds something
+ * other than the pseudonym; `unchained`: an entry written outside the chain; the checkpoint faults:
+ * a signed head that does not match or does not verify.
  */
 export type BrokenReason = 'missing' | 'hash_mismatch' | 'erasure_invalid' | 'unchained' | CheckpointFault;
 
@@ -114,9 +115,11 @@ export async function verifyAuditChain(
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) return broken({ seq: expected, id: null, reason: 'missing' });
+      const erased = parseErased(row.erased);
+      if (erased === undefined) return broken({ seq, id: Number(row.id), reason: 'erasure_invalid' });
       const hash = chainHash(previous, { ...row, seq: seq });
       if (hash !== row.hash) return broken({ seq, id: Number(row.id), reason: 'hash_mismatch' });
-      if (!erasureHolds(row)) return broken({ seq, id: Number(row.id), reason: 'erasure_invalid' });
+      if (!erasureHolds(row, erased)) return broken({ seq, id: Number(row.id), reason: 'erasure_invalid' });
       const checkpoint = checkpointAt.get(seq);
       if (checkpoint) {
         const fault = await checkpoints.check(
@@ -149,13 +152,10 @@ export async function verifyAuditChain(
 }
 
 /** An erased field holds the pseudonym (actor, target) or nothing (target email), never other text. */
-function erasureHolds(row: {
-  erased: string | null;
-  actor: string;
-  target: string | null;
-  target_email: string | null;
-}) {
-  const erased = parseErased(row.erased);
+function erasureHolds(
+  row: { actor: string; target: string | null; target_email: string | null },
+  erased: ErasedDigests,
+) {
   return ERASABLE_FIELDS.every((field) => {
     if (erased[field] === undefined) return true;
     const value = row[field];
