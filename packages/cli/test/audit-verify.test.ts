@@ -227,6 +227,36 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
     );
 
     it(
+      'verify: exits 13 on an entry forged past the head, and says how many lie outside the chain',
+      async () => {
+        const report = JSON.parse((await pylon('auditor', ['audit', 'verify', '--json'])).stdout);
+        const place = report.head.seq + 1;
+        const forged = await t.storage.db
+          .insertInto('audit_events')
+          .values({
+            ts: 1,
+            org: report.org,
+            action: 'role.granted',
+            actor: 'admin',
+            seq: place,
+            hash: '00',
+          } as never)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        try {
+          const broken = await pylon('auditor', ['audit', 'verify']);
+          expect(broken.code).toBe(13);
+          expect(broken.stdout).toBe(
+            `broken at ${place} (entry id ${forged.id}): outside_chain, 1 entry outside the chain\n`,
+          );
+        } finally {
+          await t.storage.db.deleteFrom('audit_events').where('id', '=', forged.id).execute();
+        }
+      },
+      SLOW,
+    );
+
+    it(
       'verify: exits 13 naming the first broken link once a stored entry is changed',
       async () => {
         const row = await t.storage.db

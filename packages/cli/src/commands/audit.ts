@@ -156,7 +156,10 @@ async function verify(context: CommandContext, options: VerifyOptions): Promise<
     const broken = report.first_broken!;
     printer.raw(
       stripControlCharacters(
-        `broken at ${broken.seq ?? '(no place)'}${broken.id === null ? '' : ` (entry id ${broken.id})`}: ${broken.reason}`,
+        `broken at ${broken.seq ?? '(no place)'}${broken.id === null ? '' : ` (entry id ${broken.id})`}: ${broken.reason}` +
+          (report.outside_chain === undefined
+            ? ''
+            : `, ${report.outside_chain} ${report.outside_chain === 1 ? 'entry' : 'entries'} outside the chain`),
       ) + '\n',
     );
   }

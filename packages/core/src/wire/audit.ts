@@ -58,7 +58,8 @@ export type AuditVerifyQuery = z.infer<typeof AuditVerifyQuery>;
 /**
  * The chain check's answer. `first_broken` names the first link that does not hold: the place
  * (`seq`), the stored entry's `id` where there is one, and why (`missing`, `hash_mismatch`,
- * `erasure_invalid`, `unchained`, `checkpoint_signature`, `checkpoint_mismatch`, `checkpoint_unknown_key`).
+ * `erasure_invalid`, `unchained`, `outside_chain`, `checkpoint_signature`, `checkpoint_mismatch`,
+ * `checkpoint_unknown_key`); with `outside_chain`, `outside_chain` counts the entries outside the chain.
  */
 export const AuditVerifyReport = z.object({
   ok: z.boolean(),
@@ -69,6 +70,7 @@ export const AuditVerifyReport = z.object({
   checkpoints: z.number(),
   last_checkpoint: z.object({ seq: z.number(), at: z.number(), kid: z.string() }).optional(),
   pruned_through: z.number(),
+  outside_chain: z.number().optional(),
   first_broken: z
     .object({ seq: z.number().nullable(), id: z.number().nullable(), reason: z.string() })
     .optional(),

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { PylonError } from '@pylon/core';
 import { type Kysely, sql } from 'kysely';
+import { isUniqueViolation } from '../storage/errors.js';
 import { bindEach, prepareWriteOnAny } from '../storage/prepared-query.js';
 import type { Database } from '../storage/schema.js';
 
@@ -166,6 +168,11 @@ const moveHead = prepareWriteOnAny<never, 'org' | 'seq' | 'hash'>((db, value) =>
  * Append one entry to its org's chain. Runs in the caller's transaction when given one (so the
  * recorded change and its entry commit together), else in a transaction of its own; either way the
  * head stays locked until that transaction ends, which serialises appends per org.
+ *
+ * An entry already at the next place was written behind Pylon's back (every append moves the head
+ * with its entry). Pylon neither overwrites it nor skips past it, which would take it into the
+ * chain: the append fails with `audit_chain_broken`, and with it the change it records, until an
+ * operator has found the entry with `pylon audit verify` (`outside_chain`) and removed it.
  */
 export async function appendChained(db: Kysely<Database>, entry: NewEntry): Promise<void> {
   if (!db.isTransaction) {
@@ -175,6 +182,15 @@ export async function appendChained(db: Kysely<Database>, entry: NewEntry): Prom
   const head = await lockChainHead(db, entry.org);
   const seq = head.seq + 1;
   const hash = chainHash(head.hash, { ...entry, seq });
-  await insertEntry.run(db, { ...entry, seq, hash });
+  try {
+    await insertEntry.run(db, { ...entry, seq, hash });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    throw new PylonError('audit_chain_broken', {
+      cause: new Error(`audit chain of org ${entry.org}: an entry Pylon did not append holds place ${seq}`, {
+        cause: error,
+      }),
+    });
+  }
   await moveHead.run(db, { org: entry.org, seq, hash });
 }

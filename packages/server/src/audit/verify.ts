@@ -10,10 +10,17 @@ const PSEUDONYM = /^deleted-user-[0-9a-f]{16}$/;
  * Why a link is broken. `missing`: no entry at this place (deleted, or the tail cut off below the
  * head); `hash_mismatch`: the entry (or the one before it) is not what was appended; `erasure_invalid`:
  * the entry's record of erased fields does not decode, or a field marked erased holds something
- * other than the pseudonym; `unchained`: an entry written outside the chain; the checkpoint faults:
- * a signed head that does not match or does not verify.
+ * other than the pseudonym; `unchained`: an entry written outside the chain (no place);
+ * `outside_chain`: an entry at a place outside the chain (before its first kept entry, or past its
+ * head); the checkpoint faults: a signed head that does not match or does not verify.
  */
-export type BrokenReason = 'missing' | 'hash_mismatch' | 'erasure_invalid' | 'unchained' | CheckpointFault;
+export type BrokenReason =
+  | 'missing'
+  | 'hash_mismatch'
+  | 'erasure_invalid'
+  | 'unchained'
+  | 'outside_chain'
+  | CheckpointFault;
 
 export interface BrokenLink {
   seq: number | null;
@@ -35,6 +42,8 @@ export interface ChainReport {
   last_checkpoint?: { seq: number; at: number; kid: string };
   /** The last place retention removed; the chain continues from its hash. */
   pruned_through: number;
+  /** With `outside_chain`: how many of the org's entries lie outside the chain. */
+  outside_chain?: number;
   first_broken?: BrokenLink;
 }
 
@@ -42,7 +51,8 @@ export interface ChainReport {
  * Walk an org's chain from `from` (default: the first entry retention kept) to its head,
  * recomputing each entry's hash from the previous one, and check every signed checkpoint on the way.
  * Reports the first broken link. Starting after the beginning trusts the stored hash of the entry
- * before `from`, as a checkpoint would; the full walk trusts nothing but the signing keys.
+ * before `from`, as a checkpoint would; the full walk trusts nothing but the signing keys. Before
+ * the walk, every entry of the org must have a place in the chain.
  */
 export async function verifyAuditChain(
   db: Kysely<Database>,
@@ -77,6 +87,8 @@ export async function verifyAuditChain(
     .orderBy('id')
     .executeTakeFirst();
   if (unchained) return broken({ seq: null, id: Number(unchained.id), reason: 'unchained' });
+  const outside = await findOutsideChain(db, org);
+  if (outside) return { ...broken(outside.first), outside_chain: outside.count };
 
   let previous: string;
   if (from === prunedThrough + 1) previous = headRow ? headRow.pruned_hash : GENESIS_HASH;
@@ -149,6 +161,42 @@ export async function verifyAuditChain(
   const beyond = signed.find((row) => Number(row.seq) > headNow);
   if (beyond) return broken({ seq: headNow + 1, id: null, reason: 'missing' });
   return report;
+}
+
+/**
+ * The org's entries at a place outside its chain: at or before the pruned head (pruning deletes
+ * those), or past the head (every append moves the head with its entry). Each side is one
+ * statement that reads the head itself, so an append or a prune committed while verification runs
+ * is seen together with the head it moved. Returns how many, and the lowest place.
+ */
+async function findOutsideChain(
+  db: Kysely<Database>,
+  org: string,
+): Promise<{ count: number; first: BrokenLink } | null> {
+  const side = (column: 'pruned_seq' | 'seq') =>
+    db
+      .selectFrom('audit_events')
+      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('seq').as('first')])
+      .where('org', '=', org)
+      .where((eb) =>
+        eb(
+          'seq',
+          column === 'pruned_seq' ? '<=' : '>',
+          eb.fn.coalesce(eb.selectFrom('audit_chain_heads').select(column).where('org', '=', org), eb.lit(0)),
+        ),
+      )
+      .executeTakeFirstOrThrow();
+  const [before, past] = [await side('pruned_seq'), await side('seq')];
+  const count = Number(before.count) + Number(past.count);
+  if (count === 0) return null;
+  const seq = Number(Number(before.count) > 0 ? before.first : past.first);
+  const row = await db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('org', '=', org)
+    .where('seq', '=', seq)
+    .executeTakeFirst();
+  return { count, first: { seq, id: row ? Number(row.id) : null, reason: 'outside_chain' } };
 }
 
 /** An erased field holds the pseudonym (actor, target) or nothing (target email), never other text. */

@@ -1,9 +1,11 @@
+import { PylonError } from '@pylon/core';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, chainedAuditEntryBody, latestAudit, queryAudit } from '../../src/audit/audit-log.js';
 import { parseErased } from '../../src/audit/chain.js';
 import { CheckpointVerifier } from '../../src/audit/checkpoints.js';
 import { eraseFromAudit } from '../../src/audit/erasure.js';
+import { pruneAudit } from '../../src/audit/retention.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { manualClock } from '../../src/clock.js';
 import { secureRandom } from '../../src/crypto/random.js';
@@ -82,6 +84,87 @@ describe.each(testDatabases)('audit chain tampering on $kind', (database) => {
       .where('org', '=', org)
       .where('seq', '=', seq)
       .executeTakeFirstOrThrow();
+  /** A forged entry at a place of the tester's choosing, as a plain insert would write it. */
+  const forge = (org: string, seq: number) =>
+    storage.db
+      .insertInto('audit_events')
+      .values({
+        ts: clock.now(),
+        org,
+        action: 'role.granted',
+        actor: 'admin',
+        actor_type: 'admin',
+        target: 'mallory@example.com',
+        detail: '{"role":"owner"}',
+        seq,
+        hash: '00',
+      } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+  describe('entries outside the chain', () => {
+    it.each([
+      ['place 0', 0],
+      ['a negative place', -4],
+      ['the place after the head', 37],
+    ])('a forged entry at %s: listed, and verification reports it as outside_chain', async (_, seq) => {
+      await append('default', 36);
+      const { id } = await forge('default', seq);
+      const listed = await queryAudit(storage.db, { org: 'default', since: 0, limit: 1000 });
+      expect(listed.entries.filter((entry) => entry.target === 'mallory@example.com')).toHaveLength(1);
+      const report = await verify('default');
+      expect(report).toMatchObject({ ok: false, outside_chain: 1 });
+      expect(report.first_broken).toEqual({ seq, id: Number(id), reason: 'outside_chain' });
+    });
+
+    it('counts every entry outside the chain and names the lowest place', async () => {
+      await append('acme', 3);
+      await forge('acme', 4);
+      await forge('acme', 9);
+      const { id } = await forge('acme', -1);
+      const report = await verify('acme');
+      expect(report).toMatchObject({ ok: false, outside_chain: 3 });
+      expect(report.first_broken).toEqual({ seq: -1, id: Number(id), reason: 'outside_chain' });
+      // An org with no chain at all: every entry it has is outside.
+      await forge('nobody', 1);
+      expect(await verify('nobody')).toMatchObject({ ok: false, outside_chain: 1 });
+      // Another org's chain is not affected.
+      await append('globex', 2);
+      expect(await verify('globex')).toMatchObject({ ok: true, checked: 2 });
+    });
+
+    it('an entry left at a pruned place is outside the chain', async () => {
+      const start = clock.now();
+      await append('acme', 4, start - 40 * DAY);
+      await append('acme', 1, start - DAY);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      expect(await verify('acme')).toMatchObject({ ok: true });
+      expect(await verify('acme')).not.toHaveProperty('outside_chain');
+      await forge('acme', 2);
+      expect((await verify('acme')).first_broken).toMatchObject({ seq: 2, reason: 'outside_chain' });
+    });
+
+    it('an entry at the next place stops appends with audit_chain_broken, and nothing is written', async () => {
+      await append('acme', 3);
+      const { id } = await forge('acme', 4);
+      const refused = await append('acme', 1).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(PylonError);
+      expect(refused).toMatchObject({ code: 'audit_chain_broken', status: 500 });
+      expect((refused as PylonError).cause).toBeInstanceOf(Error);
+      expect(String((refused as { cause: Error }).cause.message)).toContain('place 4');
+      const head = await storage.db
+        .selectFrom('audit_chain_heads')
+        .select('seq')
+        .where('org', '=', 'acme')
+        .executeTakeFirstOrThrow();
+      expect(Number(head.seq)).toBe(3);
+      // Other orgs append as before; once the entry is gone, so does this one.
+      await append('globex', 1);
+      await storage.db.deleteFrom('audit_events').where('id', '=', id).execute();
+      await append('acme', 1);
+      expect(await verify('acme')).toMatchObject({ ok: true, checked: 4 });
+    });
+  });
 
   describe('undecodable stored values', () => {
     it.each(['null', '{', '[]', '{"actor":"not-a-digest"}'])(
