@@ -58,8 +58,9 @@ export type AuditVerifyQuery = z.infer<typeof AuditVerifyQuery>;
 /**
  * The chain check's answer. `first_broken` names the first link that does not hold: the place
  * (`seq`), the stored entry's `id` where there is one, and why (`missing`, `hash_mismatch`,
- * `erasure_invalid`, `unchained`, `outside_chain`, `checkpoint_signature`, `checkpoint_mismatch`,
- * `checkpoint_unknown_key`); with `outside_chain`, `outside_chain` counts the entries outside the chain.
+ * `erasure_invalid`, `unchained`, `outside_chain`, `prune_unrecorded`, `checkpoint_signature`,
+ * `checkpoint_mismatch`, `checkpoint_unknown_key`); with `outside_chain`, `outside_chain` counts
+ * the entries outside the chain.
  */
 export const AuditVerifyReport = z.object({
   ok: z.boolean(),

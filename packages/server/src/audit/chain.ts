@@ -10,8 +10,9 @@ import type { Database } from '../storage/schema.js';
  * `hash = SHA-256(hash of entry seq-1 ‖ canonical encoding of entry seq)`, the first entry chaining
  * from GENESIS_HASH (or, after retention pruned a prefix, from the pruned head). Changing, removing
  * or reordering a stored entry therefore breaks the link at that entry, which `verifyAuditChain`
- * reports; signed checkpoints (checkpoints.ts) pin the chain's head so that rewriting the tail and
- * recomputing every hash after it is caught as well.
+ * reports. The hash has no key, so whoever writes the database can recompute it: signed
+ * checkpoints (checkpoints.ts) pin the head at their place, which catches a rewrite at or before a
+ * checkpoint signed earlier, but not one after the newest checkpoint, nor entries appended past it.
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -117,21 +118,26 @@ export interface ChainHead {
  * org waits until this transaction ends, then sees the head it left) and SQLite's write lock, under
  * which nothing else writes. Other orgs' appends do not wait.
  */
-export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<ChainHead> {
+export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<LockedHead> {
   const [head] = await lockHead.run(trx, { org, genesis: GENESIS_HASH });
-  return { seq: Number(head!.seq), hash: head!.hash };
+  return { seq: Number(head!.seq), hash: head!.hash, prunedSeq: Number(head!.pruned_seq) };
 }
 
-const lockHead = prepareWriteOnAny<{ seq: number | string; hash: string }, 'org' | 'genesis'>(
-  (db, value) => ({
-    compile: () =>
-      sql<{ seq: number | string; hash: string }>`
+/** The head, and the last place retention removed (the chain's first kept entry follows it). */
+export interface LockedHead extends ChainHead {
+  prunedSeq: number;
+}
+
+type HeadRow = { seq: number | string; hash: string; pruned_seq: number | string };
+
+const lockHead = prepareWriteOnAny<HeadRow, 'org' | 'genesis'>((db, value) => ({
+  compile: () =>
+    sql<HeadRow>`
         insert into audit_chain_heads (org, seq, hash, pruned_seq, pruned_hash)
         values (${value('org')}, 0, ${value('genesis')}, 0, ${value('genesis')})
         on conflict (org) do update set seq = audit_chain_heads.seq
-        returning seq, hash`.compile(db),
-  }),
-);
+        returning seq, hash, pruned_seq`.compile(db),
+}));
 
 type NewEntry = Omit<ChainedFields, 'seq' | 'erased'> & { ts: number };
 

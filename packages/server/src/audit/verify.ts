@@ -1,7 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
-import { chainHash, ERASABLE_FIELDS, type ErasedDigests, GENESIS_HASH, parseErased } from './chain.js';
+import {
+  type ChainHead,
+  chainHash,
+  ERASABLE_FIELDS,
+  type ErasedDigests,
+  GENESIS_HASH,
+  parseErased,
+} from './chain.js';
 import type { CheckpointFault, CheckpointVerifier } from './checkpoints.js';
+import { readPruneRecord } from './retention.js';
 
 const VERIFY_BATCH = 1000;
 const PSEUDONYM = /^deleted-user-[0-9a-f]{16}$/;
@@ -9,10 +17,12 @@ const PSEUDONYM = /^deleted-user-[0-9a-f]{16}$/;
 /**
  * Why a link is broken. `missing`: no entry at this place (deleted, or the tail cut off below the
  * head); `hash_mismatch`: the entry (or the one before it) is not what was appended; `erasure_invalid`:
- * the entry's record of erased fields does not decode, or a field marked erased holds something
- * other than the pseudonym; `unchained`: an entry written outside the chain (no place);
- * `outside_chain`: an entry at a place outside the chain (before its first kept entry, or past its
- * head); the checkpoint faults: a signed head that does not match or does not verify.
+ * the entry's record of erased fields does not decode, or a field marked erased holds something other
+ * than the pseudonym; `unchained`: an entry written outside the chain (no place); `outside_chain`: an
+ * entry at a place outside the chain (before its first kept entry, or past its head);
+ * `prune_unrecorded`: the pruned head is not the one the chain's latest `audit.pruned` entry records,
+ * or a checkpoint survives in the pruned range; the checkpoint faults: a signed head that does not
+ * match or does not verify.
  */
 export type BrokenReason =
   | 'missing'
@@ -20,6 +30,7 @@ export type BrokenReason =
   | 'erasure_invalid'
   | 'unchained'
   | 'outside_chain'
+  | 'prune_unrecorded'
   | CheckpointFault;
 
 export interface BrokenLink {
@@ -52,7 +63,9 @@ export interface ChainReport {
  * recomputing each entry's hash from the previous one, and check every signed checkpoint on the way.
  * Reports the first broken link. Starting after the beginning trusts the stored hash of the entry
  * before `from`, as a checkpoint would; the full walk trusts nothing but the signing keys. Before
- * the walk, every entry of the org must have a place in the chain.
+ * the walk, every entry of the org must have a place in the chain; after it, the pruned head must
+ * be the one pruning recorded in the chain (which `from` does not change: that entry is trusted
+ * when the walk starts after it).
  */
 export async function verifyAuditChain(
   db: Kysely<Database>,
@@ -66,8 +79,10 @@ export async function verifyAuditChain(
     .where('org', '=', org)
     .executeTakeFirst();
   const head = headRow ? { seq: Number(headRow.seq), hash: headRow.hash } : { seq: 0, hash: GENESIS_HASH };
-  const prunedThrough = headRow ? Number(headRow.pruned_seq) : 0;
-  const from = Math.min(Math.max(query.from ?? 1, prunedThrough + 1), head.seq + 1);
+  const pruned = headRow
+    ? { seq: Number(headRow.pruned_seq), hash: headRow.pruned_hash }
+    : { seq: 0, hash: GENESIS_HASH };
+  const from = Math.min(Math.max(query.from ?? 1, pruned.seq + 1), head.seq + 1);
   const report: ChainReport = {
     ok: true,
     org,
@@ -75,7 +90,7 @@ export async function verifyAuditChain(
     checked: 0,
     head,
     checkpoints: 0,
-    pruned_through: prunedThrough,
+    pruned_through: pruned.seq,
   };
   const broken = (link: BrokenLink): ChainReport => ({ ...report, ok: false, first_broken: link });
 
@@ -91,7 +106,7 @@ export async function verifyAuditChain(
   if (outside) return { ...broken(outside.first), outside_chain: outside.count };
 
   let previous: string;
-  if (from === prunedThrough + 1) previous = headRow ? headRow.pruned_hash : GENESIS_HASH;
+  if (from === pruned.seq + 1) previous = pruned.hash;
   else {
     const before = await db
       .selectFrom('audit_events')
@@ -150,6 +165,8 @@ export async function verifyAuditChain(
   if (expected <= head.seq) return broken({ seq: expected, id: null, reason: 'missing' });
   if (previous !== head.hash && head.seq >= from)
     return broken({ seq: head.seq, id: null, reason: 'hash_mismatch' });
+  const unrecorded = await checkPrunedHead(db, checkpoints, { org, pruned, head });
+  if (unrecorded) return broken(unrecorded);
   // A checkpoint beyond the head (read again: entries appended while this ran are not a fault):
   // the tail it signed is gone.
   const now = await db
@@ -197,6 +214,56 @@ async function findOutsideChain(
     .where('seq', '=', seq)
     .executeTakeFirst();
   return { count, first: { seq, id: row ? Number(row.id) : null, reason: 'outside_chain' } };
+}
+
+/**
+ * The pruned head in `audit_chain_heads` is only a copy: the chain itself records each pruning in
+ * an `audit.pruned` entry (retention.ts), chained and covered by the checkpoints after it. The
+ * copy must be the latest such entry's record (or genesis when there is none); otherwise someone
+ * moved it to hide a deleted prefix, whose last hash they can copy to keep the first kept link
+ * intact. A checkpoint in the pruned range must not survive either (pruning removes them), except
+ * one that signs exactly the pruned head.
+ */
+async function checkPrunedHead(
+  db: Kysely<Database>,
+  checkpoints: CheckpointVerifier,
+  chain: { org: string; pruned: ChainHead; head: ChainHead },
+): Promise<BrokenLink | null> {
+  const { org, pruned, head } = chain;
+  const latest = await db
+    .selectFrom('audit_events')
+    .select('detail')
+    .where('org', '=', org)
+    .where('action', '=', 'audit.pruned')
+    .where('seq', '>', pruned.seq)
+    .where('seq', '<=', head.seq)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const record = latest ? readPruneRecord(latest.detail) : { throughSeq: 0, throughHash: GENESIS_HASH };
+  const recorded =
+    record !== null &&
+    record.throughSeq === pruned.seq &&
+    (record.throughHash === undefined || record.throughHash === pruned.hash);
+  if (!recorded) return { seq: pruned.seq, id: null, reason: 'prune_unrecorded' };
+  const stale = await db
+    .selectFrom('audit_checkpoints')
+    .select(['seq', 'kid', 'signature'])
+    .where('org', '=', org)
+    .where('seq', '<=', pruned.seq)
+    .orderBy('seq')
+    .execute();
+  for (const checkpoint of stale) {
+    const seq = Number(checkpoint.seq);
+    const pinsPrunedHead =
+      seq === pruned.seq &&
+      (await checkpoints.check(
+        { org, seq, kid: checkpoint.kid, signature: checkpoint.signature },
+        pruned.hash,
+      )) === null;
+    if (!pinsPrunedHead) return { seq, id: null, reason: 'prune_unrecorded' };
+  }
+  return null;
 }
 
 /** An erased field holds the pseudonym (actor, target) or nothing (target email), never other text. */

@@ -74,6 +74,21 @@ describe.each(testDatabases)('audit tampering over HTTP on $kind', (database) =>
   });
   afterEach(() => t.close());
 
+  it('a deleted prefix hidden by moving the pruned head: ok:false, prune_unrecorded', async () => {
+    const head = await headOf(org);
+    expect(head).toBeGreaterThan(4);
+    await sql`update audit_chain_heads set pruned_seq = 3,
+                pruned_hash = (select hash from audit_events where org = ${org} and seq = 3)
+              where org = ${org}`.execute(t.storage.db);
+    await sql`delete from audit_events where org = ${org} and seq <= 3`.execute(t.storage.db);
+    expect(await verify()).toMatchObject({
+      ok: false,
+      pruned_through: 3,
+      checked: head - 3,
+      first_broken: { seq: 3, id: null, reason: 'prune_unrecorded' },
+    });
+  });
+
   it('a forged entry after the head: listed, reported as outside_chain, and audited writes answer audit_chain_broken', async () => {
     const head = await headOf(org);
     await forge(org, head + 1);

@@ -2,10 +2,10 @@ import { PylonError } from '@pylon/core';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, chainedAuditEntryBody, latestAudit, queryAudit } from '../../src/audit/audit-log.js';
-import { parseErased } from '../../src/audit/chain.js';
-import { CheckpointVerifier } from '../../src/audit/checkpoints.js';
+import { chainHash, GENESIS_HASH, parseErased } from '../../src/audit/chain.js';
+import { CheckpointVerifier, storeCheckpoint, writeCheckpoints } from '../../src/audit/checkpoints.js';
 import { eraseFromAudit } from '../../src/audit/erasure.js';
-import { pruneAudit } from '../../src/audit/retention.js';
+import { pruneAudit, readPruneRecord } from '../../src/audit/retention.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { manualClock } from '../../src/clock.js';
 import { secureRandom } from '../../src/crypto/random.js';
@@ -39,6 +39,29 @@ describe('parseErased', () => {
       `{"ip":"${DIGEST}"}`,
     ]) {
       expect(parseErased(text), text).toBeUndefined();
+    }
+  });
+});
+
+describe('readPruneRecord', () => {
+  it('reads the place and hash an audit.pruned entry records, with or without the hash (older entries)', () => {
+    expect(readPruneRecord(JSON.stringify({ through_seq: 4, through_hash: DIGEST, entries: 4 }))).toEqual({
+      throughSeq: 4,
+      throughHash: DIGEST,
+    });
+    expect(readPruneRecord(JSON.stringify({ through_seq: 4, entries: 4, older_than: 1 }))).toEqual({
+      throughSeq: 4,
+    });
+    for (const text of [
+      null,
+      '{bad',
+      'null',
+      '{}',
+      '{"through_seq":"4"}',
+      '{"through_seq":0}',
+      '{"through_seq":4,"through_hash":1}',
+    ]) {
+      expect(readPruneRecord(text), String(text)).toBeNull();
     }
   });
 });
@@ -84,6 +107,7 @@ describe.each(testDatabases)('audit chain tampering on $kind', (database) => {
       .where('org', '=', org)
       .where('seq', '=', seq)
       .executeTakeFirstOrThrow();
+  const checkpoint = () => writeCheckpoints({ db: storage.db, keys, sealer }, clock.now());
   /** A forged entry at a place of the tester's choosing, as a plain insert would write it. */
   const forge = (org: string, seq: number) =>
     storage.db
@@ -101,6 +125,153 @@ describe.each(testDatabases)('audit chain tampering on $kind', (database) => {
       } as never)
       .returning('id')
       .executeTakeFirstOrThrow();
+
+  describe('the pruned head', () => {
+    it('moved over a deleted prefix with no retention configured: prune_unrecorded, not ok', async () => {
+      await append('default', 36);
+      const { hash: h10 } = await rowAt('default', 10);
+      await sql`delete from audit_events where org = 'default' and seq <= 10`.execute(storage.db);
+      await sql`update audit_chain_heads set pruned_seq = 10, pruned_hash = ${h10} where org = 'default'`.execute(
+        storage.db,
+      );
+      const report = await verify('default');
+      expect(report).toMatchObject({ ok: false, from: 11, checked: 26, pruned_through: 10 });
+      expect(report.first_broken).toEqual({ seq: 10, id: null, reason: 'prune_unrecorded' });
+      // Starting later changes nothing: the pruned head is checked against the chain all the same.
+      expect((await verify('default', 20)).first_broken?.reason).toBe('prune_unrecorded');
+    });
+
+    it('retention records the head it prunes in its audit.pruned entry, and the head cannot be moved past it', async () => {
+      const start = clock.now();
+      await append('acme', 6, start - 40 * DAY);
+      await append('acme', 3, start - DAY);
+      const { hash: h6 } = await rowAt('acme', 6);
+      expect(await pruneAudit(storage.db, start - 30 * DAY, start)).toEqual([
+        { org: 'acme', through: 6, entries: 6 },
+      ]);
+      const pruned = await rowAt('acme', 10);
+      expect(pruned.action).toBe('audit.pruned');
+      expect(JSON.parse(pruned.detail!)).toMatchObject({ through_seq: 6, through_hash: h6, entries: 6 });
+      expect(await verify('acme')).toMatchObject({ ok: true, from: 7, checked: 4, pruned_through: 6 });
+
+      // Two more entries go, and the head is moved over them with the last one's stored hash.
+      const { hash: h8 } = await rowAt('acme', 8);
+      await sql`delete from audit_events where org = 'acme' and seq in (7, 8)`.execute(storage.db);
+      await sql`update audit_chain_heads set pruned_seq = 8, pruned_hash = ${h8} where org = 'acme'`.execute(
+        storage.db,
+      );
+      expect((await verify('acme')).first_broken).toEqual({ seq: 8, id: null, reason: 'prune_unrecorded' });
+    });
+
+    it('the whole chain deleted, its latest audit.pruned entry with it: prune_unrecorded', async () => {
+      const start = clock.now();
+      await append('acme', 3, start - 40 * DAY);
+      await append('acme', 2, start - DAY);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      await append('acme', 2);
+      const head = await rowAt('acme', 8);
+      await sql`delete from audit_events where org = 'acme'`.execute(storage.db);
+      await sql`update audit_chain_heads set pruned_seq = 8, pruned_hash = ${head.hash} where org = 'acme'`.execute(
+        storage.db,
+      );
+      expect((await verify('acme')).first_broken).toEqual({ seq: 8, id: null, reason: 'prune_unrecorded' });
+    });
+
+    it('an audit.pruned entry written before the hash was recorded still verifies, and still binds the place', async () => {
+      const start = clock.now();
+      await append('acme', 4, start - 40 * DAY);
+      await append('acme', 3, start - DAY);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      // As an older Pylon wrote it: no through_hash (the entry is the head, so re-chain it and the head).
+      const entry = await rowAt('acme', 8);
+      const detail = JSON.stringify({ through_seq: 4, entries: 4, older_than: start - 30 * DAY });
+      const { hash: before } = await rowAt('acme', 7);
+      const hash = chainHash(before!, { ...entry, seq: 8, detail });
+      await storage.db.updateTable('audit_events').set({ detail, hash }).where('id', '=', entry.id).execute();
+      await storage.db
+        .updateTable('audit_chain_heads')
+        .set({ seq: 8, hash })
+        .where('org', '=', 'acme')
+        .execute();
+      expect(await verify('acme')).toMatchObject({ ok: true, checked: 4, pruned_through: 4 });
+
+      const { hash: h5 } = await rowAt('acme', 5);
+      await sql`delete from audit_events where org = 'acme' and seq = 5`.execute(storage.db);
+      await sql`update audit_chain_heads set pruned_seq = 5, pruned_hash = ${h5} where org = 'acme'`.execute(
+        storage.db,
+      );
+      expect((await verify('acme')).first_broken).toEqual({ seq: 5, id: null, reason: 'prune_unrecorded' });
+    });
+
+    it('a record changed to match a moved head breaks that entry instead', async () => {
+      const start = clock.now();
+      await append('acme', 4, start - 40 * DAY);
+      await append('acme', 3, start - DAY);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      const { hash: h5 } = await rowAt('acme', 5);
+      const record = await rowAt('acme', 8);
+      await sql`delete from audit_events where org = 'acme' and seq = 5`.execute(storage.db);
+      await sql`update audit_chain_heads set pruned_seq = 5, pruned_hash = ${h5} where org = 'acme'`.execute(
+        storage.db,
+      );
+      await storage.db
+        .updateTable('audit_events')
+        .set({ detail: JSON.stringify({ ...JSON.parse(record.detail!), through_seq: 5, through_hash: h5 }) })
+        .where('id', '=', record.id)
+        .execute();
+      expect((await verify('acme')).first_broken).toEqual({
+        seq: 8,
+        id: Number(record.id),
+        reason: 'hash_mismatch',
+      });
+    });
+
+    it('a checkpoint left in the pruned range is inconsistent with pruning, unless it signs the pruned head itself', async () => {
+      const start = clock.now();
+      await append('acme', 2, start - 40 * DAY);
+      await checkpoint();
+      await append('acme', 2, start - 40 * DAY + 10);
+      await checkpoint();
+      await append('acme', 3, start - DAY);
+      const signed = await storage.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq').execute();
+      expect(signed.map((row) => Number(row.seq))).toEqual([2, 4]);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      expect(await storage.db.selectFrom('audit_checkpoints').selectAll().execute()).toEqual([]);
+      expect((await verify('acme')).ok).toBe(true);
+
+      // The checkpoint at the pruned head signs exactly the hash recorded: consistent.
+      await storage.db.insertInto('audit_checkpoints').values(signed[1]!).execute();
+      expect(await verify('acme')).toMatchObject({ ok: true, pruned_through: 4 });
+      // One inside the pruned range proves the chain reached a place that pruning would have taken it with.
+      await storage.db.insertInto('audit_checkpoints').values(signed[0]!).execute();
+      expect((await verify('acme')).first_broken).toEqual({ seq: 2, id: null, reason: 'prune_unrecorded' });
+      // So is a checkpoint at the pruned head that does not verify.
+      await storage.db.deleteFrom('audit_checkpoints').where('seq', '=', 2).execute();
+      await storage.db
+        .updateTable('audit_checkpoints')
+        .set({ kid: 'not-a-key' })
+        .where('seq', '=', 4)
+        .execute();
+      expect((await verify('acme')).first_broken).toEqual({ seq: 4, id: null, reason: 'prune_unrecorded' });
+    });
+
+    it('a checkpoint signed before a concurrent prune is not stored at a pruned place', async () => {
+      const start = clock.now();
+      await append('acme', 4, start - 40 * DAY);
+      await append('acme', 1, start - DAY);
+      const { hash } = await rowAt('acme', 4);
+      await pruneAudit(storage.db, start - 30 * DAY, start);
+      const signature = await keys.sign({ typ: 'pylon-audit-checkpoint', org: 'acme', seq: 4, hash, iat: 1 });
+      const stale = { org: 'acme', seq: 4, hash: hash!, kid: 'k', signature, at: start };
+      expect(await storeCheckpoint(storage.db, stale)).toBe(false);
+      expect(await storeCheckpoint(storage.db, { ...stale, seq: 6 })).toBe(true);
+      expect(
+        (await storage.db.selectFrom('audit_checkpoints').select('seq').execute()).map((row) =>
+          Number(row.seq),
+        ),
+      ).toEqual([6]);
+    });
+  });
 
   describe('entries outside the chain', () => {
     it.each([
@@ -260,5 +431,21 @@ describe.each(testDatabases)('audit chain tampering on $kind', (database) => {
         expect(chainedAuditEntryBody(entries[0]!)).not.toHaveProperty('undecodable');
       },
     );
+  });
+
+  it('an untouched chain, pruned and checkpointed, still verifies with every check in place', async () => {
+    const start = clock.now();
+    await append('acme', 5, start - 40 * DAY);
+    await checkpoint();
+    await append('acme', 5, start - DAY);
+    await checkpoint();
+    await pruneAudit(storage.db, start - 30 * DAY, start);
+    await append('acme', 2);
+    await checkpoint();
+    await pruneAudit(storage.db, start - 30 * DAY, start);
+    const report = await verify('acme');
+    expect(report).toMatchObject({ ok: true, from: 6, checked: 8, pruned_through: 5, checkpoints: 2 });
+    expect(report).not.toHaveProperty('first_broken');
+    expect(await verify('empty')).toMatchObject({ ok: true, head: { seq: 0, hash: GENESIS_HASH } });
   });
 });
