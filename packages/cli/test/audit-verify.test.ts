@@ -184,6 +184,79 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)(
     );
 
     it(
+      'a corrupted erased or detail: verify exits 13 with erasure_invalid, while export and tail still read the log',
+      async () => {
+        const rows = await t.storage.db
+          .selectFrom('audit_events')
+          .select(['id', 'seq', 'detail'])
+          .where('org', '!=', '*')
+          .where('seq', 'in', [2, 3])
+          .orderBy('seq')
+          .execute();
+        const [second, third] = rows;
+        await sql`update audit_events set erased = ${'null'} where id = ${second!.id}`.execute(t.storage.db);
+        await sql`update audit_events set detail = ${'{bad json'} where id = ${third!.id}`.execute(
+          t.storage.db,
+        );
+        try {
+          const broken = await pylon('auditor', ['audit', 'verify']);
+          expect(broken.code).toBe(13);
+          expect(broken.stdout).toBe(`broken at 2 (entry id ${second!.id}): erasure_invalid\n`);
+          const exported = await pylon('auditor', ['audit', 'export']);
+          expect(exported.code, exported.stderr).toBe(0);
+          const entries = exported.stdout
+            .trimEnd()
+            .split('\n')
+            .map((line) => JSON.parse(line) as Record<string, unknown>);
+          expect(entries.find((entry) => entry.seq === 2)).toMatchObject({ undecodable: { erased: 'null' } });
+          expect(entries.find((entry) => entry.seq === 3)).toMatchObject({
+            undecodable: { detail: '{bad json' },
+          });
+          const tail = await pylon('auditor', ['audit', 'tail', '--since', '0', '--limit', '1000']);
+          expect(tail.code, tail.stderr).toBe(0);
+          expect(tail.stdout).toContain('(undecodable) {bad json');
+        } finally {
+          await sql`update audit_events set erased = null where id = ${second!.id}`.execute(t.storage.db);
+          await sql`update audit_events set detail = ${third!.detail} where id = ${third!.id}`.execute(
+            t.storage.db,
+          );
+        }
+        expect((await pylon('auditor', ['audit', 'verify'])).code).toBe(0);
+      },
+      SLOW,
+    );
+
+    it(
+      'verify: exits 13 on an entry forged past the head, and says how many lie outside the chain',
+      async () => {
+        const report = JSON.parse((await pylon('auditor', ['audit', 'verify', '--json'])).stdout);
+        const place = report.head.seq + 1;
+        const forged = await t.storage.db
+          .insertInto('audit_events')
+          .values({
+            ts: 1,
+            org: report.org,
+            action: 'role.granted',
+            actor: 'admin',
+            seq: place,
+            hash: '00',
+          } as never)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        try {
+          const broken = await pylon('auditor', ['audit', 'verify']);
+          expect(broken.code).toBe(13);
+          expect(broken.stdout).toBe(
+            `broken at ${place} (entry id ${forged.id}): outside_chain, 1 entry outside the chain\n`,
+          );
+        } finally {
+          await t.storage.db.deleteFrom('audit_events').where('id', '=', forged.id).execute();
+        }
+      },
+      SLOW,
+    );
+
+    it(
       'verify: exits 13 naming the first broken link once a stored entry is changed',
       async () => {
         const row = await t.storage.db

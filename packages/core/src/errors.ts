@@ -21,6 +21,11 @@ export const AUTH_ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+  AUDIT_CHAIN_BROKEN: {
+    status: 500,
+    message:
+      'The change was not made: the audit log holds an entry written behind Pylon’s back; an operator must run `pylon audit verify`',
+  },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached; try again shortly' },
   CONFIGURATION_ERROR: {
     status: 503,
@@ -155,6 +160,11 @@ export const RBAC_ERRORS = {
   payload_too_large: { status: 413, message: 'The body is too large' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json' },
   server_error: { status: 500, message: 'Internal error' },
+  audit_chain_broken: {
+    status: 500,
+    message:
+      'The change was not made: the audit log holds an entry written behind Pylon’s back; an operator must run `pylon audit verify`',
+  },
   service_unavailable: { status: 503, message: 'The database cannot be reached; try again shortly' },
   configuration_error: {
     status: 503,

@@ -5,6 +5,8 @@ export interface AuditEntry {
   actor: string;
   target?: string;
   detail?: Record<string, unknown>;
+  /** The stored text of a `detail` that does not decode (changed behind Pylon's back). */
+  undecodable?: { detail?: string };
   org: string;
 }
 

@@ -156,7 +156,10 @@ async function verify(context: CommandContext, options: VerifyOptions): Promise<
     const broken = report.first_broken!;
     printer.raw(
       stripControlCharacters(
-        `broken at ${broken.seq ?? '(no place)'}${broken.id === null ? '' : ` (entry id ${broken.id})`}: ${broken.reason}`,
+        `broken at ${broken.seq ?? '(no place)'}${broken.id === null ? '' : ` (entry id ${broken.id})`}: ${broken.reason}` +
+          (report.outside_chain === undefined
+            ? ''
+            : `, ${report.outside_chain} ${report.outside_chain === 1 ? 'entry' : 'entries'} outside the chain`),
       ) + '\n',
     );
   }
@@ -269,7 +272,7 @@ function renderEntries(entries: readonly AuditEntry[]): string {
       entry.action,
       entry.actor,
       entry.target ?? '',
-      entry.detail ? formatCell(entry.detail) : '',
+      detailCell(entry),
     ]),
   );
 }
@@ -277,6 +280,14 @@ function renderEntries(entries: readonly AuditEntry[]): string {
 function entryLine(entry: AuditEntry): string {
   const parts = [formatTime(entry.ts), entry.action, entry.actor];
   if (entry.target) parts.push(`→ ${entry.target}`);
-  if (entry.detail) parts.push(formatCell(entry.detail));
+  const detail = detailCell(entry);
+  if (detail) parts.push(detail);
   return stripControlCharacters(parts.join('  '));
+}
+
+/** The detail, or the stored text of one that does not decode, marked so it is not read as Pylon's. */
+function detailCell(entry: AuditEntry): string {
+  if (entry.detail) return formatCell(entry.detail);
+  const raw = entry.undecodable?.detail;
+  return raw === undefined ? '' : `(undecodable) ${raw}`;
 }

@@ -37,6 +37,11 @@ export const AuditEntry = z.object({
   ip: z.string().nullable().optional(),
   request_id: z.string().nullable().optional(),
   erased: z.record(z.string(), z.string()).optional(),
+  /**
+   * The stored text of `detail` (and, on an org's `GET /audit`, `erased`) where it does not decode
+   * as Pylon writes it — changed behind Pylon's back; `detail` or `erased` is then absent.
+   */
+  undecodable: z.object({ detail: z.string().optional(), erased: z.string().optional() }).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
@@ -53,7 +58,9 @@ export type AuditVerifyQuery = z.infer<typeof AuditVerifyQuery>;
 /**
  * The chain check's answer. `first_broken` names the first link that does not hold: the place
  * (`seq`), the stored entry's `id` where there is one, and why (`missing`, `hash_mismatch`,
- * `erasure_invalid`, `unchained`, `checkpoint_signature`, `checkpoint_mismatch`, `checkpoint_unknown_key`).
+ * `erasure_invalid`, `unchained`, `outside_chain`, `prune_unrecorded`, `checkpoint_signature`,
+ * `checkpoint_mismatch`, `checkpoint_unknown_key`); with `outside_chain`, `outside_chain` counts
+ * the entries outside the chain.
  */
 export const AuditVerifyReport = z.object({
   ok: z.boolean(),
@@ -64,6 +71,7 @@ export const AuditVerifyReport = z.object({
   checkpoints: z.number(),
   last_checkpoint: z.object({ seq: z.number(), at: z.number(), kid: z.string() }).optional(),
   pruned_through: z.number(),
+  outside_chain: z.number().optional(),
   first_broken: z
     .object({ seq: z.number().nullable(), id: z.number().nullable(), reason: z.string() })
     .optional(),

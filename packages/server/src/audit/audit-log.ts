@@ -62,6 +62,16 @@ export interface AuditEntry {
   hash: string | null;
   /** The digests an erasure recorded for the fields it overwrote (chain.ts), or null. */
   erased: string | null;
+  /**
+   * The stored text of `detail` and `erased` where it does not decode as Pylon writes it (changed
+   * behind Pylon's back): that `detail` reads as null, and such an `erased` records no digest.
+   */
+  undecodable: Undecodable;
+}
+
+export interface Undecodable {
+  detail?: string;
+  erased?: string;
 }
 
 export interface AuditQuery {
@@ -260,14 +270,36 @@ export function personAuditSelect(db: Kysely<Database>, query: PersonAuditQuery)
 }
 
 function toEntry(row: Selectable<AuditEventsTable>): AuditEntry {
+  const detail = parseDetail(row.detail);
+  const undecodable: Undecodable = {
+    ...(detail === undefined ? { detail: row.detail! } : {}),
+    ...(parseErased(row.erased) === undefined ? { erased: row.erased! } : {}),
+  };
   return {
     ...row,
     id: Number(row.id),
     ts: Number(row.ts),
     seq: row.seq === null ? null : Number(row.seq),
     actor_type: row.actor_type ?? classifyActor(row.actor).type,
-    detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>),
+    detail: detail ?? null,
+    undecodable,
   };
+}
+
+/**
+ * A stored `detail`: null when there is none, the object Pylon wrote, or undefined when the text
+ * is not a JSON object (changed behind Pylon's back), so one such entry cannot make the log unreadable.
+ */
+function parseDetail(text: string | null): Record<string, unknown> | null | undefined {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An entry as both audit surfaces answer it: the pylon-cli fields plus the common shape. */
@@ -282,6 +314,7 @@ export function auditEntryBody(entry: AuditEntry) {
     ...(entry.target_email === null ? {} : { target_email: entry.target_email }),
     ...(entry.target_hash === null ? {} : { target_hash: entry.target_hash }),
     ...(entry.detail === null ? {} : { detail: entry.detail }),
+    ...(entry.undecodable.detail === undefined ? {} : { undecodable: { detail: entry.undecodable.detail } }),
     org: entry.org,
   };
 }
@@ -292,12 +325,14 @@ export function auditEntryBody(entry: AuditEntry) {
  * offline against `chainHash`. For the org audit only: these are not the person's own business.
  */
 export function chainedAuditEntryBody(entry: AuditEntry) {
+  const erased = parseErased(entry.erased);
   return {
     ...auditEntryBody(entry),
     ...(entry.seq === null ? {} : { seq: entry.seq }),
     ...(entry.hash === null ? {} : { hash: entry.hash }),
     ip: entry.ip,
     request_id: entry.request_id,
-    ...(entry.erased === null ? {} : { erased: parseErased(entry.erased) }),
+    ...(entry.erased === null || erased === undefined ? {} : { erased }),
+    ...(Object.keys(entry.undecodable).length === 0 ? {} : { undecodable: entry.undecodable }),
   };
 }

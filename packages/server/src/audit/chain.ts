@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { PylonError } from '@pylon/core';
 import { type Kysely, sql } from 'kysely';
+import { isUniqueViolation } from '../storage/errors.js';
 import { bindEach, prepareWriteOnAny } from '../storage/prepared-query.js';
 import type { Database } from '../storage/schema.js';
 
@@ -8,8 +10,9 @@ import type { Database } from '../storage/schema.js';
  * `hash = SHA-256(hash of entry seq-1 ‖ canonical encoding of entry seq)`, the first entry chaining
  * from GENESIS_HASH (or, after retention pruned a prefix, from the pruned head). Changing, removing
  * or reordering a stored entry therefore breaks the link at that entry, which `verifyAuditChain`
- * reports; signed checkpoints (checkpoints.ts) pin the chain's head so that rewriting the tail and
- * recomputing every hash after it is caught as well.
+ * reports. The hash has no key, so whoever writes the database can recompute it: signed
+ * checkpoints (checkpoints.ts) pin the head at their place, which catches a rewrite at or before a
+ * checkpoint signed earlier, but not one after the newest checkpoint, nor entries appended past it.
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -42,9 +45,33 @@ export function fieldDigest(value: string | null): string | null {
     : createHash('sha256').update(`pylon-audit-field\n${value}`, 'utf8').digest('hex');
 }
 
-export function parseErased(erased: string | null | undefined): Partial<Record<ErasableField, string>> {
+/** The digests an erasure recorded, by the field it overwrote. */
+export type ErasedDigests = Partial<Record<ErasableField, string>>;
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+/**
+ * The digests recorded in an entry's `erased` ({} when it has none), or undefined when the stored
+ * text is not what erasure writes — a JSON object from erasable fields to hex SHA-256 digests — as
+ * only a write behind Pylon's back leaves it. Readers show such an entry; verification reports it.
+ */
+export function parseErased(erased: string | null | undefined): ErasedDigests | undefined {
   if (erased === null || erased === undefined) return {};
-  return JSON.parse(erased) as Partial<Record<ErasableField, string>>;
+  let value: unknown;
+  try {
+    value = JSON.parse(erased);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  const valid = entries.every(
+    ([field, digest]) =>
+      (ERASABLE_FIELDS as readonly string[]).includes(field) &&
+      typeof digest === 'string' &&
+      DIGEST.test(digest),
+  );
+  return valid ? (Object.fromEntries(entries) as ErasedDigests) : undefined;
 }
 
 /**
@@ -54,7 +81,9 @@ export function parseErased(erased: string | null | undefined): Partial<Record<E
  * address keeps the chain intact while any other change to them still breaks it.
  */
 export function canonicalEntry(fields: ChainedFields): string {
-  const erased = parseErased(fields.erased);
+  // An undecodable `erased` records no digest: the fields count as they stand (verification
+  // reports such an entry before it compares hashes).
+  const erased = parseErased(fields.erased) ?? {};
   const personal = (field: ErasableField) => erased[field] ?? fieldDigest(fields[field]);
   return JSON.stringify([
     'pylon-audit-v1',
@@ -89,21 +118,26 @@ export interface ChainHead {
  * org waits until this transaction ends, then sees the head it left) and SQLite's write lock, under
  * which nothing else writes. Other orgs' appends do not wait.
  */
-export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<ChainHead> {
+export async function lockChainHead(trx: Kysely<Database>, org: string): Promise<LockedHead> {
   const [head] = await lockHead.run(trx, { org, genesis: GENESIS_HASH });
-  return { seq: Number(head!.seq), hash: head!.hash };
+  return { seq: Number(head!.seq), hash: head!.hash, prunedSeq: Number(head!.pruned_seq) };
 }
 
-const lockHead = prepareWriteOnAny<{ seq: number | string; hash: string }, 'org' | 'genesis'>(
-  (db, value) => ({
-    compile: () =>
-      sql<{ seq: number | string; hash: string }>`
+/** The head, and the last place retention removed (the chain's first kept entry follows it). */
+export interface LockedHead extends ChainHead {
+  prunedSeq: number;
+}
+
+type HeadRow = { seq: number | string; hash: string; pruned_seq: number | string };
+
+const lockHead = prepareWriteOnAny<HeadRow, 'org' | 'genesis'>((db, value) => ({
+  compile: () =>
+    sql<HeadRow>`
         insert into audit_chain_heads (org, seq, hash, pruned_seq, pruned_hash)
         values (${value('org')}, 0, ${value('genesis')}, 0, ${value('genesis')})
         on conflict (org) do update set seq = audit_chain_heads.seq
-        returning seq, hash`.compile(db),
-  }),
-);
+        returning seq, hash, pruned_seq`.compile(db),
+}));
 
 type NewEntry = Omit<ChainedFields, 'seq' | 'erased'> & { ts: number };
 
@@ -140,6 +174,11 @@ const moveHead = prepareWriteOnAny<never, 'org' | 'seq' | 'hash'>((db, value) =>
  * Append one entry to its org's chain. Runs in the caller's transaction when given one (so the
  * recorded change and its entry commit together), else in a transaction of its own; either way the
  * head stays locked until that transaction ends, which serialises appends per org.
+ *
+ * An entry already at the next place was written behind Pylon's back (every append moves the head
+ * with its entry). Pylon neither overwrites it nor skips past it, which would take it into the
+ * chain: the append fails with `audit_chain_broken`, and with it the change it records, until an
+ * operator has found the entry with `pylon audit verify` (`outside_chain`) and removed it.
  */
 export async function appendChained(db: Kysely<Database>, entry: NewEntry): Promise<void> {
   if (!db.isTransaction) {
@@ -149,6 +188,15 @@ export async function appendChained(db: Kysely<Database>, entry: NewEntry): Prom
   const head = await lockChainHead(db, entry.org);
   const seq = head.seq + 1;
   const hash = chainHash(head.hash, { ...entry, seq });
-  await insertEntry.run(db, { ...entry, seq, hash });
+  try {
+    await insertEntry.run(db, { ...entry, seq, hash });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    throw new PylonError('audit_chain_broken', {
+      cause: new Error(`audit chain of org ${entry.org}: an entry Pylon did not append holds place ${seq}`, {
+        cause: error,
+      }),
+    });
+  }
   await moveHead.run(db, { org: entry.org, seq, hash });
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Sealer } from '../crypto/seal.js';
 import type { KeyRing } from '../signing/signing-keys.js';
 import type { Database } from '../storage/schema.js';
+import { lockChainHead } from './chain.js';
 
 /** What a checkpoint signs: the chain head of one org at one place. */
 export interface CheckpointClaims {
@@ -65,13 +66,31 @@ export async function writeCheckpoints(signer: CheckpointSigner, now: number): P
     const { kid } = decodeProtectedHeader(signature);
     if (kid === undefined) throw new Error('signing key has no kid');
     await rememberKey(signer, kid, now);
-    await db
-      .insertInto('audit_checkpoints')
-      .values({ org: head.org, seq: claims.seq, hash: head.hash, kid, signature, at: now })
-      .onConflict((oc) => oc.columns(['org', 'seq']).doNothing())
-      .execute();
+    await storeCheckpoint(db, { org: head.org, seq: claims.seq, hash: head.hash, kid, signature, at: now });
   }
   return due.length;
+}
+
+/**
+ * Keep a signed checkpoint, unless retention pruned its place meanwhile (another process may prune
+ * between reading the head and signing it). Pruning removes the checkpoints of the prefix it
+ * removes, and verification reports any checkpoint left in the pruned range, so the check runs
+ * under the chain head's lock, which pruning holds for its whole transaction. Exported for tests.
+ */
+export async function storeCheckpoint(
+  db: Kysely<Database>,
+  checkpoint: { org: string; seq: number; hash: string; kid: string; signature: string; at: number },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const head = await lockChainHead(trx, checkpoint.org);
+    if (checkpoint.seq <= head.prunedSeq) return false;
+    await trx
+      .insertInto('audit_checkpoints')
+      .values(checkpoint)
+      .onConflict((oc) => oc.columns(['org', 'seq']).doNothing())
+      .execute();
+    return true;
+  });
 }
 
 async function rememberKey(signer: CheckpointSigner, kid: string, now: number): Promise<void> {

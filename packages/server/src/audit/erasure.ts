@@ -28,7 +28,10 @@ export async function eraseFromAudit(
     )
     .execute();
   for (const row of rows) {
-    const erased = parseErased(row.erased);
+    // An `erased` changed behind Pylon's back is kept as it is, so verification still reports
+    // the entry (`erasure_invalid`); the person's address goes all the same.
+    const recorded = parseErased(row.erased);
+    const erased = recorded ?? {};
     const replaced: { actor?: string; target?: string; target_email?: null } = {};
     const erase = (field: ErasableField) => {
       erased[field] ??= fieldDigest(row[field])!;
@@ -48,7 +51,7 @@ export async function eraseFromAudit(
     if (Object.keys(replaced).length === 0) continue;
     await trx
       .updateTable('audit_events')
-      .set({ ...replaced, erased: JSON.stringify(erased) })
+      .set({ ...replaced, ...(recorded === undefined ? {} : { erased: JSON.stringify(erased) }) })
       .where('id', '=', row.id)
       .execute();
   }

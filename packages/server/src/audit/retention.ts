@@ -10,12 +10,35 @@ export interface PrunedPrefix {
   entries: number;
 }
 
+/** The pruned head an `audit.pruned` entry records: the last place removed and its hash. */
+export interface PruneRecord {
+  throughSeq: number;
+  /** Absent from entries written before it was recorded: the first kept entry's link binds it then. */
+  throughHash?: string;
+}
+
+/** The pruned head in an `audit.pruned` entry's detail, or null when the detail does not name one. */
+export function readPruneRecord(detail: string | null): PruneRecord | null {
+  let value: { through_seq?: unknown; through_hash?: unknown };
+  try {
+    value = JSON.parse(detail ?? 'null') ?? {};
+  } catch {
+    return null;
+  }
+  const { through_seq: throughSeq, through_hash: throughHash } = value;
+  if (!Number.isSafeInteger(throughSeq) || (throughSeq as number) < 1) return null;
+  if (throughHash === undefined) return { throughSeq: throughSeq as number };
+  return typeof throughHash === 'string' ? { throughSeq: throughSeq as number, throughHash } : null;
+}
+
 /**
  * Remove, in each org, the longest prefix of its chain whose entries are all older than `before`
  * (ms): a whole prefix, never a gap, so the kept entries still chain from the pruned head, which
  * is recorded with the hash of the last removed entry (verification starts there) and announced by
- * an `audit.pruned` entry in the same transaction. An entry written at an earlier clock reading
- * after a newer one (a clock stepped back) keeps everything after the newer one.
+ * an `audit.pruned` entry in the same transaction. That entry's detail records the same place and
+ * hash, in the chain itself: verification requires the recorded head to match the latest one. An
+ * entry written at an earlier clock reading after a newer one (a clock stepped back) keeps
+ * everything after the newer one.
  */
 export async function pruneAudit(db: Kysely<Database>, before: number, now: number): Promise<PrunedPrefix[]> {
   const orgs = await db.selectFrom('audit_chain_heads').select('org').execute();
@@ -23,12 +46,7 @@ export async function pruneAudit(db: Kysely<Database>, before: number, now: numb
   for (const { org } of orgs) {
     const done = await db.transaction().execute(async (trx) => {
       const head = await lockChainHead(trx, org);
-      const state = await trx
-        .selectFrom('audit_chain_heads')
-        .select('pruned_seq')
-        .where('org', '=', org)
-        .executeTakeFirstOrThrow();
-      const prunedSeq = Number(state.pruned_seq);
+      const { prunedSeq } = head;
       const firstKept = await trx
         .selectFrom('audit_events')
         .select((eb) => eb.fn.min('seq').as('seq'))
@@ -62,7 +80,7 @@ export async function pruneAudit(db: Kysely<Database>, before: number, now: numb
         org,
         action: 'audit.pruned',
         actor: { type: 'system' },
-        detail: { through_seq: through, entries, older_than: before },
+        detail: { through_seq: through, through_hash: last.hash, entries, older_than: before },
       });
       return { org, through, entries };
     });

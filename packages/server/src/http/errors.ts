@@ -1,4 +1,5 @@
 import { type ErrorCode, errorSpec, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
+import type { Logger } from '../logger.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { AppContext, Surface } from './context.js';
 
@@ -31,6 +32,18 @@ export function renderError(c: AppContext, error: unknown): Response {
   const answer = errorAnswer(c.get('surface') ?? 'auth', c.get('requestId'), error);
   for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
   return c.json(answer.body as object, answer.status as 400);
+}
+
+/**
+ * The log line of an error the boundary answers, where the log has something to learn: anything
+ * that is not a PylonError (its details are in the log only), and a server-side PylonError that
+ * carries its cause (the code tells the caller what failed; the cause tells the operator why).
+ * Other PylonErrors are the caller's, or were logged where they were thrown.
+ */
+export function logFault(logger: Logger, requestId: string, error: unknown): void {
+  if (!(error instanceof PylonError)) logger.error({ requestId, err: error }, 'unhandled error');
+  else if (error.status >= 500 && error.cause !== undefined)
+    logger.error({ requestId, code: error.code, err: error.cause }, error.message);
 }
 
 /** What renderError answers, as plain values (the direct lane writes it to Node itself). */

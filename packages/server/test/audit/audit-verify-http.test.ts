@@ -42,7 +42,9 @@ function recheck(
       personal(entry, 'target'),
       personal(entry, 'target_email'),
       entry.target_hash ?? null,
-      entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      entry.detail === undefined
+        ? ((entry.undecodable as { detail?: string } | undefined)?.detail ?? null)
+        : JSON.stringify(entry.detail),
       entry.ip,
       entry.request_id,
     ]);

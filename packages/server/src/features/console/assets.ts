@@ -38,7 +38,7 @@ var list=document.getElementById('audit-rows');var status=document.getElementByI
 if(!list||!window.EventSource)return;var url=list.getAttribute('data-stream');if(!url)return;
 var source=new EventSource(url);source.addEventListener('open',function(){if(status)status.textContent='Live: new entries appear as they happen.';});
 source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';
-[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):''].forEach(function(text,i){var cell=document.createElement('td');if(i===0)cell.className='nowrap';cell.textContent=text;row.appendChild(cell);});
+[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):entry.undecodable&&entry.undecodable.detail!==undefined?'(undecodable) '+entry.undecodable.detail:''].forEach(function(text,i){var cell=document.createElement('td');if(i===0)cell.className='nowrap';cell.textContent=text;row.appendChild(cell);});
 list.appendChild(row);});
 source.addEventListener('error',function(){if(status)status.textContent=source.readyState===2?'Live tail stopped; reload the page to restart it.':'Live tail interrupted; reconnecting…';});})();
 `;

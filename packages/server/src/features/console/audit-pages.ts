@@ -195,7 +195,7 @@ ${field('action', 'Action (e.g. role.granted)')}${field('actor', 'Actor (email, 
 <p class="live" id="live-status" aria-live="polite">${streamURL ? 'Showing the latest page; with scripts on, new entries appear below as they happen.' : ''}</p>
 <div class="table"><table><thead><tr><th scope="col">Time</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Detail</th></tr></thead>
 <tbody id="audit-rows" data-stream="${streamURL}">
-${entries.map((entry) => html`<tr><td class="nowrap">${when(entry.ts)}</td><td>${entry.action}</td><td>${names.has(entry.actor) ? personCell({ email: null, displayName: names.get(entry.actor), id: entry.actor }) : entry.actor}</td><td>${entry.target ?? ''}</td><td>${entry.detail ? JSON.stringify(entry.detail) : ''}</td></tr>`)}
+${entries.map((entry) => html`<tr><td class="nowrap">${when(entry.ts)}</td><td>${entry.action}</td><td>${names.has(entry.actor) ? personCell({ email: null, displayName: names.get(entry.actor), id: entry.actor }) : entry.actor}</td><td>${entry.target ?? ''}</td><td>${detailText(entry)}</td></tr>`)}
 </tbody></table></div>
 ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: nextCursor })}" rel="next">Next page</a></p>` : ''}
 </section>`,
@@ -277,4 +277,10 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done);
   });
+}
+
+/** The detail as JSON, or the stored text of one that does not decode, marked as such. */
+function detailText(entry: AuditEntry): string {
+  if (entry.detail) return JSON.stringify(entry.detail);
+  return entry.undecodable.detail === undefined ? '' : `(undecodable) ${entry.undecodable.detail}`;
 }
