@@ -79,7 +79,7 @@ export const AUTH_ERRORS = {
   LAST_OWNER: { status: 409, message: 'The last owner cannot leave or be removed' },
   REAUTH_REQUIRED: {
     status: 403,
-    message: 'Sign in again (or send your current password) within 5 minutes before this',
+    message: 'This needs a sign-in within the last 5 minutes: sign in again, then retry',
   },
   LAST_SIGN_IN_METHOD: {
     status: 409,

@@ -69,4 +69,46 @@ describeInChromium('passkeys on the hosted pages in Chromium', () => {
     expect(await page.evaluate(() => window.__cspViolations)).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('an old sign-in is asked to sign in again, comes back to the page, and then adds the passkey', async () => {
+    const { url, t, browser } = target;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${url}/login?return_to=${encodeURIComponent('/account/security')}`);
+    const cdp: CDPSession = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await signInWithEmailedCode(page, t, 'returning-owner@example.com');
+    await page.getByRole('heading', { name: 'Security' }).waitFor();
+    // Six minutes later, on the same page: the sign-in is too old to add a way in.
+    t.clock.advance(6 * 60_000);
+    await page.getByLabel('Name for the new passkey').fill('Late laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    const reauth = page.locator('[data-passkey-reauth]');
+    await reauth.waitFor({ state: 'visible' });
+    expect(await reauth.textContent()).toContain('needs a sign-in from the last 5 minutes');
+    expect(await page.getByRole('button', { name: 'Remove the passkey Late laptop' }).count()).toBe(0);
+
+    // A form of the same page says the same, with the same way on.
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    await page.getByRole('heading', { name: 'Security' }).waitFor();
+    expect(await page.getByRole('alert').first().textContent()).toContain('Sign in again');
+
+    await page.getByRole('link', { name: 'Sign in again' }).first().click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signInWithEmailedCode(page, t, 'returning-owner@example.com');
+    await page.waitForURL(`${url}/account/security`);
+    await page.getByLabel('Name for the new passkey').fill('Late laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('button', { name: 'Remove the passkey Late laptop' }).waitFor();
+    await context.close();
+  }, 90_000);
 });

@@ -147,3 +147,14 @@ ${hidden('return_to', returnTo)}${hidden('mfa_token', mfaToken)}
 <button type="submit">Verify</button>
 </form>`;
 }
+
+/**
+ * The TOTP step once this sign-in cannot go on (it expired, or wrong codes locked this address
+ * out): what happened and what to do, with no code field, which could only be refused again.
+ */
+export function totpEnded(base: string, returnTo: string, error: string): SafeHTML {
+  const again = new URLSearchParams({ return_to: returnTo });
+  return html`<h1>Two-factor authentication</h1>
+<p class="error" role="alert">${error}</p>
+<p><a class="button" href="${base}/login?${again.toString()}">Sign in again</a></p>`;
+}

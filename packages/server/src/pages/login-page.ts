@@ -1,3 +1,4 @@
+import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { requireCaptcha } from '../features/captcha/captcha.js';
 import { captchaWidget } from '../features/captcha/widget.js';
@@ -24,6 +25,7 @@ import {
   type SignInFailure,
   type SocialLink,
   ssoOffer,
+  totpEnded,
   totpForm,
 } from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
@@ -58,6 +60,13 @@ const MESSAGES: Record<string, string> = {
   FORBIDDEN: 'This account is disabled.',
   CAPTCHA_REQUIRED: 'Complete the captcha.',
   CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
+};
+
+/** The TOTP step's: the step after the password, so its refusals say what to do about the code. */
+const TOTP_MESSAGES: Record<string, string> = {
+  ...MESSAGES,
+  INVALID_CODE: 'That code is wrong or was already used.',
+  INVALID_MFA_TOKEN: 'This sign-in expired, or had too many wrong codes. Sign in again.',
 };
 
 /**
@@ -318,9 +327,14 @@ export function loginPageRoutes(identity: Identity) {
         }
         return finish(c, outcome, back);
       } catch (error) {
-        const refusal = pageRefusal(c, error, MESSAGES);
-        const form = totpForm(pageBase(c), body.mfa_token ?? '', back, refusal.message);
-        return renderPage(c, 'Two-factor authentication', form, refusal.status);
+        const refusal = pageRefusal(c, error, TOTP_MESSAGES);
+        // Locked out, or the sign-in is over: no code can succeed here, so no field to type one.
+        const ended =
+          error instanceof PylonError && ['RATE_LIMITED', 'INVALID_MFA_TOKEN'].includes(error.code);
+        const page = ended
+          ? totpEnded(pageBase(c), back, refusal.message)
+          : totpForm(pageBase(c), body.mfa_token ?? '', back, refusal.message);
+        return renderPage(c, 'Two-factor authentication', page, refusal.status);
       }
     }),
   ];

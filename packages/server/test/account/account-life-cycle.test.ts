@@ -271,6 +271,57 @@ describe.each(testDatabases)('account life cycle on $kind', (database) => {
     expect((await call(`/linked-accounts/github/${userId}-0`, token, { method: 'DELETE' })).status).toBe(200);
   });
 
+  it('never removes the last passkey of an account with no other way in, by the API or the page', async () => {
+    // A GitHub-only account that added a passkey, then unlinked GitHub: the passkey is all it has.
+    const { userId, token } = await socialOnly(1);
+    const passkeys = new PasskeyStore(t.storage.db, t.server.services.random);
+    const add = (name: string) =>
+      passkeys.create({
+        userId,
+        credentialId: `cred-${name}-${userId}`,
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: ['internal'],
+        name,
+        now: t.clock.now(),
+      });
+    const first = (await add('laptop'))!;
+    expect((await call(`/linked-accounts/github/${userId}-0`, token, { method: 'DELETE' })).status).toBe(200);
+    const last = await call(`/passkeys/${first.id}`, token, { method: 'DELETE' });
+    expect(last).toMatchObject({ status: 409, body: { error: { code: 'LAST_SIGN_IN_METHOD' } } });
+    expect((await passkeys.listOf(userId)).map((p) => p.id)).toEqual([first.id]);
+
+    const second = (await add('phone'))!;
+    expect((await call(`/passkeys/${first.id}`, token, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(`/passkeys/${second.id}`, token, { method: 'DELETE' })).status).toBe(409);
+    const removed = await t.storage.db
+      .selectFrom('audit_events')
+      .select('target')
+      .where('action', '=', 'passkey.removed')
+      .where('actor_id', '=', userId)
+      .execute();
+    expect(removed).toEqual([{ target: first.id }]);
+
+    // The account page's Remove button is the same use case.
+    const cookie = `pylon_session=${token}`;
+    const security = await t.request('/account/security', { headers: { cookie } });
+    const setCookie = security.headers.get('set-cookie') ?? '';
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await security.text())![1]!;
+    const csrfCookie = /pylon_page_csrf=([^;]+)/.exec(setCookie)![1]!;
+    const refused = await t.request('/account/passkeys/remove', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'http://localhost:4000',
+        cookie: `${cookie}; pylon_page_csrf=${csrfCookie}`,
+      },
+      body: new URLSearchParams({ csrf, passkey_id: second.id }).toString(),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('This is your last way to sign in; add another one first.');
+    expect((await passkeys.listOf(userId)).map((p) => p.id)).toEqual([second.id]);
+  });
+
   it("cannot unlink another account's identity; a password account may drop its only identity", async () => {
     const victim = await socialOnly(2);
     const { token, user_id } = await register('linker@example.com');

@@ -157,6 +157,13 @@ describe.each(testDatabases)('TOTP two-factor on $kind', (database) => {
     const login = await call('/password/login', { email: user.email, password: user.password });
     for (let i = 0; i < 5; i++)
       await call('/totp/challenge', { mfa_token: login.body.mfa_token, code: '000000' });
+    // The five wrong codes also locked this (IP, account) for a minute: that is said first.
+    const locked = await call('/totp/challenge', {
+      mfa_token: login.body.mfa_token,
+      code: codeFor(user.secret),
+    });
+    expect(locked.body.error?.code).toBe('RATE_LIMITED');
+    t.clock.advance(61_000);
     const burned = await call('/totp/challenge', {
       mfa_token: login.body.mfa_token,
       code: codeFor(user.secret),

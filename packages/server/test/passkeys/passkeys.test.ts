@@ -168,6 +168,23 @@ describe.each(testDatabases)('passkeys on $kind', (database) => {
     expect((await signInWith(device, { counter: 6 })).status).toBe(200);
   });
 
+  it('audits a refused assertion, with the passkey’s account as target for its owner to see', async () => {
+    const owner = await person();
+    const device = authenticator();
+    const id = (await registerWith(owner.token, device)).body.id as string;
+    expect((await signInWith(device, { counter: 5 })).status).toBe(200);
+    expect(code((await signInWith(device, { counter: 3 })).body)).toBe('INVALID_PASSKEY');
+    const own = await call('GET', '/api/auth/audit?limit=1000', { token: owner.token });
+    const entries = own.body.entries as Array<{ action: string; actor: string; target: string | null }>;
+    expect(entries.filter((e) => e.action === 'auth.sign_in_failed')).toEqual([
+      expect.objectContaining({
+        actor: 'anonymous',
+        target: owner.userId,
+        detail: { method: 'passkey', passkey_id: id },
+      }),
+    ]);
+  });
+
   it('accepts an authenticator without a counter (always zero)', async () => {
     const owner = await person();
     const device = authenticator();

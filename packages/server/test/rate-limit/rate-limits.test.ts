@@ -35,7 +35,7 @@ describe('ipBucket', () => {
 });
 
 describe('lockSeconds', () => {
-  const policy = identityLimits(loadConfig({}).rateLimits).passwordLockout;
+  const policy = identityLimits(loadConfig({}).rateLimits).passwordGuesses.lockout;
   it('is free under the threshold, then doubles from one minute, capped at a day', () => {
     expect([1, 4].map((n) => lockSeconds(policy, n))).toEqual([0, 0]);
     expect([5, 6, 7, 8].map((n) => lockSeconds(policy, n))).toEqual([60, 120, 240, 480]);

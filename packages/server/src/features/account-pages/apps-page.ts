@@ -15,6 +15,7 @@ import {
   pageForm,
   pageGet,
   pagePost,
+  type Shown,
   when,
 } from './page-kit.js';
 
@@ -31,12 +32,7 @@ const form = pageForm({
 export function appsPageRoutes(identity: Identity, consents: ConsentStore) {
   const { services } = identity;
 
-  async function show(
-    c: AppContext,
-    session: PageSession,
-    shown: { error?: string; ok?: string } = {},
-    status = 200,
-  ) {
+  async function show(c: AppContext, session: PageSession, shown: Shown = {}, status = 200) {
     const base = pageBase(c);
     const csrf = csrfToken(c, services);
     const list = await consents.listForUser(session.userId);

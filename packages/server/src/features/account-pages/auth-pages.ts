@@ -113,7 +113,7 @@ ${hidden('email', email)}
   const verifyPage = (
     base: string,
     csrf: string,
-    state: { email: string | null; verified: boolean; sent?: boolean; error?: string },
+    state: { email: string | null; verified: boolean; sent?: boolean; error?: string | SafeHTML },
   ): SafeHTML =>
     state.verified
       ? html`<h1>Email verified</h1>

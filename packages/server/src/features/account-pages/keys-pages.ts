@@ -20,6 +20,7 @@ import {
   pageForm,
   pageGet,
   pagePost,
+  type Shown,
   when,
 } from './page-kit.js';
 
@@ -73,7 +74,7 @@ export function keysPageRoutes(identity: Identity, keys: APIKeyStore) {
   async function apiKeys(
     c: AppContext,
     session: PageSession,
-    shown: { error?: string; ok?: string; created?: { key: string; name: string } } = {},
+    shown: Shown & { created?: { key: string; name: string } } = {},
     status = 200,
   ) {
     const base = pageBase(c);
@@ -110,12 +111,7 @@ ${csrfField(csrf)}
     return renderPage(c, 'API keys', body, status, undefined, accountPage(base, '/account/api-keys'));
   }
 
-  async function linked(
-    c: AppContext,
-    session: PageSession,
-    shown: { error?: string; ok?: string } = {},
-    status = 200,
-  ) {
+  async function linked(c: AppContext, session: PageSession, shown: Shown = {}, status = 200) {
     const base = pageBase(c);
     const csrf = csrfToken(c, services);
     const list = await identity.users.listIdentities(session.userId);
@@ -169,8 +165,9 @@ ${offers}`;
         const expiresAt = expiry(body.expires);
         if (Number.isNaN(expiresAt)) throw new PageRefusal('Choose a valid date.');
         const name = body.name?.trim() || 'Unnamed key';
-        const created = await createAPIKey(services, keys, facts(c, services), {
+        const created = await createAPIKey(identity, keys, facts(c, services), {
           userId: session.userId,
+          sessionId: session.sessionId,
           name,
           scopes: [],
           expiresAt,

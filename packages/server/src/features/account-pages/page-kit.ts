@@ -124,7 +124,27 @@ export function refusalFor(c: AppContext, error: unknown): Refusal {
   return pageRefusal(c, error, MESSAGES);
 }
 
-export const notice = (kind: 'error' | 'ok', text: string | undefined): SafeHTML | '' =>
+/** What a signed-in form's refusal shows: `refusalFor`'s sentence, or a way on with it. */
+export interface SignedInRefusal {
+  message: string | SafeHTML;
+  status: number;
+}
+
+/**
+ * `refusalFor` for a signed-in person's form, where one more refusal has a way on: a step that
+ * needs a recent sign-in (REAUTH_REQUIRED, docs/API.md "Re-authentication") says so with a link
+ * to sign in again that comes back to `back` (a path under the page base), under 403.
+ */
+export function signedInRefusal(c: AppContext, error: unknown, back: string): SignedInRefusal {
+  if (!(error instanceof PylonError) || error.code !== 'REAUTH_REQUIRED') return refusalFor(c, error);
+  const again = new URLSearchParams({ return_to: back });
+  return {
+    message: html`For your security, this needs a sign-in from the last 5 minutes. <a href="${pageBase(c)}/login?${again.toString()}">Sign in again</a>, and you will come back here to finish.`,
+    status: 403,
+  };
+}
+
+export const notice = (kind: 'error' | 'ok', text: string | SafeHTML | undefined): SafeHTML | '' =>
   text ? html`<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</p>` : '';
 
 /** The page a form sent from another site, or without the page's token, gets. */
@@ -140,7 +160,7 @@ export function refused(c: AppContext): Response {
 
 /** What an account page shows after a form's action: a refusal's sentence, a notice, and what the page shows once. */
 export interface Shown {
-  error?: string;
+  error?: string | SafeHTML;
   ok?: string;
 }
 
@@ -156,8 +176,9 @@ export type PageRenderer<S extends Shown> = (
  * A page form's route: the CSRF token and origin are checked before anything else, then the
  * session (signed out: to the sign-in page, back to `back`). `run` calls the same use case the
  * JSON API does and returns what the page shows next, which `show` renders; or a response of its
- * own (a redirect). A refusal (a PylonError) is shown on the page as its sentence (`refusalFor`),
- * under 400 (429 with its Retry-After when rate limited); anything else is a bug and is thrown on.
+ * own (a redirect). A refusal (a PylonError) is shown on the page as its sentence
+ * (`signedInRefusal`), under 400 (429 with its Retry-After when rate limited, 403 with a way to
+ * sign in again when the step needs a recent sign-in); anything else is a bug and is thrown on.
  */
 export function pagePost<B extends { csrf?: string | undefined }, S extends Shown>(
   services: Services,
@@ -174,7 +195,10 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
     responses: {
       303: { description: 'Done: to the outcome page (`/shown/{id}`); or signed out, to the sign-in page' },
       400: { description: 'HTML: the form, with what was wrong' },
-      403: { description: 'HTML: the form lacks the page’s CSRF token or came from another site' },
+      403: {
+        description:
+          'HTML: the form lacks the page’s CSRF token or came from another site; or the step needs a recent sign-in (REAUTH_REQUIRED), with a link to sign in again and come back',
+      },
       429: { description: 'HTML: the form, saying how long to wait (RATE_LIMITED, with Retry-After)' },
     },
     handler: async (c, { body }) => {
@@ -191,7 +215,7 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
           await spec.show(c, session, outcome),
         );
       } catch (error) {
-        const refusal = refusalFor(c, error);
+        const refusal = signedInRefusal(c, error, `${pageBase(c)}${spec.back}`);
         return spec.show(c, session, { error: refusal.message } as S, refusal.status);
       }
     },

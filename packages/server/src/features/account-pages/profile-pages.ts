@@ -19,6 +19,7 @@ import {
   pageForm,
   pageGet,
   pagePost,
+  type Shown,
   when,
 } from './page-kit.js';
 
@@ -60,7 +61,7 @@ export function profilePageRoutes(identity: Identity, changes: EmailChangeStore)
   async function profile(
     c: AppContext,
     session: PageSession,
-    shown: { error?: string; ok?: string; codeFor?: string } = {},
+    shown: Shown & { codeFor?: string } = {},
     status = 200,
   ): Promise<Response> {
     const base = pageBase(c);
@@ -112,7 +113,7 @@ ${csrfField(csrf)}
   async function sessions(
     c: AppContext,
     session: PageSession,
-    shown: { error?: string; ok?: string } = {},
+    shown: Shown = {},
     status = 200,
   ): Promise<Response> {
     const base = pageBase(c);
@@ -165,6 +166,7 @@ ${csrfField(csrf)}
         if (session.isGuest) throw new PylonError('FORBIDDEN');
         const sent = await requestEmailChange(identity, changes, facts(c, services), {
           userId: session.userId,
+          sessionId: session.sessionId,
           currentEmail: session.email,
           newEmail: body.email,
         });

@@ -5,6 +5,7 @@ import { html, type SafeHTML, SCRIPT_PAGE_CSP } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Identity } from '../identity/identity.js';
 import { changePassword } from '../identity/password-change.js';
+import { requireRecentSignIn } from '../identity/reauthentication.js';
 import {
   confirmTOTP,
   disableTOTP,
@@ -57,6 +58,7 @@ export function securityPageRoutes(identity: Identity, passkeys: PasskeyStore) {
     const user = await identity.users.findById(session.userId);
     const totpOn = await identity.mfa.isEnabled(session.userId);
     const keys = await passkeys.listOf(session.userId);
+    const signInAgain = new URLSearchParams({ return_to: `${base}/account/security` });
 
     // Without passwords on this deployment (config.passwords) there is nothing to set or change.
     const password = !services.config.passwords
@@ -88,7 +90,7 @@ ${csrfField(csrf)}
 <button type="submit">Turn on two-factor authentication</button>
 </form>`;
     } else if (totpOn) {
-      totp = html`<p><span class="tag">on</span> Signing in asks for a code from your authenticator app.</p>
+      totp = html`<p><span class="tag">on</span> Signing in with an emailed code, a password or a linked account also asks for a code from your authenticator app, or a backup code. A passkey does not ask for one (it is two factors by itself), nor does a browser you chose to trust, for 30 days.</p>
 <form method="post" action="${base}/account/totp/backup-codes">
 ${csrfField(csrf)}
 <button type="submit" class="secondary">Make new backup codes</button>
@@ -100,7 +102,7 @@ ${csrfField(csrf)}
 <button type="submit" class="danger">Turn off two-factor authentication</button>
 </form>`;
     } else {
-      totp = html`<p>Ask for a code from an authenticator app at every sign-in.</p>
+      totp = html`<p>After an emailed code, a password or a linked account, ask for a code from an authenticator app too.</p>
 <form method="post" action="${base}/account/totp/enroll">
 ${csrfField(csrf)}
 <button type="submit">Set up two-factor authentication</button>
@@ -132,6 +134,7 @@ ${totp}
 <p>Sign in with your device’s screen lock or a security key instead of a code or password.</p>
 ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no passkeys yet.</p>`}
 <p class="error" role="alert" data-passkey-status hidden></p>
+<p class="error" role="alert" data-passkey-reauth hidden>For your security, adding a passkey needs a sign-in from the last 5 minutes. <a href="${base}/login?${signInAgain.toString()}">Sign in again</a>, and you will come back here to add it.</p>
 <div data-passkey-register hidden>
 <label for="passkey-name">Name for the new passkey</label>
 <input id="passkey-name" type="text" maxlength="100" placeholder="e.g. This laptop">
@@ -177,6 +180,7 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
       async (_c, s) => ({
         enrolment: await startTOTPEnrolment(identity, {
           userId: s.userId,
+          sessionId: s.sessionId,
           account: s.email ?? s.userId,
           issuer,
         }),
@@ -200,6 +204,8 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
             issuer,
           });
           if (pending === null) throw error;
+          // Showing the key again is showing it anew: only to a recent sign-in, as at the start.
+          await requireRecentSignIn(identity, s);
           const refusal = refusalFor(c, error);
           return show(c, s, { enrolment: pending, error: refusal.message }, refusal.status);
         }
@@ -209,8 +215,8 @@ ${keys.length ? html`<ul class="list">${passkeyRows}</ul>` : html`<p>You have no
       await disableTOTP(identity, facts(c, services), { userId: s.userId, code: body.code });
       return { ok: 'Two-factor authentication is off.' };
     }),
-    post('/account/totp/backup-codes', 'Account page: new backup codes (shown once)', async (_c, s) => ({
-      backupCodes: await regenerateBackupCodes(identity, s.userId),
+    post('/account/totp/backup-codes', 'Account page: new backup codes (shown once)', async (c, s) => ({
+      backupCodes: await regenerateBackupCodes(identity, facts(c, services), s),
     })),
     post('/account/passkeys/remove', 'Account page: remove a passkey', async (c, s, body) => {
       await removePasskey(identity, passkeys, facts(c, services), {

@@ -6,38 +6,12 @@ import type { Identity } from '../identity/identity.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import type { OrgStore } from '../orgs/org-store.js';
 
-/** A deletion needs a sign-in (or the password) this recent. */
-export const REAUTH_WINDOW_MS = 5 * 60 * 1000;
-
 /**
  * The name a deleted account goes by in the audit log: stable per account (its entries stay
  * linkable to each other), derived from the random user id only, so it names no address.
  */
 export function deletedUserPseudonym(userId: string): string {
   return `deleted-user-${sha256Hex(userId).slice(0, 16)}`;
-}
-
-/**
- * Re-authentication for a destructive step: the session's holder signed in within the last five
- * minutes (a refresh does not count as a sign-in), or sends the account's current password now.
- * A wrong password is REAUTH_REQUIRED too, after a full hash check, so this is no faster oracle
- * than the sign-in endpoint (whose per-account lockout still guards password guessing).
- */
-export async function requireRecentAuthentication(
-  identity: Identity,
-  input: { userId: string; sessionId: string; password?: string | undefined; now: number },
-): Promise<void> {
-  const session = await identity.sessions.findLive(input.userId, input.sessionId, input.now);
-  if (session?.authenticatedAt != null && input.now - session.authenticatedAt <= REAUTH_WINDOW_MS) return;
-  if (input.password !== undefined && input.password !== '') {
-    const user = await identity.users.findById(input.userId);
-    const ok =
-      user?.passwordHash != null
-        ? await identity.hasher.verify(user.passwordHash, input.password)
-        : await identity.hasher.verifyDummy(input.password);
-    if (ok) return;
-  }
-  throw new PylonError('REAUTH_REQUIRED');
 }
 
 export interface AccountDeletion {

@@ -3,6 +3,7 @@ import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Identity } from '../identity/identity.js';
 import { requireEmail } from '../identity/identity.js';
 import { requireValidCode, sendCode, throttleCodeSends } from '../identity/one-time-code.js';
+import { requireRecentSignIn } from '../identity/reauthentication.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { EmailTakenError } from '../identity/user-store.js';
 import { renderEmailChangeCodeEmail, renderEmailChangedNotice } from './account-mail.js';
@@ -12,15 +13,17 @@ import type { EmailChangeStore } from './email-change-store.js';
  * Ask to move the account to a new address: a code goes to the new address, proving it is the
  * caller's. The answer is the same whether the address is free or another account's (no account
  * enumeration); for a taken address no code is sent, and the change could not complete anyway.
+ * A new address is a new way in (codes, resets go there): it needs a recent sign-in.
  */
 export async function requestEmailChange(
   identity: Identity,
   changes: EmailChangeStore,
   facts: Pick<RequestFacts, 'requestId'>,
-  input: { userId: string; currentEmail: string | null; newEmail: unknown },
+  input: { userId: string; sessionId: string; currentEmail: string | null; newEmail: unknown },
 ): Promise<{ newEmail: string; code: string | null }> {
   const newEmail = requireEmail(input.newEmail);
   if (newEmail === input.currentEmail) throw new PylonError('EMAIL_UNCHANGED');
+  await requireRecentSignIn(identity, input);
   const now = identity.services.clock.now();
   await changes.request(input.userId, newEmail, now);
   if (await identity.users.findByEmail(newEmail)) {

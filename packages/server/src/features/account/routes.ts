@@ -13,10 +13,11 @@ import {
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
 import type { Identity } from '../identity/identity.js';
+import { requireRecentSignInOrPassword } from '../identity/reauthentication.js';
 import { requestFacts, requireSession } from '../identity/route-helpers.js';
 import { clearSessionCookie } from '../identity/session-cookie.js';
 import type { OrgStore } from '../orgs/org-store.js';
-import { deleteAccount, requireRecentAuthentication } from './account-deletion.js';
+import { deleteAccount } from './account-deletion.js';
 import { completeEmailChange, requestEmailChange } from './email-change.js';
 import type { EmailChangeStore } from './email-change-store.js';
 import { unlinkIdentity } from './linked-accounts.js';
@@ -81,7 +82,10 @@ export function accountRoutes(identity: Identity, orgs: OrgStore, changes: Email
         200: { description: 'Sent (the same answer when the address is taken)', schema: EmailChangeResponse },
         400: { description: 'MISSING_EMAIL, INVALID_EMAIL or EMAIL_UNCHANGED' },
         401: { description: 'UNAUTHORIZED' },
-        403: { description: 'FORBIDDEN: a guest has no address to change' },
+        403: {
+          description:
+            'FORBIDDEN: a guest has no address to change; REAUTH_REQUIRED: the sign-in is older than 5 minutes',
+        },
         429: { description: 'RATE_LIMITED: the shared code-send throttle of the new address' },
         500: { description: 'EMAIL_SEND_FAILED' },
       },
@@ -94,6 +98,7 @@ export function accountRoutes(identity: Identity, orgs: OrgStore, changes: Email
           { requestId: c.get('requestId') },
           {
             userId: auth.userId,
+            sessionId: auth.sessionId,
             currentEmail: auth.email,
             newEmail: body.newEmail,
           },
@@ -140,19 +145,22 @@ export function accountRoutes(identity: Identity, orgs: OrgStore, changes: Email
         200: { description: 'Deleted; every session is gone', schema: DeleteAccountResponse },
         401: { description: 'UNAUTHORIZED' },
         403: {
-          description: 'REAUTH_REQUIRED: the sign-in is older than 5 minutes and no valid password was sent',
+          description:
+            'REAUTH_REQUIRED: a password was sent and is wrong, or none was and the sign-in is older than 5 minutes',
         },
         409: { description: 'LAST_OWNER: the caller is the only owner of an org' },
+        429: { description: 'RATE_LIMITED: the password lockout (as for POST /password/login)' },
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        await requireRecentAuthentication(identity, {
+        const facts = await requestFacts(c, services);
+        await requireRecentSignInOrPassword(identity, facts, {
           userId: auth.userId,
           sessionId: auth.sessionId,
           password: body.password,
-          now: services.clock.now(),
+          during: 'account_deletion',
         });
-        await deleteAccount(identity, orgs, await requestFacts(c, services), auth.userId);
+        await deleteAccount(identity, orgs, facts, auth.userId);
         clearSessionCookie(c, services.config);
         return c.json({ deleted: true as const });
       },

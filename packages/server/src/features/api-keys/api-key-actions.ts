@@ -2,6 +2,8 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Services } from '../../http/context.js';
 import { hkdfSha256 } from '../../platform/node-crypto.js';
+import type { Identity } from '../identity/identity.js';
+import { requireRecentSignIn, type SessionCaller } from '../identity/reauthentication.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { type APIKey, APIKeyStore } from './api-key-store.js';
 
@@ -33,13 +35,17 @@ const audit = (services: Services, facts: Facts, action: string, userId: string,
 /** The furthest ahead a key's expiry may be set: ten years. */
 const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
-/** A key acting as the person, limited to `scopes`; `key` is the only time the secret is seen. */
+/**
+ * A key acting as the person, limited to `scopes`; `key` is the only time the secret is seen. It
+ * is a way in that outlives the session, so it needs a recent sign-in (reauthentication.ts).
+ */
 export async function createAPIKey(
-  services: Services,
+  identity: Identity,
   keys: APIKeyStore,
   facts: Facts,
-  input: { userId: string; name: string | null; scopes: readonly string[]; expiresAt: number | null },
+  input: SessionCaller & { name: string | null; scopes: readonly string[]; expiresAt: number | null },
 ): Promise<{ key: string; record: APIKey }> {
+  const { services } = identity;
   const now = services.clock.now();
   if (input.expiresAt !== null && input.expiresAt <= now)
     throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
@@ -49,6 +55,7 @@ export async function createAPIKey(
       message:
         'expires_at is in seconds since the epoch, at most ten years ahead (omit it for a key without expiry)',
     });
+  await requireRecentSignIn(identity, input);
   const created = await keys.create({
     userId: input.userId,
     name: input.name,

@@ -41,12 +41,16 @@ export function apiKeyRoutes(identity: Identity, keys: APIKeyStore) {
         201: { description: 'Created: `key` appears only in this answer', schema: CreateAPIKeyResponse },
         400: { description: 'VALIDATION_FAILED (expires_at in the past)' },
         401: { description: 'UNAUTHORIZED' },
-        403: { description: 'API_KEY_AUTH_FORBIDDEN: keys cannot make keys' },
+        403: {
+          description:
+            'API_KEY_AUTH_FORBIDDEN: keys cannot make keys; REAUTH_REQUIRED: the sign-in is older than 5 minutes',
+        },
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
-        const created = await createAPIKey(services, keys, facts(c), {
+        const created = await createAPIKey(identity, keys, facts(c), {
           userId: auth.userId,
+          sessionId: auth.sessionId,
           name: body.name ?? null,
           scopes: body.scopes ?? [],
           expiresAt: body.expires_at === undefined ? null : body.expires_at * 1000,

@@ -5,7 +5,9 @@ import type { RequestFacts } from '../identity/sign-in.js';
 /**
  * The session an approved device receives: kind `cli`, 24 h (PYLON_CLI_SESSION_TTL), bound to the
  * org it was requested for. The person approved it from a full browser session (second factor
- * included), so no further challenge applies here.
+ * included), so no further challenge applies here. Approving is no sign-in, though: the session
+ * carries none (`authenticatedAt` null), so it never counts as a recent one (reauthentication.ts)
+ * — else any session, however old, could approve itself a fresh one to add a way in with.
  */
 export async function mintDeviceSession(
   identity: Identity,
@@ -25,6 +27,7 @@ export async function mintDeviceSession(
         activeOrg: approved.orgId,
         device: approved.client,
         ip,
+        authenticatedAt: null,
       },
       trx,
     );

@@ -21,6 +21,7 @@ import {
   recordEmailProof,
 } from './email-proof.js';
 import { SessionStore } from './session-store.js';
+import { identitySignInMethods, type SignInMethod } from './sign-in-methods.js';
 import { UserStore } from './user-store.js';
 
 /** The identity feature's stores and helpers, built once per server from its services. */
@@ -50,10 +51,11 @@ export interface Identity {
    */
   accessRevokers: CredentialDropper[];
   /**
-   * Ways in beyond the password, a verified address and linked identities, which identity itself
-   * knows: features that add one (passkeys) register it, so "never the last sign-in method" counts it.
+   * Every way into an account, for "never the last way in" (sign-in-methods.ts): identity's own
+   * (a password, a verified address for emailed codes, a linked identity), and each a feature adds
+   * (passkeys) when built.
    */
-  signInMethods: Array<{ name: string; holds(trx: DB, userId: string): Promise<boolean> }>;
+  signInMethods: SignInMethod[];
 }
 
 export function createIdentity(services: Services): Identity {
@@ -77,7 +79,7 @@ export function createIdentity(services: Services): Identity {
       { name: 'linked_identities', drop: (trx, userId) => users.unlinkAllIdentities(trx, userId) },
     ],
     accessRevokers: [],
-    signInMethods: [],
+    signInMethods: identitySignInMethods(services.config, users),
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),
     hasher: services.passwordHasher,

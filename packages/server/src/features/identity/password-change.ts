@@ -1,13 +1,14 @@
 import { PylonError } from '@pylon/core';
-import { checkPasswordPolicy } from '../../platform/password.js';
 import { refuseBreachedPassword } from './breached-passwords.js';
+import { verifyCurrentPassword } from './current-password.js';
 import type { Identity } from './identity.js';
 import { replacePassword, requireStrongPassword } from './password-policy.js';
 import type { RequestFacts } from './sign-in.js';
 
 /**
- * Change a signed-in person's password: the current one must verify, the new one pass the policy
- * and the breach check; every other session of the account is signed out. Returns how many were.
+ * Change a signed-in person's password: the current one must verify (under the password lockout,
+ * current-password.ts), the new one pass the policy and the breach check; every other session of
+ * the account is signed out. Returns how many were.
  * Shared by `POST /password/change` and the hosted `/account/security` page.
  */
 export async function changePassword(
@@ -17,17 +18,16 @@ export async function changePassword(
 ): Promise<number> {
   const { services } = identity;
   const newPassword = requireStrongPassword(input.newPassword, 'newPassword');
-  const user = await identity.users.findById(input.userId);
-  const current = typeof input.currentPassword === 'string' ? input.currentPassword : '';
-  const ok =
-    user?.passwordHash && checkPasswordPolicy(current) !== 'too_long'
-      ? await identity.hasher.verify(user.passwordHash, current)
-      : false;
-  if (!ok || !user) throw new PylonError('WRONG_PASSWORD');
+  const ok = await verifyCurrentPassword(identity, facts, {
+    userId: input.userId,
+    password: input.currentPassword,
+    during: 'password_change',
+  });
+  if (!ok) throw new PylonError('WRONG_PASSWORD');
   await refuseBreachedPassword(services, newPassword, facts.requestId);
   const hash = await identity.hasher.hash(newPassword);
   return replacePassword(identity, facts, {
-    userId: user.id,
+    userId: input.userId,
     hash,
     action: 'password.changed',
     keepSession: input.sessionId,

@@ -2,9 +2,9 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { checkPasswordPolicy } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
-import type { DB } from '../../storage/database.js';
 import { requireCaptcha } from '../captcha/captcha.js';
 import { refuseBreachedPassword } from './breached-passwords.js';
+import { chargeGuess, forgiveGuess, type GuessSubject, guessSubject } from './guesses.js';
 import {
   auditUserCreated,
   chargeSignInByIP,
@@ -17,57 +17,23 @@ import { requireStrongPassword } from './password-policy.js';
 import { type RequestFacts, type SignInOutcome, signIn } from './sign-in.js';
 import { EmailTakenError } from './user-store.js';
 
-const lockedOut = (retryAfterSeconds: number) =>
-  rateLimited(retryAfterSeconds, 'Too many failed attempts: wait, or sign in with an emailed code');
-
 /**
- * The address's sign-in limit, then the attempt counted as a failure before the password is
- * judged, against the account's hourly budget and the (IP, account) lockout: attempts racing each
- * other are counted one by one, so no more of them are judged than the limits allow, however many
- * arrive at once (a check made first and a failure counted after the hash let every attempt in
- * flight through). Once locked, a correct guess is refused like a wrong one, or the lock would tell
- * an attacker when they guessed right. A refused attempt is not counted; a success gives its count
- * back (`forgiveAttempt`). One transaction, so one durable commit, and a refusal commits what was
- * counted before it.
+ * The address's sign-in limit, then the attempt counted as a guess at the account's password
+ * (guesses.ts), in one transaction, so one durable commit, and a refusal commits what was counted
+ * before it.
  */
 async function chargeAttempt(
   identity: Identity,
   ip: string | null,
-  pair: string,
-  account: string,
+  subject: GuessSubject,
   now: number,
 ): Promise<void> {
-  const budget = identity.limits.passwordFailuresPerAccount;
   const refusal = await identity.services.storage.db.transaction().execute(async (trx) => {
     const byIP = await chargeSignInByIP(identity, ip, now, trx);
     if (byIP) return byIP;
-    const decision = await identity.limiter.hit(budget, account, now, trx);
-    if (!decision.allowed) return lockedOut(decision.retryAfterSeconds);
-    const pairLock = await identity.lockouts.attempt(identity.limits.passwordLockout, pair, now, trx);
-    if (pairLock > 0) {
-      await identity.limiter.refund(budget, account, now, trx);
-      return lockedOut(pairLock);
-    }
-    return null;
+    return chargeGuess(identity, identity.limits.passwordGuesses, subject, now, trx);
   });
   if (refusal) throw refusal;
-}
-
-/**
- * A right password: its attempt was no failure, so the lockout and the budget forget it — in the
- * sign-in's own transaction, and in `chargeAttempt`'s order (the budget's row, then the pair's):
- * on PostgreSQL each statement locks its row until the commit, and two transactions taking the
- * same two rows in opposite orders can deadlock.
- */
-async function forgiveAttempt(
-  identity: Identity,
-  trx: DB,
-  pair: string,
-  account: string,
-  now: number,
-): Promise<void> {
-  await identity.limiter.refund(identity.limits.passwordFailuresPerAccount, account, now, trx);
-  await identity.lockouts.clear(identity.limits.passwordLockout, pair, trx);
 }
 
 /**
@@ -140,8 +106,8 @@ export async function passwordSignIn(
     throw new PylonError('WEAK_PASSWORD', { message: 'password must be at most 256 characters' });
   const { ip } = facts;
   const now = services.clock.now();
-  const pairKey = `${ipBucket(ip)}|${email}`;
-  await chargeAttempt(identity, ip, pairKey, email, now);
+  const subject = guessSubject(ip, email);
+  await chargeAttempt(identity, ip, subject, now);
   const user = await identity.users.findByEmail(email);
   // Same work for every outcome: an unknown email verifies against a dummy hash.
   const verified =
@@ -163,7 +129,8 @@ export async function passwordSignIn(
   return signIn(identity, facts, {
     method: 'password',
     prepare: async (trx) => {
-      await forgiveAttempt(identity, trx, pairKey, email, now);
+      // A right password was no failure: forgotten in the sign-in's own transaction.
+      await forgiveGuess(identity, identity.limits.passwordGuesses, subject, now, trx);
       if (identity.hasher.needsRehash(user.passwordHash!)) {
         await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
       }

@@ -1,26 +1,61 @@
 import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { DB } from '../../storage/database.js';
+import { forgiveGuess, guessLockedFor, guessSubject, requireGuessAllowed } from '../identity/guesses.js';
 import { type Identity, rateLimited } from '../identity/identity.js';
 import { requireCodeText } from '../identity/one-time-code.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
+import { secondFactorCode } from './mfa-store.js';
+
+/** Where a second factor was asked for: a sign-in, or a signed-in person's change to TOTP itself. */
+export type SecondFactorStep = 'sign_in' | 'totp_confirm' | 'totp_disable';
 
 /**
- * Check a second factor for a user, under the same (account) lockout as passwords: failed TOTP
- * attempts count with failed passwords. Each attempt is counted before the code is checked, so
- * codes guessed at once are counted one by one (see `Lockouts.attempt`); a right code clears it.
+ * Check a TOTP or backup code for a user, as a guess under the second-factor limits (guesses.ts):
+ * a lockout per (IP, account), so that someone who knows only the password cannot lock the owner
+ * out of their own sign-ins from elsewhere, and an hourly budget per account. A wrong code is
+ * audited with the account as target and no code in it: `auth.sign_in_failed` at a sign-in,
+ * `totp.code_failed` at a change to TOTP.
  */
-export async function requireSecondFactor(identity: Identity, userId: string, code: unknown): Promise<void> {
+export async function requireSecondFactor(
+  identity: Identity,
+  facts: Pick<RequestFacts, 'ip' | 'requestId'>,
+  input: { userId: string; code: unknown; during: SecondFactorStep },
+): Promise<void> {
   const { services, mfa } = identity;
-  const lockout = identity.limits.passwordLockout;
-  const text = requireCodeText(code);
+  const limits = identity.limits.secondFactorGuesses;
+  const text = requireCodeText(input.code);
   const now = services.clock.now();
-  const locked = await identity.lockouts.attempt(lockout, `totp|${userId}`, now);
-  if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then try again');
-  if (!(await mfa.acceptSecondFactor(userId, text, now))) {
-    throw new PylonError('INVALID_CODE', { message: 'The code is wrong or was already used' });
+  const subject = guessSubject(facts.ip, input.userId);
+  await requireGuessAllowed(identity, limits, subject, now);
+  if (await mfa.acceptSecondFactor(input.userId, text, now)) {
+    await forgiveGuess(identity, limits, subject, now, services.storage.db);
+    return;
   }
-  await identity.lockouts.clear(lockout, `totp|${userId}`);
+  const signingIn = input.during === 'sign_in';
+  await appendAudit(services.storage.db, now, {
+    org: DEPLOYMENT_AUDIT,
+    action: signingIn ? 'auth.sign_in_failed' : 'totp.code_failed',
+    // At a sign-in nobody is signed in yet: the guesser may not be the account's holder.
+    actor: signingIn ? { type: 'anonymous' } : { type: 'user', id: input.userId },
+    target: { id: input.userId },
+    detail: { method: secondFactorCode(text)?.kind ?? 'unrecognised', during: input.during },
+    ip: facts.ip,
+    requestId: facts.requestId,
+  });
+  throw new PylonError('INVALID_CODE', { message: 'The code is wrong or was already used' });
+}
+
+/**
+ * RATE_LIMITED while the second-factor lock of this (IP, account) is on: what a sign-in's second
+ * step says once wrong codes locked it, instead of a wrong code or an ended sign-in, since starting
+ * again would only meet the lock.
+ */
+async function refuseWhileLocked(identity: Identity, ip: string | null, userId: string): Promise<void> {
+  const now = identity.services.clock.now();
+  const limits = identity.limits.secondFactorGuesses;
+  const locked = await guessLockedFor(identity, limits, guessSubject(ip, userId), now);
+  if (locked > 0) throw rateLimited(locked, 'Too many wrong codes: wait, then sign in again');
 }
 
 /** A device trusted at this challenge: the edge sets its cookie (the token is never shown again). */
@@ -32,7 +67,9 @@ export interface NewTrustedDevice {
 
 /**
  * parse → claim an attempt on the challenge → check the code → spend the challenge → session.
- * With `trust_device: true` the same transaction also trusts this browser for 30 days.
+ * With `trust_device: true` the same transaction also trusts this browser for 30 days. A wrong
+ * code that locks this address out, or a challenge its wrong codes spent while the lock lasts,
+ * answers RATE_LIMITED with the wait.
  */
 export async function completeTOTPChallenge(
   identity: Identity,
@@ -44,8 +81,22 @@ export async function completeTOTPChallenge(
     throw new PylonError('INVALID_MFA_TOKEN', { message: 'mfa_token is required' });
   const mfaToken = body.mfa_token;
   const challenge = await mfa.claimChallengeAttempt(mfaToken, services.clock.now());
-  if (!challenge) throw new PylonError('INVALID_MFA_TOKEN');
-  await requireSecondFactor(identity, challenge.userId, body.code);
+  if (!challenge) {
+    const spentBy = await mfa.spentChallengeUser(mfaToken, services.clock.now());
+    if (spentBy !== null) await refuseWhileLocked(identity, facts.ip, spentBy);
+    throw new PylonError('INVALID_MFA_TOKEN');
+  }
+  try {
+    await requireSecondFactor(identity, facts, {
+      userId: challenge.userId,
+      code: body.code,
+      during: 'sign_in',
+    });
+  } catch (error) {
+    if (error instanceof PylonError && error.code === 'INVALID_CODE')
+      await refuseWhileLocked(identity, facts.ip, challenge.userId);
+    throw error;
+  }
   let trustedDevice: NewTrustedDevice | undefined;
   const outcome = await signIn(identity, facts, {
     method: `${challenge.method}+totp`,

@@ -13,6 +13,19 @@ const BACKUP_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ23456789';
 
 const sealedAt = (userId: string) => ({ table: 'totp_factors', column: 'secret_sealed', row: userId });
 
+/**
+ * A second factor as typed, read for what it is: six digits are a TOTP code; eight letters and
+ * digits a backup code, whatever the case and wherever spaces or dashes were typed (`b4zd45gh`,
+ * `B4ZD 45GH`), in its stored form `XXXX-XXXX`; anything else neither (null).
+ */
+export function secondFactorCode(typed: string): { kind: 'totp' | 'backup_code'; value: string } | null {
+  const bare = typed.replace(/[\s-]+/g, '').toUpperCase();
+  if (/^\d{6}$/.test(bare)) return { kind: 'totp', value: bare };
+  if (/^[A-Z0-9]{8}$/.test(bare))
+    return { kind: 'backup_code', value: `${bare.slice(0, 4)}-${bare.slice(4)}` };
+  return null;
+}
+
 export interface Challenge {
   userId: string;
   method: string;
@@ -96,23 +109,27 @@ export class MFAStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** A backup code (`XXXX-XXXX`), spent by the same statement that checks it. */
-  async useBackupCode(userId: string, code: string, now: number): Promise<boolean> {
-    const normalized = code.trim().toUpperCase();
-    if (!/^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(normalized)) return false;
+  /** A backup code, however typed (`secondFactorCode`), spent by the same statement that checks it. */
+  async useBackupCode(userId: string, typed: string, now: number): Promise<boolean> {
+    const code = secondFactorCode(typed);
+    if (code?.kind !== 'backup_code') return false;
     const result = await this.db
       .updateTable('backup_codes')
       .set({ used_at: now })
-      .where('code_hash', '=', this.backupHash(userId, normalized))
+      .where('code_hash', '=', this.backupHash(userId, code.value))
       .where('user_id', '=', userId)
       .where('used_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** A TOTP code or a backup code. */
-  async acceptSecondFactor(userId: string, code: string, now: number): Promise<boolean> {
-    return code.includes('-') ? this.useBackupCode(userId, code, now) : this.acceptTOTP(userId, code, now);
+  /** A TOTP code or a backup code, told apart as `secondFactorCode` reads them. */
+  async acceptSecondFactor(userId: string, typed: string, now: number): Promise<boolean> {
+    const code = secondFactorCode(typed);
+    if (code === null) return false;
+    return code.kind === 'totp'
+      ? this.acceptTOTP(userId, code.value, now)
+      : this.useBackupCode(userId, code.value, now);
   }
 
   async confirm(trx: DB, userId: string, now: number): Promise<void> {
@@ -170,6 +187,18 @@ export class MFAStore {
       .returning(['user_id', 'method', 'kind'])
       .executeTakeFirst();
     return row ? { userId: row.user_id, method: row.method, kind: row.kind } : null;
+  }
+
+  /** The user of a live challenge whose attempts wrong codes used up, or null. */
+  async spentChallengeUser(token: string, now: number): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('mfa_challenges')
+      .select('user_id')
+      .where('token_hash', '=', hashToken(token))
+      .where('attempts', '>=', MAX_CHALLENGE_ATTEMPTS)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return row?.user_id ?? null;
   }
 
   /** Spend the challenge; false if another request already did. */

@@ -53,7 +53,9 @@ export function mfaRoutes(identity: Identity) {
           schema: TOTPEnrollResponse,
         },
         401: { description: 'UNAUTHORIZED' },
-        403: { description: 'API_KEY_AUTH_FORBIDDEN' },
+        403: {
+          description: 'API_KEY_AUTH_FORBIDDEN; REAUTH_REQUIRED: the sign-in is older than 5 minutes',
+        },
         409: { description: 'TOTP_ALREADY_ENABLED' },
       },
       handler: async (c) => {
@@ -61,6 +63,7 @@ export function mfaRoutes(identity: Identity) {
         const account = auth.email ?? auth.userId;
         const { secret, url } = await startTOTPEnrolment(identity, {
           userId: auth.userId,
+          sessionId: auth.sessionId,
           account,
           issuer: ISSUER,
         });
@@ -107,7 +110,10 @@ export function mfaRoutes(identity: Identity) {
         200: { description: 'Signed in', schema: SignInResponse },
         400: { description: 'MISSING_CODE' },
         401: { description: 'INVALID_MFA_TOKEN (unknown, expired, used, five wrong codes) or INVALID_CODE' },
-        429: { description: 'RATE_LIMITED' },
+        429: {
+          description:
+            'RATE_LIMITED: wrong codes locked this (IP, account) pair (the wrong code that locks it answers so too)',
+        },
       },
       handler: async (c, { body }) => c.json(await challenge(c, body)),
     }),
@@ -122,6 +128,7 @@ export function mfaRoutes(identity: Identity) {
         200: { description: 'Disabled', schema: TOTPDisableResponse },
         400: { description: 'MISSING_CODE or TOTP_NOT_ENROLLED' },
         401: { description: 'INVALID_CODE' },
+        429: { description: 'RATE_LIMITED: wrong codes locked this (IP, account) pair' },
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);
@@ -138,10 +145,11 @@ export function mfaRoutes(identity: Identity) {
       responses: {
         200: { description: 'The codes, shown once', schema: BackupCodesResponse },
         400: { description: 'TOTP_NOT_ENROLLED' },
+        403: { description: 'REAUTH_REQUIRED: the sign-in is older than 5 minutes' },
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
-        const codes = await regenerateBackupCodes(identity, auth.userId);
+        const codes = await regenerateBackupCodes(identity, facts(c), auth);
         return c.json({ codes });
       },
     }),

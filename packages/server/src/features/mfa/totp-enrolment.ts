@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Identity } from '../identity/identity.js';
+import { requireRecentSignIn, type SessionCaller } from '../identity/reauthentication.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { requireSecondFactor } from './challenge.js';
 import { base32Encode, otpauthURL } from './totp.js';
@@ -12,11 +13,15 @@ import { base32Encode, otpauthURL } from './totp.js';
 
 type Facts = Pick<RequestFacts, 'ip' | 'requestId'>;
 
-/** A new secret for an authenticator app, shown once; enabled by the first code. */
+/**
+ * A new secret for an authenticator app, shown once; enabled by the first code. Whoever holds it
+ * holds the account's second factor: it needs a recent sign-in (reauthentication.ts).
+ */
 export async function startTOTPEnrolment(
   identity: Identity,
-  input: { userId: string; account: string; issuer: string },
+  input: SessionCaller & { account: string; issuer: string },
 ): Promise<{ secret: string; url: string }> {
+  await requireRecentSignIn(identity, input);
   const secret = await identity.mfa.enrol(input.userId, identity.services.clock.now());
   if (!secret) throw new PylonError('TOTP_ALREADY_ENABLED');
   return { secret: base32Encode(secret), url: otpauthURL(secret, input.issuer, input.account) };
@@ -48,7 +53,11 @@ export async function confirmTOTP(
   const { services, mfa } = identity;
   const factor = await mfa.factor(input.userId);
   if (!factor) throw new PylonError('TOTP_NOT_ENROLLED', { message: 'Enrol first: POST /totp/enroll' });
-  await requireSecondFactor(identity, input.userId, input.code);
+  await requireSecondFactor(identity, facts, {
+    userId: input.userId,
+    code: input.code,
+    during: 'totp_confirm',
+  });
   if (factor.enabled) return null;
   const now = services.clock.now();
   return services.storage.db.transaction().execute(async (trx) => {
@@ -74,7 +83,11 @@ export async function disableTOTP(
 ): Promise<void> {
   const { services, mfa } = identity;
   if (!(await mfa.isEnabled(input.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
-  await requireSecondFactor(identity, input.userId, input.code);
+  await requireSecondFactor(identity, facts, {
+    userId: input.userId,
+    code: input.code,
+    during: 'totp_disable',
+  });
   // Trust was trust in this factor: with it gone, no device may skip the next one.
   await services.storage.db.transaction().execute(async (trx) => {
     await mfa.disable(trx, input.userId);
@@ -90,10 +103,29 @@ export async function disableTOTP(
   });
 }
 
-/** Ten new single-use backup codes; the old ones stop working. */
-export async function regenerateBackupCodes(identity: Identity, userId: string): Promise<string[]> {
+/**
+ * Ten new single-use backup codes; the old ones stop working. Each stands in for the second factor,
+ * so they need a recent sign-in; audited `totp.backup_codes_regenerated` (never the codes).
+ */
+export async function regenerateBackupCodes(
+  identity: Identity,
+  facts: Facts,
+  caller: SessionCaller,
+): Promise<string[]> {
   const { services, mfa } = identity;
-  if (!(await mfa.isEnabled(userId))) throw new PylonError('TOTP_NOT_ENROLLED');
+  if (!(await mfa.isEnabled(caller.userId))) throw new PylonError('TOTP_NOT_ENROLLED');
+  await requireRecentSignIn(identity, caller);
   const now = services.clock.now();
-  return services.storage.db.transaction().execute((trx) => mfa.regenerateBackupCodes(trx, userId, now));
+  return services.storage.db.transaction().execute(async (trx) => {
+    const codes = await mfa.regenerateBackupCodes(trx, caller.userId, now);
+    await appendAudit(trx, now, {
+      org: DEPLOYMENT_AUDIT,
+      action: 'totp.backup_codes_regenerated',
+      actor: caller.userId,
+      target: caller.userId,
+      ip: facts.ip,
+      requestId: facts.requestId,
+    });
+    return codes;
+  });
 }

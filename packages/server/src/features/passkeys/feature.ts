@@ -8,8 +8,8 @@ import { passkeyRoutes } from './routes.js';
 /** Passkeys (`/api/auth/passkeys*`): WebAuthn registration, sign-in and management. */
 export function passkeysFeature(services: Services, { identity }: FeatureDeps): Feature {
   const store = new PasskeyStore(services.storage.db, services.random);
-  // A passkey set before the address was proven may be an attacker's (account pre-hijacking).
   identity.signInMethods.push({ name: 'passkey', holds: (trx, userId) => store.holdsAny(trx, userId) });
+  // A passkey set before the address was proven may be an attacker's (account pre-hijacking).
   identity.credentialDroppers.push({
     name: 'passkeys',
     drop: (trx, userId) => store.removeAllOf(trx, userId),

@@ -182,8 +182,8 @@ export class PasskeyStore {
     return row ? toPasskey(row) : null;
   }
 
-  async remove(userId: string, id: string): Promise<boolean> {
-    const result = await this.db
+  async remove(db: DB, userId: string, id: string): Promise<boolean> {
+    const result = await db
       .deleteFrom('passkeys')
       .where('id', '=', id)
       .where('user_id', '=', userId)

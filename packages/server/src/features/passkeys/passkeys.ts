@@ -4,7 +4,9 @@ import type { z } from 'zod';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import { toBase64URL } from '../../crypto/random.js';
 import { type Identity, limitSignInsByIP, requireEmail } from '../identity/identity.js';
+import { requireRecentSignIn, type SessionCaller } from '../identity/reauthentication.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
+import { requireAnotherWayIn } from '../identity/sign-in-methods.js';
 import {
   authenticationOptions,
   CHALLENGE_TTL_SECONDS,
@@ -25,13 +27,18 @@ export interface Passkeys {
 
 const challengeExpired = () => new PylonError('PASSKEY_CHALLENGE_EXPIRED');
 
-/** Options for a new passkey of the signed-in user, the challenge bound to their session. */
+/**
+ * Options for a new passkey of the signed-in user, the challenge bound to their session. A passkey
+ * signs in without the second factor, so adding one needs a recent sign-in (reauthentication.ts);
+ * `finishRegistration` needs only the challenge this gave out.
+ */
 export async function startRegistration(
   passkeys: Passkeys,
-  caller: { userId: string; sessionId: string },
+  caller: SessionCaller,
 ): Promise<Record<string, unknown>> {
   const { identity, store, rp } = passkeys;
   const { services } = identity;
+  await requireRecentSignIn(identity, caller);
   const now = services.clock.now();
   const user = await identity.users.findById(caller.userId);
   const options = await registrationOptions(rp, {
@@ -148,28 +155,61 @@ export async function finishSignIn(
   });
   if (consumed === null) throw challengeExpired();
   const passkey = credential.id === credential.rawId ? await store.findByCredentialId(credential.id) : null;
-  if (passkey === null) throw new PylonError('INVALID_PASSKEY');
-  if (consumed.userId !== null && consumed.userId !== passkey.userId) throw new PylonError('INVALID_PASSKEY');
-  // A discoverable credential names its user (§7.2 step 6): it must be the passkey's owner.
-  const handle = credential.response.userHandle;
-  if (handle !== undefined && handle !== toBase64URL(new TextEncoder().encode(passkey.userId))) {
-    throw new PylonError('INVALID_PASSKEY');
+  try {
+    if (passkey === null) throw new PylonError('INVALID_PASSKEY');
+    if (consumed.userId !== null && consumed.userId !== passkey.userId)
+      throw new PylonError('INVALID_PASSKEY');
+    // A discoverable credential names its user (§7.2 step 6): it must be the passkey's owner.
+    const handle = credential.response.userHandle;
+    if (handle !== undefined && handle !== toBase64URL(new TextEncoder().encode(passkey.userId))) {
+      throw new PylonError('INVALID_PASSKEY');
+    }
+    const counter = await verifyAssertion(rp, credential, challenge, passkey);
+    return await signIn(identity, facts, {
+      method: 'passkey',
+      skipSecondFactor: true,
+      prepare: async (trx, now) => {
+        // Another assertion with this counter won the race: one of them is a clone (§6.1.1).
+        if (!(await store.recordUse(trx, passkey.id, counter, now))) throw new PylonError('INVALID_PASSKEY');
+        return passkey.userId;
+      },
+    });
+  } catch (error) {
+    if (error instanceof PylonError && error.code === 'INVALID_PASSKEY') {
+      await auditRefusedAssertion(identity, facts, passkey);
+    }
+    throw error;
   }
-  const counter = await verifyAssertion(rp, credential, challenge, passkey);
-  return signIn(identity, facts, {
-    method: 'passkey',
-    skipSecondFactor: true,
-    prepare: async (trx, now) => {
-      // Another assertion with this counter won the race: one of them is a clone (§6.1.1).
-      if (!(await store.recordUse(trx, passkey.id, counter, now))) throw new PylonError('INVALID_PASSKEY');
-      return passkey.userId;
-    },
+}
+
+/**
+ * A refused assertion, audited `auth.sign_in_failed` (`method: passkey`). When the credential is
+ * one of an account's passkeys, that account is the target, so its owner sees the attempt; an
+ * unknown credential names no one.
+ */
+async function auditRefusedAssertion(
+  identity: Identity,
+  facts: RequestFacts,
+  passkey: Passkey | null,
+): Promise<void> {
+  const { services } = identity;
+  await appendAudit(services.storage.db, services.clock.now(), {
+    org: DEPLOYMENT_AUDIT,
+    action: 'auth.sign_in_failed',
+    actor: { type: 'anonymous' },
+    target: passkey === null ? null : { id: passkey.userId },
+    detail: { method: 'passkey', ...(passkey === null ? {} : { passkey_id: passkey.id }) },
+    ip: facts.ip,
+    requestId: facts.requestId,
   });
+  services.metrics.signIn('passkey', 'failed');
 }
 
 /**
  * Revoke one of the person's passkeys; it stops working at once. Another person's passkey is
- * not found, the same as none. Shared by `DELETE /passkeys/:id` and the `/account/security` page.
+ * not found, the same as none; the last way into the account stays (LAST_SIGN_IN_METHOD,
+ * `requireAnotherWayIn`, in the removal's transaction with the user row locked first). Shared by
+ * `DELETE /passkeys/:id` and the `/account/security` page.
  */
 export async function removePasskey(
   identity: Identity,
@@ -178,14 +218,18 @@ export async function removePasskey(
   input: { userId: string; id: string },
 ): Promise<void> {
   const { services } = identity;
-  if (!(await store.remove(input.userId, input.id))) throw new PylonError('PASSKEY_NOT_FOUND');
-  await appendAudit(services.storage.db, services.clock.now(), {
-    org: DEPLOYMENT_AUDIT,
-    action: 'passkey.removed',
-    actor: input.userId,
-    target: input.id,
-    detail: { passkey_id: input.id },
-    ip: facts.ip,
-    requestId: facts.requestId,
+  await services.storage.db.transaction().execute(async (trx) => {
+    if (!(await identity.users.lock(trx, input.userId))) throw new PylonError('SESSION_EXPIRED');
+    if (!(await store.remove(trx, input.userId, input.id))) throw new PylonError('PASSKEY_NOT_FOUND');
+    await requireAnotherWayIn(identity, trx, input.userId);
+    await appendAudit(trx, services.clock.now(), {
+      org: DEPLOYMENT_AUDIT,
+      action: 'passkey.removed',
+      actor: input.userId,
+      target: input.id,
+      detail: { passkey_id: input.id },
+      ip: facts.ip,
+      requestId: facts.requestId,
+    });
   });
 }

@@ -87,7 +87,9 @@ export function passkeyRoutes(passkeys: Passkeys) {
           schema: PasskeyOptionsResponse,
         },
         401: { description: 'UNAUTHORIZED' },
-        403: { description: 'API_KEY_AUTH_FORBIDDEN' },
+        403: {
+          description: 'API_KEY_AUTH_FORBIDDEN; REAUTH_REQUIRED: the sign-in is older than 5 minutes',
+        },
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);
@@ -215,6 +217,10 @@ export function passkeyRoutes(passkeys: Passkeys) {
         401: { description: 'UNAUTHORIZED' },
         403: { description: 'API_KEY_AUTH_FORBIDDEN' },
         404: { description: "PASSKEY_NOT_FOUND (also for another user's passkey)" },
+        409: {
+          description:
+            'LAST_SIGN_IN_METHOD: no password, verified address, linked identity or other passkey would remain',
+        },
       },
       handler: async (c) => {
         const auth = await requireSession(c, services);

@@ -7,7 +7,8 @@
  *   `/passkeys/login/verify` (the same checks as any client), then on to the button's
  *   `data-return-to` (a path the server already checked);
  * - `[data-passkey-register]` on /account/security: `/passkeys/register/options` and
- *   `/passkeys/register/verify` with the name typed in `#passkey-name`, then a reload.
+ *   `/passkeys/register/verify` with the name typed in `#passkey-name`, then a reload; a session
+ *   signed in too long ago (REAUTH_REQUIRED) shows `[data-passkey-reauth]`, its way to sign in again.
  *
  * Options and answers pass through PublicKeyCredential.parse*OptionsFromJSON and toJSON()
  * (WebAuthn Level 3 §5.1.8–§5.1.10). Errors are shown as text in the `[data-passkey-status]`.
@@ -29,7 +30,11 @@ export const PASSKEYS_SCRIPT = `'use strict';
       body: JSON.stringify(body || {})
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (json) {
-        if (!res.ok) throw new Error((json.error && json.error.message) || 'The request failed');
+        if (!res.ok) {
+          var error = new Error((json.error && json.error.message) || 'The request failed');
+          error.code = json.error && json.error.code;
+          throw error;
+        }
         return json;
       });
     });
@@ -74,7 +79,11 @@ export const PASSKEYS_SCRIPT = `'use strict';
           return post('/passkeys/register/verify', body);
         })
         .then(function () { window.location.reload(); })
-        .catch(failed);
+        .catch(function (error) {
+          var reauth = document.querySelector('[data-passkey-reauth]');
+          if (error && error.code === 'REAUTH_REQUIRED' && reauth) reauth.hidden = false;
+          else failed(error);
+        });
     });
   }
 })();
