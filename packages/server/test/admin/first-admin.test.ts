@@ -302,7 +302,7 @@ describe.each(testDatabases)('the first admin on $kind', (database) => {
     it('explains instead of offering the button: unverified, production without the variable, wrong address, another org', async () => {
       await start(PRODUCTION);
       const person = await signIn('first@example.com');
-      const production = await page('/bootstrap', `pylon_session=${person.token}`);
+      const production = await page('/bootstrap', `__Host-pylon_session=${person.token}`);
       expect(production.text).toContain('PYLON_BOOTSTRAP_ADMIN_EMAIL');
       expect(production.text).not.toContain('Claim admin');
 
