@@ -51,6 +51,51 @@ export type CheckedAuthorization =
   /** The client and redirect URI are known: the error goes back to the client. */
   | { kind: 'redirect'; redirectURI: string; state: string | null; error: string; description: string };
 
+/** A request's parameters as sent: each name's values, in order (a query may repeat a name). */
+export type RawParams = Readonly<Record<string, readonly string[] | undefined>>;
+
+/** A query's parameters, every value of each name. */
+export function queryParams(search: URLSearchParams): RawParams {
+  return Object.fromEntries([...new Set(search.keys())].map((name) => [name, search.getAll(name)]));
+}
+
+/** One value per parameter, as a form the server rendered itself posts them. */
+export function rawParams(params: Readonly<Record<string, string | undefined>>): RawParams {
+  return Object.fromEntries(
+    Object.entries(params).flatMap(([name, value]) => (value === undefined ? [] : [[name, [value]]])),
+  );
+}
+
+export type CheckedClient =
+  | { kind: 'ok'; client: OAuthClient; redirectURI: string }
+  | { kind: 'page'; message: string };
+
+/**
+ * The first checks of an authorisation request (RFC 6749 §4.1.2.1): the client it names and a
+ * redirect URI that client registered, each sent once. Until both hold, nothing may be sent to the
+ * redirect URI; once they do, it is where every answer goes.
+ */
+export async function checkClient(
+  context: OAuthServerContext,
+  orgId: string,
+  params: RawParams,
+): Promise<CheckedClient> {
+  const clientIds = params.client_id ?? [];
+  if (clientIds.length === 0 || clientIds[0] === '')
+    return { kind: 'page', message: 'The request names no client (client_id).' };
+  if (clientIds.length > 1) return { kind: 'page', message: 'The request names more than one client.' };
+  const found = await context.clients.find(orgId, clientIds[0]!);
+  if (found.kind === 'unknown') return { kind: 'page', message: 'This application is not known here.' };
+  if (found.kind === 'refused')
+    return { kind: 'page', message: `This application was refused: ${found.reason}.` };
+  const uris = params.redirect_uri ?? [];
+  if (uris.length > 1) return { kind: 'page', message: 'The request names more than one redirect URI.' };
+  const redirectURI = uris[0];
+  if (redirectURI === undefined || !redirectURIMatches(found.client.redirectURIs, redirectURI))
+    return { kind: 'page', message: 'The redirect URI is not one this application registered.' };
+  return { kind: 'ok', client: found.client, redirectURI };
+}
+
 /**
  * The authorisation request's checks, in order; the first that fails decides the answer. Until the
  * client and its redirect URI are confirmed, errors are shown here and never sent anywhere.
@@ -60,18 +105,13 @@ export async function checkAuthorization(
   orgId: string,
   params: AuthorizationParams,
 ): Promise<CheckedAuthorization> {
-  if (!params.client_id) return { kind: 'page', message: 'The request names no client (client_id).' };
-  const found = await context.clients.find(orgId, params.client_id);
-  if (found.kind === 'unknown') return { kind: 'page', message: 'This application is not known here.' };
-  if (found.kind === 'refused')
-    return { kind: 'page', message: `This application was refused: ${found.reason}.` };
-  const client = found.client;
-  if (!params.redirect_uri || !redirectURIMatches(client.redirectURIs, params.redirect_uri))
-    return { kind: 'page', message: 'The redirect URI is not one this application registered.' };
+  const target = await checkClient(context, orgId, rawParams({ ...params }));
+  if (target.kind === 'page') return target;
+  const { client, redirectURI } = target;
   const state = params.state ?? null;
   const fail = (error: string, description: string): CheckedAuthorization => ({
     kind: 'redirect',
-    redirectURI: params.redirect_uri!,
+    redirectURI,
     state,
     error,
     description,
@@ -101,7 +141,7 @@ export async function checkAuthorization(
     kind: 'ok',
     request: {
       client,
-      redirectURI: params.redirect_uri,
+      redirectURI,
       scope: grantedScope(params.scope),
       state,
       codeChallenge: params.code_challenge!,

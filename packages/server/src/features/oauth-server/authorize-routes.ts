@@ -11,8 +11,9 @@ import { getAuth } from '../../http/get-auth.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
-import { html, pageCSP } from '../../pages/html.js';
+import { html, PAGE_CSP } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
+import { allowFormTargets } from '../../pages/sign-in-step.js';
 import {
   type AuthorizationParams,
   type AuthorizationRequest,
@@ -195,11 +196,8 @@ export function authorizeRoutes(context: OAuthServerContext) {
     const caps = request.app ? ((await capabilitiesOf(context, orgId, request.app.id, person)) ?? []) : [];
     const binding = createFlowBinding(services.random);
     setFlowCookie(c, services.config, FLOW, binding.binding, CONSENT_TTL_SECONDS);
-    // form-action: Chromium applies it to the redirect that follows the form's POST as well.
-    const csp = pageCSP().replace(
-      "form-action 'self'",
-      `form-action 'self' ${new URL(request.redirectURI).origin}`,
-    );
+    // form-action governs the redirects that follow the form's POST too (sign-in-step.ts).
+    const csp = allowFormTargets(PAGE_CSP, [new URL(request.redirectURI).origin]);
     return renderPage(
       c,
       'Allow access',
