@@ -1,3 +1,4 @@
+import { INVISIBLE_CHARACTERS } from './display-text.js';
 import { sha256Hex } from './sha256.js';
 
 /** Trim and lowercase: the one normal form an email address is stored and compared in. */
@@ -15,13 +16,6 @@ const EMAIL_PATTERN =
   /^[^\s\x00-\x1f\x7f@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /**
- * Unicode "other" characters: controls (C0 and C1), format characters (bidi overrides and
- * isolates, LRM/RLM, zero-width joiners and spaces, soft hyphen, BOM…), lone surrogates, private
- * use and unassigned code points. Invisible or reordering, they let one address display as another.
- */
-const INVISIBLE = /\p{C}/u;
-
-/**
  * A plausible single mailbox (RFC 5321 length limits, no whitespace, control characters, CR/LF or
  * display names), checked on the normalised form. A non-ASCII local part (RFC 6531) is accepted
  * when it is already in NFKC form and has no Unicode control or format character: fullwidth and
@@ -35,7 +29,7 @@ export function isValidEmail(email: string): boolean {
     normalized.length <= 254 &&
     normalized.split('@')[0]!.length <= 64 &&
     EMAIL_PATTERN.test(normalized) &&
-    !INVISIBLE.test(normalized) &&
+    !INVISIBLE_CHARACTERS.test(normalized) &&
     isNfkc(email.trim()) &&
     isNfkc(normalized)
   );

@@ -1,3 +1,4 @@
+export { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from './display-text.js';
 export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export {
   AUTH_ERROR_CODES,
