@@ -85,6 +85,8 @@ describe.each(testDatabases)('the authorisation request’s parameters on $kind'
       expect(answer.get('state'), name).toBe('the-state');
       expect(answer.get('code'), name).toBeNull();
     }
+    const described = sentBack(await withParams({ nonce: 'n'.repeat(513) }));
+    expect(described.get('error_description')).toBe('nonce is longer than 512 characters');
     // A state over its limit is no state to send back.
     const longState = sentBack(await withParams({ state: 's'.repeat(1025) }));
     expect(longState.get('error')).toBe('invalid_request');
