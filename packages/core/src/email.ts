@@ -1,5 +1,5 @@
+import { INVISIBLE_CHARACTERS } from './display-text.js';
 import { sha256Hex } from './sha256.js';
-import { hasInvisibleCharacters } from './text.js';
 
 /** Trim and lowercase: the one normal form an email address is stored and compared in. */
 export function normalizeEmail(email: string): string {
@@ -29,7 +29,7 @@ export function isValidEmail(email: string): boolean {
     normalized.length <= 254 &&
     normalized.split('@')[0]!.length <= 64 &&
     EMAIL_PATTERN.test(normalized) &&
-    !hasInvisibleCharacters(normalized) &&
+    !INVISIBLE_CHARACTERS.test(normalized) &&
     isNfkc(email.trim()) &&
     isNfkc(normalized)
   );

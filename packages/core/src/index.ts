@@ -1,3 +1,4 @@
+export { hasInvisibleCharacters, isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from './display-text.js';
 export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export {
   AUTH_ERROR_CODES,
@@ -53,5 +54,4 @@ export { BARE_NAME_PATTERN, validateSchema } from './schema/validate.js';
 export { type VerifyOptions, verifyPreparedSchema } from './schema/verify.js';
 export { sha256Base64URL, sha256Hex } from './sha256.js';
 export { isSlug, SLUG_BODY, SLUG_HTML_PATTERN, SLUG_PATTERN } from './slug.js';
-export { hasInvisibleCharacters } from './text.js';
 export * from './wire/index.js';

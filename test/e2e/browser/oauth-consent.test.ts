@@ -58,7 +58,8 @@ describeInChromium('the OAuth consent page in Chromium', () => {
 
     // innerText is the text as rendered (text-transform applied): what the person reads.
     const shown = await page.locator('main code').allInnerTexts();
-    expect(shown).toEqual([RESOURCE, 'notes:notes.read', 'notes:notes.write']);
+    // Last, where the answer goes: the redirect URI's host.
+    expect(shown).toEqual([RESOURCE, 'notes:notes.read', 'notes:notes.write', new URL(REDIRECT).host]);
     const overflow = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth - window.innerWidth,
       resource: (() => {

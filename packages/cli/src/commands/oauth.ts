@@ -1,8 +1,10 @@
 import {
   CreateOAuthClientResponse,
   DeleteOAuthClientResponse,
+  isPlainDisplayName,
   OAuthClientList,
   OAuthConsentList,
+  PLAIN_DISPLAY_NAME_MESSAGE,
   RevokeOAuthConsentResponse,
 } from '@pylon/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -24,6 +26,13 @@ function collectRedirectURIs(value: string, previous: string[] = []): string[] {
     throw new InvalidArgumentError('a redirect URI is an absolute URL, e.g. http://127.0.0.1:8976/callback');
   }
   return [...previous, value];
+}
+
+/** `--name` is shown on the consent page: plain text only, as Pylon checks it too. */
+function checkClientName(value: string): string {
+  if (!isPlainDisplayName(value))
+    throw new InvalidArgumentError(`a client name ${PLAIN_DISPLAY_NAME_MESSAGE}`);
+  return value;
 }
 
 /**
@@ -67,7 +76,7 @@ export function registerOAuthCommands(program: Command, context: CommandContext)
       client
         .command('create')
         .description('register an OAuth client; a confidential one gets a secret, shown only once')
-        .requiredOption('--name <name>', 'the name people see on the consent page')
+        .requiredOption('--name <name>', 'the name people see on the consent page', checkClientName)
         .requiredOption(
           '--redirect-uri <uri>',
           'where Pylon sends the code back (repeat for several)',

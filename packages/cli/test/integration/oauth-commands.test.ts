@@ -112,6 +112,18 @@ describe.skipIf(!existsSync(BIN)).each(testDatabases)('pylon oauth commands on $
 
       const noURL = await admin(['oauth', 'client', 'create', '--name', 'x', '--redirect-uri', 'not a url']);
       expect(noURL.code).toBe(2);
+      // A name with a right-to-left override would reorder the consent page's sentence.
+      const spoofing = await admin([
+        'oauth',
+        'client',
+        'create',
+        '--name',
+        'Wiki\u202egnp.exe',
+        '--redirect-uri',
+        callback,
+      ]);
+      expect(spoofing.code).toBe(2);
+      expect(spoofing.stderr).toContain('a client name must not contain control, format (bidi, zero-width)');
       const refused = await admin([
         'oauth',
         'client',

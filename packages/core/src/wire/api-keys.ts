@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { hasInvisibleCharacters } from '../display-text.js';
 import { splitNamespacedName } from '../schema/namespace.js';
-import { hasInvisibleCharacters } from '../text.js';
 
 /**
  * `name` is shown in lists and the audit log: no control, format or bidi characters. Each scope is

@@ -1,11 +1,19 @@
 import { z } from 'zod';
+import { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from '../display-text.js';
+
+/**
+ * A client's name as the consent page shows it: plain text only (display-text.ts), whichever way
+ * the client is registered — the admin API (and so the console and `pylon oauth client create`)
+ * and RFC 7591 registration (`invalid_client_metadata`).
+ */
+const ClientName = z.string().max(200).refine(isPlainDisplayName, { message: PLAIN_DISPLAY_NAME_MESSAGE });
 
 /**
  * Pylon as an OAuth 2.1 authorization server (docs/MCP.md, docs/OIDC.md): the admin API for
  * pre-registered clients and a person's own consents. Times are milliseconds (RBAC surface).
  */
 export const CreateOAuthClientRequest = z.object({
-  client_name: z.string().min(1).max(200),
+  client_name: ClientName.min(1),
   redirect_uris: z.array(z.string().max(2048)).min(1).max(20),
   /** A confidential client gets a secret (shown once) and must authenticate at the token endpoint. */
   confidential: z.boolean().optional(),
@@ -57,7 +65,7 @@ export type RevokeOAuthConsentResponse = z.infer<typeof RevokeOAuthConsentRespon
 /** RFC 7591 §2 client metadata, the fields this server reads (others are ignored). */
 export const DynamicClientRegistrationRequest = z.looseObject({
   redirect_uris: z.array(z.string().max(2048)).min(1).max(20),
-  client_name: z.string().max(200).optional(),
+  client_name: ClientName.optional(),
   token_endpoint_auth_method: z.string().max(64).optional(),
   grant_types: z.array(z.string().max(200)).max(10).optional(),
   response_types: z.array(z.string().max(64)).max(10).optional(),

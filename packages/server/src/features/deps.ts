@@ -1,6 +1,7 @@
 import type { Services } from '../http/context.js';
 import type { Feature } from '../http/feature.js';
 import type { AnyRoute } from '../http/route-table.js';
+import type { ReturnDestination } from '../pages/sign-in-step.js';
 import { CapabilityVersions } from '../storage/capability-versions.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import type { TokenGrant } from './oauth-server/token-grant.js';
@@ -38,6 +39,12 @@ export interface FeatureDeps {
   orgs: OrgStore;
   /** The grant types of the OAuth token endpoint, registered by the features that issue them. */
   tokenGrants: TokenGrant[];
+  /**
+   * Where a sign-in's `return_to` goes on to off this origin, registered by the features that own
+   * such paths (the authorization server: an authorization request's redirect URI); the sign-in
+   * pages allow those origins in their CSP `form-action` (pages/sign-in-step.ts).
+   */
+  returnDestinations: ReturnDestination[];
   rbac: RBACStores;
   /** Filled by `features()` with each feature's routes as it is built; complete before any request. */
   mountedRoutes: MountedRoutes;
@@ -59,6 +66,7 @@ export function createFeatureDeps(services: Services): FeatureDeps {
     identity: createIdentity(services),
     orgs,
     tokenGrants: [],
+    returnDestinations: [],
     rbac: { apps, grants, schemas, capabilities },
     mountedRoutes: { auth: [], rbac: [] },
     admins: deploymentAdmins(services, { orgs, grants, capabilities }),

@@ -219,7 +219,9 @@ export function routeBody(route: AnyRoute, surface: Surface, type: string, raw: 
 function parseBody(route: AnyRoute, surface: Surface, type: string, raw: string): unknown {
   if (raw === '') return {};
   if (route.acceptsForm && type === 'application/x-www-form-urlencoded') {
-    return Object.fromEntries(new URLSearchParams(raw));
+    const form = new URLSearchParams(raw);
+    if (route.errorShape === 'oauth') refuseRepeated(form, surface);
+    return Object.fromEntries(form);
   }
   if (type !== 'application/json' && type !== '') {
     throw new PylonError(surface === 'rbac' ? 'unsupported_media_type' : 'UNSUPPORTED_MEDIA_TYPE', {
@@ -234,6 +236,23 @@ function parseBody(route: AnyRoute, surface: Surface, type: string, raw: string)
     throw new PylonError(surface === 'rbac' ? 'bad_request' : 'BAD_REQUEST', {
       message: 'The body is not valid JSON',
     });
+  }
+}
+
+/**
+ * RFC 6749 §3.1, §3.2: an OAuth endpoint's parameters "MUST NOT be included more than once" (the
+ * token, revocation and device authorization endpoints alike): a repeated one is refused, never
+ * read as its first or last value. The OAuth routes answer it as `invalid_request`.
+ */
+function refuseRepeated(form: URLSearchParams, surface: Surface): void {
+  const seen = new Set<string>();
+  for (const name of form.keys()) {
+    if (seen.has(name)) {
+      throw new PylonError(surface === 'rbac' ? 'validation_failed' : 'VALIDATION_FAILED', {
+        message: `${name} is sent more than once`,
+      });
+    }
+    seen.add(name);
   }
 }
 

@@ -25,11 +25,10 @@ import {
   type SignInFailure,
   type SocialLink,
   ssoOffer,
-  totpEnded,
-  totpForm,
 } from './login-forms.js';
 import { pageBase, renderPage } from './page-context.js';
 import { pageRefusal, WAIT_A_MOMENT } from './refusal.js';
+import { type ReturnDestination, renderSignInPage, renderTOTPStep } from './sign-in-step.js';
 
 const form = z.object({
   email: z.string().max(320).optional(),
@@ -104,9 +103,11 @@ function ssoFailure(code: string | undefined, message: string | undefined) {
 /**
  * The hosted sign-in page (no JavaScript): email → magic code, or password, then TOTP when the
  * account has it; on success the session cookie is set and the browser goes back to `return_to`,
- * which may only be a path on this origin.
+ * which may only be a path on this origin. Every page holding one of its forms allows, in its CSP
+ * `form-action`, where `return_to` goes on to (sign-in-step.ts): the redirects after a sign-in's
+ * POST can end at an OAuth client.
  */
-export function loginPageRoutes(identity: Identity) {
+export function loginPageRoutes(identity: Identity, destinations: readonly ReturnDestination[]) {
   const { services } = identity;
   const widget = captchaWidget(services.config.captcha);
   const captcha = captchaField(widget);
@@ -144,18 +145,32 @@ export function loginPageRoutes(identity: Identity) {
   const signInOptions = { scripts: [PAGE_SCRIPTS.passkeys.path] };
   /** The sign-in page with every configured way in, after a failed attempt when `failed` says one. */
   const signInPage = (c: AppContext, back: string, failed?: SignInFailure, status = 400) =>
-    renderPage(
-      c,
-      'Sign in',
-      emailForm(pageBase(c), back, services.config.passwords, failed, captcha, social(c, back)),
+    renderSignInPage(c, destinations, {
+      title: 'Sign in',
+      body: emailForm(pageBase(c), back, services.config.passwords, failed, captcha, social(c, back)),
+      back,
       status,
-      signInCSP,
-      signInOptions,
-    );
+      csp: signInCSP,
+      options: signInOptions,
+    });
+  const totpStep = (
+    c: AppContext,
+    mfaToken: string,
+    back: string,
+    error?: string,
+    status?: number,
+    ended = false,
+  ) =>
+    renderTOTPStep(c, destinations, {
+      base: pageBase(c),
+      mfaToken,
+      back,
+      ended,
+      ...(error === undefined ? {} : { error }),
+      ...(status === undefined ? {} : { status }),
+    });
   const finish = (c: AppContext, outcome: SignInOutcome, back: string) => {
-    if (outcome.kind === 'mfa_required') {
-      return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), outcome.mfaToken, back));
-    }
+    if (outcome.kind === 'mfa_required') return totpStep(c, outcome.mfaToken, back);
     setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
     return c.redirect(back, 303);
   };
@@ -247,9 +262,7 @@ export function loginPageRoutes(identity: Identity) {
         if (query.error) {
           return signInPage(c, back, { error: SOCIAL_FAILED, email: '', form: 'code' });
         }
-        if (query.mfa_token) {
-          return renderPage(c, 'Two-factor authentication', totpForm(pageBase(c), query.mfa_token, back));
-        }
+        if (query.mfa_token) return totpStep(c, query.mfa_token, back);
         return c.redirect(back, 303);
       },
     }),
@@ -272,7 +285,7 @@ export function loginPageRoutes(identity: Identity) {
         const startURL = body.skip_sso === '1' ? null : await ssoStart(c, email, back);
         if (startURL !== null) {
           const offer = ssoOffer(pageBase(c), email, back, startURL, captcha);
-          return renderPage(c, 'Sign in', offer, 200, signInCSP);
+          return renderSignInPage(c, destinations, { title: 'Sign in', body: offer, back, csp: signInCSP });
         }
         await requireCaptcha(services, widget ? body[widget.field] : undefined, {
           ip: clientIP(c, services),
@@ -281,7 +294,8 @@ export function loginPageRoutes(identity: Identity) {
         await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
           renderMagicCodeEmail({ code, appName: services.config.brand.name, brand: services.config.brand }),
         );
-        return renderPage(c, 'Check your email', codeForm(pageBase(c), email, back));
+        const form = codeForm(pageBase(c), email, back);
+        return renderSignInPage(c, destinations, { title: 'Check your email', body: form, back });
       } catch (error) {
         const refusal = pageRefusal(c, error, MESSAGES);
         const failed = { error: refusal.message, email: body.email ?? '', form: 'code' as const };
@@ -298,7 +312,12 @@ export function loginPageRoutes(identity: Identity) {
       } catch (error) {
         const refusal = pageRefusal(c, error, MESSAGES);
         const form = codeForm(pageBase(c), email, back, refusal.message);
-        return renderPage(c, 'Check your email', form, refusal.status);
+        return renderSignInPage(c, destinations, {
+          title: 'Check your email',
+          body: form,
+          back,
+          status: refusal.status,
+        });
       }
     }),
     post('/login/password', 'Hosted page: sign in with a password', async (c, body, back) => {
@@ -331,10 +350,7 @@ export function loginPageRoutes(identity: Identity) {
         // Locked out, or the sign-in is over: no code can succeed here, so no field to type one.
         const ended =
           error instanceof PylonError && ['RATE_LIMITED', 'INVALID_MFA_TOKEN'].includes(error.code);
-        const page = ended
-          ? totpEnded(pageBase(c), back, refusal.message)
-          : totpForm(pageBase(c), body.mfa_token ?? '', back, refusal.message);
-        return renderPage(c, 'Two-factor authentication', page, refusal.status);
+        return totpStep(c, body.mfa_token ?? '', back, refusal.message, refusal.status, ended);
       }
     }),
   ];

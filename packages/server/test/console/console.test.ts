@@ -364,6 +364,16 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     );
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('(invalid_redirect_uri)');
+    // A name that would reorder the consent page's sentence (a right-to-left override).
+    const spoofing = await post(
+      '/console/orgs/acme/oauth',
+      owner,
+      { csrf, client_name: 'Wiki\u202egnp.exe', redirect_uris: 'https://wiki.example/cb' },
+      { csrfCookie: csrf },
+    );
+    expect(spoofing.status).toBe(400);
+    expect(spoofing.text).toContain('client_name: must not contain control, format (bidi, zero-width)');
+    expect(spoofing.text).toContain('(validation_failed)');
     const foreign = await post(
       `/console/orgs/acme/oauth/${clientId}/delete`,
       owner,

@@ -165,7 +165,26 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
       headers: { authorization: `Bearer ${viaBasic.body.access_token as string}` },
     });
     expect(userinfo.status).toBe(403);
-    expect(userinfo.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope"');
+    expect(userinfo.headers.get('www-authenticate')).toBe('Bearer realm="pylon", error="insufficient_scope"');
+  });
+
+  it('userinfo challenges a request without a token with no error code (RFC 6750 §3.1)', async () => {
+    for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }] as Record<string, string>[]) {
+      for (const method of ['GET', 'POST']) {
+        const missing = await t.request(`${BASE}/oauth/userinfo`, { method, headers });
+        expect(missing.status).toBe(401);
+        expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="pylon"');
+        expect(await missing.text()).toBe('');
+      }
+    }
+    // A token that was sent and refused is told why.
+    for (const authorization of ['Bearer not-a-token', 'Bearer ', 'bearer x.y.z']) {
+      const refused = await t.request(`${BASE}/oauth/userinfo`, { headers: { authorization } });
+      expect(refused.status, authorization).toBe(401);
+      expect(refused.headers.get('www-authenticate'), authorization).toBe(
+        'Bearer realm="pylon", error="invalid_token"',
+      );
+    }
   });
 
   it('RFC 7591 registration when enabled; 404 when not', async () => {

@@ -131,6 +131,6 @@ describe('OpenID Provider with openid-client as the relying party', () => {
       headers: { authorization: 'Bearer not-a-token' },
     });
     expect(refused.status).toBe(401);
-    expect(refused.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="pylon", error="invalid_token"');
   });
 });

@@ -39,7 +39,7 @@ export function appsPageRoutes(identity: Identity, consents: ConsentStore) {
     const rows = list.map(
       (
         consent,
-      ) => html`<li><span>${consent.clientName} <span class="meta">for <code>${consent.resource}</code> · org ${consent.orgId} · scope ${consent.scope || '(none)'} · allowed ${when(consent.createdAt)}</span></span>
+      ) => html`<li><span><bdi>${consent.clientName}</bdi> <span class="meta">for <code>${consent.resource}</code> · org ${consent.orgId} · scope ${consent.scope || '(none)'} · allowed ${when(consent.createdAt)}</span></span>
 <form method="post" action="${base}/account/apps/revoke">
 ${csrfField(csrf)}<input type="hidden" name="consent_id" value="${consent.id}"><input type="hidden" name="org" value="${consent.orgId}">
 <button type="submit" class="small danger" aria-label="Revoke ${consent.clientName}'s access to ${consent.resource}">Revoke</button>

@@ -5,6 +5,7 @@ import { html, PAGE_CSP, pageCSP, type SafeHTML, safeReturnPath } from '../../pa
 import { captchaField } from '../../pages/login-forms.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Refusal } from '../../pages/refusal.js';
+import { type ReturnDestination, renderSignInPage } from '../../pages/sign-in-step.js';
 import { captchaWidget } from '../captcha/widget.js';
 import {
   sendFirstVerificationCode,
@@ -50,9 +51,10 @@ const hidden = (name: string, value: string) => html`<input type="hidden" name="
 /**
  * The signed-out pages beside /login: sign-up with a password (`/signup`), password reset
  * (`/reset`), and email verification for a signed-in person (`/verify-email`). Their forms call the
- * use cases the JSON API calls; signed-out forms must come from this origin (as /login's).
+ * use cases the JSON API calls; signed-out forms must come from this origin (as /login's). The
+ * sign-up form goes on to its `return_to`, whose destination its CSP allows (as /login's).
  */
-export function authPageRoutes(identity: Identity) {
+export function authPageRoutes(identity: Identity, destinations: readonly ReturnDestination[]) {
   const { services } = identity;
   const widget = captchaWidget(services.config.captcha);
   const captcha = captchaField(widget);
@@ -170,7 +172,7 @@ ${csrfField(csrf)}
       path: string;
       summary: string;
       responses: Record<number, RouteResponse>;
-      fail: (c: AppContext, body: SignedOutBody, refusal: Refusal) => Response;
+      fail: (c: AppContext, body: SignedOutBody, refusal: Refusal) => Response | Promise<Response>;
     },
     run: (c: AppContext, body: SignedOutBody) => Promise<Response>,
   ) =>
@@ -213,14 +215,15 @@ ${csrfField(csrf)}
       tags: ['pages'],
       query: z.object({ return_to: z.string().max(2048).optional() }),
       responses: { 200: { description: 'HTML' } },
-      handler: (c, { query }) =>
-        renderPage(
-          c,
-          'Create an account',
-          signUpForm(pageBase(c), signUpBack(query.return_to, pageBase(c))),
-          200,
+      handler: (c, { query }) => {
+        const back = signUpBack(query.return_to, pageBase(c));
+        return renderSignInPage(c, destinations, {
+          title: 'Create an account',
+          body: signUpForm(pageBase(c), back),
+          back,
           csp,
-        ),
+        });
+      },
     }),
     signedOutPost(
       {
@@ -230,13 +233,15 @@ ${csrfField(csrf)}
           303: { description: 'Registered and signed in: on to return_to (default /verify-email)' },
         },
         fail: (c, body, refusal) => {
-          const form = signUpForm(
-            pageBase(c),
-            signUpBack(body.return_to, pageBase(c)),
-            refusal.message,
-            body.email ?? '',
-          );
-          return renderPage(c, 'Create an account', form, refusal.status, csp);
+          const back = signUpBack(body.return_to, pageBase(c));
+          const form = signUpForm(pageBase(c), back, refusal.message, body.email ?? '');
+          return renderSignInPage(c, destinations, {
+            title: 'Create an account',
+            body: form,
+            back,
+            status: refusal.status,
+            csp,
+          });
         },
       },
       async (c, body) => {

@@ -17,11 +17,14 @@ import { securityPageRoutes } from './security-page.js';
  * connected apps, activity). Server-rendered forms over the same use cases as the JSON API; stores are the
  * plain table classes the owning features also build.
  */
-export function accountPagesFeature(services: Services, { identity }: FeatureDeps): Feature {
+export function accountPagesFeature(
+  services: Services,
+  { identity, returnDestinations }: FeatureDeps,
+): Feature {
   const { db } = services.storage;
   return {
     rbacRoutes: [
-      ...authPageRoutes(identity),
+      ...authPageRoutes(identity, returnDestinations),
       ...profilePageRoutes(identity, new EmailChangeStore(db)),
       ...securityPageRoutes(identity, new PasskeyStore(db, services.random)),
       ...keysPageRoutes(identity, apiKeyStore(services)),

@@ -15,7 +15,13 @@ export function cfAccessFeature(services: Services, deps: FeatureDeps): Feature 
   const verify = accessAssertionVerifier(config, services.fetch, services.clock);
   return {
     middleware: [
-      cfAccessGate({ identity: deps.identity, config, verify, rbacRoutes: deps.mountedRoutes.rbac }),
+      cfAccessGate({
+        identity: deps.identity,
+        config,
+        verify,
+        rbacRoutes: deps.mountedRoutes.rbac,
+        returnDestinations: deps.returnDestinations,
+      }),
     ],
   };
 }

@@ -7,8 +7,8 @@ import type { AppContext, AppEnv } from '../../http/context.js';
 import { getAuth, searchParams } from '../../http/get-auth.js';
 import type { AnyRoute } from '../../http/route-table.js';
 import { safeReturnPath } from '../../pages/html.js';
-import { totpForm } from '../../pages/login-forms.js';
-import { pageBase, renderPage } from '../../pages/page-context.js';
+import { pageBase } from '../../pages/page-context.js';
+import { type ReturnDestination, renderTOTPStep } from '../../pages/sign-in-step.js';
 import { isUniqueViolation } from '../../storage/errors.js';
 import { type Identity, limitSignInsByIP } from '../identity/identity.js';
 import { requestFacts } from '../identity/route-helpers.js';
@@ -42,6 +42,8 @@ export interface GateDeps {
   verify: (token: string) => Promise<AssertionResult>;
   /** The RBAC surface's routes, complete before the first request: the hosted pages among them. */
   rbacRoutes: readonly AnyRoute[];
+  /** Where a `return_to` goes on to off this origin (the TOTP step's CSP allows it). */
+  returnDestinations: readonly ReturnDestination[];
 }
 
 /**
@@ -111,7 +113,7 @@ export function cfAccessGate(deps: GateDeps): MiddlewareHandler<AppEnv> {
       ? safeReturnPath(c.req.query('return_to'), `${base}/login/done`)
       : safeReturnPath(`${c.req.path}${new URL(c.req.url).search}`, `${base}/login/done`);
     if (outcome.kind === 'mfa_required') {
-      return renderPage(c, 'Two-factor authentication', totpForm(base, outcome.mfaToken, back));
+      return renderTOTPStep(c, deps.returnDestinations, { base, mfaToken: outcome.mfaToken, back });
     }
     setSessionCookie(c, services.config, outcome.token, outcome.expiresAt);
     if (onLogin) return c.redirect(back, 303);

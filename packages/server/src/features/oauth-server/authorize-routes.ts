@@ -8,15 +8,21 @@ import {
   setFlowCookie,
 } from '../../http/flow-binding.js';
 import { getAuth } from '../../http/get-auth.js';
+import { handChecked } from '../../http/hand-checked.js';
 import { requestAPIURL } from '../../http/org-hosts.js';
 import { withParams } from '../../http/redirect-url.js';
 import { defineRoute } from '../../http/route-table.js';
-import { html, pageCSP } from '../../pages/html.js';
+import { html, PAGE_CSP } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
+import { allowFormTargets } from '../../pages/sign-in-step.js';
 import {
   type AuthorizationParams,
+  AuthorizationQuery,
   type AuthorizationRequest,
   checkAuthorization,
+  queryParams,
+  type RawParams,
+  rawParams,
 } from './authorization-request.js';
 import { consentBody } from './consent-page.js';
 import type { OAuthServerContext } from './context.js';
@@ -27,20 +33,16 @@ const FLOW = 'consent';
 const CONSENT_TTL_SECONDS = 600;
 
 const text = (max: number) => z.string().max(max).optional();
-const AuthorizationQuery = z.object({
-  response_type: text(64),
-  client_id: text(2048),
-  redirect_uri: text(2048),
-  scope: text(1000),
-  state: text(1024),
-  code_challenge: text(128),
-  code_challenge_method: text(16),
-  resource: text(2048),
-  nonce: text(512),
-  prompt: text(64),
-  max_age: text(16),
-  pylon_auth_after: text(16),
-});
+/**
+ * The query as the endpoint's OpenAPI description, checked by checkAuthorization rather than the
+ * route table: a value over its limit or sent twice is an error for the client (RFC 6749
+ * §4.1.2.1), or for this page before the client is known — never the table's JSON refusal.
+ */
+const AuthorizationQueryDocument = handChecked(
+  AuthorizationQuery,
+  Object.keys(AuthorizationQuery.shape) as Array<keyof typeof AuthorizationQuery.shape>,
+);
+/** The consent page's own form: the request's parameters it was rendered with, and the decision. */
 const DecisionForm = AuthorizationQuery.extend({ csrf: text(128), decision: text(16) });
 
 /** The signed-in person of a browser request (a session; not a guest), or null. */
@@ -145,15 +147,15 @@ export function authorizeRoutes(context: OAuthServerContext) {
     request.app?.resource ?? issuer(c);
 
   /** Parse → check the client → check the request → the person → consent → code. */
-  const authorize = async (c: AppContext, params: AuthorizationParams, decided: 'allow' | 'deny' | null) => {
-    const checked = await checkAuthorization(context, c.get('orgId'), params);
+  const authorize = async (c: AppContext, raw: RawParams, decided: 'allow' | 'deny' | null) => {
+    const checked = await checkAuthorization(context, c.get('orgId'), raw);
     if (checked.kind === 'page') return errorPage(c, checked.message);
     if (checked.kind === 'redirect')
       return back(c, checked.redirectURI, checked.state, {
         error: checked.error,
         error_description: checked.description,
       });
-    const { request } = checked;
+    const { request, params } = checked;
     const signedIn = await browserPerson(c, context);
     const person = signedIn ? await loadPerson(context, signedIn.userId) : null;
     const signInFirst = (again: AuthorizationParams) => {
@@ -195,11 +197,8 @@ export function authorizeRoutes(context: OAuthServerContext) {
     const caps = request.app ? ((await capabilitiesOf(context, orgId, request.app.id, person)) ?? []) : [];
     const binding = createFlowBinding(services.random);
     setFlowCookie(c, services.config, FLOW, binding.binding, CONSENT_TTL_SECONDS);
-    // form-action: Chromium applies it to the redirect that follows the form's POST as well.
-    const csp = pageCSP().replace(
-      "form-action 'self'",
-      `form-action 'self' ${new URL(request.redirectURI).origin}`,
-    );
+    // form-action governs the redirects that follow the form's POST too (sign-in-step.ts).
+    const csp = allowFormTargets(PAGE_CSP, [new URL(request.redirectURI).origin]);
     return renderPage(
       c,
       'Allow access',
@@ -222,16 +221,19 @@ export function authorizeRoutes(context: OAuthServerContext) {
       path: '/oauth/authorize',
       summary: 'OAuth 2.1 authorisation endpoint (code + PKCE S256; RFC 8707 resource; OIDC)',
       tags: ['oauth-server'],
-      query: AuthorizationQuery,
+      query: AuthorizationQueryDocument,
       responses: {
         200: { description: 'HTML: the consent page' },
         303: {
           description:
-            'To the login page and back; or to the client with `code`, `state` and `iss` (RFC 9207), or an RFC 6749 §4.1.2.1 error',
+            'To the login page and back; or to the client with `code`, `state` and `iss` (RFC 9207), or an RFC 6749 §4.1.2.1 error (`invalid_request` for a parameter sent twice or over its limit; OIDC Core §6.1 `request_not_supported`, `request_uri_not_supported`)',
         },
-        400: { description: 'HTML: an unknown client or a redirect URI it did not register' },
+        400: {
+          description:
+            'HTML: an unknown client or a redirect URI it did not register (or either sent twice, or too long)',
+        },
       },
-      handler: (c, { query }) => authorize(c, query, null),
+      handler: (c) => authorize(c, queryParams(new URL(c.req.url).searchParams), null),
     }),
     defineRoute({
       method: 'post',
@@ -257,7 +259,7 @@ export function authorizeRoutes(context: OAuthServerContext) {
           );
         }
         clearFlowCookie(c, services.config, FLOW);
-        return authorize(c, params, decision === 'allow' ? 'allow' : 'deny');
+        return authorize(c, rawParams(params), decision === 'allow' ? 'allow' : 'deny');
       },
     }),
   ];

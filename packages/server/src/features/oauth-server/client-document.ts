@@ -1,3 +1,4 @@
+import { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from '@pylon/core';
 import type { Services } from '../../http/context.js';
 import { GuardedFetchError, guardedGet } from '../../platform/guarded-fetch.js';
 import type { OAuthClient } from './clients.js';
@@ -67,6 +68,8 @@ export function parseClientDocument(clientId: string, body: unknown): Fetched {
   if (!uris.every((uri) => typeof uri === 'string' && checkRedirectURI(uri) !== null))
     return { kind: 'refused', reason: 'the metadata document has a redirect URI that is not allowed' };
   const name = typeof doc.client_name === 'string' && doc.client_name.trim() !== '' ? doc.client_name : null;
+  if (name !== null && !isPlainDisplayName(name))
+    return { kind: 'refused', reason: `the metadata document's client_name ${PLAIN_DISPLAY_NAME_MESSAGE}` };
   const alg = doc.id_token_signed_response_alg;
   if (alg !== undefined && alg !== 'RS256' && alg !== 'EdDSA')
     return { kind: 'refused', reason: 'id_token_signed_response_alg must be RS256 or EdDSA' };

@@ -8,6 +8,7 @@ import { type Grant, hasScope } from './grant.js';
 import { OAuthError } from './oauth-error.js';
 import { capabilitiesOf, loadPerson } from './person.js';
 import { verifierMatches } from './pkce.js';
+import { refreshedScope } from './scopes.js';
 import type { TokenGrant, TokenParams } from './token-grant.js';
 import { mintAccessToken, mintIdToken } from './tokens.js';
 
@@ -119,24 +120,33 @@ export function refreshTokenGrant(context: OAuthServerContext): TokenGrant {
       const client = await authenticateClient(c, context, params);
       if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
       const now = services.clock.now();
+      const orgId = c.get('orgId');
+      // Checked against the token's grant before it is spent: a refused request leaves it usable.
+      const asked =
+        params.resource === undefined ? undefined : await appForResource(context, orgId, params.resource);
       const rotated = await context.refreshTokens.rotate(
-        c.get('orgId'),
+        orgId,
         client.clientId,
         params.refresh_token,
         now,
+        (grant) => {
+          if (refreshedScope(grant.scope, params.scope) === null)
+            return new OAuthError('invalid_scope', 'scope asks for more than the grant holds (RFC 6749 §6)');
+          if (asked !== undefined && asked?.resource !== grant.resource)
+            return new OAuthError('invalid_target', 'resource is not the one the grant is for');
+          return null;
+        },
       );
+      if (rotated.kind === 'refused') throw rotated.reason;
       if (rotated.kind === 'reused')
         throw new OAuthError('invalid_grant', 'The refresh token was already used; its grant is revoked');
       if (rotated.kind === 'revoked') throw new OAuthError('invalid_grant', 'The refresh token was revoked');
       if (rotated.kind === 'invalid') throw new OAuthError('invalid_grant', 'The refresh token is not valid');
-      if (params.resource !== undefined) {
-        const asked = await appForResource(context, rotated.grant.orgId, params.resource);
-        if (!asked || asked.resource !== rotated.grant.resource)
-          throw new OAuthError('invalid_target', 'resource is not the one the grant is for');
-      }
+      const scope = refreshedScope(rotated.grant.scope, params.scope)!;
       try {
         return await answerTokens(c, context, {
-          grant: rotated.grant,
+          // A narrower scope is this access token's; the refresh token keeps the grant's (§6).
+          grant: { ...rotated.grant, scope },
           client,
           refreshToken: async () => rotated.token,
           nonce: null,

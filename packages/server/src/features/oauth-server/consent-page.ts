@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../../config/config.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { AuthorizationParams, AuthorizationRequest } from './authorization-request.js';
 import { isDocumentClientId } from './clients.js';
@@ -11,8 +12,10 @@ const SCOPE_TEXT: Record<string, string> = {
 
 /**
  * The hosted consent page: which client asks, for which MCP server (resource), with which
- * capabilities and which identity claims, as whom. The form re-sends the request's parameters
- * (checked again on POST) and the browser-bound token.
+ * capabilities and which identity claims, as whom, and where the answer goes (the redirect URI's
+ * host, for every client: the name is the client's claim, the host is what the server checked).
+ * Names are isolated (`<bdi>`), so one that reorders text cannot reach the sentence around it. The
+ * form re-sends the request's parameters (checked again on POST) and the browser-bound token.
  */
 export function consentBody(input: {
   action: string;
@@ -25,6 +28,8 @@ export function consentBody(input: {
   const { request } = input;
   const client = request.client;
   const host = isDocumentClientId(client.clientId) ? new URL(client.clientId).host : null;
+  const destination = new URL(request.redirectURI);
+  const onThisDevice = isLoopbackHost(destination.hostname);
   const hidden = Object.entries(input.params)
     .filter(([, value]) => typeof value === 'string')
     .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value as string}">`);
@@ -33,7 +38,7 @@ export function consentBody(input: {
     .filter((value) => value !== '')
     .map((value) => html`<li>${SCOPE_TEXT[value] ?? value}</li>`);
   const server = request.app
-    ? html`<p>It asks to use <strong>${request.app.name}</strong> (<code>${request.app.resource}</code>) as you, with these capabilities:</p>
+    ? html`<p>It asks to use <strong><bdi>${request.app.name}</bdi></strong> (<code>${request.app.resource}</code>) as you, with these capabilities:</p>
 ${
   input.caps.length > 0
     ? html`<ul class="caps">${input.caps.map((cap) => html`<li><code>${cap}</code></li>`)}</ul>`
@@ -43,9 +48,10 @@ ${
   const decision = (value: string, label: string, cls: string) =>
     html`<button type="submit" name="decision" value="${value}" class="${cls}">${label}</button>`;
   return html`<h1>Allow access?</h1>
-<p><strong>${client.clientName}</strong>${host ? html` (<code>${host}</code>)` : ''} wants access to your account <strong>${input.email ?? ''}</strong>.</p>
+<p><strong><bdi>${client.clientName}</bdi></strong>${host ? html` (<code>${host}</code>)` : ''} wants access to your account <strong><bdi>${input.email ?? ''}</bdi></strong>.</p>
 ${server}
 ${scopes.length > 0 ? html`<p>It will also be able to:</p><ul>${scopes}</ul>` : ''}
+<p>Either way, you go back to <code>${destination.host}</code>${onThisDevice ? ', an app on this device' : ''}.</p>
 <p>Only allow applications you trust. You can revoke this later from your account.</p>
 <form method="post" action="${input.action}">
 ${hidden}

@@ -49,15 +49,26 @@ export function endpointRoutes(context: OAuthServerContext) {
 
   /** RFC 6750 §3: a refused bearer token says why in WWW-Authenticate, never in detail. */
   const bearerRefused = (c: AppContext, error: 'invalid_token' | 'insufficient_scope') => {
-    c.header('WWW-Authenticate', `Bearer error="${error}"`);
+    c.header('WWW-Authenticate', `Bearer realm="pylon", error="${error}"`);
     return c.json(
       { error, error_description: 'The access token is not valid here' },
       error === 'invalid_token' ? 401 : 403,
     );
   };
+  /**
+   * RFC 6750 §3.1: a request without any bearer token (no Authorization, or another scheme) is
+   * told only that one is needed — no error code, no error information.
+   */
+  const bearerRequired = (c: AppContext) => {
+    c.header('WWW-Authenticate', 'Bearer realm="pylon"');
+    c.header('Cache-Control', 'no-store');
+    return c.body(null, 401);
+  };
 
   const userinfo = async (c: AppContext) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+    const header = c.req.header('authorization') ?? '';
+    if (!/^Bearer(?:\s|$)/i.test(header)) return bearerRequired(c);
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1] || match[1].length > 8192) return bearerRefused(c, 'invalid_token');
     const issuer = requestAPIURL(c, services.config);
     let claims: Record<string, unknown>;
@@ -198,7 +209,10 @@ export function endpointRoutes(context: OAuthServerContext) {
       tags: ['oauth-server'],
       responses: {
         200: { description: '`{sub, email?, email_verified?, name?}`' },
-        401: { description: 'invalid_token (RFC 6750 §3, in WWW-Authenticate)' },
+        401: {
+          description:
+            'invalid_token (RFC 6750 §3, in WWW-Authenticate); without a bearer token, `Bearer realm="pylon"` and no error (§3.1)',
+        },
         403: { description: 'insufficient_scope: the token was not granted `openid`' },
       },
       errorShape: 'oauth',
@@ -212,7 +226,7 @@ export function endpointRoutes(context: OAuthServerContext) {
       tags: ['oauth-server'],
       responses: {
         200: { description: '`{sub, email?, email_verified?, name?}`' },
-        401: { description: 'invalid_token' },
+        401: { description: 'invalid_token; without a bearer token, no error (RFC 6750 §3.1)' },
         403: { description: 'insufficient_scope' },
       },
       errorShape: 'oauth',

@@ -15,6 +15,7 @@ import { ConsentStore } from './consent-store.js';
 import type { OAuthServerContext } from './context.js';
 import { endpointRoutes } from './endpoint-routes.js';
 import { RefreshStore } from './refresh-store.js';
+import { authorizationDestination } from './return-destination.js';
 
 /**
  * Pylon as an OAuth 2.1 authorization server and OpenID Provider for every org's issuer
@@ -61,6 +62,8 @@ export function oauthServerFeature(services: Services, deps: FeatureDeps): Featu
   });
   // First in the list: the metadata names these two before any other feature's grants.
   deps.tokenGrants.unshift(authorizationCodeGrant(context), refreshTokenGrant(context));
+  // A sign-in that goes on to the authorisation endpoint ends at the client's redirect URI.
+  deps.returnDestinations.push(authorizationDestination(context));
   const rbac: RBACContext = {
     services,
     apps,

@@ -48,5 +48,8 @@ export function authorizationServerMetadata(
       'name',
     ],
     prompt_values_supported: [...PROMPT_VALUES],
+    // OIDC Discovery §3: request_uri_parameter_supported means true when left out.
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
   };
 }

@@ -15,6 +15,13 @@ export type Rotation =
   | { kind: 'revoked' }
   | { kind: 'invalid' };
 
+/** Why `rotate`'s check refused the request: the token was left unused. */
+class RotationRefused<R> extends Error {
+  constructor(readonly reason: R) {
+    super('refresh request refused');
+  }
+}
+
 function toGrant(row: OAuthRefreshTokensTable): Grant {
   return {
     orgId: row.org_id,
@@ -83,25 +90,26 @@ export class RefreshStore {
     return token;
   }
 
-  /** Use a refresh token of this client in this org once, handing back its successor. */
-  async rotate(orgId: string, clientId: string, token: string, now: number): Promise<Rotation> {
+  /**
+   * Use a refresh token of this client in this org once, handing back its successor. `refuse`
+   * looks at the token's grant first: a reason it gives (a scope or resource the grant does not
+   * hold) rolls the rotation back, so a refused request leaves the token as usable as it was.
+   */
+  async rotate<R = never>(
+    orgId: string,
+    clientId: string,
+    token: string,
+    now: number,
+    refuse: (grant: Grant) => R | null = () => null,
+  ): Promise<Rotation | { kind: 'refused'; reason: R }> {
     const hash = hashToken(token);
-    const rotated = await this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('oauth_refresh_tokens')
-        .set({ rotated_at: now })
-        .where('token_hash', '=', hash)
-        .where('org_id', '=', orgId)
-        .where('client_id', '=', clientId)
-        .where('rotated_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return null;
-      const grant = toGrant(row);
-      return { grant, familyId: row.family_id, token: await this.issue(grant, row.family_id, now, trx) };
-    });
+    let rotated: { grant: Grant; familyId: string; token: string } | null;
+    try {
+      rotated = await this.rotateOnce(hash, orgId, clientId, now, refuse);
+    } catch (error) {
+      if (error instanceof RotationRefused) return { kind: 'refused', reason: error.reason as R };
+      throw error;
+    }
     if (rotated) return { kind: 'ok', ...rotated };
     const seen = await this.db
       .selectFrom('oauth_refresh_tokens')
@@ -116,6 +124,35 @@ export class RefreshStore {
       return { kind: 'reused' };
     }
     return { kind: 'invalid' };
+  }
+
+  /** The rotation's transaction: mark the live token, check its grant, issue the successor. */
+  private rotateOnce<R>(
+    hash: string,
+    orgId: string,
+    clientId: string,
+    now: number,
+    refuse: (grant: Grant) => R | null,
+  ) {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('oauth_refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', hash)
+        .where('org_id', '=', orgId)
+        .where('client_id', '=', clientId)
+        .where('rotated_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const grant = toGrant(row);
+      const reason = refuse(grant);
+      // Thrown to roll the marking back (the transaction's one way out without committing).
+      if (reason !== null) throw new RotationRefused(reason);
+      return { grant, familyId: row.family_id, token: await this.issue(grant, row.family_id, now, trx) };
+    });
   }
 
   async revokeFamily(familyId: string, now: number): Promise<number> {

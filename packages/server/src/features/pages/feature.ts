@@ -9,10 +9,10 @@ import type { FeatureDeps } from '../deps.js';
  * The hosted sign-in pages (`/login*`), their stylesheet and scripts, and the forms' outcome pages
  * (`/shown/{id}`), on every org's base.
  */
-export function pagesFeature(services: Services, { identity }: FeatureDeps): Feature {
+export function pagesFeature(services: Services, { identity, returnDestinations }: FeatureDeps): Feature {
   return {
     rbacRoutes: [
-      ...loginPageRoutes(identity),
+      ...loginPageRoutes(identity, returnDestinations),
       ...pageAssetRoutes(services.config.brand),
       // The outcome pages of the console's and the account pages' forms (post/redirect/get).
       ...shownOnceOf(services).routes,
