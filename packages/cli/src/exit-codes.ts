@@ -23,7 +23,7 @@ export const EXIT = {
   unpreparedSchema: 10,
   /** The schema source is invalid. */
   invalidSchemaSource: 11,
-  /** `schema prepare --check` found the prepared file out of date. */
+  /** `schema prepare --check` found drift: the `--out` file out of date, or the deployed schema another. */
   schemaDrift: 12,
   /** `audit verify` found a broken link in the org's audit hash chain. */
   auditChainBroken: 13,

@@ -8,6 +8,7 @@ import { pooledSecureRandom, type Random } from './crypto/random.js';
 import { createSealer } from './crypto/seal.js';
 import { OrgDirectory } from './features/orgs/org-directory.js';
 import { adminTokenResolver } from './http/admin-token.js';
+import { allowedMethods } from './http/allowed-methods.js';
 import { type AppEnv, type Services, surfaceOf } from './http/context.js';
 import { corsPreflights } from './http/cors.js';
 import { createDirectLane, type DirectLane, ORG_PREFIX } from './http/direct-lane.js';
@@ -186,16 +187,36 @@ export function createServer(
   );
   mountRoutes(app, { surface: 'rbac', routes: [openAPIRoute] }, services);
 
-  app.notFound((c) =>
-    wantsHTML(c)
+  // Every route as mounted, by surface: the direct lane serves some, the 405's Allow lists them all.
+  const mounted = [
+    { surface: 'auth' as const, prefix: '/api/auth', routes: authGroup.routes },
+    { surface: 'rbac' as const, prefix: '', routes: [...rbacGroup.routes, openAPIRoute] },
+    { surface: 'rbac' as const, prefix: ORG_PREFIX, routes: rbacGroup.routes },
+  ];
+  const methodsAt = allowedMethods(mounted);
+  // No route took the request: a path no route has is 404; a path routes have, asked with a
+  // method none of them takes, is 405 with the methods they take (RFC 9110 §15.5.6).
+  app.notFound((c) => {
+    const allowed = methodsAt(c.req.path);
+    const surface = c.get('surface');
+    if (allowed.length > 0) {
+      const allow = allowed.join(', ');
+      if (wantsHTML(c)) return browserNotFound(c, { status: 405, allow });
+      return renderError(
+        c,
+        new PylonError(surface === 'rbac' ? 'method_not_allowed' : 'METHOD_NOT_ALLOWED', {
+          message: `This path takes ${allow}`,
+          headers: { Allow: allow },
+        }),
+      );
+    }
+    return wantsHTML(c)
       ? browserNotFound(c)
       : renderError(
           c,
-          new PylonError(c.get('surface') === 'rbac' ? 'not_found' : 'NOT_FOUND', {
-            message: 'No such route',
-          }),
-        ),
-  );
+          new PylonError(surface === 'rbac' ? 'not_found' : 'NOT_FOUND', { message: 'No such route' }),
+        );
+  });
   app.onError((error, c) => {
     logFault(deps.logger, c.get('requestId'), error);
     return renderError(c, error);
@@ -206,11 +227,7 @@ export function createServer(
     : createDirectLane({
         services,
         nextRequestId,
-        groups: [
-          { surface: 'auth', prefix: '/api/auth', routes: authGroup.routes },
-          { surface: 'rbac', prefix: '', routes: rbacGroup.routes },
-          { surface: 'rbac', prefix: ORG_PREFIX, routes: rbacGroup.routes },
-        ],
+        groups: mounted,
       });
 
   return {

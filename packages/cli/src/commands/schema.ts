@@ -10,6 +10,7 @@ import { CLIError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import { formatTime } from '../output/format.js';
 import { renderTable } from '../output/table.js';
+import { checkAgainstDeployed } from '../schema/deployed-drift.js';
 import { formatChanges } from '../schema/format-diff.js';
 import { checkPreparedFile, prepareSource, verifyPreparedFile } from '../schema/schema-files.js';
 import { type CommandContext, withJSONOption, withOrgOptions } from './context.js';
@@ -33,16 +34,18 @@ export function registerSchemaCommands(program: Command, context: CommandContext
     .command('schema')
     .description("prepare, push, review and approve an app's capability schema");
 
-  schema
-    .command('prepare')
-    .description('validate a bare schema source and write its prepared form (offline, deterministic)')
-    .requiredOption('--source <file>', 'the bare schema (YAML or JSON)')
-    .requiredOption('--app <app>', 'the app id: every name is prefixed with <app>:')
-    .option('--out <file>', 'write here instead of standard output')
-    .option('--check', 'do not write: exit 12 when --out is not exactly what the source prepares to')
-    .action((options: { source: string; app: string; out?: string; check?: boolean }) =>
-      prepare(context, options),
-    );
+  withOrgOptions(
+    schema
+      .command('prepare')
+      .description('validate a bare schema source and write its prepared form (offline, deterministic)')
+      .requiredOption('--source <file>', 'the bare schema (YAML or JSON)')
+      .requiredOption('--app <app>', 'the app id: every name is prefixed with <app>:')
+      .option('--out <file>', 'write here instead of standard output')
+      .option(
+        '--check',
+        'do not write: exit 12 when --out is not what the source prepares to, or, without --out, when the deployed schema differs (needs a session)',
+      ),
+  ).action((options: PrepareOptions) => prepare(context, options));
 
   withJSONOption(
     withOrgOptions(
@@ -108,14 +111,16 @@ export function registerSchemaCommands(program: Command, context: CommandContext
   ).action((options: OrgOptions & { app: string; appToken?: string }) => withdraw(context, options));
 }
 
-async function prepare(
-  context: CommandContext,
-  options: { source: string; app: string; out?: string; check?: boolean },
-): Promise<void> {
-  if (options.check && options.out === undefined) {
-    throw new CLIError(EXIT.usage, '--check compares with the prepared file: pass --out <file>');
-  }
+interface PrepareOptions extends OrgOptions {
+  source: string;
+  app: string;
+  out?: string;
+  check?: boolean;
+}
+
+async function prepare(context: CommandContext, options: PrepareOptions): Promise<void> {
   const source = await readInput(options.source, '--source');
+  if (options.check && options.out === undefined) return checkDeployed(context, options, source);
   if (options.check) {
     const existing = await readOptional(options.out!);
     const result = checkPreparedFile(existing, source, options.app, context.version);
@@ -136,6 +141,33 @@ async function prepare(
   }
   await writeFile(options.out, prepared);
   context.printer.note(`wrote ${options.out}`);
+}
+
+/**
+ * `schema prepare --check` without `--out`, as pylon-cli 0.3.1 does it: the source prepared here
+ * against the schema deployed for the app, fetched with the session as `schema current` does.
+ * Silent with exit 0 when their bodies match; else the line diff on stdout and exit 12.
+ */
+async function checkDeployed(
+  context: CommandContext,
+  options: PrepareOptions,
+  source: Uint8Array,
+): Promise<void> {
+  const prepared = prepareSource(source, options.app, context.version);
+  const { client, session } = await context.connect(options);
+  const deployed = await client.call<{ version?: unknown }>({
+    method: 'GET',
+    path: `/apps/${encodeURIComponent(options.app)}/schema/current`,
+    bearer: session.token,
+  });
+  const result = checkAgainstDeployed(prepared, deployed);
+  if (!result.drift) return;
+  context.printer.out(result.diff);
+  throw new CLIError(
+    EXIT.schemaDrift,
+    `the prepared schema for ${options.app} differs from the deployed one (current version ${String(deployed.version)})`,
+    `push it: pylon schema prepare --source ${options.source} --app ${options.app} --out <file>, then pylon schema push`,
+  );
 }
 
 interface PushOptions extends OrgOptions {

@@ -1,5 +1,5 @@
 import { parseDocument, stringify } from 'yaml';
-import { normalizeBaseURL, URLPolicyError } from '../net/url-policy.js';
+import { isSameOrigin, normalizeBaseURL, URLPolicyError } from '../net/url-policy.js';
 import { isOrgId } from '../org/org-id.js';
 
 /** One org the CLI knows: its id, the `api_url` discovery gave, and names a person may type instead. */
@@ -7,6 +7,11 @@ export interface OrgEntry {
   id: string;
   api_url: string;
   aliases?: string[];
+  /**
+   * pylon-cli's marker of the default org (its docs write it beside `default_org`). Kept as
+   * written; as in pylon-cli, only `default_org` chooses the default.
+   */
+  default?: boolean;
 }
 
 /**
@@ -23,7 +28,8 @@ export class ConfigError extends Error {
 }
 
 const TOP_LEVEL_KEYS = new Set(['default_org', 'orgs']);
-const ORG_KEYS = new Set(['id', 'api_url', 'aliases']);
+/** An org's keys: ours, and pylon-cli's (its src/config.ts OrgRecord), so one file serves both. */
+const ORG_KEYS = new Set(['id', 'api_url', 'aliases', 'default']);
 
 /**
  * Parses and validates the config text. Unknown keys are refused, so a typo (or a token pasted
@@ -54,7 +60,8 @@ export function validateConfig(value: unknown, source: string): PylonConfig {
     const where = `orgs[${index}]`;
     if (!isRecord(raw)) return fail(`${where} must be a mapping with id and api_url`);
     for (const key of Object.keys(raw)) {
-      if (!ORG_KEYS.has(key)) fail(`${where}: unknown key \`${key}\` (allowed: id, api_url, aliases)`);
+      if (!ORG_KEYS.has(key))
+        fail(`${where}: unknown key \`${key}\` (allowed: id, api_url, aliases, default)`);
     }
     const id = raw['id'];
     if (typeof id !== 'string' || !isOrgId(id))
@@ -78,8 +85,11 @@ export function validateConfig(value: unknown, source: string): PylonConfig {
       if (owner !== undefined) fail(`\`${name}\` names both ${owner} and ${id}`);
       names.set(name, id);
     }
+    const marker = raw['default'];
+    if (marker !== undefined && typeof marker !== 'boolean') fail(`${where}.default must be true or false`);
     const entry: OrgEntry = { id, api_url: normalized };
     if (aliases !== undefined && (aliases as string[]).length > 0) entry.aliases = [...(aliases as string[])];
+    if (typeof marker === 'boolean') entry.default = marker;
     return entry;
   });
   const defaultOrg = value['default_org'];
@@ -98,6 +108,7 @@ export function serializeConfig(config: PylonConfig): string {
     id: org.id,
     api_url: org.api_url,
     ...(org.aliases && org.aliases.length > 0 ? { aliases: org.aliases } : {}),
+    ...(org.default === undefined ? {} : { default: org.default }),
   }));
   return `# pylon CLI configuration: org ids and URLs only, never a secret (see docs/CLI.md).\n${stringify(body)}`;
 }
@@ -107,11 +118,17 @@ export function findOrg(config: PylonConfig, name: string): OrgEntry | undefined
   return config.orgs.find((org) => org.id === name) ?? config.orgs.find((org) => org.aliases?.includes(name));
 }
 
-/** Adds the org or updates its api_url; the aliases a person wrote are kept. */
+/**
+ * Adds the org or updates its api_url; the aliases and marker a person wrote are kept. An
+ * api_url written as the bare origin of the discovered one, as pylon-cli writes it, names the
+ * same org on the same server (resolve-org.ts sameOrgURL) and is kept as written.
+ */
 export function upsertOrg(config: PylonConfig, org: { id: string; api_url: string }): PylonConfig {
   const existing = config.orgs.find((entry) => entry.id === org.id);
+  const keepWritten =
+    existing !== undefined && isBareOrigin(existing.api_url) && isSameOrigin(existing.api_url, org.api_url);
   const updated: OrgEntry = existing
-    ? { ...existing, api_url: org.api_url }
+    ? { ...existing, api_url: keepWritten ? existing.api_url : org.api_url }
     : { id: org.id, api_url: org.api_url };
   const orgs = existing
     ? config.orgs.map((entry) => (entry.id === org.id ? updated : entry))
@@ -124,9 +141,27 @@ export function removeOrg(config: PylonConfig, id: string): PylonConfig {
   return config.default_org === id ? { orgs } : { ...config, orgs };
 }
 
+/**
+ * Makes the org the default. A file that marks its default with pylon-cli's `default: true` has
+ * the marker moved along, so it never names two defaults.
+ */
 export function setDefaultOrg(config: PylonConfig, id: string): PylonConfig {
   if (!config.orgs.some((org) => org.id === id)) throw new ConfigError(`no org \`${id}\` in the config`);
-  return { ...config, default_org: id };
+  if (!config.orgs.some((org) => org.default === true)) return { ...config, default_org: id };
+  const orgs = config.orgs.map((org): OrgEntry => {
+    const { default: _marker, ...rest } = org;
+    return org.id === id ? { ...rest, default: true } : rest;
+  });
+  return { ...config, default_org: id, orgs };
+}
+
+/** An api_url that is an origin alone (`https://pylon.example.com`), as pylon-cli writes them. */
+function isBareOrigin(url: string): boolean {
+  try {
+    return new URL(url).pathname === '/';
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { CLIError } from '../cli-error.js';
 import { findOrg, type OrgEntry, type PylonConfig } from '../config/config.js';
 import { EXIT } from '../exit-codes.js';
-import { normalizeBaseURL } from '../net/url-policy.js';
+import { isSameOrigin, normalizeBaseURL } from '../net/url-policy.js';
 import type { DiscoveredOrg } from './discovery.js';
 
 /** The org flags every command takes. */
@@ -104,7 +104,7 @@ async function discoverExpecting(
  */
 export function assertMatchesCache(config: PylonConfig, discovered: DiscoveredOrg, reachedURL: string): void {
   const cached = config.orgs.find((org) => org.id === discovered.id);
-  if (cached && cached.api_url !== discovered.api_url) {
+  if (cached && !sameOrgURL(cached.api_url, discovered.api_url)) {
     throw mismatch(
       `the config has org \`${cached.id}\` at ${cached.api_url}, but discovery at ${reachedURL} says ${discovered.api_url}`,
       cached.id,
@@ -128,13 +128,25 @@ export async function verifyCachedOrg(
   discover: (url: string, what: string) => Promise<DiscoveredOrg>,
 ): Promise<DiscoveredOrg> {
   const discovered = await discover(entry.api_url, `org ${entry.id}'s api_url`);
-  if (discovered.id !== entry.id || discovered.api_url !== entry.api_url) {
+  if (discovered.id !== entry.id || !sameOrgURL(entry.api_url, discovered.api_url)) {
     throw mismatch(
       `the config has org \`${entry.id}\` at ${entry.api_url}, but discovery there says org \`${discovered.id}\` at ${discovered.api_url}`,
       entry.id,
     );
   }
   return discovered;
+}
+
+/**
+ * Whether the api_url the config has for an org and the one discovery answers for the same id name
+ * the same place, compared as pylon-cli compares them: by origin. pylon-cli keeps only the origin of
+ * an api_url (its docs write the bare origin), while discovery answers the org's full base
+ * (`…/o/<id>`); the org's id is compared beside this. The CONTRACT's same-origin rule is untouched:
+ * discovery's api_url must still be on the origin that answered (discovery.ts checkDiscovery), so
+ * a session is never sent to another host.
+ */
+export function sameOrgURL(configured: string, discovered: string): boolean {
+  return isSameOrigin(configured, discovered);
 }
 
 function mismatch(message: string, id: string): CLIError {

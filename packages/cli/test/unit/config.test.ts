@@ -35,6 +35,31 @@ describe('config file: parse and validate', () => {
     });
   });
 
+  it('reads the file pylon-cli documents: default: true on an org, api_url the bare origin', () => {
+    const text = [
+      'default_org: acme',
+      'orgs:',
+      '  - id: acme',
+      '    api_url: https://pylon.acme.internal',
+      '    default: true',
+      '  - id: acme-staging',
+      '    api_url: https://pylon-staging.acme.internal',
+      '',
+    ].join('\n');
+    const config = parseConfig(text, 'config.yaml');
+    expect(config).toEqual({
+      default_org: 'acme',
+      orgs: [
+        { id: 'acme', api_url: 'https://pylon.acme.internal', default: true },
+        { id: 'acme-staging', api_url: 'https://pylon-staging.acme.internal' },
+      ],
+    });
+    expect(parseConfig(serializeConfig(config), 'c')).toEqual(config);
+    expect(() =>
+      parseConfig('orgs:\n  - {id: acme, api_url: "https://a.test", default: yes-please}', 'c'),
+    ).toThrow(/orgs\[0\]\.default must be true or false/);
+  });
+
   it('an empty file is an empty config', () => {
     expect(parseConfig('', 'c')).toEqual({ orgs: [] });
     expect(parseConfig('# nothing yet\n', 'c')).toEqual({ orgs: [] });
@@ -98,6 +123,34 @@ describe('config file: edits', () => {
       'local',
       'beta',
     ]);
+  });
+
+  it('upsert keeps an api_url written as the bare origin of the discovered one (pylon-cli’s form)', () => {
+    const bare = { orgs: [{ id: 'acme', api_url: 'https://pylon.acme.test', default: true }] };
+    expect(upsertOrg(bare, { id: 'acme', api_url: 'https://pylon.acme.test/o/acme' }).orgs).toEqual(
+      bare.orgs,
+    );
+    expect(upsertOrg(bare, { id: 'acme', api_url: 'https://moved.acme.test/o/acme' }).orgs).toEqual([
+      { id: 'acme', api_url: 'https://moved.acme.test/o/acme', default: true },
+    ]);
+  });
+
+  it('a new default takes pylon-cli’s default: true marker along, where the file uses it', () => {
+    const marked = {
+      default_org: 'acme',
+      orgs: [
+        { id: 'acme', api_url: 'https://a.test', default: true },
+        { id: 'beta', api_url: 'https://b.test' },
+      ],
+    };
+    expect(setDefaultOrg(marked, 'beta')).toEqual({
+      default_org: 'beta',
+      orgs: [
+        { id: 'acme', api_url: 'https://a.test' },
+        { id: 'beta', api_url: 'https://b.test', default: true },
+      ],
+    });
+    expect(setDefaultOrg(config, 'local').orgs).toEqual(config.orgs);
   });
 
   it('removing the default org clears default_org; the default must be a listed org', () => {

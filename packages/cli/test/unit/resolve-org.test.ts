@@ -154,6 +154,38 @@ describe('cache against discovery (exit 8)', () => {
     expect(() => assertMatchesCache(config, same, 'https://pylon.acme.test')).not.toThrow();
   });
 
+  it('an api_url written as the bare origin (pylon-cli’s form) is the same org as its discovered base', async () => {
+    const bare = { id: 'default', api_url: 'http://localhost:4102' };
+    const atRoot = discoveryOf({
+      [bare.api_url]: { id: 'default', name: 'Default', api_url: 'http://localhost:4102/o/default' },
+    });
+    await expect(verifyCachedOrg(bare, atRoot)).resolves.toMatchObject({
+      api_url: 'http://localhost:4102/o/default',
+    });
+    const written = { orgs: [bare] };
+    const discovered = { id: 'default', name: 'D', api_url: 'http://localhost:4102/o/default' };
+    expect(() => assertMatchesCache(written, discovered, 'http://localhost:4102')).not.toThrow();
+    // Another origin, or another org at that origin, is still a mismatch.
+    const elsewhere = { ...discovered, api_url: 'http://localhost:4103/o/default' };
+    expect(() => assertMatchesCache(written, elsewhere, 'http://localhost:4103')).toThrow(
+      expect.objectContaining({ exitCode: 8 }),
+    );
+    const other = discoveryOf({
+      [bare.api_url]: { id: 'acme', name: 'A', api_url: 'http://localhost:4102/o/acme' },
+    });
+    expect(await exitOf(verifyCachedOrg(bare, other))).toBe(8);
+  });
+
+  it('default: true (pylon-cli’s marker) does not choose the org; default_org does, as in pylon-cli', async () => {
+    const marked: PylonConfig = { orgs: [{ id: 'acme', api_url: 'https://pylon.acme.test', default: true }] };
+    expect(await exitOf(resolveOrg({}, { config: marked, env: {}, discover: discoveryOf() }))).toBe(2);
+    const both = { ...marked, default_org: 'acme' };
+    await expect(resolveOrg({}, { config: both, env: {}, discover: discoveryOf() })).resolves.toMatchObject({
+      id: 'acme',
+      source: 'default_org',
+    });
+  });
+
   it('re-discovering a cached org at its api_url must give the same id and api_url', async () => {
     const entry = config.orgs[0]!;
     const same = discoveryOf({ [entry.api_url]: { id: 'acme', name: 'A', api_url: entry.api_url } });

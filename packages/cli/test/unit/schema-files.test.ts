@@ -98,10 +98,10 @@ describe('pylon schema prepare', () => {
       expect(missing.stderr).toContain('does not exist');
     });
 
-    it('--check without --out is a usage error', async () => {
-      expect((await run(['schema', 'prepare', '--source', BARE, '--app', 'example', '--check'])).code).toBe(
-        2,
-      );
+    it('--check without --out compares with the deployed schema, so it needs an org (else exit 2)', async () => {
+      const result = await run(['schema', 'prepare', '--source', BARE, '--app', 'example', '--check']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('no org selected');
     });
   });
 

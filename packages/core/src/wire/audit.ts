@@ -14,7 +14,8 @@ export type AuditQuery = z.infer<typeof AuditQuery>;
 
 /**
  * One audit entry, on `GET /audit` (an org's, `ts` in milliseconds) and `GET /api/auth/audit/deployment`
- * (deployment-wide). The `target_email` or `target_hash` names an email target (the hash for revoked grants).
+ * (deployment-wide). `target` is the target's id where it has one (a person's user id), else its
+ * email, else its hash; `target_email` and `target_hash` are set when the event is about an address.
  */
 export const AuditEntry = z.object({
   ts: z.number(),

@@ -19,7 +19,11 @@ export type AuditActor =
   | { type: 'system' }
   | { type: 'anonymous' };
 
-/** What the event is about: an id (user, app, org, key), an email, an email hash — whichever are known. */
+/**
+ * What the event is about: an id (user, app, org, key), an email, an email hash — whichever are
+ * known. The wire names it by its id first: a person's id stays theirs when their address changes
+ * hands, where an address would then name someone else.
+ */
 export interface AuditTarget {
   id?: string | null;
   email?: string | null;
@@ -50,7 +54,7 @@ export interface AuditEntry {
   actor: string;
   actor_type: string;
   actor_id: string | null;
-  /** The wire name of the target: its email, else its id, else its email hash. */
+  /** The wire name of the target: its id, else its email (a grant, an invite), else its email hash. */
   target: string | null;
   target_email: string | null;
   target_hash: string | null;
@@ -125,7 +129,7 @@ export async function appendAudit(db: Kysely<Database>, ts: number, event: Audit
     actor: actorEmail ?? (actor.type === 'app' ? `app:${actor.id}` : 'id' in actor ? actor.id : actor.type),
     actor_type: actor.type,
     actor_id: 'id' in actor ? actor.id : null,
-    target: target === null ? null : (targetEmail ?? target.id ?? targetHash),
+    target: target === null ? null : (target.id ?? targetEmail ?? targetHash),
     target_email: targetEmail,
     target_hash: targetHash,
     detail: event.detail ? JSON.stringify(event.detail) : null,

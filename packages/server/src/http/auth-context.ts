@@ -75,6 +75,13 @@ export interface Credentials {
 export interface CallerResolver {
   readonly name: string;
   resolve(credentials: Credentials): Awaitable<AuthContext | null>;
+  /**
+   * For a resolver that reads a credential from elsewhere than the bearer token (a cookie, a
+   * header, the query): whether the request carries one, valid or not, from the credentials alone
+   * (no I/O). A request that carries no credential at all is refused before its body is read on
+   * routes that need a caller (http/anonymous.ts); a bearer token always counts as one.
+   */
+  presented?(credentials: Credentials): boolean;
 }
 
 /**

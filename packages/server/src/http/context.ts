@@ -11,7 +11,7 @@ import type { PasswordHasher } from '../platform/password.js';
 import type { Scheduler } from '../scheduler.js';
 import type { KeyRing } from '../signing/signing-keys.js';
 import type { Storage } from '../storage/database.js';
-import type { AuthContext, CallerResolver } from './auth-context.js';
+import type { AuthContext, CallerResolver, Credentials } from './auth-context.js';
 
 export interface OrgSummary {
   id: string;
@@ -72,6 +72,8 @@ export interface AppEnv {
     /** PYLON_BRAND_*, for the hosted pages. */
     brand: Brand;
     auth?: AuthContext;
+    /** The request's credentials as the resolvers read them (get-auth.ts requestCredentials). */
+    credentials?: Credentials;
   };
 }
 

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PylonError } from '@pylon/core';
+import { type ErrorCode, PylonError } from '@pylon/core';
 import { type Awaitable, isPending } from '../awaitable.js';
-import { type AuthContext, callerFrom } from './auth-context.js';
+import { anonymousRefusal, carriesCredential } from './anonymous.js';
+import { type AuthContext, type Credentials, callerFrom } from './auth-context.js';
 import type { Services, Surface } from './context.js';
 import { errorAnswer, logFault } from './errors.js';
 import { credentialsOf } from './get-auth.js';
@@ -57,6 +58,8 @@ interface Entry {
   pattern: string;
   limit: number;
   answer: NonNullable<AnyRoute['answer']>;
+  /** What a request carrying no credential is refused with (anonymous.ts), or null. */
+  refusal: ErrorCode | null;
 }
 
 /** The org-scoped RBAC mount: its org is looked up as server.ts's middleware for it does. */
@@ -112,6 +115,7 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
         pattern,
         limit: bodyLimit(route, services),
         answer: route.answer,
+        refusal: anonymousRefusal(surface, route),
       });
     }
   }
@@ -188,21 +192,24 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     const startedAt = services.clock.now();
     const { headers } = request;
     const requestId = nextRequestId(headers['x-request-id'] as string | undefined);
+    // Read once: the check that a credential is present and the caller's resolution share them.
+    let credentials: Credentials | null = null;
+    const credentialsOnce = (): Credentials => {
+      credentials ??= credentialsOf({
+        header: (name) => headers[name] as string | undefined,
+        cookies: NO_COOKIES,
+        method: request.method!,
+        url: request.url!,
+        orgId,
+      });
+      return credentials;
+    };
     let auth: Awaitable<AuthContext> | null = null;
     const plain = (body: unknown): PlainRequest => ({
       body,
       orgId,
       auth: () => {
-        auth ??= callerFrom(
-          services.resolvers,
-          credentialsOf({
-            header: (name) => headers[name] as string | undefined,
-            cookies: NO_COOKIES,
-            method: request.method!,
-            url: request.url!,
-            orgId,
-          }),
-        );
+        auth ??= callerFrom(services.resolvers, credentialsOnce());
         return auth;
       },
       apiURL: () => orgAPIURL(config.publicURL, orgId),
@@ -237,10 +244,12 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
 
     let answer: Awaitable<object>;
     try {
-      answer =
-        entry.inOrg || entry.route.body
-          ? inputsOf(request, entry, orgId).then((body) => entry.answer(plain(body)))
-          : entry.answer(plain(undefined));
+      if (entry.inOrg || entry.route.body) {
+        answer = inputsOf(request, entry, orgId, credentialsOnce).then((body) => entry.answer(plain(body)));
+      } else {
+        refuseAnonymous(entry, credentialsOnce);
+        answer = entry.answer(plain(undefined));
+      }
     } catch (error) {
       return record(failed(error));
     }
@@ -248,9 +257,24 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     record(answered(answer));
   }
 
-  /** What the route's answer waits for: its org's existence (under `/o/{orgId}`), its body. */
-  async function inputsOf(request: IncomingMessage, entry: Entry, orgId: string): Promise<unknown> {
+  /** As the full pipeline's route table: a request with no credential at all, before any body. */
+  function refuseAnonymous(entry: Entry, credentials: () => Credentials): void {
+    if (entry.refusal !== null && !carriesCredential(entry.route, services.resolvers, credentials()))
+      throw new PylonError(entry.refusal);
+  }
+
+  /**
+   * What the route's answer waits for: its org's existence (under `/o/{orgId}`), then — once a
+   * request without a credential was refused — its body.
+   */
+  async function inputsOf(
+    request: IncomingMessage,
+    entry: Entry,
+    orgId: string,
+    credentials: () => Credentials,
+  ): Promise<unknown> {
     if (entry.inOrg && !(await services.orgs.find(orgId))) throw new PylonError('org_not_found');
+    refuseAnonymous(entry, credentials);
     if (!entry.route.body) return undefined;
     const text = await readNodeText({ incoming: request }, entry.limit, entry.surface)!;
     return routeBody(entry.route, entry.surface, 'application/json', text);

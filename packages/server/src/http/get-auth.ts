@@ -17,18 +17,28 @@ export function searchParams(url: string): URLSearchParams {
 export async function getAuth(c: AppContext, services: Services): Promise<AuthContext> {
   const cached = c.get('auth');
   if (cached) return cached;
-  const auth = await resolveCaller(
-    services.resolvers,
-    credentialsOf({
+  const auth = await resolveCaller(services.resolvers, requestCredentials(c));
+  c.set('auth', auth);
+  return auth;
+}
+
+/**
+ * What the resolvers see of this request, read once and remembered on the context: the route
+ * table's check that a credential is present and the caller's resolution share it.
+ */
+export function requestCredentials(c: AppContext): Credentials {
+  let credentials = c.get('credentials');
+  if (credentials === undefined) {
+    credentials = credentialsOf({
       header: (name) => c.req.header(name),
       cookies: getCookie(c),
       method: c.req.method,
       url: c.req.url,
       orgId: c.get('orgId') ?? null,
-    }),
-  );
-  c.set('auth', auth);
-  return auth;
+    });
+    c.set('credentials', credentials);
+  }
+  return credentials;
 }
 
 /** What the resolvers see of a request, from its headers however the runtime gives them. */

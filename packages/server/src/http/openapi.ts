@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AnyRoute } from './route-table.js';
+import { SECURITY_SCHEMES } from './security-schemes.js';
 
 export interface OpenAPIMount {
   /** OpenAPI-style prefix, e.g. `/api/auth` or `/o/{orgId}`. */
@@ -86,7 +87,13 @@ export function buildOpenAPIDocument(
           },
         };
       }
-      if (route.security) operation.security = route.security.map((name) => ({ [name]: [] }));
+      if (route.security) {
+        // OpenAPI 3.1 §4.8.10: an empty requirement makes the others optional.
+        operation.security = [
+          ...route.security.map((name) => ({ [name]: [] })),
+          ...(route.anonymous === 'served' ? [{}] : []),
+        ];
+      }
       paths[path] = { ...paths[path], [route.method]: operation };
     }
   }
@@ -96,13 +103,7 @@ export function buildOpenAPIDocument(
     servers: [{ url: info.serverURL }],
     paths,
     components: {
-      securitySchemes: {
-        session: { type: 'http', scheme: 'bearer', description: 'A session token (`pylon_…`)' },
-        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pylon_session' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'PYLON_ADMIN_TOKEN' },
-        appToken: { type: 'apiKey', in: 'header', name: 'X-Pylon-App-Token' },
-        metricsToken: { type: 'http', scheme: 'bearer', description: 'PYLON_METRICS_TOKEN' },
-      },
+      securitySchemes: SECURITY_SCHEMES,
     },
   };
 }

@@ -1,14 +1,16 @@
-import { AUTH_ERRORS, PylonError, RBAC_ERRORS } from '@pylon/core';
+import { AUTH_ERRORS, type ErrorCode, PylonError, RBAC_ERRORS } from '@pylon/core';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Awaitable } from '../awaitable.js';
 import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
+import { anonymousRefusal, carriesCredential } from './anonymous.js';
 import type { AuthContext } from './auth-context.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
 import { CORS_HEADERS } from './cors.js';
-import { getAuth } from './get-auth.js';
+import { getAuth, requestCredentials } from './get-auth.js';
 import { requestAPIURL } from './org-hosts.js';
+import type { SecurityScheme } from './security-schemes.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options';
 
@@ -52,8 +54,19 @@ export interface Route<Body = unknown, Query = unknown> {
   acceptsForm?: boolean;
   /** A tighter body limit than the deployment's `PYLON_BODY_LIMIT` (the SAML ACS takes 256 KiB). */
   bodyLimitBytes?: number;
-  /** The security scheme names this route accepts, for the OpenAPI document. */
-  security?: string[];
+  /**
+   * The ways in this route accepts (the OpenAPI document's security schemes). A route that names
+   * any needs a caller: a request carrying no credential at all is refused with the surface's 401
+   * before its body or query is read (http/anonymous.ts), unless `anonymous` says otherwise.
+   */
+  security?: SecurityScheme[];
+  /**
+   * How a route with `security` answers a request carrying no credential at all: `served` when it
+   * answers signed-out callers itself (`GET /me`, a sign-in's second step; the OpenAPI document
+   * then shows its security as optional), or the 401 code it refuses them with where that is not
+   * its surface's (`AUTH_REQUIRED` on `POST /api/auth/jwt`).
+   */
+  anonymous?: 'served' | ErrorCode;
   responses: Record<number, RouteResponse>;
   /**
    * `oauth` for endpoints that answer errors in RFC 6749 §5.2's shape with OAuth's own codes
@@ -332,6 +345,7 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
   for (const route of group.routes) checkDeclaredErrors(group.surface, route);
   for (const route of group.routes) {
     const handler = routeHandler(route);
+    const refusal = anonymousRefusal(group.surface, route);
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       // Set on the context first, so an error's answer (server.ts onError) carries them too.
       if (route.cors) for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
@@ -352,6 +366,14 @@ export function mountRoutes(app: Hono<AppEnv>, group: RouteGroup, services: Serv
       }
     }
     async function inputsThenHandler(c: AppContext): Promise<Response> {
+      // A caller already resolved (a hosted page's sign-in by the Access gate) has been judged.
+      if (
+        refusal !== null &&
+        c.get('auth') === undefined &&
+        !carriesCredential(route, services.resolvers, requestCredentials(c))
+      ) {
+        throw new PylonError(refusal);
+      }
       let body: unknown;
       if (route.body) {
         const type = mediaType(c.req.header('content-type'));

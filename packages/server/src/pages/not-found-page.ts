@@ -18,19 +18,22 @@ export function wantsHTML(c: AppContext): boolean {
 
 /**
  * What a browser gets for a path with no route: the base (`/`, `/o/{org}/`) leads to the sign-in
- * page; anything else is an HTML 404 with a way back. API clients keep the JSON 404.
+ * page; anything else is an HTML 404 with a way back. API clients keep the JSON 404. A path whose
+ * routes take other methods than the browser's GET (a form's POST target) has no page either: the
+ * same page, as a 405 with its `Allow`.
  */
-export function browserNotFound(c: AppContext): Response {
+export function browserNotFound(c: AppContext, refused?: { status: 405; allow: string }): Response {
   const base = pageBase(c);
-  if (c.req.path === '/' || c.req.path === base || c.req.path === `${base}/`) {
+  if (!refused && (c.req.path === '/' || c.req.path === base || c.req.path === `${base}/`)) {
     return c.redirect(`${base}/login`, 302);
   }
+  if (refused) c.header('Allow', refused.allow);
   return renderPage(
     c,
     'Not found',
     html`<h1>Not found</h1>
 <p>There is no page at this address.</p>
 <p><a href="${base}/login">Go to sign-in</a></p>`,
-    404,
+    refused?.status ?? 404,
   );
 }

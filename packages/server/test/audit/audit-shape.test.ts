@@ -68,6 +68,27 @@ describe.each(testDatabases)('audit tenancy and shape on $kind', (database) => {
     expect(defaults.map((e) => e.action)).not.toContain('org.created');
   });
 
+  it('names a person as the target by their user id, which an address change leaves theirs', async () => {
+    const person = await signIn(`mover-${database.kind}@example.com`);
+    const moved = `moved-${database.kind}@example.com`;
+    expect((await post('/api/auth/email/change', person.token, { newEmail: moved })).status).toBe(200);
+    const code = /\b(\d{6})\b/.exec(t.mail.filter((m) => m.to === moved).at(-1)?.text ?? '')?.[1];
+    expect((await post('/api/auth/email/change/verify', person.token, { code })).status).toBe(200);
+    const theirs = (await entries('/api/auth/audit/deployment?limit=1000')).filter(
+      (e) => e.actor_id === person.userId,
+    );
+    const signedIn = theirs.find((e) => e.action === 'auth.sign_in');
+    expect(signedIn).toMatchObject({ target: person.userId });
+    // A sign-in is about the person, not an address: no email is recorded that could later be another's.
+    expect(signedIn).not.toHaveProperty('target_email');
+    // The change names the person by id, and the address it is about beside it.
+    expect(theirs.find((e) => e.action === 'user.email_changed')).toMatchObject({
+      target: person.userId,
+      target_email: moved,
+      target_hash: hashEmail(moved),
+    });
+  });
+
   it('grant and revoke name their target the same way; every entry says who acted by type and id', async () => {
     const email = `grantee-${database.kind}@example.com`;
     expect((await post('/roles', ADMIN, { email, app_id: 'pylon', archetype: 'pylon-auditor' })).status).toBe(

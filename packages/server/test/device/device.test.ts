@@ -162,6 +162,57 @@ describe.each(testDatabases)('device login on $kind', (database) => {
     expect(last).toBe(429);
   });
 
+  it("only an org's members approve device logins to it; the default org is everyone's", async () => {
+    const owner = await person();
+    const stranger = await person();
+    const orgId = `devices-${database.kind}`;
+    expect(
+      (await json('POST', '/api/auth/orgs', { token: owner.token, body: { name: 'D', id: orgId } })).status,
+    ).toBe(201);
+    const started = (
+      await json('POST', `/o/${orgId}/device/init`, { body: { client: 'cli', org_id: orgId } })
+    ).body;
+    const refused = await json('POST', `/o/${orgId}/device/complete`, {
+      token: stranger.token,
+      body: { user_code: started.user_code, approve: true },
+    });
+    expect([refused.status, refused.body.error]).toEqual([403, 'not_a_member']);
+    // Wrong codes answer alike: refused before the code is looked at, so nothing about it leaks.
+    const guessed = await json('POST', `/o/${orgId}/device/complete`, {
+      token: stranger.token,
+      body: { user_code: 'BCDF-GHJK', approve: true },
+    });
+    expect([guessed.status, guessed.body.error]).toEqual([403, 'not_a_member']);
+    const page = await t.request(`/o/${orgId}/device?user_code=${started.user_code}`, {
+      headers: { cookie: `pylon_session=${stranger.token}` },
+    });
+    expect(page.status).toBe(403);
+    const text = await page.text();
+    expect(text).toContain(`You are not a member of ${orgId}`);
+    expect(text).not.toContain('name="csrf"');
+    const pending = await json('GET', `/o/${orgId}/device/poll?device_code=${started.device_code}`);
+    expect(pending.body).toEqual({ status: 'pending' });
+
+    // A member's approval gives a session bound to the org, as /api/auth/me shows it.
+    const approved = await json('POST', `/o/${orgId}/device/complete`, {
+      token: owner.token,
+      body: { user_code: started.user_code, approve: true },
+    });
+    expect(approved.body).toMatchObject({ status: 'approved' });
+    t.clock.advance(5_000);
+    const done = await json('GET', `/o/${orgId}/device/poll?device_code=${started.device_code}`);
+    const me = await json('GET', '/api/auth/me', { token: done.body.session_jwt as string });
+    expect(me.body).toMatchObject({ userId: owner.userId, tenantId: orgId, roles: ['owner'] });
+
+    // The default org needs no membership (nobody is a member of it by default): pylon login works.
+    const atRoot = await start();
+    const byStranger = await json('POST', '/device/complete', {
+      token: stranger.token,
+      body: { user_code: atRoot.user_code, approve: true },
+    });
+    expect(byStranger.body).toMatchObject({ status: 'approved' });
+  });
+
   describe('RFC 8628 endpoints', () => {
     it('publish metadata and run the device grant', async () => {
       const metadata = await json('GET', '/.well-known/oauth-authorization-server');

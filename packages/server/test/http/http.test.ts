@@ -107,6 +107,69 @@ describe.each(testDatabases)('HTTP core on $kind', (database) => {
     expect(await (await t.request('/nope')).json()).toEqual({ error: 'not_found', message: 'No such route' });
   });
 
+  it('a path asked with a method none of its routes takes is 405 with Allow, on both surfaces', async () => {
+    const ask = async (method: string, path: string, headers: Record<string, string> = {}) => {
+      const response = await t.request(path, { method, headers });
+      const text = await response.text();
+      return { status: response.status, allow: response.headers.get('allow'), text };
+    };
+    // RFC 9110 §15.5.6: Allow lists the path's methods (HEAD wherever GET is).
+    for (const [method, path, allow] of [
+      ['PUT', '/roles', 'GET, HEAD, POST'],
+      ['PATCH', '/whoami', 'GET, HEAD'],
+      ['GET', '/token', 'POST'],
+      ['GET', '/o/default/token', 'POST'],
+      ['DELETE', '/apps', 'GET, HEAD, POST'],
+      ['GET', '/apps/notes/token/rotate', 'POST'],
+      ['OPTIONS', '/token', 'POST'],
+      ['DELETE', '/oauth/token', 'POST, OPTIONS'],
+    ] as const) {
+      const answer = await ask(method, path);
+      expect([answer.status, answer.allow], `${method} ${path}`).toEqual([405, allow]);
+      expect(JSON.parse(answer.text)).toEqual({
+        error: 'method_not_allowed',
+        message: `This path takes ${allow}`,
+      });
+    }
+    for (const [method, path, allow] of [
+      ['DELETE', '/api/auth/me', 'GET, HEAD'],
+      ['GET', '/api/auth/sessions/ses_1', 'DELETE'],
+      ['PUT', '/api/auth/session', 'GET, HEAD, POST, DELETE'],
+    ] as const) {
+      const answer = await ask(method, path);
+      expect([answer.status, answer.allow], `${method} ${path}`).toEqual([405, allow]);
+      expect(JSON.parse(answer.text)).toEqual({
+        error: { code: 'METHOD_NOT_ALLOWED', message: `This path takes ${allow}` },
+      });
+    }
+    // HEAD is answered from GET; on a path without GET it is 405 too, with no body.
+    expect((await ask('HEAD', '/whoami')).status).toBe(401);
+    expect(await ask('HEAD', '/token')).toEqual({ status: 405, allow: 'POST', text: '' });
+    // A browser that opens a form's POST target gets the page it would get for no route, as a 405.
+    const page = await ask('GET', '/login/code', { accept: 'text/html' });
+    expect([page.status, page.allow]).toEqual([405, 'POST']);
+    expect(page.text).toContain('There is no page at this address');
+    // Preflights still answer; paths no route has, and unknown orgs, stay 404.
+    const preflight = await t.request('/.well-known/pylon-keys', { method: 'OPTIONS' });
+    expect([preflight.status, preflight.headers.get('access-control-allow-methods')]).toEqual([
+      204,
+      'GET, OPTIONS',
+    ]);
+    for (const [method, path, code] of [
+      ['PUT', '/nope', 'not_found'],
+      ['GET', '/token/extra', 'not_found'],
+      ['GET', '/o/nope/token', 'org_not_found'],
+    ] as const) {
+      const answer = await ask(method, path);
+      expect([answer.status, answer.allow, JSON.parse(answer.text).error], `${method} ${path}`).toEqual([
+        404,
+        null,
+        code,
+      ]);
+    }
+    expect((await ask('PUT', '/api/auth/nope')).status).toBe(404);
+  });
+
   it('a PylonError keeps its status, code, hint and headers', async () => {
     const response = await t.request('/api/auth/probe/limited');
     expect(response.status).toBe(429);

@@ -65,8 +65,12 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
   });
 
   it('answers a request of the wrong shape in RFC 6749 §5.2’s shape at every OAuth endpoint', async () => {
-    const send = async (path: string, type: string, body: string) => {
-      const response = await t.request(path, { method: 'POST', headers: { 'content-type': type }, body });
+    const send = async (path: string, type: string, body: string, headers: Record<string, string> = {}) => {
+      const response = await t.request(path, {
+        method: 'POST',
+        headers: { 'content-type': type, ...headers },
+        body,
+      });
       expect(response.headers.get('cache-control'), path).toBe('no-store');
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
@@ -93,8 +97,8 @@ describe.each(testDatabases)('metadata, clients and app resources on $kind', (da
       expect(large.body, path).toMatchObject({ error: 'invalid_request' });
       expect(Object.keys(large.body).sort(), path).toEqual(['error', 'error_description']);
     }
-    // A route of the Pylon surfaces keeps its own shape.
-    const rbac = await send('/token', 'text/plain', 'x');
+    // A route of the Pylon surfaces keeps its own shape (with a credential, so the body is read).
+    const rbac = await send('/token', 'text/plain', 'x', { authorization: `Bearer pylon_${'0'.repeat(64)}` });
     expect(rbac.body).toMatchObject({ error: 'unsupported_media_type' });
   });
 

@@ -389,6 +389,15 @@ describe.each(testDatabases)('RBAC service on $kind', (database) => {
       app_id: 'doomed',
       status: 'disabled',
     });
+    // Disabling it again answers the same and changes nothing, so it audits nothing.
+    expect((await call('DELETE', '/apps/doomed', { token: boss.token })).body).toEqual({
+      app_id: 'doomed',
+      status: 'disabled',
+    });
+    const disables = await call('GET', '/audit?action=app.disabled&limit=1000', { token: ADMIN });
+    expect(
+      (disables.body.entries as Array<{ target: string }>).filter((e) => e.target === 'doomed'),
+    ).toHaveLength(1);
     const doomedPush = await call('POST', '/apps/doomed/schema', {
       appToken: doomedApp.body.app_token as string,
       raw: prepareSchema(REFERENCE_BARE, 'doomed', { cliVersion: '0.0.0-test' }),

@@ -32,16 +32,20 @@ export function apiKeyResolver(keys: APIKeyStore, activity: ActivityRecorder, cl
     };
   }
 
+  /** A key in the query string: refused by `resolve`, so the caller learns where keys go. */
+  const inQuery = (query: URLSearchParams): boolean => {
+    for (const value of query.values()) if (value.startsWith('pk.')) return true;
+    return false;
+  };
   return {
     name: 'api_key',
+    presented: (credentials) => inQuery(credentials.query),
     // Declines (or refuses a key in the URL) at once; only a key it must look up is a promise.
     resolve(credentials) {
-      for (const value of credentials.query.values()) {
-        if (value.startsWith('pk.')) {
-          throw new PylonError('INVALID_API_KEY', {
-            message: 'Send API keys in the Authorization header, never in the URL',
-          });
-        }
+      if (inQuery(credentials.query)) {
+        throw new PylonError('INVALID_API_KEY', {
+          message: 'Send API keys in the Authorization header, never in the URL',
+        });
       }
       if (!credentials.bearer?.startsWith('pk.')) return null;
       return ownerOf(credentials.bearer);

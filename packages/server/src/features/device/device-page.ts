@@ -6,6 +6,8 @@ import { html } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP } from '../identity/route-helpers.js';
+import type { OrgStore } from '../orgs/org-store.js';
+import { isDeviceApprover } from './device-session.js';
 import type { DeviceStore, PendingDevice } from './device-store.js';
 import { displayUserCode, normalizeUserCode } from './user-code.js';
 
@@ -35,7 +37,7 @@ function requestedFrom(pending: PendingDevice, approverIP: string | null, now: n
  * the user code, is shown which client asks, and explicitly approves or denies. Nothing is ever
  * approved by visiting a link; the decision is a POST carrying the page's CSRF token.
  */
-export function devicePageRoutes(identity: Identity, devices: DeviceStore) {
+export function devicePageRoutes(identity: Identity, devices: DeviceStore, orgs: Pick<OrgStore, 'roleOf'>) {
   const { services } = identity;
 
   const enterCode = (base: string, error?: string, value = '') => html`<h1>Connect a device</h1>
@@ -57,13 +59,26 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       responses: {
         200: { description: 'HTML' },
         303: { description: 'Not signed in: to the login page and back' },
+        403: { description: 'HTML: not a member of this org (any signed-in person may use the default org)' },
       },
       handler: async (c, { query }) => {
         const base = pageBase(c);
         const auth = await getAuth(c, services);
-        if (auth.authMethod !== 'session' || auth.email === null) {
+        if (auth.authMethod !== 'session' || auth.email === null || auth.userId === null) {
           const back = `${base}/device${query.user_code ? `?user_code=${encodeURIComponent(query.user_code)}` : ''}`;
           return c.redirect(`${base}/login?return_to=${encodeURIComponent(back)}`, 303);
+        }
+        const orgId = c.get('orgId');
+        // Said before any code is read: whatever code is entered, this person cannot approve it here.
+        if (!(await isDeviceApprover(orgs, services.config, orgId, auth.userId))) {
+          return renderPage(
+            c,
+            'Connect a device',
+            html`<h1>Connect a device</h1>
+<p class="error" role="alert">You are not a member of ${orgId}, so you cannot connect a device to it.</p>
+<p>Ask one of its owners or admins to invite you, then open the link in your terminal again.</p>`,
+            403,
+          );
         }
         if (!query.user_code) return renderPage(c, 'Connect a device', enterCode(base));
         const code = normalizeUserCode(query.user_code);

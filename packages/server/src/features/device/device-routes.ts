@@ -15,8 +15,9 @@ import { pageBase } from '../../pages/page-context.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import type { Identity } from '../identity/identity.js';
 import { clientIP, requestFacts } from '../identity/route-helpers.js';
+import type { OrgStore } from '../orgs/org-store.js';
 import { DEVICE_CSRF, devicePageRoutes } from './device-page.js';
-import { mintDeviceSession } from './device-session.js';
+import { mintDeviceSession, requireDeviceApprover } from './device-session.js';
 import { DEVICE_TTL_SECONDS, type DeviceStore, POLL_INTERVAL_SECONDS } from './device-store.js';
 import { displayUserCode, normalizeUserCode } from './user-code.js';
 
@@ -25,7 +26,7 @@ const WRONG_CODE_RULES = {
   user: { name: 'device_code_user', limit: 10, windowSeconds: 60 },
 };
 
-export function deviceRoutes(identity: Identity, devices: DeviceStore) {
+export function deviceRoutes(identity: Identity, devices: DeviceStore, orgs: Pick<OrgStore, 'roleOf'>) {
   const { services } = identity;
   const apiURL = (c: AppContext) => requestAPIURL(c, services.config);
 
@@ -142,7 +143,7 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
         401: { description: 'no_session' },
         403: {
           description:
-            'forbidden: a cookie-authenticated form without the page’s CSRF token; csrf_failed: a cookie from another origin',
+            'forbidden, csrf_failed or not_a_member: a cookie-authenticated form without the page’s CSRF token, a cookie from another origin, or a person outside the org (any signed-in person decides for the default org)',
         },
         404: { description: 'unknown_user_code (unknown, expired or used alike)' },
         429: { description: 'slow_down: too many wrong codes' },
@@ -158,6 +159,7 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
             message: 'The form is missing its CSRF token; reload the page',
           });
         }
+        await requireDeviceApprover(orgs, services.config, c.get('orgId'), auth.userId);
         const approve = body.approve === true || body.approve === 'true';
         const decided = await decide(c, body.user_code, approve, auth.userId);
         const status = approve ? ('approved' as const) : ('denied' as const);
@@ -166,6 +168,6 @@ export function deviceRoutes(identity: Identity, devices: DeviceStore) {
         return c.json({ status, client: decided.client });
       },
     }),
-    ...devicePageRoutes(identity, devices),
+    ...devicePageRoutes(identity, devices, orgs),
   ];
 }

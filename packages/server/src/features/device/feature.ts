@@ -9,8 +9,8 @@ import { deviceTokenGrant, oauthDeviceRoutes } from './oauth-device-routes.js';
  * Device login (pylon-cli's `/device/*`, RFC 8628's `/oauth/device_authorization`), on every org's
  * base; the device grant is answered by the authorization server's token endpoint.
  */
-export function deviceFeature(services: Services, { identity, tokenGrants }: FeatureDeps): Feature {
+export function deviceFeature(services: Services, { identity, orgs, tokenGrants }: FeatureDeps): Feature {
   const devices = new DeviceStore(services.storage.db, services.random);
   tokenGrants.push(deviceTokenGrant(identity, devices));
-  return { rbacRoutes: [...deviceRoutes(identity, devices), ...oauthDeviceRoutes(identity, devices)] };
+  return { rbacRoutes: [...deviceRoutes(identity, devices, orgs), ...oauthDeviceRoutes(identity, devices)] };
 }

@@ -127,6 +127,9 @@ export function externalJWTResolver(
 
   return {
     name: 'external_jwt',
+    // A bearer JWT is a bearer token; an issuer configured with a header of its own adds that one.
+    presented: (credentials) =>
+      issuers.some((config) => config.header !== null && credentials.header(config.header) !== null),
     // Declines at once; only a token it must verify is a promise.
     resolve(credentials) {
       if (issuers.length === 0) return null;

@@ -33,6 +33,8 @@ export const healthRoutes = [
     summary: 'Prometheus metrics (text exposition format); PYLON_METRICS_TOKEN as a bearer token when set',
     tags: ['operations'],
     security: ['metricsToken'],
+    // Open without PYLON_METRICS_TOKEN: the handler checks the token when one is set.
+    anonymous: 'served',
     responses: {
       200: { description: 'The metrics, `text/plain; version=0.0.4`' },
       401: { description: 'unauthorized: PYLON_METRICS_TOKEN is set and was not sent' },

@@ -52,6 +52,8 @@ export function guestRoutes(identity: Identity) {
       summary: 'Turn a guest into a real user with an email, keeping its id (admin token or development)',
       tags: ['identity'],
       security: ['adminToken'],
+      // Development mode upgrades for anyone; elsewhere the handler's 403 FORBIDDEN.
+      anonymous: 'served',
       body: handChecked(GuestUpgradeRequest, ['email']),
       responses: {
         200: {

@@ -21,6 +21,7 @@ export function sessionResolver(
 ): CallerResolver {
   return {
     name: 'session',
+    presented: (credentials) => sessionTokenFromCookies(config, credentials.cookies) !== null,
     resolve(credentials) {
       const fromBearer = credentials.bearer?.startsWith('pylon_') ? credentials.bearer : null;
       const token = fromBearer ?? sessionTokenFromCookies(config, credentials.cookies);

@@ -44,6 +44,7 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
       summary: 'The caller (userId null when anonymous — 200, not 401)',
       tags: ['identity'],
       security: ['session', 'sessionCookie', 'adminToken'],
+      anonymous: 'served',
       responses: { 200: { description: 'The AuthContext', schema: MeResponse } },
       // Every step answers at once when it can (awaitable.ts): on SQLite the hot path has no promise.
       answer: (request) =>
@@ -71,6 +72,7 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
       summary: 'Rotate the session token: a new token, the old one dead at once',
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
+      anonymous: 'SESSION_EXPIRED',
       responses: {
         200: { description: 'The new session', schema: SignInResponse },
         401: { description: 'SESSION_EXPIRED' },
@@ -179,6 +181,8 @@ export function sessionRoutes(identity: Identity, admins: DeploymentAdmins) {
       summary: 'Mint a session for a user (admin token, or development mode)',
       tags: ['sessions'],
       security: ['adminToken'],
+      // Development mode mints for anyone; elsewhere the handler's 403 FORBIDDEN.
+      anonymous: 'served',
       body: MintSessionRequest,
       responses: {
         200: { description: 'A session for that user', schema: SignInResponse },

@@ -29,6 +29,7 @@ export function jwtRoutes(services: Services) {
       summary: 'A short-lived JWT about the signed-in person, for other services to verify',
       tags: ['sessions'],
       security: ['session', 'sessionCookie'],
+      anonymous: 'AUTH_REQUIRED',
       responses: {
         200: {
           description:

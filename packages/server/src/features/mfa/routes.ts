@@ -81,6 +81,8 @@ export function mfaRoutes(identity: Identity) {
       summary: 'Confirm enrolment with a first code (answers backup codes), or answer a sign-in challenge',
       tags: ['totp'],
       security: ['session', 'sessionCookie'],
+      // A sign-in's second step (mfa_token in the body) comes before any session.
+      anonymous: 'served',
       body: challengeBody,
       responses: {
         200: {

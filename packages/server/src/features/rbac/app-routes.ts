@@ -210,7 +210,8 @@ export function appRoutes(context: RBACContext) {
         const app = await requireApp(c);
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
-          await apps.disable(trx, app.org_id, app.id);
+          // Disabling a disabled app changes nothing, so it is not audited again.
+          if (!(await apps.disable(trx, app.org_id, app.id))) return;
           await appendAudit(trx, now, {
             org: app.org_id,
             action: 'app.disabled',

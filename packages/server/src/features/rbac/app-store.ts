@@ -194,6 +194,7 @@ export class AppStore {
     return rows.map(toApp);
   }
 
+  /** Disable an active app; false when it was already disabled (or does not exist): nothing changed. */
   async disable(trx: DB, orgId: string, appId: string): Promise<boolean> {
     const result = await withCapabilityBump(trx, orgId, (db) =>
       db
@@ -201,6 +202,7 @@ export class AppStore {
         .set({ status: 'disabled' })
         .where('org_id', '=', orgId)
         .where('id', '=', appId)
+        .where('status', '=', 'active')
         .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows) === 1;
