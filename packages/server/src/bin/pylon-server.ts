@@ -142,23 +142,25 @@ async function main(argv: string[]): Promise<number> {
   const production = (config?.env ?? declaredEnvironment(process.env)) === 'production';
   const mail = attempt(() => parseMailConfig(process.env, { production }));
   const workers = attempt(() => parseWorkers(argv, process.env, production));
+  // Workers inherit the primary's environment: the hint and the warnings below come once, from the
+  // primary.
+  const unknown = cluster.isWorker ? [] : unknownVariables(process.env);
+  const typoHint = `unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`;
   if (config === null || mail === null || workers === null) {
     const lines = refused.map((error) => error.message);
     process.stderr.write(
-      lines.length === 1
+      (lines.length === 1
         ? `pylon-server: invalid configuration: ${lines[0]}\n`
-        : `pylon-server: invalid configuration (${lines.length} problems):\n${lines.map((line) => `  ${line}\n`).join('')}`,
+        : `pylon-server: invalid configuration (${lines.length} problems):\n${lines.map((line) => `  ${line}\n`).join('')}`) +
+        // A misspelt name is often why a variable counts as missing (PYLON_SECERT for PYLON_SECRET).
+        (unknown.length > 0 ? `pylon-server: ${typoHint}\n` : ''),
     );
     return 78;
   }
   const pretty = chooseLogFormat(config.env, process.stdout.isTTY) === 'pretty';
   const root = createLogger(config.logLevel, pretty ? prettyDestination(process.stdout) : undefined);
   const logger = cluster.isWorker ? root.child({ worker: cluster.worker?.id }) : root;
-  // Workers inherit the primary's environment: the warnings below are logged once, by the primary.
-  const unknown = cluster.isWorker ? [] : unknownVariables(process.env);
-  if (unknown.length > 0) {
-    logger.warn(`Ignoring unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`);
-  }
+  if (unknown.length > 0) logger.warn(`Ignoring ${typoHint}`);
   if (config.env === 'development' && process.env.PYLON_ALLOW_DEV_ON_NETWORK && !cluster.isWorker) {
     logger.warn(
       'PYLON_ALLOW_DEV_ON_NETWORK: development mode is reachable beyond loopback; anyone who reaches it can sign in as any user',
