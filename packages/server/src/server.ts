@@ -11,7 +11,7 @@ import { adminTokenResolver } from './http/admin-token.js';
 import { type AppEnv, type Services, surfaceOf } from './http/context.js';
 import { corsPreflights } from './http/cors.js';
 import { createDirectLane, type DirectLane, ORG_PREFIX } from './http/direct-lane.js';
-import { renderError } from './http/errors.js';
+import { logFailure, renderError } from './http/errors.js';
 import type { Feature, FeatureFactory } from './http/feature.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { requestId, requestIds } from './http/middleware/request-id.js';
@@ -197,9 +197,7 @@ export function createServer(
         ),
   );
   app.onError((error, c) => {
-    if (!(error instanceof PylonError)) {
-      deps.logger.error({ requestId: c.get('requestId'), err: error }, 'unhandled error');
-    }
+    logFailure(deps.logger, c.get('requestId'), error);
     return renderError(c, error);
   });
 

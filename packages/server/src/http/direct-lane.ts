@@ -3,7 +3,7 @@ import { PylonError } from '@pylon/core';
 import { type Awaitable, isPending } from '../awaitable.js';
 import { type AuthContext, callerFrom } from './auth-context.js';
 import type { Services, Surface } from './context.js';
-import { errorAnswer } from './errors.js';
+import { errorAnswer, logFailure } from './errors.js';
 import { credentialsOf } from './get-auth.js';
 import { loggedTarget } from './middleware/access-log.js';
 import { securityHeaderEntries } from './middleware/security-headers.js';
@@ -210,9 +210,11 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
 
     // The full pipeline's error boundary (server.ts onError, errors.ts renderError): the status sent.
     const failed = (error: unknown): number => {
-      if (!(error instanceof PylonError)) logger.error({ requestId, err: error }, 'unhandled error');
+      logFailure(logger, requestId, error);
       const answer = errorAnswer(entry.surface, requestId, error);
-      write(response, requestId, answer.status, answer.body, answer.headers);
+      // No body for a client that closed its connection, as the full pipeline (it reaches nobody).
+      if (answer.body === null) response.writeHead(answer.status).end();
+      else write(response, requestId, answer.status, answer.body, answer.headers);
       return answer.status;
     };
     const answered = (value: object): number => {

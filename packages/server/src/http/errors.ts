@@ -1,9 +1,17 @@
 import { type ErrorCode, errorSpec, PylonError, toAuthCode, toRbacCode } from '@pylon/core';
+import type { Logger } from '../logger.js';
+import { ClientClosedError } from '../platform/node-body.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { AppContext, Surface } from './context.js';
 
 /** `Retry-After` of a 503 answered while the database cannot be reached. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The status a request whose client closed the connection before it arrived is logged and counted
+ * with (nginx's "client closed request"); never sent, as nobody is there to read it.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /** The error body on each surface: identity (nested, UPPER_SNAKE) and RBAC (flat, snake_case). */
 export function errorBody(surface: Surface, code: ErrorCode, message: string, hint?: string): unknown {
@@ -14,13 +22,16 @@ export function errorBody(surface: Surface, code: ErrorCode, message: string, hi
 /**
  * The one error boundary, so codes stay stable. A PylonError renders as itself; a database that
  * cannot be reached or cannot take the request now (`isDatabaseUnavailable`) is a 503 that asks
- * to retry after `DATABASE_RETRY_AFTER_SECONDS`; anything else is a 500. Those two bodies name
- * only the request id, with the details in the log.
+ * to retry after `DATABASE_RETRY_AFTER_SECONDS`; a client gone before its request arrived is
+ * CLIENT_CLOSED_REQUEST, with no body; anything else is a 500. The 503 and 500 bodies name only
+ * the request id, with the details in the log (`logFailure`).
  */
 export function renderError(c: AppContext, error: unknown): Response {
   const answer = errorAnswer(c.get('surface') ?? 'auth', c.get('requestId'), error);
   for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
-  return c.json(answer.body as object, answer.status as 400);
+  return answer.body === null
+    ? c.body(null, answer.status as 400)
+    : c.json(answer.body as object, answer.status as 400);
 }
 
 /** What renderError answers, as plain values (the direct lane writes it to Node itself). */
@@ -36,7 +47,20 @@ export function errorAnswer(
       headers: error.headers,
     };
   }
+  if (error instanceof ClientClosedError) return { status: CLIENT_CLOSED_REQUEST, body: null, headers: {} };
   return fallbackAnswer(surface, requestId, isDatabaseUnavailable(error));
+}
+
+/**
+ * The boundary's log line for an error that is not a PylonError. A client that closed its
+ * connection before its request arrived is no fault of the server: a `debug` line (the access log
+ * has its 499), so anyone can drop connections without filling the error log. Anything else is
+ * logged as an error, with its stack.
+ */
+export function logFailure(logger: Logger, requestId: string, error: unknown): void {
+  if (error instanceof PylonError) return;
+  if (error instanceof ClientClosedError) logger.debug({ requestId }, error.message);
+  else logger.error({ requestId, err: error }, 'unhandled error');
 }
 
 /**
