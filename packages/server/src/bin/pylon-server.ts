@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/command.js';
 import { openMigratedStorage, prepareServer, resolveSecret, StartupError } from '../boot.js';
-import { runPrimary } from '../cluster.js';
+import { reportStartFailure, runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { commandWords, parseWorkers } from '../config/parse-workers.js';
@@ -184,6 +184,8 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    // A worker tells its primary why it could not start; the primary logs it (cluster.ts).
+    if (cluster.isWorker && (await reportFailure(error))) return 1;
     if (error instanceof StartupError) {
       process.stderr.write(`pylon-server: ${error.message}\n`);
       return 1;
@@ -191,6 +193,13 @@ async function main(argv: string[]): Promise<number> {
     logger.fatal({ err: error }, 'pylon-server failed');
     return 1;
   }
+}
+
+/** In a cluster worker: the failure's one line (and an unexpected error's stack) to the primary. */
+function reportFailure(error: unknown): Promise<boolean> {
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, '; ');
+  const expected = error instanceof StartupError;
+  return reportStartFailure(reason, expected || !(error instanceof Error) ? undefined : error.stack);
 }
 
 const code = await main(process.argv.slice(2));
