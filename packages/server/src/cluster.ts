@@ -51,6 +51,13 @@ export function reportStartFailure(reason: string, stack?: string): Promise<bool
  * is tried again after `retryFirstMs`, doubling up to `retryMaxMs`, for as long as it takes, while
  * the other workers keep serving. Migrations, the default org and the first signing key are done
  * by the caller before this runs, so workers never race to create them.
+ *
+ * Connections are handed out as Node does by default outside Windows (SCHED_RR): the primary
+ * accepts each one and passes it to a worker over IPC, keeping its own copy open until the worker
+ * acknowledges it. A worker killed in between never does, and that one connection stays open in
+ * the primary, unanswered, for good (docs/OPERATIONS.md, "Workers"). The
+ * alternative, NODE_CLUSTER_SCHED_POLICY=none (every worker accepts on the shared socket), has no
+ * such handoff but spreads connections opened together far less evenly, so it is left to choose.
  */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { logger, workers } = options;

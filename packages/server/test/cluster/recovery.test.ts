@@ -1,7 +1,15 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { built, type Cluster, childrenOf, startCluster, stopCluster, until } from '../support/cluster.js';
+import {
+  built,
+  type Cluster,
+  childrenOf,
+  connectionsHeldBy,
+  startCluster,
+  stopCluster,
+  until,
+} from '../support/cluster.js';
 import { postgresAvailable, type ScratchDatabase, testDatabases } from '../support/databases.js';
 
 const postgres = testDatabases.find((each) => each.kind === 'postgres');
@@ -122,3 +130,86 @@ describe.runIf(built)('serve --workers 2: a start-up that fails', () => {
     expect(error).toContain('start-up failed: stopping');
   }, 60_000);
 });
+
+/**
+ * Fresh connections, `concurrency` at a time, one request each, until stopped. A connection with
+ * no answer and no reset for `hangMs` counts as hung and is dropped (a bound, never waited out
+ * when the server behaves).
+ */
+function loadOf(port: number, concurrency: number, hangMs = 20_000) {
+  let stopped = false;
+  let answered = 0;
+  let hung = 0;
+  let open = 0;
+  const ended: Array<() => void> = [];
+  const one = () => {
+    if (stopped) return;
+    open++;
+    const socket = new Socket();
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+    });
+    // A worker killed with the connection is a reset: the client learns at once, and tries again.
+    socket.on('error', () => {});
+    socket.setTimeout(hangMs, () => {
+      hung++;
+      socket.destroy();
+    });
+    socket.on('close', () => {
+      open--;
+      if (reply.startsWith('HTTP/1.1 200')) answered++;
+      if (open === 0 && stopped) for (const done of ended.splice(0)) done();
+      one();
+    });
+    socket.connect(port, '127.0.0.1', () => {
+      socket.end('GET /health HTTP/1.1\r\nhost: pylon\r\nconnection: close\r\n\r\n');
+    });
+  };
+  for (let i = 0; i < concurrency; i++) one();
+  return {
+    answered: () => answered,
+    hung: () => hung,
+    /** Stop starting connections; resolves once every open one has ended. */
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopped = true;
+        if (open === 0) resolve();
+        else ended.push(resolve);
+      }),
+  };
+}
+
+describe.runIf(built)(
+  'serve --workers 2 with NODE_CLUSTER_SCHED_POLICY=none: a worker killed under a stream of new connections',
+  () => {
+    let database: ScratchDatabase;
+    let pylon: Cluster;
+
+    beforeAll(async () => {
+      database = await sqlite.create();
+      pylon = await startCluster(database, {
+        PYLON_LOG_LEVEL: 'warn',
+        NODE_CLUSTER_SCHED_POLICY: 'none',
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await stopCluster(pylon);
+      await database?.drop();
+    });
+
+    it('leaves no connection open in the primary: every client is answered or reset', async () => {
+      const load = loadOf(pylon.port, 16);
+      await until(load.answered, (count) => count >= 200);
+      const [victim] = childrenOf(pylon.child.pid!);
+      process.kill(victim!, 'SIGKILL');
+      const atKill = load.answered();
+      // The other worker goes on answering while the replacement starts.
+      await until(load.answered, (count) => count >= atKill + 200);
+      await load.stop();
+      expect(load.hung()).toBe(0);
+      expect(connectionsHeldBy(pylon.child.pid!, pylon.port)).toEqual([]);
+    }, 90_000);
+  },
+);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,33 @@ export function childrenOf(pid: number): number[] {
       }
     })
     .map(Number);
+}
+
+/**
+ * The TCP connections on local `port` that process `pid` holds open, by state as /proc/net/tcp
+ * numbers them (01 established, 08 close-wait, …), listening sockets left out (Linux /proc).
+ */
+export function connectionsHeldBy(pid: number, port: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith('socket:[')) inodes.add(link.slice(8, -1));
+    } catch {
+      // closed while listed
+    }
+  }
+  const held: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const localPort = Number.parseInt(fields[1]!.split(':')[1]!, 16);
+      const state = fields[3]!;
+      if (localPort === port && state !== '0A' && inodes.has(fields[9]!)) held.push(state);
+    }
+  }
+  return held;
 }
 
 /** Poll `probe` every 50 ms until `done` holds (the test's timeout bounds it). */
