@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 import { explainPostgresStartupError } from './platform/postgres.js';
 import { loadOrCreateDevelopmentSecret } from './platform/secret-file.js';
 import type { PylonServer } from './server.js';
-import { migrateToLatest, openStorage, type Storage } from './storage/database.js';
+import { appliedMigrations, migrateToLatest, openStorage, type Storage } from './storage/database.js';
+import { fromNewerPylon, unknownMigrations } from './storage/migrations/index.js';
 
 /**
  * Development without PYLON_SECRET: use (or create once, mode 0600) `<dataDir>/secret`, and warn.
@@ -52,7 +53,8 @@ export class StartupError extends Error {
 
 /**
  * Open the configured database and apply every pending migration; throws on a failed migration,
- * a StartupError when the cause is one a person fixes outside Pylon (a missing database).
+ * a StartupError when the cause is one a person fixes outside Pylon (a missing database, one a
+ * newer Pylon migrated).
  */
 export async function openMigratedStorage(config: Config, logger: Logger): Promise<Storage> {
   const storage = openStorage(config.database);
@@ -62,7 +64,7 @@ export async function openMigratedStorage(config: Config, logger: Logger): Promi
       if (result.status === 'Success') logger.info(`migration ${result.migrationName} applied`);
       if (result.status === 'Error') logger.error(`migration ${result.migrationName} failed`);
     }
-    if (error) throw error;
+    if (error) throw (await fromNewerPylonError(storage)) ?? error;
     return storage;
   } catch (error) {
     await storage.close();
@@ -70,4 +72,14 @@ export async function openMigratedStorage(config: Config, logger: Logger): Promi
       config.database.kind === 'postgres' ? explainPostgresStartupError(error, config.database.url) : null;
     throw explained === null ? error : new StartupError(explained, { cause: error });
   }
+}
+
+/**
+ * When migrating failed because the database records migrations this build lacks (Kysely calls
+ * that "corrupted migrations"), the one line `restore` prints for such a backup; else null.
+ */
+async function fromNewerPylonError(storage: Storage): Promise<StartupError | null> {
+  const unknown = unknownMigrations(await appliedMigrations(storage).catch(() => []));
+  if (unknown.length === 0) return null;
+  return new StartupError(fromNewerPylon('the database', unknown, 'run it with that version'));
 }

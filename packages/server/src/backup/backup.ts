@@ -6,7 +6,7 @@ import { SealError } from '../crypto/seal.js';
 import type { Logger } from '../logger.js';
 import { createServer } from '../server.js';
 import { migrateToLatest, openStorage } from '../storage/database.js';
-import { MIGRATION_NAMES } from '../storage/migrations/index.js';
+import { fromNewerPylon, MIGRATION_NAMES, unknownMigrations } from '../storage/migrations/index.js';
 
 /** A backup or restore refused for a reason the operator can act on; printed without a stack. */
 export class BackupError extends Error {
@@ -144,11 +144,9 @@ export async function restoreDatabase(config: Config, file: string, logger: Logg
     }
   }
   const { migrations } = inspect(file);
-  const unknown = migrations.filter((name) => !MIGRATION_NAMES.includes(name));
+  const unknown = unknownMigrations(migrations);
   if (unknown.length > 0) {
-    throw new BackupError(
-      `the backup is from a newer Pylon (migrations ${unknown.join(', ')}): restore it with that version`,
-    );
+    throw new BackupError(fromNewerPylon('the backup', unknown, 'restore it with that version'));
   }
   const staging = `${target}.restoring`;
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 });

@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { BACKUP_USAGE, isBackupCommand, runBackupCommand } from '../backup/command.js';
 import { openMigratedStorage, prepareServer, resolveSecret, StartupError } from '../boot.js';
-import { runPrimary } from '../cluster.js';
+import { reportStartFailure, runPrimary } from '../cluster.js';
 import { type Config, ConfigError, ConfigErrors, declaredEnvironment, loadConfig } from '../config/config.js';
 import { KEY_ROTATION_DELAY_SECONDS } from '../config/defaults.js';
 import { commandWords, parseWorkers } from '../config/parse-workers.js';
@@ -142,23 +142,25 @@ async function main(argv: string[]): Promise<number> {
   const production = (config?.env ?? declaredEnvironment(process.env)) === 'production';
   const mail = attempt(() => parseMailConfig(process.env, { production }));
   const workers = attempt(() => parseWorkers(argv, process.env, production));
+  // Workers inherit the primary's environment: the hint and the warnings below come once, from the
+  // primary.
+  const unknown = cluster.isWorker ? [] : unknownVariables(process.env);
+  const typoHint = `unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`;
   if (config === null || mail === null || workers === null) {
     const lines = refused.map((error) => error.message);
     process.stderr.write(
-      lines.length === 1
+      (lines.length === 1
         ? `pylon-server: invalid configuration: ${lines[0]}\n`
-        : `pylon-server: invalid configuration (${lines.length} problems):\n${lines.map((line) => `  ${line}\n`).join('')}`,
+        : `pylon-server: invalid configuration (${lines.length} problems):\n${lines.map((line) => `  ${line}\n`).join('')}`) +
+        // A misspelt name is often why a variable counts as missing (PYLON_SECERT for PYLON_SECRET).
+        (unknown.length > 0 ? `pylon-server: ${typoHint}\n` : ''),
     );
     return 78;
   }
   const pretty = chooseLogFormat(config.env, process.stdout.isTTY) === 'pretty';
   const root = createLogger(config.logLevel, pretty ? prettyDestination(process.stdout) : undefined);
   const logger = cluster.isWorker ? root.child({ worker: cluster.worker?.id }) : root;
-  // Workers inherit the primary's environment: the warnings below are logged once, by the primary.
-  const unknown = cluster.isWorker ? [] : unknownVariables(process.env);
-  if (unknown.length > 0) {
-    logger.warn(`Ignoring unknown variables (a typo?): ${unknown.join(', ')}; see docs/CONFIGURATION.md`);
-  }
+  if (unknown.length > 0) logger.warn(`Ignoring ${typoHint}`);
   if (config.env === 'development' && process.env.PYLON_ALLOW_DEV_ON_NETWORK && !cluster.isWorker) {
     logger.warn(
       'PYLON_ALLOW_DEV_ON_NETWORK: development mode is reachable beyond loopback; anyone who reaches it can sign in as any user',
@@ -182,6 +184,8 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    // A worker tells its primary why it could not start; the primary logs it (cluster.ts).
+    if (cluster.isWorker && (await reportFailure(error))) return 1;
     if (error instanceof StartupError) {
       process.stderr.write(`pylon-server: ${error.message}\n`);
       return 1;
@@ -189,6 +193,13 @@ async function main(argv: string[]): Promise<number> {
     logger.fatal({ err: error }, 'pylon-server failed');
     return 1;
   }
+}
+
+/** In a cluster worker: the failure's one line (and an unexpected error's stack) to the primary. */
+function reportFailure(error: unknown): Promise<boolean> {
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, '; ');
+  const expected = error instanceof StartupError;
+  return reportStartFailure(reason, expected || !(error instanceof Error) ? undefined : error.stack);
 }
 
 const code = await main(process.argv.slice(2));

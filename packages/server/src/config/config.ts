@@ -18,6 +18,7 @@ import {
 import { type OAuthServerConfig, parseOAuthServer } from './parse-oauth-server.js';
 import { parseOrgHosts, parseOrgHostTemplate } from './parse-org-hosts.js';
 import { parseRateLimits, type RateLimits } from './parse-rate-limits.js';
+import { parseSecret } from './parse-secret.js';
 import { FALSE, flag, integer, isLoopbackHost, oneOf, origin, read, TRUE } from './parse-values.js';
 import { VARIABLE_ALIASES } from './variables.js';
 
@@ -101,7 +102,6 @@ export interface Config {
   readonly passwords: boolean;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/i;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -181,16 +181,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   );
   const publicURL = publicParsed ?? `http://localhost:${port}`;
 
-  const secret = take(() => {
-    const value = read(env, 'PYLON_SECRET') ?? null;
-    if (value !== null && !HEX64.test(value)) {
-      throw new ConfigError(
-        'PYLON_SECRET',
-        'must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`',
-      );
-    }
-    return value;
-  }, null);
+  const secret = take(() => parseSecret(env, pylonEnv === 'production'), null);
 
   const adminToken = read(env, 'PYLON_ADMIN_TOKEN') ?? null;
   const orgId = take(() => {
@@ -218,9 +209,6 @@ export function loadConfig(rawEnv: Env = process.env): Config {
   const cookieSecure = take(() => flag(env, 'PYLON_COOKIE_SECURE'), null);
 
   if (pylonEnv === 'production') {
-    if (secret === null && !errors.has('PYLON_SECRET')) {
-      errors.add(new ConfigError('PYLON_SECRET', 'is required in production (64 hex characters)'));
-    }
     if (!publicRaw || new URL(publicURL).protocol !== 'https:') {
       errors.add(new ConfigError('PYLON_PUBLIC_URL', 'must be an https:// URL in production'));
     }
@@ -248,7 +236,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     host,
     publicURL,
     database: parseDatabaseEnv(env, errors),
-    secret: secret?.toLowerCase() ?? null,
+    secret,
     adminToken,
     orgId,
     trustedOrigins: Object.freeze([...new Set([new URL(publicURL).origin, ...trustedOrigins])]),
@@ -290,13 +278,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         secret: null,
       }),
     ),
-    oauthServer: Object.freeze(
-      take(() => parseOAuthServer(env), {
-        dynamicRegistration: false,
-        accessTokenTTLSeconds: DEFAULTS.oauthAccessTokenTTLSeconds,
-        refreshTokenTTLSeconds: DEFAULTS.oauthRefreshTokenTTLSeconds,
-      }),
-    ),
+    oauthServer: Object.freeze(parseOAuthServer(env, errors)),
     orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),
     orgHostTemplate: take(() => parseOrgHostTemplate(env), null),
     ssoAllowedDomains:

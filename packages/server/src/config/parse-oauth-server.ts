@@ -1,4 +1,4 @@
-import type { Env } from './config-error.js';
+import type { Env, ErrorCollector } from './config-error.js';
 import { DEFAULTS } from './defaults.js';
 import { flag, integer } from './parse-values.js';
 
@@ -12,22 +12,24 @@ export interface OAuthServerConfig {
   readonly refreshTokenTTLSeconds: number;
 }
 
-export function parseOAuthServer(env: Env): OAuthServerConfig {
+/** Each variable checked on its own, every refusal into `errors`, so one run names them all. */
+export function parseOAuthServer(env: Env, errors: ErrorCollector): OAuthServerConfig {
   return {
-    dynamicRegistration: flag(env, 'PYLON_OAUTH_DYNAMIC_REGISTRATION') ?? false,
-    accessTokenTTLSeconds: integer(
-      env,
-      'PYLON_OAUTH_ACCESS_TOKEN_TTL',
+    dynamicRegistration: errors.take(() => flag(env, 'PYLON_OAUTH_DYNAMIC_REGISTRATION') ?? false, false),
+    accessTokenTTLSeconds: errors.take(
+      () => integer(env, 'PYLON_OAUTH_ACCESS_TOKEN_TTL', DEFAULTS.oauthAccessTokenTTLSeconds, 30, 3600),
       DEFAULTS.oauthAccessTokenTTLSeconds,
-      30,
-      3600,
     ),
-    refreshTokenTTLSeconds: integer(
-      env,
-      'PYLON_OAUTH_REFRESH_TOKEN_TTL',
+    refreshTokenTTLSeconds: errors.take(
+      () =>
+        integer(
+          env,
+          'PYLON_OAUTH_REFRESH_TOKEN_TTL',
+          DEFAULTS.oauthRefreshTokenTTLSeconds,
+          300,
+          365 * 24 * 3600,
+        ),
       DEFAULTS.oauthRefreshTokenTTLSeconds,
-      300,
-      365 * 24 * 3600,
     ),
   };
 }

@@ -219,7 +219,9 @@ export function createDirectLane(options: DirectLaneOptions): DirectLane {
     const failed = (error: unknown): number => {
       logFault(logger, requestId, error);
       const answer = errorAnswer(entry.surface, requestId, error);
-      write(response, requestId, answer.status, answer.body, answer.headers);
+      // No body for a client that closed its connection, as the full pipeline (it reaches nobody).
+      if (answer.body === null) response.writeHead(answer.status).end();
+      else write(response, requestId, answer.status, answer.body, answer.headers);
       return answer.status;
     };
     const answered = (value: object): number => {

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Awaitable } from '../awaitable.js';
-import { BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
+import { asClientClosed, BodyTooLargeError, readNodeBody } from '../platform/node-body.js';
 import { anonymousRefusal, carriesCredential } from './anonymous.js';
 import type { AuthContext } from './auth-context.js';
 import type { AppContext, AppEnv, Services, Surface } from './context.js';
@@ -190,13 +190,16 @@ async function readText(c: AppContext, limit: number, surface: Surface): Promise
 
 /**
  * The body as text straight from Node's socket (`env.incoming`, platform/node-body.ts), at most
- * `limit` bytes (the surface's 413 otherwise); null without a Node request.
+ * `limit` bytes (the surface's 413 otherwise; a ClientClosedError when the client hung up before
+ * it all arrived, which the error boundary logs as 499, not as a fault); null without a Node
+ * request.
  */
 export function readNodeText(env: unknown, limit: number, surface: Surface): Promise<string> | null {
   const reading = readNodeBody(env, limit);
   if (reading === null) return null;
   return reading.catch((error: unknown) => {
-    throw error instanceof BodyTooLargeError ? bodyTooLarge(surface, limit) : error;
+    if (error instanceof BodyTooLargeError) throw bodyTooLarge(surface, limit);
+    throw asClientClosed(error);
   });
 }
 

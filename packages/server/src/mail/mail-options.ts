@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config.js';
+import { ConfigError, ErrorCollector } from '../config/config-error.js';
 import { parseMailbox } from './address.js';
 import { MAIL_DEFAULTS, PROVIDER_ENDPOINTS } from './defaults.js';
 
@@ -62,42 +62,65 @@ export interface MailPolicy {
 }
 
 /**
- * Check options once, at start-up, so a bad setting stops the server before it serves. Messages
- * never echo a value that may hold a secret: API keys, and URLs, which can carry credentials in
- * userinfo or query.
+ * Check options once, at start-up, so a bad setting stops the server before it serves; every
+ * refused option at once (a ConfigErrors), so one restart fixes them all. Messages never echo a
+ * value that may hold a secret: API keys, and URLs, which can carry credentials in userinfo or
+ * query.
  */
 export function resolveMailOptions(options: MailOptions, policy: MailPolicy = {}): ResolvedMailOptions {
   const production = policy.production === true;
-  const provider = checkProvider(options.provider);
-  const from = checkFrom(options.from ?? MAIL_DEFAULTS.from, production);
+  const errors = new ErrorCollector();
+  const provider = errors.take(() => checkProvider(options.provider), null);
+  const from = errors.take(() => checkFrom(options.from ?? MAIL_DEFAULTS.from, production), '');
+  const settings = provider === null ? null : providerSettings(provider, from, options, production, errors);
+  errors.throwIfAny();
+  return settings!;
+}
 
+/** The provider's own settings; each refusal goes into `errors` and its field is left empty. */
+function providerSettings(
+  provider: MailProvider,
+  from: string,
+  options: MailOptions,
+  production: boolean,
+  errors: ErrorCollector,
+): ResolvedMailOptions {
   switch (provider) {
     case 'console':
       if (production) {
-        throw new ConfigError(
-          MAIL_VARIABLES.provider,
-          'console prints sign-in codes to the log and is refused in production; use smtp, webhook, resend, sendgrid or stack0',
+        errors.add(
+          new ConfigError(
+            MAIL_VARIABLES.provider,
+            'console prints sign-in codes to the log and is refused in production; use smtp, webhook, resend, sendgrid or stack0',
+          ),
         );
       }
       return { provider, from };
     case 'smtp':
-      return { provider, from, smtpURL: checkSMTPURL(required(options.smtpURL, 'smtpURL', provider)) };
+      return {
+        provider,
+        from,
+        smtpURL: errors.take(() => checkSMTPURL(required(options.smtpURL, 'smtpURL', provider)), ''),
+      };
     case 'webhook':
       return {
         provider,
         from,
-        endpoint: checkHTTPURL(required(options.endpoint, 'endpoint', provider), 'endpoint', production),
+        endpoint: errors.take(
+          () => checkHTTPURL(required(options.endpoint, 'endpoint', provider), 'endpoint', production),
+          '',
+        ),
         apiKey: nonEmpty(options.apiKey) ?? null,
       };
     case 'resend':
     case 'sendgrid':
     case 'stack0': {
-      const apiKey = required(options.apiKey, 'apiKey', provider);
+      const apiKey = errors.take(() => required(options.apiKey, 'apiKey', provider), '');
       const baseRaw = nonEmpty(options.baseURL);
       const baseURL =
         baseRaw === undefined
           ? PROVIDER_ENDPOINTS[provider].baseURL
-          : checkHTTPURL(baseRaw, 'baseURL', production);
+          : errors.take(() => checkHTTPURL(baseRaw, 'baseURL', production), '');
       return { provider, from, apiKey, baseURL: baseURL.replace(/\/+$/, '') };
     }
   }

@@ -164,3 +164,11 @@ export async function migrateToLatest(storage: Storage): Promise<MigrationResult
     if (timeout) timeout.ms = bound;
   }
 }
+
+/** The names of the migrations recorded as applied; throws where no migration ever ran (no table). */
+export async function appliedMigrations(storage: Storage): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from pylon_migrations order by name`.execute(
+    storage.db,
+  );
+  return rows.map((row) => row.name);
+}

@@ -1,15 +1,20 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkers } from '../../src/config/parse-workers.js';
+import {
+  bin,
+  built,
+  type Cluster,
+  childrenOf,
+  startCluster,
+  stopCluster,
+  until,
+} from '../support/cluster.js';
 import { type ScratchDatabase, testDatabases } from '../support/databases.js';
-
-const bin = fileURLToPath(new URL('../../dist/bin/pylon-server.js', import.meta.url));
-const SECRET = 'ab'.repeat(32);
 
 describe('parseWorkers', () => {
   it('defaults to every core in production and one process in development', () => {
@@ -32,51 +37,6 @@ describe('parseWorkers', () => {
     expect(() => parseWorkers(['serve', '--workers='], {}, true, 8)).toThrow(/^--workers: /);
   });
 });
-
-interface Cluster {
-  child: ChildProcess;
-  url: string;
-  /** Every log line the processes printed so far, parsed. */
-  logs: () => Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-/** `pylon-server serve --workers 2` as a real process; resolves once every worker listens. */
-async function startCluster(database: ScratchDatabase, env: Record<string, string> = {}): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'pylon-cluster-'));
-  const child = spawn(process.execPath, [bin, 'serve', '--workers', '2'], {
-    env: {
-      PATH: process.env.PATH,
-      PYLON_PORT: '0',
-      PYLON_HOST: '127.0.0.1',
-      PYLON_DATABASE_URL: database.config.url,
-      PYLON_DATA_DIR: dir,
-      PYLON_SECRET: SECRET,
-      PYLON_LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.on('message', (message: { pylon?: string; port?: number }) => {
-      if (message.pylon === 'listening') resolve(message.port!);
-    });
-    void exited.then((code) =>
-      reject(new Error(`pylon-server exited (${code}) before listening:\n${output}`)),
-    );
-  });
-  const logs = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { child, url: `http://127.0.0.1:${port}`, logs, exited };
-}
 
 /**
  * POST on a connection of its own (no keep-alive), so the cluster's primary hands each request
@@ -145,30 +105,6 @@ function scrape(url: string): Promise<string> {
   });
 }
 
-/** The pids of the processes whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** Poll `probe` every 50 ms until `done` holds (the test's timeout bounds it). */
-async function until<T>(probe: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /**
  * The workers that served these answers, by their request ids. A worker's log line reaches this
  * process through a pipe some time after its response reached the client, so it waits for every
@@ -197,7 +133,7 @@ async function askUntilBothWorkers(pylon: Cluster, ask: () => Promise<Answer>): 
   return answers;
 }
 
-describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind', (kind) => {
+describe.runIf(built).each(testDatabases)('serve --workers 2 on $kind', (kind) => {
   let database: ScratchDatabase;
   let pylon: Cluster;
 
@@ -207,10 +143,7 @@ describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind'
   }, 60_000);
 
   afterAll(async () => {
-    if (pylon && pylon.child.exitCode === null) {
-      pylon.child.kill('SIGTERM');
-      await pylon.exited;
-    }
+    await stopCluster(pylon);
     await database?.drop();
   });
 
@@ -352,7 +285,7 @@ describe.runIf(existsSync(bin)).each(testDatabases)('serve --workers 2 on $kind'
   }, 30_000);
 });
 
-describe.runIf(existsSync(bin))('serve --workers: refused values', () => {
+describe.runIf(built)('serve --workers: refused values', () => {
   it('exits 78 naming the flag', () => {
     const result = spawnSync(process.execPath, [bin, 'serve', '--workers', '0'], {
       env: { PATH: process.env.PATH, PYLON_DATA_DIR: mkdtempSync(join(tmpdir(), 'pylon-cluster-')) },

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import {
 } from '../../src/config/config.js';
 import { KNOWN_VARIABLES, unknownVariables, VARIABLE_ALIASES } from '../../src/config/variables.js';
 
-const SECRET = 'ab'.repeat(32);
+/** As `openssl rand -hex 32` makes them (production refuses an obviously made-up one). */
+const SECRET = '9c3f71e0a45b28d6f1e08c7a3b59d24e6a0f13c8b7e542d9061fa8c35e7b9d02';
 
 function failure(env: Record<string, string>): ConfigError {
   try {
@@ -223,6 +225,31 @@ describe('loadConfig', () => {
       expect(failure(env).variable).toBe('PYLON_SECRET');
     });
 
+    it.each([
+      ['one repeated digit', '0'.repeat(64), /only 1 distinct hex digits/],
+      ['a repeated byte pair', 'ab'.repeat(32), /only 2 distinct hex digits/],
+      ['a placeholder', 'deadbeef'.repeat(8), /only 5 distinct hex digits/],
+      [
+        'a repeated block of every digit',
+        '0123456789abcdef'.repeat(4),
+        /repeats a block of 16 hex characters/,
+      ],
+      ['two repeated halves', SECRET.slice(0, 32).repeat(2), /repeats a block of 32 hex characters/],
+    ])('with a PYLON_SECRET that is not random: %s (development takes it)', (_what, secret, why) => {
+      const error = failure({ ...secure, PYLON_SECRET: secret.toUpperCase() });
+      expect(error.variable).toBe('PYLON_SECRET');
+      expect(error.message).toMatch(why);
+      expect(error.message).not.toContain(secret);
+      expect(loadConfig({ PYLON_SECRET: secret }).secret).toBe(secret);
+    });
+
+    it('never refuses a random PYLON_SECRET', () => {
+      for (let i = 0; i < 2000; i++) {
+        const secret = randomBytes(32).toString('hex');
+        expect(loadConfig({ ...secure, PYLON_SECRET: secret }).secret).toBe(secret);
+      }
+    });
+
     it('with a non-https public URL', () => {
       expect(failure({ ...secure, PYLON_PUBLIC_URL: 'http://auth.example.com' }).variable).toBe(
         'PYLON_PUBLIC_URL',
@@ -312,6 +339,14 @@ describe('every configuration error at once', () => {
     expect(error.message.split('\n')).toHaveLength(variables.length);
   });
 
+  it('names both OAuth token lifetimes when both are out of range', () => {
+    const error = failure({ PYLON_OAUTH_ACCESS_TOKEN_TTL: '1', PYLON_OAUTH_REFRESH_TOKEN_TTL: '1' });
+    expect((error as ConfigErrors).errors.map((e) => e.variable)).toEqual([
+      'PYLON_OAUTH_ACCESS_TOKEN_TTL',
+      'PYLON_OAUTH_REFRESH_TOKEN_TTL',
+    ]);
+  });
+
   it('a single error stays a plain ConfigError', () => {
     const error = failure({ PYLON_PORT: 'eighty' });
     expect(error).not.toBeInstanceOf(ConfigErrors);
@@ -332,6 +367,26 @@ describe('every configuration error at once', () => {
     for (const variable of ['PYLON_PORT', 'PYLON_SECRET', 'PYLON_LOG_LEVEL', 'PYLON_EMAIL_PROVIDER']) {
       expect(result.stderr).toContain(`${variable}: `);
     }
+  });
+
+  it('pylon-server refusing production names every missing mail setting, and a misspelt variable, at once', () => {
+    const result = run({
+      PYLON_ENV: 'production',
+      PYLON_PUBLIC_URL: 'https://auth.example.com',
+      PYLON_SECERT: SECRET,
+      PYLON_EMAIL_PROVIDER: 'resend',
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toBe(
+      [
+        'pylon-server: invalid configuration (3 problems):',
+        '  PYLON_SECRET: is required in production (64 hex characters)',
+        '  PYLON_EMAIL_FROM: must be a real sender address in production',
+        '  PYLON_EMAIL_API_KEY: is required when PYLON_EMAIL_PROVIDER=resend',
+        'pylon-server: unknown variables (a typo?): PYLON_SECERT; see docs/CONFIGURATION.md',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('pylon-server warns once about unknown PYLON_* names, without their values', () => {

@@ -155,7 +155,7 @@ describe('Cookie header', () => {
   const config = loadConfig({
     PYLON_ENV: 'production',
     PYLON_PUBLIC_URL: 'https://pylon.example',
-    PYLON_SECRET: 'a'.repeat(64),
+    PYLON_SECRET: '5e08b3c91fa746d2e8c03b7a914f6d5c2a8e17b0f43d96c5e1a278d04b6f39ce',
   });
   const cookieValue = fc.stringMatching(/^[A-Za-z0-9_-]{0,16}$/);
   const noise = fc.array(

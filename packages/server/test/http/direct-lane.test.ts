@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { PylonError } from '@pylon/core';
 import pino from 'pino';
@@ -8,6 +9,15 @@ import { defineRoute } from '../../src/http/route-table.js';
 import { type Listening, listen } from '../../src/platform/listen.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+/** Poll `probe` every 20 ms until `done` holds (the test's timeout bounds it). */
+async function until<T>(probe: () => T, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = probe();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const ADMIN = 'admin-token-for-the-direct-lane-tests';
 
@@ -356,6 +366,41 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     };
     expect(line('logged-lane')).toEqual(line('logged-full'));
     expect(line('logged-lane')).toMatchObject({ method: 'GET', path: '/api/auth/me', status: 200 });
+  });
+
+  it('logs a client that hangs up mid-body as 499 (no error, no stack), counted alike both ways', async () => {
+    const count = async () => {
+      const text = await (await t.request('/metrics')).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('pylon_http_requests_total{method="POST",route="/token",status="499"}'));
+      return Number(line?.split(' ').pop() ?? 0);
+    };
+    const before = await count();
+    logged.length = 0;
+    const taken = answered;
+    for (const [base, id] of [
+      [lane.url, 'dropped-lane'],
+      [full.url, 'dropped-full'],
+    ] as const) {
+      // Headers and half of a declared 40-byte body, then the connection closes.
+      const { port, hostname } = new URL(base);
+      const socket = connect(Number(port), hostname);
+      socket.on('error', () => {});
+      socket.write(
+        `POST /token HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${token}\r\n` +
+          `content-type: application/json\r\ncontent-length: 40\r\nx-request-id: ${id}\r\n\r\n{"app_id":"py`,
+        () => socket.destroy(),
+      );
+      const line = await until(
+        () => logged.find((entry) => entry.requestId === id && entry.msg === 'request'),
+        (found) => found !== undefined,
+      );
+      expect(line).toMatchObject({ method: 'POST', path: '/token', status: 499 });
+    }
+    expect(answered - taken).toBe(1);
+    expect(logged.filter((entry) => Number(entry.level) >= 50)).toEqual([]);
+    expect(await count()).toBe(before + 2);
   });
 
   it('logs an unexpected error with its request id, as the full pipeline does', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError, ConfigErrors } from '../../src/config/config.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../../src/mail/index.js';
 import { silentLogger } from './loopback.js';
 
@@ -133,6 +133,26 @@ describe('parseMailConfig', () => {
       expect(
         parseMailConfig({ ...webhook, PYLON_EMAIL_ENDPOINT: 'http://127.0.0.1:8025/mail' }, production),
       ).toMatchObject({ endpoint: 'http://127.0.0.1:8025/mail' });
+    });
+
+    it('names every refused setting at once, not one a run', () => {
+      const variables = (env: Record<string, string>) => {
+        const error = configFailure(() => parseMailConfig(env, production));
+        expect(error).toBeInstanceOf(ConfigErrors);
+        return (error as ConfigErrors).errors.map((each) => each.variable);
+      };
+      expect(variables({})).toEqual(['PYLON_EMAIL_FROM', 'PYLON_EMAIL_PROVIDER']);
+      expect(variables({ PYLON_EMAIL_PROVIDER: 'resend' })).toEqual([
+        'PYLON_EMAIL_FROM',
+        'PYLON_EMAIL_API_KEY',
+      ]);
+      expect(
+        variables({ PYLON_EMAIL_PROVIDER: 'sendgrid', PYLON_EMAIL_BASE_URL: 'http://mail.acme.test' }),
+      ).toEqual(['PYLON_EMAIL_FROM', 'PYLON_EMAIL_API_KEY', 'PYLON_EMAIL_BASE_URL']);
+      expect(variables({ PYLON_EMAIL_PROVIDER: 'smtp', PYLON_EMAIL_FROM: 'nobody' })).toEqual([
+        'PYLON_EMAIL_FROM',
+        'PYLON_SMTP_URL',
+      ]);
     });
 
     it('accepts a real provider', () => {

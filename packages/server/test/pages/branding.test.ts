@@ -5,9 +5,9 @@ import { DEFAULT_BRAND } from '../../src/config/parse-branding.js';
 import { renderMagicCodeEmail } from '../../src/mail/index.js';
 import { favicon, PAGE_SCRIPTS } from '../../src/pages/assets.js';
 import { testDatabases } from '../support/databases.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
 
-const BASE = { PYLON_SECRET: 'a'.repeat(64) };
+const BASE = { PYLON_SECRET: TEST_SECRET };
 
 function configError(env: Record<string, string>): string {
   try {

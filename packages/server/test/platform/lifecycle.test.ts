@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSecret } from '../../src/boot.js';
@@ -171,3 +172,40 @@ describe.runIf(existsSync(bin))('pylon-server binary', () => {
     expect(existsSync(join(dir, 'p.db'))).toBe(true);
   });
 });
+
+describe.runIf(existsSync(bin)).each(testDatabases)(
+  'pylon-server on a database a newer Pylon migrated ($kind)',
+  (kind) => {
+    it('migrate and serve exit 1 with the one line restore prints for such a backup, no stack', async () => {
+      const database = await kind.create();
+      const dir = mkdtempSync(join(tmpdir(), 'pylon-newer-'));
+      try {
+        const storage = await database.openMigrated();
+        await sql`insert into pylon_migrations values ('0099-future', '2027-01-01T00:00:00.000Z')`.execute(
+          storage.db,
+        );
+        await storage.close();
+        for (const command of ['migrate', 'serve']) {
+          const result = spawnSync(process.execPath, [bin, command], {
+            env: {
+              PATH: process.env.PATH,
+              PYLON_DATABASE_URL: database.config.url,
+              PYLON_DATA_DIR: dir,
+              PYLON_PORT: '0',
+              PYLON_HOST: '127.0.0.1',
+            },
+            encoding: 'utf8',
+            timeout: 30_000,
+          });
+          expect(result.status, command).toBe(1);
+          expect(result.stderr).toBe(
+            'pylon-server: the database is from a newer Pylon (migrations 0099-future): run it with that version\n',
+          );
+          expect(result.stdout).not.toMatch(/"level":60|corrupted migrations/);
+        }
+      } finally {
+        await database.drop();
+      }
+    }, 90_000);
+  },
+);

@@ -9,7 +9,8 @@ import { createServer, type Feature, type PylonServer } from '../../src/server.j
 import type { Storage } from '../../src/storage/database.js';
 import type { ScratchDatabase, TestDatabase } from './databases.js';
 
-export const TEST_SECRET = 'a'.repeat(64);
+/** As `openssl rand -hex 32` makes them: production refuses an obviously made-up one. */
+export const TEST_SECRET = '5e08b3c91fa746d2e8c03b7a914f6d5c2a8e17b0f43d96c5e1a278d04b6f39ce';
 
 export interface TestServer {
   server: PylonServer;

@@ -67,6 +67,19 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
 /** Every migration's name, in the order they apply. */
 export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS).sort();
 
+/**
+ * The recorded migrations this build does not have: a newer Pylon set up or upgraded the database
+ * (or the backup), and this build would misread its schema.
+ */
+export function unknownMigrations(applied: readonly string[]): string[] {
+  return applied.filter((name) => !MIGRATION_NAMES.includes(name));
+}
+
+/** The one line start-up, `migrate` and `restore` print for a database a newer Pylon migrated. */
+export function fromNewerPylon(what: string, unknown: readonly string[], remedy: string): string {
+  return `${what} is from a newer Pylon (migrations ${unknown.join(', ')}): ${remedy}`;
+}
+
 export class CodeMigrationProvider implements MigrationProvider {
   constructor(private readonly context: MigrationContext) {}
 
