@@ -29,8 +29,16 @@ const form = pageForm({
   session_id: z.string().max(100).optional(),
 });
 
-/** How the page names a way in that another feature registered (`identity.signInMethods`). */
-const METHOD_NAMES: Readonly<Record<string, string>> = { passkey: 'passkeys' };
+/**
+ * How the page names the ways in registered in `identity.signInMethods`; a password has its own
+ * line, and emailed codes are said from the address (a code also proves an unverified one).
+ */
+const METHOD_NAMES: Readonly<Record<string, string | null>> = {
+  password: null,
+  email_code: null,
+  linked_identity: 'linked accounts',
+  passkey: 'passkeys',
+};
 
 /** "a", "a or b", "a, b or c". */
 const either = (items: readonly string[]) =>
@@ -45,9 +53,9 @@ async function otherWaysIn(identity: Identity, user: { id: string; email: string
   if (user.email !== null) ways.push('emailed codes');
   const db = identity.services.storage.db;
   for (const method of identity.signInMethods) {
-    if (await method.holds(db, user.id)) ways.push(METHOD_NAMES[method.name] ?? method.name);
+    const named = method.name in METHOD_NAMES ? (METHOD_NAMES[method.name] as string | null) : method.name;
+    if (named !== null && (await method.holds(db, user.id))) ways.push(named);
   }
-  if ((await identity.users.listIdentities(user.id)).length > 0) ways.push('linked accounts');
   return ways;
 }
 
