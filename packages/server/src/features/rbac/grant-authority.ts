@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import { capsClaimBytes, MAX_CAPS_CLAIM_BYTES, PylonError } from '@pylon/core';
 import { PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
 
 /** What a grant's names may be checked against: the app's current schema (or the built-in one). */
@@ -8,12 +8,18 @@ export interface Grantable {
   capabilities: ReadonlySet<string>;
 }
 
-/** A grant's archetype and extra capabilities, checked against what the app grants now: both must exist there. */
+/**
+ * A grant's archetype and extra capabilities, checked against what the app grants now: both must
+ * exist there, and together they must fit in a scoped token's `caps` claim (MAX_CAPS_CLAIM_BYTES,
+ * the bound a schema's archetypes are held to at push), or every token minted from the grant would
+ * be refused by the SDK.
+ */
 export function checkGrant(
   allowed: Grantable,
   grant: { appId: string; archetype: string; capabilities: readonly string[] },
 ): void {
-  if (!allowed.archetypes.has(grant.archetype)) {
+  const expansion = allowed.archetypes.get(grant.archetype);
+  if (expansion === undefined) {
     throw new PylonError('invalid_archetype', {
       message: `${grant.archetype} is not an archetype of the current schema of ${grant.appId}`,
     });
@@ -22,6 +28,12 @@ export function checkGrant(
   if (unknown.length > 0) {
     throw new PylonError('invalid_capability', {
       message: `not in the current schema of ${grant.appId}: ${unknown.join(', ')}`,
+    });
+  }
+  const bytes = capsClaimBytes([...new Set([...expansion, ...grant.capabilities])]);
+  if (bytes > MAX_CAPS_CLAIM_BYTES) {
+    throw new PylonError('invalid_capability', {
+      message: `${grant.archetype} with these capabilities takes ${bytes} bytes as a scoped token's caps claim; at most ${MAX_CAPS_CLAIM_BYTES} fit`,
     });
   }
 }
