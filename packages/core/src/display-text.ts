@@ -28,3 +28,12 @@ export const PLAIN_DISPLAY_NAME_MESSAGE =
 export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE_CHARACTERS.test(text);
 }
+
+/**
+ * Whether text that people compare as well as read (an email address, a schema's version tag)
+ * displays as what it is: no invisible character and already in NFKC form, so no fullwidth or
+ * other compatibility character and no decomposed accent passes for its look-alike.
+ */
+export function isDisplaySafe(text: string): boolean {
+  return !INVISIBLE_CHARACTERS.test(text) && text === text.normalize('NFKC');
+}

@@ -1,4 +1,4 @@
-import { INVISIBLE_CHARACTERS } from './display-text.js';
+import { isDisplaySafe } from './display-text.js';
 import { sha256Hex } from './sha256.js';
 
 /** Trim and lowercase: the one normal form an email address is stored and compared in. */
@@ -29,12 +29,7 @@ export function isValidEmail(email: string): boolean {
     normalized.length <= 254 &&
     normalized.split('@')[0]!.length <= 64 &&
     EMAIL_PATTERN.test(normalized) &&
-    !INVISIBLE_CHARACTERS.test(normalized) &&
-    isNfkc(email.trim()) &&
-    isNfkc(normalized)
+    isDisplaySafe(email.trim()) &&
+    isDisplaySafe(normalized)
   );
-}
-
-function isNfkc(text: string): boolean {
-  return text === text.normalize('NFKC');
 }

@@ -188,6 +188,11 @@ export const RBAC_ERRORS = {
   schema_pending: { status: 409, message: 'Another version is waiting for approval' },
   nothing_pending: { status: 404, message: 'No version is waiting for approval' },
   insufficient_capability: { status: 403, message: 'This needs a capability the caller does not hold' },
+  // NOT_A_MEMBER on the identity surface; here a grant in the app counts as well as membership.
+  not_a_member: {
+    status: 403,
+    message: 'You are not a member of this org and hold no grant in this app',
+  },
   invalid_archetype: { status: 400, message: 'Not an archetype of the app’s current schema' },
   invalid_capability: { status: 400, message: 'Not a capability of the app’s current schema' },
   invalid_email: { status: 400, message: 'email is not a valid address' },

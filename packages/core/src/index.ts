@@ -16,9 +16,12 @@ export {
   toRbacCode,
 } from './errors.js';
 export {
+  capsClaimBytes,
   checkTimeClaims,
   decodeProtectedHeader,
   hasDuplicateMemberNames,
+  MAX_CAPS_CLAIM_BYTES,
+  MAX_TOKEN_LENGTH,
   type TimeClaimOptions,
   type TimeClaimProblem,
 } from './jwt-checks.js';

@@ -3,6 +3,26 @@
  * Used by the server (tokens of external issuers) and the SDK (scoped tokens).
  */
 
+/**
+ * The longest compact JWS the SDK verifies (characters): a longer one is refused before anything
+ * is parsed, so a huge header or payload costs nothing.
+ */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
+/**
+ * The most a scoped token's `caps` claim may take, as the JSON the token carries (bytes), so that
+ * every scoped token Pylon mints stays within MAX_TOKEN_LENGTH. Base64url writes 3 bytes as 4
+ * characters: 4 096 bytes of `caps` are 5 462 characters, leaving 2 730 for the protected header
+ * (about 110), the signature (86), two dots and the other claims (about 1 900 bytes of JSON: a
+ * `sub` of up to 254 characters, `aud`, `app` and `org` of up to 64, the org's URL as `iss`).
+ */
+export const MAX_CAPS_CLAIM_BYTES = MAX_TOKEN_LENGTH / 2;
+
+/** The size of a `caps` claim as a token carries it: its JSON, in UTF-8 bytes. */
+export function capsClaimBytes(caps: readonly string[]): number {
+  return new TextEncoder().encode(JSON.stringify(caps)).length;
+}
+
 /** Why a token's times are refused; null when they are acceptable. */
 export type TimeClaimProblem =
   | 'missing_exp'

@@ -1,10 +1,13 @@
 // The one module of core the verifier takes: it has no imports, so the bundle stays small.
-import { hasDuplicateMemberNames } from '@pylon/core/jwt-checks';
+import { hasDuplicateMemberNames, MAX_TOKEN_LENGTH } from '@pylon/core/jwt-checks';
 import { base64url } from 'jose';
 import { VerifyFailure } from './verify-failure.js';
 
-/** Larger tokens are refused before any parsing, so a huge header costs nothing (docs/SDK.md). */
-export const MAX_TOKEN_LENGTH = 8 * 1024;
+/**
+ * Larger tokens are refused before any parsing, so a huge header costs nothing (docs/SDK.md). The
+ * limit lives in core beside the bound the server keeps its scoped tokens under.
+ */
+export { MAX_TOKEN_LENGTH };
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 // Empty allowed here so that an unsecured (`alg: none`) token is reported as the algorithm it is.

@@ -1,3 +1,4 @@
+import { isDisplaySafe, isPlainDisplayName } from '../display-text.js';
 import { formatCycle, orderArchetypesByInherits } from './inherits-graph.js';
 import { SchemaError } from './schema-error.js';
 import { narrowBareSchema } from './shape.js';
@@ -10,9 +11,10 @@ import type { BareSchema } from './types.js';
 export const BARE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
 /**
- * Checks a bare schema fully: its shape (unknown keys refused), every name against
- * BARE_NAME_PATTERN, duplicates, references to undeclared capabilities or archetypes, and
- * inherits cycles. Throws one `invalid_schema` SchemaError listing every problem found.
+ * Checks a bare schema fully: its shape (unknown keys refused), the version tag's characters,
+ * every name against BARE_NAME_PATTERN, duplicates, references to undeclared capabilities or
+ * archetypes, and inherits cycles. Throws one `invalid_schema` SchemaError listing every problem
+ * found.
  */
 export function validateSchema(bare: unknown): BareSchema {
   const schema = narrowBareSchema(bare);
@@ -24,6 +26,14 @@ export function validateSchema(bare: unknown): BareSchema {
 /** The semantic checks alone, for a schema whose shape is already known (prepared files reuse them). */
 export function listSchemaProblems(schema: BareSchema): string[] {
   const problems: string[] = [];
+  // The tag is shown in listings, the console and the audit log: a bidi override, a control
+  // character or a line separator would make it display as another tag (or rewrite a terminal
+  // line). Not echoed back.
+  if (!isDisplaySafe(schema.version_tag) || !isPlainDisplayName(schema.version_tag)) {
+    problems.push(
+      'version_tag must not contain control, format or line-breaking characters, and must be in NFKC form',
+    );
+  }
   const capabilityNames = collectNames('capability', schema.capabilities, problems);
   const archetypeNames = collectNames('archetype', schema.archetypes, problems);
 

@@ -47,6 +47,27 @@ describe('validateSchema', () => {
     ]);
   });
 
+  it.each([
+    ['a right-to-left override and a NUL', '\u202eevil\u0000'],
+    ['a control character', '1.0\u0007'],
+    ['a line feed', '1.0.0\nrelease'],
+    ['a zero-width space', '1.0\u200b.0'],
+    ['a bidi isolate', '\u20661.0.0\u2069'],
+    ['a fullwidth digit (not NFKC)', '\uff11.0.0'],
+    ['a line separator', '1.0\u20282.0'],
+  ])('refuses a version_tag with %s, without echoing it', (_label, tag) => {
+    const error = catchSchemaError(() => validateSchema(schema({ version_tag: tag })), 'invalid_schema');
+    expect(error.issues).toEqual([
+      'version_tag must not contain control, format or line-breaking characters, and must be in NFKC form',
+    ]);
+  });
+
+  it('accepts a version_tag of visible text, non-ASCII included', () => {
+    for (const tag of ['0.1.0', 'v2 — spring release', '2026-01-01+build.7', 'été']) {
+      expect(() => validateSchema(schema({ version_tag: tag })), tag).not.toThrow();
+    }
+  });
+
   it('refuses a bad archetype name', () => {
     const error = catchSchemaError(
       () => validateSchema(schema({ archetypes: [{ name: 'Admin', capabilities: [] }] })),

@@ -147,6 +147,13 @@ describe.each(testDatabases)('the direct lane answers as the full pipeline does 
     lane = await listen(t.server.fetch, 0, '127.0.0.1', counting);
     full = await listen(t.server.fetch, 0, '127.0.0.1');
     token = await signIn('direct@example.com');
+    // Scoped tokens are minted for members and grantees only: a grant in the pylon app.
+    const granted = await t.request('/roles', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(ADMIN) },
+      body: JSON.stringify({ email: 'direct@example.com', app_id: 'pylon', archetype: 'pylon-auditor' }),
+    });
+    expect(granted.status).toBe(200);
     signedOut = await signIn('gone@example.com');
     const out = await t.request('/api/auth/session', {
       method: 'DELETE',

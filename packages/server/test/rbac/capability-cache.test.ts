@@ -131,7 +131,8 @@ describe.each(testDatabases)('capability cache across two processes on $kind', (
     const registered = await admin('POST', '/apps', { name: 'example', owner: 'owner@example.com' });
     expect(registered.status).toBe(201);
     appToken = registered.body.app_token as string;
-    expect(await settledOnB(person.token, 'example')).toEqual([]);
+    // Neither a member of the org nor holding a grant in the app: no token at all.
+    expect(await settledOnB(person.token, 'example')).toBe('not_a_member');
     const pushed = await call(a, 'POST', '/apps/example/schema', { appToken, raw: REFERENCE_PREPARED });
     expect(pushed.body).toEqual({ status: 'accepted', version: 1 });
 
@@ -143,7 +144,7 @@ describe.each(testDatabases)('capability cache across two processes on $kind', (
     expect(await settledOnB(person.token, 'example')).toEqual(['example:world.read', 'example:world.write']);
     const revoked = await admin('DELETE', `/roles/example/${hashEmail(person.email)}`);
     expect(revoked.status).toBe(200);
-    expect(await settledOnB(person.token, 'example')).toEqual([]);
+    expect(await settledOnB(person.token, 'example')).toBe('not_a_member');
   });
 
   it('a schema approval on A changes what the archetype expands to on B', async () => {
@@ -181,7 +182,7 @@ describe.each(testDatabases)('capability cache across two processes on $kind', (
       'pylon:role.manage',
       'pylon:schema.approve-migration',
     ];
-    expect(await settledOnB(person.token, 'pylon', base)).toEqual([]);
+    expect(await settledOnB(person.token, 'pylon', base)).toBe('not_a_member');
     expect(await archetypeOnB(person.token, base)).toBeNull();
     // Joining goes through an invite or SSO in production; the store method is the one write path.
     const orgs = new OrgStore(storages[0]!.db, database.kind);
@@ -202,6 +203,19 @@ describe.each(testDatabases)('capability cache across two processes on $kind', (
     });
     expect(removed.status).toBe(200);
     expect(await archetypeOnB(person.token, base)).toBeNull();
+    expect(await settledOnB(person.token, 'pylon', base)).toBe('not_a_member');
+  });
+
+  it('membership added and removed on A decides on B whether someone without a grant may mint', async () => {
+    const member = await signIn(`member-${database.kind}@example.com`);
+    expect(await settledOnB(member.token, 'example')).toBe('not_a_member');
+    const orgs = new OrgStore(storages[0]!.db, database.kind);
+    await storages[0]!.db
+      .transaction()
+      .execute((trx) => orgs.addMember(trx, 'default', member.userId, 'member', clock.now()));
+    expect(await settledOnB(member.token, 'example')).toEqual([]);
+    await storages[0]!.db.transaction().execute((trx) => orgs.removeMember(trx, 'default', member.userId));
+    expect(await settledOnB(member.token, 'example')).toBe('not_a_member');
   });
 
   it('a user disabled on A cannot mint on B; enabled again, their grant still counts', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { OrgStore } from '../../src/features/orgs/org-store.js';
 import { orgForHost } from '../../src/http/org-hosts.js';
 import { testDatabases } from '../support/databases.js';
 import { startTestServer, TEST_SECRET, type TestServer } from '../support/server.js';
@@ -155,6 +156,13 @@ describe.each(testDatabases)('an org served at a host of its own on $kind', (dat
       body: { email, code: sent.body.dev_code },
     });
     const token = verified.body.token as string;
+    // A member of acme (joining goes through an invite in production): only members and grantees mint.
+    const orgs = new OrgStore(t.storage.db, database.kind);
+    await t.storage.db
+      .transaction()
+      .execute((trx) =>
+        orgs.addMember(trx, 'acme', verified.body.user_id as string, 'member', t.clock.now()),
+      );
     const issuerOf = async (path: string, host: string) => {
       const minted = await call('POST', path, host, { token, body: { app_id: 'notes' } });
       expect(minted.status).toBe(200);

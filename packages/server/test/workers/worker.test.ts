@@ -234,10 +234,11 @@ describe('Pylon on Cloudflare Workers (miniflare)', () => {
       body: { version: 2 },
     });
     expect(approval.body).toEqual({ status: 'approved', version: 2, roles_migrated: 1 });
-    // The reader grant was revoked with the archetype: the next mint carries no capability.
+    // The reader grant was revoked with the archetype: not a member of the org either, the person
+    // holds nothing in the app and gets no token at all.
     const after = await call('POST', '/token', { token: cli, body: { app_id: 'notes' } });
-    const { payload: later } = await jwtVerify(after.body.scoped_token as string, jwks, { issuer });
-    expect(later.caps).toEqual([]);
+    expect(after.status).toBe(403);
+    expect(after.body.error).toBe('not_a_member');
 
     const audit = await call('GET', '/audit?app_id=notes', { token: ADMIN });
     expect(audit.status).toBe(200);

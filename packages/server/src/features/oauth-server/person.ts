@@ -32,5 +32,7 @@ export async function capabilitiesOf(
     email: person.email,
     userId: person.id,
   });
+  // No membership and no grant: nothing held (`POST /token` refuses such a person outright).
+  if (answer.kind === 'outsider') return [];
   return answer.kind === 'ok' ? answer.caps : null;
 }

@@ -87,6 +87,9 @@ async function consumeBootstrap(
   const entry = { org: orgId, actor, requestId: c.get('requestId') };
   await services.storage.db.transaction().execute(async (trx) => {
     await new BootstrapClaimStore(services.storage.db).claim(trx, { orgId, email: claimant.email, now });
+    // The org's row before any grant or membership row, in the order `POST /roles` in the
+    // `pylon` app and membership changes take them (two orders would let them deadlock).
+    await context.orgs.lock(trx, orgId);
     await context.grants.upsert(trx, {
       orgId,
       appId: PYLON_APP_ID,
@@ -97,7 +100,6 @@ async function consumeBootstrap(
       grantedAt: now,
       grantedBy: 'bootstrap',
     });
-    await context.orgs.lock(trx, orgId);
     const role = await context.orgs.roleOf(orgId, claimant.userId, trx);
     if (role === null) {
       await context.orgs.addMember(trx, orgId, claimant.userId, 'owner', now);

@@ -4,7 +4,7 @@ import type { AuthContext } from '../../http/auth-context.js';
 import type { AppContext } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import type { CapabilityReading } from '../../storage/capability-versions.js';
-import { PYLON_APP_ID, type PylonCapability } from './builtin-schema.js';
+import { PYLON_APP_ID, PYLON_CAPABILITY_SET, type PylonCapability } from './builtin-schema.js';
 import type { RBACContext } from './context.js';
 
 /** Who calls the RBAC surface: the deployment admin (admin token) or a signed-in person. */
@@ -93,24 +93,41 @@ function requireProvenEmail(emailVerified: boolean): void {
   }
 }
 
+/** A caller who passed a capability check, with every `pylon` capability they may exercise here. */
+export interface PylonHolder {
+  caller: RBACCaller;
+  held: ReadonlySet<string>;
+}
+
 /**
  * The caller, if they hold `capability` in the org's built-in `pylon` app — computed by the same
- * resolver that mints scoped tokens. The admin token holds every `pylon:*` capability.
+ * resolver that mints scoped tokens. The admin token holds every `pylon:*` capability; an API key
+ * exercises only those among its scopes.
  */
+export async function requirePylonCapability(
+  c: AppContext,
+  context: RBACContext,
+  capability: PylonCapability,
+): Promise<PylonHolder> {
+  const caller = await rbacCaller(c, context);
+  if (caller.kind === 'admin') return { caller, held: PYLON_CAPABILITY_SET };
+  const answer = await context.capabilities.resolve(c.get('orgId'), PYLON_APP_ID, {
+    email: caller.email,
+    userId: caller.userId,
+  });
+  const caps = answer.kind === 'ok' ? answer.caps : [];
+  const held = new Set(caller.scopes.length === 0 ? caps : caps.filter((cap) => caller.scopes.includes(cap)));
+  if (!held.has(capability)) {
+    throw new PylonError('insufficient_capability', { message: `This needs ${capability}` });
+  }
+  return { caller, held };
+}
+
+/** requirePylonCapability's caller alone. */
 export async function requireCapability(
   c: AppContext,
   context: RBACContext,
   capability: PylonCapability,
 ): Promise<RBACCaller> {
-  const caller = await rbacCaller(c, context);
-  if (caller.kind === 'admin') return caller;
-  const answer = await context.capabilities.resolve(c.get('orgId'), PYLON_APP_ID, {
-    email: caller.email,
-    userId: caller.userId,
-  });
-  const scoped = caller.scopes.length === 0 || caller.scopes.includes(capability);
-  if (answer.kind !== 'ok' || !answer.caps.includes(capability) || !scoped) {
-    throw new PylonError('insufficient_capability', { message: `This needs ${capability}` });
-  }
-  return caller;
+  return (await requirePylonCapability(c, context, capability)).caller;
 }

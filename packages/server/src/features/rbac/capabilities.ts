@@ -9,8 +9,14 @@ import { PYLON_APP_ID, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-s
 import type { GrantStore } from './grant-store.js';
 import type { SchemaStore } from './schema-store.js';
 
+/**
+ * `outsider`: the subject is no member of the org and holds no grant in the app, so nothing at
+ * all. `ok` with empty `caps` is a member, or the holder of a grant whose archetype confers nothing
+ * (grants name addresses, so a grant may be given to someone outside the org).
+ */
 export type CapabilityAnswer =
   | { kind: 'ok'; caps: readonly string[] }
+  | { kind: 'outsider' }
   | { kind: 'unknown_app' }
   | { kind: 'disabled' };
 
@@ -134,12 +140,17 @@ export class CapabilityResolver {
     });
   }
 
-  /** Registered apps: one indexed read (the app with the subject's grant joined), then the schema. */
+  /**
+   * Registered apps: one indexed read (the app with the subject's grant joined), then the schema.
+   * Without a grant, the org role too (one more read, on this path only, cached like the rest:
+   * membership changes bump the version).
+   */
   private async app(orgId: string, appId: string, subject: Subject): Promise<CapabilityAnswer> {
     const access = await this.apps.accessFor(orgId, appId, hashEmail(subject.email));
     if (!access) return UNKNOWN_APP;
     if (access.status !== 'active') return DISABLED;
-    if (access.archetype === null || access.currentVersion === null) return NOTHING;
+    if (access.archetype === null) return (await this.isMember(orgId, subject)) ? NOTHING : OUTSIDER;
+    if (access.currentVersion === null) return NOTHING;
     const version = await this.schemas.load(orgId, appId, access.currentVersion);
     if (!version) return NOTHING;
     const extra = access.capabilities.filter((cap) => version.capabilities.has(cap));
@@ -148,7 +159,13 @@ export class CapabilityResolver {
 
   private async pylon(orgId: string, subject: Subject): Promise<CapabilityAnswer> {
     const held = await this.pylonHoldings(orgId, subject);
+    // Every member holds an archetype here (their role's), as does every grantee.
+    if (held.archetypes.length === 0) return OUTSIDER;
     return ok(union(...held.archetypes.map((name) => PYLON_EXPANSION.get(name) ?? []), held.extra));
+  }
+
+  private async isMember(orgId: string, subject: Subject): Promise<boolean> {
+    return subject.userId !== null && (await this.orgs.roleOf(orgId, subject.userId)) !== null;
   }
 
   private async pylonHoldings(
@@ -166,6 +183,7 @@ export class CapabilityResolver {
 
 const UNKNOWN_APP: CapabilityAnswer = Object.freeze({ kind: 'unknown_app' });
 const DISABLED: CapabilityAnswer = Object.freeze({ kind: 'disabled' });
+const OUTSIDER: CapabilityAnswer = Object.freeze({ kind: 'outsider' });
 const NOTHING: CapabilityAnswer = ok([]);
 
 /** Answers are shared by every request that hits the cache: frozen, so none can change another's. */

@@ -75,8 +75,8 @@ export class GrantStore {
     );
   }
 
-  async find(orgId: string, appId: string, emailHash: string): Promise<Grant | null> {
-    const row = (await this.findQuery.run(this.db, { orgId, appId, emailHash }))[0];
+  async find(orgId: string, appId: string, emailHash: string, db: DB = this.db): Promise<Grant | null> {
+    const row = (await this.findQuery.run(db, { orgId, appId, emailHash }))[0];
     return row ? toGrant(row) : null;
   }
 

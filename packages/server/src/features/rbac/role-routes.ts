@@ -8,9 +8,11 @@ import {
 } from '@pylon/core/wire';
 import { appendAudit } from '../../audit/audit-log.js';
 import { defineRoute } from '../../http/route-table.js';
+import type { DB } from '../../storage/database.js';
 import { PYLON_APP_ID, PYLON_CAPABILITIES, PYLON_CAPABILITY_SET, PYLON_EXPANSION } from './builtin-schema.js';
-import { auditActor, callerName, requireCapability } from './caller.js';
+import { auditActor, callerName, requireCapability, requirePylonCapability } from './caller.js';
 import type { RBACContext } from './context.js';
+import { checkGrant, type Grantable, pylonCapabilitiesOf, requireHeldByGrantor } from './grant-authority.js';
 
 /**
  * A bare name in a grant (`admin`, as `pylon role grant --archetype admin` sends it) means the
@@ -22,21 +24,28 @@ function qualify(appId: string, name: string): string {
 }
 
 export function roleRoutes(context: RBACContext) {
-  const { services, apps, grants, schemas } = context;
+  const { services, apps, grants, schemas, orgs } = context;
 
-  /** The archetypes and capabilities an app's grants may name: its current schema (or the built-in one). */
-  async function grantable(
-    orgId: string,
-    appId: string,
-  ): Promise<{ archetypes: Set<string>; capabilities: ReadonlySet<string> }> {
-    if (appId === PYLON_APP_ID)
-      return { archetypes: new Set(PYLON_EXPANSION.keys()), capabilities: PYLON_CAPABILITY_SET };
-    const app = await apps.find(orgId, appId);
+  /**
+   * The archetypes and capabilities an app's grants may name now, read inside the grant's
+   * transaction after locking the row its grants hang on, so that nothing changing them commits
+   * in between. A registered app's row: approving a version (schema-routes.ts) locks it too, so a
+   * grant is checked against the version current when it commits, and one committed just before
+   * an approval is revoked by it if the version dropped its archetype. The built-in app's schema
+   * never changes; there the org's row is locked (as membership changes lock it), so the grantor
+   * check sees the very grant it replaces or revokes. A lock on PostgreSQL; SQLite runs one
+   * transaction at a time anyway.
+   */
+  async function lockGrantable(trx: DB, orgId: string, appId: string): Promise<Grantable> {
+    if (appId === PYLON_APP_ID) {
+      await orgs.lock(trx, orgId);
+      return { archetypes: PYLON_EXPANSION, capabilities: PYLON_CAPABILITY_SET };
+    }
+    const app = await apps.lock(trx, orgId, appId);
     if (!app) throw new PylonError('invalid_app_id');
     const version =
-      app.current_version === null ? null : await schemas.load(orgId, appId, app.current_version);
-    if (!version) return { archetypes: new Set(), capabilities: new Set() };
-    return { archetypes: new Set(version.archetypes.keys()), capabilities: version.capabilities };
+      app.current_version === null ? null : await schemas.load(orgId, appId, app.current_version, trx);
+    return version ?? { archetypes: new Map(), capabilities: new Set() };
   }
 
   return [
@@ -57,27 +66,33 @@ export function roleRoutes(context: RBACContext) {
         403: { description: 'insufficient_capability' },
       },
       handler: async (c, { body }) => {
-        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
+        const { caller, held } = await requirePylonCapability(c, context, PYLON_CAPABILITIES.roleManage);
         if (!isValidEmail(body.email)) throw new PylonError('invalid_email');
         const orgId = c.get('orgId');
-        const allowed = await grantable(orgId, body.app_id);
         const archetype = qualify(body.app_id, body.archetype);
         const capabilities = (body.capabilities ?? []).map((cap) => qualify(body.app_id, cap));
-        if (!allowed.archetypes.has(archetype)) {
-          throw new PylonError('invalid_archetype', {
-            message: `${archetype} is not an archetype of the current schema of ${body.app_id}`,
-          });
-        }
-        const unknown = capabilities.filter((cap) => !allowed.capabilities.has(cap));
-        if (unknown.length > 0) {
-          throw new PylonError('invalid_capability', {
-            message: `not in the current schema of ${body.app_id}: ${unknown.join(', ')}`,
-          });
-        }
         const email = normalizeEmail(body.email);
         const emailHash = hashEmail(email);
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
+          const allowed = await lockGrantable(trx, orgId, body.app_id);
+          checkGrant(allowed, { appId: body.app_id, archetype, capabilities });
+          if (body.app_id === PYLON_APP_ID) {
+            requireHeldByGrantor(
+              held,
+              pylonCapabilitiesOf({ archetype, capabilities }),
+              `Granting ${archetype}`,
+            );
+            // An upsert replaces the grant there was: replacing is revoking, held to the same rule.
+            const replaced = await grants.find(orgId, PYLON_APP_ID, emailHash, trx);
+            if (replaced) {
+              requireHeldByGrantor(
+                held,
+                pylonCapabilitiesOf(replaced),
+                `Replacing the grant of ${replaced.archetype}`,
+              );
+            }
+          }
           await grants.upsert(trx, {
             orgId,
             appId: body.app_id,
@@ -142,12 +157,17 @@ export function roleRoutes(context: RBACContext) {
         404: { description: 'grant_not_found' },
       },
       handler: async (c) => {
-        const caller = await requireCapability(c, context, PYLON_CAPABILITIES.roleManage);
+        const { caller, held } = await requirePylonCapability(c, context, PYLON_CAPABILITIES.roleManage);
         const orgId = c.get('orgId');
         const appId = c.req.param('appId') ?? '';
         const emailHash = c.req.param('emailHash') ?? '';
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
+          if (appId === PYLON_APP_ID) {
+            await orgs.lock(trx, orgId);
+            const grant = await grants.find(orgId, PYLON_APP_ID, emailHash, trx);
+            if (grant) requireHeldByGrantor(held, pylonCapabilitiesOf(grant), `Revoking ${grant.archetype}`);
+          }
           const revoked = await grants.revoke(trx, orgId, appId, emailHash);
           if (!revoked) throw new PylonError('grant_not_found');
           await appendAudit(trx, now, {

@@ -1,7 +1,11 @@
 import {
   type BareSchema,
   buildPreparedBody,
+  capsClaimBytes,
+  expandAllArchetypes,
   hashSchemaContent,
+  MAX_CAPS_CLAIM_BYTES,
+  MAX_TOKEN_LENGTH,
   type PreparedMarker,
   stripNamespace,
   validateSchema,
@@ -16,6 +20,8 @@ export interface VerifiedPush {
   schema: StoredSchema;
   /** SHA-256 of the canonical body without the marker: equal schemas compare equal, marked or not. */
   contentSHA256: string;
+  /** archetype → its capabilities, inherits resolved. */
+  expanded: Record<string, string[]>;
 }
 
 /** Thrown for a push that is not a schema; the route maps it to `invalid_schema`. */
@@ -54,9 +60,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * it); when present its shape is checked (semver `cli_version`, hex SHA-256 hashes) and the content
  * must match its hash. Any other `_*` key is refused either way. Names must carry the app's prefix
  * (core throws `namespace_violation` otherwise). A push without the marker is brought into prepared
- * form (sorted, empty `inherits` dropped) so that it diffs and hashes like a prepared one.
+ * form (sorted, empty `inherits` dropped) so that it diffs and hashes like a prepared one. Every
+ * archetype must fit in a scoped token (requireMintableArchetypes).
  */
 export function verifyPushedSchema(body: unknown, appId: string): VerifiedPush {
+  const { schema, contentSHA256 } = readPushedSchema(body, appId);
+  const expanded = Object.fromEntries(
+    [...expandAllArchetypes(schema)].map(([name, caps]) => [name, [...caps]]),
+  );
+  requireMintableArchetypes(expanded);
+  return { schema, contentSHA256, expanded };
+}
+
+function readPushedSchema(body: unknown, appId: string): Omit<VerifiedPush, 'expanded'> {
   if (isRecord(body) && MARKER_KEY in body) {
     const prepared = verifyPreparedSchema(body, { appId });
     if (!SEMVER.test(prepared._prepared.cli_version)) {
@@ -79,6 +95,25 @@ export function verifyPushedSchema(body: unknown, appId: string): VerifiedPush {
   const bare = validateSchema(stripNamespace(parsed.data as BareSchema, appId));
   const schema = buildPreparedBody(bare, appId);
   return { schema, contentSHA256: hashSchemaContent(schema) };
+}
+
+/**
+ * Every archetype must fit in a scoped token: its expansion is the token's `caps` claim, and a token
+ * over the SDK's MAX_TOKEN_LENGTH would be minted only to be refused by every app. Named after the
+ * largest archetype, so the author knows which one to split.
+ */
+function requireMintableArchetypes(expanded: Record<string, string[]>): void {
+  let largest: { name: string; caps: number; bytes: number } | null = null;
+  for (const [name, caps] of Object.entries(expanded)) {
+    const bytes = capsClaimBytes(caps);
+    if (largest === null || bytes > largest.bytes) largest = { name, caps: caps.length, bytes };
+  }
+  if (largest !== null && largest.bytes > MAX_CAPS_CLAIM_BYTES) {
+    throw new SchemaInputError(
+      `archetype ${largest.name} expands to ${largest.caps} capabilities, ${largest.bytes} bytes as a scoped token's caps claim; ` +
+        `at most ${MAX_CAPS_CLAIM_BYTES} bytes fit in a token the SDK accepts (${MAX_TOKEN_LENGTH} characters)`,
+    );
+  }
 }
 
 /** The content hash of a stored version (its marker's, or computed for one pushed without). */

@@ -1,4 +1,4 @@
-import { diffSchemas, expandAllArchetypes, PylonError, type SchemaDiff, SchemaError } from '@pylon/core';
+import { diffSchemas, PylonError, type SchemaDiff, SchemaError } from '@pylon/core';
 import {
   ApproveMigrationRequest,
   ApproveMigrationResponse,
@@ -38,10 +38,6 @@ function verify(body: unknown, appId: string) {
   } catch (error) {
     schemaFailure(error);
   }
-}
-
-function expansionOf(schema: StoredSchema): Record<string, string[]> {
-  return Object.fromEntries([...expandAllArchetypes(schema)].map(([name, caps]) => [name, [...caps]]));
 }
 
 /**
@@ -133,7 +129,7 @@ export function schemaRoutes(context: RBACContext) {
       },
       handler: async (c, { body }) => {
         const app = await appByToken(c);
-        const { schema: prepared, contentSHA256 } = verify(body, app.id);
+        const { schema: prepared, contentSHA256, expanded } = verify(body, app.id);
         const now = services.clock.now();
         const actor = `app:${app.id}`;
         const result = await services.storage.db.transaction().execute(async (trx) => {
@@ -156,7 +152,7 @@ export function schemaRoutes(context: RBACContext) {
             version,
             versionTag: prepared.version_tag,
             prepared,
-            expanded: expansionOf(prepared),
+            expanded,
             pushedBy: actor,
             pushedAt: now,
           });

@@ -77,8 +77,8 @@ export class SchemaStore {
     return rows.map(toVersion);
   }
 
-  /** The version's capability set and expansion, from memory after the first load. */
-  async load(orgId: string, appId: string, version: number): Promise<LoadedVersion | null> {
+  /** The version's capability set and expansion, from memory after the first load (read with `db`). */
+  async load(orgId: string, appId: string, version: number, db: DB = this.db): Promise<LoadedVersion | null> {
     const key = `${orgId}\n${appId}\n${version}`;
     const hit = this.loaded.get(key);
     if (hit) {
@@ -86,7 +86,7 @@ export class SchemaStore {
       this.loaded.set(key, hit);
       return hit;
     }
-    const row = await this.get(orgId, appId, version);
+    const row = await this.get(orgId, appId, version, db);
     if (!row) return null;
     const loaded: LoadedVersion = {
       capabilities: new Set(row.prepared.capabilities.map((capability) => capability.name)),

@@ -22,6 +22,9 @@ export function tokenRoutes(context: RBACContext) {
   ) {
     if (answer.kind === 'unknown_app') throw new PylonError('invalid_app_id');
     if (answer.kind === 'disabled') throw new PylonError('app_disabled');
+    // A token with no capabilities still passes a guard that asks for none: only someone with
+    // standing in the app (a member of the org, or a grant in the app) gets one.
+    if (answer.kind === 'outsider') throw new PylonError('not_a_member');
     const iat = Math.floor(services.clock.now() / 1000);
     const exp = iat + DEFAULTS.scopedTokenTTLSeconds;
     // Exactly the claims docs/API.md lists for `POST /token`, caps sorted, one signature.
@@ -59,7 +62,7 @@ export function tokenRoutes(context: RBACContext) {
         },
         400: { description: 'invalid_app_id' },
         401: { description: 'no_session, expired or org_mismatch' },
-        403: { description: 'app_disabled' },
+        403: { description: 'app_disabled, or not_a_member (no membership of the org, no grant in the app)' },
       },
       // Every step answers at once when it can (awaitable.ts): after the body, no promise on SQLite.
       answer: ({ body, orgId, auth, apiURL }) => {
