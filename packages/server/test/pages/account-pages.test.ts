@@ -252,7 +252,7 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
   });
 
   it('shows the person’s own activity, and nobody else’s', async () => {
-    const { b, email } = await signedIn();
+    const { b } = await signedIn();
     const { email: stranger } = await signedIn();
     const page = visibleText(await (await b.get('/account/activity')).text());
     // Said as a person knows it, the code kept beside it; the person is "you", the place their account.
