@@ -20,7 +20,7 @@ export function loadOrCreateDevelopmentSecret(dataDir: string, generate: () => s
     }
     return { secret, path, created: false };
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = generate();
   writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);

@@ -80,11 +80,12 @@ describe('graceful shutdown', () => {
 });
 
 describe('development secret', () => {
-  it('is generated once with mode 0600 and reused', () => {
+  it('is generated once with mode 0600, in a data directory made 0700, and reused', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pylon-secret-')), 'data');
     const first = loadOrCreateDevelopmentSecret(dir, () => 'c'.repeat(64));
     expect(first).toMatchObject({ created: true, secret: 'c'.repeat(64) });
     expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
     const second = loadOrCreateDevelopmentSecret(dir, () => 'd'.repeat(64));
     expect(second).toMatchObject({ created: false, secret: 'c'.repeat(64) });
   });
