@@ -24,11 +24,6 @@ export function isPlainDisplayName(name: string): boolean {
 export const PLAIN_DISPLAY_NAME_MESSAGE =
   'must not contain control, format (bidi, zero-width) or line-breaking characters';
 
-/** True when `text` holds a character a person cannot see as written (INVISIBLE_CHARACTERS). */
-export function hasInvisibleCharacters(text: string): boolean {
-  return INVISIBLE_CHARACTERS.test(text);
-}
-
 /**
  * Whether text that people compare as well as read (an email address, a schema's version tag)
  * displays as what it is: no invisible character and already in NFKC form, so no fullwidth or

@@ -1,4 +1,4 @@
-export { hasInvisibleCharacters, isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from './display-text.js';
+export { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from './display-text.js';
 export { hashEmail, isValidEmail, normalizeEmail } from './email.js';
 export {
   AUTH_ERROR_CODES,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasInvisibleCharacters } from '../display-text.js';
+import { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from '../display-text.js';
 import { splitNamespacedName } from '../schema/namespace.js';
 
 /**
@@ -9,14 +9,7 @@ import { splitNamespacedName } from '../schema/namespace.js';
  * creation).
  */
 export const CreateAPIKeyRequest = z.object({
-  name: z
-    .string()
-    .max(200)
-    .refine(
-      (name) => !hasInvisibleCharacters(name),
-      'name must not contain control, format or bidi characters',
-    )
-    .optional(),
+  name: z.string().max(200).refine(isPlainDisplayName, `name ${PLAIN_DISPLAY_NAME_MESSAGE}`).optional(),
   scopes: z
     .array(
       z

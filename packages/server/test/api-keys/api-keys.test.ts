@@ -117,6 +117,7 @@ describe.each(testDatabases)('API keys on $kind', (database) => {
     const refused = [
       { name: 'evil\u202e\u0000' },
       { name: 'zero\u200bwidth' },
+      { name: 'two\u2028lines' },
       { scopes: ['*'] },
       { scopes: ['pylon:*'] },
       { scopes: ['notes'] },
