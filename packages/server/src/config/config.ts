@@ -19,7 +19,17 @@ import { type OAuthServerConfig, parseOAuthServer } from './parse-oauth-server.j
 import { parseOrgHosts, parseOrgHostTemplate } from './parse-org-hosts.js';
 import { parseRateLimits, type RateLimits } from './parse-rate-limits.js';
 import { parseSecret } from './parse-secret.js';
-import { FALSE, flag, integer, isLoopbackHost, oneOf, origin, read, TRUE } from './parse-values.js';
+import {
+  FALSE,
+  FLAG_SPELLINGS,
+  flag,
+  integer,
+  isLoopbackHost,
+  oneOf,
+  origin,
+  read,
+  TRUE,
+} from './parse-values.js';
 import { VARIABLE_ALIASES } from './variables.js';
 
 // Each area's parsing lives in its own parse-*.ts; this module assembles them and stays the one
@@ -122,7 +132,7 @@ function resolveAliases(env: Env, errors: ErrorCollector): Env {
   if (devMode !== undefined) {
     if (TRUE.includes(devMode)) adopt('PYLON_DEV_MODE', 'PYLON_ENV', 'development');
     else if (FALSE.includes(devMode)) adopt('PYLON_DEV_MODE', 'PYLON_ENV', 'production');
-    else errors.add(new ConfigError('PYLON_DEV_MODE', 'must be true or false'));
+    else errors.add(new ConfigError('PYLON_DEV_MODE', FLAG_SPELLINGS));
   }
   return resolved;
 }

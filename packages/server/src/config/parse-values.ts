@@ -48,13 +48,15 @@ export function isLoopbackHost(hostname: string): boolean {
 
 export const TRUE = ['true', '1', 'yes', 'on'];
 export const FALSE = ['false', '0', 'no', 'off'];
+/** What a flag's refusal says it takes: every spelling `flag` reads, in any case. */
+export const FLAG_SPELLINGS = 'must be true or false (also 1/0, yes/no, on/off)';
 
 export function flag(env: Env, name: string): boolean | null {
   const raw = read(env, name)?.toLowerCase();
   if (raw === undefined) return null;
   if (TRUE.includes(raw)) return true;
   if (FALSE.includes(raw)) return false;
-  throw new ConfigError(name, 'must be true or false');
+  throw new ConfigError(name, FLAG_SPELLINGS);
 }
 
 /**

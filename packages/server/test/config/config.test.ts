@@ -306,6 +306,17 @@ describe('development mode stays on loopback', () => {
     );
   });
 
+  it('reads a flag in every spelling its refusal names, and names them when refusing', () => {
+    for (const on of ['true', '1', 'yes', 'on', 'TRUE', 'Yes'])
+      expect(loadConfig({ PYLON_DISABLE_HIBP: on }).hibpURL).toBeNull();
+    for (const off of ['false', '0', 'no', 'off', 'OFF'])
+      expect(loadConfig({ PYLON_DISABLE_HIBP: off }).hibpURL).not.toBeNull();
+    const refused = failure({ PYLON_DISABLE_HIBP: 'maybe' });
+    expect(refused.variable).toBe('PYLON_DISABLE_HIBP');
+    expect(refused.message).toMatch(/true or false \(also 1\/0, yes\/no, on\/off\)/);
+    expect(failure({ PYLON_DEV_MODE: 'maybe' }).message).toMatch(/also 1\/0, yes\/no, on\/off/);
+  });
+
   it('production on any interface is unaffected', () => {
     const env = { PYLON_ENV: 'production', PYLON_SECRET: SECRET, PYLON_PUBLIC_URL: 'https://a.example.com' };
     expect(loadConfig({ ...env, PYLON_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
