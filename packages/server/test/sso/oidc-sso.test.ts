@@ -374,7 +374,7 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       const named = `<td>Dana &lt;Ops&gt; <small class="muted"><code>${userId}</code></small></td>`;
       const membersPage = await page('/console/orgs/acme');
       expect(membersPage).toContain(named);
-      expect(membersPage).toContain(`Role of Dana &lt;Ops&gt;</label>`);
+      expect(membersPage).toContain(`Role of Dana &lt;Ops&gt; (${userId})</label>`);
       // The audit page's actor column: joining through SSO is written with the person's id only.
       expect(await page('/console/orgs/acme/audit?action=org.member_added')).toContain(named);
       // And its live tail, whose script shows `actor_name (actor)`.
@@ -401,6 +401,29 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         await reader.cancel();
       }
       expect(entry).toMatchObject({ actor: userId, actor_id: userId, actor_name: 'Dana <Ops>' });
+    });
+
+    it('a member without an email whose display name looks like an address is shown with their user id, in the role label too', async () => {
+      idp.accounts.set('shaped', {
+        email: 'x@acme.test',
+        email_verified: false,
+        name: 'victim@corp.example',
+      });
+      const browser = new CookieJar();
+      await finish(
+        'acme',
+        await idp.authorize((await start('acme', browser)).toString(), 'shaped', callbackOf('acme')),
+        browser,
+      );
+      const userId = (await call('/me', as(browser.get('pylon_session')!))).body.userId as string;
+      const page = await (
+        await t.request('/console/orgs/acme', { headers: { cookie: `pylon_session=${owner}` } })
+      ).text();
+      expect(page).toContain(
+        `<td>victim@corp.example <small class="muted"><code>${userId}</code></small></td>`,
+      );
+      expect(page).toContain(`Role of victim@corp.example (${userId})</label>`);
+      expect(page).not.toContain('Role of victim@corp.example</label>');
     });
 
     it('a verified email links to the unproven account as its first proof: the earlier password is dropped', async () => {
