@@ -53,7 +53,7 @@ export interface Route<Body = unknown, Query = unknown> {
   query?: z.ZodType<Query>;
   /** Also accept `application/x-www-form-urlencoded` bodies (hosted pages post forms). */
   acceptsForm?: boolean;
-  /** A tighter body limit than the deployment's `PYLON_BODY_LIMIT` (the SAML ACS takes 256 KiB). */
+  /** A tighter body limit than the deployment's `PYLON_BODY_LIMIT` (the SAML ACS takes 64 KiB). */
   bodyLimitBytes?: number;
   /**
    * The ways in this route accepts (the OpenAPI document's security schemes). A route that names

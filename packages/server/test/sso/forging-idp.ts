@@ -14,6 +14,10 @@ export interface ForgingIdP {
   clientSecret: string;
   /** The id_token the next token request receives. */
   nextIdToken: string;
+  /** Fields added to (or replacing) the discovery document's; `{}` for the plain one. */
+  discoveryExtra: Record<string, unknown>;
+  /** When set, the discovery document is streamed (no Content-Length) and never ends. */
+  endlessDiscovery: boolean;
   /** Claims of a well-formed id_token for this client. */
   claims(extra: JWTPayload & { nonce: string; sub: string }): JWTPayload;
   signWithPublishedKey(claims: JWTPayload): Promise<string>;
@@ -39,6 +43,8 @@ export async function startForgingIdP(): Promise<ForgingIdP> {
     clientId,
     clientSecret,
     nextIdToken: '',
+    discoveryExtra: {},
+    endlessDiscovery: false,
     claims: (extra) => {
       const now = Math.floor(Date.now() / 1000);
       return { iss: issuer, aud: clientId, iat: now, exp: now + 300, ...extra };
@@ -66,7 +72,21 @@ export async function startForgingIdP(): Promise<ForgingIdP> {
     const path = new URL(request.url ?? '/', issuer).pathname;
     // Served under any path, always naming the root as issuer: a discovery at
     // `<issuer>/tenant` then finds a document for another issuer.
-    if (path.endsWith('/.well-known/openid-configuration')) {
+    if (path.endsWith('/.well-known/openid-configuration') && idp.endlessDiscovery) {
+      // Chunked, so only reading it with a cap can refuse it: it never ends on its own.
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write(`{"issuer":"${issuer}","padding":"`);
+      const pad = 'x'.repeat(16 * 1024);
+      const more = (): void => {
+        while (!response.destroyed) {
+          if (!response.write(pad)) {
+            response.once('drain', more);
+            return;
+          }
+        }
+      };
+      more();
+    } else if (path.endsWith('/.well-known/openid-configuration')) {
       send({
         issuer,
         authorization_endpoint: `${issuer}/auth`,
@@ -76,6 +96,7 @@ export async function startForgingIdP(): Promise<ForgingIdP> {
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256', 'HS256', 'none'],
         token_endpoint_auth_methods_supported: ['client_secret_basic'],
+        ...idp.discoveryExtra,
       });
     } else if (path === '/jwks') {
       send({ keys: [jwk] });

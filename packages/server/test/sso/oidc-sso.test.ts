@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/audit/audit-log.js';
 import { SSOStore } from '../../src/features/sso/sso-store.js';
 import { CookieJar } from '../support/cookie-jar.js';
@@ -20,6 +21,7 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
   let owner: string;
   let member: string;
   let rivalOwner: string;
+  const logLines: string[] = [];
 
   const call = async (path: string, init: RequestInit = {}, jar?: CookieJar) => {
     const response = await t.request(`/api/auth${path}`, jar ? jar.apply(init) : init);
@@ -79,6 +81,7 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
     forging = await startForgingIdP();
     t = await startTestServer(database, {
       env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_TRUSTED_ORIGINS: APP, PYLON_PUBLIC_URL: PUBLIC },
+      logger: pino({ level: 'warn' }, { write: (line: string) => logLines.push(line) }),
     });
     // The IdPs sign with real time; Pylon's clock must agree for the state's lifetime.
     t.clock.set(Date.now());
@@ -130,6 +133,76 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         as(owner, 'PUT', oidcConfig({ issuer_url: `${forging.issuer}/tenant` })),
       );
       expect(other.body.error?.code).toBe('DISCOVERY_FAILED');
+    });
+
+    describe('the discovery document of a loopback IdP', () => {
+      const putForge = () =>
+        call(
+          '/orgs/forge/sso',
+          as(owner, 'PUT', {
+            issuer_url: forging.issuer,
+            client_id: forging.clientId,
+            client_secret: forging.clientSecret,
+            email_domains: [],
+          }),
+        );
+      const stored = () =>
+        t.storage.db
+          .selectFrom('sso_connections')
+          .select('discovery_json')
+          .where('org_id', '=', 'forge')
+          .executeTakeFirst();
+      afterEach(async () => {
+        forging.discoveryExtra = {};
+        forging.endlessDiscovery = false;
+        await t.storage.db.deleteFrom('sso_connections').where('org_id', '=', 'forge').execute();
+      });
+
+      it('is refused over 64 KiB, read with a cap: an endless one, and one declaring its size', async () => {
+        forging.endlessDiscovery = true;
+        const endless = await putForge();
+        expect([endless.status, endless.body.error?.code]).toEqual([400, 'DISCOVERY_FAILED']);
+        expect(endless.body.error?.message).toContain('larger than 64 KiB');
+        forging.endlessDiscovery = false;
+        forging.discoveryExtra = { padding: 'x'.repeat(1024 * 1024) };
+        const padded = await putForge();
+        expect([padded.status, padded.body.error?.code]).toEqual([400, 'DISCOVERY_FAILED']);
+        expect(padded.body.error?.message).toContain('larger than 64 KiB');
+        expect(await stored()).toBeUndefined();
+      });
+
+      it('is stored with only the fields Pylon uses', async () => {
+        forging.discoveryExtra = {
+          padding: 'x'.repeat(32 * 1024),
+          userinfo_endpoint: `${forging.issuer}/userinfo`,
+          scopes_supported: ['openid'],
+          id_token_signing_alg_values_supported: ['RS256', 7, 'ES256'],
+        };
+        const saved = await putForge();
+        expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+        expect(JSON.parse((await stored())!.discovery_json!)).toEqual({
+          issuer: forging.issuer,
+          authorization_endpoint: `${forging.issuer}/auth`,
+          token_endpoint: `${forging.issuer}/token`,
+          jwks_uri: `${forging.issuer}/jwks`,
+          userinfo_endpoint: `${forging.issuer}/userinfo`,
+          id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+          token_endpoint_auth_methods_supported: ['client_secret_basic'],
+        });
+      });
+
+      it.each([
+        ['token_endpoint', 'http://169.254.169.254/latest/meta-data/'],
+        ['jwks_uri', 'http://10.0.0.1/jwks'],
+        ['authorization_endpoint', 'http://idp.example.com/auth'],
+        ['userinfo_endpoint', 'http://10.0.0.1/userinfo'],
+      ])('refuses a plain-http %s on a host that is not loopback (%s)', async (name, url) => {
+        forging.discoveryExtra = { [name]: url };
+        const refused = await putForge();
+        expect([refused.status, refused.body.error?.code]).toEqual([400, 'INSECURE_SSO_URL']);
+        expect(refused.body.error?.message).toContain(name);
+        expect(await stored()).toBeUndefined();
+      });
     });
 
     it('only owners configure; members read a view without the secret; the secret is sealed at rest', async () => {
@@ -374,7 +447,7 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       const named = `<td>Dana &lt;Ops&gt; <small class="muted"><code>${userId}</code></small></td>`;
       const membersPage = await page('/console/orgs/acme');
       expect(membersPage).toContain(named);
-      expect(membersPage).toContain(`Role of Dana &lt;Ops&gt;</label>`);
+      expect(membersPage).toContain(`Role of Dana &lt;Ops&gt; (${userId})</label>`);
       // The audit page's actor column: joining through SSO is written with the person's id only.
       expect(await page('/console/orgs/acme/audit?action=org.member_added')).toContain(named);
       // And its live tail, whose script shows `actor_name (actor)`.
@@ -401,6 +474,29 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         await reader.cancel();
       }
       expect(entry).toMatchObject({ actor: userId, actor_id: userId, actor_name: 'Dana <Ops>' });
+    });
+
+    it('a member without an email whose display name looks like an address is shown with their user id, in the role label too', async () => {
+      idp.accounts.set('shaped', {
+        email: 'x@acme.test',
+        email_verified: false,
+        name: 'victim@corp.example',
+      });
+      const browser = new CookieJar();
+      await finish(
+        'acme',
+        await idp.authorize((await start('acme', browser)).toString(), 'shaped', callbackOf('acme')),
+        browser,
+      );
+      const userId = (await call('/me', as(browser.get('pylon_session')!))).body.userId as string;
+      const page = await (
+        await t.request('/console/orgs/acme', { headers: { cookie: `pylon_session=${owner}` } })
+      ).text();
+      expect(page).toContain(
+        `<td>victim@corp.example <small class="muted"><code>${userId}</code></small></td>`,
+      );
+      expect(page).toContain(`Role of victim@corp.example (${userId})</label>`);
+      expect(page).not.toContain('Role of victim@corp.example</label>');
     });
 
     it('a verified email links to the unproven account as its first proof: the earlier password is dropped', async () => {
@@ -536,6 +632,11 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         (claims: Record<string, unknown>) => forging.signWithPublishedKey(claims),
         { exp: Math.floor(Date.now() / 1000) - 3600 },
       ],
+      [
+        'an empty sub (Core §2: required, never empty)',
+        (claims: Record<string, unknown>) => forging.signWithPublishedKey(claims),
+        { sub: '' },
+      ],
     ] as const)('refuses %s', async (_name, sign, claims) => {
       const { answer, browser } = await signInWith(sign, claims);
       expect(answer.status).toBe(302);
@@ -544,6 +645,20 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         code: 'SSO_SIGN_IN_FAILED',
       });
       expect(browser.get('pylon_session')).toBeUndefined();
+    });
+
+    it('logs why an empty sub was refused, and keeps no identity keyed by it', async () => {
+      const before = logLines.length;
+      const { answer } = await signInWith((claims) => forging.signWithPublishedKey(claims), { sub: '' });
+      expect(errorOf(answer.headers.get('location')).code).toBe('SSO_SIGN_IN_FAILED');
+      expect(logLines.slice(before).join('\n')).toContain('id_token has no sub');
+      const keyed = await t.storage.db
+        .selectFrom('identities')
+        .selectAll()
+        .where('provider', 'like', 'sso:forge:%')
+        .where('subject', '=', '')
+        .execute();
+      expect(keyed).toEqual([]);
     });
   });
 

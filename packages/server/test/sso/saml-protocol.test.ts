@@ -269,6 +269,47 @@ describe('SAML response validation (SAML profiles §4.1.4.3)', () => {
     expect(refusal(() => validateSAMLResponse(notEmail.base64, NOW, expectations))).toBe('missing_email');
   });
 
+  describe('bounds checked before any signature work', () => {
+    /** An honestly signed response with `padding` in its (unsigned) samlp:Extensions. */
+    const padded = (padding: string) =>
+      toBase64(
+        signedResponse(base).xml.replace(
+          '<samlp:Status>',
+          `<samlp:Extensions>${padding}</samlp:Extensions><samlp:Status>`,
+        ),
+      );
+
+    it('accepts a response with 150 attributes signed both as a whole and in its assertion (the control)', () => {
+      const { a, r } = goodFields({
+        ...base,
+        assertion: {
+          attributes: Object.fromEntries(
+            Array.from({ length: 150 }, (_, i) => [`urn:oid:1.3.6.1.4.1.5923.1.5.1.${i}`, `group-${i}`]),
+          ),
+        },
+      });
+      const assertion = signElement(assertionXML(a), a.assertionID);
+      const xml = signElement(responseXML(r, IDP_ENTITY_ID, [assertion]), r.responseID);
+      expect(validateSAMLResponse(toBase64(xml), NOW, expectations).email).toBe('alice@acme.example');
+      expect(validateSAMLResponse(padded('<x/>'.repeat(500)), NOW, expectations).email).toBe(
+        'alice@acme.example',
+      );
+    });
+
+    it.each([
+      ['38 000 empty siblings', '<x/>'.repeat(38_000)],
+      ['1 000 siblings, just over the bound', '<x/>'.repeat(1000)],
+      [
+        '15 000 elements with ID attributes',
+        Array.from({ length: 15_000 }, (_, i) => `<x ID="_${i}"/>`).join(''),
+      ],
+      ['nesting 20 000 deep', `${'<x>'.repeat(20_000)}${'</x>'.repeat(20_000)}`],
+      ['nesting 33 deep under the Extensions', `${'<x>'.repeat(31)}${'</x>'.repeat(31)}`],
+    ])('refuses %s as too_complex', (_name, padding) => {
+      expect(refusal(() => validateSAMLResponse(padded(padding), NOW, expectations))).toBe('too_complex');
+    });
+  });
+
   it('refuses text that is not base64 or not XML', () => {
     expect(refusal(() => validateSAMLResponse('not base64!', NOW, expectations))).toBe('malformed');
     expect(refusal(() => validateSAMLResponse(toBase64('<a><b></a>'), NOW, expectations))).toBe('malformed');

@@ -122,9 +122,13 @@ export const personCell = (person: {
       ? html`${person.displayName} <small class="muted"><code>${person.id}</code></small>`
       : html`${person.id}`;
 
-/** The plain-text name of a person, for labels: the email, else the display name, else the id. */
+/**
+ * The plain-text name of a person, for labels: the email, else the display name with the user id
+ * after it (the display name is the IdP's or the person's own claim and may look like someone
+ * else's address; the id is not), else the id.
+ */
 export const personName = (person: {
   email: string | null;
   displayName?: string | null | undefined;
   id: string;
-}) => person.email ?? (person.displayName || person.id);
+}) => person.email ?? (person.displayName ? `${person.displayName} (${person.id})` : person.id);

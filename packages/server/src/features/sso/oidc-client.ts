@@ -1,5 +1,12 @@
 import { PylonError } from '@pylon/core';
 import * as client from 'openid-client';
+import {
+  createIdPFetch,
+  findCause,
+  IdPAnswerTooLargeError,
+  MAX_DISCOVERY_BYTES,
+  MAX_IDP_ANSWER_BYTES,
+} from './idp-fetch.js';
 
 /** What Pylon reads from an IdP's answer: the subject, and the email only with its verification flag. */
 export interface SSOProfile {
@@ -45,12 +52,28 @@ const ASYMMETRIC_ALGORITHMS = [
 
 const TIMEOUT_SECONDS = 10;
 
+/** The endpoints Pylon calls or sends people to; each must be https (or loopback http in development). */
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint'] as const;
+
+/**
+ * The discovery metadata kept with a connection: what Pylon and openid-client read during a
+ * sign-in, nothing else, so the stored row stays small whatever else the IdP publishes.
+ */
+const STRING_FIELDS = ['issuer', ...ENDPOINTS] as const;
+const LIST_FIELDS = [
+  'id_token_signing_alg_values_supported',
+  'token_endpoint_auth_methods_supported',
+  'userinfo_signing_alg_values_supported',
+  'code_challenge_methods_supported',
+] as const;
+const FLAG_FIELDS = ['authorization_response_iss_parameter_supported'] as const;
+
 export interface OIDCClient {
   /**
    * Fetch `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) and return
-   * the metadata to cache. openid-client checks that the document's `issuer` equals the issuer URL
-   * (§4.3). Throws DISCOVERY_FAILED, or INSECURE_SSO_URL for a plain-http endpoint outside
-   * loopback development.
+   * the metadata fields Pylon uses, to cache. openid-client checks that the document's `issuer`
+   * equals the issuer URL (§4.3). Throws DISCOVERY_FAILED (also for a document over 64 KiB), or
+   * INSECURE_SSO_URL for an endpoint whose own URL is plain http outside loopback development.
    */
   discover(issuer: URL): Promise<Record<string, unknown>>;
   /** The IdP's authorization URL for one sign-in (OpenID Connect Core 1.0 §3.1.2.1). */
@@ -71,14 +94,16 @@ export interface OIDCClient {
 
 /**
  * openid-client v6 with the server's own fetch, so tests and operators control the network.
- * Plain-http IdPs are allowed only when `allowLoopbackHTTP` says this is a loopback IdP in
- * development mode. Key sets are cached per issuer for the life of the server.
+ * Plain http is allowed only for a URL `allowHTTP` approves (a loopback IdP in development mode),
+ * checked for each request's own URL (idp-fetch.ts). Key sets are cached per issuer for the life
+ * of the server.
  */
 export function createOIDCClient(options: {
   fetch: typeof fetch;
   allowHTTP: (url: URL) => boolean;
 }): OIDCClient {
-  const customFetch: client.CustomFetch = (url, init) => options.fetch(url, init as RequestInit);
+  const customFetch = createIdPFetch({ ...options, maxBytes: MAX_IDP_ANSWER_BYTES });
+  const discoveryFetch = createIdPFetch({ ...options, maxBytes: MAX_DISCOVERY_BYTES });
   const jwksCaches = new Map<string, client.ExportedJWKSCache>();
 
   function configuration(settings: OIDCClientSettings): client.Configuration {
@@ -104,7 +129,7 @@ export function createOIDCClient(options: {
     const config = new client.Configuration(server, settings.clientId, undefined, auth);
     config[client.customFetch] = customFetch;
     config.timeout = TIMEOUT_SECONDS;
-    if (options.allowHTTP(new URL(settings.issuerURL))) client.allowInsecureRequests(config);
+    if (needsLoopbackHTTP(settings.discovery)) client.allowInsecureRequests(config);
     // Verify the id_token's signature even though it came straight from the token endpoint over
     // TLS (Core §3.1.3.7 #6 would allow skipping it): the check names the key that signed it.
     client.enableNonRepudiationChecks(config);
@@ -113,14 +138,31 @@ export function createOIDCClient(options: {
     return config;
   }
 
-  function requireEndpoint(metadata: client.ServerMetadata, name: string, issuer: URL): void {
-    const value = (metadata as unknown as Record<string, unknown>)[name];
-    if (typeof value !== 'string') {
-      throw new PylonError('DISCOVERY_FAILED', { message: `The discovery document has no ${name}` });
+  /**
+   * openid-client refuses http unless told otherwise, for the whole configuration: told so only
+   * when every endpoint is https or an approved loopback URL, and the fetch still checks each URL.
+   */
+  function needsLoopbackHTTP(metadata: Record<string, unknown>): boolean {
+    const urls = ENDPOINTS.map((name) => metadata[name])
+      .filter((value): value is string => typeof value === 'string' && URL.canParse(value))
+      .map((value) => new URL(value));
+    return (
+      urls.some((url) => url.protocol === 'http:') &&
+      urls.every((url) => url.protocol === 'https:' || options.allowHTTP(url))
+    );
+  }
+
+  /** Each endpoint judged by its own URL: the issuer being loopback says nothing about where it points. */
+  function requireEndpoint(metadata: Record<string, unknown>, name: string): void {
+    const value = metadata[name];
+    if (typeof value !== 'string' || !URL.canParse(value)) {
+      throw new PylonError('DISCOVERY_FAILED', { message: `The discovery document has no valid ${name}` });
     }
     const url = new URL(value);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowHTTP(issuer))) {
-      throw new PylonError('INSECURE_SSO_URL', { message: `The IdP's ${name} is not an https:// URL` });
+    if (url.protocol !== 'https:' && !options.allowHTTP(url)) {
+      throw new PylonError('INSECURE_SSO_URL', {
+        message: `The IdP's ${name} must be an https:// URL (plain http only for a loopback IdP in development mode)`,
+      });
     }
   }
 
@@ -129,23 +171,27 @@ export function createOIDCClient(options: {
       let config: client.Configuration;
       try {
         config = await client.discovery(issuer, 'pylon-discovery', undefined, undefined, {
-          [client.customFetch]: customFetch,
+          [client.customFetch]: discoveryFetch,
           execute: options.allowHTTP(issuer) ? [client.allowInsecureRequests] : [],
           timeout: TIMEOUT_SECONDS,
         });
       } catch (cause) {
+        if (findCause(cause, IdPAnswerTooLargeError)) {
+          throw new PylonError('DISCOVERY_FAILED', {
+            message: `The issuer's discovery document is larger than ${MAX_DISCOVERY_BYTES / 1024} KiB`,
+            cause,
+          });
+        }
         throw new PylonError('DISCOVERY_FAILED', {
           message: `${issuer.origin}${issuer.pathname.replace(/\/$/, '')}/.well-known/openid-configuration could not be read as this issuer's discovery document`,
           cause,
         });
       }
-      const metadata = config.serverMetadata();
-      for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
-        requireEndpoint(metadata, name, issuer);
+      const metadata = pickUsedMetadata(config.serverMetadata() as unknown as Record<string, unknown>);
+      for (const name of ENDPOINTS) {
+        if (name !== 'userinfo_endpoint' || metadata[name] !== undefined) requireEndpoint(metadata, name);
       }
-      if (typeof metadata.userinfo_endpoint === 'string')
-        requireEndpoint(metadata, 'userinfo_endpoint', issuer);
-      return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+      return metadata;
     },
 
     authorizationURL(settings, input) {
@@ -173,6 +219,10 @@ export function createOIDCClient(options: {
         if (cache) jwksCaches.set(settings.issuerURL, cache);
         const claims = tokens.claims();
         if (!claims) throw new SSOProtocolError('no id_token in the token response');
+        // OpenID Connect Core 1.0 §2: sub is required and never empty; it is half the identity key.
+        if (typeof claims.sub !== 'string' || claims.sub === '') {
+          throw new SSOProtocolError('id_token has no sub');
+        }
         let source: Record<string, unknown> = claims;
         if (typeof claims.email !== 'string' && config.serverMetadata().userinfo_endpoint) {
           source = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
@@ -193,6 +243,22 @@ export function createOIDCClient(options: {
       }
     },
   };
+}
+
+/** The fields of STRING_FIELDS, LIST_FIELDS and FLAG_FIELDS the document has, with the right types. */
+function pickUsedMetadata(document: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const name of STRING_FIELDS) {
+    if (typeof document[name] === 'string') picked[name] = document[name];
+  }
+  for (const name of LIST_FIELDS) {
+    const value = document[name];
+    if (Array.isArray(value)) picked[name] = value.filter((item) => typeof item === 'string');
+  }
+  for (const name of FLAG_FIELDS) {
+    if (typeof document[name] === 'boolean') picked[name] = document[name];
+  }
+  return picked;
 }
 
 /**

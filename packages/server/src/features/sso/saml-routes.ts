@@ -40,9 +40,10 @@ const FLOW = 'saml';
 const REQUEST_TTL_SECONDS = 10 * 60;
 /**
  * The ACS body limit. Real responses are a few KiB (a signed assertion with a certificate and a
- * few dozen attributes stays under 32 KiB); anything larger is refused before it is parsed.
+ * few dozen attributes stays under 32 KiB); twice that is refused before it is parsed. What gets
+ * through is bounded again in elements and depth (saml/dom.ts) before any signature work.
  */
-export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
+export const ACS_BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * Per-org SAML 2.0 SP: configuration (`/orgs/:id/saml`), SP-initiated sign-in over HTTP-Redirect
@@ -306,7 +307,7 @@ export function samlRoutes(context: SSOContext) {
           description:
             'INVALID_SSO_STATE: no pending request for this RelayState from this browser (unsolicited, replayed, another org’s or another browser’s); a browser (Accept: text/html) gets it as an HTML page naming the code',
         },
-        413: { description: 'PAYLOAD_TOO_LARGE: the body is over 256 KiB' },
+        413: { description: 'PAYLOAD_TOO_LARGE: the body is over 64 KiB' },
       },
       handler: (c, { body }) => answerCallbackRefusal(c, () => acs(c, orgIdOf(c), body)),
     }),

@@ -5,6 +5,7 @@
 export type SAMLFailureReason =
   | 'malformed'
   | 'doctype_forbidden'
+  | 'too_complex'
   | 'status_not_success'
   | 'encrypted_assertion_unsupported'
   | 'assertion_count'
@@ -28,6 +29,7 @@ export type SAMLFailureReason =
 const MESSAGES: Record<SAMLFailureReason, string> = {
   malformed: 'The SAML response is not a well-formed SAML 2.0 Response',
   doctype_forbidden: 'The SAML response contains a DOCTYPE or entity declaration',
+  too_complex: 'The SAML response has more elements, or deeper nesting, than a real response needs',
   status_not_success: 'The identity provider did not authenticate the person',
   encrypted_assertion_unsupported:
     'Encrypted assertions are not supported; send a signed, unencrypted assertion',
