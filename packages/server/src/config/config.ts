@@ -19,6 +19,7 @@ import { type OAuthServerConfig, parseOAuthServer } from './parse-oauth-server.j
 import { parseOrgHosts, parseOrgHostTemplate } from './parse-org-hosts.js';
 import { parseRateLimits, type RateLimits } from './parse-rate-limits.js';
 import { parseSecret } from './parse-secret.js';
+import { parseSSOAllowedDomains, type SSOAllowedDomain } from './parse-sso-domains.js';
 import {
   FALSE,
   FLAG_SPELLINGS,
@@ -44,6 +45,7 @@ export type { MetricsConfig } from './parse-metrics.js';
 export type { OAuthProviderConfig } from './parse-oauth-providers.js';
 export type { OAuthServerConfig } from './parse-oauth-server.js';
 export { RATE_LIMIT_VARIABLES, type RateLimits } from './parse-rate-limits.js';
+export type { SSOAllowedDomain } from './parse-sso-domains.js';
 export { isLoopbackHost } from './parse-values.js';
 
 export type PylonEnv = 'development' | 'production';
@@ -90,8 +92,11 @@ export interface Config {
   readonly orgHosts: Readonly<Record<string, string>>;
   /** A host per org from its id (PYLON_ORG_HOST_TEMPLATE, e.g. `{org}.pylon.example.com`). */
   readonly orgHostTemplate: string | null;
-  /** PYLON_SSO_ALLOWED_DOMAINS, lowercased: when set, the only email domains an org may claim for SSO. */
-  readonly ssoAllowedDomains: readonly string[] | null;
+  /**
+   * PYLON_SSO_ALLOWED_DOMAINS: the only email domains an org may claim for SSO, each for any org
+   * or for one; empty in production when unset; null (any domain) only in development when unset.
+   */
+  readonly ssoAllowedDomains: readonly SSOAllowedDomain[] | null;
   /** The Pwned Passwords range API base (PYLON_HIBP_URL); null when PYLON_DISABLE_HIBP=1. */
   readonly hibpURL: string | null;
   /** Captcha on sign-up, magic send and reset request (PYLON_CAPTCHA_*); null when off. */
@@ -291,10 +296,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     oauthServer: Object.freeze(parseOAuthServer(env, errors)),
     orgHosts: Object.freeze(take(() => parseOrgHosts(env), {})),
     orgHostTemplate: take(() => parseOrgHostTemplate(env), null),
-    ssoAllowedDomains:
-      read(env, 'PYLON_SSO_ALLOWED_DOMAINS') === undefined
-        ? null
-        : Object.freeze(list('PYLON_SSO_ALLOWED_DOMAINS').map((domain) => domain.toLowerCase())),
+    ssoAllowedDomains: take(() => parseSSOAllowedDomains(env, pylonEnv), Object.freeze([])),
     hibpURL: parseHIBP(env, pylonEnv, errors),
     captcha: parseCaptcha(env, pylonEnv, errors),
     auditRetentionDays: take(() => parseAuditRetention(env), null),

@@ -120,7 +120,12 @@ export function loginPageRoutes(identity: Identity, destinations: readonly Retur
         connect: [...(widget.csp.connect ?? []), "'self'"],
       })
     : SCRIPT_PAGE_CSP;
-  const sso = new SSOStore(services.storage.db, services.random, services.sealer);
+  const sso = new SSOStore(
+    services.storage.db,
+    services.random,
+    services.sealer,
+    services.config.ssoAllowedDomains,
+  );
   /** The SSO start for this email's domain, back to `return_to` (or the page, with `sso_error`) after. */
   const ssoStart = async (c: AppContext, email: string, back: string): Promise<string | null> => {
     const start = await ssoStartPath(sso, email);

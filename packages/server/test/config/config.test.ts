@@ -268,6 +268,41 @@ describe('loadConfig', () => {
   });
 });
 
+describe('PYLON_SSO_ALLOWED_DOMAINS', () => {
+  const production = {
+    PYLON_ENV: 'production',
+    PYLON_SECRET: SECRET,
+    PYLON_PUBLIC_URL: 'https://a.example.com',
+  };
+
+  it('unset: no domain may be claimed in production; any domain in development', () => {
+    expect(loadConfig(production).ssoAllowedDomains).toEqual([]);
+    expect(loadConfig({}).ssoAllowedDomains).toBeNull();
+  });
+
+  it('reads bare domains (any org) and `org=domain` entries (that org only), lowercased', () => {
+    expect(
+      loadConfig({ ...production, PYLON_SSO_ALLOWED_DOMAINS: ' Corp.example , acme=ACME.com,' })
+        .ssoAllowedDomains,
+    ).toEqual([
+      { domain: 'corp.example', org: null },
+      { domain: 'acme.com', org: 'acme' },
+    ]);
+  });
+
+  it.each([
+    ['not a domain', 'acme', /"acme" must be <domain> or <org id>=<domain>/],
+    ['a wildcard', '*.acme.com', /must be <domain> or <org id>=<domain>/],
+    ['an org id that is no slug', 'Acme Corp=acme.com', /must be <domain> or <org id>=<domain>/],
+    ['two equals signs', 'a=b=acme.com', /must be <domain> or <org id>=<domain>/],
+    ['a domain twice', 'acme.com,beta=ACME.com', /acme\.com is listed twice/],
+  ])('refuses %s at start-up', (_what, value, why) => {
+    const error = failure({ PYLON_SSO_ALLOWED_DOMAINS: value });
+    expect(error.variable).toBe('PYLON_SSO_ALLOWED_DOMAINS');
+    expect(error.message).toMatch(why);
+  });
+});
+
 describe('development mode stays on loopback', () => {
   it.each([['localhost'], ['127.0.0.1'], ['127.8.9.10'], ['::1'], ['[::1]'], ['0:0:0:0:0:0:0:1']])(
     '%s is loopback',

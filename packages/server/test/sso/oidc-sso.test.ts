@@ -714,7 +714,8 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
 
       // SAML connections through the store engineer B's routes call: acme lists acme.test for
       // both (OIDC wins) and saml-only.test for SAML alone.
-      const store = new SSOStore(t.storage.db, t.server.services.random, t.server.services.sealer);
+      const { random, sealer, config } = t.server.services;
+      const store = new SSOStore(t.storage.db, random, sealer, config.ssoAllowedDomains);
       await store.putSAML(
         {
           orgId: 'acme',

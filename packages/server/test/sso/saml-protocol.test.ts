@@ -310,6 +310,35 @@ describe('SAML response validation (SAML profiles §4.1.4.3)', () => {
     });
   });
 
+  it('takes the email only when sign-up would, checked as asserted before it is lowercased', () => {
+    for (const odd of [
+      '\u212Aate@evil.example', // KELVIN SIGN: lowercased, it is kate@evil.example
+      'a,b;(c)@evil.example',
+      'alice@acme.example,bob@evil.example',
+      '\uFF41lice@acme.example', // fullwidth a
+      'alice\u200B@acme.example',
+      `${'a'.repeat(65)}@acme.example`,
+    ]) {
+      const { base64 } = signedResponse({ ...base, email: odd });
+      expect(
+        refusal(() => validateSAMLResponse(base64, NOW, expectations)),
+        JSON.stringify(odd),
+      ).toBe('missing_email');
+    }
+    // From an attribute too.
+    const { base64 } = signedResponse({
+      ...base,
+      assertion: {
+        nameIDXML: '00u1persistent',
+        nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        attributes: { mail: '\u212Aate@evil.example' },
+      },
+    });
+    expect(
+      refusal(() => validateSAMLResponse(base64, NOW, { ...expectations, emailAttribute: 'mail' })),
+    ).toBe('missing_email');
+  });
+
   it('refuses text that is not base64 or not XML', () => {
     expect(refusal(() => validateSAMLResponse('not base64!', NOW, expectations))).toBe('malformed');
     expect(refusal(() => validateSAMLResponse(toBase64('<a><b></a>'), NOW, expectations))).toBe('malformed');

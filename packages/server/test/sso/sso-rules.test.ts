@@ -5,11 +5,14 @@ import { createSealer, type Sealer } from '../../src/crypto/seal.js';
 import {
   checkEmailDomains,
   FREEMAIL_DOMAINS,
+  isDomainAllowedFor,
+  requireClaimableDomains,
   requireDefaultRole,
   requireSecureIdPURL,
   requireTrustedRedirect,
   ssoRedirectURI,
 } from '../../src/features/sso/sso-rules.js';
+import { trustedSSOEmail } from '../../src/features/sso/sso-sign-in.js';
 import { SSOStore } from '../../src/features/sso/sso-store.js';
 import type { Storage } from '../../src/storage/database.js';
 import { type ScratchDatabase, testDatabases } from '../support/databases.js';
@@ -40,17 +43,67 @@ describe('SSO domain rules', () => {
   });
 
   it('applies PYLON_SSO_ALLOWED_DOMAINS when set, and refuses what is not a domain', () => {
-    expect(codeOf(() => checkEmailDomains(['acme.test', 'other.test'], ['acme.test']))).toBe(
-      'DOMAIN_NOT_ALLOWED',
-    );
-    expect(checkEmailDomains(['Acme.Test'], ['acme.test'])).toEqual(['acme.test']);
+    const allowed = [
+      { domain: 'acme.test', org: null },
+      { domain: 'bound.test', org: 'acme' },
+    ];
+    expect(codeOf(() => checkEmailDomains(['acme.test', 'other.test'], allowed))).toBe('DOMAIN_NOT_ALLOWED');
+    expect(checkEmailDomains(['Acme.Test', 'bound.test'], allowed)).toEqual(['acme.test', 'bound.test']);
     expect(checkEmailDomains([], [])).toEqual([]);
+    // Empty (production with the variable unset): nothing may be claimed.
+    expect(codeOf(() => checkEmailDomains(['acme.test'], []))).toBe('DOMAIN_NOT_ALLOWED');
     for (const bad of ['acme', '@acme.test', 'acme.test/x', '*.acme.test', 'a..b', '']) {
       expect(
         codeOf(() => checkEmailDomains([bad], null)),
         bad,
       ).toBe('VALIDATION_FAILED');
     }
+  });
+
+  it('a bound entry allows its org only; a bare one any org; null (development, unset) anything', () => {
+    const allowed = [
+      { domain: 'acme.test', org: null },
+      { domain: 'bound.test', org: 'acme' },
+    ];
+    expect(isDomainAllowedFor(allowed, 'beta', 'acme.test')).toBe(true);
+    expect(isDomainAllowedFor(allowed, 'acme', 'bound.test')).toBe(true);
+    expect(isDomainAllowedFor(allowed, 'beta', 'bound.test')).toBe(false);
+    expect(isDomainAllowedFor(allowed, 'acme', 'other.test')).toBe(false);
+    expect(isDomainAllowedFor([], 'acme', 'acme.test')).toBe(false);
+    expect(isDomainAllowedFor(null, 'acme', 'anything.test')).toBe(true);
+    expect(codeOf(() => requireClaimableDomains(allowed, 'beta', ['acme.test', 'bound.test']))).toBe(
+      'DOMAIN_NOT_ALLOWED',
+    );
+    expect(codeOf(() => requireClaimableDomains(allowed, 'acme', ['acme.test', 'bound.test']))).toBeNull();
+  });
+
+  it('trusts an asserted email only when verified, valid as asserted, and in a claim the list still allows', () => {
+    const assertion = { orgId: 'acme', emailVerified: true, emailDomains: ['acme.test', 'old.test'] };
+    const allowed = [
+      { domain: 'acme.test', org: 'acme' },
+      { domain: 'old.test', org: 'beta' },
+    ];
+    const trusted = (email: string | null, extra = {}) =>
+      trustedSSOEmail({ ...assertion, email, ...extra }, allowed);
+    expect(trusted(' Kate@ACME.test ')).toBe('kate@acme.test');
+    expect(trusted('kate@acme.test', { emailVerified: false })).toBeNull();
+    expect(trusted(null)).toBeNull();
+    for (const odd of [
+      'kate@acme.test, x@b.test',
+      'x@b.test, kate@acme.test',
+      'kate@acme.test\r\nBcc: y@b.test',
+      '\u212Aate@acme.test',
+      'a,b;(c)@acme.test',
+      'kate@acme.test>',
+      'kate@@acme.test',
+    ]) {
+      expect(trusted(odd), JSON.stringify(odd)).toBeNull();
+    }
+    // Claimed by the org, but bound to another org now; outside its claims; the list emptied.
+    expect(trusted('kate@old.test')).toBeNull();
+    expect(trusted('kate@other.test')).toBeNull();
+    expect(trustedSSOEmail({ ...assertion, email: 'kate@acme.test' }, [])).toBeNull();
+    expect(trustedSSOEmail({ ...assertion, email: 'kate@old.test' }, null)).toBe('kate@old.test');
   });
 
   it('default_role: member or admin; owner refused', () => {
@@ -149,7 +202,7 @@ describe.each(testDatabases)('SSOStore on $kind', (database) => {
         throw new Error('no key');
       },
     };
-    const store = new SSOStore(storage.db, random, broken);
+    const store = new SSOStore(storage.db, random, broken, null);
     await expect(store.putOIDC(oidc('acme', ['acme.test']), 1)).rejects.toMatchObject({
       code: 'SSO_SECRET_SEAL_FAILED',
     });
@@ -158,7 +211,7 @@ describe.each(testDatabases)('SSOStore on $kind', (database) => {
   });
 
   it('seals the secret bound to its row: moved to another org, it no longer opens', async () => {
-    const store = new SSOStore(storage.db, random, sealer);
+    const store = new SSOStore(storage.db, random, sealer, null);
     await store.putOIDC(oidc('acme', ['acme.test']), 1);
     await store.putOIDC(oidc('rival', ['rival.test']), 1);
     expect(await store.openClientSecret('acme')).toBe('the-client-secret');
@@ -176,7 +229,7 @@ describe.each(testDatabases)('SSOStore on $kind', (database) => {
   });
 
   it('a state is consumed once, only for its org, only before it expires', async () => {
-    const store = new SSOStore(storage.db, random, sealer);
+    const store = new SSOStore(storage.db, random, sealer, null);
     const input = {
       orgId: 'acme',
       callback: 'https://app/done',

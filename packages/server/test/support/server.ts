@@ -44,9 +44,14 @@ export async function startTestServer(
     logger?: Logger;
     /** The Argon2id hasher identity uses (default: the documented parameters). */
     passwordHasher?: PasswordHasher;
+    /**
+     * Start on this server's database instead of a fresh one: the deployment restarted with other
+     * settings. close() then leaves the database to the server that made it.
+     */
+    restartOf?: TestServer;
   } = {},
 ): Promise<TestServer> {
-  const scratch = await database.create();
+  const scratch = options.restartOf?.scratch ?? (await database.create());
   const config = loadConfig({
     PYLON_SECRET: TEST_SECRET,
     PYLON_DATABASE_URL: scratch.config.url,
@@ -88,7 +93,7 @@ export async function startTestServer(
     async close() {
       await server.close();
       await storage.close();
-      await scratch.drop();
+      if (!options.restartOf) await scratch.drop();
     },
   };
 }

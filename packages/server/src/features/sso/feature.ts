@@ -19,7 +19,7 @@ export function ssoFeature(services: Services, { identity, orgs }: FeatureDeps):
     services,
     identity,
     orgs,
-    store: new SSOStore(db, services.random, services.sealer),
+    store: new SSOStore(db, services.random, services.sealer, services.config.ssoAllowedDomains),
     oidc: createOIDCClient({
       fetch: services.fetch,
       // A plain-http IdP only on loopback in development mode (local testing).

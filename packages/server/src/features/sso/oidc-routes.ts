@@ -26,6 +26,7 @@ import { SSOProtocolError } from './oidc-client.js';
 import type { SSOContext } from './sso-context.js';
 import {
   checkEmailDomains,
+  requireClaimableDomains,
   requireDefaultRole,
   requireSecureIdPURL,
   requireTrustedRedirect,
@@ -96,6 +97,8 @@ export function oidcRoutes(context: SSOContext) {
     }
     const defaultRole = requireDefaultRole(body.default_role);
     const emailDomains = checkEmailDomains(body.email_domains ?? [], config.ssoAllowedDomains);
+    // Before the IdP is fetched; the store checks it again where the claim is made.
+    requireClaimableDomains(config.ssoAllowedDomains, orgId, emailDomains);
     const issuer = requireSecureIdPURL(issuerRaw, config, 'issuer_url');
     const discovery = await oidc.discover(issuer);
     const issuerURL = typeof discovery.issuer === 'string' ? discovery.issuer : issuer.href;

@@ -1,5 +1,6 @@
 import { PylonError } from '@pylon/core';
-import { type Config, isLoopbackHost } from '../../config/config.js';
+import { type Config, isLoopbackHost, type SSOAllowedDomain } from '../../config/config.js';
+import { DOMAIN_PATTERN } from '../../config/parse-sso-domains.js';
 
 /**
  * Consumer mail domains no org may claim: a claim routes every sign-in from the domain to the
@@ -38,16 +39,19 @@ export const FREEMAIL_DOMAINS: ReadonlySet<string> = new Set([
   'duck.com',
 ]);
 
-/** A DNS name of at least two labels (RFC 1035 §2.3.1 letters, digits, hyphens). */
-const DOMAIN_PATTERN =
-  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const notListedMessage = (domain: string) =>
+  `${domain} cannot be claimed for SSO here: the deployment's operator must list it in PYLON_SSO_ALLOWED_DOMAINS`;
 
 /**
  * The email domains a connection claims, lowercased and deduplicated, for both OIDC and SAML.
- * Pure: refuses a malformed domain (VALIDATION_FAILED), a freemail one (DOMAIN_BLOCKLISTED) and,
- * when the operator set PYLON_SSO_ALLOWED_DOMAINS, any domain not on it (DOMAIN_NOT_ALLOWED).
+ * Pure: refuses a malformed domain (VALIDATION_FAILED), a freemail one (DOMAIN_BLOCKLISTED) and
+ * one that PYLON_SSO_ALLOWED_DOMAINS lists for no org (DOMAIN_NOT_ALLOWED); which org a bound
+ * entry allows is checked where the claim is made (requireClaimableDomains, by SSOStore).
  */
-export function checkEmailDomains(raw: readonly string[], allowed: readonly string[] | null): string[] {
+export function checkEmailDomains(
+  raw: readonly string[],
+  allowed: readonly SSOAllowedDomain[] | null,
+): string[] {
   const domains = [...new Set(raw.map((domain) => domain.trim().toLowerCase()))];
   for (const domain of domains) {
     if (!DOMAIN_PATTERN.test(domain)) {
@@ -60,13 +64,43 @@ export function checkEmailDomains(raw: readonly string[], allowed: readonly stri
         message: `${domain} is a public email domain and cannot be claimed for SSO`,
       });
     }
-    if (allowed !== null && !allowed.includes(domain)) {
+    if (allowed !== null && !allowed.some((entry) => entry.domain === domain)) {
       throw new PylonError('DOMAIN_NOT_ALLOWED', {
-        message: `${domain} is not in this deployment's PYLON_SSO_ALLOWED_DOMAINS`,
+        message: notListedMessage(domain),
       });
     }
   }
   return domains;
+}
+
+/**
+ * Whether PYLON_SSO_ALLOWED_DOMAINS, as it is now, lets this org's IdP speak for this domain: a
+ * bare entry for any org, an `org=domain` entry for that org only, anything when unset in
+ * development (null). Asked at the claim, at every sign-in and by discovery, so a claim the
+ * operator has since withdrawn counts for nothing.
+ */
+export function isDomainAllowedFor(
+  allowed: readonly SSOAllowedDomain[] | null,
+  orgId: string,
+  domain: string,
+): boolean {
+  if (allowed === null) return true;
+  return allowed.some((entry) => entry.domain === domain && (entry.org === null || entry.org === orgId));
+}
+
+/** Refuses (DOMAIN_NOT_ALLOWED) a claim by this org on a domain the operator did not allow it. */
+export function requireClaimableDomains(
+  allowed: readonly SSOAllowedDomain[] | null,
+  orgId: string,
+  domains: readonly string[],
+): void {
+  const refused = domains.find((domain) => !isDomainAllowedFor(allowed, orgId, domain));
+  if (refused === undefined) return;
+  throw new PylonError('DOMAIN_NOT_ALLOWED', {
+    message: allowed?.some((entry) => entry.domain === refused)
+      ? `${refused} is reserved for another org in PYLON_SSO_ALLOWED_DOMAINS`
+      : notListedMessage(refused),
+  });
 }
 
 /** The part after the last `@`, lowercased; null when there is none. */

@@ -1,13 +1,16 @@
-import { normalizeEmail } from '@pylon/core';
+import { isValidEmail, normalizeEmail } from '@pylon/core';
 import { appendAudit } from '../../audit/audit-log.js';
+import type { SSOAllowedDomain } from '../../config/config.js';
+import type { Services } from '../../http/context.js';
 import type { DB } from '../../storage/database.js';
 import type { Identity } from '../identity/identity.js';
 import { resolveOutsideAccount } from '../identity/outside-account.js';
 import { type RequestFacts, type SignInOutcome, signIn } from '../identity/sign-in.js';
 import type { OrgStore } from '../orgs/org-store.js';
-import { emailDomain, type SSODefaultRole } from './sso-rules.js';
+import { emailDomain, isDomainAllowedFor, type SSODefaultRole } from './sso-rules.js';
 
 export interface SSOSignInDeps {
+  services: Pick<Services, 'config'>;
   identity: Identity;
   orgs: OrgStore;
 }
@@ -38,18 +41,22 @@ export function ssoProvider(orgId: string, issuer: string): string {
 }
 
 /**
- * The email an org's IdP may speak for: asserted verified, and in a domain the org claimed. Any
- * org owner can point Pylon at an IdP they run, which can assert any address it likes; the
- * domain claim (one org per domain, freemail refused, the operator's allowlist) is what limits
- * whose accounts an IdP can reach.
+ * The email an org's IdP may speak for, normalised: asserted verified, one address as sign-up
+ * accepts it (checked as asserted, before case folding: `\u212Aate@…` folds to `kate@…`), and in
+ * a domain the org claimed that PYLON_SSO_ALLOWED_DOMAINS still allows for the org. Any org owner
+ * can point Pylon at an IdP they run, which can assert any address it likes; the domain claim
+ * (one org per domain, freemail refused, the operator's list) is what limits whose accounts an
+ * IdP can reach.
  */
 export function trustedSSOEmail(
-  assertion: Pick<SSOAssertion, 'email' | 'emailVerified' | 'emailDomains'>,
+  assertion: Pick<SSOAssertion, 'orgId' | 'email' | 'emailVerified' | 'emailDomains'>,
+  allowedDomains: readonly SSOAllowedDomain[] | null,
 ): string | null {
-  if (assertion.email === null || !assertion.emailVerified) return null;
+  if (assertion.email === null || !assertion.emailVerified || !isValidEmail(assertion.email)) return null;
   const email = normalizeEmail(assertion.email);
   const domain = emailDomain(email);
-  return domain !== null && assertion.emailDomains.includes(domain) ? email : null;
+  if (domain === null || !assertion.emailDomains.includes(domain)) return null;
+  return isDomainAllowedFor(allowedDomains, assertion.orgId, domain) ? email : null;
 }
 
 /**
@@ -67,11 +74,12 @@ export function completeSSOSignIn(
   assertion: SSOAssertion,
 ): Promise<SignInOutcome> {
   const { identity, orgs } = deps;
+  const verifiedEmail = trustedSSOEmail(assertion, deps.services.config.ssoAllowedDomains);
   return signIn(identity, facts, {
     method: assertion.method,
     org: assertion.orgId,
     prepare: async (trx, now) => {
-      const userId = await resolveSSOAccount(trx, identity, assertion, facts, now);
+      const userId = await resolveSSOAccount(trx, identity, assertion, verifiedEmail, facts, now);
       await joinOrg(trx, orgs, assertion, userId, facts, now);
       return userId;
     },
@@ -82,6 +90,7 @@ function resolveSSOAccount(
   trx: DB,
   identity: Identity,
   assertion: SSOAssertion,
+  verifiedEmail: string | null,
   facts: RequestFacts,
   now: number,
 ): Promise<string> {
@@ -91,7 +100,7 @@ function resolveSSOAccount(
     {
       provider: ssoProvider(assertion.orgId, assertion.issuer),
       subject: assertion.subject,
-      verifiedEmail: trustedSSOEmail(assertion),
+      verifiedEmail,
       method: assertion.method,
       displayName: assertion.name,
     },

@@ -1,4 +1,5 @@
 import { PylonError } from '@pylon/core';
+import type { SSOAllowedDomain } from '../../config/config.js';
 import { type Random, toBase64URL } from '../../crypto/random.js';
 import type { Sealer } from '../../crypto/seal.js';
 import { hashToken } from '../../crypto/tokens.js';
@@ -6,7 +7,7 @@ import { createFlowBinding } from '../../http/flow-binding.js';
 import { sha256Base64URL } from '../../platform/node-crypto.js';
 import type { DB } from '../../storage/database.js';
 import type { SSOKind } from '../../storage/schema.js';
-import type { SSODefaultRole } from './sso-rules.js';
+import { isDomainAllowedFor, requireClaimableDomains, type SSODefaultRole } from './sso-rules.js';
 
 export type { SSOKind };
 
@@ -79,13 +80,15 @@ function parseDomains(json: string): string[] {
 /**
  * Per-org SSO connections, the deployment-wide domain claims and pending OIDC sign-ins: the one
  * store of the `sso_*` tables. A domain belongs to one org (the `sso_domains` primary key decides
- * a race between two orgs); one org may list it on both its OIDC and SAML connections.
+ * a race between two orgs); one org may list it on both its OIDC and SAML connections. A claim
+ * counts only while PYLON_SSO_ALLOWED_DOMAINS (`allowedDomains`) allows it for its org.
  */
 export class SSOStore {
   constructor(
     private readonly db: DB,
     private readonly random: Random,
     private readonly sealer: Sealer,
+    private readonly allowedDomains: readonly SSOAllowedDomain[] | null,
   ) {}
 
   async putOIDC(input: PutOIDCInput, now: number): Promise<void> {
@@ -206,7 +209,7 @@ export class SSOStore {
 
   /**
    * Which org and protocol sign in people of this email domain. OIDC wins when the org lists the
-   * domain on both its connections.
+   * domain on both its connections. A claim the operator's list no longer allows routes nowhere.
    */
   async discover(domain: string): Promise<{ orgId: string; kind: SSOKind } | null> {
     const claim = await this.db
@@ -214,7 +217,7 @@ export class SSOStore {
       .select('org_id')
       .where('domain', '=', domain)
       .executeTakeFirst();
-    if (!claim) return null;
+    if (!claim || !isDomainAllowedFor(this.allowedDomains, claim.org_id, domain)) return null;
     const rows = await this.db
       .selectFrom('sso_connections')
       .select(['kind', 'email_domains'])
@@ -297,6 +300,7 @@ export class SSOStore {
     },
     now: number,
   ): Promise<void> {
+    requireClaimableDomains(this.allowedDomains, orgId, domains);
     await this.db.transaction().execute(async (trx) => {
       const keep = await this.otherKindDomains(trx, orgId, kind);
       await this.claimDomains(trx, orgId, domains, now);

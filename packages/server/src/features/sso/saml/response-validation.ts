@@ -1,3 +1,4 @@
+import { isValidEmail, normalizeEmail } from '@pylon/core';
 import type { Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { attribute, children, containsComment, isElement, onlyChild, parseXML, wholeText } from './dom.js';
@@ -259,10 +260,10 @@ function readAssertion(assertion: Element, now: number, expected: SAMLExpectatio
   } else {
     email = readAttribute(assertion, expected.emailAttribute);
   }
-  email = email?.toLowerCase() ?? null;
-  if (email === null || email.length > 254 || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(email)) {
-    fail('missing_email');
-  }
+  // One address by the rule sign-up applies (core's isValidEmail), checked as asserted: folded
+  // first, `\u212Aate@…` (KELVIN SIGN) would pass as `kate@…`.
+  if (email === null || !isValidEmail(email)) fail('missing_email');
+  email = normalizeEmail(email);
   const name = expected.nameAttribute === null ? null : readAttribute(assertion, expected.nameAttribute);
   return {
     issuer: expected.idpEntityID,
