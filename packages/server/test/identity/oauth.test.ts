@@ -231,6 +231,32 @@ describe.each(testDatabases)('social sign-in on $kind', (database) => {
     expect(me.body.email).toBeNull();
   });
 
+  it('takes a provider email only when sign-up would, judged as the provider sent it', async () => {
+    t.clock.advance(60_000);
+    const sent = await call('/magic/send', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'kate@example.com' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const kate = await call('/magic/verify', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'kate@example.com', code: sent.body.dev_code }),
+      headers: { 'content-type': 'application/json' },
+    });
+    for (const [login, odd] of [
+      ['kelvin', '\u212Aate@example.com'], // KELVIN SIGN: lowercased, it is kate@example.com
+      ['listed', 'kate@example.com, x@example.com'],
+      ['injected', 'kate@example.com\r\nBcc: x@example.com'],
+    ] as const) {
+      idp.accounts.set(login, { email: odd, email_verified: true });
+      const signedIn = await finish(await throughGoogle(login));
+      expect(signedIn.status, login).toBe(200);
+      expect(signedIn.body.user_id, login).not.toBe(kate.body.user_id);
+      const me = await call('/me', { headers: { authorization: `Bearer ${signedIn.body.token}` } });
+      expect(me.body.email, login).toBeNull();
+    }
+  });
+
   it('a callback opened in another browser is refused (login CSRF) and stays usable in the first', async () => {
     // The attacker starts a sign-in with their own IdP account and sends the victim the callback.
     idp.accounts.set('attacker', { email: 'attacker@example.com', email_verified: true });

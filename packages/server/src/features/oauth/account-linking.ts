@@ -1,4 +1,4 @@
-import { normalizeEmail } from '@pylon/core';
+import { isValidEmail, normalizeEmail } from '@pylon/core';
 import type { DB } from '../../storage/database.js';
 import type { Identity } from '../identity/identity.js';
 import { resolveOutsideAccount } from '../identity/outside-account.js';
@@ -11,6 +11,8 @@ import type { ProviderProfile } from './social-providers.js';
  * address ahead of its owner. When the existing account's address was unproven, the provider's
  * assertion is its first proof: whoever registered it earlier loses their sessions and credentials
  * (email-proof.ts), so a pre-registered account is never handed over with the attacker still in.
+ * An email is taken only when sign-up would take it, judged as the provider sent it: a list, a
+ * header injection or a look-alike that lowercases into someone else's address is no email.
  */
 export function resolveAccount(
   trx: DB,
@@ -25,7 +27,10 @@ export function resolveAccount(
     {
       provider,
       subject: profile.subject,
-      verifiedEmail: profile.email !== null && profile.emailVerified ? normalizeEmail(profile.email) : null,
+      verifiedEmail:
+        profile.email !== null && profile.emailVerified && isValidEmail(profile.email)
+          ? normalizeEmail(profile.email)
+          : null,
       method: `oauth_${provider}`,
     },
     context,
