@@ -22,21 +22,26 @@ export function lockSeconds(policy: LockoutPolicy, failures: number): number {
 /**
  * Failed-attempt lockouts shared by every process. An attempt is counted before it is judged, with
  * one upsert (a new window restarts the count), so attempts racing each other are counted one by
- * one and none passes a check made before the others failed; a success clears the subject. The
- * lock only ever moves later, so racing attempts cannot shorten it.
+ * one and none passes a check made before the others failed; a success forgives what it counted.
+ * The lock only ever moves later, so racing attempts cannot shorten it; a subject under the
+ * threshold stores no lock (0), so no attempt is ever refused before the threshold is reached.
  */
 export class Lockouts {
   private readonly lockedQuery;
-  private readonly clearStatement;
+  private readonly forgiveStatement;
   /** Each policy's attempt, prepared once: its thresholds are part of the statement's text. */
-  private readonly attempts = new WeakMap<LockoutPolicy, PreparedQuery<{ failures: number }, AttemptValue>>();
+  private readonly attempts = new WeakMap<LockoutPolicy, PreparedQuery<CountedRow, AttemptValue>>();
 
   constructor(private readonly db: DB) {
     this.lockedQuery = prepareQuery<{ locked_until: number | string }, 'key'>((value) =>
       db.selectFrom('lockouts').select('locked_until').where('key', '=', value('key')),
     );
-    this.clearStatement = prepareWrite<never, 'key'>((value) =>
-      db.deleteFrom('lockouts').where('key', '=', value('key')),
+    this.forgiveStatement = prepareWrite<never, 'key' | 'failures' | 'windowStart'>((value) =>
+      db
+        .deleteFrom('lockouts')
+        .where('key', '=', value('key'))
+        .where('failures', '=', sql<number>`${value('failures')}`)
+        .where('window_start', '=', sql<number>`${value('windowStart')}`),
     );
   }
 
@@ -49,12 +54,17 @@ export class Lockouts {
   /**
    * Count an attempt as a failure before it is judged: 0 when the subject may try (the attempt is
    * counted, and the lock its count calls for is already in place for the attempts after it; a
-   * success must `clear`), or the seconds the subject is still locked (the attempt is refused and
-   * not counted). One statement counts the attempt and sets its lock, and only while the subject
-   * is not locked, so attempts racing on any number of connections are judged one by one. On `db`,
-   * a transaction of the caller's, when the attempt belongs with other writes.
+   * success must `forgive` it), or the seconds the subject is still locked (the attempt is refused
+   * and not counted). One statement counts the attempt and sets its lock, and only while the
+   * subject is not locked, so attempts racing on any number of connections are judged one by one.
+   * On `db`, a transaction of the caller's, when the attempt belongs with other writes.
    */
   async attempt(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<number> {
+    return (await this.count(policy, subject, now, db)).lockedFor;
+  }
+
+  /** `attempt`, answering also what it counted, for `forgive`. */
+  async count(policy: LockoutPolicy, subject: string, now: number, db: DB = this.db): Promise<LockoutCount> {
     let statement = this.attempts.get(policy);
     if (statement === undefined) {
       statement = prepareAttempt(this.db, policy);
@@ -64,20 +74,58 @@ export class Lockouts {
       key: `${policy.name}:${subject}`,
       now,
       windowEnd: now - policy.windowSeconds * 1000,
-      firstLockUntil: now + lockSeconds(policy, 1) * 1000,
+      firstLockUntil: lockUntil(now, lockSeconds(policy, 1)),
     });
-    if (counted !== undefined) return 0;
+    if (counted !== undefined) {
+      return {
+        lockedFor: 0,
+        counted: { failures: counted.failures, windowStart: Number(counted.window_start) },
+      };
+    }
     // Refused: at least a second, even if the lock ends between the two statements.
-    return Math.max(1, await this.lockedFor(policy, subject, now, db));
+    return { lockedFor: Math.max(1, await this.lockedFor(policy, subject, now, db)), counted: null };
   }
 
-  /** Forget the subject's failures (a success), on `db` when it belongs with other writes. */
-  async clear(policy: LockoutPolicy, subject: string, db: DB = this.db): Promise<void> {
-    await this.clearStatement.run(db, { key: `${policy.name}:${subject}` });
+  /**
+   * A counted attempt was no failure (a right guess): the subject's failures are forgotten, but
+   * only while they are the ones this attempt saw counted, none after it. An attempt counted in
+   * between, racing this one, stays counted, and so does this one with it: forgetting them would
+   * let the attempts in flight be judged again, past the threshold.
+   */
+  async forgive(
+    policy: LockoutPolicy,
+    subject: string,
+    counted: CountedAttempt,
+    db: DB = this.db,
+  ): Promise<void> {
+    await this.forgiveStatement.run(db, {
+      key: `${policy.name}:${subject}`,
+      failures: counted.failures,
+      windowStart: counted.windowStart,
+    });
   }
 }
 
+/** The count an attempt left on its subject, which identifies it while nothing is counted after it. */
+export interface CountedAttempt {
+  failures: number;
+  windowStart: number;
+}
+
+export type LockoutCount = { lockedFor: 0; counted: CountedAttempt } | { lockedFor: number; counted: null };
+
+/**
+ * When a lock of `seconds` from `now` ends, or 0 for none. No lock is stored as 0, never as `now`:
+ * an attempt racing this one took its own `now` earlier, and must not find the subject locked.
+ */
+const lockUntil = (now: number, seconds: number) => (seconds > 0 ? now + seconds * 1000 : 0);
+
 type AttemptValue = 'key' | 'now' | 'windowEnd' | 'firstLockUntil';
+
+interface CountedRow {
+  failures: number;
+  window_start: number | string;
+}
 
 /**
  * `attempt`'s upsert for one policy. A window that started at or before `windowEnd` (now minus the
@@ -85,10 +133,11 @@ type AttemptValue = 'key' | 'now' | 'windowEnd' | 'firstLockUntil';
  * calls for, from now. A locked subject's row is left alone, and the statement returns no row.
  */
 function prepareAttempt(db: DB, policy: LockoutPolicy) {
-  return prepareWrite<{ failures: number }, AttemptValue>((value) => {
+  return prepareWrite<CountedRow, AttemptValue>((value) => {
     const now = value('now');
     const restarts = sql<boolean>`lockouts.window_start <= ${value('windowEnd')}`;
     const failures = sql<number>`case when ${restarts} then 1 else lockouts.failures + 1 end`;
+    const lockMillis = lockMillisFor(policy, failures);
     return db
       .insertInto('lockouts')
       .values({
@@ -103,11 +152,11 @@ function prepareAttempt(db: DB, policy: LockoutPolicy) {
           .doUpdateSet({
             failures,
             window_start: sql`case when ${restarts} then ${now} else lockouts.window_start end`,
-            locked_until: sql`cast(${now} as bigint) + ${lockMillisFor(policy, failures)}`,
+            locked_until: sql`case when ${lockMillis} = 0 then 0 else cast(${now} as bigint) + ${lockMillis} end`,
           })
           .where('lockouts.locked_until', '<=', sql<number>`${now}`),
       )
-      .returning('failures');
+      .returning(['failures', 'window_start']);
   });
 }
 

@@ -213,3 +213,37 @@ describe.each(testDatabases)('identity rate limits on $kind', (database) => {
     expect(refused.body.token).toBeUndefined();
   });
 });
+
+describe.each(testDatabases)('password guesses sent at once on $kind', (database) => {
+  let t: TestServer;
+  const login = (email: string, password: string) =>
+    t.request('/api/auth/password/login', json({ email, password })).then((response) => response.status);
+  const register = (email: string) =>
+    t.request('/api/auth/password/register', json({ email, password: 'the right password' }));
+  beforeAll(async () => {
+    t = await startTestServer(database, { env: { PYLON_RATE_LIMIT_SIGN_INS_PER_IP_MINUTE: '100' } });
+  });
+  afterAll(() => t.close());
+
+  it('six wrong passwords at once: five are checked, the sixth is refused, the right one next too', async () => {
+    const email = 'burst@example.com';
+    expect((await register(email)).status).toBe(200);
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => login(email, `wrong password ${i}`)),
+    );
+    expect(statuses.sort()).toEqual([401, 401, 401, 401, 401, 429]);
+    expect(await login(email, 'the right password')).toBe(429);
+  });
+
+  it('a right password among twelve at once gives back no failure counted after it', async () => {
+    const email = 'mixed@example.com';
+    expect((await register(email)).status).toBe(200);
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        login(email, i === 3 ? 'the right password' : `wrong password ${i}`),
+      ),
+    );
+    expect(statuses.filter((status) => status === 200 || status === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(7);
+  });
+});

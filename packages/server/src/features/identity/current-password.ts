@@ -25,7 +25,7 @@ export async function verifyCurrentPassword(
   const user = await identity.users.findById(input.userId);
   const now = services.clock.now();
   const subject = guessSubject(facts.ip, user?.email ?? input.userId);
-  await requireGuessAllowed(identity, limits, subject, now);
+  const charged = await requireGuessAllowed(identity, limits, subject, now);
   const password = typeof input.password === 'string' ? input.password : '';
   const ok =
     checkPasswordPolicy(password) === 'too_long'
@@ -34,7 +34,7 @@ export async function verifyCurrentPassword(
         ? await identity.hasher.verify(user.passwordHash, password)
         : await identity.hasher.verifyDummy(password);
   if (ok) {
-    await forgiveGuess(identity, limits, subject, now, services.storage.db);
+    await forgiveGuess(identity, limits, subject, charged, now, services.storage.db);
     return true;
   }
   await appendAudit(services.storage.db, now, {

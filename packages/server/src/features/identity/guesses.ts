@@ -1,5 +1,6 @@
-import type { PylonError } from '@pylon/core';
+import { PylonError } from '@pylon/core';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
+import type { CountedAttempt } from '../../rate-limit/lockout.js';
 import type { GuessLimits } from '../../rate-limit/rules.js';
 import type { DB } from '../../storage/database.js';
 import { type Identity, rateLimited } from './identity.js';
@@ -14,6 +15,11 @@ import { type Identity, rateLimited } from './identity.js';
  * right one gives its count back (`forgiveGuess`).
  */
 
+/** A guess counted by `chargeGuess`, for `forgiveGuess` to give back. */
+export interface ChargedGuess {
+  pair: CountedAttempt;
+}
+
 /** Whose secret is guessed, from where: the lockout's subject and the budget's. */
 export interface GuessSubject {
   pair: string;
@@ -27,8 +33,9 @@ export function guessSubject(ip: string | null, account: string): GuessSubject {
 
 /**
  * Count one guess on `db` (a transaction of the caller's, so the count commits with what else it
- * counted), answering the refusal as a value so that the transaction can still commit: the
- * budget's row first, then the pair's (see `forgiveGuess` on why the order is fixed).
+ * counted), answering the refusal as a value so that the transaction can still commit, or else
+ * the guess counted: the budget's row first, then the pair's (see `forgiveGuess` on why the order
+ * is fixed).
  */
 export async function chargeGuess(
   identity: Identity,
@@ -36,15 +43,15 @@ export async function chargeGuess(
   subject: GuessSubject,
   now: number,
   db: DB,
-): Promise<PylonError | null> {
+): Promise<PylonError | ChargedGuess> {
   const decision = await identity.limiter.hit(limits.perAccount, subject.account, now, db);
   if (!decision.allowed) return rateLimited(decision.retryAfterSeconds, limits.hint);
-  const pairLock = await identity.lockouts.attempt(limits.lockout, subject.pair, now, db);
-  if (pairLock > 0) {
+  const pair = await identity.lockouts.count(limits.lockout, subject.pair, now, db);
+  if (pair.counted === null) {
     await identity.limiter.refund(limits.perAccount, subject.account, now, db);
-    return rateLimited(pairLock, limits.hint);
+    return rateLimited(pair.lockedFor, limits.hint);
   }
-  return null;
+  return { pair: pair.counted };
 }
 
 /** `chargeGuess` in a transaction of its own, throwing its refusal. */
@@ -53,28 +60,31 @@ export async function requireGuessAllowed(
   limits: GuessLimits,
   subject: GuessSubject,
   now: number,
-): Promise<void> {
-  const refusal = await identity.services.storage.db
+): Promise<ChargedGuess> {
+  const charged = await identity.services.storage.db
     .transaction()
     .execute((trx) => chargeGuess(identity, limits, subject, now, trx));
-  if (refusal) throw refusal;
+  if (charged instanceof PylonError) throw charged;
+  return charged;
 }
 
 /**
- * A right guess was no failure: the budget and the lockout forget it, on `db` (the success's own
- * transaction where it has one), in `chargeGuess`'s order: on PostgreSQL each statement locks its
- * row until the commit, and two transactions taking the same two rows in opposite orders can
- * deadlock.
+ * A right guess was no failure: the budget gives it back, and the pair's failures are forgotten
+ * unless a guess racing this one was counted after it (`Lockouts.forgive`: forgetting those would
+ * let the guesses in flight be judged past the lockout). On `db` (the success's own transaction
+ * where it has one), in `chargeGuess`'s order: on PostgreSQL each statement locks its row until
+ * the commit, and two transactions taking the same two rows in opposite orders can deadlock.
  */
 export async function forgiveGuess(
   identity: Identity,
   limits: GuessLimits,
   subject: GuessSubject,
+  charged: ChargedGuess,
   now: number,
   db: DB,
 ): Promise<void> {
   await identity.limiter.refund(limits.perAccount, subject.account, now, db);
-  await identity.lockouts.clear(limits.lockout, subject.pair, db);
+  await identity.lockouts.forgive(limits.lockout, subject.pair, charged.pair, db);
 }
 
 /** Seconds the pair stays locked (0: it may guess), without counting anything. */

@@ -4,7 +4,7 @@ import { checkPasswordPolicy } from '../../platform/password.js';
 import { ipBucket } from '../../rate-limit/ip-bucket.js';
 import { requireCaptcha } from '../captcha/captcha.js';
 import { refuseBreachedPassword } from './breached-passwords.js';
-import { chargeGuess, forgiveGuess, type GuessSubject, guessSubject } from './guesses.js';
+import { type ChargedGuess, chargeGuess, forgiveGuess, type GuessSubject, guessSubject } from './guesses.js';
 import {
   auditUserCreated,
   chargeSignInByIP,
@@ -27,13 +27,14 @@ async function chargeAttempt(
   ip: string | null,
   subject: GuessSubject,
   now: number,
-): Promise<void> {
-  const refusal = await identity.services.storage.db.transaction().execute(async (trx) => {
+): Promise<ChargedGuess> {
+  const charged = await identity.services.storage.db.transaction().execute(async (trx) => {
     const byIP = await chargeSignInByIP(identity, ip, now, trx);
     if (byIP) return byIP;
     return chargeGuess(identity, identity.limits.passwordGuesses, subject, now, trx);
   });
-  if (refusal) throw refusal;
+  if (charged instanceof PylonError) throw charged;
+  return charged;
 }
 
 /**
@@ -107,7 +108,7 @@ export async function passwordSignIn(
   const { ip } = facts;
   const now = services.clock.now();
   const subject = guessSubject(ip, email);
-  await chargeAttempt(identity, ip, subject, now);
+  const charged = await chargeAttempt(identity, ip, subject, now);
   const user = await identity.users.findByEmail(email);
   // Same work for every outcome: an unknown email verifies against a dummy hash.
   const verified =
@@ -130,7 +131,7 @@ export async function passwordSignIn(
     method: 'password',
     prepare: async (trx) => {
       // A right password was no failure: forgotten in the sign-in's own transaction.
-      await forgiveGuess(identity, identity.limits.passwordGuesses, subject, now, trx);
+      await forgiveGuess(identity, identity.limits.passwordGuesses, subject, charged, now, trx);
       if (identity.hasher.needsRehash(user.passwordHash!)) {
         await identity.users.setPasswordHash(trx, user.id, await identity.hasher.hash(password));
       }

@@ -338,8 +338,9 @@ export class SessionStore {
   }
 
   /** Point one session at an org (null clears it); the caller has checked the membership. */
-  async setActiveOrg(sessionId: string, orgId: string | null): Promise<void> {
-    await this.db.updateTable('sessions').set({ active_org: orgId }).where('id', '=', sessionId).execute();
+  /** On `db`, the transaction that checked the membership under the org's lock. */
+  async setActiveOrg(sessionId: string, orgId: string | null, db: DB = this.db): Promise<void> {
+    await db.updateTable('sessions').set({ active_org: orgId }).where('id', '=', sessionId).execute();
   }
 
   /**

@@ -27,9 +27,9 @@ export async function requireSecondFactor(
   const text = requireCodeText(input.code);
   const now = services.clock.now();
   const subject = guessSubject(facts.ip, input.userId);
-  await requireGuessAllowed(identity, limits, subject, now);
+  const charged = await requireGuessAllowed(identity, limits, subject, now);
   if (await mfa.acceptSecondFactor(input.userId, text, now)) {
-    await forgiveGuess(identity, limits, subject, now, services.storage.db);
+    await forgiveGuess(identity, limits, subject, charged, now, services.storage.db);
     return;
   }
   const signingIn = input.during === 'sign_in';

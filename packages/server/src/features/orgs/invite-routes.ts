@@ -79,7 +79,7 @@ export function inviteRoutes(context: OrgsContext) {
         // Sent: an earlier pending invite to the address is replaced (only now, so a failed send
         // leaves it standing).
         await services.storage.db.transaction().execute(async (trx) => {
-          await orgs.lock(trx, orgId);
+          if (!(await orgs.lock(trx, orgId))) throw new PylonError('ORG_NOT_FOUND');
           const replaced = await invites.withdrawEarlier(trx, invite);
           await appendAudit(trx, now, {
             org: orgId,
@@ -239,7 +239,8 @@ export async function acceptInvite(
       // register the invited address with a password and take the seat.
       throw new PylonError('EMAIL_NOT_VERIFIED');
     }
-    await orgs.lock(trx, invite.orgId);
+    // An org deleted since the invite was read took its invites with it.
+    if (!(await orgs.lock(trx, invite.orgId))) throw new PylonError('INVITE_NOT_FOUND');
     if ((await orgs.roleOf(invite.orgId, acceptor.userId, trx)) !== null) {
       throw new PylonError('ALREADY_MEMBER');
     }

@@ -32,11 +32,21 @@ export async function orgActor(
  * lock could have been taken away by a concurrent change.
  */
 export async function relockActor(trx: DB, orgs: OrgStore, orgId: string, actor: Actor): Promise<Actor> {
-  await orgs.lock(trx, orgId);
+  if (!(await orgs.lock(trx, orgId))) throw new PylonError('ORG_NOT_FOUND');
   if (actor.kind === 'admin') return actor;
   const role = await orgs.roleOf(orgId, actor.userId, trx);
   if (role === null) throw new PylonError('ORG_NOT_FOUND');
   return { ...actor, role };
+}
+
+/** Whether the user is a member of the org, locking the org's row first (false: no such org). */
+export async function isLockedMember(
+  trx: DB,
+  orgs: OrgStore,
+  orgId: string,
+  userId: string,
+): Promise<boolean> {
+  return (await orgs.lock(trx, orgId)) !== null && (await orgs.roleOf(orgId, userId, trx)) !== null;
 }
 
 /** How an actor is named in the audit log. */

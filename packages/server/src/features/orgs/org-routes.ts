@@ -154,6 +154,9 @@ export function orgRoutes(context: OrgsContext) {
         if (orgId === services.config.orgId) throw new PylonError('DEFAULT_ORG');
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
+          // The org's row first, as every membership change and invite acceptance takes it: the
+          // opposite order deadlocks with them on PostgreSQL. A deletion that lost the race: 404.
+          requireOwner(await relockActor(trx, orgs, orgId, actor), 'delete the org');
           await context.identity.sessions.clearActiveOrg(trx, orgId);
           await context.invites.deleteForOrg(trx, orgId);
           await orgs.delete(trx, orgId);

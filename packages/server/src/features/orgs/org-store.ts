@@ -51,6 +51,17 @@ export class OrgStore {
     return row ? { id: row.id, name: row.name, createdAt: Number(row.created_at) } : null;
   }
 
+  /**
+   * Hold the org's row against deletion only (PostgreSQL `FOR KEY SHARE`, what a foreign key's
+   * check takes anyway): a deletion, which `lock`s the row first, waits for this transaction or
+   * this one finds the org gone (null), while writers of other rows under the org pass.
+   */
+  async lockAgainstDeletion(trx: DB, orgId: string): Promise<boolean> {
+    let query = trx.selectFrom('orgs').select('id').where('id', '=', orgId);
+    if (this.dialect === 'postgres') query = query.forKeyShare();
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
   /** Insert a new org; a taken id surfaces as the database's unique violation. */
   async create(trx: DB, input: { id: string; name: string; now: number }): Promise<void> {
     await trx.insertInto('orgs').values({ id: input.id, name: input.name, created_at: input.now }).execute();

@@ -3,6 +3,7 @@ import { SelectOrgRequest, SelectOrgResponse } from '@pylon/core/wire';
 import { defineRoute } from '../../http/route-table.js';
 import { requireSession } from '../identity/route-helpers.js';
 import type { OrgsContext } from './feature.js';
+import { isLockedMember } from './org-access.js';
 
 export function selectOrgRoutes(context: OrgsContext) {
   const { services, orgs } = context;
@@ -21,11 +22,16 @@ export function selectOrgRoutes(context: OrgsContext) {
       },
       handler: async (c, { body }) => {
         const session = await requireSession(c, services);
-        if (body.orgId !== null && (await orgs.roleOf(body.orgId, session.userId)) === null) {
-          throw new PylonError('NOT_A_MEMBER');
-        }
-        await context.identity.sessions.setActiveOrg(session.sessionId, body.orgId);
-        return c.json({ tenantId: body.orgId });
+        const { orgId } = body;
+        // The membership is checked under the org's lock, the one a deletion or a removal takes
+        // first, so neither commits between the check and the session pointing at the org.
+        await services.storage.db.transaction().execute(async (trx) => {
+          if (orgId !== null && !(await isLockedMember(trx, orgs, orgId, session.userId))) {
+            throw new PylonError('NOT_A_MEMBER');
+          }
+          await context.identity.sessions.setActiveOrg(session.sessionId, orgId, trx);
+        });
+        return c.json({ tenantId: orgId });
       },
     }),
   ];

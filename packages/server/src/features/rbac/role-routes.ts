@@ -28,8 +28,8 @@ export function roleRoutes(context: RBACContext) {
 
   /**
    * The archetypes and capabilities an app's grants may name now, read inside the grant's
-   * transaction after locking the row its grants hang on, so that nothing changing them commits
-   * in between. A registered app's row: approving a version (schema-routes.ts) locks it too, so a
+   * transaction after locking the row its grants hang on (the org's first, `lockGrantsOf`), so
+   * that nothing changing them commits in between. A registered app's row: approving a version (schema-routes.ts) locks it too, so a
    * grant is checked against the version current when it commits, and one committed just before
    * an approval is revoked by it if the version dropped its archetype. The built-in app's schema
    * never changes; there the org's row is locked (as membership changes lock it), so the grantor
@@ -37,8 +37,8 @@ export function roleRoutes(context: RBACContext) {
    * transaction at a time anyway.
    */
   async function lockGrantable(trx: DB, orgId: string, appId: string): Promise<Grantable> {
+    await lockGrantsOf(trx, orgId, appId);
     if (appId === PYLON_APP_ID) {
-      await orgs.lock(trx, orgId);
       return { archetypes: PYLON_EXPANSION, capabilities: PYLON_CAPABILITY_SET };
     }
     const app = await apps.lock(trx, orgId, appId);
@@ -46,6 +46,21 @@ export function roleRoutes(context: RBACContext) {
     const version =
       app.current_version === null ? null : await schemas.load(orgId, appId, app.current_version, trx);
     return version ?? { archetypes: new Map(), capabilities: new Set() };
+  }
+
+  /**
+   * The org's row, before any app or grant row, as membership changes and the org's deletion take
+   * it, so a grant or revocation racing the deletion waits for it and answers 404 (not a deadlock,
+   * nor a foreign-key failure on the grant's insert). The `pylon` app's grants lock it outright;
+   * a registered app's only hold it against deletion, as the foreign keys of its schema's writes
+   * do, so that they queue on the app's row alone.
+   */
+  async function lockGrantsOf(trx: DB, orgId: string, appId: string): Promise<void> {
+    const found =
+      appId === PYLON_APP_ID
+        ? (await orgs.lock(trx, orgId)) !== null
+        : await orgs.lockAgainstDeletion(trx, orgId);
+    if (!found) throw new PylonError('org_not_found');
   }
 
   return [
@@ -163,8 +178,8 @@ export function roleRoutes(context: RBACContext) {
         const emailHash = c.req.param('emailHash') ?? '';
         const now = services.clock.now();
         await services.storage.db.transaction().execute(async (trx) => {
+          await lockGrantsOf(trx, orgId, appId);
           if (appId === PYLON_APP_ID) {
-            await orgs.lock(trx, orgId);
             const grant = await grants.find(orgId, PYLON_APP_ID, emailHash, trx);
             if (grant) requireHeldByGrantor(held, pylonCapabilitiesOf(grant), `Revoking ${grant.archetype}`);
           }

@@ -270,11 +270,54 @@ export function describeLimiterConformance(backend: Backend) {
       expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(0);
       expect(await lockouts.lockedFor(policy, unique('bob'), T0)).toBe(0);
       await lockouts.attempt(policy, subject, T0 + 70_000);
-      await lockouts.attempt(policy, subject, T0 + 70_000);
+      const last = await lockouts.count(policy, subject, T0 + 70_000);
       expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(10);
-      await lockouts.clear(policy, subject);
+      await lockouts.forgive(policy, subject, last.counted!);
       expect(await lockouts.lockedFor(policy, subject, T0 + 70_000)).toBe(0);
       expect(await lockouts.attempt(policy, subject, T0 + 70_000)).toBe(0);
+    });
+
+    it('lockouts: under the threshold nothing is locked, for an attempt whose clock read earlier too', async () => {
+      const lockouts = new Lockouts(backend.storage().db);
+      const subject = unique('stale');
+      // Requests read the clock before their statements run: a later one may be counted first.
+      expect(await lockouts.attempt(policy, subject, T0 + 50)).toBe(0);
+      expect(await lockouts.attempt(policy, subject, T0)).toBe(0);
+      expect(await lockouts.lockedFor(policy, subject, T0)).toBe(0);
+      // The third is judged and locks; the lock holds for attempts however stale their clock.
+      expect(await lockouts.attempt(policy, subject, T0 + 20)).toBe(0);
+      expect(await lockouts.attempt(policy, subject, T0 + 10)).toBeGreaterThan(0);
+      expect(await lockouts.lockedFor(policy, subject, T0 + 20)).toBe(10);
+    });
+
+    it('racing attempts with clocks read in any order: exactly the threshold of them are judged', async () => {
+      const lockouts = [new Lockouts(backend.storage().db), new Lockouts(backend.other().db)];
+      const subject = unique('s');
+      const answers = await Promise.all(
+        [7, 3, 5, 0, 6, 1, 4, 2].map((ms, i) => lockouts[i % 2]!.attempt(policy, subject, T0 + ms)),
+      );
+      expect(answers.filter((seconds) => seconds === 0)).toHaveLength(policy.threshold);
+      expect(answers.filter((seconds) => seconds > 0)).toHaveLength(8 - policy.threshold);
+    });
+
+    it('forgiving an attempt forgets the failures only if none was counted after it', async () => {
+      const lockouts = new Lockouts(backend.storage().db);
+      const subject = unique('forgive');
+      const right = await lockouts.count(policy, subject, T0);
+      // A racing wrong attempt is counted between the right one's count and its forgiveness…
+      expect(await lockouts.attempt(policy, subject, T0)).toBe(0);
+      await lockouts.forgive(policy, subject, right.counted!);
+      // …so both stay counted: one more failure reaches the threshold.
+      expect(await lockouts.attempt(policy, subject, T0)).toBe(0);
+      expect(await lockouts.lockedFor(policy, subject, T0)).toBe(10);
+      // Nothing counted after it: forgiven, the count starts again.
+      const alone = unique('forgive');
+      await lockouts.attempt(policy, alone, T0);
+      const rightAlone = await lockouts.count(policy, alone, T0);
+      await lockouts.forgive(policy, alone, rightAlone.counted!);
+      expect(await lockouts.attempt(policy, alone, T0)).toBe(0);
+      expect(await lockouts.attempt(policy, alone, T0)).toBe(0);
+      expect(await lockouts.lockedFor(policy, alone, T0)).toBe(0);
     });
 
     it('lockouts: a window ends exactly windowSeconds after it started, not a millisecond sooner', async () => {
