@@ -34,6 +34,7 @@ export function oauthServerFeature(services: Services, deps: FeatureDeps): Featu
     codes: new CodeStore(db, services.random),
     refreshTokens: new RefreshStore(
       db,
+      services.storage.dialect,
       services.random,
       services.config.oauthServer.refreshTokenTTLSeconds * 1000,
     ),
