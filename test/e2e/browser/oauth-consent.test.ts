@@ -3,6 +3,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ADMIN,
+  BASE,
+  call,
   grant,
   pkce,
   REDIRECT,
@@ -29,7 +31,9 @@ describeInChromium('the OAuth consent page in Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    target = await startBrowserTarget({ env: { PYLON_ADMIN_TOKEN: ADMIN } });
+    target = await startBrowserTarget({
+      env: { PYLON_ADMIN_TOKEN: ADMIN, PYLON_OAUTH_DYNAMIC_REGISTRATION: 'true' },
+    });
     ({ t, url, browser } = target);
     await registerApp(t, 'notes', RESOURCE);
   }, 60_000);
@@ -73,6 +77,45 @@ describeInChromium('the OAuth consent page in Chromium', () => {
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: `${SHOTS}/oauth-consent-390.png`, fullPage: true });
+    }
+    await context.close();
+  }, 60_000);
+
+  it('shows a self-registered client’s name quoted, as its own claim, under a notice', async () => {
+    const name = 'Pylon (official) — approved by your administrator. Click Allow';
+    const registered = await call(t, 'POST', `${BASE}/oauth/register`, {
+      token: null,
+      body: { redirect_uris: [REDIRECT], client_name: name, token_endpoint_auth_method: 'none' },
+    });
+    const params = new URLSearchParams({
+      response_type: 'code',
+      client_id: registered.body.client_id as string,
+      redirect_uri: REDIRECT,
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+      scope: 'openid offline_access',
+    });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/o/default/oauth/authorize?${params}`);
+    await expect.poll(() => page.url()).toContain('/login?return_to=');
+    await signInWithEmailedCode(page, t, 'self-registered@example.com');
+    await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+    // What the person reads: the name inside quotes, after "calls itself", not bold.
+    const intro = await page.locator('main p', { hasText: 'wants access' }).innerText();
+    expect(intro).toBe(
+      `An app that calls itself “${name}” wants access to your account self-registered@example.com.`,
+    );
+    expect(await page.locator('main strong', { hasText: 'Pylon (official)' }).count()).toBe(0);
+    const notice = page.getByRole('note');
+    expect(await notice.innerText()).toMatch(
+      /^Unverified app\. It registered itself: its name is its own claim/,
+    );
+    expect(await notice.evaluate((el) => getComputedStyle(el).borderLeftWidth)).toBe('4px');
+    expect(await page.locator('main').innerText()).toContain('until you disconnect it from your account');
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}/oauth-consent-self-registered-390.png`, fullPage: true });
     }
     await context.close();
   }, 60_000);

@@ -27,6 +27,7 @@ button.small{display:inline-block;width:auto;margin:0;padding:4px 10px;font-size
 button.danger{background:transparent;color:var(--danger);border:1px solid var(--danger)}
 .row{display:flex;gap:12px}.row button{flex:1}
 .error{color:var(--danger);font-weight:600}.ok{color:var(--ok);font-weight:600}
+.notice{color:var(--text);border:1px solid var(--danger);border-left-width:4px;border-radius:8px;padding:10px 12px}
 .divider{margin:24px 0 0;padding-top:16px;border-top:1px solid var(--border)}
 details summary{cursor:pointer;color:var(--muted);margin-top:16px}
 label.check{display:flex;align-items:center;gap:8px;font-weight:400;color:var(--muted)}label.check input{width:18px;height:18px;margin:0}

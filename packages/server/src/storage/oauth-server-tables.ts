@@ -67,6 +67,14 @@ export interface OAuthRefreshTokensTable {
   revoked_at: number | null;
 }
 
+/** A consent page shown and not yet answered (migration 0024). */
+export interface OAuthConsentPromptsTable {
+  /** SHA-256 of the page's form token (the hash of the browser's flow-cookie binding). */
+  state_hash: string;
+  user_id: string;
+  expires_at: number;
+}
+
 /** The RS256 id_token signing key (migration 0018). */
 export interface IdTokenKeysTable {
   kid: string;
@@ -80,6 +88,7 @@ export interface IdTokenKeysTable {
 export interface OAuthServerDatabase {
   oauth_clients: OAuthClientsTable;
   oauth_consents: OAuthConsentsTable;
+  oauth_consent_prompts: OAuthConsentPromptsTable;
   oauth_codes: OAuthCodesTable;
   oauth_refresh_tokens: OAuthRefreshTokensTable;
   id_token_keys: IdTokenKeysTable;

@@ -268,6 +268,10 @@ describe.each(testDatabases)('device login on $kind', (database) => {
       expect((await json('POST', '/oauth/token', { form: { grant_type: 'password' } })).body.error).toBe(
         'unsupported_grant_type',
       );
+      // RFC 6749 §5.2: a missing required parameter is invalid_request.
+      const missing = await json('POST', '/oauth/token', { form: { device_code: 'x' } });
+      expect(missing.status).toBe(400);
+      expect(missing.body.error).toBe('invalid_request');
       expect((await json('POST', '/oauth/device_authorization', { form: {} })).body.error).toBe(
         'invalid_request',
       );

@@ -31,6 +31,13 @@ import { sessionFacts } from './session-facts.js';
 
 const FLOW = 'consent';
 const CONSENT_TTL_SECONDS = 600;
+const ANSWERED = 'This consent page was already answered, or it expired. Start again from the application.';
+
+/** The consent page's answer, and whom the page was shown to. */
+interface Decision {
+  decision: 'allow' | 'deny';
+  shownTo: string;
+}
 
 const text = (max: number) => z.string().max(max).optional();
 /**
@@ -147,7 +154,7 @@ export function authorizeRoutes(context: OAuthServerContext) {
     request.app?.resource ?? issuer(c);
 
   /** Parse → check the client → check the request → the person → consent → code. */
-  const authorize = async (c: AppContext, raw: RawParams, decided: 'allow' | 'deny' | null) => {
+  const authorize = async (c: AppContext, raw: RawParams, decided: Decision | null) => {
     const checked = await checkAuthorization(context, c.get('orgId'), raw);
     if (checked.kind === 'page') return errorPage(c, checked.message);
     if (checked.kind === 'redirect')
@@ -167,7 +174,9 @@ export function authorizeRoutes(context: OAuthServerContext) {
     };
     const again = await freshness(request, params, signedIn && person ? signedIn : null);
     if (again !== null || !signedIn || !person) return signInFirst(again ?? params);
-    if (decided === 'deny') {
+    // The page was shown to someone else who signed in in this browser: their answer is not this one's.
+    if (decided !== null && decided.shownTo !== person.id) return errorPage(c, ANSWERED);
+    if (decided?.decision === 'deny') {
       return back(c, request.redirectURI, request.state, {
         error: 'access_denied',
         error_description: 'The person denied the request',
@@ -176,7 +185,7 @@ export function authorizeRoutes(context: OAuthServerContext) {
     const orgId = c.get('orgId');
     const resource = consentResource(c, request);
     const now = services.clock.now();
-    if (decided === 'allow') {
+    if (decided?.decision === 'allow') {
       const consent = await context.consents.remember({
         orgId,
         userId: person.id,
@@ -196,6 +205,7 @@ export function authorizeRoutes(context: OAuthServerContext) {
       return back(c, request.redirectURI, request.state, { error: 'consent_required' });
     const caps = request.app ? ((await capabilitiesOf(context, orgId, request.app.id, person)) ?? []) : [];
     const binding = createFlowBinding(services.random);
+    await context.consentPrompts.open(binding.state, person.id, now, CONSENT_TTL_SECONDS * 1000);
     setFlowCookie(c, services.config, FLOW, binding.binding, CONSENT_TTL_SECONDS);
     // form-action governs the redirects that follow the form's POST too (sign-in-step.ts).
     const csp = allowFormTargets(PAGE_CSP, [new URL(request.redirectURI).origin]);
@@ -244,7 +254,10 @@ export function authorizeRoutes(context: OAuthServerContext) {
       acceptsForm: true,
       responses: {
         303: { description: 'To the client with a code, or with error=access_denied' },
-        400: { description: 'HTML: an unknown client or redirect URI' },
+        400: {
+          description:
+            'HTML: an unknown client or redirect URI; or the page was already answered (each page is answered once), expired, or shown to someone else',
+        },
         403: { description: 'HTML: the form did not come from this browser’s consent page' },
       },
       handler: async (c, { body }) => {
@@ -259,7 +272,13 @@ export function authorizeRoutes(context: OAuthServerContext) {
           );
         }
         clearFlowCookie(c, services.config, FLOW);
-        return authorize(c, rawParams(params), decision === 'allow' ? 'allow' : 'deny');
+        // Single use: a second post of the same form (a double click, the back button) gets no second code.
+        const prompt = await context.consentPrompts.answer(csrf, services.clock.now());
+        if (prompt === null) return errorPage(c, ANSWERED);
+        return authorize(c, rawParams(params), {
+          decision: decision === 'allow' ? 'allow' : 'deny',
+          shownTo: prompt.userId,
+        });
       },
     }),
   ];

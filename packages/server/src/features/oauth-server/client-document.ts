@@ -65,7 +65,7 @@ export function parseClientDocument(clientId: string, body: unknown): Fetched {
   const uris = doc.redirect_uris;
   if (!Array.isArray(uris) || uris.length === 0 || uris.length > 20)
     return { kind: 'refused', reason: 'the metadata document lists no redirect_uris' };
-  if (!uris.every((uri) => typeof uri === 'string' && checkRedirectURI(uri) !== null))
+  if (!uris.every((uri) => typeof uri === 'string' && checkRedirectURI(uri).ok))
     return { kind: 'refused', reason: 'the metadata document has a redirect URI that is not allowed' };
   const name = typeof doc.client_name === 'string' && doc.client_name.trim() !== '' ? doc.client_name : null;
   if (name !== null && !isPlainDisplayName(name))

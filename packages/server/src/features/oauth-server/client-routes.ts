@@ -33,9 +33,13 @@ function summary(client: StoredClient) {
   };
 }
 
-function redirectURIsOrNull(uris: readonly string[]): string[] | null {
-  const checked = uris.map(checkRedirectURI);
-  return checked.every((uri) => uri !== null) ? (checked as string[]) : null;
+/** The first redirect URI refused, and why; null when all may be registered. */
+function refusedRedirectURI(uris: readonly string[]): string | null {
+  for (const uri of uris) {
+    const checked = checkRedirectURI(uri);
+    if (!checked.ok) return checked.reason;
+  }
+  return null;
 }
 
 /**
@@ -90,12 +94,12 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
       },
       handler: async (c, { body }) => {
         const caller = await requireCapability(c, rbac, PYLON_CAPABILITIES.appManage);
-        const redirectURIs = redirectURIsOrNull(body.redirect_uris);
-        if (redirectURIs === null) throw new PylonError('invalid_redirect_uri');
+        const refused = refusedRedirectURI(body.redirect_uris);
+        if (refused !== null) throw new PylonError('invalid_redirect_uri', { message: refused });
         const { client, secret } = await context.clientStore.create({
           orgId: c.get('orgId'),
           clientName: body.client_name,
-          redirectURIs,
+          redirectURIs: body.redirect_uris,
           confidential: body.confidential ?? false,
           origin: 'admin',
           idTokenAlg: body.id_token_signed_response_alg ?? 'RS256',
@@ -182,9 +186,8 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
           c.header('Retry-After', String(limit.retryAfterSeconds));
           return c.json({ error: 'too_many_requests', error_description: 'Too many registrations' }, 429);
         }
-        const redirectURIs = redirectURIsOrNull(body.redirect_uris);
-        if (redirectURIs === null)
-          return refuse('invalid_redirect_uri', 'redirect_uris must be https, or http on loopback');
+        const refusedURI = refusedRedirectURI(body.redirect_uris);
+        if (refusedURI !== null) return refuse('invalid_redirect_uri', refusedURI);
         const method = body.token_endpoint_auth_method ?? 'client_secret_basic';
         if (!['none', 'client_secret_basic', 'client_secret_post'].includes(method))
           return refuse('invalid_client_metadata', 'token_endpoint_auth_method is not supported');
@@ -199,7 +202,7 @@ export function clientRoutes(context: OAuthServerContext, rbac: RBACContext) {
         const { client, secret } = await context.clientStore.create({
           orgId: c.get('orgId'),
           clientName: body.client_name?.trim() || 'Unnamed client',
-          redirectURIs,
+          redirectURIs: body.redirect_uris,
           confidential: method !== 'none',
           origin: 'dynamic',
           idTokenAlg: alg,

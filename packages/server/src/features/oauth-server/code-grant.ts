@@ -103,7 +103,13 @@ export function authorizationCodeGrant(context: OAuthServerContext): TokenGrant 
       return answerTokens(c, context, {
         grant: code,
         client,
-        refreshToken: () => context.refreshTokens.startFamily(code, code.familyId, now),
+        refreshToken: async () => {
+          const token = await context.refreshTokens.startFamily(code, code.familyId, now);
+          // RFC 6749 §10.5: the consent the code was issued under was revoked since.
+          if (token === null)
+            throw new OAuthError('invalid_grant', 'The consent behind the code was revoked');
+          return token;
+        },
         nonce: code.nonce,
         withIdToken: true,
       });

@@ -37,6 +37,27 @@ function toIssued(row: OAuthCodesTable): IssuedCode {
   };
 }
 
+/**
+ * Forget the codes not yet exchanged of a consent or of a person, in the caller's transaction: a
+ * code must not outlive the grant behind it (RFC 6749 §10.5, RFC 9700 §4.14), so whatever revokes
+ * a consent or a person's refresh tokens discards them too. Exchanged codes stay, for replays.
+ */
+export async function discardOutstandingCodes(
+  trx: DB,
+  whose: { consentId: string } | { userId: string },
+): Promise<number> {
+  const result = await trx
+    .deleteFrom('oauth_codes')
+    .where('consumed_at', 'is', null)
+    .$call((query) =>
+      'consentId' in whose
+        ? query.where('consent_id', '=', whose.consentId)
+        : query.where('user_id', '=', whose.userId),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Authorisation codes: stored as SHA-256, 60 s, consumed by one conditional UPDATE. */
 export class CodeStore {
   constructor(

@@ -7,8 +7,33 @@ const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are (your Pylon account id)',
   profile: 'See your name',
   email: 'See your email address',
-  offline_access: 'Stay connected when you are away (refresh tokens)',
 };
+/**
+ * Not listed as a scope: every code exchange gives a refresh token, asked for or not (docs/MCP.md),
+ * so the page says that of every app, in `STAYS_CONNECTED`.
+ */
+const ALWAYS_GRANTED = new Set(['offline_access']);
+const STAYS_CONNECTED =
+  'If you allow it, it stays connected, also while you are away, until you disconnect it from your account.';
+
+/**
+ * How the client is named. A client an org admin registered is named as the subject of the page; one
+ * that registered itself (RFC 7591) or names itself by its metadata document says what it likes,
+ * and no one at the org checked it (RFC 7591 §5, RFC 6819 §5.2.3.1): its name is shown quoted, as
+ * its own claim, never in the page's own voice, with a notice saying so.
+ */
+function clientIntro(client: AuthorizationRequest['client'], email: string | null): SafeHTML {
+  const host = isDocumentClientId(client.clientId) ? new URL(client.clientId).host : null;
+  const account = html`your account <strong><bdi>${email ?? ''}</bdi></strong>`;
+  if (client.kind === 'admin')
+    return html`<p><strong><bdi>${client.clientName}</bdi></strong> wants access to ${account}.</p>`;
+  const checked =
+    host === null
+      ? 'It registered itself: its name is its own claim, and no one at this organisation checked it.'
+      : html`Its name is its own claim, and no one at this organisation checked it; only the address it is served from, <code>${host}</code>, was checked.`;
+  return html`<p>An app that calls itself “<bdi>${client.clientName}</bdi>”${host ? html` (<code>${host}</code>)` : ''} wants access to ${account}.</p>
+<p class="notice" role="note"><strong>Unverified app.</strong> ${checked} Continue only if you started this from an app you know.</p>`;
+}
 
 /**
  * The hosted consent page: which client asks, for which MCP server (resource), with which
@@ -26,8 +51,6 @@ export function consentBody(input: {
   csrf: string;
 }): SafeHTML {
   const { request } = input;
-  const client = request.client;
-  const host = isDocumentClientId(client.clientId) ? new URL(client.clientId).host : null;
   const destination = new URL(request.redirectURI);
   const onThisDevice = isLoopbackHost(destination.hostname);
   const hidden = Object.entries(input.params)
@@ -35,7 +58,7 @@ export function consentBody(input: {
     .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value as string}">`);
   const scopes = request.scope
     .split(' ')
-    .filter((value) => value !== '')
+    .filter((value) => value !== '' && !ALWAYS_GRANTED.has(value))
     .map((value) => html`<li>${SCOPE_TEXT[value] ?? value}</li>`);
   const server = request.app
     ? html`<p>It asks to use <strong><bdi>${request.app.name}</bdi></strong> (<code>${request.app.resource}</code>) as you, with these capabilities:</p>
@@ -48,11 +71,11 @@ ${
   const decision = (value: string, label: string, cls: string) =>
     html`<button type="submit" name="decision" value="${value}" class="${cls}">${label}</button>`;
   return html`<h1>Allow access?</h1>
-<p><strong><bdi>${client.clientName}</bdi></strong>${host ? html` (<code>${host}</code>)` : ''} wants access to your account <strong><bdi>${input.email ?? ''}</bdi></strong>.</p>
+${clientIntro(request.client, input.email)}
 ${server}
 ${scopes.length > 0 ? html`<p>It will also be able to:</p><ul>${scopes}</ul>` : ''}
 <p>Either way, you go back to <code>${destination.host}</code>${onThisDevice ? ', an app on this device' : ''}.</p>
-<p>Only allow applications you trust. You can revoke this later from your account.</p>
+<p>${STAYS_CONNECTED} Only allow applications you trust.</p>
 <form method="post" action="${input.action}">
 ${hidden}
 <input type="hidden" name="csrf" value="${input.csrf}">

@@ -1,6 +1,7 @@
 import { type Random, toBase64URL } from '../../crypto/random.js';
 import type { DB } from '../../storage/database.js';
 import type { OAuthConsentsTable } from '../../storage/oauth-server-tables.js';
+import { discardOutstandingCodes } from './code-store.js';
 
 export interface Consent {
   id: string;
@@ -108,7 +109,10 @@ export class ConsentStore {
     return Number(result.numDeletedRows);
   }
 
-  /** Forget one of the person's consents and revoke every refresh token issued under it. */
+  /**
+   * Forget one of the person's consents, discard the codes issued under it that were not yet
+   * exchanged, and revoke every refresh token issued under it, in one transaction.
+   */
   async revoke(orgId: string, userId: string, id: string, now: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const deleted = await trx
@@ -118,6 +122,7 @@ export class ConsentStore {
         .where('user_id', '=', userId)
         .executeTakeFirst();
       if (Number(deleted.numDeletedRows) !== 1) return false;
+      await discardOutstandingCodes(trx, { consentId: id });
       await trx
         .updateTable('oauth_refresh_tokens')
         .set({ revoked_at: now })

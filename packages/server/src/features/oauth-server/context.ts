@@ -6,6 +6,7 @@ import type { CapabilityResolver } from '../rbac/capabilities.js';
 import type { ClientStore } from './client-store.js';
 import type { ClientDirectory } from './clients.js';
 import type { CodeStore } from './code-store.js';
+import type { ConsentPrompts } from './consent-prompts.js';
 import type { ConsentStore } from './consent-store.js';
 import type { RefreshStore } from './refresh-store.js';
 import type { TokenGrant } from './token-grant.js';
@@ -19,6 +20,8 @@ export interface OAuthServerContext {
   codes: CodeStore;
   refreshTokens: RefreshStore;
   consents: ConsentStore;
+  /** Consent pages shown and not yet answered: each is answered once. */
+  consentPrompts: ConsentPrompts;
   apps: AppStore;
   /** The same resolver `POST /token` mints scoped tokens with. */
   capabilities: CapabilityResolver;

@@ -166,6 +166,8 @@ export function endpointRoutes(context: OAuthServerContext) {
       handler: (c, { body }) =>
         answeringOAuthErrors(c, async () => {
           const params = strings(body);
+          // RFC 6749 §5.2: a missing required parameter is invalid_request, not an unknown grant.
+          if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
           const grant = context.tokenGrants.find((candidate) => candidate.grantType === params.grant_type);
           if (!grant) throw new OAuthError('unsupported_grant_type', 'This grant_type is not supported');
           return grant.handle(c, params);

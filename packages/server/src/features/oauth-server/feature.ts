@@ -10,6 +10,7 @@ import { ClientStore } from './client-store.js';
 import { ClientDirectory } from './clients.js';
 import { authorizationCodeGrant, refreshTokenGrant } from './code-grant.js';
 import { CodeStore } from './code-store.js';
+import { ConsentPrompts } from './consent-prompts.js';
 import { consentRoutes } from './consent-routes.js';
 import { ConsentStore } from './consent-store.js';
 import type { OAuthServerContext } from './context.js';
@@ -34,10 +35,12 @@ export function oauthServerFeature(services: Services, deps: FeatureDeps): Featu
     codes: new CodeStore(db, services.random),
     refreshTokens: new RefreshStore(
       db,
+      services.storage.dialect,
       services.random,
       services.config.oauthServer.refreshTokenTTLSeconds * 1000,
     ),
     consents: new ConsentStore(db, services.random),
+    consentPrompts: new ConsentPrompts(db),
     apps,
     capabilities,
     idTokenKeys: new IdTokenKeys({

@@ -5,21 +5,42 @@ function isLoopbackLiteral(url: URL): boolean {
   return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]');
 }
 
+export type RedirectURICheck = { ok: true; uri: string } | { ok: false; reason: string };
+
+/** Whitespace and control characters: the URL parser drops or re-encodes them silently. */
+const INVISIBLE = /[\s\p{Cc}]/u;
+
 /**
  * Whether a redirect URI may be registered: absolute, no fragment (RFC 6749 §3.1.2), https or
- * http on a loopback host (RFC 8252 §7.3, §8.3). Returned normalised.
+ * http on a loopback host (RFC 8252 §7.3, §8.3), and already in the URL parser's normal form, so
+ * the string stored, shown and compared exactly (RFC 9700 §4.1.3) is the URL a browser goes to:
+ * `HTTP://…`, `http:/host`, `http://0x7f000001/` or a URI with a tab or a line break are refused,
+ * naming the form to send instead. The one difference allowed is an empty path (`https://app.example`,
+ * whose normal form ends in `/`): it names the same URL (RFC 3986 §6.2.3). Whitespace and control
+ * characters are refused without a suggestion: the form the parser makes of them
+ * (`https://goo\tgle.com` → `https://google.com`) is not what the sender meant.
  */
-export function checkRedirectURI(value: string): string | null {
+export function checkRedirectURI(value: string): RedirectURICheck {
+  if (INVISIBLE.test(value))
+    return { ok: false, reason: 'a redirect URI may not contain whitespace or control characters' };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return null;
+    return { ok: false, reason: 'a redirect URI must be an absolute URL' };
   }
-  if (url.hash !== '' || value.includes('#') || url.username !== '' || url.password !== '') return null;
-  if (url.protocol === 'https:') return value;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return value;
-  return null;
+  if (url.hash !== '' || value.includes('#'))
+    return { ok: false, reason: 'a redirect URI may not have a fragment' };
+  if (url.username !== '' || url.password !== '')
+    return { ok: false, reason: 'a redirect URI may not carry a user name or password' };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+    return { ok: false, reason: 'a redirect URI must be https, or http on a loopback host' };
+  if (url.href !== value && url.href !== `${value}/`)
+    return {
+      ok: false,
+      reason: `redirect URI ${JSON.stringify(value)} is not in normal form: send ${url.href}`,
+    };
+  return { ok: true, uri: value };
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { Random } from '../../crypto/random.js';
 import { generatePrefixedToken, hashToken } from '../../crypto/tokens.js';
 import type { DB } from '../../storage/database.js';
+import type { Dialect } from '../../storage/migrations/index.js';
 import type { OAuthRefreshTokensTable } from '../../storage/oauth-server-tables.js';
+import { discardOutstandingCodes } from './code-store.js';
 import type { Grant } from './grant.js';
 
 /** How long an expired refresh token is kept, so that reusing it still revokes its family. */
@@ -43,18 +45,30 @@ function toGrant(row: OAuthRefreshTokensTable): Grant {
 export class RefreshStore {
   constructor(
     private readonly db: DB,
+    private readonly dialect: Dialect,
     private readonly random: Random,
     private readonly ttlMs: number,
   ) {}
 
   /**
-   * The first token of a new family (an authorisation code exchanged). Tokens expired for longer
+   * The first token of a new family (an authorisation code exchanged), or null when the consent the
+   * code was issued under is gone: a code does not outlive its grant (RFC 6749 §10.5). The consent
+   * row is held (PostgreSQL `FOR SHARE`; SQLite has a single writer anyway) while the token is
+   * written, so a revocation at the same moment either deletes the consent first — and no token is
+   * written — or waits, and then revokes this token with the others. Tokens expired for longer
    * than `PURGE_AFTER_MS` are deleted first, so the table holds live families only; an expired
    * token is refused either way, and within that margin a reused one still revokes its family.
    */
-  async startFamily(grant: Grant, familyId: string, now: number): Promise<string> {
+  async startFamily(grant: Grant, familyId: string, now: number): Promise<string | null> {
     await this.purgeExpired(now);
-    return this.issue(grant, familyId, now);
+    return this.db.transaction().execute(async (trx) => {
+      if (grant.consentId !== null) {
+        let held = trx.selectFrom('oauth_consents').select('id').where('id', '=', grant.consentId);
+        if (this.dialect === 'postgres') held = held.forShare();
+        if (!(await held.executeTakeFirst())) return null;
+      }
+      return this.issue(grant, familyId, now, trx);
+    });
   }
 
   /** Delete tokens expired for longer than `keepMs`; returns how many went. */
@@ -167,9 +181,11 @@ export class RefreshStore {
 
   /**
    * Revoke every live refresh token of a person (rotated-away and expired ones are already spent), in the
-   * caller's transaction; the count revoked.
+   * caller's transaction; the count revoked. The person's codes not yet exchanged are discarded
+   * with them, or one issued a moment before would start a fresh family afterwards (RFC 6749 §10.5).
    */
   async revokeForUser(trx: DB, userId: string, now: number): Promise<number> {
+    await discardOutstandingCodes(trx, { userId });
     const result = await trx
       .updateTable('oauth_refresh_tokens')
       .set({ revoked_at: now })

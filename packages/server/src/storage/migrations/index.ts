@@ -22,6 +22,7 @@ import * as refreshTokenExpiry from './0020-refresh-token-expiry.js';
 import * as refreshTokenUser from './0021-refresh-token-user.js';
 import * as deviceRequester from './0022-device-requester.js';
 import * as shownOnce from './0023-shown-once.js';
+import * as consentPrompts from './0024-consent-prompts.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -62,6 +63,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0021-refresh-token-user': refreshTokenUser,
   '0022-device-requester': deviceRequester,
   '0023-shown-once': shownOnce,
+  '0024-consent-prompts': consentPrompts,
 };
 
 /** Every migration's name, in the order they apply. */

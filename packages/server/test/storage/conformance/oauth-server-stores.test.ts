@@ -57,7 +57,7 @@ onEveryDatabase('OAuth server stores', (backend) => {
   });
 
   it('refresh tokens rotate; a reused one revokes the family; they belong to one client', async () => {
-    const tokens = new RefreshStore(db(), secureRandom, DAY);
+    const tokens = new RefreshStore(db(), backend.storage().dialect, secureRandom, DAY);
     const grant = await grantFor();
     const first = await tokens.issue(grant, 'fam_a', T0);
     const row = await db()
@@ -90,7 +90,7 @@ onEveryDatabase('OAuth server stores', (backend) => {
   });
 
   it('a new family sweeps tokens expired for longer than a day, and only those', async () => {
-    const tokens = new RefreshStore(db(), secureRandom, DAY);
+    const tokens = new RefreshStore(db(), backend.storage().dialect, secureRandom, DAY);
     const grant = await grantFor();
     const stale = await tokens.issue(grant, 'fam_stale', T0);
     const recent = await tokens.issue(grant, 'fam_recent', T0 + PURGE_AFTER_MS);
@@ -130,7 +130,7 @@ onEveryDatabase('OAuth server stores', (backend) => {
     expect(widened).toEqual({ ...first, clientName: 'Notes 2', scope: 'openid email' });
     expect(await consents.list(grant.orgId, grant.userId)).toEqual([widened]);
     expect(await consents.find(grant.orgId, grant.userId, 'pyc_client', 'https://other.example/')).toBeNull();
-    const token = await new RefreshStore(db(), secureRandom, DAY).issue(
+    const token = await new RefreshStore(db(), backend.storage().dialect, secureRandom, DAY).issue(
       { ...grant, consentId: first.id },
       'fam_d',
       T0,
@@ -139,13 +139,58 @@ onEveryDatabase('OAuth server stores', (backend) => {
     expect(await consents.revoke(grant.orgId, stranger, first.id, T0)).toBe(false);
     expect(await consents.revoke(grant.orgId, grant.userId, first.id, T0)).toBe(true);
     expect(await consents.list(grant.orgId, grant.userId)).toEqual([]);
-    const rotated = await new RefreshStore(db(), secureRandom, DAY).rotate(
+    const rotated = await new RefreshStore(db(), backend.storage().dialect, secureRandom, DAY).rotate(
       grant.orgId,
       grant.clientId,
       token,
       T0 + 1,
     );
     expect(rotated.kind).toBe('revoked');
+  });
+
+  it('codes do not outlive their grant: a revoked consent or a person revoked discards them (RFC 6749 §10.5)', async () => {
+    const codes = new CodeStore(db(), secureRandom);
+    const tokens = new RefreshStore(db(), backend.storage().dialect, secureRandom, DAY);
+    const consents = new ConsentStore(db(), secureRandom);
+    const grant = await grantFor();
+    const consent = await consents.remember({
+      orgId: grant.orgId,
+      userId: grant.userId,
+      clientId: grant.clientId,
+      clientName: 'Notes',
+      resource: grant.resource!,
+      scope: 'openid',
+      now: T0,
+    });
+    const issue = (consentId: string | null) =>
+      codes.issue(
+        {
+          ...grant,
+          consentId,
+          redirectURI: 'http://127.0.0.1/cb',
+          codeChallenge: 'c'.repeat(43),
+          nonce: null,
+        },
+        T0,
+      );
+    const exchanged = await issue(consent.id);
+    const redeemed = await codes.consume(grant.orgId, exchanged, T0 + 1);
+    const pending = await issue(consent.id);
+    expect(await consents.revoke(grant.orgId, grant.userId, consent.id, T0 + 2)).toBe(true);
+    expect((await codes.consume(grant.orgId, pending, T0 + 3)).kind).toBe('invalid');
+    // The exchanged one is still known, so its replay is still recognised.
+    expect((await codes.consume(grant.orgId, exchanged, T0 + 3)).kind).toBe('replayed');
+    // A code exchanged just before the revocation starts no family under the consent gone since.
+    expect(redeemed.kind).toBe('ok');
+    if (redeemed.kind === 'ok')
+      expect(await tokens.startFamily(redeemed.code, 'fam_gone', T0 + 3)).toBeNull();
+
+    const beforeReset = await issue(null);
+    const revoked = await db()
+      .transaction()
+      .execute((trx) => tokens.revokeForUser(trx, grant.userId, T0 + 4));
+    expect(revoked).toBe(0);
+    expect((await codes.consume(grant.orgId, beforeReset, T0 + 5)).kind).toBe('invalid');
   });
 
   it('clients belong to their org; a secret is shown once and kept only as a hash', async () => {
