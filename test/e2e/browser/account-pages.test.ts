@@ -21,6 +21,7 @@ const SIGNED_IN_PAGES: ReadonlyArray<[string, string]> = [
   ['/account/api-keys', 'API keys'],
   ['/account/linked', 'Linked accounts'],
   ['/account/activity', 'Activity'],
+  ['/account/delete', 'Delete your account'],
   ['/verify-email', 'Email verified'],
   ['/device', 'Connect a device'],
   ['/login/done', 'You are signed in'],

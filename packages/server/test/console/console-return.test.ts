@@ -53,7 +53,9 @@ describe.each(testDatabases)('the console sign-in link after a form post on $kin
     expect(fromPage.status).toBe(401);
     expect(fromPage.back).toBe(encodeURIComponent('/console/orgs/acme'));
     // Said to a person, not in the API's words.
-    expect(fromPage.text).toContain('You are not signed in, or your sign-in has ended.');
+    expect(fromPage.text).toContain(
+      'You are not signed in, or your sign-in has ended. What you sent was not saved.',
+    );
     expect(fromPage.text).not.toContain('bearer token');
     expect(fromPage.text).not.toContain('UNAUTHORIZED');
     // No Referer, one from another site, or one that is no console page (an outcome page).

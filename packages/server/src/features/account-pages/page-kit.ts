@@ -104,6 +104,8 @@ const MESSAGES: Record<string, string> = {
   CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
   TOTP_ALREADY_ENABLED: 'Two-factor authentication is already on.',
   TOTP_NOT_ENROLLED: 'Start the set-up again.',
+  LAST_OWNER:
+    'You are the last owner of an organisation: make someone else an owner, or delete the organisation, first.',
   LAST_SIGN_IN_METHOD: 'This is your last way to sign in; add another one first.',
   SESSION_NOT_FOUND: 'That session has already ended.',
   API_KEY_NOT_FOUND: 'That key was already revoked.',

@@ -111,7 +111,7 @@ export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePl
     // Signed out is no fault to report in the API's words: the page says what to do.
     error: signedOut ? undefined : `${error.message} (${error.code})`,
     body: signedOut
-      ? html`<section><p>You are not signed in, or your sign-in has ended. Sign in to use the console; you will come back to this page.</p><p><a href="/login?return_to=${encodeURIComponent(returnPath(c))}">Sign in</a></p></section>`
+      ? html`<section><p>You are not signed in, or your sign-in has ended.${c.req.method === 'GET' ? '' : ' What you sent was not saved.'} Sign in to use the console; you will come back to where you were.</p><p><a href="/login?return_to=${encodeURIComponent(returnPath(c))}">Sign in</a></p></section>`
       : missing
         ? html`<section><p class="muted">Nothing here has that id. <a href="/console">Back to the console</a>.</p></section>`
         : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
