@@ -15,7 +15,7 @@ nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--text)}
 main{max-width:1100px;margin:0 auto;padding:16px}
 section{background:var(--card);border:1px solid var(--border);border-radius:12px;padding:16px 20px;margin:0 0 16px}
 h1{font-size:24px;margin:8px 0 16px}h2{font-size:18px;margin:0 0 12px}p{margin:0 0 12px}.muted{color:var(--muted)}
-.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td:first-child{overflow-wrap:anywhere}td.nowrap{white-space:nowrap;overflow-wrap:normal}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td{overflow-wrap:anywhere}td.nowrap{white-space:nowrap;overflow-wrap:normal}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
 form.inline{display:inline}form.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 12px;align-items:end}
 label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
 input,select,textarea{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
@@ -26,7 +26,7 @@ code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:
 .diff{display:grid;grid-template-columns:1fr 1fr;gap:12px}@media (max-width:600px){.diff{grid-template-columns:1fr}}
 .diff ul{list-style:none;padding:0;margin:0}.diff li{padding:2px 6px;border-radius:4px}.removed{background:var(--del)}.added{background:var(--add)}
 .live{font-size:13px;color:var(--muted)}
-ul.detail{list-style:none;margin:0;padding:0;font-size:14px;overflow-wrap:anywhere;min-width:16em}ul.detail .key{color:var(--muted)}
+ul.detail{list-style:none;margin:0;padding:0;font-size:14px;overflow-wrap:anywhere;min-width:12em}ul.detail .key{color:var(--muted)}
 @media (max-width:640px){.table table,.table tbody,.table tr,.table td{display:block;width:100%}.table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .table tr{border:1px solid var(--border);border-radius:8px;padding:6px 10px;margin:0 0 10px}.table td{border:0;padding:4px 0}.table td.nowrap{white-space:normal}ul.detail{min-width:0}
 .table td[data-label]{padding-left:6.5em;position:relative;overflow-wrap:anywhere}.table td[data-label]::before{content:attr(data-label);position:absolute;left:0;width:6em;color:var(--muted);font-weight:600;font-size:13px}}
