@@ -38,6 +38,7 @@ label.check{display:flex;align-items:center;gap:8px;font-weight:400;color:var(--
 .codes{columns:2;font:600 15px/1.8 ui-monospace,SFMono-Regular,Menlo,monospace;color:var(--text);margin:0 0 16px;padding-left:20px}
 table{width:100%;border-collapse:collapse;font-size:14px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--border);vertical-align:top}th{color:var(--muted)}td.when span{white-space:nowrap}td code{overflow-wrap:normal}td code.meta{display:block;color:var(--muted);font-size:12px}
 .scroll{overflow-x:auto}
+@media (max-width:560px){table,tbody,tr,td{display:block;width:100%}thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}tr{padding:6px 0;border-bottom:1px solid var(--border)}td{border:0;padding:3px 0}td[data-label]{padding-left:6.5em;position:relative;overflow-wrap:anywhere}td[data-label]::before{content:attr(data-label);position:absolute;left:0;width:6em;color:var(--muted);font-weight:600;font-size:13px}}
 [hidden]{display:none!important}
 `;
 

@@ -1,5 +1,6 @@
 import type { AppContext } from '../http/context.js';
 import { type NavLink, PAGE_CSP, page, type SafeHTML } from './html.js';
+import { labelTableCells } from './table-labels.js';
 
 /** The org base a page was reached under: '' at the root, `/o/{orgId}` otherwise. */
 export function pageBase(c: AppContext): string {
@@ -42,5 +43,6 @@ export function renderPage(
   c.header('Referrer-Policy', 'same-origin');
   // Pages show personal data and one-time secrets: never from a shared cache or the back button.
   c.header('Cache-Control', 'no-store');
-  return c.html(page({ title, base: pageBase(c), body, brand, ...options }), status as 200);
+  const labelled = labelTableCells(body);
+  return c.html(page({ title, base: pageBase(c), body: labelled, brand, ...options }), status as 200);
 }

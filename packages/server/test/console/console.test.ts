@@ -139,7 +139,7 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const shown = await page('/console/orgs/acme/apps', owner);
     expect(shown.text).toMatch(
       new RegExp(
-        `<td>granted@example.com</td><td>pylon</td><td>pylon-auditor</td><td></td><td>${at}:\\d\\d UTC by ${OWNER}</td>`,
+        `<td data-label="Person">granted@example.com</td><td data-label="App">pylon</td><td data-label="Archetype">pylon-auditor</td><td data-label="Extra capabilities"></td><td data-label="Granted">${at}:\\d\\d UTC by ${OWNER}</td>`,
       ),
     );
   });
@@ -291,6 +291,9 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(shown.status).toBe(200);
     expect(shown.text).toContain(MEMBER);
     expect(shown.text).not.toContain(OWNER);
+    // What Disable does is said in a person's words, not as the API route behind it.
+    expect(shown.text).toContain('refuses their sign-ins until they are enabled again');
+    expect(shown.text).not.toContain('/api/auth/users');
     const csrf = /name="csrf" value="([^"]+)"/.exec(shown.text)![1]!;
     const cookie = /pylon_console_csrf=([^;]+)/.exec(shown.headers.get('set-cookie') ?? '')![1]!;
     expect(csrf).toBe(cookie);
@@ -318,7 +321,7 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const sessionsAt = disableAt.replace(/\/disable$/, '');
     const sessions = await page(sessionsAt, root);
     expect(sessions.status).toBe(200);
-    expect(sessions.text).toMatch(/<td>browser<\/td>/);
+    expect(sessions.text).toMatch(/<td data-label="Kind">browser<\/td>/);
     expect((await page(sessionsAt, owner)).status).toBe(403);
     const ownerTry = await post(disableAt, owner, { csrf: ownerCSRF }, { csrfCookie: ownerCSRF });
     expect(ownerTry.status).toBe(403);
@@ -413,14 +416,19 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     );
     expect(
       await push(
-        'version_tag: "2"\ncapabilities:\n  - name: page.read\narchetypes:\n  - name: editor\n    capabilities: [page.read]\n',
+        'version_tag: "2"\ncapabilities:\n  - name: page.read\narchetypes:\n  - name: editor\n    capabilities: [page.read]\n  - name: reader\n    capabilities: [page.read]\n',
       ),
     ).toMatchObject({ status: 'pending_approval', version: 2 });
 
     const shown = await page('/console/orgs/acme/apps/wiki/schema', member);
     expect(shown.status).toBe(200);
     expect(shown.text).toContain('Pending version 2: destructive changes');
-    expect(shown.text).toContain('<li class="removed">wiki:page.edit</li>');
+    // A change is said in words beside its colour (WCAG 2.1 SC 1.4.1), and the list of changes in
+    // sentences, not the diff's machine types.
+    expect(shown.text).toContain('<li class="removed">wiki:page.edit (removed)</li>');
+    expect(shown.text).toContain('<li class="added"><strong>wiki:reader</strong> (new)');
+    expect(shown.text).toContain('Capability <code>wiki:page.edit</code> is removed');
+    expect(shown.text).not.toMatch(/capability_removed|archetype_caps_removed|archetype_added/);
     const memberCSRF = await csrfOf('/console', member);
     const refused = await post(
       '/console/orgs/acme/apps/wiki/schema/approve',
@@ -507,6 +515,13 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const byActor = await page(`/console/orgs/acme/audit?actor=${encodeURIComponent(MEMBER)}`, owner);
     expect(byActor.text).toContain('org.invite_accepted');
     expect(byActor.text).not.toContain('org.invite_sent');
+    // The detail reads as one `key: value` line per field (labelled with its column for a phone),
+    // not one line of JSON.
+    const filteredText = (await page('/console/orgs/acme/audit?action=org.invite_sent', owner)).text;
+    expect(filteredText).toMatch(
+      /<td data-label="Detail"><ul class="detail"><li><span class="key">invite_id:<\/span> [^<]+<\/li><li><span class="key">role:<\/span> member<\/li><\/ul><\/td>/,
+    );
+    expect(filteredText).not.toContain('{&quot;invite_id');
     // A time range that ended before anything happened shows nothing, and no live tail.
     const before = await page('/console/orgs/acme/audit?until=2000-01-01T00:00', owner);
     expect(before.text).not.toContain('org.invite_sent');

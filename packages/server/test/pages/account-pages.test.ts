@@ -191,8 +191,23 @@ describe.each(testDatabases)('the hosted account pages on $kind', (database) => 
     const badDate = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'x', expires: '2030-1-1' });
     expect(badDate.status).toBe(400);
     const refusedPage = visibleText(await badDate.text());
-    expect(refusedPage).toContain('Choose a valid date.');
+    expect(refusedPage).toContain('Expires is not a date: choose a day.');
     expect(refusedPage).toContain('You have no API keys.');
+    // An expiry the use case refuses (past, or past ten years) is said of the field, and the form
+    // keeps what was typed.
+    for (const [expires, sentence] of [
+      ['2020-01-01', 'Expires must be a day after today, or left empty for a key that does not expire.'],
+      ['2099-01-01', 'Expires is too far ahead: at most ten years from today.'],
+    ] as const) {
+      const refused = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'deploy box', expires });
+      expect(refused.status, expires).toBe(400);
+      const text = await refused.text();
+      expect(visibleText(text), expires).toContain(sentence);
+      expect(text).toContain(
+        'name="name" type="text" maxlength="100" required placeholder="e.g. deploy script" value="deploy box"',
+      );
+      expect(text).toContain(`name="expires" type="date" value="${expires}"`);
+    }
     // A name longer than the form takes is said on the page too, not answered as JSON.
     const longName = await b.post('/account/api-keys', { csrf: csrfOf(page), name: 'n'.repeat(101) });
     expect(longName.status).toBe(400);

@@ -444,7 +444,8 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
       expect(members.find((m) => m.email === 'owner@acme.test')).toMatchObject({ display_name: null });
       const page = async (path: string) =>
         (await t.request(path, { headers: { cookie: `pylon_session=${owner}` } })).text();
-      const named = `<td>Dana &lt;Ops&gt; <small class="muted"><code>${userId}</code></small></td>`;
+      // The cell, whichever column label (data-label) it carries on the page.
+      const named = `">Dana &lt;Ops&gt; <small class="muted"><code>${userId}</code></small></td>`;
       const membersPage = await page('/console/orgs/acme');
       expect(membersPage).toContain(named);
       expect(membersPage).toContain(`Role of Dana &lt;Ops&gt; (${userId})</label>`);

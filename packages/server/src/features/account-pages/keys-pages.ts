@@ -1,10 +1,11 @@
+import { PylonError } from '@pylon/core';
 import { z } from 'zod';
 import { auditEntryBody, queryPersonAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { html } from '../../pages/html.js';
 import { pageBase, renderPage } from '../../pages/page-context.js';
 import { unlinkIdentity } from '../account/linked-accounts.js';
-import { createAPIKey, revokeAPIKey } from '../api-keys/api-key-actions.js';
+import { createAPIKey, EXPIRY_PASSED, EXPIRY_TOO_FAR, revokeAPIKey } from '../api-keys/api-key-actions.js';
 import type { APIKeyStore } from '../api-keys/api-key-store.js';
 import type { Identity } from '../identity/identity.js';
 import { awaitsProofToLink } from '../oauth/link-identity.js';
@@ -57,6 +58,21 @@ const LINK_FAILED = 'The account was not linked. Try again.';
 /** An `error` longer than any code still reports a failure (the general sentence), never a JSON refusal. */
 const linkedQuery = z.object({ error: z.string().max(64).optional().catch('') });
 
+/** createAPIKey's refusals of an expiry, said of the form's field (docs/PAGES.md, "Refusals"). */
+const EXPIRY_REFUSALS = new Map<string, string>([
+  [EXPIRY_PASSED, 'Expires must be a day after today, or left empty for a key that does not expire.'],
+  [EXPIRY_TOO_FAR, 'Expires is too far ahead: at most ten years from today.'],
+]);
+
+/** The use case's refusal of the expiry as a sentence about the field; any other error as it was. */
+function expiryRefusal(error: unknown): unknown {
+  const sentence =
+    error instanceof PylonError && error.code === 'VALIDATION_FAILED'
+      ? EXPIRY_REFUSALS.get(error.message)
+      : undefined;
+  return sentence === undefined ? error : new PageRefusal(sentence);
+}
+
 const PROVIDER_NAMES: Record<string, string> = { google: 'Google', github: 'GitHub' };
 const providerName = (id: string) =>
   PROVIDER_NAMES[id] ?? (id.startsWith('sso:') ? `SSO (${id.slice(4)})` : id);
@@ -103,9 +119,9 @@ ${list.length ? html`<ul class="list">${rows}</ul>` : html`<p>You have no API ke
 <form method="post" action="${base}/account/api-keys">
 ${csrfField(csrf)}
 <label for="key-name">Name</label>
-<input id="key-name" name="name" type="text" maxlength="100" required placeholder="e.g. deploy script">
+<input id="key-name" name="name" type="text" maxlength="100" required placeholder="e.g. deploy script" value="${shown.posted?.name ?? ''}">
 <label for="key-expires">Expires (optional)</label>
-<input id="key-expires" name="expires" type="date">
+<input id="key-expires" name="expires" type="date" value="${shown.posted?.expires ?? ''}">
 <button type="submit">Create key</button>
 </form>`;
     return renderPage(c, 'API keys', body, status, undefined, accountPage(base, '/account/api-keys'));
@@ -163,7 +179,7 @@ ${offers}`;
       },
       async (c, session, body) => {
         const expiresAt = expiry(body.expires);
-        if (Number.isNaN(expiresAt)) throw new PageRefusal('Choose a valid date.');
+        if (Number.isNaN(expiresAt)) throw new PageRefusal('Expires is not a date: choose a day.');
         const name = body.name?.trim() || 'Unnamed key';
         const created = await createAPIKey(identity, keys, facts(c, services), {
           userId: session.userId,
@@ -171,6 +187,8 @@ ${offers}`;
           name,
           scopes: [],
           expiresAt,
+        }).catch((error: unknown) => {
+          throw expiryRefusal(error);
         });
         return { created: { key: created.key, name } };
       },

@@ -7,6 +7,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { formCSRF } from '../../pages/form-csrf.js';
 import { html, type NavLink, type SafeHTML } from '../../pages/html.js';
 import { type PageOptions, pageBase, renderPage } from '../../pages/page-context.js';
+import { postedText } from '../../pages/posted-fields.js';
 import { pageRefusal, type Refusal } from '../../pages/refusal.js';
 import { shownOnceOf } from '../../pages/shown-once.js';
 import { clientIP } from '../identity/route-helpers.js';
@@ -103,6 +104,8 @@ const MESSAGES: Record<string, string> = {
   CAPTCHA_FAILED: 'The captcha was not accepted. Try again.',
   TOTP_ALREADY_ENABLED: 'Two-factor authentication is already on.',
   TOTP_NOT_ENROLLED: 'Start the set-up again.',
+  LAST_OWNER:
+    'You are the last owner of an organisation: make someone else an owner, or delete the organisation, first.',
   LAST_SIGN_IN_METHOD: 'This is your last way to sign in; add another one first.',
   SESSION_NOT_FOUND: 'That session has already ended.',
   API_KEY_NOT_FOUND: 'That key was already revoked.',
@@ -162,6 +165,8 @@ export function refused(c: AppContext): Response {
 export interface Shown {
   error?: string | SafeHTML;
   ok?: string;
+  /** A refused form's text fields as posted (pages/posted-fields.ts), to fill the form again. */
+  posted?: Readonly<Record<string, string>>;
 }
 
 /** An account page, plain or with what a form's action showed, under a status. */
@@ -216,7 +221,12 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
         );
       } catch (error) {
         const refusal = signedInRefusal(c, error, `${pageBase(c)}${spec.back}`);
-        return spec.show(c, session, { error: refusal.message } as S, refusal.status);
+        return spec.show(
+          c,
+          session,
+          { error: refusal.message, posted: postedText(body) } as S,
+          refusal.status,
+        );
       }
     },
     // A field the form's schema refuses is said on the page, after the same checks as an action.
@@ -224,7 +234,7 @@ export function pagePost<B extends { csrf?: string | undefined }, S extends Show
       if (!passesPageCSRF(c, services, fields.csrf)) return refused(c);
       const session = await pageSession(c, services);
       if (session === null) return toSignIn(c, `${pageBase(c)}${spec.back}`);
-      return spec.show(c, session, { error: problem } as S, 400);
+      return spec.show(c, session, { error: problem, posted: postedText(fields) } as S, 400);
     },
   });
 }

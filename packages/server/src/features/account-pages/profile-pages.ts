@@ -114,7 +114,10 @@ ${session.isGuest ? '' : html`<h2>${email ? 'Change your email address' : 'Add a
 <form method="post" action="${base}/account/sign-out">
 ${csrfField(csrf)}
 <button type="submit" class="secondary">Sign out of this browser</button>
-</form>`;
+</form>
+<h2>Delete account</h2>
+<p>Deleting your account removes every way to sign in to it and cannot be undone.</p>
+<a class="button secondary" href="${base}/account/delete">Delete account…</a>`;
     return renderPage(c, 'Your account', body, status, undefined, accountPage(base, '/account'));
   }
 

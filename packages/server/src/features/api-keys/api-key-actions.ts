@@ -35,6 +35,11 @@ const audit = (services: Services, facts: Facts, action: string, userId: string,
 /** The furthest ahead a key's expiry may be set: ten years. */
 const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
+/** The refusals of an expiry, as their messages: the account page names the field from them. */
+export const EXPIRY_PASSED = 'expires_at must be in the future';
+export const EXPIRY_TOO_FAR =
+  'expires_at is in seconds since the epoch, at most ten years ahead (omit it for a key without expiry)';
+
 /**
  * A key acting as the person, limited to `scopes`; `key` is the only time the secret is seen. It
  * is a way in that outlives the session, so it needs a recent sign-in (reauthentication.ts).
@@ -48,13 +53,10 @@ export async function createAPIKey(
   const { services } = identity;
   const now = services.clock.now();
   if (input.expiresAt !== null && input.expiresAt <= now)
-    throw new PylonError('VALIDATION_FAILED', { message: 'expires_at must be in the future' });
+    throw new PylonError('VALIDATION_FAILED', { message: EXPIRY_PASSED });
   // Milliseconds sent for seconds would otherwise make a key that outlives everyone.
   if (input.expiresAt !== null && input.expiresAt > now + MAX_KEY_LIFETIME_MS)
-    throw new PylonError('VALIDATION_FAILED', {
-      message:
-        'expires_at is in seconds since the epoch, at most ten years ahead (omit it for a key without expiry)',
-    });
+    throw new PylonError('VALIDATION_FAILED', { message: EXPIRY_TOO_FAR });
   await requireRecentSignIn(identity, input);
   const created = await keys.create({
     userId: input.userId,

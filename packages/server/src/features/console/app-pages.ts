@@ -14,6 +14,7 @@ import type { SchemaStore } from '../rbac/schema-store.js';
 import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
 import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
+import { describeSchemaChange } from './schema-changes.js';
 
 /** What a destructive app action asks before it is sent (the console script; without it, nothing). */
 const APP_CONFIRM: Record<string, (appId: string) => string> = {
@@ -110,7 +111,9 @@ ${roles.map(
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .map(([archetype, caps]) => {
             const gone = !(archetype in other);
-            return html`<li${gone ? html` class="${cls}"` : ''}><strong>${archetype}</strong>${gone ? (cls === 'removed' ? ' (removed)' : ' (new)') : ''}<ul>${caps.map((cap) => html`<li${!gone && !(other[archetype] ?? []).includes(cap) ? html` class="${cls}"` : ''}>${cap}</li>`)}</ul></li>`;
+            // WCAG 2.1 SC 1.4.1: the change is said in words, not by the colour alone.
+            const mark = cls === 'removed' ? ' (removed)' : ' (new)';
+            return html`<li${gone ? html` class="${cls}"` : ''}><strong>${archetype}</strong>${gone ? mark : ''}<ul>${caps.map((cap) => (!gone && !(other[archetype] ?? []).includes(cap) ? html`<li class="${cls}">${cap}${mark}</li>` : html`<li>${cap}</li>`))}</ul></li>`;
           })}</ul></div>`;
       const changes = pending
         ? diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, pending.prepared).changes
@@ -128,7 +131,7 @@ ${
   pending
     ? html`<section aria-labelledby="pending-h"><h2 id="pending-h">Pending version ${String(pending.version)}: destructive changes</h2>
 <p>Approving makes version ${String(pending.version)} current; grants of archetypes it removes are revoked.</p>
-<ul>${changes.map((change) => html`<li><code>${change.type}</code> ${'archetype' in change ? change.archetype : ''} ${'name' in change ? change.name : ''} ${'caps' in change ? change.caps.join(', ') : ''}${'inherits' in change ? change.inherits.join(', ') : ''}</li>`)}</ul>
+<ul>${changes.map((change) => html`<li>${describeSchemaChange(change)}</li>`)}</ul>
 <div class="diff">${column(`Current (version ${listing.current_version ?? 'none'})`, current?.expanded ?? {}, pending.expanded, 'removed')}${column(`Pending (version ${pending.version})`, pending.expanded, current?.expanded ?? {}, 'added')}</div>
 <form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/schema/approve`)}" data-confirm="Approve version ${String(pending.version)}? Grants of the archetypes and capabilities it removes are revoked.">${csrfField(csrf)}<input type="hidden" name="version" value="${String(pending.version)}"><button type="submit">Approve version ${String(pending.version)}</button></form>
 </section>`

@@ -15,7 +15,7 @@ nav a[aria-current=page]{font-weight:700;text-decoration:none;color:var(--text)}
 main{max-width:1100px;margin:0 auto;padding:16px}
 section{background:var(--card);border:1px solid var(--border);border-radius:12px;padding:16px 20px;margin:0 0 16px}
 h1{font-size:24px;margin:8px 0 16px}h2{font-size:18px;margin:0 0 12px}p{margin:0 0 12px}.muted{color:var(--muted)}
-.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td:first-child{overflow-wrap:anywhere}td.nowrap{white-space:nowrap;overflow-wrap:normal}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
+.table{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--border);vertical-align:top}td{overflow-wrap:anywhere}td.nowrap{white-space:nowrap;overflow-wrap:normal}td code{word-break:normal}th{font-size:13px;color:var(--muted)}
 form.inline{display:inline}form.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px 12px;align-items:end}
 label{display:block;font-weight:600;font-size:14px;margin:0 0 4px}
 input,select,textarea{width:100%;padding:8px 10px;border:1px solid var(--border);border-radius:8px;background:transparent;color:var(--text);font:inherit}
@@ -26,6 +26,10 @@ code,.secret{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;word-break:
 .diff{display:grid;grid-template-columns:1fr 1fr;gap:12px}@media (max-width:600px){.diff{grid-template-columns:1fr}}
 .diff ul{list-style:none;padding:0;margin:0}.diff li{padding:2px 6px;border-radius:4px}.removed{background:var(--del)}.added{background:var(--add)}
 .live{font-size:13px;color:var(--muted)}
+ul.detail{list-style:none;margin:0;padding:0;font-size:14px;overflow-wrap:anywhere;min-width:12em}ul.detail .key{color:var(--muted)}
+@media (max-width:640px){.table table,.table tbody,.table tr,.table td{display:block;width:100%}.table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.table tr{border:1px solid var(--border);border-radius:8px;padding:6px 10px;margin:0 0 10px}.table td{border:0;padding:4px 0}.table td.nowrap{white-space:normal}ul.detail{min-width:0}
+.table td[data-label]{padding-left:6.5em;position:relative;overflow-wrap:anywhere}.table td[data-label]::before{content:attr(data-label);position:absolute;left:0;width:6em;color:var(--muted);font-weight:600;font-size:13px}}
 `;
 
 /**
@@ -37,8 +41,11 @@ const SCRIPT = `(function(){document.addEventListener('submit',function(event){v
 var list=document.getElementById('audit-rows');var status=document.getElementById('live-status');
 if(!list||!window.EventSource)return;var url=list.getAttribute('data-stream');if(!url)return;
 var source=new EventSource(url);source.addEventListener('open',function(){if(status)status.textContent='Live: new entries appear as they happen.';});
+var heads=[].map.call(list.parentNode.querySelectorAll('thead th'),function(th){return th.textContent;});
+function detail(entry){if(!entry.detail)return entry.undecodable&&entry.undecodable.detail!==undefined?'(undecodable) '+entry.undecodable.detail:'';var ul=document.createElement('ul');ul.className='detail';
+Object.keys(entry.detail).forEach(function(key){var li=document.createElement('li');var k=document.createElement('span');k.className='key';k.textContent=key+':';var v=entry.detail[key];li.appendChild(k);li.appendChild(document.createTextNode(' '+(typeof v==='string'?v:JSON.stringify(v))));ul.appendChild(li);});return ul;}
 source.addEventListener('audit',function(event){var entry=JSON.parse(event.data);var row=document.createElement('tr');row.className='live-entry';
-[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',entry.detail?JSON.stringify(entry.detail):entry.undecodable&&entry.undecodable.detail!==undefined?'(undecodable) '+entry.undecodable.detail:''].forEach(function(text,i){var cell=document.createElement('td');if(i===0)cell.className='nowrap';cell.textContent=text;row.appendChild(cell);});
+[new Date(entry.ts).toISOString().replace('T',' ').replace(/\\.\\d+Z$/,' UTC'),entry.action,entry.actor_name?entry.actor_name+' ('+entry.actor+')':entry.actor,entry.target||'',detail(entry)].forEach(function(value,i){var cell=document.createElement('td');if(i===0)cell.className='nowrap';if(heads[i])cell.setAttribute('data-label',heads[i]);if(typeof value==='string')cell.textContent=value;else cell.appendChild(value);row.appendChild(cell);});
 list.appendChild(row);});
 source.addEventListener('error',function(){if(status)status.textContent=source.readyState===2?'Live tail stopped; reload the page to restart it.':'Live tail interrupted; reconnecting…';});})();
 `;

@@ -11,7 +11,7 @@ import {
 } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
-import { html } from '../../pages/html.js';
+import { html, type SafeHTML } from '../../pages/html.js';
 import type { ConsoleDeps } from './console-deps.js';
 import { guarded, orgPath, personCell, renderConsole, when } from './layout.js';
 
@@ -195,7 +195,7 @@ ${field('action', 'Action (e.g. role.granted)')}${field('actor', 'Actor (email, 
 <p class="live" id="live-status" aria-live="polite">${streamURL ? 'Showing the latest page; with scripts on, new entries appear below as they happen.' : ''}</p>
 <div class="table"><table><thead><tr><th scope="col">Time</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Detail</th></tr></thead>
 <tbody id="audit-rows" data-stream="${streamURL}">
-${entries.map((entry) => html`<tr><td class="nowrap">${when(entry.ts)}</td><td>${entry.action}</td><td>${names.has(entry.actor) ? personCell({ email: null, displayName: names.get(entry.actor), id: entry.actor }) : entry.actor}</td><td>${entry.target ?? ''}</td><td>${detailText(entry)}</td></tr>`)}
+${entries.map((entry) => html`<tr><td class="nowrap">${when(entry.ts)}</td><td>${entry.action}</td><td>${names.has(entry.actor) ? personCell({ email: null, displayName: names.get(entry.actor), id: entry.actor }) : entry.actor}</td><td>${entry.target ?? ''}</td><td>${detailCell(entry)}</td></tr>`)}
 </tbody></table></div>
 ${nextCursor ? html`<p><a href="${orgPath(org.id, '/audit')}?${keep({ cursor: nextCursor })}" rel="next">Next page</a></p>` : ''}
 </section>`,
@@ -279,8 +279,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The detail as JSON, or the stored text of one that does not decode, marked as such. */
-function detailText(entry: AuditEntry): string {
-  if (entry.detail) return JSON.stringify(entry.detail);
+/**
+ * The detail as one `key: value` line per field (a nested value as its JSON), wrapping within the
+ * column; or the stored text of one that does not decode, marked as such. The live tail's script
+ * renders its entries the same way.
+ */
+function detailCell(entry: AuditEntry): SafeHTML | string {
+  if (entry.detail)
+    return html`<ul class="detail">${Object.entries(entry.detail).map(([key, value]) => html`<li><span class="key">${key}:</span> ${typeof value === 'string' ? value : JSON.stringify(value)}</li>`)}</ul>`;
   return entry.undecodable.detail === undefined ? '' : `(undecodable) ${entry.undecodable.detail}`;
 }

@@ -4,6 +4,7 @@ import type { AppContext, OrgSummary, Services } from '../../http/context.js';
 import { getAuth } from '../../http/get-auth.js';
 import { defineRoute, type Route, type RouteResponse } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
+import { postedText } from '../../pages/posted-fields.js';
 import { shownOnceOf } from '../../pages/shown-once.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
@@ -15,22 +16,6 @@ export interface Outcome {
   error?: string;
   /** A refused form's text fields as posted (never its CSRF token), to fill the form again. */
   posted?: Readonly<Record<string, string>>;
-}
-
-/** The longest text a console field takes (an app's description): a longer value is not shown back. */
-const LONGEST_FIELD = 1000;
-
-/**
- * What a refused form had in its text fields, to show them again: a refusal keeps the typing. A
- * value longer than any field takes (refused for that) is left out rather than echoed.
- */
-function postedText(fields: object): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(fields).filter(
-      (entry): entry is [string, string] =>
-        entry[0] !== 'csrf' && typeof entry[1] === 'string' && entry[1].length <= LONGEST_FIELD,
-    ),
-  );
 }
 
 /** The value a form field had when its post was refused (or nothing). */

@@ -52,7 +52,7 @@ ${page.users.map((user) => {
 })}
 </tbody></table></div>
 ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
-<p class="muted">Disabling a user signs them out everywhere at once and refuses their sign-ins until enabled (<code>POST /api/auth/users/:id/disable</code>).</p>
+<p class="muted">Disabling a user signs them out everywhere at once and refuses their sign-ins until they are enabled again. Their account and data are kept.</p>
 </section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">Signing keys</h2>
 <p>Published at <a href="/.well-known/pylon-keys">/.well-known/pylon-keys</a>; scoped tokens are signed with the newest active one.</p>

@@ -1,6 +1,7 @@
 import { PylonError } from '@pylon/core';
 import type { AppContext } from '../../http/context.js';
 import { html, type SafeHTML } from '../../pages/html.js';
+import { labelTableCells } from '../../pages/table-labels.js';
 import { CONSOLE_CSS_PATH, CONSOLE_JS_PATH } from './assets.js';
 
 /**
@@ -56,7 +57,7 @@ ${link('/console/deployment', 'Deployment', section === 'deployment')}
 <h1>${input.title}</h1>
 ${input.notice ? html`<div class="notice" role="status">${input.notice}</div>` : ''}
 ${input.error ? html`<div class="error" role="alert">${input.error}</div>` : ''}
-${input.body}
+${labelTableCells(input.body)}
 </main>
 </body>
 </html>
@@ -67,6 +68,38 @@ ${input.body}
   return c.html(page.value, (input.status ?? 200) as 200);
 }
 
+/**
+ * The console's pages a person can be sent back to (its GET routes that show a page); a form's
+ * route (POST only) is none of them. A test checks this against the console's route table.
+ */
+const CONSOLE_PAGES = [
+  /^\/console$/,
+  /^\/console\/orgs\/[^/]+(?:\/(?:apps|oauth|sso|audit))?$/,
+  /^\/console\/orgs\/[^/]+\/apps\/[^/]+\/schema$/,
+  /^\/console\/deployment(?:\/users\/[^/]+)?$/,
+];
+
+export const isConsolePage = (path: string) => CONSOLE_PAGES.some((page) => page.test(path));
+
+/**
+ * Where signing in brings the person back: this page for a GET; for a form's post, the page that
+ * held the form (the same-origin Referer, when it is a console page), else the nearest console
+ * page above the form's route (`/console/orgs/acme/invites` → `/console/orgs/acme`), never the
+ * POST-only route, which a GET would not find.
+ */
+export function returnPath(c: AppContext): string {
+  if (c.req.method === 'GET') return c.req.path;
+  const referer = c.req.header('referer');
+  if (referer !== undefined && URL.canParse(referer)) {
+    const from = new URL(referer);
+    if (from.origin === new URL(c.req.url).origin && isConsolePage(from.pathname))
+      return `${from.pathname}${from.search}`;
+  }
+  let path = c.req.path;
+  while (!isConsolePage(path) && path.lastIndexOf('/') > 0) path = path.slice(0, path.lastIndexOf('/'));
+  return isConsolePage(path) ? path : '/console';
+}
+
 /** A refusal as a page: the API's own message under the API's own status. */
 export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePlace): Response {
   const signedOut = error.status === 401;
@@ -75,9 +108,10 @@ export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePl
     title: signedOut ? 'Sign in' : missing ? 'Not found' : 'Not allowed',
     place,
     status: error.status,
-    error: `${error.message} (${error.code})`,
+    // Signed out is no fault to report in the API's words: the page says what to do.
+    error: signedOut ? undefined : `${error.message} (${error.code})`,
     body: signedOut
-      ? html`<section><p>The console needs a signed-in session.</p><p><a href="/login?return_to=${encodeURIComponent(c.req.path)}">Sign in</a></p></section>`
+      ? html`<section><p>You are not signed in, or your sign-in has ended.${c.req.method === 'GET' ? '' : ' What you sent was not saved.'} Sign in to use the console; you will come back to where you were.</p><p><a href="/login?return_to=${encodeURIComponent(returnPath(c))}">Sign in</a></p></section>`
       : missing
         ? html`<section><p class="muted">Nothing here has that id. <a href="/console">Back to the console</a>.</p></section>`
         : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
