@@ -10,6 +10,7 @@ import { commandWords, parseWorkers } from '../config/parse-workers.js';
 import { unknownVariables } from '../config/variables.js';
 import { features } from '../features/index.js';
 import { firstAdminHint } from '../features/rbac/bootstrap-routes.js';
+import { disallowedClaimsHint } from '../features/sso/claims-hint.js';
 import { chooseLogFormat, createLogger, type Logger, prettyDestination } from '../logger.js';
 import { createMailer, type MailOptions, parseMailConfig } from '../mail/index.js';
 import { clusterWorkerMetrics } from '../metrics/cluster-metrics.js';
@@ -69,6 +70,8 @@ async function serve(loaded: Config, mail: MailOptions, logger: Logger, workers:
   if (signing !== null) logger.warn(signing);
   const adminHint = first ? await firstAdminHint(server.services) : null;
   if (adminHint !== null) logger.info(adminHint);
+  const claimsHint = first ? await disallowedClaimsHint(server.services) : null;
+  if (claimsHint !== null) logger.warn(claimsHint);
   if (config.env === 'development' && first) {
     logger.info(
       `Sign in: curl -X POST ${listening.url}/api/auth/magic/send -H 'content-type: application/json' -d '{"email":"you@example.com"}' — the code is printed in this log`,

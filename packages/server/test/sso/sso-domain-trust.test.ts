@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disallowedClaimsHint } from '../../src/features/sso/claims-hint.js';
 import { CookieJar } from '../support/cookie-jar.js';
 import { testDatabases } from '../support/databases.js';
 import { IDP_CERT, IDP_ENTITY_ID, signedResponse } from '../support/peers/saml-idp.js';
@@ -233,6 +234,11 @@ describe.each(testDatabases)('SSO domain claims and asserted emails on $kind', (
       });
       try {
         restarted.clock.set(Date.now());
+        // The operator is told at start-up which claims stopped counting, and how to keep them.
+        const hint = await disallowedClaimsHint(restarted.server.services);
+        expect(hint, list).toContain('corp.test (org evil)');
+        expect(hint, list).toContain('PYLON_SSO_ALLOWED_DOMAINS=evil=corp.test');
+        expect(hint, list).not.toContain('acme.test');
         const discovered = await callOn(restarted, '/sso/discover?email=root@corp.test');
         expect(codeOf(discovered), list).toEqual([404, 'NO_SSO_FOR_DOMAIN']);
         const viaOIDC = await oidcSignIn(restarted, 'evil', `root-${list}`, 'root@corp.test');

@@ -208,6 +208,24 @@ export class SSOStore {
   }
 
   /**
+   * The domains orgs claimed that the operator's list does not allow them (so they count for
+   * nothing: no address in them is taken, discovery routes none), by org: what an upgrade or a
+   * changed PYLON_SSO_ALLOWED_DOMAINS left behind.
+   */
+  async disallowedClaims(): Promise<{ orgId: string; domain: string }[]> {
+    if (this.allowedDomains === null) return [];
+    const claims = await this.db
+      .selectFrom('sso_domains')
+      .select(['org_id', 'domain'])
+      .orderBy('org_id')
+      .orderBy('domain')
+      .execute();
+    return claims
+      .filter((claim) => !isDomainAllowedFor(this.allowedDomains, claim.org_id, claim.domain))
+      .map((claim) => ({ orgId: claim.org_id, domain: claim.domain }));
+  }
+
+  /**
    * Which org and protocol sign in people of this email domain. OIDC wins when the org lists the
    * domain on both its connections. A claim the operator's list no longer allows routes nowhere.
    */
