@@ -494,7 +494,7 @@ describe.each(testDatabases)('per-org OIDC SSO on $kind', (database) => {
         await t.request('/console/orgs/acme', { headers: { cookie: `pylon_session=${owner}` } })
       ).text();
       expect(page).toContain(
-        `<td>victim@corp.example <small class="muted"><code>${userId}</code></small></td>`,
+        `<td data-label="Person">victim@corp.example <small class="muted"><code>${userId}</code></small></td>`,
       );
       expect(page).toContain(`Role of victim@corp.example (${userId})</label>`);
       expect(page).not.toContain('Role of victim@corp.example</label>');
