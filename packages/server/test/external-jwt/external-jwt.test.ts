@@ -231,12 +231,22 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
       body: JSON.stringify({ email: 'boss@example.com', app_id: 'pylon', archetype: 'pylon-admin' }),
     });
+    await t.request('/roles', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ email: 'kim@example.com', app_id: 'pylon', archetype: 'pylon-admin' }),
+    });
     const claims = { email: 'boss@example.com', sub: 'anyone-can-sign-up' };
     const cases = [
       await token({ ...claims, email_verified: false }),
       await token({ ...claims, email_verified: undefined }),
       await token({ ...claims, email_verified: 'true' }),
       await token({ ...claims, iss: OPEN_ISSUER }),
+      // Addresses sign-up refuses, judged before case folding (U+212A KELVIN SIGN lowercases to k).
+      await token({ ...claims, email: '\u212Aim@example.com' }),
+      await token({ ...claims, email: 'b\u200Boss@example.com' }),
+      await token({ ...claims, email: 'not an email <boss@example.com>' }),
+      await token({ ...claims, email: 'BOSS@example.com\r\nBcc: x@example.com' }),
     ];
     for (const jwt of cases) {
       const who = await me({ authorization: `Bearer ${jwt}` });

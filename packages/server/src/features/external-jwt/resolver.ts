@@ -1,4 +1,4 @@
-import { checkTimeClaims, decodeProtectedHeader, PylonError } from '@pylon/core';
+import { checkTimeClaims, decodeProtectedHeader, isValidEmail, PylonError } from '@pylon/core';
 import { createRemoteJWKSet, customFetch, decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import type { Clock } from '../../clock.js';
 import type { JWTIssuerConfig } from '../../config/config.js';
@@ -104,8 +104,10 @@ export function externalJWTResolver(
     const subject = payload[config.userIdClaim];
     if (typeof subject !== 'string' || subject === '') throw invalid();
     const email = payload[config.emailClaim];
+    // An address counts only when sign-up would take it, judged as the issuer wrote it: a look-alike
+    // that lowercases into someone else's (a KELVIN SIGN `K`) must not reach their grants.
     const provenEmail =
-      config.trustEmail && payload.email_verified === true && typeof email === 'string' && email.trim() !== ''
+      config.trustEmail && payload.email_verified === true && typeof email === 'string' && isValidEmail(email)
         ? email.trim().toLowerCase()
         : null;
     const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
