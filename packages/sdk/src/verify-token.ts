@@ -70,8 +70,9 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
   }
 
   /**
-   * A token Pylon signed whose `iss` is not ours, before any token verified, is almost always
-   * this client's configuration (or the server's public URL), not an attack: say so, once.
+   * A token Pylon signed for this org whose `iss` is not ours, before any token verified, is this
+   * client's configuration (or the server's public URL), not an attack: say so, once. Another org's
+   * token, which anyone can mint, never gets here (`checkClaims` calls it `wrong_org`).
    */
   async function warnIssuerOnce(tokenIssuer: string | undefined): Promise<void> {
     if (warnedIssuer || verifiedOnce || tokenIssuer === undefined) return;

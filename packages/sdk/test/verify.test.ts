@@ -230,8 +230,12 @@ describe('scoped-token verification: every failure has its own reason, and only 
 
   it('wrong_issuer, wrong_audience, wrong_org, wrong_app', async () => {
     const cases: Array<[Record<string, unknown>, VerifyFailureReason]> = [
-      [{ iss: 'http://127.0.0.1:4000/o/other' }, 'wrong_issuer'],
+      [{ iss: 'https://pylon.example.com/o/acme' }, 'wrong_issuer'],
       [{ iss: `${ORG_URL}/` }, 'wrong_issuer'],
+      // Another org's api_url on this origin is another org's token, whatever its `org` says.
+      [{ iss: 'http://127.0.0.1:4000/o/other' }, 'wrong_org'],
+      [{ iss: 'http://localhost:4000/o/other/x' }, 'wrong_org'],
+      [{ iss: 'https://pylon.example.com/o/other', org: 'other' }, 'wrong_org'],
       [{ aud: 'other-app' }, 'wrong_audience'],
       [{ org: 'other' }, 'wrong_org'],
       [{ app: 'other-app' }, 'wrong_app'],
