@@ -89,6 +89,8 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
   return async function verify(token) {
     const nowSeconds = Math.floor(clock.now() / 1000);
     try {
+      // A JavaScript caller may hand over what a header read gave (undefined, null) or anything.
+      if (typeof token !== 'string') throw new VerifyFailure('malformed');
       if (token.length > MAX_TOKEN_LENGTH) throw new VerifyFailure('oversized');
       const signature = token.slice(token.lastIndexOf('.') + 1);
       const hit = cache.get(signature, token, nowSeconds, options.expected.skewSeconds);
