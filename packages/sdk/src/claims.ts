@@ -1,4 +1,4 @@
-import { canonicalIssuer } from './org-url.js';
+import { canonicalIssuer, namesAnotherOrg } from './org-url.js';
 import type { Actor } from './types.js';
 import { VerifyFailure } from './verify-failure.js';
 
@@ -29,8 +29,10 @@ export interface AccessTokenExpectations extends ClaimExpectations {
  * Pure claim checks (the model is jose's `jwt_claims_set`): takes the verified payload and `now`,
  * returns the actor or throws the first failed check. Identity claims come before time claims, so
  * a token for another app reads as `wrong_audience` even once it has expired. `iss` is compared
- * with loopback host names as one host (see `canonicalIssuer`); a `wrong_issuer` failure carries
- * the token's `iss`, for the one configuration warning the verifier gives.
+ * with loopback host names as one host (see `canonicalIssuer`). A token of another org reads as
+ * `wrong_org` whatever its `iss`, so a `wrong_issuer` failure is always a token of this org reached
+ * under another URL; it carries the token's `iss`, for the one configuration warning the verifier
+ * gives.
  */
 export function checkClaims(
   payload: unknown,
@@ -101,13 +103,19 @@ function checkCommon(
 ): VerifiedClaims {
   const { sub, caps } = claims as { sub: string; caps: string[] };
   const exp = claims.exp as number;
-  if (typeof claims.iss !== 'string' || canonicalIssuer(claims.iss) !== canonicalIssuer(expected.issuer)) {
-    throw new VerifyFailure('wrong_issuer', {
-      issuer: typeof claims.iss === 'string' ? claims.iss : undefined,
-    });
+  const issuer = typeof claims.iss === 'string' ? claims.iss : undefined;
+  const issuerMatches = issuer !== undefined && canonicalIssuer(issuer) === canonicalIssuer(expected.issuer);
+  // Any user can create an org and mint its tokens, signed with the deployment's keys: such a
+  // token (its `org`, or an `iss` of `…/o/{other}` on this origin) is another org's, refused as
+  // that, so it can never prompt the configuration warning (and choose what it advises).
+  if (
+    claims.org !== expected.orgId ||
+    (!issuerMatches && issuer !== undefined && namesAnotherOrg(issuer, expected.issuer, expected.orgId))
+  ) {
+    throw new VerifyFailure('wrong_org');
   }
+  if (!issuerMatches) throw new VerifyFailure('wrong_issuer', { issuer });
   if (!hasAudience(claims.aud, audience)) throw new VerifyFailure('wrong_audience');
-  if (claims.org !== expected.orgId) throw new VerifyFailure('wrong_org');
   if (claims.app !== expected.appId) throw new VerifyFailure('wrong_app');
   // RFC 7519 §4.1.4: expired "on or after" exp; the skew widens both windows.
   if (nowSeconds - expected.skewSeconds >= exp) throw new VerifyFailure('expired');

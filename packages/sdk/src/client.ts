@@ -1,5 +1,6 @@
 import { isSlug } from '@pylon/core/slug';
 import { type BearerSource, readBearer } from './bearer.js';
+import { qualifyCapability } from './capability.js';
 import { CapabilityDeniedError, TokenInvalidError } from './errors.js';
 import { type OnEvent, safeEmitter } from './events.js';
 import { createKeySet } from './key-set.js';
@@ -57,13 +58,21 @@ export interface PylonClient {
   readonly orgId: string;
   /** The `resource` option: this server's resource URL, when it accepts OAuth access tokens. */
   readonly resource: string | undefined;
-  /** The actor of a request's bearer token; `null` when there is none or it is not valid. */
+  /**
+   * The actor of a request's bearer token; `null` when there is none or it is not valid. A source
+   * that is neither a request with headers nor `{ bearer }` throws `InvalidArgumentError`.
+   */
   resolve(source: BearerSource): Promise<Actor | null>;
-  /** The actor of a token; throws `TokenInvalidError` (the reason goes to `onEvent` only). */
+  /**
+   * The actor of a token; throws `TokenInvalidError` (the reason goes to `onEvent` only), for a
+   * value that is not a string too (`malformed`).
+   */
   verify(token: string): Promise<Actor>;
   /**
-   * Capabilities may be given bare (`notes.read`) or namespaced (`notes:notes.read`). A null actor
-   * (what `resolve` answers without a valid token) has none.
+   * Capabilities may be given bare (`notes.read`) or namespaced for this app (`notes:notes.read`);
+   * anything else (not a string, another app's `other:…`) throws `InvalidArgumentError`. A null
+   * actor (what `resolve` answers without a valid token) has none, and neither has an actor of
+   * another app or org.
    */
   hasCapability(actor: Actor | null, capability: string): boolean;
   /**
@@ -158,10 +167,13 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     clock,
     session: () => options.sessionToken ?? readEnvironmentSession(),
   });
-  const qualify = (capability: string) => (capability.includes(':') ? capability : `${appId}:${capability}`);
-  // `!actor`, not `=== null`: a JavaScript caller may pass undefined for "no actor" too.
+  // The name is checked first, so a bad one is reported with or without an actor. `!actor`, not
+  // `=== null`: a JavaScript caller may pass undefined for "no actor" too. The actor's org is
+  // checked as well as its app: one verified by another org's client (same app id) is not ours.
+  const holds = (actor: Actor | null, qualified: string) =>
+    actor ? actor.app === appId && actor.org === orgId && actor.caps.includes(qualified) : false;
   const hasCapability = (actor: Actor | null, capability: string) =>
-    actor ? actor.app === appId && actor.caps.includes(qualify(capability)) : false;
+    holds(actor, qualifyCapability(capability, appId));
 
   return {
     orgUrl,
@@ -181,8 +193,9 @@ export function pylonClient(options: PylonClientOptions): PylonClient {
     },
     hasCapability,
     requireCapability(actor, capability) {
-      if (!actor) throw new CapabilityDeniedError(qualify(capability), { noActor: true });
-      if (!hasCapability(actor, capability)) throw new CapabilityDeniedError(qualify(capability));
+      const qualified = qualifyCapability(capability, appId);
+      if (!actor) throw new CapabilityDeniedError(qualified, { noActor: true });
+      if (!holds(actor, qualified)) throw new CapabilityDeniedError(qualified);
     },
     mintScopedToken,
     async discover() {

@@ -15,6 +15,7 @@ export const SDK_ERROR_CODES = [
   'namespace_violation',
   'invalid_schema',
   'app_token_invalid',
+  'invalid_argument',
 ] as const;
 
 export type SDKErrorCode = (typeof SDK_ERROR_CODES)[number];
@@ -140,5 +141,17 @@ export class AppTokenInvalidError extends PylonSDKError {
   override name = 'AppTokenInvalidError';
   constructor(details: { status?: number; serverCode?: string } = {}) {
     super('app_token_invalid', 'Pylon refused the app token (wrong, rotated, or for another app)', details);
+  }
+}
+
+/**
+ * A call was given something it cannot take (a capability that is not a name, another app's
+ * capability, a `resolve` source without headers or `bearer`): a bug in the caller, said with a
+ * typed error and a message naming what was expected, not a `TypeError` from deep inside.
+ */
+export class InvalidArgumentError extends PylonSDKError {
+  override name = 'InvalidArgumentError';
+  constructor(message: string) {
+    super('invalid_argument', message);
   }
 }

@@ -1,4 +1,5 @@
 import { type HeadersLike, readBearer } from './bearer.js';
+import { qualifyCapability } from './capability.js';
 import type { PylonClient } from './client.js';
 import {
   KeySetUnavailableError,
@@ -106,6 +107,8 @@ export function pylonGuard(client: PylonClient, options: PylonGuardOptions = {})
   ) {
     throw new TypeError('pylonGuard: requiredCapability must be a non-empty string');
   }
+  // Another app's capability (`other:x`) would deny every request: said once, here.
+  if (requiredCapability !== undefined) qualifyCapability(requiredCapability, client.appId);
   const formatError =
     options.formatError ?? ((failure) => ({ error: failure.code, message: failure.message }));
   // RFC 9728 §5.1: a resource server names its metadata in the challenge, so an OAuth client (an

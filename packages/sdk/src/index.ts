@@ -5,6 +5,7 @@ export { CLIENT_DEFAULTS, type PylonClient, type PylonClientOptions, pylonClient
 export {
   AppTokenInvalidError,
   CapabilityDeniedError,
+  InvalidArgumentError,
   InvalidSchemaError,
   KeySetUnavailableError,
   NamespaceViolationError,

@@ -1,3 +1,4 @@
+import { TOKEN68 } from './bearer.js';
 import { NoSessionError, OrgMismatchError, PylonRequestError } from './errors.js';
 import { requestSignal, unanswered } from './request-timeout.js';
 import { describeServerError, readServerError } from './server-error.js';
@@ -60,6 +61,11 @@ export function createMinter(options: MinterOptions): () => Promise<string> {
   return function mintScopedToken() {
     const session = options.session();
     if (!session) return Promise.reject(new NoSessionError());
+    // Pylon reads a session as one token68; a line break or a space (a file read with its newline)
+    // would otherwise fail in fetch's header check, which reads as "Pylon could not be reached".
+    if (typeof session !== 'string' || !TOKEN68.test(session)) {
+      return Promise.reject(new NoSessionError('The Pylon session token is malformed'));
+    }
     if (cached?.session === session && options.clock.now() < cached.expiresAt - MINT_REFRESH_MARGIN_MS) {
       return Promise.resolve(cached.token);
     }

@@ -44,3 +44,19 @@ export function isSameOrigin(a: string, b: string): boolean {
   const host = (url: URL) => (SAME_LOOPBACK.test(url.hostname) ? 'loopback' : url.hostname);
   return x.protocol === y.protocol && x.port === y.port && host(x) === host(y);
 }
+
+/**
+ * Whether `issuer` is another org's `api_url` on the expected issuer's origin (`…/o/{other}`):
+ * what any user's token from an org of their own carries, not a sign of a misconfigured client.
+ */
+export function namesAnotherOrg(issuer: string, expectedIssuer: string, orgId: string): boolean {
+  let path: string;
+  try {
+    if (!isSameOrigin(issuer, expectedIssuer)) return false;
+    path = new URL(issuer).pathname;
+  } catch {
+    return false;
+  }
+  const other = /^\/o\/([^/]+)/.exec(path)?.[1];
+  return other !== undefined && other !== orgId;
+}

@@ -70,8 +70,9 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
   }
 
   /**
-   * A token Pylon signed whose `iss` is not ours, before any token verified, is almost always
-   * this client's configuration (or the server's public URL), not an attack: say so, once.
+   * A token Pylon signed for this org whose `iss` is not ours, before any token verified, is this
+   * client's configuration (or the server's public URL), not an attack: say so, once. Another org's
+   * token, which anyone can mint, never gets here (`checkClaims` calls it `wrong_org`).
    */
   async function warnIssuerOnce(tokenIssuer: string | undefined): Promise<void> {
     if (warnedIssuer || verifiedOnce || tokenIssuer === undefined) return;
@@ -88,6 +89,8 @@ export function createVerifier(options: VerifierOptions): (token: string) => Pro
   return async function verify(token) {
     const nowSeconds = Math.floor(clock.now() / 1000);
     try {
+      // A JavaScript caller may hand over what a header read gave (undefined, null) or anything.
+      if (typeof token !== 'string') throw new VerifyFailure('malformed');
       if (token.length > MAX_TOKEN_LENGTH) throw new VerifyFailure('oversized');
       const signature = token.slice(token.lastIndexOf('.') + 1);
       const hit = cache.get(signature, token, nowSeconds, options.expected.skewSeconds);

@@ -4,6 +4,7 @@ export type { BearerSource, HeadersLike } from './bearer.js';
 export { CLIENT_DEFAULTS, type PylonClient, type PylonClientOptions, pylonClient } from './client.js';
 export {
   CapabilityDeniedError,
+  InvalidArgumentError,
   KeySetUnavailableError,
   NoSessionError,
   OrgDiscoveryError,

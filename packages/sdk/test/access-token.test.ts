@@ -130,8 +130,13 @@ describe('OAuth access tokens (RFC 9068) beside scoped tokens', () => {
     const server = make(RESOURCE_A);
     await expectRefused(
       server,
-      await signAccess(key, accessClaims({ iss: 'http://127.0.0.1:4000/o/other' })),
+      await signAccess(key, accessClaims({ iss: 'https://pylon.example.com/o/acme' })),
       'wrong_issuer',
+    );
+    await expectRefused(
+      server,
+      await signAccess(key, accessClaims({ iss: 'http://127.0.0.1:4000/o/other' })),
+      'wrong_org',
     );
     await expectRefused(server, await signAccess(key, accessClaims({ org: 'other' })), 'wrong_org');
     await expectRefused(server, await signAccess(key, accessClaims({ app: 'files' })), 'wrong_app');

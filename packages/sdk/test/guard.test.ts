@@ -242,5 +242,10 @@ describe('pylonGuard around MCP tool handlers', () => {
 
   it('rejects a bad requiredCapability option once, at construction', () => {
     expect(() => pylonGuard(client(), { requiredCapability: '' })).toThrow(TypeError);
+    // Another app's capability would deny every request: refused here, not at each one.
+    expect(() => pylonGuard(client(), { requiredCapability: 'other:notes.read' })).toThrowError(
+      expect.objectContaining({ name: 'InvalidArgumentError', code: 'invalid_argument' }),
+    );
+    expect(() => pylonGuard(client(), { requiredCapability: 'notes:notes.read' })).not.toThrow();
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pylonClient } from '../src/client.js';
+import { NoSessionError } from '../src/errors.js';
 import { fakePylon, manualClock } from './support/fake-pylon.js';
 import { APP_ID, NOW_MS, ORG_ID, ORG_URL } from './support/keys.js';
 
@@ -97,5 +98,19 @@ describe('mintScopedToken', () => {
       Response.json({ scoped_token: 'fine', ttl: 30, expires_at: NOW_MS + 30_000 }),
     );
     expect(await client.mintScopedToken()).toBe('fine');
+  });
+
+  it('a session with a line break, a space or a non-string is malformed, said as such; nothing is sent', async () => {
+    for (const sessionToken of [`${SESSION}\n`, `${SESSION}\r\nX-Evil: 1`, `pylon_ ${SESSION}`, 'pylon_é']) {
+      const { client, mints } = minting({ sessionToken });
+      const failure = await client.mintScopedToken().catch((caught: unknown) => caught);
+      expect(failure).toBeInstanceOf(NoSessionError);
+      expect(failure).toMatchObject({ code: 'no_session' });
+      expect((failure as Error).message).toBe('The Pylon session token is malformed');
+      expect((failure as Error).message).not.toContain(SESSION);
+      expect(mints()).toBe(0);
+    }
+    const { client } = minting({ sessionToken: 42 as unknown as string });
+    await expect(client.mintScopedToken()).rejects.toThrow(/session token is malformed/);
   });
 });

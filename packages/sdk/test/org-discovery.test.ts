@@ -188,6 +188,33 @@ describe('the issuer-mismatch warning', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('another org’s token (anyone can create an org and mint one) is wrong_org and never prompts it', async () => {
+    const key = await signingKey('k1');
+    const { client, events, warnings } = setup(fakePylon([key]));
+    const crossOrg = [
+      // What Bob mints in the org `evil` he created, for an app he also called `notes`.
+      scopedClaims({ iss: 'http://127.0.0.1:4000/o/evil', org: 'evil' }),
+      // The same, at an org host of its own, or under any other URL: its `org` says whose it is.
+      scopedClaims({ iss: 'https://evil.pylon.example.com', org: 'evil' }),
+      // An api_url of another org on this origin, whatever `org` says.
+      scopedClaims({ iss: 'http://localhost:4000/o/evil' }),
+    ];
+    for (const claims of crossOrg) {
+      await expect(client.verify(await sign(key, claims))).rejects.toBeInstanceOf(TokenInvalidError);
+    }
+    expect(warnings).toEqual([]);
+    expect(events.filter(([name]) => name === 'token.verify.failed')).toEqual(
+      crossOrg.map(() => ['token.verify.failed', { reason: 'wrong_org' }]),
+    );
+    // The warning was not spent: this org's token under another URL — the org served at the root
+    // of a host (PYLON_ORG_HOSTS) while the client was given …/o/acme — is still reported.
+    const rootIssued = await sign(key, scopedClaims({ iss: 'http://127.0.0.1:4000' }));
+    await expect(client.verify(rootIssued)).rejects.toBeInstanceOf(TokenInvalidError);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^@pylon\/sdk: tokens are issued by http:\/\/127\.0\.0\.1:4000 but/),
+    ]);
+  });
+
   it('logger: null silences the console; onEvent still hears it', async () => {
     const key = await signingKey('k1');
     const events: PylonEvent[] = [];

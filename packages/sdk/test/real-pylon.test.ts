@@ -109,11 +109,26 @@ describe.each(testDatabases)('pylonClient against a real Pylon on $kind', (datab
     const actor = await client.verify(await client.mintScopedToken());
     expect(actor).toMatchObject({ org: orgId, app: 'pylon', sub: 'alice@example.com' });
     expect(actor.caps).toContain('pylon:app.manage');
-    // A default-org token is not this org's: refused, and the mismatch is explained once.
+    // A default-org token is not this org's: refused as another org's, with no configuration warning.
     const { client: defaultOrg } = clientFor(deploymentURL, 'default');
-    const { client: mine, warnings } = clientFor(`${deploymentURL}/o/${orgId}`, orgId);
+    const { client: mine, events, warnings } = clientFor(`${deploymentURL}/o/${orgId}`, orgId);
     expect(await mine.resolve({ bearer: await defaultOrg.mintScopedToken() })).toBeNull();
-    expect(warnings).toEqual([expect.stringContaining(`tokens are issued by ${publicURL}/o/default`)]);
+    expect(events).toContainEqual(['token.verify.failed', { reason: 'wrong_org' }]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a token minted in an org anyone can create is wrong_org at the default org, and advises nothing', async () => {
+    // Alice created `mine` herself: its token for the same app id, sent to the default org's client.
+    const foreign = await clientFor(`${deploymentURL}/o/${orgId}`, orgId).client.mintScopedToken();
+    const { client, events, warnings } = clientFor(deploymentURL, 'default');
+    for (let i = 0; i < 2; i++) expect(await client.resolve({ bearer: foreign })).toBeNull();
+    expect(
+      events.filter(([name]) => name === 'token.verify.failed' || name === 'org.issuer_mismatch'),
+    ).toEqual([
+      ['token.verify.failed', { reason: 'wrong_org' }],
+      ['token.verify.failed', { reason: 'wrong_org' }],
+    ]);
+    expect(warnings).toEqual([]);
   });
 
   it('refuses a /discover whose api_url is on another origin (here: another port)', async () => {

@@ -230,8 +230,12 @@ describe('scoped-token verification: every failure has its own reason, and only 
 
   it('wrong_issuer, wrong_audience, wrong_org, wrong_app', async () => {
     const cases: Array<[Record<string, unknown>, VerifyFailureReason]> = [
-      [{ iss: 'http://127.0.0.1:4000/o/other' }, 'wrong_issuer'],
+      [{ iss: 'https://pylon.example.com/o/acme' }, 'wrong_issuer'],
       [{ iss: `${ORG_URL}/` }, 'wrong_issuer'],
+      // Another org's api_url on this origin is another org's token, whatever its `org` says.
+      [{ iss: 'http://127.0.0.1:4000/o/other' }, 'wrong_org'],
+      [{ iss: 'http://localhost:4000/o/other/x' }, 'wrong_org'],
+      [{ iss: 'https://pylon.example.com/o/other', org: 'other' }, 'wrong_org'],
       [{ aud: 'other-app' }, 'wrong_audience'],
       [{ org: 'other' }, 'wrong_org'],
       [{ app: 'other-app' }, 'wrong_app'],
@@ -247,11 +251,58 @@ describe('scoped-token verification: every failure has its own reason, and only 
     expect(client.hasCapability(actor, 'notes.read')).toBe(true);
     expect(client.hasCapability(actor, 'notes:notes.write')).toBe(true);
     expect(client.hasCapability(actor, 'notes.delete')).toBe(false);
-    expect(client.hasCapability(actor, 'other:notes.read')).toBe(false);
     expect(() => client.requireCapability(actor, 'notes.read')).not.toThrow();
+    expect(() => client.requireCapability(actor, 'notes:notes.write')).not.toThrow();
     expect(() => client.requireCapability(actor, 'notes.delete')).toThrowError(
       expect.objectContaining({ code: 'insufficient_capability', capability: 'notes:notes.delete' }),
     );
+  });
+
+  it('a capability that is not this app’s name is a typed error, with or without an actor', async () => {
+    const actor = (await client.resolve({ bearer: await sign(key) }))!;
+    const invalid = expect.objectContaining({ name: 'InvalidArgumentError', code: 'invalid_argument' });
+    // ['notes.read'] would read as "notes.read" through string coercion; another app's prefix can
+    // never be in this app's tokens.
+    for (const capability of [undefined, null, 42, '', ['notes.read'], { toString: () => 'notes.read' }]) {
+      for (const who of [actor, null]) {
+        const name = capability as unknown as string;
+        expect(() => client.requireCapability(who, name)).toThrowError(invalid);
+        expect(() => client.hasCapability(who, name)).toThrowError(invalid);
+      }
+    }
+    expect(() => client.requireCapability(actor, 42 as unknown as string)).toThrow(
+      'A capability is a string: a bare name or "notes:<name>"',
+    );
+    for (const capability of ['other:notes.read', 'notes:', ':notes.read', 'note:notes.read']) {
+      expect(() => client.hasCapability(actor, capability)).toThrowError(invalid);
+      expect(() => client.requireCapability(actor, capability)).toThrow(/a bare name or "notes:<name>"/);
+    }
+  });
+
+  it('an actor of another org (same app id) holds nothing here', async () => {
+    const acme = (await client.resolve({ bearer: await sign(key) }))!;
+    const elsewhere = { ...acme, org: 'default' };
+    expect(client.hasCapability(elsewhere, 'notes.read')).toBe(false);
+    expect(() => client.requireCapability(elsewhere, 'notes.read')).toThrowError(
+      expect.objectContaining({ code: 'insufficient_capability' }),
+    );
+    expect(client.hasCapability({ ...acme, app: 'other' }, 'notes.read')).toBe(false);
+  });
+
+  it('verify of a non-string is token_invalid (malformed); resolve of a non-source is a typed error', async () => {
+    for (const token of [undefined, null, 123, {}]) {
+      await expect(client.verify(token as unknown as string)).rejects.toBeInstanceOf(TokenInvalidError);
+    }
+    expect(reasons).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
+    const invalid = expect.objectContaining({ name: 'InvalidArgumentError', code: 'invalid_argument' });
+    for (const source of [{}, undefined, null, 'token', { headers: null }, { bearer: 123 }]) {
+      await expect(client.resolve(source as never)).rejects.toEqual(invalid);
+    }
+    await expect(client.resolve({} as never)).rejects.toThrow(
+      'resolve takes a request with headers or { bearer }',
+    );
+    expect(await client.resolve({ bearer: null })).toBeNull();
+    expect(await client.resolve({ bearer: '' })).toBeNull();
   });
 
   it('no actor (resolve answered null): hasCapability is false, requireCapability throws no_session', async () => {
