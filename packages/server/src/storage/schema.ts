@@ -59,6 +59,8 @@ export interface UsersTable {
   is_guest: Generated<number>;
   created_at: number;
   disabled_at: number | null;
+  /** When the account was last disabled (ms), kept on enable: credentials issued before stay refused. */
+  last_disabled_at: number | null;
 }
 
 export type SessionKind = 'browser' | 'cli' | 'guest' | 'admin-minted';

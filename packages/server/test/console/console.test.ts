@@ -268,6 +268,11 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     const refused = await page('/console/deployment', owner);
     expect(refused.status).toBe(403);
     expect(refused.text).toContain('(FORBIDDEN)');
+    // Nor does the navigation offer them the page, on any page.
+    const deploymentLink = 'href="/console/deployment"';
+    expect(refused.text).not.toContain(deploymentLink);
+    expect((await page('/console', owner)).text).not.toContain(deploymentLink);
+    expect((await page('/console', member)).text).not.toContain(deploymentLink);
     const ownerCSRF = await csrfOf('/console', owner);
     const before = await keyCount();
     const notRotated = await post(
@@ -289,6 +294,8 @@ describe.each(testDatabases)('admin console on $kind', (database) => {
     expect(claimed.status).toBe(200);
     const shown = await page('/console/deployment?q=member', root);
     expect(shown.status).toBe(200);
+    expect(shown.text).toContain(`${deploymentLink} aria-current="page"`);
+    expect((await page('/console', root)).text).toContain(deploymentLink);
     expect(shown.text).toContain(MEMBER);
     expect(shown.text).not.toContain(OWNER);
     // What Disable does is said in a person's words, not as the API route behind it.

@@ -372,7 +372,11 @@ describe.each(testDatabases)('external JWT issuers on $kind', (database) => {
     expect((await me({ authorization: `Bearer ${await token({ sub: 'pat-123' })}` })).status).toBe(200);
 
     await t.request(`/api/auth/users/${carol.user_id}/enable`, { method: 'POST', headers: admin });
-    expect((await me({ authorization: `Bearer ${byAddress}` })).status).toBe(200);
+    // A token issued before the disable stays refused after the enable; one issued since is taken.
+    expect((await me({ authorization: `Bearer ${byAddress}` })).status).toBe(403);
+    t.clock.advance(1_000);
+    const since = await token({ sub: 'carol-at-idp', email: 'carol@example.com' });
+    expect((await me({ authorization: `Bearer ${since}` })).status).toBe(200);
   });
 
   it('is not a session: cannot manage sessions', async () => {

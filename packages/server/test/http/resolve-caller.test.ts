@@ -217,6 +217,7 @@ describe('the API-key and external-JWT resolvers decline at once', () => {
     const noIssuers = externalJWTResolver([], fetch, clock, async () => ({
       linkedUserId: null,
       disabled: false,
+      lastDisabledAt: null,
     }));
     expect(noIssuers.resolve(credentials('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x'))).toBeNull();
     const issuer = {
@@ -233,6 +234,7 @@ describe('the API-key and external-JWT resolvers decline at once', () => {
     const one = externalJWTResolver([issuer], fetch, clock, async () => ({
       linkedUserId: null,
       disabled: false,
+      lastDisabledAt: null,
     }));
     expect(one.resolve(credentials(`pylon_${'ab'.repeat(32)}`))).toBeNull();
     expect(one.resolve(credentials(null))).toBeNull();

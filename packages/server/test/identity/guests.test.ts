@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryAudit } from '../../src/audit/audit-log.js';
 import { SessionStore } from '../../src/features/identity/session-store.js';
 import { UserStore } from '../../src/features/identity/user-store.js';
 import { testDatabases } from '../support/databases.js';
@@ -93,6 +94,78 @@ describe.each(testDatabases)('guests and user administration on $kind', (databas
     const verified = await call('/magic/verify', json({ email, code: sent.body.dev_code }, bearer(g.token)));
     expect(verified.body.user_id).toBe(existing.body.user_id);
     expect(await userExists(g.user_id)).toBe(false);
+  });
+
+  it("a guest's orgs go on with the account it signs in to (the higher role kept); its API keys are revoked", async () => {
+    const email = fresh();
+    t.clock.advance(60_000);
+    const code = (await call('/magic/send', json({ email }))).body.dev_code;
+    const account = (await call('/magic/verify', json({ email, code }))).body as {
+      token: string;
+      user_id: string;
+    };
+    const g = await guest();
+    // The guest owns two orgs; the account is already a plain member of one of them.
+    const alone = await call('/orgs', json({ name: 'Guest alone' }, bearer(g.token)));
+    const shared = await call('/orgs', json({ name: 'Guest shared' }, bearer(g.token)));
+    expect([alone.status, shared.status, alone.body.role]).toEqual([201, 201, 'owner']);
+    const invite = await call(
+      `/orgs/${shared.body.id}/invites`,
+      json({ email, role: 'member' }, bearer(g.token)),
+    );
+    const accepted = await call(`/invites/${invite.body.token}/accept`, {
+      method: 'POST',
+      headers: bearer(account.token),
+    });
+    expect(accepted.body).toEqual({ org_id: shared.body.id, role: 'member' });
+    const key = (await call('/api-keys', json({ name: 'guest key' }, bearer(g.token)))).body.key as string;
+    expect((await call('/me', { headers: bearer(key) })).status).toBe(200);
+
+    t.clock.advance(60_000);
+    const again = (await call('/magic/send', json({ email }))).body.dev_code;
+    const merged = await call('/magic/verify', json({ email, code: again }, bearer(g.token)));
+    expect(merged.body.user_id).toBe(account.user_id);
+
+    for (const org of [alone.body.id, shared.body.id] as string[]) {
+      const members = await call(`/orgs/${org}/members`, { headers: bearer(merged.body.token as string) });
+      expect(members.body).toEqual([expect.objectContaining({ user_id: account.user_id, role: 'owner' })]);
+    }
+    // Whoever held the guest's session held its key: the key does not become the account's.
+    const refused = await call('/me', { headers: bearer(key) });
+    expect([refused.status, refused.body.error?.code]).toEqual([401, 'INVALID_API_KEY']);
+    const entry = (await deploymentAudit('guest.merged')).find((e) => e.target === g.user_id);
+    expect(entry?.detail).toMatchObject({ moved_org_memberships: 2, revoked_credentials: ['api_keys'] });
+    const orgAudit = async (org: string) =>
+      (await queryAudit(t.storage.db, { org, limit: 100 })).entries.filter(
+        (e) => e.detail?.via === 'guest_merge',
+      );
+    expect((await orgAudit(alone.body.id as string)).map((e) => [e.action, e.target])).toEqual(
+      expect.arrayContaining([
+        ['org.member_removed', g.user_id],
+        ['org.member_added', account.user_id],
+      ]),
+    );
+    expect(
+      (await orgAudit(shared.body.id as string)).find((e) => e.action === 'org.role_changed')?.detail,
+    ).toMatchObject({ from: 'member', to: 'owner', guest_id: g.user_id });
+  });
+
+  it('disabling a user revokes their API keys for good: enabling them brings none back', async () => {
+    const email = fresh();
+    const registered = await call('/password/register', json({ email, password: 'keys that must end' }));
+    const userId = registered.body.user_id as string;
+    const key = (await call('/api-keys', json({ name: 'ci' }, bearer(registered.body.token as string)))).body
+      .key as string;
+    expect((await call('/me', { headers: bearer(key) })).status).toBe(200);
+    const disabled = await call(`/users/${userId}/disable`, { method: 'POST', headers: bearer(ADMIN) });
+    expect(disabled.body).toEqual({ user_id: userId, disabled: true, revoked_count: 1 });
+    expect((await call(`/users/${userId}/enable`, { method: 'POST', headers: bearer(ADMIN) })).status).toBe(
+      200,
+    );
+    const refused = await call('/me', { headers: bearer(key) });
+    expect([refused.status, refused.body.error?.code]).toEqual([401, 'INVALID_API_KEY']);
+    const entry = (await deploymentAudit('user.disabled')).find((e) => e.target === userId);
+    expect(entry?.detail).toMatchObject({ revoked_sessions: 1, revoked_api_keys: 1 });
   });
 
   it('a new guest session does not swallow the guest it was asked from', async () => {

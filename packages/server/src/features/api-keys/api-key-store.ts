@@ -134,7 +134,7 @@ export class APIKeyStore {
     return Number(result.numDeletedRows) === 1;
   }
 
-  /** Revoke every key of a user (the first proof of their address drops keys set before it). */
+  /** Revoke every key of a user (the first proof of their address drops keys set before it; a disable ends them). */
   async revokeAllOf(db: DB, userId: string): Promise<number> {
     const result = await db.deleteFrom('api_keys').where('user_id', '=', userId).executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -1,6 +1,7 @@
 import { ActivityRecorder } from '../../activity/activity-recorder.js';
 import type { Services } from '../../http/context.js';
 import type { Feature } from '../../http/feature.js';
+import type { DB } from '../../storage/database.js';
 import type { FeatureDeps } from '../deps.js';
 import { apiKeyStore } from './api-key-actions.js';
 import { apiKeyResolver } from './api-key-resolver.js';
@@ -15,10 +16,10 @@ export function apiKeysFeature(services: Services, { identity }: FeatureDeps): F
     services.logger,
   );
   services.background.onFlush(() => activity.flush());
-  identity.credentialDroppers.push({
-    name: 'api_keys',
-    drop: (trx, userId) => keys.revokeAllOf(trx, userId),
-  });
+  const revokeAll = { name: 'api_keys', drop: (trx: DB, userId: string) => keys.revokeAllOf(trx, userId) };
+  // Ended by the first proof of an address (keys set before it), and by disabling the account.
+  identity.credentialDroppers.push(revokeAll);
+  identity.disableRevokers.push(revokeAll);
   return {
     authRoutes: apiKeyRoutes(identity, keys),
     resolvers: [apiKeyResolver(keys, activity, services.clock)],

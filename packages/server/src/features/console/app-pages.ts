@@ -13,7 +13,7 @@ import { html, type SafeHTML } from '../../pages/html.js';
 import type { SchemaStore } from '../rbac/schema-store.js';
 import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
+import { csrfField, orgPath, when } from './layout.js';
 import { describeSchemaChange } from './schema-changes.js';
 
 /** What a destructive app action asks before it is sent (the console script; without it, nothing). */
@@ -28,7 +28,7 @@ const APP_CONFIRM: Record<string, (appId: string) => string> = {
  * the org of the console path is made the request's org first (it must exist, as under `/o/{orgId}`).
  */
 export function appPages(deps: ConsoleDeps, schemas: SchemaStore) {
-  const { api, services, form, post, enterOrg } = deps;
+  const { api, services, form, post, enterOrg, render, guarded } = deps;
 
   const appsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'apps' }, async () => {
@@ -38,7 +38,7 @@ export function appPages(deps: ConsoleDeps, schemas: SchemaStore) {
       const csrf = consoleCSRFToken(c, services);
       const appAction = (appId: string, verb: string, label: string, cls: string) =>
         html`<form method="post" action="${orgPath(org.id, `/apps/${encodeURIComponent(appId)}/${verb}`)}" class="inline" data-confirm="${APP_CONFIRM[verb]?.(appId) ?? ''}">${csrfField(csrf)}<button type="submit" class="${cls}">${label}</button></form>`;
-      return renderConsole(c, {
+      return render(c, {
         title: `${org.name}: apps and grants`,
         place: { section: 'apps', org },
         status,
@@ -118,7 +118,7 @@ ${roles.map(
       const changes = pending
         ? diffSchemas(current?.prepared ?? { capabilities: [], archetypes: [] }, pending.prepared).changes
         : [];
-      return renderConsole(c, {
+      return render(c, {
         title: `${appId}: schema`,
         place: { section: 'apps', org },
         status,

@@ -13,7 +13,7 @@ import type { AppContext } from '../../http/context.js';
 import { defineRoute } from '../../http/route-table.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import type { ConsoleDeps } from './console-deps.js';
-import { guarded, orgPath, personCell, renderConsole, when } from './layout.js';
+import { orgPath, personCell, when } from './layout.js';
 
 const PAGE = 50;
 /** How often an open live tail reads the audit table for entries after the last one it sent. */
@@ -81,7 +81,7 @@ const position = (entry: AuditEntry) => encodeCursor({ ts: entry.ts, id: entry.i
  * entries after the last one sent and streams each. Both check `pylon:audit.read`, as GET /audit does.
  */
 export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
-  const { api, services } = deps;
+  const { api, services, render, guarded } = deps;
   const db = services.storage.db;
 
   /** The path's org, entered only by a reader of its audit log. */
@@ -182,7 +182,7 @@ export function auditPages(deps: ConsoleDeps, tails: Set<AbortController>) {
               : '';
           const field = (name: 'action' | 'actor' | 'from' | 'until', label: string, type = 'text') =>
             html`<div><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" type="${type}" value="${query[name] ?? ''}"></div>`;
-          return renderConsole(c, {
+          return render(c, {
             title: `${org.name}: audit log`,
             place: { section: 'audit', org },
             ...(problem === null ? {} : { error: problem, status: 400 }),

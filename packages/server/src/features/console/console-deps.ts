@@ -6,9 +6,10 @@ import { defineRoute, type Route, type RouteResponse } from '../../http/route-ta
 import { html, type SafeHTML } from '../../pages/html.js';
 import { postedText } from '../../pages/posted-fields.js';
 import { shownOnceOf } from '../../pages/shown-once.js';
+import type { DeploymentAdmins } from '../rbac/deployment-admin.js';
 import type { ConsoleAPI } from './api.js';
 import { passesConsoleCSRF } from './csrf.js';
-import { renderConsole } from './layout.js';
+import { type ConsolePage, type ConsolePlace, renderConsole, renderRefusal } from './layout.js';
 
 /** What a page reports after a form: a notice, or the API's refusal. */
 export interface Outcome {
@@ -35,6 +36,10 @@ const FORM_RESPONSES = {
 export interface ConsoleDeps {
   services: Services;
   api: ConsoleAPI;
+  /** A page with the navigation this viewer may follow (Deployment for deployment admins only). */
+  render(c: AppContext, page: ConsolePage): Promise<Response>;
+  /** Run a page; a PylonError from the API it calls becomes a refusal page, anything else propagates. */
+  guarded(c: AppContext, place: ConsolePlace, run: () => Promise<Response>): Promise<Response>;
   /**
    * The org of the console path (`:id`) made the request's org, as under `/o/{orgId}`, so the RBAC
    * routes a page calls act on it; an org that does not exist is `org_not_found`.
@@ -60,8 +65,8 @@ export interface ConsoleDeps {
 }
 
 /** The answer to a form without the page's CSRF token or from another site: nothing was done. */
-function forged(c: AppContext): Response {
-  return renderConsole(c, {
+function forged(c: AppContext, render: ConsoleDeps['render']): Promise<Response> {
+  return render(c, {
     title: 'Refused',
     place: { section: 'orgs' },
     status: 403,
@@ -70,8 +75,18 @@ function forged(c: AppContext): Response {
   });
 }
 
-export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
+export function consoleDeps(services: Services, api: ConsoleAPI, admins: DeploymentAdmins): ConsoleDeps {
   const shownOnce = shownOnceOf(services);
+  /** The viewer's navigation: a caller the resolvers refuse is shown what a signed-out one is. */
+  const navFor = async (c: AppContext) => {
+    try {
+      return { deploymentAdmin: (await admins.standing(await getAuth(c, services))).isAdmin };
+    } catch (error) {
+      if (error instanceof PylonError) return { deploymentAdmin: false };
+      throw error;
+    }
+  };
+  const render: ConsoleDeps['render'] = async (c, page) => renderConsole(c, page, await navFor(c));
   /** A form post's handler: the CSRF check, the action, the refusal shown on the page. */
   const action =
     <B extends { csrf?: string | undefined }>(
@@ -79,7 +94,7 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
       run: (c: AppContext, body: B) => Promise<Response>,
     ) =>
     async (c: AppContext, { body }: { body: B }): Promise<Response> => {
-      if (!passesConsoleCSRF(c, services, body.csrf)) return forged(c);
+      if (!passesConsoleCSRF(c, services, body.csrf)) return forged(c, render);
       try {
         // Done: the outcome page by a redirect (shown-once.ts), so a reload cannot post again.
         const answer = await run(c, body);
@@ -92,6 +107,15 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
   return {
     services,
     api,
+    render,
+    async guarded(c, place, run) {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof PylonError) return renderRefusal(c, error, place, await navFor(c));
+        throw error;
+      }
+    },
     async enterOrg(c) {
       const org = await services.orgs.find(c.req.param('id') ?? '');
       if (!org) throw new PylonError('org_not_found');
@@ -114,7 +138,7 @@ export function consoleDeps(services: Services, api: ConsoleAPI): ConsoleDeps {
         refuseForm: (c, fields, problem) =>
           passesConsoleCSRF(c, services, fields.csrf)
             ? spec.page(c, { error: problem, posted: postedText(fields) }, 400)
-            : forged(c),
+            : forged(c, render),
       }),
   };
 }

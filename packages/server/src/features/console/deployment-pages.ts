@@ -10,7 +10,7 @@ import { clientIP } from '../identity/route-helpers.js';
 import { type DeploymentAdmins, requireDeploymentAdmin } from '../rbac/deployment-admin.js';
 import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, renderConsole, when } from './layout.js';
+import { csrfField, when } from './layout.js';
 
 const UsersQuery = z.object({ q: z.string().max(320).optional(), cursor: z.string().max(400).optional() });
 
@@ -21,7 +21,7 @@ const UsersQuery = z.object({ q: z.string().max(320).optional(), cursor: z.strin
  * deployment-admin rule (`requireDeploymentAdmin`).
  */
 export function deploymentPages(deps: ConsoleDeps, admins: DeploymentAdmins) {
-  const { api, services, form, post } = deps;
+  const { api, services, form, post, render, guarded } = deps;
 
   const deploymentPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'deployment' }, async () => {
@@ -35,7 +35,7 @@ export function deploymentPages(deps: ConsoleDeps, admins: DeploymentAdmins) {
       const next = page.next_cursor
         ? `/console/deployment?${new URLSearchParams({ ...(q ? { q } : {}), cursor: page.next_cursor })}`
         : null;
-      return renderConsole(c, {
+      return render(c, {
         title: 'Deployment',
         place: { section: 'deployment' },
         status,
@@ -52,7 +52,7 @@ ${page.users.map((user) => {
 })}
 </tbody></table></div>
 ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
-<p class="muted">Disabling a user signs them out everywhere at once and refuses their sign-ins until they are enabled again. Their account and data are kept.</p>
+<p class="muted">Disabling a user signs them out everywhere at once, ends their API keys and the apps they connected, and refuses their sign-ins until they are enabled again; enabling brings none of those back. Their account and data are kept.</p>
 </section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">Signing keys</h2>
 <p>Published at <a href="/.well-known/pylon-keys">/.well-known/pylon-keys</a>; scoped tokens are signed with the newest active one.</p>
@@ -66,7 +66,7 @@ ${next ? html`<p><a href="${next}" rel="next">Next page</a></p>` : ''}
   const sessionsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'deployment' }, async () => {
       const sessions = await api.call<SessionList>(c, 'auth', 'get', '/users/:id/sessions');
-      return renderConsole(c, {
+      return render(c, {
         title: 'Sessions',
         place: { section: 'deployment' },
         status,

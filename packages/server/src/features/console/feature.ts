@@ -23,7 +23,7 @@ import { ssoPages } from './sso-pages.js';
 export function consoleFeature(services: Services, deps: FeatureDeps): Feature {
   // The routes every feature mounts, read at the first call (the table is complete by then).
   const api = new ConsoleAPI(deps.mountedRoutes, services);
-  const context = consoleDeps(services, api);
+  const context = consoleDeps(services, api, deps.admins);
   // Open live tails, ended when the server closes so no stream outlives it.
   const tails = new Set<AbortController>();
   return {

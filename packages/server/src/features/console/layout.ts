@@ -1,4 +1,4 @@
-import { PylonError } from '@pylon/core';
+import type { PylonError } from '@pylon/core';
 import type { AppContext } from '../../http/context.js';
 import { html, type SafeHTML } from '../../pages/html.js';
 import { labelTableCells } from '../../pages/table-labels.js';
@@ -17,6 +17,11 @@ export interface ConsolePlace {
   section: 'orgs' | 'members' | 'apps' | 'oauth' | 'sso' | 'audit' | 'deployment';
 }
 
+/** What the navigation offers the viewer: the Deployment page only to deployment admins. */
+export interface ConsoleNav {
+  deploymentAdmin: boolean;
+}
+
 export interface ConsolePage {
   title: string;
   place: ConsolePlace;
@@ -33,13 +38,16 @@ export function orgPath(orgId: string, rest = ''): string {
   return `/console/orgs/${encodeURIComponent(orgId)}${rest}`;
 }
 
-/** A console page: the header and navigation, one `main`, the notice or error, then the body. */
-export function renderConsole(c: AppContext, input: ConsolePage): Response {
+/**
+ * A console page: the header and navigation, one `main`, the notice or error, then the body. Pages
+ * render through ConsoleDeps.render, which works out `nav` for the viewer.
+ */
+export function renderConsole(c: AppContext, input: ConsolePage, viewer: ConsoleNav): Response {
   const { org, section } = input.place;
   const nav = html`<nav aria-label="Console"><ul>
 ${link('/console', 'Organisations', section === 'orgs')}
 ${org ? [link(orgPath(org.id), 'Members', section === 'members'), link(orgPath(org.id, '/apps'), 'Apps and grants', section === 'apps'), link(orgPath(org.id, '/oauth'), 'OAuth clients', section === 'oauth'), link(orgPath(org.id, '/sso'), 'Single sign-on', section === 'sso'), link(orgPath(org.id, '/audit'), 'Audit log', section === 'audit')] : ''}
-${link('/console/deployment', 'Deployment', section === 'deployment')}
+${viewer.deploymentAdmin ? link('/console/deployment', 'Deployment', section === 'deployment') : ''}
 </ul></nav>`;
   const page = html`<!doctype html>
 <html lang="en">
@@ -101,35 +109,30 @@ export function returnPath(c: AppContext): string {
 }
 
 /** A refusal as a page: the API's own message under the API's own status. */
-export function renderRefusal(c: AppContext, error: PylonError, place: ConsolePlace): Response {
+export function renderRefusal(
+  c: AppContext,
+  error: PylonError,
+  place: ConsolePlace,
+  nav: ConsoleNav,
+): Response {
   const signedOut = error.status === 401;
   const missing = error.status === 404;
-  return renderConsole(c, {
-    title: signedOut ? 'Sign in' : missing ? 'Not found' : 'Not allowed',
-    place,
-    status: error.status,
-    // Signed out is no fault to report in the API's words: the page says what to do.
-    error: signedOut ? undefined : `${error.message} (${error.code})`,
-    body: signedOut
-      ? html`<section><p>You are not signed in, or your sign-in has ended.${c.req.method === 'GET' ? '' : ' What you sent was not saved.'} Sign in to use the console; you will come back to where you were.</p><p><a href="/login?return_to=${encodeURIComponent(returnPath(c))}">Sign in</a></p></section>`
-      : missing
-        ? html`<section><p class="muted">Nothing here has that id. <a href="/console">Back to the console</a>.</p></section>`
-        : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
-  });
-}
-
-/** Run a page; a PylonError from the API it calls becomes a refusal page, anything else propagates. */
-export async function guarded(
-  c: AppContext,
-  place: ConsolePlace,
-  run: () => Promise<Response>,
-): Promise<Response> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof PylonError) return renderRefusal(c, error, place);
-    throw error;
-  }
+  return renderConsole(
+    c,
+    {
+      title: signedOut ? 'Sign in' : missing ? 'Not found' : 'Not allowed',
+      place,
+      status: error.status,
+      // Signed out is no fault to report in the API's words: the page says what to do.
+      error: signedOut ? undefined : `${error.message} (${error.code})`,
+      body: signedOut
+        ? html`<section><p>You are not signed in, or your sign-in has ended.${c.req.method === 'GET' ? '' : ' What you sent was not saved.'} Sign in to use the console; you will come back to where you were.</p><p><a href="/login?return_to=${encodeURIComponent(returnPath(c))}">Sign in</a></p></section>`
+        : missing
+          ? html`<section><p class="muted">Nothing here has that id. <a href="/console">Back to the console</a>.</p></section>`
+          : html`<section><p class="muted">The server refused this for your account. Ask an owner or a deployment admin if you need it.</p></section>`,
+    },
+    nav,
+  );
 }
 
 export const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;

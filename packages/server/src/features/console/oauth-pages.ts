@@ -4,7 +4,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
+import { csrfField, orgPath, when } from './layout.js';
 
 /**
  * An org's OAuth clients (`/console/orgs/:id/oauth`): the pre-registered ones an admin made and
@@ -12,14 +12,14 @@ import { csrfField, guarded, orgPath, renderConsole, when } from './layout.js';
  * client's secret is shown once). Every read and form is a call of `/oauth/clients*` for the org.
  */
 export function oauthPages(deps: ConsoleDeps) {
-  const { api, services, form, post, enterOrg } = deps;
+  const { api, services, form, post, enterOrg, render, guarded } = deps;
 
   const clientsPage: PageRenderer = (c, outcome = {}, status = 200) =>
     guarded(c, { section: 'oauth' }, async () => {
       const org = await enterOrg(c);
       const { clients } = await api.call<OAuthClientList>(c, 'rbac', 'get', '/oauth/clients');
       const csrf = consoleCSRFToken(c, services);
-      return renderConsole(c, {
+      return render(c, {
         title: `${org.name}: OAuth clients`,
         place: { section: 'oauth', org },
         status,

@@ -5,7 +5,7 @@ import { defineRoute } from '../../http/route-table.js';
 import { html } from '../../pages/html.js';
 import { type ConsoleDeps, type PageRenderer, postedValue } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, orgPath, personCell, personName, renderConsole, when } from './layout.js';
+import { csrfField, orgPath, personCell, personName, when } from './layout.js';
 
 const ROLES = ['member', 'admin', 'owner'] as const;
 
@@ -20,13 +20,13 @@ const formResponses = (what: string) => ({
 
 /** The organisations list (`/console`) and one org's members and invites (`/console/orgs/:id`). */
 export function orgPages(deps: ConsoleDeps) {
-  const { api, services, form, post } = deps;
+  const { api, services, form, post, render, guarded } = deps;
 
   const home: PageRenderer = async (c, outcome = {}, status = 200) => {
     return guarded(c, { section: 'orgs' }, async () => {
       const orgs = await api.call<OrgList>(c, 'auth', 'get', '/orgs');
       const csrf = consoleCSRFToken(c, services);
-      return renderConsole(c, {
+      return render(c, {
         title: 'Organisations',
         place: { section: 'orgs' },
         status,
@@ -68,7 +68,7 @@ ${orgs.map((org: Org) => html`<tr><td><a href="${orgPath(org.id)}">${org.name}</
             : ''
         }</td></tr>`;
       };
-      return renderConsole(c, {
+      return render(c, {
         title: `${org.name}: members`,
         place,
         status,

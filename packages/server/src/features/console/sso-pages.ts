@@ -8,7 +8,7 @@ import { samlEndpoints } from '../sso/saml-config.js';
 import { SSO_DEFAULT_ROLES, ssoRedirectURI } from '../sso/sso-rules.js';
 import type { ConsoleDeps, PageRenderer } from './console-deps.js';
 import { consoleCSRFToken } from './csrf.js';
-import { csrfField, guarded, orgPath, renderConsole } from './layout.js';
+import { csrfField, orgPath } from './layout.js';
 
 /** `GET /api/auth/orgs/:id/saml` as the console shows it. */
 interface SAMLView {
@@ -65,7 +65,7 @@ function kept(
  * and for owners the forms that configure or remove each (the SSO routes' own checks).
  */
 export function ssoPages(deps: ConsoleDeps) {
-  const { api, services, form, post } = deps;
+  const { api, services, form, post, render, guarded } = deps;
 
   /** A connection, or null where the org has none of that kind (the API's SSO_NOT_CONFIGURED). */
   async function connection<T>(c: AppContext, path: string): Promise<T | null> {
@@ -92,7 +92,7 @@ export function ssoPages(deps: ConsoleDeps) {
       const redirectURI = ssoRedirectURI(services.config, org.id);
       const remove = (kind: 'oidc' | 'saml') =>
         html`<form method="post" action="${orgPath(org.id, `/sso/${kind}/remove`)}" data-confirm="Remove this connection? Its people can no longer sign in through it.">${csrfField(csrf)}<button type="submit" class="danger">Remove the ${kind === 'oidc' ? 'OIDC' : 'SAML'} connection</button></form>`;
-      return renderConsole(c, {
+      return render(c, {
         title: `${org.name}: single sign-on`,
         place: { section: 'sso', org },
         status,

@@ -125,6 +125,20 @@ export class DeviceStore {
   }
 
   /**
+   * Turn the user's approvals not yet collected into denials (their account was disabled): the
+   * device's next poll is refused rather than handed a session after an enable. The count turned.
+   */
+  async denyApprovedFor(db: DB, userId: string): Promise<number> {
+    const result = await db
+      .updateTable('device_authorizations')
+      .set({ status: 'denied' })
+      .where('user_id', '=', userId)
+      .where('status', '=', 'approved')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
    * One poll (RFC 8628 §3.4–3.5): faster than the interval is `slow_down` (and the interval grows);
    * an approval is handed out exactly once — the statement that reads it also consumes it.
    */

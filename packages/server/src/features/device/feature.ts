@@ -12,5 +12,9 @@ import { deviceTokenGrant, oauthDeviceRoutes } from './oauth-device-routes.js';
 export function deviceFeature(services: Services, { identity, orgs, tokenGrants }: FeatureDeps): Feature {
   const devices = new DeviceStore(services.storage.db, services.random);
   tokenGrants.push(deviceTokenGrant(identity, devices));
+  identity.disableRevokers.push({
+    name: 'device_approvals',
+    drop: (trx, userId) => devices.denyApprovedFor(trx, userId),
+  });
   return { rbacRoutes: [...deviceRoutes(identity, devices, orgs), ...oauthDeviceRoutes(identity, devices)] };
 }

@@ -17,7 +17,14 @@ export function externalJWTFeature(services: Services, { identity }: FeatureDeps
             linkedUserId === null ? null : identity.users.findById(linkedUserId),
             provenEmail === null ? null : identity.users.findByEmail(provenEmail),
           ]);
-          return { linkedUserId, disabled: reached.some((user) => user != null && user.disabledAt !== null) };
+          const lastDisabled = reached
+            .map((user) => user?.lastDisabledAt ?? null)
+            .filter((at) => at !== null);
+          return {
+            linkedUserId,
+            disabled: reached.some((user) => user != null && user.disabledAt !== null),
+            lastDisabledAt: lastDisabled.length === 0 ? null : Math.max(...lastDisabled),
+          };
         },
       ),
     ],

@@ -28,15 +28,26 @@ export function externalUserId(issuer: string, subject: string): string {
 }
 
 /**
+ * Whether the token was surely issued after the second `disabledAt` (ms) fell in: by its `iat`, or,
+ * without one, by the earliest it can have been issued (`exp` less the issuer's maximum lifetime).
+ */
+function issuedAfterDisable(payload: JWTPayload, config: JWTIssuerConfig, disabledAt: number): boolean {
+  const issuedAt =
+    typeof payload.iat === 'number' ? payload.iat : (payload.exp as number) - config.maxLifetimeSeconds;
+  return issuedAt > Math.floor(disabledAt / 1000);
+}
+
+/**
  * The local accounts an external caller reaches: the one its (issuer, subject) was explicitly
  * linked to, if any, and whether that account or the one holding its proven address is disabled
- * (an admin who disables someone cuts off every way their grants apply, this one included).
+ * (an admin who disables someone cuts off every way their grants apply, this one included), and
+ * when either was last disabled (ms): a token issued before then stays refused after an enable.
  */
 export type LocalAccountOf = (
   provider: string,
   subject: string,
   provenEmail: string | null,
-) => Promise<{ linkedUserId: string | null; disabled: boolean }>;
+) => Promise<{ linkedUserId: string | null; disabled: boolean; lastDisabledAt: number | null }>;
 
 /**
  * Bearer JWTs from configured issuers (docs/API.md "External JWTs"): verified against that
@@ -46,7 +57,8 @@ export type LocalAccountOf = (
  * the future, no lifetime over the issuer's maximum, ≤ 60 s of skew, and a header without
  * duplicate members. The caller is the (issuer, subject) identity; its email counts only when the
  * issuer is trusted for email and the token says the address is verified. A token reaching a
- * disabled local account (linked, or holding the proven address) is refused with 403 `FORBIDDEN`.
+ * disabled local account (linked, or holding the proven address) is refused with 403 `FORBIDDEN`,
+ * and so is one issued before that account's last disable, after it is enabled again.
  */
 export function externalJWTResolver(
   issuers: readonly JWTIssuerConfig[],
@@ -113,6 +125,8 @@ export function externalJWTResolver(
     const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
     const local = await localAccountOf(externalProvider(config.issuer), subject, provenEmail);
     if (local.disabled) throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
+    if (local.lastDisabledAt !== null && !issuedAfterDisable(payload, config, local.lastDisabledAt))
+      throw new PylonError('FORBIDDEN', { message: 'This token was issued before the account was disabled' });
     const context: AuthContext = {
       userId: local.linkedUserId ?? externalUserId(config.issuer, subject),
       // Without proof there is no email: no email-keyed grant, no bootstrap address, no org.

@@ -20,6 +20,7 @@ import {
   type EmailProofInput,
   recordEmailProof,
 } from './email-proof.js';
+import type { GuestMover } from './guest-merge.js';
 import { SessionStore } from './session-store.js';
 import { identitySignInMethods, type SignInMethod } from './sign-in-methods.js';
 import { UserStore } from './user-store.js';
@@ -51,6 +52,17 @@ export interface Identity {
    */
   accessRevokers: CredentialDropper[];
   /**
+   * Standing access that disabling an account ends besides its sessions and the accessRevokers'
+   * (user-admin-routes.ts): API keys, approved device logins not yet collected. Each revokes in the
+   * disable's transaction and counts what it revoked.
+   */
+  disableRevokers: CredentialDropper[];
+  /**
+   * What a guest holds that goes on with the person when the guest signs in to an account
+   * (guest-merge.ts): org memberships, registered by the orgs feature.
+   */
+  guestMovers: GuestMover[];
+  /**
    * Every way into an account, for "never the last way in" (sign-in-methods.ts): identity's own
    * (a password, a verified address for emailed codes, a linked identity), and each a feature adds
    * (passkeys) when built.
@@ -79,6 +91,8 @@ export function createIdentity(services: Services): Identity {
       { name: 'linked_identities', drop: (trx, userId) => users.unlinkAllIdentities(trx, userId) },
     ],
     accessRevokers: [],
+    disableRevokers: [],
+    guestMovers: [],
     signInMethods: identitySignInMethods(services.config, users),
     lockouts: new Lockouts(db),
     limits: identityLimits(services.config.rateLimits),

@@ -2,6 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { DB } from '../../storage/database.js';
 import type { SessionKind } from '../../storage/schema.js';
+import { mergeGuest } from './guest-merge.js';
 import { type Identity, sessionTTLSeconds } from './identity.js';
 
 /**
@@ -83,16 +84,7 @@ export async function signIn(
     }
     const guest = facts.guestUserId;
     if (guest !== null && guest !== userId && kind !== 'guest') {
-      await identity.users.mergeGuest(trx, guest);
-      await appendAudit(trx, now, {
-        org: DEPLOYMENT_AUDIT,
-        action: 'guest.merged',
-        actor: userId,
-        target: guest,
-        detail: { guest_id: guest, user_id: userId, method: input.method },
-        ip: facts.ip,
-        requestId: facts.requestId,
-      });
+      await mergeGuest(identity, trx, { guestId: guest, userId, now, facts, method: input.method });
     }
     const { token, session } = await identity.sessions.create(
       now,

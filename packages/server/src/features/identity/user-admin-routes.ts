@@ -26,8 +26,10 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
 }
 
 /**
- * Disabling a user signs them out everywhere at once (their sessions are deleted in the same
- * transaction) and keeps them out: a disabled user's sessions never resolve and sign-ins fail.
+ * Disabling a user signs them out everywhere at once (their sessions, OAuth refresh tokens, API
+ * keys and approved device logins not yet collected are deleted in the same transaction) and keeps them
+ * out: sign-ins fail, and what the server cannot delete (OAuth access tokens, authorization codes)
+ * is refused when issued before the last disable (`users.last_disabled_at`), even after an enable.
  * Deployment admins only (the admin token, or a `pylon-admin` of the default org signed in, as for
  * `GET /users`); not open in development mode, unlike `POST /session`. Nobody disables themselves:
  * the last admin would lock the deployment out of its own console.
@@ -54,6 +56,12 @@ export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
         throw new PylonError('NOT_FOUND', { message: 'No such user' });
       }
       const count = disabled ? await identity.sessions.revokeAll(userId, {}, trx) : 0;
+      // Everything else that lets the person in ends too, for good: an enable brings none of it back.
+      const revokedAccess: Record<string, number> = {};
+      if (disabled) {
+        for (const revoker of [...identity.accessRevokers, ...identity.disableRevokers])
+          revokedAccess[`revoked_${revoker.name}`] = await revoker.drop(trx, userId);
+      }
       await appendAudit(trx, now, {
         org: DEPLOYMENT_AUDIT,
         action: disabled ? 'user.disabled' : 'user.enabled',
@@ -62,7 +70,7 @@ export function userAdminRoutes(identity: Identity, admins: DeploymentAdmins) {
             ? 'admin'
             : { type: 'user', id: auth.userId, email: auth.email },
         target: userId,
-        detail: disabled ? { revoked_sessions: count } : null,
+        detail: disabled ? { revoked_sessions: count, ...revokedAccess } : null,
         ip: clientIP(c, services),
         requestId: c.get('requestId'),
       });

@@ -15,6 +15,8 @@ export interface User {
   isGuest: boolean;
   createdAt: number;
   disabledAt: number | null;
+  /** When it was last disabled (ms), kept on enable: what was issued before is never honoured again. */
+  lastDisabledAt: number | null;
 }
 
 type Row = {
@@ -26,6 +28,7 @@ type Row = {
   is_guest: number;
   created_at: number;
   disabled_at: number | null;
+  last_disabled_at: number | null;
 };
 
 function toUser(row: Row): User {
@@ -38,6 +41,7 @@ function toUser(row: Row): User {
     isGuest: Number(row.is_guest) === 1,
     createdAt: Number(row.created_at),
     disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    lastDisabledAt: row.last_disabled_at === null ? null : Number(row.last_disabled_at),
   };
 }
 
@@ -215,6 +219,7 @@ export class UserStore {
       is_guest: input.guest ? 1 : 0,
       created_at: now,
       disabled_at: null,
+      last_disabled_at: null,
     };
     try {
       await db.insertInto('users').values(row).execute();
@@ -228,11 +233,16 @@ export class UserStore {
   }
 
   /**
-   * Fold a guest into the account its holder signed in to. The guest's sessions go with it (FK
-   * cascade); features that attach data to users move it here as they arrive.
+   * Delete a guest folded into an account (guest-merge.ts moved what goes on with the person first);
+   * its sessions go with it (FK cascade). False when it is no guest, or gone.
    */
-  async mergeGuest(db: DB, guestId: string): Promise<void> {
-    await db.deleteFrom('users').where('id', '=', guestId).where('is_guest', '=', 1).execute();
+  async mergeGuest(db: DB, guestId: string): Promise<boolean> {
+    const result = await db
+      .deleteFrom('users')
+      .where('id', '=', guestId)
+      .where('is_guest', '=', 1)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   /** Turn a guest into a real user with this email, keeping its id; false when it is not a guest. */
@@ -251,10 +261,22 @@ export class UserStore {
     }
   }
 
-  /** Disable or re-enable a user; false when there is no such user. */
+  /**
+   * Disable a user (`disabledAt` a time, also kept as `last_disabled_at`) or re-enable them (null:
+   * `last_disabled_at` stays, so what was issued before the disable stays refused); false when
+   * there is no such user.
+   */
   async setDisabled(db: DB, userId: string, disabledAt: number | null): Promise<boolean> {
     const result = await withCapabilityBump(db, EVERY_ORG, (trx) =>
-      trx.updateTable('users').set({ disabled_at: disabledAt }).where('id', '=', userId).executeTakeFirst(),
+      trx
+        .updateTable('users')
+        .set(
+          disabledAt === null
+            ? { disabled_at: null }
+            : { disabled_at: disabledAt, last_disabled_at: disabledAt },
+        )
+        .where('id', '=', userId)
+        .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows) === 1;
   }

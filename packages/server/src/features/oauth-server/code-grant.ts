@@ -30,7 +30,8 @@ export async function answerTokens(
 ): Promise<Response> {
   const { services } = context;
   const { grant } = input;
-  const person = await loadPerson(context, grant.userId);
+  // The grant's sign-in: a code or refresh token from before a disable stays refused after an enable.
+  const person = await loadPerson(context, grant.userId, { issuedAt: grant.authTime });
   if (!person) throw new OAuthError('invalid_grant', 'The account is no longer active');
   let app: { id: string; caps: readonly string[] } | null = null;
   if (grant.resource !== null) {

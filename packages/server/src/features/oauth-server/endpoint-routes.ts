@@ -92,7 +92,9 @@ export function endpointRoutes(context: OAuthServerContext) {
     }
     const scope = typeof claims.scope === 'string' ? claims.scope : '';
     if (!hasScope({ scope }, 'openid')) return bearerRefused(c, 'insufficient_scope');
-    const person = typeof claims.sub === 'string' ? await loadPerson(context, claims.sub) : null;
+    const issuedAt = typeof claims.iat === 'number' ? claims.iat : null;
+    const person =
+      typeof claims.sub === 'string' ? await loadPerson(context, claims.sub, { issuedAt }) : null;
     if (!person) return bearerRefused(c, 'invalid_token');
     c.header('Cache-Control', 'no-store');
     return c.json({ sub: person.id, ...personClaims(person, scope) });

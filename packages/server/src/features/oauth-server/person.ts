@@ -1,16 +1,35 @@
 import type { OAuthServerContext } from './context.js';
 import type { Person } from './tokens.js';
 
-/** The person a grant is for, or null when the account is gone or disabled. */
-export async function loadPerson(context: OAuthServerContext, userId: string): Promise<Person | null> {
+/**
+ * The person a grant or token is for, or null when the account is gone, disabled, or was disabled
+ * at or after `issuedAt` (seconds since the epoch: a token's `iat`, a grant's `auth_time`): what was
+ * issued before a disable is never honoured again, an enable brings none of it back. Without
+ * `issued` (a live session: a disable deletes them all) only the account itself is checked.
+ */
+export async function loadPerson(
+  context: OAuthServerContext,
+  userId: string,
+  issued?: { issuedAt: number | null },
+): Promise<Person | null> {
   const user = await context.identity.users.findById(userId);
   if (!user || user.disabledAt !== null || user.isGuest) return null;
+  if (issued && user.lastDisabledAt !== null && !issuedAfter(issued.issuedAt, user.lastDisabledAt))
+    return null;
   return {
     id: user.id,
     email: user.email,
     emailVerified: user.emailVerifiedAt !== null,
     name: user.displayName,
   };
+}
+
+/**
+ * Whether a time in whole seconds is surely after `ms`: the second the disable fell in counts as
+ * before it, so a token of that second is refused rather than let through.
+ */
+export function issuedAfter(issuedAt: number | null, ms: number): boolean {
+  return issuedAt !== null && issuedAt > Math.floor(ms / 1000);
 }
 
 /**

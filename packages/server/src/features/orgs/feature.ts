@@ -4,6 +4,7 @@ import type { OrgRole } from '../../storage/schema.js';
 import type { FeatureDeps } from '../deps.js';
 import type { Identity } from '../identity/identity.js';
 import type { GrantStore } from '../rbac/grant-store.js';
+import { guestMembershipMover } from './guest-memberships.js';
 import { InviteLinks } from './invite-link.js';
 import { invitePageRoutes } from './invite-page.js';
 import { inviteRoutes } from './invite-routes.js';
@@ -39,6 +40,7 @@ export function orgsFeature(services: Services, { identity, orgs, rbac }: Featur
     links: new InviteLinks(services.config.secret!),
     grants: rbac.grants,
   };
+  identity.guestMovers.push(guestMembershipMover(orgs));
   return {
     authRoutes: [...orgRoutes(context), ...inviteRoutes(context), ...selectOrgRoutes(context)],
     rbacRoutes: [...discoverRoutes, ...invitePageRoutes(context)],

@@ -180,6 +180,17 @@ export class OrgStore {
     return rows.map((row) => row.org_id);
   }
 
+  /** Every membership of this user, in org id order (the order to lock the orgs in). */
+  async membershipsOf(userId: string, db: DB = this.db): Promise<Array<{ orgId: string; role: OrgRole }>> {
+    const rows = await db
+      .selectFrom('org_members')
+      .select(['org_id', 'role'])
+      .where('user_id', '=', userId)
+      .orderBy('org_id', 'asc')
+      .execute();
+    return rows.map((row) => ({ orgId: row.org_id, role: row.role }));
+  }
+
   /** The orgs where this user is an owner, in id order (the order to lock them in). */
   async ownedOrgs(userId: string, db: DB = this.db): Promise<string[]> {
     const rows = await db

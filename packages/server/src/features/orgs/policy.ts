@@ -7,6 +7,11 @@ import type { OrgRole } from '../../storage/schema.js';
  */
 export const ORG_ROLES: readonly OrgRole[] = ['owner', 'admin', 'member'];
 
+/** The stronger of two roles (ORG_ROLES lists them strongest first). */
+export function higherOrgRole(a: OrgRole, b: OrgRole): OrgRole {
+  return ORG_ROLES.indexOf(a) <= ORG_ROLES.indexOf(b) ? a : b;
+}
+
 export function isOrgRole(value: unknown): value is OrgRole {
   return typeof value === 'string' && (ORG_ROLES as readonly string[]).includes(value);
 }

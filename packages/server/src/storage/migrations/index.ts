@@ -23,6 +23,7 @@ import * as refreshTokenUser from './0021-refresh-token-user.js';
 import * as deviceRequester from './0022-device-requester.js';
 import * as shownOnce from './0023-shown-once.js';
 import * as consentPrompts from './0024-consent-prompts.js';
+import * as userLastDisabled from './0025-user-last-disabled.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -64,6 +65,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '0022-device-requester': deviceRequester,
   '0023-shown-once': shownOnce,
   '0024-consent-prompts': consentPrompts,
+  '0025-user-last-disabled': userLastDisabled,
 };
 
 /** Every migration's name, in the order they apply. */
