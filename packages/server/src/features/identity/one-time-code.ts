@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { MailError } from '../../mail/index.js';
+import { mailFailureReason } from '../../mail/index.js';
 import type { CodePurpose } from '../../storage/schema.js';
 import { generateNumericCode } from './code-store.js';
 import { type Identity, rateLimited } from './identity.js';
@@ -32,11 +32,6 @@ export type RenderCodeEmail = (
   text: string;
   html: string;
 };
-
-/** Why a send failed, for the log: a mail error's message names no address, code or body. */
-function mailFailureReason(error: unknown): string {
-  return error instanceof MailError ? error.message : error instanceof Error ? error.name : 'unknown';
-}
 
 /** Throttle and store a new code for the purpose and email (superseding a pending one). */
 async function issueCode(identity: Identity, purpose: CodePurpose, email: string): Promise<string> {

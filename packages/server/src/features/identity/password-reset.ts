@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { renderPasswordResetEmail } from '../../mail/index.js';
+import { mailFailureReason, renderPasswordResetEmail } from '../../mail/index.js';
 import { requireCaptcha } from '../captcha/captcha.js';
 import { refuseBreachedPassword } from './breached-passwords.js';
 import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
@@ -40,7 +40,7 @@ export async function requestPasswordReset(
         .send({ to: email, ...renderPasswordResetEmail({ code: token, brand: services.config.brand }) })
         .catch((error: unknown) =>
           services.logger.error(
-            { requestId: facts.requestId, reason: error instanceof Error ? error.name : 'unknown' },
+            { requestId: facts.requestId, reason: mailFailureReason(error) },
             'password reset email failed',
           ),
         ),
