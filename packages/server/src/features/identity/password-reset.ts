@@ -37,7 +37,14 @@ export async function requestPasswordReset(
     // send is logged; the person can ask again.
     services.background.run(
       services.mailer
-        .send({ to: email, ...renderPasswordResetEmail({ code: token, brand: services.config.brand }) })
+        .send({
+          to: email,
+          ...renderPasswordResetEmail({
+            code: token,
+            expiresInMinutes: RESET_TTL_SECONDS / 60,
+            brand: services.config.brand,
+          }),
+        })
         .catch((error: unknown) =>
           services.logger.error(
             { requestId: facts.requestId, reason: mailFailureReason(error) },

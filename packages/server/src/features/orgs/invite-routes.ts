@@ -69,6 +69,7 @@ export function inviteRoutes(context: OrgsContext) {
               orgName: org.name,
               acceptURL: emailedURL,
               role,
+              expiresInDays: INVITE_TTL_SECONDS / 86_400,
               brand: services.config.brand,
             }),
           });
