@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPlainDisplayName, PLAIN_DISPLAY_NAME_MESSAGE } from '../display-text.js';
 
 /** An org with the caller's role in it; `created_at` in seconds since the epoch. */
 export const Org = z.object({ id: z.string(), name: z.string(), created_at: z.number(), role: z.string() });
@@ -9,8 +10,13 @@ export type OrgList = z.infer<typeof OrgList>;
 export const OrgView = Org.extend({ role: z.string().nullable() });
 export type OrgView = z.infer<typeof OrgView>;
 
+/**
+ * `name` is plain display text (display-text.ts): it is shown in the console and put verbatim into
+ * invitation emails' subject and body, where a line break would break the header and a bidi
+ * override reorder what the invitee reads.
+ */
 export const CreateOrgRequest = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).refine(isPlainDisplayName, `name ${PLAIN_DISPLAY_NAME_MESSAGE}`),
   id: z.string().optional(),
 });
 export type CreateOrgRequest = z.infer<typeof CreateOrgRequest>;

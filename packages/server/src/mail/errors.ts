@@ -14,6 +14,15 @@ export abstract class MailError extends Error {
 /** Why a delivery failed, for logs and metrics; never the provider's own words. */
 export type MailDeliveryFailure = 'http_status' | 'network' | 'timeout' | 'rejected';
 
+/**
+ * Why a send failed, for a log line: a mail error's message, which names no address, code, link or
+ * body (above); of anything else only its class name, since its message may quote any of them.
+ */
+export function mailFailureReason(error: unknown): string {
+  if (error instanceof MailError) return error.message;
+  return error instanceof Error ? error.name : 'unknown';
+}
+
 export class MailDeliveryError extends MailError {
   override readonly name = 'MailDeliveryError';
   readonly code = 'EMAIL_SEND_FAILED';

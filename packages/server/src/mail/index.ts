@@ -9,6 +9,7 @@ export {
   MailError,
   type MailErrorCode,
   MailHeaderInjectionError,
+  mailFailureReason,
 } from './errors.js';
 export type { Fetch } from './http-delivery.js';
 export { parseMailConfig } from './mail-config.js';

@@ -1,8 +1,8 @@
 import { assertWebURL, type EmailBrand, type RenderedEmail, renderEmail } from './email-layout.js';
 
 /**
- * The emails Pylon sends. Lifetimes default to the server's (magic code 10 min, reset 30 min,
- * invite 7 days); pass the configured value when it differs, so the email never promises more
+ * The emails Pylon sends. Lifetimes default to the server's (magic and verification codes 10 min,
+ * reset 30 min, invite 7 days); pass the configured value when it differs, so the email never promises more
  * time than the server gives. `brand` (the server's PYLON_BRAND_*) heads the HTML part and colours
  * its button; the magic code email also names the product by it.
  */
@@ -51,12 +51,18 @@ export function renderPasswordResetEmail(input: {
   );
 }
 
-export function renderEmailVerificationEmail(input: { code: string; brand?: EmailBrand }): RenderedEmail {
+export function renderEmailVerificationEmail(input: {
+  code: string;
+  expiresInMinutes?: number;
+  brand?: EmailBrand;
+}): RenderedEmail {
+  const minutes = input.expiresInMinutes ?? 10;
   return renderEmail(
     'Verify your email address',
     [
       { kind: 'paragraph', text: 'Use this code to verify your email address:' },
       { kind: 'code', code: input.code },
+      { kind: 'paragraph', text: `It expires in ${minutes} minutes and works once.` },
       { kind: 'note', text: 'If you did not create an account, you can ignore this email.' },
     ],
     input.brand,

@@ -1,10 +1,8 @@
 import { PylonError } from '@pylon/core';
 import { z } from 'zod';
-import { requireCaptcha } from '../features/captcha/captcha.js';
 import { captchaWidget } from '../features/captcha/widget.js';
 import { type Identity, requireEmail } from '../features/identity/identity.js';
-import { magicCodeSignIn } from '../features/identity/magic-code-sign-in.js';
-import { sendCode } from '../features/identity/one-time-code.js';
+import { magicCodeSignIn, sendMagicCode } from '../features/identity/magic-code-sign-in.js';
 import { passwordSignIn } from '../features/identity/password-sign-in.js';
 import { clientIP, requestFacts } from '../features/identity/route-helpers.js';
 import { passesCSRFCheck, setSessionCookie } from '../features/identity/session-cookie.js';
@@ -15,7 +13,6 @@ import { SSOStore } from '../features/sso/sso-store.js';
 import { setTrustedDeviceCookie } from '../features/trusted-devices/cookie.js';
 import type { AppContext } from '../http/context.js';
 import { defineRoute } from '../http/route-table.js';
-import { renderMagicCodeEmail } from '../mail/index.js';
 import { PAGE_SCRIPTS } from './assets.js';
 import { html, pageCSP, SCRIPT_PAGE_CSP, safeReturnPath } from './html.js';
 import {
@@ -286,20 +283,21 @@ export function loginPageRoutes(identity: Identity, destinations: readonly Retur
     }),
     post('/login/code', 'Hosted page: email a sign-in code', async (c, body, back) => {
       try {
-        const email = requireEmail(body.email);
-        const startURL = body.skip_sso === '1' ? null : await ssoStart(c, email, back);
-        if (startURL !== null) {
-          const offer = ssoOffer(pageBase(c), email, back, startURL, captcha);
+        // The address's org may sign in through SSO: offered in place of a code, unless the
+        // person already chose the code (the offer's own button).
+        const sso = (email: string) =>
+          body.skip_sso === '1' ? Promise.resolve(null) : ssoStart(c, email, back);
+        const asked = await sendMagicCode(
+          identity,
+          { ip: clientIP(c, services), requestId: c.get('requestId') },
+          { email: body.email, captchaToken: widget ? body[widget.field] : undefined },
+          sso,
+        );
+        if (asked.kind === 'instead') {
+          const offer = ssoOffer(pageBase(c), asked.email, back, asked.instead, captcha);
           return renderSignInPage(c, destinations, { title: 'Sign in', body: offer, back, csp: signInCSP });
         }
-        await requireCaptcha(services, widget ? body[widget.field] : undefined, {
-          ip: clientIP(c, services),
-          requestId: c.get('requestId'),
-        });
-        await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (code) =>
-          renderMagicCodeEmail({ code, appName: services.config.brand.name, brand: services.config.brand }),
-        );
-        const form = codeForm(pageBase(c), email, back);
+        const form = codeForm(pageBase(c), asked.email, back);
         return renderSignInPage(c, destinations, { title: 'Check your email', body: form, back });
       } catch (error) {
         const refusal = pageRefusal(c, error, MESSAGES);

@@ -445,6 +445,24 @@ describe.each(testDatabases)('identity on $kind', (database) => {
       expect((await call('/email/verify', json({}, bearer(token)))).body.error?.code).toBe('MISSING_CODE');
     });
 
+    it('the email says how long the code lives, and the code lives exactly that long', async () => {
+      const { token } = await register();
+      const send = async () => {
+        const sent = await call('/email/send-verification', { method: 'POST', headers: bearer(token) });
+        const minutes = Number(/It expires in (\d+) minutes and works once\./.exec(t.mail.at(-1)!.text)?.[1]);
+        return { code: sent.body.dev_code, minutes };
+      };
+      const verify = async (code: unknown) =>
+        (await call('/email/verify', json({ code }, bearer(token)))).status;
+      const first = await send();
+      expect(first.minutes).toBe(10);
+      t.clock.advance(first.minutes * 60_000);
+      expect(await verify(first.code)).toBe(401);
+      const second = await send();
+      t.clock.advance(second.minutes * 60_000 - 1);
+      expect(await verify(second.code)).toBe(200);
+    });
+
     it('a magic code cannot verify an email, nor a verification code sign in', async () => {
       const { token, email } = await register();
       const sent = await call('/email/send-verification', { method: 'POST', headers: bearer(token) });

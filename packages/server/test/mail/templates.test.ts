@@ -83,6 +83,15 @@ describe('renderEmailVerificationEmail', () => {
     expect(email.text).toContain('555123');
     expect(email.html).toContain('>555123</p>');
   });
+
+  it("states the lifetime, the server's by default or the one given", () => {
+    expect(renderEmailVerificationEmail({ code: '1' }).text).toContain(
+      'It expires in 10 minutes and works once.',
+    );
+    expect(renderEmailVerificationEmail({ code: '1', expiresInMinutes: 5 }).html).toContain(
+      'It expires in 5 minutes and works once.',
+    );
+  });
 });
 
 describe('renderInviteEmail', () => {

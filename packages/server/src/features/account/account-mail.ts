@@ -1,12 +1,16 @@
 import { type EmailBrand, renderEmail } from '../../mail/email-layout.js';
 
-export function renderEmailChangeCodeEmail(input: { code: string; brand?: EmailBrand }) {
+export function renderEmailChangeCodeEmail(input: {
+  code: string;
+  expiresInMinutes: number;
+  brand?: EmailBrand;
+}) {
   return renderEmail(
     'Confirm your new email address',
     [
       { kind: 'paragraph', text: 'Use this code to make this the email address of your account:' },
       { kind: 'code', code: input.code },
-      { kind: 'paragraph', text: 'It expires in 10 minutes and works once.' },
+      { kind: 'paragraph', text: `It expires in ${input.expiresInMinutes} minutes and works once.` },
       { kind: 'note', text: 'If you did not ask for this, you can ignore this email.' },
     ],
     input.brand,

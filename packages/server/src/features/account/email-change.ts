@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Identity } from '../identity/identity.js';
 import { requireEmail } from '../identity/identity.js';
-import { requireValidCode, sendCode, throttleCodeSends } from '../identity/one-time-code.js';
+import { requireValidCode, sendCodeAfterAnswer, throttleCodeSends } from '../identity/one-time-code.js';
 import { requireRecentSignIn } from '../identity/reauthentication.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { EmailTakenError } from '../identity/user-store.js';
@@ -13,6 +13,8 @@ import type { EmailChangeStore } from './email-change-store.js';
  * Ask to move the account to a new address: a code goes to the new address, proving it is the
  * caller's. The answer is the same whether the address is free or another account's (no account
  * enumeration); for a taken address no code is sent, and the change could not complete anyway.
+ * The code is emailed after the answer, so a free address's answer does not wait on the mail
+ * server while a taken one's does not need to: a failed send is logged, and the person asks again.
  * A new address is a new way in (codes, resets go there): it needs a recent sign-in.
  */
 export async function requestEmailChange(
@@ -32,8 +34,13 @@ export async function requestEmailChange(
     await throttleCodeSends(identity, newEmail, now);
     return { newEmail, code: null };
   }
-  const code = await sendCode(identity, facts, 'email_change', newEmail, (value) =>
-    renderEmailChangeCodeEmail({ code: value, brand: identity.services.config.brand }),
+  const code = await sendCodeAfterAnswer(
+    identity,
+    facts,
+    'email_change',
+    newEmail,
+    (value, expiresInMinutes) =>
+      renderEmailChangeCodeEmail({ code: value, expiresInMinutes, brand: identity.services.config.brand }),
   );
   return { newEmail, code };
 }

@@ -87,7 +87,6 @@ export function accountRoutes(identity: Identity, orgs: OrgStore, changes: Email
             'FORBIDDEN: a guest has no address to change; REAUTH_REQUIRED: the sign-in is older than 5 minutes',
         },
         429: { description: 'RATE_LIMITED: the shared code-send throttle of the new address' },
-        500: { description: 'EMAIL_SEND_FAILED' },
       },
       handler: async (c, { body }) => {
         const auth = await requireSession(c, services);

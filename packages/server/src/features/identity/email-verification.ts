@@ -17,8 +17,12 @@ export async function sendVerificationCode(
   if (email === null)
     throw new PylonError('MISSING_EMAIL', { message: 'This account has no email to verify' });
   const brand = identity.services.config.brand;
-  return sendCode(identity, { requestId: facts.requestId }, 'verify_email', email, (value) =>
-    renderEmailVerificationEmail({ code: value, brand }),
+  return sendCode(
+    identity,
+    { requestId: facts.requestId },
+    'verify_email',
+    email,
+    (value, expiresInMinutes) => renderEmailVerificationEmail({ code: value, expiresInMinutes, brand }),
   );
 }
 

@@ -1,11 +1,8 @@
 import { MagicSendRequest, MagicSendResponse, MagicVerifyRequest, SignInResponse } from '@pylon/core/wire';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { renderMagicCodeEmail } from '../../mail/index.js';
-import { requireCaptcha } from '../captcha/captcha.js';
-import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
-import { magicCodeSignIn } from './magic-code-sign-in.js';
-import { sendCode } from './one-time-code.js';
+import { type Identity, requireEmail } from './identity.js';
+import { magicCodeSignIn, sendMagicCode } from './magic-code-sign-in.js';
 import { answerSignIn, clientIP, requestFacts } from './route-helpers.js';
 
 export function magicRoutes(identity: Identity) {
@@ -27,21 +24,15 @@ export function magicRoutes(identity: Identity) {
         500: { description: 'EMAIL_SEND_FAILED; no code was stored' },
       },
       handler: async (c, { body }) => {
-        const email = requireEmail(body.email);
-        const ip = clientIP(c, services);
-        await limitSignInsByIP(identity, ip, services.clock.now());
-        await requireCaptcha(services, body.captchaToken, { ip, requestId: c.get('requestId') });
-        const code = await sendCode(identity, { requestId: c.get('requestId') }, 'magic', email, (value) =>
-          renderMagicCodeEmail({
-            code: value,
-            appName: services.config.brand.name,
-            brand: services.config.brand,
-          }),
+        const sent = await sendMagicCode(
+          identity,
+          { ip: clientIP(c, services), requestId: c.get('requestId') },
+          { email: body.email, captchaToken: body.captchaToken },
         );
         return c.json({
           sent: true as const,
-          email,
-          ...(services.config.env === 'development' ? { dev_code: code } : {}),
+          email: sent.email,
+          ...(services.config.env === 'development' ? { dev_code: sent.code } : {}),
         });
       },
     }),
@@ -60,7 +51,6 @@ export function magicRoutes(identity: Identity) {
       handler: async (c, { body }) => {
         const email = requireEmail(body.email);
         const facts = await requestFacts(c, services);
-        await limitSignInsByIP(identity, facts.ip, services.clock.now());
         const outcome = await magicCodeSignIn(identity, facts, { email, code: body.code });
         return c.json(answerSignIn(c, services, outcome));
       },

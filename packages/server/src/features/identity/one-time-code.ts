@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { MailDeliveryError } from '../../mail/index.js';
+import { mailFailureReason } from '../../mail/index.js';
 import type { CodePurpose } from '../../storage/schema.js';
 import { generateNumericCode } from './code-store.js';
 import { type Identity, rateLimited } from './identity.js';
@@ -20,43 +20,88 @@ export async function throttleCodeSends(identity: Identity, email: string, now: 
   }
 }
 
+/** How long an emailed code lives: the emails say so from this value. */
+export const CODE_TTL_MINUTES = CODE_TTL_SECONDS / 60;
+
+/** An email carrying a code, told how long the code lives so that it never promises more. */
+export type RenderCodeEmail = (
+  code: string,
+  expiresInMinutes: number,
+) => {
+  subject: string;
+  text: string;
+  html: string;
+};
+
+/** Throttle and store a new code for the purpose and email (superseding a pending one). */
+async function issueCode(identity: Identity, purpose: CodePurpose, email: string): Promise<string> {
+  const { services } = identity;
+  const now = services.clock.now();
+  await throttleCodeSends(identity, email, now);
+  const code = generateNumericCode(services.random);
+  await identity.codes.issue({ purpose, email, code, now, ttlSeconds: CODE_TTL_SECONDS });
+  return code;
+}
+
+/** Email the code; a failed send withdraws it (nothing usable is left behind) and is logged. */
+async function deliverCode(
+  identity: Identity,
+  facts: Pick<RequestFacts, 'requestId'>,
+  purpose: CodePurpose,
+  email: string,
+  message: ReturnType<RenderCodeEmail>,
+): Promise<boolean> {
+  const { services } = identity;
+  try {
+    await services.mailer.send({ to: email, ...message });
+    return true;
+  } catch (error) {
+    // Logged first: the line is written even when the withdrawal fails too.
+    services.logger.error(
+      { requestId: facts.requestId, reason: mailFailureReason(error) },
+      `${purpose} code send failed`,
+    );
+    await identity.codes.withdraw(purpose, email, services.clock.now());
+    return false;
+  }
+}
+
 /**
  * Throttle, issue and email a one-time code (magic sign-in, email verification). The send
  * throttle is per email and shared by every purpose (one a minute, ten an hour).
  * Not held in a transaction across the network (SQLite has one writer): a failed send withdraws
- * the code instead, so nothing usable is left behind.
+ * the code instead, so nothing usable is left behind, and answers EMAIL_SEND_FAILED.
  */
 export async function sendCode(
   identity: Identity,
   facts: Pick<RequestFacts, 'requestId'>,
   purpose: CodePurpose,
   email: string,
-  render: (code: string) => { subject: string; text: string; html: string },
+  render: RenderCodeEmail,
 ): Promise<string> {
-  const { services } = identity;
-  const now = services.clock.now();
-  await throttleCodeSends(identity, email, now);
-  const code = generateNumericCode(services.random);
-  await identity.codes.issue({
-    purpose,
-    email,
-    code,
-    now,
-    ttlSeconds: CODE_TTL_SECONDS,
-  });
-  try {
-    await services.mailer.send({ to: email, ...render(code) });
-  } catch (error) {
-    await identity.codes.withdraw(purpose, email, services.clock.now());
-    services.logger.error(
-      {
-        requestId: facts.requestId,
-        reason: error instanceof MailDeliveryError ? error.message : String(error),
-      },
-      `${purpose} code send failed`,
-    );
+  const code = await issueCode(identity, purpose, email);
+  if (!(await deliverCode(identity, facts, purpose, email, render(code, CODE_TTL_MINUTES))))
     throw new PylonError('EMAIL_SEND_FAILED', { message: 'The code could not be sent; try again' });
-  }
+  return code;
+}
+
+/**
+ * `sendCode` for an answer that must not tell whether the address has an account: the code is
+ * issued now and emailed after the answer (`services.background`), so the answer takes no longer
+ * for the address that gets mail than for the one that does not. A failed send is logged and
+ * withdraws the code; the person asks again.
+ */
+export async function sendCodeAfterAnswer(
+  identity: Identity,
+  facts: Pick<RequestFacts, 'requestId'>,
+  purpose: CodePurpose,
+  email: string,
+  render: RenderCodeEmail,
+): Promise<string> {
+  const code = await issueCode(identity, purpose, email);
+  identity.services.background.run(
+    deliverCode(identity, facts, purpose, email, render(code, CODE_TTL_MINUTES)),
+  );
   return code;
 }
 

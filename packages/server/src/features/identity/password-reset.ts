@@ -1,5 +1,5 @@
 import { PylonError } from '@pylon/core';
-import { renderPasswordResetEmail } from '../../mail/index.js';
+import { mailFailureReason, renderPasswordResetEmail } from '../../mail/index.js';
 import { requireCaptcha } from '../captcha/captcha.js';
 import { refuseBreachedPassword } from './breached-passwords.js';
 import { type Identity, limitSignInsByIP, requireEmail } from './identity.js';
@@ -37,10 +37,17 @@ export async function requestPasswordReset(
     // send is logged; the person can ask again.
     services.background.run(
       services.mailer
-        .send({ to: email, ...renderPasswordResetEmail({ code: token, brand: services.config.brand }) })
+        .send({
+          to: email,
+          ...renderPasswordResetEmail({
+            code: token,
+            expiresInMinutes: RESET_TTL_SECONDS / 60,
+            brand: services.config.brand,
+          }),
+        })
         .catch((error: unknown) =>
           services.logger.error(
-            { requestId: facts.requestId, reason: error instanceof Error ? error.name : 'unknown' },
+            { requestId: facts.requestId, reason: mailFailureReason(error) },
             'password reset email failed',
           ),
         ),

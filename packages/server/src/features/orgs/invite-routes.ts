@@ -10,7 +10,7 @@ import { appendAudit } from '../../audit/audit-log.js';
 import type { AppContext } from '../../http/context.js';
 import { handChecked } from '../../http/hand-checked.js';
 import { defineRoute } from '../../http/route-table.js';
-import { renderInviteEmail } from '../../mail/index.js';
+import { mailFailureReason, renderInviteEmail } from '../../mail/index.js';
 import { proveEmail, requireEmail } from '../identity/identity.js';
 import { clientIP, requireSession } from '../identity/route-helpers.js';
 import type { OrgsContext } from './feature.js';
@@ -69,10 +69,16 @@ export function inviteRoutes(context: OrgsContext) {
               orgName: org.name,
               acceptURL: emailedURL,
               role,
+              expiresInDays: INVITE_TTL_SECONDS / 86_400,
               brand: services.config.brand,
             }),
           });
-        } catch {
+        } catch (error) {
+          // The reason only (a mail error's message): no address, token or link in the log.
+          services.logger.error(
+            { requestId: c.get('requestId'), orgId, inviteId: invite.id, reason: mailFailureReason(error) },
+            'invite email failed',
+          );
           await invites.revoke(orgId, invite.id);
           throw new PylonError('EMAIL_SEND_FAILED', { message: 'The invite could not be sent; try again' });
         }

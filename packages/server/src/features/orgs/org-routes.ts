@@ -59,7 +59,10 @@ export function orgRoutes(context: OrgsContext) {
       body: CreateOrgRequest,
       responses: {
         201: { description: 'Created', schema: Org },
-        400: { description: 'BAD_ORG_ID' },
+        400: {
+          description:
+            'BAD_ORG_ID; VALIDATION_FAILED: an empty name, or one with a control, format (bidi, zero-width) or line-breaking character',
+        },
         401: { description: 'UNAUTHORIZED' },
         409: { description: 'ORG_EXISTS' },
       },
