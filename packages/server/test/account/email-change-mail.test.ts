@@ -103,6 +103,15 @@ describe.each(testDatabases)('email change mail after the answer on $kind', (dat
     const same = await askJSON(other, taken);
     expect(same).toEqual({ status: 200, body: { sent: true, newEmail: taken } });
     expect(held).toHaveLength(before);
+    // The same write as for a free address (a code, never sent): the answer does not come
+    // sooner for a taken one.
+    const written = await t.storage.db
+      .selectFrom('one_time_codes')
+      .select('email')
+      .where('purpose', '=', 'email_change')
+      .where('email', '=', taken)
+      .execute();
+    expect(written).toHaveLength(1);
   });
 
   it('hosted /account/email: the code form is shown while the send is pending, for a free and a taken address', async () => {

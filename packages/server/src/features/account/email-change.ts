@@ -2,7 +2,7 @@ import { PylonError } from '@pylon/core';
 import { appendAudit, DEPLOYMENT_AUDIT } from '../../audit/audit-log.js';
 import type { Identity } from '../identity/identity.js';
 import { requireEmail } from '../identity/identity.js';
-import { requireValidCode, sendCodeAfterAnswer, throttleCodeSends } from '../identity/one-time-code.js';
+import { issueUnsentCode, requireValidCode, sendCodeAfterAnswer } from '../identity/one-time-code.js';
 import { requireRecentSignIn } from '../identity/reauthentication.js';
 import type { RequestFacts } from '../identity/sign-in.js';
 import { EmailTakenError } from '../identity/user-store.js';
@@ -14,7 +14,8 @@ import type { EmailChangeStore } from './email-change-store.js';
  * caller's. The answer is the same whether the address is free or another account's (no account
  * enumeration); for a taken address no code is sent, and the change could not complete anyway.
  * The code is emailed after the answer, so a free address's answer does not wait on the mail
- * server while a taken one's does not need to: a failed send is logged, and the person asks again.
+ * server while a taken one's does not need to, and a taken address gets the same code written,
+ * never sent: a failed send is logged, and the person asks again.
  * A new address is a new way in (codes, resets go there): it needs a recent sign-in.
  */
 export async function requestEmailChange(
@@ -29,9 +30,10 @@ export async function requestEmailChange(
   const now = identity.services.clock.now();
   await changes.request(input.userId, newEmail, now);
   if (await identity.users.findByEmail(newEmail)) {
-    // The send throttle counts this ask as if a code went out: otherwise a second ask within the
-    // minute would answer 429 only for a free address, and tell the two apart.
-    await throttleCodeSends(identity, newEmail, now);
+    // The same throttle and the same write as for a free address, only never sent: otherwise a
+    // second ask within the minute would answer 429 only for a free address, and the answer
+    // would come sooner (no code written) for a taken one — either tells the two apart.
+    await issueUnsentCode(identity, 'email_change', newEmail);
     return { newEmail, code: null };
   }
   const code = await sendCodeAfterAnswer(

@@ -106,6 +106,19 @@ export async function sendCodeAfterAnswer(
 }
 
 /**
+ * Throttle and store a code that is never sent: for an answer that must take the same time and
+ * the same writes whether or not the address gets mail (an email change to an address another
+ * account holds, which could not complete anyway).
+ */
+export async function issueUnsentCode(
+  identity: Identity,
+  purpose: CodePurpose,
+  email: string,
+): Promise<void> {
+  await issueCode(identity, purpose, email);
+}
+
+/**
  * A code field as text: absent or blank is MISSING_CODE; any other type (a number, which would
  * also lose a leading zero) is VALIDATION_FAILED, saying so. Returns the code without surrounding
  * white space.
