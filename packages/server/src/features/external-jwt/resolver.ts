@@ -5,6 +5,7 @@ import type { JWTIssuerConfig } from '../../config/config.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { AuthContext, CallerResolver } from '../../http/auth-context.js';
 import { sha256Hex } from '../../platform/node-crypto.js';
+import { issuedAfterLastDisable } from '../identity/disable-cutoff.js';
 
 // Asymmetric only: with a symmetric algorithm, a public key could be used as an HMAC secret.
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -28,13 +29,11 @@ export function externalUserId(issuer: string, subject: string): string {
 }
 
 /**
- * Whether the token was surely issued after the second `disabledAt` (ms) fell in: by its `iat`, or,
- * without one, by the earliest it can have been issued (`exp` less the issuer's maximum lifetime).
+ * When the token was issued, for the disable cut-off: its `iat`, or, without one, the earliest it
+ * can have been issued (`exp` less the issuer's maximum lifetime).
  */
-function issuedAfterDisable(payload: JWTPayload, config: JWTIssuerConfig, disabledAt: number): boolean {
-  const issuedAt =
-    typeof payload.iat === 'number' ? payload.iat : (payload.exp as number) - config.maxLifetimeSeconds;
-  return issuedAt > Math.floor(disabledAt / 1000);
+function issuedAtOf(payload: JWTPayload, config: JWTIssuerConfig): number {
+  return typeof payload.iat === 'number' ? payload.iat : (payload.exp as number) - config.maxLifetimeSeconds;
 }
 
 /**
@@ -125,7 +124,7 @@ export function externalJWTResolver(
     const roles = config.rolesClaim === null ? [] : payload[config.rolesClaim];
     const local = await localAccountOf(externalProvider(config.issuer), subject, provenEmail);
     if (local.disabled) throw new PylonError('FORBIDDEN', { message: 'This account is disabled' });
-    if (local.lastDisabledAt !== null && !issuedAfterDisable(payload, config, local.lastDisabledAt))
+    if (!issuedAfterLastDisable(issuedAtOf(payload, config), local.lastDisabledAt))
       throw new PylonError('FORBIDDEN', { message: 'This token was issued before the account was disabled' });
     const context: AuthContext = {
       userId: local.linkedUserId ?? externalUserId(config.issuer, subject),

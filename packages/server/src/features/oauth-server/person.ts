@@ -1,3 +1,4 @@
+import { issuedAfterLastDisable } from '../identity/disable-cutoff.js';
 import type { OAuthServerContext } from './context.js';
 import type { Person } from './tokens.js';
 
@@ -14,22 +15,13 @@ export async function loadPerson(
 ): Promise<Person | null> {
   const user = await context.identity.users.findById(userId);
   if (!user || user.disabledAt !== null || user.isGuest) return null;
-  if (issued && user.lastDisabledAt !== null && !issuedAfter(issued.issuedAt, user.lastDisabledAt))
-    return null;
+  if (issued && !issuedAfterLastDisable(issued.issuedAt, user.lastDisabledAt)) return null;
   return {
     id: user.id,
     email: user.email,
     emailVerified: user.emailVerifiedAt !== null,
     name: user.displayName,
   };
-}
-
-/**
- * Whether a time in whole seconds is surely after `ms`: the second the disable fell in counts as
- * before it, so a token of that second is refused rather than let through.
- */
-export function issuedAfter(issuedAt: number | null, ms: number): boolean {
-  return issuedAt !== null && issuedAt > Math.floor(ms / 1000);
 }
 
 /**
