@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../support/databases.js';
-import { csrfOf, signedInBrowser, visibleText } from '../support/page-browser.js';
+import { csrfOf, pageBrowser, signedInBrowser, visibleText } from '../support/page-browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -33,6 +33,43 @@ describe.each(testDatabases)('deleting the account on the hosted pages on $kind'
     expect(done.headers.get('location')).toBe('/account/deleted');
     expect(visibleText(await (await b.get('/account/deleted')).text())).toContain('Your account was deleted');
     expect((await b.get('/account')).status).toBe(303);
+  });
+
+  it('asks an account with a password for it, and refuses a wrong one without deleting anything', async () => {
+    const address = email();
+    const password = 'a long enough password 1';
+    const registered = await t.request('/api/auth/password/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: address, password }),
+    });
+    expect(registered.status).toBe(200);
+    const b = pageBrowser(t);
+    expect(
+      (await b.post('/login/password', { email: address, password, return_to: '/account' })).status,
+    ).toBe(303);
+    const page = await (await b.get('/account/delete')).text();
+    expect(page).toContain('type="password"');
+    const wrong = await b.post('/account/delete', {
+      csrf: csrfOf(page),
+      confirm: 'yes',
+      password: 'not the password at all',
+    });
+    expect(wrong.status).toBe(400);
+    const refusal = await wrong.text();
+    expect(visibleText(refusal)).toContain('Your current password is not right');
+    expect(refusal).not.toContain('not the password at all');
+    expect((await b.get('/account')).status).toBe(200);
+    const done = await b.post('/account/delete', { csrf: csrfOf(page), confirm: 'yes', password });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/account/deleted');
+  });
+
+  it("refuses a post without the page's CSRF token", async () => {
+    const b = await signedInBrowser(t, email());
+    const refused = await b.post('/account/delete', { confirm: 'yes' });
+    expect(refused.status).toBe(403);
+    expect((await b.get('/account')).status).toBe(200);
   });
 
   it('refuses an older sign-in with a way to sign in again, and the last owner of an org', async () => {
