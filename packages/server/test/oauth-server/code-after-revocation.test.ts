@@ -7,14 +7,13 @@ import {
   BASE,
   call,
   codeFor,
-  pkce,
-  REDIRECT,
+  codeRequest,
+  exchangeCode,
   RESOURCE,
   redirectParams,
   registerApp,
   registerClient,
   signInBrowser,
-  tokenRequest,
 } from './support.js';
 
 // RFC 6749 §10.5, RFC 9700 §4.14: a code must not outlive the grant behind it. A code issued
@@ -23,38 +22,20 @@ import {
 describe.each(testDatabases)('a code issued before a revocation, on $kind', (database) => {
   let t: TestServer;
   let clientId: string;
-  let n = 0;
-
-  const params = (challenge: string) => ({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state: `s-${++n}`,
-    resource: RESOURCE,
-    scope: 'openid email',
-  });
-  const exchange = (code: string, verifier: string) =>
-    tokenRequest(t, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-    });
+  const request = () => codeRequest(clientId, { resource: RESOURCE, scope: 'openid email' });
+  const exchange = (code: string, verifier: string) => exchangeCode(t, clientId, { code, verifier });
   /** A person who allowed the client once. */
   const allowed = async (email: string) => {
     const person = await signInBrowser(t, email);
-    const { verifier, challenge } = pkce();
-    const code = await codeFor(t, person.jar, params(challenge));
+    const { params, verifier } = request();
+    const code = await codeFor(t, person.jar, params);
     expect((await exchange(code, verifier)).status).toBe(200);
     return person;
   };
   /** A code issued without a page, by the remembered consent, and not exchanged yet. */
   const silentCode = async (person: Awaited<ReturnType<typeof allowed>>) => {
-    const { verifier, challenge } = pkce();
-    const code = redirectParams(await authorizeRequest(t, person.jar, params(challenge))).get('code')!;
+    const { params, verifier } = request();
+    const code = redirectParams(await authorizeRequest(t, person.jar, params)).get('code')!;
     expect(code).toMatch(/^pyoc_/);
     return { code, verifier };
   };

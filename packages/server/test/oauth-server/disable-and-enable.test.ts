@@ -8,8 +8,8 @@ import {
   BASE,
   call,
   codeFor,
-  pkce,
-  REDIRECT,
+  codeRequest,
+  exchangeCode,
   registerClient,
   signInBrowser,
   tokenRequest,
@@ -21,29 +21,11 @@ import {
 describe.each(testDatabases)('OAuth after disabling and enabling a person on $kind', (database) => {
   let t: TestServer;
   let clientId: string;
-  let n = 0;
-
   const codeOf = async (jar: CookieJar) => {
-    const { verifier, challenge } = pkce();
-    const code = await codeFor(t, jar, {
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state: `s-${++n}`,
-      scope: 'openid email offline_access',
-    });
-    return { code, verifier };
+    const { params, verifier } = codeRequest(clientId, { scope: 'openid email offline_access' });
+    return { code: await codeFor(t, jar, params), verifier };
   };
-  const exchange = ({ code, verifier }: { code: string; verifier: string }) =>
-    tokenRequest(t, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-    });
+  const exchange = (grant: { code: string; verifier: string }) => exchangeCode(t, clientId, grant);
   const userinfo = (access: string) =>
     t.request(`${BASE}/oauth/userinfo`, { headers: { authorization: `Bearer ${access}` } });
   const setDisabled = (userId: string, verb: 'disable' | 'enable') =>
@@ -80,6 +62,8 @@ describe.each(testDatabases)('OAuth after disabling and enabling a person on $ki
       client_id: clientId,
     });
     expect(refreshed.body.error).toBe('invalid_grant');
+    // The disable discarded the code; were it still stored, its grant's sign-in time (before the
+    // disable) would refuse it too — that rule's boundary: test/identity/disable-cutoff.test.ts.
     expect((await exchange(pending)).body.error).toBe('invalid_grant');
 
     const entry = (

@@ -8,9 +8,9 @@ import {
   BASE,
   call,
   codeFor,
+  codeRequest,
+  exchangeCode,
   type Json,
-  pkce,
-  REDIRECT,
   RESOURCE,
   registerApp,
   registerClient,
@@ -24,29 +24,14 @@ import {
 describe.each(testDatabases)('OAuth grants at an address proof and a password reset on $kind', (database) => {
   let t: TestServer;
   let clientId: string;
-  let n = 0;
-
   /** A refresh token from the authorization code flow, in the browser `jar`. */
   const refreshTokenOf = async (jar: CookieJar) => {
-    const { verifier, challenge } = pkce();
-    const code = await codeFor(t, jar, {
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state: `s-${++n}`,
+    const { params, verifier } = codeRequest(clientId, {
       resource: RESOURCE,
       scope: 'openid email offline_access',
     });
-    const exchanged = await tokenRequest(t, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      resource: RESOURCE,
-    });
+    const code = await codeFor(t, jar, params);
+    const exchanged = await exchangeCode(t, clientId, { code, verifier }, { resource: RESOURCE });
     expect(exchanged.status).toBe(200);
     return exchanged.body.refresh_token as string;
   };

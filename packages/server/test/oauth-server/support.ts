@@ -97,6 +97,41 @@ export function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+/**
+ * An authorisation request of a client with PKCE S256 to REDIRECT (`extra` adds or overrides
+ * parameters), and the verifier its code is exchanged with.
+ */
+export function codeRequest(clientId: string, extra: Record<string, string> = {}) {
+  const { verifier, challenge } = pkce();
+  const params: Record<string, string> = {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: randomBytes(6).toString('base64url'),
+    ...extra,
+  };
+  return { params, verifier };
+}
+
+/** Exchange a code at the token endpoint as the public client that asked for it. */
+export function exchangeCode(
+  t: TestServer,
+  clientId: string,
+  grant: { code: string; verifier: string },
+  extra: Record<string, string> = {},
+) {
+  return tokenRequest(t, {
+    grant_type: 'authorization_code',
+    code: grant.code,
+    code_verifier: grant.verifier,
+    redirect_uri: REDIRECT,
+    client_id: clientId,
+    ...extra,
+  });
+}
+
 export function decodePayload(jwt: string): Json {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Json;
 }
