@@ -1,4 +1,4 @@
-import type { CDPSession } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   type BrowserTarget,
@@ -17,6 +17,21 @@ declare global {
  * The hosted pages' own passkey buttons, under their real CSP (no bypass): add a passkey on
  * /account/security with Chromium's virtual authenticator, sign out, and sign in with it on /login.
  */
+/** A platform authenticator with a resident key and user verification, through CDP. */
+async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+  const cdp: CDPSession = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+}
+
 describeInChromium('passkeys on the hosted pages in Chromium', () => {
   let target: BrowserTarget;
 
@@ -40,17 +55,7 @@ describeInChromium('passkeys on the hosted pages in Chromium', () => {
     });
     const page = await context.newPage();
     await page.goto(`${url}/login?return_to=${encodeURIComponent('/account/security')}`);
-    const cdp: CDPSession = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
+    await addVirtualAuthenticator(context, page);
     await signInWithEmailedCode(page, t, 'passkey-owner@example.com');
     await page.getByRole('heading', { name: 'Security' }).waitFor();
     await page.getByLabel('Name for the new passkey').fill('Test laptop');
@@ -75,17 +80,7 @@ describeInChromium('passkeys on the hosted pages in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${url}/login?return_to=${encodeURIComponent('/account/security')}`);
-    const cdp: CDPSession = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
+    await addVirtualAuthenticator(context, page);
     await signInWithEmailedCode(page, t, 'returning-owner@example.com');
     await page.getByRole('heading', { name: 'Security' }).waitFor();
     // Six minutes later, on the same page: the sign-in is too old to add a way in.
